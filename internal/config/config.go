@@ -1,0 +1,238 @@
+// Package config reads the referrals configuration file (TOML) and fills in
+// the defaults, so that with no file at all the tool runs on sample-data/.
+//
+// Every field is documented in referrals.example.toml at the top of the
+// repository; keep the two in step.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	Database string `toml:"database"` // DuckDB file
+	OutDir   string `toml:"out_dir"`  // reports folder
+	KeyFile  string `toml:"key_file"` // client-key secret; default beside the database
+
+	DuckDB     DuckDB     `toml:"duckdb"`
+	Scheduling Source     `toml:"scheduling"`
+	Billing    Source     `toml:"billing"`
+	Reference  Reference  `toml:"reference"`
+	Referrers  Referrers  `toml:"referrers"`
+	Stage      Stage      `toml:"stage"`
+	Ingest     IngestOpts `toml:"ingest"`
+
+	// Dir is the folder relative paths are resolved against: the config
+	// file's folder, or the working directory without a file.
+	Dir string `toml:"-"`
+	// File is the configuration file read, empty for the embedded default.
+	File string `toml:"-"`
+}
+
+// DuckDB holds engine settings.
+type DuckDB struct {
+	Threads     int    `toml:"threads"`      // 0 = all cores
+	MemoryLimit string `toml:"memory_limit"` // e.g. "2GB"; empty = DuckDB's default (80% of RAM)
+	TempDir     string `toml:"temp_directory"`
+}
+
+// Source describes one kind of export.
+type Source struct {
+	Files      []string          `toml:"files"`       // globs
+	DateFormat string            `toml:"date_format"` // strptime format, e.g. %m/%d/%Y
+	Delimiter  string            `toml:"delimiter"`   // "," by default; "auto" guesses from the header line
+	Encoding   string            `toml:"encoding"`    // auto, utf-8, windows-1252, latin-1, utf-16
+	Columns    map[string]string `toml:"columns"`     // canonical field -> export header
+}
+
+// Reference names the small files the user maintains.
+type Reference struct {
+	Roster    string `toml:"roster"`
+	Directory string `toml:"directory"`
+	Aliases   string `toml:"aliases"`
+}
+
+// Referrers tunes referrer identity.
+type Referrers struct {
+	Channels            []string `toml:"channels"`              // extra channel names, added to the built-in list
+	NearDuplicateCutoff float64  `toml:"near_duplicate_cutoff"` // jaro-winkler similarity at or above which unmerged names are listed
+}
+
+// Stage holds the stage rule thresholds (DOMAIN.md).
+type Stage struct {
+	WindowMonths        int     `toml:"window_months"`
+	Stage3PracticeShare float64 `toml:"stage3_practice_share"`
+	Stage3MinReferrals  int     `toml:"stage3_min_referrals"`
+	Stage3MinEffective  float64 `toml:"stage3_min_effective"`
+	Stage3MaxPPShare    float64 `toml:"stage3_max_pp_share"`
+	Stage1PPShare       float64 `toml:"stage1_pp_share"`
+	LowEvidenceBelow    int     `toml:"low_evidence_below"`
+	ReadyMinReferrals   int     `toml:"ready_min_referrals"`
+	RecentDays          int     `toml:"recent_days"`
+	StalledMonths       int     `toml:"stalled_months"`
+	LapsedMonths        int     `toml:"lapsed_months"`
+	LapsedMinReferrals  int     `toml:"lapsed_min_referrals"`
+	CoolingRatio        float64 `toml:"cooling_ratio"`
+}
+
+// IngestOpts bounds what is accepted as a plausible row.
+type IngestOpts struct {
+	MinYear int `toml:"min_year"` // dates before this year are rejected
+	MaxYear int `toml:"max_year"` // dates after this year are rejected
+}
+
+// Default is the configuration used without a file: the sample data.
+func Default() Config {
+	return Config{
+		Database: "out/referrals.duckdb",
+		OutDir:   "out",
+		Scheduling: Source{
+			Files:      []string{"sample-data/exports/scheduling/*.csv"},
+			DateFormat: "%m/%d/%Y",
+			Delimiter:  ",",
+			Encoding:   "auto",
+		},
+		Billing: Source{
+			Files:      []string{"sample-data/exports/billing/*.csv"},
+			DateFormat: "%m/%d/%Y",
+			Delimiter:  ",",
+			Encoding:   "auto",
+		},
+		Reference: Reference{
+			Roster:    "sample-data/roster.csv",
+			Directory: "sample-data/directory.csv",
+			Aliases:   "sample-data/aliases.csv",
+		},
+		Referrers: Referrers{NearDuplicateCutoff: 0.92},
+		Stage: Stage{
+			WindowMonths:        12,
+			Stage3PracticeShare: 0.5,
+			Stage3MinReferrals:  4,
+			Stage3MinEffective:  3,
+			Stage3MaxPPShare:    0.5,
+			Stage1PPShare:       0.8,
+			LowEvidenceBelow:    3,
+			ReadyMinReferrals:   3,
+			RecentDays:          90,
+			StalledMonths:       6,
+			LapsedMonths:        6,
+			LapsedMinReferrals:  3,
+			CoolingRatio:        0.5,
+		},
+		Ingest: IngestOpts{MinYear: 2000, MaxYear: 2099},
+	}
+}
+
+// ErrConfig marks a configuration problem (exit code 2).
+var ErrConfig = errors.New("configuration error")
+
+// Load reads the file at path over the defaults. An empty path gives the
+// defaults, resolved against the working directory.
+func Load(path string) (Config, error) {
+	c := Default()
+	if path == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return c, err
+		}
+		c.Dir = wd
+		return c, c.Validate()
+	}
+	md, err := toml.DecodeFile(path, &c)
+	if err != nil {
+		var perr toml.ParseError
+		if errors.As(err, &perr) {
+			return c, fmt.Errorf("%w: %s line %d column %d: %s", ErrConfig, path, perr.Position.Line, perr.Position.Col, perr.Message)
+		}
+		return c, fmt.Errorf("%w: read %s: %v", ErrConfig, path, err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		keys := make([]string, len(und))
+		for i, k := range und {
+			keys[i] = k.String()
+		}
+		return c, fmt.Errorf("%w: %s: unknown setting(s) %s; see referrals.example.toml for the valid keys", ErrConfig, path, strings.Join(keys, ", "))
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return c, err
+	}
+	c.File = abs
+	c.Dir = filepath.Dir(abs)
+	return c, c.Validate()
+}
+
+// Path resolves p against the configuration's folder.
+func (c Config) Path(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.Dir, p)
+}
+
+// KeyPath is where the client-key secret file lives.
+func (c Config) KeyPath() string {
+	if c.KeyFile != "" {
+		return c.Path(c.KeyFile)
+	}
+	return filepath.Join(filepath.Dir(c.Path(c.Database)), "referrals.key")
+}
+
+// Validate reports settings that cannot work, naming the key to change.
+func (c Config) Validate() error {
+	var errs []string
+	if c.Database == "" {
+		errs = append(errs, "database must name a file, e.g. database = \"out/referrals.duckdb\"")
+	}
+	for _, s := range []struct {
+		name string
+		src  Source
+	}{{"scheduling", c.Scheduling}, {"billing", c.Billing}} {
+		switch strings.ToLower(s.src.Encoding) {
+		case "", "auto", "utf-8", "utf8", "windows-1252", "cp1252", "latin-1", "latin1", "iso-8859-1", "utf-16":
+		default:
+			errs = append(errs, fmt.Sprintf("[%s] encoding = %q is not one of auto, utf-8, windows-1252, latin-1, utf-16", s.name, s.src.Encoding))
+		}
+		if d := s.src.Delimiter; d != "" && d != "auto" && len([]rune(d)) != 1 && d != `\t` {
+			errs = append(errs, fmt.Sprintf("[%s] delimiter = %q must be one character (use \"\\t\" for tab, or \"auto\")", s.name, d))
+		}
+		if !strings.Contains(s.src.DateFormat, "%") {
+			errs = append(errs, fmt.Sprintf("[%s] date_format = %q is not a strptime format such as \"%%m/%%d/%%Y\" or \"%%Y-%%m-%%d\"", s.name, s.src.DateFormat))
+		}
+		for field := range s.src.Columns {
+			if !KnownField(s.name, field) {
+				errs = append(errs, fmt.Sprintf("[%s.columns] %q is not a field; the fields are %s", s.name, field, strings.Join(FieldNames(s.name), ", ")))
+			}
+		}
+	}
+	st := c.Stage
+	if st.WindowMonths < 1 || st.WindowMonths > 120 {
+		errs = append(errs, "[stage] window_months must be between 1 and 120")
+	}
+	for _, f := range []struct {
+		k string
+		v float64
+	}{{"stage3_practice_share", st.Stage3PracticeShare}, {"stage3_max_pp_share", st.Stage3MaxPPShare}, {"stage1_pp_share", st.Stage1PPShare}, {"cooling_ratio", st.CoolingRatio}} {
+		if f.v < 0 || f.v > 1 {
+			errs = append(errs, fmt.Sprintf("[stage] %s = %v must lie between 0 and 1", f.k, f.v))
+		}
+	}
+	if c.Ingest.MinYear >= c.Ingest.MaxYear {
+		errs = append(errs, "[ingest] min_year must be before max_year")
+	}
+	if len(errs) > 0 {
+		where := "the default configuration"
+		if c.File != "" {
+			where = c.File
+		}
+		return fmt.Errorf("%w in %s:\n  %s", ErrConfig, where, strings.Join(errs, "\n  "))
+	}
+	return nil
+}

@@ -1,0 +1,92 @@
+// Package pipeline loads the exports into DuckDB and builds the tables the
+// reports read. It never formats a report.
+package pipeline
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+// ErrLocked means another process holds the database file.
+var ErrLocked = errors.New("database is in use by another process")
+
+// Settings tune the DuckDB engine.
+type Settings struct {
+	Threads     int
+	MemoryLimit string
+	TempDir     string
+}
+
+// Open opens (creating if needed) the DuckDB file at path with one
+// connection, so that temporary tables (the CSV reader's rejects) stay
+// visible between statements. The file is created readable by the owner
+// only: it holds keyed client identifiers and billing amounts.
+func Open(ctx context.Context, path string, s Settings) (*sql.DB, error) {
+	if path != "" && path != ":memory:" {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("create folder for database %s: %w", path, err)
+		}
+	}
+	dsn := path
+	if dsn == ":memory:" {
+		dsn = ""
+	}
+	connector, err := duckdb.NewConnector(dsn, func(execer driver.ExecerContext) error {
+		stmts := []string{
+			"SET autoinstall_known_extensions = false",
+			"SET autoload_known_extensions = false",
+		}
+		if s.Threads > 0 {
+			stmts = append(stmts, fmt.Sprintf("SET threads = %d", s.Threads))
+		}
+		if s.MemoryLimit != "" {
+			stmts = append(stmts, fmt.Sprintf("SET memory_limit = %s", QuoteString(s.MemoryLimit)))
+		}
+		if s.TempDir != "" {
+			stmts = append(stmts, fmt.Sprintf("SET temp_directory = %s", QuoteString(s.TempDir)))
+		}
+		for _, q := range stmts {
+			if _, err := execer.ExecContext(context.Background(), q, nil); err != nil {
+				return fmt.Errorf("%s: %w", q, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, classifyOpenError(path, err)
+	}
+	db := sql.OpenDB(connector)
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, classifyOpenError(path, err)
+	}
+	if path != "" && path != ":memory:" {
+		_ = os.Chmod(path, 0o600)
+		_ = os.Chmod(path+".wal", 0o600)
+	}
+	return db, nil
+}
+
+func classifyOpenError(path string, err error) error {
+	if strings.Contains(err.Error(), "Could not set lock on file") || strings.Contains(err.Error(), "Conflicting lock") {
+		return fmt.Errorf("%w: %s: %v", ErrLocked, path, err)
+	}
+	return fmt.Errorf("open database %s: %w", path, err)
+}
+
+// QuoteString quotes s as a SQL string literal.
+func QuoteString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// QuoteIdent quotes s as a SQL identifier.
+func QuoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

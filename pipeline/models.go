@@ -1,0 +1,180 @@
+package pipeline
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/referrals/referrals/queries"
+)
+
+// Vars are the DuckDB variables the models read with getvariable().
+type Vars map[string]any
+
+// SetVars sets each variable on the connection with SET VARIABLE.
+func SetVars(ctx context.Context, db *sql.DB, vars Vars) error {
+	names := make([]string, 0, len(vars))
+	for k := range vars {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		lit, err := sqlLiteral(vars[k])
+		if err != nil {
+			return fmt.Errorf("variable %s: %w", k, err)
+		}
+		if _, err := db.ExecContext(ctx, fmt.Sprintf("SET VARIABLE %s = %s", k, lit)); err != nil {
+			return fmt.Errorf("set variable %s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+func sqlLiteral(v any) (string, error) {
+	switch x := v.(type) {
+	case int:
+		return fmt.Sprintf("%d::INTEGER", x), nil
+	case int64:
+		return fmt.Sprintf("%d::BIGINT", x), nil
+	case float64:
+		return fmt.Sprintf("%v::DOUBLE", x), nil
+	case bool:
+		return fmt.Sprintf("%v", x), nil
+	case string:
+		return QuoteString(x), nil
+	case time.Time:
+		return fmt.Sprintf("DATE '%s'", x.Format("2006-01-02")), nil
+	default:
+		return "", fmt.Errorf("unsupported type %T", v)
+	}
+}
+
+// ModelTiming is how long one model took.
+type ModelTiming struct {
+	Name     string
+	Rows     int64
+	Duration time.Duration
+}
+
+// BuildModels runs every staging and mart model in dependency order, each as
+// CREATE OR REPLACE TABLE name AS (its SELECT), in one transaction: a run
+// killed halfway leaves the previous night's tables whole.
+func BuildModels(ctx context.Context, db *sql.DB, vars Vars, log *slog.Logger) ([]ModelTiming, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	models, err := queries.Models()
+	if err != nil {
+		return nil, err
+	}
+	if err := SetVars(ctx, db, vars); err != nil {
+		return nil, err
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	var timings []ModelTiming
+	for _, m := range models {
+		start := time.Now()
+		q := fmt.Sprintf("CREATE OR REPLACE TABLE %s AS (\n%s\n)", QuoteIdent(m.Name), strings.TrimRight(strings.TrimSpace(m.SQL), ";"))
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return timings, fmt.Errorf("model %s/%s.sql: %w", m.Layer, m.Name, err)
+		}
+		var n int64
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+QuoteIdent(m.Name)).Scan(&n); err != nil {
+			return timings, fmt.Errorf("model %s: count rows: %w", m.Name, err)
+		}
+		t := ModelTiming{Name: m.Name, Rows: n, Duration: time.Since(start)}
+		timings = append(timings, t)
+		log.Debug("model built", "model", m.Name, "rows", n, "took", t.Duration.Round(time.Millisecond))
+	}
+	if err := tx.Commit(); err != nil {
+		return timings, fmt.Errorf("commit models: %w", err)
+	}
+	return timings, nil
+}
+
+// CheckFailure is one data check that returned rows.
+type CheckFailure struct {
+	Name    string
+	Rows    int64
+	Columns []string
+	Sample  [][]string // up to 5 offending rows
+}
+
+func (f CheckFailure) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "check %s failed: %d offending row(s)", f.Name, f.Rows)
+	if len(f.Sample) > 0 {
+		fmt.Fprintf(&b, "\n    %s", strings.Join(f.Columns, " | "))
+		for _, r := range f.Sample {
+			fmt.Fprintf(&b, "\n    %s", strings.Join(r, " | "))
+		}
+	}
+	return b.String()
+}
+
+// CheckError is returned when one or more data checks fail.
+type CheckError struct{ Failures []CheckFailure }
+
+func (e *CheckError) Error() string {
+	parts := make([]string, len(e.Failures))
+	for i, f := range e.Failures {
+		parts[i] = f.String()
+	}
+	return "data checks failed:\n  " + strings.Join(parts, "\n  ")
+}
+
+// RunChecks runs every check in queries/checks; a check passes when its
+// SELECT returns no row.
+func RunChecks(ctx context.Context, db *sql.DB) error {
+	checks, err := queries.Checks()
+	if err != nil {
+		return err
+	}
+	var fails []CheckFailure
+	for _, c := range checks {
+		body := strings.TrimRight(strings.TrimSpace(c.SQL), ";")
+		var n int64
+		if err := db.QueryRowContext(ctx, "SELECT count(*) FROM (\n"+body+"\n)").Scan(&n); err != nil {
+			return fmt.Errorf("check %s: %w", c.Name, err)
+		}
+		if n == 0 {
+			continue
+		}
+		f := CheckFailure{Name: c.Name, Rows: n}
+		rows, err := db.QueryContext(ctx, "SELECT * FROM (\n"+body+"\n) LIMIT 5")
+		if err != nil {
+			return fmt.Errorf("check %s: %w", c.Name, err)
+		}
+		f.Columns, _ = rows.Columns()
+		for rows.Next() {
+			vals := make([]sql.NullString, len(f.Columns))
+			ptrs := make([]any, len(vals))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				rows.Close()
+				return err
+			}
+			r := make([]string, len(vals))
+			for i, v := range vals {
+				r[i] = v.String
+			}
+			f.Sample = append(f.Sample, r)
+		}
+		rows.Close()
+		fails = append(fails, f)
+	}
+	if len(fails) > 0 {
+		return &CheckError{Failures: fails}
+	}
+	return nil
+}

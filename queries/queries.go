@@ -1,0 +1,118 @@
+// Package queries holds the SQL models of the pipeline, one table per file.
+//
+// The file name is the table name. Files under staging/ only rename, cast and
+// resolve names (1:1 with a source); files under marts/ join and aggregate;
+// files under checks/ are data tests: a SELECT that returns the offending rows,
+// so an empty result means the check passed. Each model is a single SELECT (CTEs
+// welcome); the pipeline wraps it in CREATE OR REPLACE TABLE. Parameters come from
+// DuckDB variables read with getvariable('name'), set by the pipeline from the
+// configuration (see docs/TABLES.md for the list).
+package queries
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+//go:embed staging/*.sql marts/*.sql checks/*.sql
+var files embed.FS
+
+// Model is one SQL file: Name is the table it builds (or the check's name).
+type Model struct {
+	Name  string // file name without .sql
+	Layer string // staging, marts or checks
+	SQL   string
+}
+
+// Models returns the staging and mart models in an order where every model
+// comes after the models it reads.
+func Models() ([]Model, error) {
+	var all []Model
+	for _, layer := range []string{"staging", "marts"} {
+		ms, err := readLayer(layer)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, ms...)
+	}
+	return order(all)
+}
+
+// Checks returns the data checks, sorted by name.
+func Checks() ([]Model, error) { return readLayer("checks") }
+
+func readLayer(layer string) ([]Model, error) {
+	entries, err := fs.ReadDir(files, layer)
+	if err != nil {
+		return nil, err
+	}
+	var ms []Model
+	for _, e := range entries {
+		// Files starting with "_" are drafts and never run.
+		if e.IsDir() || path.Ext(e.Name()) != ".sql" || strings.HasPrefix(e.Name(), "_") {
+			continue
+		}
+		b, err := files.ReadFile(layer + "/" + e.Name())
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, Model{Name: strings.TrimSuffix(e.Name(), ".sql"), Layer: layer, SQL: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].Name < ms[j].Name })
+	return ms, nil
+}
+
+var sqlComment = regexp.MustCompile(`(?m)--.*$`)
+
+// order sorts models topologically by the model names their SQL mentions as
+// whole words, keeping the alphabetical order among independent models so
+// the build order is deterministic.
+func order(ms []Model) ([]Model, error) {
+	byName := map[string]int{}
+	for i, m := range ms {
+		byName[m.Name] = i
+	}
+	deps := make([][]int, len(ms))
+	for i, m := range ms {
+		body := sqlComment.ReplaceAllString(m.SQL, "")
+		for j, other := range ms {
+			if i == j {
+				continue
+			}
+			if regexp.MustCompile(`(?i)\b(from|join)\s+` + regexp.QuoteMeta(other.Name) + `\b`).MatchString(body) {
+				deps[i] = append(deps[i], j)
+			}
+		}
+	}
+	state := make([]int, len(ms)) // 0 new, 1 visiting, 2 done
+	var out []Model
+	var visit func(i int, trail []string) error
+	visit = func(i int, trail []string) error {
+		switch state[i] {
+		case 1:
+			return fmt.Errorf("queries: models reference each other in a cycle: %s", strings.Join(append(trail, ms[i].Name), " -> "))
+		case 2:
+			return nil
+		}
+		state[i] = 1
+		for _, d := range deps[i] {
+			if err := visit(d, append(trail, ms[i].Name)); err != nil {
+				return err
+			}
+		}
+		state[i] = 2
+		out = append(out, ms[i])
+		return nil
+	}
+	for i := range ms {
+		if err := visit(i, nil); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
