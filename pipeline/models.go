@@ -53,6 +53,15 @@ func sqlLiteral(v any) (string, error) {
 	}
 }
 
+// Prepare defines the models' macros and variables on the connection; the
+// explain command needs them too.
+func Prepare(ctx context.Context, db *sql.DB, vars Vars) error {
+	if _, err := db.ExecContext(ctx, queries.MacrosSQL); err != nil {
+		return fmt.Errorf("queries/macros.sql: %w", err)
+	}
+	return SetVars(ctx, db, vars)
+}
+
 // ModelTiming is how long one model took.
 type ModelTiming struct {
 	Name     string
@@ -71,7 +80,7 @@ func BuildModels(ctx context.Context, db *sql.DB, vars Vars, log *slog.Logger) (
 	if err != nil {
 		return nil, err
 	}
-	if err := SetVars(ctx, db, vars); err != nil {
+	if err := Prepare(ctx, db, vars); err != nil {
 		return nil, err
 	}
 	tx, err := db.BeginTx(ctx, nil)

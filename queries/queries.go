@@ -22,6 +22,12 @@ import (
 //go:embed staging/*.sql marts/*.sql checks/*.sql
 var files embed.FS
 
+// MacrosSQL defines the temporary macros (name_key, split_list, …) the
+// models use; run it on the connection before the models.
+//
+//go:embed macros.sql
+var MacrosSQL string
+
 // Model is one SQL file: Name is the table it builds (or the check's name).
 type Model struct {
 	Name  string // file name without .sql

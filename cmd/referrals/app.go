@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/referrals/referrals/internal/config"
+	"github.com/referrals/referrals/internal/runlock"
+	"github.com/referrals/referrals/pipeline"
+)
+
+// Exit codes, documented in the README for scripts and cron.
+const (
+	exitOK       = 0
+	exitFailed   = 1
+	exitUsage    = 2
+	exitLocked   = 3
+	exitChecks   = 4
+	exitRejected = 5 // --strict and rows were rejected
+)
+
+// usageError is a mistake on the command line.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// errHelp is returned after --help printed the usage: exit 0, print nothing.
+var errHelp = errors.New("help shown")
+
+// errStrict is returned when --strict is set and rows were rejected.
+var errStrict = errors.New("rows were rejected and --strict is set")
+
+func isSilent(err error) bool { return errors.Is(err, errHelp) }
+
+// exitCode is the one place errors become exit codes.
+func exitCode(err error) int {
+	var ue *usageError
+	var ce *pipeline.CheckError
+	switch {
+	case err == nil, errors.Is(err, errHelp):
+		return exitOK
+	case errors.As(err, &ue), errors.Is(err, config.ErrConfig):
+		return exitUsage
+	case errors.Is(err, runlock.ErrHeld), errors.Is(err, pipeline.ErrLocked):
+		return exitLocked
+	case errors.As(err, &ce):
+		return exitChecks
+	case errors.Is(err, errStrict):
+		return exitRejected
+	default:
+		return exitFailed
+	}
+}
+
+type env struct {
+	getenv func(string) string
+	stdout io.Writer
+	stderr io.Writer
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, e env, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"run", "the nightly job: load new exports, build the stage tables, write the reports", cmdRun},
+		{"ingest", "load new or changed export files into the database, nothing else", cmdIngest},
+		{"explain", "show, month by month, why a referrer is at its stage", cmdExplain},
+		{"check", "validate the configuration and every export file without loading anything", cmdCheck},
+		{"sample", "generate realistic sample exports (and the planted truth) for trying the tool", cmdSample},
+		{"bench", "benchmark the nightly job against a bare DuckDB read of the same files", cmdBench},
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	e := env{getenv: getenv, stdout: stdout, stderr: stderr}
+	if len(args) == 0 {
+		args = []string{"run"}
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		printTopUsage(stdout)
+		return errHelp
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(ctx, e, args[1:])
+		}
+	}
+	printTopUsage(stderr)
+	return &usageError{fmt.Sprintf("unknown command %q", args[0])}
+}
+
+func printTopUsage(w io.Writer) {
+	fmt.Fprintf(w, `referrals: how each referrer's relationship with the practice is maturing.
+
+Usage: referrals <command> [flags]   (no command = run)
+
+Commands:
+`)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, `
+Run "referrals <command> --help" for a command's flags. Without --config the
+tool uses sample-data/ and writes out/ in the current folder.
+
+Exit codes: 0 ok, 1 failed, 2 usage or configuration error, 3 another run
+holds the database, 4 data checks failed, 5 rows rejected with --strict.
+`)
+}
+
+// common flags shared by the commands that read the configuration.
+type commonFlags struct {
+	config    string
+	logFormat string
+	quiet     bool
+	verbose   bool
+}
+
+func (c *commonFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.config, "config", "", "configuration file (TOML); default: built-in settings for sample-data/")
+	fs.StringVar(&c.logFormat, "log-format", "text", "log format on stderr: text or json")
+	fs.BoolVar(&c.quiet, "quiet", false, "print only warnings and errors")
+	fs.BoolVar(&c.verbose, "verbose", false, "print debug detail (each model's time)")
+}
+
+func (c *commonFlags) logger(w io.Writer) (*slog.Logger, error) {
+	level := slog.LevelInfo
+	if c.quiet {
+		level = slog.LevelWarn
+	}
+	if c.verbose {
+		level = slog.LevelDebug
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch c.logFormat {
+	case "text", "":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, &usageError{fmt.Sprintf("--log-format %q: use text or json", c.logFormat)}
+}
+
+// newFlagSet builds a subcommand's flag set whose --help prints usage and
+// description to stdout.
+func newFlagSet(e env, name, usage, description string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "Usage: referrals %s %s\n\n%s\n\nFlags:\n", name, usage, strings.TrimSpace(description))
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses args; --help prints the usage on stdout and returns errHelp.
+func parse(e env, fs *flag.FlagSet, args []string) error {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "-h" || a == "-help" || a == "--help" {
+			fs.SetOutput(e.stdout)
+			fs.Usage()
+			return errHelp
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return &usageError{err.Error()}
+	}
+	return nil
+}

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/referrals/referrals/internal/clientkey"
+	"github.com/referrals/referrals/internal/config"
+	"github.com/referrals/referrals/internal/runlock"
+	"github.com/referrals/referrals/pipeline"
+	"golang.org/x/term"
+)
+
+// job is one command's hold on the configuration, the lock and the database.
+type job struct {
+	cfg    config.Config
+	db     *sql.DB
+	lock   *runlock.Lock
+	log    *slog.Logger
+	secret []byte
+	start  time.Time
+}
+
+func openJob(ctx context.Context, e env, cf commonFlags, what string) (*job, error) {
+	log, err := cf.logger(e.stderr)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := config.Load(cf.config)
+	if err != nil {
+		return nil, err
+	}
+	j := &job{cfg: cfg, log: log, start: time.Now()}
+	dbPath := cfg.Path(cfg.Database)
+	if err := os.MkdirAll(dirOf(dbPath), 0o700); err != nil {
+		return nil, fmt.Errorf("create folder for the database %s: %w", dbPath, err)
+	}
+	j.lock, err = runlock.Acquire(dbPath+".lock", what)
+	if err != nil {
+		return nil, err
+	}
+	j.secret, err = clientkey.Load(e.getenv(clientkey.EnvVar), cfg.KeyPath())
+	if err != nil {
+		j.close()
+		return nil, err
+	}
+	j.db, err = pipeline.Open(ctx, dbPath, pipeline.Settings{
+		Threads: cfg.DuckDB.Threads, MemoryLimit: cfg.DuckDB.MemoryLimit, TempDir: cfg.Path(cfg.DuckDB.TempDir),
+	})
+	if err != nil {
+		j.close()
+		return nil, err
+	}
+	return j, nil
+}
+
+func (j *job) close() {
+	if j.db != nil {
+		j.db.Close()
+		j.db = nil
+	}
+	if j.lock != nil {
+		j.lock.Release()
+		j.lock = nil
+	}
+}
+
+func dirOf(p string) string {
+	if i := strings.LastIndexAny(p, `/\`); i >= 0 {
+		return p[:i+1]
+	}
+	return "."
+}
+
+func (j *job) referenceFiles() pipeline.ReferenceFiles {
+	c := j.cfg
+	return pipeline.ReferenceFiles{
+		Roster:    c.Path(c.Reference.Roster),
+		Directory: c.Path(c.Reference.Directory),
+		Aliases:   c.Path(c.Reference.Aliases),
+		Channels:  c.Referrers.Channels,
+	}
+}
+
+// ingest loads the reference files and new exports.
+func (j *job) ingest(ctx context.Context, e env, rebuild bool) (pipeline.IngestSummary, error) {
+	t := time.Now()
+	if err := pipeline.LoadReference(ctx, j.db, j.referenceFiles()); err != nil {
+		return pipeline.IngestSummary{}, fmt.Errorf("%w: %v", config.ErrConfig, err)
+	}
+	j.log.Debug("reference files loaded", "took", time.Since(t).Round(time.Millisecond))
+	in := &pipeline.Ingester{DB: j.db, Config: j.cfg, Secret: j.secret, Log: j.log, Rebuild: rebuild}
+	if f, ok := e.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		in.Progress = progressLine(e.stderr)
+	}
+	sum, err := in.Ingest(ctx)
+	if err != nil {
+		return sum, err
+	}
+	j.log.Info("ingest done", "files_loaded", sum.Count("loaded"), "files_skipped", sum.Count("skipped"),
+		"files_failed", sum.Count("failed"), "rows", sum.Loaded, "rejected", sum.Rejected, "replaced", sum.Replaced,
+		"took", sum.Took.Round(time.Millisecond))
+	return sum, nil
+}
+
+// progressLine draws "[12/40] file" on one terminal line.
+func progressLine(w io.Writer) func(done, total int, path string) {
+	return func(done, total int, path string) {
+		if done >= total {
+			fmt.Fprintf(w, "\r\033[K")
+			return
+		}
+		width := 30
+		filled := width * done / max(total, 1)
+		fmt.Fprintf(w, "\r\033[K[%s%s] %d/%d %s", strings.Repeat("#", filled), strings.Repeat(".", width-filled), done, total, path)
+	}
+}
+
+// printIngestSummary writes the per-file table and totals for people.
+func printIngestSummary(w io.Writer, sum pipeline.IngestSummary) {
+	var loaded, skipped, failed []pipeline.FileResult
+	for _, f := range sum.Files {
+		switch f.Status {
+		case "loaded":
+			loaded = append(loaded, f)
+		case "skipped":
+			skipped = append(skipped, f)
+		default:
+			failed = append(failed, f)
+		}
+	}
+	fmt.Fprintf(w, "Ingest: %d file(s) loaded, %d already loaded, %d with problems; %d rows loaded, %d rejected, %d replaced by newer exports (%s)\n",
+		len(loaded), len(skipped), len(failed), sum.Loaded, sum.Rejected, sum.Replaced, sum.Took.Round(time.Millisecond))
+	for _, f := range loaded {
+		note := ""
+		if f.Encoding != "" && f.Encoding != "utf-8" {
+			note = " [" + f.Encoding + "]"
+		}
+		fmt.Fprintf(w, "  loaded   %-55s %8d rows %5d rejected %6d replaced%s\n", f.Path, f.Loaded, f.Rejected, f.Replaced, note)
+	}
+	for _, f := range failed {
+		fmt.Fprintf(w, "  PROBLEM  %s: %s\n", f.Path, f.Problem)
+	}
+	if sum.Rejected > 0 {
+		fmt.Fprintf(w, "Rejected rows are listed with file, line and column in the table rejected_rows and on the Data quality sheet.\n")
+	}
+}

@@ -1,0 +1,40 @@
+// Command referrals measures how each referrer's referrals spread across a
+// mental-health group practice's clinicians, month by month, and turns that
+// into a relationship stage: 1 point person, 2 trying colleagues, 3 whole
+// practice. It loads the billing and scheduling systems' CSV exports into
+// DuckDB, builds the stage tables with SQL, and writes an Excel workbook, an
+// HTML chart report and a CSV for the CRM.
+//
+// Usage:
+//
+//	referrals run      [--config FILE] [--month YYYY-MM] [--rebuild]   the nightly job
+//	referrals ingest   [--config FILE] [--rebuild]                    load new exports only
+//	referrals explain  [--config FILE] [--month YYYY-MM] REFERRER     why a referrer is at its stage
+//	referrals check    [--config FILE]                                validate configuration and exports
+//	referrals sample   --out DIR [--scale K] [--seed S]               generate sample exports
+//	referrals bench    [--rows N]                                     benchmark the nightly job
+//
+// With no configuration file the tool runs on sample-data/ and writes
+// out/referrals.duckdb and the reports under out/. Exit codes: 0 success,
+// 1 failure, 2 usage or configuration error, 3 another run holds the
+// database, 4 data checks failed.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	code := exitCode(err)
+	if err != nil && code != 0 && !isSilent(err) {
+		fmt.Fprintf(os.Stderr, "referrals: %v\n", err)
+	}
+	os.Exit(code)
+}

@@ -1,0 +1,101 @@
+// Package clientkey holds the per-installation secret that keys client
+// identifiers (HMAC-SHA256) before they are stored.
+//
+// The secret comes from the REFERRALS_CLIENT_KEY environment variable or a
+// key file created once, mode 0600, beside the database. Losing the key file
+// only means the next load keys clients differently: keep it with the
+// database backup.
+package clientkey
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// EnvVar names the environment variable that overrides the key file.
+const EnvVar = "REFERRALS_CLIENT_KEY"
+
+// Load returns the secret: from the environment value env if non-empty,
+// else from the key file at path, creating it (32 random bytes, hex, 0600)
+// when it does not exist.
+func Load(env, path string) ([]byte, error) {
+	if s := strings.TrimSpace(env); s != "" {
+		if len(s) < 16 {
+			return nil, fmt.Errorf("%s is too short: use at least 16 characters (e.g. the output of `openssl rand -hex 32`)", EnvVar)
+		}
+		return []byte(s), nil
+	}
+	b, err := os.ReadFile(path)
+	if err == nil {
+		s := strings.TrimSpace(string(b))
+		if len(s) < 16 {
+			return nil, fmt.Errorf("client key file %s is too short or empty: restore it from the backup taken with the database, or delete it AND the database to start afresh", path)
+		}
+		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			_ = os.Chmod(path, 0o600)
+		}
+		return []byte(s), nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read client key file %s: %w", path, err)
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, err
+	}
+	key := hex.EncodeToString(raw)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create folder for client key file %s: %w", path, err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("create client key file %s: %w", path, err)
+	}
+	if _, err := f.WriteString(key + "\n"); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write client key file %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	return []byte(key), nil
+}
+
+// Key returns the hex HMAC-SHA256 of a client id under secret: the same
+// value the database's client_key() macro computes.
+func Key(secret []byte, clientID string) string {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(strings.TrimSpace(clientID)))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// MacroSQL returns a CREATE TEMP MACRO statement defining client_key(x) as
+// HMAC-SHA256(secret, trim(x)) in hex, composed from DuckDB's sha256 so
+// that keying runs inside the CSV scan. The macro is temporary: the secret
+// is never written to the database file.
+func MacroSQL(secret []byte) string {
+	k := secret
+	if len(k) > sha256.BlockSize {
+		s := sha256.Sum256(k)
+		k = s[:]
+	}
+	ipad := make([]byte, sha256.BlockSize)
+	opad := make([]byte, sha256.BlockSize)
+	copy(ipad, k)
+	copy(opad, k)
+	for i := range ipad {
+		ipad[i] ^= 0x36
+		opad[i] ^= 0x5c
+	}
+	return fmt.Sprintf(`CREATE OR REPLACE TEMP MACRO client_key(x) AS
+		CASE WHEN x IS NULL OR trim(x) = '' THEN NULL ELSE
+		sha256(unhex('%s') || unhex(sha256(unhex('%s') || encode(trim(x))))) END`,
+		hex.EncodeToString(opad), hex.EncodeToString(ipad))
+}

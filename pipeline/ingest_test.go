@@ -1,0 +1,308 @@
+package pipeline_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/referrals/referrals/internal/clientkey"
+	"github.com/referrals/referrals/internal/config"
+	"github.com/referrals/referrals/pipeline"
+	"golang.org/x/text/encoding/charmap"
+)
+
+const schedHeader = "Appointment ID,Patient Account,Clinician,Appointment Date,Start Time,Status,Service,Referral Source,Referred To,Referrer NPI\n"
+const billHeader = "Claim Line ID,Patient Account,DOS,Rendering Provider,Rendering Provider NPI,Referring Provider,Referring Provider NPI,Payer,CPT Code,Charge,Paid\n"
+
+var secret = []byte("test-secret-0123456789abcdef")
+
+// practice is a folder of exports plus a configuration pointing at it.
+type practice struct {
+	t   *testing.T
+	dir string
+	cfg config.Config
+	db  *sql.DB
+}
+
+func newPractice(t *testing.T) *practice {
+	t.Helper()
+	dir := t.TempDir()
+	for _, d := range []string{"exports/scheduling", "exports/billing"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := config.Default()
+	cfg.Dir = dir
+	cfg.Scheduling.Files = []string{"exports/scheduling/*.csv"}
+	cfg.Billing.Files = []string{"exports/billing/*.csv"}
+	cfg.Reference = config.Reference{}
+	p := &practice{t: t, dir: dir, cfg: cfg}
+	p.reopen()
+	t.Cleanup(func() { p.db.Close() })
+	return p
+}
+
+func (p *practice) reopen() {
+	p.t.Helper()
+	if p.db != nil {
+		p.db.Close()
+	}
+	db, err := pipeline.Open(context.Background(), filepath.Join(p.dir, "out", "referrals.duckdb"), pipeline.Settings{Threads: 2})
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.db = db
+}
+
+// write writes a file under the practice folder, with a modification time
+// step seconds after a fixed origin so load order is deterministic.
+func (p *practice) write(rel string, content []byte, step int) string {
+	p.t.Helper()
+	path := filepath.Join(p.dir, rel)
+	if err := os.WriteFile(path, content, 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+	mt := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(step) * time.Second)
+	if err := os.Chtimes(path, mt, mt); err != nil {
+		p.t.Fatal(err)
+	}
+	return path
+}
+
+func (p *practice) ingest() pipeline.IngestSummary {
+	p.t.Helper()
+	in := &pipeline.Ingester{DB: p.db, Config: p.cfg, Secret: secret}
+	sum, err := in.Ingest(context.Background())
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return sum
+}
+
+func (p *practice) count(q string, args ...any) int64 {
+	p.t.Helper()
+	var n int64
+	if err := p.db.QueryRow(q, args...).Scan(&n); err != nil {
+		p.t.Fatalf("%s: %v", q, err)
+	}
+	return n
+}
+
+func TestRerunLoadsNothingNew(t *testing.T) {
+	p := newPractice(t)
+	p.write("exports/scheduling/a.csv", []byte(schedHeader+
+		"A1,900001,Jane Smith,01/05/2026,9:00 AM,Attended,Intake,Dr. Maria Lopez,Jane Smith,\n"+
+		"A2,900002,Jane Smith,01/06/2026,9:00 AM,No Show,Intake,Google,,\n"), 1)
+	p.write("exports/billing/b.csv", []byte(billHeader+
+		"L1,900001,01/05/2026,\"Smith, Jane\",1234567893,Maria Lopez,1457392811,Aetna,90791,200.00,150.50\n"), 2)
+	first := p.ingest()
+	if first.Loaded != 3 || first.Count("loaded") != 2 {
+		t.Fatalf("first ingest: loaded %d rows from %d files, want 3 from 2: %+v", first.Loaded, first.Count("loaded"), first.Files)
+	}
+	before := p.count("SELECT count(*) FROM raw_appointments") + p.count("SELECT count(*) FROM raw_claim_lines")
+	second := p.ingest()
+	if second.Loaded != 0 || second.Count("skipped") != 2 {
+		t.Fatalf("second ingest loaded %d rows, skipped %d files; want 0 and 2", second.Loaded, second.Count("skipped"))
+	}
+	after := p.count("SELECT count(*) FROM raw_appointments") + p.count("SELECT count(*) FROM raw_claim_lines")
+	if before != after {
+		t.Fatalf("row count changed on rerun: %d then %d", before, after)
+	}
+	if n := p.count("SELECT count(*) FROM ingest_files"); n != 2 {
+		t.Fatalf("ledger has %d files, want 2", n)
+	}
+	// Money goes in through SQL, exactly (the Appender trap stored 816.68 as 8.16).
+	var paid string
+	if err := p.db.QueryRow("SELECT paid::VARCHAR FROM raw_claim_lines").Scan(&paid); err != nil || paid != "150.50" {
+		t.Fatalf("paid = %q (%v), want 150.50", paid, err)
+	}
+}
+
+func TestReExportReplacesOlderVersion(t *testing.T) {
+	p := newPractice(t)
+	p.write("exports/scheduling/2026-01.csv", []byte(schedHeader+
+		"A1,900001,Jane Smith,01/05/2026,9:00 AM,Scheduled,Intake,Dr. Maria Lopez,,\n"+
+		"A2,900002,Jane Smith,01/06/2026,9:00 AM,Scheduled,Intake,Google,,\n"), 1)
+	p.ingest()
+	// The next month's export repeats January with updated statuses.
+	p.write("exports/scheduling/2026-02.csv", []byte(schedHeader+
+		"A1,900001,Jane Smith,01/05/2026,9:00 AM,Attended,Intake,Dr. Maria Lopez,,\n"+
+		"A2,900002,Jane Smith,01/06/2026,9:00 AM,Late Cancel,Intake,Google,,\n"+
+		"A3,900003,Jane Smith,02/02/2026,9:00 AM,Scheduled,Intake,Google,,\n"), 2)
+	sum := p.ingest()
+	if sum.Replaced != 2 {
+		t.Fatalf("replaced %d rows, want 2", sum.Replaced)
+	}
+	if n := p.count("SELECT count(*) FROM raw_appointments WHERE appointment_id = 'A1'"); n != 1 {
+		t.Fatalf("A1 has %d rows, want 1", n)
+	}
+	var status string
+	if err := p.db.QueryRow("SELECT status FROM raw_appointments WHERE appointment_id = 'A1'").Scan(&status); err != nil || status != "Attended" {
+		t.Fatalf("A1 status %q (%v), want Attended", status, err)
+	}
+	if n := p.count("SELECT count(*) FROM raw_appointments"); n != 3 {
+		t.Fatalf("%d appointments, want 3", n)
+	}
+}
+
+func TestWindows1252KeepsAccents(t *testing.T) {
+	p := newPractice(t)
+	text := schedHeader + "A1,900001,Jane Smith,01/05/2026,9:00 AM,Attended,Intake,José Núñez,,\n"
+	enc, err := charmap.Windows1252.NewEncoder().Bytes([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(enc, []byte("é")) {
+		t.Fatal("fixture is not Windows-1252")
+	}
+	p.write("exports/scheduling/cp1252.csv", enc, 1)
+	// and one UTF-8 file with a BOM and CRLF line endings
+	p.write("exports/scheduling/bom.csv", append([]byte("\xEF\xBB\xBF"),
+		[]byte(strings.ReplaceAll(schedHeader+"A2,900002,Jane Smith,01/06/2026,9:00 AM,Attended,Intake,Zoë Brontë,,\n", "\n", "\r\n"))...), 2)
+	sum := p.ingest()
+	if sum.Loaded != 2 || sum.Rejected != 0 {
+		t.Fatalf("loaded %d rejected %d: %+v", sum.Loaded, sum.Rejected, sum.Files)
+	}
+	var src string
+	if err := p.db.QueryRow("SELECT referral_source FROM raw_appointments WHERE appointment_id = 'A1'").Scan(&src); err != nil {
+		t.Fatal(err)
+	}
+	if src != "José Núñez" {
+		t.Fatalf("referral source %q, want José Núñez", src)
+	}
+	if err := p.db.QueryRow("SELECT referral_source FROM raw_appointments WHERE appointment_id = 'A2'").Scan(&src); err != nil || src != "Zoë Brontë" {
+		t.Fatalf("BOM/CRLF file: referral source %q (%v)", src, err)
+	}
+	if n := p.count("SELECT count(*) FROM ingest_files WHERE encoding = 'windows-1252'"); n != 1 {
+		t.Fatalf("%d files recorded as windows-1252, want 1", n)
+	}
+}
+
+func TestBadRowRecordedGoodRowsLoad(t *testing.T) {
+	p := newPractice(t)
+	p.write("exports/billing/q1.csv", []byte(billHeader+
+		"L1,900001,01/05/2026,Jane Smith,,,,Aetna,90791,200.00,150.00\n"+
+		"L2,900002,02/30/2026,Jane Smith,,,,Aetna,90837,150.00,90.00\n"+ // impossible date: line 3
+		"L3,900003,01/07/2026,Jane Smith,,,,Aetna,90837,n/a,90.00\n"+ // not a number: line 4
+		"L4,900004,01/08/2026,Jane Smith,,,,Aetna,90837,150.00,90.00,extra\n"+ // too many fields: line 5
+		"L5,900005,01/09/2026,Jane Smith,,,,Aetna,90837,150.00,90.00\n"), 1)
+	sum := p.ingest()
+	if sum.Loaded != 2 || sum.Rejected != 3 {
+		t.Fatalf("loaded %d rejected %d, want 2 and 3: %+v", sum.Loaded, sum.Rejected, sum.Files)
+	}
+	rows, err := p.db.Query("SELECT path, line, coalesce(column_name, ''), error_type, message FROM rejected_rows ORDER BY line")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	type rej struct {
+		path       string
+		line       int64
+		col, typ   string
+		msg        string
+		wantInMsg  string
+		wantColumn string
+	}
+	want := []rej{{line: 3, typ: "CAST", wantColumn: "DOS", wantInMsg: "02/30/2026"}, {line: 4, typ: "CAST", wantColumn: "Charge", wantInMsg: "n/a"}, {line: 5, typ: "TOO MANY COLUMNS"}}
+	i := 0
+	for rows.Next() {
+		var r rej
+		if err := rows.Scan(&r.path, &r.line, &r.col, &r.typ, &r.msg); err != nil {
+			t.Fatal(err)
+		}
+		if i >= len(want) {
+			t.Fatalf("unexpected reject %+v", r)
+		}
+		w := want[i]
+		if r.path != filepath.Join("exports", "billing", "q1.csv") || r.line != w.line || r.typ != w.typ ||
+			!strings.Contains(r.col, w.wantColumn) || !strings.Contains(r.msg, w.wantInMsg) {
+			t.Errorf("reject %d = %+v, want line %d type %s column ~%q message ~%q", i, r, w.line, w.typ, w.wantColumn, w.wantInMsg)
+		}
+		if strings.Contains(r.msg, "90000") {
+			t.Errorf("reject message holds a client id: %q", r.msg)
+		}
+		i++
+	}
+	if i != len(want) {
+		t.Fatalf("%d rejects recorded, want %d", i, len(want))
+	}
+}
+
+func TestMissingColumnNamesFileFieldHeadersAndKey(t *testing.T) {
+	p := newPractice(t)
+	p.write("exports/scheduling/renamed.csv", []byte(
+		"Appointment ID,Patient Account,Provider Full Name,Appointment Date,Status\nA1,900001,Jane Smith,01/05/2026,Attended\n"), 1)
+	p.write("exports/scheduling/good.csv", []byte(schedHeader+"A2,900002,Jane Smith,01/06/2026,9:00 AM,Attended,Intake,Google,,\n"), 2)
+	sum := p.ingest()
+	var failed pipeline.FileResult
+	for _, f := range sum.Files {
+		if f.Status == "failed" {
+			failed = f
+		}
+	}
+	for _, want := range []string{`"clinician"`, `"Provider Full Name"`, `"Appointment ID"`, "[scheduling.columns] clinician"} {
+		if !strings.Contains(failed.Problem, want) {
+			t.Errorf("problem %q does not mention %s", failed.Problem, want)
+		}
+	}
+	if !strings.HasSuffix(failed.Path, "renamed.csv") {
+		t.Errorf("problem names %q, want renamed.csv", failed.Path)
+	}
+	if sum.Loaded != 1 {
+		t.Errorf("the good file should still load: %d rows", sum.Loaded)
+	}
+	if n := p.count("SELECT count(*) FROM ingest_problems WHERE path LIKE '%renamed.csv'"); n != 1 {
+		t.Errorf("ingest_problems has %d rows for the file, want 1", n)
+	}
+	// With the mapping set, the same file loads.
+	p.cfg.Scheduling.Columns = map[string]string{"clinician": "Provider Full Name"}
+	if sum := p.ingest(); sum.Loaded != 1 {
+		t.Errorf("after mapping: loaded %d rows, want 1 (%+v)", sum.Loaded, sum.Files)
+	}
+}
+
+func TestNoRawClientIDInDatabaseFile(t *testing.T) {
+	p := newPractice(t)
+	ids := []string{"CLIENT-7731-XQ", "CLIENT-8842-ZR"}
+	p.write("exports/scheduling/a.csv", []byte(schedHeader+
+		"A1,"+ids[0]+",Jane Smith,01/05/2026,9:00 AM,Attended,Intake,Dr. Maria Lopez,,\n"+
+		"A2,"+ids[1]+",Jane Smith,13/45/2026,9:00 AM,Attended,Intake,Dr. Maria Lopez,,\n"), 1)
+	p.write("exports/billing/b.csv", []byte(billHeader+
+		"L1,"+ids[0]+",01/05/2026,Jane Smith,,,,Aetna,90791,200.00,150.00\n"+
+		"L2,"+ids[1]+",01/05/2026,Jane Smith,,,,Aetna,90791,x,150.00\n"), 2)
+	p.ingest()
+	var key string
+	if err := p.db.QueryRow("SELECT client_key FROM raw_appointments WHERE appointment_id = 'A1'").Scan(&key); err != nil {
+		t.Fatal(err)
+	}
+	if want := clientkey.Key(secret, ids[0]); key != want {
+		t.Fatalf("client_key in SQL %s != Go HMAC %s", key, want)
+	}
+	if _, err := p.db.Exec("CHECKPOINT"); err != nil {
+		t.Fatal(err)
+	}
+	p.db.Close()
+	p.db = nil
+	filepath.Walk(filepath.Join(p.dir, "out"), func(path string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		b, _ := os.ReadFile(path)
+		for _, id := range ids {
+			if bytes.Contains(b, []byte(id)) {
+				t.Errorf("%s contains the raw client id %s", path, id)
+			}
+		}
+		if info.Mode().Perm()&0o077 != 0 && strings.HasSuffix(path, ".duckdb") {
+			t.Errorf("%s has mode %v, want owner-only", path, info.Mode().Perm())
+		}
+		return nil
+	})
+	p.reopen()
+}

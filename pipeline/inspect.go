@@ -1,0 +1,332 @@
+package pipeline
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/referrals/referrals/internal/config"
+	"golang.org/x/text/encoding/charmap"
+)
+
+// FileInfo is what the loader learns about an export before reading it.
+type FileInfo struct {
+	Path      string
+	Size      int64
+	ModTime   time.Time
+	SHA256    string
+	Encoding  string // utf-8, utf-16, latin-1 or windows-1252
+	Delimiter rune
+	Headers   []string
+	Mapping   map[string]int // canonical field -> header index
+	Lines     int64          // newline count, for the summary
+}
+
+// FileError is a problem that stops one file from loading. Its message names
+// the file and says what to do.
+type FileError struct {
+	Path    string
+	Problem string
+}
+
+func (e *FileError) Error() string { return e.Path + ": " + e.Problem }
+
+var (
+	bomUTF8    = []byte{0xEF, 0xBB, 0xBF}
+	bomUTF16LE = []byte{0xFF, 0xFE}
+	bomUTF16BE = []byte{0xFE, 0xFF}
+)
+
+// hashAndScan reads the whole file once: content hash, line count, and
+// whether it is valid UTF-8.
+func hashAndScan(path string) (sum string, size int64, lines int64, validUTF8 bool, head []byte, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, 0, false, nil, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	buf := make([]byte, 1<<20)
+	var carry []byte
+	validUTF8 = true
+	for {
+		n, rerr := f.Read(buf)
+		if n > 0 {
+			chunk := buf[:n]
+			h.Write(chunk)
+			size += int64(n)
+			lines += int64(bytes.Count(chunk, []byte{'\n'}))
+			if len(head) < 64<<10 {
+				head = append(head, chunk[:min(len(chunk), 64<<10-len(head))]...)
+			}
+			if validUTF8 {
+				data := append(carry, chunk...)
+				cut := incompleteTail(data)
+				if !utf8.Valid(data[:cut]) {
+					validUTF8 = false
+				}
+				carry = append([]byte(nil), data[cut:]...)
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return "", 0, 0, false, nil, rerr
+		}
+	}
+	if len(carry) > 0 {
+		validUTF8 = false
+	}
+	return hex.EncodeToString(h.Sum(nil)), size, lines, validUTF8, head, nil
+}
+
+// incompleteTail returns the length of data without a trailing, possibly
+// incomplete UTF-8 sequence.
+func incompleteTail(data []byte) int {
+	for i := 1; i <= 3 && i <= len(data); i++ {
+		b := data[len(data)-i]
+		if b < 0x80 {
+			return len(data)
+		}
+		if b >= 0xC0 { // start byte
+			need := 2
+			if b >= 0xF0 {
+				need = 4
+			} else if b >= 0xE0 {
+				need = 3
+			}
+			if need > i {
+				return len(data) - i
+			}
+			return len(data)
+		}
+	}
+	return len(data)
+}
+
+// guessEncoding decides how to read a file whose encoding is "auto".
+// A BOM decides; valid UTF-8 is UTF-8; otherwise a file that still has more
+// well-formed multi-byte UTF-8 sequences than stray bytes is UTF-8 with a
+// few bad bytes (those rows are rejected), and anything else is
+// Windows-1252, the usual encoding of exports from Windows systems.
+func guessEncoding(path string, head []byte, valid bool) string {
+	switch {
+	case bytes.HasPrefix(head, bomUTF8):
+		return "utf-8"
+	case bytes.HasPrefix(head, bomUTF16LE), bytes.HasPrefix(head, bomUTF16BE):
+		return "utf-16"
+	case valid:
+		return "utf-8"
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "windows-1252"
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 1<<20)
+	var goodMulti, bad int
+	for {
+		ru, size, err := r.ReadRune()
+		if err != nil {
+			break
+		}
+		if ru == utf8.RuneError && size == 1 {
+			bad++
+		} else if size > 1 {
+			goodMulti++
+		}
+	}
+	if goodMulti > bad {
+		return "utf-8"
+	}
+	return "windows-1252"
+}
+
+func normaliseEncoding(e string) string {
+	switch strings.ToLower(strings.TrimSpace(e)) {
+	case "", "auto":
+		return "auto"
+	case "utf-8", "utf8":
+		return "utf-8"
+	case "windows-1252", "cp1252":
+		return "windows-1252"
+	case "latin-1", "latin1", "iso-8859-1":
+		return "latin-1"
+	case "utf-16":
+		return "utf-16"
+	}
+	return e
+}
+
+// convertToUTF8 writes a UTF-8 copy of a Windows-1252 file to tmpDir and
+// returns its path; DuckDB reads only UTF-8, UTF-16 and Latin-1 itself.
+func convertToUTF8(path, tmpDir string) (string, error) {
+	in, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer in.Close()
+	out, err := os.CreateTemp(tmpDir, "referrals-utf8-*.csv")
+	if err != nil {
+		return "", fmt.Errorf("create temporary file for %s: %w", path, err)
+	}
+	w := bufio.NewWriterSize(out, 1<<20)
+	if _, err := io.Copy(w, charmap.Windows1252.NewDecoder().Reader(bufio.NewReaderSize(in, 1<<20))); err != nil {
+		out.Close()
+		os.Remove(out.Name())
+		return "", fmt.Errorf("convert %s from windows-1252: %w", path, err)
+	}
+	if err := w.Flush(); err != nil {
+		out.Close()
+		os.Remove(out.Name())
+		return "", err
+	}
+	if err := out.Close(); err != nil {
+		os.Remove(out.Name())
+		return "", err
+	}
+	return out.Name(), nil
+}
+
+// readHeader returns the header record of a UTF-8 (or Latin-1) file, and
+// the delimiter, guessed from the header line when asked to.
+func readHeader(head []byte, encoding string, delim string) ([]string, rune, error) {
+	head = bytes.TrimPrefix(head, bomUTF8)
+	if encoding == "windows-1252" || encoding == "latin-1" {
+		d, err := charmap.Windows1252.NewDecoder().Bytes(head)
+		if err == nil {
+			head = d
+		}
+	}
+	line := head
+	if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		line = head[:i]
+	}
+	line = bytes.TrimRight(line, "\r")
+	if len(bytes.TrimSpace(line)) == 0 {
+		return nil, 0, errors.New("the file is empty or its first line is blank: an export must start with a header row")
+	}
+	var d rune = ','
+	switch {
+	case delim == "" || delim == "auto":
+		d = guessDelimiter(line)
+	case delim == `\t` || delim == "tab":
+		d = '\t'
+	default:
+		d, _ = utf8.DecodeRuneInString(delim)
+	}
+	r := csv.NewReader(bytes.NewReader(line))
+	r.Comma = d
+	r.LazyQuotes = true
+	r.FieldsPerRecord = -1
+	rec, err := r.Read()
+	if err != nil {
+		return nil, d, fmt.Errorf("cannot read the header row: %v", err)
+	}
+	for i := range rec {
+		rec[i] = strings.TrimSpace(rec[i])
+	}
+	return rec, d, nil
+}
+
+// guessDelimiter picks the most frequent of , ; tab | outside quotes.
+func guessDelimiter(line []byte) rune {
+	counts := map[rune]int{}
+	inQuote := false
+	for _, b := range string(line) {
+		if b == '"' {
+			inQuote = !inQuote
+			continue
+		}
+		if !inQuote && (b == ',' || b == ';' || b == '\t' || b == '|') {
+			counts[b]++
+		}
+	}
+	best, n := ',', 0
+	for _, c := range []rune{',', ';', '\t', '|'} {
+		if counts[c] > n {
+			best, n = c, counts[c]
+		}
+	}
+	return best
+}
+
+// MapHeaders matches a file's headers to the canonical fields: an explicit
+// mapping from the configuration first, then the common names every
+// practice-management system uses. It returns the missing required fields.
+func MapHeaders(source string, headers []string, explicit map[string]string) (mapping map[string]int, missing []string) {
+	mapping = map[string]int{}
+	used := map[int]bool{}
+	for field, want := range explicit {
+		for i, h := range headers {
+			if strings.EqualFold(strings.TrimSpace(h), strings.TrimSpace(want)) && !used[i] {
+				mapping[field] = i
+				used[i] = true
+				break
+			}
+		}
+	}
+	norm := make([]string, len(headers))
+	for i, h := range headers {
+		norm[i] = config.NormaliseHeader(h)
+	}
+	for _, f := range config.Fields(source) {
+		if _, ok := mapping[f.Name]; ok {
+			continue
+		}
+		if _, ok := explicit[f.Name]; ok {
+			continue // explicitly mapped to a header that is not there: reported as missing
+		}
+	search:
+		for _, want := range f.Headers {
+			for i, n := range norm {
+				if n == want && !used[i] {
+					mapping[f.Name] = i
+					used[i] = true
+					break search
+				}
+			}
+		}
+	}
+	for _, f := range config.Fields(source) {
+		if _, ok := mapping[f.Name]; !ok && f.Required {
+			missing = append(missing, f.Name)
+		}
+	}
+	return mapping, missing
+}
+
+// missingColumnProblem explains a missing required column and its fix.
+func missingColumnProblem(source string, headers []string, missing []string, explicit map[string]string, delim rune) string {
+	var b strings.Builder
+	for i, m := range missing {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		if want, ok := explicit[m]; ok {
+			fmt.Fprintf(&b, "required field %q is mapped to header %q, which this file does not have", m, want)
+		} else {
+			fmt.Fprintf(&b, "no column for required field %q", m)
+		}
+	}
+	quoted := make([]string, len(headers))
+	for i, h := range headers {
+		quoted[i] = fmt.Sprintf("%q", h)
+	}
+	fmt.Fprintf(&b, ". Headers found: %s. Set [%s.columns] %s = \"<header name>\" in the configuration file", strings.Join(quoted, ", "), source, missing[0])
+	if len(headers) == 1 && strings.ContainsAny(headers[0], ";\t|") {
+		fmt.Fprintf(&b, ", or set [%s] delimiter: the header has a single column, so the file is probably not %q-separated", source, string(delim))
+	}
+	b.WriteString(".")
+	return b.String()
+}

@@ -1,0 +1,211 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gocarina/gocsv"
+	"golang.org/x/text/encoding/charmap"
+)
+
+// RosterRow is one clinician in the roster file.
+type RosterRow struct {
+	Name        string `csv:"name"`
+	Aliases     string `csv:"aliases"`
+	NPI         string `csv:"npi"`
+	StartDate   string `csv:"start_date"`
+	EndDate     string `csv:"end_date"`
+	Specialties string `csv:"specialties"`
+	Payers      string `csv:"payers"`
+	Accepting   string `csv:"accepting"`
+}
+
+// DirectoryRow is one referrer (or channel) in the referrer directory.
+type DirectoryRow struct {
+	Name         string `csv:"name"`
+	Aliases      string `csv:"aliases"`
+	NPI          string `csv:"npi"`
+	Category     string `csv:"category"`
+	Organisation string `csv:"organisation"`
+	PointPerson  string `csv:"point_person"`
+	Channel      string `csv:"channel"`
+}
+
+// AliasRow maps a spelling to a referrer.
+type AliasRow struct {
+	Alias    string `csv:"alias"`
+	Referrer string `csv:"referrer"`
+}
+
+// BuiltinChannels are marketing channels, never given a stage. The
+// configuration's [referrers] channels and the directory's channel column
+// add to them.
+var BuiltinChannels = []string{
+	"Psychology Today", "Google", "Google Ads", "Google Search", "Self", "Self-referral", "Self referred",
+	"Insurance directory", "Insurance", "Friend/Family", "Friend", "Family", "Word of mouth", "Website",
+	"Facebook", "Instagram", "Yelp", "Zocdoc", "Headway", "Alma", "Walk-in", "Returning client",
+	"Former client", "Internet search", "Online search", "Advertisement", "Flyer", "Other",
+}
+
+// ReferenceFiles are the small files the user maintains; empty paths are
+// optional files that are not used.
+type ReferenceFiles struct {
+	Roster, Directory, Aliases string
+	Channels                   []string
+}
+
+// LoadReference replaces the ref_* tables with the current contents of the
+// roster, directory and alias files. They are small and the user edits
+// them, so they are reread on every run.
+func LoadReference(ctx context.Context, db *sql.DB, files ReferenceFiles) error {
+	if err := EnsureSchema(ctx, db); err != nil {
+		return err
+	}
+	var roster []RosterRow
+	var dir []DirectoryRow
+	var aliases []AliasRow
+	if err := readSmallCSV(files.Roster, &roster, "roster", "name"); err != nil {
+		return err
+	}
+	if err := readSmallCSV(files.Directory, &dir, "directory", "name"); err != nil {
+		return err
+	}
+	if err := readSmallCSV(files.Aliases, &aliases, "aliases", "alias"); err != nil {
+		return err
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, t := range []string{"ref_roster", "ref_directory", "ref_aliases", "ref_channels"} {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM "+t); err != nil {
+			return err
+		}
+	}
+	for i, r := range roster {
+		line := i + 2
+		if strings.TrimSpace(r.Name) == "" {
+			return fmt.Errorf("roster %s line %d: the name is blank; every clinician needs a name", files.Roster, line)
+		}
+		start, err := parseRefDate(r.StartDate)
+		if err != nil {
+			return fmt.Errorf("roster %s line %d column start_date: %v", files.Roster, line, err)
+		}
+		end, err := parseRefDate(r.EndDate)
+		if err != nil {
+			return fmt.Errorf("roster %s line %d column end_date: %v", files.Roster, line, err)
+		}
+		acc, err := parseYesNo(r.Accepting)
+		if err != nil {
+			return fmt.Errorf("roster %s line %d column accepting: %v", files.Roster, line, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO ref_roster VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			strings.TrimSpace(r.Name), nullIfBlank(r.Aliases), nullIfBlank(r.NPI), start, end,
+			nullIfBlank(r.Specialties), nullIfBlank(r.Payers), acc); err != nil {
+			return fmt.Errorf("roster %s line %d: %w", files.Roster, line, err)
+		}
+	}
+	for i, r := range dir {
+		line := i + 2
+		if strings.TrimSpace(r.Name) == "" {
+			return fmt.Errorf("directory %s line %d: the name is blank", files.Directory, line)
+		}
+		ch, err := parseYesNo(r.Channel)
+		if err != nil {
+			return fmt.Errorf("directory %s line %d column channel: %v", files.Directory, line, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO ref_directory VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			strings.TrimSpace(r.Name), nullIfBlank(r.Aliases), nullIfBlank(r.NPI), nullIfBlank(r.Category),
+			nullIfBlank(r.Organisation), nullIfBlank(r.PointPerson), ch != nil && *ch); err != nil {
+			return fmt.Errorf("directory %s line %d: %w", files.Directory, line, err)
+		}
+	}
+	for i, r := range aliases {
+		if strings.TrimSpace(r.Alias) == "" || strings.TrimSpace(r.Referrer) == "" {
+			return fmt.Errorf("aliases %s line %d: both alias and referrer are needed", files.Aliases, i+2)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO ref_aliases VALUES (?, ?)`, strings.TrimSpace(r.Alias), strings.TrimSpace(r.Referrer)); err != nil {
+			return err
+		}
+	}
+	for _, c := range append(append([]string{}, BuiltinChannels...), files.Channels...) {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO ref_channels VALUES (?)`, c); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// readSmallCSV reads a small typed CSV with gocsv. A missing optional file
+// (empty path) leaves out empty; a named file that is missing is an error.
+func readSmallCSV(path string, out any, what, required string) error {
+	if path == "" {
+		return nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("%s file %s does not exist; create it or set [reference] %s = \"\" in the configuration", what, path, what)
+		}
+		return fmt.Errorf("read %s file %s: %w", what, path, err)
+	}
+	b = bytes.TrimPrefix(b, bomUTF8)
+	if !utf8.Valid(b) {
+		if d, err := charmap.Windows1252.NewDecoder().Bytes(b); err == nil {
+			b = d
+		}
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil
+	}
+	header := strings.ToLower(strings.SplitN(string(b), "\n", 2)[0])
+	if !strings.Contains(header, required) {
+		return fmt.Errorf("%s file %s: the first line must be a header with a %q column; found %q", what, path, required, strings.TrimSpace(header))
+	}
+	if err := gocsv.UnmarshalBytes(b, out); err != nil {
+		return fmt.Errorf("%s file %s: %v", what, path, err)
+	}
+	return nil
+}
+
+func nullIfBlank(s string) any {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func parseRefDate(s string) (any, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, nil
+	}
+	for _, layout := range []string{"2006-01-02", "01/02/2006", "1/2/2006"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return nil, fmt.Errorf("%q is not a date; write it as YYYY-MM-DD", s)
+}
+
+func parseYesNo(s string) (*bool, error) {
+	t, f := true, false
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "":
+		return nil, nil
+	case "yes", "y", "true", "1", "x":
+		return &t, nil
+	case "no", "n", "false", "0":
+		return &f, nil
+	}
+	return nil, fmt.Errorf("%q is neither yes nor no", s)
+}

@@ -1,0 +1,88 @@
+package pipeline
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// schema creates the persistent tables the loader writes. They are created
+// once and kept: later runs only add to them.
+var schema = []string{
+	`CREATE SEQUENCE IF NOT EXISTS ingest_file_seq START 1`,
+	`CREATE TABLE IF NOT EXISTS ingest_files (
+		file_id INTEGER PRIMARY KEY,
+		source VARCHAR NOT NULL,
+		path VARCHAR NOT NULL,
+		sha256 VARCHAR NOT NULL,
+		encoding VARCHAR,
+		rows_loaded BIGINT,
+		rows_rejected BIGINT,
+		rows_replaced BIGINT,
+		loaded_at TIMESTAMP
+	)`,
+	`CREATE TABLE IF NOT EXISTS ingest_problems (
+		problem_id INTEGER,
+		source VARCHAR,
+		path VARCHAR,
+		sha256 VARCHAR,
+		problem VARCHAR,
+		seen_at TIMESTAMP
+	)`,
+	`CREATE TABLE IF NOT EXISTS rejected_rows (
+		file_id INTEGER,
+		path VARCHAR,
+		line BIGINT,
+		column_name VARCHAR,
+		error_type VARCHAR,
+		message VARCHAR
+	)`,
+	`CREATE TABLE IF NOT EXISTS raw_appointments (
+		appointment_id VARCHAR,
+		client_key VARCHAR,
+		clinician VARCHAR,
+		appt_date DATE,
+		appt_time VARCHAR,
+		status VARCHAR,
+		service VARCHAR,
+		referral_source VARCHAR,
+		referred_to VARCHAR,
+		has_referred_to BOOLEAN,
+		referrer_npi VARCHAR,
+		file_id INTEGER
+	)`,
+	`CREATE TABLE IF NOT EXISTS raw_claim_lines (
+		line_id VARCHAR,
+		client_key VARCHAR,
+		service_date DATE,
+		rendering_provider VARCHAR,
+		rendering_npi VARCHAR,
+		referring_provider VARCHAR,
+		referring_npi VARCHAR,
+		payer VARCHAR,
+		cpt VARCHAR,
+		charge DECIMAL(12,2),
+		paid DECIMAL(12,2),
+		file_id INTEGER
+	)`,
+	`CREATE TABLE IF NOT EXISTS ref_roster (
+		name VARCHAR, aliases VARCHAR, npi VARCHAR, start_date DATE, end_date DATE,
+		specialties VARCHAR, payers VARCHAR, accepting BOOLEAN
+	)`,
+	`CREATE TABLE IF NOT EXISTS ref_directory (
+		name VARCHAR, aliases VARCHAR, npi VARCHAR, category VARCHAR, organisation VARCHAR,
+		point_person VARCHAR, channel BOOLEAN
+	)`,
+	`CREATE TABLE IF NOT EXISTS ref_aliases (alias VARCHAR, referrer VARCHAR)`,
+	`CREATE TABLE IF NOT EXISTS ref_channels (name VARCHAR)`,
+}
+
+// EnsureSchema creates the loader's tables if they are missing.
+func EnsureSchema(ctx context.Context, db *sql.DB) error {
+	for _, q := range schema {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("create schema: %w", err)
+		}
+	}
+	return nil
+}

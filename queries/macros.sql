@@ -1,0 +1,37 @@
+-- Macros every model may use. They are temporary: created on each
+-- connection before the models run, never stored in the database.
+
+-- Tokens of a person's name with case, accents, punctuation, titles and
+-- credentials folded away: 'Dr. María López, MD' -> ['maria', 'lopez'].
+CREATE OR REPLACE TEMP MACRO name_tokens(s) AS
+    list_filter(
+        string_split_regex(trim(regexp_replace(lower(strip_accents(coalesce(s, ''))), '[^a-z0-9]+', ' ', 'g')), ' '),
+        t -> t <> '' AND NOT list_contains([
+            'dr', 'doctor', 'md', 'do', 'phd', 'psyd', 'edd', 'dsw', 'lcsw', 'licsw', 'lmsw', 'lsw', 'lisw', 'lcswr',
+            'lpc', 'lpcc', 'lpca', 'lmhc', 'lmft', 'mft', 'lcpc', 'lcmhc', 'np', 'pmhnp', 'fnp', 'arnp', 'aprn', 'crnp',
+            'pa', 'pac', 'rn', 'bsn', 'msn', 'dnp', 'ma', 'ms', 'msw', 'med', 'mba', 'mph', 'ncc', 'bcba', 'lac', 'ladc',
+            'cadc', 'lcadc', 'mr', 'mrs', 'miss', 'mx', 'rev', 'reverend', 'fr', 'father', 'pastor', 'rabbi', 'sister',
+            'jr', 'sr', 'ii', 'iii', 'esq', 'facp', 'faap', 'dds', 'od', 'lp', 'llp', 'lmhp', 'csw', 'cpc'], t));
+
+-- One key for every way a name is typed: tokens above, and "Last, First"
+-- put back in order when the part after the comma is a name rather than
+-- credentials ('Lopez, Maria MD' and 'maria lopez' both give 'maria lopez';
+-- 'Jane Smith, LCSW' gives 'jane smith').
+CREATE OR REPLACE TEMP MACRO name_key(s) AS
+    CASE
+        WHEN s IS NULL OR trim(s) = '' THEN NULL
+        WHEN strpos(s, ',') > 0 AND len(name_tokens(substr(s, strpos(s, ',') + 1))) > 0
+            THEN nullif(array_to_string(list_concat(name_tokens(substr(s, strpos(s, ',') + 1)), name_tokens(substr(s, 1, strpos(s, ',') - 1))), ' '), '')
+        ELSE nullif(array_to_string(name_tokens(s), ' '), '')
+    END;
+
+-- A list cell of the roster or directory ('a; b;c') as a clean list.
+CREATE OR REPLACE TEMP MACRO split_list(s) AS
+    list_filter(list_transform(string_split(coalesce(s, ''), ';'), x -> trim(x)), x -> x <> '');
+
+-- Ten digits, or NULL: NPIs come typed with spaces and dashes.
+CREATE OR REPLACE TEMP MACRO clean_npi(s) AS
+    CASE WHEN s IS NULL THEN NULL
+         WHEN length(s) = 10 AND try_cast(s AS UBIGINT) IS NOT NULL THEN s
+         WHEN length(regexp_replace(coalesce(s, ''), '[^0-9]', '', 'g')) = 10
+         THEN regexp_replace(s, '[^0-9]', '', 'g') END;

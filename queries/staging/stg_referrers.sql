@@ -1,0 +1,28 @@
+-- One row per referrer (and per channel), with what the directory says of it.
+with spellings as (
+    select * from stg_referrer_spellings
+),
+referrers as (
+    select referrer,
+        bool_or(is_channel) as is_channel,
+        count(distinct raw_name) as spellings,
+        mode(npi) as seen_npi
+    from spellings
+    group by referrer
+),
+directory as (
+    select trim(name) as referrer, clean_npi(npi) as npi, nullif(trim(category), '') as category,
+        nullif(trim(organisation), '') as organisation, point_person
+    from ref_directory
+)
+select
+    r.referrer,
+    case when r.is_channel then 'channel' else coalesce(d.category, 'uncategorised') end as category,
+    coalesce(d.npi, r.seen_npi) as npi,
+    d.organisation,
+    coalesce(pp.clinician, nullif(trim(d.point_person), '')) as directory_point_person,
+    r.is_channel,
+    r.spellings::INTEGER as spellings
+from referrers r
+left join directory d on d.referrer = r.referrer
+left join stg_clinician_names pp on pp.name_key = name_key(d.point_person)
