@@ -300,7 +300,9 @@ func looksLikeData(headers []string) bool {
 		if h == "" {
 			continue
 		}
-		if strings.IndexFunc(h, func(r rune) bool { return (r < '0' || r > '9') && r != '/' && r != '-' && r != '.' && r != ':' && r != ' ' }) < 0 {
+		if strings.IndexFunc(h, func(r rune) bool {
+			return (r < '0' || r > '9') && r != '/' && r != '-' && r != '.' && r != ':' && r != ' '
+		}) < 0 {
 			data++
 		}
 	}
