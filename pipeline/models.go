@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/referrals/referrals/internal/config"
 	"github.com/referrals/referrals/queries"
 )
 
@@ -186,4 +187,58 @@ func RunChecks(ctx context.Context, db *sql.DB) error {
 		return &CheckError{Failures: fails}
 	}
 	return nil
+}
+
+// ModelVars are the variables the models read, from the configuration and
+// the report month (first day of the month).
+func ModelVars(c config.Config, month time.Time) Vars {
+	s := c.Stage
+	return Vars{
+		"report_month":          month,
+		"window_months":         s.WindowMonths,
+		"stage3_practice_share": s.Stage3PracticeShare,
+		"stage3_min_referrals":  s.Stage3MinReferrals,
+		"stage3_min_effective":  s.Stage3MinEffective,
+		"stage3_max_pp_share":   s.Stage3MaxPPShare,
+		"stage1_pp_share":       s.Stage1PPShare,
+		"low_evidence_below":    s.LowEvidenceBelow,
+		"ready_min_referrals":   s.ReadyMinReferrals,
+		"recent_days":           s.RecentDays,
+		"stalled_months":        s.StalledMonths,
+		"lapsed_months":         s.LapsedMonths,
+		"lapsed_min_referrals":  s.LapsedMinReferrals,
+		"cooling_ratio":         s.CoolingRatio,
+		"near_duplicate_cutoff": c.Referrers.NearDuplicateCutoff,
+	}
+}
+
+// DefaultMonth is the last complete month: the month before today's, or,
+// when the exports end earlier (sample data, a paused export), the last
+// month the exports cover to its end.
+func DefaultMonth(ctx context.Context, db *sql.DB, today time.Time) (time.Time, error) {
+	firstOf := func(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC) }
+	month := firstOf(today).AddDate(0, -1, 0)
+	var last sql.NullTime
+	err := db.QueryRowContext(ctx, `SELECT max(d) FROM (
+		SELECT max(appt_date) AS d FROM raw_appointments WHERE appt_date <= ?
+		UNION ALL SELECT max(service_date) FROM raw_claim_lines WHERE service_date <= ?)`, today, today).Scan(&last)
+	if err != nil {
+		return month, err
+	}
+	if last.Valid {
+		covered := firstOf(last.Time.AddDate(0, 0, 1)).AddDate(0, -1, 0)
+		if covered.Before(month) {
+			month = covered
+		}
+	}
+	return month, nil
+}
+
+// ParseMonth reads YYYY-MM as the first day of that month.
+func ParseMonth(s string) (time.Time, error) {
+	t, err := time.Parse("2006-01", s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("month %q: write it as YYYY-MM, e.g. 2026-10", s)
+	}
+	return t, nil
 }

@@ -96,13 +96,13 @@ func Default() Config {
 		Scheduling: Source{
 			Files:      []string{"sample-data/exports/scheduling/*.csv"},
 			DateFormat: "%m/%d/%Y",
-			Delimiter:  ",",
+			Delimiter:  "auto",
 			Encoding:   "auto",
 		},
 		Billing: Source{
 			Files:      []string{"sample-data/exports/billing/*.csv"},
 			DateFormat: "%m/%d/%Y",
-			Delimiter:  ",",
+			Delimiter:  "auto",
 			Encoding:   "auto",
 		},
 		Reference: Reference{

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/referrals/referrals/pipeline"
+	"github.com/referrals/referrals/reports"
+)
+
+func cmdRun(ctx context.Context, e env, args []string) error {
+	var cf commonFlags
+	fs := newFlagSet(e, "run", "[--config FILE] [--month YYYY-MM] [--rebuild] [--strict] [--quiet]", `
+The nightly job. Loads new or changed exports, builds the stage tables,
+runs the data checks, and writes for the report month:
+  out/referrals-YYYY-MM.xlsx   the workbook for the practice owner
+  out/referrals-YYYY-MM.html   the chart report (opens offline)
+  out/referrers-YYYY-MM.csv    the stage table for import into a CRM
+  out/index.html               every month's reports
+Only one run works on a database at a time; a second exits with code 3.`)
+	cf.register(fs)
+	monthFlag := fs.String("month", "", "report month YYYY-MM (default: the last complete month)")
+	rebuild := fs.Bool("rebuild", false, "reload everything from the export files still on disk")
+	strict := fs.Bool("strict", false, "fail (exit code 5) when any row was rejected")
+	if err := parse(e, fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return &usageError{fmt.Sprintf("run takes no arguments, got %q; did you mean --month?", fs.Arg(0))}
+	}
+	var month time.Time
+	if *monthFlag != "" {
+		m, err := pipeline.ParseMonth(*monthFlag)
+		if err != nil {
+			return &usageError{err.Error()}
+		}
+		month = m
+	}
+	j, err := openJob(ctx, e, cf, "referrals run")
+	if err != nil {
+		return err
+	}
+	defer j.close()
+
+	sum, err := j.ingest(ctx, e, *rebuild)
+	if err != nil {
+		return err
+	}
+	if month.IsZero() {
+		if month, err = pipeline.DefaultMonth(ctx, j.db, time.Now().UTC()); err != nil {
+			return err
+		}
+	}
+	t := time.Now()
+	timings, err := pipeline.BuildModels(ctx, j.db, pipeline.ModelVars(j.cfg, month), j.log)
+	if err != nil {
+		return err
+	}
+	var modelRows int64
+	for _, m := range timings {
+		modelRows += m.Rows
+	}
+	j.log.Info("models built", "month", month.Format("2006-01"), "models", len(timings), "rows", modelRows, "took", time.Since(t).Round(time.Millisecond))
+	t = time.Now()
+	if err := pipeline.RunChecks(ctx, j.db); err != nil {
+		return err
+	}
+	j.log.Info("data checks passed", "took", time.Since(t).Round(time.Millisecond))
+
+	t = time.Now()
+	outDir := j.cfg.Path(j.cfg.OutDir)
+	written, err := writeReports(ctx, j.db, month, outDir)
+	if err != nil {
+		return err
+	}
+	j.log.Info("reports written", "dir", outDir, "files", len(written), "took", time.Since(t).Round(time.Millisecond))
+	if _, err := j.db.ExecContext(ctx, "CHECKPOINT"); err != nil {
+		return fmt.Errorf("checkpoint database: %w", err)
+	}
+	if !cf.quiet {
+		printIngestSummary(e.stdout, sum)
+		if err := printRunSummary(ctx, e.stdout, j.db, month, written, time.Since(j.start)); err != nil {
+			return err
+		}
+	}
+	if *strict && sum.Rejected > 0 {
+		return fmt.Errorf("%w: %d row(s); see rejected_rows or the Data quality sheet", errStrict, sum.Rejected)
+	}
+	return nil
+}
+
+// writeReports writes the month's reports and the index, each through a
+// temporary file and a rename.
+func writeReports(ctx context.Context, db *sql.DB, month time.Time, outDir string) ([]string, error) {
+	if err := os.MkdirAll(outDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create reports folder %s: %w", outDir, err)
+	}
+	ym := month.Format("2006-01")
+	xlsx := filepath.Join(outDir, "referrals-"+ym+".xlsx")
+	html := filepath.Join(outDir, "referrals-"+ym+".html")
+	csv := filepath.Join(outDir, "referrers-"+ym+".csv")
+	if err := reports.WriteWorkbook(ctx, db, month, xlsx); err != nil {
+		return nil, fmt.Errorf("write %s: %w", xlsx, err)
+	}
+	if err := reports.WriteHTML(ctx, db, month, html); err != nil {
+		return nil, fmt.Errorf("write %s: %w", html, err)
+	}
+	if err := reports.WriteReferrerCSV(ctx, db, month, csv); err != nil {
+		return nil, fmt.Errorf("write %s: %w", csv, err)
+	}
+	if err := reports.WriteIndex(outDir); err != nil {
+		return nil, fmt.Errorf("write %s: %w", filepath.Join(outDir, "index.html"), err)
+	}
+	return []string{xlsx, html, csv, filepath.Join(outDir, "index.html")}, nil
+}
+
+func printRunSummary(ctx context.Context, w io.Writer, db *sql.DB, month time.Time, written []string, took time.Duration) error {
+	var referrals, active, s1, s2, s3, low int64
+	err := db.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM referrals WHERE referral_month = ?),
+		count(*) FILTER (WHERE stage IS NOT NULL),
+		count(*) FILTER (WHERE stage = 1), count(*) FILTER (WHERE stage = 2), count(*) FILTER (WHERE stage = 3),
+		count(*) FILTER (WHERE low_evidence AND stage IS NOT NULL)
+		FROM referrer_status`, month).Scan(&referrals, &active, &s1, &s2, &s3, &low)
+	if err != nil {
+		return fmt.Errorf("summary: %w", err)
+	}
+	fmt.Fprintf(w, "Report month %s: %d new referrals; %d active referrers: stage 1 %d, stage 2 %d, stage 3 %d (%d on low evidence)\n",
+		month.Format("2006-01"), referrals, active, s1, s2, s3, low)
+	fmt.Fprintf(w, "Reports:\n")
+	for _, p := range written {
+		fmt.Fprintf(w, "  %s\n", p)
+	}
+	fmt.Fprintf(w, "Done in %s.\n", took.Round(time.Millisecond))
+	return nil
+}

@@ -1,0 +1,196 @@
+package pipeline
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/referrals/referrals/internal/config"
+	"golang.org/x/text/encoding/charmap"
+)
+
+// FileCheck is what `referrals check` found for one export file.
+type FileCheck struct {
+	Source    string
+	Path      string
+	Encoding  string
+	Delimiter rune
+	Headers   []string
+	Mapping   map[string]string // field -> header
+	Ignored   []string          // headers no field uses
+	Rows      int               // sample rows read
+	Problems  []string          // each says what to change
+}
+
+// OK reports a file with no problem.
+func (f FileCheck) OK() bool { return len(f.Problems) == 0 }
+
+// sampleRows is how many data rows check reads to try the date format.
+const sampleRows = 50
+
+// CheckExports inspects every export file the configuration matches, as
+// the loader would read it, without loading anything: encoding, delimiter,
+// headers and their mapping, and the date format on the first rows.
+func CheckExports(ctx context.Context, cfg config.Config) ([]FileCheck, error) {
+	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
+	if err != nil {
+		return nil, err
+	}
+	defer mem.Close()
+	in := &Ingester{Config: cfg}
+	var out []FileCheck
+	for _, source := range Sources {
+		src := in.source(source)
+		files, problems := in.expand(source, src.Files)
+		for _, p := range problems {
+			out = append(out, FileCheck{Source: source, Path: p.Path, Problems: []string{p.Problem}})
+		}
+		for _, f := range files {
+			if err := ctx.Err(); err != nil {
+				return out, err
+			}
+			out = append(out, checkFile(ctx, mem, source, src, f.path, in.displayPath(f.path)))
+		}
+	}
+	return out, nil
+}
+
+func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Source, path, display string) FileCheck {
+	fc := FileCheck{Source: source, Path: display}
+	problem := func(format string, args ...any) FileCheck {
+		fc.Problems = append(fc.Problems, fmt.Sprintf(format, args...))
+		return fc
+	}
+	_, size, _, valid, head, err := hashAndScan(path)
+	if err != nil {
+		return problem("cannot read the file: %v (check its permissions)", err)
+	}
+	if size == 0 {
+		return problem("the file is empty; re-export it")
+	}
+	if kind := isBinaryExport(head); kind != "" {
+		return problem("this is %s, not a CSV file; export the report as CSV", kind)
+	}
+	enc := normaliseEncoding(src.Encoding)
+	if enc == "auto" {
+		enc = guessEncoding(path, head, valid)
+	} else if enc == "utf-8" && !valid {
+		fc.Problems = append(fc.Problems, fmt.Sprintf("encoding is set to utf-8 but the file is not valid UTF-8; set [%s] encoding = \"auto\" or \"windows-1252\"", source))
+	}
+	fc.Encoding = enc
+	headers, delim, err := readHeader(head, enc, src.Delimiter)
+	if err != nil {
+		return problem("%v", err)
+	}
+	fc.Headers, fc.Delimiter = headers, delim
+	mapping, missing := MapHeaders(source, headers, src.Columns)
+	fc.Mapping = map[string]string{}
+	used := map[int]bool{}
+	for field, i := range mapping {
+		fc.Mapping[field] = headers[i]
+		used[i] = true
+	}
+	for i, h := range headers {
+		if !used[i] {
+			fc.Ignored = append(fc.Ignored, h)
+		}
+	}
+	if len(missing) > 0 {
+		if looksLikeData(headers) {
+			return problem("the first line looks like data, not a header row; export with column headers")
+		}
+		return problem("%s", missingColumnProblem(source, headers, missing, src.Columns, delim))
+	}
+	// Try the date format on the first rows.
+	rows, err := firstRecords(path, enc, delim, sampleRows)
+	if err != nil {
+		return problem("cannot read the first rows: %v", err)
+	}
+	fc.Rows = len(rows)
+	dateIdx := mapping[dateFieldName(source)]
+	var bad []string
+	tried := 0
+	for _, r := range rows {
+		if dateIdx >= len(r) || strings.TrimSpace(r[dateIdx]) == "" {
+			continue
+		}
+		tried++
+		var ok bool
+		if err := mem.QueryRowContext(ctx, `SELECT try_strptime(?, ?) IS NOT NULL`, strings.TrimSpace(r[dateIdx]), src.DateFormat).Scan(&ok); err != nil {
+			return problem("date format %q: %v", src.DateFormat, err)
+		}
+		if !ok && len(bad) < 3 {
+			bad = append(bad, strings.TrimSpace(r[dateIdx]))
+		}
+	}
+	if len(bad) > 0 {
+		fc.Problems = append(fc.Problems, fmt.Sprintf("dates in column %q such as %q do not match date_format %q; set [%s] date_format to the export's format (%s)",
+			headers[dateIdx], bad[0], src.DateFormat, source, suggestFormat(bad[0])))
+	}
+	if tried == 0 && len(rows) > 0 {
+		fc.Problems = append(fc.Problems, fmt.Sprintf("the first %d rows have no value in the date column %q; is it the right column?", len(rows), headers[dateIdx]))
+	}
+	sort.Strings(fc.Ignored)
+	return fc
+}
+
+// suggestFormat names a strptime format that fits an example date.
+func suggestFormat(v string) string {
+	switch {
+	case len(v) == 10 && v[4] == '-':
+		return `"%Y-%m-%d"`
+	case len(v) == 10 && v[2] == '/':
+		return `"%m/%d/%Y" or "%d/%m/%Y"`
+	case strings.Count(v, "/") == 2 && len(v) <= 8:
+		return `"%m/%d/%y"`
+	case strings.Contains(v, ":"):
+		return `"%m/%d/%Y %H:%M" or "%Y-%m-%d %H:%M:%S"`
+	case strings.Count(v, ".") == 2:
+		return `"%d.%m.%Y"`
+	}
+	return "see https://duckdb.org/docs/sql/functions/dateformat"
+}
+
+// firstRecords reads up to n data rows after the header.
+func firstRecords(path, enc string, delim rune, n int) ([][]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var r io.Reader = bufio.NewReader(f)
+	if enc == "windows-1252" || enc == "latin-1" {
+		r = charmap.Windows1252.NewDecoder().Reader(r)
+	}
+	br := bufio.NewReader(r)
+	if b, err := br.Peek(3); err == nil && bytes.Equal(b, bomUTF8) {
+		br.Discard(3)
+	}
+	cr := csv.NewReader(br)
+	cr.Comma = delim
+	cr.LazyQuotes = true
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = false
+	if _, err := cr.Read(); err != nil {
+		return nil, err
+	}
+	var out [][]string
+	for len(out) < n {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			continue
+		}
+		out = append(out, rec)
+	}
+	return out, nil
+}
