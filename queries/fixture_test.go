@@ -1,0 +1,416 @@
+package queries_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/referrals/referrals/pipeline"
+)
+
+// The fixture is one small practice, report month 2025-12, with one referrer per
+// behaviour the marts must get right. Every expected value in marts_test.go is
+// worked out by hand from the rows below; the comments beside each referrer give
+// the arithmetic.
+
+var reportMonth = time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)
+
+// defaultVars are DOMAIN.md's defaults.
+func defaultVars(month time.Time) pipeline.Vars {
+	return pipeline.Vars{
+		"report_month":          month,
+		"window_months":         12,
+		"stage3_practice_share": 0.5,
+		"stage3_min_referrals":  4,
+		"stage3_min_effective":  3.0,
+		"stage3_max_pp_share":   0.5,
+		"stage1_pp_share":       0.8,
+		"low_evidence_below":    3,
+		"ready_min_referrals":   3,
+		"recent_days":           90,
+		"stalled_months":        6,
+		"lapsed_months":         6,
+		"lapsed_min_referrals":  3,
+		"cooling_ratio":         0.5,
+		"near_duplicate_cutoff": 0.92,
+	}
+}
+
+type appt struct {
+	id, client, clinician, date, time, status, source, referredTo, npi string
+	hasReferredTo                                                      bool
+}
+
+type claim struct {
+	line, client, date, renderer, referring, referringNPI, payer string
+	charge, paid                                                 float64
+}
+
+// practice accumulates the loaded tables' rows.
+type practice struct {
+	appts  []appt
+	claims []claim
+	n      int
+}
+
+// referral adds a client whose one appointment (attended) came from source.
+func (p *practice) referral(source, date, clinician string) string {
+	p.n++
+	client := fmt.Sprintf("client-%03d", p.n)
+	p.appts = append(p.appts, appt{id: fmt.Sprintf("a-%03d", p.n), client: client, clinician: clinician,
+		date: date, status: "Attended", source: source})
+	return client
+}
+
+func (p *practice) appt(a appt) {
+	p.n++
+	if a.id == "" {
+		a.id = fmt.Sprintf("a-%03d", p.n)
+	}
+	p.appts = append(p.appts, a)
+}
+
+func (p *practice) claim(c claim) {
+	p.n++
+	if c.line == "" {
+		c.line = fmt.Sprintf("l-%03d", p.n)
+	}
+	p.claims = append(p.claims, c)
+}
+
+const (
+	ann = "Ann Alder"
+	ben = "Ben Birch"
+	cal = "Cal Cedar"
+	dee = "Dee Dogwood"
+	eve = "Eve Elm" // left the practice on 2025-06-15
+	fay = "Fay Fir"
+)
+
+func samplePractice() *practice {
+	p := &practice{}
+
+	// N = 1: stage 1 on one referral, low evidence.
+	p.referral("Dr Solo One", "2025-11-03", ann)
+
+	// N = 2 to one clinician: COC (4-2)/(2*1) = 1, effective 1, stage 1, low evidence.
+	p.referral("Dr Two Same", "2025-05-05", ann)
+	p.referral("Dr Two Same", "2025-05-06", ann)
+
+	// N = 2 to two clinicians: COC 0, effective blank, pp share 1/2: stage 2. The
+	// second client never came (no-show only): assigned to its first appointment's
+	// clinician, intake not attended.
+	p.referral("Dr Two Diff", "2025-05-05", ann)
+	p.appt(appt{client: "client-twodiff-b", clinician: ben, date: "2025-05-06", status: "No Show", source: "Dr Two Diff"})
+
+	// All four to one clinician: COC 1, stage 1, not low evidence. Point person Ben.
+	for _, d := range []string{"2025-03-03", "2025-03-04", "2025-03-05", "2025-03-06"} {
+		p.referral("Dr Four Same", d, ben)
+	}
+
+	// n = 1 (Ann, first: point person), 3 (Ben), 1 (Cal): N = 5, sum n^2 = 11,
+	// COC = (11-5)/(5*4) = 0.3, effective 20/6 = 3.33; pp share 1/5 < 0.5 and no
+	// referred-to field: stage 3. The Cal client also had a 2 PM appointment with
+	// Ben the same day: 9:30 AM comes first, so Cal is assigned.
+	p.referral("Dr Mixed", "2025-01-15", ann)
+	p.referral("Dr Mixed", "2025-02-15", ben)
+	p.referral("Dr Mixed", "2025-03-15", ben)
+	p.referral("Dr Mixed", "2025-04-15", ben)
+	p.appt(appt{client: "client-mixed-c", clinician: ben, date: "2025-05-15", time: "2:00 PM", status: "Attended", source: "Dr Mixed"})
+	p.appt(appt{client: "client-mixed-c", clinician: cal, date: "2025-05-15", time: "9:30 AM", status: "Attended", source: "Dr Mixed"})
+
+	// Referred-to field present. Requests: Ann; any; blank; the practice; a name
+	// that is no clinician; Ben (but Ben's appointment was a no-show and Ann saw the
+	// client). Practice share 4/6 >= 0.5: stage 3. To the point person (Ann): the
+	// request for Ann, the practice request assigned to Ann: 2/6. Assigned Ann 3,
+	// Ben 1, Cal 1, Dee 1: COC (12-6)/30 = 0.2, effective 5.
+	pr := func(date, to, clinician string) {
+		p.appt(appt{clinician: clinician, client: "client-practice-" + date, date: date, status: "Attended",
+			source: "Dr Practice", referredTo: to, hasReferredTo: true})
+	}
+	pr("2025-04-07", "Alder, Ann", ann)
+	pr("2025-04-08", "any", ben)
+	pr("2025-04-09", "", cal)
+	pr("2025-04-10", "The Practice", ann)
+	pr("2025-04-11", "Zed Nobody", dee)
+	p.appt(appt{client: "client-practice-req-ben", clinician: ben, date: "2025-04-12", status: "No Show",
+		source: "Dr Practice", referredTo: "Ben Birch", hasReferredTo: true})
+	p.appt(appt{client: "client-practice-req-ben", clinician: ann, date: "2025-04-19", status: "Attended",
+		source: "Dr Practice", referredTo: "Ben Birch", hasReferredTo: true})
+
+	// Point person leaves: Eve took the first referral and left on 2025-06-15;
+	// from 2025-07 Fay (the next on the roster) is the point person.
+	p.referral("Dr Leaver", "2024-03-05", eve)
+	p.referral("Dr Leaver", "2024-05-05", fay)
+	p.referral("Dr Leaver", "2025-02-05", eve)
+	p.referral("Dr Leaver", "2025-08-05", fay)
+
+	// The directory names Dee as point person ("Dogwood, Dee"), though Ann took the
+	// first referral: pp share 2/3, stage 2.
+	p.referral("Dr Directory Dee", "2025-04-01", ann)
+	p.referral("DIRECTORY DEE, MD", "2025-04-02", dee)
+	p.referral("Dr Directory Dee", "2025-04-03", dee)
+
+	// A journey: 1 (2024-01), 2 (2024-06), 3 (2024-09), down to 2 (2025-06), down
+	// to 1 (2025-09); ready at the report month (stage 1, N = 5, one in November).
+	for _, d := range []string{"2024-01-10", "2024-01-20", "2024-01-25"} {
+		p.referral("Dr Journey", d, ann)
+	}
+	p.referral("Dr Journey", "2024-06-10", ben)
+	p.referral("Dr Journey", "2024-06-12", ben)
+	p.referral("Dr Journey", "2024-09-05", cal)
+	p.referral("Dr Journey", "2024-09-05", dee)
+	p.referral("Dr Journey", "2024-09-05", fay)
+	// The five clients in the window carry Aetna, Aetna, BCBS, BCBS, Cigna.
+	for i, payer := range []string{"Aetna", "Aetna", "BCBS", "BCBS", "Cigna"} {
+		date := "2025-08-15"
+		if i == 4 {
+			date = "2025-11-20"
+		}
+		c := p.referral("Dr Journey", date, ann)
+		paid := 80.0
+		if payer == "Cigna" {
+			paid = 50
+		}
+		p.claim(claim{client: c, date: date, renderer: ann, payer: payer, charge: 100, paid: paid})
+	}
+
+	// Stage 2 since 2025-02 (11 months): stalled. In November N = 4, effective 6,
+	// pp share exactly 0.5: not below 0.5, so still stage 2.
+	p.referral("Dr Stall", "2025-02-10", ann)
+	p.referral("Dr Stall", "2025-02-11", ann)
+	p.referral("Dr Stall", "2025-02-12", ben)
+	p.referral("Dr Stall", "2025-11-05", cal)
+
+	// Six referrals Feb..Jul, none in the last 90 days: cooling (not lapsed: the
+	// last one, 2025-07-10, is inside the last six months).
+	for _, d := range []string{"2025-02-10", "2025-03-10", "2025-04-10", "2025-05-10", "2025-06-10", "2025-07-10"} {
+		p.referral("Dr Cool", d, ann)
+	}
+
+	// Stage 3 from 2024-12 (four to four clinicians); in 2025-12 the window has only
+	// the October three (Ann 2, Ben 1): stage 2, a fall this month.
+	p.referral("Dr Fall", "2024-12-05", ann)
+	p.referral("Dr Fall", "2024-12-05", ben)
+	p.referral("Dr Fall", "2024-12-05", cal)
+	p.referral("Dr Fall", "2024-12-05", dee)
+	p.referral("Dr Fall", "2025-10-15", ann)
+	p.referral("Dr Fall", "2025-10-15", ann)
+	p.referral("Dr Fall", "2025-10-15", ben)
+
+	// Three referrals in 2023: inactive now, lapsed.
+	for _, d := range []string{"2023-05-10", "2023-05-11", "2023-05-12"} {
+		p.referral("Dr Old Three", d, ann)
+	}
+	// Two in 2023: inactive, too few to be lapsed.
+	p.referral("Dr Old Two", "2023-06-01", ann)
+	p.referral("Dr Old Two", "2023-06-02", ann)
+
+	// A billing-only client (two claim lines), and a scheduled client with no source
+	// on the schedule whose claim names the same referring provider by NPI.
+	p.claim(claim{client: "client-billing-only", date: "2025-04-10", renderer: fay, referring: "Dr. Paula Payne",
+		referringNPI: "1234567890", payer: "AETNA", charge: 150, paid: 90})
+	p.claim(claim{client: "client-billing-only", date: "2025-04-17", renderer: fay, referring: "Dr. Paula Payne",
+		referringNPI: "1234567890", payer: "AETNA", charge: 150, paid: 90})
+	p.appt(appt{client: "client-claim-source", clinician: fay, date: "2025-06-02", status: "Attended"})
+	p.claim(claim{client: "client-claim-source", date: "2025-06-02", renderer: fay, referring: "Paula Payne MD",
+		referringNPI: "123-456-7890", payer: "Aetna", charge: 120, paid: 100})
+
+	// No source anywhere.
+	p.appt(appt{client: "client-unknown", clinician: ann, date: "2025-06-01", status: "Attended"})
+
+	// A channel: counted in volume, never staged.
+	p.referral("psychology today", "2025-07-01", dee)
+	p.referral("Psychology Today", "2025-07-02", dee)
+	return p
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// load creates the pipeline's loaded tables and fills them with p and the roster,
+// directory, alias and channel files.
+func load(t testing.TB, db *sql.DB, p *practice) {
+	t.Helper()
+	ctx := context.Background()
+	if err := pipeline.EnsureSchema(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := db.ExecContext(ctx, q, args...); err != nil {
+			t.Fatalf("%s %v: %v", q, args, err)
+		}
+	}
+	for _, a := range p.appts {
+		referredTo := nullable(a.referredTo)
+		if a.hasReferredTo && a.referredTo == "" {
+			referredTo = ""
+		}
+		exec(`INSERT INTO raw_appointments VALUES (?, ?, ?, ?::DATE, ?, ?, 'Psychotherapy', ?, ?, ?, ?, 1)`,
+			a.id, a.client, a.clinician, a.date, nullable(a.time), a.status, nullable(a.source), referredTo,
+			a.hasReferredTo, nullable(a.npi))
+	}
+	for _, c := range p.claims {
+		exec(`INSERT INTO raw_claim_lines VALUES (?, ?, ?::DATE, ?, NULL, ?, ?, ?, '90837', ?::DECIMAL(12,2), ?::DECIMAL(12,2), 2)`,
+			c.line, c.client, c.date, c.renderer, nullable(c.referring), nullable(c.referringNPI), nullable(c.payer),
+			c.charge, c.paid)
+	}
+	exec(`INSERT INTO ref_roster VALUES
+		('Ann Alder', 'Dr. Ann Alder; A. Alder', '1111111111', DATE '2015-01-01', NULL, 'Child & Adolescent; Anxiety', 'Aetna; BCBS', NULL),
+		('Ben Birch', NULL, '2222222222', DATE '2018-01-01', NULL, 'child & adolescent', 'Aetna', true),
+		('Cal Cedar', NULL, '3333333333', DATE '2018-01-01', NULL, 'Couples', 'Cigna', false),
+		('Dee Dogwood', NULL, '4444444444', DATE '2019-01-01', NULL, 'Trauma', 'BCBS', NULL),
+		('Eve Elm', NULL, '5555555555', DATE '2019-01-01', DATE '2025-06-15', 'Child & Adolescent', 'Aetna', true),
+		('Fay Fir', NULL, '6666666666', DATE '2020-01-01', NULL, NULL, NULL, NULL)`)
+	exec(`INSERT INTO ref_directory VALUES
+		('Dr Directory Dee', NULL, NULL, 'physician', 'Dee Clinic', 'Dogwood, Dee', false)`)
+	exec(`INSERT INTO ref_channels VALUES ('Psychology Today'), ('Google'), ('Self')`)
+}
+
+// build opens a DuckDB file in a temporary folder, loads p and runs the models and
+// the checks.
+func build(t testing.TB, p *practice, vars pipeline.Vars) *sql.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := pipeline.Open(ctx, filepath.Join(t.TempDir(), "referrals.duckdb"), pipeline.Settings{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	load(t, db, p)
+	if _, err := pipeline.BuildModels(ctx, db, vars, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := pipeline.RunChecks(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// rows runs q and returns its rows as maps, values converted to plain Go types
+// (dates as "2006-01-02", decimals and floats as float64).
+func rows(t testing.TB, db *sql.DB, q string, args ...any) []map[string]any {
+	t.Helper()
+	rs, err := db.Query(q, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	defer rs.Close()
+	cols, _ := rs.Columns()
+	var out []map[string]any
+	for rs.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rs.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]any{}
+		for i, c := range cols {
+			m[c] = plain(vals[i])
+		}
+		out = append(out, m)
+	}
+	if err := rs.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func one(t testing.TB, db *sql.DB, q string, args ...any) map[string]any {
+	t.Helper()
+	rs := rows(t, db, q, args...)
+	if len(rs) != 1 {
+		t.Fatalf("%s %v: %d rows, want 1", q, args, len(rs))
+	}
+	return rs[0]
+}
+
+func plain(v any) any {
+	switch x := v.(type) {
+	case time.Time:
+		return x.Format("2006-01-02")
+	case int8, int16, int32, int64, int, uint8, uint16, uint32, uint64:
+		return reflect.ValueOf(x).Convert(reflect.TypeOf(int64(0))).Interface()
+	case float32:
+		return float64(x)
+	case interface{ Float64() float64 }:
+		return x.Float64()
+	case fmt.Stringer:
+		if f, err := parseFloat(x.String()); err == nil {
+			return f
+		}
+		return x.String()
+	}
+	return v
+}
+
+func parseFloat(s string) (float64, error) {
+	var f float64
+	_, err := fmt.Sscan(s, &f)
+	return f, err
+}
+
+// expect compares got[k] with want[k] for every key of want; float64 within 1e-9.
+func expect(t testing.TB, what string, got, want map[string]any) {
+	t.Helper()
+	for k, w := range want {
+		g, ok := got[k]
+		if !ok {
+			t.Errorf("%s: no column %s", what, k)
+			continue
+		}
+		if !same(g, w) {
+			t.Errorf("%s: %s = %v (%T), want %v (%T)", what, k, g, g, w, w)
+		}
+	}
+}
+
+func same(g, w any) bool {
+	if w == nil || g == nil {
+		return w == nil && g == nil
+	}
+	wf, wok := toFloat(w)
+	gf, gok := toFloat(g)
+	if wok && gok {
+		return math.Abs(wf-gf) < 1e-9
+	}
+	return reflect.DeepEqual(g, w)
+}
+
+func toFloat(v any) (float64, bool) {
+	switch x := v.(type) {
+	case int:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case float64:
+		return x, true
+	}
+	return 0, false
+}
+
+func joinRows(rs []map[string]any, cols ...string) string {
+	var lines []string
+	for _, r := range rs {
+		var parts []string
+		for _, c := range cols {
+			parts = append(parts, fmt.Sprint(r[c]))
+		}
+		lines = append(lines, strings.Join(parts, " | "))
+	}
+	return strings.Join(lines, "\n")
+}
