@@ -1,0 +1,206 @@
+package reports
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"math"
+	"math/big"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/google/renameio/v2"
+)
+
+// Month is the first day of a report month.
+type Month = time.Time
+
+// defaultWindowMonths is the window length used when the database does not say otherwise
+// (DOMAIN.md: the trailing 12 complete months).
+const defaultWindowMonths = 12
+
+// period describes the report month and the spans the reports show around it.
+type period struct {
+	month       time.Time // first day of the report month
+	windowStart time.Time // first month of the trailing window
+	window      int       // window length in months
+}
+
+func (p period) monthLabel() string { return p.month.Format("January 2006") }
+
+// monthsBack returns the first day of the month n months before the report month.
+func (p period) monthsBack(n int) time.Time { return p.month.AddDate(0, -n, 0) }
+
+// iso is the SQL parameter form of a date: DuckDB casts it with ?::DATE.
+func iso(t time.Time) string { return t.Format("2006-01-02") }
+
+// loadPeriod normalises month to its first day and checks that the marts were built for it:
+// a report that mixes last month's stages with this month's title would mislead quietly.
+func loadPeriod(ctx context.Context, db *sql.DB, month time.Time) (period, error) {
+	m := time.Date(month.Year(), month.Month(), 1, 0, 0, 0, 0, time.UTC)
+	p := period{month: m, window: defaultWindowMonths}
+
+	var built sql.NullString
+	var distinct int64
+	err := db.QueryRowContext(ctx,
+		`SELECT strftime(max(month), '%Y-%m-%d'), count(DISTINCT month) FROM referrer_status`).Scan(&built, &distinct)
+	if err != nil {
+		return p, fmt.Errorf("read referrer_status: %w (run the models before the reports)", err)
+	}
+	if distinct > 1 || (built.Valid && built.String != iso(m)) {
+		return p, fmt.Errorf("referrer_status was built for %s, not for the report month %s: run the models for %s first",
+			built.String, m.Format("2006-01"), m.Format("2006-01"))
+	}
+
+	// The pipeline sets window_months as a DuckDB variable; it is per connection, so when the
+	// reports run on another connection the default applies.
+	var window sql.NullInt64
+	if err := db.QueryRowContext(ctx, `SELECT try_cast(getvariable('window_months') AS INTEGER)`).Scan(&window); err == nil &&
+		window.Valid && window.Int64 > 0 && window.Int64 <= 120 {
+		p.window = int(window.Int64)
+	}
+	p.windowStart = p.monthsBack(p.window - 1)
+	return p, nil
+}
+
+// writeAtomic writes a file through a temporary file in the same folder and renames it into
+// place, so a reader never sees half a report.
+func writeAtomic(path string, write func(w io.Writer) error) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create folder for %s: %w", path, err)
+	}
+	pf, err := renameio.NewPendingFile(path, renameio.WithTempDir(dir), renameio.WithPermissions(0o644))
+	if err != nil {
+		return fmt.Errorf("create temporary file for %s: %w", path, err)
+	}
+	defer func() { _ = pf.Cleanup() }()
+	if err := write(pf); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := pf.CloseAtomicallyReplace(); err != nil {
+		return fmt.Errorf("replace %s: %w", path, err)
+	}
+	return nil
+}
+
+// queryAll runs a query and returns every row as driver values. what names the data in errors.
+func queryAll(ctx context.Context, db *sql.DB, what, query string, args ...any) ([][]any, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("query %s: %w", what, err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, fmt.Errorf("query %s: %w", what, err)
+	}
+	var out [][]any
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, fmt.Errorf("read %s: %w", what, err)
+		}
+		out = append(out, vals)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", what, err)
+	}
+	return out, nil
+}
+
+// The helpers below turn driver values into Go values. The queries cast to plain SQL types,
+// but they accept every type the DuckDB driver returns so a contract change in a column's type
+// (INTEGER to BIGINT, DOUBLE to DECIMAL) does not break the reports.
+
+func asString(v any) (string, bool) {
+	switch x := v.(type) {
+	case nil:
+		return "", false
+	case string:
+		return x, true
+	case []byte:
+		return string(x), true
+	case fmt.Stringer:
+		return x.String(), true
+	default:
+		return fmt.Sprint(x), true
+	}
+}
+
+func asInt(v any) (int64, bool) {
+	switch x := v.(type) {
+	case int:
+		return int64(x), true
+	case int8:
+		return int64(x), true
+	case int16:
+		return int64(x), true
+	case int32:
+		return int64(x), true
+	case int64:
+		return x, true
+	case uint8:
+		return int64(x), true
+	case uint16:
+		return int64(x), true
+	case uint32:
+		return int64(x), true
+	case uint64:
+		return int64(x), true
+	case *big.Int:
+		if x != nil && x.IsInt64() {
+			return x.Int64(), true
+		}
+	case float64:
+		if !math.IsNaN(x) && !math.IsInf(x, 0) {
+			return int64(math.Round(x)), true
+		}
+	case interface{ Float64() float64 }:
+		return int64(math.Round(x.Float64())), true
+	}
+	return 0, false
+}
+
+func asFloat(v any) (float64, bool) {
+	var f float64
+	switch x := v.(type) {
+	case float64:
+		f = x
+	case float32:
+		f = float64(x)
+	case interface{ Float64() float64 }:
+		f = x.Float64()
+	case *big.Int:
+		if x == nil {
+			return 0, false
+		}
+		f, _ = new(big.Float).SetInt(x).Float64()
+	default:
+		i, ok := asInt(v)
+		if !ok {
+			return 0, false
+		}
+		f = float64(i)
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, false
+	}
+	return f, true
+}
+
+func asTime(v any) (time.Time, bool) {
+	t, ok := v.(time.Time)
+	return t, ok
+}
+
+func asBool(v any) (bool, bool) {
+	b, ok := v.(bool)
+	return b, ok
+}

@@ -1,0 +1,640 @@
+package reports
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// Sheet names, in workbook order.
+const (
+	sheetOverview     = "Overview"
+	sheetReferrers    = "Referrers"
+	sheetIntroduction = "Introductions"
+	sheetMonthly      = "Monthly"
+	sheetClinicians   = "Clinicians"
+	sheetTransitions  = "Transitions"
+	sheetDataQuality  = "Data quality"
+)
+
+var sheetOrder = []string{sheetOverview, sheetReferrers, sheetIntroduction, sheetMonthly, sheetClinicians,
+	sheetTransitions, sheetDataQuality}
+
+// Caps keep the workbook openable when a data problem floods a table; each capped table says so.
+const (
+	maxRejectedRows  = 50000
+	maxQualityRows   = 20000
+	maxWorkbookWatch = 100000
+)
+
+// WriteWorkbook writes the month's Excel workbook to path (out/referrals-YYYY-MM.xlsx).
+func WriteWorkbook(ctx context.Context, db *sql.DB, month time.Time, path string) error {
+	p, err := loadPeriod(ctx, db, month)
+	if err != nil {
+		return fmt.Errorf("workbook %s: %w", path, err)
+	}
+	o, err := loadOverview(ctx, db, p)
+	if err != nil {
+		return fmt.Errorf("workbook %s: %w", path, err)
+	}
+
+	f := excelize.NewFile()
+	defer f.Close()
+	st, err := newStyles(f)
+	if err != nil {
+		return err
+	}
+	if err := f.SetSheetName("Sheet1", sheetOverview); err != nil {
+		return fmt.Errorf("workbook %s: %w", path, err)
+	}
+	for _, name := range sheetOrder[1:] {
+		if _, err := f.NewSheet(name); err != nil {
+			return fmt.Errorf("workbook %s: sheet %s: %w", path, name, err)
+		}
+	}
+	f.SetActiveSheet(0)
+	_ = f.SetDocProps(&excelize.DocProperties{
+		Title:   "Referrals report " + p.month.Format("2006-01"),
+		Creator: "referrals",
+	})
+
+	steps := []struct {
+		name  string
+		write func(context.Context, *sql.DB, *excelize.File, *styles, overview) error
+	}{
+		{sheetOverview, writeOverviewSheet},
+		{sheetReferrers, writeReferrersSheet},
+		{sheetIntroduction, writeIntroductionsSheet},
+		{sheetMonthly, writeMonthlySheet},
+		{sheetClinicians, writeCliniciansSheet},
+		{sheetTransitions, writeTransitionsSheet},
+		{sheetDataQuality, writeDataQualitySheet},
+	}
+	for _, s := range steps {
+		if err := s.write(ctx, db, f, st, o); err != nil {
+			return fmt.Errorf("workbook %s: sheet %s: %w", path, s.name, err)
+		}
+	}
+	return writeAtomic(path, func(w io.Writer) error { return f.Write(w) })
+}
+
+// writeOverviewSheet writes the month at a glance and the two native charts. It is small, so it
+// uses the ordinary cell API; the chart data sits in a visible table under the figures.
+func writeOverviewSheet(_ context.Context, _ *sql.DB, f *excelize.File, st *styles, o overview) error {
+	const sh = sheetOverview
+	var err error
+	set := func(cell string, v any, style int) {
+		if err != nil {
+			return
+		}
+		switch x := v.(type) {
+		case string:
+			err = f.SetCellStr(sh, cell, x)
+		default:
+			err = f.SetCellValue(sh, cell, x)
+		}
+		if err == nil && style != 0 {
+			err = f.SetCellStyle(sh, cell, cell, style)
+		}
+	}
+	row := 1
+	set("A1", "Referrals report: "+o.monthLabel(), st.title)
+	set("A2", fmt.Sprintf("Window: %s to %s (%d months). Every figure comes from the finished tables of the referrals database.",
+		o.windowStart.Format("January 2006"), o.month.Format("January 2006"), o.window), st.note)
+
+	// New referrals compared with last month and the same month last year.
+	row = 4
+	set(fmt.Sprintf("A%d", row), "New referrals", st.header)
+	set(fmt.Sprintf("B%d", row), o.month.Format("Jan 2006"), st.header)
+	set(fmt.Sprintf("C%d", row), o.monthsBack(1).Format("Jan 2006"), st.header)
+	set(fmt.Sprintf("D%d", row), o.monthsBack(12).Format("Jan 2006"), st.header)
+	set(fmt.Sprintf("E%d", row), "vs last month", st.header)
+	set(fmt.Sprintf("F%d", row), "vs last year", st.header)
+	this, prev, ago := o.this(), o.lastMonth(), o.yearAgo()
+	volumeRows := []struct {
+		label         string
+		now, lm, year int64
+	}{
+		{"All sources", this.total, prev.total, ago.total},
+		{"From referrers", this.stage1 + this.stage2 + this.stage3 + this.noStage,
+			prev.stage1 + prev.stage2 + prev.stage3 + prev.noStage, ago.stage1 + ago.stage2 + ago.stage3 + ago.noStage},
+		{"From marketing channels", this.channel, prev.channel, ago.channel},
+		{"No source recorded", this.unknown, prev.unknown, ago.unknown},
+	}
+	for _, v := range volumeRows {
+		row++
+		set(fmt.Sprintf("A%d", row), v.label, st.kpiLabel)
+		set(fmt.Sprintf("B%d", row), v.now, st.kpiValue)
+		set(fmt.Sprintf("C%d", row), v.lm, st.integer)
+		set(fmt.Sprintf("D%d", row), v.year, st.integer)
+		if v.lm > 0 {
+			set(fmt.Sprintf("E%d", row), float64(v.now)/float64(v.lm)-1, st.share)
+		}
+		if v.year > 0 {
+			set(fmt.Sprintf("F%d", row), float64(v.now)/float64(v.year)-1, st.share)
+		}
+	}
+
+	row += 2
+	set(fmt.Sprintf("A%d", row), "Referrers and relationships", st.header)
+	set(fmt.Sprintf("B%d", row), "", st.header)
+	share, hasShare := o.unknownShare()
+	figures := []struct {
+		label string
+		value any
+		style int
+	}{
+		{"Active referrers (a referral in the window)", o.active, st.kpiValue},
+		{stageSeriesName[1], o.byStage[1], st.stage[1]},
+		{stageSeriesName[2], o.byStage[2], st.stage[2]},
+		{stageSeriesName[3], o.byStage[3], st.stage[3]},
+		{"Of the active, low evidence (fewer than 3 referrals)", o.lowEvidence, st.integer},
+		{"Moved up a stage this month", o.up, st.integer},
+		{"Moved down a stage this month", o.down, st.integer},
+		{"New referrers this month", o.start, st.integer},
+		{"Became inactive this month", o.lapse, st.integer},
+		{"Ready for introductions", o.ready, st.integer},
+		{"Stalled at stage 2", o.stalled, st.integer},
+		{"Cooling", o.cooling, st.integer},
+		{"Lapsed", o.lapsed, st.integer},
+		{"Regressed", o.regressed, st.integer},
+		{"Referrals with no source, share of the window", nil, st.kpiShare},
+		{"Billed for clients referred in the window", o.billedWindow, st.kpiMoney},
+		{"Paid for clients referred in the window", o.paidWindow, st.kpiMoney},
+		{"  of which clients sent by referrers", o.paidFromReferrersWindow, st.money},
+	}
+	if hasShare {
+		figures[14].value = share
+	}
+	for _, fg := range figures {
+		row++
+		set(fmt.Sprintf("A%d", row), fg.label, st.kpiLabel)
+		if fg.value != nil {
+			set(fmt.Sprintf("B%d", row), fg.value, fg.style)
+		}
+	}
+
+	// Chart data: referrals per month by the referrer's stage, then referrers per stage.
+	row += 2
+	set(fmt.Sprintf("A%d", row), "Chart data: referrals per month by the stage of the referrer", st.bold)
+	row++
+	volHeader := row
+	series := []struct {
+		name   string
+		colour string
+		get    func(volumeMonth) int64
+	}{
+		{stageSeriesName[1], stageColour[1], func(v volumeMonth) int64 { return v.stage1 }},
+		{stageSeriesName[2], stageColour[2], func(v volumeMonth) int64 { return v.stage2 }},
+		{stageSeriesName[3], stageColour[3], func(v volumeMonth) int64 { return v.stage3 }},
+		{"Marketing channels", channelColour, func(v volumeMonth) int64 { return v.channel }},
+		{"No source", unknownColour, func(v volumeMonth) int64 { return v.unknown }},
+	}
+	if o.hasNoStage() {
+		series = append(series, struct {
+			name   string
+			colour string
+			get    func(volumeMonth) int64
+		}{"Referrer without a stage", noStageColour, func(v volumeMonth) int64 { return v.noStage }})
+	}
+	set(fmt.Sprintf("A%d", row), "Month", st.header)
+	for i, s := range series {
+		c, _ := excelize.CoordinatesToCellName(i+2, row)
+		set(c, s.name, st.header)
+	}
+	for _, v := range o.volume {
+		row++
+		set(fmt.Sprintf("A%d", row), v.month.Format("2006-01"), st.text)
+		for i, s := range series {
+			c, _ := excelize.CoordinatesToCellName(i+2, row)
+			set(c, s.get(v), st.integer)
+		}
+	}
+	volLast := row
+	var volSeries []excelize.ChartSeries
+	for i, s := range series {
+		col, _ := excelize.ColumnNumberToName(i + 2)
+		volSeries = append(volSeries, excelize.ChartSeries{
+			Name:       fmt.Sprintf("'%s'!$%s$%d", sh, col, volHeader),
+			Categories: fmt.Sprintf("'%s'!$A$%d:$A$%d", sh, volHeader+1, volLast),
+			Values:     fmt.Sprintf("'%s'!$%s$%d:$%s$%d", sh, col, volHeader+1, col, volLast),
+			Fill:       excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{s.colour}},
+		})
+	}
+
+	row += 2
+	set(fmt.Sprintf("A%d", row), "Chart data: referrers in each stage at each month end", st.bold)
+	row++
+	stHeader := row
+	set(fmt.Sprintf("A%d", row), "Month", st.header)
+	for s := 1; s <= 3; s++ {
+		c, _ := excelize.CoordinatesToCellName(s+1, row)
+		set(c, stageSeriesName[s], st.header)
+	}
+	for _, v := range o.stages {
+		row++
+		set(fmt.Sprintf("A%d", row), v.month.Format("2006-01"), st.text)
+		set(fmt.Sprintf("B%d", row), v.stage1, st.integer)
+		set(fmt.Sprintf("C%d", row), v.stage2, st.integer)
+		set(fmt.Sprintf("D%d", row), v.stage3, st.integer)
+	}
+	stLast := row
+	var stSeries []excelize.ChartSeries
+	for s := 1; s <= 3; s++ {
+		col, _ := excelize.ColumnNumberToName(s + 1)
+		stSeries = append(stSeries, excelize.ChartSeries{
+			Name:       fmt.Sprintf("'%s'!$%s$%d", sh, col, stHeader),
+			Categories: fmt.Sprintf("'%s'!$A$%d:$A$%d", sh, stHeader+1, stLast),
+			Values:     fmt.Sprintf("'%s'!$%s$%d:$%s$%d", sh, col, stHeader+1, col, stLast),
+			Line:       excelize.LineOptions{Width: 2.25, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{stageColour[s]}}},
+			Marker:     excelize.ChartMarker{Symbol: "circle", Size: 5, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{stageColour[s]}}},
+		})
+	}
+	if err != nil {
+		return err
+	}
+
+	if err := f.SetColWidth(sh, "A", "A", 52); err != nil {
+		return err
+	}
+	if err := f.SetColWidth(sh, "B", "G", 14); err != nil {
+		return err
+	}
+	noVary := false
+	if err := f.AddChart(sh, "I2", &excelize.Chart{
+		Type:       excelize.ColStacked,
+		Series:     volSeries,
+		VaryColors: &noVary,
+		Title:      excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: "Referrals per month by the referrer's stage (24 months)"}}},
+		Legend:     excelize.ChartLegend{Position: "bottom"},
+		Dimension:  excelize.ChartDimension{Width: 820, Height: 380},
+		YAxis:      excelize.ChartAxis{MajorGridLines: true},
+		Format:     excelize.GraphicOptions{LockAspectRatio: false},
+	}); err != nil {
+		return fmt.Errorf("referrals chart: %w", err)
+	}
+	if err := f.AddChart(sh, "I23", &excelize.Chart{
+		Type:       excelize.Line,
+		Series:     stSeries,
+		VaryColors: &noVary,
+		Title:      excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: "Referrers in each stage (12 month ends)"}}},
+		Legend:     excelize.ChartLegend{Position: "bottom"},
+		Dimension:  excelize.ChartDimension{Width: 820, Height: 340},
+		YAxis:      excelize.ChartAxis{MajorGridLines: true},
+	}); err != nil {
+		return fmt.Errorf("stages chart: %w", err)
+	}
+	return nil
+}
+
+var referrerColumns = []column{
+	{"Referrer", kText}, {"Category", kText}, {"NPI", kText}, {"Stage", kStage}, {"Low evidence", kYesNo},
+	{"Stage since", kDate}, {"Previous stage", kStage}, {"Referrals (window)", kInt}, {"Referrals this month", kInt},
+	{"Clinicians", kInt}, {"Point person", kText}, {"Point-person share", kShare}, {"Practice share", kShare},
+	{"COC", kDecimal}, {"Effective clinicians", kDecimal}, {"First referral", kDate}, {"Last referral", kDate},
+	{"Months to stage 2", kInt}, {"Months to stage 3", kInt}, {"Regressions", kInt}, {"Flags", kText},
+	{"Attended intakes", kInt}, {"Attended-intake rate", kShare}, {"Rate with point person", kShare},
+	{"Rate with colleagues", kShare}, {"Clients", kInt}, {"Billed", kMoney}, {"Paid", kMoney},
+}
+
+const referrerQuery = `
+SELECT s.referrer, s.category, s.npi, s.stage, s.low_evidence, s.stage_since, s.previous_stage,
+    s.referrals, s.referrals_this_month, s.clinicians, s.point_person, s.point_person_share::DOUBLE,
+    s.practice_share::DOUBLE, s.coc::DOUBLE, s.effective_clinicians::DOUBLE, s.first_referral, s.last_referral,
+    s.months_to_stage2, s.months_to_stage3, s.regressions, s.flags,
+    f.attended_intakes, f.attended_rate::DOUBLE, f.to_point_person_rate::DOUBLE, f.to_colleagues_rate::DOUBLE,
+    v.clients, v.billed::DOUBLE, v.paid::DOUBLE
+FROM referrer_status s
+LEFT JOIN follow_through_referrer f ON f.referrer = s.referrer
+LEFT JOIN referrer_value v ON v.referrer = s.referrer
+WHERE s.referrals > 0
+ORDER BY s.stage NULLS LAST, s.referrals DESC, s.referrer`
+
+func writeReferrersSheet(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, _ overview) error {
+	rows, err := queryAll(ctx, db, "referrers", referrerQuery)
+	if err != nil {
+		return err
+	}
+	return writeSingleTable(f, st, sheetReferrers, block{cols: referrerColumns, rows: rows})
+}
+
+// writeSingleTable writes a sheet that is one table: frozen header, autofilter.
+func writeSingleTable(f *excelize.File, st *styles, name string, b block) error {
+	w, err := newSheetWriter(f, st, name, []block{b})
+	if err != nil {
+		return err
+	}
+	row := 1
+	if b.title != "" {
+		row++
+	}
+	if b.note != "" {
+		row++
+	}
+	if b.total > len(b.rows) {
+		row++
+	}
+	if err := w.freezeAt(row + 1); err != nil {
+		return err
+	}
+	header, last, err := w.table(b)
+	if err != nil {
+		return err
+	}
+	if err := w.autofilter(header, last, len(b.cols)); err != nil {
+		return err
+	}
+	return w.flush()
+}
+
+var introductionColumns = []column{
+	{"Referrer", kText}, {"Point person", kText}, {"Referrals (window)", kInt}, {"Last referral", kDate},
+	{"Colleague 1", kText}, {"Why colleague 1", kText}, {"Colleague 2", kText}, {"Why colleague 2", kText},
+	{"Colleague 3", kText}, {"Why colleague 3", kText},
+}
+
+const introductionQuery = `
+SELECT referrer, any_value(point_person), max(referrals), max(last_referral),
+    max(colleague) FILTER (WHERE "rank" = 1), max(reasons) FILTER (WHERE "rank" = 1),
+    max(colleague) FILTER (WHERE "rank" = 2), max(reasons) FILTER (WHERE "rank" = 2),
+    max(colleague) FILTER (WHERE "rank" = 3), max(reasons) FILTER (WHERE "rank" = 3)
+FROM introductions
+GROUP BY referrer
+ORDER BY max(referrals) DESC, max(last_referral) DESC, referrer`
+
+var watchColumns = []column{
+	{"Referrer", kText}, {"Point person", kText}, {"Stage", kStage}, {"What happened", kText}, {"Since", kDate},
+	{"Referrals (window)", kInt}, {"Last referral", kDate},
+}
+
+const watchQuery = `
+SELECT w.referrer, w.point_person, w.stage, w.detail, w.since, s.referrals, s.last_referral
+FROM watch_list w LEFT JOIN referrer_status s ON s.referrer = w.referrer
+WHERE w.list = ?
+ORDER BY w.since NULLS LAST, w.referrer
+LIMIT ?`
+
+// watchLists are the marketing lead's lists, with the words the page and the sheet show.
+var watchLists = []struct{ list, title, note string }{
+	{"stalled", "Stalled: at stage 2 for 6 months or more",
+		"The referrer tries colleagues but has not moved to sending to the practice as a whole."},
+	{"cooling", "Cooling: referring at less than half their usual rate",
+		"The last 90 days are below half the rate of the 9 months before: a call from the point person may help."},
+	{"lapsed", "Lapsed: no referral for 6 months after 3 or more",
+		"A referrer who used to send clients and stopped."},
+	{"regressed", "Regressed: stage went down",
+		"The referrer went back to fewer clinicians: check whether a colleague's intake went badly."},
+}
+
+func countWhere(ctx context.Context, db *sql.DB, what, query string, args ...any) (int, error) {
+	var n int64
+	if err := db.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count %s: %w", what, err)
+	}
+	return int(n), nil
+}
+
+func writeIntroductionsSheet(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, _ overview) error {
+	intro, err := queryAll(ctx, db, "introductions", introductionQuery)
+	if err != nil {
+		return err
+	}
+	blocks := []block{{
+		title: "Ready for introductions",
+		note:  "Stage-1 referrers with 3 or more referrals in the window and one in the last 90 days: colleagues of the point person to introduce, and why.",
+		cols:  introductionColumns, rows: intro,
+	}}
+	for _, wl := range watchLists {
+		rows, err := queryAll(ctx, db, wl.list+" referrers", watchQuery, wl.list, maxWorkbookWatch)
+		if err != nil {
+			return err
+		}
+		total, err := countWhere(ctx, db, wl.list+" referrers", `SELECT count(*) FROM watch_list WHERE list = ?`, wl.list)
+		if err != nil {
+			return err
+		}
+		blocks = append(blocks, block{title: wl.title, note: wl.note, cols: watchColumns, rows: rows, total: total})
+	}
+	w, err := newSheetWriter(f, st, sheetIntroduction, blocks)
+	if err != nil {
+		return err
+	}
+	for i, b := range blocks {
+		if i > 0 {
+			w.skip()
+		}
+		header, last, err := w.table(b)
+		if err != nil {
+			return err
+		}
+		if i == 0 { // a sheet has one autofilter: the introductions list
+			if err := w.autofilter(header, last, len(b.cols)); err != nil {
+				return err
+			}
+		}
+	}
+	return w.flush()
+}
+
+// writeMonthlySheet writes referrals per referrer per month for 24 months: one row per source,
+// a count column per month coloured by the referrer's stage that month, then the stages themselves.
+func writeMonthlySheet(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, o overview) error {
+	from, to := iso(o.monthsBack(volumeMonths-1)), iso(o.month)
+	rows, err := queryAll(ctx, db, "monthly referrals", `
+WITH staged AS (
+    SELECT referrer, month, referrals_this_month AS referrals, stage
+    FROM referrer_months WHERE month BETWEEN ?::DATE AND ?::DATE
+), referrers AS (
+    SELECT referrer, sum(referrals) AS total FROM staged GROUP BY referrer
+    HAVING sum(referrals) > 0 OR count(stage) > 0
+), others AS (
+    SELECT CASE WHEN source_kind = 'unknown' THEN '(no source)' ELSE referrer END AS referrer,
+        source_kind, month, sum(referrals) AS referrals
+    FROM monthly_volume
+    WHERE source_kind IN ('channel', 'unknown') AND month BETWEEN ?::DATE AND ?::DATE
+    GROUP BY ALL
+), other_totals AS (
+    SELECT referrer, source_kind, sum(referrals) AS total FROM others GROUP BY ALL
+)
+SELECT 0 AS part, r.referrer, coalesce(s.category, 'referrer') AS category, r.total::BIGINT,
+    m.month, m.referrals::BIGINT, m.stage
+FROM referrers r JOIN staged m USING (referrer) LEFT JOIN referrer_status s USING (referrer)
+UNION ALL
+SELECT CASE WHEN t.source_kind = 'channel' THEN 1 ELSE 2 END, t.referrer,
+    CASE WHEN t.source_kind = 'channel' THEN 'marketing channel' ELSE 'no source recorded' END,
+    t.total::BIGINT, o.month, o.referrals::BIGINT, NULL
+FROM other_totals t JOIN others o USING (referrer, source_kind)
+ORDER BY part, 4 DESC, 2, 5`, from, to, from, to)
+	if err != nil {
+		return err
+	}
+	months := make([]time.Time, 0, volumeMonths)
+	index := map[string]int{}
+	for i := volumeMonths - 1; i >= 0; i-- {
+		m := o.monthsBack(i)
+		index[iso(m)] = len(months)
+		months = append(months, m)
+	}
+	cols := []column{{"Referrer or source", kText}, {"Category", kText}}
+	for _, m := range months {
+		cols = append(cols, column{m.Format("2006-01"), kInt})
+	}
+	cols = append(cols, column{"Total (24 months)", kInt})
+	for _, m := range months {
+		cols = append(cols, column{"Stage " + m.Format("2006-01"), kStage})
+	}
+
+	var out [][]any
+	var cur []any
+	curKey := ""
+	for _, r := range rows {
+		part, _ := asInt(r[0])
+		name, _ := asString(r[1])
+		key := fmt.Sprintf("%d\x00%s", part, name)
+		if key != curKey {
+			if cur != nil {
+				out = append(out, cur)
+			}
+			curKey = key
+			cur = make([]any, len(cols))
+			cur[0] = excelize.Cell{StyleID: st.text, Value: name}
+			cat, _ := asString(r[2])
+			cur[1] = excelize.Cell{StyleID: st.text, Value: cat}
+			total, _ := asInt(r[3])
+			cur[2+volumeMonths] = excelize.Cell{StyleID: st.integer, Value: total}
+		}
+		m, _ := asTime(r[4])
+		i, ok := index[iso(m)]
+		if !ok {
+			continue
+		}
+		n, _ := asInt(r[5])
+		stage, hasStage := asInt(r[6])
+		if !hasStage || stage < 1 || stage > 3 {
+			stage = 0
+		}
+		cur[2+i] = excelize.Cell{StyleID: st.stageCount[stage], Value: n}
+		if hasStage {
+			cur[3+volumeMonths+i] = excelize.Cell{StyleID: st.stage[stage], Value: stage}
+		}
+	}
+	if cur != nil {
+		out = append(out, cur)
+	}
+	return writeSingleTable(f, st, sheetMonthly, block{cols: cols, rows: out})
+}
+
+func writeCliniciansSheet(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, _ overview) error {
+	rows, err := queryAll(ctx, db, "clinicians", `
+SELECT clinician, referrals, from_referrers, point_person_for, attended_intakes, attended_rate::DOUBLE,
+    attended_rate_as_point_person::DOUBLE, attended_rate_as_colleague::DOUBLE, billed::DOUBLE, paid::DOUBLE
+FROM follow_through_clinician
+ORDER BY referrals DESC, clinician`)
+	if err != nil {
+		return err
+	}
+	cols := []column{
+		{"Clinician", kText}, {"Referrals received", kInt}, {"From referrers", kInt}, {"Point person for", kInt},
+		{"Attended intakes", kInt}, {"Attended-intake rate", kShare}, {"Rate as point person", kShare},
+		{"Rate as colleague", kShare}, {"Billed", kMoney}, {"Paid", kMoney},
+	}
+	return writeSingleTable(f, st, sheetClinicians, block{cols: cols, rows: rows})
+}
+
+func writeTransitionsSheet(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, o overview) error {
+	rows, err := queryAll(ctx, db, "stage transitions", `
+SELECT referrer, month, from_stage, to_stage, direction
+FROM stage_transitions
+WHERE month BETWEEN ?::DATE AND ?::DATE
+ORDER BY month DESC, referrer, direction`, iso(o.monthsBack(stageMonths-1)), iso(o.month))
+	if err != nil {
+		return err
+	}
+	cols := []column{{"Referrer", kText}, {"Month", kMonth}, {"From stage", kStage}, {"To stage", kStage}, {"Direction", kText}}
+	return writeSingleTable(f, st, sheetTransitions, block{cols: cols, rows: rows})
+}
+
+func writeDataQualitySheet(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, o overview) error {
+	type part struct {
+		title, note string
+		cols        []column
+		query       string
+		count       string
+		args        []any
+		limit       int
+	}
+	window := []any{iso(o.windowStart), iso(o.month)}
+	parts := []part{
+		{"Files loaded", "Every export file version in the ledger, newest first.",
+			[]column{{"File id", kInt}, {"Source", kText}, {"Path", kText}, {"Encoding", kText}, {"Rows loaded", kInt},
+				{"Rows rejected", kInt}, {"Rows replaced", kInt}, {"Loaded at", kStamp}},
+			`SELECT file_id, source, path, encoding, rows_loaded, rows_rejected, rows_replaced, loaded_at
+             FROM ingest_files ORDER BY file_id DESC LIMIT ?`, `SELECT count(*) FROM ingest_files`, nil, maxQualityRows},
+		{"Files that failed", "Files that could not be loaded at all: the message says what to fix.",
+			[]column{{"Source", kText}, {"Path", kText}, {"Problem", kText}, {"Seen at", kStamp}},
+			`SELECT source, path, problem, seen_at FROM ingest_problems ORDER BY seen_at DESC, path LIMIT ?`,
+			`SELECT count(*) FROM ingest_problems`, nil, maxQualityRows},
+		{"Unresolved clinician names", "Names in the exports that match no clinician of the roster: add them to the roster's aliases.",
+			[]column{{"Name as exported", kText}, {"Export", kText}, {"Rows", kInt}, {"First date", kDate}, {"Last date", kDate}},
+			`SELECT * FROM (
+                 SELECT clinician, 'scheduling', count(*)::BIGINT AS n, min(appt_date), max(appt_date)
+                 FROM stg_appointments WHERE NOT clinician_resolved GROUP BY clinician
+                 UNION ALL
+                 SELECT clinician, 'billing', count(*)::BIGINT, min(service_date), max(service_date)
+                 FROM stg_claim_lines WHERE NOT clinician_resolved GROUP BY clinician
+             ) ORDER BY n DESC, 1, 2 LIMIT ?`,
+			`SELECT (SELECT count(DISTINCT clinician) FROM stg_appointments WHERE NOT clinician_resolved)
+                  + (SELECT count(DISTINCT clinician) FROM stg_claim_lines WHERE NOT clinician_resolved)`, nil, maxQualityRows},
+		{"Referrals with no source", "Referrals in the window with neither a referral source nor a referring provider, by month and clinician: ask the front desk to record the source.",
+			[]column{{"Month", kMonth}, {"Assigned clinician", kText}, {"Found in", kText}, {"Referrals", kInt}},
+			`SELECT referral_month, assigned_clinician, origin, count(*)::BIGINT AS n FROM referrals
+             WHERE source_kind = 'unknown' AND referral_month BETWEEN ?::DATE AND ?::DATE
+             GROUP BY ALL ORDER BY 1 DESC, n DESC, 2, 3 LIMIT ?`,
+			`SELECT count(*) FROM (SELECT DISTINCT referral_month, assigned_clinician, origin FROM referrals
+             WHERE source_kind = 'unknown' AND referral_month BETWEEN ?::DATE AND ?::DATE)`, window, maxQualityRows},
+		{"Merged referrer spellings", "Spellings that were counted as one referrer, and how they were matched.",
+			[]column{{"Referrer", kText}, {"Spelling", kText}, {"NPI", kText}, {"Matched by", kText}},
+			`SELECT referrer, raw_name, npi, resolved_by FROM stg_referrer_spellings
+             WHERE raw_name IS DISTINCT FROM referrer ORDER BY referrer, raw_name LIMIT ?`,
+			`SELECT count(*) FROM stg_referrer_spellings WHERE raw_name IS DISTINCT FROM referrer`, nil, maxQualityRows},
+		{"Near-duplicate referrer names", "Similar names that were not merged: if they are the same person, add an alias.",
+			[]column{{"Referrer", kText}, {"Similar referrer", kText}, {"Similarity", kDecimal}},
+			`SELECT referrer_a, referrer_b, similarity::DOUBLE FROM referrer_near_duplicates
+             ORDER BY similarity DESC, referrer_a, referrer_b LIMIT ?`,
+			`SELECT count(*) FROM referrer_near_duplicates`, nil, maxQualityRows},
+		{"Rejected rows", "Rows that were not loaded, with the line in the file and what to do.",
+			[]column{{"File", kText}, {"Line", kInt}, {"Column", kText}, {"Error", kText}, {"Message", kText}},
+			`SELECT path, line, column_name, error_type, message FROM rejected_rows
+             ORDER BY file_id NULLS LAST, path, line LIMIT ?`,
+			`SELECT count(*) FROM rejected_rows`, nil, maxRejectedRows},
+	}
+	var blocks []block
+	for _, p := range parts {
+		rows, err := queryAll(ctx, db, p.title, p.query, append(append([]any{}, p.args...), p.limit)...)
+		if err != nil {
+			return err
+		}
+		total, err := countWhere(ctx, db, p.title, p.count, p.args...)
+		if err != nil {
+			return err
+		}
+		blocks = append(blocks, block{title: p.title, note: p.note, cols: p.cols, rows: rows, total: total})
+	}
+	w, err := newSheetWriter(f, st, sheetDataQuality, blocks)
+	if err != nil {
+		return err
+	}
+	for i, b := range blocks {
+		if i > 0 {
+			w.skip()
+		}
+		if _, _, err := w.table(b); err != nil {
+			return err
+		}
+	}
+	return w.flush()
+}

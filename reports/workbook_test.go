@@ -1,0 +1,299 @@
+package reports
+
+import (
+	"archive/zip"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+)
+
+func TestWorkbook(t *testing.T) {
+	db := openFixtureDB(t)
+	month := reportMonth(t, db)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "referrals-"+month.Format("2006-01")+".xlsx")
+	if err := WriteWorkbook(context.Background(), db, month, path); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("the folder holds %d files, want only the workbook (a temporary file left behind?)", len(entries))
+	}
+
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+
+	t.Run("sheets in order", func(t *testing.T) {
+		want := []string{"Overview", "Referrers", "Introductions", "Monthly", "Clinicians", "Transitions", "Data quality"}
+		if got := f.GetSheetList(); !slices.Equal(got, want) {
+			t.Fatalf("sheets = %q, want %q", got, want)
+		}
+	})
+
+	rows := func(t *testing.T, sheet string) [][]string {
+		t.Helper()
+		r, err := f.GetRows(sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+
+	t.Run("headers and row counts", func(t *testing.T) {
+		cases := []struct {
+			sheet  string
+			header []string
+			count  string
+		}{
+			{"Referrers", []string{"Referrer", "Category", "NPI", "Stage", "Low evidence", "Stage since", "Previous stage",
+				"Referrals (window)", "Referrals this month", "Clinicians", "Point person", "Point-person share", "Practice share",
+				"COC", "Effective clinicians", "First referral", "Last referral", "Months to stage 2", "Months to stage 3",
+				"Regressions", "Flags", "Attended intakes", "Attended-intake rate", "Rate with point person",
+				"Rate with colleagues", "Clients", "Billed", "Paid"},
+				`SELECT count(*) FROM referrer_status WHERE referrals > 0`},
+			{"Clinicians", []string{"Clinician", "Referrals received", "From referrers", "Point person for", "Attended intakes",
+				"Attended-intake rate", "Rate as point person", "Rate as colleague", "Billed", "Paid"},
+				`SELECT count(*) FROM follow_through_clinician`},
+			{"Transitions", []string{"Referrer", "Month", "From stage", "To stage", "Direction"},
+				`SELECT count(*) FROM stage_transitions WHERE month > (SELECT max(month) FROM referrer_status) - INTERVAL 12 MONTH`},
+			{"Monthly", nil,
+				`SELECT (SELECT count(DISTINCT referrer) FROM referrer_months
+                           WHERE month > (SELECT max(month) FROM referrer_status) - INTERVAL 24 MONTH
+                             AND (referrals_this_month > 0 OR stage IS NOT NULL))
+                      + (SELECT count(DISTINCT coalesce(referrer, '(no source)')) FROM monthly_volume
+                           WHERE source_kind IN ('channel', 'unknown')
+                             AND month > (SELECT max(month) FROM referrer_status) - INTERVAL 24 MONTH)`},
+		}
+		for _, c := range cases {
+			r := rows(t, c.sheet)
+			if len(r) == 0 {
+				t.Fatalf("%s is empty", c.sheet)
+			}
+			if c.header != nil && !slices.Equal(r[0], c.header) {
+				t.Errorf("%s header = %q, want %q", c.sheet, r[0], c.header)
+			}
+			if want := count(t, db, c.count); len(r)-1 != want {
+				t.Errorf("%s has %d data rows, the database %d", c.sheet, len(r)-1, want)
+			}
+		}
+		monthly := rows(t, "Monthly")[0]
+		if len(monthly) != 2+24+1+24 || monthly[2] != month.AddDate(0, -23, 0).Format("2006-01") ||
+			monthly[25] != month.Format("2006-01") || monthly[26] != "Total (24 months)" {
+			t.Errorf("Monthly header = %q", monthly)
+		}
+	})
+
+	t.Run("data text stays text", func(t *testing.T) {
+		r := rows(t, "Referrers")
+		found := map[string]string{}
+		for i, row := range r[1:] {
+			found[row[0]] = "A" + itoa(i+2)
+		}
+		long := ""
+		for name := range found {
+			if len([]rune(name)) == 300 {
+				long = name
+			}
+		}
+		if long == "" {
+			t.Error("the 300-character referrer name is missing or cut")
+		}
+		for _, name := range hostileNames {
+			cell, ok := found[name]
+			if !ok {
+				t.Errorf("referrer %q missing from Referrers", name)
+				continue
+			}
+			formula, err := f.GetCellFormula("Referrers", cell)
+			if err != nil || formula != "" {
+				t.Errorf("%s (%q) has formula %q, %v", cell, name, formula, err)
+			}
+			v, _ := f.GetCellValue("Referrers", cell)
+			if v != name {
+				t.Errorf("%s = %q, want %q", cell, v, name)
+			}
+			typ, _ := f.GetCellType("Referrers", cell)
+			if typ != excelize.CellTypeInlineString && typ != excelize.CellTypeSharedString {
+				t.Errorf("%s (%q) has type %v, want a string cell", cell, name, typ)
+			}
+		}
+	})
+
+	t.Run("formats and stage colours", func(t *testing.T) {
+		r := rows(t, "Referrers")
+		var stage1 string
+		for i, row := range r[1:] {
+			if row[3] == "1" {
+				stage1 = "D" + itoa(i+2)
+				// First referral is a date shown as yyyy-mm-dd.
+				if !regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`).MatchString(row[15]) {
+					t.Errorf("first referral %q is not formatted yyyy-mm-dd", row[15])
+				}
+				if !strings.HasSuffix(row[11], "%") {
+					t.Errorf("point-person share %q is not a percentage", row[11])
+				}
+				break
+			}
+		}
+		if stage1 == "" {
+			t.Fatal("no stage-1 referrer in Referrers")
+		}
+		id, err := f.GetCellStyle("Referrers", stage1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		style, err := f.GetStyle(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(style.Fill.Color) == 0 || !strings.EqualFold(style.Fill.Color[0], stageFill[1]) {
+			t.Errorf("stage-1 cell fill = %v, want %s", style.Fill.Color, stageFill[1])
+		}
+		panes, err := f.GetPanes("Referrers")
+		if err != nil || !panes.Freeze || panes.YSplit != 1 {
+			t.Errorf("Referrers header is not frozen: %+v %v", panes, err)
+		}
+	})
+
+	t.Run("introductions and watch lists", func(t *testing.T) {
+		var text strings.Builder
+		for _, row := range rows(t, "Introductions") {
+			text.WriteString(strings.Join(row, "\t") + "\n")
+		}
+		for _, title := range []string{"Ready for introductions", "Stalled", "Cooling", "Lapsed", "Regressed"} {
+			if !strings.Contains(text.String(), title) {
+				t.Errorf("Introductions lacks the block %q", title)
+			}
+		}
+		var ready int
+		for _, row := range rows(t, "Introductions")[3:] {
+			if len(row) == 0 {
+				break
+			}
+			ready++
+		}
+		if want := count(t, db, `SELECT count(DISTINCT referrer) FROM introductions`); ready != want {
+			t.Errorf("introductions list has %d referrers, the database %d", ready, want)
+		}
+	})
+
+	t.Run("data quality", func(t *testing.T) {
+		var text strings.Builder
+		for _, row := range rows(t, "Data quality") {
+			text.WriteString(strings.Join(row, "\t") + "\n")
+		}
+		s := text.String()
+		for _, title := range []string{"Files loaded", "Files that failed", "Unresolved clinician names",
+			"Referrals with no source", "Merged referrer spellings", "Near-duplicate referrer names", "Rejected rows"} {
+			if !strings.Contains(s, title) {
+				t.Errorf("Data quality lacks the block %q", title)
+			}
+		}
+		msgs, err := db.Query(`SELECT message FROM rejected_rows UNION ALL SELECT problem FROM ingest_problems
+            UNION ALL SELECT DISTINCT clinician FROM stg_appointments WHERE NOT clinician_resolved`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer msgs.Close()
+		for msgs.Next() {
+			var m string
+			_ = msgs.Scan(&m)
+			if !strings.Contains(s, m) {
+				t.Errorf("Data quality lacks %q", m)
+			}
+		}
+	})
+
+	t.Run("native charts on Overview", func(t *testing.T) {
+		parts := zipParts(t, path)
+		var charts []string
+		for name := range parts {
+			if regexp.MustCompile(`^xl/charts/chart\d+\.xml$`).MatchString(name) {
+				charts = append(charts, name)
+			}
+		}
+		if len(charts) != 2 {
+			t.Fatalf("workbook has charts %q, want 2", charts)
+		}
+		all := ""
+		for _, c := range charts {
+			all += parts[c]
+		}
+		if !regexp.MustCompile(`<(c:)?barChart>`).MatchString(all) || !regexp.MustCompile(`<(c:)?grouping val="stacked"`).MatchString(all) {
+			t.Error("no stacked column chart")
+		}
+		if !regexp.MustCompile(`<(c:)?lineChart>`).MatchString(all) {
+			t.Error("no line chart")
+		}
+		// The charts hang on the Overview sheet (sheet1) through its drawing.
+		rels := parts["xl/worksheets/_rels/sheet1.xml.rels"]
+		if !strings.Contains(rels, "drawing") {
+			t.Errorf("Overview has no drawing relation: %s", rels)
+		}
+		drawingRels := ""
+		for name, body := range parts {
+			if strings.HasPrefix(name, "xl/drawings/_rels/") {
+				drawingRels += body
+			}
+		}
+		if strings.Count(drawingRels, "../charts/chart") != 2 {
+			t.Errorf("drawing relations do not point at both charts: %s", drawingRels)
+		}
+		if !strings.Contains(all, "Overview&#39;!$A$") && !strings.Contains(all, "Overview'!$A$") {
+			t.Error("chart series do not reference the Overview data")
+		}
+	})
+
+	t.Run("streamed sheets keep filter and frozen panes", func(t *testing.T) {
+		parts := zipParts(t, path)
+		for _, sheet := range []string{"Referrers", "Monthly", "Clinicians", "Transitions"} {
+			idx, _ := f.GetSheetIndex(sheet)
+			body := parts["xl/worksheets/sheet"+itoa(idx+1)+".xml"]
+			if !strings.Contains(body, "<autoFilter ref=") {
+				t.Errorf("%s has no autofilter (added after Flush?)", sheet)
+			}
+			if !strings.Contains(body, `state="frozen"`) {
+				t.Errorf("%s has no frozen pane", sheet)
+			}
+			if strings.Contains(body, "<f>") {
+				t.Errorf("%s contains a formula", sheet)
+			}
+		}
+	})
+}
+
+func zipParts(t *testing.T, path string) map[string]string {
+	t.Helper()
+	z, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer z.Close()
+	parts := map[string]string{}
+	for _, zf := range z.File {
+		rc, err := zf.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts[zf.Name] = string(b)
+	}
+	return parts
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
