@@ -329,8 +329,7 @@ ORDER BY t.referrals DESC, t.referrer, n DESC, v.clinician`,
 	}
 	// ECharts labels a Sankey node and its links with the node's id, so the id is the name;
 	// a clinician whose name is also a referrer's gets a suffix to keep ids unique.
-	var nodes, clinicians []sankeyNode
-	var links []sankeyLink
+	nodes, clinicians, links := []sankeyNode{}, []sankeyNode{}, []sankeyLink{} // [] not null in JSON
 	referrers := map[string]bool{}
 	for _, r := range rows {
 		ref, _ := asString(r[0])
@@ -398,8 +397,7 @@ GROUP BY ALL ORDER BY 1, 2`, iso(p.monthsBack(stageMonths-1)), iso(p.month))
 		return &opts.ItemStyle{Color: "#" + channelColour}
 	}
 	seen := map[string]bool{}
-	var nodes []sankeyNode
-	var links []sankeyLink
+	nodes, links := []sankeyNode{}, []sankeyLink{} // [] not null in JSON
 	node := func(name string, depth int, s int64) string {
 		if !seen[name] {
 			seen[name] = true

@@ -6,7 +6,8 @@
 --   fixture_referrers INTEGER  number of referrers (at least 16)
 -- Report month: 2025-06 (history from 2023-01, the 12-month window is 2024-07 .. 2025-06).
 -- First referrals fall between 2023-01 and 2024-12, so the last year has new referrers too.
--- Referrers 0..8 carry hostile names (script tags, spreadsheet formulas, a 300-character name).
+-- Referrers 0..8 carry hostile names (script tags, spreadsheet formulas, a 300-character name);
+-- referrer 0 sends twice as many clients, so its name reaches the charts' data too.
 
 CREATE MACRO fx_u(a, b, c) AS
     ((((a * 7919 + b * 104729 + c * 1299709 + 12345) * 2654435761) % 4294967296) * 100) // 4294967296;
@@ -90,7 +91,7 @@ WITH base AS (
 ), rated AS (
     SELECT *,
         CASE profile
-            WHEN 0 THEN 1.0 WHEN 1 THEN 1.2 WHEN 2 THEN 1.5 WHEN 3 THEN 1.2 WHEN 4 THEN 1.0
+            WHEN 0 THEN CASE WHEN i = 0 THEN 2.0 ELSE 1.0 END WHEN 1 THEN 1.2 WHEN 2 THEN 1.5 WHEN 3 THEN 1.2 WHEN 4 THEN 1.0
             WHEN 5 THEN CASE WHEN rm >= CASE WHEN i % 16 = 13 THEN 14 ELSE 8 END THEN 1.0 ELSE 0 END
             WHEN 6 THEN CASE WHEN rm >= 4 THEN 2.0 ELSE 0.25 END
             ELSE 0.2 END AS rate,
