@@ -33,6 +33,7 @@ type overview struct {
 	up, down, start, lapse int64    // transitions this month
 
 	unknownWindow, totalWindow  int64
+	unknownShareWindow          sql.NullFloat64 // NULL without referrals
 	billedWindow, paidWindow    float64
 	paidFromReferrersWindow     float64
 	ready                       int64
@@ -54,10 +55,7 @@ func (o overview) yearAgo() volumeMonth { return o.volume[len(o.volume)-13] }
 
 // unknownShare is the share of referrals with no source over the window; ok is false without referrals.
 func (o overview) unknownShare() (float64, bool) {
-	if o.totalWindow == 0 {
-		return 0, false
-	}
-	return float64(o.unknownWindow) / float64(o.totalWindow), true
+	return o.unknownShareWindow.Float64, o.unknownShareWindow.Valid
 }
 
 func (o overview) hasNoStage() bool {
@@ -172,6 +170,13 @@ FROM months m LEFT JOIN staged USING (month) ORDER BY m.month`, iso(p.monthsBack
 		if err := db.QueryRowContext(ctx, q.query, q.args...).Scan(q.dst); err != nil {
 			return o, fmt.Errorf("query %s: %w", q.what, err)
 		}
+	}
+
+	err = db.QueryRowContext(ctx, `
+SELECT (coalesce(sum(referrals) FILTER (WHERE source_kind = 'unknown'), 0) / nullif(sum(referrals), 0))::DOUBLE
+FROM monthly_volume WHERE month BETWEEN ?::DATE AND ?::DATE`, iso(p.windowStart), to).Scan(&o.unknownShareWindow)
+	if err != nil {
+		return o, fmt.Errorf("query unknown-source share: %w", err)
 	}
 
 	err = db.QueryRowContext(ctx, `

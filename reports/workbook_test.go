@@ -94,6 +94,33 @@ func TestWorkbook(t *testing.T) {
 		}
 	})
 
+	t.Run("overview figures", func(t *testing.T) {
+		figure := map[string]string{}
+		for _, row := range rows(t, "Overview") {
+			if len(row) >= 2 {
+				if _, dup := figure[row[0]]; !dup {
+					figure[row[0]] = row[1]
+				}
+			}
+		}
+		m := month.Format("2006-01-02")
+		checks := map[string]string{
+			"All sources":                                 `SELECT count(*) FROM referrals WHERE referral_month = ?::DATE`,
+			"From referrers":                              `SELECT count(*) FROM referrals WHERE referral_month = ?::DATE AND source_kind = 'referrer'`,
+			"No source recorded":                          `SELECT count(*) FROM referrals WHERE referral_month = ?::DATE AND source_kind = 'unknown'`,
+			"Stage 1: point person":                       `SELECT count(*) FROM referrer_status WHERE stage = 1 AND month = ?::DATE`,
+			"Stage 3: whole practice":                     `SELECT count(*) FROM referrer_status WHERE stage = 3 AND month = ?::DATE`,
+			"Active referrers (a referral in the window)": `SELECT count(*) FROM referrer_status WHERE referrals > 0 AND month = ?::DATE`,
+			"Moved down a stage this month":               `SELECT count(*) FROM stage_transitions WHERE direction = 'down' AND month = ?::DATE`,
+		}
+		for label, q := range checks {
+			want := itoa(count(t, db, q, m))
+			if got := strings.ReplaceAll(figure[label], ",", ""); got != want {
+				t.Errorf("Overview %q = %q, the database says %s", label, figure[label], want)
+			}
+		}
+	})
+
 	t.Run("data text stays text", func(t *testing.T) {
 		r := rows(t, "Referrers")
 		found := map[string]string{}
