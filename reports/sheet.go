@@ -2,7 +2,6 @@ package reports
 
 import (
 	"fmt"
-	"time"
 	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
@@ -80,9 +79,7 @@ func newStyles(f *excelize.File) (*styles, error) {
 		Border:    border,
 		Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"},
 	})
-	s.headerLeft = s.header
 	s.text = mk(&excelize.Style{NumFmt: 49}) // "@": Excel keeps the cell as text when edited
-	s.wrap = mk(&excelize.Style{NumFmt: 49, Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
 	s.bold = mk(&excelize.Style{Font: &excelize.Font{Bold: true}})
 	s.integer = mk(&excelize.Style{NumFmt: 3})
 	s.decimal = mk(&excelize.Style{NumFmt: 2})
@@ -295,9 +292,4 @@ func (w *sheetWriter) flush() error {
 		return fmt.Errorf("sheet %s: %w", w.name, err)
 	}
 	return nil
-}
-
-// monthCell is a month as an Excel date shown as yyyy-mm.
-func (s *styles) monthCell(t time.Time) excelize.Cell {
-	return excelize.Cell{StyleID: s.month, Value: t}
 }

@@ -250,14 +250,24 @@ func writeOverviewSheet(_ context.Context, _ *sql.DB, f *excelize.File, st *styl
 			Name:       fmt.Sprintf("'%s'!$%s$%d", sh, col, stHeader),
 			Categories: fmt.Sprintf("'%s'!$A$%d:$A$%d", sh, stHeader+1, stLast),
 			Values:     fmt.Sprintf("'%s'!$%s$%d:$%s$%d", sh, col, stHeader+1, col, stLast),
-			Line:       excelize.LineOptions{Width: 2.25, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{stageColour[s]}}},
-			Marker:     excelize.ChartMarker{Symbol: "circle", Size: 5, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{stageColour[s]}}},
+			// excelize colours a line chart's line from the series fill.
+			Fill:   excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{stageColour[s]}},
+			Line:   excelize.LineOptions{Width: 2.25},
+			Marker: excelize.ChartMarker{Symbol: "circle", Size: 5, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{stageColour[s]}}},
 		})
 	}
 	if err != nil {
 		return err
 	}
 
+	// Printed, the figures and the charts beside them fit one landscape page wide.
+	landscape, one, auto, fit := "landscape", 1, 0, true
+	if err := f.SetPageLayout(sh, &excelize.PageLayoutOptions{Orientation: &landscape, FitToWidth: &one, FitToHeight: &auto}); err != nil {
+		return err
+	}
+	if err := f.SetSheetProps(sh, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
+		return err
+	}
 	if err := f.SetColWidth(sh, "A", "A", 52); err != nil {
 		return err
 	}
@@ -277,7 +287,12 @@ func writeOverviewSheet(_ context.Context, _ *sql.DB, f *excelize.File, st *styl
 	}); err != nil {
 		return fmt.Errorf("referrals chart: %w", err)
 	}
-	if err := f.AddChart(sh, "I23", &excelize.Chart{
+	for _, r := range []int{volHeader, stHeader} {
+		if err := f.SetRowHeight(sh, r, 30); err != nil {
+			return err
+		}
+	}
+	if err := f.AddChart(sh, "I25", &excelize.Chart{
 		Type:       excelize.Line,
 		Series:     stSeries,
 		VaryColors: &noVary,
