@@ -214,7 +214,8 @@ func ModelVars(c config.Config, month time.Time) Vars {
 
 // DefaultMonth is the last complete month: the month before today's, or,
 // when the exports end earlier (sample data, a paused export), the last
-// month the exports cover to its end.
+// month the exports cover to its end (give or take a long weekend: data
+// up to the 28th of a 31-day month counts as covering it).
 func DefaultMonth(ctx context.Context, db *sql.DB, today time.Time) (time.Time, error) {
 	firstOf := func(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC) }
 	month := firstOf(today).AddDate(0, -1, 0)
@@ -226,7 +227,7 @@ func DefaultMonth(ctx context.Context, db *sql.DB, today time.Time) (time.Time, 
 		return month, err
 	}
 	if last.Valid {
-		covered := firstOf(last.Time.AddDate(0, 0, 1)).AddDate(0, -1, 0)
+		covered := firstOf(last.Time.AddDate(0, 0, 4)).AddDate(0, -1, 0)
 		if covered.Before(month) {
 			month = covered
 		}

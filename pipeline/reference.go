@@ -90,6 +90,7 @@ func LoadReference(ctx context.Context, db *sql.DB, files ReferenceFiles) error 
 			return err
 		}
 	}
+	var rosterRows, dirRows, aliasRows, channelRows [][]any
 	for i, r := range roster {
 		line := i + 2
 		if strings.TrimSpace(r.Name) == "" {
@@ -107,11 +108,8 @@ func LoadReference(ctx context.Context, db *sql.DB, files ReferenceFiles) error 
 		if err != nil {
 			return fmt.Errorf("roster %s line %d column accepting: %v", files.Roster, line, err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO ref_roster VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			strings.TrimSpace(r.Name), nullIfBlank(r.Aliases), nullIfBlank(r.NPI), start, end,
-			nullIfBlank(r.Specialties), nullIfBlank(r.Payers), acc); err != nil {
-			return fmt.Errorf("roster %s line %d: %w", files.Roster, line, err)
-		}
+		rosterRows = append(rosterRows, []any{strings.TrimSpace(r.Name), nullIfBlank(r.Aliases), nullIfBlank(r.NPI), start, end,
+			nullIfBlank(r.Specialties), nullIfBlank(r.Payers), acc})
 	}
 	for i, r := range dir {
 		line := i + 2
@@ -122,22 +120,23 @@ func LoadReference(ctx context.Context, db *sql.DB, files ReferenceFiles) error 
 		if err != nil {
 			return fmt.Errorf("directory %s line %d column channel: %v", files.Directory, line, err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO ref_directory VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			strings.TrimSpace(r.Name), nullIfBlank(r.Aliases), nullIfBlank(r.NPI), nullIfBlank(r.Category),
-			nullIfBlank(r.Organisation), nullIfBlank(r.PointPerson), ch != nil && *ch); err != nil {
-			return fmt.Errorf("directory %s line %d: %w", files.Directory, line, err)
-		}
+		dirRows = append(dirRows, []any{strings.TrimSpace(r.Name), nullIfBlank(r.Aliases), nullIfBlank(r.NPI), nullIfBlank(r.Category),
+			nullIfBlank(r.Organisation), nullIfBlank(r.PointPerson), ch != nil && *ch})
 	}
 	for i, r := range aliases {
 		if strings.TrimSpace(r.Alias) == "" || strings.TrimSpace(r.Referrer) == "" {
 			return fmt.Errorf("aliases %s line %d: both alias and referrer are needed", files.Aliases, i+2)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO ref_aliases VALUES (?, ?)`, strings.TrimSpace(r.Alias), strings.TrimSpace(r.Referrer)); err != nil {
-			return err
-		}
+		aliasRows = append(aliasRows, []any{strings.TrimSpace(r.Alias), strings.TrimSpace(r.Referrer)})
 	}
 	for _, c := range append(append([]string{}, BuiltinChannels...), files.Channels...) {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO ref_channels VALUES (?)`, c); err != nil {
+		channelRows = append(channelRows, []any{c})
+	}
+	for _, t := range []struct {
+		table string
+		rows  [][]any
+	}{{"ref_roster", rosterRows}, {"ref_directory", dirRows}, {"ref_aliases", aliasRows}, {"ref_channels", channelRows}} {
+		if err := insertRows(ctx, tx, t.table, t.rows); err != nil {
 			return err
 		}
 	}
@@ -208,4 +207,24 @@ func parseYesNo(s string) (*bool, error) {
 		return &f, nil
 	}
 	return nil, fmt.Errorf("%q is neither yes nor no", s)
+}
+
+// insertRows inserts rows with multi-row INSERT statements: one statement
+// per row costs a round trip each, which adds up for a large directory.
+func insertRows(ctx context.Context, tx *sql.Tx, table string, rows [][]any) error {
+	const batch = 250
+	for start := 0; start < len(rows); start += batch {
+		chunk := rows[start:min(start+batch, len(rows))]
+		ph := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(chunk[0])), ", ") + ")"
+		var args []any
+		parts := make([]string, len(chunk))
+		for i, r := range chunk {
+			parts[i] = ph
+			args = append(args, r...)
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO "+table+" VALUES "+strings.Join(parts, ", "), args...); err != nil {
+			return fmt.Errorf("load %s: %w", table, err)
+		}
+	}
+	return nil
 }

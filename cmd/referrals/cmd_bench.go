@@ -1,0 +1,371 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/referrals/referrals/internal/sample"
+	"github.com/referrals/referrals/pipeline"
+)
+
+func cmdBench(ctx context.Context, e env, args []string) error {
+	fs := newFlagSet(e, "bench", "[--rows N] [--reps R] [--dir DIR] [--memory-limit SIZE] [--threads N]", `
+Benchmark the nightly job on generated exports of about N rows (scheduling
+plus billing), made once with "referrals sample" and reused. In one run,
+R repetitions each of:
+  floor        a bare DuckDB read_csv of the same files into a fresh database file
+  full run     "referrals run" from an empty database: ingest, models, checks, reports
+  incremental  one more day of exports on top of the full run's database
+Each runs in its own process so its peak memory (RSS) is its own. Prints
+medians: time, rows/s, MB/s, each phase's time, peak RSS, and the ratios
+full run / floor and incremental / full run.`)
+	rows := fs.Int64("rows", 1_000_000, "total export rows to generate")
+	reps := fs.Int("reps", 3, "repetitions; medians are printed")
+	dir := fs.String("dir", filepath.Join(os.TempDir(), "referrals-bench"), "work folder (generated data is kept here and reused)")
+	memLimit := fs.String("memory-limit", "", "DuckDB memory_limit for the runs, e.g. 500MB")
+	threads := fs.Int("threads", 0, "DuckDB threads for the runs; 0 = all cores")
+	floorDB := fs.String("floor-db", "", "internal: run only the floor read into this database file")
+	if err := parse(e, fs, args); err != nil {
+		return err
+	}
+	if *floorDB != "" {
+		return benchFloor(ctx, *floorDB, fs.Args(), *memLimit, *threads)
+	}
+	if *rows < 10_000 || *reps < 1 {
+		return &usageError{"bench: --rows must be at least 10000 and --reps at least 1"}
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	w := e.stdout
+	data := filepath.Join(*dir, fmt.Sprintf("data-%d", *rows))
+	if err := ensureBenchData(ctx, w, data, *rows); err != nil {
+		return err
+	}
+	sched, _ := filepath.Glob(filepath.Join(data, "exports", "scheduling", "*.csv"))
+	bill, _ := filepath.Glob(filepath.Join(data, "exports", "billing", "*.csv"))
+	var totalBytes, totalRows int64
+	for _, f := range append(append([]string{}, sched...), bill...) {
+		fi, err := os.Stat(f)
+		if err != nil {
+			return err
+		}
+		totalBytes += fi.Size()
+		n, err := countLines(f)
+		if err != nil {
+			return err
+		}
+		totalRows += n - 1
+	}
+	incrFile, incrRows, err := makeIncrement(ctx, data, sched)
+	if err != nil {
+		return fmt.Errorf("bench: make the incremental night's export: %w", err)
+	}
+	work := filepath.Join(*dir, fmt.Sprintf("work-%d", *rows))
+	if err := os.RemoveAll(work); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(work, 0o700); err != nil {
+		return err
+	}
+	fullCfg := filepath.Join(work, "full.toml")
+	incrCfg := filepath.Join(work, "incremental.toml")
+	if err := writeBenchConfig(fullCfg, data, filepath.Join(work, "full.duckdb"), filepath.Join(work, "out-full"), *memLimit, *threads, ""); err != nil {
+		return err
+	}
+	if err := writeBenchConfig(incrCfg, data, filepath.Join(work, "incr.duckdb"), filepath.Join(work, "out-incr"), *memLimit, *threads, incrFile); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "Data: %d rows in %d files, %.1f MB (%s); incremental night: %d rows\n", totalRows, len(sched)+len(bill), float64(totalBytes)/1e6, data, incrRows)
+	fmt.Fprintf(w, "Machine: %d cores; memory_limit %q; %d repetitions\n", runtime.NumCPU(), *memLimit, *reps)
+
+	var floor, full, incr []measure
+	for r := 1; r <= *reps; r++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		fdb := filepath.Join(work, "floor.duckdb")
+		removeDB(fdb)
+		m, err := runMeasured(ctx, exe, append([]string{"bench", "--floor-db", fdb, "--memory-limit", *memLimit, fmt.Sprint("--threads=", *threads)}, append(append([]string{}, sched...), bill...)...), e.getenv)
+		if err != nil {
+			return fmt.Errorf("floor: %w", err)
+		}
+		floor = append(floor, m)
+		removeDB(filepath.Join(work, "full.duckdb"))
+		m, err = runMeasured(ctx, exe, []string{"run", "--config", fullCfg, "--log-format", "json", "--month", "2026-10"}, e.getenv)
+		if err != nil {
+			return fmt.Errorf("full run: %w", err)
+		}
+		full = append(full, m)
+		removeDB(filepath.Join(work, "incr.duckdb"))
+		if err := copyFile(filepath.Join(work, "full.duckdb"), filepath.Join(work, "incr.duckdb")); err != nil {
+			return err
+		}
+		m, err = runMeasured(ctx, exe, []string{"run", "--config", incrCfg, "--log-format", "json", "--month", "2026-10"}, e.getenv)
+		if err != nil {
+			return fmt.Errorf("incremental run: %w", err)
+		}
+		incr = append(incr, m)
+		fmt.Fprintf(w, "  rep %d: floor %s, full run %s, incremental %s\n", r, floor[r-1].wall.Round(time.Millisecond), full[r-1].wall.Round(time.Millisecond), incr[r-1].wall.Round(time.Millisecond))
+	}
+	fl, fu, in := median(floor), median(full), median(incr)
+	mb := float64(totalBytes) / 1e6
+	fmt.Fprintf(w, "\n%-26s %12s %14s %10s %12s\n", "medians", "time", "rows/s", "MB/s", "peak RSS")
+	row := func(name string, m measure, n int64, size float64) {
+		fmt.Fprintf(w, "%-26s %12s %14.0f %10.1f %9.0f MB\n", name, m.wall.Round(time.Millisecond), float64(n)/m.wall.Seconds(), size/m.wall.Seconds(), float64(m.rssKB)/1024)
+	}
+	row("floor (bare read_csv)", fl, totalRows, mb)
+	row("full run", fu, totalRows, mb)
+	for _, p := range []string{"ingest done", "models built", "data checks passed", "reports written"} {
+		fmt.Fprintf(w, "  %-24s %12s\n", phaseName(p), medianPhase(full, p).Round(time.Millisecond))
+	}
+	row("incremental night", in, incrRows, 0)
+	for _, p := range []string{"ingest done", "models built", "data checks passed", "reports written"} {
+		fmt.Fprintf(w, "  %-24s %12s\n", phaseName(p), medianPhase(incr, p).Round(time.Millisecond))
+	}
+	fmt.Fprintf(w, "\nfull run / floor:          %.2fx (target 1.5x)\n", fu.wall.Seconds()/fl.wall.Seconds())
+	fmt.Fprintf(w, "incremental / full run:    %.1f%% (target 5%%)\n", 100*in.wall.Seconds()/fu.wall.Seconds())
+	fmt.Fprintf(w, "peak RSS full run:         %.0f MB (target 1536 MB)\n", float64(fu.rssKB)/1024)
+	return nil
+}
+
+func phaseName(msg string) string {
+	switch msg {
+	case "ingest done":
+		return "ingest"
+	case "models built":
+		return "models"
+	case "data checks passed":
+		return "checks"
+	case "reports written":
+		return "reports"
+	}
+	return msg
+}
+
+type measure struct {
+	wall   time.Duration
+	rssKB  int64
+	phases map[string]time.Duration
+}
+
+// runMeasured runs the binary and returns its wall time, peak RSS and the
+// "took" of each phase from its JSON log.
+func runMeasured(ctx context.Context, exe string, args []string, getenv func(string) string) (measure, error) {
+	cmd := exec.CommandContext(ctx, exe, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	cmd.Stdout = io.Discard
+	cmd.Env = os.Environ()
+	start := time.Now()
+	err := cmd.Run()
+	m := measure{wall: time.Since(start), phases: map[string]time.Duration{}}
+	if err != nil {
+		return m, fmt.Errorf("%s %s: %v\n%s", filepath.Base(exe), strings.Join(args[:min(4, len(args))], " "), err, tail(stderr.String(), 2000))
+	}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		m.rssKB = ru.Maxrss
+	}
+	sc := bufio.NewScanner(&stderr)
+	for sc.Scan() {
+		var rec struct {
+			Msg  string `json:"msg"`
+			Took int64  `json:"took"`
+		}
+		if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Took > 0 {
+			m.phases[rec.Msg] = time.Duration(rec.Took)
+		}
+	}
+	return m, nil
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
+}
+
+func median(ms []measure) measure {
+	s := append([]measure(nil), ms...)
+	sort.Slice(s, func(i, j int) bool { return s[i].wall < s[j].wall })
+	m := s[len(s)/2]
+	rss := make([]int64, len(ms))
+	for i, x := range ms {
+		rss[i] = x.rssKB
+	}
+	sort.Slice(rss, func(i, j int) bool { return rss[i] < rss[j] })
+	m.rssKB = rss[len(rss)/2]
+	return m
+}
+
+func medianPhase(ms []measure, phase string) time.Duration {
+	var ds []time.Duration
+	for _, m := range ms {
+		ds = append(ds, m.phases[phase])
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	return ds[len(ds)/2]
+}
+
+// benchFloor is the baseline: DuckDB reading the same CSV files into a
+// fresh database file with its own sniffer, nothing else.
+func benchFloor(ctx context.Context, dbPath string, files []string, memLimit string, threads int) error {
+	db, err := pipeline.Open(ctx, dbPath, pipeline.Settings{MemoryLimit: memLimit, Threads: threads})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var sched, bill []string
+	for _, f := range files {
+		if strings.Contains(f, string(filepath.Separator)+"billing"+string(filepath.Separator)) {
+			bill = append(bill, pipeline.QuoteString(f))
+		} else {
+			sched = append(sched, pipeline.QuoteString(f))
+		}
+	}
+	for name, list := range map[string][]string{"scheduling": sched, "billing": bill} {
+		if len(list) == 0 {
+			continue
+		}
+		q := fmt.Sprintf("CREATE TABLE %s AS SELECT * FROM read_csv([%s], header = true, ignore_errors = true)", name, strings.Join(list, ", "))
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("floor read of %s: %w", name, err)
+		}
+	}
+	_, err = db.ExecContext(ctx, "CHECKPOINT")
+	return err
+}
+
+func ensureBenchData(ctx context.Context, w io.Writer, data string, rows int64) error {
+	marker := filepath.Join(data, ".complete")
+	if _, err := os.Stat(marker); err == nil {
+		return nil
+	}
+	if err := os.RemoveAll(data); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "Generating about %d rows of sample exports in %s (once; reused by later runs)…\n", rows, data)
+	end, _ := time.Parse("2006-01", "2026-10")
+	start := time.Now()
+	sum, err := sample.Generate(ctx, sample.Options{Out: data, Scale: sample.ScaleForRows(rows), Seed: 1, End: end, Months: 40})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "Generated %d scheduling and %d billing rows in %s\n", sum.SchedulingRows, sum.BillingRows, time.Since(start).Round(time.Millisecond))
+	return os.WriteFile(marker, []byte("ok\n"), 0o600)
+}
+
+// makeIncrement writes one more day of scheduling export: the last day's
+// appointments of the newest export, moved a day later with new ids.
+func makeIncrement(ctx context.Context, data string, sched []string) (string, int64, error) {
+	if len(sched) == 0 {
+		return "", 0, fmt.Errorf("no scheduling export in %s", data)
+	}
+	sort.Strings(sched)
+	last := sched[len(sched)-1]
+	dir := filepath.Join(data, "increment")
+	out := filepath.Join(dir, "appointments-next-day.csv")
+	if n, err := countLines(out); err == nil && n > 1 {
+		return out, n - 1, nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", 0, err
+	}
+	db, err := pipeline.Open(ctx, ":memory:", pipeline.Settings{})
+	if err != nil {
+		return "", 0, err
+	}
+	defer db.Close()
+	q := fmt.Sprintf(`COPY (
+		WITH src AS (SELECT * FROM read_csv(%s, header = true, all_varchar = true, encoding = 'latin-1')),
+		lastday AS (SELECT max(strptime("Appointment Date", '%%m/%%d/%%Y')) AS d FROM src)
+		SELECT * REPLACE ("Appointment ID" || '-N1' AS "Appointment ID",
+			strftime(strptime("Appointment Date", '%%m/%%d/%%Y') + INTERVAL 1 DAY, '%%m/%%d/%%Y') AS "Appointment Date")
+		FROM src, lastday WHERE strptime("Appointment Date", '%%m/%%d/%%Y') = lastday.d
+	) TO %s (HEADER, DELIMITER ',')`, pipeline.QuoteString(last), pipeline.QuoteString(out))
+	if _, err := db.ExecContext(ctx, q); err != nil {
+		return "", 0, err
+	}
+	n, err := countLines(out)
+	return out, n - 1, err
+}
+
+func writeBenchConfig(path, data, dbPath, outDir, memLimit string, threads int, extra string) error {
+	schedFiles := fmt.Sprintf("[%q", filepath.Join(data, "exports", "scheduling", "*.csv"))
+	if extra != "" {
+		schedFiles += fmt.Sprintf(", %q", extra)
+	}
+	schedFiles += "]"
+	body := fmt.Sprintf(`database = %q
+out_dir = %q
+[duckdb]
+threads = %d
+memory_limit = %q
+[scheduling]
+files = %s
+[billing]
+files = [%q]
+[reference]
+roster = %q
+directory = %q
+aliases = %q
+`, dbPath, outDir, threads, memLimit, schedFiles, filepath.Join(data, "exports", "billing", "*.csv"),
+		filepath.Join(data, "roster.csv"), filepath.Join(data, "directory.csv"), filepath.Join(data, "aliases.csv"))
+	return os.WriteFile(path, []byte(body), 0o600)
+}
+
+func removeDB(p string) {
+	os.Remove(p)
+	os.Remove(p + ".wal")
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+func countLines(path string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	buf := make([]byte, 1<<20)
+	var n int64
+	for {
+		k, err := f.Read(buf)
+		n += int64(bytes.Count(buf[:k], []byte{'\n'}))
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+}

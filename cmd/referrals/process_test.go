@@ -1,0 +1,279 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/referrals/referrals/internal/sample"
+	"github.com/referrals/referrals/pipeline"
+)
+
+// These tests start the real referrals binary, as cron would.
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+func binary(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "referrals-bin-")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "referrals")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+// practiceDir generates sample exports and a configuration for them.
+func practiceDir(t *testing.T, scale float64, single bool) (dir, cfg string) {
+	t.Helper()
+	dir = t.TempDir()
+	end, _ := time.Parse("2006-01", "2026-10")
+	if _, err := sample.Generate(context.Background(), sample.Options{Out: filepath.Join(dir, "data"), Scale: scale, Seed: 7, End: end, Months: 40, SingleFile: single}); err != nil {
+		t.Fatal(err)
+	}
+	cfg = filepath.Join(dir, "referrals.toml")
+	body := `database = "db/referrals.duckdb"
+out_dir = "out"
+[duckdb]
+threads = 2
+[scheduling]
+files = ["data/exports/scheduling/*.csv"]
+[billing]
+files = ["data/exports/billing/*.csv"]
+[reference]
+roster = "data/roster.csv"
+directory = "data/directory.csv"
+aliases = "data/aliases.csv"
+`
+	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir, cfg
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func runBin(t *testing.T, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary(t), args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{code, out.String(), errb.String()}
+}
+
+func TestSecondRunGetsLockExitCode(t *testing.T) {
+	dir, cfg := practiceDir(t, 4, false)
+	first := exec.Command(binary(t), "run", "--config", cfg, "--month", "2026-10")
+	var firstErr bytes.Buffer
+	first.Stderr = &firstErr
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lock := filepath.Join(dir, "db", "referrals.duckdb.lock")
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		b, _ := os.ReadFile(lock)
+		if bytes.Contains(b, []byte(fmt.Sprintf("PID %d", first.Process.Pid))) {
+			break
+		}
+		if time.Now().After(deadline) {
+			first.Process.Kill()
+			t.Fatalf("first run never took the lock; stderr:\n%s", firstErr.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	second := runBin(t, "run", "--config", cfg, "--month", "2026-10")
+	if err := first.Wait(); err != nil {
+		t.Fatalf("first run failed: %v\n%s", err, firstErr.String())
+	}
+	if second.code != exitLocked {
+		t.Fatalf("second run exit code %d, want %d (lock held); stderr:\n%s", second.code, exitLocked, second.stderr)
+	}
+	for _, want := range []string{fmt.Sprintf("PID %d", first.Process.Pid), "started", "referrals run"} {
+		if !strings.Contains(second.stderr, want) {
+			t.Errorf("second run's message %q does not name %q", second.stderr, want)
+		}
+	}
+	if strings.Contains(second.stderr, "Could not set lock") {
+		t.Errorf("second run shows DuckDB's raw lock error: %s", second.stderr)
+	}
+	// The lock is gone with the first run: a third run goes ahead.
+	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet"); r.code != 0 {
+		t.Fatalf("run after the first finished: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+type counts map[string]int64
+
+func dbCounts(t *testing.T, path string) counts {
+	t.Helper()
+	db, err := pipeline.Open(context.Background(), path, pipeline.Settings{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	c := counts{}
+	for _, q := range []string{
+		"SELECT count(*) FROM raw_appointments",
+		"SELECT count(DISTINCT appointment_id) FROM raw_appointments",
+		"SELECT count(*) FROM raw_claim_lines",
+		"SELECT count(*) FROM ingest_files",
+		"SELECT count(*) FROM rejected_rows",
+		"SELECT count(*) FROM referrals",
+		"SELECT sum(referrals) FROM referrer_status",
+	} {
+		var n int64
+		if err := db.QueryRow(q).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		c[q] = n
+	}
+	return c
+}
+
+// A run killed with SIGKILL at several points, then a normal run, must
+// leave the same database as one clean run: nothing lost, nothing twice.
+func TestKilledRunRecovers(t *testing.T) {
+	dir, cfg := practiceDir(t, 12, true)
+	// The clean reference: a separate database from the same files.
+	cleanCfg := strings.Replace(mustRead(t, cfg), "db/referrals.duckdb", "clean/referrals.duckdb", 1)
+	cleanPath := filepath.Join(dir, "clean.toml")
+	if err := os.WriteFile(cleanPath, []byte(strings.Replace(cleanCfg, `out_dir = "out"`, `out_dir = "clean-out"`, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := runBin(t, "run", "--config", cleanPath, "--month", "2026-10", "--quiet"); r.code != 0 {
+		t.Fatalf("clean run: exit %d\n%s", r.code, r.stderr)
+	}
+	want := dbCounts(t, filepath.Join(dir, "clean", "referrals.duckdb"))
+
+	for _, killAt := range []string{"mid-ingestion", "after-ingest", "during-reports"} {
+		t.Run(killAt, func(t *testing.T) {
+			os.RemoveAll(filepath.Join(dir, "db"))
+			cmd := exec.Command(binary(t), "run", "--config", cfg, "--month", "2026-10", "--log-format", "json", "--verbose")
+			stderr, err := cmd.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			sc := bufio.NewScanner(stderr)
+			killed := false
+			for sc.Scan() {
+				line := sc.Text()
+				trigger := false
+				switch killAt {
+				case "mid-ingestion":
+					// The scheduling export is loading: the first log line
+					// comes after the reference files, before any export
+					// finished; kill shortly after.
+					if strings.Contains(line, `"reference files loaded"`) {
+						time.Sleep(150 * time.Millisecond)
+						trigger = true
+					}
+				case "after-ingest":
+					trigger = strings.Contains(line, `"ingest done"`)
+				case "during-reports":
+					trigger = strings.Contains(line, `"data checks passed"`)
+				}
+				if trigger {
+					cmd.Process.Signal(syscall.SIGKILL)
+					killed = true
+					break
+				}
+			}
+			cmd.Wait()
+			if !killed {
+				t.Fatalf("the run ended before the kill point %s", killAt)
+			}
+			if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet"); r.code != 0 {
+				t.Fatalf("run after the kill: exit %d\n%s", r.code, r.stderr)
+			}
+			got := dbCounts(t, filepath.Join(dir, "db", "referrals.duckdb"))
+			for q, n := range want {
+				if got[q] != n {
+					t.Errorf("after kill %s: %s = %d, clean run has %d", killAt, q, got[q], n)
+				}
+			}
+			// No half-written report is left behind under the final name.
+			entries, _ := os.ReadDir(filepath.Join(dir, "out"))
+			for _, e := range entries {
+				if strings.HasPrefix(e.Name(), ".") || strings.Contains(e.Name(), ".tmp") {
+					t.Errorf("temporary file left in out/: %s", e.Name())
+				}
+			}
+		})
+	}
+}
+
+func TestTwoRunsGiveByteIdenticalCSV(t *testing.T) {
+	dir, cfg := practiceDir(t, 1, false)
+	csvPath := filepath.Join(dir, "out", "referrers-2026-10.csv")
+	var got [][]byte
+	for i, args := range [][]string{
+		{"run", "--config", cfg, "--quiet"},
+		{"run", "--config", cfg, "--quiet"},
+		{"run", "--config", cfg, "--quiet", "--rebuild"},
+	} {
+		if r := runBin(t, args...); r.code != 0 {
+			t.Fatalf("run %d: exit %d\n%s", i+1, r.code, r.stderr)
+		}
+		b, err := os.ReadFile(csvPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, b)
+	}
+	if len(got[0]) < 200 {
+		t.Fatalf("referrer CSV is suspiciously small:\n%s", got[0])
+	}
+	for i := 1; i < len(got); i++ {
+		if !bytes.Equal(got[0], got[i]) {
+			t.Errorf("run %d's referrer CSV differs from run 1's", i+1)
+		}
+	}
+}
+
+func mustRead(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
