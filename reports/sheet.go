@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
@@ -176,8 +177,11 @@ func width(c column, rows [][]any, idx int) float64 {
 			}
 		}
 	}
-	// Headers wrap, so a long header needs only half its length.
+	// Headers wrap, so a long header needs about half its length, but its longest word whole.
 	w = max(w, min(utf8.RuneCountInString(c.header)/2+2, 24))
+	for _, word := range strings.Fields(c.header) {
+		w = max(w, utf8.RuneCountInString(word)+2)
+	}
 	return float64(min(w, 60))
 }
 
