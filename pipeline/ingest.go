@@ -16,6 +16,10 @@ import (
 	"github.com/referrals/referrals/internal/config"
 )
 
+// testHookBeforeCommit, when set by a test, runs after a file was read and
+// before its load commits.
+var testHookBeforeCommit func(path string)
+
 // Sources are the two kinds of export, in load order.
 var Sources = []string{"scheduling", "billing"}
 
@@ -98,6 +102,13 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 		src := in.source(source)
 		found, problems := in.expand(source, src.Files)
 		for _, p := range problems {
+			p.Path = in.displayPath(p.Path)
+			if p.Status == "failed" {
+				log.Warn("file not loaded", "source", source, "file", p.Path, "problem", p.Problem)
+				in.recordProblem(ctx, pending{source: source, path: p.Path}, p.Problem)
+			} else {
+				log.Warn("no export file", "source", source, "pattern", p.Path, "problem", p.Problem)
+			}
 			sum.Files = append(sum.Files, p)
 		}
 		files = append(files, found...)
@@ -180,7 +191,9 @@ func (in *Ingester) expand(source string, globs []string) ([]pending, []FileResu
 				continue
 			}
 			if fi.IsDir() {
-				continue // a folder matched by a broad glob is not an export
+				problems = append(problems, FileResult{Source: source, Path: m, Status: "failed",
+					Problem: fmt.Sprintf("is a folder, not an export file; make [%s] files match only the export files (e.g. end the pattern in *.csv)", source)})
+				continue
 			}
 			out = append(out, pending{source: source, path: m, mod: fi.ModTime().Truncate(time.Second)})
 		}
@@ -195,6 +208,9 @@ func (in *Ingester) expand(source string, globs []string) ([]pending, []FileResu
 }
 
 func (in *Ingester) displayPath(p string) string {
+	if !filepath.IsAbs(p) {
+		return p
+	}
 	if rel, err := filepath.Rel(in.Config.Dir, p); err == nil && !strings.HasPrefix(rel, "..") {
 		return rel
 	}
@@ -222,7 +238,8 @@ func (in *Ingester) loadFile(ctx context.Context, f pending) (res FileResult) {
 	if err != nil {
 		return fail("cannot read the file: %v", err)
 	}
-	sum, size, lines, valid, head, err := hashAndScan(f.path)
+	sc, err := scanFile(f.path)
+	sum, size, lines, valid, head := sc.sum, sc.size, sc.lines, sc.validUTF8, sc.head
 	if err != nil {
 		return fail("cannot read the file: %v (check its permissions)", err)
 	}
@@ -258,24 +275,26 @@ func (in *Ingester) loadFile(ctx context.Context, f pending) (res FileResult) {
 	}
 	readPath := f.path
 	duckEnc := "utf-8"
-	switch enc {
-	case "windows-1252":
+	mixedNewlines := sc.crlf > 0 && sc.crlf < lines-1
+	if enc == "windows-1252" || mixedNewlines || sc.nuls > 0 {
 		tmp := in.TmpDir
 		if tmp == "" {
 			tmp = os.TempDir()
 		}
-		conv, err := convertToUTF8(f.path, tmp)
+		conv, err := convertCopy(f.path, tmp, enc == "windows-1252", mixedNewlines && enc != "utf-16", sc.nuls > 0 && enc != "utf-16")
 		if err != nil {
 			return fail("%v", err)
 		}
 		defer os.Remove(conv)
 		readPath = conv
+	}
+	switch enc {
 	case "latin-1":
 		duckEnc = "latin-1"
 	case "utf-16":
 		duckEnc = "utf-16"
 	}
-	loaded, rejected, replaced, err := in.insert(ctx, f, res.Path, sum, enc, readPath, duckEnc, delim, headers, mapping, src, before, lines)
+	loaded, rejected, replaced, err := in.insert(ctx, f, res.Path, sum, enc, readPath, duckEnc, delim, headers, mapping, src, before, lines, sc.nuls)
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -379,7 +398,7 @@ func planColumns(source string, headers []string, mapping map[string]int, dateFo
 // insert loads one file in one transaction: rows, in-file duplicates,
 // replacement of earlier exports' versions, rejects and the ledger row.
 func (in *Ingester) insert(ctx context.Context, f pending, displayPath, sum, enc, readPath, duckEnc string, delim rune,
-	headers []string, mapping map[string]int, src config.Source, before os.FileInfo, lines int64) (loaded, rejected, replaced int64, err error) {
+	headers []string, mapping map[string]int, src config.Source, before os.FileInfo, lines, nuls int64) (loaded, rejected, replaced int64, err error) {
 
 	plan := planColumns(f.source, headers, mapping, src.DateFormat)
 	var fileID int64
@@ -459,7 +478,8 @@ func (in *Ingester) insert(ctx context.Context, f pending, displayPath, sum, enc
 			  CASE
 			    WHEN column_name = %s THEN 'the client id could not be read'
 			    WHEN error_type = 'CAST' THEN regexp_replace(error_message, '^Error when converting column "c[0-9]+"\. ', '') ||
-			      CASE WHEN %s THEN ' (expected date format ' || %s || '; set date_format for this source if the export uses another)' ELSE '' END
+			      CASE WHEN %s THEN ' (expected date format ' || %s || '; set date_format for this source if the export uses another)'
+			           WHEN error_message LIKE '%%DECIMAL%%' THEN ' (amounts must be plain numbers such as 1250.00, without currency signs)' ELSE '' END
 			    WHEN error_type = 'TOO MANY COLUMNS' THEN 'the row has more fields than the header (' || %d || '): ' || error_message || '; an unquoted delimiter inside a value?'
 			    WHEN error_type = 'MISSING COLUMNS' THEN 'the row has fewer fields than the header (' || %d || '): ' || error_message
 			    WHEN error_type = 'UNQUOTED VALUE' THEN 'a value has a stray or unclosed double quote; the rows it swallowed are lost until the export is fixed'
@@ -474,6 +494,19 @@ func (in *Ingester) insert(ctx context.Context, f pending, displayPath, sum, enc
 		if rejected, err = exec(q); err != nil {
 			return 0, 0, 0, fmt.Errorf("record rejected rows: %w", err)
 		}
+		// An unclosed quote makes the reader take every following line as
+		// part of one value: say how many lines were lost, not just the one.
+		var quoteLine sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT min(line) FROM tmp_rejects WHERE error_type = 'UNQUOTED VALUE'`).Scan(&quoteLine); err != nil {
+			return 0, 0, 0, err
+		}
+		if lost := (lines - 1) - loaded - rejected; quoteLine.Valid && lost > 0 {
+			if _, err := exec(`INSERT INTO rejected_rows VALUES (?, ?, ?, NULL, 'LOST ROWS', ?)`, fileID, displayPath, quoteLine.Int64,
+				fmt.Sprintf("the unclosed quote at line %d swallowed %d more line(s) after it, which were not loaded; fix the quote in the export (the file is read again when it changes)", quoteLine.Int64, lost)); err != nil {
+				return 0, 0, 0, err
+			}
+			rejected += lost
+		}
 		for _, t := range []string{"tmp_rejects", "tmp_reject_scans"} {
 			if _, err := exec("DROP TABLE IF EXISTS " + t); err != nil {
 				return 0, 0, 0, err
@@ -483,13 +516,14 @@ func (in *Ingester) insert(ctx context.Context, f pending, displayPath, sum, enc
 	// Rows the reader accepted but that cannot be used: no id, no client,
 	// a date outside the plausible range. Their line is unknown once read,
 	// so the message names the id instead.
+	maxYear := time.Now().Year() + in.Config.Ingest.MaxYearsAhead
 	checks := []struct{ cond, col, kind, msg string }{
 		{idCol + " IS NULL", idHeader, "MISSING VALUE", "'a row has no " + strings.ReplaceAll(idHeader, "'", "''") + "; it was skipped'"},
 		{"client_key IS NULL", headers[mapping["client_id"]], "MISSING VALUE", "'row ' || " + idCol + " || ' has no client id; it was skipped'"},
-		{fmt.Sprintf("%s IS NULL OR year(%s) < %d OR year(%s) > %d", dateCol, dateCol, in.Config.Ingest.MinYear, dateCol, in.Config.Ingest.MaxYear),
+		{fmt.Sprintf("%s IS NULL OR year(%s) < %d OR year(%s) > %d", dateCol, dateCol, in.Config.Ingest.MinYear, dateCol, maxYear),
 			headers[mapping[dateFieldName(f.source)]], "OUT OF RANGE",
-			fmt.Sprintf("'row ' || %s || ' has date ' || coalesce(%s::VARCHAR, 'blank') || ', outside %d-%d; it was skipped (set [ingest] min_year/max_year if that date is real)'",
-				idCol, dateCol, in.Config.Ingest.MinYear, in.Config.Ingest.MaxYear)},
+			fmt.Sprintf("'row ' || %s || ' has date ' || coalesce(%s::VARCHAR, 'blank') || ', outside %d-%d; it was skipped (set [ingest] min_year or max_years_ahead if that date is real)'",
+				idCol, dateCol, in.Config.Ingest.MinYear, maxYear)},
 	}
 	if f.source == "billing" {
 		checks = append(checks, struct{ cond, col, kind, msg string }{"charge < 0 OR paid < 0", "charge/paid", "OUT OF RANGE",
@@ -534,6 +568,16 @@ func (in *Ingester) insert(ctx context.Context, f pending, displayPath, sum, enc
 	if replaced, err = exec(fmt.Sprintf(`DELETE FROM %s WHERE file_id < %d AND %s IN (SELECT %s FROM %s WHERE file_id = %d)`,
 		table, fileID, idCol, idCol, table, fileID)); err != nil {
 		return 0, 0, 0, fmt.Errorf("replace earlier versions: %w", err)
+	}
+	if nuls > 0 {
+		// Not a rejected row: the rows loaded, but the user should know.
+		if _, err := exec(`INSERT INTO rejected_rows VALUES (?, ?, NULL, NULL, 'NUL BYTES', ?)`, fileID, displayPath,
+			fmt.Sprintf("the file held %d NUL byte(s), which were removed; the rows loaded, but the export may be damaged", nuls)); err != nil {
+			return 0, 0, 0, err
+		}
+	}
+	if testHookBeforeCommit != nil {
+		testHookBeforeCommit(f.path)
 	}
 	after, err := os.Stat(f.path)
 	if err != nil || after.Size() != before.Size() || !after.ModTime().Equal(before.ModTime()) {

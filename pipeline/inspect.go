@@ -49,30 +49,58 @@ var (
 // hashAndScan reads the whole file once: content hash, line count, and
 // whether it is valid UTF-8.
 func hashAndScan(path string) (sum string, size int64, lines int64, validUTF8 bool, head []byte, err error) {
+	sc, err := scanFile(path)
+	return sc.sum, sc.size, sc.lines, sc.validUTF8, sc.head, err
+}
+
+// fileScan is what one pass over a file learns.
+type fileScan struct {
+	sum       string
+	size      int64
+	lines     int64 // a last line without a newline counts
+	crlf      int64
+	nuls      int64
+	validUTF8 bool
+	head      []byte // the first 64 KiB
+}
+
+// scanFile reads the whole file once: content hash, line count, CRLF and
+// NUL counts, and whether it is valid UTF-8.
+func scanFile(path string) (fileScan, error) {
+	var sc fileScan
 	f, err := os.Open(path)
 	if err != nil {
-		return "", 0, 0, false, nil, err
+		return sc, err
 	}
 	defer f.Close()
 	h := sha256.New()
 	buf := make([]byte, 1<<20)
 	var carry []byte
-	validUTF8 = true
+	var prevCR bool
+	var last byte
+	sc.validUTF8 = true
 	for {
 		n, rerr := f.Read(buf)
 		if n > 0 {
 			chunk := buf[:n]
 			h.Write(chunk)
-			size += int64(n)
-			lines += int64(bytes.Count(chunk, []byte{'\n'}))
-			if len(head) < 64<<10 {
-				head = append(head, chunk[:min(len(chunk), 64<<10-len(head))]...)
+			sc.size += int64(n)
+			sc.lines += int64(bytes.Count(chunk, []byte{'\n'}))
+			sc.crlf += int64(bytes.Count(chunk, []byte("\r\n")))
+			sc.nuls += int64(bytes.Count(chunk, []byte{0}))
+			if prevCR && chunk[0] == '\n' {
+				sc.crlf++
 			}
-			if validUTF8 {
+			prevCR = chunk[n-1] == '\r'
+			last = chunk[n-1]
+			if len(sc.head) < 64<<10 {
+				sc.head = append(sc.head, chunk[:min(len(chunk), 64<<10-len(sc.head))]...)
+			}
+			if sc.validUTF8 {
 				data := append(carry, chunk...)
 				cut := incompleteTail(data)
 				if !utf8.Valid(data[:cut]) {
-					validUTF8 = false
+					sc.validUTF8 = false
 				}
 				carry = append([]byte(nil), data[cut:]...)
 			}
@@ -81,13 +109,17 @@ func hashAndScan(path string) (sum string, size int64, lines int64, validUTF8 bo
 			break
 		}
 		if rerr != nil {
-			return "", 0, 0, false, nil, rerr
+			return sc, rerr
 		}
 	}
 	if len(carry) > 0 {
-		validUTF8 = false
+		sc.validUTF8 = false
 	}
-	return hex.EncodeToString(h.Sum(nil)), size, lines, validUTF8, head, nil
+	if sc.size > 0 && last != '\n' {
+		sc.lines++
+	}
+	sc.sum = hex.EncodeToString(h.Sum(nil))
+	return sc, nil
 }
 
 // incompleteTail returns the length of data without a trailing, possibly
@@ -168,9 +200,12 @@ func normaliseEncoding(e string) string {
 	return e
 }
 
-// convertToUTF8 writes a UTF-8 copy of a Windows-1252 file to tmpDir and
-// returns its path; DuckDB reads only UTF-8, UTF-16 and Latin-1 itself.
-func convertToUTF8(path, tmpDir string) (string, error) {
+// convertCopy writes a copy of the file to tmpDir that DuckDB can read
+// strictly: Windows-1252 decoded to UTF-8 (DuckDB reads only UTF-8, UTF-16
+// and Latin-1 itself) and, for files that mix CRLF and LF line endings
+// (which DuckDB's strict parser refuses), every CRLF made LF. Line numbers
+// stay the same. It returns the copy's path.
+func convertCopy(path, tmpDir string, fromCP1252, fixNewlines, dropNUL bool) (string, error) {
 	in, err := os.Open(path)
 	if err != nil {
 		return "", err
@@ -181,10 +216,21 @@ func convertToUTF8(path, tmpDir string) (string, error) {
 		return "", fmt.Errorf("create temporary file for %s: %w", path, err)
 	}
 	w := bufio.NewWriterSize(out, 1<<20)
-	if _, err := io.Copy(w, charmap.Windows1252.NewDecoder().Reader(bufio.NewReaderSize(in, 1<<20))); err != nil {
+	var r io.Reader = bufio.NewReaderSize(in, 1<<20)
+	if fromCP1252 {
+		r = charmap.Windows1252.NewDecoder().Reader(r)
+	}
+	var dst io.Writer = w
+	if fixNewlines || dropNUL {
+		dst = &crlfToLF{w: w, fixNewlines: fixNewlines, dropNUL: dropNUL}
+	}
+	if _, err := io.Copy(dst, r); err != nil {
 		out.Close()
 		os.Remove(out.Name())
-		return "", fmt.Errorf("convert %s from windows-1252: %w", path, err)
+		return "", fmt.Errorf("convert %s: %w", path, err)
+	}
+	if c, ok := dst.(*crlfToLF); ok && c.pendingCR {
+		w.WriteByte('\r')
 	}
 	if err := w.Flush(); err != nil {
 		out.Close()
@@ -329,4 +375,42 @@ func missingColumnProblem(source string, headers []string, missing []string, exp
 	}
 	b.WriteString(".")
 	return b.String()
+}
+
+// crlfToLF drops each CR that comes right before an LF, and NUL bytes.
+type crlfToLF struct {
+	w           *bufio.Writer
+	pendingCR   bool
+	fixNewlines bool
+	dropNUL     bool
+}
+
+func (c *crlfToLF) Write(p []byte) (int, error) {
+	for _, b := range p {
+		if b == 0 && c.dropNUL {
+			continue
+		}
+		if !c.fixNewlines {
+			if err := c.w.WriteByte(b); err != nil {
+				return 0, err
+			}
+			continue
+		}
+		if c.pendingCR {
+			c.pendingCR = false
+			if b != '\n' {
+				if err := c.w.WriteByte('\r'); err != nil {
+					return 0, err
+				}
+			}
+		}
+		if b == '\r' {
+			c.pendingCR = true
+			continue
+		}
+		if err := c.w.WriteByte(b); err != nil {
+			return 0, err
+		}
+	}
+	return len(p), nil
 }

@@ -85,7 +85,7 @@ type Stage struct {
 // IngestOpts bounds what is accepted as a plausible row.
 type IngestOpts struct {
 	MinYear int `toml:"min_year"` // dates before this year are rejected
-	MaxYear int `toml:"max_year"` // dates after this year are rejected
+	MaxYearsAhead int `toml:"max_years_ahead"` // dates more than this many years after today are rejected
 }
 
 // Default is the configuration used without a file: the sample data.
@@ -126,7 +126,7 @@ func Default() Config {
 			LapsedMinReferrals:  3,
 			CoolingRatio:        0.5,
 		},
-		Ingest: IngestOpts{MinYear: 2000, MaxYear: 2099},
+		Ingest: IngestOpts{MinYear: 2000, MaxYearsAhead: 2},
 	}
 }
 
@@ -224,8 +224,8 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Sprintf("[stage] %s = %v must lie between 0 and 1", f.k, f.v))
 		}
 	}
-	if c.Ingest.MinYear >= c.Ingest.MaxYear {
-		errs = append(errs, "[ingest] min_year must be before max_year")
+	if c.Ingest.MinYear < 1900 || c.Ingest.MaxYearsAhead < 0 {
+		errs = append(errs, "[ingest] min_year must be 1900 or later and max_years_ahead 0 or more")
 	}
 	if len(errs) > 0 {
 		where := "the default configuration"

@@ -1,0 +1,195 @@
+package pipeline
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/referrals/referrals/internal/config"
+)
+
+// hostileCase is one broken or unusual export from testdata/hostile (or
+// generated here when large) and what loading it must give.
+type hostileCase struct {
+	file     string
+	source   string
+	status   string // loaded or failed
+	loaded   int64
+	rejected int64
+	// problem (for failed files) or reject messages/types must contain each.
+	want []string
+	// query returning one string that must equal value, to check content.
+	query, value string
+}
+
+var hostileCases = []hostileCase{
+	{file: "empty.csv", status: "failed", want: []string{"empty"}},
+	{file: "header-only.csv", status: "loaded"},
+	{file: "no-header.csv", status: "failed", want: []string{"looks like data", "header"}},
+	{file: "semicolon.csv", status: "loaded", loaded: 2},
+	{file: "tab.csv", status: "loaded", loaded: 2},
+	{file: "quoted-newlines.csv", status: "loaded", loaded: 2,
+		query: "SELECT referral_source FROM raw_appointments WHERE appointment_id = 'A1'", value: "Dr. Maria Lopez\nSt. Mary's Clinic"},
+	{file: "unclosed-quote.csv", status: "loaded", loaded: 1, rejected: 4, want: []string{"UNQUOTED VALUE", "LOST ROWS", "swallowed 3 more line(s)"}},
+	{file: "mixed-line-endings.csv", status: "loaded", loaded: 3},
+	{file: "bom-crlf.csv", status: "loaded", loaded: 2,
+		query: "SELECT appointment_id FROM raw_appointments ORDER BY 1 LIMIT 1", value: "A1"},
+	{file: "windows-1252.csv", status: "loaded", loaded: 2,
+		query: "SELECT string_agg(referral_source, '|' ORDER BY appointment_id) FROM raw_appointments", value: "José Núñez|\u201cSt. Anne\u2019s\u201d EAP \u20ac"},
+	{file: "invalid-utf8.csv", status: "loaded", loaded: 2, rejected: 1, want: []string{"INVALID ENCODING", "not valid text"}},
+	{file: "nul-bytes.csv", status: "loaded", loaded: 2, want: []string{"NUL BYTES"},
+		query: "SELECT referral_source FROM raw_appointments WHERE appointment_id = 'A2'", value: "Dr. Lo"},
+	{file: "field-count.csv", status: "loaded", loaded: 2, rejected: 2, want: []string{"TOO MANY COLUMNS", "MISSING COLUMNS", "more fields than the header"}},
+	{file: "bad-dates.csv", status: "loaded", loaded: 2, rejected: 4, want: []string{"CAST", "2026-01-05", "02/30/2026", "OUT OF RANGE", "1900-01-05", "2090-01-05", "expected date format"}},
+	{file: "duplicate-ids.csv", status: "loaded", loaded: 2, rejected: 1, want: []string{"DUPLICATE ID", "A1 appears 2 times"},
+		query: "SELECT referral_source FROM raw_appointments WHERE appointment_id = 'A1'", value: "Google"},
+	{file: "renamed-column.csv", status: "failed", want: []string{`"Provider Full Name"`, "[scheduling.columns] clinician"}},
+	{file: "billing-amounts.csv", source: "billing", status: "loaded", loaded: 2, rejected: 3, want: []string{"negative amount", "n/a", "$90", "without currency signs"},
+		query: "SELECT max(charge)::VARCHAR FROM raw_claim_lines", value: "1250.00"},
+	{file: "workbook.xlsx.csv", status: "failed", want: []string{"zip", "export the report as CSV"}},
+	{file: "long-line.csv", status: "loaded", loaded: 2, rejected: 1, want: []string{"LINE SIZE OVER MAXIMUM", "longer than 4 MB"}},
+	{file: "folder.csv", status: "failed", want: []string{"is a folder"}},
+	{file: "broken-link.csv", status: "failed", want: []string{"cannot read"}},
+	{file: "changing.csv", status: "failed", want: []string{"changed while it was being read", "next run"}},
+}
+
+const hostileHeader = "Appointment ID,Patient Account,Clinician,Appointment Date,Start Time,Status,Service,Referral Source,Referred To,Referrer NPI\n"
+
+// place puts the case's file into dir (generating the large or special
+// ones) and returns its path.
+func (c hostileCase) place(t *testing.T, dir string) string {
+	t.Helper()
+	dst := filepath.Join(dir, c.file)
+	switch c.file {
+	case "long-line.csv":
+		body := hostileHeader +
+			"A1,900001,Jane Smith,01/05/2026,9:00 AM,Attended,Intake,Google,,\n" +
+			"A2,900002,Jane Smith,01/05/2026,9:00 AM,Attended,Intake," + strings.Repeat("x", 10<<20) + ",,\n" +
+			"A3,900003,Jane Smith,01/05/2026,9:00 AM,Attended,Intake,Google,,\n"
+		must(t, os.WriteFile(dst, []byte(body), 0o644))
+	case "folder.csv":
+		must(t, os.Mkdir(dst, 0o755))
+	case "broken-link.csv":
+		must(t, os.Symlink(filepath.Join(dir, "does-not-exist"), dst))
+	case "changing.csv":
+		must(t, os.WriteFile(dst, []byte(hostileHeader+"A1,900001,Jane Smith,01/05/2026,9:00 AM,Attended,Intake,Google,,\n"), 0o644))
+	default:
+		b, err := os.ReadFile(filepath.Join("testdata", "hostile", c.file))
+		must(t, err)
+		must(t, os.WriteFile(dst, b, 0o644))
+	}
+	return dst
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestHostileInput(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range hostileCases {
+		t.Run(c.file, func(t *testing.T) {
+			dir := t.TempDir()
+			exports := filepath.Join(dir, "exports")
+			must(t, os.Mkdir(exports, 0o755))
+			path := c.place(t, exports)
+			cfg := config.Default()
+			cfg.Dir = dir
+			cfg.Scheduling.Files, cfg.Billing.Files = nil, nil
+			if c.source == "billing" {
+				cfg.Billing.Files = []string{"exports/*.csv"}
+			} else {
+				cfg.Scheduling.Files = []string{"exports/*.csv"}
+			}
+			db, err := Open(ctx, filepath.Join(dir, "db.duckdb"), Settings{Threads: 2})
+			must(t, err)
+			defer db.Close()
+			if c.file == "changing.csv" {
+				testHookBeforeCommit = func(p string) {
+					if p == path {
+						f, _ := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+						f.WriteString("A2,900002,Jane Smith,01/06/2026,9:00 AM,Scheduled,Intake,Google,,\n")
+						f.Close()
+					}
+				}
+				defer func() { testHookBeforeCommit = nil }()
+			}
+			in := &Ingester{DB: db, Config: cfg, Secret: []byte("hostile-secret-0123456789"), TmpDir: dir}
+			sum, err := in.Ingest(ctx)
+			if err != nil {
+				t.Fatalf("ingest stopped instead of reporting the file: %v", err)
+			}
+			var res *FileResult
+			for i := range sum.Files {
+				if strings.HasSuffix(sum.Files[i].Path, c.file) {
+					res = &sum.Files[i]
+				}
+			}
+			if res == nil {
+				t.Fatalf("no result for %s: %+v", c.file, sum.Files)
+			}
+			if res.Status != c.status || res.Loaded != c.loaded || res.Rejected != c.rejected {
+				t.Fatalf("status %s, loaded %d, rejected %d; want %s, %d, %d (problem: %s)",
+					res.Status, res.Loaded, res.Rejected, c.status, c.loaded, c.rejected, res.Problem)
+			}
+			var text string
+			if c.status == "failed" {
+				text = res.Problem
+				if !strings.Contains(res.Path, c.file) {
+					t.Errorf("problem names %q, not the file", res.Path)
+				}
+				var n int
+				must(t, db.QueryRow("SELECT count(*) FROM ingest_problems WHERE path LIKE ?", "%"+c.file).Scan(&n))
+				if n != 1 {
+					t.Errorf("ingest_problems has %d rows for the file, want 1", n)
+				}
+				var ledger int
+				must(t, db.QueryRow("SELECT count(*) FROM ingest_files").Scan(&ledger))
+				if ledger != 0 {
+					t.Errorf("a failed file is in the ledger")
+				}
+			} else {
+				rows, err := db.Query("SELECT path, coalesce(line::VARCHAR, ''), coalesce(column_name, ''), error_type, message FROM rejected_rows")
+				must(t, err)
+				for rows.Next() {
+					var p, line, col, typ, msg string
+					must(t, rows.Scan(&p, &line, &col, &typ, &msg))
+					if !strings.HasSuffix(p, c.file) {
+						t.Errorf("reject names %q, not the file", p)
+					}
+					if strings.Contains(msg, "90000") {
+						t.Errorf("reject message holds a client id: %q", msg)
+					}
+					text += strings.Join([]string{line, col, typ, msg}, " ") + "\n"
+				}
+				rows.Close()
+				var stored int64
+				table := "raw_appointments"
+				if c.source == "billing" {
+					table = "raw_claim_lines"
+				}
+				must(t, db.QueryRow("SELECT count(*) FROM "+table).Scan(&stored))
+				if stored != c.loaded {
+					t.Errorf("table holds %d rows, summary says %d", stored, c.loaded)
+				}
+			}
+			for _, w := range c.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("messages do not mention %q:\n%s", w, text)
+				}
+			}
+			if c.query != "" {
+				var got string
+				must(t, db.QueryRow(c.query).Scan(&got))
+				if got != c.value {
+					t.Errorf("%s = %q, want %q", c.query, got, c.value)
+				}
+			}
+		})
+	}
+}
