@@ -84,7 +84,7 @@ type Stage struct {
 
 // IngestOpts bounds what is accepted as a plausible row.
 type IngestOpts struct {
-	MinYear int `toml:"min_year"` // dates before this year are rejected
+	MinYear       int `toml:"min_year"`        // dates before this year are rejected
 	MaxYearsAhead int `toml:"max_years_ahead"` // dates more than this many years after today are rejected
 }
 
