@@ -42,6 +42,8 @@ var hostileCases = []hostileCase{
 	{file: "nul-bytes.csv", status: "loaded", loaded: 2, want: []string{"NUL BYTES"},
 		query: "SELECT referral_source FROM raw_appointments WHERE appointment_id = 'A2'", value: "Dr. Lo"},
 	{file: "field-count.csv", status: "loaded", loaded: 2, rejected: 2, want: []string{"TOO MANY COLUMNS", "MISSING COLUMNS", "more fields than the header"}},
+	{file: "unquoted-delimiter.csv", status: "loaded", loaded: 2, rejected: 2, want: []string{"3  TOO MANY COLUMNS", "4  TOO MANY COLUMNS", "not quoted"},
+		query: "SELECT string_agg(appointment_id, ',' ORDER BY appointment_id) FROM raw_appointments", value: "A1,A4"},
 	{file: "bad-dates.csv", status: "loaded", loaded: 2, rejected: 4, want: []string{"CAST", "2026-01-05", "02/30/2026", "OUT OF RANGE", "1900-01-05", "2090-01-05", "expected date format"}},
 	{file: "duplicate-ids.csv", status: "loaded", loaded: 2, rejected: 1, want: []string{"DUPLICATE ID", "A1 appears 2 times"},
 		query: "SELECT referral_source FROM raw_appointments WHERE appointment_id = 'A1'", value: "Google"},

@@ -238,31 +238,34 @@ func (in *Ingester) loadFile(ctx context.Context, f pending) (res FileResult) {
 	if err != nil {
 		return fail("cannot read the file: %v", err)
 	}
-	sc, err := scanFile(f.path)
-	sum, size, lines, valid, head := sc.sum, sc.size, sc.lines, sc.validUTF8, sc.head
-	if err != nil {
-		return fail("cannot read the file: %v (check its permissions)", err)
-	}
+	// A file whose path, size and modification time are in the ledger was
+	// loaded before: skip it without reading, so a night's work follows the
+	// new files, not the history.
 	var already int
-	if err := in.DB.QueryRowContext(ctx, `SELECT count(*) FROM ingest_files WHERE source = ? AND sha256 = ?`, f.source, sum).Scan(&already); err != nil {
+	if err := in.DB.QueryRowContext(ctx, `SELECT count(*) FROM ingest_files WHERE source = ? AND path = ? AND size = ? AND mtime = ?`,
+		f.source, res.Path, before.Size(), before.ModTime().UTC()).Scan(&already); err != nil {
 		return fail("ledger lookup: %v", err)
 	}
 	if already > 0 {
 		res.Status = "skipped"
 		return res
 	}
-	if size == 0 {
+	head, err := readHead(f.path, 64<<10)
+	if err != nil {
+		return fail("cannot read the file: %v (check its permissions)", err)
+	}
+	if len(head) == 0 {
 		return fail("the file is empty; re-export it from the %s system", f.source)
 	}
-	if isBinaryExport(head) != "" {
-		return fail("this is not a CSV file but %s; export the report as CSV (comma-separated values) instead", isBinaryExport(head))
+	if kind := isBinaryExport(head); kind != "" {
+		return fail("this is not a CSV file but %s; export the report as CSV (comma-separated values) instead", kind)
 	}
 	enc := normaliseEncoding(src.Encoding)
+	headEnc := enc
 	if enc == "auto" {
-		enc = guessEncoding(f.path, head, valid)
+		headEnc = headEncoding(head)
 	}
-	res.Encoding = enc
-	headers, delim, err := readHeader(head, enc, src.Delimiter)
+	headers, delim, err := readHeader(head, headEnc, src.Delimiter)
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -272,6 +275,35 @@ func (in *Ingester) loadFile(ctx context.Context, f pending) (res FileResult) {
 			return fail("the first line looks like data, not a header row (found %d values such as %q); export with column headers, or check that this file belongs under [%s] files", len(headers), firstNonEmpty(headers), f.source)
 		}
 		return fail("%s", missingColumnProblem(f.source, headers, missing, src.Columns, delim))
+	}
+	var counter *fieldCounter
+	if delim < 128 && headEnc != "utf-16" {
+		idField := "appointment_id"
+		if f.source == "billing" {
+			idField = "line_id"
+		}
+		counter = newFieldCounter(byte(delim), len(headers), mapping[idField])
+	}
+	sc, err := scanFile(f.path, counter)
+	if err != nil {
+		return fail("cannot read the file: %v (check its permissions)", err)
+	}
+	sum, lines, valid := sc.sum, sc.lines, sc.validUTF8
+	if err := in.DB.QueryRowContext(ctx, `SELECT count(*) FROM ingest_files WHERE source = ? AND sha256 = ?`, f.source, sum).Scan(&already); err != nil {
+		return fail("ledger lookup: %v", err)
+	}
+	if already > 0 {
+		// The same content under another name or date: loaded already.
+		res.Status = "skipped"
+		return res
+	}
+	if enc == "auto" {
+		enc = guessEncoding(f.path, head, valid)
+	}
+	res.Encoding = enc
+	var shifted []shiftedRow
+	if counter != nil {
+		shifted = counter.shifted
 	}
 	readPath := f.path
 	duckEnc := "utf-8"
@@ -294,7 +326,7 @@ func (in *Ingester) loadFile(ctx context.Context, f pending) (res FileResult) {
 	case "utf-16":
 		duckEnc = "utf-16"
 	}
-	loaded, rejected, replaced, err := in.insert(ctx, f, res.Path, sum, enc, readPath, duckEnc, delim, headers, mapping, src, before, lines, sc.nuls)
+	loaded, rejected, replaced, err := in.insert(ctx, f, res.Path, sum, enc, readPath, duckEnc, delim, headers, mapping, src, before, lines, sc.nuls, shifted)
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -398,7 +430,7 @@ func planColumns(source string, headers []string, mapping map[string]int, dateFo
 // insert loads one file in one transaction: rows, in-file duplicates,
 // replacement of earlier exports' versions, rejects and the ledger row.
 func (in *Ingester) insert(ctx context.Context, f pending, displayPath, sum, enc, readPath, duckEnc string, delim rune,
-	headers []string, mapping map[string]int, src config.Source, before os.FileInfo, lines, nuls int64) (loaded, rejected, replaced int64, err error) {
+	headers []string, mapping map[string]int, src config.Source, before os.FileInfo, lines, nuls int64, shifted []shiftedRow) (loaded, rejected, replaced int64, err error) {
 
 	plan := planColumns(f.source, headers, mapping, src.DateFormat)
 	var fileID int64
@@ -513,6 +545,35 @@ func (in *Ingester) insert(ctx context.Context, f pending, displayPath, sum, enc
 			}
 		}
 	}
+	// Rows with one field too many and an empty last field: the reader
+	// took them, shifted. Take them out again and report them.
+	if len(shifted) > 0 {
+		if _, err := exec(`CREATE OR REPLACE TEMP TABLE tmp_shifted (id VARCHAR, line BIGINT)`); err != nil {
+			return 0, 0, 0, err
+		}
+		rows := make([][]any, len(shifted))
+		for i, r := range shifted {
+			rows[i] = []any{strings.TrimSpace(r.id), r.line}
+		}
+		if err := insertRows(ctx, tx, "tmp_shifted", rows); err != nil {
+			return 0, 0, 0, err
+		}
+		n, err := exec(fmt.Sprintf(`INSERT INTO rejected_rows SELECT %d, %s, line, NULL, 'TOO MANY COLUMNS',
+			'the row has %d fields where the header has %d and its last field is empty: a value holding the delimiter was probably not quoted, so every later value moved one column; the row was skipped'
+			FROM tmp_shifted`, fileID, QuoteString(displayPath), len(headers)+1, len(headers)))
+		if err != nil {
+			return 0, 0, 0, fmt.Errorf("record shifted rows: %w", err)
+		}
+		rejected += n
+		del, err := exec(fmt.Sprintf(`DELETE FROM %s WHERE file_id = %d AND %s IN (SELECT id FROM tmp_shifted)`, table, fileID, idCol))
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		loaded -= del
+		if _, err := exec(`DROP TABLE tmp_shifted`); err != nil {
+			return 0, 0, 0, err
+		}
+	}
 	// Rows the reader accepted but that cannot be used: no id, no client,
 	// a date outside the plausible range. Their line is unknown once read,
 	// so the message names the id instead.
@@ -583,8 +644,8 @@ func (in *Ingester) insert(ctx context.Context, f pending, displayPath, sum, enc
 	if err != nil || after.Size() != before.Size() || !after.ModTime().Equal(before.ModTime()) {
 		return 0, 0, 0, errors.New("the file changed while it was being read (is the export still being written?); nothing from it was kept, it will be loaded on the next run")
 	}
-	if _, err := exec(`INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)`,
-		fileID, f.source, displayPath, sum, enc, loaded, rejected, replaced); err != nil {
+	if _, err := exec(`INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?, ?)`,
+		fileID, f.source, displayPath, sum, enc, loaded, rejected, replaced, before.Size(), before.ModTime().UTC()); err != nil {
 		return 0, 0, 0, fmt.Errorf("ledger: %w", err)
 	}
 	if _, err := exec(`DELETE FROM ingest_problems WHERE path = ?`, displayPath); err != nil {

@@ -49,7 +49,7 @@ var (
 // hashAndScan reads the whole file once: content hash, line count, and
 // whether it is valid UTF-8.
 func hashAndScan(path string) (sum string, size int64, lines int64, validUTF8 bool, head []byte, err error) {
-	sc, err := scanFile(path)
+	sc, err := scanFile(path, nil)
 	return sc.sum, sc.size, sc.lines, sc.validUTF8, sc.head, err
 }
 
@@ -66,7 +66,7 @@ type fileScan struct {
 
 // scanFile reads the whole file once: content hash, line count, CRLF and
 // NUL counts, and whether it is valid UTF-8.
-func scanFile(path string) (fileScan, error) {
+func scanFile(path string, fields *fieldCounter) (fileScan, error) {
 	var sc fileScan
 	f, err := os.Open(path)
 	if err != nil {
@@ -84,6 +84,9 @@ func scanFile(path string) (fileScan, error) {
 		if n > 0 {
 			chunk := buf[:n]
 			h.Write(chunk)
+			if fields != nil {
+				fields.Write(chunk)
+			}
 			sc.size += int64(n)
 			sc.lines += int64(bytes.Count(chunk, []byte{'\n'}))
 			sc.crlf += int64(bytes.Count(chunk, []byte("\r\n")))
@@ -114,6 +117,9 @@ func scanFile(path string) (fileScan, error) {
 	}
 	if len(carry) > 0 {
 		sc.validUTF8 = false
+	}
+	if fields != nil {
+		fields.Close()
 	}
 	if sc.size > 0 && last != '\n' {
 		sc.lines++
@@ -179,6 +185,20 @@ func guessEncoding(path string, head []byte, valid bool) string {
 		}
 	}
 	if goodMulti > bad {
+		return "utf-8"
+	}
+	return "windows-1252"
+}
+
+// headEncoding guesses the encoding from the first bytes alone, enough to
+// read the header row before the whole file is scanned.
+func headEncoding(head []byte) string {
+	switch {
+	case bytes.HasPrefix(head, bomUTF8):
+		return "utf-8"
+	case bytes.HasPrefix(head, bomUTF16LE), bytes.HasPrefix(head, bomUTF16BE):
+		return "utf-16"
+	case utf8.Valid(head[:incompleteTail(head)]):
 		return "utf-8"
 	}
 	return "windows-1252"
@@ -413,4 +433,19 @@ func (c *crlfToLF) Write(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
+}
+
+// readHead returns up to n bytes from the start of the file.
+func readHead(path string, n int) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf := make([]byte, n)
+	k, err := io.ReadFull(f, buf)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return nil, err
+	}
+	return buf[:k], nil
 }

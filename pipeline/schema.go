@@ -19,7 +19,9 @@ var schema = []string{
 		rows_loaded BIGINT,
 		rows_rejected BIGINT,
 		rows_replaced BIGINT,
-		loaded_at TIMESTAMP
+		loaded_at TIMESTAMP,
+		size BIGINT,
+		mtime TIMESTAMP
 	)`,
 	`CREATE TABLE IF NOT EXISTS ingest_problems (
 		problem_id INTEGER,
