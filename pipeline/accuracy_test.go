@@ -1,0 +1,127 @@
+package pipeline_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/referrals/referrals/internal/config"
+	"github.com/referrals/referrals/internal/sample"
+	"github.com/referrals/referrals/pipeline"
+)
+
+// TestMeasuredStageMatchesPlanted runs the whole pipeline on generated
+// exports whose referrers follow planted stage paths, and compares the
+// measured stage with the planted one wherever the planted stage held for
+// the whole window and the referrer made at least 4 referrals in it.
+func TestMeasuredStageMatchesPlanted(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	end := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	if _, err := sample.Generate(ctx, sample.Options{Out: data, Scale: 2, Seed: 11, End: end, Months: 40}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.Dir = data
+	cfg.Scheduling.Files = []string{"exports/scheduling/*.csv"}
+	cfg.Billing.Files = []string{"exports/billing/*.csv"}
+	cfg.Reference = config.Reference{Roster: filepath.Join(data, "roster.csv"), Directory: filepath.Join(data, "directory.csv"), Aliases: filepath.Join(data, "aliases.csv")}
+	db, err := pipeline.Open(ctx, filepath.Join(dir, "referrals.duckdb"), pipeline.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := pipeline.LoadReference(ctx, db, pipeline.ReferenceFiles{Roster: cfg.Reference.Roster, Directory: cfg.Reference.Directory, Aliases: cfg.Reference.Aliases}); err != nil {
+		t.Fatal(err)
+	}
+	in := &pipeline.Ingester{DB: db, Config: cfg, Secret: []byte("accuracy-secret-0123456789")}
+	if _, err := in.Ingest(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pipeline.BuildModels(ctx, db, pipeline.ModelVars(cfg, end), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := pipeline.RunChecks(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	truth := filepath.Join(data, "truth", "planted-stages.csv")
+	q := fmt.Sprintf(`
+		WITH planted AS (
+			SELECT referrer AS planted_name, strptime(month, '%%Y-%%m')::DATE AS month, stage
+			FROM read_csv(%s, header = true, columns = {'referrer': 'VARCHAR', 'month': 'VARCHAR', 'stage': 'INTEGER'}, auto_detect = false)
+		),
+		names AS (
+			SELECT DISTINCT p.planted_name, s.referrer
+			FROM (SELECT DISTINCT planted_name FROM planted) p
+			JOIN stg_referrer_spellings s ON s.name_key = name_key(p.planted_name)
+		),
+		steady AS (
+			-- the planted stage at each month end, where it was the same for the whole window
+			SELECT p.planted_name, p.month, min(w.stage) AS stage
+			FROM planted p
+			JOIN planted w ON w.planted_name = p.planted_name
+				AND w.month > p.month - INTERVAL (getvariable('window_months')) MONTH AND w.month <= p.month
+			GROUP BY p.planted_name, p.month
+			HAVING count(DISTINCT w.stage) = 1 AND count(*) = getvariable('window_months')
+		)
+		SELECT s.month = getvariable('report_month') AS at_report_month, s.stage AS planted, m.stage AS measured
+		FROM steady s
+		JOIN names n ON n.planted_name = s.planted_name
+		JOIN referrer_months m ON m.referrer = n.referrer AND m.month = s.month
+		WHERE m.referrals >= 4`, pipeline.QuoteString(truth))
+	rows, err := db.QueryContext(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	type matrix [4][4]int // [planted][measured], 0 = none
+	var atReport, all matrix
+	for rows.Next() {
+		var at bool
+		var planted int
+		var measured *int
+		if err := rows.Scan(&at, &planted, &measured); err != nil {
+			t.Fatal(err)
+		}
+		m := 0
+		if measured != nil {
+			m = *measured
+		}
+		all[planted][m]++
+		if at {
+			atReport[planted][m]++
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	report := func(name string, mx matrix) float64 {
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s: rows planted, columns measured\n          none  stage1  stage2  stage3\n", name)
+		agree, total := 0, 0
+		for p := 1; p <= 3; p++ {
+			fmt.Fprintf(&b, "stage %d  %5d  %6d  %6d  %6d\n", p, mx[p][0], mx[p][1], mx[p][2], mx[p][3])
+			for m := 0; m <= 3; m++ {
+				total += mx[p][m]
+			}
+			agree += mx[p][p]
+		}
+		acc := float64(agree) / float64(max(total, 1))
+		fmt.Fprintf(&b, "agreement %d of %d = %.1f%%", agree, total, 100*acc)
+		t.Log(b.String())
+		if total < 20 {
+			t.Errorf("%s: only %d referrer-months qualify; the sample is too thin to judge", name, total)
+		}
+		return acc
+	}
+	if acc := report("at the report month 2026-10", atReport); acc < 0.9 {
+		t.Errorf("measured stage agrees with the planted one for %.1f%% of referrers at the report month, want at least 90%%", 100*acc)
+	}
+	if acc := report("at every month end", all); acc < 0.9 {
+		t.Errorf("measured stage agrees with the planted one for %.1f%% of referrer-months, want at least 90%%", 100*acc)
+	}
+}
