@@ -128,7 +128,7 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 			log.Warn("file not loaded", "source", f.source, "file", f.path, "problem", res.Problem)
 			in.recordProblem(ctx, f, res.Problem)
 		} else if res.Status == "loaded" {
-			log.Info("file loaded", "source", f.source, "file", f.path, "rows", res.Loaded,
+			log.Debug("file loaded", "source", f.source, "file", f.path, "rows", res.Loaded,
 				"rejected", res.Rejected, "replaced", res.Replaced, "encoding", res.Encoding, "took", res.Took.Round(time.Millisecond))
 		} else {
 			log.Debug("file already loaded", "file", f.path)

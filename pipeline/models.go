@@ -177,6 +177,11 @@ func RunChecks(ctx context.Context, db *sql.DB) error {
 			r := make([]string, len(vals))
 			for i, v := range vals {
 				r[i] = v.String
+				// A check's offending rows go to logs and cron mail:
+				// never show a client key there.
+				if strings.Contains(strings.ToLower(f.Columns[i]), "client") || looksLikeKey(v.String) {
+					r[i] = "(client key hidden)"
+				}
 			}
 			f.Sample = append(f.Sample, r)
 		}
@@ -242,4 +247,17 @@ func ParseMonth(s string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("month %q: write it as YYYY-MM, e.g. 2026-10", s)
 	}
 	return t, nil
+}
+
+// looksLikeKey reports a 64-character hex string: a keyed client id.
+func looksLikeKey(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, c := range s {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"archive/zip"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/referrals/referrals/pipeline"
+)
+
+// TestNoClientIdentifierLeaves runs the job on sample exports whose client
+// ids are made unmistakable, then searches every report, the CRM export,
+// the logs, stdout and the rejected-rows table for any raw or keyed client
+// id.
+func TestNoClientIdentifierLeaves(t *testing.T) {
+	dir, cfg := practiceDir(t, 1, false)
+	// Make every Patient Account distinctive: CLX<id>Q.
+	account := regexp.MustCompile(`(?m)^([^,\r\n]*),(\d+),`)
+	var rawIDs []string
+	seen := map[string]bool{}
+	filepath.Walk(filepath.Join(dir, "data", "exports"), func(p string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		b = account.ReplaceAllFunc(b, func(m []byte) []byte {
+			sub := account.FindSubmatch(m)
+			id := "CLX" + string(sub[2]) + "Q"
+			if !seen[id] {
+				seen[id] = true
+				rawIDs = append(rawIDs, id)
+			}
+			return []byte(string(sub[1]) + "," + id + ",")
+		})
+		return os.WriteFile(p, b, info.Mode())
+	})
+	if len(rawIDs) < 500 {
+		t.Fatalf("only %d client ids rewritten; the fixture did not work", len(rawIDs))
+	}
+	r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--verbose", "--log-format", "json")
+	if r.code != 0 {
+		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
+	}
+	// The keyed ids, as stored.
+	db, err := pipeline.Open(context.Background(), filepath.Join(dir, "db", "referrals.duckdb"), pipeline.Settings{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	rows, err := db.Query("SELECT DISTINCT client_key FROM raw_appointments UNION SELECT DISTINCT client_key FROM raw_claim_lines")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var k string
+		rows.Scan(&k)
+		keys = append(keys, k)
+	}
+	rows.Close()
+	var rejectText strings.Builder
+	rows, err = db.Query("SELECT coalesce(column_name, '') || ' ' || message FROM rejected_rows")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var m string
+		rows.Scan(&m)
+		rejectText.WriteString(m + "\n")
+	}
+	rows.Close()
+	db.Close()
+	if len(keys) < 500 {
+		t.Fatalf("only %d client keys in the database", len(keys))
+	}
+
+	outputs := map[string]string{
+		"stdout":        r.stdout,
+		"stderr (logs)": r.stderr,
+		"rejected_rows": rejectText.String(),
+	}
+	entries, err := os.ReadDir(filepath.Join(dir, "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		p := filepath.Join(dir, "out", e.Name())
+		if strings.HasSuffix(e.Name(), ".xlsx") {
+			zr, err := zip.OpenReader(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var all strings.Builder
+			for _, f := range zr.File {
+				rc, _ := f.Open()
+				b, _ := io.ReadAll(rc)
+				rc.Close()
+				all.Write(b)
+			}
+			zr.Close()
+			outputs[e.Name()] = all.String()
+			continue
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outputs[e.Name()] = string(b)
+	}
+	if len(outputs) < 7 {
+		t.Fatalf("expected the workbook, HTML, CSV and index among the outputs, got %d", len(outputs))
+	}
+	for name, text := range outputs {
+		if strings.Contains(text, "CLX") {
+			i := strings.Index(text, "CLX")
+			t.Errorf("%s contains a raw client id near %q", name, text[max(0, i-40):min(len(text), i+40)])
+		}
+		for _, k := range keys {
+			if strings.Contains(text, k) {
+				t.Errorf("%s contains the keyed client id %s…", name, k[:12])
+				break
+			}
+		}
+	}
+}
