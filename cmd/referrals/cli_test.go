@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runInProcess(args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	err := run(context.Background(), args, func(string) string { return "" }, &out, &errb)
+	return exitCode(err), out.String(), errb.String() + errString(err)
+}
+
+func errString(err error) string {
+	if err == nil || isSilent(err) {
+		return ""
+	}
+	return err.Error()
+}
+
+func TestHelpOnEveryCommand(t *testing.T) {
+	for _, c := range append(commands(), command{name: "--help"}) {
+		t.Run(c.name, func(t *testing.T) {
+			args := []string{c.name, "--help"}
+			if c.name == "--help" {
+				args = []string{"--help"}
+			}
+			code, out, errOut := runInProcess(args...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			if !strings.Contains(out, "Usage: referrals") {
+				t.Fatalf("no usage on stdout: %q", out)
+			}
+		})
+	}
+}
+
+func TestUsageErrorsExit2(t *testing.T) {
+	for _, args := range [][]string{
+		{"frobnicate"},
+		{"run", "--month", "October"},
+		{"run", "--no-such-flag"},
+		{"run", "extra-argument"},
+		{"sample"},
+		{"run", "--config", "/does/not/exist.toml"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			code, _, errOut := runInProcess(args...)
+			if code != exitUsage {
+				t.Fatalf("exit %d, want %d: %s", code, exitUsage, errOut)
+			}
+			if strings.TrimSpace(errOut) == "" {
+				t.Fatal("no message")
+			}
+		})
+	}
+}
+
+func TestCheckNamesFileAndFix(t *testing.T) {
+	dir, cfg := practiceDir(t, 1, false)
+	// Upstream renamed the clinician column in one export, and the billing
+	// date format is wrong.
+	p := filepath.Join(dir, "data", "exports", "scheduling", "appointments-2026-10.csv")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = bytes.Replace(b, []byte("Clinician,"), []byte("Provider Full Name,"), 1)
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	body, _ := os.ReadFile(cfg)
+	body = bytes.Replace(body, []byte("[billing]\n"), []byte("[billing]\ndate_format = \"%Y-%m-%d\"\n"), 1)
+	if err := os.WriteFile(cfg, body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runInProcess("check", "--config", cfg)
+	if code != exitUsage {
+		t.Fatalf("exit %d, want %d\n%s\n%s", code, exitUsage, out, errOut)
+	}
+	for _, want := range []string{
+		"appointments-2026-10.csv", `"Provider Full Name"`, "[scheduling.columns] clinician",
+		"claims-", `date_format "%Y-%m-%d"`, `"%m/%d/%Y"`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("check output does not mention %s:\n%s", want, out)
+		}
+	}
+	// check loads nothing: no database was created.
+	if _, err := os.Stat(filepath.Join(dir, "db", "referrals.duckdb")); err == nil {
+		t.Error("check created the database")
+	}
+	// A good configuration passes.
+	_, cfg2 := practiceDir(t, 1, false)
+	if code, out, errOut := runInProcess("check", "--config", cfg2); code != 0 {
+		t.Fatalf("check on good exports: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
