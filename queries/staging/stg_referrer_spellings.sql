@@ -3,7 +3,7 @@
 -- says: exact NPI first; then the name key against the referrer directory
 -- (names and aliases) and the built-in and configured channel names; then
 -- the user's alias file; then spellings with the same key are one referrer,
--- named by its most frequent spelling.
+-- named by its most presentable, then most frequent, spelling.
 with mentions as (
     select referral_source as raw_name, referrer_npi as raw_npi, count(*) as n
     from raw_appointments
@@ -16,7 +16,11 @@ with mentions as (
     group by all
 ),
 spellings as (
-    select trim(raw_name) as raw_name, clean_npi(raw_npi) as npi, sum(n) as n, name_key(trim(raw_name)) as name_key
+    select trim(raw_name) as raw_name, clean_npi(raw_npi) as npi, sum(n) as n, name_key(trim(raw_name)) as name_key,
+        -- How presentable a spelling is as the referrer's name: Mixed Case
+        -- beats SHOUTING and lower case, "First Last" beats "Last, First".
+        (trim(raw_name) <> upper(trim(raw_name)) and trim(raw_name) <> lower(trim(raw_name)))::INTEGER * 2
+            + (strpos(trim(raw_name), ',') = 0)::INTEGER as pretty
     from mentions
     group by all
     having trim(raw_name) <> '' or clean_npi(raw_npi) is not null
@@ -47,6 +51,13 @@ alias_keys as (
     group by 1
     having count(distinct trim(referrer)) = 1
 ),
+-- The name the user gave in the alias file is how they want the referrer
+-- shown, for every spelling with that name's key too.
+alias_targets as (
+    select name_key(trim(referrer)) as name_key, min(trim(referrer)) as referrer
+    from ref_aliases
+    group by 1
+),
 by_key as (
     select s.*,
         d.referrer as directory_ref,
@@ -59,22 +70,40 @@ by_key as (
     left join alias_keys a on a.name_key = s.name_key
     left join directory dn on dn.npi = s.npi
 ),
--- One referrer per NPI: the directory's, else a directory or alias match of
--- any of its spellings, else its most frequent spelling.
-npi_groups as (
-    select npi,
-        coalesce(min(npi_directory_ref), min(directory_ref), min(alias_ref),
-                 arg_max(raw_name, n * 1000000 - length(coalesce(raw_name, ''))), 'NPI ' || npi) as referrer
-    from by_key
-    where npi is not null
+-- Every spelling that belongs with an NPI: typed with it, or typed without
+-- it but with the same name key as a spelling that had it.
+npi_candidates as (
+    select npi, raw_name, pretty, n from by_key where npi is not null
+    union all
+    select g.npi, b.raw_name, b.pretty, b.n
+    from (select distinct npi, name_key from by_key where npi is not null and name_key is not null) g
+    join by_key b on b.name_key = g.name_key
+),
+npi_display as (
+    select npi, arg_max(raw_name, {'pretty': pretty, 'n': n, 'short': -length(coalesce(raw_name, ''))}) as display
+    from npi_candidates
+    where raw_name is not null
     group by npi
+),
+-- One referrer per NPI: the directory's, else a directory or alias match of
+-- any of its spellings, else its most presentable spelling.
+npi_groups as (
+    select b.npi,
+        coalesce(min(b.npi_directory_ref), min(b.directory_ref),
+                 (select min(t.referrer) from alias_targets t join by_key k on k.name_key = t.name_key where k.npi = b.npi),
+                 min(b.alias_ref), any_value(d.display), 'NPI ' || b.npi) as referrer
+    from by_key b
+    left join npi_display d on d.npi = b.npi
+    where b.npi is not null
+    group by b.npi
 ),
 -- One referrer per name key for spellings typed without an NPI.
 key_groups as (
     select b.name_key,
-        coalesce(min(b.directory_ref), min(b.channel_ref), min(b.alias_ref),
+        coalesce(min(b.directory_ref), min(b.channel_ref),
+                 (select min(t.referrer) from alias_targets t where t.name_key = b.name_key), min(b.alias_ref),
                  (select min(g.referrer) from by_key k join npi_groups g on g.npi = k.npi where k.name_key = b.name_key),
-                 arg_max(b.raw_name, b.n * 1000000 - length(b.raw_name))) as referrer,
+                 arg_max(b.raw_name, {'pretty': b.pretty, 'n': b.n, 'short': -length(b.raw_name)})) as referrer,
         count(distinct b.raw_name) as spellings
     from by_key b
     where b.name_key is not null

@@ -1,0 +1,101 @@
+package pipeline_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/referrals/referrals/pipeline"
+)
+
+// TestReferrerIdentity checks that one referrer is one referrer however it
+// was typed: NPI first, then the name key, then the alias file; channels
+// are recognised; look-alikes that were not merged are listed.
+func TestReferrerIdentity(t *testing.T) {
+	p := newPractice(t)
+	p.write("roster.csv", []byte("name,aliases,npi,start_date,end_date,specialties,payers,accepting\n"+
+		"Jane Smith,\"Smith, Jane LCSW\",1234567893,2020-01-01,,anxiety,Aetna,yes\n"), 0)
+	p.write("directory.csv", []byte("name,aliases,npi,category,organisation,point_person,channel\n"+
+		"St. Anne's EAP,St Annes,,EAP,St. Anne's,Jane Smith,no\n"+
+		"Psychology Today,PT listing,,,,,yes\n"), 0)
+	p.write("aliases.csv", []byte("alias,referrer\nKen Cook,Kenneth Cook\n"), 0)
+	var rows []string
+	for i, src := range []string{
+		"Dr. Maria Lopez", "\"Lopez, Maria MD\"", "maria lopez", // name key
+		"Ken Cook", "\"Cook, Kenneth\"", "KENNETH COOK", // alias, and the alias target's own spellings
+		"st annes", "St. Anne's EAP", // directory alias
+		"psychology today", "PT listing", "Google", // channels
+		"Jon Smith", "Jon Smithe", // near duplicates
+		"Bob Lee", // NPI-merged with Robert Lee below
+	} {
+		npi := ""
+		if src == "Bob Lee" {
+			npi = "1922334455"
+		}
+		rows = append(rows, strings.Join([]string{"A" + string(rune('a'+i)), "9000" + string(rune('a'+i)), "Jane Smith", "01/05/2026", "9:00 AM", "Attended", "Intake", src, "", npi}, ","))
+	}
+	p.write("exports/scheduling/a.csv", []byte(schedHeader+strings.Join(rows, "\n")+"\n"), 1)
+	p.write("exports/billing/b.csv", []byte(billHeader+
+		"L1,CL1,01/05/2026,Jane Smith,,MARIA LOPEZ,1457392811,Aetna,90791,200.00,150.00\n"+
+		"L2,CL2,01/05/2026,Jane Smith,,Robert Lee MD,1922334455,Aetna,90791,200.00,150.00\n"), 2)
+	ctx := context.Background()
+	if err := pipeline.LoadReference(ctx, p.db, pipeline.ReferenceFiles{
+		Roster: filepath.Join(p.dir, "roster.csv"), Directory: filepath.Join(p.dir, "directory.csv"), Aliases: filepath.Join(p.dir, "aliases.csv"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	p.ingest()
+	if _, err := pipeline.BuildModels(ctx, p.db, pipeline.ModelVars(p.cfg, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)), nil); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"Dr. Maria Lopez": "Dr. Maria Lopez", "Lopez, Maria MD": "Dr. Maria Lopez", "maria lopez": "Dr. Maria Lopez", "MARIA LOPEZ": "Dr. Maria Lopez",
+		"Ken Cook": "Kenneth Cook", "Cook, Kenneth": "Kenneth Cook", "KENNETH COOK": "Kenneth Cook",
+		"st annes": "St. Anne's EAP", "St. Anne's EAP": "St. Anne's EAP",
+		"psychology today": "Psychology Today", "PT listing": "Psychology Today",
+		"Jon Smith": "Jon Smith", "Jon Smithe": "Jon Smithe",
+	}
+	got := map[string]string{}
+	channel := map[string]bool{}
+	r, err := p.db.Query("SELECT raw_name, referrer, is_channel FROM stg_referrer_spellings")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r.Next() {
+		var raw, ref string
+		var ch bool
+		if err := r.Scan(&raw, &ref, &ch); err != nil {
+			t.Fatal(err)
+		}
+		got[raw] = ref
+		channel[ref] = ch
+	}
+	r.Close()
+	// The billing spelling of Maria Lopez carries an NPI the scheduling
+	// spellings lack; it joins them through its name key.
+	for raw, ref := range want {
+		if got[raw] != ref {
+			t.Errorf("%q resolved to %q, want %q", raw, got[raw], ref)
+		}
+	}
+	if got["Bob Lee"] == "" || got["Bob Lee"] != got["Robert Lee MD"] {
+		t.Errorf("Bob Lee (%q) and Robert Lee MD (%q) share an NPI but are not one referrer", got["Bob Lee"], got["Robert Lee MD"])
+	}
+	for _, c := range []string{"Psychology Today", "Google"} {
+		if !channel[c] {
+			t.Errorf("%s is not marked as a channel", c)
+		}
+	}
+	if channel["Dr. Maria Lopez"] {
+		t.Error("a referrer was marked as a channel")
+	}
+	var a, b string
+	if err := p.db.QueryRow("SELECT referrer_a, referrer_b FROM referrer_near_duplicates").Scan(&a, &b); err != nil {
+		t.Fatalf("near duplicates: %v", err)
+	}
+	if a != "Jon Smith" || b != "Jon Smithe" {
+		t.Errorf("near duplicate pair %q / %q, want Jon Smith / Jon Smithe", a, b)
+	}
+}
