@@ -16,25 +16,33 @@
 -- column (has_referred_to); never for billing-only clients.
 -- pp_target is the clinician compared with the point person: the requested one
 -- when a clinician was requested, else the assigned one.
-with appts as (
+-- Times of day are parsed once per distinct spelling ('14:30', '2:30 PM', ...).
+with times as (
     select
-        client_key,
-        appointment_id,
-        clinician,
-        appt_date,
-        status,
-        nullif(trim(referral_source), '') as source_name,
-        nullif(trim(referrer_npi), '') as source_npi,
-        referred_to,
-        coalesce(has_referred_to, false) as has_referred_to,
-        {'d': appt_date,
-         't': coalesce(
-             try_cast(appt_time::VARCHAR as TIME),
-             try_strptime(upper(trim(appt_time::VARCHAR)), ['%I:%M %p', '%I:%M:%S %p', '%I:%M%p', '%I %p'])::TIME,
-             TIME '23:59:59.999999'),
-         'id': appointment_id} as ord
-    from stg_appointments
-    where client_key is not null and appt_date is not null
+        appt_time,
+        coalesce(
+            try_cast(appt_time::VARCHAR as TIME),
+            try_strptime(upper(trim(appt_time::VARCHAR)), ['%I:%M %p', '%I:%M:%S %p', '%I:%M%p', '%I %p'])::TIME
+        ) as time_of_day
+    from (select distinct appt_time from stg_appointments where appt_time is not null)
+),
+
+appts as (
+    select
+        a.client_key,
+        a.appointment_id,
+        a.clinician,
+        a.appt_date,
+        a.status,
+        nullif(trim(a.referral_source), '') as source_name,
+        nullif(trim(a.referrer_npi), '') as source_npi,
+        a.referred_to,
+        coalesce(a.has_referred_to, false) as has_referred_to,
+        -- order: date, time of day (absent or unreadable last), appointment id
+        {'d': a.appt_date, 't': coalesce(t.time_of_day, TIME '23:59:59.999999'), 'id': a.appointment_id} as ord
+    from stg_appointments a
+    left join times t on t.appt_time = a.appt_time
+    where a.client_key is not null and a.appt_date is not null
 ),
 
 scheduled as (
@@ -101,15 +109,17 @@ clients as (
 
 -- One row per spelling, so a duplicated spelling can never duplicate a client.
 spellings as (
-    select raw_name, npi, min(referrer) as referrer, bool_or(is_channel) as is_channel
+    select nullif(raw_name, '') as raw_name, npi, min(referrer) as referrer, bool_or(is_channel) as is_channel
     from stg_referrer_spellings
-    group by raw_name, npi
+    group by all
 ),
 
-clinician_names as (
-    select name_key, min(clinician) as clinician
-    from stg_clinician_names
-    group by name_key
+-- Requests are resolved once per distinct spelling, not once per client.
+requests as (
+    select r.referred_to, min(n.clinician) as clinician
+    from (select distinct referred_to from clients where requested_known and referred_to is not null) r
+    join stg_clinician_names n on n.name_key = name_key(r.referred_to)
+    group by r.referred_to
 ),
 
 resolved as (
@@ -117,14 +127,12 @@ resolved as (
         c.*,
         sp.referrer,
         sp.is_channel,
-        case when c.requested_known then cn.clinician end as requested_clinician
+        case when c.requested_known then rq.clinician end as requested_clinician
     from clients c
     left join spellings sp
         on sp.raw_name is not distinct from c.source.raw_name
         and sp.npi is not distinct from c.source.npi
-    left join clinician_names cn
-        on c.requested_known
-        and cn.name_key = name_key(c.referred_to)
+    left join requests rq on rq.referred_to = c.referred_to
 )
 
 select

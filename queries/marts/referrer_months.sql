@@ -3,9 +3,8 @@
 --
 -- The window at month m is the trailing window_months complete months ending on m's
 -- last day. Counts are summed over a dense referrer x month grid with window
--- functions, and per-clinician counts are spread to the window_months month ends they
--- fall in, so the cost grows with referrals x window_months, never with the square of
--- the history.
+-- functions; per-clinician counts are carried as changes (see clinician_changes), so
+-- the cost grows with the referrals and the grid, never with their product.
 --   point_person_share = referrals to the point person at m (requested clinician when
 --                        one was requested, else assigned) / N
 --   practice_share     = referrals addressed to the practice / referrals whose request
@@ -67,34 +66,85 @@ windowed as (
     )
 ),
 
--- n_c: referrals per assigned clinician, spread to each month end whose window holds them.
-per_clinician as (
+-- n_c(m), the referrals to clinician c in the window at m, only changes in the month a
+-- month's referrals enter the window and window_months later, when they leave it. So
+-- the sums over clinicians are carried as changes at those months (entering +n,
+-- leaving -n) and added up along the grid: the cost grows with the referrals, not
+-- with referrals x window_months.
+per_clinician_month as (
+    select referrer, assigned_clinician as clinician, referral_month as month, count(*) as n
+    from referrals_to_date
+    group by all
+),
+
+clinician_changes as (
+    select referrer, clinician, month, sum(delta) as delta
+    from (
+        select referrer, clinician, month, n as delta from per_clinician_month
+        union all
+        select referrer, clinician, (month + to_months(getvariable('window_months')::INTEGER))::DATE, -n
+        from per_clinician_month
+    )
+    group by all
+),
+
+clinician_counts as (
     select
-        r.referrer,
-        (r.referral_month + to_months(k.k))::DATE as month,
-        r.assigned_clinician,
-        count(*) as n
-    from referrals_to_date r, params p, range(0, getvariable('window_months')::INTEGER) k(k)
-    where r.referral_month + to_months(k.k) <= p.report_month
+        referrer,
+        month,
+        sum(delta) over (partition by referrer, clinician order by month
+                         rows between unbounded preceding and current row) as n_after,
+        delta
+    from clinician_changes
+),
+
+spread_changes as (
+    select
+        referrer,
+        month,
+        sum(n_after * n_after - (n_after - delta) * (n_after - delta)) as sum_sq_delta,
+        sum((n_after > 0)::INTEGER - (n_after - delta > 0)::INTEGER) as clinicians_delta
+    from clinician_counts
     group by all
 ),
 
 spread as (
-    select referrer, month, count(*) as clinicians, sum(n * n) as sum_sq
-    from per_clinician
-    group by referrer, month
+    select
+        w.referrer,
+        w.month,
+        sum(coalesce(c.clinicians_delta, 0)) over r as clinicians,
+        sum(coalesce(c.sum_sq_delta, 0)) over r as sum_sq
+    from windowed w
+    left join spread_changes c on c.referrer = w.referrer and c.month = w.month
+    window r as (partition by w.referrer order by w.month rows between unbounded preceding and current row)
 ),
 
--- The same for the clinician compared with the point person (pp_target).
-per_target as (
-    select
-        r.referrer,
-        (r.referral_month + to_months(k.k))::DATE as month,
-        r.pp_target,
-        count(*) as n
-    from referrals_to_date r, params p, range(0, getvariable('window_months')::INTEGER) k(k)
-    where r.referral_month + to_months(k.k) <= p.report_month
+-- Referrals to the point person at m: for each clinician who is ever a referrer's point
+-- person (one or two per referrer), a windowed count along the dense grid, then the one
+-- who is the point person at m is picked. Equality joins only: the models are built in
+-- one transaction, where fresh tables have no statistics and the optimizer would turn
+-- an as-of or range join into a nested loop.
+per_target_month as (
+    select referrer, pp_target, referral_month as month, count(*) as n
+    from referrals_to_date
     group by all
+),
+
+point_person_counts as (
+    select
+        g.referrer,
+        g.month,
+        pp.point_person as target,
+        sum(coalesce(t.n, 0)) over (
+            partition by g.referrer, pp.point_person order by g.month
+            rows between getvariable('window_months')::INTEGER - 1 preceding and current row
+        ) as n
+    from windowed g
+    join (select distinct referrer, point_person from point_persons) pp on pp.referrer = g.referrer
+    left join per_target_month t
+        on t.referrer = g.referrer
+        and t.pp_target = pp.point_person
+        and t.month = g.month
 ),
 
 measured as (
@@ -107,12 +157,15 @@ measured as (
         w.n::BIGINT as n,
         w.known::BIGINT as known,
         w.practice::BIGINT as practice,
-        coalesce(s.clinicians, 0)::BIGINT as clinicians,
-        coalesce(s.sum_sq, 0)::BIGINT as sum_sq,
+        s.clinicians::BIGINT as clinicians,
+        s.sum_sq::BIGINT as sum_sq,
         coalesce(t.n, 0)::BIGINT as to_pp
     from windowed w
-    left join spread s on s.referrer = w.referrer and s.month = w.month
-    left join per_target t on t.referrer = w.referrer and t.month = w.month and t.pp_target = w.point_person
+    join spread s on s.referrer = w.referrer and s.month = w.month
+    left join point_person_counts t
+        on t.referrer = w.referrer
+        and t.month = w.month
+        and t.target = w.point_person
 ),
 
 shares as (
