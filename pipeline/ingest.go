@@ -284,7 +284,11 @@ func (in *Ingester) loadFile(ctx context.Context, f pending) (res FileResult) {
 		}
 		counter = newFieldCounter(byte(delim), len(headers), mapping[idField])
 	}
+	scanStart := time.Now()
 	sc, err := scanFile(f.path, counter)
+	if in.Log != nil {
+		in.Log.Debug("file scanned", "file", res.Path, "bytes", sc.size, "took", time.Since(scanStart).Round(time.Millisecond))
+	}
 	if err != nil {
 		return fail("cannot read the file: %v (check its permissions)", err)
 	}
@@ -420,8 +424,12 @@ func planColumns(source string, headers []string, mapping map[string]int, dateFo
 			plan.expr[f.Name] = "CAST(" + c + " AS DATE)"
 		case f.Kind == "money":
 			plan.expr[f.Name] = c
-		default:
+		case f.Name == "appointment_id" || f.Name == "line_id":
 			plan.expr[f.Name] = "nullif(trim(" + c + "), '')"
+		default:
+			// Empty fields already read as NULL; padding is folded later,
+			// once per distinct value, where it matters (names, statuses).
+			plan.expr[f.Name] = c
 		}
 	}
 	return plan
@@ -467,7 +475,14 @@ func (in *Ingester) insert(ctx context.Context, f pending, displayPath, sum, enc
 		return 0, 0, 0, err
 	}
 	defer tx.Rollback()
+	var steps []any
 	exec := func(q string, args ...any) (int64, error) {
+		t0 := time.Now()
+		defer func() {
+			if d := time.Since(t0); d > 20*time.Millisecond {
+				steps = append(steps, slog.Duration(strings.Fields(q)[0]+"_"+strings.Fields(q)[min(2, len(strings.Fields(q))-1)], d.Round(time.Millisecond)))
+			}
+		}()
 		r, err := tx.ExecContext(ctx, q, args...)
 		if err != nil {
 			return 0, err
@@ -590,22 +605,33 @@ func (in *Ingester) insert(ctx context.Context, f pending, displayPath, sum, enc
 		checks = append(checks, struct{ cond, col, kind, msg string }{"charge < 0 OR paid < 0", "charge/paid", "OUT OF RANGE",
 			"'claim line ' || line_id || ' has a negative amount; it was skipped (load refunds and adjustments as separate exports)'"})
 	}
+	// One pass finds every such row (the first failed check names it), and
+	// a second deletes them, but only when there are any.
+	var anyCond, typeCase, colCase, msgCase strings.Builder
+	typeCase.WriteString("CASE")
+	colCase.WriteString("CASE")
+	msgCase.WriteString("CASE")
 	for i, c := range checks {
 		if i > 0 {
 			c.cond = idCol + " IS NOT NULL AND (" + c.cond + ")"
+			anyCond.WriteString(" OR ")
 		}
-		n, err := exec(fmt.Sprintf(`INSERT INTO rejected_rows SELECT %d, %s, NULL, %s, %s, %s FROM %s WHERE file_id = %d AND (%s)`,
-			fileID, QuoteString(displayPath), QuoteString(c.col), QuoteString(c.kind), c.msg, table, fileID, c.cond))
-		if err != nil {
-			return 0, 0, 0, fmt.Errorf("check rows: %w", err)
+		fmt.Fprintf(&anyCond, "(%s)", c.cond)
+		fmt.Fprintf(&typeCase, " WHEN %s THEN %s", c.cond, QuoteString(c.kind))
+		fmt.Fprintf(&colCase, " WHEN %s THEN %s", c.cond, QuoteString(c.col))
+		fmt.Fprintf(&msgCase, " WHEN %s THEN %s", c.cond, c.msg)
+	}
+	n, err := exec(fmt.Sprintf(`INSERT INTO rejected_rows SELECT %d, %s, NULL, %s END, %s END, %s END FROM %s WHERE file_id = %d AND (%s)`,
+		fileID, QuoteString(displayPath), colCase.String(), typeCase.String(), msgCase.String(), table, fileID, anyCond.String()))
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("check rows: %w", err)
+	}
+	if n > 0 {
+		if _, err := exec(fmt.Sprintf(`DELETE FROM %s WHERE file_id = %d AND (%s)`, table, fileID, anyCond.String())); err != nil {
+			return 0, 0, 0, err
 		}
-		if n > 0 {
-			if _, err := exec(fmt.Sprintf(`DELETE FROM %s WHERE file_id = %d AND (%s)`, table, fileID, c.cond)); err != nil {
-				return 0, 0, 0, err
-			}
-			rejected += n
-			loaded -= n
-		}
+		rejected += n
+		loaded -= n
 	}
 	// The same id twice in one file: the last row wins, the others are
 	// reported.
@@ -651,8 +677,12 @@ func (in *Ingester) insert(ctx context.Context, f pending, displayPath, sum, enc
 	if _, err := exec(`DELETE FROM ingest_problems WHERE path = ?`, displayPath); err != nil {
 		return 0, 0, 0, err
 	}
+	t0 := time.Now()
 	if err := tx.Commit(); err != nil {
 		return 0, 0, 0, fmt.Errorf("commit: %w", err)
+	}
+	if in.Log != nil {
+		in.Log.Debug("file steps", append(steps, "file", displayPath, "commit", time.Since(t0).Round(time.Millisecond))...)
 	}
 	return loaded, rejected, replaced, nil
 }

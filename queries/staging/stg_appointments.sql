@@ -31,7 +31,7 @@ renamed as (
     select
         a.appointment_id,
         a.client_key,
-        coalesce(c.clinician, a.clinician)   as clinician,
+        coalesce(c.clinician, trim(a.clinician)) as clinician,
         c.clinician is not null              as clinician_resolved,
         a.appt_date,
         a.appt_time,

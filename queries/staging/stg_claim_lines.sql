@@ -18,7 +18,7 @@ renamed as (
         l.line_id,
         l.client_key,
         l.service_date,
-        coalesce(r.clinician, l.rendering_provider) as clinician,
+        coalesce(r.clinician, trim(l.rendering_provider)) as clinician,
         r.clinician is not null                     as clinician_resolved,
         r.npi                                       as rendering_npi,
         l.referring_provider,
