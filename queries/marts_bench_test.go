@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/referrals/referrals/internal/stagetest"
 	"github.com/referrals/referrals/pipeline"
 )
 
@@ -68,7 +69,7 @@ func BenchmarkMarts(b *testing.B) {
 			b.Fatalf("%s: %v", q, err)
 		}
 	}
-	vars := defaultVars(reportMonth)
+	vars := stagetest.DefaultVars(stagetest.ReportMonth)
 	b.ResetTimer()
 	for b.Loop() {
 		timings, err := pipeline.BuildModels(ctx, db, vars, nil)

@@ -7,15 +7,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/referrals/referrals/internal/stagetest"
 	"github.com/referrals/referrals/pipeline"
 )
 
 func TestReferrerStatus(t *testing.T) {
-	db := build(t, samplePractice(), defaultVars(reportMonth))
+	db := stagetest.Build(t, stagetest.SamplePractice(), stagetest.DefaultVars(stagetest.ReportMonth))
 	nilv := any(nil)
 	cases := map[string]map[string]any{
 		// N = 1.
-		"Dr Solo One": {"referrals": 1, "clinicians": 1, "point_person": ann, "point_person_share": 1.0,
+		"Dr Solo One": {"referrals": 1, "clinicians": 1, "point_person": stagetest.Ann, "point_person_share": 1.0,
 			"practice_share": nilv, "coc": nilv, "effective_clinicians": nilv, "stage": 1, "low_evidence": true,
 			"stage_since": "2025-11-01", "flags": "", "referrals_this_month": 0},
 		// N = 2, one clinician: COC 1.
@@ -25,10 +26,10 @@ func TestReferrerStatus(t *testing.T) {
 		"Dr Two Diff": {"referrals": 2, "clinicians": 2, "coc": 0.0, "effective_clinicians": nilv, "point_person_share": 0.5,
 			"stage": 2, "low_evidence": true, "stage_since": "2025-05-01", "flags": "stalled;cooling"},
 		// All four to Ben: COC 1, evidence enough; last referral in March: lapsed.
-		"Dr Four Same": {"referrals": 4, "clinicians": 1, "coc": 1.0, "effective_clinicians": 1.0, "point_person": ben,
+		"Dr Four Same": {"referrals": 4, "clinicians": 1, "coc": 1.0, "effective_clinicians": 1.0, "point_person": stagetest.Ben,
 			"point_person_share": 1.0, "stage": 1, "low_evidence": false, "flags": "lapsed", "referrals_ever": 4},
 		// n = 1, 3, 1: COC 0.3, effective 3.33; no referred-to field, pp 0.2: stage 3.
-		"Dr Mixed": {"referrals": 5, "clinicians": 3, "coc": 0.3, "effective_clinicians": 10.0 / 3, "point_person": ann,
+		"Dr Mixed": {"referrals": 5, "clinicians": 3, "coc": 0.3, "effective_clinicians": 10.0 / 3, "point_person": stagetest.Ann,
 			"point_person_share": 0.2, "practice_share": nilv, "stage": 3, "stage_since": "2025-05-01", "previous_stage": 2,
 			"months_to_stage2": 1, "months_to_stage3": 4, "regressions": 0, "flags": "lapsed"},
 		// Practice share 4/6: stage 3 although the point person had 2/6.
@@ -36,11 +37,11 @@ func TestReferrerStatus(t *testing.T) {
 			"practice_share": 4.0 / 6, "requests_known": 6, "practice_referrals": 4, "point_person_referrals": 2, "stage": 3,
 			"stage_since": "2025-04-01", "previous_stage": nilv, "months_to_stage2": 0, "months_to_stage3": 0},
 		// Eve left: Fay is the point person; stage 2 since July (6 months): stalled.
-		"Dr Leaver": {"referrals": 2, "point_person": fay, "point_person_source": "next referral on the roster",
+		"Dr Leaver": {"referrals": 2, "point_person": stagetest.Fay, "point_person_source": "next referral on the roster",
 			"point_person_share": 0.5, "coc": 0.0, "stage": 2, "stage_since": "2025-07-01", "previous_stage": 1,
 			"regressions": 1, "months_to_stage2": 2, "months_to_stage3": nilv, "flags": "stalled;cooling"},
 		// The directory's point person.
-		"Dr Directory Dee": {"referrals": 3, "point_person": dee, "point_person_source": "directory", "category": "physician",
+		"Dr Directory Dee": {"referrals": 3, "point_person": stagetest.Dee, "point_person_source": "directory", "category": "physician",
 			"point_person_share": 2.0 / 3, "stage": 2, "flags": "stalled;lapsed"},
 		"Dr Journey": {"referrals": 5, "stage": 1, "stage_since": "2025-09-01", "previous_stage": 2, "months_to_stage2": 5,
 			"months_to_stage3": 8, "regressions": 2, "first_referral": "2024-01-10", "last_referral": "2025-11-20",
@@ -54,13 +55,13 @@ func TestReferrerStatus(t *testing.T) {
 			"previous_stage": 3, "regressions": 1, "months_to_stage3": 0, "flags": "regressed",
 			"regressed_in": "2025-12-01", "regressed_from": 3},
 		// Inactive.
-		"Dr Old Three": {"referrals": 0, "clinicians": 0, "point_person": ann, "point_person_share": nilv, "coc": nilv,
+		"Dr Old Three": {"referrals": 0, "clinicians": 0, "point_person": stagetest.Ann, "point_person_share": nilv, "coc": nilv,
 			"stage": nilv, "low_evidence": false, "stage_since": "2024-05-01", "previous_stage": 1, "flags": "lapsed"},
 		"Dr Old Two": {"referrals": 0, "stage": nilv, "flags": ""},
 		// Billing-only referrer, found through claims by NPI.
-		"Dr. Paula Payne": {"referrals": 2, "point_person": fay, "stage": 1, "coc": 1.0, "npi": "1234567890", "flags": "cooling"},
+		"Dr. Paula Payne": {"referrals": 2, "point_person": stagetest.Fay, "stage": 1, "coc": 1.0, "npi": "1234567890", "flags": "cooling"},
 	}
-	got := rows(t, db, "select * from referrer_status order by referrer")
+	got := stagetest.Rows(t, db, "select * from referrer_status order by referrer")
 	var names []string
 	for _, r := range got {
 		names = append(names, r["referrer"].(string))
@@ -69,7 +70,7 @@ func TestReferrerStatus(t *testing.T) {
 			t.Errorf("unexpected referrer_status row %v", r)
 			continue
 		}
-		expect(t, r["referrer"].(string), r, want)
+		stagetest.Expect(t, r["referrer"].(string), r, want)
 	}
 	if len(got) != len(cases) {
 		t.Errorf("referrer_status has %d rows (%s), want %d: channels and unknown sources have none", len(got),
@@ -78,30 +79,30 @@ func TestReferrerStatus(t *testing.T) {
 }
 
 func TestReferrerMonths(t *testing.T) {
-	db := build(t, samplePractice(), defaultVars(reportMonth))
+	db := stagetest.Build(t, stagetest.SamplePractice(), stagetest.DefaultVars(stagetest.ReportMonth))
 	month := func(referrer, m string) map[string]any {
 		t.Helper()
-		return one(t, db, "select * from referrer_months where referrer = ? and month = ?::DATE", referrer, m)
+		return stagetest.One(t, db, "select * from referrer_months where referrer = ? and month = ?::DATE", referrer, m)
 	}
 	// Eve is on the roster until 2025-06-15: still the point person in June.
-	expect(t, "Leaver 2025-06", month("Dr Leaver", "2025-06-01"),
-		map[string]any{"point_person": eve, "referrals": 1, "point_person_share": 1.0, "stage": 1, "low_evidence": true})
+	stagetest.Expect(t, "Leaver 2025-06", month("Dr Leaver", "2025-06-01"),
+		map[string]any{"point_person": stagetest.Eve, "referrals": 1, "point_person_share": 1.0, "stage": 1, "low_evidence": true})
 	// From July Fay, who took the next referral, is; Eve's February referral is no longer hers.
-	expect(t, "Leaver 2025-07", month("Dr Leaver", "2025-07-01"),
-		map[string]any{"point_person": fay, "referrals": 1, "point_person_share": 0.0, "stage": 2})
+	stagetest.Expect(t, "Leaver 2025-07", month("Dr Leaver", "2025-07-01"),
+		map[string]any{"point_person": stagetest.Fay, "referrals": 1, "point_person_share": 0.0, "stage": 2})
 	// Four referrals to four clinicians: COC 0, effective clinicians infinite (blank), stage 3.
-	expect(t, "Fall 2024-12", month("Dr Fall", "2024-12-01"),
+	stagetest.Expect(t, "Fall 2024-12", month("Dr Fall", "2024-12-01"),
 		map[string]any{"referrals": 4, "clinicians": 4, "coc": 0.0, "effective_clinicians": nil, "point_person_share": 0.25,
 			"stage": 3, "referrals_this_month": 4, "month_end": "2024-12-31"})
 	// A3 B2 C1 D1 F1: sum n^2 = 16, COC 8/56, effective 7, pp 3/8.
-	expect(t, "Journey 2024-09", month("Dr Journey", "2024-09-01"),
+	stagetest.Expect(t, "Journey 2024-09", month("Dr Journey", "2024-09-01"),
 		map[string]any{"referrals": 8, "clinicians": 5, "coc": 1.0 / 7, "effective_clinicians": 7.0, "point_person_share": 3.0 / 8, "stage": 3})
 	// The window is twelve months: in 2024-05 the 2023-05 referrals have left it.
-	expect(t, "Old Three 2024-04", month("Dr Old Three", "2024-04-01"), map[string]any{"referrals": 3, "stage": 1})
-	expect(t, "Old Three 2024-05", month("Dr Old Three", "2024-05-01"), map[string]any{"referrals": 0, "stage": nil})
+	stagetest.Expect(t, "Old Three 2024-04", month("Dr Old Three", "2024-04-01"), map[string]any{"referrals": 3, "stage": 1})
+	stagetest.Expect(t, "Old Three 2024-05", month("Dr Old Three", "2024-05-01"), map[string]any{"referrals": 0, "stage": nil})
 
 	var stages []string
-	for _, r := range rows(t, db, "select stage from referrer_months where referrer = 'Dr Journey' order by month") {
+	for _, r := range stagetest.Rows(t, db, "select stage from referrer_months where referrer = 'Dr Journey' order by month") {
 		if r["stage"] == nil {
 			stages = append(stages, "-")
 		} else {
@@ -113,15 +114,15 @@ func TestReferrerMonths(t *testing.T) {
 	if got := strings.Join(stages, ""); got != want {
 		t.Errorf("Dr Journey stages 2024-01..2025-12 = %s, want %s", got, want)
 	}
-	n := one(t, db, "select count(*) as n from referrer_months where referrer = 'Dr Old Three'")
-	expect(t, "Old Three months 2023-05..2025-12", n, map[string]any{"n": 32})
-	n = one(t, db, "select count(*) as n from referrer_months where referrer = 'Psychology Today'")
-	expect(t, "channel months", n, map[string]any{"n": 0})
+	n := stagetest.One(t, db, "select count(*) as n from referrer_months where referrer = 'Dr Old Three'")
+	stagetest.Expect(t, "Old Three months 2023-05..2025-12", n, map[string]any{"n": 32})
+	n = stagetest.One(t, db, "select count(*) as n from referrer_months where referrer = 'Psychology Today'")
+	stagetest.Expect(t, "channel months", n, map[string]any{"n": 0})
 }
 
 func TestStageTransitions(t *testing.T) {
-	db := build(t, samplePractice(), defaultVars(reportMonth))
-	got := joinRows(rows(t, db, `select * from stage_transitions where referrer in ('Dr Journey', 'Dr Old Three')
+	db := stagetest.Build(t, stagetest.SamplePractice(), stagetest.DefaultVars(stagetest.ReportMonth))
+	got := stagetest.JoinRows(stagetest.Rows(t, db, `select * from stage_transitions where referrer in ('Dr Journey', 'Dr Old Three')
 		order by referrer, month`), "referrer", "month", "from_stage", "to_stage", "direction")
 	want := strings.Join([]string{
 		"Dr Journey | 2024-01-01 | <nil> | 1 | start",
@@ -138,51 +139,51 @@ func TestStageTransitions(t *testing.T) {
 }
 
 func TestReferrals(t *testing.T) {
-	db := build(t, samplePractice(), defaultVars(reportMonth))
+	db := stagetest.Build(t, stagetest.SamplePractice(), stagetest.DefaultVars(stagetest.ReportMonth))
 	client := func(key string) map[string]any {
 		t.Helper()
-		return one(t, db, "select * from referrals where client_key = ?", key)
+		return stagetest.One(t, db, "select * from referrals where client_key = ?", key)
 	}
 	// Same day: the 9:30 AM appointment (Cal) comes before the 2:00 PM one (Ben).
-	expect(t, "time order", client("client-mixed-c"), map[string]any{"assigned_clinician": cal, "referral_date": "2025-05-15"})
+	stagetest.Expect(t, "time order", client("client-mixed-c"), map[string]any{"assigned_clinician": stagetest.Cal, "referral_date": "2025-05-15"})
 	// Requested Ben, no-show; Ann saw the client.
-	expect(t, "requested vs assigned", client("client-practice-req-ben"), map[string]any{
-		"referral_date": "2025-04-12", "requested_clinician": ben, "assigned_clinician": ann, "requested_known": true,
-		"requested_practice": false, "point_person": ann, "to_point_person": false, "intake_attended": true})
-	expect(t, "request by a name spelling", client("client-practice-2025-04-07"), map[string]any{
-		"requested_clinician": ann, "requested_practice": false, "to_point_person": true})
+	stagetest.Expect(t, "requested vs assigned", client("client-practice-req-ben"), map[string]any{
+		"referral_date": "2025-04-12", "requested_clinician": stagetest.Ben, "assigned_clinician": stagetest.Ann, "requested_known": true,
+		"requested_practice": false, "point_person": stagetest.Ann, "to_point_person": false, "intake_attended": true})
+	stagetest.Expect(t, "request by a name spelling", client("client-practice-2025-04-07"), map[string]any{
+		"requested_clinician": stagetest.Ann, "requested_practice": false, "to_point_person": true})
 	for _, key := range []string{"client-practice-2025-04-08", "client-practice-2025-04-09", "client-practice-2025-04-10", "client-practice-2025-04-11"} {
-		expect(t, key+" addressed to the practice", client(key), map[string]any{
+		stagetest.Expect(t, key+" addressed to the practice", client(key), map[string]any{
 			"requested_clinician": nil, "requested_practice": true, "requested_known": true})
 	}
-	expect(t, "practice request assigned to the point person", client("client-practice-2025-04-10"),
+	stagetest.Expect(t, "practice request assigned to the point person", client("client-practice-2025-04-10"),
 		map[string]any{"to_point_person": true})
-	expect(t, "billing-only", client("client-billing-only"), map[string]any{
+	stagetest.Expect(t, "billing-only", client("client-billing-only"), map[string]any{
 		"origin": "billing", "referral_date": "2025-04-10", "referral_month": "2025-04-01", "source_kind": "referrer",
-		"referrer": "Dr. Paula Payne", "assigned_clinician": fay, "requested_known": false, "requested_practice": false,
-		"intake_attended": true, "payer": "AETNA", "billed": 300.0, "paid": 180.0, "point_person": fay, "to_point_person": true})
-	expect(t, "source from the claim", client("client-claim-source"), map[string]any{
+		"referrer": "Dr. Paula Payne", "assigned_clinician": stagetest.Fay, "requested_known": false, "requested_practice": false,
+		"intake_attended": true, "payer": "AETNA", "billed": 300.0, "paid": 180.0, "point_person": stagetest.Fay, "to_point_person": true})
+	stagetest.Expect(t, "source from the claim", client("client-claim-source"), map[string]any{
 		"origin": "scheduling", "referrer": "Dr. Paula Payne", "source_kind": "referrer", "payer": "Aetna", "billed": 120.0})
-	expect(t, "unknown source", client("client-unknown"), map[string]any{
+	stagetest.Expect(t, "unknown source", client("client-unknown"), map[string]any{
 		"source_kind": "unknown", "referrer": nil, "point_person": nil, "to_point_person": nil})
-	expect(t, "no-show only", client("client-twodiff-b"), map[string]any{"assigned_clinician": ben, "intake_attended": false})
-	for _, r := range rows(t, db, "select * from referrals where referrer = 'Psychology Today'") {
-		expect(t, "channel", r, map[string]any{"source_kind": "channel", "point_person": nil, "assigned_clinician": dee})
+	stagetest.Expect(t, "no-show only", client("client-twodiff-b"), map[string]any{"assigned_clinician": stagetest.Ben, "intake_attended": false})
+	for _, r := range stagetest.Rows(t, db, "select * from referrals where referrer = 'Psychology Today'") {
+		stagetest.Expect(t, "channel", r, map[string]any{"source_kind": "channel", "point_person": nil, "assigned_clinician": stagetest.Dee})
 	}
 	// point_person is the one at the report month: Eve's referrals count against Fay.
-	got := joinRows(rows(t, db, "select referral_date, assigned_clinician, point_person, to_point_person from referrals where referrer = 'Dr Leaver' order by referral_date"),
+	got := stagetest.JoinRows(stagetest.Rows(t, db, "select referral_date, assigned_clinician, point_person, to_point_person from referrals where referrer = 'Dr Leaver' order by referral_date"),
 		"referral_date", "assigned_clinician", "point_person", "to_point_person")
 	want := "2024-03-05 | Eve Elm | Fay Fir | false\n2024-05-05 | Fay Fir | Fay Fir | true\n2025-02-05 | Eve Elm | Fay Fir | false\n2025-08-05 | Fay Fir | Fay Fir | true"
 	if got != want {
 		t.Errorf("Dr Leaver referrals:\n%s\nwant:\n%s", got, want)
 	}
-	expect(t, "one row per client", one(t, db, "select count(*) as n, count(distinct client_key) as clients from referrals"),
+	stagetest.Expect(t, "one row per client", stagetest.One(t, db, "select count(*) as n, count(distinct client_key) as clients from referrals"),
 		map[string]any{"n": 67, "clients": 67})
 }
 
 func TestWatchList(t *testing.T) {
-	db := build(t, samplePractice(), defaultVars(reportMonth))
-	got := joinRows(rows(t, db, "select * from watch_list order by list, referrer"), "list", "referrer", "stage", "since", "detail")
+	db := stagetest.Build(t, stagetest.SamplePractice(), stagetest.DefaultVars(stagetest.ReportMonth))
+	got := stagetest.JoinRows(stagetest.Rows(t, db, "select * from watch_list order by list, referrer"), "list", "referrer", "stage", "since", "detail")
 	want := strings.Join([]string{
 		"cooling | Dr Cool | 1 | 2025-10-03 | 0 referrals in the last 90 days vs 6 in the 9 months before",
 		"cooling | Dr Leaver | 2 | 2025-10-03 | 0 referrals in the last 90 days vs 2 in the 9 months before",
@@ -212,8 +213,8 @@ func TestWatchList(t *testing.T) {
 // AETNA) 1.8, after Dee by name; Cal 2*1/5 = 0.4 (roster says not accepting) is fourth.
 // Eve has left.
 func TestIntroductions(t *testing.T) {
-	db := build(t, samplePractice(), defaultVars(reportMonth))
-	got := joinRows(rows(t, db, "select * from introductions order by referrer, rank"),
+	db := stagetest.Build(t, stagetest.SamplePractice(), stagetest.DefaultVars(stagetest.ReportMonth))
+	got := stagetest.JoinRows(stagetest.Rows(t, db, "select * from introductions order by referrer, rank"),
 		"referrer", "point_person", "referrals", "last_referral", "rank", "colleague", "reasons")
 	want := strings.Join([]string{
 		"Dr Journey | Ann Alder | 5 | 2025-11-20 | 1 | Ben Birch | bills Aetna (2 of 5 of this referrer's clients); has room (roster says accepting new clients); shares specialty: child & adolescent",
@@ -226,62 +227,62 @@ func TestIntroductions(t *testing.T) {
 }
 
 func TestFollowThroughAndValue(t *testing.T) {
-	db := build(t, samplePractice(), defaultVars(reportMonth))
-	expect(t, "Two Diff", one(t, db, "select * from follow_through_referrer where referrer = 'Dr Two Diff'"), map[string]any{
+	db := stagetest.Build(t, stagetest.SamplePractice(), stagetest.DefaultVars(stagetest.ReportMonth))
+	stagetest.Expect(t, "Two Diff", stagetest.One(t, db, "select * from follow_through_referrer where referrer = 'Dr Two Diff'"), map[string]any{
 		"referrals": 2, "attended_intakes": 1, "attended_rate": 0.5, "to_point_person_rate": 1.0, "to_colleagues_rate": 0.0,
 		"to_point_person_referrals": 1, "to_colleague_referrals": 1})
-	expect(t, "channel", one(t, db, "select * from follow_through_referrer where referrer = 'Psychology Today'"), map[string]any{
+	stagetest.Expect(t, "channel", stagetest.One(t, db, "select * from follow_through_referrer where referrer = 'Psychology Today'"), map[string]any{
 		"referrals": 2, "source_kind": "channel", "to_point_person_rate": nil, "to_colleagues_rate": nil})
 	// Ben in 2025: Two Diff (no-show), Four Same x4 (his own), Mixed x3, Practice, Stall, Fall.
-	expect(t, "Ben", one(t, db, "select * from follow_through_clinician where clinician = ?", ben), map[string]any{
+	stagetest.Expect(t, "Ben", stagetest.One(t, db, "select * from follow_through_clinician where clinician = ?", stagetest.Ben), map[string]any{
 		"referrals": 11, "from_referrers": 6, "point_person_for": 1, "attended_intakes": 10, "attended_rate": 10.0 / 11,
 		"attended_rate_as_point_person": 1.0, "attended_rate_as_colleague": 6.0 / 7, "billed": 0.0})
-	expect(t, "Fay", one(t, db, "select * from follow_through_clinician where clinician = ?", fay), map[string]any{
+	stagetest.Expect(t, "Fay", stagetest.One(t, db, "select * from follow_through_clinician where clinician = ?", stagetest.Fay), map[string]any{
 		"referrals": 3, "from_referrers": 2, "point_person_for": 2, "attended_rate_as_point_person": 1.0,
 		"attended_rate_as_colleague": nil, "billed": 420.0, "paid": 280.0})
 	// Eve left but had a referral in the window.
-	expect(t, "Eve", one(t, db, "select * from follow_through_clinician where clinician = ?", eve), map[string]any{
+	stagetest.Expect(t, "Eve", stagetest.One(t, db, "select * from follow_through_clinician where clinician = ?", stagetest.Eve), map[string]any{
 		"referrals": 1, "point_person_for": 0, "attended_rate_as_colleague": 1.0})
-	expect(t, "Journey value", one(t, db, "select * from referrer_value where referrer = 'Dr Journey'"),
+	stagetest.Expect(t, "Journey value", stagetest.One(t, db, "select * from referrer_value where referrer = 'Dr Journey'"),
 		map[string]any{"clients": 5, "billed": 500.0, "paid": 370.0, "source_kind": "referrer"})
-	expect(t, "Payne value", one(t, db, "select * from referrer_value where referrer = 'Dr. Paula Payne'"),
+	stagetest.Expect(t, "Payne value", stagetest.One(t, db, "select * from referrer_value where referrer = 'Dr. Paula Payne'"),
 		map[string]any{"clients": 2, "billed": 420.0, "paid": 280.0})
-	expect(t, "channel value", one(t, db, "select * from referrer_value where referrer = 'Psychology Today'"),
+	stagetest.Expect(t, "channel value", stagetest.One(t, db, "select * from referrer_value where referrer = 'Psychology Today'"),
 		map[string]any{"clients": 2, "billed": 0.0, "source_kind": "channel"})
 }
 
 func TestMonthlyVolume(t *testing.T) {
-	db := build(t, samplePractice(), defaultVars(reportMonth))
-	expect(t, "practice april ann", one(t, db, `select * from monthly_volume where month = DATE '2025-04-01' and referrer = 'Dr Practice' and clinician = ?`, ann),
+	db := stagetest.Build(t, stagetest.SamplePractice(), stagetest.DefaultVars(stagetest.ReportMonth))
+	stagetest.Expect(t, "practice april ann", stagetest.One(t, db, `select * from monthly_volume where month = DATE '2025-04-01' and referrer = 'Dr Practice' and clinician = ?`, stagetest.Ann),
 		map[string]any{"referrals": 3, "source_kind": "referrer", "category": "uncategorised"})
-	expect(t, "channel", one(t, db, `select * from monthly_volume where referrer = 'Psychology Today'`),
-		map[string]any{"month": "2025-07-01", "source_kind": "channel", "category": "channel", "clinician": dee, "referrals": 2})
-	expect(t, "unknown", one(t, db, `select * from monthly_volume where source_kind = 'unknown'`),
-		map[string]any{"month": "2025-06-01", "referrer": nil, "clinician": ann, "referrals": 1})
-	expect(t, "total", one(t, db, `select sum(referrals) as n from monthly_volume`), map[string]any{"n": 67})
+	stagetest.Expect(t, "channel", stagetest.One(t, db, `select * from monthly_volume where referrer = 'Psychology Today'`),
+		map[string]any{"month": "2025-07-01", "source_kind": "channel", "category": "channel", "clinician": stagetest.Dee, "referrals": 2})
+	stagetest.Expect(t, "unknown", stagetest.One(t, db, `select * from monthly_volume where source_kind = 'unknown'`),
+		map[string]any{"month": "2025-06-01", "referrer": nil, "clinician": stagetest.Ann, "referrals": 1})
+	stagetest.Expect(t, "total", stagetest.One(t, db, `select sum(referrals) as n from monthly_volume`), map[string]any{"n": 67})
 }
 
 // A different report month moves the window and the thresholds are read from the
 // variables: with stage1_pp_share 0.6, Dr Directory Dee (2/3 to Dee) is stage 1.
 func TestVariables(t *testing.T) {
-	vars := defaultVars(reportMonth)
+	vars := stagetest.DefaultVars(stagetest.ReportMonth)
 	vars["stage1_pp_share"] = 0.6
-	db := build(t, samplePractice(), vars)
-	expect(t, "Directory Dee", one(t, db, "select stage from referrer_status where referrer = 'Dr Directory Dee'"),
+	db := stagetest.Build(t, stagetest.SamplePractice(), vars)
+	stagetest.Expect(t, "Directory Dee", stagetest.One(t, db, "select stage from referrer_status where referrer = 'Dr Directory Dee'"),
 		map[string]any{"stage": 1})
 
-	vars = defaultVars(reportMonth.AddDate(0, -6, 0)) // 2025-06
-	db = build(t, samplePractice(), vars)
-	expect(t, "Leaver at 2025-06", one(t, db, "select * from referrer_status where referrer = 'Dr Leaver'"),
-		map[string]any{"month": "2025-06-01", "point_person": eve, "stage": 1})
+	vars = stagetest.DefaultVars(stagetest.ReportMonth.AddDate(0, -6, 0)) // 2025-06
+	db = stagetest.Build(t, stagetest.SamplePractice(), vars)
+	stagetest.Expect(t, "Leaver at 2025-06", stagetest.One(t, db, "select * from referrer_status where referrer = 'Dr Leaver'"),
+		map[string]any{"month": "2025-06-01", "point_person": stagetest.Eve, "stage": 1})
 	// Referrals after the report month do not exist yet for the status.
-	n := one(t, db, "select count(*) as n from referrer_status where referrer in ('Dr Solo One', 'Dr Fall')")
-	expect(t, "later referrers", n, map[string]any{"n": 1}) // Dr Fall started 2024-12; Dr Solo One in 2025-11
+	n := stagetest.One(t, db, "select count(*) as n from referrer_status where referrer in ('Dr Solo One', 'Dr Fall')")
+	stagetest.Expect(t, "later referrers", n, map[string]any{"n": 1}) // Dr Fall started 2024-12; Dr Solo One in 2025-11
 }
 
 // Each check must fail on tables that break its rule.
 func TestChecksCatchBrokenTables(t *testing.T) {
-	db := build(t, samplePractice(), defaultVars(reportMonth))
+	db := stagetest.Build(t, stagetest.SamplePractice(), stagetest.DefaultVars(stagetest.ReportMonth))
 	for _, q := range []string{
 		`INSERT INTO referrals (client_key, referral_date, source_kind, assigned_clinician) VALUES ('client-001', DATE '2025-01-01', 'unknown', NULL)`,
 		`UPDATE referrer_months SET coc = 1.5 WHERE referrer = 'Dr Mixed' AND month = DATE '2025-12-01'`,

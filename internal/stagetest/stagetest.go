@@ -1,4 +1,9 @@
-package queries_test
+// Package stagetest is the tests' small practice: the loaded tables (raw_*,
+// ref_*) of one made-up group practice with one referrer per behaviour the marts
+// must get right, and helpers to build the models on it in a real DuckDB file
+// and read the results. Every expected value in the tests is worked out by hand
+// from these rows; the comments beside each referrer give the arithmetic.
+package stagetest
 
 import (
 	"context"
@@ -14,15 +19,11 @@ import (
 	"github.com/referrals/referrals/pipeline"
 )
 
-// The fixture is one small practice, report month 2025-12, with one referrer per
-// behaviour the marts must get right. Every expected value in marts_test.go is
-// worked out by hand from the rows below; the comments beside each referrer give
-// the arithmetic.
+// ReportMonth is the month the tests report on.
+var ReportMonth = time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)
 
-var reportMonth = time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)
-
-// defaultVars are DOMAIN.md's defaults.
-func defaultVars(month time.Time) pipeline.Vars {
+// DefaultVars are DOMAIN.md's defaults.
+func DefaultVars(month time.Time) pipeline.Vars {
 	return pipeline.Vars{
 		"report_month":          month,
 		"window_months":         12,
@@ -52,15 +53,15 @@ type claim struct {
 	charge, paid                                                 float64
 }
 
-// practice accumulates the loaded tables' rows.
-type practice struct {
+// Practice accumulates the loaded tables' rows.
+type Practice struct {
 	appts  []appt
 	claims []claim
 	n      int
 }
 
 // referral adds a client whose one appointment (attended) came from source.
-func (p *practice) referral(source, date, clinician string) string {
+func (p *Practice) referral(source, date, clinician string) string {
 	p.n++
 	client := fmt.Sprintf("client-%03d", p.n)
 	p.appts = append(p.appts, appt{id: fmt.Sprintf("a-%03d", p.n), client: client, clinician: clinician,
@@ -68,7 +69,7 @@ func (p *practice) referral(source, date, clinician string) string {
 	return client
 }
 
-func (p *practice) appt(a appt) {
+func (p *Practice) appt(a appt) {
 	p.n++
 	if a.id == "" {
 		a.id = fmt.Sprintf("a-%03d", p.n)
@@ -76,7 +77,7 @@ func (p *practice) appt(a appt) {
 	p.appts = append(p.appts, a)
 }
 
-func (p *practice) claim(c claim) {
+func (p *Practice) claim(c claim) {
 	p.n++
 	if c.line == "" {
 		c.line = fmt.Sprintf("l-%03d", p.n)
@@ -84,46 +85,48 @@ func (p *practice) claim(c claim) {
 	p.claims = append(p.claims, c)
 }
 
+// The roster.
 const (
-	ann = "Ann Alder"
-	ben = "Ben Birch"
-	cal = "Cal Cedar"
-	dee = "Dee Dogwood"
-	eve = "Eve Elm" // left the practice on 2025-06-15
-	fay = "Fay Fir"
+	Ann = "Ann Alder"
+	Ben = "Ben Birch"
+	Cal = "Cal Cedar"
+	Dee = "Dee Dogwood"
+	Eve = "Eve Elm" // left the practice on 2025-06-15
+	Fay = "Fay Fir"
 )
 
-func samplePractice() *practice {
-	p := &practice{}
+// SamplePractice is the practice every test builds on.
+func SamplePractice() *Practice {
+	p := &Practice{}
 
 	// N = 1: stage 1 on one referral, low evidence.
-	p.referral("Dr Solo One", "2025-11-03", ann)
+	p.referral("Dr Solo One", "2025-11-03", Ann)
 
 	// N = 2 to one clinician: COC (4-2)/(2*1) = 1, effective 1, stage 1, low evidence.
-	p.referral("Dr Two Same", "2025-05-05", ann)
-	p.referral("Dr Two Same", "2025-05-06", ann)
+	p.referral("Dr Two Same", "2025-05-05", Ann)
+	p.referral("Dr Two Same", "2025-05-06", Ann)
 
 	// N = 2 to two clinicians: COC 0, effective blank, pp share 1/2: stage 2. The
 	// second client never came (no-show only): assigned to its first appointment's
 	// clinician, intake not attended.
-	p.referral("Dr Two Diff", "2025-05-05", ann)
-	p.appt(appt{client: "client-twodiff-b", clinician: ben, date: "2025-05-06", status: "No Show", source: "Dr Two Diff"})
+	p.referral("Dr Two Diff", "2025-05-05", Ann)
+	p.appt(appt{client: "client-twodiff-b", clinician: Ben, date: "2025-05-06", status: "No Show", source: "Dr Two Diff"})
 
 	// All four to one clinician: COC 1, stage 1, not low evidence. Point person Ben.
 	for _, d := range []string{"2025-03-03", "2025-03-04", "2025-03-05", "2025-03-06"} {
-		p.referral("Dr Four Same", d, ben)
+		p.referral("Dr Four Same", d, Ben)
 	}
 
 	// n = 1 (Ann, first: point person), 3 (Ben), 1 (Cal): N = 5, sum n^2 = 11,
 	// COC = (11-5)/(5*4) = 0.3, effective 20/6 = 3.33; pp share 1/5 < 0.5 and no
 	// referred-to field: stage 3. The Cal client also had a 2 PM appointment with
 	// Ben the same day: 9:30 AM comes first, so Cal is assigned.
-	p.referral("Dr Mixed", "2025-01-15", ann)
-	p.referral("Dr Mixed", "2025-02-15", ben)
-	p.referral("Dr Mixed", "2025-03-15", ben)
-	p.referral("Dr Mixed", "2025-04-15", ben)
-	p.appt(appt{client: "client-mixed-c", clinician: ben, date: "2025-05-15", time: "2:00 PM", status: "Attended", source: "Dr Mixed"})
-	p.appt(appt{client: "client-mixed-c", clinician: cal, date: "2025-05-15", time: "9:30 AM", status: "Attended", source: "Dr Mixed"})
+	p.referral("Dr Mixed", "2025-01-15", Ann)
+	p.referral("Dr Mixed", "2025-02-15", Ben)
+	p.referral("Dr Mixed", "2025-03-15", Ben)
+	p.referral("Dr Mixed", "2025-04-15", Ben)
+	p.appt(appt{client: "client-mixed-c", clinician: Ben, date: "2025-05-15", time: "2:00 PM", status: "Attended", source: "Dr Mixed"})
+	p.appt(appt{client: "client-mixed-c", clinician: Cal, date: "2025-05-15", time: "9:30 AM", status: "Attended", source: "Dr Mixed"})
 
 	// Referred-to field present. Requests: Ann; any; blank; the practice; a name
 	// that is no clinician; Ben (but Ben's appointment was a no-show and Ann saw the
@@ -134,100 +137,100 @@ func samplePractice() *practice {
 		p.appt(appt{clinician: clinician, client: "client-practice-" + date, date: date, status: "Attended",
 			source: "Dr Practice", referredTo: to, hasReferredTo: true})
 	}
-	pr("2025-04-07", "Alder, Ann", ann)
-	pr("2025-04-08", "any", ben)
-	pr("2025-04-09", "", cal)
-	pr("2025-04-10", "The Practice", ann)
-	pr("2025-04-11", "Zed Nobody", dee)
-	p.appt(appt{client: "client-practice-req-ben", clinician: ben, date: "2025-04-12", status: "No Show",
+	pr("2025-04-07", "Alder, Ann", Ann)
+	pr("2025-04-08", "any", Ben)
+	pr("2025-04-09", "", Cal)
+	pr("2025-04-10", "The Practice", Ann)
+	pr("2025-04-11", "Zed Nobody", Dee)
+	p.appt(appt{client: "client-practice-req-ben", clinician: Ben, date: "2025-04-12", status: "No Show",
 		source: "Dr Practice", referredTo: "Ben Birch", hasReferredTo: true})
-	p.appt(appt{client: "client-practice-req-ben", clinician: ann, date: "2025-04-19", status: "Attended",
+	p.appt(appt{client: "client-practice-req-ben", clinician: Ann, date: "2025-04-19", status: "Attended",
 		source: "Dr Practice", referredTo: "Ben Birch", hasReferredTo: true})
 
 	// Point person leaves: Eve took the first referral and left on 2025-06-15;
 	// from 2025-07 Fay (the next on the roster) is the point person.
-	p.referral("Dr Leaver", "2024-03-05", eve)
-	p.referral("Dr Leaver", "2024-05-05", fay)
-	p.referral("Dr Leaver", "2025-02-05", eve)
-	p.referral("Dr Leaver", "2025-08-05", fay)
+	p.referral("Dr Leaver", "2024-03-05", Eve)
+	p.referral("Dr Leaver", "2024-05-05", Fay)
+	p.referral("Dr Leaver", "2025-02-05", Eve)
+	p.referral("Dr Leaver", "2025-08-05", Fay)
 
 	// The directory names Dee as point person ("Dogwood, Dee"), though Ann took the
 	// first referral: pp share 2/3, stage 2.
-	p.referral("Dr Directory Dee", "2025-04-01", ann)
-	p.referral("DIRECTORY DEE, MD", "2025-04-02", dee)
-	p.referral("Dr Directory Dee", "2025-04-03", dee)
+	p.referral("Dr Directory Dee", "2025-04-01", Ann)
+	p.referral("DIRECTORY DEE, MD", "2025-04-02", Dee)
+	p.referral("Dr Directory Dee", "2025-04-03", Dee)
 
 	// A journey: 1 (2024-01), 2 (2024-06), 3 (2024-09), down to 2 (2025-06), down
 	// to 1 (2025-09); ready at the report month (stage 1, N = 5, one in November).
 	for _, d := range []string{"2024-01-10", "2024-01-20", "2024-01-25"} {
-		p.referral("Dr Journey", d, ann)
+		p.referral("Dr Journey", d, Ann)
 	}
-	p.referral("Dr Journey", "2024-06-10", ben)
-	p.referral("Dr Journey", "2024-06-12", ben)
-	p.referral("Dr Journey", "2024-09-05", cal)
-	p.referral("Dr Journey", "2024-09-05", dee)
-	p.referral("Dr Journey", "2024-09-05", fay)
+	p.referral("Dr Journey", "2024-06-10", Ben)
+	p.referral("Dr Journey", "2024-06-12", Ben)
+	p.referral("Dr Journey", "2024-09-05", Cal)
+	p.referral("Dr Journey", "2024-09-05", Dee)
+	p.referral("Dr Journey", "2024-09-05", Fay)
 	// The five clients in the window carry Aetna, Aetna, BCBS, BCBS, Cigna.
 	for i, payer := range []string{"Aetna", "Aetna", "BCBS", "BCBS", "Cigna"} {
 		date := "2025-08-15"
 		if i == 4 {
 			date = "2025-11-20"
 		}
-		c := p.referral("Dr Journey", date, ann)
+		c := p.referral("Dr Journey", date, Ann)
 		paid := 80.0
 		if payer == "Cigna" {
 			paid = 50
 		}
-		p.claim(claim{client: c, date: date, renderer: ann, payer: payer, charge: 100, paid: paid})
+		p.claim(claim{client: c, date: date, renderer: Ann, payer: payer, charge: 100, paid: paid})
 	}
 
 	// Stage 2 since 2025-02 (11 months): stalled. In November N = 4, effective 6,
 	// pp share exactly 0.5: not below 0.5, so still stage 2.
-	p.referral("Dr Stall", "2025-02-10", ann)
-	p.referral("Dr Stall", "2025-02-11", ann)
-	p.referral("Dr Stall", "2025-02-12", ben)
-	p.referral("Dr Stall", "2025-11-05", cal)
+	p.referral("Dr Stall", "2025-02-10", Ann)
+	p.referral("Dr Stall", "2025-02-11", Ann)
+	p.referral("Dr Stall", "2025-02-12", Ben)
+	p.referral("Dr Stall", "2025-11-05", Cal)
 
 	// Six referrals Feb..Jul, none in the last 90 days: cooling (not lapsed: the
 	// last one, 2025-07-10, is inside the last six months).
 	for _, d := range []string{"2025-02-10", "2025-03-10", "2025-04-10", "2025-05-10", "2025-06-10", "2025-07-10"} {
-		p.referral("Dr Cool", d, ann)
+		p.referral("Dr Cool", d, Ann)
 	}
 
 	// Stage 3 from 2024-12 (four to four clinicians); in 2025-12 the window has only
 	// the October three (Ann 2, Ben 1): stage 2, a fall this month.
-	p.referral("Dr Fall", "2024-12-05", ann)
-	p.referral("Dr Fall", "2024-12-05", ben)
-	p.referral("Dr Fall", "2024-12-05", cal)
-	p.referral("Dr Fall", "2024-12-05", dee)
-	p.referral("Dr Fall", "2025-10-15", ann)
-	p.referral("Dr Fall", "2025-10-15", ann)
-	p.referral("Dr Fall", "2025-10-15", ben)
+	p.referral("Dr Fall", "2024-12-05", Ann)
+	p.referral("Dr Fall", "2024-12-05", Ben)
+	p.referral("Dr Fall", "2024-12-05", Cal)
+	p.referral("Dr Fall", "2024-12-05", Dee)
+	p.referral("Dr Fall", "2025-10-15", Ann)
+	p.referral("Dr Fall", "2025-10-15", Ann)
+	p.referral("Dr Fall", "2025-10-15", Ben)
 
 	// Three referrals in 2023: inactive now, lapsed.
 	for _, d := range []string{"2023-05-10", "2023-05-11", "2023-05-12"} {
-		p.referral("Dr Old Three", d, ann)
+		p.referral("Dr Old Three", d, Ann)
 	}
 	// Two in 2023: inactive, too few to be lapsed.
-	p.referral("Dr Old Two", "2023-06-01", ann)
-	p.referral("Dr Old Two", "2023-06-02", ann)
+	p.referral("Dr Old Two", "2023-06-01", Ann)
+	p.referral("Dr Old Two", "2023-06-02", Ann)
 
 	// A billing-only client (two claim lines), and a scheduled client with no source
 	// on the schedule whose claim names the same referring provider by NPI.
-	p.claim(claim{client: "client-billing-only", date: "2025-04-10", renderer: fay, referring: "Dr. Paula Payne",
+	p.claim(claim{client: "client-billing-only", date: "2025-04-10", renderer: Fay, referring: "Dr. Paula Payne",
 		referringNPI: "1234567890", payer: "AETNA", charge: 150, paid: 90})
-	p.claim(claim{client: "client-billing-only", date: "2025-04-17", renderer: fay, referring: "Dr. Paula Payne",
+	p.claim(claim{client: "client-billing-only", date: "2025-04-17", renderer: Fay, referring: "Dr. Paula Payne",
 		referringNPI: "1234567890", payer: "AETNA", charge: 150, paid: 90})
-	p.appt(appt{client: "client-claim-source", clinician: fay, date: "2025-06-02", status: "Attended"})
-	p.claim(claim{client: "client-claim-source", date: "2025-06-02", renderer: fay, referring: "Paula Payne MD",
+	p.appt(appt{client: "client-claim-source", clinician: Fay, date: "2025-06-02", status: "Attended"})
+	p.claim(claim{client: "client-claim-source", date: "2025-06-02", renderer: Fay, referring: "Paula Payne MD",
 		referringNPI: "123-456-7890", payer: "Aetna", charge: 120, paid: 100})
 
 	// No source anywhere.
-	p.appt(appt{client: "client-unknown", clinician: ann, date: "2025-06-01", status: "Attended"})
+	p.appt(appt{client: "client-unknown", clinician: Ann, date: "2025-06-01", status: "Attended"})
 
 	// A channel: counted in volume, never staged.
-	p.referral("psychology today", "2025-07-01", dee)
-	p.referral("Psychology Today", "2025-07-02", dee)
+	p.referral("psychology today", "2025-07-01", Dee)
+	p.referral("Psychology Today", "2025-07-02", Dee)
 	return p
 }
 
@@ -238,9 +241,9 @@ func nullable(s string) any {
 	return s
 }
 
-// load creates the pipeline's loaded tables and fills them with p and the roster,
+// Load creates the pipeline's loaded tables and fills them with p and the roster,
 // directory, alias and channel files.
-func load(t testing.TB, db *sql.DB, p *practice) {
+func Load(t testing.TB, db *sql.DB, p *Practice) {
 	t.Helper()
 	ctx := context.Background()
 	if err := pipeline.EnsureSchema(ctx, db); err != nil {
@@ -278,9 +281,9 @@ func load(t testing.TB, db *sql.DB, p *practice) {
 	exec(`INSERT INTO ref_channels VALUES ('Psychology Today'), ('Google'), ('Self')`)
 }
 
-// build opens a DuckDB file in a temporary folder, loads p and runs the models and
+// Build opens a DuckDB file in a temporary folder, loads p and runs the models and
 // the checks.
-func build(t testing.TB, p *practice, vars pipeline.Vars) *sql.DB {
+func Build(t testing.TB, p *Practice, vars pipeline.Vars) *sql.DB {
 	t.Helper()
 	ctx := context.Background()
 	db, err := pipeline.Open(ctx, filepath.Join(t.TempDir(), "referrals.duckdb"), pipeline.Settings{Threads: 2})
@@ -288,7 +291,7 @@ func build(t testing.TB, p *practice, vars pipeline.Vars) *sql.DB {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	load(t, db, p)
+	Load(t, db, p)
 	if _, err := pipeline.BuildModels(ctx, db, vars, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -298,9 +301,9 @@ func build(t testing.TB, p *practice, vars pipeline.Vars) *sql.DB {
 	return db
 }
 
-// rows runs q and returns its rows as maps, values converted to plain Go types
+// Rows runs q and returns its rows as maps, values converted to plain Go types
 // (dates as "2006-01-02", decimals and floats as float64).
-func rows(t testing.TB, db *sql.DB, q string, args ...any) []map[string]any {
+func Rows(t testing.TB, db *sql.DB, q string, args ...any) []map[string]any {
 	t.Helper()
 	rs, err := db.Query(q, args...)
 	if err != nil {
@@ -330,9 +333,10 @@ func rows(t testing.TB, db *sql.DB, q string, args ...any) []map[string]any {
 	return out
 }
 
-func one(t testing.TB, db *sql.DB, q string, args ...any) map[string]any {
+// One is Rows for a query that must return exactly one row.
+func One(t testing.TB, db *sql.DB, q string, args ...any) map[string]any {
 	t.Helper()
-	rs := rows(t, db, q, args...)
+	rs := Rows(t, db, q, args...)
 	if len(rs) != 1 {
 		t.Fatalf("%s %v: %d rows, want 1", q, args, len(rs))
 	}
@@ -364,8 +368,8 @@ func parseFloat(s string) (float64, error) {
 	return f, err
 }
 
-// expect compares got[k] with want[k] for every key of want; float64 within 1e-9.
-func expect(t testing.TB, what string, got, want map[string]any) {
+// Expect compares got[k] with want[k] for every key of want; float64 within 1e-9.
+func Expect(t testing.TB, what string, got, want map[string]any) {
 	t.Helper()
 	for k, w := range want {
 		g, ok := got[k]
@@ -403,7 +407,8 @@ func toFloat(v any) (float64, bool) {
 	return 0, false
 }
 
-func joinRows(rs []map[string]any, cols ...string) string {
+// JoinRows renders the cols of rs as lines "a | b | c", for whole-table comparisons.
+func JoinRows(rs []map[string]any, cols ...string) string {
 	var lines []string
 	for _, r := range rs {
 		var parts []string
