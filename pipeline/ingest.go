@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/referrals/referrals/internal/clientkey"
 	"github.com/referrals/referrals/internal/config"
 )
 
@@ -89,8 +88,8 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 	if err := EnsureSchema(ctx, in.DB); err != nil {
 		return sum, err
 	}
-	if _, err := in.DB.ExecContext(ctx, clientkey.MacroSQL(in.Secret)); err != nil {
-		return sum, fmt.Errorf("define client_key macro: %w", err)
+	if err := registerClientKey(ctx, in.DB, in.Secret); err != nil {
+		return sum, err
 	}
 	if in.Rebuild {
 		if err := in.reset(ctx); err != nil {

@@ -69,33 +69,9 @@ func Load(env, path string) ([]byte, error) {
 }
 
 // Key returns the hex HMAC-SHA256 of a client id under secret: the same
-// value the database's client_key() macro computes.
+// value the loader's client_key() SQL function computes.
 func Key(secret []byte, clientID string) string {
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte(strings.TrimSpace(clientID)))
 	return hex.EncodeToString(m.Sum(nil))
-}
-
-// MacroSQL returns a CREATE TEMP MACRO statement defining client_key(x) as
-// HMAC-SHA256(secret, trim(x)) in hex, composed from DuckDB's sha256 so
-// that keying runs inside the CSV scan. The macro is temporary: the secret
-// is never written to the database file.
-func MacroSQL(secret []byte) string {
-	k := secret
-	if len(k) > sha256.BlockSize {
-		s := sha256.Sum256(k)
-		k = s[:]
-	}
-	ipad := make([]byte, sha256.BlockSize)
-	opad := make([]byte, sha256.BlockSize)
-	copy(ipad, k)
-	copy(opad, k)
-	for i := range ipad {
-		ipad[i] ^= 0x36
-		opad[i] ^= 0x5c
-	}
-	return fmt.Sprintf(`CREATE OR REPLACE TEMP MACRO client_key(x) AS
-		CASE WHEN x IS NULL OR trim(x) = '' THEN NULL ELSE
-		sha256(unhex('%s') || unhex(sha256(unhex('%s') || encode(trim(x))))) END`,
-		hex.EncodeToString(opad), hex.EncodeToString(ipad))
 }
