@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/referrals/referrals/internal/explain"
+	"github.com/referrals/referrals/pipeline"
+)
+
+func cmdExplain(ctx context.Context, e env, args []string) error {
+	var cf commonFlags
+	fs := newFlagSet(e, "explain", "[--config FILE] [--month YYYY-MM] REFERRER", `
+Show why a referrer is at its stage: month by month over the last two years,
+its referrals, to whom they were assigned, whom they asked for, the spread
+measure over the window and the stage, then a paragraph in plain words.
+REFERRER is any spelling that resolves: the name on the reports, a spelling
+from the exports, an NPI, or a unique part of the name. Without --month it
+explains the month of the last run; with --month it first rebuilds the
+tables for that month (the next run rebuilds them for its own month).`)
+	cf.register(fs)
+	monthFlag := fs.String("month", "", "report month YYYY-MM (default: the month of the last run)")
+	if err := parse(e, fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return &usageError{"explain: name a referrer, e.g. referrals explain \"Dr Maria Lopez\""}
+	}
+	who := strings.Join(fs.Args(), " ")
+	j, err := openJob(ctx, e, cf, "referrals explain")
+	if err != nil {
+		return err
+	}
+	defer j.close()
+	var built sql.NullTime
+	if err := j.db.QueryRowContext(ctx, `SELECT max(month) FROM referrer_status`).Scan(&built); err != nil || !built.Valid {
+		if *monthFlag == "" {
+			return errors.New("explain: the stage tables have not been built yet; run `referrals run` first")
+		}
+	}
+	month := built.Time
+	if *monthFlag != "" {
+		m, err := pipeline.ParseMonth(*monthFlag)
+		if err != nil {
+			return &usageError{err.Error()}
+		}
+		if !built.Valid || !m.Equal(month) {
+			t := time.Now()
+			if _, err := pipeline.BuildModels(ctx, j.db, pipeline.ModelVars(j.cfg, m), j.log); err != nil {
+				return err
+			}
+			j.log.Info("models built", "month", m.Format("2006-01"), "took", time.Since(t).Round(time.Millisecond))
+		}
+		month = m
+	}
+	if err := pipeline.Prepare(ctx, j.db, pipeline.ModelVars(j.cfg, month)); err != nil {
+		return err
+	}
+	return explain.Write(ctx, j.db, who, e.stdout)
+}
