@@ -17,98 +17,87 @@ type shiftedRow struct {
 
 // fieldCounter counts the fields of every record as the file streams past
 // (quotes respected, records may span lines) and remembers shifted rows.
-// Lines without quotes take a fast path (bytes.Count), so it adds little to
-// the hashing pass it rides on.
+// It is one tight loop over the bytes, riding on the hashing pass.
 type fieldCounter struct {
 	delim   byte
 	nfields int
 	idIdx   int
 	max     int
 
-	line     int64 // lines seen so far
-	partial  []byte
-	inQuote  bool
-	fields   int
-	recStart int64
-	rec      []byte // the current record's bytes, kept only on the slow path
-	shifted  []shiftedRow
-	total    int64 // shifted rows found, including those past max
+	line      int64 // newlines seen so far
+	records   int64
+	inQuote   bool
+	lastDelim bool
+	fields    int
+	recStart  int64  // line the current record starts on (1-based)
+	carry     []byte // the current record's bytes from earlier chunks
+	shifted   []shiftedRow
+	total     int64 // shifted rows found, including those past max
 }
 
 func newFieldCounter(delim byte, nfields, idIdx int) *fieldCounter {
-	return &fieldCounter{delim: delim, nfields: nfields, idIdx: idIdx, max: 100000}
+	return &fieldCounter{delim: delim, nfields: nfields, idIdx: idIdx, max: 100000, fields: 1, recStart: 1}
 }
 
 func (fc *fieldCounter) Write(p []byte) (int, error) {
-	n := len(p)
-	for len(p) > 0 {
-		i := bytes.IndexByte(p, '\n')
-		if i < 0 {
-			fc.partial = append(fc.partial, p...)
-			break
+	// Locals, not fields: the loop runs once per byte.
+	start := 0
+	delim := fc.delim
+	inQuote, lastDelim, fields := fc.inQuote, fc.lastDelim, fc.fields
+	for i := 0; i < len(p); i++ {
+		b := p[i]
+		if b > '"' && b != delim {
+			lastDelim = false
+			continue
 		}
-		line := p[:i]
-		if len(fc.partial) > 0 {
-			fc.partial = append(fc.partial, line...)
-			line = fc.partial
-		}
-		fc.onLine(line)
-		fc.partial = fc.partial[:0]
-		p = p[i+1:]
-	}
-	return n, nil
-}
-
-// Close handles a last line without a newline.
-func (fc *fieldCounter) Close() {
-	if len(fc.partial) > 0 {
-		fc.onLine(fc.partial)
-		fc.partial = nil
-	}
-}
-
-func (fc *fieldCounter) onLine(line []byte) {
-	fc.line++
-	line = bytes.TrimSuffix(line, []byte{'\r'})
-	if fc.line == 1 {
-		return // the header
-	}
-	if !fc.inQuote && bytes.IndexByte(line, '"') < 0 {
-		// Fast path: a whole record on one line, no quotes.
-		if len(line) == 0 {
-			return
-		}
-		if bytes.Count(line, []byte{fc.delim})+1 == fc.nfields+1 && line[len(line)-1] == fc.delim {
-			fc.found(fc.line, line)
-		}
-		return
-	}
-	if !fc.inQuote {
-		fc.fields = 1
-		fc.recStart = fc.line
-		fc.rec = fc.rec[:0]
-	} else {
-		fc.rec = append(fc.rec, '\n')
-	}
-	fc.rec = append(fc.rec, line...)
-	lastDelim := false
-	for _, b := range line {
 		switch {
 		case b == '"':
-			fc.inQuote = !fc.inQuote
+			inQuote = !inQuote
 			lastDelim = false
-		case b == fc.delim && !fc.inQuote:
-			fc.fields++
-			lastDelim = true
+		case b == delim:
+			lastDelim = !inQuote
+			if !inQuote {
+				fields++
+			}
+		case b == '\n':
+			fc.line++
+			if inQuote {
+				continue
+			}
+			fc.fields, fc.lastDelim = fields, lastDelim
+			fc.endRecord(p[start:i])
+			fields, lastDelim = 1, false
+			start = i + 1
+		case b == '\r':
+			// part of a CRLF: the record's last field is unchanged
 		default:
 			lastDelim = false
 		}
 	}
-	if fc.inQuote {
-		return // the record goes on on the next line
+	fc.inQuote, fc.lastDelim, fc.fields = inQuote, lastDelim, fields
+	fc.carry = append(fc.carry, p[start:]...)
+	return len(p), nil
+}
+
+func (fc *fieldCounter) endRecord(tail []byte) {
+	fc.records++
+	if fc.records > 1 && fc.fields == fc.nfields+1 && fc.lastDelim {
+		rec := tail
+		if len(fc.carry) > 0 {
+			rec = append(fc.carry, tail...)
+		}
+		fc.found(fc.recStart, rec)
 	}
-	if fc.fields == fc.nfields+1 && lastDelim {
-		fc.found(fc.recStart, fc.rec)
+	fc.carry = fc.carry[:0]
+	fc.fields = 1
+	fc.lastDelim = false
+	fc.recStart = fc.line + 1
+}
+
+// Close handles a last record without a newline.
+func (fc *fieldCounter) Close() {
+	if len(fc.carry) > 0 && !fc.inQuote {
+		fc.endRecord(nil)
 	}
 }
 
@@ -117,7 +106,7 @@ func (fc *fieldCounter) found(line int64, rec []byte) {
 	if len(fc.shifted) >= fc.max {
 		return
 	}
-	r := csv.NewReader(bytes.NewReader(rec))
+	r := csv.NewReader(bytes.NewReader(bytes.TrimRight(rec, "\r")))
 	r.Comma = rune(fc.delim)
 	r.LazyQuotes = true
 	r.FieldsPerRecord = -1
