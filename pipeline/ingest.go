@@ -24,6 +24,7 @@ var Sources = []string{"scheduling", "billing"}
 
 // FileResult is what happened to one export file.
 type FileResult struct {
+	FileID   int64 // ledger id, for loaded files
 	Source   string
 	Path     string
 	Status   string // loaded, skipped (already loaded), failed
@@ -135,10 +136,21 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 		sum.Files = append(sum.Files, res)
 		sum.Loaded += res.Loaded
 		sum.Rejected += res.Rejected
-		sum.Replaced += res.Replaced
 	}
 	if in.Progress != nil {
 		in.Progress(len(files), len(files), "")
+	}
+	for _, source := range Sources {
+		byFile, err := in.replaceEarlierVersions(ctx, source)
+		if err != nil {
+			return sum, err
+		}
+		for i := range sum.Files {
+			if n, ok := byFile[sum.Files[i].FileID]; ok && sum.Files[i].Source == source {
+				sum.Files[i].Replaced = n
+				sum.Replaced += n
+			}
+		}
 	}
 	sum.Took = time.Since(start)
 	return sum, nil
@@ -152,7 +164,7 @@ func (in *Ingester) source(name string) config.Source {
 }
 
 func (in *Ingester) reset(ctx context.Context) error {
-	for _, t := range []string{"raw_appointments", "raw_claim_lines", "ingest_files", "rejected_rows", "ingest_problems"} {
+	for _, t := range []string{"raw_appointments", "raw_claim_lines", "ingest_files", "rejected_rows", "ingest_problems", "ingest_state"} {
 		if _, err := in.DB.ExecContext(ctx, "DELETE FROM "+t); err != nil {
 			return fmt.Errorf("rebuild: empty %s: %w", t, err)
 		}
@@ -329,12 +341,12 @@ func (in *Ingester) loadFile(ctx context.Context, f pending) (res FileResult) {
 	case "utf-16":
 		duckEnc = "utf-16"
 	}
-	loaded, rejected, replaced, err := in.insert(ctx, f, res.Path, sum, enc, readPath, duckEnc, delim, headers, mapping, src, before, lines, sc.nuls, shifted)
+	fileID, loaded, rejected, err := in.insert(ctx, f, res.Path, sum, enc, readPath, duckEnc, delim, headers, mapping, src, before, lines, sc.nuls, shifted)
 	if err != nil {
 		return fail("%v", err)
 	}
 	res.Status = "loaded"
-	res.Loaded, res.Rejected, res.Replaced = loaded, rejected, replaced
+	res.FileID, res.Loaded, res.Rejected = fileID, loaded, rejected
 	return res
 }
 
@@ -437,10 +449,9 @@ func planColumns(source string, headers []string, mapping map[string]int, dateFo
 // insert loads one file in one transaction: rows, in-file duplicates,
 // replacement of earlier exports' versions, rejects and the ledger row.
 func (in *Ingester) insert(ctx context.Context, f pending, displayPath, sum, enc, readPath, duckEnc string, delim rune,
-	headers []string, mapping map[string]int, src config.Source, before os.FileInfo, lines, nuls int64, shifted []shiftedRow) (loaded, rejected, replaced int64, err error) {
+	headers []string, mapping map[string]int, src config.Source, before os.FileInfo, lines, nuls int64, shifted []shiftedRow) (fileID, loaded, rejected int64, err error) {
 
 	plan := planColumns(f.source, headers, mapping, src.DateFormat)
-	var fileID int64
 	if err := in.DB.QueryRowContext(ctx, `SELECT nextval('ingest_file_seq')`).Scan(&fileID); err != nil {
 		return 0, 0, 0, err
 	}
@@ -650,11 +661,9 @@ func (in *Ingester) insert(ctx context.Context, f pending, displayPath, sum, enc
 		loaded -= n
 		rejected += n
 	}
-	// An appointment or claim line seen again is replaced by this newer export.
-	if replaced, err = exec(fmt.Sprintf(`DELETE FROM %s WHERE file_id < %d AND %s IN (SELECT %s FROM %s WHERE file_id = %d)`,
-		table, fileID, idCol, idCol, table, fileID)); err != nil {
-		return 0, 0, 0, fmt.Errorf("replace earlier versions: %w", err)
-	}
+	// Earlier exports' versions of the same ids are removed once per run,
+	// after all files (replaceEarlierVersions), not once per file: that
+	// needs one pass over the history instead of one per file.
 	if nuls > 0 {
 		// Not a rejected row: the rows loaded, but the user should know.
 		if _, err := exec(`INSERT INTO rejected_rows VALUES (?, ?, NULL, NULL, 'NUL BYTES', ?)`, fileID, displayPath,
@@ -670,7 +679,7 @@ func (in *Ingester) insert(ctx context.Context, f pending, displayPath, sum, enc
 		return 0, 0, 0, errors.New("the file changed while it was being read (is the export still being written?); nothing from it was kept, it will be loaded on the next run")
 	}
 	if _, err := exec(`INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?, ?)`,
-		fileID, f.source, displayPath, sum, enc, loaded, rejected, replaced, before.Size(), before.ModTime().UTC()); err != nil {
+		fileID, f.source, displayPath, sum, enc, loaded, rejected, 0, before.Size(), before.ModTime().UTC()); err != nil {
 		return 0, 0, 0, fmt.Errorf("ledger: %w", err)
 	}
 	if _, err := exec(`DELETE FROM ingest_problems WHERE path = ?`, displayPath); err != nil {
@@ -683,7 +692,7 @@ func (in *Ingester) insert(ctx context.Context, f pending, displayPath, sum, enc
 	if in.Log != nil {
 		in.Log.Debug("file steps", append(steps, "file", displayPath, "commit", time.Since(t0).Round(time.Millisecond))...)
 	}
-	return loaded, rejected, replaced, nil
+	return fileID, loaded, rejected, nil
 }
 
 func dateFieldName(source string) string {
@@ -707,4 +716,66 @@ func redactClientError(err error) string {
 		msg = msg[:300] + "…"
 	}
 	return msg
+}
+
+// replaceEarlierVersions keeps, for every id seen again since the last
+// pass, only the newest export's version, and credits the replaced rows to
+// the file that replaced them. It runs once per ingestion, after the files;
+// the watermark in ingest_state makes a run killed before it (or during
+// it) leave the work for the next run, never undone.
+func (in *Ingester) replaceEarlierVersions(ctx context.Context, source string) (map[int64]int64, error) {
+	table, idCol := "raw_appointments", "appointment_id"
+	if source == "billing" {
+		table, idCol = "raw_claim_lines", "line_id"
+	}
+	var done, latest int64
+	if err := in.DB.QueryRowContext(ctx, `SELECT coalesce((SELECT replaced_through FROM ingest_state WHERE source = ?), 0),
+		coalesce((SELECT max(file_id) FROM ingest_files WHERE source = ?), 0)`, source, source).Scan(&done, &latest); err != nil {
+		return nil, err
+	}
+	if latest <= done {
+		return nil, nil
+	}
+	tx, err := in.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	steps := []string{
+		fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE tmp_keep AS
+			SELECT %[2]s AS id, max(file_id) AS keep FROM %[1]s
+			WHERE %[2]s IN (SELECT %[2]s FROM %[1]s WHERE file_id > %[3]d)
+			GROUP BY %[2]s HAVING count(*) > 1`, table, idCol, done),
+		`CREATE OR REPLACE TEMP TABLE tmp_replaced AS
+			SELECT k.keep AS file_id, count(*) AS n FROM ` + table + ` r JOIN tmp_keep k ON r.` + idCol + ` = k.id AND r.file_id < k.keep GROUP BY k.keep`,
+		`UPDATE ingest_files SET rows_replaced = rows_replaced + t.n FROM tmp_replaced t WHERE ingest_files.file_id = t.file_id`,
+		`DELETE FROM ` + table + ` r USING tmp_keep k WHERE r.` + idCol + ` = k.id AND r.file_id < k.keep`,
+		fmt.Sprintf(`DELETE FROM ingest_state WHERE source = %s`, QuoteString(source)),
+		fmt.Sprintf(`INSERT INTO ingest_state VALUES (%s, %d)`, QuoteString(source), latest),
+	}
+	for _, q := range steps {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return nil, fmt.Errorf("replace earlier versions of %s rows: %w", source, err)
+		}
+	}
+	byFile := map[int64]int64{}
+	rows, err := tx.QueryContext(ctx, `SELECT file_id, n FROM tmp_replaced`)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var id, n int64
+		if err := rows.Scan(&id, &n); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		byFile[id] = n
+	}
+	rows.Close()
+	for _, t := range []string{"tmp_keep", "tmp_replaced"} {
+		if _, err := tx.ExecContext(ctx, "DROP TABLE "+t); err != nil {
+			return nil, err
+		}
+	}
+	return byFile, tx.Commit()
 }

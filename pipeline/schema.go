@@ -23,6 +23,8 @@ var schema = []string{
 		size BIGINT,
 		mtime TIMESTAMP
 	)`,
+	// How far the once-per-run replacement of re-exported rows has got.
+	`CREATE TABLE IF NOT EXISTS ingest_state (source VARCHAR, replaced_through INTEGER)`,
 	`CREATE TABLE IF NOT EXISTS ingest_problems (
 		problem_id INTEGER,
 		source VARCHAR,

@@ -291,7 +291,7 @@ func makeIncrement(ctx context.Context, data string, sched []string) (string, in
 	}
 	defer db.Close()
 	q := fmt.Sprintf(`COPY (
-		WITH src AS (SELECT * FROM read_csv(%s, header = true, all_varchar = true, encoding = 'latin-1')),
+		WITH src AS (SELECT * FROM read_csv(%s, header = true, all_varchar = true)),
 		lastday AS (SELECT max(strptime("Appointment Date", '%%m/%%d/%%Y')) AS d FROM src)
 		SELECT * REPLACE ("Appointment ID" || '-N1' AS "Appointment ID",
 			strftime(strptime("Appointment Date", '%%m/%%d/%%Y') + INTERVAL 1 DAY, '%%m/%%d/%%Y') AS "Appointment Date")

@@ -41,10 +41,11 @@ window_clients as (
       and r.referral_date <= p.report_end
 ),
 
+-- Who paid for whom: one row per client, clinician and payer, however many
+-- claim lines they share (the claim lines are read once, not per question).
 claim_payers as (
-    select client_key, clinician, lower(trim(payer)) as payer_key, trim(payer) as payer
-    from stg_claim_lines
-    where nullif(trim(payer), '') is not null
+    select client_key, clinician, lower(payer) as payer_key, payer
+    from (select distinct client_key, clinician, payer from stg_claim_lines where payer is not null)
 ),
 
 -- Payers of the ready referrers' clients, with the spelling most used in billing.
@@ -81,15 +82,17 @@ colleague_payers as (
     join colleagues c on c.clinician = cp.clinician
 ),
 
+recent_new as (
+    select r.assigned_clinician as clinician, count(*) as n
+    from referrals r, params p
+    where r.referral_date > p.recent_after and r.referral_date <= p.report_end
+    group by r.assigned_clinician
+),
+
 new_clients as (
-    select c.clinician, count(r.client_key) as n
+    select c.clinician, coalesce(rn.n, 0) as n
     from colleagues c
-    cross join params p
-    left join referrals r
-        on r.assigned_clinician = c.clinician
-        and r.referral_date > p.recent_after
-        and r.referral_date <= p.report_end
-    group by c.clinician
+    left join recent_new rn on rn.clinician = c.clinician
 ),
 
 median_new as (
@@ -100,31 +103,63 @@ candidates as (
     select rd.referrer, rd.point_person, rd.referrals, rd.last_referral, c.clinician as colleague,
            c.specialties, c.accepting
     from ready rd
-    join colleagues c on c.clinician is distinct from rd.point_person
+    join colleagues c on c.clinician <> coalesce(rd.point_person, '')
+),
+
+-- Clients grouped by the set of payers they carry: a referrer has a handful
+-- of such sets, so matching them against each colleague's payers is cheap
+-- however many clients there are.
+payer_sets as (
+    select referrer, payer_set, count(*) as clients
+    from (
+        select referrer, client_key, list(payer_key order by payer_key) as payer_set
+        from client_payers
+        group by referrer, client_key
+    )
+    group by referrer, payer_set
+),
+
+colleague_payer_sets as (
+    select clinician, list(distinct payer_key) as payers
+    from colleague_payers
+    group by clinician
 ),
 
 payer_fit as (
     select
         k.referrer,
         k.colleague,
-        count(distinct cp.client_key) as covered,
-        list(distinct pn.payer order by pn.payer) as payers
+        sum(ps.clients) as covered,
+        list_sort(list_distinct(flatten(list(list_intersect(ps.payer_set, cp.payers))))) as payer_keys
     from candidates k
-    join client_payers cp on cp.referrer = k.referrer
-    join colleague_payers co on co.clinician = k.colleague and co.payer_key = cp.payer_key
-    join payer_names pn on pn.payer_key = cp.payer_key
+    join payer_sets ps on ps.referrer = k.referrer
+    join colleague_payer_sets cp on cp.clinician = k.colleague
+    where len(list_intersect(ps.payer_set, cp.payers)) > 0
     group by k.referrer, k.colleague
+),
+
+-- Specialties matched by equality on lower-cased names, not per candidate.
+point_person_specialties as (
+    select distinct rd.referrer, lower(trim(s.s)) as key
+    from ready rd
+    join stg_clinicians pp on pp.clinician = rd.point_person
+    cross join unnest(pp.specialties) as s(s)
+),
+
+colleague_specialties as (
+    select distinct c.clinician, lower(trim(s.s)) as key, trim(s.s) as specialty
+    from colleagues c
+    cross join unnest(c.specialties) as s(s)
 ),
 
 specialty_fit as (
     select
         k.referrer,
         k.colleague,
-        list(distinct trim(s) order by trim(s)) as shared
+        list(distinct cs.specialty order by cs.specialty) as shared
     from candidates k
-    join stg_clinicians pp on pp.clinician = k.point_person
-    cross join unnest(k.specialties) as ks(s)
-    where list_contains(list_transform(pp.specialties, x -> lower(trim(x))), lower(trim(ks.s)))
+    join colleague_specialties cs on cs.clinician = k.colleague
+    join point_person_specialties ps on ps.referrer = k.referrer and ps.key = cs.key
     group by k.referrer, k.colleague
 ),
 
@@ -133,7 +168,7 @@ scored as (
         k.*,
         coalesce(pf.covered, 0) as covered,
         coalesce(i.clients, 0) as insured,
-        pf.payers,
+        pf.payer_keys,
         sf.shared,
         nc.n as new_clients,
         m.median as median_new,
@@ -179,5 +214,10 @@ select
         end,
         case when r.shared is not null then 'shares specialty: ' || array_to_string(r.shared, ', ') end
     ) as reasons
-from ranked r, params p
-where r.rank <= 3
+from (
+    -- Payer names only for the suggestions that are kept.
+    select r.* exclude (payer_keys),
+        (select list(pn.payer order by pn.payer) from unnest(r.payer_keys) as u(k) join payer_names pn on pn.payer_key = u.k) as payers
+    from ranked r
+    where r.rank <= 3
+) r, params p

@@ -1,4 +1,5 @@
 -- referral_facts: one row per referred client, everything about the referral except
+-- materialized: temp
 -- the point person (which depends on the referrer's other referrals; see
 -- point_persons and referrals). Intermediate: reports read `referrals`.
 --
@@ -130,8 +131,8 @@ resolved as (
         case when c.requested_known then rq.clinician end as requested_clinician
     from clients c
     left join spellings sp
-        on sp.raw_name is not distinct from c.source.raw_name
-        and sp.npi is not distinct from c.source.npi
+        on coalesce(sp.raw_name, '') = coalesce(c.source.raw_name, '')
+        and coalesce(sp.npi, '') = coalesce(c.source.npi, '')
     left join requests rq on rq.referred_to = c.referred_to
 )
 

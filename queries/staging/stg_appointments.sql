@@ -1,4 +1,5 @@
 -- Appointments with canonical clinicians and statuses. Names and statuses
+-- materialized: temp
 -- are resolved once per distinct spelling, not once per row.
 with source as (
     select * from raw_appointments
@@ -42,7 +43,7 @@ renamed as (
         a.referred_to,
         a.has_referred_to
     from source a
-    left join clinicians c on c.raw_clinician is not distinct from a.clinician
-    left join statuses s on s.raw_status is not distinct from a.status
+    left join clinicians c on coalesce(c.raw_clinician, '') = coalesce(a.clinician, '')
+    left join statuses s on coalesce(s.raw_status, '') = coalesce(a.status, '')
 )
 select * from renamed

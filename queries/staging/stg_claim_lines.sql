@@ -1,4 +1,5 @@
 -- Claim lines with the rendering provider resolved to a roster clinician:
+-- materialized: temp
 -- by NPI first, then by name.
 with source as (
     select * from raw_claim_lines
@@ -29,7 +30,7 @@ renamed as (
         coalesce(l.paid, 0)::DECIMAL(12, 2)         as paid
     from source l
     left join resolved r
-        on r.rendering_provider is not distinct from l.rendering_provider
-       and r.rendering_npi is not distinct from l.rendering_npi
+        on coalesce(r.rendering_provider, '') = coalesce(l.rendering_provider, '')
+       and coalesce(r.rendering_npi, '') = coalesce(l.rendering_npi, '')
 )
 select * from renamed
