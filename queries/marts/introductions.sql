@@ -14,6 +14,8 @@
 --              roster says accepting; a roster that says not accepting wins over the
 --              count, so nobody full is suggested for room
 --   specialty  shares a roster specialty with the point person (case-insensitive)
+-- A ready referrer for whom no colleague has a reason still gets one row, with
+-- rank and colleague empty, so the ready list is complete.
 -- Score = 2 x share of clients covered + 1 for room + 1 for a shared specialty: being
 -- able to take the referrer's insurance matters most. Ties go to the colleague with
 -- fewer new clients, then by name.
@@ -221,3 +223,10 @@ from (
     from ranked r
     where r.rank <= 3
 ) r, params p
+
+union all
+
+select rd.referrer, rd.point_person, rd.referrals, rd.last_referral, NULL::INTEGER as rank, NULL as colleague,
+    'no colleague on the roster bills this referrer''s payers, has room or shares a specialty yet' as reasons
+from ready rd
+where rd.referrer not in (select referrer from ranked)
