@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -193,5 +194,64 @@ func TestHostileInput(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFilesReadTogether loads several exports of the same layout in one
+// read: per-file counts, rejects and duplicates stay per file, and a file
+// that fails (here: it changes while read) does not keep the others out.
+func TestFilesReadTogether(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	must(t, os.Mkdir(filepath.Join(dir, "exports"), 0o755))
+	row := func(id, date, src string) string {
+		return id + ",9" + id[1:] + ",Jane Smith," + date + ",9:00 AM,Attended,Intake," + src + ",,\n"
+	}
+	files := map[string]string{
+		"a.csv": hostileHeader + row("A1", "01/05/2026", "Google") + row("A2", "01/06/2026", "Google"),
+		"b.csv": hostileHeader + row("A3", "01/05/2026", "Google"),
+		"c.csv": hostileHeader + row("A4", "02/30/2026", "Google") + row("A5", "01/05/2026", "Google") + row("A5", "01/05/2026", "Self") + row("A6", "01/05/2026", "Google"),
+	}
+	for name, body := range files {
+		must(t, os.WriteFile(filepath.Join(dir, "exports", name), []byte(body), 0o644))
+	}
+	changing := filepath.Join(dir, "exports", "b.csv")
+	testHookBeforeCommit = func(p string) {
+		if p == changing {
+			f, _ := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+			f.WriteString(row("A9", "01/07/2026", "Google"))
+			f.Close()
+		}
+	}
+	defer func() { testHookBeforeCommit = nil }()
+	cfg := config.Default()
+	cfg.Dir = dir
+	cfg.Scheduling.Files = []string{"exports/*.csv"}
+	cfg.Billing.Files = nil
+	db, err := Open(ctx, filepath.Join(dir, "db.duckdb"), Settings{Threads: 2})
+	must(t, err)
+	defer db.Close()
+	in := &Ingester{DB: db, Config: cfg, Secret: []byte("group-secret-0123456789")}
+	sum, err := in.Ingest(ctx)
+	must(t, err)
+	got := map[string]string{}
+	for _, f := range sum.Files {
+		got[filepath.Base(f.Path)] = fmt.Sprintf("%s %d %d", f.Status, f.Loaded, f.Rejected)
+	}
+	want := map[string]string{"a.csv": "loaded 2 0", "b.csv": "failed 0 0", "c.csv": "loaded 2 2"}
+	for name, w := range want {
+		if got[name] != w {
+			t.Errorf("%s: %q, want %q", name, got[name], w)
+		}
+	}
+	var ids string
+	must(t, db.QueryRow("SELECT string_agg(appointment_id || ':' || referral_source, ',' ORDER BY appointment_id) FROM raw_appointments").Scan(&ids))
+	if ids != "A1:Google,A2:Google,A5:Self,A6:Google" {
+		t.Errorf("rows %s", ids)
+	}
+	var ledger string
+	must(t, db.QueryRow("SELECT string_agg(path || '=' || rows_loaded || '/' || rows_rejected, ',' ORDER BY path) FROM ingest_files").Scan(&ledger))
+	if ledger != filepath.Join("exports", "a.csv")+"=2/0,"+filepath.Join("exports", "c.csv")+"=2/2" {
+		t.Errorf("ledger %s", ledger)
 	}
 }

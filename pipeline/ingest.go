@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -113,6 +112,26 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 		}
 		files = append(files, found...)
 	}
+	// Prepare every file (check, scan, convert), then read runs of files
+	// with the same layout together: one read_csv over many files lets
+	// DuckDB read them in parallel and commits once.
+	var batch []*prepared
+	var batchBytes int64
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		items := batch
+		batch, batchBytes = nil, 0
+		results := in.loadItems(ctx, items)
+		for _, res := range results {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			in.report(ctx, log, &sum, res)
+		}
+		return nil
+	}
 	for i, f := range files {
 		if err := ctx.Err(); err != nil {
 			return sum, err
@@ -120,22 +139,21 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 		if in.Progress != nil {
 			in.Progress(i, len(files), f.path)
 		}
-		res := in.loadFile(ctx, f)
-		if res.Status == "failed" {
-			if ctx.Err() != nil {
-				return sum, ctx.Err()
-			}
-			log.Warn("file not loaded", "source", f.source, "file", f.path, "problem", res.Problem)
-			in.recordProblem(ctx, f, res.Problem)
-		} else if res.Status == "loaded" {
-			log.Debug("file loaded", "source", f.source, "file", f.path, "rows", res.Loaded,
-				"rejected", res.Rejected, "replaced", res.Replaced, "encoding", res.Encoding, "took", res.Took.Round(time.Millisecond))
-		} else {
-			log.Debug("file already loaded", "file", f.path)
+		p, res := in.prepare(ctx, f)
+		if p == nil {
+			in.report(ctx, log, &sum, res)
+			continue
 		}
-		sum.Files = append(sum.Files, res)
-		sum.Loaded += res.Loaded
-		sum.Rejected += res.Rejected
+		if len(batch) > 0 && (batch[0].groupKey() == "" || p.groupKey() != batch[0].groupKey() || len(batch) >= maxBatchFiles || batchBytes > maxBatchBytes) {
+			if err := flush(); err != nil {
+				return sum, err
+			}
+		}
+		batch = append(batch, p)
+		batchBytes += p.before.Size()
+	}
+	if err := flush(); err != nil {
+		return sum, err
 	}
 	if in.Progress != nil {
 		in.Progress(len(files), len(files), "")
@@ -154,6 +172,60 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 	}
 	sum.Took = time.Since(start)
 	return sum, nil
+}
+
+// Files read together: at most this many, or about this many bytes.
+const (
+	maxBatchFiles = 200
+	maxBatchBytes = 2 << 30
+)
+
+// loadItems loads prepared files together; when that fails, it loads them
+// one by one, so one broken file cannot keep the others out.
+func (in *Ingester) loadItems(ctx context.Context, items []*prepared) []FileResult {
+	defer func() {
+		for _, it := range items {
+			it.cleanup()
+		}
+	}()
+	err := in.loadGroup(ctx, items)
+	if err != nil && len(items) > 1 && ctx.Err() == nil {
+		var out []FileResult
+		for _, it := range items {
+			out = append(out, in.loadItems(ctx, []*prepared{it})...)
+		}
+		return out
+	}
+	out := make([]FileResult, len(items))
+	for i, it := range items {
+		out[i] = it.res
+		if err != nil {
+			out[i].Status = "failed"
+			out[i].Problem = err.Error()
+			out[i].Took = time.Since(it.start)
+		}
+	}
+	return out
+}
+
+// report logs one file's result and adds it to the summary.
+func (in *Ingester) report(ctx context.Context, log *slog.Logger, sum *IngestSummary, res FileResult) {
+	switch res.Status {
+	case "failed":
+		if ctx.Err() != nil {
+			return
+		}
+		log.Warn("file not loaded", "source", res.Source, "file", res.Path, "problem", res.Problem)
+		in.recordProblem(ctx, pending{source: res.Source, path: res.Path}, res.Problem)
+	case "loaded":
+		log.Debug("file loaded", "source", res.Source, "file", res.Path, "rows", res.Loaded,
+			"rejected", res.Rejected, "encoding", res.Encoding, "took", res.Took.Round(time.Millisecond))
+	default:
+		log.Debug("file already loaded", "file", res.Path)
+	}
+	sum.Files = append(sum.Files, res)
+	sum.Loaded += res.Loaded
+	sum.Rejected += res.Rejected
 }
 
 func (in *Ingester) source(name string) config.Source {
@@ -235,14 +307,50 @@ func (in *Ingester) recordProblem(ctx context.Context, f pending, problem string
 		f.source, path, problem)
 }
 
-func (in *Ingester) loadFile(ctx context.Context, f pending) (res FileResult) {
+// prepared is a file that was checked, scanned and, where needed,
+// converted, and is ready to be read by DuckDB.
+type prepared struct {
+	f        pending
+	res      FileResult
+	start    time.Time
+	sum      string
+	readPath string
+	cleanup  func()
+	duckEnc  string
+	delim    rune
+	headers  []string
+	mapping  map[string]int
+	before   os.FileInfo
+	lines    int64
+	nuls     int64
+	shifted  []shiftedRow
+	fileID   int64
+}
+
+// groupKey says which prepared files can be read by one read_csv call:
+// same kind of export, same header, no converted copy.
+func (p *prepared) groupKey() string {
+	if p.readPath != p.f.path {
+		return "" // converted copies are read alone
+	}
+	return p.f.source + "\x00" + p.duckEnc + "\x00" + string(p.delim) + "\x00" + strings.Join(p.headers, "\x00")
+}
+
+// prepare checks one file and scans it. It returns nil and the file's
+// result when the file is skipped or cannot be loaded.
+func (in *Ingester) prepare(ctx context.Context, f pending) (*prepared, FileResult) {
 	start := time.Now()
-	res = FileResult{Source: f.source, Path: in.displayPath(f.path)}
-	defer func() { res.Took = time.Since(start) }()
-	fail := func(format string, args ...any) FileResult {
+	res := FileResult{Source: f.source, Path: in.displayPath(f.path)}
+	fail := func(format string, args ...any) (*prepared, FileResult) {
 		res.Status = "failed"
 		res.Problem = fmt.Sprintf(format, args...)
-		return res
+		res.Took = time.Since(start)
+		return nil, res
+	}
+	skip := func() (*prepared, FileResult) {
+		res.Status = "skipped"
+		res.Took = time.Since(start)
+		return nil, res
 	}
 	src := in.source(f.source)
 	before, err := os.Stat(f.path)
@@ -258,8 +366,7 @@ func (in *Ingester) loadFile(ctx context.Context, f pending) (res FileResult) {
 		return fail("ledger lookup: %v", err)
 	}
 	if already > 0 {
-		res.Status = "skipped"
-		return res
+		return skip()
 	}
 	head, err := readHead(f.path, 64<<10)
 	if err != nil {
@@ -303,26 +410,23 @@ func (in *Ingester) loadFile(ctx context.Context, f pending) (res FileResult) {
 	if err != nil {
 		return fail("cannot read the file: %v (check its permissions)", err)
 	}
-	sum, lines, valid := sc.sum, sc.lines, sc.validUTF8
-	if err := in.DB.QueryRowContext(ctx, `SELECT count(*) FROM ingest_files WHERE source = ? AND sha256 = ?`, f.source, sum).Scan(&already); err != nil {
+	if err := in.DB.QueryRowContext(ctx, `SELECT count(*) FROM ingest_files WHERE source = ? AND sha256 = ?`, f.source, sc.sum).Scan(&already); err != nil {
 		return fail("ledger lookup: %v", err)
 	}
 	if already > 0 {
 		// The same content under another name or date: loaded already.
-		res.Status = "skipped"
-		return res
+		return skip()
 	}
 	if enc == "auto" {
-		enc = guessEncoding(f.path, head, valid)
+		enc = guessEncoding(f.path, head, sc.validUTF8)
 	}
 	res.Encoding = enc
-	var shifted []shiftedRow
+	p := &prepared{f: f, res: res, start: start, sum: sc.sum, readPath: f.path, cleanup: func() {}, duckEnc: "utf-8",
+		delim: delim, headers: headers, mapping: mapping, before: before, lines: sc.lines, nuls: sc.nuls}
 	if counter != nil {
-		shifted = counter.shifted
+		p.shifted = counter.shifted
 	}
-	readPath := f.path
-	duckEnc := "utf-8"
-	mixedNewlines := sc.crlf > 0 && sc.crlf < lines-1
+	mixedNewlines := sc.crlf > 0 && sc.crlf < sc.lines-1
 	if enc == "windows-1252" || mixedNewlines || sc.nuls > 0 {
 		tmp := in.TmpDir
 		if tmp == "" {
@@ -332,22 +436,16 @@ func (in *Ingester) loadFile(ctx context.Context, f pending) (res FileResult) {
 		if err != nil {
 			return fail("%v", err)
 		}
-		defer os.Remove(conv)
-		readPath = conv
+		p.readPath = conv
+		p.cleanup = func() { os.Remove(conv) }
 	}
 	switch enc {
 	case "latin-1":
-		duckEnc = "latin-1"
+		p.duckEnc = "latin-1"
 	case "utf-16":
-		duckEnc = "utf-16"
+		p.duckEnc = "utf-16"
 	}
-	fileID, loaded, rejected, err := in.insert(ctx, f, res.Path, sum, enc, readPath, duckEnc, delim, headers, mapping, src, before, lines, sc.nuls, shifted)
-	if err != nil {
-		return fail("%v", err)
-	}
-	res.Status = "loaded"
-	res.FileID, res.Loaded, res.Rejected = fileID, loaded, rejected
-	return res
+	return p, res
 }
 
 func firstNonEmpty(ss []string) string {
@@ -446,43 +544,60 @@ func planColumns(source string, headers []string, mapping map[string]int, dateFo
 	return plan
 }
 
-// insert loads one file in one transaction: rows, in-file duplicates,
-// replacement of earlier exports' versions, rejects and the ledger row.
-func (in *Ingester) insert(ctx context.Context, f pending, displayPath, sum, enc, readPath, duckEnc string, delim rune,
-	headers []string, mapping map[string]int, src config.Source, before os.FileInfo, lines, nuls int64, shifted []shiftedRow) (fileID, loaded, rejected int64, err error) {
-
-	plan := planColumns(f.source, headers, mapping, src.DateFormat)
-	if err := in.DB.QueryRowContext(ctx, `SELECT nextval('ingest_file_seq')`).Scan(&fileID); err != nil {
-		return 0, 0, 0, err
+// loadGroup reads one or more files of the same layout with a single
+// read_csv call (DuckDB then reads them in parallel) in one transaction:
+// rows, rejects, in-file duplicates and the ledger rows commit together, so
+// a file is in the ledger only if all its rows are in. On success it fills
+// each item's result.
+func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error) {
+	first := items[0]
+	src := in.source(first.f.source)
+	source, headers, mapping := first.f.source, first.headers, first.mapping
+	plan := planColumns(source, headers, mapping, src.DateFormat)
+	for _, it := range items {
+		if err := in.DB.QueryRowContext(ctx, `SELECT nextval('ingest_file_seq')`).Scan(&it.fileID); err != nil {
+			return err
+		}
 	}
+	paths := make([]string, len(items))
+	ids := make([]string, len(items))
+	var idCase strings.Builder
+	idCase.WriteString("CASE file_index")
+	for i, it := range items {
+		paths[i] = QuoteString(it.readPath)
+		ids[i] = fmt.Sprint(it.fileID)
+		fmt.Fprintf(&idCase, " WHEN %d THEN %d", i, it.fileID)
+	}
+	idCase.WriteString(" END")
+	idList := strings.Join(ids, ", ")
 	formatOpt := "dateformat = " + QuoteString(src.DateFormat)
 	if plan.dateType == "TIMESTAMP" {
 		formatOpt = "timestampformat = " + QuoteString(src.DateFormat)
 	}
-	readCSV := fmt.Sprintf(`read_csv(%s, header = true, auto_detect = false, delim = %s, quote = '"', escape = '"',
+	readCSV := fmt.Sprintf(`read_csv([%s], header = true, auto_detect = false, delim = %s, quote = '"', escape = '"',
 		columns = %s, %s, thousands = ',', encoding = %s, store_rejects = true,
 		rejects_table = 'tmp_rejects', rejects_scan = 'tmp_reject_scans', max_line_size = 4194304)`,
-		QuoteString(readPath), QuoteString(string(delim)), plan.readColumns, formatOpt, QuoteString(duckEnc))
+		strings.Join(paths, ", "), QuoteString(string(first.delim)), plan.readColumns, formatOpt, QuoteString(first.duckEnc))
 
 	var table, idCol, dateCol, insertSQL string
 	e := plan.expr
-	if f.source == "scheduling" {
+	if source == "scheduling" {
 		table, idCol, dateCol = "raw_appointments", "appointment_id", "appt_date"
 		_, hasReferredTo := mapping["referred_to"]
-		insertSQL = fmt.Sprintf(`INSERT INTO raw_appointments SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, %v, %s, %d FROM %s`,
+		insertSQL = fmt.Sprintf(`INSERT INTO raw_appointments SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, %v, %s, %s FROM %s`,
 			e["appointment_id"], e["client_id"], e["clinician"], e["date"], e["time"], e["status"], e["service"],
-			e["referral_source"], e["referred_to"], hasReferredTo, e["referrer_npi"], fileID, readCSV)
+			e["referral_source"], e["referred_to"], hasReferredTo, e["referrer_npi"], idCase.String(), readCSV)
 	} else {
 		table, idCol, dateCol = "raw_claim_lines", "line_id", "service_date"
-		insertSQL = fmt.Sprintf(`INSERT INTO raw_claim_lines SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %d FROM %s`,
+		insertSQL = fmt.Sprintf(`INSERT INTO raw_claim_lines SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s FROM %s`,
 			e["line_id"], e["client_id"], e["service_date"], e["rendering_provider"], e["rendering_npi"], e["referring_provider"],
-			e["referring_npi"], e["payer"], e["cpt"], e["charge"], e["paid"], fileID, readCSV)
+			e["referring_npi"], e["payer"], e["cpt"], e["charge"], e["paid"], idCase.String(), readCSV)
 	}
 	idHeader := headers[mapping[idCol]]
 
 	tx, err := in.DB.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, 0, 0, err
+		return err
 	}
 	defer tx.Rollback()
 	var steps []any
@@ -490,7 +605,8 @@ func (in *Ingester) insert(ctx context.Context, f pending, displayPath, sum, enc
 		t0 := time.Now()
 		defer func() {
 			if d := time.Since(t0); d > 20*time.Millisecond {
-				steps = append(steps, slog.Duration(strings.Fields(q)[0]+"_"+strings.Fields(q)[min(2, len(strings.Fields(q))-1)], d.Round(time.Millisecond)))
+				f := strings.Fields(q)
+				steps = append(steps, slog.Duration(f[0]+"_"+f[min(2, len(f)-1)], d.Round(time.Millisecond)))
 			}
 		}()
 		r, err := tx.ExecContext(ctx, q, args...)
@@ -499,18 +615,36 @@ func (in *Ingester) insert(ctx context.Context, f pending, displayPath, sum, enc
 		}
 		return r.RowsAffected()
 	}
-	for _, t := range []string{"tmp_rejects", "tmp_reject_scans"} {
-		if _, err := exec("DROP TABLE IF EXISTS " + t); err != nil {
-			return 0, 0, 0, err
+	dropTemp := func() error {
+		for _, t := range []string{"tmp_rejects", "tmp_reject_scans", "tmp_shifted", "tmp_groupfiles"} {
+			if _, err := exec("DROP TABLE IF EXISTS " + t); err != nil {
+				return err
+			}
 		}
+		return nil
 	}
-	if loaded, err = exec(insertSQL); err != nil {
-		return 0, 0, 0, fmt.Errorf("read failed: %v", redactClientError(err))
+	if err := dropTemp(); err != nil {
+		return err
 	}
+	if _, err = exec(insertSQL); err != nil {
+		return fmt.Errorf("read failed: %v", redactClientError(err))
+	}
+	// The group's files, for the per-file statements below.
+	if _, err := exec(`CREATE TEMP TABLE tmp_groupfiles (file_index INTEGER, file_id INTEGER, path VARCHAR, lines BIGINT)`); err != nil {
+		return err
+	}
+	rows := make([][]any, len(items))
+	for i, it := range items {
+		rows[i] = []any{i, it.fileID, it.res.Path, it.lines}
+	}
+	if err := insertRows(ctx, tx, "tmp_groupfiles", rows); err != nil {
+		return err
+	}
+	lost := map[int64]int64{}
 	// Rejected rows: keep where and why, never the raw line.
 	var hasRejects bool
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) > 0 FROM duckdb_tables() WHERE table_name = 'tmp_rejects'`).Scan(&hasRejects); err != nil {
-		return 0, 0, 0, err
+		return err
 	}
 	fieldOf := map[string]string{}
 	for field, i := range mapping {
@@ -531,72 +665,85 @@ func (in *Ingester) insert(ctx context.Context, f pending, displayPath, sum, enc
 		caseExpr.WriteString(" ELSE column_name END")
 		clientCol := fmt.Sprintf("c%d", mapping["client_id"]+1)
 		q := fmt.Sprintf(`INSERT INTO rejected_rows
-			SELECT %d, %s, line, %s, error_type,
+			SELECT g.file_id, g.path, r.line, %s, r.error_type,
 			  CASE
-			    WHEN column_name = %s THEN 'the client id could not be read'
-			    WHEN error_type = 'CAST' THEN regexp_replace(error_message, '^Error when converting column "c[0-9]+"\. ', '') ||
+			    WHEN r.column_name = %s THEN 'the client id could not be read'
+			    WHEN r.error_type = 'CAST' THEN regexp_replace(r.error_message, '^Error when converting column "c[0-9]+"\. ', '') ||
 			      CASE WHEN %s THEN ' (expected date format ' || %s || '; set date_format for this source if the export uses another)'
-			           WHEN error_message LIKE '%%DECIMAL%%' THEN ' (amounts must be plain numbers such as 1250.00, without currency signs)' ELSE '' END
-			    WHEN error_type = 'TOO MANY COLUMNS' THEN 'the row has more fields than the header (' || %d || '): ' || error_message || '; an unquoted delimiter inside a value?'
-			    WHEN error_type = 'MISSING COLUMNS' THEN 'the row has fewer fields than the header (' || %d || '): ' || error_message
-			    WHEN error_type = 'UNQUOTED VALUE' THEN 'a value has a stray or unclosed double quote; the rows it swallowed are lost until the export is fixed'
-			    WHEN error_type = 'INVALID ENCODING' THEN 'the row has bytes that are not valid text in ' || %s || '; set encoding for this source if the export uses another'
-			    WHEN error_type = 'LINE SIZE OVER MAXIMUM' THEN 'the line is longer than 4 MB; the export is probably corrupt there'
-			    ELSE error_message
+			           WHEN r.error_message LIKE '%%DECIMAL%%' THEN ' (amounts must be plain numbers such as 1250.00, without currency signs)' ELSE '' END
+			    WHEN r.error_type = 'TOO MANY COLUMNS' THEN 'the row has more fields than the header (' || %d || '): ' || r.error_message || '; an unquoted delimiter inside a value?'
+			    WHEN r.error_type = 'MISSING COLUMNS' THEN 'the row has fewer fields than the header (' || %d || '): ' || r.error_message
+			    WHEN r.error_type = 'UNQUOTED VALUE' THEN 'a value has a stray or unclosed double quote; the rows it swallowed are lost until the export is fixed'
+			    WHEN r.error_type = 'INVALID ENCODING' THEN 'the row has bytes that are not valid text in ' || %s || '; set encoding for this source if the export uses another'
+			    WHEN r.error_type = 'LINE SIZE OVER MAXIMUM' THEN 'the line is longer than 4 MB; the export is probably corrupt there'
+			    ELSE r.error_message
 			  END
-			FROM (SELECT DISTINCT ON (line) * FROM tmp_rejects ORDER BY line, column_idx)`,
-			fileID, QuoteString(displayPath), caseExpr.String(), QuoteString(clientCol),
-			fmt.Sprintf("column_name = 'c%d'", mapping[dateFieldName(f.source)]+1), QuoteString(src.DateFormat),
-			len(headers), len(headers), QuoteString(enc))
-		if rejected, err = exec(q); err != nil {
-			return 0, 0, 0, fmt.Errorf("record rejected rows: %w", err)
+			FROM (SELECT DISTINCT ON (file_id, line) * FROM tmp_rejects ORDER BY file_id, line, column_idx) r
+			JOIN tmp_groupfiles g ON g.file_index = r.file_id`,
+			strings.ReplaceAll(caseExpr.String(), "column_name", "r.column_name"), QuoteString(clientCol),
+			fmt.Sprintf("r.column_name = 'c%d'", mapping[dateFieldName(source)]+1), QuoteString(src.DateFormat),
+			len(headers), len(headers), QuoteString(first.res.Encoding))
+		if _, err = exec(q); err != nil {
+			return fmt.Errorf("record rejected rows: %w", err)
 		}
 		// An unclosed quote makes the reader take every following line as
 		// part of one value: say how many lines were lost, not just the one.
-		var quoteLine sql.NullInt64
-		if err := tx.QueryRowContext(ctx, `SELECT min(line) FROM tmp_rejects WHERE error_type = 'UNQUOTED VALUE'`).Scan(&quoteLine); err != nil {
-			return 0, 0, 0, err
+		qrows, err := tx.QueryContext(ctx, `
+			SELECT g.file_id, g.path, q.line,
+				(g.lines - 1) - (SELECT count(*) FROM `+table+` t WHERE t.file_id = g.file_id)
+				              - (SELECT count(DISTINCT line) FROM tmp_rejects r WHERE r.file_id = g.file_index)
+			FROM (SELECT file_id AS file_index, min(line) AS line FROM tmp_rejects WHERE error_type = 'UNQUOTED VALUE' GROUP BY file_id) q
+			JOIN tmp_groupfiles g USING (file_index)`)
+		if err != nil {
+			return err
 		}
-		if lost := (lines - 1) - loaded - rejected; quoteLine.Valid && lost > 0 {
-			if _, err := exec(`INSERT INTO rejected_rows VALUES (?, ?, ?, NULL, 'LOST ROWS', ?)`, fileID, displayPath, quoteLine.Int64,
-				fmt.Sprintf("the unclosed quote at line %d swallowed %d more line(s) after it, which were not loaded; fix the quote in the export (the file is read again when it changes)", quoteLine.Int64, lost)); err != nil {
-				return 0, 0, 0, err
-			}
-			rejected += lost
+		type lostRows struct {
+			fileID, line, n int64
+			path            string
 		}
-		for _, t := range []string{"tmp_rejects", "tmp_reject_scans"} {
-			if _, err := exec("DROP TABLE IF EXISTS " + t); err != nil {
-				return 0, 0, 0, err
+		var lostList []lostRows
+		for qrows.Next() {
+			var l lostRows
+			if err := qrows.Scan(&l.fileID, &l.path, &l.line, &l.n); err != nil {
+				qrows.Close()
+				return err
 			}
+			lostList = append(lostList, l)
+		}
+		qrows.Close()
+		for _, l := range lostList {
+			if l.n <= 0 {
+				continue
+			}
+			if _, err := exec(`INSERT INTO rejected_rows VALUES (?, ?, ?, NULL, 'LOST ROWS', ?)`, l.fileID, l.path, l.line,
+				fmt.Sprintf("the unclosed quote at line %d swallowed %d more line(s) after it, which were not loaded; fix the quote in the export (the file is read again when it changes)", l.line, l.n)); err != nil {
+				return err
+			}
+			lost[l.fileID] = l.n
 		}
 	}
 	// Rows with one field too many and an empty last field: the reader
 	// took them, shifted. Take them out again and report them.
-	if len(shifted) > 0 {
-		if _, err := exec(`CREATE OR REPLACE TEMP TABLE tmp_shifted (id VARCHAR, line BIGINT)`); err != nil {
-			return 0, 0, 0, err
+	var shiftedRows [][]any
+	for _, it := range items {
+		for _, r := range it.shifted {
+			shiftedRows = append(shiftedRows, []any{it.fileID, strings.TrimSpace(r.id), r.line})
 		}
-		rows := make([][]any, len(shifted))
-		for i, r := range shifted {
-			rows[i] = []any{strings.TrimSpace(r.id), r.line}
+	}
+	if len(shiftedRows) > 0 {
+		if _, err := exec(`CREATE TEMP TABLE tmp_shifted (file_id INTEGER, id VARCHAR, line BIGINT)`); err != nil {
+			return err
 		}
-		if err := insertRows(ctx, tx, "tmp_shifted", rows); err != nil {
-			return 0, 0, 0, err
+		if err := insertRows(ctx, tx, "tmp_shifted", shiftedRows); err != nil {
+			return err
 		}
-		n, err := exec(fmt.Sprintf(`INSERT INTO rejected_rows SELECT %d, %s, line, NULL, 'TOO MANY COLUMNS',
+		if _, err := exec(fmt.Sprintf(`INSERT INTO rejected_rows SELECT s.file_id, g.path, s.line, NULL, 'TOO MANY COLUMNS',
 			'the row has %d fields where the header has %d and its last field is empty: a value holding the delimiter was probably not quoted, so every later value moved one column; the row was skipped'
-			FROM tmp_shifted`, fileID, QuoteString(displayPath), len(headers)+1, len(headers)))
-		if err != nil {
-			return 0, 0, 0, fmt.Errorf("record shifted rows: %w", err)
+			FROM tmp_shifted s JOIN tmp_groupfiles g USING (file_id)`, len(headers)+1, len(headers))); err != nil {
+			return fmt.Errorf("record shifted rows: %w", err)
 		}
-		rejected += n
-		del, err := exec(fmt.Sprintf(`DELETE FROM %s WHERE file_id = %d AND %s IN (SELECT id FROM tmp_shifted)`, table, fileID, idCol))
-		if err != nil {
-			return 0, 0, 0, err
-		}
-		loaded -= del
-		if _, err := exec(`DROP TABLE tmp_shifted`); err != nil {
-			return 0, 0, 0, err
+		if _, err := exec(fmt.Sprintf(`DELETE FROM %s t USING tmp_shifted s WHERE t.file_id = s.file_id AND t.%s = s.id`, table, idCol)); err != nil {
+			return err
 		}
 	}
 	// Rows the reader accepted but that cannot be used: no id, no client,
@@ -607,11 +754,11 @@ func (in *Ingester) insert(ctx context.Context, f pending, displayPath, sum, enc
 		{idCol + " IS NULL", idHeader, "MISSING VALUE", "'a row has no " + strings.ReplaceAll(idHeader, "'", "''") + "; it was skipped'"},
 		{"client_key IS NULL", headers[mapping["client_id"]], "MISSING VALUE", "'row ' || " + idCol + " || ' has no client id; it was skipped'"},
 		{fmt.Sprintf("%s IS NULL OR year(%s) < %d OR year(%s) > %d", dateCol, dateCol, in.Config.Ingest.MinYear, dateCol, maxYear),
-			headers[mapping[dateFieldName(f.source)]], "OUT OF RANGE",
+			headers[mapping[dateFieldName(source)]], "OUT OF RANGE",
 			fmt.Sprintf("'row ' || %s || ' has date ' || coalesce(%s::VARCHAR, 'blank') || ', outside %d-%d; it was skipped (set [ingest] min_year or max_years_ahead if that date is real)'",
 				idCol, dateCol, in.Config.Ingest.MinYear, maxYear)},
 	}
-	if f.source == "billing" {
+	if source == "billing" {
 		checks = append(checks, struct{ cond, col, kind, msg string }{"charge < 0 OR paid < 0", "charge/paid", "OUT OF RANGE",
 			"'claim line ' || line_id || ' has a negative amount; it was skipped (load refunds and adjustments as separate exports)'"})
 	}
@@ -631,68 +778,98 @@ func (in *Ingester) insert(ctx context.Context, f pending, displayPath, sum, enc
 		fmt.Fprintf(&colCase, " WHEN %s THEN %s", c.cond, QuoteString(c.col))
 		fmt.Fprintf(&msgCase, " WHEN %s THEN %s", c.cond, c.msg)
 	}
-	n, err := exec(fmt.Sprintf(`INSERT INTO rejected_rows SELECT %d, %s, NULL, %s END, %s END, %s END FROM %s WHERE file_id = %d AND (%s)`,
-		fileID, QuoteString(displayPath), colCase.String(), typeCase.String(), msgCase.String(), table, fileID, anyCond.String()))
+	n, err := exec(fmt.Sprintf(`INSERT INTO rejected_rows SELECT t.file_id, g.path, NULL, %s END, %s END, %s END
+		FROM %s t JOIN tmp_groupfiles g USING (file_id) WHERE t.file_id IN (%s) AND (%s)`,
+		colCase.String(), typeCase.String(), msgCase.String(), table, idList, anyCond.String()))
 	if err != nil {
-		return 0, 0, 0, fmt.Errorf("check rows: %w", err)
+		return fmt.Errorf("check rows: %w", err)
 	}
 	if n > 0 {
-		if _, err := exec(fmt.Sprintf(`DELETE FROM %s WHERE file_id = %d AND (%s)`, table, fileID, anyCond.String())); err != nil {
-			return 0, 0, 0, err
+		if _, err := exec(fmt.Sprintf(`DELETE FROM %s WHERE file_id IN (%s) AND (%s)`, table, idList, anyCond.String())); err != nil {
+			return err
 		}
-		rejected += n
-		loaded -= n
 	}
 	// The same id twice in one file: the last row wins, the others are
 	// reported.
 	dups, err := exec(fmt.Sprintf(`INSERT INTO rejected_rows
-		SELECT %d, %s, NULL, %s, 'DUPLICATE ID', %s || ' ' || %s || ' appears ' || n || ' times in this file; the last one was kept'
-		FROM (SELECT %s, count(*) AS n FROM %s WHERE file_id = %d GROUP BY %s HAVING count(*) > 1)`,
-		fileID, QuoteString(displayPath), QuoteString(idHeader), QuoteString(idHeader), idCol, idCol, table, fileID, idCol))
+		SELECT d.file_id, g.path, NULL, %s, 'DUPLICATE ID', %s || ' ' || d.id || ' appears ' || d.n || ' times in this file; the last one was kept'
+		FROM (SELECT file_id, %s AS id, count(*) AS n FROM %s WHERE file_id IN (%s) GROUP BY file_id, %s HAVING count(*) > 1) d
+		JOIN tmp_groupfiles g USING (file_id)`,
+		QuoteString(idHeader), QuoteString(idHeader), idCol, table, idList, idCol))
 	if err != nil {
-		return 0, 0, 0, fmt.Errorf("check duplicates: %w", err)
+		return fmt.Errorf("check duplicates: %w", err)
 	}
 	if dups > 0 {
-		n, err := exec(fmt.Sprintf(`DELETE FROM %s WHERE file_id = %d AND rowid NOT IN (SELECT max(rowid) FROM %s WHERE file_id = %d GROUP BY %s)`,
-			table, fileID, table, fileID, idCol))
-		if err != nil {
-			return 0, 0, 0, fmt.Errorf("drop duplicates: %w", err)
-		}
-		loaded -= n
-		rejected += n
-	}
-	// Earlier exports' versions of the same ids are removed once per run,
-	// after all files (replaceEarlierVersions), not once per file: that
-	// needs one pass over the history instead of one per file.
-	if nuls > 0 {
-		// Not a rejected row: the rows loaded, but the user should know.
-		if _, err := exec(`INSERT INTO rejected_rows VALUES (?, ?, NULL, NULL, 'NUL BYTES', ?)`, fileID, displayPath,
-			fmt.Sprintf("the file held %d NUL byte(s), which were removed; the rows loaded, but the export may be damaged", nuls)); err != nil {
-			return 0, 0, 0, err
+		if _, err := exec(fmt.Sprintf(`DELETE FROM %s WHERE file_id IN (%s) AND rowid NOT IN (SELECT max(rowid) FROM %s WHERE file_id IN (%s) GROUP BY file_id, %s)`,
+			table, idList, table, idList, idCol)); err != nil {
+			return fmt.Errorf("drop duplicates: %w", err)
 		}
 	}
-	if testHookBeforeCommit != nil {
-		testHookBeforeCommit(f.path)
+	// What each file gave, counted from the tables.
+	loaded := map[int64]int64{}
+	rejected := map[int64]int64{}
+	crows, err := tx.QueryContext(ctx, fmt.Sprintf(`SELECT g.file_id,
+			(SELECT count(*) FROM %s t WHERE t.file_id = g.file_id),
+			(SELECT count(*) FROM rejected_rows r WHERE r.file_id = g.file_id AND r.error_type NOT IN ('LOST ROWS', 'NUL BYTES'))
+		FROM tmp_groupfiles g`, table))
+	if err != nil {
+		return err
 	}
-	after, err := os.Stat(f.path)
-	if err != nil || after.Size() != before.Size() || !after.ModTime().Equal(before.ModTime()) {
-		return 0, 0, 0, errors.New("the file changed while it was being read (is the export still being written?); nothing from it was kept, it will be loaded on the next run")
+	for crows.Next() {
+		var id, l, r int64
+		if err := crows.Scan(&id, &l, &r); err != nil {
+			crows.Close()
+			return err
+		}
+		loaded[id], rejected[id] = l, r+lost[id]
 	}
-	if _, err := exec(`INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?, ?)`,
-		fileID, f.source, displayPath, sum, enc, loaded, rejected, 0, before.Size(), before.ModTime().UTC()); err != nil {
-		return 0, 0, 0, fmt.Errorf("ledger: %w", err)
+	crows.Close()
+	for _, it := range items {
+		if it.nuls > 0 {
+			// Not a rejected row: the rows loaded, but the user should know.
+			if _, err := exec(`INSERT INTO rejected_rows VALUES (?, ?, NULL, NULL, 'NUL BYTES', ?)`, it.fileID, it.res.Path,
+				fmt.Sprintf("the file held %d NUL byte(s), which were removed; the rows loaded, but the export may be damaged", it.nuls)); err != nil {
+				return err
+			}
+		}
+		if testHookBeforeCommit != nil {
+			testHookBeforeCommit(it.f.path)
+		}
+		after, err := os.Stat(it.f.path)
+		if err != nil || after.Size() != it.before.Size() || !after.ModTime().Equal(it.before.ModTime()) {
+			return &changedError{path: it.f.path}
+		}
+		if _, err := exec(`INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, 0, now()::TIMESTAMP, ?, ?)`,
+			it.fileID, source, it.res.Path, it.sum, it.res.Encoding, loaded[it.fileID], rejected[it.fileID], it.before.Size(), it.before.ModTime().UTC()); err != nil {
+			return fmt.Errorf("ledger: %w", err)
+		}
+		if _, err := exec(`DELETE FROM ingest_problems WHERE path = ?`, it.res.Path); err != nil {
+			return err
+		}
 	}
-	if _, err := exec(`DELETE FROM ingest_problems WHERE path = ?`, displayPath); err != nil {
-		return 0, 0, 0, err
+	if err := dropTemp(); err != nil {
+		return err
 	}
 	t0 := time.Now()
 	if err := tx.Commit(); err != nil {
-		return 0, 0, 0, fmt.Errorf("commit: %w", err)
+		return fmt.Errorf("commit: %w", err)
 	}
 	if in.Log != nil {
-		in.Log.Debug("file steps", append(steps, "file", displayPath, "commit", time.Since(t0).Round(time.Millisecond))...)
+		in.Log.Debug("files read together", append(steps, "files", len(items), "commit", time.Since(t0).Round(time.Millisecond))...)
 	}
-	return fileID, loaded, rejected, nil
+	for _, it := range items {
+		it.res.Status = "loaded"
+		it.res.FileID, it.res.Loaded, it.res.Rejected = it.fileID, loaded[it.fileID], rejected[it.fileID]
+		it.res.Took = time.Since(it.start)
+	}
+	return nil
+}
+
+// changedError is a file that changed while it was read.
+type changedError struct{ path string }
+
+func (e *changedError) Error() string {
+	return "the file changed while it was being read (is the export still being written?); nothing from it was kept, it will be loaded on the next run"
 }
 
 func dateFieldName(source string) string {
