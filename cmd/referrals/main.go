@@ -29,6 +29,10 @@ import (
 )
 
 func main() {
+	// Everything this program writes (the database and its WAL, the key
+	// file, the reports) is for its owner only: the database holds keyed
+	// client ids and billing amounts.
+	syscall.Umask(0o077)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
