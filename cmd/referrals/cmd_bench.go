@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/referrals/referrals/internal/config"
 	"github.com/referrals/referrals/internal/sample"
 	"github.com/referrals/referrals/pipeline"
 )
@@ -90,7 +91,11 @@ full run / floor and incremental / full run.`)
 		return err
 	}
 	fmt.Fprintf(w, "Data: %d rows in %d files, %.1f MB (%s); incremental night: %d rows\n", totalRows, len(sched)+len(bill), float64(totalBytes)/1e6, data, incrRows)
-	fmt.Fprintf(w, "Machine: %d cores; memory_limit %q; %d repetitions\n", runtime.NumCPU(), *memLimit, *reps)
+	shown := *memLimit
+	if shown == "" {
+		shown = config.Default().DuckDB.MemoryLimit + " (default)"
+	}
+	fmt.Fprintf(w, "Machine: %d cores; memory_limit %s; %d repetitions\n", runtime.NumCPU(), shown, *reps)
 
 	var floor, full, incr []measure
 	for r := 1; r <= *reps; r++ {
@@ -241,13 +246,23 @@ func benchFloor(ctx context.Context, dbPath string, files []string, memLimit str
 		if len(list) == 0 {
 			continue
 		}
-		q := fmt.Sprintf("CREATE TABLE %s AS SELECT * FROM read_csv([%s], header = true, ignore_errors = true)", name, strings.Join(list, ", "))
+		// The sniffer guesses US dates as day/month and would then drop
+		// every row with a day above 12; the format is the one thing a
+		// correct bare read must be told.
+		q := fmt.Sprintf("CREATE TABLE %s AS SELECT * FROM read_csv([%s], header = true, dateformat = '%%m/%%d/%%Y', ignore_errors = true)", name, strings.Join(list, ", "))
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("floor read of %s: %w", name, err)
 		}
 	}
-	_, err = db.ExecContext(ctx, "CHECKPOINT")
-	return err
+	if _, err = db.ExecContext(ctx, "CHECKPOINT"); err != nil {
+		return err
+	}
+	var n int64
+	if err := db.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM scheduling) + (SELECT count(*) FROM billing)").Scan(&n); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "{\"msg\":\"floor rows\",\"rows\":%d}\n", n)
+	return nil
 }
 
 func ensureBenchData(ctx context.Context, w io.Writer, data string, rows int64) error {
@@ -310,12 +325,15 @@ func writeBenchConfig(path, data, dbPath, outDir, memLimit string, threads int, 
 		schedFiles += fmt.Sprintf(", %q", extra)
 	}
 	schedFiles += "]"
+	limit := ""
+	if memLimit != "" {
+		limit = fmt.Sprintf("memory_limit = %q\n", memLimit)
+	}
 	body := fmt.Sprintf(`database = %q
 out_dir = %q
 [duckdb]
 threads = %d
-memory_limit = %q
-[scheduling]
+%s[scheduling]
 files = %s
 [billing]
 files = [%q]
@@ -323,7 +341,7 @@ files = [%q]
 roster = %q
 directory = %q
 aliases = %q
-`, dbPath, outDir, threads, memLimit, schedFiles, filepath.Join(data, "exports", "billing", "*.csv"),
+`, dbPath, outDir, threads, limit, schedFiles, filepath.Join(data, "exports", "billing", "*.csv"),
 		filepath.Join(data, "roster.csv"), filepath.Join(data, "directory.csv"), filepath.Join(data, "aliases.csv"))
 	return os.WriteFile(path, []byte(body), 0o600)
 }

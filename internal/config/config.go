@@ -93,6 +93,9 @@ func Default() Config {
 	return Config{
 		Database: "out/referrals.duckdb",
 		OutDir:   "out",
+		// A cap keeps a night at network scale within a small machine's
+		// memory: above it DuckDB spills to disk instead of growing.
+		DuckDB: DuckDB{MemoryLimit: "1GB"},
 		Scheduling: Source{
 			Files:      []string{"sample-data/exports/scheduling/*.csv"},
 			DateFormat: "%m/%d/%Y",

@@ -2,7 +2,8 @@
 -- colleagues of its point person to introduce, best first, with the reasons in words.
 --
 -- Colleagues: clinicians on the roster at the report month (started by its last day,
--- not ended before its first), other than the point person. A colleague is suggested
+-- not ended before its first), other than the point person; in installations of
+-- more than 200 clinicians, the 200 with the most room (see colleague_pool). A colleague is suggested
 -- only with at least one reason:
 --   payers     the colleague bills payers that this referrer's clients carry: its
 --              roster payers plus every payer on claim lines it rendered, matched
@@ -101,11 +102,23 @@ median_new as (
     select median(n)::DOUBLE as median from new_clients
 ),
 
+-- The colleagues suggestions are drawn from: all of them in a practice of
+-- up to 200 clinicians; in a larger installation the 200 with the most room,
+-- so the work stays proportional to the referrers, not referrers x clinicians.
+colleague_pool as (
+    select c.*
+    from colleagues c
+    join new_clients nc using (clinician)
+    cross join median_new m
+    order by (c.accepting is distinct from false and (c.accepting or nc.n < m.median)) desc, nc.n, c.clinician
+    limit 200
+),
+
 candidates as (
     select rd.referrer, rd.point_person, rd.referrals, rd.last_referral, c.clinician as colleague,
            c.specialties, c.accepting
     from ready rd
-    join colleagues c on c.clinician <> coalesce(rd.point_person, '')
+    join colleague_pool c on c.clinician <> coalesce(rd.point_person, '')
 ),
 
 -- Clients grouped by the set of payers they carry: a referrer has a handful
