@@ -11,34 +11,11 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/referrals/referrals/internal/config"
 	"golang.org/x/text/encoding/charmap"
 )
-
-// FileInfo is what the loader learns about an export before reading it.
-type FileInfo struct {
-	Path      string
-	Size      int64
-	ModTime   time.Time
-	SHA256    string
-	Encoding  string // utf-8, utf-16, latin-1 or windows-1252
-	Delimiter rune
-	Headers   []string
-	Mapping   map[string]int // canonical field -> header index
-	Lines     int64          // newline count, for the summary
-}
-
-// FileError is a problem that stops one file from loading. Its message names
-// the file and says what to do.
-type FileError struct {
-	Path    string
-	Problem string
-}
-
-func (e *FileError) Error() string { return e.Path + ": " + e.Problem }
 
 var (
 	bomUTF8    = []byte{0xEF, 0xBB, 0xBF}
