@@ -125,3 +125,47 @@ func TestMeasuredStageMatchesPlanted(t *testing.T) {
 		t.Errorf("measured stage agrees with the planted one for %.1f%% of referrer-months, want at least 90%%", 100*acc)
 	}
 }
+
+// TestSamplePlantedBadRowsAreRejected loads the committed sample-data and
+// finds every bad row the generator planted, at its file and line, while
+// the rest loads.
+func TestSamplePlantedBadRowsAreRejected(t *testing.T) {
+	ctx := context.Background()
+	root, err := filepath.Abs(filepath.Join("..", "sample-data"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.Dir = root
+	cfg.Scheduling.Files = []string{"exports/scheduling/*.csv"}
+	cfg.Billing.Files = []string{"exports/billing/*.csv"}
+	db, err := pipeline.Open(ctx, filepath.Join(t.TempDir(), "referrals.duckdb"), pipeline.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	sum, err := (&pipeline.Ingester{DB: db, Config: cfg, Secret: []byte("sample-secret-0123456789")}).Ingest(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Count("failed") != 0 || sum.Loaded < 20000 {
+		t.Fatalf("sample load: %d files failed, %d rows loaded", sum.Count("failed"), sum.Loaded)
+	}
+	var missing, extra int
+	q := fmt.Sprintf(`
+		WITH truth AS (SELECT file, line FROM read_csv(%s, header = true, columns = {'file': 'VARCHAR', 'line': 'BIGINT', 'column': 'VARCHAR', 'problem': 'VARCHAR'}, auto_detect = false)),
+		found AS (SELECT path AS file, line FROM rejected_rows)
+		SELECT (SELECT count(*) FROM truth WHERE (file, line) NOT IN (SELECT (file, line) FROM found)),
+		       (SELECT count(*) FROM found WHERE (file, line) NOT IN (SELECT (file, line) FROM truth))`,
+		pipeline.QuoteString(filepath.Join(root, "truth", "bad-rows.csv")))
+	if err := db.QueryRow(q).Scan(&missing, &extra); err != nil {
+		t.Fatal(err)
+	}
+	if missing != 0 || extra != 0 {
+		t.Errorf("%d planted bad rows not rejected at their file and line; %d rows rejected that were not planted", missing, extra)
+	}
+	var rejected int64
+	if err := db.QueryRow(`SELECT count(*) FROM rejected_rows`).Scan(&rejected); err != nil || rejected < 3 {
+		t.Errorf("only %d rejects recorded (%v)", rejected, err)
+	}
+}

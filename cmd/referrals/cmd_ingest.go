@@ -33,7 +33,7 @@ the table rejected_rows. Prints a per-file summary.`)
 		return err
 	}
 	if !cf.quiet {
-		printIngestSummary(e.stdout, sum)
+		printIngestSummary(ctx, e.stdout, j.db, sum)
 	}
 	if *strict && sum.Rejected > 0 {
 		return errStrict

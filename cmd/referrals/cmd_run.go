@@ -83,7 +83,7 @@ Only one run works on a database at a time; a second exits with code 3.`)
 		return fmt.Errorf("checkpoint database: %w", err)
 	}
 	if !cf.quiet {
-		printIngestSummary(e.stdout, sum)
+		printIngestSummary(ctx, e.stdout, j.db, sum)
 		if err := printRunSummary(ctx, e.stdout, j.db, month, written, time.Since(j.start)); err != nil {
 			return err
 		}

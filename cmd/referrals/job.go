@@ -123,7 +123,7 @@ func progressLine(w io.Writer) func(done, total int, path string) {
 }
 
 // printIngestSummary writes the per-file table and totals for people.
-func printIngestSummary(w io.Writer, sum pipeline.IngestSummary) {
+func printIngestSummary(ctx context.Context, w io.Writer, db *sql.DB, sum pipeline.IngestSummary) {
 	var loaded, skipped, failed []pipeline.FileResult
 	for _, f := range sum.Files {
 		switch f.Status {
@@ -148,6 +148,35 @@ func printIngestSummary(w io.Writer, sum pipeline.IngestSummary) {
 		fmt.Fprintf(w, "  PROBLEM  %s: %s\n", f.Path, f.Problem)
 	}
 	if sum.Rejected > 0 {
-		fmt.Fprintf(w, "Rejected rows are listed with file, line and column in the table rejected_rows and on the Data quality sheet.\n")
+		printRejects(ctx, w, db, loaded)
+		fmt.Fprintf(w, "All rejected rows are listed with file, line and column in the table rejected_rows and on the Data quality sheet.\n")
+	}
+}
+
+// printRejects shows where this run's first rejected rows are.
+func printRejects(ctx context.Context, w io.Writer, db *sql.DB, loaded []pipeline.FileResult) {
+	var ids []string
+	for _, f := range loaded {
+		if f.Rejected > 0 {
+			ids = append(ids, fmt.Sprint(f.FileID))
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	const show = 10
+	rows, err := db.QueryContext(ctx, `SELECT path, coalesce(line::VARCHAR, '-'), coalesce(column_name, ''), message
+		FROM rejected_rows WHERE file_id IN (`+strings.Join(ids, ", ")+`) AND error_type <> 'NUL BYTES'
+		ORDER BY path, line NULLS LAST LIMIT `+fmt.Sprint(show))
+	if err != nil {
+		return
+	}
+	defer rows.Close()
+	fmt.Fprintf(w, "Rejected rows (first %d):\n", show)
+	for rows.Next() {
+		var path, line, col, msg string
+		if rows.Scan(&path, &line, &col, &msg) == nil {
+			fmt.Fprintf(w, "  %s line %s %s: %s\n", path, line, col, msg)
+		}
 	}
 }
