@@ -22,7 +22,7 @@ change. Exit code 0 when everything can be read, 2 otherwise.`)
 	if err := parse(e, fs, args); err != nil {
 		return err
 	}
-	cfg, err := config.Load(cf.config)
+	cfg, err := loadConfig(cf.config)
 	if err != nil {
 		return err
 	}

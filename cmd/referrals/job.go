@@ -32,7 +32,7 @@ func openJob(ctx context.Context, e env, cf commonFlags, what string) (*job, err
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := config.Load(cf.config)
+	cfg, err := loadConfig(cf.config)
 	if err != nil {
 		return nil, err
 	}
@@ -179,4 +179,19 @@ func printRejects(ctx context.Context, w io.Writer, db *sql.DB, loaded []pipelin
 			fmt.Fprintf(w, "  %s line %s %s: %s\n", path, line, col, msg)
 		}
 	}
+}
+
+// loadConfig reads the configuration; without one, the built-in settings
+// need the sample-data folder of the repository in the current folder.
+func loadConfig(path string) (config.Config, error) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return cfg, err
+	}
+	if path == "" {
+		if _, err := os.Stat(cfg.Path("sample-data")); err != nil {
+			return cfg, fmt.Errorf("%w: no --config given, and the built-in settings read sample-data/, which is not in %s: run from the repository folder to try the sample, or pass --config FILE (see referrals.example.toml)", config.ErrConfig, cfg.Dir)
+		}
+	}
+	return cfg, nil
 }
