@@ -12,37 +12,16 @@ import (
 	"unicode/utf8"
 
 	"github.com/gocarina/gocsv"
+	"github.com/referrals/referrals/internal/refcsv"
 	"golang.org/x/text/encoding/charmap"
 )
 
-// RosterRow is one clinician in the roster file.
-type RosterRow struct {
-	Name        string `csv:"name"`
-	Aliases     string `csv:"aliases"`
-	NPI         string `csv:"npi"`
-	StartDate   string `csv:"start_date"`
-	EndDate     string `csv:"end_date"`
-	Specialties string `csv:"specialties"`
-	Payers      string `csv:"payers"`
-	Accepting   string `csv:"accepting"`
-}
-
-// DirectoryRow is one referrer (or channel) in the referrer directory.
-type DirectoryRow struct {
-	Name         string `csv:"name"`
-	Aliases      string `csv:"aliases"`
-	NPI          string `csv:"npi"`
-	Category     string `csv:"category"`
-	Organisation string `csv:"organisation"`
-	PointPerson  string `csv:"point_person"`
-	Channel      string `csv:"channel"`
-}
-
-// AliasRow maps a spelling to a referrer.
-type AliasRow struct {
-	Alias    string `csv:"alias"`
-	Referrer string `csv:"referrer"`
-}
+// The rows of the reference files, shared with the sample generator.
+type (
+	RosterRow    = refcsv.Roster
+	DirectoryRow = refcsv.Directory
+	AliasRow     = refcsv.Alias
+)
 
 // BuiltinChannels are marketing channels, never given a stage. The
 // configuration's [referrers] channels and the directory's channel column

@@ -6,33 +6,15 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/referrals/referrals/internal/refcsv"
 )
 
-type rosterRow struct {
-	Name        string `csv:"name"`
-	Aliases     string `csv:"aliases"`
-	NPI         string `csv:"npi"`
-	StartDate   string `csv:"start_date"`
-	EndDate     string `csv:"end_date"`
-	Specialties string `csv:"specialties"`
-	Payers      string `csv:"payers"`
-	Accepting   string `csv:"accepting"`
-}
-
-type directoryRow struct {
-	Name         string `csv:"name"`
-	Aliases      string `csv:"aliases"`
-	NPI          string `csv:"npi"`
-	Category     string `csv:"category"`
-	Organisation string `csv:"organisation"`
-	PointPerson  string `csv:"point_person"`
-	Channel      string `csv:"channel"`
-}
-
-type aliasRow struct {
-	Alias    string `csv:"alias"`
-	Referrer string `csv:"referrer"`
-}
+type (
+	rosterRow    = refcsv.Roster
+	directoryRow = refcsv.Directory
+	aliasRow     = refcsv.Alias
+)
 
 type plantedStageRow struct {
 	Referrer string `csv:"referrer"`
@@ -120,7 +102,7 @@ func (w *world) writeReference() error {
 	var aliases []aliasRow
 	for _, r := range w.referrers {
 		for _, a := range r.handAlias {
-			aliases = append(aliases, aliasRow{a, r.canonical})
+			aliases = append(aliases, aliasRow{Alias: a, Referrer: r.canonical})
 		}
 		if !r.listed {
 			continue
