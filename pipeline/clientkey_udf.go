@@ -69,8 +69,21 @@ func (f *clientKeyFunc) Executor() duckdb.ScalarFuncExecutor {
 	}}
 }
 
+// registered remembers which databases have client_key() and under which
+// secret: registering again would add an overload each time, and DuckDB's
+// function lookup grows with them.
+var registered = struct {
+	sync.Mutex
+	secret map[*sql.DB]string
+}{secret: map[*sql.DB]string{}}
+
 // registerClientKey defines client_key() on the database's connection.
 func registerClientKey(ctx context.Context, db *sql.DB, secret []byte) error {
+	registered.Lock()
+	defer registered.Unlock()
+	if s, ok := registered.secret[db]; ok && s == string(secret) {
+		return nil
+	}
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
@@ -79,5 +92,6 @@ func registerClientKey(ctx context.Context, db *sql.DB, secret []byte) error {
 	if err := duckdb.RegisterScalarUDF(conn, "client_key", newClientKeyFunc(secret)); err != nil {
 		return fmt.Errorf("define client_key: %w", err)
 	}
+	registered.secret[db] = string(secret)
 	return nil
 }
