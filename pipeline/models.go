@@ -92,11 +92,7 @@ func BuildModels(ctx context.Context, db *sql.DB, vars Vars, log *slog.Logger) (
 	var timings []ModelTiming
 	for _, m := range models {
 		start := time.Now()
-		kind := "TABLE"
-		if m.Temp {
-			kind = "TEMP TABLE"
-		}
-		q := fmt.Sprintf("CREATE OR REPLACE %s %s AS (\n%s\n)", kind, QuoteIdent(m.Name), strings.TrimRight(strings.TrimSpace(m.SQL), ";"))
+		q := fmt.Sprintf("CREATE OR REPLACE TABLE %s AS (\n%s\n)", QuoteIdent(m.Name), strings.TrimRight(strings.TrimSpace(m.SQL), ";"))
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return timings, fmt.Errorf("model %s/%s.sql: %w", m.Layer, m.Name, err)
 		}

@@ -1,8 +1,5 @@
 // Package queries holds the SQL models of the pipeline, one table per file.
 //
-// A model whose SQL has the line "-- materialized: temp" is built as a
-// temporary table (see Model.Temp).
-//
 // The file name is the table name. Files under staging/ only rename, cast and
 // resolve names (1:1 with a source); files under marts/ join and aggregate;
 // files under checks/ are data tests: a SELECT that returns the offending rows,
@@ -36,11 +33,6 @@ type Model struct {
 	Name  string // file name without .sql
 	Layer string // staging, marts or checks
 	SQL   string
-	// Temp models are built as temporary tables: large intermediates that
-	// only later models (and the reports of the same run) read. They are
-	// never written to the database file, which saves writing millions of
-	// rows every night. A model says so with a line "-- materialized: temp".
-	Temp bool
 }
 
 // Models returns the staging and mart models in an order where every model
@@ -75,8 +67,7 @@ func readLayer(layer string) ([]Model, error) {
 		if err != nil {
 			return nil, err
 		}
-		ms = append(ms, Model{Name: strings.TrimSuffix(e.Name(), ".sql"), Layer: layer, SQL: string(b),
-			Temp: strings.Contains(string(b), "\n-- materialized: temp") || strings.HasPrefix(string(b), "-- materialized: temp")})
+		ms = append(ms, Model{Name: strings.TrimSuffix(e.Name(), ".sql"), Layer: layer, SQL: string(b)})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].Name < ms[j].Name })
 	return ms, nil

@@ -1,5 +1,4 @@
 -- referral_facts: one row per referred client, everything about the referral except
--- materialized: temp
 -- the point person (which depends on the referrer's other referrals; see
 -- point_persons and referrals). Intermediate: reports read `referrals`.
 --
@@ -39,24 +38,43 @@ appts as (
         nullif(trim(a.referrer_npi), '') as source_npi,
         a.referred_to,
         coalesce(a.has_referred_to, false) as has_referred_to,
-        -- order: date, time of day (absent or unreadable last), appointment id
-        {'d': a.appt_date, 't': coalesce(t.time_of_day, TIME '23:59:59.999999'), 'id': a.appointment_id} as ord
+        -- order: date, time of day (absent or unreadable last), appointment id,
+        -- as one string that sorts the same way: a small key per client is
+        -- all the aggregation below keeps, so it fits in little memory
+        strftime(a.appt_date, '%Y%m%d')
+            || lpad((date_part('epoch', coalesce(t.time_of_day, TIME '23:59:59.999999')) * 1000000)::BIGINT::VARCHAR, 11, '0')
+            || a.appointment_id as ord
     from stg_appointments a
     left join times t on t.appt_time = a.appt_time
     where a.client_key is not null and a.appt_date is not null
 ),
 
-scheduled as (
+-- The first appointment, the first attended one and the first with a
+-- source, found as the smallest order key per client, then looked up.
+first_keys as (
     select
         client_key,
         min(appt_date) as referral_date,
-        arg_min({'clinician': clinician, 'referred_to': referred_to, 'has_referred_to': has_referred_to}, ord) as first_appt,
-        arg_min(clinician, ord) filter (where status = 'attended') as first_attended_clinician,
-        arg_min({'raw_name': source_name, 'npi': source_npi}, ord)
-            filter (where source_name is not null or source_npi is not null) as source,
+        min(ord) as first_ord,
+        min(ord) filter (where status = 'attended') as attended_ord,
+        min(ord) filter (where source_name is not null or source_npi is not null) as source_ord,
         bool_or(status = 'attended') as attended
     from appts
     group by client_key
+),
+
+scheduled as (
+    select
+        k.client_key,
+        k.referral_date,
+        {'clinician': f.clinician, 'referred_to': f.referred_to, 'has_referred_to': f.has_referred_to} as first_appt,
+        att.clinician as first_attended_clinician,
+        case when k.source_ord is not null then {'raw_name': src.source_name, 'npi': src.source_npi} end as source,
+        k.attended
+    from first_keys k
+    join appts f on f.ord = k.first_ord
+    left join appts att on att.ord = k.attended_ord
+    left join appts src on src.ord = k.source_ord
 ),
 
 claims as (

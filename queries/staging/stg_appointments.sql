@@ -1,5 +1,4 @@
 -- Appointments with canonical clinicians and statuses. Names and statuses
--- materialized: temp
 -- are resolved once per distinct spelling, not once per row.
 with source as (
     select * from raw_appointments

@@ -1,5 +1,4 @@
 -- Claim lines with the rendering provider resolved to a roster clinician:
--- materialized: temp
 -- by NPI first, then by name.
 with source as (
     select * from raw_claim_lines
