@@ -95,7 +95,7 @@ func Default() Config {
 		OutDir:   "out",
 		// A cap keeps a night at network scale within a small machine's
 		// memory: above it DuckDB spills to disk instead of growing.
-		DuckDB: DuckDB{MemoryLimit: "1GB"},
+		DuckDB: DuckDB{MemoryLimit: "600MB"},
 		Scheduling: Source{
 			Files:      []string{"sample-data/exports/scheduling/*.csv"},
 			DateFormat: "%m/%d/%Y",
