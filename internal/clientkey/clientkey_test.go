@@ -1,0 +1,52 @@
+package clientkey
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestKeyFileCreatedOnceOwnerOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "referrals.key")
+	first, err := Load("", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("key file mode %v, want 0600", fi.Mode().Perm())
+	}
+	again, err := Load("", path)
+	if err != nil || string(again) != string(first) {
+		t.Fatalf("second load gave another key (%v)", err)
+	}
+	if len(first) < 32 {
+		t.Errorf("key of %d characters", len(first))
+	}
+}
+
+func TestEnvironmentOverridesFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "referrals.key")
+	k, err := Load("  an-installation-secret-of-some-length ", path)
+	if err != nil || string(k) != "an-installation-secret-of-some-length" {
+		t.Fatalf("key %q (%v)", k, err)
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Error("a key file was created although the environment gave the key")
+	}
+	if _, err := Load("short", path); err == nil || !strings.Contains(err.Error(), EnvVar) {
+		t.Errorf("a short key was accepted or the error does not name %s: %v", EnvVar, err)
+	}
+}
+
+func TestKeyIsHMACAndTrims(t *testing.T) {
+	// RFC 4231 test case 2: HMAC-SHA256("Jefe", "what do ya want for nothing?").
+	want := "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+	if got := Key([]byte("Jefe"), " what do ya want for nothing? "); got != want {
+		t.Fatalf("Key = %s, want %s", got, want)
+	}
+}
