@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -38,7 +39,7 @@ func openJob(ctx context.Context, e env, cf commonFlags, what string) (*job, err
 	}
 	j := &job{cfg: cfg, log: log, start: time.Now()}
 	dbPath := cfg.Path(cfg.Database)
-	if err := os.MkdirAll(dirOf(dbPath), 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(dbPath), 0o700); err != nil {
 		return nil, fmt.Errorf("create folder for the database %s: %w", dbPath, err)
 	}
 	j.lock, err = runlock.Acquire(dbPath+".lock", what)
@@ -69,13 +70,6 @@ func (j *job) close() {
 		j.lock.Release()
 		j.lock = nil
 	}
-}
-
-func dirOf(p string) string {
-	if i := strings.LastIndexAny(p, `/\`); i >= 0 {
-		return p[:i+1]
-	}
-	return "."
 }
 
 func (j *job) referenceFiles() pipeline.ReferenceFiles {
