@@ -68,46 +68,37 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 		fc.Problems = append(fc.Problems, fmt.Sprintf(format, args...))
 		return fc
 	}
-	_, size, _, valid, head, err := hashAndScan(path)
-	if err != nil {
-		return problem("cannot read the file: %v (check its permissions)", err)
+	l := readLayout(path, source, src)
+	if l.readFail != nil {
+		return problem("cannot read the file: %v (check its permissions)", l.readFail)
 	}
-	if size == 0 {
-		return problem("the file is empty; re-export it")
-	}
-	if kind := isBinaryExport(head); kind != "" {
-		return problem("this is %s, not a CSV file; export the report as CSV", kind)
-	}
-	enc := normaliseEncoding(src.Encoding)
-	if enc == "auto" {
-		enc = guessEncoding(path, head, valid)
-	} else if enc == "utf-8" && !valid {
-		fc.Problems = append(fc.Problems, fmt.Sprintf("encoding is set to utf-8 but the file is not valid UTF-8; set [%s] encoding = \"auto\" or \"windows-1252\"", source))
-	}
-	fc.Encoding = enc
-	headers, delim, err := readHeader(head, enc, src.Delimiter)
-	if err != nil {
-		return problem("%v", err)
-	}
-	fc.Headers, fc.Delimiter = headers, delim
-	mapping, missing := MapHeaders(source, headers, src.Columns)
+	fc.Headers, fc.Delimiter = l.headers, l.delim
 	fc.Mapping = map[string]string{}
 	used := map[int]bool{}
-	for field, i := range mapping {
-		fc.Mapping[field] = headers[i]
+	for field, i := range l.mapping {
+		fc.Mapping[field] = l.headers[i]
 		used[i] = true
 	}
-	for i, h := range headers {
+	for i, h := range l.headers {
 		if !used[i] {
 			fc.Ignored = append(fc.Ignored, h)
 		}
 	}
-	if len(missing) > 0 {
-		if looksLikeData(headers) {
-			return problem("the first line looks like data, not a header row; export with column headers")
-		}
-		return problem("%s", missingColumnProblem(source, headers, missing, src.Columns, delim))
+	if l.problem != "" {
+		return problem("%s", l.problem)
 	}
+	headers, delim, mapping := l.headers, l.delim, l.mapping
+	sc, err := scanFile(path, nil)
+	if err != nil {
+		return problem("cannot read the file: %v (check its permissions)", err)
+	}
+	enc := normaliseEncoding(src.Encoding)
+	if enc == "auto" {
+		enc = guessEncoding(path, l.head, sc.validUTF8)
+	} else if enc == "utf-8" && !sc.validUTF8 {
+		fc.Problems = append(fc.Problems, fmt.Sprintf("encoding is set to utf-8 but the file is not valid UTF-8; set [%s] encoding = \"auto\" or \"windows-1252\"", source))
+	}
+	fc.Encoding = enc
 	// Try the date format on the first rows.
 	rows, err := firstRecords(path, enc, delim, sampleRows)
 	if err != nil {
@@ -115,24 +106,24 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 	}
 	fc.Rows = len(rows)
 	dateIdx := mapping[dateFieldName(source)]
-	var bad []string
-	tried := 0
+	var values []string
 	for _, r := range rows {
-		if dateIdx >= len(r) || strings.TrimSpace(r[dateIdx]) == "" {
-			continue
-		}
-		tried++
-		var ok bool
-		if err := mem.QueryRowContext(ctx, `SELECT try_strptime(?, ?) IS NOT NULL`, strings.TrimSpace(r[dateIdx]), src.DateFormat).Scan(&ok); err != nil {
-			return problem("date format %q: %v", src.DateFormat, err)
-		}
-		if !ok && len(bad) < 3 {
-			bad = append(bad, strings.TrimSpace(r[dateIdx]))
+		if dateIdx < len(r) && strings.TrimSpace(r[dateIdx]) != "" {
+			values = append(values, "("+QuoteString(strings.TrimSpace(r[dateIdx]))+")")
 		}
 	}
-	if len(bad) > 0 {
-		fc.Problems = append(fc.Problems, fmt.Sprintf("dates in column %q such as %q do not match date_format %q; set [%s] date_format to the export's format (%s)",
-			headers[dateIdx], bad[0], src.DateFormat, source, suggestFormat(bad[0])))
+	tried := len(values)
+	if tried > 0 {
+		// One query for the sample rows: the dates that do not parse.
+		var bad sql.NullString
+		q := `SELECT min(v) FROM (VALUES ` + strings.Join(values, ", ") + `) t(v) WHERE try_strptime(v, ?) IS NULL`
+		if err := mem.QueryRowContext(ctx, q, src.DateFormat).Scan(&bad); err != nil {
+			return problem("date format %q: %v", src.DateFormat, err)
+		}
+		if bad.Valid {
+			fc.Problems = append(fc.Problems, fmt.Sprintf("dates in column %q such as %q do not match date_format %q; set [%s] date_format to the export's format (%s)",
+				headers[dateIdx], bad.String, src.DateFormat, source, suggestFormat(bad.String)))
+		}
 	}
 	if tried == 0 && len(rows) > 0 {
 		fc.Problems = append(fc.Problems, fmt.Sprintf("the first %d rows have no value in the date column %q; is it the right column?", len(rows), headers[dateIdx]))

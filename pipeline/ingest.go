@@ -368,32 +368,15 @@ func (in *Ingester) prepare(ctx context.Context, f pending) (*prepared, FileResu
 	if already > 0 {
 		return skip()
 	}
-	head, err := readHead(f.path, 64<<10)
-	if err != nil {
-		return fail("cannot read the file: %v (check its permissions)", err)
+	l := readLayout(f.path, f.source, src)
+	if l.readFail != nil {
+		return fail("cannot read the file: %v (check its permissions)", l.readFail)
 	}
-	if len(head) == 0 {
-		return fail("the file is empty; re-export it from the %s system", f.source)
+	if l.problem != "" {
+		return fail("%s", l.problem)
 	}
-	if kind := isBinaryExport(head); kind != "" {
-		return fail("this is not a CSV file but %s; export the report as CSV (comma-separated values) instead", kind)
-	}
+	head, headEnc, headers, delim, mapping := l.head, l.headEnc, l.headers, l.delim, l.mapping
 	enc := normaliseEncoding(src.Encoding)
-	headEnc := enc
-	if enc == "auto" {
-		headEnc = headEncoding(head)
-	}
-	headers, delim, err := readHeader(head, headEnc, src.Delimiter)
-	if err != nil {
-		return fail("%v", err)
-	}
-	mapping, missing := MapHeaders(f.source, headers, src.Columns)
-	if len(missing) > 0 {
-		if looksLikeData(headers) {
-			return fail("the first line looks like data, not a header row (found %d values such as %q); export with column headers, or check that this file belongs under [%s] files", len(headers), firstNonEmpty(headers), f.source)
-		}
-		return fail("%s", missingColumnProblem(f.source, headers, missing, src.Columns, delim))
-	}
 	var counter *fieldCounter
 	if delim < 128 && headEnc != "utf-16" {
 		idField := "appointment_id"

@@ -23,13 +23,6 @@ var (
 	bomUTF16BE = []byte{0xFE, 0xFF}
 )
 
-// hashAndScan reads the whole file once: content hash, line count, and
-// whether it is valid UTF-8.
-func hashAndScan(path string) (sum string, size int64, lines int64, validUTF8 bool, head []byte, err error) {
-	sc, err := scanFile(path, nil)
-	return sc.sum, sc.size, sc.lines, sc.validUTF8, sc.head, err
-}
-
 // fileScan is what one pass over a file learns.
 type fileScan struct {
 	sum       string
@@ -38,7 +31,6 @@ type fileScan struct {
 	crlf      int64
 	nuls      int64
 	validUTF8 bool
-	head      []byte // the first 64 KiB
 }
 
 // scanFile reads the whole file once: content hash, line count, CRLF and
@@ -73,9 +65,6 @@ func scanFile(path string, fields *fieldCounter) (fileScan, error) {
 			}
 			prevCR = chunk[n-1] == '\r'
 			last = chunk[n-1]
-			if len(sc.head) < 64<<10 {
-				sc.head = append(sc.head, chunk[:min(len(chunk), 64<<10-len(sc.head))]...)
-			}
 			if sc.validUTF8 {
 				data := append(carry, chunk...)
 				cut := incompleteTail(data)
@@ -425,4 +414,55 @@ func readHead(path string, n int) ([]byte, error) {
 		return nil, err
 	}
 	return buf[:k], nil
+}
+
+// layout is what the first 64 KiB of an export say: how its header reads
+// and which field each header is.
+type layout struct {
+	head     []byte
+	headEnc  string // encoding as far as the head shows (the whole-file scan may revise it)
+	headers  []string
+	delim    rune
+	mapping  map[string]int
+	problem  string // why the file cannot be loaded; empty when it can
+	readFail error  // the file could not be read at all
+}
+
+// readLayout reads the head of an export and maps its header to the
+// source's fields. The loader and `referrals check` both start here, so
+// they judge a file the same way and say the same thing about it.
+func readLayout(path, source string, src config.Source) layout {
+	var l layout
+	l.head, l.readFail = readHead(path, 64<<10)
+	if l.readFail != nil {
+		return l
+	}
+	if len(l.head) == 0 {
+		l.problem = fmt.Sprintf("the file is empty; re-export it from the %s system", source)
+		return l
+	}
+	if kind := isBinaryExport(l.head); kind != "" {
+		l.problem = fmt.Sprintf("this is not a CSV file but %s; export the report as CSV (comma-separated values) instead", kind)
+		return l
+	}
+	l.headEnc = normaliseEncoding(src.Encoding)
+	if l.headEnc == "auto" {
+		l.headEnc = headEncoding(l.head)
+	}
+	var err error
+	l.headers, l.delim, err = readHeader(l.head, l.headEnc, src.Delimiter)
+	if err != nil {
+		l.problem = err.Error()
+		return l
+	}
+	var missing []string
+	l.mapping, missing = MapHeaders(source, l.headers, src.Columns)
+	if len(missing) > 0 {
+		if looksLikeData(l.headers) {
+			l.problem = fmt.Sprintf("the first line looks like data, not a header row (found %d values such as %q); export with column headers, or check that this file belongs under [%s] files", len(l.headers), firstNonEmpty(l.headers), source)
+		} else {
+			l.problem = missingColumnProblem(source, l.headers, missing, src.Columns, l.delim)
+		}
+	}
+	return l
 }
