@@ -83,14 +83,15 @@ func order(ms []Model) ([]Model, error) {
 	for i, m := range ms {
 		byName[m.Name] = i
 	}
+	reads := make([]*regexp.Regexp, len(ms)) // "FROM name" or "JOIN name"
+	for j, m := range ms {
+		reads[j] = regexp.MustCompile(`(?i)\b(from|join)\s+` + regexp.QuoteMeta(m.Name) + `\b`)
+	}
 	deps := make([][]int, len(ms))
 	for i, m := range ms {
 		body := sqlComment.ReplaceAllString(m.SQL, "")
-		for j, other := range ms {
-			if i == j {
-				continue
-			}
-			if regexp.MustCompile(`(?i)\b(from|join)\s+` + regexp.QuoteMeta(other.Name) + `\b`).MatchString(body) {
+		for j := range ms {
+			if i != j && reads[j].MatchString(body) {
 				deps[i] = append(deps[i], j)
 			}
 		}
