@@ -35,8 +35,5 @@ the table rejected_rows. Prints a per-file summary.`)
 	if !cf.quiet {
 		printIngestSummary(ctx, e.stdout, j.db, sum)
 	}
-	if *strict && sum.Rejected > 0 {
-		return errStrict
-	}
-	return nil
+	return strictFailure(*strict, sum)
 }

@@ -88,10 +88,7 @@ Only one run works on a database at a time; a second exits with code 3.`)
 			return err
 		}
 	}
-	if *strict && sum.Rejected > 0 {
-		return fmt.Errorf("%w: %d row(s); see rejected_rows or the Data quality sheet", errStrict, sum.Rejected)
-	}
-	return nil
+	return strictFailure(*strict, sum)
 }
 
 // writeReports writes the month's reports and the index, each through a

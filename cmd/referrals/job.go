@@ -189,3 +189,11 @@ func loadConfig(path string) (config.Config, error) {
 	}
 	return cfg, nil
 }
+
+// strictFailure is the error --strict turns rejected rows into (exit 5).
+func strictFailure(strict bool, sum pipeline.IngestSummary) error {
+	if strict && sum.Rejected > 0 {
+		return fmt.Errorf("%w: %d row(s); see rejected_rows or the Data quality sheet", errStrict, sum.Rejected)
+	}
+	return nil
+}
