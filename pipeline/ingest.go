@@ -635,17 +635,17 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 	}
 	if hasRejects {
 		var caseExpr strings.Builder
-		caseExpr.WriteString("CASE column_name")
-		for c, name := range fieldOf {
-			fmt.Fprintf(&caseExpr, " WHEN %s THEN %s", QuoteString(c), QuoteString(name))
-		}
+		// The reader names columns c1, c2…: show the field and the export's header.
+		caseExpr.WriteString("CASE r.column_name")
 		for i, h := range headers {
 			c := fmt.Sprintf("c%d", i+1)
-			if _, ok := fieldOf[c]; !ok {
-				fmt.Fprintf(&caseExpr, " WHEN %s THEN %s", QuoteString(c), QuoteString(h))
+			name, ok := fieldOf[c]
+			if !ok {
+				name = h
 			}
+			fmt.Fprintf(&caseExpr, " WHEN %s THEN %s", QuoteString(c), QuoteString(name))
 		}
-		caseExpr.WriteString(" ELSE column_name END")
+		caseExpr.WriteString(" ELSE r.column_name END")
 		clientCol := fmt.Sprintf("c%d", mapping["client_id"]+1)
 		q := fmt.Sprintf(`INSERT INTO rejected_rows
 			SELECT g.file_id, g.path, r.line, %s, r.error_type,
@@ -663,7 +663,7 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 			  END
 			FROM (SELECT DISTINCT ON (file_id, line) * FROM tmp_rejects ORDER BY file_id, line, column_idx) r
 			JOIN tmp_groupfiles g ON g.file_index = r.file_id`,
-			strings.ReplaceAll(caseExpr.String(), "column_name", "r.column_name"), QuoteString(clientCol),
+			caseExpr.String(), QuoteString(clientCol),
 			fmt.Sprintf("r.column_name = 'c%d'", mapping[dateFieldName(source)]+1), QuoteString(src.DateFormat),
 			len(headers), len(headers), QuoteString(first.res.Encoding))
 		if _, err = exec(q); err != nil {
