@@ -88,9 +88,6 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 	if err := EnsureSchema(ctx, in.DB); err != nil {
 		return sum, err
 	}
-	if err := registerClientKey(ctx, in.DB, in.Secret); err != nil {
-		return sum, err
-	}
 	if in.Rebuild {
 		if err := in.reset(ctx); err != nil {
 			return sum, err
@@ -511,7 +508,7 @@ func planColumns(source string, headers []string, mapping map[string]int, dateFo
 		c := fmt.Sprintf("c%d", i+1)
 		switch {
 		case f.Name == "client_id":
-			plan.expr[f.Name] = "client_key(" + c + ")"
+			plan.expr[f.Name] = clientKeyExpr(c)
 		case f.Kind == "date":
 			plan.expr[f.Name] = "CAST(" + c + " AS DATE)"
 		case f.Kind == "money":
@@ -609,7 +606,7 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 	if err := dropTemp(); err != nil {
 		return err
 	}
-	if _, err = exec(insertSQL); err != nil {
+	if _, err = exec(insertSQL, keyArgs(in.Secret)...); err != nil {
 		return fmt.Errorf("read failed: %v", redactClientError(err))
 	}
 	// The group's files, for the per-file statements below.

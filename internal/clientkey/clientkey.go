@@ -68,10 +68,14 @@ func Load(env, path string) ([]byte, error) {
 	return []byte(key), nil
 }
 
-// Key returns the hex HMAC-SHA256 of a client id under secret: the same
-// value the loader's client_key() SQL function computes.
+// Whitespace is what is trimmed from a client id before it is keyed: ASCII
+// white space and the no-break space that spreadsheets leave behind.
+const Whitespace = " \t\n\v\f\r\u00a0"
+
+// Key returns the hex HMAC-SHA256 of a client id, trimmed of Whitespace,
+// under secret: the same value the loader computes in SQL.
 func Key(secret []byte, clientID string) string {
 	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(strings.TrimSpace(clientID)))
+	m.Write([]byte(strings.Trim(clientID, Whitespace)))
 	return hex.EncodeToString(m.Sum(nil))
 }
