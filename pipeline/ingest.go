@@ -233,7 +233,8 @@ func (in *Ingester) source(name string) config.Source {
 }
 
 func (in *Ingester) reset(ctx context.Context) error {
-	for _, t := range []string{"raw_appointments", "raw_claim_lines", "ingest_files", "rejected_rows", "ingest_problems", "ingest_state"} {
+	for _, t := range []string{"raw_appointments", "raw_claim_lines", "ingest_files", "rejected_rows", "ingest_problems", "ingest_state",
+		"model_state", "dirty_clients"} {
 		if _, err := in.DB.ExecContext(ctx, "DELETE FROM "+t); err != nil {
 			return fmt.Errorf("rebuild: empty %s: %w", t, err)
 		}
@@ -906,6 +907,8 @@ func (in *Ingester) replaceEarlierVersions(ctx context.Context, source string) (
 		`CREATE OR REPLACE TEMP TABLE tmp_replaced AS
 			SELECT k.keep AS file_id, count(*) AS n FROM ` + table + ` r JOIN tmp_keep k ON r.` + idCol + ` = k.id AND r.file_id < k.keep GROUP BY k.keep`,
 		`UPDATE ingest_files SET rows_replaced = rows_replaced + t.n FROM tmp_replaced t WHERE ingest_files.file_id = t.file_id`,
+		// The per-client tables must forget what the replaced rows said.
+		`INSERT INTO dirty_clients SELECT DISTINCT r.client_key FROM ` + table + ` r JOIN tmp_keep k ON r.` + idCol + ` = k.id AND r.file_id < k.keep`,
 		`DELETE FROM ` + table + ` r USING tmp_keep k WHERE r.` + idCol + ` = k.id AND r.file_id < k.keep`,
 		fmt.Sprintf(`DELETE FROM ingest_state WHERE source = %s`, QuoteString(source)),
 		fmt.Sprintf(`INSERT INTO ingest_state VALUES (%s, %d)`, QuoteString(source), latest),

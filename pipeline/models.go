@@ -70,8 +70,9 @@ type ModelTiming struct {
 	Duration time.Duration
 }
 
-// BuildModels runs every staging and mart model in dependency order, each as
-// CREATE OR REPLACE TABLE name AS (its SELECT), in one transaction: a run
+// BuildModels brings the per-client tables up to date (buildClientModels),
+// then runs every staging and mart model in dependency order, each as
+// CREATE OR REPLACE TABLE name AS (its SELECT), all in one transaction: a run
 // killed halfway leaves the previous night's tables whole.
 func BuildModels(ctx context.Context, db *sql.DB, vars Vars, log *slog.Logger) ([]ModelTiming, error) {
 	if log == nil {
@@ -84,12 +85,20 @@ func BuildModels(ctx context.Context, db *sql.DB, vars Vars, log *slog.Logger) (
 	if err := Prepare(ctx, db, vars); err != nil {
 		return nil, err
 	}
+	if err := EnsureSchema(ctx, db); err != nil {
+		return nil, err
+	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
 	var timings []ModelTiming
+	ct, err := buildClientModels(ctx, tx, log)
+	timings = append(timings, ct...)
+	if err != nil {
+		return timings, err
+	}
 	for _, m := range models {
 		start := time.Now()
 		q := fmt.Sprintf("CREATE OR REPLACE TABLE %s AS (\n%s\n)", QuoteIdent(m.Name), strings.TrimRight(strings.TrimSpace(m.SQL), ";"))
@@ -261,3 +270,112 @@ func looksLikeKey(s string) bool {
 	}
 	return true
 }
+
+// buildClientModels keeps the per-client tables of queries/clients. The first
+// build, and any build after their SQL changed, reads every raw row. After
+// that a night recomputes only the clients with rows loaded since the last
+// build or with rows replaced by a re-export (dirty_clients): the cost
+// follows the new data, not the history. Each model reads the views
+// scope_appointments and scope_claim_lines, which hold all rows or only
+// those clients'.
+func buildClientModels(ctx context.Context, tx *sql.Tx, log *slog.Logger) ([]ModelTiming, error) {
+	models, err := queries.ClientModels()
+	if err != nil {
+		return nil, err
+	}
+	fingerprint, err := queries.ClientFingerprint()
+	if err != nil {
+		return nil, err
+	}
+	var builtThrough sql.NullInt64
+	var oldFingerprint sql.NullString
+	var latest, present int64
+	if err := tx.QueryRowContext(ctx, `SELECT
+			(SELECT max(built_through) FROM model_state), (SELECT max(fingerprint) FROM model_state),
+			(SELECT coalesce(max(file_id), 0) FROM ingest_files),
+			(SELECT count(*) FROM duckdb_tables() WHERE NOT temporary AND schema_name = 'main' AND table_name IN (SELECT unnest(?::VARCHAR[])))`,
+		clientModelNames(models)).Scan(&builtThrough, &oldFingerprint, &latest, &present); err != nil {
+		return nil, fmt.Errorf("per-client tables: read state: %w", err)
+	}
+	full := !builtThrough.Valid || oldFingerprint.String != fingerprint || present != int64(len(models))
+	exec := func(q string) error {
+		_, err := tx.ExecContext(ctx, q)
+		return err
+	}
+	scope := func(filter string) error {
+		for _, v := range [][2]string{{"scope_appointments", "raw_appointments"}, {"scope_claim_lines", "raw_claim_lines"}} {
+			if err := exec(fmt.Sprintf("CREATE OR REPLACE TEMP VIEW %s AS SELECT * FROM %s %s", v[0], v[1], filter)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var timings []ModelTiming
+	if full {
+		if err := scope(""); err != nil {
+			return nil, err
+		}
+		for _, m := range models {
+			start := time.Now()
+			if err := exec(fmt.Sprintf("CREATE OR REPLACE TABLE %s AS (\n%s\n)", QuoteIdent(m.Name), trimSQL(m.SQL))); err != nil {
+				return timings, fmt.Errorf("model %s/%s.sql: %w", m.Layer, m.Name, err)
+			}
+			t := ModelTiming{Name: m.Name, Duration: time.Since(start)}
+			timings = append(timings, t)
+			log.Debug("model built", "model", m.Name, "mode", "full", "took", t.Duration.Round(time.Millisecond))
+		}
+	} else {
+		start := time.Now()
+		if err := exec(fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE tmp_dirty AS
+			SELECT client_key FROM raw_appointments WHERE file_id > %[1]d
+			UNION SELECT client_key FROM raw_claim_lines WHERE file_id > %[1]d
+			UNION SELECT client_key FROM dirty_clients`, builtThrough.Int64)); err != nil {
+			return nil, fmt.Errorf("per-client tables: find changed clients: %w", err)
+		}
+		var dirty int64
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM tmp_dirty").Scan(&dirty); err != nil {
+			return nil, err
+		}
+		log.Debug("changed clients found", "clients", dirty, "since_file", builtThrough.Int64, "took", time.Since(start).Round(time.Millisecond))
+		if dirty > 0 {
+			if err := scope("WHERE client_key IN (SELECT client_key FROM tmp_dirty)"); err != nil {
+				return nil, err
+			}
+			for _, m := range models {
+				start := time.Now()
+				if err := exec(fmt.Sprintf("DELETE FROM %s WHERE client_key IN (SELECT client_key FROM tmp_dirty)", QuoteIdent(m.Name))); err != nil {
+					return timings, fmt.Errorf("model %s/%s.sql: %w", m.Layer, m.Name, err)
+				}
+				if err := exec(fmt.Sprintf("INSERT INTO %s SELECT * FROM (\n%s\n)", QuoteIdent(m.Name), trimSQL(m.SQL))); err != nil {
+					return timings, fmt.Errorf("model %s/%s.sql: %w", m.Layer, m.Name, err)
+				}
+				t := ModelTiming{Name: m.Name, Duration: time.Since(start)}
+				timings = append(timings, t)
+				log.Debug("model built", "model", m.Name, "mode", "incremental", "clients", dirty, "took", t.Duration.Round(time.Millisecond))
+			}
+		}
+		if err := exec("DROP TABLE tmp_dirty"); err != nil {
+			return timings, err
+		}
+	}
+	for _, q := range []string{
+		"DELETE FROM dirty_clients",
+		"DELETE FROM model_state",
+		fmt.Sprintf("INSERT INTO model_state VALUES (%d, %s)", latest, QuoteString(fingerprint)),
+	} {
+		if err := exec(q); err != nil {
+			return timings, fmt.Errorf("per-client tables: save state: %w", err)
+		}
+	}
+	return timings, nil
+}
+
+func clientModelNames(ms []queries.Model) string {
+	names := make([]string, len(ms))
+	for i, m := range ms {
+		names[i] = strings.ReplaceAll(m.Name, ",", "")
+	}
+	return "[" + strings.Join(names, ",") + "]"
+}
+
+func trimSQL(q string) string { return strings.TrimRight(strings.TrimSpace(q), ";") }

@@ -69,6 +69,11 @@ var schema = []string{
 		paid DECIMAL(12,2),
 		file_id INTEGER
 	)`,
+	// How far the per-client tables (queries/clients) are built: through
+	// which ingest file, by which SQL (queries.ClientFingerprint).
+	`CREATE TABLE IF NOT EXISTS model_state (built_through INTEGER, fingerprint VARCHAR)`,
+	// Clients whose earlier rows were replaced by a re-export since then.
+	`CREATE TABLE IF NOT EXISTS dirty_clients (client_key VARCHAR)`,
 	`CREATE TABLE IF NOT EXISTS ref_roster (
 		name VARCHAR, aliases VARCHAR, npi VARCHAR, start_date DATE, end_date DATE,
 		specialties VARCHAR, payers VARCHAR, accepting BOOLEAN

@@ -35,3 +35,18 @@ CREATE OR REPLACE TEMP MACRO clean_npi(s) AS
          WHEN length(s) = 10 AND try_cast(s AS UBIGINT) IS NOT NULL THEN s
          WHEN length(regexp_replace(coalesce(s, ''), '[^0-9]', '', 'g')) = 10
          THEN regexp_replace(s, '[^0-9]', '', 'g') END;
+
+-- What an appointment status means, from however the export spells it
+-- ('Attended', 'No Show', 'Late Cx'...). Used once per distinct spelling.
+CREATE OR REPLACE TEMP MACRO appointment_status(raw_status) AS
+    CASE
+        WHEN regexp_replace(lower(coalesce(raw_status, '')), '[^a-z]', '', 'g') IN ('attended', 'arrived', 'show', 'showed', 'kept', 'completed', 'complete', 'checkedin',
+                   'checkedout', 'seen', 'present', 'billed', 'done', 'came') THEN 'attended'
+        WHEN regexp_replace(lower(coalesce(raw_status, '')), '[^a-z]', '', 'g') IN ('noshow', 'ns', 'dna', 'didnotattend', 'didnotshow', 'missed', 'failed', 'absent') THEN 'no-show'
+        WHEN regexp_replace(lower(coalesce(raw_status, '')), '[^a-z]', '', 'g') LIKE 'late%canc%'
+          OR regexp_replace(lower(coalesce(raw_status, '')), '[^a-z]', '', 'g') IN ('lc', 'latecx') THEN 'late-cancelled'
+        WHEN regexp_replace(lower(coalesce(raw_status, '')), '[^a-z]', '', 'g') LIKE '%cancel%'
+          OR regexp_replace(lower(coalesce(raw_status, '')), '[^a-z]', '', 'g') IN ('cx', 'canceled', 'rescheduled', 'deleted') THEN 'cancelled'
+        WHEN regexp_replace(lower(coalesce(raw_status, '')), '[^a-z]', '', 'g') IN ('scheduled', 'booked', 'confirmed', 'pending', 'unconfirmed', 'tentative', 'reminded') THEN 'scheduled'
+        ELSE 'other'
+    END;

@@ -1,6 +1,9 @@
 // Package queries holds the SQL models of the pipeline, one table per file.
 //
-// The file name is the table name. Files under staging/ only rename, cast and
+// The file name is the table name. Files under clients/ condense the raw rows to
+// a few rows per client, reading the views scope_appointments and
+// scope_claim_lines: the pipeline keeps them incrementally, recomputing only
+// the clients whose rows changed. Files under staging/ only rename, cast and
 // resolve names (1:1 with a source); files under marts/ join and aggregate;
 // files under checks/ are data tests: a SELECT that returns the offending rows,
 // so an empty result means the check passed. Each model is a single SELECT (CTEs
@@ -10,7 +13,9 @@
 package queries
 
 import (
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"path"
@@ -19,7 +24,7 @@ import (
 	"strings"
 )
 
-//go:embed staging/*.sql marts/*.sql checks/*.sql
+//go:embed clients/*.sql staging/*.sql marts/*.sql checks/*.sql
 var files embed.FS
 
 // MacrosSQL defines the temporary macros (name_key, split_list, …) the
@@ -31,7 +36,7 @@ var MacrosSQL string
 // Model is one SQL file: Name is the table it builds (or the check's name).
 type Model struct {
 	Name  string // file name without .sql
-	Layer string // staging, marts or checks
+	Layer string // clients, staging, marts or checks
 	SQL   string
 }
 
@@ -51,6 +56,26 @@ func Models() ([]Model, error) {
 
 // Checks returns the data checks, sorted by name.
 func Checks() ([]Model, error) { return readLayer("checks") }
+
+// ClientModels returns the per-client models (clients/), which only read the
+// raw tables through the scope views.
+func ClientModels() ([]Model, error) { return readLayer("clients") }
+
+// ClientFingerprint changes whenever the SQL that builds the per-client
+// tables (or a macro it may use) changes: tables built by other SQL must
+// then be rebuilt whole.
+func ClientFingerprint() (string, error) {
+	ms, err := ClientModels()
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	h.Write([]byte(MacrosSQL))
+	for _, m := range ms {
+		fmt.Fprintf(h, "\x00%s\x00%s", m.Name, m.SQL)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
 
 func readLayer(layer string) ([]Model, error) {
 	entries, err := fs.ReadDir(files, layer)

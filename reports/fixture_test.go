@@ -93,7 +93,7 @@ func TestFixtureCoversTheCases(t *testing.T) {
 		{"lapsed", `SELECT count(*) FROM watch_list WHERE list = 'lapsed'`},
 		{"regressed", `SELECT count(*) FROM watch_list WHERE list = 'regressed'`},
 		{"rejected rows", `SELECT count(*) FROM rejected_rows`},
-		{"unresolved clinicians", `SELECT count(*) FROM stg_appointments WHERE NOT clinician_resolved`},
+		{"unresolved clinicians", `SELECT count(*) FROM stg_clinician_spellings WHERE NOT clinician_resolved`},
 		{"unknown sources", `SELECT count(*) FROM referrals WHERE source_kind = 'unknown'`},
 		{"24 months of history", `SELECT count(DISTINCT referral_month) >= 24 FROM referrals`},
 	}

@@ -595,15 +595,10 @@ func writeDataQualitySheet(ctx context.Context, db *sql.DB, f *excelize.File, st
 			`SELECT count(*) FROM ingest_problems`, nil, maxQualityRows},
 		{"Unresolved clinician names", "Names in the exports that match no clinician of the roster: add them to the roster's aliases.",
 			[]column{{"Name as exported", kText}, {"Export", kText}, {"Rows", kInt}, {"First date", kDate}, {"Last date", kDate}},
-			`SELECT * FROM (
-                 SELECT clinician, 'scheduling', count(*)::BIGINT AS n, min(appt_date), max(appt_date)
-                 FROM stg_appointments WHERE NOT clinician_resolved GROUP BY clinician
-                 UNION ALL
-                 SELECT clinician, 'billing', count(*)::BIGINT, min(service_date), max(service_date)
-                 FROM stg_claim_lines WHERE NOT clinician_resolved GROUP BY clinician
-             ) ORDER BY n DESC, 1, 2 LIMIT ?`,
-			`SELECT (SELECT count(DISTINCT clinician) FROM stg_appointments WHERE NOT clinician_resolved)
-                  + (SELECT count(DISTINCT clinician) FROM stg_claim_lines WHERE NOT clinician_resolved)`, nil, maxQualityRows},
+			`SELECT clinician, export, sum(n)::BIGINT AS n, min(first_date), max(last_date)
+             FROM stg_clinician_spellings WHERE NOT clinician_resolved
+             GROUP BY clinician, export ORDER BY n DESC, 1, 2 LIMIT ?`,
+			`SELECT count(*) FROM (SELECT DISTINCT clinician, export FROM stg_clinician_spellings WHERE NOT clinician_resolved)`, nil, maxQualityRows},
 		{"Referrals with no source", "Referrals in the window with neither a referral source nor a referring provider, by month and clinician: ask the front desk to record the source.",
 			[]column{{"Month", kMonth}, {"Assigned clinician", kText}, {"Found in", kText}, {"Referrals", kInt}},
 			`SELECT referral_month, assigned_clinician, origin, count(*)::BIGINT AS n FROM referrals

@@ -228,7 +228,7 @@ func TestWorkbook(t *testing.T) {
 			}
 		}
 		msgs, err := db.Query(`SELECT message FROM rejected_rows UNION ALL SELECT problem FROM ingest_problems
-            UNION ALL SELECT DISTINCT clinician FROM stg_appointments WHERE NOT clinician_resolved`)
+            UNION ALL SELECT DISTINCT clinician FROM stg_clinician_spellings WHERE NOT clinician_resolved`)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -47,8 +47,12 @@ window_clients as (
 -- Who paid for whom: one row per client, clinician and payer, however many
 -- claim lines they share (the claim lines are read once, not per question).
 claim_payers as (
-    select client_key, clinician, lower(payer) as payer_key, payer
-    from (select distinct client_key, clinician, payer from stg_claim_lines where payer is not null)
+    select distinct p.client_key, s.clinician, lower(p.payer) as payer_key, p.payer
+    from client_providers p
+    join stg_clinician_spellings s
+        on s.export = p.export and s.provider is not distinct from p.provider
+        and s.provider_npi is not distinct from p.provider_npi
+    where p.export = 'billing' and p.payer is not null
 ),
 
 -- Payers of the ready referrers' clients, with the spelling most used in billing.

@@ -16,94 +16,42 @@
 -- column (has_referred_to); never for billing-only clients.
 -- pp_target is the clinician compared with the point person: the requested one
 -- when a clinician was requested, else the assigned one.
--- Times of day are parsed once per distinct spelling ('14:30', '2:30 PM', ...).
-with times as (
-    select
-        appt_time,
-        coalesce(
-            try_cast(appt_time::VARCHAR as TIME),
-            try_strptime(upper(trim(appt_time::VARCHAR)), ['%I:%M %p', '%I:%M:%S %p', '%I:%M%p', '%I %p'])::TIME
-        ) as time_of_day
-    from (select distinct appt_time from stg_appointments where appt_time is not null)
-),
-
-appts as (
-    select
-        a.client_key,
-        a.appointment_id,
-        a.clinician,
-        a.appt_date,
-        a.status,
-        nullif(trim(a.referral_source), '') as source_name,
-        nullif(trim(a.referrer_npi), '') as source_npi,
-        a.referred_to,
-        coalesce(a.has_referred_to, false) as has_referred_to,
-        -- order: date, time of day (absent or unreadable last), appointment id,
-        -- as one string that sorts the same way: a small key per client is
-        -- all the aggregation below keeps, so it fits in little memory
-        strftime(a.appt_date, '%Y%m%d')
-            || lpad((date_part('epoch', coalesce(t.time_of_day, TIME '23:59:59.999999')) * 1000000)::BIGINT::VARCHAR, 11, '0')
-            || a.appointment_id as ord
-    from stg_appointments a
-    left join times t on t.appt_time = a.appt_time
-    where a.client_key is not null and a.appt_date is not null
-),
-
--- The first appointment, the first attended one and the first with a
--- source, found as the smallest order key per client, then looked up.
-first_keys as (
-    select
-        client_key,
-        min(appt_date) as referral_date,
-        min(ord) as first_ord,
-        min(ord) filter (where status = 'attended') as attended_ord,
-        min(ord) filter (where source_name is not null or source_npi is not null) as source_ord,
-        bool_or(status = 'attended') as attended
-    from appts
-    group by client_key
+-- The per-client facts come from client_appointments and client_claims (names as
+-- exported), resolved here through stg_clinician_spellings against the night's roster.
+with spellings_of as (
+    select export, provider, provider_npi, clinician from stg_clinician_spellings
 ),
 
 scheduled as (
     select
-        k.client_key,
-        k.referral_date,
-        {'clinician': f.clinician, 'referred_to': f.referred_to, 'has_referred_to': f.has_referred_to} as first_appt,
+        a.client_key,
+        a.referral_date,
+        {'clinician': f.clinician, 'referred_to': a.referred_to, 'has_referred_to': a.has_referred_to} as first_appt,
         att.clinician as first_attended_clinician,
-        case when k.source_ord is not null then {'raw_name': src.source_name, 'npi': src.source_npi} end as source,
-        k.attended
-    from first_keys k
-    join appts f on f.ord = k.first_ord
-    left join appts att on att.ord = k.attended_ord
-    left join appts src on src.ord = k.source_ord
-),
-
-claims as (
-    select
-        client_key,
-        service_date,
-        line_id,
-        clinician,
-        nullif(trim(referring_provider), '') as source_name,
-        nullif(trim(referring_npi), '') as source_npi,
-        nullif(trim(payer), '') as payer,
-        charge,
-        paid
-    from stg_claim_lines
-    where client_key is not null and service_date is not null
+        case when a.source_name is not null or a.source_npi is not null
+             then {'raw_name': a.source_name, 'npi': a.source_npi} end as source,
+        a.attended
+    from client_appointments a
+    left join spellings_of f
+        on f.export = 'scheduling' and f.provider is not distinct from a.first_clinician and f.provider_npi is null
+    left join spellings_of att
+        on att.export = 'scheduling' and att.provider = a.first_attended_clinician and att.provider_npi is null
 ),
 
 billed as (
     select
-        client_key,
-        min(service_date) as first_service,
-        arg_min(clinician, {'d': service_date, 'id': line_id}) as first_clinician,
-        arg_min({'raw_name': source_name, 'npi': source_npi}, {'d': service_date, 'id': line_id})
-            filter (where source_name is not null or source_npi is not null) as source,
-        arg_min(payer, {'d': service_date, 'id': line_id}) filter (where payer is not null) as payer,
-        coalesce(sum(charge), 0)::DECIMAL(12,2) as billed,
-        coalesce(sum(paid), 0)::DECIMAL(12,2) as paid
-    from claims
-    group by client_key
+        b.client_key,
+        b.first_service,
+        p.clinician as first_clinician,
+        case when b.source_name is not null or b.source_npi is not null
+             then {'raw_name': b.source_name, 'npi': b.source_npi} end as source,
+        b.payer,
+        b.billed,
+        b.paid
+    from client_claims b
+    left join spellings_of p
+        on p.export = 'billing' and p.provider is not distinct from b.first_provider
+        and p.provider_npi is not distinct from b.first_provider_npi
 ),
 
 clients as (

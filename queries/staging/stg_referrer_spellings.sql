@@ -5,15 +5,7 @@
 -- the user's alias file; then spellings with the same key are one referrer,
 -- named by its most presentable, then most frequent, spelling.
 with mentions as (
-    select referral_source as raw_name, referrer_npi as raw_npi, count(*) as n
-    from raw_appointments
-    where referral_source is not null or referrer_npi is not null
-    group by all
-    union all
-    select referring_provider, referring_npi, count(*)
-    from raw_claim_lines
-    where referring_provider is not null or referring_npi is not null
-    group by all
+    select raw_name, raw_npi, sum(n) as n from client_mentions group by all
 ),
 spellings as (
     select trim(raw_name) as raw_name, clean_npi(raw_npi) as npi, sum(n) as n, name_key(trim(raw_name)) as name_key,

@@ -372,24 +372,16 @@ CREATE TABLE raw_appointments (appointment_id VARCHAR, client_key VARCHAR, clini
 CREATE TABLE raw_claim_lines (line_id VARCHAR, client_key VARCHAR, service_date DATE, rendering_provider VARCHAR, rendering_npi VARCHAR,
     referring_provider VARCHAR, referring_npi VARCHAR, payer VARCHAR, cpt VARCHAR, charge DECIMAL(12,2), paid DECIMAL(12,2), file_id INTEGER);
 
-CREATE TABLE stg_appointments AS
-SELECT 'A' || row_number() OVER (ORDER BY client_key) AS appointment_id, client_key, assigned_clinician AS clinician,
-    true AS clinician_resolved, referral_date AS appt_date, '09:00' AS appt_time,
-    CASE WHEN intake_attended THEN 'attended' ELSE 'no-show' END AS status, 'Intake' AS service,
-    referrer AS referral_source, NULL::VARCHAR AS referrer_npi, requested_clinician AS referred_to, requested_known AS has_referred_to
-FROM referrals WHERE origin = 'scheduling' AND referral_month >= DATE '2025-04-01';
-INSERT INTO stg_appointments VALUES
-    ('X1', sha256('x1'), 'Dr. Hanna Schmitt', false, DATE '2025-06-03', '10:00', 'attended', 'Therapy', NULL, NULL, NULL, false),
-    ('X2', sha256('x2'), 'Dr. Hanna Schmitt', false, DATE '2025-06-10', '10:00', 'attended', 'Therapy', NULL, NULL, NULL, false),
-    ('X3', sha256('x3'), '<b>Locum</b> Therapist', false, DATE '2025-06-12', '14:00', 'cancelled', 'Intake', NULL, NULL, NULL, false);
-
-CREATE TABLE stg_claim_lines AS
-SELECT 'L' || row_number() OVER (ORDER BY client_key) AS line_id, client_key, referral_date AS service_date,
-    assigned_clinician AS clinician, true AS clinician_resolved, NULL::VARCHAR AS rendering_npi,
-    referrer AS referring_provider, NULL::VARCHAR AS referring_npi, payer, '90791' AS cpt, billed AS charge, paid
-FROM referrals WHERE referral_month >= DATE '2025-05-01';
-INSERT INTO stg_claim_lines VALUES
-    ('Y1', sha256('y1'), DATE '2025-06-04', 'J. Santos LCSW', false, '1999999999', NULL, NULL, 'Aetna', '90837', 180.00, 129.60);
+-- Clinician spellings as the exports had them: the resolved ones, and three
+-- that match no roster clinician (one of them in billing, with an NPI).
+CREATE TABLE stg_clinician_spellings AS
+SELECT 'scheduling' AS export, assigned_clinician AS provider, NULL::VARCHAR AS provider_npi, assigned_clinician AS clinician,
+    true AS clinician_resolved, count(*)::BIGINT AS n, min(referral_date) AS first_date, max(referral_date) AS last_date
+FROM referrals WHERE origin = 'scheduling' AND referral_month >= DATE '2025-04-01' GROUP BY assigned_clinician;
+INSERT INTO stg_clinician_spellings VALUES
+    ('scheduling', 'Dr. Hanna Schmitt', NULL, 'Dr. Hanna Schmitt', false, 2, DATE '2025-06-03', DATE '2025-06-10'),
+    ('scheduling', '<b>Locum</b> Therapist', NULL, '<b>Locum</b> Therapist', false, 1, DATE '2025-06-12', DATE '2025-06-12'),
+    ('billing', 'J. Santos LCSW', '1999999999', 'J. Santos LCSW', false, 1, DATE '2025-06-04', DATE '2025-06-04');
 
 CREATE TABLE ref_roster AS
 SELECT clinician AS name, NULL::VARCHAR AS aliases, npi, DATE '2020-01-01' AS start_date, NULL::DATE AS end_date,
