@@ -100,6 +100,14 @@ func TestIncrementalModelsEqualFullBuild(t *testing.T) {
 	if n := strings.Count(logs.String(), "mode=incremental"); n < 2*4 {
 		t.Fatalf("the later nights did not update the per-client tables incrementally (%d incremental model builds logged)", n)
 	}
+	// A night with nothing new keeps every staging and mart table as it is.
+	logs.Reset()
+	run(incDB, incCfg, log)
+	models, err := queries.Models()
+	mustOK(t, err)
+	if kept := strings.Count(logs.String(), "model unchanged, kept"); kept != len(models) {
+		t.Errorf("a night with no new rows kept %d of %d models; want all kept", kept, len(models))
+	}
 	var replaced int64
 	mustOK(t, incDB.QueryRow(`SELECT sum(rows_replaced) FROM ingest_files`).Scan(&replaced))
 	if replaced == 0 {
@@ -140,6 +148,15 @@ func TestIncrementalModelsEqualFullBuild(t *testing.T) {
 		if rows == 0 && strings.HasPrefix(table, "client_") {
 			t.Errorf("%s is empty", table)
 		}
+	}
+	// Another report month changes the variables: nothing may be kept.
+	_, err = db.Exec("DETACH full_build")
+	mustOK(t, err)
+	logs.Reset()
+	_, err = pipeline.BuildModels(ctx, db, pipeline.ModelVars(incCfg, month.AddDate(0, -1, 0)), log)
+	mustOK(t, err)
+	if kept := strings.Count(logs.String(), "model unchanged, kept"); kept != 0 {
+		t.Errorf("another report month kept %d models; want all rebuilt", kept)
 	}
 }
 

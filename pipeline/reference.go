@@ -188,22 +188,61 @@ func parseYesNo(s string) (*bool, error) {
 	return nil, fmt.Errorf("%q is neither yes nor no", s)
 }
 
-// insertRows inserts rows with multi-row INSERT statements: one statement
-// per row costs a round trip each, which adds up for a large directory.
+// insertRows inserts rows with multi-row INSERT statements of literal values:
+// one statement per row costs a round trip each, and a statement with
+// thousands of parameters costs DuckDB more to prepare than to run (a
+// 27,000-row directory took 2.7 s that way).
 func insertRows(ctx context.Context, tx *sql.Tx, table string, rows [][]any) error {
-	const batch = 250
+	const batch = 2000
 	for start := 0; start < len(rows); start += batch {
 		chunk := rows[start:min(start+batch, len(rows))]
-		ph := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(chunk[0])), ", ") + ")"
-		var args []any
-		parts := make([]string, len(chunk))
+		var b strings.Builder
+		b.WriteString("INSERT INTO " + table + " VALUES ")
 		for i, r := range chunk {
-			parts[i] = ph
-			args = append(args, r...)
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('(')
+			for j, v := range r {
+				if j > 0 {
+					b.WriteString(", ")
+				}
+				lit, err := valueLiteral(v)
+				if err != nil {
+					return fmt.Errorf("load %s: %w", table, err)
+				}
+				b.WriteString(lit)
+			}
+			b.WriteByte(')')
 		}
-		if _, err := tx.ExecContext(ctx, "INSERT INTO "+table+" VALUES "+strings.Join(parts, ", "), args...); err != nil {
+		if _, err := tx.ExecContext(ctx, b.String()); err != nil {
 			return fmt.Errorf("load %s: %w", table, err)
 		}
 	}
 	return nil
+}
+
+// valueLiteral writes one value as SQL.
+func valueLiteral(v any) (string, error) {
+	switch x := v.(type) {
+	case nil:
+		return "NULL", nil
+	case string:
+		// A NUL cannot stand in SQL text.
+		return "(" + QuoteString(strings.ReplaceAll(x, "\x00", "'||chr(0)||'")) + ")", nil
+	case bool:
+		return fmt.Sprint(x), nil
+	case *bool:
+		if x == nil {
+			return "NULL", nil
+		}
+		return fmt.Sprint(*x), nil
+	case int:
+		return fmt.Sprint(x), nil
+	case int64:
+		return fmt.Sprint(x), nil
+	case time.Time:
+		return "DATE '" + x.Format("2006-01-02") + "'", nil
+	}
+	return "", fmt.Errorf("cannot write a %T as SQL", v)
 }

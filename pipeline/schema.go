@@ -72,6 +72,10 @@ var schema = []string{
 	// How far the per-client tables (queries/clients) are built: through
 	// which ingest file, by which SQL (queries.ClientFingerprint).
 	`CREATE TABLE IF NOT EXISTS model_state (built_through INTEGER, fingerprint VARCHAR)`,
+	// What each staging and mart table was built from (a fingerprint of its
+	// SQL, the variables and its input tables' contents) and what it holds:
+	// a table whose inputs did not change is kept, not rebuilt.
+	`CREATE TABLE IF NOT EXISTS model_fingerprints (model VARCHAR, inputs VARCHAR, content VARCHAR)`,
 	// Clients whose earlier rows were replaced by a re-export since then.
 	`CREATE TABLE IF NOT EXISTS dirty_clients (client_key VARCHAR)`,
 	`CREATE TABLE IF NOT EXISTS ref_roster (

@@ -62,10 +62,14 @@ Only one run works on a database at a time; a second exits with code 3.`)
 		return err
 	}
 	var modelRows int64
+	kept := 0
 	for _, m := range timings {
 		modelRows += m.Rows
+		if m.Kept {
+			kept++
+		}
 	}
-	j.log.Info("models built", "month", month.Format("2006-01"), "models", len(timings), "rows", modelRows, "took", time.Since(t).Round(time.Millisecond))
+	j.log.Info("models built", "month", month.Format("2006-01"), "models", len(timings)-kept, "unchanged", kept, "rows", modelRows, "took", time.Since(t).Round(time.Millisecond))
 	t = time.Now()
 	if err := pipeline.RunChecks(ctx, j.db); err != nil {
 		return err
