@@ -595,9 +595,12 @@ func writeDataQualitySheet(ctx context.Context, db *sql.DB, f *excelize.File, st
 			`SELECT count(*) FROM ingest_problems`, nil, maxQualityRows},
 		{"Unresolved clinician names", "Names in the exports that match no clinician of the roster: add them to the roster's aliases.",
 			[]column{{"Name as exported", kText}, {"Export", kText}, {"Rows", kInt}, {"First date", kDate}, {"Last date", kDate}},
-			`SELECT clinician, export, sum(n)::BIGINT AS n, min(first_date), max(last_date)
-             FROM stg_clinician_spellings WHERE NOT clinician_resolved
-             GROUP BY clinician, export ORDER BY n DESC, 1, 2 LIMIT ?`,
+			`SELECT s.clinician, s.export, sum(p.n)::BIGINT AS n, min(p.first_date), max(p.last_date)
+             FROM stg_clinician_spellings s
+             JOIN client_providers p ON p.export = s.export AND p.provider IS NOT DISTINCT FROM s.provider
+                 AND p.provider_npi IS NOT DISTINCT FROM s.provider_npi
+             WHERE NOT s.clinician_resolved
+             GROUP BY s.clinician, s.export ORDER BY n DESC, 1, 2 LIMIT ?`,
 			`SELECT count(*) FROM (SELECT DISTINCT clinician, export FROM stg_clinician_spellings WHERE NOT clinician_resolved)`, nil, maxQualityRows},
 		{"Referrals with no source", "Referrals in the window with neither a referral source nor a referring provider, by month and clinician: ask the front desk to record the source.",
 			[]column{{"Month", kMonth}, {"Assigned clinician", kText}, {"Found in", kText}, {"Referrals", kInt}},

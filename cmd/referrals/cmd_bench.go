@@ -28,7 +28,9 @@ plus billing), made once with "referrals sample" and reused. In one run,
 R repetitions each of:
   floor        a bare DuckDB read_csv of the same files into a fresh database file
   full run     "referrals run" from an empty database: ingest, models, checks, reports
-  incremental  one more day of exports on top of the full run's database
+  incremental  one more day of exports on top of the full run's database: the
+               last day's appointments again, a day later, for the same
+               clients (so no new referral: a quiet night)
 Each runs in its own process so its peak memory (RSS) is its own. Prints
 medians: time, rows/s, MB/s, each phase's time, peak RSS, and the ratios
 full run / floor and incremental / full run.`)
@@ -90,7 +92,7 @@ full run / floor and incremental / full run.`)
 	if err := writeBenchConfig(incrCfg, data, filepath.Join(work, "incr.duckdb"), filepath.Join(work, "out-incr"), *memLimit, *threads, incrFile); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "Data: %d rows in %d files, %.1f MB (%s); incremental night: %d rows\n", totalRows, len(sched)+len(bill), float64(totalBytes)/1e6, data, incrRows)
+	fmt.Fprintf(w, "Data: %d rows in %d files, %.1f MB (%s); incremental night: %d rows (existing clients' next-day appointments)\n", totalRows, len(sched)+len(bill), float64(totalBytes)/1e6, data, incrRows)
 	shown := *memLimit
 	if shown == "" {
 		shown = config.Default().DuckDB.MemoryLimit + " (default)"
@@ -308,7 +310,7 @@ func makeIncrement(ctx context.Context, data string, sched []string) (string, in
 	q := fmt.Sprintf(`COPY (
 		WITH src AS (SELECT * FROM read_csv(%s, header = true, all_varchar = true)),
 		lastday AS (SELECT max(strptime("Appointment Date", '%%m/%%d/%%Y')) AS d FROM src)
-		SELECT * REPLACE ("Appointment ID" || '-N1' AS "Appointment ID",
+		SELECT src.* REPLACE ("Appointment ID" || '-N1' AS "Appointment ID",
 			strftime(strptime("Appointment Date", '%%m/%%d/%%Y') + INTERVAL 1 DAY, '%%m/%%d/%%Y') AS "Appointment Date")
 		FROM src, lastday WHERE strptime("Appointment Date", '%%m/%%d/%%Y') = lastday.d
 	) TO %s (HEADER, DELIMITER ',')`, pipeline.QuoteString(last), pipeline.QuoteString(out))

@@ -48,11 +48,10 @@ window_clients as (
 -- claim lines they share (the claim lines are read once, not per question).
 claim_payers as (
     select distinct p.client_key, s.clinician, lower(p.payer) as payer_key, p.payer
-    from client_providers p
+    from client_payers p
     join stg_clinician_spellings s
-        on s.export = p.export and s.provider is not distinct from p.provider
+        on s.export = 'billing' and s.provider is not distinct from p.provider
         and s.provider_npi is not distinct from p.provider_npi
-    where p.export = 'billing' and p.payer is not null
 ),
 
 -- Payers of the ready referrers' clients, with the spelling most used in billing.

@@ -375,13 +375,18 @@ CREATE TABLE raw_claim_lines (line_id VARCHAR, client_key VARCHAR, service_date 
 -- Clinician spellings as the exports had them: the resolved ones, and three
 -- that match no roster clinician (one of them in billing, with an NPI).
 CREATE TABLE stg_clinician_spellings AS
-SELECT 'scheduling' AS export, assigned_clinician AS provider, NULL::VARCHAR AS provider_npi, assigned_clinician AS clinician,
-    true AS clinician_resolved, count(*)::BIGINT AS n, min(referral_date) AS first_date, max(referral_date) AS last_date
-FROM referrals WHERE origin = 'scheduling' AND referral_month >= DATE '2025-04-01' GROUP BY assigned_clinician;
+SELECT DISTINCT 'scheduling' AS export, assigned_clinician AS provider, NULL::VARCHAR AS provider_npi, assigned_clinician AS clinician,
+    true AS clinician_resolved
+FROM referrals WHERE origin = 'scheduling' AND referral_month >= DATE '2025-04-01';
 INSERT INTO stg_clinician_spellings VALUES
-    ('scheduling', 'Dr. Hanna Schmitt', NULL, 'Dr. Hanna Schmitt', false, 2, DATE '2025-06-03', DATE '2025-06-10'),
-    ('scheduling', '<b>Locum</b> Therapist', NULL, '<b>Locum</b> Therapist', false, 1, DATE '2025-06-12', DATE '2025-06-12'),
-    ('billing', 'J. Santos LCSW', '1999999999', 'J. Santos LCSW', false, 1, DATE '2025-06-04', DATE '2025-06-04');
+    ('scheduling', 'Dr. Hanna Schmitt', NULL, 'Dr. Hanna Schmitt', false),
+    ('scheduling', '<b>Locum</b> Therapist', NULL, '<b>Locum</b> Therapist', false),
+    ('billing', 'J. Santos LCSW', '1999999999', 'J. Santos LCSW', false);
+-- Their rows per client (one client each here).
+CREATE TABLE client_providers AS
+SELECT sha256(provider) AS client_key, export, provider, provider_npi, NULL::VARCHAR AS payer,
+    1::BIGINT AS n, DATE '2025-06-03' AS first_date, DATE '2025-06-12' AS last_date
+FROM stg_clinician_spellings;
 
 CREATE TABLE ref_roster AS
 SELECT clinician AS name, NULL::VARCHAR AS aliases, npi, DATE '2020-01-01' AS start_date, NULL::DATE AS end_date,
