@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -415,12 +414,11 @@ type fingerprints struct {
 	tables  map[string]bool // tables of the main schema
 	content map[string]string
 	stored  map[string]struct{ inputs, content string }
-	reads   map[string]*regexp.Regexp
 }
 
 func newFingerprints(ctx context.Context, tx *sql.Tx, vars Vars) (*fingerprints, error) {
 	f := &fingerprints{tx: tx, tables: map[string]bool{}, content: map[string]string{},
-		stored: map[string]struct{ inputs, content string }{}, reads: map[string]*regexp.Regexp{}}
+		stored: map[string]struct{ inputs, content string }{}}
 	names := make([]string, 0, len(vars))
 	for k := range vars {
 		names = append(names, k)
@@ -461,21 +459,13 @@ func newFingerprints(ctx context.Context, tx *sql.Tx, vars Vars) (*fingerprints,
 
 // inputs fingerprints what model m would be built from now.
 func (f *fingerprints) inputs(ctx context.Context, m queries.Model) (string, error) {
-	body := sqlComment.ReplaceAllString(m.SQL, "")
-	var used []string
+	var tables []string
 	for t := range f.tables {
-		if t == m.Name {
-			continue
-		}
-		re, ok := f.reads[t]
-		if !ok {
-			re = regexp.MustCompile(`(?i)\b(from|join)\s+` + regexp.QuoteMeta(t) + `\b`)
-			f.reads[t] = re
-		}
-		if re.MatchString(body) {
-			used = append(used, t)
+		if t != m.Name {
+			tables = append(tables, t)
 		}
 	}
+	used := m.Reads(tables)
 	sort.Strings(used)
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%s\x00%s", queries.MacrosSQL, m.SQL, f.vars)
@@ -510,5 +500,3 @@ func tableContent(ctx context.Context, tx *sql.Tx, table string) (int64, string,
 	}
 	return n, fmt.Sprintf("%d:%s", n, sum.String), nil
 }
-
-var sqlComment = regexp.MustCompile(`(?m)--.*$`)

@@ -100,6 +100,25 @@ func readLayer(layer string) ([]Model, error) {
 
 var sqlComment = regexp.MustCompile(`(?m)--.*$`)
 
+// tableRead is a table name after FROM or JOIN.
+var tableRead = regexp.MustCompile(`(?i)\b(?:from|join)\s+([a-z_][a-z0-9_]*)\b`)
+
+// Reads returns those of tables that the model's SQL reads ("FROM name" or
+// "JOIN name" outside comments), in the order given.
+func (m Model) Reads(tables []string) []string {
+	read := map[string]bool{}
+	for _, g := range tableRead.FindAllStringSubmatch(sqlComment.ReplaceAllString(m.SQL, ""), -1) {
+		read[strings.ToLower(g[1])] = true
+	}
+	var out []string
+	for _, t := range tables {
+		if read[strings.ToLower(t)] {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 // order sorts models topologically by the model names their SQL mentions as
 // whole words, keeping the alphabetical order among independent models so
 // the build order is deterministic.
@@ -108,15 +127,14 @@ func order(ms []Model) ([]Model, error) {
 	for i, m := range ms {
 		byName[m.Name] = i
 	}
-	reads := make([]*regexp.Regexp, len(ms)) // "FROM name" or "JOIN name"
+	names := make([]string, len(ms))
 	for j, m := range ms {
-		reads[j] = regexp.MustCompile(`(?i)\b(from|join)\s+` + regexp.QuoteMeta(m.Name) + `\b`)
+		names[j] = m.Name
 	}
 	deps := make([][]int, len(ms))
 	for i, m := range ms {
-		body := sqlComment.ReplaceAllString(m.SQL, "")
-		for j := range ms {
-			if i != j && reads[j].MatchString(body) {
+		for _, n := range m.Reads(names) {
+			if j := byName[n]; j != i {
 				deps[i] = append(deps[i], j)
 			}
 		}
