@@ -38,15 +38,16 @@ CREATE OR REPLACE TEMP MACRO clean_npi(s) AS
 
 -- What an appointment status means, from however the export spells it
 -- ('Attended', 'No Show', 'Late Cx'...). Used once per distinct spelling.
+CREATE OR REPLACE TEMP MACRO status_key(raw_status) AS
+    regexp_replace(lower(coalesce(raw_status, '')), '[^a-z]', '', 'g');
+
 CREATE OR REPLACE TEMP MACRO appointment_status(raw_status) AS
     CASE
-        WHEN regexp_replace(lower(coalesce(raw_status, '')), '[^a-z]', '', 'g') IN ('attended', 'arrived', 'show', 'showed', 'kept', 'completed', 'complete', 'checkedin',
+        WHEN status_key(raw_status) IN ('attended', 'arrived', 'show', 'showed', 'kept', 'completed', 'complete', 'checkedin',
                    'checkedout', 'seen', 'present', 'billed', 'done', 'came') THEN 'attended'
-        WHEN regexp_replace(lower(coalesce(raw_status, '')), '[^a-z]', '', 'g') IN ('noshow', 'ns', 'dna', 'didnotattend', 'didnotshow', 'missed', 'failed', 'absent') THEN 'no-show'
-        WHEN regexp_replace(lower(coalesce(raw_status, '')), '[^a-z]', '', 'g') LIKE 'late%canc%'
-          OR regexp_replace(lower(coalesce(raw_status, '')), '[^a-z]', '', 'g') IN ('lc', 'latecx') THEN 'late-cancelled'
-        WHEN regexp_replace(lower(coalesce(raw_status, '')), '[^a-z]', '', 'g') LIKE '%cancel%'
-          OR regexp_replace(lower(coalesce(raw_status, '')), '[^a-z]', '', 'g') IN ('cx', 'canceled', 'rescheduled', 'deleted') THEN 'cancelled'
-        WHEN regexp_replace(lower(coalesce(raw_status, '')), '[^a-z]', '', 'g') IN ('scheduled', 'booked', 'confirmed', 'pending', 'unconfirmed', 'tentative', 'reminded') THEN 'scheduled'
+        WHEN status_key(raw_status) IN ('noshow', 'ns', 'dna', 'didnotattend', 'didnotshow', 'missed', 'failed', 'absent') THEN 'no-show'
+        WHEN status_key(raw_status) LIKE 'late%canc%' OR status_key(raw_status) IN ('lc', 'latecx') THEN 'late-cancelled'
+        WHEN status_key(raw_status) LIKE '%cancel%' OR status_key(raw_status) IN ('cx', 'canceled', 'rescheduled', 'deleted') THEN 'cancelled'
+        WHEN status_key(raw_status) IN ('scheduled', 'booked', 'confirmed', 'pending', 'unconfirmed', 'tentative', 'reminded') THEN 'scheduled'
         ELSE 'other'
     END;
