@@ -3,9 +3,10 @@
 -- says: exact NPI first; then the name key against the referrer directory
 -- (names and aliases) and the built-in and configured channel names; then
 -- the user's alias file; then spellings with the same key are one referrer,
--- named by its most presentable, then most frequent, spelling.
+-- named by its most presentable spelling, then the one on most clients' records
+-- (clients, not rows: a client's follow-up appointments do not rename a referrer).
 with mentions as (
-    select raw_name, raw_npi, sum(n) as n from client_mentions group by all
+    select raw_name, raw_npi, count(*) as n from client_mentions group by all
 ),
 spellings as (
     select trim(raw_name) as raw_name, clean_npi(raw_npi) as npi, sum(n) as n, name_key(trim(raw_name)) as name_key,
