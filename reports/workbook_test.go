@@ -94,6 +94,60 @@ func TestWorkbook(t *testing.T) {
 		}
 	})
 
+	t.Run("monthly cells", func(t *testing.T) {
+		// Every referrer's row: each month's count and stage as referrer_months has them,
+		// blank where it has no row for that month.
+		type cell struct{ count, stage string }
+		want := map[string]map[string]cell{}
+		rs, err := db.Query(`SELECT referrer, strftime(month, '%Y-%m'), referrals_this_month::VARCHAR, coalesce(stage::VARCHAR, '')
+			FROM referrer_months WHERE month BETWEEN ?::DATE - INTERVAL 23 MONTH AND ?::DATE`, month, month)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rs.Next() {
+			var name, m string
+			var c cell
+			if err := rs.Scan(&name, &m, &c.count, &c.stage); err != nil {
+				t.Fatal(err)
+			}
+			if want[name] == nil {
+				want[name] = map[string]cell{}
+			}
+			want[name][m] = c
+		}
+		rs.Close()
+		sheet := rows(t, "Monthly")
+		header := sheet[0]
+		checked := 0
+		for _, r := range sheet[1:] {
+			if len(r) < 2 || r[1] == "marketing channel" || r[1] == "no source recorded" {
+				continue
+			}
+			months, ok := want[r[0]]
+			if !ok {
+				t.Errorf("Monthly row %q: no such referrer in referrer_months", r[0])
+				continue
+			}
+			get := func(i int) string {
+				if i < len(r) {
+					return r[i]
+				}
+				return ""
+			}
+			for i := 0; i < 24; i++ {
+				m := header[2+i]
+				got := cell{get(2 + i), get(27 + i)}
+				if got != months[m] {
+					t.Errorf("Monthly %q %s = %+v, referrer_months has %+v", r[0], m, got, months[m])
+				}
+			}
+			checked++
+		}
+		if checked == 0 {
+			t.Fatal("no referrer rows in Monthly")
+		}
+	})
+
 	t.Run("overview figures", func(t *testing.T) {
 		figure := map[string]string{}
 		for _, row := range rows(t, "Overview") {
