@@ -3,7 +3,9 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -42,7 +44,8 @@ type ReferenceFiles struct {
 
 // LoadReference replaces the ref_* tables with the current contents of the
 // roster, directory and alias files. They are small and the user edits
-// them, so they are reread on every run.
+// them, so they are reread and checked on every run; the tables are only
+// rewritten when what they would hold changed (ref_state).
 func LoadReference(ctx context.Context, db *sql.DB, files ReferenceFiles) error {
 	if err := EnsureSchema(ctx, db); err != nil {
 		return err
@@ -58,16 +61,6 @@ func LoadReference(ctx context.Context, db *sql.DB, files ReferenceFiles) error 
 	}
 	if err := readSmallCSV(files.Aliases, &aliases, "aliases", "alias"); err != nil {
 		return err
-	}
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	for _, t := range []string{"ref_roster", "ref_directory", "ref_aliases", "ref_channels"} {
-		if _, err := tx.ExecContext(ctx, "DELETE FROM "+t); err != nil {
-			return err
-		}
 	}
 	var rosterRows, dirRows, aliasRows, channelRows [][]any
 	for i, r := range roster {
@@ -111,13 +104,52 @@ func LoadReference(ctx context.Context, db *sql.DB, files ReferenceFiles) error 
 	for _, c := range append(append([]string{}, BuiltinChannels...), files.Channels...) {
 		channelRows = append(channelRows, []any{c})
 	}
-	for _, t := range []struct {
+	tables := []struct {
 		table string
 		rows  [][]any
-	}{{"ref_roster", rosterRows}, {"ref_directory", dirRows}, {"ref_aliases", aliasRows}, {"ref_channels", channelRows}} {
+	}{{"ref_roster", rosterRows}, {"ref_directory", dirRows}, {"ref_aliases", aliasRows}, {"ref_channels", channelRows}}
+	// The rows as they would be stored, fingerprinted: when they equal what was
+	// loaded last time the tables are left alone. A network's directory of
+	// 27,000 referrers took about 2 s to replace, on every night.
+	h := sha256.New()
+	for _, t := range tables {
+		fmt.Fprintf(h, "%s\x00", t.table)
+		for _, r := range t.rows {
+			for _, v := range r {
+				lit, err := valueLiteral(v)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(h, "%s\x1f", lit)
+			}
+			h.Write([]byte{0x1e})
+		}
+	}
+	fingerprint := hex.EncodeToString(h.Sum(nil))
+	var loaded sql.NullString
+	if err := db.QueryRowContext(ctx, `SELECT max(fingerprint) FROM ref_state`).Scan(&loaded); err != nil {
+		return err
+	}
+	if loaded.Valid && loaded.String == fingerprint {
+		return nil
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, t := range []string{"ref_roster", "ref_directory", "ref_aliases", "ref_channels", "ref_state"} {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM "+t); err != nil {
+			return err
+		}
+	}
+	for _, t := range tables {
 		if err := insertRows(ctx, tx, t.table, t.rows); err != nil {
 			return err
 		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO ref_state VALUES (?)`, fingerprint); err != nil {
+		return err
 	}
 	return tx.Commit()
 }

@@ -88,6 +88,9 @@ var schema = []string{
 	)`,
 	`CREATE TABLE IF NOT EXISTS ref_aliases (alias VARCHAR, referrer VARCHAR)`,
 	`CREATE TABLE IF NOT EXISTS ref_channels (name VARCHAR)`,
+	// A fingerprint of the rows the ref_* tables hold, to leave them alone
+	// when the reference files did not change.
+	`CREATE TABLE IF NOT EXISTS ref_state (fingerprint VARCHAR)`,
 }
 
 // EnsureSchema creates the loader's tables if they are missing.
