@@ -326,9 +326,19 @@ func buildClientModels(ctx context.Context, tx *sql.Tx, log *slog.Logger) ([]Mod
 		_, err := tx.ExecContext(ctx, q)
 		return err
 	}
-	scope := func(filter string) error {
+	// scope points the views at every raw row, or (incremental) at copies of the changed
+	// clients' rows, made once: five models read them, and each would otherwise
+	// scan the whole raw table for a few thousand clients.
+	scope := func(incremental bool) error {
 		for _, v := range [][2]string{{"scope_appointments", "raw_appointments"}, {"scope_claim_lines", "raw_claim_lines"}} {
-			if err := exec(fmt.Sprintf("CREATE OR REPLACE TEMP VIEW %s AS SELECT * FROM %s %s", v[0], v[1], filter)); err != nil {
+			from := v[1]
+			if incremental {
+				from = "tmp_" + v[0]
+				if err := exec(fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT * FROM %s WHERE client_key IN (SELECT client_key FROM tmp_dirty)", from, v[1])); err != nil {
+					return err
+				}
+			}
+			if err := exec(fmt.Sprintf("CREATE OR REPLACE TEMP VIEW %s AS SELECT * FROM %s", v[0], from)); err != nil {
 				return err
 			}
 		}
@@ -336,7 +346,7 @@ func buildClientModels(ctx context.Context, tx *sql.Tx, log *slog.Logger) ([]Mod
 	}
 	var timings []ModelTiming
 	if full {
-		if err := scope(""); err != nil {
+		if err := scope(false); err != nil {
 			return nil, err
 		}
 		for _, m := range models {
@@ -362,7 +372,7 @@ func buildClientModels(ctx context.Context, tx *sql.Tx, log *slog.Logger) ([]Mod
 		}
 		log.Debug("changed clients found", "clients", dirty, "since_file", builtThrough.Int64, "took", time.Since(start).Round(time.Millisecond))
 		if dirty > 0 {
-			if err := scope("WHERE client_key IN (SELECT client_key FROM tmp_dirty)"); err != nil {
+			if err := scope(true); err != nil {
 				return nil, err
 			}
 			for _, m := range models {
@@ -378,8 +388,10 @@ func buildClientModels(ctx context.Context, tx *sql.Tx, log *slog.Logger) ([]Mod
 				log.Debug("model built", "model", m.Name, "mode", "incremental", "clients", dirty, "took", t.Duration.Round(time.Millisecond))
 			}
 		}
-		if err := exec("DROP TABLE tmp_dirty"); err != nil {
-			return timings, err
+		for _, t := range []string{"tmp_dirty", "tmp_scope_appointments", "tmp_scope_claim_lines"} {
+			if err := exec("DROP TABLE IF EXISTS " + t); err != nil {
+				return timings, err
+			}
 		}
 	}
 	for _, q := range []string{
