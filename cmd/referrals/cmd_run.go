@@ -11,6 +11,7 @@ import (
 
 	"github.com/referrals/referrals/pipeline"
 	"github.com/referrals/referrals/reports"
+	"golang.org/x/sync/errgroup"
 )
 
 func cmdRun(ctx context.Context, e env, args []string) error {
@@ -83,9 +84,11 @@ Only one run works on a database at a time; a second exits with code 3.`)
 		return err
 	}
 	j.log.Info("reports written", "dir", outDir, "files", len(written), "took", time.Since(t).Round(time.Millisecond))
+	t = time.Now()
 	if _, err := j.db.ExecContext(ctx, "CHECKPOINT"); err != nil {
 		return fmt.Errorf("checkpoint database: %w", err)
 	}
+	j.log.Info("database checkpointed", "took", time.Since(t).Round(time.Millisecond))
 	if !cf.quiet {
 		printIngestSummary(ctx, e.stdout, j.db, sum)
 		if err := printRunSummary(ctx, e.stdout, j.db, month, written, time.Since(j.start)); err != nil {
@@ -105,14 +108,26 @@ func writeReports(ctx context.Context, db *sql.DB, month time.Time, outDir strin
 	xlsx := filepath.Join(outDir, "referrals-"+ym+".xlsx")
 	html := filepath.Join(outDir, "referrals-"+ym+".html")
 	csv := filepath.Join(outDir, "referrers-"+ym+".csv")
-	if err := reports.WriteWorkbook(ctx, db, month, xlsx); err != nil {
-		return nil, fmt.Errorf("write %s: %w", xlsx, err)
-	}
-	if err := reports.WriteHTML(ctx, db, month, html); err != nil {
-		return nil, fmt.Errorf("write %s: %w", html, err)
-	}
-	if err := reports.WriteReferrerCSV(ctx, db, month, csv); err != nil {
-		return nil, fmt.Errorf("write %s: %w", csv, err)
+	// The workbook is mostly Go work (excelize), the page and the CSV mostly queries:
+	// written side by side they overlap (the database serves one query at a time).
+	var g errgroup.Group
+	g.Go(func() error {
+		if err := reports.WriteWorkbook(ctx, db, month, xlsx); err != nil {
+			return fmt.Errorf("write %s: %w", xlsx, err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		if err := reports.WriteHTML(ctx, db, month, html); err != nil {
+			return fmt.Errorf("write %s: %w", html, err)
+		}
+		if err := reports.WriteReferrerCSV(ctx, db, month, csv); err != nil {
+			return fmt.Errorf("write %s: %w", csv, err)
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	if err := reports.WriteIndex(outDir); err != nil {
 		return nil, fmt.Errorf("write %s: %w", filepath.Join(outDir, "index.html"), err)

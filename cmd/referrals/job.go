@@ -88,7 +88,7 @@ func (j *job) ingest(ctx context.Context, e env, rebuild bool) (pipeline.IngestS
 	if err := pipeline.LoadReference(ctx, j.db, j.referenceFiles()); err != nil {
 		return pipeline.IngestSummary{}, fmt.Errorf("%w: %v", config.ErrConfig, err)
 	}
-	j.log.Debug("reference files loaded", "took", time.Since(t).Round(time.Millisecond))
+	j.log.Info("reference files loaded", "took", time.Since(t).Round(time.Millisecond))
 	in := &pipeline.Ingester{DB: j.db, Config: j.cfg, Secret: j.secret, Log: j.log, Rebuild: rebuild}
 	if f, ok := e.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		in.Progress = progressLine(e.stderr)
