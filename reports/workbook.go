@@ -484,6 +484,7 @@ func writeMonthlySheet(ctx context.Context, db *sql.DB, f *excelize.File, st *st
 		counts = append(counts, fmt.Sprintf("sum(referrals) FILTER (WHERE month = DATE '%s')::BIGINT", iso(m)))
 		stages = append(stages, fmt.Sprintf("max(stage) FILTER (WHERE month = DATE '%s')", iso(m)))
 	}
+	pivot := strings.Join(append(counts, stages...), ", ")
 	from, to := iso(months[0]), iso(o.month)
 	rows, err := queryAll(ctx, db, "monthly referrals", `
 WITH staged AS (
@@ -491,7 +492,7 @@ WITH staged AS (
     FROM referrer_months WHERE month BETWEEN ?::DATE AND ?::DATE
 ), referrers AS (
     SELECT 0 AS part, m.referrer, coalesce(any_value(s.category), 'referrer') AS category,
-        sum(m.referrals)::BIGINT AS total, `+strings.Join(counts, ", ")+`, `+strings.Join(stages, ", ")+`
+        sum(m.referrals)::BIGINT AS total, `+pivot+`
     FROM staged m LEFT JOIN (SELECT referrer, category FROM referrer_status) s USING (referrer)
     GROUP BY m.referrer
     HAVING sum(m.referrals) > 0 OR count(m.stage) > 0
@@ -503,7 +504,7 @@ WITH staged AS (
 ), other_rows AS (
     SELECT CASE WHEN source_kind = 'channel' THEN 1 ELSE 2 END AS part, referrer,
         CASE WHEN source_kind = 'channel' THEN 'marketing channel' ELSE 'no source recorded' END AS category,
-        sum(referrals)::BIGINT AS total, `+strings.Join(counts, ", ")+`, `+strings.Join(stages, ", ")+`
+        sum(referrals)::BIGINT AS total, `+pivot+`
     FROM others GROUP BY referrer, source_kind
 )
 SELECT * FROM referrers

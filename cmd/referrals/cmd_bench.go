@@ -137,11 +137,11 @@ full run / floor and incremental / full run.`)
 	row("floor (bare read_csv)", fl, totalRows, mb)
 	row("full run", fu, totalRows, mb)
 	for _, p := range benchPhases {
-		fmt.Fprintf(w, "  %-24s %12s\n", phaseName(p), medianPhase(full, p).Round(time.Millisecond))
+		fmt.Fprintf(w, "  %-24s %12s\n", p.name, medianPhase(full, p.msg).Round(time.Millisecond))
 	}
 	row("incremental night", in, incrRows, 0)
 	for _, p := range benchPhases {
-		fmt.Fprintf(w, "  %-24s %12s\n", phaseName(p), medianPhase(incr, p).Round(time.Millisecond))
+		fmt.Fprintf(w, "  %-24s %12s\n", p.name, medianPhase(incr, p.msg).Round(time.Millisecond))
 	}
 	fmt.Fprintf(w, "\nfull run / floor:          %.2fx (target 1.5x)\n", fu.wall.Seconds()/fl.wall.Seconds())
 	fmt.Fprintf(w, "incremental / full run:    %.1f%% (target 5%%)\n", 100*in.wall.Seconds()/fu.wall.Seconds())
@@ -149,25 +149,15 @@ full run / floor and incremental / full run.`)
 	return nil
 }
 
-// benchPhases are the run's log records whose took the bench reports, in order.
-var benchPhases = []string{"reference files loaded", "ingest done", "models built", "data checks passed", "reports written", "database checkpointed"}
-
-func phaseName(msg string) string {
-	switch msg {
-	case "reference files loaded":
-		return "reference files"
-	case "database checkpointed":
-		return "checkpoint"
-	case "ingest done":
-		return "ingest"
-	case "models built":
-		return "models"
-	case "data checks passed":
-		return "checks"
-	case "reports written":
-		return "reports"
-	}
-	return msg
+// benchPhases are the run's log records whose took the bench reports, in order, and
+// the name it prints for each.
+var benchPhases = []struct{ msg, name string }{
+	{"reference files loaded", "reference files"},
+	{"ingest done", "ingest"},
+	{"models built", "models"},
+	{"data checks passed", "checks"},
+	{"reports written", "reports"},
+	{"database checkpointed", "checkpoint"},
 }
 
 type measure struct {
