@@ -123,13 +123,25 @@ func (s *styles) cell(k kind, v any) any {
 		}
 	case kDecimal, kShare, kMoney:
 		if x, ok := asFloat(v); ok {
-			style := map[kind]int{kDecimal: s.decimal, kShare: s.share, kMoney: s.money}[k]
+			style := s.money
+			switch k {
+			case kDecimal:
+				style = s.decimal
+			case kShare:
+				style = s.share
+			}
 			return excelize.Cell{StyleID: style, Value: x}
 		}
 		return nil // NULL, NaN or infinite: blank
 	case kDate, kMonth, kStamp:
 		if t, ok := asTime(v); ok {
-			style := map[kind]int{kDate: s.date, kMonth: s.month, kStamp: s.stamp}[k]
+			style := s.stamp
+			switch k {
+			case kDate:
+				style = s.date
+			case kMonth:
+				style = s.month
+			}
 			return excelize.Cell{StyleID: style, Value: t}
 		}
 	case kStage:
@@ -171,7 +183,11 @@ func width(c column, rows [][]any, idx int) float64 {
 				break
 			}
 			if idx < len(r) {
-				if s, ok := r[idx].(string); ok {
+				v := r[idx]
+				if c, ok := v.(excelize.Cell); ok {
+					v = c.Value
+				}
+				if s, ok := v.(string); ok {
 					w = max(w, utf8.RuneCountInString(s)+2)
 				}
 			}
@@ -183,6 +199,19 @@ func width(c column, rows [][]any, idx int) float64 {
 		w = max(w, utf8.RuneCountInString(word)+2)
 	}
 	return float64(min(w, 60))
+}
+
+// toCells turns the block's database values into workbook cells, in place. The workbook
+// calls it while fetching, off the goroutine that writes the sheets.
+func (b block) toCells(st *styles) block {
+	for _, r := range b.rows {
+		for i, c := range b.cols {
+			if i < len(r) {
+				r[i] = st.cell(c.kind, r[i])
+			}
+		}
+	}
+	return b
 }
 
 // sheetWriter writes blocks of rows to a StreamWriter, top to bottom.
