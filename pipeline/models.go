@@ -184,31 +184,29 @@ func RunChecks(ctx context.Context, db *sql.DB) error {
 	var fails []CheckFailure
 	for _, c := range checks {
 		body := strings.TrimRight(strings.TrimSpace(c.SQL), ";")
-		var n int64
-		if err := db.QueryRowContext(ctx, "SELECT count(*) FROM (\n"+body+"\n)").Scan(&n); err != nil {
-			return fmt.Errorf("check %s: %w", c.Name, err)
-		}
-		if n == 0 {
-			continue
-		}
-		f := CheckFailure{Name: c.Name, Rows: n}
-		rows, err := db.QueryContext(ctx, "SELECT * FROM (\n"+body+"\n) LIMIT 5")
+		// One pass: the count of offending rows rides along with the first five.
+		rows, err := db.QueryContext(ctx, "SELECT count(*) OVER () AS \"check rows\", * FROM (\n"+body+"\n) LIMIT 5")
 		if err != nil {
 			return fmt.Errorf("check %s: %w", c.Name, err)
 		}
-		f.Columns, _ = rows.Columns()
+		cols, _ := rows.Columns()
+		f := CheckFailure{Name: c.Name}
+		if len(cols) > 0 {
+			f.Columns = cols[1:]
+		}
 		for rows.Next() {
-			vals := make([]sql.NullString, len(f.Columns))
+			vals := make([]sql.NullString, len(cols))
 			ptrs := make([]any, len(vals))
 			for i := range vals {
 				ptrs[i] = &vals[i]
 			}
 			if err := rows.Scan(ptrs...); err != nil {
 				rows.Close()
-				return err
+				return fmt.Errorf("check %s: %w", c.Name, err)
 			}
-			r := make([]string, len(vals))
-			for i, v := range vals {
+			fmt.Sscan(vals[0].String, &f.Rows)
+			r := make([]string, len(f.Columns))
+			for i, v := range vals[1:] {
 				r[i] = v.String
 				// A check's offending rows go to logs and cron mail:
 				// never show a client key there.
@@ -218,8 +216,14 @@ func RunChecks(ctx context.Context, db *sql.DB) error {
 			}
 			f.Sample = append(f.Sample, r)
 		}
+		err = rows.Err()
 		rows.Close()
-		fails = append(fails, f)
+		if err != nil {
+			return fmt.Errorf("check %s: %w", c.Name, err)
+		}
+		if len(f.Sample) > 0 {
+			fails = append(fails, f)
+		}
 	}
 	if len(fails) > 0 {
 		return &CheckError{Failures: fails}

@@ -302,6 +302,13 @@ func TestChecksCatchBrokenTables(t *testing.T) {
 	var failed []string
 	for _, f := range ce.Failures {
 		failed = append(failed, f.Name)
+		if f.Rows < int64(len(f.Sample)) || len(f.Sample) == 0 || len(f.Sample) > 5 {
+			t.Errorf("%s: %d offending rows with %d shown", f.Name, f.Rows, len(f.Sample))
+		}
+		// One client given a second referral: one offending client.
+		if f.Name == "referrals_one_per_client" && f.Rows != 1 {
+			t.Errorf("%s: %d offending rows, want 1", f.Name, f.Rows)
+		}
 	}
 	sort.Strings(failed)
 	want := "referrals_have_one_assigned_clinician referrals_one_per_client referrer_months_point_person_when_active " +
