@@ -899,23 +899,34 @@ func (in *Ingester) replaceEarlierVersions(ctx context.Context, source string) (
 		return nil, err
 	}
 	defer tx.Rollback()
-	steps := []string{
-		fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE tmp_keep AS
-			SELECT %[2]s AS id, max(file_id) AS keep FROM %[1]s
-			WHERE %[2]s IN (SELECT %[2]s FROM %[1]s WHERE file_id > %[3]d)
-			GROUP BY %[2]s HAVING count(*) > 1`, table, idCol, done),
-		`CREATE OR REPLACE TEMP TABLE tmp_replaced AS
-			SELECT k.keep AS file_id, count(*) AS n FROM ` + table + ` r JOIN tmp_keep k ON r.` + idCol + ` = k.id AND r.file_id < k.keep GROUP BY k.keep`,
-		`UPDATE ingest_files SET rows_replaced = rows_replaced + t.n FROM tmp_replaced t WHERE ingest_files.file_id = t.file_id`,
+	// Ids seen again since the last pass, and the newest file of each. On a first load
+	// (done = 0) every id qualifies, and the semi-join that narrows them is skipped.
+	since := ""
+	if done > 0 {
+		since = fmt.Sprintf("WHERE %[2]s IN (SELECT %[2]s FROM %[1]s WHERE file_id > %[3]d)", table, idCol, done)
+	}
+	steps := [][2]string{
+		{"newest versions", fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE tmp_keep AS
+			SELECT %[2]s AS id, max(file_id) AS keep FROM %[1]s %[3]s
+			GROUP BY %[2]s HAVING count(*) > 1`, table, idCol, since)},
+		// The replaced rows, found once: what follows reads this list, not the table.
+		{"replaced rows", `CREATE OR REPLACE TEMP TABLE tmp_gone AS
+			SELECT r.rowid AS rid, r.client_key, k.keep FROM ` + table + ` r JOIN tmp_keep k ON r.` + idCol + ` = k.id AND r.file_id < k.keep`},
+		{"count per file", `CREATE OR REPLACE TEMP TABLE tmp_replaced AS SELECT keep AS file_id, count(*) AS n FROM tmp_gone GROUP BY keep`},
+		{"ledger", `UPDATE ingest_files SET rows_replaced = rows_replaced + t.n FROM tmp_replaced t WHERE ingest_files.file_id = t.file_id`},
 		// The per-client tables must forget what the replaced rows said.
-		`INSERT INTO dirty_clients SELECT DISTINCT r.client_key FROM ` + table + ` r JOIN tmp_keep k ON r.` + idCol + ` = k.id AND r.file_id < k.keep`,
-		`DELETE FROM ` + table + ` r USING tmp_keep k WHERE r.` + idCol + ` = k.id AND r.file_id < k.keep`,
-		fmt.Sprintf(`DELETE FROM ingest_state WHERE source = %s`, QuoteString(source)),
-		fmt.Sprintf(`INSERT INTO ingest_state VALUES (%s, %d)`, QuoteString(source), latest),
+		{"changed clients", `INSERT INTO dirty_clients SELECT DISTINCT client_key FROM tmp_gone WHERE client_key IS NOT NULL`},
+		{"delete", `DELETE FROM ` + table + ` WHERE rowid IN (SELECT rid FROM tmp_gone)`},
+		{"watermark", fmt.Sprintf(`DELETE FROM ingest_state WHERE source = %s`, QuoteString(source))},
+		{"watermark", fmt.Sprintf(`INSERT INTO ingest_state VALUES (%s, %d)`, QuoteString(source), latest)},
 	}
 	for _, q := range steps {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
+		start := time.Now()
+		if _, err := tx.ExecContext(ctx, q[1]); err != nil {
 			return nil, fmt.Errorf("replace earlier versions of %s rows: %w", source, err)
+		}
+		if in.Log != nil {
+			in.Log.Debug("replace step", "source", source, "step", q[0], "took", time.Since(start).Round(time.Millisecond))
 		}
 	}
 	byFile := map[int64]int64{}
@@ -932,7 +943,7 @@ func (in *Ingester) replaceEarlierVersions(ctx context.Context, source string) (
 		byFile[id] = n
 	}
 	rows.Close()
-	for _, t := range []string{"tmp_keep", "tmp_replaced"} {
+	for _, t := range []string{"tmp_keep", "tmp_gone", "tmp_replaced"} {
 		if _, err := tx.ExecContext(ctx, "DROP TABLE "+t); err != nil {
 			return nil, err
 		}
