@@ -216,11 +216,12 @@ func (b block) toCells(st *styles) block {
 
 // sheetWriter writes blocks of rows to a StreamWriter, top to bottom.
 type sheetWriter struct {
-	f    *excelize.File
-	sw   *excelize.StreamWriter
-	st   *styles
-	name string
-	row  int // last row written
+	f      *excelize.File
+	sw     *excelize.StreamWriter
+	st     *styles
+	name   string
+	row    int    // last row written
+	filter [3]int // header row, last row, columns of the autofilter; zero for none
 }
 
 func newSheetWriter(f *excelize.File, st *styles, name string, blocks []block) (*sheetWriter, error) {
@@ -318,6 +319,20 @@ func (w *sheetWriter) autofilter(header, last, cols int) error {
 		return err
 	}
 	return w.f.AutoFilter(w.name, fmt.Sprintf("A%d:%s", header, end), nil)
+}
+
+// filterOn asks for filter buttons over a table, added by finish.
+func (w *sheetWriter) filterOn(header, last, cols int) { w.filter = [3]int{header, last, cols} }
+
+// finish adds the autofilter, if any, and flushes the sheet. It touches the workbook, so
+// it runs one sheet at a time.
+func (w *sheetWriter) finish() error {
+	if w.filter[0] > 0 {
+		if err := w.autofilter(w.filter[0], w.filter[1], w.filter[2]); err != nil {
+			return err
+		}
+	}
+	return w.flush()
 }
 
 func (w *sheetWriter) flush() error {
