@@ -145,9 +145,10 @@ type sheetJob struct {
 	rows func(*sheetWriter) error
 }
 
-// fastZip deflates the workbook at flate.BestSpeed rather than the default level: on a
-// network-sized workbook (32,000 referrers) that cut zipping from 1.5 s to a fraction
-// for a file a little larger. Excel and LibreOffice read either.
+// fastZip deflates the workbook at flate.BestSpeed rather than the default level, with
+// klauspost/compress's deflate: on a network-sized workbook (32,000 referrers) the level
+// cut zipping from 1.5 s to 0.55 s for a file a little larger, and that deflate to 0.32 s.
+// Excel and LibreOffice read either.
 func fastZip(w io.Writer) excelize.ZipWriter {
 	zw := zip.NewWriter(w)
 	zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
