@@ -107,6 +107,25 @@ func newStyles(f *excelize.File) (*styles, error) {
 	return s, nil
 }
 
+// numberStyle is the number format of a decimal, share, money, date, month or stamp column.
+func (s *styles) numberStyle(k kind) int {
+	switch k {
+	case kDecimal:
+		return s.decimal
+	case kShare:
+		return s.share
+	case kMoney:
+		return s.money
+	case kDate:
+		return s.date
+	case kMonth:
+		return s.month
+	case kStamp:
+		return s.stamp
+	}
+	return s.integer
+}
+
 // cell turns a database value into a workbook cell. Text is always an explicit string cell:
 // excelize writes strings as inline strings and never as formulas, so "=1+1" stays text.
 func (s *styles) cell(k kind, v any) any {
@@ -123,26 +142,12 @@ func (s *styles) cell(k kind, v any) any {
 		}
 	case kDecimal, kShare, kMoney:
 		if x, ok := asFloat(v); ok {
-			style := s.money
-			switch k {
-			case kDecimal:
-				style = s.decimal
-			case kShare:
-				style = s.share
-			}
-			return excelize.Cell{StyleID: style, Value: x}
+			return excelize.Cell{StyleID: s.numberStyle(k), Value: x}
 		}
 		return nil // NULL, NaN or infinite: blank
 	case kDate, kMonth, kStamp:
 		if t, ok := asTime(v); ok {
-			style := s.stamp
-			switch k {
-			case kDate:
-				style = s.date
-			case kMonth:
-				style = s.month
-			}
-			return excelize.Cell{StyleID: style, Value: t}
+			return excelize.Cell{StyleID: s.numberStyle(k), Value: t}
 		}
 	case kStage:
 		if i, ok := asInt(v); ok {
