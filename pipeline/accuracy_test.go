@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/referrals/referrals/internal/config"
 	"github.com/referrals/referrals/internal/sample"
+	"github.com/referrals/referrals/internal/stagetest"
 	"github.com/referrals/referrals/pipeline"
 )
 
@@ -25,29 +25,7 @@ func TestMeasuredStageMatchesPlanted(t *testing.T) {
 	if _, err := sample.Generate(ctx, sample.Options{Out: data, Scale: 2, Seed: 11, End: end, Months: 40}); err != nil {
 		t.Fatal(err)
 	}
-	cfg := config.Default()
-	cfg.Dir = data
-	cfg.Scheduling.Files = []string{"exports/scheduling/*.csv"}
-	cfg.Billing.Files = []string{"exports/billing/*.csv"}
-	cfg.Reference = config.Reference{Roster: filepath.Join(data, "roster.csv"), Directory: filepath.Join(data, "directory.csv"), Aliases: filepath.Join(data, "aliases.csv")}
-	db, err := pipeline.Open(ctx, filepath.Join(dir, "referrals.duckdb"), pipeline.Settings{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := pipeline.LoadReference(ctx, db, pipeline.ReferenceFiles{Roster: cfg.Reference.Roster, Directory: cfg.Reference.Directory, Aliases: cfg.Reference.Aliases}); err != nil {
-		t.Fatal(err)
-	}
-	in := &pipeline.Ingester{DB: db, Config: cfg, Secret: []byte("accuracy-secret-0123456789")}
-	if _, err := in.Ingest(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := pipeline.BuildModels(ctx, db, pipeline.ModelVars(cfg, end), nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := pipeline.RunChecks(ctx, db); err != nil {
-		t.Fatal(err)
-	}
+	db := stagetest.RunSample(t, data, end, "accuracy-secret-0123456789")
 	truth := filepath.Join(data, "truth", "planted-stages.csv")
 	q := fmt.Sprintf(`
 		WITH planted AS (
@@ -135,16 +113,12 @@ func TestSamplePlantedBadRowsAreRejected(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := config.Default()
-	cfg.Dir = root
-	cfg.Scheduling.Files = []string{"exports/scheduling/*.csv"}
-	cfg.Billing.Files = []string{"exports/billing/*.csv"}
 	db, err := pipeline.Open(ctx, filepath.Join(t.TempDir(), "referrals.duckdb"), pipeline.Settings{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	sum, err := (&pipeline.Ingester{DB: db, Config: cfg, Secret: []byte("sample-secret-0123456789")}).Ingest(ctx)
+	sum, err := (&pipeline.Ingester{DB: db, Config: stagetest.SampleConfig(root), Secret: []byte("sample-secret-0123456789")}).Ingest(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

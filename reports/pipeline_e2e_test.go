@@ -12,9 +12,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/referrals/referrals/internal/config"
 	"github.com/referrals/referrals/internal/sample"
-	"github.com/referrals/referrals/pipeline"
+	"github.com/referrals/referrals/internal/stagetest"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -84,29 +83,7 @@ func TestHostileNamesEndToEnd(t *testing.T) {
 	appendTo("exports/scheduling/appointments-2026-10.csv", sched.Bytes())
 	appendTo("exports/billing/claims-2026-Q4.csv", bill.Bytes())
 
-	cfg := config.Default()
-	cfg.Dir = data
-	cfg.Scheduling.Files = []string{"exports/scheduling/*.csv"}
-	cfg.Billing.Files = []string{"exports/billing/*.csv"}
-	db, err := pipeline.Open(ctx, filepath.Join(dir, "referrals.duckdb"), pipeline.Settings{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := pipeline.LoadReference(ctx, db, pipeline.ReferenceFiles{Roster: filepath.Join(data, "roster.csv"),
-		Directory: filepath.Join(data, "directory.csv"), Aliases: filepath.Join(data, "aliases.csv")}); err != nil {
-		t.Fatal(err)
-	}
-	in := &pipeline.Ingester{DB: db, Config: cfg, Secret: []byte("e2e-secret-0123456789")}
-	if _, err := in.Ingest(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := pipeline.BuildModels(ctx, db, pipeline.ModelVars(cfg, end), nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := pipeline.RunChecks(ctx, db); err != nil {
-		t.Fatal(err)
-	}
+	db := stagetest.RunSample(t, data, end, "e2e-secret-0123456789")
 	var active int
 	if err := db.QueryRow(`SELECT count(*) FROM referrer_status WHERE referrals > 0 AND referrer IN (SELECT unnest(?::VARCHAR[]))`, e2ePayloads).Scan(&active); err != nil {
 		t.Fatal(err)

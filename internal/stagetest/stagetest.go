@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/referrals/referrals/internal/config"
 	"github.com/referrals/referrals/pipeline"
 )
 
@@ -294,6 +295,47 @@ func Build(t testing.TB, p *Practice, vars pipeline.Vars) *sql.DB {
 	t.Cleanup(func() { db.Close() })
 	Load(t, db, p)
 	if _, err := pipeline.BuildModels(ctx, db, vars, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := pipeline.RunChecks(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// SampleConfig is the configuration for a folder laid out like sample-data/ (or the
+// output of "referrals sample"): the exports under exports/scheduling and
+// exports/billing, the roster, directory and aliases beside them.
+func SampleConfig(data string) config.Config {
+	cfg := config.Default()
+	cfg.Dir = data
+	cfg.Scheduling.Files = []string{"exports/scheduling/*.csv"}
+	cfg.Billing.Files = []string{"exports/billing/*.csv"}
+	cfg.Reference = config.Reference{Roster: filepath.Join(data, "roster.csv"),
+		Directory: filepath.Join(data, "directory.csv"), Aliases: filepath.Join(data, "aliases.csv")}
+	return cfg
+}
+
+// RunSample runs the nightly job's steps on such a folder into a new DuckDB file in a
+// temporary folder: the reference files, ingestion keyed with secret, the models for
+// the month that starts at month, and the checks.
+func RunSample(t testing.TB, data string, month time.Time, secret string) *sql.DB {
+	t.Helper()
+	ctx := context.Background()
+	cfg := SampleConfig(data)
+	db, err := pipeline.Open(ctx, filepath.Join(t.TempDir(), "referrals.duckdb"), pipeline.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := pipeline.LoadReference(ctx, db, pipeline.ReferenceFiles{Roster: cfg.Reference.Roster,
+		Directory: cfg.Reference.Directory, Aliases: cfg.Reference.Aliases}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&pipeline.Ingester{DB: db, Config: cfg, Secret: []byte(secret)}).Ingest(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pipeline.BuildModels(ctx, db, pipeline.ModelVars(cfg, month), nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := pipeline.RunChecks(ctx, db); err != nil {
