@@ -206,19 +206,6 @@ func width(c column, rows [][]any, idx int) float64 {
 	return float64(min(w, 60))
 }
 
-// toCells turns the block's database values into workbook cells, in place. The workbook
-// calls it while fetching, off the goroutine that writes the sheets.
-func (b block) toCells(st *styles) block {
-	for _, r := range b.rows {
-		for i, c := range b.cols {
-			if i < len(r) {
-				r[i] = st.cell(c.kind, r[i])
-			}
-		}
-	}
-	return b
-}
-
 // sheetWriter writes blocks of rows to a StreamWriter, top to bottom.
 type sheetWriter struct {
 	f      *excelize.File

@@ -67,11 +67,12 @@ func WriteWorkbook(ctx context.Context, db *sql.DB, month time.Time, path string
 		Creator: "referrals",
 	})
 
-	// Each sheet's queries (and the turning of their rows into cells) start at once. A
-	// sheet is opened as soon as its rows are in, in order, and its rows are then written
-	// to its own stream beside the other sheets': only opening a sheet and finishing it
-	// (filters, flush) touch the workbook, and those run one at a time. At network scale
-	// (32,000 referrers) the Referrers and Monthly sheets are written on both cores.
+	// The sheets' rows are fetched in order by one goroutine (the database has one
+	// connection, so queries cannot overlap each other) while the main goroutine opens
+	// each sheet as its rows arrive and hands the rows to a writer of their own: only
+	// opening a sheet and finishing it (filters, flush) touch the workbook, and those run
+	// one at a time. At network scale (32,000 referrers) the queries overlap the writing,
+	// and the Referrers and Monthly sheets are written on both cores.
 	steps := []struct {
 		name  string
 		fetch func(context.Context, *sql.DB, *styles, overview) (sheetJob, error)
@@ -88,43 +89,40 @@ func WriteWorkbook(ctx context.Context, db *sql.DB, month time.Time, path string
 		job sheetJob
 		err error
 	}
-	var wg sync.WaitGroup
-	defer wg.Wait() // after cancel, below: no query or writer outlives the call
 	fctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	results := make([]chan fetched, len(steps))
-	for i, s := range steps {
-		results[i] = make(chan fetched, 1)
-		wg.Go(func() {
+	results := make(chan fetched, len(steps))
+	go func() {
+		defer close(results)
+		for _, s := range steps {
 			job, err := s.fetch(fctx, db, st, o)
-			results[i] <- fetched{job, err}
-		})
-	}
+			results <- fetched{job, err}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	var writing sync.WaitGroup
+	defer writing.Wait() // no row writer outlives the workbook
 	writers := make([]*sheetWriter, len(steps))
-	written := make([]chan error, len(steps))
+	rowErrs := make([]error, len(steps))
 	for i, s := range steps {
-		r := <-results[i]
+		r := <-results
 		if r.err == nil {
 			writers[i], r.err = r.job.open(f)
 		}
 		if r.err != nil {
 			return fmt.Errorf("workbook %s: sheet %s: %w", path, s.name, r.err)
 		}
-		written[i] = make(chan error, 1)
-		if writers[i] == nil || r.job.rows == nil {
-			written[i] <- nil
-			continue
+		if writers[i] != nil {
+			writing.Go(func() { rowErrs[i] = r.job.rows(writers[i]) })
 		}
-		wg.Go(func() { written[i] <- r.job.rows(writers[i]) })
 	}
-	var firstErr error
+	writing.Wait()
 	for i, s := range steps {
-		if err := <-written[i]; err != nil && firstErr == nil {
-			firstErr = fmt.Errorf("workbook %s: sheet %s: %w", path, s.name, err)
+		if rowErrs[i] != nil {
+			return fmt.Errorf("workbook %s: sheet %s: %w", path, s.name, rowErrs[i])
 		}
-	}
-	if firstErr != nil {
-		return firstErr
 	}
 	for i, s := range steps {
 		if writers[i] == nil {
@@ -157,12 +155,12 @@ func fastZip(w io.Writer) excelize.ZipWriter {
 	return zw
 }
 
-// writeOverviewSheet writes the month at a glance and the two native charts. It is small, so it
-// uses the ordinary cell API; the chart data sits in a visible table under the figures.
 func fetchOverviewSheet(_ context.Context, _ *sql.DB, st *styles, o overview) (sheetJob, error) {
 	return sheetJob{open: func(f *excelize.File) (*sheetWriter, error) { return nil, writeOverviewSheet(f, st, o) }}, nil
 }
 
+// writeOverviewSheet writes the month at a glance and the two native charts. It is small, so it
+// uses the ordinary cell API; the chart data sits in a visible table under the figures.
 func writeOverviewSheet(f *excelize.File, st *styles, o overview) error {
 	const sh = sheetOverview
 	var err error
@@ -417,7 +415,6 @@ func fetchReferrersSheet(ctx context.Context, db *sql.DB, st *styles, _ overview
 }
 
 func singleTable(st *styles, name string, b block) sheetJob {
-	b = b.toCells(st)
 	return sheetJob{
 		open: func(f *excelize.File) (*sheetWriter, error) {
 			w, err := newSheetWriter(f, st, name, []block{b})
@@ -500,11 +497,11 @@ func fetchIntroductionsSheet(ctx context.Context, db *sql.DB, st *styles, _ over
 	if err != nil {
 		return sheetJob{}, err
 	}
-	blocks := []block{block{
+	blocks := []block{{
 		title: "Ready for introductions",
 		note:  "Stage-1 referrers with 3 or more referrals in the window and one in the last 90 days: colleagues of the point person to introduce, and why.",
 		cols:  introductionColumns, rows: intro,
-	}.toCells(st)}
+	}}
 	for _, wl := range watchLists {
 		rows, err := queryAll(ctx, db, wl.list+" referrers", watchQuery, wl.list, maxWorkbookWatch)
 		if err != nil {
@@ -514,7 +511,7 @@ func fetchIntroductionsSheet(ctx context.Context, db *sql.DB, st *styles, _ over
 		if err != nil {
 			return sheetJob{}, err
 		}
-		blocks = append(blocks, block{title: wl.title, note: wl.note, cols: watchColumns, rows: rows, total: total}.toCells(st))
+		blocks = append(blocks, block{title: wl.title, note: wl.note, cols: watchColumns, rows: rows, total: total})
 	}
 	return sheetJob{
 		open: func(f *excelize.File) (*sheetWriter, error) { return newSheetWriter(f, st, sheetIntroduction, blocks) },
@@ -709,7 +706,7 @@ func fetchDataQualitySheet(ctx context.Context, db *sql.DB, st *styles, o overvi
 		if err != nil {
 			return sheetJob{}, err
 		}
-		blocks = append(blocks, block{title: p.title, note: p.note, cols: p.cols, rows: rows, total: total}.toCells(st))
+		blocks = append(blocks, block{title: p.title, note: p.note, cols: p.cols, rows: rows, total: total})
 	}
 	return sheetJob{
 		open: func(f *excelize.File) (*sheetWriter, error) { return newSheetWriter(f, st, sheetDataQuality, blocks) },
