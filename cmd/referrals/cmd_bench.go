@@ -46,6 +46,14 @@ full run / floor and incremental / full run.`)
 	if *floorDB != "" {
 		return benchFloor(ctx, *floorDB, fs.Args(), *memLimit, *threads)
 	}
+	// The floor and the runs read at the same memory_limit: the configuration's default
+	// unless --memory-limit says otherwise (an empty limit would leave the floor at
+	// DuckDB's own default, 80% of the machine's memory).
+	shown := *memLimit
+	if *memLimit == "" {
+		*memLimit = config.Default().DuckDB.MemoryLimit
+		shown = *memLimit + " (default)"
+	}
 	if *rows < 10_000 || *reps < 1 {
 		return &usageError{"bench: --rows must be at least 10000 and --reps at least 1"}
 	}
@@ -93,10 +101,6 @@ full run / floor and incremental / full run.`)
 		return err
 	}
 	fmt.Fprintf(w, "Data: %d rows in %d files, %.1f MB (%s); incremental night: %d rows (existing clients' next-day appointments)\n", totalRows, len(sched)+len(bill), float64(totalBytes)/1e6, data, incrRows)
-	shown := *memLimit
-	if shown == "" {
-		shown = config.Default().DuckDB.MemoryLimit + " (default)"
-	}
 	fmt.Fprintf(w, "Machine: %d cores; memory_limit %s; %d repetitions\n", runtime.NumCPU(), shown, *reps)
 
 	var floor, full, incr []measure
@@ -109,6 +113,11 @@ full run / floor and incremental / full run.`)
 		m, err := runMeasured(ctx, exe, append([]string{"bench", "--floor-db", fdb, "--memory-limit", *memLimit, fmt.Sprint("--threads=", *threads)}, append(append([]string{}, sched...), bill...)...), e.getenv)
 		if err != nil {
 			return fmt.Errorf("floor: %w", err)
+		}
+		// A floor that skipped rows would be a floor too low: it must read (nearly) all
+		// of them; the exports hold a few planted bad rows that ignore_errors drops.
+		if m.rows < totalRows*99/100 {
+			return fmt.Errorf("floor: the bare read_csv read %d of %d rows", m.rows, totalRows)
 		}
 		floor = append(floor, m)
 		removeDB(filepath.Join(work, "full.duckdb"))
@@ -163,6 +172,7 @@ var benchPhases = []struct{ msg, name string }{
 type measure struct {
 	wall   time.Duration
 	rssKB  int64
+	rows   int64 // rows the floor read
 	phases map[string]time.Duration
 }
 
@@ -193,9 +203,13 @@ func runMeasured(ctx context.Context, exe string, args []string, getenv func(str
 		var rec struct {
 			Msg  string `json:"msg"`
 			Took int64  `json:"took"`
+			Rows int64  `json:"rows"`
 		}
 		if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Took > 0 {
 			m.phases[rec.Msg] = time.Duration(rec.Took)
+		}
+		if rec.Msg == "floor rows" {
+			m.rows = rec.Rows
 		}
 	}
 	return m, nil
@@ -329,15 +343,12 @@ func writeBenchConfig(path, data, dbPath, outDir, memLimit string, threads int, 
 		schedFiles += fmt.Sprintf(", %q", extra)
 	}
 	schedFiles += "]"
-	limit := ""
-	if memLimit != "" {
-		limit = fmt.Sprintf("memory_limit = %q\n", memLimit)
-	}
 	body := fmt.Sprintf(`database = %q
 out_dir = %q
 [duckdb]
 threads = %d
-%s[scheduling]
+memory_limit = %q
+[scheduling]
 files = %s
 [billing]
 files = [%q]
@@ -345,7 +356,7 @@ files = [%q]
 roster = %q
 directory = %q
 aliases = %q
-`, dbPath, outDir, threads, limit, schedFiles, filepath.Join(data, "exports", "billing", "*.csv"),
+`, dbPath, outDir, threads, memLimit, schedFiles, filepath.Join(data, "exports", "billing", "*.csv"),
 		filepath.Join(data, "roster.csv"), filepath.Join(data, "directory.csv"), filepath.Join(data, "aliases.csv"))
 	return os.WriteFile(path, []byte(body), 0o600)
 }
