@@ -85,8 +85,15 @@ func classifyOpenError(path string, err error) error {
 	return fmt.Errorf("open database %s: %w", path, err)
 }
 
-// QuoteString quotes s as a SQL string literal.
-func QuoteString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+// QuoteString quotes s as a SQL string literal. A NUL cannot stand in SQL text, so a
+// string holding one becomes an expression that joins the parts with chr(0).
+func QuoteString(s string) string {
+	q := "'" + strings.ReplaceAll(s, "'", "''") + "'"
+	if strings.Contains(s, "\x00") {
+		q = "(" + strings.ReplaceAll(q, "\x00", "'||chr(0)||'") + ")"
+	}
+	return q
+}
 
 // QuoteIdent quotes s as a SQL identifier.
 func QuoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
