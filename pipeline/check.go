@@ -13,7 +13,6 @@ import (
 	"strings"
 
 	"github.com/referrals/referrals/internal/config"
-	"golang.org/x/text/encoding/charmap"
 )
 
 // FileCheck is what `referrals check` found for one export file.
@@ -157,8 +156,8 @@ func firstRecords(path, enc string, delim rune, n int) ([][]string, error) {
 	}
 	defer f.Close()
 	var r io.Reader = bufio.NewReader(f)
-	if enc == "windows-1252" || enc == "latin-1" {
-		r = charmap.Windows1252.NewDecoder().Reader(r)
+	if dec := decoderFor(enc); dec != nil {
+		r = dec.Reader(r)
 	}
 	br := bufio.NewReader(r)
 	if b, err := br.Peek(3); err == nil && bytes.Equal(b, bomUTF8) {

@@ -39,6 +39,8 @@ var hostileCases = []hostileCase{
 		query: "SELECT appointment_id FROM raw_appointments ORDER BY 1 LIMIT 1", value: "A1"},
 	{file: "windows-1252.csv", status: "loaded", loaded: 2,
 		query: "SELECT string_agg(referral_source, '|' ORDER BY appointment_id) FROM raw_appointments", value: "José Núñez|\u201cSt. Anne\u2019s\u201d EAP \u20ac"},
+	{file: "utf-16.csv", status: "loaded", loaded: 2, rejected: 1, want: []string{"CAST", "date (Appointment Date)", "02/30/2026"},
+		query: "SELECT string_agg(referral_source, '|' ORDER BY appointment_id) FROM raw_appointments", value: "José Núñez|\u201cSt. Anne\u2019s\u201d EAP"},
 	{file: "invalid-utf8.csv", status: "loaded", loaded: 2, rejected: 1, want: []string{"INVALID ENCODING", "not valid text"}},
 	{file: "nul-bytes.csv", status: "loaded", loaded: 2, want: []string{"NUL BYTES"},
 		query: "SELECT referral_source FROM raw_appointments WHERE appointment_id = 'A2'", value: "Dr. Lo"},
@@ -253,5 +255,37 @@ func TestFilesReadTogether(t *testing.T) {
 	must(t, db.QueryRow("SELECT string_agg(path || '=' || rows_loaded || '/' || rows_rejected, ',' ORDER BY path) FROM ingest_files").Scan(&ledger))
 	if ledger != filepath.Join("exports", "a.csv")+"=2/0,"+filepath.Join("exports", "c.csv")+"=2/2" {
 		t.Errorf("ledger %s", ledger)
+	}
+}
+
+// referrals check reads an export's rows as the loader does, whatever the encoding:
+// the one bad date of the UTF-16 file is named as written, and the others pass.
+func TestCheckReadsEncodings(t *testing.T) {
+	ctx := context.Background()
+	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mem.Close()
+	src := config.Default().Scheduling
+	for _, c := range []struct {
+		file, encoding string
+		rows           int
+		problem        string
+	}{
+		{"utf-16.csv", "utf-16", 3, `"02/30/2026"`},
+		{"windows-1252.csv", "windows-1252", 2, ""},
+		{"bom-crlf.csv", "utf-8", 2, ""},
+	} {
+		fc := checkFile(ctx, mem, "scheduling", src, filepath.Join("testdata", "hostile", c.file), c.file)
+		if fc.Encoding != c.encoding || fc.Rows != c.rows {
+			t.Errorf("%s: encoding %q, %d rows; want %q, %d", c.file, fc.Encoding, fc.Rows, c.encoding, c.rows)
+		}
+		switch {
+		case c.problem == "" && !fc.OK():
+			t.Errorf("%s: problems %q", c.file, fc.Problems)
+		case c.problem != "" && (len(fc.Problems) != 1 || !strings.Contains(fc.Problems[0], c.problem)):
+			t.Errorf("%s: problems %q, want one naming %s", c.file, fc.Problems, c.problem)
+		}
 	}
 }

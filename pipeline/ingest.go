@@ -402,18 +402,25 @@ func (in *Ingester) prepare(ctx context.Context, f pending) (*prepared, FileResu
 		enc = guessEncoding(f.path, head, sc.validUTF8)
 	}
 	res.Encoding = enc
+	// The scan counts bytes: in UTF-16 text every other byte is zero and a newline is
+	// two bytes, so neither NULs nor mixed line endings can be read off it there.
+	var nuls int64
+	mixedNewlines := false
+	if enc != "utf-16" {
+		nuls = sc.nuls
+		mixedNewlines = sc.crlf > 0 && sc.crlf < sc.lines-1
+	}
 	p := &prepared{f: f, res: res, start: start, sum: sc.sum, readPath: f.path, cleanup: func() {}, duckEnc: "utf-8",
-		delim: delim, headers: headers, mapping: mapping, before: before, lines: sc.lines, nuls: sc.nuls}
+		delim: delim, headers: headers, mapping: mapping, before: before, lines: sc.lines, nuls: nuls}
 	if counter != nil {
 		p.shifted = counter.shifted
 	}
-	mixedNewlines := sc.crlf > 0 && sc.crlf < sc.lines-1
-	if enc == "windows-1252" || mixedNewlines || sc.nuls > 0 {
+	if enc == "windows-1252" || mixedNewlines || nuls > 0 {
 		tmp := in.TmpDir
 		if tmp == "" {
 			tmp = os.TempDir()
 		}
-		conv, err := convertCopy(f.path, tmp, enc == "windows-1252", mixedNewlines && enc != "utf-16", sc.nuls > 0 && enc != "utf-16")
+		conv, err := convertCopy(f.path, tmp, enc == "windows-1252", mixedNewlines, nuls > 0)
 		if err != nil {
 			return fail("%v", err)
 		}

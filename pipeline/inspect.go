@@ -14,7 +14,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/referrals/referrals/internal/config"
+	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
 )
 
 var (
@@ -170,6 +172,18 @@ func headEncoding(head []byte) string {
 	return "windows-1252"
 }
 
+// decoderFor turns an export's text into UTF-8 as the loader reads it; nil for UTF-8.
+// UTF-16 takes its byte order from the BOM, little-endian without one (what Windows writes).
+func decoderFor(enc string) *encoding.Decoder {
+	switch enc {
+	case "windows-1252", "latin-1":
+		return charmap.Windows1252.NewDecoder()
+	case "utf-16":
+		return unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewDecoder()
+	}
+	return nil
+}
+
 func normaliseEncoding(e string) string {
 	switch strings.ToLower(strings.TrimSpace(e)) {
 	case "", "auto":
@@ -234,9 +248,8 @@ func convertCopy(path, tmpDir string, fromCP1252, fixNewlines, dropNUL bool) (st
 // the delimiter, guessed from the header line when asked to.
 func readHeader(head []byte, encoding string, delim string) ([]string, rune, error) {
 	head = bytes.TrimPrefix(head, bomUTF8)
-	if encoding == "windows-1252" || encoding == "latin-1" {
-		d, err := charmap.Windows1252.NewDecoder().Bytes(head)
-		if err == nil {
+	if dec := decoderFor(encoding); dec != nil {
+		if d, err := dec.Bytes(head); err == nil {
 			head = d
 		}
 	}
