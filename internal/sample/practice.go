@@ -240,7 +240,7 @@ func (w *world) clinicianNames(c *clinician, renamed bool) {
 		styles = append(styles, "Dr. "+f+" "+l)
 	}
 	c.schedName = styles[w.rng.IntN(len(styles))]
-	if c.idx == 2 && c.name.last == smithLast {
+	if c.name == (personName{smithFirst, smithLast}) {
 		c.schedName = "Jane Smith, LCSW"
 	}
 	if w.rng.Float64() < 0.5 {

@@ -447,6 +447,29 @@ func TestSingleFileLayout(t *testing.T) {
 	}
 }
 
+// Jane Smith is on the schedule as "Jane Smith, LCSW" (sample-data/README.md) at every
+// scale, not only where she is the third clinician. Eight seeds: a name style picked at
+// random would match on all of them once in 65,536.
+func TestJaneSmithScheduledAsDocumented(t *testing.T) {
+	for seed := range int64(8) {
+		o := Options{Out: t.TempDir(), Scale: 0.5, Seed: seed + 1, Months: 6, SingleFile: true}
+		if _, err := Generate(context.Background(), o); err != nil {
+			t.Fatal(err)
+		}
+		recs := readCSV(t, string(readTree(t, o.Out)["exports/scheduling/appointments.csv"]))
+		col := slices.Index(recs[0], "Clinician")
+		names := map[string]bool{}
+		for _, r := range recs[1:] {
+			if strings.Contains(r[col], "Jane") && strings.Contains(r[col], "Smith") {
+				names[r[col]] = true
+			}
+		}
+		if len(names) != 1 || !names["Jane Smith, LCSW"] {
+			t.Errorf("seed %d, scale 0.5: Jane Smith is on the schedule as %v, want only \"Jane Smith, LCSW\"", o.Seed, names)
+		}
+	}
+}
+
 func TestScaleForRows(t *testing.T) {
 	for _, target := range []int64{30_000, 150_000} {
 		o := Options{Out: t.TempDir(), Scale: ScaleForRows(target), Seed: 11}
