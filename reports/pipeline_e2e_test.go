@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -40,8 +41,9 @@ func TestHostileNamesEndToEnd(t *testing.T) {
 	if _, err := sample.Generate(ctx, sample.Options{Out: data, Scale: 1, Seed: 5, End: end}); err != nil {
 		t.Fatal(err)
 	}
-	clinicianPayload := `"><svg onload=alert(1)>`
-	payerPayload := `=HYPERLINK("http://x","y")`
+	// Their own payloads, so that finding one in a report cannot be a referrer's.
+	clinicianPayload := `"><svg onload=alert(2)> Clinician`
+	payerPayload := `=HYPERLINK("http://x","payer")`
 	// The clinician joins the roster.
 	roster, err := os.OpenFile(filepath.Join(data, "roster.csv"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
@@ -111,6 +113,7 @@ func TestHostileNamesEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	found := map[string]bool{}
+	shown := append(slices.Clone(e2ePayloads), clinicianPayload)
 	for _, sheet := range f.GetSheetList() {
 		rows, err := f.GetRows(sheet)
 		if err != nil {
@@ -122,7 +125,7 @@ func TestHostileNamesEndToEnd(t *testing.T) {
 				if formula, _ := f.GetCellFormula(sheet, cell); formula != "" {
 					t.Errorf("%s!%s holds a formula %q", sheet, cell, formula)
 				}
-				for _, p := range append(e2ePayloads, clinicianPayload, payerPayload) {
+				for _, p := range shown {
 					if strings.Contains(v, p) {
 						found[p] = true
 					}
@@ -138,6 +141,11 @@ func TestHostileNamesEndToEnd(t *testing.T) {
 	}
 	if !found[clinicianPayload] {
 		t.Errorf("workbook does not show the clinician %q", clinicianPayload)
+	}
+	// No report shows payers; the payer reached the models as text.
+	var payers int
+	if err := db.QueryRow(`SELECT count(*) FROM client_payers WHERE payer = ?`, payerPayload).Scan(&payers); err != nil || payers == 0 {
+		t.Errorf("payer %q is on %d client rows (%v)", payerPayload, payers, err)
 	}
 
 	// The CSV: payload referrers present, leading = + - @ neutralised.
@@ -174,7 +182,7 @@ func TestHostileNamesEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range e2ePayloads {
+	for _, p := range shown {
 		if !strings.Contains(body, strings.TrimSpace(p)) {
 			t.Errorf("page does not show %q as text", p)
 		}
