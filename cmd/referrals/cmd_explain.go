@@ -48,16 +48,17 @@ tables for that month (the next run rebuilds them for its own month).`)
 		if err != nil {
 			return &usageError{err.Error()}
 		}
-		if !built.Valid || !m.Equal(month) {
-			t := time.Now()
-			if _, err := pipeline.BuildModels(ctx, j.db, pipeline.ModelVars(j.cfg, m), j.log); err != nil {
-				return err
-			}
-			j.log.Info("models built", "month", m.Format("2006-01"), "took", time.Since(t).Round(time.Millisecond))
-		}
 		month = m
 	}
-	if err := pipeline.Prepare(ctx, j.db, pipeline.ModelVars(j.cfg, month)); err != nil {
+	vars := pipeline.ModelVars(j.cfg, month)
+	if !built.Valid || !month.Equal(built.Time) {
+		// Building the models also prepares the connection for the month.
+		t := time.Now()
+		if _, err := pipeline.BuildModels(ctx, j.db, vars, j.log); err != nil {
+			return err
+		}
+		j.log.Info("models built", "month", month.Format("2006-01"), "took", time.Since(t).Round(time.Millisecond))
+	} else if err := pipeline.Prepare(ctx, j.db, vars); err != nil {
 		return err
 	}
 	return explain.Write(ctx, j.db, who, e.stdout)

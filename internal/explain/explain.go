@@ -19,7 +19,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/referrals/referrals/queries"
+	"github.com/referrals/referrals/internal/config"
 )
 
 // historyMonths is how many months the table shows, ending at the report month.
@@ -29,17 +29,14 @@ const historyMonths = 24
 // exports, its name key, NPI, or a unique part of the name) and writes the
 // explanation to w. An unknown or ambiguous name gives an error that wraps
 // ErrNoSuchReferrer (an *UnknownError with suggestions, or an *AmbiguousError
-// with the candidates).
+// with the candidates). db must be prepared for the report month (pipeline.Prepare:
+// the macros and the variables), as BuildModels leaves it.
 func Write(ctx context.Context, db *sql.DB, referrer string, w io.Writer) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("explain: %w", err)
 	}
 	defer conn.Close()
-	// The macros are temporary: define them on this connection (name_key).
-	if _, err := conn.ExecContext(ctx, queries.MacrosSQL); err != nil {
-		return fmt.Errorf("explain: queries/macros.sql: %w", err)
-	}
 	name, err := resolve(ctx, conn, referrer)
 	if err != nil {
 		return err
@@ -49,9 +46,8 @@ func Write(ctx context.Context, db *sql.DB, referrer string, w io.Writer) error 
 		return err
 	}
 	var isChannel bool
-	var category sql.NullString
-	if err := conn.QueryRowContext(ctx, `select is_channel, category from stg_referrers where referrer = ?`, name).
-		Scan(&isChannel, &category); err != nil {
+	if err := conn.QueryRowContext(ctx, `select is_channel from stg_referrers where referrer = ?`, name).
+		Scan(&isChannel); err != nil {
 		return fmt.Errorf("explain: read stg_referrers for %q: %w", name, err)
 	}
 	if isChannel {
@@ -96,7 +92,9 @@ type thresholds struct {
 }
 
 func readThresholds(ctx context.Context, conn *sql.Conn) (thresholds, error) {
-	th := thresholds{12, 0.5, 4, 3, 0.5, 0.8, 3} // DOMAIN.md defaults
+	d := config.Default().Stage // for a variable that is not set
+	th := thresholds{d.WindowMonths, d.Stage3PracticeShare, d.Stage3MinReferrals, d.Stage3MinEffective,
+		d.Stage3MaxPPShare, d.Stage1PPShare, d.LowEvidenceBelow}
 	var (
 		wm, s3min, low         sql.NullInt64
 		s3ps, s3eff, s3pp, s1p sql.NullFloat64
