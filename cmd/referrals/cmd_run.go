@@ -109,19 +109,20 @@ func writeReports(ctx context.Context, db *sql.DB, month time.Time, outDir strin
 	html := filepath.Join(outDir, "referrals-"+ym+".html")
 	csv := filepath.Join(outDir, "referrers-"+ym+".csv")
 	// The workbook is mostly Go work (excelize), the page and the CSV mostly queries:
-	// written side by side they overlap (the database serves one query at a time).
-	var g errgroup.Group
+	// written side by side they overlap (the database serves one query at a time). The
+	// first to fail stops the other.
+	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		if err := reports.WriteWorkbook(ctx, db, month, xlsx); err != nil {
+		if err := reports.WriteWorkbook(gctx, db, month, xlsx); err != nil {
 			return fmt.Errorf("write %s: %w", xlsx, err)
 		}
 		return nil
 	})
 	g.Go(func() error {
-		if err := reports.WriteHTML(ctx, db, month, html); err != nil {
+		if err := reports.WriteHTML(gctx, db, month, html); err != nil {
 			return fmt.Errorf("write %s: %w", html, err)
 		}
-		if err := reports.WriteReferrerCSV(ctx, db, month, csv); err != nil {
+		if err := reports.WriteReferrerCSV(gctx, db, month, csv); err != nil {
 			return fmt.Errorf("write %s: %w", csv, err)
 		}
 		return nil
