@@ -22,7 +22,6 @@ type fieldCounter struct {
 	delim   byte
 	nfields int
 	idIdx   int
-	max     int
 
 	line      int64 // newlines seen so far
 	records   int64
@@ -32,11 +31,15 @@ type fieldCounter struct {
 	recStart  int64  // line the current record starts on (1-based)
 	carry     []byte // the current record's bytes from earlier chunks
 	shifted   []shiftedRow
-	total     int64 // shifted rows found, including those past max
+	total     int64 // shifted rows found, including those past maxShiftedRows
 }
 
+// maxShiftedRows is how many shifted rows a file may have: each is listed as a
+// rejected row, and a file with more is broken beyond listing (it fails).
+const maxShiftedRows = 100_000
+
 func newFieldCounter(delim byte, nfields, idIdx int) *fieldCounter {
-	return &fieldCounter{delim: delim, nfields: nfields, idIdx: idIdx, max: 100000, fields: 1, recStart: 1}
+	return &fieldCounter{delim: delim, nfields: nfields, idIdx: idIdx, fields: 1, recStart: 1}
 }
 
 func (fc *fieldCounter) Write(p []byte) (int, error) {
@@ -103,7 +106,7 @@ func (fc *fieldCounter) Close() {
 
 func (fc *fieldCounter) found(line int64, rec []byte) {
 	fc.total++
-	if len(fc.shifted) >= fc.max {
+	if len(fc.shifted) >= maxShiftedRows {
 		return
 	}
 	r := csv.NewReader(bytes.NewReader(bytes.TrimRight(rec, "\r")))

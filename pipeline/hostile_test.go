@@ -55,6 +55,7 @@ var hostileCases = []hostileCase{
 		query: "SELECT max(charge)::VARCHAR FROM raw_claim_lines", value: "1250.00"},
 	{file: "workbook.xlsx.csv", status: "failed", want: []string{"zip", "export the report as CSV"}},
 	{file: "long-line.csv", status: "loaded", loaded: 2, rejected: 1, want: []string{"LINE SIZE OVER MAXIMUM", "longer than 4 MB"}},
+	{file: "many-shifted.csv", status: "failed", want: []string{"100001 rows have one field more", "re-export with quoted values"}},
 	{file: "folder.csv", status: "failed", want: []string{"is a folder"}},
 	{file: "broken-link.csv", status: "failed", want: []string{"cannot read"}},
 	{file: "changing.csv", status: "failed", want: []string{"changed while it was being read", "next run"}},
@@ -74,6 +75,13 @@ func (c hostileCase) place(t *testing.T, dir string) string {
 			"A2,900002,Jane Smith,01/05/2026,9:00 AM,Attended,Intake," + strings.Repeat("x", 10<<20) + ",,\n" +
 			"A3,900003,Jane Smith,01/05/2026,9:00 AM,Attended,Intake,Google,,\n"
 		must(t, os.WriteFile(dst, []byte(body), 0o644))
+	case "many-shifted.csv":
+		var b strings.Builder
+		b.WriteString(hostileHeader)
+		for i := range maxShiftedRows + 1 {
+			fmt.Fprintf(&b, "A%d,%d,Jane Smith,01/05/2026,9:00 AM,Attended,Intake,Smith, Jane,,\n", i, 900000+i)
+		}
+		must(t, os.WriteFile(dst, []byte(b.String()), 0o644))
 	case "folder.csv":
 		must(t, os.Mkdir(dst, 0o755))
 	case "broken-link.csv":

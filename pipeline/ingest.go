@@ -398,6 +398,9 @@ func (in *Ingester) prepare(ctx context.Context, f pending) (*prepared, FileResu
 		// The same content under another name or date: loaded already.
 		return skip()
 	}
+	if counter != nil && counter.total > maxShiftedRows {
+		return fail("%d rows have one field more than the header and an empty last field: values holding the delimiter were not quoted, so later values moved one column; re-export with quoted values (more than %d such rows are not loaded)", counter.total, maxShiftedRows)
+	}
 	if enc == "auto" {
 		enc = guessEncoding(f.path, head, sc.validUTF8)
 	}
