@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -100,11 +101,10 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 		for _, p := range problems {
 			p.Path = in.displayPath(p.Path)
 			if p.Status == "failed" {
-				log.Warn("file not loaded", "source", source, "file", p.Path, "problem", p.Problem)
-				in.recordProblem(ctx, pending{source: source, path: p.Path}, p.Problem)
-			} else {
-				log.Warn("no export file", "source", source, "pattern", p.Path, "problem", p.Problem)
+				in.report(ctx, log, &sum, p)
+				continue
 			}
+			log.Warn("no export file", "source", source, "pattern", p.Path, "problem", p.Problem)
 			sum.Files = append(sum.Files, p)
 		}
 		files = append(files, found...)
@@ -213,7 +213,7 @@ func (in *Ingester) report(ctx context.Context, log *slog.Logger, sum *IngestSum
 			return
 		}
 		log.Warn("file not loaded", "source", res.Source, "file", res.Path, "problem", res.Problem)
-		in.recordProblem(ctx, pending{source: res.Source, path: res.Path}, res.Problem)
+		in.recordProblem(ctx, res.Source, res.Path, res.Problem)
 	case "loaded":
 		log.Debug("file loaded", "source", res.Source, "file", res.Path, "rows", res.Loaded,
 			"rejected", res.Rejected, "encoding", res.Encoding, "took", res.Took.Round(time.Millisecond))
@@ -298,11 +298,11 @@ func (in *Ingester) displayPath(p string) string {
 	return p
 }
 
-func (in *Ingester) recordProblem(ctx context.Context, f pending, problem string) {
-	path := in.displayPath(f.path)
+// recordProblem keeps a file's problem for the Data quality sheet; path is as displayed.
+func (in *Ingester) recordProblem(ctx context.Context, source, path, problem string) {
 	_, _ = in.DB.ExecContext(ctx, `DELETE FROM ingest_problems WHERE path = ?`, path)
 	_, _ = in.DB.ExecContext(ctx, `INSERT INTO ingest_problems VALUES ((SELECT coalesce(max(problem_id),0)+1 FROM ingest_problems), ?, ?, NULL, ?, now()::TIMESTAMP)`,
-		f.source, path, problem)
+		source, path, problem)
 }
 
 // prepared is a file that was checked, scanned and, where needed,
@@ -377,10 +377,7 @@ func (in *Ingester) prepare(ctx context.Context, f pending) (*prepared, FileResu
 	enc := normaliseEncoding(src.Encoding)
 	var counter *fieldCounter
 	if delim < 128 && headEnc != "utf-16" {
-		idField := "appointment_id"
-		if f.source == "billing" {
-			idField = "line_id"
-		}
+		_, idField := sourceTable(f.source)
 		counter = newFieldCounter(byte(delim), len(headers), mapping[idField])
 	}
 	scanStart := time.Now()
@@ -570,16 +567,17 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		rejects_table = 'tmp_rejects', rejects_scan = 'tmp_reject_scans', max_line_size = 4194304)`,
 		strings.Join(paths, ", "), QuoteString(string(first.delim)), plan.readColumns, formatOpt, QuoteString(first.duckEnc))
 
-	var table, idCol, dateCol, insertSQL string
+	var dateCol, insertSQL string
+	table, idCol := sourceTable(source)
 	e := plan.expr
 	if source == "scheduling" {
-		table, idCol, dateCol = "raw_appointments", "appointment_id", "appt_date"
+		dateCol = "appt_date"
 		_, hasReferredTo := mapping["referred_to"]
 		insertSQL = fmt.Sprintf(`INSERT INTO raw_appointments SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, %v, %s, %s FROM %s`,
 			e["appointment_id"], e["client_id"], e["clinician"], e["date"], e["time"], e["status"], e["service"],
 			e["referral_source"], e["referred_to"], hasReferredTo, e["referrer_npi"], idCase.String(), readCSV)
 	} else {
-		table, idCol, dateCol = "raw_claim_lines", "line_id", "service_date"
+		dateCol = "service_date"
 		insertSQL = fmt.Sprintf(`INSERT INTO raw_claim_lines SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s FROM %s`,
 			e["line_id"], e["client_id"], e["service_date"], e["rendering_provider"], e["rendering_npi"], e["referring_provider"],
 			e["referring_npi"], e["payer"], e["cpt"], e["charge"], e["paid"], idCase.String(), readCSV)
@@ -828,7 +826,7 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		}
 		after, err := os.Stat(it.f.path)
 		if err != nil || after.Size() != it.before.Size() || !after.ModTime().Equal(it.before.ModTime()) {
-			return &changedError{path: it.f.path}
+			return errFileChanged
 		}
 		if _, err := exec(`INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, 0, now()::TIMESTAMP, ?, ?)`,
 			it.fileID, source, it.res.Path, it.sum, it.res.Encoding, loaded[it.fileID], rejected[it.fileID], it.before.Size(), it.before.ModTime().UTC()); err != nil {
@@ -856,11 +854,15 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 	return nil
 }
 
-// changedError is a file that changed while it was read.
-type changedError struct{ path string }
+// errFileChanged is a file that changed while it was read.
+var errFileChanged = errors.New("the file changed while it was being read (is the export still being written?); nothing from it was kept, it will be loaded on the next run")
 
-func (e *changedError) Error() string {
-	return "the file changed while it was being read (is the export still being written?); nothing from it was kept, it will be loaded on the next run"
+// sourceTable is a source's raw table and its id column (also the id's field name).
+func sourceTable(source string) (table, idCol string) {
+	if source == "billing" {
+		return "raw_claim_lines", "line_id"
+	}
+	return "raw_appointments", "appointment_id"
 }
 
 func dateFieldName(source string) string {
@@ -892,10 +894,7 @@ func redactClientError(err error) string {
 // the watermark in ingest_state makes a run killed before it (or during
 // it) leave the work for the next run, never undone.
 func (in *Ingester) replaceEarlierVersions(ctx context.Context, source string) (map[int64]int64, error) {
-	table, idCol := "raw_appointments", "appointment_id"
-	if source == "billing" {
-		table, idCol = "raw_claim_lines", "line_id"
-	}
+	table, idCol := sourceTable(source)
 	var done, latest int64
 	if err := in.DB.QueryRowContext(ctx, `SELECT coalesce((SELECT replaced_through FROM ingest_state WHERE source = ?), 0),
 		coalesce((SELECT max(file_id) FROM ingest_files WHERE source = ?), 0)`, source, source).Scan(&done, &latest); err != nil {

@@ -190,7 +190,7 @@ func RunChecks(ctx context.Context, db *sql.DB) error {
 	}
 	var fails []CheckFailure
 	for _, c := range checks {
-		body := strings.TrimRight(strings.TrimSpace(c.SQL), ";")
+		body := trimSQL(c.SQL)
 		// One pass: the count of offending rows rides along with the first five.
 		rows, err := db.QueryContext(ctx, "SELECT count(*) OVER () AS \"check rows\", * FROM (\n"+body+"\n) LIMIT 5")
 		if err != nil {
@@ -202,18 +202,17 @@ func RunChecks(ctx context.Context, db *sql.DB) error {
 			f.Columns = cols[1:]
 		}
 		for rows.Next() {
-			vals := make([]sql.NullString, len(cols))
-			ptrs := make([]any, len(vals))
+			vals := make([]sql.NullString, len(f.Columns))
+			ptrs := []any{&f.Rows}
 			for i := range vals {
-				ptrs[i] = &vals[i]
+				ptrs = append(ptrs, &vals[i])
 			}
 			if err := rows.Scan(ptrs...); err != nil {
 				rows.Close()
 				return fmt.Errorf("check %s: %w", c.Name, err)
 			}
-			fmt.Sscan(vals[0].String, &f.Rows)
 			r := make([]string, len(f.Columns))
-			for i, v := range vals[1:] {
+			for i, v := range vals {
 				r[i] = v.String
 				// A check's offending rows go to logs and cron mail:
 				// never show a client key there.
