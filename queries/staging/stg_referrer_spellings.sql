@@ -4,7 +4,9 @@
 -- (names and aliases) and the built-in and configured channel names; then
 -- the user's alias file; then spellings with the same key are one referrer,
 -- named by its most presentable spelling, then the one on most clients' records
--- (clients, not rows: a client's follow-up appointments do not rename a referrer).
+-- (clients, not rows: a client's follow-up appointments do not rename a referrer),
+-- then the shortest, then the first in alphabetical order: without that last key a
+-- tie was broken arbitrarily, and two builds could name a referrer differently.
 with mentions as (
     select raw_name, raw_npi, count(*) as n from client_mentions group by all
 ),
@@ -56,11 +58,13 @@ by_key as (
         d.referrer as directory_ref,
         c.referrer as channel_ref,
         a.referrer as alias_ref,
+        t.referrer as alias_target,
         dn.referrer as npi_directory_ref
     from spellings s
     left join directory_keys d on d.name_key = s.name_key
     left join channel_keys c on c.name_key = s.name_key
     left join alias_keys a on a.name_key = s.name_key
+    left join alias_targets t on t.name_key = s.name_key
     left join directory dn on dn.npi = s.npi
 ),
 -- Every spelling that belongs with an NPI: typed with it, or typed without
@@ -73,7 +77,7 @@ npi_candidates as (
     join by_key b on b.name_key = g.name_key
 ),
 npi_display as (
-    select npi, arg_max(raw_name, {'pretty': pretty, 'n': n, 'short': -length(coalesce(raw_name, ''))}) as display
+    select npi, arg_min(raw_name, {'pretty': -pretty, 'n': -n, 'length': length(raw_name), 'name': raw_name}) as display
     from npi_candidates
     where raw_name is not null
     group by npi
@@ -83,8 +87,7 @@ npi_display as (
 npi_groups as (
     select b.npi,
         coalesce(min(b.npi_directory_ref), min(b.directory_ref),
-                 (select min(t.referrer) from alias_targets t join by_key k on k.name_key = t.name_key where k.npi = b.npi),
-                 min(b.alias_ref), any_value(d.display), 'NPI ' || b.npi) as referrer
+                 min(b.alias_target), min(b.alias_ref), any_value(d.display), 'NPI ' || b.npi) as referrer
     from by_key b
     left join npi_display d on d.npi = b.npi
     where b.npi is not null
@@ -94,9 +97,9 @@ npi_groups as (
 key_groups as (
     select b.name_key,
         coalesce(min(b.directory_ref), min(b.channel_ref),
-                 (select min(t.referrer) from alias_targets t where t.name_key = b.name_key), min(b.alias_ref),
+                 min(b.alias_target), min(b.alias_ref),
                  (select min(g.referrer) from by_key k join npi_groups g on g.npi = k.npi where k.name_key = b.name_key),
-                 arg_max(b.raw_name, {'pretty': b.pretty, 'n': b.n, 'short': -length(b.raw_name)})) as referrer,
+                 arg_min(b.raw_name, {'pretty': -b.pretty, 'n': -b.n, 'length': length(b.raw_name), 'name': b.raw_name})) as referrer,
         count(distinct b.raw_name) as spellings
     from by_key b
     where b.name_key is not null
