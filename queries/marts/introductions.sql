@@ -54,22 +54,24 @@ claim_payers as (
         and s.provider_npi is not distinct from p.provider_npi
 ),
 
--- Payers of the ready referrers' clients, with the spelling most used in billing.
-client_payers as (
+-- Payers of the ready referrers' clients.
+referrer_client_payers as (
     select distinct w.referrer, w.client_key, c.payer_key
     from window_clients w
     join claim_payers c on c.client_key = w.client_key
 ),
 
+-- A payer is shown by the spelling on most client and clinician pairs; a tie goes
+-- to the first in alphabetical order, so every build shows the same.
 payer_names as (
-    select payer_key, mode(payer) as payer
-    from claim_payers
+    select payer_key, arg_min(payer, {'n': -n, 'payer': payer}) as payer
+    from (select payer_key, payer, count(*) as n from claim_payers group by all)
     group by payer_key
 ),
 
 insured as (
     select referrer, count(distinct client_key) as clients
-    from client_payers
+    from referrer_client_payers
     group by referrer
 ),
 
@@ -131,7 +133,7 @@ payer_sets as (
     select referrer, payer_set, count(*) as clients
     from (
         select referrer, client_key, list(payer_key order by payer_key) as payer_set
-        from client_payers
+        from referrer_client_payers
         group by referrer, client_key
     )
     group by referrer, payer_set

@@ -2,13 +2,21 @@
 with spellings as (
     select * from stg_referrer_spellings
 ),
-referrers as (
-    select referrer,
-        bool_or(is_channel) as is_channel,
-        count(distinct raw_name) as spellings,
-        mode(npi) as seen_npi
-    from spellings
+-- The NPI its spellings carry most often; a tie goes to the smallest NPI, so every
+-- build picks the same.
+seen_npis as (
+    select referrer, arg_min(npi, {'n': -n, 'npi': npi}) as seen_npi
+    from (select referrer, npi, count(*) as n from spellings where npi is not null group by all)
     group by referrer
+),
+referrers as (
+    select s.referrer,
+        bool_or(s.is_channel) as is_channel,
+        count(distinct s.raw_name) as spellings,
+        any_value(n.seen_npi) as seen_npi
+    from spellings s
+    left join seen_npis n using (referrer)
+    group by s.referrer
 ),
 directory as (
     select trim(name) as referrer, clean_npi(npi) as npi, nullif(trim(category), '') as category,
