@@ -67,7 +67,8 @@ type Ingester struct {
 	// Rebuild empties the loaded tables and the ledger first, then reloads
 	// every file still on disk.
 	Rebuild bool
-	// TmpDir holds converted copies of non-UTF-8 files; default os.TempDir().
+	// TmpDir holds the copies made for DuckDB (Windows-1252 decoded, mixed line
+	// endings or NUL bytes mended); default os.TempDir().
 	TmpDir string
 }
 

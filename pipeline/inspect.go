@@ -203,8 +203,8 @@ func normaliseEncoding(e string) string {
 // convertCopy writes a copy of the file to tmpDir that DuckDB can read
 // strictly: Windows-1252 decoded to UTF-8 (DuckDB reads only UTF-8, UTF-16
 // and Latin-1 itself) and, for files that mix CRLF and LF line endings
-// (which DuckDB's strict parser refuses), every CRLF made LF. Line numbers
-// stay the same. It returns the copy's path.
+// (which DuckDB's strict parser refuses), every CRLF made LF; NUL bytes
+// dropped. Line numbers stay the same. It returns the copy's path.
 func convertCopy(path, tmpDir string, fromCP1252, fixNewlines, dropNUL bool) (string, error) {
 	in, err := os.Open(path)
 	if err != nil {
@@ -222,14 +222,14 @@ func convertCopy(path, tmpDir string, fromCP1252, fixNewlines, dropNUL bool) (st
 	}
 	var dst io.Writer = w
 	if fixNewlines || dropNUL {
-		dst = &crlfToLF{w: w, fixNewlines: fixNewlines, dropNUL: dropNUL}
+		dst = &lineMender{w: w, fixNewlines: fixNewlines, dropNUL: dropNUL}
 	}
 	if _, err := io.Copy(dst, r); err != nil {
 		out.Close()
 		os.Remove(out.Name())
 		return "", fmt.Errorf("convert %s: %w", path, err)
 	}
-	if c, ok := dst.(*crlfToLF); ok && c.pendingCR {
+	if c, ok := dst.(*lineMender); ok && c.pendingCR {
 		w.WriteByte('\r')
 	}
 	if err := w.Flush(); err != nil {
@@ -376,15 +376,16 @@ func missingColumnProblem(source string, headers []string, missing []string, exp
 	return b.String()
 }
 
-// crlfToLF drops each CR that comes right before an LF, and NUL bytes.
-type crlfToLF struct {
+// lineMender drops each CR that comes right before an LF (fixNewlines) and
+// NUL bytes (dropNUL).
+type lineMender struct {
 	w           *bufio.Writer
 	pendingCR   bool
 	fixNewlines bool
 	dropNUL     bool
 }
 
-func (c *crlfToLF) Write(p []byte) (int, error) {
+func (c *lineMender) Write(p []byte) (int, error) {
 	for _, b := range p {
 		if b == 0 && c.dropNUL {
 			continue

@@ -82,8 +82,9 @@ type ModelTiming struct {
 
 // BuildModels brings the per-client tables up to date (buildClientModels),
 // then runs every staging and mart model in dependency order, each as
-// CREATE OR REPLACE TABLE name AS (its SELECT), all in one transaction: a run
-// killed halfway leaves the previous night's tables whole.
+// CREATE OR REPLACE TABLE name AS (its SELECT) unless the fingerprint of what
+// it reads is unchanged (then the table is kept), all in one transaction: a
+// run killed halfway leaves the previous night's tables whole.
 func BuildModels(ctx context.Context, db *sql.DB, vars Vars, log *slog.Logger) ([]ModelTiming, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

@@ -18,11 +18,7 @@
 -- when a clinician was requested, else the assigned one.
 -- The per-client facts come from client_appointments and client_claims (names as
 -- exported), resolved here through stg_clinician_spellings against the night's roster.
-with spellings_of as (
-    select export, provider, provider_npi, clinician from stg_clinician_spellings
-),
-
-scheduled as (
+with scheduled as (
     select
         a.client_key,
         a.referral_date,
@@ -32,9 +28,9 @@ scheduled as (
              then {'raw_name': a.source_name, 'npi': a.source_npi} end as source,
         a.attended
     from client_appointments a
-    left join spellings_of f
+    left join stg_clinician_spellings f
         on f.export = 'scheduling' and f.provider is not distinct from a.first_clinician and f.provider_npi is null
-    left join spellings_of att
+    left join stg_clinician_spellings att
         on att.export = 'scheduling' and att.provider = a.first_attended_clinician and att.provider_npi is null
 ),
 
@@ -49,7 +45,7 @@ billed as (
         b.billed,
         b.paid
     from client_claims b
-    left join spellings_of p
+    left join stg_clinician_spellings p
         on p.export = 'billing' and p.provider is not distinct from b.first_provider
         and p.provider_npi is not distinct from b.first_provider_npi
 ),
