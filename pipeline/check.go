@@ -87,15 +87,18 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 		return problem("%s", l.problem)
 	}
 	headers, delim, mapping := l.headers, l.delim, l.mapping
-	sc, err := scanFile(path, nil)
-	if err != nil {
-		return problem("cannot read the file: %v (check its permissions)", err)
-	}
 	enc := normaliseEncoding(src.Encoding)
-	if enc == "auto" {
-		enc = guessEncoding(path, l.head, sc.validUTF8)
-	} else if enc == "utf-8" && !sc.validUTF8 {
-		fc.Problems = append(fc.Problems, fmt.Sprintf("encoding is set to utf-8 but the file is not valid UTF-8; set [%s] encoding = \"auto\" or \"windows-1252\"", source))
+	if enc == "auto" || enc == "utf-8" {
+		// Whether the whole file is valid UTF-8 takes a pass over it; only these need it.
+		sc, err := scanFile(path, nil)
+		if err != nil {
+			return problem("cannot read the file: %v (check its permissions)", err)
+		}
+		if enc == "auto" {
+			enc = guessEncoding(path, l.head, sc.validUTF8)
+		} else if !sc.validUTF8 {
+			fc.Problems = append(fc.Problems, fmt.Sprintf("encoding is set to utf-8 but the file is not valid UTF-8; set [%s] encoding = \"auto\" or \"windows-1252\"", source))
+		}
 	}
 	fc.Encoding = enc
 	// Try the date format on the first rows.
