@@ -343,7 +343,7 @@ func (w *world) buildReferrers() {
 			r.listed = true
 		}
 		r.listedPP = r.listed && w.rng.Float64() < 0.8
-		r.domPayer = weighted(w.rng, payerShares())
+		r.domPayer = weighted(w.rng, w.payerShares)
 
 		switch {
 		case r.tier < 2 && pos >= 25:
@@ -376,6 +376,12 @@ func (w *world) buildReferrers() {
 		w.referrers = append(w.referrers, r)
 	}
 	w.nonChannel = len(w.referrers)
+}
+
+// team is the block of the roster that clinician index i falls in.
+func (w *world) team(i int) []*clinician {
+	b := i / clinicianBlock * clinicianBlock
+	return w.clinicians[b:min(len(w.clinicians), b+clinicianBlock)]
 }
 
 func payerShares() []float64 {
@@ -582,7 +588,7 @@ func (w *world) buildChannels() {
 		}
 		weights[0] = 4
 		setSpellings(r, cs.spellings, weights)
-		r.domPayer = weighted(w.rng, payerShares())
+		r.domPayer = weighted(w.rng, w.payerShares)
 		w.referrers = append(w.referrers, r)
 	}
 }
@@ -599,8 +605,7 @@ func (w *world) choosePointPersons() {
 		day := w.month[r.startMonth].firstDay
 		// A referrer meets a clinician of its own part of the practice: the
 		// clinician block matching its referrer block.
-		b := r.idx * len(w.clinicians) / max(1, w.nonChannel) / clinicianBlock * clinicianBlock
-		team := w.clinicians[b:min(len(w.clinicians), b+clinicianBlock)]
+		team := w.team(r.idx * len(w.clinicians) / max(1, w.nonChannel))
 		var cands []*clinician
 		var wts []float64
 		for _, c := range team {

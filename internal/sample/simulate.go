@@ -318,8 +318,8 @@ func (w *world) newClient(it intent, m int) {
 
 	physician := r != nil && !r.channel && r.category == "physician"
 	// About 3% of clients never reach the schedule (seen at a partner site,
-	// booked by phone into the billing system). Only a physician's show who
-	// sent them, through the claim's referring provider.
+	// booked by phone into the billing system). Only a physician's claims show
+	// who sent them, through the claim's referring provider.
 	billingOnly := !it.forced && it.spelling == "" && it.day <= w.billingAsOf && rng.Float64() < 0.03
 	spellIdx := -1
 	switch {
@@ -451,8 +451,7 @@ func (w *world) colleague(r *referrer, day int) *clinician {
 // newColleague picks from the point person's team (their block of the
 // roster), preferring clinicians who share a specialty and will stay a while.
 func (w *world) newColleague(r *referrer, day int) *clinician {
-	b := r.pp.idx / clinicianBlock * clinicianBlock
-	team := w.clinicians[b:min(len(w.clinicians), b+clinicianBlock)]
+	team := w.team(r.pp.idx)
 	var cands []*clinician
 	var wts []float64
 	for _, c := range team {
@@ -598,8 +597,7 @@ func (w *world) book(cl *client, c *clinician, day int, billingOnly bool) bool {
 // byRoomAnyMonth finds a colleague for a transferred client on a day that
 // may be months ahead, from the departing clinician's team.
 func (w *world) byRoomAnyMonth(day int, from *clinician) *clinician {
-	b := from.idx / clinicianBlock * clinicianBlock
-	team := w.clinicians[b:min(len(w.clinicians), b+clinicianBlock)]
+	team := w.team(from.idx)
 	var best *clinician
 	for range 4 {
 		c := team[w.rng.IntN(len(team))]
