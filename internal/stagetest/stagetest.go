@@ -3,6 +3,9 @@
 // must get right, and helpers to build the models on it in a real DuckDB file
 // and read the results. Every expected value in the tests is worked out by hand
 // from these rows; the comments beside each referrer give the arithmetic.
+//
+// It also runs the whole pipeline on a folder laid out like sample-data/
+// (SampleConfig, RunSample), for the tests that use generated exports.
 package stagetest
 
 import (
