@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/referrals/referrals/internal/config"
+	"github.com/referrals/referrals/internal/stagetest"
 	"github.com/referrals/referrals/pipeline"
 	"github.com/referrals/referrals/queries"
 )
@@ -164,5 +165,32 @@ func mustOK(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A database whose ledger was made before it kept each file's size and
+// modification time (the first release's schema) takes the new columns and
+// loads the sample, then finds it already loaded on the next run.
+func TestOldLedgerIsUpgraded(t *testing.T) {
+	ctx := context.Background()
+	db, err := pipeline.Open(ctx, filepath.Join(t.TempDir(), "old.duckdb"), pipeline.Settings{})
+	mustOK(t, err)
+	defer db.Close()
+	_, err = db.ExecContext(ctx, `CREATE TABLE ingest_files (file_id INTEGER PRIMARY KEY, source VARCHAR NOT NULL,
+		path VARCHAR NOT NULL, sha256 VARCHAR NOT NULL, encoding VARCHAR, rows_loaded BIGINT, rows_rejected BIGINT,
+		rows_replaced BIGINT, loaded_at TIMESTAMP)`)
+	mustOK(t, err)
+	root, err := filepath.Abs(filepath.Join("..", "sample-data"))
+	mustOK(t, err)
+	in := &pipeline.Ingester{DB: db, Config: stagetest.SampleConfig(root), Secret: []byte("upgrade-secret-0123456789")}
+	sum, err := in.Ingest(ctx)
+	mustOK(t, err)
+	if sum.Count("failed") != 0 || sum.Loaded < 20000 {
+		t.Fatalf("first load on the old ledger: %d files failed, %d rows", sum.Count("failed"), sum.Loaded)
+	}
+	sum, err = in.Ingest(ctx)
+	mustOK(t, err)
+	if sum.Loaded != 0 || sum.Count("failed") != 0 {
+		t.Errorf("second run loaded %d rows, %d files failed; want nothing new", sum.Loaded, sum.Count("failed"))
 	}
 }

@@ -91,9 +91,13 @@ var schema = []string{
 	// A fingerprint of the rows the ref_* tables hold, to leave them alone
 	// when the reference files did not change.
 	`CREATE TABLE IF NOT EXISTS ref_state (fingerprint VARCHAR)`,
+	// A ledger made before the file's size and modification time were kept.
+	`ALTER TABLE ingest_files ADD COLUMN IF NOT EXISTS size BIGINT`,
+	`ALTER TABLE ingest_files ADD COLUMN IF NOT EXISTS mtime TIMESTAMP`,
 }
 
-// EnsureSchema creates the loader's tables if they are missing.
+// EnsureSchema creates the loader's tables if they are missing, and adds the
+// columns a database made by an earlier version lacks.
 func EnsureSchema(ctx context.Context, db *sql.DB) error {
 	for _, q := range schema {
 		if _, err := db.ExecContext(ctx, q); err != nil {
