@@ -2,7 +2,9 @@ package reports
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
@@ -126,47 +128,11 @@ func (s *styles) numberStyle(k kind) int {
 	return s.integer
 }
 
-// cell turns a database value into a workbook cell. Text is always an explicit string cell:
-// excelize writes strings as inline strings and never as formulas, so "=1+1" stays text.
-func (s *styles) cell(k kind, v any) any {
-	if c, ok := v.(excelize.Cell); ok {
-		return c
-	}
-	if v == nil {
-		return nil
-	}
-	switch k {
-	case kInt:
-		if i, ok := asInt(v); ok {
-			return excelize.Cell{StyleID: s.integer, Value: i}
-		}
-	case kDecimal, kShare, kMoney:
-		if x, ok := asFloat(v); ok {
-			return excelize.Cell{StyleID: s.numberStyle(k), Value: x}
-		}
-		return nil // NULL, NaN or infinite: blank
-	case kDate, kMonth, kStamp:
-		if t, ok := asTime(v); ok {
-			return excelize.Cell{StyleID: s.numberStyle(k), Value: t}
-		}
-	case kStage:
-		if i, ok := asInt(v); ok {
-			st := 0
-			if i >= 1 && i <= 3 {
-				st = int(i)
-			}
-			return excelize.Cell{StyleID: s.stage[st], Value: i}
-		}
-	case kYesNo:
-		if b, ok := asBool(v); ok {
-			if b {
-				return excelize.Cell{StyleID: s.text, Value: "yes"}
-			}
-			return excelize.Cell{StyleID: s.text, Value: "no"}
-		}
-	}
-	str, _ := asString(v)
-	return excelize.Cell{StyleID: s.text, Value: str}
+// styled is a value with its own cell style, for rows built cell by cell (the Monthly
+// sheet's counts take the colour of the month's stage).
+type styled struct {
+	style int
+	value any
 }
 
 // width is a readable column width for a column: wide enough for the header and most values,
@@ -189,8 +155,8 @@ func width(c column, rows [][]any, idx int) float64 {
 			}
 			if idx < len(r) {
 				v := r[idx]
-				if c, ok := v.(excelize.Cell); ok {
-					v = c.Value
+				if c, ok := v.(styled); ok {
+					v = c.value
 				}
 				if s, ok := v.(string); ok {
 					w = max(w, utf8.RuneCountInString(s)+2)
@@ -206,47 +172,223 @@ func width(c column, rows [][]any, idx int) float64 {
 	return float64(min(w, 60))
 }
 
-// sheetWriter writes blocks of rows to a StreamWriter, top to bottom.
+// sheetWriter writes one table sheet's worksheet XML (see sheetxml.go), top to bottom.
+// Everything but finish writes only to the sheet's own part, so sheets are written side by side.
 type sheetWriter struct {
-	f      *excelize.File
-	sw     *excelize.StreamWriter
 	st     *styles
 	name   string
-	row    int    // last row written
+	part   *sheetPart
+	sink   *xmlSink
+	widths []float64
+	cols   []string // column letters, A, B, ...
+	freeze int      // first row below the frozen panes; 0 for none
+	row    int      // last row written
+	rowNum []byte   // the current row's number, in decimal
+	begun  bool
 	filter [3]int // header row, last row, columns of the autofilter; zero for none
 }
 
-func newSheetWriter(f *excelize.File, st *styles, name string, blocks []block) (*sheetWriter, error) {
-	sw, err := f.NewStreamWriter(name)
+// newSheetWriter starts the sheet's part. It runs on the goroutine that opens sheets.
+func newSheetWriter(b *book, st *styles, name string, blocks []block) (*sheetWriter, error) {
+	part, err := b.part(name)
 	if err != nil {
-		return nil, fmt.Errorf("sheet %s: %w", name, err)
+		return nil, err
 	}
-	// Column widths must be set before the first row: take the widest need over all blocks.
-	widths := map[int]float64{}
+	// Column widths: the widest need over all blocks.
+	var widths []float64
 	for _, b := range blocks {
 		for i, c := range b.cols {
+			if i >= len(widths) {
+				widths = append(widths, 0)
+			}
 			widths[i] = max(widths[i], width(c, b.rows, i))
 		}
 	}
-	for i := 0; i < len(widths); i++ {
-		if err := sw.SetColWidth(i+1, i+1, widths[i]); err != nil {
-			return nil, fmt.Errorf("sheet %s: %w", name, err)
-		}
+	cols := make([]string, len(widths))
+	for i := range cols {
+		cols[i] = columnName(i + 1)
 	}
-	return &sheetWriter{f: f, sw: sw, st: st, name: name}, nil
+	return &sheetWriter{st: st, name: name, part: part, sink: newXMLSink(part), widths: widths, cols: cols}, nil
 }
 
 // freezeAt freezes the rows above row (1-based); it must come before the first row is written.
 func (w *sheetWriter) freezeAt(row int) error {
-	return w.sw.SetPanes(&excelize.Panes{
-		Freeze: true, YSplit: row - 1, TopLeftCell: fmt.Sprintf("A%d", row), ActivePane: "bottomLeft",
-		Selection: []excelize.Selection{{SQRef: fmt.Sprintf("A%d", row), ActiveCell: fmt.Sprintf("A%d", row), Pane: "bottomLeft"}},
-	})
+	if w.begun {
+		return fmt.Errorf("sheet %s: panes frozen after the first row", w.name)
+	}
+	w.freeze = row
+	return nil
+}
+
+const worksheetHead = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + "\n" +
+	`<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" ` +
+	`xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">`
+
+// begin writes what precedes the rows: the view (frozen panes), the column widths.
+func (w *sheetWriter) begin() {
+	w.begun = true
+	b := append(w.sink.buf, worksheetHead...)
+	if w.freeze > 1 {
+		top := "A" + strconv.Itoa(w.freeze)
+		b = append(b, `<sheetViews><sheetView workbookViewId="0"><pane ySplit="`...)
+		b = strconv.AppendInt(b, int64(w.freeze-1), 10)
+		b = append(b, `" topLeftCell="`+top+`" activePane="bottomLeft" state="frozen"/>`+
+			`<selection pane="bottomLeft" activeCell="`+top+`" sqref="`+top+`"/></sheetView></sheetViews>`...)
+	} else {
+		b = append(b, `<sheetViews><sheetView workbookViewId="0"/></sheetViews>`...)
+	}
+	b = append(b, `<sheetFormatPr defaultRowHeight="15"/>`...)
+	if len(w.widths) > 0 {
+		b = append(b, "<cols>"...)
+		for i, wd := range w.widths {
+			b = append(b, `<col min="`...)
+			b = strconv.AppendInt(b, int64(i+1), 10)
+			b = append(b, `" max="`...)
+			b = strconv.AppendInt(b, int64(i+1), 10)
+			b = append(b, `" width="`...)
+			b = strconv.AppendFloat(b, wd, 'f', -1, 64)
+			b = append(b, `" customWidth="1"/>`...)
+		}
+		b = append(b, "</cols>"...)
+	}
+	w.sink.buf = append(b, "<sheetData>"...)
+}
+
+// startRow opens the next row; height 0 is the default height.
+func (w *sheetWriter) startRow(height int) {
+	if !w.begun {
+		w.begin()
+	}
+	w.row++
+	w.rowNum = strconv.AppendInt(w.rowNum[:0], int64(w.row), 10)
+	b := append(w.sink.buf, `<row r="`...)
+	b = append(b, w.rowNum...)
+	if height > 0 {
+		b = append(b, `" ht="`...)
+		b = strconv.AppendInt(b, int64(height), 10)
+		b = append(b, `" customHeight="1`...)
+	}
+	w.sink.buf = append(b, `">`...)
+}
+
+func (w *sheetWriter) endRow() error {
+	w.sink.buf = append(w.sink.buf, "</row>"...)
+	return w.sink.spill()
+}
+
+// cellStart appends a cell's opening tag up to its type attribute.
+func (w *sheetWriter) cellStart(col, style int) []byte {
+	b := append(w.sink.buf, `<c r="`...)
+	b = append(b, w.column(col)...)
+	b = append(b, w.rowNum...)
+	b = append(b, '"')
+	if style != 0 {
+		b = append(b, ` s="`...)
+		b = strconv.AppendInt(b, int64(style), 10)
+		b = append(b, '"')
+	}
+	return b
+}
+
+func (w *sheetWriter) column(col int) string {
+	if col < len(w.cols) {
+		return w.cols[col]
+	}
+	return columnName(col + 1)
+}
+
+func (w *sheetWriter) intCell(col, style int, v int64) {
+	b := append(w.cellStart(col, style), "><v>"...)
+	b = strconv.AppendInt(b, v, 10)
+	w.sink.buf = append(b, "</v></c>"...)
+}
+
+func (w *sheetWriter) numberCell(col, style int, x float64) {
+	b := append(w.cellStart(col, style), "><v>"...)
+	b = appendNumber(b, x)
+	w.sink.buf = append(b, "</v></c>"...)
+}
+
+// textCell writes an inline string cell: text is never a formula, so "=1+1" stays text.
+func (w *sheetWriter) textCell(col, style int, s string) {
+	b := append(w.cellStart(col, style), ` t="inlineStr">`...)
+	b = appendInlineString(b, s)
+	w.sink.buf = append(b, "</c>"...)
+}
+
+// timeCell writes a date or time as Excel's serial number in the kind's format, or as
+// ISO text when Excel cannot hold it as a date.
+func (w *sheetWriter) timeCell(col int, k kind, t time.Time) {
+	if serial, ok := excelSerial(t); ok {
+		w.numberCell(col, w.st.numberStyle(k), serial)
+		return
+	}
+	layout := map[kind]string{kDate: "2006-01-02", kMonth: "2006-01", kStamp: "2006-01-02 15:04"}[k]
+	w.textCell(col, w.st.text, t.Format(layout))
+}
+
+// cell writes a database value as a cell of the column's kind; NULL is a blank cell.
+func (w *sheetWriter) cell(col int, k kind, v any) {
+	st := w.st
+	if c, ok := v.(styled); ok {
+		switch x := c.value.(type) {
+		case int64:
+			w.intCell(col, c.style, x)
+		case string:
+			w.textCell(col, c.style, x)
+		case nil:
+		default:
+			str, _ := asString(x)
+			w.textCell(col, c.style, str)
+		}
+		return
+	}
+	if v == nil {
+		return
+	}
+	switch k {
+	case kInt:
+		if i, ok := asInt(v); ok {
+			w.intCell(col, st.integer, i)
+			return
+		}
+	case kDecimal, kShare, kMoney:
+		if x, ok := asFloat(v); ok {
+			w.numberCell(col, st.numberStyle(k), x)
+		}
+		return // NULL, NaN or infinite: blank
+	case kDate, kMonth, kStamp:
+		if t, ok := asTime(v); ok {
+			w.timeCell(col, k, t)
+			return
+		}
+	case kStage:
+		if i, ok := asInt(v); ok {
+			stage := 0
+			if i >= 1 && i <= 3 {
+				stage = int(i)
+			}
+			w.intCell(col, st.stage[stage], i)
+			return
+		}
+	case kYesNo:
+		if b, ok := asBool(v); ok {
+			if b {
+				w.textCell(col, st.text, "yes")
+			} else {
+				w.textCell(col, st.text, "no")
+			}
+			return
+		}
+	}
+	str, _ := asString(v)
+	w.textCell(col, st.text, str)
 }
 
 func (w *sheetWriter) line(text string, style int) error {
-	w.row++
-	return w.sw.SetRow(fmt.Sprintf("A%d", w.row), []any{excelize.Cell{StyleID: style, Value: text}})
+	w.startRow(0)
+	w.textCell(0, style, text)
+	return w.endRow()
 }
 
 func (w *sheetWriter) skip() { w.row++ }
@@ -269,13 +411,12 @@ func (w *sheetWriter) table(b block) (header, last int, err error) {
 			return 0, 0, err
 		}
 	}
-	hdr := make([]any, len(b.cols))
-	for i, c := range b.cols {
-		hdr[i] = excelize.Cell{StyleID: w.st.header, Value: c.header}
-	}
-	w.row++
+	w.startRow(30)
 	header = w.row
-	if err := w.sw.SetRow(fmt.Sprintf("A%d", w.row), hdr, excelize.RowOpts{Height: 30}); err != nil {
+	for i, c := range b.cols {
+		w.textCell(i, w.st.header, c.header)
+	}
+	if err := w.endRow(); err != nil {
 		return 0, 0, err
 	}
 	if len(b.rows) == 0 {
@@ -284,51 +425,40 @@ func (w *sheetWriter) table(b block) (header, last int, err error) {
 		}
 		return header, header, nil
 	}
-	vals := make([]any, len(b.cols))
 	for _, r := range b.rows {
+		w.startRow(0)
 		for i, c := range b.cols {
-			vals[i] = nil
 			if i < len(r) {
-				vals[i] = w.st.cell(c.kind, r[i])
+				w.cell(i, c.kind, r[i])
 			}
 		}
-		w.row++
-		if err := w.sw.SetRow(fmt.Sprintf("A%d", w.row), vals); err != nil {
+		if err := w.endRow(); err != nil {
 			return 0, 0, fmt.Errorf("sheet %s row %d: %w", w.name, w.row, err)
 		}
 	}
 	return header, w.row, nil
 }
 
-// autofilter adds filter buttons over a table. With a StreamWriter it must run before Flush:
-// the worksheet XML is assembled at Flush and anything added later is silently lost.
-func (w *sheetWriter) autofilter(header, last, cols int) error {
-	if last <= header {
-		return nil
-	}
-	end, err := excelize.CoordinatesToCellName(cols, last)
-	if err != nil {
-		return err
-	}
-	return w.f.AutoFilter(w.name, fmt.Sprintf("A%d:%s", header, end), nil)
-}
-
 // filterOn asks for filter buttons over a table, added by finish.
 func (w *sheetWriter) filterOn(header, last, cols int) { w.filter = [3]int{header, last, cols} }
 
-// finish adds the autofilter, if any, and flushes the sheet. It touches the workbook, so
-// it runs one sheet at a time.
-func (w *sheetWriter) finish() error {
-	if w.filter[0] > 0 {
-		if err := w.autofilter(w.filter[0], w.filter[1], w.filter[2]); err != nil {
-			return err
-		}
+// finish closes the sheet's XML, with its autofilter if any. The filter also needs a
+// defined name in the workbook part, which excelize writes: finish touches the workbook,
+// so it runs one sheet at a time.
+func (w *sheetWriter) finish(f *excelize.File) error {
+	if !w.begun {
+		w.begin()
 	}
-	return w.flush()
-}
-
-func (w *sheetWriter) flush() error {
-	if err := w.sw.Flush(); err != nil {
+	w.sink.buf = append(w.sink.buf, "</sheetData>"...)
+	if header, last, cols := w.filter[0], w.filter[1], w.filter[2]; header > 0 && last > header {
+		ref := fmt.Sprintf("A%d:%s%d", header, columnName(cols), last)
+		if err := f.AutoFilter(w.name, ref, nil); err != nil {
+			return fmt.Errorf("sheet %s: %w", w.name, err)
+		}
+		w.sink.buf = append(w.sink.buf, `<autoFilter ref="`+ref+`"/>`...)
+	}
+	w.sink.buf = append(w.sink.buf, `<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>`...)
+	if err := w.sink.close(); err != nil {
 		return fmt.Errorf("sheet %s: %w", w.name, err)
 	}
 	return nil
