@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -571,40 +572,36 @@ func fetchMonthlySheet(ctx context.Context, db *sql.DB, st *styles, o overview) 
 	for i := volumeMonths - 1; i >= 0; i-- {
 		months = append(months, o.monthsBack(i))
 	}
-	// One row per source, pivoted in SQL: a referrer's 24 months arrive as one row rather
-	// than 24, which is most of this sheet's cost at network scale (32,000 referrers).
-	var counts, stages []string
-	for _, m := range months {
-		counts = append(counts, fmt.Sprintf("sum(referrals) FILTER (WHERE month = DATE '%s')::BIGINT", iso(m)))
-		stages = append(stages, fmt.Sprintf("max(stage) FILTER (WHERE month = DATE '%s')", iso(m)))
-	}
-	pivot := strings.Join(append(counts, stages...), ", ")
+	// One row per source. A source's months arrive as one text value, "month:count:stage"
+	// triples joined by commas (month 0 is the first of the 24; an empty count or stage is
+	// NULL): at network scale (32,000 referrers) this one aggregate took a tenth of the
+	// time of 48 filtered ones, and a row costs one value to read instead of 48.
 	from, to := iso(months[0]), iso(o.month)
 	rows, err := queryAll(ctx, db, "monthly referrals", `
-WITH staged AS (
-    SELECT referrer, month, referrals_this_month AS referrals, stage
+WITH cells AS (
+    SELECT 0 AS part, referrer, month, sum(referrals_this_month)::BIGINT AS referrals, max(stage) AS stage
     FROM referrer_months WHERE month BETWEEN ?::DATE AND ?::DATE
-), referrers AS (
-    SELECT 0 AS part, m.referrer, coalesce(any_value(s.category), 'referrer') AS category,
-        sum(m.referrals)::BIGINT AS total, `+pivot+`
-    FROM staged m LEFT JOIN (SELECT referrer, category FROM referrer_status) s USING (referrer)
-    GROUP BY m.referrer
-    HAVING sum(m.referrals) > 0 OR count(m.stage) > 0
-), others AS (
-    SELECT CASE WHEN source_kind = 'unknown' THEN '(no source)' ELSE referrer END AS referrer,
-        source_kind, month, referrals, NULL::INTEGER AS stage
+    GROUP BY referrer, month
+    UNION ALL
+    SELECT CASE WHEN source_kind = 'channel' THEN 1 ELSE 2 END AS part,
+        CASE WHEN source_kind = 'unknown' THEN '(no source)' ELSE referrer END AS referrer,
+        month, sum(referrals)::BIGINT AS referrals, NULL AS stage
     FROM monthly_volume
     WHERE source_kind IN ('channel', 'unknown') AND month BETWEEN ?::DATE AND ?::DATE
-), other_rows AS (
-    SELECT CASE WHEN source_kind = 'channel' THEN 1 ELSE 2 END AS part, referrer,
-        CASE WHEN source_kind = 'channel' THEN 'marketing channel' ELSE 'no source recorded' END AS category,
-        sum(referrals)::BIGINT AS total, `+pivot+`
-    FROM others GROUP BY referrer, source_kind
+    GROUP BY ALL
+), sources AS (
+    SELECT part, referrer, sum(referrals)::BIGINT AS total, count(stage) AS staged,
+        string_agg(datediff('month', ?::DATE, month) || ':' || coalesce(referrals::VARCHAR, '')
+            || ':' || coalesce(stage::VARCHAR, ''), ',') AS months
+    FROM cells GROUP BY part, referrer
 )
-SELECT * FROM referrers
-UNION ALL
-SELECT * FROM other_rows
-ORDER BY part, total DESC, referrer`, from, to, from, to)
+SELECT c.referrer,
+    CASE c.part WHEN 0 THEN coalesce(s.category, 'referrer') WHEN 1 THEN 'marketing channel'
+        ELSE 'no source recorded' END AS category,
+    c.total, c.months
+FROM sources c LEFT JOIN referrer_status s ON s.referrer = c.referrer -- the category is read for part 0 only
+WHERE c.part > 0 OR c.total > 0 OR c.staged > 0
+ORDER BY c.part, c.total DESC, c.referrer`, from, to, from, to, from)
 	if err != nil {
 		return sheetJob{}, err
 	}
@@ -619,30 +616,62 @@ ORDER BY part, total DESC, referrer`, from, to, from, to)
 
 	out := make([][]any, 0, len(rows))
 	for _, r := range rows {
-		// part, referrer, category, total, counts..., stages...
+		// referrer, category, total, months
 		cur := make([]any, len(cols))
-		name, _ := asString(r[1])
+		name, _ := asString(r[0])
 		cur[0] = styled{st.text, name}
-		cat, _ := asString(r[2])
+		cat, _ := asString(r[1])
 		cur[1] = styled{st.text, cat}
-		total, _ := asInt(r[3])
+		total, _ := asInt(r[2])
 		cur[2+volumeMonths] = styled{st.integer, total}
-		for i := range months {
-			n, hasCount := asInt(r[4+i])
-			stage, hasStage := asInt(r[4+volumeMonths+i])
-			if !hasStage || stage < 1 || stage > 3 {
-				stage = 0
+		cells, _ := asString(r[3])
+		for cell := range strings.SplitSeq(cells, ",") {
+			m, n, stage, err := parseMonthCell(cell)
+			if err != nil {
+				return sheetJob{}, fmt.Errorf("monthly referrals of %q: %w", name, err)
 			}
-			if hasCount {
-				cur[2+i] = styled{st.stageCount[stage], n}
+			if m < 0 || m >= volumeMonths {
+				continue
 			}
-			if hasStage {
-				cur[3+volumeMonths+i] = styled{st.stage[stage], stage}
+			colour := 0
+			if stage >= 1 && stage <= 3 {
+				colour = int(stage)
+			}
+			if n >= 0 {
+				cur[2+m] = styled{st.stageCount[colour], n}
+			}
+			if stage >= 0 {
+				cur[3+volumeMonths+m] = styled{st.stage[colour], stage}
 			}
 		}
 		out = append(out, cur)
 	}
 	return singleTable(st, sheetMonthly, block{cols: cols, rows: out}), nil
+}
+
+// parseMonthCell reads one "month:count:stage" triple of the Monthly query; a count or
+// stage that is NULL (empty) comes back as -1.
+func parseMonthCell(cell string) (month int, count, stage int64, err error) {
+	parts := strings.Split(cell, ":")
+	if len(parts) != 3 {
+		return 0, 0, 0, fmt.Errorf("month cell %q is not month:count:stage", cell)
+	}
+	if month, err = strconv.Atoi(parts[0]); err != nil {
+		return 0, 0, 0, fmt.Errorf("month cell %q: %w", cell, err)
+	}
+	num := func(s string) (int64, error) {
+		if s == "" {
+			return -1, nil
+		}
+		return strconv.ParseInt(s, 10, 64)
+	}
+	if count, err = num(parts[1]); err != nil {
+		return 0, 0, 0, fmt.Errorf("month cell %q: %w", cell, err)
+	}
+	if stage, err = num(parts[2]); err != nil {
+		return 0, 0, 0, fmt.Errorf("month cell %q: %w", cell, err)
+	}
+	return month, count, stage, nil
 }
 
 func fetchCliniciansSheet(ctx context.Context, db *sql.DB, st *styles, _ overview) (sheetJob, error) {
