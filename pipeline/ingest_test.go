@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -148,6 +150,84 @@ func TestReExportReplacesOlderVersion(t *testing.T) {
 	}
 	if n := p.count("SELECT count(*) FROM raw_appointments"); n != 3 {
 		t.Fatalf("%d appointments, want 3", n)
+	}
+}
+
+// TestReplacementCopiesOrDeletes re-exports most rows of a table, then one row of many.
+// The first replaces a quarter or more of the table and copies the kept rows to a new
+// table; the second deletes in place. Both must keep exactly the newest version of each
+// appointment and credit the replaced rows to the file that replaced them.
+func TestReplacementCopiesOrDeletes(t *testing.T) {
+	row := func(id, status, date string) string {
+		return id + ",9" + id[1:] + ",Jane Smith," + date + ",9:00 AM," + status + ",Intake,Google,,\n"
+	}
+	var jan, feb, mar strings.Builder
+	for i := 1; i <= 8; i++ {
+		jan.WriteString(row(fmt.Sprintf("A%d", i), "Scheduled", fmt.Sprintf("01/%02d/2026", i)))
+	}
+	// February repeats six of January's eight appointments (the copy) and adds eight.
+	for i := 1; i <= 6; i++ {
+		feb.WriteString(row(fmt.Sprintf("A%d", i), "Attended", fmt.Sprintf("01/%02d/2026", i)))
+	}
+	for i := 9; i <= 16; i++ {
+		feb.WriteString(row(fmt.Sprintf("A%d", i), "Scheduled", fmt.Sprintf("02/%02d/2026", i-8)))
+	}
+	// March repeats one of the sixteen (the delete).
+	mar.WriteString(row("A16", "No Show", "02/08/2026"))
+
+	p := newPractice(t)
+	var log bytes.Buffer
+	ingest := func() (pipeline.IngestSummary, string) {
+		log.Reset()
+		in := &pipeline.Ingester{DB: p.db, Config: p.cfg, Secret: secret,
+			Log: slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+		sum, err := in.Ingest(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sum, log.String()
+	}
+	status := func(id string) string {
+		var s string
+		if err := p.db.QueryRow("SELECT status FROM raw_appointments WHERE appointment_id = ?", id).Scan(&s); err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		return s
+	}
+	p.write("exports/scheduling/2026-01.csv", []byte(schedHeader+jan.String()), 1)
+	ingest()
+	p.write("exports/scheduling/2026-02.csv", []byte(schedHeader+feb.String()), 2)
+	sum, out := ingest()
+	if sum.Replaced != 6 || !strings.Contains(out, "step=\"copy kept rows\"") || strings.Contains(out, "step=delete") {
+		t.Fatalf("February replaced %d rows (want 6, by copying the kept rows); log:\n%s", sum.Replaced, out)
+	}
+	if n := p.count("SELECT count(*) FROM raw_appointments"); n != 16 {
+		t.Fatalf("%d appointments after February, want 16", n)
+	}
+	if got := status("A1"); got != "Attended" {
+		t.Errorf("A1 is %q after February, want Attended", got)
+	}
+	if got := status("A7"); got != "Scheduled" {
+		t.Errorf("A7 is %q after February, want Scheduled (not re-exported)", got)
+	}
+	p.write("exports/scheduling/2026-03.csv", []byte(schedHeader+mar.String()), 3)
+	sum, out = ingest()
+	if sum.Replaced != 1 || !strings.Contains(out, "step=delete") || strings.Contains(out, "copy kept rows") {
+		t.Fatalf("March replaced %d rows (want 1, deleted in place); log:\n%s", sum.Replaced, out)
+	}
+	if n := p.count("SELECT count(*) FROM raw_appointments"); n != 16 {
+		t.Fatalf("%d appointments after March, want 16", n)
+	}
+	if got := status("A16"); got != "No Show" {
+		t.Errorf("A16 is %q after March, want No Show", got)
+	}
+	if n := p.count("SELECT count(*) FROM raw_appointments WHERE appointment_id IN (SELECT appointment_id FROM raw_appointments GROUP BY 1 HAVING count(*) > 1)"); n != 0 {
+		t.Errorf("%d rows share an appointment id", n)
+	}
+	for file, want := range map[string]int64{"2026-01.csv": 0, "2026-02.csv": 6, "2026-03.csv": 1} {
+		if got := p.count("SELECT rows_replaced FROM ingest_files WHERE path LIKE ?", "%"+file); got != want {
+			t.Errorf("%s is credited with %d replaced rows, want %d", file, got, want)
+		}
 	}
 }
 
