@@ -91,6 +91,11 @@ var schema = []string{
 	// A fingerprint of the rows the ref_* tables hold, to leave them alone
 	// when the reference files did not change.
 	`CREATE TABLE IF NOT EXISTS ref_state (fingerprint VARCHAR)`,
+	// One row per finished run or ingest (Finish).
+	`CREATE TABLE IF NOT EXISTS run_log (
+		command VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, report_month DATE,
+		files_loaded INTEGER, rows_loaded BIGINT, rows_rejected BIGINT, rows_replaced BIGINT
+	)`,
 	// A ledger made before the file's size and modification time were kept.
 	`ALTER TABLE ingest_files ADD COLUMN IF NOT EXISTS size BIGINT`,
 	`ALTER TABLE ingest_files ADD COLUMN IF NOT EXISTS mtime TIMESTAMP`,

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+
+	"github.com/referrals/referrals/pipeline"
 )
 
 func cmdIngest(ctx context.Context, e env, args []string) error {
@@ -29,7 +31,7 @@ the table rejected_rows. Prints a per-file summary.`)
 	if err != nil {
 		return err
 	}
-	if _, err := j.db.ExecContext(ctx, "CHECKPOINT"); err != nil {
+	if err := pipeline.Finish(ctx, j.db, pipeline.RunRecord{Command: "ingest", Started: j.start, Ingested: sum}); err != nil {
 		return err
 	}
 	if !cf.quiet {

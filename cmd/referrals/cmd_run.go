@@ -85,8 +85,8 @@ Only one run works on a database at a time; a second exits with code 3.`)
 	}
 	j.log.Info("reports written", "dir", outDir, "files", len(written), "took", time.Since(t).Round(time.Millisecond))
 	t = time.Now()
-	if _, err := j.db.ExecContext(ctx, "CHECKPOINT"); err != nil {
-		return fmt.Errorf("checkpoint database: %w", err)
+	if err := pipeline.Finish(ctx, j.db, pipeline.RunRecord{Command: "run", Started: j.start, Month: month, Ingested: sum}); err != nil {
+		return err
 	}
 	j.log.Info("database checkpointed", "took", time.Since(t).Round(time.Millisecond))
 	if !cf.quiet {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -276,4 +277,51 @@ func mustRead(t *testing.T, p string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// Each finished run and ingest leaves one row in run_log, in order: what it loaded and
+// when; a killed or failed command leaves none.
+func TestRunLogRecordsEachCommand(t *testing.T) {
+	dir, cfg := practiceDir(t, 1, false)
+	for i, args := range [][]string{
+		{"run", "--config", cfg, "--month", "2026-10", "--quiet"},
+		{"ingest", "--config", cfg, "--quiet"},
+		{"run", "--config", cfg, "--month", "2026-09", "--quiet"},
+		{"run", "--config", cfg, "--month", "not-a-month", "--quiet"},
+	} {
+		r := runBin(t, args...)
+		if (r.code != 0) != (i == 3) {
+			t.Fatalf("%q: exit %d\n%s", args, r.code, r.stderr)
+		}
+	}
+	db, err := pipeline.Open(context.Background(), filepath.Join(dir, "db", "referrals.duckdb"), pipeline.Settings{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT command, coalesce(strftime(report_month, '%Y-%m'), ''), files_loaded, rows_loaded,
+		started_at <= finished_at, finished_at > now()::TIMESTAMP - INTERVAL 10 MINUTE FROM run_log ORDER BY started_at`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var cmd, month string
+		var files, loaded int64
+		var ordered, recent bool
+		if err := rows.Scan(&cmd, &month, &files, &loaded, &ordered, &recent); err != nil {
+			t.Fatal(err)
+		}
+		if !ordered || !recent {
+			t.Errorf("%s %s: started/finished times are wrong (ordered %v, recent %v)", cmd, month, ordered, recent)
+		}
+		if (len(got) == 0) != (files > 0 && loaded > 0) {
+			t.Errorf("%s %s loaded %d files, %d rows: only the first command loads anything", cmd, month, files, loaded)
+		}
+		got = append(got, cmd+" "+month)
+	}
+	if want := []string{"run 2026-10", "ingest ", "run 2026-09"}; !slices.Equal(got, want) {
+		t.Errorf("run_log = %q, want %q", got, want)
+	}
 }
