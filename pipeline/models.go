@@ -362,7 +362,12 @@ func buildClientModels(ctx context.Context, tx *sql.Tx, log *slog.Logger) ([]Mod
 		}
 		for _, m := range models {
 			start := time.Now()
-			if err := exec(fmt.Sprintf("CREATE OR REPLACE TABLE %s AS (\n%s\n)", QuoteIdent(m.Name), trimSQL(m.SQL))); err != nil {
+			// Written in client order, the table's row groups are all full but the last.
+			// Otherwise each parallel writer leaves a part-filled one in the middle, and
+			// the first nights' deletes of changed clients let DuckDB merge it with its
+			// neighbours at the checkpoint: 0.85 s on the first night at 10M rows, for
+			// 1-2 s of sorting once in the full build.
+			if err := exec(fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT * FROM (\n%s\n) ORDER BY client_key", QuoteIdent(m.Name), trimSQL(m.SQL))); err != nil {
 				return timings, fmt.Errorf("model %s/%s.sql: %w", m.Layer, m.Name, err)
 			}
 			t := ModelTiming{Name: m.Name, Duration: time.Since(start)}
