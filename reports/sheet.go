@@ -186,6 +186,7 @@ type sheetWriter struct {
 	rowNum []byte   // the current row's number, in decimal
 	begun  bool
 	filter [3]int // header row, last row, columns of the autofilter; zero for none
+	cached bool   // the part came whole from the part cache
 }
 
 // newSheetWriter starts the sheet's part. It runs on the goroutine that opens sheets.
@@ -446,15 +447,21 @@ func (w *sheetWriter) filterOn(header, last, cols int) { w.filter = [3]int{heade
 // defined name in the workbook part, which excelize writes: finish touches the workbook,
 // so it runs one sheet at a time.
 func (w *sheetWriter) finish(f *excelize.File) error {
+	ref := ""
+	if header, last, cols := w.filter[0], w.filter[1], w.filter[2]; header > 0 && last > header {
+		ref = fmt.Sprintf("A%d:%s%d", header, columnName(cols), last)
+		if err := f.AutoFilter(w.name, ref, nil); err != nil {
+			return fmt.Errorf("sheet %s: %w", w.name, err)
+		}
+	}
+	if w.cached {
+		return nil // the part holds its autoFilter element already
+	}
 	if !w.begun {
 		w.begin()
 	}
 	w.sink.buf = append(w.sink.buf, "</sheetData>"...)
-	if header, last, cols := w.filter[0], w.filter[1], w.filter[2]; header > 0 && last > header {
-		ref := fmt.Sprintf("A%d:%s%d", header, columnName(cols), last)
-		if err := f.AutoFilter(w.name, ref, nil); err != nil {
-			return fmt.Errorf("sheet %s: %w", w.name, err)
-		}
+	if ref != "" {
 		w.sink.buf = append(w.sink.buf, `<autoFilter ref="`+ref+`"/>`...)
 	}
 	w.sink.buf = append(w.sink.buf, `<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>`...)

@@ -86,8 +86,15 @@ func writeAtomic(path string, write func(w io.Writer) error) error {
 	return nil
 }
 
+// querier is what the reports read through: the database, or a recorder of the queries
+// run (partCache's test proves a cached sheet reads only model tables).
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
 // queryAll runs a query and returns every row as driver values. what names the data in errors.
-func queryAll(ctx context.Context, db *sql.DB, what, query string, args ...any) ([][]any, error) {
+func queryAll(ctx context.Context, db querier, what, query string, args ...any) ([][]any, error) {
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("query %s: %w", what, err)

@@ -36,6 +36,12 @@ const (
 
 // WriteWorkbook writes the month's Excel workbook to path (out/referrals-YYYY-MM.xlsx).
 func WriteWorkbook(ctx context.Context, db *sql.DB, month time.Time, path string) error {
+	return WriteWorkbookCached(ctx, db, month, path, "")
+}
+
+// WriteWorkbookCached writes the workbook like WriteWorkbook, keeping in cacheDir the
+// sheets that read only model tables and reusing them while no model changed (partCache).
+func WriteWorkbookCached(ctx context.Context, db *sql.DB, month time.Time, path, cacheDir string) error {
 	p, err := loadPeriod(ctx, db, month)
 	if err != nil {
 		return fmt.Errorf("workbook %s: %w", path, err)
@@ -63,6 +69,10 @@ func WriteWorkbook(ctx context.Context, db *sql.DB, month time.Time, path string
 	}
 	f.SetActiveSheet(0)
 	bk.mapSheets()
+	cache, err := newPartCache(ctx, db, cacheDir, st, p)
+	if err != nil {
+		return fmt.Errorf("workbook %s: %w", path, err)
+	}
 	_ = f.SetDocProps(&excelize.DocProperties{
 		Title:   "Referrals report " + p.month.Format("2006-01"),
 		Creator: "referrals",
@@ -74,18 +84,7 @@ func WriteWorkbook(ctx context.Context, db *sql.DB, month time.Time, path string
 	// opening a sheet and finishing it (filters, flush) touch the workbook, and those run
 	// one at a time. At network scale (32,000 referrers) the queries overlap the writing,
 	// and the Referrers and Monthly sheets are written on both cores.
-	steps := []struct {
-		name  string
-		fetch func(context.Context, *sql.DB, *styles, overview) (sheetJob, error)
-	}{
-		{sheetOverview, fetchOverviewSheet},
-		{sheetReferrers, fetchReferrersSheet},
-		{sheetIntroduction, fetchIntroductionsSheet},
-		{sheetMonthly, fetchMonthlySheet},
-		{sheetClinicians, fetchCliniciansSheet},
-		{sheetTransitions, fetchTransitionsSheet},
-		{sheetDataQuality, fetchDataQualitySheet},
-	}
+	steps := workbookSteps
 	type fetched struct {
 		job sheetJob
 		err error
@@ -96,6 +95,10 @@ func WriteWorkbook(ctx context.Context, db *sql.DB, month time.Time, path string
 	go func() {
 		defer close(results)
 		for _, s := range steps {
+			if part, filter, ok := cache.load(s.name); ok {
+				results <- fetched{job: cachedJob(st, s.name, part, filter)}
+				continue
+			}
 			job, err := s.fetch(fctx, db, st, o)
 			results <- fetched{job, err}
 			if err != nil {
@@ -115,7 +118,7 @@ func WriteWorkbook(ctx context.Context, db *sql.DB, month time.Time, path string
 		if r.err != nil {
 			return fmt.Errorf("workbook %s: sheet %s: %w", path, s.name, r.err)
 		}
-		if writers[i] != nil {
+		if writers[i] != nil && r.job.rows != nil {
 			writing.Go(func() { rowErrs[i] = r.job.rows(writers[i]) })
 		}
 	}
@@ -131,6 +134,10 @@ func WriteWorkbook(ctx context.Context, db *sql.DB, month time.Time, path string
 		}
 		if err := writers[i].finish(f); err != nil {
 			return fmt.Errorf("workbook %s: sheet %s: %w", path, s.name, err)
+		}
+		if !writers[i].cached {
+			// A cache that cannot be written costs the next night time, never data.
+			_ = cache.store(s.name, writers[i].part, writers[i].filter)
 		}
 	}
 	return writeAtomic(path, func(w io.Writer) error {
@@ -159,13 +166,28 @@ func (b *book) mapSheets() {
 
 // part starts the part of a table sheet; it runs on the goroutine that opens sheets.
 func (b *book) part(sheet string) (*sheetPart, error) {
+	return b.install(sheet, &sheetPart{})
+}
+
+// install makes p the part of a sheet.
+func (b *book) install(sheet string, p *sheetPart) (*sheetPart, error) {
 	path, ok := b.paths[sheet]
 	if !ok {
 		return nil, fmt.Errorf("no sheet named %q in the workbook", sheet)
 	}
-	p := &sheetPart{path: path}
+	p.path = path
 	b.parts[path] = p
 	return p, nil
+}
+
+// cachedJob puts a sheet kept by the part cache in place: no query, no rows to write.
+func cachedJob(st *styles, name string, part *sheetPart, filter [3]int) sheetJob {
+	return sheetJob{open: func(b *book) (*sheetWriter, error) {
+		if _, err := b.install(name, part); err != nil {
+			return nil, err
+		}
+		return &sheetWriter{st: st, name: name, part: part, filter: filter, cached: true}, nil
+	}}
 }
 
 // checkPlaced fails when a sheet's part was not stored in the zip: excelize did not write a
@@ -179,6 +201,20 @@ func (b *book) checkPlaced() error {
 	return nil
 }
 
+// workbookSteps fetch the sheets' data, in sheet order.
+var workbookSteps = []struct {
+	name  string
+	fetch func(context.Context, querier, *styles, overview) (sheetJob, error)
+}{
+	{sheetOverview, fetchOverviewSheet},
+	{sheetReferrers, fetchReferrersSheet},
+	{sheetIntroduction, fetchIntroductionsSheet},
+	{sheetMonthly, fetchMonthlySheet},
+	{sheetClinicians, fetchCliniciansSheet},
+	{sheetTransitions, fetchTransitionsSheet},
+	{sheetDataQuality, fetchDataQualitySheet},
+}
+
 // sheetJob writes a sheet whose data is already fetched. open touches the workbook and
 // runs one sheet at a time; rows writes only to the sheet's own stream and may run beside
 // other sheets' rows. A sheet written whole by open returns no writer.
@@ -187,7 +223,7 @@ type sheetJob struct {
 	rows func(*sheetWriter) error
 }
 
-func fetchOverviewSheet(_ context.Context, _ *sql.DB, st *styles, o overview) (sheetJob, error) {
+func fetchOverviewSheet(_ context.Context, _ querier, st *styles, o overview) (sheetJob, error) {
 	return sheetJob{open: func(b *book) (*sheetWriter, error) { return nil, writeOverviewSheet(b.f, st, o) }}, nil
 }
 
@@ -438,7 +474,7 @@ LEFT JOIN referrer_value v ON v.referrer = s.referrer
 WHERE s.referrals > 0
 ORDER BY s.stage NULLS LAST, s.referrals DESC, s.referrer`
 
-func fetchReferrersSheet(ctx context.Context, db *sql.DB, st *styles, _ overview) (sheetJob, error) {
+func fetchReferrersSheet(ctx context.Context, db querier, st *styles, _ overview) (sheetJob, error) {
 	rows, err := queryAll(ctx, db, "referrers", referrerQuery)
 	if err != nil {
 		return sheetJob{}, err
@@ -516,7 +552,7 @@ var watchLists = []struct{ list, title, note string }{
 		"The referrer went back to fewer clinicians: check whether a colleague's intake went badly."},
 }
 
-func countWhere(ctx context.Context, db *sql.DB, what, query string, args ...any) (int, error) {
+func countWhere(ctx context.Context, db querier, what, query string, args ...any) (int, error) {
 	var n int64
 	if err := db.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count %s: %w", what, err)
@@ -524,7 +560,7 @@ func countWhere(ctx context.Context, db *sql.DB, what, query string, args ...any
 	return int(n), nil
 }
 
-func fetchIntroductionsSheet(ctx context.Context, db *sql.DB, st *styles, _ overview) (sheetJob, error) {
+func fetchIntroductionsSheet(ctx context.Context, db querier, st *styles, _ overview) (sheetJob, error) {
 	intro, err := queryAll(ctx, db, "introductions", introductionQuery)
 	if err != nil {
 		return sheetJob{}, err
@@ -567,7 +603,7 @@ func fetchIntroductionsSheet(ctx context.Context, db *sql.DB, st *styles, _ over
 
 // writeMonthlySheet writes referrals per referrer per month for 24 months: one row per source,
 // a count column per month coloured by the referrer's stage that month, then the stages themselves.
-func fetchMonthlySheet(ctx context.Context, db *sql.DB, st *styles, o overview) (sheetJob, error) {
+func fetchMonthlySheet(ctx context.Context, db querier, st *styles, o overview) (sheetJob, error) {
 	months := make([]time.Time, 0, volumeMonths)
 	for i := volumeMonths - 1; i >= 0; i-- {
 		months = append(months, o.monthsBack(i))
@@ -674,7 +710,7 @@ func parseMonthCell(cell string) (month int, count, stage int64, err error) {
 	return month, count, stage, nil
 }
 
-func fetchCliniciansSheet(ctx context.Context, db *sql.DB, st *styles, _ overview) (sheetJob, error) {
+func fetchCliniciansSheet(ctx context.Context, db querier, st *styles, _ overview) (sheetJob, error) {
 	rows, err := queryAll(ctx, db, "clinicians", `
 SELECT clinician, referrals, from_referrers, point_person_for, attended_intakes, attended_rate::DOUBLE,
     attended_rate_as_point_person::DOUBLE, attended_rate_as_colleague::DOUBLE, billed::DOUBLE, paid::DOUBLE
@@ -691,7 +727,7 @@ ORDER BY referrals DESC, clinician`)
 	return singleTable(st, sheetClinicians, block{cols: cols, rows: rows}), nil
 }
 
-func fetchTransitionsSheet(ctx context.Context, db *sql.DB, st *styles, o overview) (sheetJob, error) {
+func fetchTransitionsSheet(ctx context.Context, db querier, st *styles, o overview) (sheetJob, error) {
 	rows, err := queryAll(ctx, db, "stage transitions", `
 SELECT referrer, month, from_stage, to_stage, direction
 FROM stage_transitions
@@ -704,7 +740,7 @@ ORDER BY month DESC, referrer, direction`, iso(o.monthsBack(stageMonths-1)), iso
 	return singleTable(st, sheetTransitions, block{cols: cols, rows: rows}), nil
 }
 
-func fetchDataQualitySheet(ctx context.Context, db *sql.DB, st *styles, o overview) (sheetJob, error) {
+func fetchDataQualitySheet(ctx context.Context, db querier, st *styles, o overview) (sheetJob, error) {
 	type part struct {
 		title, note string
 		cols        []column

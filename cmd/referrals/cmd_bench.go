@@ -127,7 +127,7 @@ full run / floor and incremental / full run.`)
 		}
 		full = append(full, m)
 		removeDB(filepath.Join(work, "incr.duckdb"))
-		if err := copyFile(filepath.Join(work, "full.duckdb"), filepath.Join(work, "incr.duckdb")); err != nil {
+		if err := copyDB(filepath.Join(work, "full.duckdb"), filepath.Join(work, "incr.duckdb")); err != nil {
 			return err
 		}
 		m, err = runMeasured(ctx, exe, []string{"run", "--config", incrCfg, "--log-format", "json", "--month", "2026-10"}, e.getenv)
@@ -361,9 +361,34 @@ aliases = %q
 	return os.WriteFile(path, []byte(body), 0o600)
 }
 
+// removeDB removes a database and what lives beside it: its log and its report cache.
 func removeDB(p string) {
 	os.Remove(p)
 	os.Remove(p + ".wal")
+	os.RemoveAll(p + reportCacheSuffix)
+}
+
+// copyDB copies a closed database and its report cache, as a night finds them.
+func copyDB(src, dst string) error {
+	if err := copyFile(src, dst); err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(src + reportCacheSuffix)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dst+reportCacheSuffix, 0o700); err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := copyFile(filepath.Join(src+reportCacheSuffix, e.Name()), filepath.Join(dst+reportCacheSuffix, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func copyFile(src, dst string) error {

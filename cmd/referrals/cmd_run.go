@@ -79,7 +79,10 @@ Only one run works on a database at a time; a second exits with code 3.`)
 
 	t = time.Now()
 	outDir := j.cfg.Path(j.cfg.OutDir)
-	written, err := writeReports(ctx, j.db, month, outDir)
+	// Sheets that read only model tables are kept beside the database and reused while
+	// no model changed (reports.WriteWorkbookCached).
+	cacheDir := j.cfg.Path(j.cfg.Database) + reportCacheSuffix
+	written, err := writeReports(ctx, j.db, month, outDir, cacheDir)
 	if err != nil {
 		return err
 	}
@@ -100,7 +103,10 @@ Only one run works on a database at a time; a second exits with code 3.`)
 
 // writeReports writes the month's reports and the index, each through a
 // temporary file and a rename.
-func writeReports(ctx context.Context, db *sql.DB, month time.Time, outDir string) ([]string, error) {
+// reportCacheSuffix names the folder beside the database that keeps report sheets.
+const reportCacheSuffix = ".report-cache"
+
+func writeReports(ctx context.Context, db *sql.DB, month time.Time, outDir, cacheDir string) ([]string, error) {
 	if err := os.MkdirAll(outDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create reports folder %s: %w", outDir, err)
 	}
@@ -113,7 +119,7 @@ func writeReports(ctx context.Context, db *sql.DB, month time.Time, outDir strin
 	// first to fail stops the other.
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		if err := reports.WriteWorkbook(gctx, db, month, xlsx); err != nil {
+		if err := reports.WriteWorkbookCached(gctx, db, month, xlsx, cacheDir); err != nil {
 			return fmt.Errorf("write %s: %w", xlsx, err)
 		}
 		return nil

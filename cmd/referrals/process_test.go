@@ -268,6 +268,11 @@ func TestTwoRunsGiveByteIdenticalCSV(t *testing.T) {
 			t.Errorf("run %d's referrer CSV differs from run 1's", i+1)
 		}
 	}
+	// The runs keep the workbook's model-only sheets beside the database.
+	parts, _ := filepath.Glob(filepath.Join(dir, "db", "referrals.duckdb"+reportCacheSuffix, "*.part"))
+	if len(parts) != 5 {
+		t.Errorf("the report cache holds %q, want the five sheets that read only model tables", parts)
+	}
 }
 
 func mustRead(t *testing.T, p string) string {

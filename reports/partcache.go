@@ -1,0 +1,154 @@
+package reports
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+)
+
+// partCache keeps the deflated XML of the sheets that read only model tables (Referrers,
+// Introductions, Monthly, Clinicians, Transitions), so a night whose models were all kept
+// (their inputs unchanged) copies those sheets instead of querying and writing them again:
+// at network scale they are a second of the workbook's 1.2 s, and the cost of a quiet
+// night should follow its new data, not the history. Overview and Data quality (the
+// ledger, rejected rows) are always written.
+//
+// A cached sheet is used only when its key is the current one: a digest of the code that
+// writes sheets (this package's source, embedded), the cell styles, the report period, and
+// the content digest of every staging and mart table (model_fingerprints, which BuildModels
+// keeps current). Any change to any of them, or a database without model_fingerprints,
+// writes every sheet. TestCachedSheetsReadOnlyModelTables proves the cached sheets read
+// nothing else.
+type partCache struct {
+	dir string
+	key string
+}
+
+//go:embed *.go
+var reportSource embed.FS
+
+var sourceDigest = sync.OnceValue(func() string {
+	h := sha256.New()
+	_ = fs.WalkDir(reportSource, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		b, err := reportSource.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", path, len(b))
+		h.Write(b)
+		return nil
+	})
+	return hex.EncodeToString(h.Sum(nil))
+})
+
+// cachedSheets are the sheets partCache may keep: each reads only model tables.
+var cachedSheets = map[string]bool{
+	sheetReferrers: true, sheetIntroduction: true, sheetMonthly: true, sheetClinicians: true, sheetTransitions: true,
+}
+
+// newPartCache opens the cache in dir for this run's key; it returns nil (no caching) when
+// dir is empty or the database has no model fingerprints.
+func newPartCache(ctx context.Context, db *sql.DB, dir string, st *styles, p period) (*partCache, error) {
+	if dir == "" {
+		return nil, nil
+	}
+	var exists bool
+	if err := db.QueryRowContext(ctx, `SELECT count(*) > 0 FROM duckdb_tables()
+		WHERE NOT temporary AND schema_name = 'main' AND table_name = 'model_fingerprints'`).Scan(&exists); err != nil {
+		return nil, fmt.Errorf("report cache: %w", err)
+	}
+	if !exists {
+		return nil, nil
+	}
+	rows, err := db.QueryContext(ctx, `SELECT model, content FROM model_fingerprints ORDER BY model`)
+	if err != nil {
+		return nil, fmt.Errorf("report cache: %w", err)
+	}
+	defer rows.Close()
+	h := sha256.New()
+	fmt.Fprintf(h, "source=%s\x00styles=%+v\x00period=%s,%d,%s\x00", sourceDigest(), *st, iso(p.month), p.window, iso(p.windowStart))
+	n := 0
+	for rows.Next() {
+		var model, content string
+		if err := rows.Scan(&model, &content); err != nil {
+			return nil, fmt.Errorf("report cache: %w", err)
+		}
+		fmt.Fprintf(h, "%s=%s\x00", model, content)
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("report cache: %w", err)
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	return &partCache{dir: dir, key: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+// cachedPart is a cache file's header line; the deflated XML follows it.
+type cachedPart struct {
+	Key    string `json:"key"`
+	CRC    uint32 `json:"crc"`
+	Size   int64  `json:"size"`
+	Filter [3]int `json:"filter"`
+}
+
+func (c *partCache) file(sheet string) string {
+	return filepath.Join(c.dir, strings.ReplaceAll(strings.ToLower(sheet), " ", "-")+".part")
+}
+
+// load returns the sheet's part and autofilter when the cache holds them for this key.
+// A missing, stale or unreadable file is a miss, never an error: the sheet is written.
+func (c *partCache) load(sheet string) (*sheetPart, [3]int, bool) {
+	if c == nil || !cachedSheets[sheet] {
+		return nil, [3]int{}, false
+	}
+	b, err := os.ReadFile(c.file(sheet))
+	if err != nil {
+		return nil, [3]int{}, false
+	}
+	head, body, ok := bytes.Cut(b, []byte("\n"))
+	var h cachedPart
+	if !ok || json.Unmarshal(head, &h) != nil || h.Key != c.key {
+		return nil, [3]int{}, false
+	}
+	p := &sheetPart{crc: h.CRC, size: h.Size}
+	p.compressed.Write(body)
+	return p, h.Filter, true
+}
+
+// store keeps a freshly written sheet for the next run with the same key.
+func (c *partCache) store(sheet string, p *sheetPart, filter [3]int) error {
+	if c == nil || !cachedSheets[sheet] {
+		return nil
+	}
+	if err := os.MkdirAll(c.dir, 0o700); err != nil {
+		return fmt.Errorf("report cache: %w", err)
+	}
+	head, err := json.Marshal(cachedPart{Key: c.key, CRC: p.crc, Size: p.size, Filter: filter})
+	if err != nil {
+		return err
+	}
+	return writeAtomic(c.file(sheet), func(w io.Writer) error {
+		bw := bufio.NewWriter(w)
+		bw.Write(head)
+		bw.WriteByte('\n')
+		bw.Write(p.compressed.Bytes())
+		return bw.Flush()
+	})
+}

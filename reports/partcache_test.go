@@ -1,0 +1,196 @@
+package reports
+
+import (
+	"archive/zip"
+	"context"
+	"database/sql"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/referrals/referrals/internal/stagetest"
+	"github.com/referrals/referrals/queries"
+	"github.com/xuri/excelize/v2"
+)
+
+// recorder runs queries on the database and keeps their text.
+type recorder struct {
+	db      *sql.DB
+	queries []string
+}
+
+func (r *recorder) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	r.queries = append(r.queries, q)
+	return r.db.QueryContext(ctx, q, args...)
+}
+
+func (r *recorder) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	r.queries = append(r.queries, q)
+	return r.db.QueryRowContext(ctx, q, args...)
+}
+
+var sampleMonth = time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+
+// TestCachedSheetsReadOnlyModelTables runs every sheet's queries on a database the real
+// pipeline built and reads which tables they name: a sheet the part cache keeps must read
+// only tables whose content model_fingerprints tracks, or its cached copy could go stale.
+// Data quality, which is never cached, must be seen reading the ledger: the check can fail.
+func TestCachedSheetsReadOnlyModelTables(t *testing.T) {
+	ctx := context.Background()
+	db := stagetest.RunSample(t, filepath.Join("..", "sample-data"), sampleMonth, "cache-test")
+	var tables, models []string
+	for q, into := range map[string]*[]string{
+		`SELECT table_name FROM duckdb_tables() WHERE NOT temporary AND schema_name = 'main'`: &tables,
+		`SELECT model FROM model_fingerprints`: &models,
+	} {
+		rows, err := queryAll(ctx, db, "tables", q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			s, _ := asString(r[0])
+			*into = append(*into, s)
+		}
+	}
+	if len(models) < 10 {
+		t.Fatalf("model_fingerprints names %d models: the pipeline did not record them", len(models))
+	}
+	p, err := loadPeriod(ctx, db, sampleMonth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := loadOverview(ctx, db, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := newStyles(excelize.NewFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range workbookSteps {
+		rec := &recorder{db: db}
+		if _, err := step.fetch(ctx, rec, st, o); err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		var read []string
+		for _, q := range rec.queries {
+			read = append(read, queries.Model{SQL: q}.Reads(tables)...)
+		}
+		var others []string
+		for _, tb := range read {
+			if !slices.Contains(models, tb) {
+				others = append(others, tb)
+			}
+		}
+		switch {
+		case cachedSheets[step.name] && (len(read) == 0 || len(others) > 0):
+			t.Errorf("%s is cached but reads %q, of which %q are not model tables", step.name, read, others)
+		case step.name == sheetDataQuality && !slices.Contains(others, "ingest_files"):
+			t.Errorf("Data quality reads %q: the ledger not among them, so this test cannot see a non-model table", read)
+		}
+	}
+}
+
+// TestPartCacheReusesSheetsWhileModelsAreUnchanged writes the workbook twice with a cache:
+// the second copies the cached sheets. A planted cache entry (the Clinicians sheet filed as
+// Referrers) shows the copy is used; a changed model content makes it stale, and the next
+// workbook writes Referrers again.
+func TestPartCacheReusesSheetsWhileModelsAreUnchanged(t *testing.T) {
+	ctx := context.Background()
+	db := stagetest.RunSample(t, filepath.Join("..", "sample-data"), sampleMonth, "cache-test")
+	dir := t.TempDir()
+	cacheDir := filepath.Join(dir, "cache")
+	write := func(name string) (string, map[string]string) {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		if err := WriteWorkbookCached(ctx, db, sampleMonth, path, cacheDir); err != nil {
+			t.Fatal(err)
+		}
+		return path, zipParts(t, path)
+	}
+	sheetPart := func(parts map[string]string, f *excelize.File, sheet string) string {
+		idx, err := f.GetSheetIndex(sheet)
+		if err != nil || idx < 0 {
+			t.Fatalf("no sheet %s", sheet)
+		}
+		return parts["xl/worksheets/sheet"+itoa(idx+1)+".xml"]
+	}
+	firstPath, first := write("first.xlsx")
+	f1, err := excelize.OpenFile(firstPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f1.Close()
+	for sheet := range cachedSheets {
+		if _, err := os.Stat(filepath.Join(cacheDir, strings.ReplaceAll(strings.ToLower(sheet), " ", "-")+".part")); err != nil {
+			t.Errorf("no cache entry for %s: %v", sheet, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(cacheDir, "data-quality.part")); err == nil {
+		t.Error("Data quality was cached; it reads the ledger and must always be written")
+	}
+
+	// Same models: the second workbook's sheets are the first's, byte for byte.
+	_, second := write("second.xlsx")
+	for sheet := range cachedSheets {
+		if a, b := sheetPart(first, f1, sheet), sheetPart(second, f1, sheet); a != b || len(a) < 500 {
+			t.Errorf("%s differs between two workbooks of unchanged models (%d and %d bytes)", sheet, len(a), len(b))
+		}
+	}
+
+	// Plant Clinicians' entry as Referrers': the next workbook must show it.
+	clin, err := os.ReadFile(filepath.Join(cacheDir, "clinicians.part"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(cacheDir, "referrers.part"), clin, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	thirdPath, third := write("third.xlsx")
+	if got, want := sheetPart(third, f1, sheetReferrers), sheetPart(first, f1, sheetClinicians); got != want {
+		t.Fatal("the planted cache entry was not used: the cache is not read")
+	}
+	f3, err := excelize.OpenFile(thirdPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := f3.GetRows(sheetReferrers)
+	f3.Close()
+	if len(rows) == 0 || rows[0][0] != "Clinician" {
+		t.Fatalf("Referrers from the planted entry starts %q, want the Clinicians header", rows[0])
+	}
+
+	// A model changes: every cached sheet is stale, Referrers is written from the database.
+	if _, err := db.ExecContext(ctx, `UPDATE model_fingerprints SET content = content || '+' WHERE model = 'stage_transitions'`); err != nil {
+		t.Fatal(err)
+	}
+	_, fourth := write("fourth.xlsx")
+	if got, want := sheetPart(fourth, f1, sheetReferrers), sheetPart(first, f1, sheetReferrers); got != want {
+		t.Error("after a model changed, Referrers is not the sheet written from the database")
+	}
+	checkZipReadable(t, filepath.Join(dir, "fourth.xlsx"))
+}
+
+// checkZipReadable opens every part of a zip, so a bad CRC or size fails.
+func checkZipReadable(t *testing.T, path string) {
+	t.Helper()
+	z, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer z.Close()
+	for _, zf := range z.File {
+		rc, err := zf.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.Copy(io.Discard, rc); err != nil {
+			t.Fatalf("%s: %v", zf.Name, err)
+		}
+		rc.Close()
+	}
+}
