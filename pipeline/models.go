@@ -370,6 +370,11 @@ func buildClientModels(ctx context.Context, tx *sql.Tx, log *slog.Logger) ([]Mod
 			if err := exec(fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT * FROM (\n%s\n) ORDER BY client_key", QuoteIdent(m.Name), trimSQL(m.SQL))); err != nil {
 				return timings, fmt.Errorf("model %s/%s.sql: %w", m.Layer, m.Name, err)
 			}
+			if err := exec(fmt.Sprintf(`DELETE FROM client_content WHERE model = %[1]s;
+				INSERT INTO client_content SELECT %[1]s, count(*), coalesce(sum(hash(t)), 0) FROM %[2]s t`,
+				QuoteString(m.Name), QuoteIdent(m.Name))); err != nil {
+				return timings, fmt.Errorf("model %s: content digest: %w", m.Name, err)
+			}
 			t := ModelTiming{Name: m.Name, Duration: time.Since(start)}
 			timings = append(timings, t)
 			log.Debug("model built", "model", m.Name, "mode", "full", "took", t.Duration.Round(time.Millisecond))
@@ -387,24 +392,60 @@ func buildClientModels(ctx context.Context, tx *sql.Tx, log *slog.Logger) ([]Mod
 			return nil, err
 		}
 		log.Debug("changed clients found", "clients", dirty, "since_file", builtThrough.Int64, "took", time.Since(start).Round(time.Millisecond))
+		// A database built before client_content existed digests its tables once.
+		digested := map[string]bool{}
+		rows, err := tx.QueryContext(ctx, "SELECT model FROM client_content")
+		if err != nil {
+			return nil, fmt.Errorf("per-client tables: read content digests: %w", err)
+		}
+		for rows.Next() {
+			var m string
+			if err := rows.Scan(&m); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			digested[m] = true
+		}
+		rows.Close()
+		for _, m := range models {
+			if !digested[m.Name] {
+				if err := exec(fmt.Sprintf(`INSERT INTO client_content SELECT %s, count(*), coalesce(sum(hash(t)), 0) FROM %s t`,
+					QuoteString(m.Name), QuoteIdent(m.Name))); err != nil {
+					return nil, fmt.Errorf("model %s: content digest: %w", m.Name, err)
+				}
+			}
+		}
 		if dirty > 0 {
 			if err := scope(true); err != nil {
 				return nil, err
 			}
 			for _, m := range models {
 				start := time.Now()
-				if err := exec(fmt.Sprintf("DELETE FROM %s WHERE client_key IN (SELECT client_key FROM tmp_dirty)", QuoteIdent(m.Name))); err != nil {
-					return timings, fmt.Errorf("model %s/%s.sql: %w", m.Layer, m.Name, err)
-				}
-				if err := exec(fmt.Sprintf("INSERT INTO %s SELECT * FROM (\n%s\n)", QuoteIdent(m.Name), trimSQL(m.SQL))); err != nil {
-					return timings, fmt.Errorf("model %s/%s.sql: %w", m.Layer, m.Name, err)
+				// The changed clients' rows go and their new rows come; the table's content
+				// digest (client_content) follows by the rows' hashes, so the models that read
+				// the table fingerprint it without a scan of all its rows.
+				name := QuoteIdent(m.Name)
+				for _, q := range []string{
+					"CREATE OR REPLACE TEMP TABLE tmp_gone AS SELECT rowid AS rid, hash(t) AS h FROM " + name + " t WHERE client_key IN (SELECT client_key FROM tmp_dirty)",
+					"DELETE FROM " + name + " WHERE rowid IN (SELECT rid FROM tmp_gone)",
+					"CREATE OR REPLACE TEMP TABLE tmp_new AS SELECT * FROM " + name + " LIMIT 0",
+					fmt.Sprintf("INSERT INTO tmp_new SELECT * FROM (\n%s\n)", trimSQL(m.SQL)),
+					"INSERT INTO " + name + " SELECT * FROM tmp_new",
+					fmt.Sprintf(`UPDATE client_content SET
+						n = n - (SELECT count(*) FROM tmp_gone) + (SELECT count(*) FROM tmp_new),
+						total = total - coalesce((SELECT sum(h) FROM tmp_gone), 0) + coalesce((SELECT sum(hash(t)) FROM tmp_new t), 0)
+						WHERE model = %s`, QuoteString(m.Name)),
+				} {
+					if err := exec(q); err != nil {
+						return timings, fmt.Errorf("model %s/%s.sql: %w", m.Layer, m.Name, err)
+					}
 				}
 				t := ModelTiming{Name: m.Name, Duration: time.Since(start)}
 				timings = append(timings, t)
 				log.Debug("model built", "model", m.Name, "mode", "incremental", "clients", dirty, "took", t.Duration.Round(time.Millisecond))
 			}
 		}
-		for _, t := range []string{"tmp_dirty", "tmp_scope_appointments", "tmp_scope_claim_lines"} {
+		for _, t := range []string{"tmp_dirty", "tmp_scope_appointments", "tmp_scope_claim_lines", "tmp_gone", "tmp_new"} {
 			if err := exec("DROP TABLE IF EXISTS " + t); err != nil {
 				return timings, err
 			}
@@ -470,6 +511,22 @@ func newFingerprints(ctx context.Context, tx *sql.Tx, vars Vars) (*fingerprints,
 		f.tables[n] = true
 	}
 	rows.Close()
+	// The per-client tables' digests are kept by buildClientModels as their rows change.
+	rows, err = tx.QueryContext(ctx, `SELECT model, n, total::VARCHAR FROM client_content`)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var m string
+		var n int64
+		var total string
+		if err := rows.Scan(&m, &n, &total); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		f.content[m] = contentDigest(n, total)
+	}
+	rows.Close()
 	rows, err = tx.QueryContext(ctx, `SELECT model, inputs, content FROM model_fingerprints`)
 	if err != nil {
 		return nil, err
@@ -519,6 +576,14 @@ func (f *fingerprints) save(ctx context.Context, model, inputs, content string) 
 	return err
 }
 
+// contentDigest is how tableContent writes a row count and the sum of the rows' hashes.
+func contentDigest(n int64, sum string) string {
+	if n == 0 {
+		sum = "" // sum() of no rows is NULL
+	}
+	return fmt.Sprintf("%d:%s", n, sum)
+}
+
 // tableContent is a table's row count and a digest of its rows.
 func tableContent(ctx context.Context, tx *sql.Tx, table string) (int64, string, error) {
 	var n int64
@@ -526,5 +591,5 @@ func tableContent(ctx context.Context, tx *sql.Tx, table string) (int64, string,
 	if err := tx.QueryRowContext(ctx, "SELECT count(*), sum(hash(t))::VARCHAR FROM "+QuoteIdent(table)+" t").Scan(&n, &sum); err != nil {
 		return 0, "", err
 	}
-	return n, fmt.Sprintf("%d:%s", n, sum.String), nil
+	return n, contentDigest(n, sum.String), nil
 }

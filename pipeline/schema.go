@@ -76,6 +76,9 @@ var schema = []string{
 	// SQL, the variables and its input tables' contents) and what it holds:
 	// a table whose inputs did not change is kept, not rebuilt.
 	`CREATE TABLE IF NOT EXISTS model_fingerprints (model VARCHAR, inputs VARCHAR, content VARCHAR)`,
+	// The per-client tables' content digests (row count, sum of row hashes), kept as
+	// their rows change so that fingerprints need not scan them.
+	`CREATE TABLE IF NOT EXISTS client_content (model VARCHAR, n BIGINT, total HUGEINT)`,
 	// Clients whose earlier rows were replaced by a re-export since then.
 	`CREATE TABLE IF NOT EXISTS dirty_clients (client_key VARCHAR)`,
 	`CREATE TABLE IF NOT EXISTS ref_roster (
