@@ -62,13 +62,15 @@ first_keys as (
     group by client_key
 ),
 
--- ...then looked up in one join: each wanted key is a row.
+-- ...then looked up in one join with the raw rows, by appointment id (the order key
+-- ends with it): appts is read once, so DuckDB streams it into the aggregation instead
+-- of materializing it for a second reader.
 wanted as (
-    select client_key, first_ord as ord, 'first' as what from first_keys
+    select client_key, substr(first_ord, 20) as appointment_id, 'first' as what from first_keys
     union all
-    select client_key, attended_ord, 'attended' from first_keys where attended_ord is not null
+    select client_key, substr(attended_ord, 20), 'attended' from first_keys where attended_ord is not null
     union all
-    select client_key, source_ord, 'source' from first_keys where source_ord is not null
+    select client_key, substr(source_ord, 20), 'source' from first_keys where source_ord is not null
 ),
 
 found as (
@@ -76,12 +78,12 @@ found as (
         w.client_key,
         any_value(a.clinician) filter (where w.what = 'first') as first_clinician,
         any_value(a.referred_to) filter (where w.what = 'first') as referred_to,
-        any_value(a.has_referred_to) filter (where w.what = 'first') as has_referred_to,
+        any_value(coalesce(a.has_referred_to, false)) filter (where w.what = 'first') as has_referred_to,
         any_value(a.clinician) filter (where w.what = 'attended') as first_attended_clinician,
-        any_value(a.source_name) filter (where w.what = 'source') as source_name,
-        any_value(a.source_npi) filter (where w.what = 'source') as source_npi
+        any_value(nullif(trim(a.referral_source), '')) filter (where w.what = 'source') as source_name,
+        any_value(clean_npi(a.referrer_npi)) filter (where w.what = 'source') as source_npi
     from wanted w
-    join appts a on a.ord = w.ord and a.client_key = w.client_key
+    join scope_appointments a on a.appointment_id = w.appointment_id and a.client_key = w.client_key
     group by w.client_key
 )
 
