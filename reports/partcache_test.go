@@ -45,7 +45,7 @@ func TestCachedSheetsReadOnlyModelTables(t *testing.T) {
 	var tables, models []string
 	for q, into := range map[string]*[]string{
 		`SELECT table_name FROM duckdb_tables() WHERE NOT temporary AND schema_name = 'main'`: &tables,
-		`SELECT model FROM model_fingerprints`: &models,
+		`SELECT model FROM model_fingerprints`:                                                &models,
 	} {
 		rows, err := queryAll(ctx, db, "tables", q)
 		if err != nil {
