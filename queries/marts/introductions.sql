@@ -145,17 +145,23 @@ colleague_payer_sets as (
     group by clinician
 ),
 
+-- The intersection is computed once per candidate and payer set, and the test on it is
+-- an aggregate FILTER: as a WHERE on the intersection, DuckDB computed it twice (1.7 s
+-- of the 2.3M rows at 10M exported rows).
 payer_fit as (
     select
-        k.referrer,
-        k.colleague,
-        sum(ps.clients) as covered,
-        list_sort(list_distinct(flatten(list(list_intersect(ps.payer_set, cp.payers))))) as payer_keys
-    from candidates k
-    join payer_sets ps on ps.referrer = k.referrer
-    join colleague_payer_sets cp on cp.clinician = k.colleague
-    where len(list_intersect(ps.payer_set, cp.payers)) > 0
-    group by k.referrer, k.colleague
+        referrer,
+        colleague,
+        sum(clients) filter (where len(common) > 0) as covered,
+        list_sort(list_distinct(flatten(list(common) filter (where len(common) > 0)))) as payer_keys
+    from (
+        select k.referrer, k.colleague, ps.clients, list_intersect(ps.payer_set, cp.payers) as common
+        from candidates k
+        join payer_sets ps on ps.referrer = k.referrer
+        join colleague_payer_sets cp on cp.clinician = k.colleague
+    )
+    group by referrer, colleague
+    having count(*) filter (where len(common) > 0) > 0
 ),
 
 -- Specialties matched by equality on lower-cased names, not per candidate.
