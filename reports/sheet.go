@@ -52,12 +52,11 @@ var (
 
 // styles are the workbook's cell styles, created once per file.
 type styles struct {
-	title, note, header, text, wrap, bold  int
+	title, note, header, text, bold        int
 	integer, decimal, share, money         int
 	date, month, stamp                     int
 	stage, stageCount                      [4]int // index = stage; 0 = no stage
 	kpiLabel, kpiValue, kpiShare, kpiMoney int
-	headerLeft                             int
 }
 
 func newStyles(f *excelize.File) (*styles, error) {

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"hash/crc32"
 	"io"
-	"math"
 	"strconv"
 	"time"
 	"unicode/utf16"
@@ -243,6 +242,3 @@ func excelSerial(t time.Time) (float64, bool) {
 	const day = 24 * time.Hour
 	return float64(d/day) + float64(d%day)/float64(day), true
 }
-
-// finite reports whether x is a number a cell can hold.
-func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
