@@ -101,7 +101,11 @@ func TestIncrementalModelsEqualFullBuild(t *testing.T) {
 	if n := strings.Count(logs.String(), "mode=incremental"); n < 2*4 {
 		t.Fatalf("the later nights did not update the per-client tables incrementally (%d incremental model builds logged)", n)
 	}
-	// A night with nothing new keeps every staging and mart table as it is.
+	// A night with nothing new keeps every staging and mart table as it is. The digests of
+	// two per-client tables are dropped first, as in a database from before they were kept:
+	// the night digests those tables again (checked against a scan below).
+	_, err = incDB.Exec(`DELETE FROM client_content WHERE model IN ('client_providers', 'client_claims')`)
+	mustOK(t, err)
 	logs.Reset()
 	run(incDB, incCfg, log)
 	models, err := queries.Models()
