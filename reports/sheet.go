@@ -179,7 +179,7 @@ type sheetWriter struct {
 	part   *sheetPart
 	sink   *xmlSink
 	widths []float64
-	cols   []string // column letters, A, B, ...
+	cols   []string // column letters, A, B, ..., one per column of the widest block
 	freeze int      // first row below the frozen panes; 0 for none
 	row    int      // last row written
 	rowNum []byte   // the current row's number, in decimal
@@ -206,7 +206,9 @@ func newSheetWriter(b *book, st *styles, name string, blocks []block) (*sheetWri
 	}
 	cols := make([]string, len(widths))
 	for i := range cols {
-		cols[i] = columnName(i + 1)
+		if cols[i], err = excelize.ColumnNumberToName(i + 1); err != nil {
+			return nil, fmt.Errorf("sheet %s: %w", name, err)
+		}
 	}
 	return &sheetWriter{st: st, name: name, part: part, sink: newXMLSink(part), widths: widths, cols: cols}, nil
 }
@@ -279,7 +281,7 @@ func (w *sheetWriter) endRow() error {
 // cellStart appends a cell's opening tag up to its type attribute.
 func (w *sheetWriter) cellStart(col, style int) []byte {
 	b := append(w.sink.buf, `<c r="`...)
-	b = append(b, w.column(col)...)
+	b = append(b, w.cols[col]...)
 	b = append(b, w.rowNum...)
 	b = append(b, '"')
 	if style != 0 {
@@ -288,13 +290,6 @@ func (w *sheetWriter) cellStart(col, style int) []byte {
 		b = append(b, '"')
 	}
 	return b
-}
-
-func (w *sheetWriter) column(col int) string {
-	if col < len(w.cols) {
-		return w.cols[col]
-	}
-	return columnName(col + 1)
 }
 
 func (w *sheetWriter) intCell(col, style int, v int64) {
@@ -448,7 +443,11 @@ func (w *sheetWriter) filterOn(header, last, cols int) { w.filter = [3]int{heade
 func (w *sheetWriter) finish(f *excelize.File) error {
 	ref := ""
 	if header, last, cols := w.filter[0], w.filter[1], w.filter[2]; header > 0 && last > header {
-		ref = fmt.Sprintf("A%d:%s%d", header, columnName(cols), last)
+		end, err := excelize.CoordinatesToCellName(cols, last)
+		if err != nil {
+			return fmt.Errorf("sheet %s: %w", w.name, err)
+		}
+		ref = fmt.Sprintf("A%d:%s", header, end)
 		if err := f.AutoFilter(w.name, ref, nil); err != nil {
 			return fmt.Errorf("sheet %s: %w", w.name, err)
 		}

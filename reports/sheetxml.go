@@ -107,17 +107,6 @@ func (s *xmlSink) close() error {
 	return s.zw.Close()
 }
 
-// columnName is the letters of a 1-based column number: 1 is A, 27 is AA.
-func columnName(n int) string {
-	var b []byte
-	for n > 0 {
-		n--
-		b = append([]byte{byte('A' + n%26)}, b...)
-		n /= 26
-	}
-	return string(b)
-}
-
 // maxCellChars is Excel's limit on a cell's text, in UTF-16 code units.
 const maxCellChars = 32767
 

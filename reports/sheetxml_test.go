@@ -1,7 +1,6 @@
 package reports
 
 import (
-	"io"
 	"math"
 	"path/filepath"
 	"strconv"
@@ -32,14 +31,12 @@ func TestSheetXMLReadsBackLikeExcelize(t *testing.T) {
 	}
 	numbers := []float64{0, 1, -2.5, 680.8, 1.0 / 3, 2.0 / 3 * 1e6, 123456789012345, 1e-7, 0.1 + 0.2, 1234.5678}
 
-	f := excelize.NewFile()
-	defer f.Close()
-	bk := &book{f: f, parts: map[string]*sheetPart{}}
-	f.SetZipWriter(func(w io.Writer) excelize.ZipWriter { return newPartZip(w, bk.parts) })
-	st, err := newStyles(f)
+	bk, st, err := newBook()
 	if err != nil {
 		t.Fatal(err)
 	}
+	f := bk.f
+	defer f.Close()
 	if _, err := f.NewSheet("Mine"); err != nil {
 		t.Fatal(err)
 	}

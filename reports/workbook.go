@@ -51,14 +51,12 @@ func WriteWorkbookCached(ctx context.Context, db *sql.DB, month time.Time, path,
 		return fmt.Errorf("workbook %s: %w", path, err)
 	}
 
-	f := excelize.NewFile()
-	defer f.Close()
-	bk := &book{f: f, parts: map[string]*sheetPart{}}
-	f.SetZipWriter(func(w io.Writer) excelize.ZipWriter { return newPartZip(w, bk.parts) })
-	st, err := newStyles(f)
+	bk, st, err := newBook()
 	if err != nil {
-		return err
+		return fmt.Errorf("workbook %s: %w", path, err)
 	}
+	f := bk.f
+	defer f.Close()
 	if err := f.SetSheetName("Sheet1", sheetOverview); err != nil {
 		return fmt.Errorf("workbook %s: %w", path, err)
 	}
@@ -153,6 +151,20 @@ type book struct {
 	f     *excelize.File
 	paths map[string]string     // sheet name -> its part's path in the zip
 	parts map[string]*sheetPart // by path
+}
+
+// newBook starts a workbook whose table sheets sheetWriter writes: its zip writer stores
+// their parts in place of excelize's worksheets, and its cell styles.
+func newBook() (*book, *styles, error) {
+	f := excelize.NewFile()
+	bk := &book{f: f, parts: map[string]*sheetPart{}}
+	f.SetZipWriter(func(w io.Writer) excelize.ZipWriter { return newPartZip(w, bk.parts) })
+	st, err := newStyles(f)
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return bk, st, nil
 }
 
 // mapSheets finds each sheet's part: excelize names a new workbook's worksheet parts
@@ -513,6 +525,29 @@ func singleTable(st *styles, name string, b block) sheetJob {
 	}
 }
 
+// stackedTables writes blocks one under another, a blank row between them. A sheet has one
+// autofilter: with filterFirst it is on the first block.
+func stackedTables(st *styles, name string, blocks []block, filterFirst bool) sheetJob {
+	return sheetJob{
+		open: func(b *book) (*sheetWriter, error) { return newSheetWriter(b, st, name, blocks) },
+		rows: func(w *sheetWriter) error {
+			for i, b := range blocks {
+				if i > 0 {
+					w.skip()
+				}
+				header, last, err := w.table(b)
+				if err != nil {
+					return err
+				}
+				if i == 0 && filterFirst {
+					w.filterOn(header, last, len(b.cols))
+				}
+			}
+			return nil
+		},
+	}
+}
+
 var introductionColumns = []column{
 	{"Referrer", kText}, {"Point person", kText}, {"Referrals (window)", kInt}, {"Last referral", kDate},
 	{"Colleague 1", kText}, {"Why colleague 1", kText}, {"Colleague 2", kText}, {"Why colleague 2", kText},
@@ -581,24 +616,7 @@ func fetchIntroductionsSheet(ctx context.Context, db querier, st *styles, _ over
 		}
 		blocks = append(blocks, block{title: wl.title, note: wl.note, cols: watchColumns, rows: rows, total: total})
 	}
-	return sheetJob{
-		open: func(b *book) (*sheetWriter, error) { return newSheetWriter(b, st, sheetIntroduction, blocks) },
-		rows: func(w *sheetWriter) error {
-			for i, b := range blocks {
-				if i > 0 {
-					w.skip()
-				}
-				header, last, err := w.table(b)
-				if err != nil {
-					return err
-				}
-				if i == 0 { // a sheet has one autofilter: the introductions list
-					w.filterOn(header, last, len(b.cols))
-				}
-			}
-			return nil
-		},
-	}, nil
+	return stackedTables(st, sheetIntroduction, blocks, true), nil // the filter is on the introductions list
 }
 
 // writeMonthlySheet writes referrals per referrer per month for 24 months: one row per source,
@@ -804,18 +822,5 @@ func fetchDataQualitySheet(ctx context.Context, db querier, st *styles, o overvi
 		}
 		blocks = append(blocks, block{title: p.title, note: p.note, cols: p.cols, rows: rows, total: total})
 	}
-	return sheetJob{
-		open: func(b *book) (*sheetWriter, error) { return newSheetWriter(b, st, sheetDataQuality, blocks) },
-		rows: func(w *sheetWriter) error {
-			for i, b := range blocks {
-				if i > 0 {
-					w.skip()
-				}
-				if _, _, err := w.table(b); err != nil {
-					return err
-				}
-			}
-			return nil
-		},
-	}, nil
+	return stackedTables(st, sheetDataQuality, blocks, false), nil
 }
