@@ -337,6 +337,19 @@ func buildClientModels(ctx context.Context, tx *sql.Tx, log *slog.Logger) ([]Mod
 		_, err := tx.ExecContext(ctx, q)
 		return err
 	}
+	// digest stores a per-client table's content digest, as tableContent computes it, in
+	// client_content; a night then moves it by the rows it deletes and inserts.
+	digest := func(model string) error {
+		n, sum, err := tableSum(ctx, tx, model)
+		if err == nil {
+			err = exec(fmt.Sprintf(`DELETE FROM client_content WHERE model = %[1]s;
+				INSERT INTO client_content VALUES (%[1]s, %d, %s::HUGEINT)`, QuoteString(model), n, QuoteString(sum)))
+		}
+		if err != nil {
+			return fmt.Errorf("model %s: content digest: %w", model, err)
+		}
+		return nil
+	}
 	// scope points the views at every raw row, or (incremental) at copies of the changed
 	// clients' rows, made once: five models read them, and each would otherwise
 	// scan the whole raw table for a few thousand clients.
@@ -370,10 +383,8 @@ func buildClientModels(ctx context.Context, tx *sql.Tx, log *slog.Logger) ([]Mod
 			if err := exec(fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT * FROM (\n%s\n) ORDER BY client_key", QuoteIdent(m.Name), trimSQL(m.SQL))); err != nil {
 				return timings, fmt.Errorf("model %s/%s.sql: %w", m.Layer, m.Name, err)
 			}
-			if err := exec(fmt.Sprintf(`DELETE FROM client_content WHERE model = %[1]s;
-				INSERT INTO client_content SELECT %[1]s, count(*), coalesce(sum(hash(t)), 0) FROM %[2]s t`,
-				QuoteString(m.Name), QuoteIdent(m.Name))); err != nil {
-				return timings, fmt.Errorf("model %s: content digest: %w", m.Name, err)
+			if err := digest(m.Name); err != nil {
+				return timings, err
 			}
 			t := ModelTiming{Name: m.Name, Duration: time.Since(start)}
 			timings = append(timings, t)
@@ -409,9 +420,8 @@ func buildClientModels(ctx context.Context, tx *sql.Tx, log *slog.Logger) ([]Mod
 		rows.Close()
 		for _, m := range models {
 			if !digested[m.Name] {
-				if err := exec(fmt.Sprintf(`INSERT INTO client_content SELECT %s, count(*), coalesce(sum(hash(t)), 0) FROM %s t`,
-					QuoteString(m.Name), QuoteIdent(m.Name))); err != nil {
-					return nil, fmt.Errorf("model %s: content digest: %w", m.Name, err)
+				if err := digest(m.Name); err != nil {
+					return nil, err
 				}
 			}
 		}
@@ -586,10 +596,17 @@ func contentDigest(n int64, sum string) string {
 
 // tableContent is a table's row count and a digest of its rows.
 func tableContent(ctx context.Context, tx *sql.Tx, table string) (int64, string, error) {
-	var n int64
-	var sum sql.NullString
-	if err := tx.QueryRowContext(ctx, "SELECT count(*), sum(hash(t))::VARCHAR FROM "+QuoteIdent(table)+" t").Scan(&n, &sum); err != nil {
+	n, sum, err := tableSum(ctx, tx, table)
+	if err != nil {
 		return 0, "", err
 	}
-	return n, contentDigest(n, sum.String), nil
+	return n, contentDigest(n, sum), nil
+}
+
+// tableSum is a table's row count and the sum of its rows' hashes ("0" for no rows).
+func tableSum(ctx context.Context, tx *sql.Tx, table string) (int64, string, error) {
+	var n int64
+	var sum string
+	err := tx.QueryRowContext(ctx, "SELECT count(*), coalesce(sum(hash(t)), 0)::VARCHAR FROM "+QuoteIdent(table)+" t").Scan(&n, &sum)
+	return n, sum, err
 }
