@@ -194,33 +194,29 @@ func TestReplacementCopiesOrDeletes(t *testing.T) {
 		}
 		return s
 	}
+	// night loads one month's export and checks the replacement took the path step, not
+	// other, and left the newest version of each appointment.
+	night := func(month string, body string, step int, replaced int64, path, other string, want map[string]string) {
+		t.Helper()
+		p.write("exports/scheduling/2026-"+month+".csv", []byte(schedHeader+body), step)
+		sum, out := ingest()
+		if sum.Replaced != replaced || !strings.Contains(out, "step="+path) || strings.Contains(out, "step="+other) {
+			t.Fatalf("month %s replaced %d rows (want %d, by step %s); log:\n%s", month, sum.Replaced, replaced, path, out)
+		}
+		if n := p.count("SELECT count(*) FROM raw_appointments"); n != 16 {
+			t.Fatalf("%d appointments after month %s, want 16", n, month)
+		}
+		for id, st := range want {
+			if got := status(id); got != st {
+				t.Errorf("%s is %q after month %s, want %q", id, got, month, st)
+			}
+		}
+	}
 	p.write("exports/scheduling/2026-01.csv", []byte(schedHeader+jan.String()), 1)
 	ingest()
-	p.write("exports/scheduling/2026-02.csv", []byte(schedHeader+feb.String()), 2)
-	sum, out := ingest()
-	if sum.Replaced != 6 || !strings.Contains(out, "step=\"copy kept rows\"") || strings.Contains(out, "step=delete") {
-		t.Fatalf("February replaced %d rows (want 6, by copying the kept rows); log:\n%s", sum.Replaced, out)
-	}
-	if n := p.count("SELECT count(*) FROM raw_appointments"); n != 16 {
-		t.Fatalf("%d appointments after February, want 16", n)
-	}
-	if got := status("A1"); got != "Attended" {
-		t.Errorf("A1 is %q after February, want Attended", got)
-	}
-	if got := status("A7"); got != "Scheduled" {
-		t.Errorf("A7 is %q after February, want Scheduled (not re-exported)", got)
-	}
-	p.write("exports/scheduling/2026-03.csv", []byte(schedHeader+mar.String()), 3)
-	sum, out = ingest()
-	if sum.Replaced != 1 || !strings.Contains(out, "step=delete") || strings.Contains(out, "copy kept rows") {
-		t.Fatalf("March replaced %d rows (want 1, deleted in place); log:\n%s", sum.Replaced, out)
-	}
-	if n := p.count("SELECT count(*) FROM raw_appointments"); n != 16 {
-		t.Fatalf("%d appointments after March, want 16", n)
-	}
-	if got := status("A16"); got != "No Show" {
-		t.Errorf("A16 is %q after March, want No Show", got)
-	}
+	// A7 was not re-exported: it keeps January's status.
+	night("02", feb.String(), 2, 6, `"copy kept rows"`, "delete", map[string]string{"A1": "Attended", "A7": "Scheduled"})
+	night("03", mar.String(), 3, 1, "delete", `"copy kept rows"`, map[string]string{"A16": "No Show"})
 	if n := p.count("SELECT count(*) FROM raw_appointments WHERE appointment_id IN (SELECT appointment_id FROM raw_appointments GROUP BY 1 HAVING count(*) > 1)"); n != 0 {
 		t.Errorf("%d rows share an appointment id", n)
 	}
