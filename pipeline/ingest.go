@@ -584,6 +584,9 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 			e["referring_npi"], e["payer"], e["cpt"], e["charge"], e["paid"], idCase.String(), readCSV)
 	}
 	idHeader := headers[mapping[idCol]]
+	if err := registerClientKey(ctx, in.DB); err != nil {
+		return err
+	}
 
 	tx, err := in.DB.BeginTx(ctx, nil)
 	if err != nil {

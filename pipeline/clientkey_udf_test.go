@@ -1,0 +1,88 @@
+package pipeline
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"testing"
+
+	"github.com/referrals/referrals/internal/clientkey"
+)
+
+// The loader keys client ids with client_key() inside the scan; explain,
+// tests and any later tool key them with clientkey.Key. Both must give the
+// same key for every id and secret length.
+func TestSQLClientKeyEqualsGoKey(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, ":memory:", Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// Registering twice must leave one function, not an overload per call.
+	for range 2 {
+		if err := registerClientKey(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var defined int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_functions() WHERE function_name = 'client_key'`).Scan(&defined); err != nil {
+		t.Fatal(err)
+	}
+	if defined != 1 {
+		t.Fatalf("client_key is defined %d times after two registrations, want once", defined)
+	}
+	secrets := []string{"short secret", strings.Repeat("k", 64), strings.Repeat("long secret ", 10)}
+	ids := []string{"100017", "  100017  ", "\t77\u00a0", "José-Núñez", "a'b\"c\\d", "x\r\n", "", "   ", "\u00a0"}
+	for _, secret := range secrets {
+		for _, id := range ids {
+			var got sql.NullString
+			q := "SELECT " + clientKeyExpr("?::VARCHAR")
+			// The id is the second parameter: $1 is the secret.
+			q = strings.Replace(q, "?::VARCHAR", "$2::VARCHAR", -1)
+			if err := db.QueryRowContext(ctx, q, append(keyArgs([]byte(secret)), id)...).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if strings.Trim(id, clientkey.Whitespace) == "" {
+				if got.Valid {
+					t.Errorf("blank id %q got key %s, want NULL", id, got.String)
+				}
+				continue
+			}
+			if want := clientkey.Key([]byte(secret), id); got.String != want {
+				t.Errorf("secret of %d bytes, id %q: SQL key %s, Go key %s", len(secret), id, got.String, want)
+			}
+		}
+	}
+	// Whole chunks: 5,000 ids (every seventh blank) keyed in one statement.
+	secret := []byte("chunk secret 0123456789")
+	q := `SELECT id, ` + clientKeyExpr("id") + ` FROM (SELECT CASE WHEN i % 7 = 0 THEN ' ' ELSE 'C' || i END AS id FROM range(5000) t(i)) ORDER BY id`
+	rows, err := db.QueryContext(ctx, q, keyArgs(secret)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var n, blank int
+	for rows.Next() {
+		var id string
+		var got sql.NullString
+		if err := rows.Scan(&id, &got); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if strings.TrimSpace(id) == "" {
+			blank++
+			if got.Valid {
+				t.Fatalf("blank id got key %s", got.String)
+			}
+		} else if want := clientkey.Key(secret, id); got.String != want {
+			t.Fatalf("id %q keyed in a chunk: %s, Go key %s", id, got.String, want)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n != 5000 || blank != 715 {
+		t.Fatalf("read %d rows (%d blank), want 5000 (715 blank)", n, blank)
+	}
+}
