@@ -599,7 +599,7 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		defer func() {
 			if d := time.Since(t0); d > 20*time.Millisecond {
 				f := strings.Fields(q)
-				steps = append(steps, slog.Duration(f[0]+"_"+f[min(2, len(f)-1)], d.Round(time.Millisecond)))
+				steps = append(steps, slog.Duration(fmt.Sprintf("%d_%s_%s", len(steps)+1, f[0], f[min(2, len(f)-1)]), d.Round(time.Millisecond)))
 			}
 		}()
 		r, err := tx.ExecContext(ctx, q, args...)
