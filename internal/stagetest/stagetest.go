@@ -81,6 +81,11 @@ func (p *Practice) appt(a appt) {
 	p.appts = append(p.appts, a)
 }
 
+// Appointment adds one appointment as exported; time and source may be blank.
+func (p *Practice) Appointment(id, client, clinician, date, time, status, source string) {
+	p.appt(appt{id: id, client: client, clinician: clinician, date: date, time: time, status: status, source: source})
+}
+
 func (p *Practice) claim(c claim) {
 	p.n++
 	if c.line == "" {

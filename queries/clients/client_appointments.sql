@@ -10,7 +10,7 @@
 -- The first appointment is the client's referral, whatever its status; ties by date,
 -- time of day (absent or unreadable times last), appointment id. Times of day are
 -- parsed and statuses classified once per distinct spelling.
-with times as (
+with times as materialized (
     select
         appt_time,
         coalesce(
@@ -20,70 +20,75 @@ with times as (
     from (select distinct appt_time from scope_appointments where appt_time is not null)
 ),
 
-statuses as (
-    select raw_status, appointment_status(raw_status) as status
-    from (select distinct status as raw_status from scope_appointments)
+-- Materialized, so that the status is classified once per spelling: DuckDB would
+-- otherwise push the test below the distinct, onto every row.
+status_spellings as materialized (
+    select distinct status as raw_status from scope_appointments where status is not null
+),
+
+attended_statuses as (
+    select raw_status from status_spellings where appointment_status(raw_status) = 'attended'
 ),
 
 appts as (
     select
         a.client_key,
-        a.clinician,
         a.appt_date,
-        s.status,
-        nullif(trim(a.referral_source), '') as source_name,
-        clean_npi(a.referrer_npi) as source_npi,
-        a.referred_to,
-        coalesce(a.has_referred_to, false) as has_referred_to,
-        -- order: date, time of day, appointment id, as one string that sorts the
-        -- same way: a small key per client is all the aggregation keeps. (Carrying the
-        -- wanted columns in arg_min_null states instead ran out of memory at the
-        -- default 600MB on 10M rows: string states do not spill.)
-        strftime(a.appt_date, '%Y%m%d')
-            || lpad((date_part('epoch', coalesce(t.time_of_day, TIME '23:59:59.999999')) * 1000000)::BIGINT::VARCHAR, 11, '0')
-            || a.appointment_id as ord
+        coalesce(a.status in (select raw_status from attended_statuses), false) as attended,
+        a.referral_source is not null and trim(a.referral_source) <> '' or clean_npi(a.referrer_npi) is not null as has_source,
+        -- order: date, then time of day (absent or unreadable times last), as one number;
+        -- ties on it go to the lowest appointment id below. Numbers keep the per-client
+        -- aggregation small: string order keys made it spill at the default 600MB.
+        date_diff('day', DATE '0001-01-01', a.appt_date)::BIGINT * 86400000000
+            + (date_part('epoch', coalesce(t.time_of_day, TIME '23:59:59.999999')) * 1000000)::BIGINT as ord
     from scope_appointments a
     left join times t on t.appt_time = a.appt_time
-    left join statuses s on s.raw_status is not distinct from a.status
     where a.client_key is not null and a.appt_date is not null
 ),
 
 -- The first appointment, the first attended one and the first with a source,
--- found as the smallest order key per client...
+-- found as the smallest order per client...
 first_keys as (
     select
         client_key,
         min(appt_date) as referral_date,
         min(ord) as first_ord,
-        min(ord) filter (where status = 'attended') as attended_ord,
-        min(ord) filter (where source_name is not null or source_npi is not null) as source_ord,
-        bool_or(status = 'attended') as attended
+        min(ord) filter (where attended) as attended_ord,
+        min(ord) filter (where has_source) as source_ord,
+        bool_or(attended) as attended
     from appts
     group by client_key
 ),
 
--- ...then looked up in one join with the raw rows, by appointment id (the order key
--- ends with it): appts is read once, so DuckDB streams it into the aggregation instead
--- of materializing it for a second reader.
 wanted as (
-    select client_key, substr(first_ord, 20) as appointment_id, 'first' as what from first_keys
+    select client_key, first_ord as ord, 'first' as what from first_keys
     union all
-    select client_key, substr(attended_ord, 20), 'attended' from first_keys where attended_ord is not null
+    select client_key, attended_ord, 'attended' from first_keys where attended_ord is not null
     union all
-    select client_key, substr(source_ord, 20), 'source' from first_keys where source_ord is not null
+    select client_key, source_ord, 'source' from first_keys where source_ord is not null
 ),
 
+-- ...then looked up among the client's appointments on that day (the order's day part)
+-- at that time of day (its remainder), the same expressions as in appts; ties go to the
+-- lowest appointment id. At 10M exported rows this and the numeric order took the
+-- full build from 10-11.5 s to 4.1-4.3 s, with the same rows.
 found as (
     select
         w.client_key,
-        any_value(a.clinician) filter (where w.what = 'first') as first_clinician,
-        any_value(a.referred_to) filter (where w.what = 'first') as referred_to,
-        any_value(coalesce(a.has_referred_to, false)) filter (where w.what = 'first') as has_referred_to,
-        any_value(a.clinician) filter (where w.what = 'attended') as first_attended_clinician,
-        any_value(nullif(trim(a.referral_source), '')) filter (where w.what = 'source') as source_name,
-        any_value(clean_npi(a.referrer_npi)) filter (where w.what = 'source') as source_npi
+        arg_min(a.clinician, a.appointment_id) filter (where w.what = 'first') as first_clinician,
+        arg_min(a.referred_to, a.appointment_id) filter (where w.what = 'first') as referred_to,
+        arg_min(coalesce(a.has_referred_to, false), a.appointment_id) filter (where w.what = 'first') as has_referred_to,
+        arg_min(a.clinician, a.appointment_id) filter (where w.what = 'attended') as first_attended_clinician,
+        arg_min(nullif(trim(a.referral_source), ''), a.appointment_id) filter (where w.what = 'source') as source_name,
+        arg_min(clean_npi(a.referrer_npi), a.appointment_id) filter (where w.what = 'source') as source_npi
     from wanted w
-    join scope_appointments a on a.appointment_id = w.appointment_id and a.client_key = w.client_key
+    join scope_appointments a
+        on a.client_key = w.client_key
+        and date_diff('day', DATE '0001-01-01', a.appt_date)::BIGINT = w.ord // 86400000000
+    left join times t on t.appt_time = a.appt_time
+    where (date_part('epoch', coalesce(t.time_of_day, TIME '23:59:59.999999')) * 1000000)::BIGINT = w.ord % 86400000000
+      and (w.what <> 'attended' or a.status in (select raw_status from attended_statuses))
+      and (w.what <> 'source' or a.referral_source is not null and trim(a.referral_source) <> '' or clean_npi(a.referrer_npi) is not null)
     group by w.client_key
 )
 
