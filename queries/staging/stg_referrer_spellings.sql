@@ -128,6 +128,12 @@ channels as (
     select name_key from channel_keys
     union
     select name_key(referrer) from directory where channel
+),
+-- The referrers' own keys, once per referrer (materialized, or DuckDB computes the key
+-- on every spelling's row again: 1.4 s of 3 s at 10M exported rows).
+referrer_keys as materialized (
+    select referrer, name_key(referrer) as referrer_key
+    from (select distinct referrer from resolved)
 )
 select
     r.raw_name,
@@ -135,5 +141,6 @@ select
     r.name_key,
     r.referrer,
     r.resolved_by,
-    (name_key(r.referrer) in (select name_key from channels) or r.name_key in (select name_key from channels)) as is_channel
+    (rk.referrer_key in (select name_key from channels) or r.name_key in (select name_key from channels)) as is_channel
 from resolved r
+join referrer_keys rk using (referrer)
