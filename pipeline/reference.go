@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/duckdb/duckdb-go/v2"
 	"github.com/gocarina/gocsv"
 	"github.com/referrals/referrals/internal/refcsv"
 	"golang.org/x/text/encoding/charmap"
@@ -130,7 +132,16 @@ func LoadReference(ctx context.Context, db *sql.DB, files ReferenceFiles) error 
 	if loaded.Valid && loaded.String == fingerprint {
 		return nil
 	}
-	tx, err := db.BeginTx(ctx, nil)
+	// The rows go in through DuckDB's appender, in the transaction that empties the
+	// tables: literal INSERT statements cost DuckDB about 120 ms to parse per 2,000
+	// rows (2.2 s for a network's 27,000 reference rows). None of these columns is a
+	// DECIMAL, which the appender stores wrongly from float64.
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -140,17 +151,49 @@ func LoadReference(ctx context.Context, db *sql.DB, files ReferenceFiles) error 
 			return err
 		}
 	}
-	for i, t := range tables {
-		for _, q := range inserts[i] {
-			if _, err := tx.ExecContext(ctx, q); err != nil {
-				return fmt.Errorf("load %s: %w", t.table, err)
-			}
+	for _, t := range tables {
+		if err := appendRows(conn, t.table, t.rows); err != nil {
+			return fmt.Errorf("load %s: %w", t.table, err)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO ref_state VALUES (?)`, fingerprint); err != nil {
 		return err
 	}
 	return tx.Commit()
+}
+
+// appendRows appends rows to table on conn, in its open transaction if any. Values
+// are strings, nil, time.Time (dates), bool or *bool.
+func appendRows(conn *sql.Conn, table string, rows [][]any) error {
+	return conn.Raw(func(dc any) error {
+		dconn, ok := dc.(driver.Conn)
+		if !ok {
+			return fmt.Errorf("not a DuckDB connection: %T", dc)
+		}
+		a, err := duckdb.NewAppenderFromConn(dconn, "", table)
+		if err != nil {
+			return err
+		}
+		vals := make([]driver.Value, 0, 8)
+		for _, r := range rows {
+			vals = vals[:0]
+			for _, v := range r {
+				if b, ok := v.(*bool); ok {
+					if b == nil {
+						v = nil
+					} else {
+						v = *b
+					}
+				}
+				vals = append(vals, v)
+			}
+			if err := a.AppendRow(vals...); err != nil {
+				a.Close()
+				return err
+			}
+		}
+		return a.Close()
+	})
 }
 
 // readSmallCSV reads a small typed CSV with gocsv. A missing optional file
