@@ -37,69 +37,79 @@ func (clientKeyFunc) Config() duckdb.ScalarFuncConfig {
 var errClientKeyArg = errors.New("client_key: the key argument must be the installation's secret in hex")
 
 func (clientKeyFunc) Executor() duckdb.ScalarFuncExecutor {
-	return duckdb.ScalarFuncExecutor{ChunkContextExecutor: func(_ context.Context, st *duckdb.ChunkIteratorState) error {
-		in := st.GetInputChunk()
-		idVec, err := in.GetVector(0)
-		if err != nil {
-			return err
-		}
-		keyVec, err := in.GetVector(1)
-		if err != nil {
-			return err
-		}
-		ids, err := duckdb.GetVectorView[string](idVec)
-		if err != nil {
-			return err
-		}
-		keys, err := duckdb.GetVectorView[string](keyVec)
-		if err != nil {
-			return err
-		}
-		out, err := duckdb.GetVectorWriter[string](st.GetResultVector())
-		if err != nil {
-			return err
-		}
-		n := ids.Len()
-		if n == 0 {
-			return nil
-		}
-		// DuckDB hands a scalar function flat vectors: the key, a constant
-		// in the statement, is repeated on every row. It must be one value.
-		first, ok, err := keys.GetValueBorrowed(0)
-		if err != nil || !ok {
-			return errClientKeyArg
-		}
-		last, _, err := keys.GetValueBorrowed(n - 1)
-		if err != nil || last != first {
-			return errClientKeyArg
-		}
-		secret, err := hex.DecodeString(first)
-		if err != nil || len(secret) == 0 {
-			return errClientKeyArg
-		}
-		m := hmac.New(sha256.New, secret)
-		var sum [sha256.Size]byte
-		var text [2 * sha256.Size]byte
-		for i := range n {
-			id, ok, err := ids.GetValueBorrowed(i)
+	return duckdb.ScalarFuncExecutor{
+		// A bind function that always gives a context: without one, duckdb-go stores the
+		// connection's context into the shared bind data from every executing thread at
+		// once (a data race the race detector reports).
+		ScalarBinder: func(ctx context.Context, _ []duckdb.ScalarUDFArg) (context.Context, error) {
+			if ctx == nil {
+				ctx = context.Background()
+			}
+			return ctx, nil
+		},
+		ChunkContextExecutor: func(_ context.Context, st *duckdb.ChunkIteratorState) error {
+			in := st.GetInputChunk()
+			idVec, err := in.GetVector(0)
 			if err != nil {
 				return err
 			}
-			if !ok {
-				if err := out.SetNull(i); err != nil {
-					return err
-				}
-				continue
-			}
-			m.Reset()
-			m.Write([]byte(id))
-			hex.Encode(text[:], m.Sum(sum[:0]))
-			if err := out.Set(i, string(text[:])); err != nil {
+			keyVec, err := in.GetVector(1)
+			if err != nil {
 				return err
 			}
-		}
-		return nil
-	}}
+			ids, err := duckdb.GetVectorView[string](idVec)
+			if err != nil {
+				return err
+			}
+			keys, err := duckdb.GetVectorView[string](keyVec)
+			if err != nil {
+				return err
+			}
+			out, err := duckdb.GetVectorWriter[string](st.GetResultVector())
+			if err != nil {
+				return err
+			}
+			n := ids.Len()
+			if n == 0 {
+				return nil
+			}
+			// DuckDB hands a scalar function flat vectors: the key, a constant
+			// in the statement, is repeated on every row. It must be one value.
+			first, ok, err := keys.GetValueBorrowed(0)
+			if err != nil || !ok {
+				return errClientKeyArg
+			}
+			last, _, err := keys.GetValueBorrowed(n - 1)
+			if err != nil || last != first {
+				return errClientKeyArg
+			}
+			secret, err := hex.DecodeString(first)
+			if err != nil || len(secret) == 0 {
+				return errClientKeyArg
+			}
+			m := hmac.New(sha256.New, secret)
+			var sum [sha256.Size]byte
+			var text [2 * sha256.Size]byte
+			for i := range n {
+				id, ok, err := ids.GetValueBorrowed(i)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					if err := out.SetNull(i); err != nil {
+						return err
+					}
+					continue
+				}
+				m.Reset()
+				m.Write([]byte(id))
+				hex.Encode(text[:], m.Sum(sum[:0]))
+				if err := out.Set(i, string(text[:])); err != nil {
+					return err
+				}
+			}
+			return nil
+		}}
 }
 
 // registerClientKey defines client_key() on the database's one connection,
