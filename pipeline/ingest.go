@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/referrals/referrals/internal/config"
@@ -110,9 +112,20 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 		}
 		files = append(files, found...)
 	}
-	// Prepare every file (check, scan, convert), then read runs of files
-	// with the same layout together: one read_csv over many files lets
-	// DuckDB read them in parallel and commits once.
+	// Every file is first looked up in the ledger by path, size and modification time:
+	// one loaded before is skipped without being read. The others are read (hashed,
+	// checked, converted where needed) by scan workers running ahead of the loads, and
+	// taken in order: runs of files with the same layout are read by DuckDB together,
+	// as one read_csv over many files reads them in parallel and commits once.
+	checks := make([]fileCheck, len(files))
+	for i, f := range files {
+		if err := ctx.Err(); err != nil {
+			return sum, err
+		}
+		checks[i] = in.admit(ctx, f)
+	}
+	take, stop := in.scanAhead(ctx, checks)
+	defer stop()
 	var batch []*prepared
 	var batchBytes int64
 	flush := func() error {
@@ -130,18 +143,50 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 		}
 		return nil
 	}
-	for i, f := range files {
+	// Content already taken in this run: a copy of a file under another name is
+	// skipped like one loaded on an earlier night.
+	taken := map[string]bool{}
+	for i, c := range checks {
 		if err := ctx.Err(); err != nil {
 			return sum, err
 		}
 		if in.Progress != nil {
-			in.Progress(i, len(files), f.path)
+			in.Progress(i, len(files), c.f.path)
 		}
-		p, res := in.prepare(ctx, f)
-		if p == nil {
-			in.report(ctx, log, &sum, res)
+		if !c.admitted {
+			in.report(ctx, log, &sum, c.res)
 			continue
 		}
+		sc := take(i)
+		if err := ctx.Err(); err != nil {
+			return sum, err
+		}
+		if sc.sum != "" {
+			var already int
+			if err := in.DB.QueryRowContext(ctx, `SELECT count(*) FROM ingest_files WHERE source = ? AND sha256 = ?`, c.f.source, sc.sum).Scan(&already); err != nil {
+				sc.res.Status, sc.res.Problem = "failed", fmt.Sprintf("ledger lookup: %v", err)
+				already = 0
+				if sc.p != nil {
+					sc.p.cleanup()
+					sc.p = nil
+				}
+			}
+			if already > 0 || taken[c.f.source+"\x00"+sc.sum] {
+				// The same content under another name or date: loaded already.
+				if sc.p != nil {
+					sc.p.cleanup()
+				}
+				sc.res.Status, sc.res.Problem, sc.res.Took = "skipped", "", time.Since(c.start)
+				in.report(ctx, log, &sum, sc.res)
+				continue
+			}
+		}
+		p := sc.p
+		if p == nil {
+			in.report(ctx, log, &sum, sc.res)
+			continue
+		}
+		taken[c.f.source+"\x00"+sc.sum] = true
 		if len(batch) > 0 && (batch[0].groupKey() == "" || p.groupKey() != batch[0].groupKey() || len(batch) >= maxBatchFiles || batchBytes > maxBatchBytes) {
 			if err := flush(); err != nil {
 				return sum, err
@@ -335,44 +380,143 @@ func (p *prepared) groupKey() string {
 	return p.f.source + "\x00" + p.duckEnc + "\x00" + string(p.delim) + "\x00" + strings.Join(p.headers, "\x00")
 }
 
-// prepare checks one file and scans it. It returns nil and the file's
-// result when the file is skipped or cannot be loaded.
-func (in *Ingester) prepare(ctx context.Context, f pending) (*prepared, FileResult) {
-	start := time.Now()
-	res := FileResult{Source: f.source, Path: in.displayPath(f.path)}
-	fail := func(format string, args ...any) (*prepared, FileResult) {
-		res.Status = "failed"
-		res.Problem = fmt.Sprintf(format, args...)
-		res.Took = time.Since(start)
-		return nil, res
-	}
-	skip := func() (*prepared, FileResult) {
-		res.Status = "skipped"
-		res.Took = time.Since(start)
-		return nil, res
-	}
-	src := in.source(f.source)
+// fileCheck is a file looked up in the ledger: admitted to be read, or not
+// (skipped or failed, as res says).
+type fileCheck struct {
+	f        pending
+	start    time.Time
+	before   os.FileInfo
+	res      FileResult
+	admitted bool
+}
+
+// admit looks one file up in the ledger by path, size and modification time.
+func (in *Ingester) admit(ctx context.Context, f pending) fileCheck {
+	c := fileCheck{f: f, start: time.Now(), res: FileResult{Source: f.source, Path: in.displayPath(f.path)}}
 	before, err := os.Stat(f.path)
 	if err != nil {
-		return fail("cannot read the file: %v", err)
+		c.res.Status, c.res.Problem = "failed", fmt.Sprintf("cannot read the file: %v", err)
+		return c
 	}
+	c.before = before
 	// A file whose path, size and modification time are in the ledger was
 	// loaded before: skip it without reading, so a night's work follows the
 	// new files, not the history.
 	var already int
 	if err := in.DB.QueryRowContext(ctx, `SELECT count(*) FROM ingest_files WHERE source = ? AND path = ? AND size = ? AND mtime = ?`,
-		f.source, res.Path, before.Size(), before.ModTime().UTC()).Scan(&already); err != nil {
-		return fail("ledger lookup: %v", err)
+		f.source, c.res.Path, before.Size(), before.ModTime().UTC()).Scan(&already); err != nil {
+		c.res.Status, c.res.Problem = "failed", fmt.Sprintf("ledger lookup: %v", err)
+		return c
 	}
 	if already > 0 {
-		return skip()
+		c.res.Status = "skipped"
+		c.res.Took = time.Since(c.start)
+		return c
 	}
+	c.admitted = true
+	return c
+}
+
+// scanned is an admitted file after its scan: p is ready to load, or nil with
+// res saying why not. sum is the content's hash when the file could be read
+// through: a file whose content was loaded before is skipped, whatever else
+// is wrong with it.
+type scanned struct {
+	p   *prepared
+	res FileResult
+	sum string
+}
+
+// Scan workers: how many files they may read ahead of the one being loaded.
+const scanAheadFiles = 32
+
+// scanAhead scans the admitted files on up to one worker per core, at most
+// scanAheadFiles ahead of the consumer, which takes the results in file order.
+// stop ends the workers and removes the converted copies nobody took.
+func (in *Ingester) scanAhead(ctx context.Context, checks []fileCheck) (take func(i int) scanned, stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	out := make([]chan scanned, len(checks))
+	for i := range out {
+		out[i] = make(chan scanned, 1)
+	}
+	slots := make(chan struct{}, scanAheadFiles)
+	work := make(chan int)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(work)
+		for i, c := range checks {
+			if !c.admitted {
+				continue
+			}
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case work <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	for range max(1, min(runtime.GOMAXPROCS(0), 4)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				out[i] <- in.scan(checks[i])
+			}
+		}()
+	}
+	take = func(i int) scanned {
+		select {
+		case sc := <-out[i]:
+			<-slots
+			return sc
+		case <-ctx.Done():
+			res := checks[i].res
+			res.Status, res.Problem = "failed", ctx.Err().Error()
+			return scanned{res: res}
+		}
+	}
+	stop = func() {
+		cancel()
+		wg.Wait()
+		for _, ch := range out {
+			select {
+			case sc := <-ch:
+				if sc.p != nil {
+					sc.p.cleanup()
+				}
+			default:
+			}
+		}
+	}
+	return take, stop
+}
+
+// scan reads an admitted file: its layout, then one pass that hashes it,
+// checks its encoding and counts its fields; it converts a copy where DuckDB
+// cannot read the file as it is. It does not touch the database, so it runs
+// beside the loads.
+func (in *Ingester) scan(c fileCheck) scanned {
+	f, res := c.f, c.res
+	fail := func(sum, format string, args ...any) scanned {
+		res.Status = "failed"
+		res.Problem = fmt.Sprintf(format, args...)
+		res.Took = time.Since(c.start)
+		return scanned{res: res, sum: sum}
+	}
+	src := in.source(f.source)
 	l := readLayout(f.path, f.source, src)
 	if l.readFail != nil {
-		return fail("cannot read the file: %v (check its permissions)", l.readFail)
+		return fail("", "cannot read the file: %v (check its permissions)", l.readFail)
 	}
 	if l.problem != "" {
-		return fail("%s", l.problem)
+		return fail("", "%s", l.problem)
 	}
 	head, headEnc, headers, delim, mapping := l.head, l.headEnc, l.headers, l.delim, l.mapping
 	enc := normaliseEncoding(src.Encoding)
@@ -387,17 +531,10 @@ func (in *Ingester) prepare(ctx context.Context, f pending) (*prepared, FileResu
 		in.Log.Debug("file scanned", "file", res.Path, "bytes", sc.size, "took", time.Since(scanStart).Round(time.Millisecond))
 	}
 	if err != nil {
-		return fail("cannot read the file: %v (check its permissions)", err)
-	}
-	if err := in.DB.QueryRowContext(ctx, `SELECT count(*) FROM ingest_files WHERE source = ? AND sha256 = ?`, f.source, sc.sum).Scan(&already); err != nil {
-		return fail("ledger lookup: %v", err)
-	}
-	if already > 0 {
-		// The same content under another name or date: loaded already.
-		return skip()
+		return fail("", "cannot read the file: %v (check its permissions)", err)
 	}
 	if counter != nil && counter.total > maxShiftedRows {
-		return fail("%d rows have one field more than the header and an empty last field: values holding the delimiter were not quoted, so later values moved one column; re-export with quoted values (more than %d such rows are not loaded)", counter.total, maxShiftedRows)
+		return fail(sc.sum, "%d rows have one field more than the header and an empty last field: values holding the delimiter were not quoted, so later values moved one column; re-export with quoted values (more than %d such rows are not loaded)", counter.total, maxShiftedRows)
 	}
 	if enc == "auto" {
 		enc = guessEncoding(f.path, head, sc.validUTF8)
@@ -411,8 +548,8 @@ func (in *Ingester) prepare(ctx context.Context, f pending) (*prepared, FileResu
 		nuls = sc.nuls
 		mixedNewlines = sc.crlf > 0 && sc.crlf < sc.lines-1
 	}
-	p := &prepared{f: f, res: res, start: start, sum: sc.sum, readPath: f.path, cleanup: func() {}, duckEnc: "utf-8",
-		delim: delim, headers: headers, mapping: mapping, before: before, lines: sc.lines, nuls: nuls}
+	p := &prepared{f: f, res: res, start: c.start, sum: sc.sum, readPath: f.path, cleanup: func() {}, duckEnc: "utf-8",
+		delim: delim, headers: headers, mapping: mapping, before: c.before, lines: sc.lines, nuls: nuls}
 	if counter != nil {
 		p.shifted = counter.shifted
 	}
@@ -423,7 +560,7 @@ func (in *Ingester) prepare(ctx context.Context, f pending) (*prepared, FileResu
 		}
 		conv, err := convertCopy(f.path, tmp, enc == "windows-1252", mixedNewlines, nuls > 0)
 		if err != nil {
-			return fail("%v", err)
+			return fail(sc.sum, "%v", err)
 		}
 		p.readPath = conv
 		p.cleanup = func() { os.Remove(conv) }
@@ -434,7 +571,7 @@ func (in *Ingester) prepare(ctx context.Context, f pending) (*prepared, FileResu
 	case "utf-16":
 		p.duckEnc = "utf-16"
 	}
-	return p, res
+	return scanned{p: p, res: res, sum: sc.sum}
 }
 
 func firstNonEmpty(ss []string) string {

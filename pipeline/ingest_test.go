@@ -260,6 +260,51 @@ func TestWindows1252KeepsAccents(t *testing.T) {
 	}
 }
 
+// Files are read ahead of the loads, several at a time: a copy of a file under
+// another name in the same run is still skipped, not loaded twice, and no
+// converted copy outlives the run, neither the one loaded nor the one skipped.
+func TestCopyInTheSameRunLoadsOnce(t *testing.T) {
+	p := newPractice(t)
+	plain := []byte(schedHeader + "A1,900001,Jane Smith,01/05/2026,9:00 AM,Attended,Intake,Google,,\n")
+	p.write("exports/scheduling/a.csv", plain, 1)
+	p.write("exports/scheduling/a-copy.csv", plain, 2)
+	text := schedHeader + "A2,900002,Jane Smith,01/06/2026,9:00 AM,Attended,Intake,José Núñez,,\n"
+	enc, err := charmap.Windows1252.NewEncoder().Bytes([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.write("exports/scheduling/w.csv", enc, 3)
+	p.write("exports/scheduling/w-copy.csv", enc, 4)
+	tmp := t.TempDir()
+	in := &pipeline.Ingester{DB: p.db, Config: p.cfg, Secret: secret, TmpDir: tmp}
+	sum, err := in.Ingest(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Count("loaded") != 2 || sum.Count("skipped") != 2 || sum.Loaded != 2 {
+		t.Fatalf("loaded %d rows from %d files, skipped %d; want 2 rows from 2 files, 2 skipped: %+v",
+			sum.Loaded, sum.Count("loaded"), sum.Count("skipped"), sum.Files)
+	}
+	for _, f := range sum.Files {
+		if strings.Contains(f.Path, "copy") && f.Status != "skipped" {
+			t.Errorf("%s: %s, want skipped (the same content as the file before it)", f.Path, f.Status)
+		}
+	}
+	if n := p.count("SELECT count(*) FROM raw_appointments"); n != 2 {
+		t.Fatalf("%d appointments, want 2", n)
+	}
+	if n := p.count("SELECT count(*) FROM ingest_files"); n != 2 {
+		t.Fatalf("ledger has %d files, want 2", n)
+	}
+	left, err := os.ReadDir(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 0 {
+		t.Fatalf("%d converted copies left in the temp folder, want none", len(left))
+	}
+}
+
 func TestBadRowRecordedGoodRowsLoad(t *testing.T) {
 	p := newPractice(t)
 	p.write("exports/billing/q1.csv", []byte(billHeader+
