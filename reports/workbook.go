@@ -797,7 +797,7 @@ func fetchDataQualitySheet(ctx context.Context, db querier, st *styles, o overvi
 		{"Merged referrer spellings", "Spellings that were counted as one referrer, and how they were matched.",
 			[]column{{"Referrer", kText}, {"Spelling", kText}, {"NPI", kText}, {"Matched by", kText}},
 			`SELECT referrer, raw_name, npi, resolved_by FROM stg_referrer_spellings
-             WHERE raw_name IS DISTINCT FROM referrer ORDER BY referrer, raw_name LIMIT ?`,
+             WHERE raw_name IS DISTINCT FROM referrer ORDER BY referrer, raw_name, npi NULLS FIRST, resolved_by LIMIT ?`,
 			`SELECT count(*) FROM stg_referrer_spellings WHERE raw_name IS DISTINCT FROM referrer`, nil, maxQualityRows},
 		{"Near-duplicate referrer names", "Similar names that were not merged: if they are the same person, add an alias.",
 			[]column{{"Referrer", kText}, {"Similar referrer", kText}, {"Similarity", kDecimal}},
@@ -807,7 +807,7 @@ func fetchDataQualitySheet(ctx context.Context, db querier, st *styles, o overvi
 		{"Rejected rows", "Rows that were not loaded, with the line in the file and what to do.",
 			[]column{{"File", kText}, {"Line", kInt}, {"Column", kText}, {"Error", kText}, {"Message", kText}},
 			`SELECT path, line, column_name, error_type, message FROM rejected_rows
-             ORDER BY file_id NULLS LAST, path, line LIMIT ?`,
+             ORDER BY file_id NULLS LAST, path, line, column_name, error_type, message LIMIT ?`,
 			`SELECT count(*) FROM rejected_rows`, nil, maxRejectedRows},
 	}
 	var blocks []block
