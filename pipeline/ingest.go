@@ -128,6 +128,12 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 	defer stop()
 	var batch []*prepared
 	var batchBytes int64
+	// Files taken but not loaded when the run stops early: their converted copies go.
+	defer func() {
+		for _, p := range batch {
+			p.cleanup()
+		}
+	}()
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -159,6 +165,9 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 		}
 		sc := take(i)
 		if err := ctx.Err(); err != nil {
+			if sc.p != nil {
+				sc.p.cleanup()
+			}
 			return sum, err
 		}
 		if sc.sum != "" {

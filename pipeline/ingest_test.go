@@ -305,6 +305,49 @@ func TestCopyInTheSameRunLoadsOnce(t *testing.T) {
 	}
 }
 
+// A run cancelled while files are being read ahead (cron's kill, Ctrl-C) stops,
+// says why, leaves no converted copy behind and loads whole files only; the next
+// run loads the rest.
+func TestCancelledIngestCleansUpReadAhead(t *testing.T) {
+	p := newPractice(t)
+	const files = 12
+	for i := range files {
+		text := schedHeader + fmt.Sprintf("A%d,9000%02d,Jane Smith,01/%02d/2026,9:00 AM,Attended,Intake,José Núñez,,\n", i, i, i+1)
+		enc, err := charmap.Windows1252.NewEncoder().Bytes([]byte(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.write(fmt.Sprintf("exports/scheduling/w%02d.csv", i), enc, i+1)
+	}
+	tmp := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	in := &pipeline.Ingester{DB: p.db, Config: p.cfg, Secret: secret, TmpDir: tmp,
+		Progress: func(done, total int, path string) {
+			if done == 3 {
+				cancel()
+			}
+		}}
+	if _, err := in.Ingest(ctx); err == nil || !strings.Contains(err.Error(), "canceled") {
+		t.Fatalf("cancelled ingest returned %v, want context canceled", err)
+	}
+	left, err := os.ReadDir(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 0 {
+		t.Fatalf("%d converted copies left in the temp folder after the cancel, want none", len(left))
+	}
+	loaded := p.count("SELECT count(*) FROM ingest_files")
+	if rows := p.count("SELECT count(*) FROM raw_appointments"); rows != loaded || loaded >= files {
+		t.Fatalf("after the cancel: %d rows from %d files in the ledger; want one row per file and fewer than %d files", rows, loaded, files)
+	}
+	sum := p.ingest()
+	if got := p.count("SELECT count(*) FROM raw_appointments"); got != files || sum.Count("loaded") != files-int(loaded) {
+		t.Fatalf("the next run: %d appointments after loading %d files; want %d after %d", got, sum.Count("loaded"), files, files-int(loaded))
+	}
+}
+
 func TestBadRowRecordedGoodRowsLoad(t *testing.T) {
 	p := newPractice(t)
 	p.write("exports/billing/q1.csv", []byte(billHeader+
