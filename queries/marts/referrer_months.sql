@@ -47,25 +47,6 @@ monthly as (
     group by referrer, referral_month
 ),
 
--- point_persons has one row per referrer and month, no gaps: the grid.
-windowed as (
-    select
-        g.referrer,
-        g.month,
-        g.point_person,
-        g.point_person_source,
-        coalesce(m.n, 0) as this_month,
-        sum(coalesce(m.n, 0)) over w as n,
-        sum(coalesce(m.known, 0)) over w as known,
-        sum(coalesce(m.practice, 0)) over w as practice
-    from point_persons g
-    left join monthly m on m.referrer = g.referrer and m.month = g.month
-    window w as (
-        partition by g.referrer order by g.month
-        rows between getvariable('window_months')::INTEGER - 1 preceding and current row
-    )
-),
-
 -- n_c(m), the referrals to clinician c in the window at m, only changes in the month a
 -- month's referrals enter the window and window_months later, when they leave it. So
 -- the sums over clinicians are carried as changes at those months (entering +n,
@@ -108,15 +89,30 @@ spread_changes as (
     group by all
 ),
 
-spread as (
+-- point_persons has one row per referrer and month, no gaps: the grid. The window sums
+-- and the spread's running sums along it are one select: both windows share the
+-- partition and order, so DuckDB sorts once.
+windowed as (
     select
-        w.referrer,
-        w.month,
+        g.referrer,
+        g.month,
+        g.point_person,
+        g.point_person_source,
+        coalesce(m.n, 0) as this_month,
+        sum(coalesce(m.n, 0)) over w as n,
+        sum(coalesce(m.known, 0)) over w as known,
+        sum(coalesce(m.practice, 0)) over w as practice,
         sum(coalesce(c.clinicians_delta, 0)) over r as clinicians,
         sum(coalesce(c.sum_sq_delta, 0)) over r as sum_sq
-    from windowed w
-    left join spread_changes c on c.referrer = w.referrer and c.month = w.month
-    window r as (partition by w.referrer order by w.month rows between unbounded preceding and current row)
+    from point_persons g
+    left join monthly m on m.referrer = g.referrer and m.month = g.month
+    left join spread_changes c on c.referrer = g.referrer and c.month = g.month
+    window
+        w as (
+            partition by g.referrer order by g.month
+            rows between getvariable('window_months')::INTEGER - 1 preceding and current row
+        ),
+        r as (partition by g.referrer order by g.month rows between unbounded preceding and current row)
 ),
 
 -- Referrals to the point person at m: for each clinician who is ever a referrer's point
@@ -157,11 +153,10 @@ measured as (
         w.n::BIGINT as n,
         w.known::BIGINT as known,
         w.practice::BIGINT as practice,
-        s.clinicians::BIGINT as clinicians,
-        s.sum_sq::BIGINT as sum_sq,
+        w.clinicians::BIGINT as clinicians,
+        w.sum_sq::BIGINT as sum_sq,
         coalesce(t.n, 0)::BIGINT as to_pp
     from windowed w
-    join spread s on s.referrer = w.referrer and s.month = w.month
     left join point_person_counts t
         on t.referrer = w.referrer
         and t.month = w.month
