@@ -34,34 +34,44 @@ func (clientKeyFunc) Config() duckdb.ScalarFuncConfig {
 	return duckdb.ScalarFuncConfig{InputTypeInfos: []duckdb.TypeInfo{vt, vt}, ResultTypeInfo: vt}
 }
 
-var errClientKeyArg = errors.New("client_key: the key argument must be the installation's secret in hex")
+var errClientKeyArg = errors.New("client_key: the key argument must be the installation's secret in hex, one constant for the statement")
+
+// clientKeySecret is the context key under which the bind function leaves the
+// decoded secret for the executing threads.
+type clientKeySecret struct{}
 
 func (clientKeyFunc) Executor() duckdb.ScalarFuncExecutor {
 	return duckdb.ScalarFuncExecutor{
-		// A bind function that always gives a context: without one, duckdb-go stores the
-		// connection's context into the shared bind data from every executing thread at
-		// once (a data race the race detector reports).
-		ScalarBinder: func(ctx context.Context, _ []duckdb.ScalarUDFArg) (context.Context, error) {
+		// The key is taken once, when DuckDB binds the call. A statement's parameters
+		// are bound twice: when it is prepared, without values (nothing to take yet),
+		// and when it runs, with them. A key that is no constant is never taken, and
+		// the call fails. Returning a context here also keeps duckdb-go from storing
+		// one into the shared bind data from every executing thread at once (a data
+		// race the race detector reported).
+		ScalarBinder: func(ctx context.Context, args []duckdb.ScalarUDFArg) (context.Context, error) {
 			if ctx == nil {
 				ctx = context.Background()
 			}
-			return ctx, nil
-		},
-		ChunkContextExecutor: func(_ context.Context, st *duckdb.ChunkIteratorState) error {
-			in := st.GetInputChunk()
-			idVec, err := in.GetVector(0)
-			if err != nil {
-				return err
+			if !args[1].Foldable {
+				return ctx, nil
 			}
-			keyVec, err := in.GetVector(1)
+			text, _ := args[1].Value.(string)
+			secret, err := hex.DecodeString(text)
+			if err != nil || len(secret) == 0 {
+				return nil, errClientKeyArg
+			}
+			return context.WithValue(ctx, clientKeySecret{}, secret), nil
+		},
+		ChunkContextExecutor: func(ctx context.Context, st *duckdb.ChunkIteratorState) error {
+			secret, ok := ctx.Value(clientKeySecret{}).([]byte)
+			if !ok {
+				return errClientKeyArg
+			}
+			idVec, err := st.GetInputChunk().GetVector(0)
 			if err != nil {
 				return err
 			}
 			ids, err := duckdb.GetVectorView[string](idVec)
-			if err != nil {
-				return err
-			}
-			keys, err := duckdb.GetVectorView[string](keyVec)
 			if err != nil {
 				return err
 			}
@@ -70,23 +80,6 @@ func (clientKeyFunc) Executor() duckdb.ScalarFuncExecutor {
 				return err
 			}
 			n := ids.Len()
-			if n == 0 {
-				return nil
-			}
-			// DuckDB hands a scalar function flat vectors: the key, a constant
-			// in the statement, is repeated on every row. It must be one value.
-			first, ok, err := keys.GetValueBorrowed(0)
-			if err != nil || !ok {
-				return errClientKeyArg
-			}
-			last, _, err := keys.GetValueBorrowed(n - 1)
-			if err != nil || last != first {
-				return errClientKeyArg
-			}
-			secret, err := hex.DecodeString(first)
-			if err != nil || len(secret) == 0 {
-				return errClientKeyArg
-			}
 			m := hmac.New(sha256.New, secret)
 			var sum [sha256.Size]byte
 			var text [2 * sha256.Size]byte

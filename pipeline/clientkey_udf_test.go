@@ -54,6 +54,17 @@ func TestSQLClientKeyEqualsGoKey(t *testing.T) {
 			}
 		}
 	}
+	// The key must be the secret in hex and one constant for the statement.
+	for _, q := range []string{
+		`SELECT client_key('100017', 'not hex')`,
+		`SELECT max(client_key('100017', hex(i::VARCHAR))) FROM range(3) t(i)`,
+	} {
+		var got sql.NullString
+		err := db.QueryRowContext(ctx, q).Scan(&got)
+		if err == nil || !strings.Contains(err.Error(), "one constant for the statement") {
+			t.Errorf("%s: got %v (%v), want the key argument refused", q, got, err)
+		}
+	}
 	// Whole chunks: 5,000 ids (every seventh blank) keyed in one statement.
 	secret := []byte("chunk secret 0123456789")
 	q := `SELECT id, ` + clientKeyExpr("id") + ` FROM (SELECT CASE WHEN i % 7 = 0 THEN ' ' ELSE 'C' || i END AS id FROM range(5000) t(i)) ORDER BY id`
