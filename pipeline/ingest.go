@@ -1141,3 +1141,36 @@ func (in *Ingester) replaceEarlierVersions(ctx context.Context, source string) (
 	}
 	return byFile, tx.Commit()
 }
+
+// insertRows inserts the few rows of a load's temporary tables (the group's
+// files, the shifted rows) as multi-row INSERT statements of literal values:
+// one statement per row costs a round trip each, and a statement with
+// thousands of parameters costs DuckDB more to prepare than to run.
+func insertRows(ctx context.Context, tx *sql.Tx, table string, rows [][]any) error {
+	const batch = 2000
+	for start := 0; start < len(rows); start += batch {
+		var b strings.Builder
+		b.WriteString("INSERT INTO " + table + " VALUES ")
+		for i, r := range rows[start:min(start+batch, len(rows))] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('(')
+			for j, v := range r {
+				if j > 0 {
+					b.WriteString(", ")
+				}
+				lit, err := sqlLiteral(v)
+				if err != nil {
+					return fmt.Errorf("load %s: %w", table, err)
+				}
+				b.WriteString(lit)
+			}
+			b.WriteByte(')')
+		}
+		if _, err := tx.ExecContext(ctx, b.String()); err != nil {
+			return fmt.Errorf("load %s: %w", table, err)
+		}
+	}
+	return nil
+}

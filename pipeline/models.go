@@ -41,11 +41,6 @@ func sqlLiteral(v any) (string, error) {
 	switch x := v.(type) {
 	case nil:
 		return "NULL", nil
-	case *bool:
-		if x == nil {
-			return "NULL", nil
-		}
-		return fmt.Sprintf("%v", *x), nil
 	case int:
 		return fmt.Sprintf("%d::INTEGER", x), nil
 	case int64:

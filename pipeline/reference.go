@@ -82,8 +82,12 @@ func LoadReference(ctx context.Context, db *sql.DB, files ReferenceFiles) error 
 		if err != nil {
 			return fmt.Errorf("roster %s line %d column accepting: %v", files.Roster, line, err)
 		}
+		var accepting any // NULL when the roster leaves it blank
+		if acc != nil {
+			accepting = *acc
+		}
 		rosterRows = append(rosterRows, []any{strings.TrimSpace(r.Name), nullIfBlank(r.Aliases), nullIfBlank(r.NPI), start, end,
-			nullIfBlank(r.Specialties), nullIfBlank(r.Payers), acc})
+			nullIfBlank(r.Specialties), nullIfBlank(r.Payers), accepting})
 	}
 	for i, r := range dir {
 		line := i + 2
@@ -110,18 +114,21 @@ func LoadReference(ctx context.Context, db *sql.DB, files ReferenceFiles) error 
 		table string
 		rows  [][]any
 	}{{"ref_roster", rosterRows}, {"ref_directory", dirRows}, {"ref_aliases", aliasRows}, {"ref_channels", channelRows}}
-	// The statements that would store the rows, fingerprinted: when they equal what
-	// was loaded last time the tables are left alone. A network's directory of
-	// 27,000 referrers took about 2 s to replace, on every night.
-	inserts := make([][]string, len(tables))
+	// The rows, fingerprinted as SQL literals: when they equal what was loaded last
+	// time the tables are left alone. A network's directory of 27,000 referrers took
+	// about 2 s to replace, on every night.
 	h := sha256.New()
-	for i, t := range tables {
-		var err error
-		if inserts[i], err = insertStatements(t.table, t.rows); err != nil {
-			return err
-		}
-		for _, q := range inserts[i] {
-			fmt.Fprintf(h, "%s\x00", q)
+	for _, t := range tables {
+		fmt.Fprintf(h, "%s\x00", t.table)
+		for _, r := range t.rows {
+			for _, v := range r {
+				lit, err := sqlLiteral(v)
+				if err != nil {
+					return fmt.Errorf("load %s: %w", t.table, err)
+				}
+				fmt.Fprintf(h, "%s\x1f", lit)
+			}
+			h.Write([]byte{0x1e})
 		}
 	}
 	fingerprint := hex.EncodeToString(h.Sum(nil))
@@ -163,7 +170,7 @@ func LoadReference(ctx context.Context, db *sql.DB, files ReferenceFiles) error 
 }
 
 // appendRows appends rows to table on conn, in its open transaction if any. Values
-// are strings, nil, time.Time (dates), bool or *bool.
+// are strings, nil, time.Time (dates) or bool.
 func appendRows(conn *sql.Conn, table string, rows [][]any) error {
 	return conn.Raw(func(dc any) error {
 		dconn, ok := dc.(driver.Conn)
@@ -178,13 +185,6 @@ func appendRows(conn *sql.Conn, table string, rows [][]any) error {
 		for _, r := range rows {
 			vals = vals[:0]
 			for _, v := range r {
-				if b, ok := v.(*bool); ok {
-					if b == nil {
-						v = nil
-					} else {
-						v = *b
-					}
-				}
 				vals = append(vals, v)
 			}
 			if err := a.AppendRow(vals...); err != nil {
@@ -260,51 +260,4 @@ func parseYesNo(s string) (*bool, error) {
 		return &f, nil
 	}
 	return nil, fmt.Errorf("%q is neither yes nor no", s)
-}
-
-// insertRows inserts rows into table (see insertStatements).
-func insertRows(ctx context.Context, tx *sql.Tx, table string, rows [][]any) error {
-	stmts, err := insertStatements(table, rows)
-	if err != nil {
-		return err
-	}
-	for _, q := range stmts {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("load %s: %w", table, err)
-		}
-	}
-	return nil
-}
-
-// insertStatements writes rows as multi-row INSERT statements of literal values:
-// one statement per row costs a round trip each, and a statement with
-// thousands of parameters costs DuckDB more to prepare than to run (a
-// 27,000-row directory took 2.7 s that way).
-func insertStatements(table string, rows [][]any) ([]string, error) {
-	const batch = 2000
-	var out []string
-	for start := 0; start < len(rows); start += batch {
-		chunk := rows[start:min(start+batch, len(rows))]
-		var b strings.Builder
-		b.WriteString("INSERT INTO " + table + " VALUES ")
-		for i, r := range chunk {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteByte('(')
-			for j, v := range r {
-				if j > 0 {
-					b.WriteString(", ")
-				}
-				lit, err := sqlLiteral(v)
-				if err != nil {
-					return nil, fmt.Errorf("load %s: %w", table, err)
-				}
-				b.WriteString(lit)
-			}
-			b.WriteByte(')')
-		}
-		out = append(out, b.String())
-	}
-	return out, nil
 }
