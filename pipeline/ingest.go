@@ -170,24 +170,21 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 			}
 			return sum, err
 		}
+		content := c.f.source + "\x00" + sc.sum
 		if sc.sum != "" {
 			var already int
-			if err := in.DB.QueryRowContext(ctx, `SELECT count(*) FROM ingest_files WHERE source = ? AND sha256 = ?`, c.f.source, sc.sum).Scan(&already); err != nil {
-				sc.res.Status, sc.res.Problem = "failed", fmt.Sprintf("ledger lookup: %v", err)
-				already = 0
+			err := in.DB.QueryRowContext(ctx, `SELECT count(*) FROM ingest_files WHERE source = ? AND sha256 = ?`, c.f.source, sc.sum).Scan(&already)
+			if err != nil || already > 0 || taken[content] {
 				if sc.p != nil {
 					sc.p.cleanup()
 					sc.p = nil
 				}
-			}
-			if already > 0 || taken[c.f.source+"\x00"+sc.sum] {
-				// The same content under another name or date: loaded already.
-				if sc.p != nil {
-					sc.p.cleanup()
+				if err != nil {
+					sc.res.Status, sc.res.Problem = "failed", fmt.Sprintf("ledger lookup: %v", err)
+				} else {
+					// The same content under another name or date: loaded already.
+					sc.res.Status, sc.res.Problem, sc.res.Took = "skipped", "", time.Since(c.start)
 				}
-				sc.res.Status, sc.res.Problem, sc.res.Took = "skipped", "", time.Since(c.start)
-				in.report(ctx, log, &sum, sc.res)
-				continue
 			}
 		}
 		p := sc.p
@@ -195,7 +192,7 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 			in.report(ctx, log, &sum, sc.res)
 			continue
 		}
-		taken[c.f.source+"\x00"+sc.sum] = true
+		taken[content] = true
 		if len(batch) > 0 && (batch[0].groupKey() == "" || p.groupKey() != batch[0].groupKey() || len(batch) >= maxBatchFiles || batchBytes > maxBatchBytes) {
 			if err := flush(); err != nil {
 				return sum, err
