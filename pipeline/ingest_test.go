@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -94,6 +95,28 @@ func (p *practice) count(q string, args ...any) int64 {
 		p.t.Fatalf("%s: %v", q, err)
 	}
 	return n
+}
+
+// cp1252 encodes text as Windows-1252, as older billing systems export.
+func cp1252(t *testing.T, text string) []byte {
+	t.Helper()
+	enc, err := charmap.Windows1252.NewEncoder().Bytes([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return enc
+}
+
+// noConvertedCopies fails when the loader left a file in its temp folder.
+func noConvertedCopies(t *testing.T, tmp, when string) {
+	t.Helper()
+	left, err := os.ReadDir(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 0 {
+		t.Fatalf("%d converted copies left in the temp folder %s, want none", len(left), when)
+	}
 }
 
 func TestRerunLoadsNothingNew(t *testing.T) {
@@ -230,10 +253,7 @@ func TestReplacementCopiesOrDeletes(t *testing.T) {
 func TestWindows1252KeepsAccents(t *testing.T) {
 	p := newPractice(t)
 	text := schedHeader + "A1,900001,Jane Smith,01/05/2026,9:00 AM,Attended,Intake,José Núñez,,\n"
-	enc, err := charmap.Windows1252.NewEncoder().Bytes([]byte(text))
-	if err != nil {
-		t.Fatal(err)
-	}
+	enc := cp1252(t, text)
 	if bytes.Contains(enc, []byte("é")) {
 		t.Fatal("fixture is not Windows-1252")
 	}
@@ -268,11 +288,7 @@ func TestCopyInTheSameRunLoadsOnce(t *testing.T) {
 	plain := []byte(schedHeader + "A1,900001,Jane Smith,01/05/2026,9:00 AM,Attended,Intake,Google,,\n")
 	p.write("exports/scheduling/a.csv", plain, 1)
 	p.write("exports/scheduling/a-copy.csv", plain, 2)
-	text := schedHeader + "A2,900002,Jane Smith,01/06/2026,9:00 AM,Attended,Intake,José Núñez,,\n"
-	enc, err := charmap.Windows1252.NewEncoder().Bytes([]byte(text))
-	if err != nil {
-		t.Fatal(err)
-	}
+	enc := cp1252(t, schedHeader+"A2,900002,Jane Smith,01/06/2026,9:00 AM,Attended,Intake,José Núñez,,\n")
 	p.write("exports/scheduling/w.csv", enc, 3)
 	p.write("exports/scheduling/w-copy.csv", enc, 4)
 	tmp := t.TempDir()
@@ -296,13 +312,7 @@ func TestCopyInTheSameRunLoadsOnce(t *testing.T) {
 	if n := p.count("SELECT count(*) FROM ingest_files"); n != 2 {
 		t.Fatalf("ledger has %d files, want 2", n)
 	}
-	left, err := os.ReadDir(tmp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(left) != 0 {
-		t.Fatalf("%d converted copies left in the temp folder, want none", len(left))
-	}
+	noConvertedCopies(t, tmp, "after the run")
 }
 
 // A run cancelled while files are being read ahead (cron's kill, Ctrl-C) stops,
@@ -313,11 +323,7 @@ func TestCancelledIngestCleansUpReadAhead(t *testing.T) {
 	const files = 12
 	for i := range files {
 		text := schedHeader + fmt.Sprintf("A%d,9000%02d,Jane Smith,01/%02d/2026,9:00 AM,Attended,Intake,José Núñez,,\n", i, i, i+1)
-		enc, err := charmap.Windows1252.NewEncoder().Bytes([]byte(text))
-		if err != nil {
-			t.Fatal(err)
-		}
-		p.write(fmt.Sprintf("exports/scheduling/w%02d.csv", i), enc, i+1)
+		p.write(fmt.Sprintf("exports/scheduling/w%02d.csv", i), cp1252(t, text), i+1)
 	}
 	tmp := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -328,16 +334,10 @@ func TestCancelledIngestCleansUpReadAhead(t *testing.T) {
 				cancel()
 			}
 		}}
-	if _, err := in.Ingest(ctx); err == nil || !strings.Contains(err.Error(), "canceled") {
+	if _, err := in.Ingest(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled ingest returned %v, want context canceled", err)
 	}
-	left, err := os.ReadDir(tmp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(left) != 0 {
-		t.Fatalf("%d converted copies left in the temp folder after the cancel, want none", len(left))
-	}
+	noConvertedCopies(t, tmp, "after the cancel")
 	loaded := p.count("SELECT count(*) FROM ingest_files")
 	if rows := p.count("SELECT count(*) FROM raw_appointments"); rows != loaded || loaded >= files {
 		t.Fatalf("after the cancel: %d rows from %d files in the ledger; want one row per file and fewer than %d files", rows, loaded, files)
