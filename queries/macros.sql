@@ -51,3 +51,9 @@ CREATE OR REPLACE TEMP MACRO appointment_status(raw_status) AS
         WHEN status_key(raw_status) IN ('scheduled', 'booked', 'confirmed', 'pending', 'unconfirmed', 'tentative', 'reminded') THEN 'scheduled'
         ELSE 'other'
     END;
+
+-- An appointment's place in time as one number (microseconds since 0001-01-01): its
+-- day, then its time of day, absent or unreadable times last.
+CREATE OR REPLACE TEMP MACRO appointment_order(appt_date, time_of_day) AS
+    date_diff('day', DATE '0001-01-01', appt_date)::BIGINT * 86400000000
+        + (date_part('epoch', coalesce(time_of_day, TIME '23:59:59.999999')) * 1000000)::BIGINT;
