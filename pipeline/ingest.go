@@ -483,9 +483,7 @@ func (in *Ingester) scanAhead(ctx context.Context, checks []fileCheck) (take fun
 			<-slots
 			return sc
 		case <-ctx.Done():
-			res := checks[i].res
-			res.Status, res.Problem = "failed", ctx.Err().Error()
-			return scanned{res: res}
+			return scanned{} // the run is stopping: the caller checks ctx next
 		}
 	}
 	stop = func() {
