@@ -37,7 +37,7 @@ func TestSQLClientKeyEqualsGoKey(t *testing.T) {
 	for _, secret := range secrets {
 		for _, id := range ids {
 			var got sql.NullString
-			q := "SELECT " + clientKeyExpr("?::VARCHAR")
+			q := "SELECT (" + clientKeyExpr("?::VARCHAR") + ")::VARCHAR"
 			// The id is the second parameter: $1 is the secret.
 			q = strings.Replace(q, "?::VARCHAR", "$2::VARCHAR", -1)
 			if err := db.QueryRowContext(ctx, q, append(keyArgs([]byte(secret)), id)...).Scan(&got); err != nil {
@@ -67,7 +67,7 @@ func TestSQLClientKeyEqualsGoKey(t *testing.T) {
 	}
 	// Whole chunks: 5,000 ids (every seventh blank) keyed in one statement.
 	secret := []byte("chunk secret 0123456789")
-	q := `SELECT id, ` + clientKeyExpr("id") + ` FROM (SELECT CASE WHEN i % 7 = 0 THEN ' ' ELSE 'C' || i END AS id FROM range(5000) t(i)) ORDER BY id`
+	q := `SELECT id, (` + clientKeyExpr("id") + `)::VARCHAR FROM (SELECT CASE WHEN i % 7 = 0 THEN ' ' ELSE 'C' || i END AS id FROM range(5000) t(i)) ORDER BY id`
 	rows, err := db.QueryContext(ctx, q, keyArgs(secret)...)
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,10 @@ package pipeline_test
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -442,7 +445,7 @@ func TestNoRawClientIDInDatabaseFile(t *testing.T) {
 		"L2,"+ids[1]+",01/05/2026,Jane Smith,,,,Aetna,90791,x,150.00\n"), 2)
 	p.ingest()
 	var key string
-	if err := p.db.QueryRow("SELECT client_key FROM raw_appointments WHERE appointment_id = 'A1'").Scan(&key); err != nil {
+	if err := p.db.QueryRow("SELECT client_key::VARCHAR FROM raw_appointments WHERE appointment_id = 'A1'").Scan(&key); err != nil {
 		t.Fatal(err)
 	}
 	if want := clientkey.Key(secret, ids[0]); key != want {
@@ -469,4 +472,74 @@ func TestNoRawClientIDInDatabaseFile(t *testing.T) {
 		return nil
 	})
 	p.reopen()
+}
+
+// A database made when client keys were the HMAC's 64 hex characters is
+// converted on opening: the same client keeps its key, so rows loaded after
+// the conversion join the older ones, and the per-client tables are rebuilt.
+func TestHexClientKeysAreConverted(t *testing.T) {
+	p := newPractice(t)
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("C-1"))
+	oldKey := hex.EncodeToString(m.Sum(nil))
+	ctx := context.Background()
+	if err := pipeline.EnsureSchema(ctx, p.db); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`DROP TABLE raw_appointments`,
+		`CREATE TABLE raw_appointments (appointment_id VARCHAR, client_key VARCHAR, clinician VARCHAR, appt_date DATE,
+			appt_time VARCHAR, status VARCHAR, service VARCHAR, referral_source VARCHAR, referred_to VARCHAR,
+			has_referred_to BOOLEAN, referrer_npi VARCHAR, file_id INTEGER)`,
+		`INSERT INTO raw_appointments VALUES ('A0', '` + oldKey + `', 'Jane Smith', DATE '2025-12-01', '9:00 AM', 'Attended',
+			'Intake', 'Dr. Maria Lopez', NULL, false, NULL, 1)`,
+		`INSERT INTO raw_appointments VALUES ('A9', NULL, 'Jane Smith', DATE '2025-12-01', '9:00 AM', 'Attended',
+			'Intake', 'Dr. Maria Lopez', NULL, false, NULL, 1)`,
+		`DROP TABLE dirty_clients`,
+		`CREATE TABLE dirty_clients (client_key VARCHAR)`,
+		`INSERT INTO dirty_clients VALUES ('` + oldKey + `')`,
+		`INSERT INTO model_state VALUES (1, 'built by the older version')`,
+	} {
+		if _, err := p.db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	p.reopen()
+	if err := pipeline.EnsureSchema(ctx, p.db); err != nil {
+		t.Fatal(err)
+	}
+	want := clientkey.Key(secret, "C-1")
+	for _, table := range []string{"raw_appointments", "raw_claim_lines", "dirty_clients"} {
+		if n := p.count(`SELECT count(*) FROM duckdb_columns() WHERE table_name = ? AND column_name = 'client_key' AND data_type = 'UHUGEINT'`, table); n != 1 {
+			t.Errorf("%s.client_key is not a UHUGEINT after opening", table)
+		}
+	}
+	for _, q := range []string{`SELECT client_key::VARCHAR FROM raw_appointments WHERE appointment_id = 'A0'`, `SELECT client_key::VARCHAR FROM dirty_clients`} {
+		var got string
+		if err := p.db.QueryRow(q).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("%s: converted key %s, want %s (the key the loader now computes)", q, got, want)
+		}
+	}
+	if n := p.count(`SELECT count(*) FROM raw_appointments WHERE appointment_id = 'A9' AND client_key IS NULL`); n != 1 {
+		t.Errorf("a row without a client key did not keep its NULL")
+	}
+	if n := p.count(`SELECT count(*) FROM model_state`); n != 0 {
+		t.Errorf("model_state still says the per-client tables are built (%d rows): they hold hex keys", n)
+	}
+	p.write("exports/scheduling/a.csv", []byte(schedHeader+"A1, C-1 ,Jane Smith,01/05/2026,9:00 AM,Attended,Psychotherapy,,,\n"), 1)
+	p.ingest()
+	if n := p.count(`SELECT count(DISTINCT client_key) FROM raw_appointments WHERE appointment_id IN ('A0', 'A1')`); n != 1 {
+		t.Errorf("the converted row and a newly loaded row of the same client have %d keys, want 1", n)
+	}
+	// Opening again changes nothing.
+	p.reopen()
+	if err := pipeline.EnsureSchema(ctx, p.db); err != nil {
+		t.Fatal(err)
+	}
+	if n := p.count(`SELECT count(*) FROM raw_appointments WHERE client_key::VARCHAR = ?`, want); n != 2 {
+		t.Errorf("after reopening, %d rows have the client's key, want 2", n)
+	}
 }

@@ -188,7 +188,8 @@ func RunChecks(ctx context.Context, db *sql.DB) error {
 	for _, c := range checks {
 		body := trimSQL(c.SQL)
 		// One pass: the count of offending rows rides along with the first five.
-		rows, err := db.QueryContext(ctx, "SELECT count(*) OVER () AS \"check rows\", * FROM (\n"+body+"\n) LIMIT 5")
+		// Every column as text: a client key is a UHUGEINT, which would not scan into a string.
+		rows, err := db.QueryContext(ctx, "SELECT count(*) OVER () AS \"check rows\", COLUMNS(*)::VARCHAR FROM (\n"+body+"\n) LIMIT 5")
 		if err != nil {
 			return fmt.Errorf("check %s: %w", c.Name, err)
 		}
@@ -288,13 +289,14 @@ func ParseMonth(s string) (time.Time, error) {
 	return t, nil
 }
 
-// looksLikeKey reports a 64-character hex string: a keyed client id.
+// looksLikeKey reports a number of 30 to 39 digits: a keyed client id (a
+// 128-bit key is below 10^30 once in about 300 million).
 func looksLikeKey(s string) bool {
-	if len(s) != 64 {
+	if len(s) < 30 || len(s) > 39 {
 		return false
 	}
 	for _, c := range s {
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+		if c < '0' || c > '9' {
 			return false
 		}
 	}

@@ -43,7 +43,7 @@ var schema = []string{
 	)`,
 	`CREATE TABLE IF NOT EXISTS raw_appointments (
 		appointment_id VARCHAR,
-		client_key VARCHAR,
+		client_key UHUGEINT,
 		clinician VARCHAR,
 		appt_date DATE,
 		appt_time VARCHAR,
@@ -57,7 +57,7 @@ var schema = []string{
 	)`,
 	`CREATE TABLE IF NOT EXISTS raw_claim_lines (
 		line_id VARCHAR,
-		client_key VARCHAR,
+		client_key UHUGEINT,
 		service_date DATE,
 		rendering_provider VARCHAR,
 		rendering_npi VARCHAR,
@@ -80,7 +80,7 @@ var schema = []string{
 	// their rows change so that fingerprints need not scan them.
 	`CREATE TABLE IF NOT EXISTS client_content (model VARCHAR, n BIGINT, total HUGEINT)`,
 	// Clients whose earlier rows were replaced by a re-export since then.
-	`CREATE TABLE IF NOT EXISTS dirty_clients (client_key VARCHAR)`,
+	`CREATE TABLE IF NOT EXISTS dirty_clients (client_key UHUGEINT)`,
 	`CREATE TABLE IF NOT EXISTS ref_roster (
 		name VARCHAR, aliases VARCHAR, npi VARCHAR, start_date DATE, end_date DATE,
 		specialties VARCHAR, payers VARCHAR, accepting BOOLEAN
@@ -112,5 +112,52 @@ func EnsureSchema(ctx context.Context, db *sql.DB) error {
 			return fmt.Errorf("create schema: %w", err)
 		}
 	}
-	return nil
+	return numberClientKeys(ctx, db)
+}
+
+// numberClientKeys converts a database whose client keys are the 64 hex
+// characters of the HMAC (before November 2026) to the UHUGEINT of its first
+// 32, which is what the loader stores now: the same clients keep the same
+// keys, and rows loaded after the conversion join the older ones. The
+// per-client and model tables are then built again from the raw rows, once.
+func numberClientKeys(ctx context.Context, db *sql.DB) error {
+	rows, err := db.QueryContext(ctx, `SELECT table_name FROM duckdb_columns()
+		WHERE schema_name = 'main' AND column_name = 'client_key' AND data_type = 'VARCHAR'
+		  AND table_name IN ('raw_appointments', 'raw_claim_lines', 'dirty_clients')`)
+	if err != nil {
+		return fmt.Errorf("check client keys: %w", err)
+	}
+	var old []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			rows.Close()
+			return err
+		}
+		old = append(old, t)
+	}
+	rows.Close()
+	if len(old) == 0 {
+		return nil
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	half := func(from int) string {
+		return fmt.Sprintf("('0x' || substr(client_key, %d, 16))::UBIGINT::UHUGEINT", from)
+	}
+	for _, table := range old {
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`ALTER TABLE %s ALTER client_key SET DATA TYPE UHUGEINT USING (%s << 64) | %s`,
+			table, half(1), half(17))); err != nil {
+			return fmt.Errorf("convert the client keys of %s to numbers: %w", table, err)
+		}
+	}
+	for _, q := range []string{`DELETE FROM model_state`, `DELETE FROM model_fingerprints`, `DELETE FROM client_content`} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("convert client keys: %w", err)
+		}
+	}
+	return tx.Commit()
 }

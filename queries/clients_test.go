@@ -39,8 +39,15 @@ func TestClientAppointmentsOrder(t *testing.T) {
 	if len(rows) != len(want) {
 		t.Fatalf("client_appointments has %d rows, want %d", len(rows), len(want))
 	}
+	byKey := map[string]string{}
+	for client := range want {
+		byKey[stagetest.Key(client)] = client
+	}
 	for _, r := range rows {
-		key := r["client_key"].(string)
-		stagetest.Expect(t, key, r, want[key])
+		client, ok := byKey[r["client_key"].(string)]
+		if !ok {
+			t.Fatalf("client_appointments has a row for an unknown client key %v", r["client_key"])
+		}
+		stagetest.Expect(t, client, r, want[client])
 	}
 }

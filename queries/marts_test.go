@@ -143,7 +143,7 @@ func TestReferrals(t *testing.T) {
 	db := stagetest.Build(t, stagetest.SamplePractice(), stagetest.DefaultVars(stagetest.ReportMonth))
 	client := func(key string) map[string]any {
 		t.Helper()
-		return stagetest.One(t, db, "select * from referrals where client_key = ?", key)
+		return stagetest.One(t, db, "select * from referrals where client_key = ?::UHUGEINT", stagetest.Key(key))
 	}
 	// Same day: the 9:30 AM appointment (Cal) comes before the 2:00 PM one (Ben).
 	stagetest.Expect(t, "time order", client("client-mixed-c"), map[string]any{"assigned_clinician": stagetest.Cal, "referral_date": "2025-05-15"})
@@ -285,7 +285,7 @@ func TestVariables(t *testing.T) {
 func TestChecksCatchBrokenTables(t *testing.T) {
 	db := stagetest.Build(t, stagetest.SamplePractice(), stagetest.DefaultVars(stagetest.ReportMonth))
 	for _, q := range []string{
-		`INSERT INTO referrals (client_key, referral_date, source_kind, assigned_clinician) VALUES ('client-001', DATE '2025-01-01', 'unknown', NULL)`,
+		`INSERT INTO referrals (client_key, referral_date, source_kind, assigned_clinician) VALUES (` + stagetest.Key("client-001") + `, DATE '2025-01-01', 'unknown', NULL)`,
 		`UPDATE referrer_months SET coc = 1.5 WHERE referrer = 'Dr Mixed' AND month = DATE '2025-12-01'`,
 		`UPDATE referrer_months SET stage = NULL WHERE referrer = 'Dr Stall' AND month = DATE '2025-12-01'`,
 		`UPDATE referrer_months SET point_person = NULL WHERE referrer = 'Dr Cool' AND month = DATE '2025-12-01'`,
@@ -327,8 +327,8 @@ func TestReferrerNameTieIsAlphabetical(t *testing.T) {
 	vars := stagetest.DefaultVars(stagetest.ReportMonth)
 	db := stagetest.Build(t, stagetest.SamplePractice(), vars)
 	for i, name := range []string{"Khalil, Jacob MD", "Jacob Khalil, MD", "KHALIL, JACOB"} {
-		if _, err := db.Exec(`INSERT INTO raw_appointments VALUES (?, ?, 'Ann Alder', DATE '2025-10-01', NULL, 'Attended',
-			'Intake', ?, NULL, false, '1999999999', 9)`, fmt.Sprintf("tie-%d", i), fmt.Sprintf("client-tie-%d", i), name); err != nil {
+		if _, err := db.Exec(`INSERT INTO raw_appointments VALUES (?, ?::UHUGEINT, 'Ann Alder', DATE '2025-10-01', NULL, 'Attended',
+			'Intake', ?, NULL, false, '1999999999', 9)`, fmt.Sprintf("tie-%d", i), stagetest.Key(fmt.Sprintf("client-tie-%d", i)), name); err != nil {
 			t.Fatal(err)
 		}
 	}

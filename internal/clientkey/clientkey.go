@@ -11,9 +11,11 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -72,10 +74,22 @@ func Load(env, path string) ([]byte, error) {
 // white space and the no-break space that spreadsheets leave behind.
 const Whitespace = " \t\n\v\f\r\u00a0"
 
-// Key returns the hex HMAC-SHA256 of a client id, trimmed of Whitespace,
-// under secret: the same value the loader computes in SQL.
+// Key returns the key of a client id, trimmed of Whitespace, under secret:
+// the first 128 bits of its HMAC-SHA256, as the decimal text of the UHUGEINT
+// the loader stores (the same value, computed by the database).
 func Key(secret []byte, clientID string) string {
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte(strings.Trim(clientID, Whitespace)))
-	return hex.EncodeToString(m.Sum(nil))
+	hi, lo := Split(m.Sum(nil))
+	k := new(big.Int).SetUint64(hi)
+	return k.Lsh(k, 64).Or(k, new(big.Int).SetUint64(lo)).String()
+}
+
+// Split returns the high and low words of the first 128 bits of an
+// HMAC-SHA256, read big-endian: the number stored as a client's key. 128 bits
+// keep keys apart (two of a billion clients share one with a chance of about
+// 1 in 10^21) at a quarter of the hex text's 64 bytes, and a number joins
+// and groups faster than text.
+func Split(sum []byte) (hi, lo uint64) {
+	return binary.BigEndian.Uint64(sum[:8]), binary.BigEndian.Uint64(sum[8:16])
 }

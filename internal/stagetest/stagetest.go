@@ -13,12 +13,14 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
+	"math/big"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/referrals/referrals/internal/clientkey"
 	"github.com/referrals/referrals/internal/config"
 	"github.com/referrals/referrals/pipeline"
 )
@@ -253,6 +255,12 @@ func nullable(s string) any {
 
 // Load creates the pipeline's loaded tables and fills them with p and the roster,
 // directory, alias and channel files.
+// Key is the key the loader would store for a client of the practice, as
+// decimal text (compare with client_key::VARCHAR, or pass as ?::UHUGEINT).
+func Key(client string) string {
+	return clientkey.Key([]byte("stagetest secret"), client)
+}
+
 func Load(t testing.TB, db *sql.DB, p *Practice) {
 	t.Helper()
 	ctx := context.Background()
@@ -270,13 +278,13 @@ func Load(t testing.TB, db *sql.DB, p *Practice) {
 		if a.hasReferredTo && a.referredTo == "" {
 			referredTo = ""
 		}
-		exec(`INSERT INTO raw_appointments VALUES (?, ?, ?, ?::DATE, ?, ?, 'Psychotherapy', ?, ?, ?, ?, 1)`,
-			a.id, a.client, a.clinician, a.date, nullable(a.time), a.status, nullable(a.source), referredTo,
+		exec(`INSERT INTO raw_appointments VALUES (?, ?::UHUGEINT, ?, ?::DATE, ?, ?, 'Psychotherapy', ?, ?, ?, ?, 1)`,
+			a.id, Key(a.client), a.clinician, a.date, nullable(a.time), a.status, nullable(a.source), referredTo,
 			a.hasReferredTo, nullable(a.npi))
 	}
 	for _, c := range p.claims {
-		exec(`INSERT INTO raw_claim_lines VALUES (?, ?, ?::DATE, ?, NULL, ?, ?, ?, '90837', ?::DECIMAL(12,2), ?::DECIMAL(12,2), 2)`,
-			c.line, c.client, c.date, c.renderer, nullable(c.referring), nullable(c.referringNPI), nullable(c.payer),
+		exec(`INSERT INTO raw_claim_lines VALUES (?, ?::UHUGEINT, ?::DATE, ?, NULL, ?, ?, ?, '90837', ?::DECIMAL(12,2), ?::DECIMAL(12,2), 2)`,
+			c.line, Key(c.client), c.date, c.renderer, nullable(c.referring), nullable(c.referringNPI), nullable(c.payer),
 			c.charge, c.paid)
 	}
 	exec(`INSERT INTO ref_roster VALUES
@@ -396,6 +404,11 @@ func One(t testing.TB, db *sql.DB, q string, args ...any) map[string]any {
 
 func plain(v any) any {
 	switch x := v.(type) {
+	case *big.Int:
+		if x.IsInt64() {
+			return x.Int64() // a HUGEINT sum or count
+		}
+		return x.String() // a client key: as text, never rounded to a float
 	case time.Time:
 		return x.Format("2006-01-02")
 	case int8, int16, int32, int64, int, uint8, uint16, uint32, uint64:

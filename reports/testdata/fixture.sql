@@ -9,6 +9,8 @@
 -- Referrers 0..8 carry hostile names (script tags, spreadsheet formulas, a 300-character name);
 -- referrer 0 sends twice as many clients, so its name reaches the charts' data too.
 
+-- A client key as the loader stores it: a 128-bit number.
+CREATE MACRO fx_key(s) AS (hash(s)::UHUGEINT << 64) | hash(s || '.')::UHUGEINT;
 CREATE MACRO fx_u(a, b, c) AS
     ((((a * 7919 + b * 104729 + c * 1299709 + 12345) * 2654435761) % 4294967296) * 100) // 4294967296;
 
@@ -115,7 +117,7 @@ WITH rows AS (
     FROM rows
 )
 SELECT
-    sha256('client-' || i || '-' || mi || '-' || j) AS client_key,
+    fx_key('client-' || i || '-' || mi || '-' || j) AS client_key,
     (month + (1 + u_day % 28 - 1) * INTERVAL 1 DAY)::DATE AS referral_date,
     month AS referral_month,
     CASE WHEN u_org < 8 THEN 'billing' ELSE 'scheduling' END AS origin,
@@ -145,7 +147,7 @@ WITH referred AS (
     FROM fx_referrals f JOIN fx_clinicians c ON c.ci = f.assigned_ci
 ), other AS (
     SELECT
-        sha256('other-' || kind || '-' || m.mi || '-' || j) AS client_key,
+        fx_key('other-' || kind || '-' || m.mi || '-' || j) AS client_key,
         (m.month + (fx_u(j, m.mi, 7) % 28) * INTERVAL 1 DAY)::DATE AS referral_date,
         m.month AS referral_month,
         'scheduling' AS origin,
@@ -367,9 +369,9 @@ INSERT INTO rejected_rows VALUES
     (3, 'exports/appointments-2025-06.csv', 9, 'client id', 'MISSING COLUMNS', 'row has no client id; the row was skipped'),
     (NULL, 'exports/claims-old-format.csv', 1, NULL, 'MISSING COLUMNS', 'the file has no referring provider column');
 
-CREATE TABLE raw_appointments (appointment_id VARCHAR, client_key VARCHAR, clinician VARCHAR, appt_date DATE, appt_time VARCHAR,
+CREATE TABLE raw_appointments (appointment_id VARCHAR, client_key UHUGEINT, clinician VARCHAR, appt_date DATE, appt_time VARCHAR,
     status VARCHAR, service VARCHAR, referral_source VARCHAR, referred_to VARCHAR, has_referred_to BOOLEAN, referrer_npi VARCHAR, file_id INTEGER);
-CREATE TABLE raw_claim_lines (line_id VARCHAR, client_key VARCHAR, service_date DATE, rendering_provider VARCHAR, rendering_npi VARCHAR,
+CREATE TABLE raw_claim_lines (line_id VARCHAR, client_key UHUGEINT, service_date DATE, rendering_provider VARCHAR, rendering_npi VARCHAR,
     referring_provider VARCHAR, referring_npi VARCHAR, payer VARCHAR, cpt VARCHAR, charge DECIMAL(12,2), paid DECIMAL(12,2), file_id INTEGER);
 
 -- Clinician spellings as the exports had them: the resolved ones, and three
@@ -384,7 +386,7 @@ INSERT INTO stg_clinician_spellings VALUES
     ('billing', 'J. Santos LCSW', '1999999999', 'J. Santos LCSW', false);
 -- Their rows per client (one client each here).
 CREATE TABLE client_providers AS
-SELECT sha256(provider) AS client_key, export, provider, provider_npi, NULL::VARCHAR AS payer,
+SELECT fx_key(provider) AS client_key, export, provider, provider_npi, NULL::VARCHAR AS payer,
     1::BIGINT AS n, DATE '2025-06-03' AS first_date, DATE '2025-06-12' AS last_date
 FROM stg_clinician_spellings;
 
