@@ -140,9 +140,11 @@ func BuildModels(ctx context.Context, db *sql.DB, vars Vars, log *slog.Logger) (
 		timings = append(timings, t)
 		log.Debug("model built", "model", m.Name, "rows", n, "took", t.Duration.Round(time.Millisecond))
 	}
+	start := time.Now()
 	if err := tx.Commit(); err != nil {
 		return timings, fmt.Errorf("commit models: %w", err)
 	}
+	log.Debug("models committed", "took", time.Since(start).Round(time.Millisecond))
 	return timings, nil
 }
 
