@@ -36,15 +36,49 @@ referrals_to_date as (
       and f.referral_date <= last_day(p.report_month)
 ),
 
+-- The windows below partition by referrer and clinician. Sorting by names costs
+-- twice what sorting by numbers does (at 10M rows of exports, 1M grid rows), so
+-- referrers and clinicians get a number here and their names back at the end.
+referrer_ids as (
+    select referrer, row_number() over ()::INTEGER as rid
+    from (select distinct referrer from point_persons)
+),
+
+clinician_ids as (
+    select clinician, row_number() over ()::INTEGER as cid
+    from (
+        select assigned_clinician as clinician from referrals_to_date
+        union select pp_target from referrals_to_date
+        union select point_person from point_persons
+    )
+    where clinician is not null
+),
+
+facts as (
+    select r.rid, f.referral_month as month, f.requested_known, f.requested_practice,
+        c.cid as clinician, t.cid as pp_target
+    from referrals_to_date f
+    join referrer_ids r on r.referrer = f.referrer
+    left join clinician_ids c on c.clinician = f.assigned_clinician
+    left join clinician_ids t on t.clinician = f.pp_target
+),
+
+grid as (
+    select r.rid, g.month, g.point_person, g.point_person_source, c.cid as pp
+    from point_persons g
+    join referrer_ids r on r.referrer = g.referrer
+    left join clinician_ids c on c.clinician = g.point_person
+),
+
 monthly as (
     select
-        referrer,
-        referral_month as month,
+        rid,
+        month,
         count(*) as n,
         count(*) filter (where requested_known) as known,
         count(*) filter (where requested_known and requested_practice) as practice
-    from referrals_to_date
-    group by referrer, referral_month
+    from facts
+    group by rid, month
 ),
 
 -- n_c(m), the referrals to clinician c in the window at m, only changes in the month a
@@ -53,17 +87,17 @@ monthly as (
 -- leaving -n) and added up along the grid: the cost grows with the referrals, not
 -- with referrals x window_months.
 per_clinician_month as (
-    select referrer, assigned_clinician as clinician, referral_month as month, count(*) as n
-    from referrals_to_date
+    select rid, clinician, month, count(*) as n
+    from facts
     group by all
 ),
 
 clinician_changes as (
-    select referrer, clinician, month, sum(delta) as delta
+    select rid, clinician, month, sum(delta) as delta
     from (
-        select referrer, clinician, month, n as delta from per_clinician_month
+        select rid, clinician, month, n as delta from per_clinician_month
         union all
-        select referrer, clinician, (month + to_months(getvariable('window_months')::INTEGER))::DATE, -n
+        select rid, clinician, (month + to_months(getvariable('window_months')::INTEGER))::DATE, -n
         from per_clinician_month
     )
     group by all
@@ -71,9 +105,9 @@ clinician_changes as (
 
 clinician_counts as (
     select
-        referrer,
+        rid,
         month,
-        sum(delta) over (partition by referrer, clinician order by month
+        sum(delta) over (partition by rid, clinician order by month
                          rows between unbounded preceding and current row) as n_after,
         delta
     from clinician_changes
@@ -81,7 +115,7 @@ clinician_counts as (
 
 spread_changes as (
     select
-        referrer,
+        rid,
         month,
         sum(n_after * n_after - (n_after - delta) * (n_after - delta)) as sum_sq_delta,
         sum((n_after > 0)::INTEGER - (n_after - delta > 0)::INTEGER) as clinicians_delta
@@ -94,9 +128,10 @@ spread_changes as (
 -- partition and order, so DuckDB sorts once.
 windowed as (
     select
-        g.referrer,
+        g.rid,
         g.month,
         g.point_person,
+        g.pp,
         g.point_person_source,
         coalesce(m.n, 0) as this_month,
         sum(coalesce(m.n, 0)) over w as n,
@@ -104,15 +139,15 @@ windowed as (
         sum(coalesce(m.practice, 0)) over w as practice,
         sum(coalesce(c.clinicians_delta, 0)) over r as clinicians,
         sum(coalesce(c.sum_sq_delta, 0)) over r as sum_sq
-    from point_persons g
-    left join monthly m on m.referrer = g.referrer and m.month = g.month
-    left join spread_changes c on c.referrer = g.referrer and c.month = g.month
+    from grid g
+    left join monthly m on m.rid = g.rid and m.month = g.month
+    left join spread_changes c on c.rid = g.rid and c.month = g.month
     window
         w as (
-            partition by g.referrer order by g.month
+            partition by g.rid order by g.month
             rows between getvariable('window_months')::INTEGER - 1 preceding and current row
         ),
-        r as (partition by g.referrer order by g.month rows between unbounded preceding and current row)
+        r as (partition by g.rid order by g.month rows between unbounded preceding and current row)
 ),
 
 -- Referrals to the point person at m: for each clinician who is ever a referrer's point
@@ -121,31 +156,31 @@ windowed as (
 -- one transaction, where fresh tables have no statistics and the optimizer would turn
 -- an as-of or range join into a nested loop.
 per_target_month as (
-    select referrer, pp_target, referral_month as month, count(*) as n
-    from referrals_to_date
+    select rid, pp_target, month, count(*) as n
+    from facts
     group by all
 ),
 
 point_person_counts as (
     select
-        g.referrer,
+        g.rid,
         g.month,
-        pp.point_person as target,
+        pp.pp as target,
         sum(coalesce(t.n, 0)) over (
-            partition by g.referrer, pp.point_person order by g.month
+            partition by g.rid, pp.pp order by g.month
             rows between getvariable('window_months')::INTEGER - 1 preceding and current row
         ) as n
     from windowed g
-    join (select distinct referrer, point_person from point_persons) pp on pp.referrer = g.referrer
+    join (select distinct rid, pp from grid) pp on pp.rid = g.rid
     left join per_target_month t
-        on t.referrer = g.referrer
-        and t.pp_target = pp.point_person
+        on t.rid = g.rid
+        and t.pp_target = pp.pp
         and t.month = g.month
 ),
 
 measured as (
     select
-        w.referrer,
+        i.referrer,
         w.month,
         w.point_person,
         w.point_person_source,
@@ -157,10 +192,11 @@ measured as (
         w.sum_sq::BIGINT as sum_sq,
         coalesce(t.n, 0)::BIGINT as to_pp
     from windowed w
+    join referrer_ids i on i.rid = w.rid
     left join point_person_counts t
-        on t.referrer = w.referrer
+        on t.rid = w.rid
         and t.month = w.month
-        and t.target = w.point_person
+        and t.target = w.pp
 ),
 
 shares as (
