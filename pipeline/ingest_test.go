@@ -543,3 +543,33 @@ func TestHexClientKeysAreConverted(t *testing.T) {
 		t.Errorf("after reopening, %d rows have the client's key, want 2", n)
 	}
 }
+
+// A stored key that is not hex stops the conversion with a message that
+// does not show it, and leaves the database as it was.
+func TestHexClientKeyConversionErrorHidesTheKey(t *testing.T) {
+	p := newPractice(t)
+	ctx := context.Background()
+	if err := pipeline.EnsureSchema(ctx, p.db); err != nil {
+		t.Fatal(err)
+	}
+	bad := "zz" + strings.Repeat("7", 62)
+	for _, q := range []string{
+		`DROP TABLE dirty_clients`,
+		`CREATE TABLE dirty_clients (client_key VARCHAR)`,
+		`INSERT INTO dirty_clients VALUES ('` + bad + `')`,
+	} {
+		if _, err := p.db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	err := pipeline.EnsureSchema(ctx, p.db)
+	if err == nil || !strings.Contains(err.Error(), "dirty_clients") {
+		t.Fatalf("EnsureSchema = %v, want an error naming dirty_clients", err)
+	}
+	if strings.Contains(err.Error(), "7777777777") {
+		t.Errorf("the error shows the stored key: %v", err)
+	}
+	if n := p.count(`SELECT count(*) FROM dirty_clients WHERE client_key = ?`, bad); n != 1 {
+		t.Errorf("the table was changed by the failed conversion")
+	}
+}

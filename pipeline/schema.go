@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"regexp"
 )
 
 // schema creates the persistent tables the loader writes. They are created
@@ -115,6 +116,8 @@ func EnsureSchema(ctx context.Context, db *sql.DB) error {
 	return numberClientKeys(ctx, db)
 }
 
+var quotedValue = regexp.MustCompile(`'[^']*'`)
+
 // numberClientKeys converts a database whose client keys are the 64 hex
 // characters of the HMAC (before November 2026) to the UHUGEINT of its first
 // 32, which is what the loader stores now: the same clients keep the same
@@ -151,7 +154,10 @@ func numberClientKeys(ctx context.Context, db *sql.DB) error {
 	for _, table := range old {
 		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`ALTER TABLE %s ALTER client_key SET DATA TYPE UHUGEINT USING (%s << 64) | %s`,
 			table, half(1), half(17))); err != nil {
-			return fmt.Errorf("convert the client keys of %s to numbers: %w", table, err)
+			// DuckDB's message quotes the value it could not read: a client key, which an
+			// error must not show.
+			msg := quotedValue.ReplaceAllString(redactClientError(err), "'…'")
+			return fmt.Errorf("convert the client keys of %s to numbers (the database is left as it was; was it edited by hand?): %s", table, msg)
 		}
 	}
 	for _, q := range []string{`DELETE FROM model_state`, `DELETE FROM model_fingerprints`, `DELETE FROM client_content`} {
