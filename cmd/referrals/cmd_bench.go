@@ -245,9 +245,7 @@ func medianPhase(ms []measure, phase string) time.Duration {
 }
 
 // benchFloor is the baseline: DuckDB reading the same CSV files into a
-// fresh database file with its own sniffer, nothing else, at the runs'
-// engine settings (memory_limit, threads, and text compression as
-// pipeline.Open sets it by default: no FSST).
+// fresh database file with its own sniffer, nothing else.
 func benchFloor(ctx context.Context, dbPath string, files []string, memLimit string, threads int) error {
 	db, err := pipeline.Open(ctx, dbPath, pipeline.Settings{MemoryLimit: memLimit, Threads: threads})
 	if err != nil {

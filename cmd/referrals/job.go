@@ -53,7 +53,6 @@ func openJob(ctx context.Context, e env, cf commonFlags, what string) (*job, err
 	}
 	j.db, err = pipeline.Open(ctx, dbPath, pipeline.Settings{
 		Threads: cfg.DuckDB.Threads, MemoryLimit: cfg.DuckDB.MemoryLimit, TempDir: cfg.Path(cfg.DuckDB.TempDir),
-		CompressText: cfg.DuckDB.CompressText,
 	})
 	if err != nil {
 		j.close()

@@ -41,9 +41,6 @@ type DuckDB struct {
 	Threads     int    `toml:"threads"`      // 0 = all cores
 	MemoryLimit string `toml:"memory_limit"` // e.g. "2GB"; empty = DuckDB's default (80% of RAM)
 	TempDir     string `toml:"temp_directory"`
-	// CompressText lets DuckDB compress text columns with FSST: a smaller file
-	// (about a fifth at 10M rows), slower loads and builds. Off by default.
-	CompressText bool `toml:"compress_text"`
 }
 
 // Source describes one kind of export.
