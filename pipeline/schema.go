@@ -108,9 +108,17 @@ var schema = []string{
 // EnsureSchema creates the loader's tables if they are missing, and adds the
 // columns a database made by an earlier version lacks.
 func EnsureSchema(ctx context.Context, db *sql.DB) error {
+	_, err := UpgradeDatabase(ctx, db)
+	return err
+}
+
+// UpgradeDatabase is EnsureSchema, and says whether it converted the client
+// keys of a database made by an earlier version (numberClientKeys): the
+// commands call it first, so that the one-time conversion is logged.
+func UpgradeDatabase(ctx context.Context, db *sql.DB) (keysConverted bool, err error) {
 	for _, q := range schema {
 		if _, err := db.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("create schema: %w", err)
+			return false, fmt.Errorf("create schema: %w", err)
 		}
 	}
 	return numberClientKeys(ctx, db)
@@ -123,29 +131,29 @@ var quotedValue = regexp.MustCompile(`'[^']*'`)
 // 32, which is what the loader stores now: the same clients keep the same
 // keys, and rows loaded after the conversion join the older ones. The
 // per-client and model tables are then built again from the raw rows, once.
-func numberClientKeys(ctx context.Context, db *sql.DB) error {
+func numberClientKeys(ctx context.Context, db *sql.DB) (bool, error) {
 	rows, err := db.QueryContext(ctx, `SELECT table_name FROM duckdb_columns()
 		WHERE schema_name = 'main' AND column_name = 'client_key' AND data_type = 'VARCHAR'
 		  AND table_name IN ('raw_appointments', 'raw_claim_lines', 'dirty_clients')`)
 	if err != nil {
-		return fmt.Errorf("check client keys: %w", err)
+		return false, fmt.Errorf("check client keys: %w", err)
 	}
 	var old []string
 	for rows.Next() {
 		var t string
 		if err := rows.Scan(&t); err != nil {
 			rows.Close()
-			return err
+			return false, err
 		}
 		old = append(old, t)
 	}
 	rows.Close()
 	if len(old) == 0 {
-		return nil
+		return false, nil
 	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer tx.Rollback()
 	half := func(from int) string {
@@ -157,13 +165,13 @@ func numberClientKeys(ctx context.Context, db *sql.DB) error {
 			// DuckDB's message quotes the value it could not read: a client key, which an
 			// error must not show.
 			msg := quotedValue.ReplaceAllString(redactClientError(err), "'…'")
-			return fmt.Errorf("convert the client keys of %s to numbers (the database is left as it was; was it edited by hand?): %s", table, msg)
+			return false, fmt.Errorf("convert the client keys of %s to numbers (the database is left as it was; was it edited by hand?): %s", table, msg)
 		}
 	}
 	for _, q := range []string{`DELETE FROM model_state`, `DELETE FROM model_fingerprints`, `DELETE FROM client_content`} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("convert client keys: %w", err)
+			return false, fmt.Errorf("convert client keys: %w", err)
 		}
 	}
-	return tx.Commit()
+	return true, tx.Commit()
 }

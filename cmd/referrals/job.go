@@ -58,6 +58,16 @@ func openJob(ctx context.Context, e env, cf commonFlags, what string) (*job, err
 		j.close()
 		return nil, err
 	}
+	t := time.Now()
+	converted, err := pipeline.UpgradeDatabase(ctx, j.db)
+	if err != nil {
+		j.close()
+		return nil, fmt.Errorf("database %s: %w", dbPath, err)
+	}
+	if converted {
+		j.log.Info("client keys converted to numbers, once after an upgrade; this run builds every table again",
+			"took", time.Since(t).Round(time.Millisecond))
+	}
 	return j, nil
 }
 

@@ -330,3 +330,45 @@ func TestRunLogRecordsEachCommand(t *testing.T) {
 		t.Errorf("run_log = %q, want %q", got, want)
 	}
 }
+
+// A database made before client keys were numbers (64 hex characters) is
+// converted by the next run, which says so, rebuilds the tables from the raw
+// rows and writes the same referrer CSV as before.
+func TestRunConvertsHexClientKeys(t *testing.T) {
+	dir, cfg := practiceDir(t, 1, false)
+	if r := runBin(t, "run", "--config", cfg, "--quiet"); r.code != 0 {
+		t.Fatalf("first run: exit %d\n%s", r.code, r.stderr)
+	}
+	csvPath := filepath.Join(dir, "out", "referrers-2026-10.csv")
+	before := mustRead(t, csvPath)
+	// Back to the old form: the number's 32 hex digits, then 32 more that the
+	// conversion ignores (the rest of the old HMAC).
+	db, err := pipeline.Open(context.Background(), filepath.Join(dir, "db", "referrals.duckdb"), pipeline.Settings{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range []string{"raw_appointments", "raw_claim_lines", "dirty_clients"} {
+		if _, err := db.Exec(`ALTER TABLE ` + table + ` ALTER client_key SET DATA TYPE VARCHAR
+			USING lpad(lower(hex(client_key)), 32, '0') || repeat('e', 32)`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	r := runBin(t, "run", "--config", cfg, "--log-format", "json")
+	if r.code != 0 {
+		t.Fatalf("run on the old database: exit %d\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "client keys converted to numbers") {
+		t.Errorf("the run did not say it converted the client keys:\n%s", r.stderr)
+	}
+	if !strings.Contains(r.stderr, `"models":23,"unchanged":0`) {
+		t.Errorf("the run after the conversion did not rebuild every model:\n%s", r.stderr)
+	}
+	if after := mustRead(t, csvPath); after != before {
+		t.Errorf("the referrer CSV changed after the conversion")
+	}
+	r = runBin(t, "run", "--config", cfg, "--log-format", "json")
+	if r.code != 0 || strings.Contains(r.stderr, "client keys converted") {
+		t.Errorf("a second run converted again or failed (exit %d):\n%s", r.code, r.stderr)
+	}
+}
