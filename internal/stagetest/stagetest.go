@@ -253,14 +253,14 @@ func nullable(s string) any {
 	return s
 }
 
-// Load creates the pipeline's loaded tables and fills them with p and the roster,
-// directory, alias and channel files.
 // Key is the key the loader would store for a client of the practice, as
 // decimal text (compare with client_key::VARCHAR, or pass as ?::UHUGEINT).
 func Key(client string) string {
 	return clientkey.Key([]byte("stagetest secret"), client)
 }
 
+// Load creates the pipeline's loaded tables and fills them with p and the roster,
+// directory, alias and channel files.
 func Load(t testing.TB, db *sql.DB, p *Practice) {
 	t.Helper()
 	ctx := context.Background()
