@@ -97,3 +97,33 @@ func QuoteString(s string) string {
 
 // QuoteIdent quotes s as a SQL identifier.
 func QuoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// appendRows appends rows to table on conn, in its open transaction if any:
+// the way Go-made rows go in (reference files, a load's small temporary
+// tables). DuckDB parses literal INSERT statements at about 120 ms per 2,000
+// rows. Values are strings, integers, bools, time.Time (dates) or nil; not
+// float64 into a DECIMAL, which the appender stores wrongly.
+func appendRows(conn *sql.Conn, table string, rows [][]any) error {
+	return conn.Raw(func(dc any) error {
+		dconn, ok := dc.(driver.Conn)
+		if !ok {
+			return fmt.Errorf("not a DuckDB connection: %T", dc)
+		}
+		a, err := duckdb.NewAppenderFromConn(dconn, "", table)
+		if err != nil {
+			return err
+		}
+		vals := make([]driver.Value, 0, 8)
+		for _, r := range rows {
+			vals = vals[:0]
+			for _, v := range r {
+				vals = append(vals, v)
+			}
+			if err := a.AppendRow(vals...); err != nil {
+				a.Close()
+				return err
+			}
+		}
+		return a.Close()
+	})
+}

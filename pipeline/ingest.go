@@ -729,7 +729,15 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		return err
 	}
 
-	tx, err := in.DB.BeginTx(ctx, nil)
+	// The transaction holds the database's one connection, taken here so that the
+	// group's small tables (its files, the shifted rows) go in through DuckDB's
+	// appender on it.
+	conn, err := in.DB.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -771,8 +779,8 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 	for i, it := range items {
 		rows[i] = []any{i, it.fileID, it.res.Path, it.lines}
 	}
-	if err := insertRows(ctx, tx, "tmp_groupfiles", rows); err != nil {
-		return err
+	if err := appendRows(conn, "tmp_groupfiles", rows); err != nil {
+		return fmt.Errorf("load tmp_groupfiles: %w", err)
 	}
 	lost := map[int64]int64{}
 	// Rejected rows: keep where and why, never the raw line.
@@ -868,8 +876,8 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		if _, err := exec(`CREATE TEMP TABLE tmp_shifted (file_id INTEGER, id VARCHAR, line BIGINT)`); err != nil {
 			return err
 		}
-		if err := insertRows(ctx, tx, "tmp_shifted", shiftedRows); err != nil {
-			return err
+		if err := appendRows(conn, "tmp_shifted", shiftedRows); err != nil {
+			return fmt.Errorf("load tmp_shifted: %w", err)
 		}
 		if _, err := exec(fmt.Sprintf(`INSERT INTO rejected_rows SELECT s.file_id, g.path, s.line, NULL, 'TOO MANY COLUMNS',
 			'the row has %d fields where the header has %d and its last field is empty: a value holding the delimiter was probably not quoted, so every later value moved one column; the row was skipped'
@@ -1135,37 +1143,4 @@ func (in *Ingester) replaceEarlierVersions(ctx context.Context, source string) (
 		}
 	}
 	return byFile, tx.Commit()
-}
-
-// insertRows inserts the few rows of a load's temporary tables (the group's
-// files, the shifted rows) as multi-row INSERT statements of literal values:
-// one statement per row costs a round trip each, and a statement with
-// thousands of parameters costs DuckDB more to prepare than to run.
-func insertRows(ctx context.Context, tx *sql.Tx, table string, rows [][]any) error {
-	const batch = 2000
-	for start := 0; start < len(rows); start += batch {
-		var b strings.Builder
-		b.WriteString("INSERT INTO " + table + " VALUES ")
-		for i, r := range rows[start:min(start+batch, len(rows))] {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteByte('(')
-			for j, v := range r {
-				if j > 0 {
-					b.WriteString(", ")
-				}
-				lit, err := sqlLiteral(v)
-				if err != nil {
-					return fmt.Errorf("load %s: %w", table, err)
-				}
-				b.WriteString(lit)
-			}
-			b.WriteByte(')')
-		}
-		if _, err := tx.ExecContext(ctx, b.String()); err != nil {
-			return fmt.Errorf("load %s: %w", table, err)
-		}
-	}
-	return nil
 }

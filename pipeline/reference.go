@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
-	"database/sql/driver"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -14,7 +13,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/duckdb/duckdb-go/v2"
 	"github.com/gocarina/gocsv"
 	"github.com/referrals/referrals/internal/refcsv"
 	"golang.org/x/text/encoding/charmap"
@@ -167,33 +165,6 @@ func LoadReference(ctx context.Context, db *sql.DB, files ReferenceFiles) error 
 		return err
 	}
 	return tx.Commit()
-}
-
-// appendRows appends rows to table on conn, in its open transaction if any. Values
-// are strings, nil, time.Time (dates) or bool.
-func appendRows(conn *sql.Conn, table string, rows [][]any) error {
-	return conn.Raw(func(dc any) error {
-		dconn, ok := dc.(driver.Conn)
-		if !ok {
-			return fmt.Errorf("not a DuckDB connection: %T", dc)
-		}
-		a, err := duckdb.NewAppenderFromConn(dconn, "", table)
-		if err != nil {
-			return err
-		}
-		vals := make([]driver.Value, 0, 8)
-		for _, r := range rows {
-			vals = vals[:0]
-			for _, v := range r {
-				vals = append(vals, v)
-			}
-			if err := a.AppendRow(vals...); err != nil {
-				a.Close()
-				return err
-			}
-		}
-		return a.Close()
-	})
 }
 
 // readSmallCSV reads a small typed CSV with gocsv. A missing optional file
