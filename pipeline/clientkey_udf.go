@@ -2,8 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"errors"
@@ -87,8 +85,7 @@ func (clientKeyFunc) Executor() duckdb.ScalarFuncExecutor {
 			if err != nil {
 				return err
 			}
-			m := hmac.New(sha256.New, secret)
-			var sum [sha256.Size]byte
+			keyer := clientkey.NewKeyer(secret)
 			for i := range n {
 				id, ok, err := ids.GetValueBorrowed(i)
 				if err != nil {
@@ -98,9 +95,7 @@ func (clientKeyFunc) Executor() duckdb.ScalarFuncExecutor {
 					// duckdb-go sets the result of a NULL id to NULL after this call.
 					continue
 				}
-				m.Reset()
-				m.Write([]byte(id))
-				out[2*i+1], out[2*i] = clientkey.Split(m.Sum(sum[:0]))
+				out[2*i+1], out[2*i] = keyer.Words(id)
 			}
 			return nil
 		}}

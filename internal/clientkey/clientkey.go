@@ -15,6 +15,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -74,22 +75,35 @@ func Load(env, path string) ([]byte, error) {
 // white space and the no-break space that spreadsheets leave behind.
 const Whitespace = " \t\n\v\f\r\u00a0"
 
-// Key returns the key of a client id, trimmed of Whitespace, under secret:
-// the first 128 bits of its HMAC-SHA256, as the decimal text of the UHUGEINT
-// the loader stores (the same value, computed by the database).
+// Key returns the key of a client id, trimmed of Whitespace, under secret,
+// as the decimal text of the UHUGEINT the loader stores (the same value,
+// computed by the database through a Keyer).
 func Key(secret []byte, clientID string) string {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(strings.Trim(clientID, Whitespace)))
-	hi, lo := Split(m.Sum(nil))
+	hi, lo := NewKeyer(secret).Words(strings.Trim(clientID, Whitespace))
 	k := new(big.Int).SetUint64(hi)
 	return k.Lsh(k, 64).Or(k, new(big.Int).SetUint64(lo)).String()
 }
 
-// Split returns the high and low words of the first 128 bits of an
-// HMAC-SHA256, read big-endian: the number stored as a client's key. 128 bits
-// keep keys apart (two of a billion clients share one with a chance of about
-// 1 in 10^21) at a quarter of the hex text's 64 bytes, and a number joins
-// and groups faster than text.
-func Split(sum []byte) (hi, lo uint64) {
+// Keyer keys client ids one after another under one secret, reusing its
+// HMAC state. It is not safe for concurrent use.
+type Keyer struct {
+	m   hash.Hash
+	sum [sha256.Size]byte
+}
+
+// NewKeyer returns a Keyer for secret.
+func NewKeyer(secret []byte) *Keyer {
+	return &Keyer{m: hmac.New(sha256.New, secret)}
+}
+
+// Words returns the key of an id already trimmed: the first 128 bits of its
+// HMAC-SHA256, read big-endian, as high and low words. 128 bits keep keys
+// apart (two of a billion clients share one with a chance of about 1 in
+// 10^21) at a quarter of the hex text's 64 bytes, and a number joins and
+// groups faster than text.
+func (k *Keyer) Words(id string) (hi, lo uint64) {
+	k.m.Reset()
+	k.m.Write([]byte(id))
+	sum := k.m.Sum(k.sum[:0])
 	return binary.BigEndian.Uint64(sum[:8]), binary.BigEndian.Uint64(sum[8:16])
 }
