@@ -32,6 +32,121 @@ type fieldCounter struct {
 	carry     []byte // the current record's bytes from earlier chunks
 	shifted   []shiftedRow
 	total     int64 // shifted rows found, including those past maxShiftedRows
+
+	ids idSet // what the id column holds, to tell whether an id can repeat in the file
+}
+
+// idSet notes each record's id, reduced to a 64-bit hash of its bytes without
+// quotes, whitespace, NULs and non-ASCII bytes. Two rows that DuckDB reads with
+// the same id always reduce to the same hash: removing those bytes can merge ids,
+// never part them, and each is removed wherever the reader or the conversions
+// before it (trimming, unquoting, re-encoding, NUL removal) could change them. So
+// a file in which no hash repeats has no id twice, and the loader can skip its
+// duplicate check. A repeat only sends the file to that check, which decides.
+type idSet struct {
+	hashes    []uint64 // one per data record, sorted by finish
+	records   int64    // data records noted (not the header, not blank lines)
+	repeats   bool     // some reduced id is there twice (set by finish)
+	irregular bool     // a record whose id field cannot be told the reader's way
+	finished  bool
+}
+
+// finish looks for a repeated hash with one open-addressing table (faster
+// than sorting at a million records) and lets the hashes go.
+func (s *idSet) finish() {
+	bits := 4
+	for 1<<bits < 2*len(s.hashes) {
+		bits++
+	}
+	slots := make([]uint64, 1<<bits)
+	mask := uint64(len(slots) - 1)
+	for _, h := range s.hashes {
+		h |= 1 // 0 marks an empty slot; merging two hashes only adds a false repeat
+		i := (h * 0x9E3779B97F4A7C15) >> (64 - bits)
+		for slots[i] != 0 {
+			if slots[i] == h {
+				s.repeats = true
+				s.hashes, s.finished = nil, true
+				return
+			}
+			i = (i + 1) & mask
+		}
+		slots[i] = h
+	}
+	s.hashes, s.finished = nil, true
+}
+
+// unique says the file holds no id twice and has at least rows data records
+// (the rows the reader loaded from it): fewer records than rows means the
+// reader split the file otherwise than this scan did, and nothing is assumed.
+func (s *idSet) unique(rows int64) bool {
+	return s.finished && !s.irregular && !s.repeats && rows <= s.records
+}
+
+// note reduces the id field (field idx, quotes respected) of one record.
+func (s *idSet) note(rec []byte, delim byte, idx int) {
+	blank := true
+	for _, c := range rec {
+		if c != ' ' && c != '\t' && c != '\r' {
+			blank = false
+			break
+		}
+	}
+	if blank {
+		return // a blank line: the reader skips it too
+	}
+	s.records++
+	start, field, inQuote := 0, 0, false
+	for j := 0; j < len(rec) && field < idx; j++ {
+		switch rec[j] {
+		case '"':
+			inQuote = !inQuote
+		case delim:
+			if !inQuote {
+				field++
+				start = j + 1
+			}
+		}
+	}
+	if field < idx {
+		s.irregular = true // too few fields: rejected by the reader, but say nothing
+		return
+	}
+	const offset, prime = 14695981039346656037, 1099511628211
+	h := uint64(offset)
+	if start < len(rec) && rec[start] == '"' {
+		j := start + 1
+		for ; j < len(rec); j++ {
+			if c := rec[j]; c != '"' {
+				if c > ' ' && c < 0x80 {
+					h = (h ^ uint64(c)) * prime
+				}
+				continue
+			}
+			if j+1 < len(rec) && rec[j+1] == '"' {
+				j++ // an escaped quote
+				continue
+			}
+			break
+		}
+		// After the closing quote only the delimiter or the line's end may follow.
+		if j >= len(rec) || (j+1 < len(rec) && rec[j+1] != delim && rec[j+1] != '\r') {
+			s.irregular = true
+			return
+		}
+	} else {
+		for j := start; j < len(rec) && rec[j] != delim; j++ {
+			c := rec[j]
+			if c == '"' {
+				s.irregular = true // a quote inside an unquoted value
+				return
+			}
+			if c > ' ' && c < 0x80 {
+				h = (h ^ uint64(c)) * prime
+			}
+		}
+	}
+	s.hashes = append(s.hashes, h)
 }
 
 // maxShiftedRows is how many shifted rows a file may have: each is listed as a
@@ -103,12 +218,16 @@ func (fc *fieldCounter) Write(p []byte) (int, error) {
 
 func (fc *fieldCounter) endRecord(tail []byte) {
 	fc.records++
-	if fc.records > 1 && fc.fields == fc.nfields+1 && fc.lastDelim {
+	if fc.records > 1 {
 		rec := tail
 		if len(fc.carry) > 0 {
-			rec = append(fc.carry, tail...)
+			fc.carry = append(fc.carry, tail...)
+			rec = fc.carry
 		}
-		fc.found(fc.recStart, rec)
+		fc.ids.note(rec, fc.delim, fc.idIdx)
+		if fc.fields == fc.nfields+1 && fc.lastDelim {
+			fc.found(fc.recStart, rec)
+		}
 	}
 	fc.carry = fc.carry[:0]
 	fc.fields = 1
@@ -146,6 +265,7 @@ func (fc *fieldCounter) Close() {
 	if len(fc.carry) > 0 && !fc.inQuote {
 		fc.endRecord(nil)
 	}
+	fc.ids.finish()
 }
 
 func (fc *fieldCounter) found(line int64, rec []byte) {

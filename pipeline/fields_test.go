@@ -82,3 +82,46 @@ func FuzzFieldCounter(f *testing.F) {
 		}
 	})
 }
+
+// The scan's id check may only say "no id twice" when the reader would see
+// no id twice: ids that differ only by quotes, padding, NULs or bytes the
+// conversions rewrite count as the same, and a record it cannot read the
+// reader's way, or fewer records than rows loaded, leave the question open.
+func TestIDSetUnique(t *testing.T) {
+	const h = "id,name\n"
+	for _, c := range []struct {
+		name, body string
+		rows       int64
+		want       bool
+	}{
+		{"distinct ids", "A1,x\nA2,y\nA3,z\n", 3, true},
+		{"blank lines are not records", "A1,x\n\n  \r\nA2,y\n", 2, true},
+		{"the same id", "A1,x\nA2,y\nA1,z\n", 3, false},
+		{"quoted and plain", "A1,x\n\"A1\",y\n", 2, false},
+		{"padded", " A1 ,x\nA1,y\n", 2, false},
+		{"escaped quotes", "\"A\"\"1\",x\n\"A\"\"1\",y\n", 2, false},
+		{"a NUL inside", "A1,x\nA\x001,y\n", 2, false},
+		{"bytes a conversion may rewrite", "A\x811,x\nA\x8d1,y\n", 2, false},
+		{"a quote inside an unquoted id", "A\"1,x\nA2,y\n", 2, false},
+		{"text after a closing quote", "\"A1\"z,x\nA2,y\n", 2, false},
+		{"an unclosed quote", "\"A1,x\nA2,y\n", 1, false},
+		{"more rows loaded than records seen", "A1,x\rA2,y\r", 2, false},
+		{"a multi-line record", "A1,\"two\nlines\"\nA2,y\n", 2, true},
+		{"the id not first", "x,A1\ny,A1\n", 2, false},
+	} {
+		idx := 0
+		if c.name == "the id not first" {
+			idx = 1
+		}
+		fc := newFieldCounter(',', 2, idx)
+		// In small pieces, so records cross the chunk boundaries.
+		data := []byte(h + c.body)
+		for i := 0; i < len(data); i += 3 {
+			fc.Write(data[i:min(i+3, len(data))])
+		}
+		fc.Close()
+		if got := fc.ids.unique(c.rows); got != c.want {
+			t.Errorf("%s: unique = %v, want %v (records %d, irregular %v, repeats %v)", c.name, got, c.want, fc.ids.records, fc.ids.irregular, fc.ids.repeats)
+		}
+	}
+}

@@ -72,6 +72,13 @@ func FuzzLoadFile(f *testing.F) {
 		"A1,100,Jane,01/05/1900,Attended,x\nA1,100,Jane,01/05/2026,Attended,x\n",
 		"\x00\x01,\xff,\"\",,,,,,,\r\n\n\n",
 		"A9,,,,,\n",
+		// The same id spelled apart by quotes, padding or line ends: the scan
+		// must not call such a file free of repeated ids.
+		"A1,100,Jane,01/05/2026,Attended,x\n\"A1\",100,Jane,01/05/2026,Attended,x\n",
+		" A1 ,100,Jane,01/05/2026,Attended,x\nA1,100,Jane,01/05/2026,Attended,x\n",
+		"\"A\"\"1\",100,Jane,01/05/2026,Attended,x\n\"A\"\"1\" ,100,Jane,01/05/2026,Attended,x\n",
+		"A1,100,Jane,01/05/2026,Attended,x\rA1,100,Jane,01/05/2026,Attended,x\r",
+		"A1,100,Jane,01/05/2026,Attended,x\r\nA\x001,100,Jane,01/05/2026,Attended,x\r\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -122,6 +129,14 @@ func FuzzLoadFile(f *testing.F) {
 		}
 		if res.Status == "loaded" && stored != res.Loaded {
 			t.Fatalf("summary says %d loaded, table holds %d", res.Loaded, stored)
+		}
+		var repeated int64
+		if err := db.QueryRow(`SELECT count(*) FROM (SELECT file_id, appointment_id FROM raw_appointments
+			GROUP BY ALL HAVING count(*) > 1)`).Scan(&repeated); err != nil {
+			t.Fatal(err)
+		}
+		if repeated > 0 {
+			t.Fatalf("%d ids are in the table twice from one file of %q", repeated, body)
 		}
 	})
 }
