@@ -44,7 +44,7 @@ type fieldCounter struct {
 // a file in which no hash repeats has no id twice, and the loader can skip its
 // duplicate check. A repeat only sends the file to that check, which decides.
 type idSet struct {
-	hashes    []uint64 // one per data record, sorted by finish
+	hashes    []uint64 // one per data record, until finish
 	records   int64    // data records noted (not the header, not blank lines)
 	repeats   bool     // some reduced id is there twice (set by finish)
 	irregular bool     // a record whose id field cannot be told the reader's way
