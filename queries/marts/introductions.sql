@@ -135,7 +135,8 @@ payer_bits as (
     from (select distinct payer_key from referrer_client_payers)
 ),
 
-no_payers as (
+-- The empty set: every bit clear, one per payer (at least one: DuckDB has no empty bit string).
+empty_set as (
     select repeat('0', greatest(count(*), 1)::INTEGER)::BIT as bits from payer_bits
 ),
 
@@ -148,7 +149,7 @@ payer_sets as (
         select c.referrer, c.client_key, bit_or(set_bit(z.bits, b.bit, 1)) as payer_set
         from referrer_client_payers c
         join payer_bits b using (payer_key)
-        cross join no_payers z
+        cross join empty_set z
         group by c.referrer, c.client_key
     )
     group by referrer, payer_set
@@ -158,7 +159,7 @@ colleague_payer_sets as (
     select cp.clinician, bit_or(set_bit(z.bits, b.bit, 1)) as payers
     from colleague_payers cp
     join payer_bits b using (payer_key)
-    cross join no_payers z
+    cross join empty_set z
     group by cp.clinician
 ),
 

@@ -14,7 +14,7 @@
 -- prefix adds at most 0.4 of what is left: JW <= 0.6 Jaro + 0.4. A letter
 -- matches only a copy of itself, so every letter of a name beyond the
 -- other's copies of it (counted up to two, from bit masks) is unmatched.
--- Names keys hold only a-z, 0-9 and spaces; the digits share one bit, which
+-- Name keys hold only a-z, 0-9 and spaces; the digits share one bit, which
 -- only loosens the bound. The bound is never below the true score, so the
 -- pairs listed are exactly those the plain comparison lists (checked
 -- against it at 10M rows and in queries' TestNearDuplicatesMatchPlainComparison);
