@@ -1,8 +1,12 @@
 package pipeline
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
+	"unicode/utf8"
 )
 
 // oracleShifted is the byte-at-a-time field count the scan used before its
@@ -122,6 +126,32 @@ func TestIDSetUnique(t *testing.T) {
 		fc.Close()
 		if got := fc.ids.unique(c.rows); got != c.want {
 			t.Errorf("%s: unique = %v, want %v (records %d, irregular %v, repeats %v)", c.name, got, c.want, fc.ids.records, fc.ids.irregular, fc.ids.repeats)
+		}
+	}
+}
+
+// The scan validates UTF-8 chunk by chunk (1 MiB reads): a sequence cut by a
+// chunk's end must be judged whole, whatever the cut, valid or not.
+func TestScanFileUTF8AcrossChunks(t *testing.T) {
+	dir := t.TempDir()
+	const chunk = 1 << 20
+	for _, seq := range []string{"é", "€", "😀", "\xe2\x82", "\xe2\x28\xa1", "\xf0\x9f\x98", "\xc3", "\xff"} {
+		for shift := 0; shift <= 4; shift++ {
+			for _, tail := range []string{"", "x\n", "é\n"} {
+				pad := chunk - shift
+				data := append(bytes.Repeat([]byte{'a'}, pad), seq+tail...)
+				path := filepath.Join(dir, "f.csv")
+				if err := os.WriteFile(path, data, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				sc, err := scanFile(path, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := utf8.Valid(data); sc.validUTF8 != want {
+					t.Errorf("%q at %d bytes before the chunk's end, then %q: valid = %v, want %v", seq, shift, tail, sc.validUTF8, want)
+				}
+			}
 		}
 	}
 }
