@@ -46,6 +46,14 @@ func TestIncrementalModelsEqualFullBuild(t *testing.T) {
 	mustOK(t, os.MkdirAll(filepath.Dir(correction), 0o700))
 	mustOK(t, os.WriteFile(correction, []byte(lines[0]+"\n"+strings.Join(fields, ",")+"\n"), 0o600))
 	files = append(files, correction)
+	// Then a night of one new appointment for a known client and nothing else: the
+	// per-client tables that read only claim lines have nothing to recompute.
+	fields = strings.Split(lines[1], ",")
+	fields[0] = "NEXT-DAY-1"
+	nextDay := filepath.Join(dir, "zz-next-day", "exports", "scheduling", "zz-next-day.csv")
+	mustOK(t, os.MkdirAll(filepath.Dir(nextDay), 0o700))
+	mustOK(t, os.WriteFile(nextDay, []byte(lines[0]+"\n"+strings.Join(fields, ",")+"\n"), 0o600))
+	files = append(files, nextDay)
 	// Every file gets its own modification time, in name order, in both
 	// installations: both load the same versions last.
 	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
@@ -53,6 +61,9 @@ func TestIncrementalModelsEqualFullBuild(t *testing.T) {
 		rel, _ := filepath.Rel(filepath.Join("..", "sample-data"), files[i])
 		if files[i] == correction {
 			rel, _ = filepath.Rel(filepath.Join(dir, "zz-correction"), files[i])
+		}
+		if files[i] == nextDay {
+			rel, _ = filepath.Rel(filepath.Join(dir, "zz-next-day"), files[i])
 		}
 		dst := filepath.Join(root, rel)
 		b, err := os.ReadFile(files[i])
@@ -84,22 +95,37 @@ func TestIncrementalModelsEqualFullBuild(t *testing.T) {
 		mustOK(t, pipeline.RunChecks(ctx, db))
 	}
 
-	// Three nights: 60% of the files, then 30%, then the rest.
+	// Four nights: 60% of the files, then 30%, then the rest but the next day's, then it.
 	inc := filepath.Join(dir, "incremental")
 	incDB, incCfg := open(inc)
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	cuts := []int{len(files) * 6 / 10, len(files) * 9 / 10, len(files)}
-	from := 0
+	cuts := []int{len(files) * 6 / 10, len(files) * 9 / 10, len(files) - 1, len(files)}
+	from, incremental := 0, 0
 	for _, to := range cuts {
 		for i := from; i < to; i++ {
 			place(inc, i)
 		}
 		from = to
+		if to == len(files) {
+			incremental += strings.Count(logs.String(), "mode=incremental")
+			logs.Reset()
+		}
 		run(incDB, incCfg, log)
 	}
-	if n := strings.Count(logs.String(), "mode=incremental"); n < 2*4 {
-		t.Fatalf("the later nights did not update the per-client tables incrementally (%d incremental model builds logged)", n)
+	night := logs.String()
+	if incremental += strings.Count(night, "mode=incremental"); incremental < 3*4 {
+		t.Fatalf("the later nights did not update the per-client tables incrementally (%d incremental model builds logged)", incremental)
+	}
+	for _, m := range []string{"client_claims", "client_payers"} {
+		if !strings.Contains(night, `msg="model unchanged, kept" model=`+m) {
+			t.Errorf("a night of one new appointment recomputed %s, which reads only claim lines", m)
+		}
+	}
+	for _, m := range []string{"client_appointments", "client_mentions", "client_providers"} {
+		if !strings.Contains(night, "model="+m+" mode=incremental") {
+			t.Errorf("a night of one new appointment did not recompute %s", m)
+		}
 	}
 	// A night with nothing new keeps every staging and mart table as it is. The digests of
 	// two per-client tables are dropped first, as in a database from before they were kept:

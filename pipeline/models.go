@@ -305,6 +305,21 @@ func looksLikeKey(s string) bool {
 	return true
 }
 
+// readsChanged says whether a per-client model reads a scope view (the rows of
+// one export) that has changed clients; a model naming neither reads both.
+func readsChanged(sql string, changed map[string]bool) bool {
+	reads := false
+	for view, c := range changed {
+		if strings.Contains(sql, view) {
+			reads = true
+			if c {
+				return true
+			}
+		}
+	}
+	return !reads
+}
+
 // buildClientModels keeps the per-client tables of queries/clients. The first
 // build, and any build after their SQL changed, reads every raw row. After
 // that a night recomputes only the clients with rows loaded since the last
@@ -424,12 +439,29 @@ func buildClientModels(ctx context.Context, tx *sql.Tx, log *slog.Logger) ([]Mod
 				}
 			}
 		}
+		// Which exports brought changes: a table that reads only the other export's
+		// rows has nothing to recompute (a night of new appointments leaves the claim
+		// tables as they are). Clients of replaced rows count for both.
+		var newAppts, newClaims bool
+		if err := tx.QueryRowContext(ctx, fmt.Sprintf(`SELECT
+				EXISTS (SELECT 1 FROM raw_appointments WHERE file_id > %[1]d) OR EXISTS (SELECT 1 FROM dirty_clients),
+				EXISTS (SELECT 1 FROM raw_claim_lines WHERE file_id > %[1]d) OR EXISTS (SELECT 1 FROM dirty_clients)`,
+			builtThrough.Int64)).Scan(&newAppts, &newClaims); err != nil {
+			return nil, fmt.Errorf("per-client tables: find changed exports: %w", err)
+		}
+		changed := map[string]bool{"scope_appointments": newAppts, "scope_claim_lines": newClaims}
 		if dirty > 0 {
 			if err := scope(true); err != nil {
 				return nil, err
 			}
 			for _, m := range models {
 				start := time.Now()
+				if !readsChanged(m.SQL, changed) {
+					t := ModelTiming{Name: m.Name, Duration: time.Since(start), Kept: true}
+					timings = append(timings, t)
+					log.Debug("model unchanged, kept", "model", m.Name, "why", "no changed rows in the export it reads")
+					continue
+				}
 				// The changed clients' rows go and their new rows come; the table's content
 				// digest (client_content) follows by the rows' hashes, so the models that read
 				// the table fingerprint it without a scan of all its rows.
