@@ -306,18 +306,15 @@ func looksLikeKey(s string) bool {
 }
 
 // readsChanged says whether a per-client model reads a scope view (the rows of
-// one export) that has changed clients; a model naming neither reads both.
-func readsChanged(sql string, changed map[string]bool) bool {
-	reads := false
-	for view, c := range changed {
-		if strings.Contains(sql, view) {
-			reads = true
-			if c {
-				return true
-			}
+// one export) with changed clients; a model that reads neither is recomputed.
+func readsChanged(m queries.Model, changed map[string]bool) bool {
+	views := m.Reads([]string{"scope_appointments", "scope_claim_lines"})
+	for _, v := range views {
+		if changed[v] {
+			return true
 		}
 	}
-	return !reads
+	return len(views) == 0
 }
 
 // buildClientModels keeps the per-client tables of queries/clients. The first
@@ -406,16 +403,23 @@ func buildClientModels(ctx context.Context, tx *sql.Tx, log *slog.Logger) ([]Mod
 		}
 	} else {
 		start := time.Now()
+		// The changed clients, and which export changed for each: a table that reads only
+		// the other export's rows has nothing to recompute (a night of new appointments
+		// leaves the claim tables as they are). Clients of replaced rows count for both.
 		if err := exec(fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE tmp_dirty AS
-			SELECT client_key FROM raw_appointments WHERE file_id > %[1]d
-			UNION SELECT client_key FROM raw_claim_lines WHERE file_id > %[1]d
-			UNION SELECT client_key FROM dirty_clients`, builtThrough.Int64)); err != nil {
+			SELECT client_key, bool_or(appts) AS appts, bool_or(claims) AS claims FROM (
+				SELECT client_key, true AS appts, false AS claims FROM raw_appointments WHERE file_id > %[1]d
+				UNION ALL SELECT client_key, false, true FROM raw_claim_lines WHERE file_id > %[1]d
+				UNION ALL SELECT client_key, true, true FROM dirty_clients)
+			GROUP BY client_key`, builtThrough.Int64)); err != nil {
 			return nil, fmt.Errorf("per-client tables: find changed clients: %w", err)
 		}
 		var dirty int64
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM tmp_dirty").Scan(&dirty); err != nil {
+		var appts, claims bool
+		if err := tx.QueryRowContext(ctx, "SELECT count(*), coalesce(bool_or(appts), false), coalesce(bool_or(claims), false) FROM tmp_dirty").Scan(&dirty, &appts, &claims); err != nil {
 			return nil, err
 		}
+		changed := map[string]bool{"scope_appointments": appts, "scope_claim_lines": claims}
 		log.Debug("changed clients found", "clients", dirty, "since_file", builtThrough.Int64, "took", time.Since(start).Round(time.Millisecond))
 		// A database built before client_content existed digests its tables once.
 		digested := map[string]bool{}
@@ -439,24 +443,13 @@ func buildClientModels(ctx context.Context, tx *sql.Tx, log *slog.Logger) ([]Mod
 				}
 			}
 		}
-		// Which exports brought changes: a table that reads only the other export's
-		// rows has nothing to recompute (a night of new appointments leaves the claim
-		// tables as they are). Clients of replaced rows count for both.
-		var newAppts, newClaims bool
-		if err := tx.QueryRowContext(ctx, fmt.Sprintf(`SELECT
-				EXISTS (SELECT 1 FROM raw_appointments WHERE file_id > %[1]d) OR EXISTS (SELECT 1 FROM dirty_clients),
-				EXISTS (SELECT 1 FROM raw_claim_lines WHERE file_id > %[1]d) OR EXISTS (SELECT 1 FROM dirty_clients)`,
-			builtThrough.Int64)).Scan(&newAppts, &newClaims); err != nil {
-			return nil, fmt.Errorf("per-client tables: find changed exports: %w", err)
-		}
-		changed := map[string]bool{"scope_appointments": newAppts, "scope_claim_lines": newClaims}
 		if dirty > 0 {
 			if err := scope(true); err != nil {
 				return nil, err
 			}
 			for _, m := range models {
 				start := time.Now()
-				if !readsChanged(m.SQL, changed) {
+				if !readsChanged(m, changed) {
 					t := ModelTiming{Name: m.Name, Duration: time.Since(start), Kept: true}
 					timings = append(timings, t)
 					log.Debug("model unchanged, kept", "model", m.Name, "why", "no changed rows in the export it reads")
