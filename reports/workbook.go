@@ -460,7 +460,21 @@ func writeOverviewSheet(f *excelize.File, st *styles, o overview) error {
 	}); err != nil {
 		return fmt.Errorf("stages chart: %w", err)
 	}
-	return nil
+	// excelize leaves the sheet's declared range at A1 whatever was written; readers
+	// that trust it (openpyxl in read-only mode) would see one cell.
+	rows, err := f.GetRows(sh)
+	if err != nil {
+		return err
+	}
+	cols := 1
+	for _, r := range rows {
+		cols = max(cols, len(r))
+	}
+	last, err := excelize.CoordinatesToCellName(cols, max(len(rows), 1))
+	if err != nil {
+		return err
+	}
+	return f.SetSheetDimension(sh, "A1:"+last)
 }
 
 var referrerColumns = []column{

@@ -41,6 +41,32 @@ func TestWorkbook(t *testing.T) {
 		}
 	})
 
+	// A sheet that declares its range must declare all of it: readers that trust the
+	// declaration (openpyxl in read-only mode) read no further.
+	t.Run("declared ranges cover the rows", func(t *testing.T) {
+		for _, sheet := range f.GetSheetList() {
+			dim, err := f.GetSheetDimension(sheet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if dim == "" {
+				continue // no declaration: readers scan the rows
+			}
+			r, err := f.GetRows(sheet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref := dim[strings.LastIndex(dim, ":")+1:]
+			_, lastRow, err := excelize.CellNameToCoordinates(ref)
+			if err != nil {
+				t.Fatalf("%s: dimension %q: %v", sheet, dim, err)
+			}
+			if lastRow < len(r) {
+				t.Errorf("%s declares the range %s but has %d rows", sheet, dim, len(r))
+			}
+		}
+	})
+
 	rows := func(t *testing.T, sheet string) [][]string {
 		t.Helper()
 		r, err := f.GetRows(sheet)
