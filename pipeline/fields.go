@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"encoding/csv"
+	"hash/maphash"
 )
 
 // shiftedRow is a record with one field more than the header whose last
@@ -43,11 +44,18 @@ type fieldCounter struct {
 // before it (trimming, unquoting, re-encoding, NUL removal) could change them. So
 // a file in which no hash repeats has no id twice, and the loader can skip its
 // duplicate check. A repeat only sends the file to that check, which decides.
+//
+// While every id is plain (printable ASCII, no space, no quote inside), the
+// set also keeps a 128-bit hash of each id's exact bytes, which are then what
+// DuckDB stores: the loader uses those to leave out rows that a later file of
+// the same read holds again (see supersede.go).
 type idSet struct {
-	hashes    []uint64 // one per data record, until finish
-	records   int64    // data records noted (not the header, not blank lines)
-	repeats   bool     // some reduced id is there twice (set by finish)
-	irregular bool     // a record whose id field cannot be told the reader's way
+	hashes    []uint64    // one per data record, until finish
+	exact     [][2]uint64 // one per data record while all ids are plain; nil after
+	notPlain  bool        // some id is not plain: exact is dropped
+	records   int64       // data records noted (not the header, not blank lines)
+	repeats   bool        // some reduced id is there twice (set by finish)
+	irregular bool        // a record whose id field cannot be told the reader's way
 	finished  bool
 }
 
@@ -66,7 +74,7 @@ func (s *idSet) finish() {
 		for slots[i] != 0 {
 			if slots[i] == h {
 				s.repeats = true
-				s.hashes, s.finished = nil, true
+				s.hashes, s.exact, s.notPlain, s.finished = nil, nil, true, true
 				return
 			}
 			i = (i + 1) & mask
@@ -110,43 +118,86 @@ func (s *idSet) note(rec []byte, delim byte, idx int) {
 	}
 	if field < idx {
 		s.irregular = true // too few fields: rejected by the reader, but say nothing
+		s.notPlain, s.exact = true, nil
 		return
 	}
+	plain := !s.notPlain
+	idStart, idEnd := start, start
 	const offset, prime = 14695981039346656037, 1099511628211
 	h := uint64(offset)
 	if start < len(rec) && rec[start] == '"' {
 		j := start + 1
+		idStart = j
 		for ; j < len(rec); j++ {
 			if c := rec[j]; c != '"' {
-				if c > ' ' && c < 0x80 {
+				if c > ' ' && c < 0x7f {
 					h = (h ^ uint64(c)) * prime
+				} else {
+					plain = false
+					if c > ' ' && c < 0x80 {
+						h = (h ^ uint64(c)) * prime
+					}
 				}
 				continue
 			}
 			if j+1 < len(rec) && rec[j+1] == '"' {
 				j++ // an escaped quote
+				plain = false
 				continue
 			}
 			break
 		}
+		idEnd = j
 		// After the closing quote only the delimiter or the line's end may follow.
 		if j >= len(rec) || (j+1 < len(rec) && rec[j+1] != delim && rec[j+1] != '\r') {
 			s.irregular = true
+			s.notPlain, s.exact = true, nil
 			return
 		}
 	} else {
-		for j := start; j < len(rec) && rec[j] != delim; j++ {
+		j := start
+		for ; j < len(rec) && rec[j] != delim; j++ {
 			c := rec[j]
 			if c == '"' {
 				s.irregular = true // a quote inside an unquoted value
+				s.notPlain, s.exact = true, nil
 				return
 			}
-			if c > ' ' && c < 0x80 {
+			if c > ' ' && c < 0x7f {
 				h = (h ^ uint64(c)) * prime
+			} else {
+				plain = false
+				if c > ' ' && c < 0x80 {
+					h = (h ^ uint64(c)) * prime
+				}
 			}
 		}
+		idEnd = j
 	}
 	s.hashes = append(s.hashes, h)
+	if idEnd == idStart {
+		plain = false // a blank id: the row is rejected, not replaced
+	}
+	if !plain {
+		s.notPlain, s.exact = true, nil
+		return
+	}
+	s.exact = append(s.exact, exactID(rec[idStart:idEnd]))
+}
+
+// idSeeds are this process's seeds for exactID: the scan and the loader's
+// function share them, nothing else sees the hashes.
+var idSeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+
+// exactID is a 128-bit hash of an id's bytes (two independent 64-bit hashes):
+// two different ids share one with a chance of about 2^-128.
+func exactID(b []byte) [2]uint64 {
+	return [2]uint64{maphash.Bytes(idSeeds[0], b), maphash.Bytes(idSeeds[1], b)}
+}
+
+// exactIDString is exactID of a string, without copying it.
+func exactIDString(s string) [2]uint64 {
+	return [2]uint64{maphash.String(idSeeds[0], s), maphash.String(idSeeds[1], s)}
 }
 
 // maxShiftedRows is how many shifted rows a file may have: each is listed as a
