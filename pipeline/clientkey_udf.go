@@ -109,20 +109,29 @@ func (clientKeyFunc) Executor() duckdb.ScalarFuncExecutor {
 // duckdb-go that lays its vector out differently fails the statement with
 // this message (and TestSQLClientKeyEqualsGoKey), never writes elsewhere.
 func uhugeintData(v duckdb.Vector, n int) ([]uint64, error) {
+	data, err := vectorData(v, duckdb.TYPE_UHUGEINT)
+	if err != nil {
+		return nil, err
+	}
+	return unsafe.Slice((*uint64)(data), 2*n), nil
+}
+
+// vectorData is the data pointer of a result vector of type typ.
+func vectorData(v duckdb.Vector, typ duckdb.Type) (unsafe.Pointer, error) {
 	vec := reflect.ValueOf(v).FieldByName("v")
 	if vec.Kind() != reflect.Pointer || vec.IsNil() || vec.Elem().Kind() != reflect.Struct {
 		return nil, errVectorLayout
 	}
-	typ := vec.Elem().FieldByName("Type")
+	t := vec.Elem().FieldByName("Type")
 	data := vec.Elem().FieldByName("dataPtr")
-	if !typ.IsValid() || !typ.CanUint() || typ.Uint() != uint64(duckdb.TYPE_UHUGEINT) ||
+	if !t.IsValid() || !t.CanUint() || t.Uint() != uint64(typ) ||
 		data.Kind() != reflect.UnsafePointer || data.IsNil() {
 		return nil, errVectorLayout
 	}
-	return unsafe.Slice((*uint64)(data.UnsafePointer()), 2*n), nil
+	return data.UnsafePointer(), nil
 }
 
-var errVectorLayout = errors.New("client_key: this duckdb-go's result vector is not laid out as the function expects (a UHUGEINT vector with its data pointer); pin duckdb-go to the version in go.mod")
+var errVectorLayout = errors.New("this duckdb-go's result vector is not laid out as the loader's functions expect (a vector of the result type with its data pointer); pin duckdb-go to the version in go.mod")
 
 // registerClientKey defines client_key() on the database's one connection,
 // once: registering again would add an overload each time.

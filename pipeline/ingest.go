@@ -9,11 +9,14 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/referrals/referrals/internal/clientkey"
 	"github.com/referrals/referrals/internal/config"
 )
 
@@ -214,7 +217,7 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 		}
 		for i := range sum.Files {
 			if n, ok := byFile[sum.Files[i].FileID]; ok && sum.Files[i].Source == source {
-				sum.Files[i].Replaced = n
+				sum.Files[i].Replaced += n
 				sum.Replaced += n
 			}
 		}
@@ -238,7 +241,15 @@ func (in *Ingester) loadItems(ctx context.Context, items []*prepared) []FileResu
 		}
 	}()
 	err := in.loadGroup(ctx, items)
+	if len(items) > 1 {
+		// The group's id table (supersede.go) is garbage now: give its memory
+		// back before DuckDB wants it for the next read.
+		debug.FreeOSMemory()
+	}
 	if err != nil && len(items) > 1 && ctx.Err() == nil {
+		if in.Log != nil {
+			in.Log.Debug("files read together failed; reading them one by one", "files", len(items), "problem", err.Error())
+		}
 		var out []FileResult
 		for _, it := range items {
 			out = append(out, in.loadItems(ctx, []*prepared{it})...)
@@ -275,6 +286,7 @@ func (in *Ingester) report(ctx context.Context, log *slog.Logger, sum *IngestSum
 	sum.Files = append(sum.Files, res)
 	sum.Loaded += res.Loaded
 	sum.Rejected += res.Rejected
+	sum.Replaced += res.Replaced
 }
 
 func (in *Ingester) source(name string) config.Source {
@@ -693,39 +705,127 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 	}
 	paths := make([]string, len(items))
 	ids := make([]string, len(items))
-	var idCase strings.Builder
-	idCase.WriteString("CASE file_index")
 	for i, it := range items {
 		paths[i] = QuoteString(it.readPath)
 		ids[i] = fmt.Sprint(it.fileID)
-		fmt.Fprintf(&idCase, " WHEN %d THEN %d", i, it.fileID)
 	}
-	idCase.WriteString(" END")
 	idList := strings.Join(ids, ", ")
 	formatOpt := "dateformat = " + QuoteString(src.DateFormat)
 	if plan.dateType == "TIMESTAMP" {
 		formatOpt = "timestampformat = " + QuoteString(src.DateFormat)
 	}
-	readCSV := fmt.Sprintf(`read_csv([%s], header = true, auto_detect = false, delim = %s, quote = '"', escape = '"',
-		columns = %s, %s, thousands = ',', encoding = %s, store_rejects = true,
-		rejects_table = 'tmp_rejects', rejects_scan = 'tmp_reject_scans', max_line_size = 4194304)`,
-		strings.Join(paths, ", "), QuoteString(string(first.delim)), plan.readColumns, formatOpt, QuoteString(first.duckEnc))
-
-	var dateCol, insertSQL string
 	table, idCol := sourceTable(source)
-	e := plan.expr
-	if source == "scheduling" {
-		dateCol = "appt_date"
-		_, hasReferredTo := mapping["referred_to"]
-		insertSQL = fmt.Sprintf(`INSERT INTO raw_appointments SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, %v, %s, %s FROM %s`,
-			e["appointment_id"], e["client_id"], e["clinician"], e["date"], e["time"], e["status"], e["service"],
-			e["referral_source"], e["referred_to"], hasReferredTo, e["referrer_npi"], idCase.String(), readCSV)
-	} else {
+	dateCol := "appt_date"
+	if source == "billing" {
 		dateCol = "service_date"
-		insertSQL = fmt.Sprintf(`INSERT INTO raw_claim_lines SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s FROM %s`,
-			e["line_id"], e["client_id"], e["service_date"], e["rendering_provider"], e["rendering_npi"], e["referring_provider"],
-			e["referring_npi"], e["payer"], e["cpt"], e["charge"], e["paid"], idCase.String(), readCSV)
 	}
+	e := plan.expr
+	// The checks a loaded row must pass, on the table's columns (ref) or, for
+	// the rows the read may leave out, on what the reader gives.
+	maxYear := time.Now().Year() + in.Config.Ingest.MaxYearsAhead
+	condsOf := func(ref func(string) string) []string {
+		c := []string{
+			ref(idCol) + " IS NULL",
+			ref("client_key") + " IS NULL",
+			fmt.Sprintf("%[1]s IS NULL OR year(%[1]s) < %[2]d OR year(%[1]s) > %[3]d", ref(dateCol), in.Config.Ingest.MinYear, maxYear),
+		}
+		if source == "billing" {
+			c = append(c, ref("charge")+" < 0 OR "+ref("paid")+" < 0")
+		}
+		// The first failed check names a row, so the later ones hold only for rows with an id.
+		for i := 1; i < len(c); i++ {
+			c[i] = ref(idCol) + " IS NOT NULL AND (" + c[i] + ")"
+		}
+		return c
+	}
+	anyOf := func(conds []string) string {
+		return "(" + strings.Join(conds, ") OR (") + ")"
+	}
+	rawRef := func(col string) string {
+		switch col {
+		case idCol:
+			return e[idCol]
+		case dateCol:
+			return e[dateFieldName(source)]
+		case "client_key":
+			if i, ok := mapping["client_id"]; ok {
+				return fmt.Sprintf("(CASE WHEN trim(c%d, %s) <> '' THEN 1 END)", i+1, sqlChars(clientkey.Whitespace))
+			}
+			return "NULL"
+		default:
+			return e[col]
+		}
+	}
+	// insertFrom reads files (paths) into the table; index maps the read's
+	// file_index to the group's. where filters the rows ("" for all).
+	insertFrom := func(paths []string, index []int, rejects, where string) string {
+		var idCase strings.Builder
+		idCase.WriteString("CASE file_index")
+		for i, gi := range index {
+			fmt.Fprintf(&idCase, " WHEN %d THEN %d", i, items[gi].fileID)
+		}
+		idCase.WriteString(" END")
+		read := fmt.Sprintf(`read_csv([%s], header = true, auto_detect = false, delim = %s, quote = '"', escape = '"',
+		columns = %s, %s, thousands = ',', encoding = %s, store_rejects = true,
+		rejects_table = '%s', rejects_scan = '%s_scans', max_line_size = 4194304)`,
+			strings.Join(paths, ", "), QuoteString(string(first.delim)), plan.readColumns, formatOpt, QuoteString(first.duckEnc), rejects, rejects)
+		var q string
+		if source == "scheduling" {
+			_, hasReferredTo := mapping["referred_to"]
+			q = fmt.Sprintf(`INSERT INTO raw_appointments SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, %v, %s, %s FROM %s`,
+				e["appointment_id"], e["client_id"], e["clinician"], e["date"], e["time"], e["status"], e["service"],
+				e["referral_source"], e["referred_to"], hasReferredTo, e["referrer_npi"], idCase.String(), read)
+		} else {
+			q = fmt.Sprintf(`INSERT INTO raw_claim_lines SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s FROM %s`,
+				e["line_id"], e["client_id"], e["service_date"], e["rendering_provider"], e["rendering_npi"], e["referring_provider"],
+				e["referring_npi"], e["payer"], e["cpt"], e["charge"], e["paid"], idCase.String(), read)
+		}
+		if where != "" {
+			q += " WHERE " + where
+		}
+		return q
+	}
+	// Rows a later file of the group holds again are left out (supersede.go).
+	var sup *supersedePlan
+	if supersedeAtLoad {
+		sup = newSupersedePlan(items)
+	} else {
+		for _, it := range items {
+			it.ids.exact = nil
+		}
+	}
+	all := make([]int, len(items))
+	for i := range all {
+		all[i] = i
+	}
+	keepCall := func(token int64, mode int, index []int) string {
+		// The file's index in the group, as text: in the group's own read, the
+		// reader's file_index.
+		file := "file_index::VARCHAR"
+		if !slices.Equal(index, all) {
+			var fileCase strings.Builder
+			fileCase.WriteString("CASE file_index")
+			for i, gi := range index {
+				fmt.Fprintf(&fileCase, " WHEN %d THEN '%d'", i, gi)
+			}
+			fileCase.WriteString(" END")
+			file = fileCase.String()
+		}
+		return fmt.Sprintf("superseded_keep(%d::BIGINT, %d, %s, CASE WHEN %s THEN NULL ELSE %s END)",
+			token, mode, file, anyOf(condsOf(rawRef)), e[idCol])
+	}
+	var token int64
+	where := ""
+	if sup != nil {
+		if err := registerSupersededKeep(ctx, in.DB); err != nil {
+			return err
+		}
+		var remove func()
+		token, remove = addPlan(sup)
+		defer remove()
+		where = keepCall(token, modeRead, all)
+	}
+	insertSQL := insertFrom(paths, all, "tmp_rejects", where)
 	idHeader := headers[mapping[idCol]]
 	if err := registerClientKey(ctx, in.DB); err != nil {
 		return err
@@ -760,7 +860,7 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		return r.RowsAffected()
 	}
 	dropTemp := func() error {
-		for _, t := range []string{"tmp_rejects", "tmp_reject_scans", "tmp_shifted", "tmp_groupfiles"} {
+		for _, t := range []string{"tmp_rejects", "tmp_rejects_scans", "tmp_restore_rejects", "tmp_restore_rejects_scans", "tmp_shifted", "tmp_groupfiles"} {
 			if _, err := exec("DROP TABLE IF EXISTS " + t); err != nil {
 				return err
 			}
@@ -774,12 +874,17 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		return fmt.Errorf("read failed: %v", redactClientError(err))
 	}
 	// The group's files, for the per-file statements below.
-	if _, err := exec(`CREATE TEMP TABLE tmp_groupfiles (file_index INTEGER, file_id INTEGER, path VARCHAR, lines BIGINT)`); err != nil {
+	// dropped: the rows the read left out, which the table's count misses.
+	if _, err := exec(`CREATE TEMP TABLE tmp_groupfiles (file_index INTEGER, file_id INTEGER, path VARCHAR, lines BIGINT, dropped BIGINT)`); err != nil {
 		return err
 	}
 	rows := make([][]any, len(items))
 	for i, it := range items {
-		rows[i] = []any{i, it.fileID, it.res.Path, it.lines}
+		var dropped int64
+		if sup != nil {
+			dropped = sup.dropped[i].Load()
+		}
+		rows[i] = []any{i, it.fileID, it.res.Path, it.lines, dropped}
 	}
 	if err := appendRows(conn, "tmp_groupfiles", rows); err != nil {
 		return fmt.Errorf("load tmp_groupfiles: %w", err)
@@ -834,7 +939,7 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		// part of one value: say how many lines were lost, not just the one.
 		qrows, err := tx.QueryContext(ctx, `
 			SELECT g.file_id, g.path, q.line,
-				(g.lines - 1) - (SELECT count(*) FROM `+table+` t WHERE t.file_id = g.file_id)
+				(g.lines - 1) - (SELECT count(*) FROM `+table+` t WHERE t.file_id = g.file_id) - g.dropped
 				              - (SELECT count(DISTINCT line) FROM tmp_rejects r WHERE r.file_id = g.file_index)
 			FROM (SELECT file_id AS file_index, min(line) AS line FROM tmp_rejects WHERE error_type = 'UNQUOTED VALUE' GROUP BY file_id) q
 			JOIN tmp_groupfiles g USING (file_index)`)
@@ -893,43 +998,51 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 	// Rows the reader accepted but that cannot be used: no id, no client,
 	// a date outside the plausible range. Their line is unknown once read,
 	// so the message names the id instead.
-	maxYear := time.Now().Year() + in.Config.Ingest.MaxYearsAhead
+	conds := condsOf(func(col string) string { return col })
+	anyCond := anyOf(conds)
+	// The rows left out for a newer file's version that did not load (rejected
+	// by the reader, or failing the checks below) are read back, and the usual
+	// replacement keeps the newest version that did load.
+	back, uncredit, err := in.restoreSuperseded(ctx, tx, exec, sup, token, items, table, idCol, anyCond, func(token int64, index []int) string {
+		restorePaths := make([]string, len(index))
+		for i, gi := range index {
+			restorePaths[i] = paths[gi]
+		}
+		return insertFrom(restorePaths, index, "tmp_restore_rejects", keepCall(token, modeReadBack, index))
+	})
+	if err != nil {
+		return err
+	}
 	checks := []struct{ cond, col, kind, msg string }{
-		{idCol + " IS NULL", idHeader, "MISSING VALUE", "'a row has no " + strings.ReplaceAll(idHeader, "'", "''") + "; it was skipped'"},
-		{"client_key IS NULL", headers[mapping["client_id"]], "MISSING VALUE", "'row ' || " + idCol + " || ' has no client id; it was skipped'"},
-		{fmt.Sprintf("%s IS NULL OR year(%s) < %d OR year(%s) > %d", dateCol, dateCol, in.Config.Ingest.MinYear, dateCol, maxYear),
-			headers[mapping[dateFieldName(source)]], "OUT OF RANGE",
+		{conds[0], idHeader, "MISSING VALUE", "'a row has no " + strings.ReplaceAll(idHeader, "'", "''") + "; it was skipped'"},
+		{conds[1], headers[mapping["client_id"]], "MISSING VALUE", "'row ' || " + idCol + " || ' has no client id; it was skipped'"},
+		{conds[2], headers[mapping[dateFieldName(source)]], "OUT OF RANGE",
 			fmt.Sprintf("'row ' || %s || ' has date ' || coalesce(%s::VARCHAR, 'blank') || ', outside %d-%d; it was skipped (set [ingest] min_year or max_years_ahead if that date is real)'",
 				idCol, dateCol, in.Config.Ingest.MinYear, maxYear)},
 	}
 	if source == "billing" {
-		checks = append(checks, struct{ cond, col, kind, msg string }{"charge < 0 OR paid < 0", "charge/paid", "OUT OF RANGE",
+		checks = append(checks, struct{ cond, col, kind, msg string }{conds[3], "charge/paid", "OUT OF RANGE",
 			"'claim line ' || line_id || ' has a negative amount; it was skipped (load refunds and adjustments as separate exports)'"})
 	}
 	// One pass finds every such row (the first failed check names it), and
 	// a second deletes them, but only when there are any.
-	var anyCond, typeCase, colCase, msgCase strings.Builder
+	var typeCase, colCase, msgCase strings.Builder
 	typeCase.WriteString("CASE")
 	colCase.WriteString("CASE")
 	msgCase.WriteString("CASE")
-	for i, c := range checks {
-		if i > 0 {
-			c.cond = idCol + " IS NOT NULL AND (" + c.cond + ")"
-			anyCond.WriteString(" OR ")
-		}
-		fmt.Fprintf(&anyCond, "(%s)", c.cond)
+	for _, c := range checks {
 		fmt.Fprintf(&typeCase, " WHEN %s THEN %s", c.cond, QuoteString(c.kind))
 		fmt.Fprintf(&colCase, " WHEN %s THEN %s", c.cond, QuoteString(c.col))
 		fmt.Fprintf(&msgCase, " WHEN %s THEN %s", c.cond, c.msg)
 	}
 	n, err := exec(fmt.Sprintf(`INSERT INTO rejected_rows SELECT t.file_id, g.path, NULL, %s END, %s END, %s END
 		FROM %s t JOIN tmp_groupfiles g USING (file_id) WHERE t.file_id IN (%s) AND (%s)`,
-		colCase.String(), typeCase.String(), msgCase.String(), table, idList, anyCond.String()))
+		colCase.String(), typeCase.String(), msgCase.String(), table, idList, anyCond))
 	if err != nil {
 		return fmt.Errorf("check rows: %w", err)
 	}
 	if n > 0 {
-		if _, err := exec(fmt.Sprintf(`DELETE FROM %s WHERE file_id IN (%s) AND (%s)`, table, idList, anyCond.String())); err != nil {
+		if _, err := exec(fmt.Sprintf(`DELETE FROM %s WHERE file_id IN (%s) AND (%s)`, table, idList, anyCond)); err != nil {
 			return err
 		}
 	}
@@ -958,6 +1071,14 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		}
 	}
 	steps = append(steps, "duplicate_checks", len(dupCheck))
+	if sup != nil {
+		var left, readBack int64
+		for i := range items {
+			left += sup.dropped[i].Load()
+			readBack += back[i]
+		}
+		steps = append(steps, "left_out", left, "read_back", readBack)
+	}
 	// What each file gave, counted from the tables.
 	loaded := map[int64]int64{}
 	rejected := map[int64]int64{}
@@ -977,6 +1098,15 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		loaded[id], rejected[id] = l, r+lost[id]
 	}
 	crows.Close()
+	// Rows left out for a newer version count as loaded from their file, and as
+	// replaced by the newer one.
+	replaced := map[int64]int64{}
+	if sup != nil {
+		for i, it := range items {
+			loaded[it.fileID] += sup.dropped[i].Load() - back[i]
+			replaced[it.fileID] = sup.credited[i].Load() - uncredit[i]
+		}
+	}
 	for _, it := range items {
 		if it.nuls > 0 {
 			// Not a rejected row: the rows loaded, but the user should know.
@@ -992,8 +1122,8 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		if err != nil || after.Size() != it.before.Size() || !after.ModTime().Equal(it.before.ModTime()) {
 			return errFileChanged
 		}
-		if _, err := exec(`INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, 0, now()::TIMESTAMP, ?, ?)`,
-			it.fileID, source, it.res.Path, it.sum, it.res.Encoding, loaded[it.fileID], rejected[it.fileID], it.before.Size(), it.before.ModTime().UTC()); err != nil {
+		if _, err := exec(`INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?, ?)`,
+			it.fileID, source, it.res.Path, it.sum, it.res.Encoding, loaded[it.fileID], rejected[it.fileID], replaced[it.fileID], it.before.Size(), it.before.ModTime().UTC()); err != nil {
 			return fmt.Errorf("ledger: %w", err)
 		}
 		if _, err := exec(`DELETE FROM ingest_problems WHERE path = ?`, it.res.Path); err != nil {
@@ -1012,7 +1142,7 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 	}
 	for _, it := range items {
 		it.res.Status = "loaded"
-		it.res.FileID, it.res.Loaded, it.res.Rejected = it.fileID, loaded[it.fileID], rejected[it.fileID]
+		it.res.FileID, it.res.Loaded, it.res.Rejected, it.res.Replaced = it.fileID, loaded[it.fileID], rejected[it.fileID], replaced[it.fileID]
 		it.res.Took = time.Since(it.start)
 	}
 	return nil

@@ -1,0 +1,199 @@
+package pipeline_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/referrals/referrals/pipeline"
+)
+
+// TestLeavingOutSupersededRowsChangesNothing loads the same overlapping exports
+// twice: once leaving out, inside the read, the rows a later file of the same
+// read holds again, and once loading every row and replacing afterwards (the
+// way before). The tables, the rejected rows, the ledger and the summary must
+// be the same. The exports hold every way a newer version can fail to load
+// (rejected by the reader, failing a check after it), so that rows left out
+// must be read back, and files that cannot take part (an id twice, an id that
+// is not plain, a shifted row).
+func TestLeavingOutSupersededRowsChangesNothing(t *testing.T) {
+	sched := func(id, client, date, status string) string {
+		return fmt.Sprintf("%s,%s,Jane Smith,%s,9:00 AM,%s,Intake,Dr. Maria Lopez,,\n", id, client, date, status)
+	}
+	claim := func(id, client, date, charge string) string {
+		return fmt.Sprintf("%s,%s,%s,Jane Smith,,Dr. Maria Lopez,,Aetna,90837,%s,100.00\n", id, client, date, charge)
+	}
+	var jan, feb, mar, apr, may strings.Builder
+	for i := 1; i <= 40; i++ {
+		jan.WriteString(sched(fmt.Sprintf("A%d", i), fmt.Sprint(900000+i), fmt.Sprintf("01/%02d/2026", 1+i%28), "Scheduled"))
+	}
+	// Z1 is out of range in January (reported, never left out) and fine in a
+	// later export that loads whole; Z2 has no client in January.
+	jan.WriteString(sched("Z1", "900100", "01/05/1890", "Scheduled") + sched("Z2", "", "01/06/2026", "Scheduled"))
+	for i := 1; i <= 30; i++ {
+		date := fmt.Sprintf("01/%02d/2026", 1+i%28)
+		switch i {
+		case 3:
+			date = "02/30/2026" // rejected by the reader: January's A3 must stay
+		}
+		client := fmt.Sprint(900000 + i)
+		feb.WriteString(sched(fmt.Sprintf("A%d", i), client, date, "Attended"))
+	}
+	var late strings.Builder
+	late.WriteString(sched("Z1", "900100", "01/05/2026", "Attended") + sched("Z2", "900101", "01/06/2026", "Attended") +
+		sched("A10", "900010", "01/11/2026", "Late Cancel") + sched("A55", "900055", "02/28/2026", "Attended"))
+	for i := 41; i <= 60; i++ {
+		feb.WriteString(sched(fmt.Sprintf("A%d", i), fmt.Sprint(900000+i), fmt.Sprintf("02/%02d/2026", 1+i%28), "Scheduled"))
+	}
+	// March repeats January's and February's rows (a chain of three versions).
+	for i := 20; i <= 50; i++ {
+		client := fmt.Sprint(900000 + i)
+		if i == 25 {
+			client = "" // fails the client check: February's A25 must stay
+		}
+		mar.WriteString(sched(fmt.Sprintf("A%d", i), client, fmt.Sprintf("02/%02d/2026", 1+i%28), "No Show"))
+	}
+	// April cannot take part: one id twice. May cannot either: an id with a space.
+	apr.WriteString(sched("A45", "900045", "03/01/2026", "Attended") + sched("A45", "900045", "03/02/2026", "Attended") +
+		sched("A1", "900001", "03/03/2026", "Late Cancel"))
+	may.WriteString(sched("A 7", "900007", "03/04/2026", "Attended") + sched("A46", "900046", "03/05/2026", "Attended"))
+
+	var q1, q2, q3 strings.Builder
+	for i := 1; i <= 30; i++ {
+		q1.WriteString(claim(fmt.Sprintf("L%d", i), fmt.Sprint(900000+i), "01/05/2026", "150.00"))
+	}
+	for i := 10; i <= 40; i++ {
+		charge := "175.00"
+		if i == 12 {
+			charge = "-5.00" // fails the amount check: Q1's L12 must stay
+		}
+		q2.WriteString(claim(fmt.Sprintf("L%d", i), fmt.Sprint(900000+i), "04/05/2026", charge))
+	}
+	for i := 35; i <= 45; i++ {
+		q3.WriteString(claim(fmt.Sprintf("L%d", i), fmt.Sprint(900000+i), "07/05/2026", "200.00"))
+	}
+	// Q3 has a shifted row (an unquoted comma and an empty last field): it cannot take part.
+	q3.WriteString("L99,900099,07/06/2026,Smith, Jane,,Dr. Maria Lopez,,Aetna,90837,200.00,\n")
+
+	type outcome struct {
+		sum    pipeline.IngestSummary
+		tables map[string][]string
+		log    string
+	}
+	run := func(leaveOut bool) outcome {
+		old := *pipeline.SupersedeAtLoad
+		*pipeline.SupersedeAtLoad = leaveOut
+		defer func() { *pipeline.SupersedeAtLoad = old }()
+		p := newPractice(t)
+		var log bytes.Buffer
+		ingest := func() pipeline.IngestSummary {
+			in := &pipeline.Ingester{DB: p.db, Config: p.cfg, Secret: secret,
+				Log: slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+			sum, err := in.Ingest(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return sum
+		}
+		p.write("exports/scheduling/2026-01.csv", []byte(schedHeader+jan.String()), 1)
+		p.write("exports/scheduling/2026-02.csv", []byte(schedHeader+feb.String()), 2)
+		p.write("exports/scheduling/2026-03.csv", []byte(schedHeader+mar.String()), 3)
+		p.write("exports/scheduling/2026-03-late.csv", []byte(schedHeader+late.String()), 4)
+		p.write("exports/billing/2026-Q1.csv", []byte(billHeader+q1.String()), 1)
+		p.write("exports/billing/2026-Q2.csv", []byte(billHeader+q2.String()), 2)
+		p.write("exports/billing/2026-Q3.csv", []byte(billHeader+q3.String()), 3)
+		sum := ingest()
+		// A second night: two more exports, read together, one of which cannot take part.
+		p.write("exports/scheduling/2026-04.csv", []byte(schedHeader+apr.String()), 5)
+		p.write("exports/scheduling/2026-05.csv", []byte(schedHeader+may.String()), 6)
+		night := ingest()
+		sum.Files = append(sum.Files, night.Files...)
+		sum.Loaded += night.Loaded
+		sum.Rejected += night.Rejected
+		sum.Replaced += night.Replaced
+		tables := map[string][]string{}
+		for name, q := range map[string]string{
+			"raw_appointments": "SELECT * FROM raw_appointments ORDER BY ALL",
+			"raw_claim_lines":  "SELECT * FROM raw_claim_lines ORDER BY ALL",
+			"rejected_rows":    "SELECT * FROM rejected_rows ORDER BY ALL",
+			"ingest_files":     "SELECT file_id, source, path, rows_loaded, rows_rejected, rows_replaced FROM ingest_files ORDER BY ALL",
+		} {
+			rows, err := p.db.Query(q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cols, _ := rows.Columns()
+			for rows.Next() {
+				vals := make([]any, len(cols))
+				ptrs := make([]any, len(cols))
+				for i := range vals {
+					ptrs[i] = &vals[i]
+				}
+				if err := rows.Scan(ptrs...); err != nil {
+					t.Fatal(err)
+				}
+				parts := make([]string, len(vals))
+				for i, v := range vals {
+					parts[i] = fmt.Sprint(v)
+				}
+				tables[name] = append(tables[name], strings.Join(parts, "|"))
+			}
+			rows.Close()
+		}
+		return outcome{sum, tables, log.String()}
+	}
+	all, left := run(false), run(true)
+
+	// The way that leaves rows out did: in both reads of the first night, and
+	// rows were read back for the newer versions that did not load.
+	var leftOut, readBack int64
+	for _, m := range regexp.MustCompile(`left_out=(\d+) read_back=(\d+)`).FindAllStringSubmatch(left.log, -1) {
+		n, _ := strconv.ParseInt(m[1], 10, 64)
+		b, _ := strconv.ParseInt(m[2], 10, 64)
+		leftOut += n
+		readBack += b
+	}
+	if leftOut < 40 || readBack < 3 {
+		t.Fatalf("left out %d rows and read back %d: the exports should make it leave out 40 or more and read back 3 or more; log:\n%s", leftOut, readBack, left.log)
+	}
+	if strings.Contains(all.log, "left_out=") {
+		t.Fatalf("loading every row left rows out; log:\n%s", all.log)
+	}
+
+	for name, want := range all.tables {
+		got := left.tables[name]
+		if len(want) == 0 {
+			t.Fatalf("%s is empty: the test loads nothing", name)
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s differs when superseded rows are left out:\n got %d rows:\n%s\nwant %d rows:\n%s", name, len(got), strings.Join(got, "\n"), len(want), strings.Join(want, "\n"))
+		}
+	}
+	if left.sum.Loaded != all.sum.Loaded || left.sum.Rejected != all.sum.Rejected || left.sum.Replaced != all.sum.Replaced {
+		t.Errorf("summary: loaded %d, rejected %d, replaced %d; loading every row: %d, %d, %d",
+			left.sum.Loaded, left.sum.Rejected, left.sum.Replaced, all.sum.Loaded, all.sum.Rejected, all.sum.Replaced)
+	}
+	for i, f := range all.sum.Files {
+		g := left.sum.Files[i]
+		if f.Path != g.Path || f.Loaded != g.Loaded || f.Rejected != g.Rejected || f.Replaced != g.Replaced {
+			t.Errorf("%s: loaded %d, rejected %d, replaced %d; loading every row: %d, %d, %d", f.Path, g.Loaded, g.Rejected, g.Replaced, f.Loaded, f.Rejected, f.Replaced)
+		}
+	}
+	// The versions that must have survived.
+	for _, want := range []string{"A3|", "A25|"} {
+		found := false
+		for _, r := range left.tables["raw_appointments"] {
+			if strings.HasPrefix(r, want) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no row for %s: the older version of a row whose newer one did not load was lost", strings.TrimSuffix(want, "|"))
+		}
+	}
+}
