@@ -196,7 +196,7 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 			continue
 		}
 		taken[content] = true
-		if len(batch) > 0 && (batch[0].groupKey() == "" || p.groupKey() != batch[0].groupKey() || len(batch) >= maxBatchFiles || batchBytes > maxBatchBytes) {
+		if len(batch) > 0 && (p.groupKey() != batch[0].groupKey() || len(batch) >= maxBatchFiles || batchBytes > maxBatchBytes) {
 			if err := flush(); err != nil {
 				return sum, err
 			}
@@ -391,11 +391,9 @@ type prepared struct {
 }
 
 // groupKey says which prepared files can be read by one read_csv call:
-// same kind of export, same header, no converted copy.
+// same kind of export, same header, read in the same encoding (a converted
+// copy is read as UTF-8, with its original's lines: it goes with the others).
 func (p *prepared) groupKey() string {
-	if p.readPath != p.f.path {
-		return "" // converted copies are read alone
-	}
 	return p.f.source + "\x00" + p.duckEnc + "\x00" + string(p.delim) + "\x00" + strings.Join(p.headers, "\x00")
 }
 
@@ -789,6 +787,9 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 	var sup *supersedePlan
 	if supersedeAtLoad {
 		sup = newSupersedePlan(items)
+		// The scans' hashes and the table's first draft are garbage: give their
+		// memory back before DuckDB reads.
+		debug.FreeOSMemory()
 	} else {
 		for _, it := range items {
 			it.ids.exact = nil
@@ -875,7 +876,7 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 	}
 	// The group's files, for the per-file statements below.
 	// dropped: the rows the read left out, which the table's count misses.
-	if _, err := exec(`CREATE TEMP TABLE tmp_groupfiles (file_index INTEGER, file_id INTEGER, path VARCHAR, lines BIGINT, dropped BIGINT)`); err != nil {
+	if _, err := exec(`CREATE TEMP TABLE tmp_groupfiles (file_index INTEGER, file_id INTEGER, path VARCHAR, lines BIGINT, dropped BIGINT, encoding VARCHAR)`); err != nil {
 		return err
 	}
 	rows := make([][]any, len(items))
@@ -884,7 +885,7 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		if sup != nil {
 			dropped = sup.dropped[i].Load()
 		}
-		rows[i] = []any{i, it.fileID, it.res.Path, it.lines, dropped}
+		rows[i] = []any{i, it.fileID, it.res.Path, it.lines, dropped, it.res.Encoding}
 	}
 	if err := appendRows(conn, "tmp_groupfiles", rows); err != nil {
 		return fmt.Errorf("load tmp_groupfiles: %w", err)
@@ -923,7 +924,7 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 			    WHEN r.error_type = 'TOO MANY COLUMNS' THEN 'the row has more fields than the header (' || %d || '): ' || r.error_message || '; an unquoted delimiter inside a value?'
 			    WHEN r.error_type = 'MISSING COLUMNS' THEN 'the row has fewer fields than the header (' || %d || '): ' || r.error_message
 			    WHEN r.error_type = 'UNQUOTED VALUE' THEN 'a value has a stray or unclosed double quote; the rows it swallowed are lost until the export is fixed'
-			    WHEN r.error_type = 'INVALID ENCODING' THEN 'the row has bytes that are not valid text in ' || %s || '; set encoding for this source if the export uses another'
+			    WHEN r.error_type = 'INVALID ENCODING' THEN 'the row has bytes that are not valid text in ' || g.encoding || '; set encoding for this source if the export uses another'
 			    WHEN r.error_type = 'LINE SIZE OVER MAXIMUM' THEN 'the line is longer than 4 MB; the export is probably corrupt there'
 			    ELSE r.error_message
 			  END
@@ -931,7 +932,7 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 			JOIN tmp_groupfiles g ON g.file_index = r.file_id`,
 			caseExpr.String(), QuoteString(clientCol),
 			fmt.Sprintf("r.column_name = 'c%d'", mapping[dateFieldName(source)]+1), QuoteString(src.DateFormat),
-			len(headers), len(headers), QuoteString(first.res.Encoding))
+			len(headers), len(headers))
 		if _, err = exec(q); err != nil {
 			return fmt.Errorf("record rejected rows: %w", err)
 		}

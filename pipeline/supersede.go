@@ -150,22 +150,42 @@ func newSupersedePlan(items []*prepared) *supersedePlan {
 			it.ids.exact = nil
 		}
 	}
-	// Is any id in two files?
-	shared := false
-	for b := 0; b+1 < len(t.start) && !shared; b++ {
-		bucket := t.ent[t.start[b]:t.start[b+1]]
-		for i := 1; i < len(bucket) && !shared; i++ {
+	// Only the ids in two files or more can be left out: the table keeps
+	// those (half the entries at 10M rows), in a new array of their size.
+	keep := make([]bool, len(t.ent))
+	kept := 0
+	for b := 0; b+1 < len(t.start); b++ {
+		lo := int(t.start[b])
+		bucket := t.ent[lo:t.start[b+1]]
+		for i := 1; i < len(bucket); i++ {
 			for j := range i {
-				if bucket[i].a == bucket[j].a && bucket[i].b&^fileBits == bucket[j].b&^fileBits {
-					shared = true
-					break
+				if bucket[i].key() == bucket[j].key() {
+					if !keep[lo+i] {
+						keep[lo+i] = true
+						kept++
+					}
+					if !keep[lo+j] {
+						keep[lo+j] = true
+						kept++
+					}
 				}
 			}
 		}
 	}
-	if !shared {
+	if kept == 0 {
 		return nil
 	}
+	shared := idTable{shift: t.shift, start: make([]uint32, len(t.start)), ent: make([]idEntry, 0, kept)}
+	for b := 0; b+1 < len(t.start); b++ {
+		shared.start[b] = uint32(len(shared.ent))
+		for i := t.start[b]; i < t.start[b+1]; i++ {
+			if keep[i] {
+				shared.ent = append(shared.ent, t.ent[i])
+			}
+		}
+	}
+	shared.start[len(t.start)-1] = uint32(len(shared.ent))
+	t = shared
 	k := len(items)
 	return &supersedePlan{ids: t, part: part,
 		dropped: make([]atomic.Int64, k), credited: make([]atomic.Int64, k),

@@ -46,7 +46,8 @@ func TestLeavingOutSupersededRowsChangesNothing(t *testing.T) {
 	}
 	var late strings.Builder
 	late.WriteString(sched("Z1", "900100", "01/05/2026", "Attended") + sched("Z2", "900101", "01/06/2026", "Attended") +
-		sched("A10", "900010", "01/11/2026", "Late Cancel") + sched("A55", "900055", "02/28/2026", "Attended"))
+		sched("A10", "900010", "01/11/2026", "Late Cancel") + sched("A55", "900055", "02/28/2026", "Attended") +
+		"A56,900056,José Núñez,02/27/2026,9:00 AM,Attended,Intake,Dr. Maria Lopez,,\n")
 	for i := 41; i <= 60; i++ {
 		feb.WriteString(sched(fmt.Sprintf("A%d", i), fmt.Sprint(900000+i), fmt.Sprintf("02/%02d/2026", 1+i%28), "Scheduled"))
 	}
@@ -103,7 +104,8 @@ func TestLeavingOutSupersededRowsChangesNothing(t *testing.T) {
 		p.write("exports/scheduling/2026-01.csv", []byte(schedHeader+jan.String()), 1)
 		p.write("exports/scheduling/2026-02.csv", []byte(schedHeader+feb.String()), 2)
 		p.write("exports/scheduling/2026-03.csv", []byte(schedHeader+mar.String()), 3)
-		p.write("exports/scheduling/2026-03-late.csv", []byte(schedHeader+late.String()), 4)
+		// Windows-1252: read from a converted copy, with the others.
+		p.write("exports/scheduling/2026-03-late.csv", cp1252(t, schedHeader+late.String()), 4)
 		p.write("exports/billing/2026-Q1.csv", []byte(billHeader+q1.String()), 1)
 		p.write("exports/billing/2026-Q2.csv", []byte(billHeader+q2.String()), 2)
 		p.write("exports/billing/2026-Q3.csv", []byte(billHeader+q3.String()), 3)
@@ -160,6 +162,9 @@ func TestLeavingOutSupersededRowsChangesNothing(t *testing.T) {
 	}
 	if leftOut < 40 || readBack < 3 {
 		t.Fatalf("left out %d rows and read back %d: the exports should make it leave out 40 or more and read back 3 or more; log:\n%s", leftOut, readBack, left.log)
+	}
+	if !strings.Contains(left.log, "files=4") {
+		t.Errorf("the four scheduling exports of the first night (one converted) were not read together; log:\n%s", left.log)
 	}
 	if strings.Contains(all.log, "left_out=") {
 		t.Fatalf("loading every row left rows out; log:\n%s", all.log)
