@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -128,30 +129,50 @@ func newSupersedePlan(items []*prepared) *supersedePlan {
 		bits++
 	}
 	t := idTable{shift: 64 - bits, start: make([]uint32, (1<<bits)+1), ent: make([]idEntry, size)}
-	// Count per bucket, then place: a counting sort by bucket.
-	for i, it := range items {
-		if part[i] {
-			for _, h := range it.ids.exact {
-				t.start[t.bucket(h)+1]++
+	// A counting sort by bucket: count, then place. DuckDB waits for the table,
+	// so each core takes a range of buckets (and reads every hash, keeping its own).
+	workers := max(1, min(runtime.GOMAXPROCS(0), 8))
+	span := (uint64(1)<<bits + uint64(workers) - 1) / uint64(workers)
+	each := func(work func(lo, hi uint64)) {
+		var wg sync.WaitGroup
+		for w := range workers {
+			lo, hi := uint64(w)*span, min(uint64(w+1)*span, uint64(1)<<bits)
+			wg.Go(func() { work(lo, hi) })
+		}
+		wg.Wait()
+	}
+	each(func(lo, hi uint64) {
+		for i, it := range items {
+			if part[i] {
+				for _, h := range it.ids.exact {
+					if b := t.bucket(h); b >= lo && b < hi {
+						t.start[b+1]++
+					}
+				}
 			}
 		}
-	}
+	})
 	for b := 1; b < len(t.start); b++ {
 		t.start[b] += t.start[b-1]
 	}
 	next := slices.Clone(t.start[:len(t.start)-1])
-	for i, it := range items {
-		if part[i] {
-			for _, h := range it.ids.exact {
-				b := t.bucket(h)
-				t.ent[next[b]] = idEntry{h[0], h[1]&^fileBits | uint64(i)}
-				next[b]++
+	each(func(lo, hi uint64) {
+		for i, it := range items {
+			if part[i] {
+				for _, h := range it.ids.exact {
+					if b := t.bucket(h); b >= lo && b < hi {
+						t.ent[next[b]] = idEntry{h[0], h[1]&^fileBits | uint64(i)}
+						next[b]++
+					}
+				}
 			}
-			it.ids.exact = nil
 		}
+	})
+	for _, it := range items {
+		it.ids.exact = nil
 	}
-	// Only the ids in two files or more can be left out: the table keeps
-	// those (half the entries at 10M rows), in a new array of their size.
+	// Only the ids in two files or more can be left out. When they are under
+	// three quarters of the entries, the table keeps only those, in a new array.
 	keep := make([]bool, len(t.ent))
 	kept := 0
 	for b := 0; b+1 < len(t.start); b++ {
@@ -175,17 +196,19 @@ func newSupersedePlan(items []*prepared) *supersedePlan {
 	if kept == 0 {
 		return nil
 	}
-	shared := idTable{shift: t.shift, start: make([]uint32, len(t.start)), ent: make([]idEntry, 0, kept)}
-	for b := 0; b+1 < len(t.start); b++ {
-		shared.start[b] = uint32(len(shared.ent))
-		for i := t.start[b]; i < t.start[b+1]; i++ {
-			if keep[i] {
-				shared.ent = append(shared.ent, t.ent[i])
+	if kept*4 < len(t.ent)*3 {
+		shared := idTable{shift: t.shift, start: make([]uint32, len(t.start)), ent: make([]idEntry, 0, kept)}
+		for b := 0; b+1 < len(t.start); b++ {
+			shared.start[b] = uint32(len(shared.ent))
+			for i := t.start[b]; i < t.start[b+1]; i++ {
+				if keep[i] {
+					shared.ent = append(shared.ent, t.ent[i])
+				}
 			}
 		}
+		shared.start[len(t.start)-1] = uint32(len(shared.ent))
+		t = shared
 	}
-	shared.start[len(t.start)-1] = uint32(len(shared.ent))
-	t = shared
 	k := len(items)
 	return &supersedePlan{ids: t, part: part,
 		dropped: make([]atomic.Int64, k), credited: make([]atomic.Int64, k),
@@ -226,12 +249,36 @@ func (p *supersedePlan) keepAll(mode int, f []int32, ids []string, bad []bool, o
 		p.mu.Unlock()
 		return
 	}
+	// The lookups in stages, each a loop of independent loads, so that the CPU
+	// waits for many cache misses at once: the buckets' bounds, then their first
+	// entries, then the comparisons.
+	t := &p.ids
+	lo, hi := make([]uint32, len(ids)), make([]uint32, len(ids))
+	for i := range ids {
+		if !bad[i] {
+			b := t.bucket(hs[i])
+			lo[i], hi[i] = t.start[b], t.start[b+1]
+		}
+	}
+	var touch uint64
+	for i := range ids {
+		if lo[i] < hi[i] {
+			touch += t.ent[lo[i]].a
+		}
+	}
+	touched.Add(touch)
 	for i := range ids {
 		if bad[i] {
 			out[i] = mode == modeRead
 			continue
 		}
-		g := p.ids.newest(hs[i])
+		g := int32(-1)
+		hb := hs[i][1]
+		for _, e := range t.ent[lo[i]:hi[i]] {
+			if e.a == hs[i][0] && e.b&^fileBits == hb && e.file() > g {
+				g = e.file()
+			}
+		}
 		if g <= f[i] || (mode == modeReadBack && !p.missing[hs[i]]) {
 			out[i] = mode == modeRead
 			continue
@@ -241,6 +288,9 @@ func (p *supersedePlan) keepAll(mode int, f []int32, ids []string, bad []bool, o
 		out[i] = mode == modeReadBack
 	}
 }
+
+// touched keeps the staged loads of keepAll from being optimised away.
+var touched atomic.Uint64
 
 // Plans are found by the number written into the statement.
 var (
