@@ -785,11 +785,15 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 	}
 	// Rows a later file of the group holds again are left out (supersede.go).
 	var sup *supersedePlan
+	var tableTook, freeTook time.Duration
 	if supersedeAtLoad {
+		t0 := time.Now()
 		sup = newSupersedePlan(items)
+		tableTook = time.Since(t0)
 		// The scans' hashes and the table's first draft are garbage: give their
 		// memory back before DuckDB reads.
 		debug.FreeOSMemory()
+		freeTook = time.Since(t0) - tableTook
 	} else {
 		for _, it := range items {
 			it.ids.exact = nil
@@ -846,6 +850,9 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 	}
 	defer tx.Rollback()
 	var steps []any
+	if sup != nil {
+		steps = append(steps, "id_table", tableTook.Round(time.Millisecond), "memory_freed", freeTook.Round(time.Millisecond))
+	}
 	exec := func(q string, args ...any) (int64, error) {
 		t0 := time.Now()
 		defer func() {
