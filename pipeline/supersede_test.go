@@ -80,6 +80,14 @@ func TestLeavingOutSupersededRowsChangesNothing(t *testing.T) {
 	}
 	// Q3 has a shifted row (an unquoted comma and an empty last field): it cannot take part.
 	q3.WriteString("L99,900099,07/06/2026,Smith, Jane,,Dr. Maria Lopez,,Aetna,90837,200.00,\n")
+	// Q4 repeats Q1's and Q2's L20-L26, but an unclosed quote in L21 swallows
+	// the lines after it: their newer versions never load.
+	var q4 strings.Builder
+	q4.WriteString(claim("L20", "900020", "10/05/2026", "210.00"))
+	q4.WriteString("L21,900021,10/05/2026,\"Jane Smith,,Dr. Maria Lopez,,Aetna,90837,210.00,100.00\n")
+	for i := 22; i <= 26; i++ {
+		q4.WriteString(claim(fmt.Sprintf("L%d", i), fmt.Sprint(900000+i), "10/05/2026", "210.00"))
+	}
 
 	type outcome struct {
 		sum    pipeline.IngestSummary
@@ -109,6 +117,7 @@ func TestLeavingOutSupersededRowsChangesNothing(t *testing.T) {
 		p.write("exports/billing/2026-Q1.csv", []byte(billHeader+q1.String()), 1)
 		p.write("exports/billing/2026-Q2.csv", []byte(billHeader+q2.String()), 2)
 		p.write("exports/billing/2026-Q3.csv", []byte(billHeader+q3.String()), 3)
+		p.write("exports/billing/2026-Q4.csv", []byte(billHeader+q4.String()), 4)
 		sum := ingest()
 		// A second night: two more exports, read together, one of which cannot take part.
 		p.write("exports/scheduling/2026-04.csv", []byte(schedHeader+apr.String()), 5)
