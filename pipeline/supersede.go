@@ -38,7 +38,8 @@ import (
 // not, its ids that did load are marked (mark mode), and the rows left out for
 // the others are read back from the files that hold them (read-back mode):
 // the usual replacement then keeps the newest version that did load. At 10M
-// rows each of the two reads had one such row, with no older version to read.
+// rows the one read of the scheduling exports had two such rows, neither with
+// an older version to read back.
 //
 // TestLeavingOutSupersededRowsChangesNothing loads exports with every way to
 // fail both ways and compares the tables, the ledger and the summary.
