@@ -14,7 +14,9 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/referrals/referrals/internal/clientkey"
 	"github.com/referrals/referrals/internal/config"
@@ -75,6 +77,10 @@ type Ingester struct {
 	// TmpDir holds the copies made for DuckDB (Windows-1252 decoded, mixed line
 	// endings or NUL bytes mended); default os.TempDir().
 	TmpDir string
+
+	// exactLeft is how many bytes of the scans' exact id hashes may still be
+	// held (exactBudget at the start of a run; see supersede.go).
+	exactLeft atomic.Int64
 }
 
 type pending struct {
@@ -92,6 +98,7 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	var sum IngestSummary
+	in.exactLeft.Store(exactBudget)
 	if err := EnsureSchema(ctx, in.DB); err != nil {
 		return sum, err
 	}
@@ -388,6 +395,8 @@ type prepared struct {
 	shifted  []shiftedRow
 	ids      idSet // whether an id can repeat in the file (no counter: it can)
 	fileID   int64
+	// exactBytes is the share of the run's budget its exact id hashes hold.
+	exactBytes int64
 }
 
 // groupKey says which prepared files can be read by one read_csv call:
@@ -568,6 +577,16 @@ func (in *Ingester) scan(c fileCheck) scanned {
 	if counter != nil {
 		p.shifted = counter.shifted
 		p.ids = counter.ids
+		// The exact hashes are held until the file's read, within the run's budget:
+		// past it, the file's rows are loaded and replaced afterwards, as before.
+		if n := int64(len(p.ids.exact)) * int64(unsafe.Sizeof(p.ids.exact[0])); n > 0 {
+			if in.exactLeft.Add(-n) >= 0 {
+				p.exactBytes = n
+			} else {
+				in.exactLeft.Add(n)
+				p.ids.exact = nil
+			}
+		}
 	}
 	if enc == "windows-1252" || mixedNewlines || nuls > 0 {
 		tmp := in.TmpDir
@@ -798,6 +817,10 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		for _, it := range items {
 			it.ids.exact = nil
 		}
+	}
+	for _, it := range items {
+		in.exactLeft.Add(it.exactBytes)
+		it.exactBytes = 0
 	}
 	all := make([]int, len(items))
 	for i := range all {

@@ -457,6 +457,14 @@ func registerSupersededKeep(ctx context.Context, db *sql.DB) error {
 // compare with loading every row.
 var supersedeAtLoad = true
 
+// exactBudget caps the memory the scans' exact id hashes may hold at once in
+// a run (files scanned ahead and files waiting for their read): 16 bytes an
+// id, so 16M ids (the 10M-row bench holds 7M for its one read of the
+// scheduling exports, and the claims' 3M scanned ahead). The id table built
+// from them is at most as large. A file whose hashes would go past it keeps
+// none, and its rows are loaded and replaced afterwards, as before.
+var exactBudget int64 = 256 << 20
+
 // restoreSuperseded checks, after a group's read, that every file credited
 // with replacing rows that were left out loaded all its records, and that they
 // pass the checks (anyCond fails none). Where one did not, its ids that did
