@@ -52,7 +52,6 @@ type fieldCounter struct {
 type idSet struct {
 	hashes    []uint64    // one per data record, until finish
 	exact     [][2]uint64 // one per data record while all ids are plain; nil after
-	notPlain  bool        // some id is not plain: exact is dropped
 	records   int64       // data records noted (not the header, not blank lines)
 	repeats   bool        // some reduced id is there twice (set by finish)
 	irregular bool        // a record whose id field cannot be told the reader's way
@@ -74,7 +73,7 @@ func (s *idSet) finish() {
 		for slots[i] != 0 {
 			if slots[i] == h {
 				s.repeats = true
-				s.hashes, s.exact, s.notPlain, s.finished = nil, nil, true, true
+				s.hashes, s.exact, s.finished = nil, nil, true
 				return
 			}
 			i = (i + 1) & mask
@@ -118,26 +117,19 @@ func (s *idSet) note(rec []byte, delim byte, idx int) {
 	}
 	if field < idx {
 		s.irregular = true // too few fields: rejected by the reader, but say nothing
-		s.notPlain, s.exact = true, nil
+		s.exact = nil
 		return
 	}
-	plain := !s.notPlain
+	// Plain so far: every earlier record's exact hash is there.
+	plain := int64(len(s.exact)) == s.records-1
 	idStart, idEnd := start, start
-	const offset, prime = 14695981039346656037, 1099511628211
-	h := uint64(offset)
+	h := uint64(fnvOffset)
 	if start < len(rec) && rec[start] == '"' {
 		j := start + 1
 		idStart = j
 		for ; j < len(rec); j++ {
 			if c := rec[j]; c != '"' {
-				if c > ' ' && c < 0x7f {
-					h = (h ^ uint64(c)) * prime
-				} else {
-					plain = false
-					if c > ' ' && c < 0x80 {
-						h = (h ^ uint64(c)) * prime
-					}
-				}
+				h, plain = mixID(h, c, plain)
 				continue
 			}
 			if j+1 < len(rec) && rec[j+1] == '"' {
@@ -151,7 +143,7 @@ func (s *idSet) note(rec []byte, delim byte, idx int) {
 		// After the closing quote only the delimiter or the line's end may follow.
 		if j >= len(rec) || (j+1 < len(rec) && rec[j+1] != delim && rec[j+1] != '\r') {
 			s.irregular = true
-			s.notPlain, s.exact = true, nil
+			s.exact = nil
 			return
 		}
 	} else {
@@ -160,17 +152,10 @@ func (s *idSet) note(rec []byte, delim byte, idx int) {
 			c := rec[j]
 			if c == '"' {
 				s.irregular = true // a quote inside an unquoted value
-				s.notPlain, s.exact = true, nil
+				s.exact = nil
 				return
 			}
-			if c > ' ' && c < 0x7f {
-				h = (h ^ uint64(c)) * prime
-			} else {
-				plain = false
-				if c > ' ' && c < 0x80 {
-					h = (h ^ uint64(c)) * prime
-				}
-			}
+			h, plain = mixID(h, c, plain)
 		}
 		idEnd = j
 	}
@@ -179,10 +164,24 @@ func (s *idSet) note(rec []byte, delim byte, idx int) {
 		plain = false // a blank id: the row is rejected, not replaced
 	}
 	if !plain {
-		s.notPlain, s.exact = true, nil
+		s.exact = nil
 		return
 	}
 	s.exact = append(s.exact, exactID(rec[idStart:idEnd]))
+}
+
+const fnvOffset, fnvPrime = 14695981039346656037, 1099511628211
+
+// mixID adds byte c of an id to its reduced hash h (FNV-1a over the bytes the
+// reduction keeps), and says whether the id is still plain after it.
+func mixID(h uint64, c byte, plain bool) (uint64, bool) {
+	if c > ' ' && c < 0x7f {
+		return (h ^ uint64(c)) * fnvPrime, plain
+	}
+	if c == 0x7f {
+		h = (h ^ uint64(c)) * fnvPrime
+	}
+	return h, false
 }
 
 // idSeeds are this process's seeds for exactID: the scan and the loader's

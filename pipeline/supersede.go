@@ -110,7 +110,7 @@ func newSupersedePlan(items []*prepared) *supersedePlan {
 	n, size := 0, 0
 	for i, it := range items {
 		ids := &it.ids
-		part[i] = ids.finished && !ids.irregular && !ids.repeats && !ids.notPlain &&
+		part[i] = ids.finished && !ids.irregular && !ids.repeats &&
 			int64(len(ids.exact)) == ids.records && len(it.shifted) == 0 && it.nuls == 0
 		if part[i] {
 			n++
