@@ -133,23 +133,28 @@ func vectorData(v duckdb.Vector, typ duckdb.Type) (unsafe.Pointer, error) {
 
 var errVectorLayout = errors.New("this duckdb-go's result vector is not laid out as the loader's functions expect (a vector of the result type with its data pointer); pin duckdb-go to the version in go.mod")
 
-// registerClientKey defines client_key() on the database's one connection,
-// once: registering again would add an overload each time.
+// registerClientKey defines client_key() on the database.
 func registerClientKey(ctx context.Context, db *sql.DB) error {
+	return registerScalarUDF(ctx, db, "client_key", clientKeyFunc{})
+}
+
+// registerScalarUDF defines a Go function in the database, once: registering
+// again would add an overload each time.
+func registerScalarUDF(ctx context.Context, db *sql.DB, name string, f duckdb.ScalarFunc) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
 	var n int
-	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_functions() WHERE function_name = 'client_key'`).Scan(&n); err != nil {
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_functions() WHERE function_name = ?`, name).Scan(&n); err != nil {
 		return err
 	}
 	if n > 0 {
 		return nil
 	}
-	if err := duckdb.RegisterScalarUDF(conn, "client_key", clientKeyFunc{}); err != nil {
-		return fmt.Errorf("define client_key: %w", err)
+	if err := duckdb.RegisterScalarUDF(conn, name, f); err != nil {
+		return fmt.Errorf("define %s: %w", name, err)
 	}
 	return nil
 }

@@ -184,6 +184,9 @@ func mixID(h uint64, c byte, plain bool) (uint64, bool) {
 	return h, false
 }
 
+// exactIDBytes is the memory an exact id hash takes.
+const exactIDBytes = 16
+
 // idSeeds are this process's seeds for exactID: the scan and the loader's
 // function share them, nothing else sees the hashes.
 var idSeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}

@@ -16,7 +16,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"github.com/referrals/referrals/internal/clientkey"
 	"github.com/referrals/referrals/internal/config"
@@ -579,7 +578,7 @@ func (in *Ingester) scan(c fileCheck) scanned {
 		p.ids = counter.ids
 		// The exact hashes are held until the file's read, within the run's budget:
 		// past it, the file's rows are loaded and replaced afterwards, as before.
-		if n := int64(len(p.ids.exact)) * int64(unsafe.Sizeof(p.ids.exact[0])); n > 0 {
+		if n := int64(len(p.ids.exact)) * exactIDBytes; n > 0 {
 			if in.exactLeft.Add(-n) >= 0 {
 				p.exactBytes = n
 			} else {
@@ -775,13 +774,19 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 	}
 	// insertFrom reads files (paths) into the table; index maps the read's
 	// file_index to the group's. where filters the rows ("" for all).
-	insertFrom := func(paths []string, index []int, rejects, where string) string {
-		var idCase strings.Builder
-		idCase.WriteString("CASE file_index")
+	// byFileIndex maps the reader's file_index, for the files of index (by
+	// their place in the group), to value(place).
+	byFileIndex := func(index []int, value func(gi int) string) string {
+		var c strings.Builder
+		c.WriteString("CASE file_index")
 		for i, gi := range index {
-			fmt.Fprintf(&idCase, " WHEN %d THEN %d", i, items[gi].fileID)
+			fmt.Fprintf(&c, " WHEN %d THEN %s", i, value(gi))
 		}
-		idCase.WriteString(" END")
+		c.WriteString(" END")
+		return c.String()
+	}
+	insertFrom := func(paths []string, index []int, rejects, where string) string {
+		idCase := byFileIndex(index, func(gi int) string { return fmt.Sprint(items[gi].fileID) })
 		read := fmt.Sprintf(`read_csv([%s], header = true, auto_detect = false, delim = %s, quote = '"', escape = '"',
 		columns = %s, %s, thousands = ',', encoding = %s, store_rejects = true,
 		rejects_table = '%s', rejects_scan = '%s_scans', max_line_size = 4194304)`,
@@ -791,11 +796,11 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 			_, hasReferredTo := mapping["referred_to"]
 			q = fmt.Sprintf(`INSERT INTO raw_appointments SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, %v, %s, %s FROM %s`,
 				e["appointment_id"], e["client_id"], e["clinician"], e["date"], e["time"], e["status"], e["service"],
-				e["referral_source"], e["referred_to"], hasReferredTo, e["referrer_npi"], idCase.String(), read)
+				e["referral_source"], e["referred_to"], hasReferredTo, e["referrer_npi"], idCase, read)
 		} else {
 			q = fmt.Sprintf(`INSERT INTO raw_claim_lines SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s FROM %s`,
 				e["line_id"], e["client_id"], e["service_date"], e["rendering_provider"], e["rendering_npi"], e["referring_provider"],
-				e["referring_npi"], e["payer"], e["cpt"], e["charge"], e["paid"], idCase.String(), read)
+				e["referring_npi"], e["payer"], e["cpt"], e["charge"], e["paid"], idCase, read)
 		}
 		if where != "" {
 			q += " WHERE " + where
@@ -831,13 +836,7 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		// reader's file_index.
 		file := "file_index::VARCHAR"
 		if !slices.Equal(index, all) {
-			var fileCase strings.Builder
-			fileCase.WriteString("CASE file_index")
-			for i, gi := range index {
-				fmt.Fprintf(&fileCase, " WHEN %d THEN '%d'", i, gi)
-			}
-			fileCase.WriteString(" END")
-			file = fileCase.String()
+			file = byFileIndex(index, func(gi int) string { return fmt.Sprintf("'%d'", gi) })
 		}
 		return fmt.Sprintf("superseded_keep(%d::BIGINT, %d, %s, CASE WHEN %s THEN NULL ELSE %s END)",
 			token, mode, file, anyOf(condsOf(rawRef)), e[idCol])
@@ -845,7 +844,7 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 	var token int64
 	where := ""
 	if sup != nil {
-		if err := registerSupersededKeep(ctx, in.DB); err != nil {
+		if err := registerScalarUDF(ctx, in.DB, "superseded_keep", supersededKeepFunc{}); err != nil {
 			return err
 		}
 		var remove func()

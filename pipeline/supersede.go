@@ -92,10 +92,15 @@ func (t *idTable) bucket(h [2]uint64) uint64 { return h[0] >> t.shift }
 // newest is the latest file holding the id, or -1.
 func (t *idTable) newest(h [2]uint64) int32 {
 	b := t.bucket(h)
+	return newestIn(t.ent[t.start[b]:t.start[b+1]], h)
+}
+
+// newestIn is the latest file holding the id among a bucket's entries, or -1.
+func newestIn(bucket []idEntry, h [2]uint64) int32 {
 	g := int32(-1)
-	hb := h[1] &^ fileBits
-	for _, e := range t.ent[t.start[b]:t.start[b+1]] {
-		if e.a == h[0] && e.b&^fileBits == hb && e.file() > g {
+	k := idKey(h)
+	for _, e := range bucket {
+		if e.key() == k && e.file() > g {
 			g = e.file()
 		}
 	}
@@ -169,9 +174,6 @@ func newSupersedePlan(items []*prepared) *supersedePlan {
 			}
 		}
 	})
-	for _, it := range items {
-		it.ids.exact = nil
-	}
 	// Only the ids in two files or more can be left out. When they are under
 	// three quarters of the entries, the table keeps only those, in a new array.
 	keep := make([]bool, len(t.ent))
@@ -273,13 +275,7 @@ func (p *supersedePlan) keepAll(mode int, f []int32, ids []string, bad []bool, o
 			out[i] = mode == modeRead
 			continue
 		}
-		g := int32(-1)
-		hb := hs[i][1]
-		for _, e := range t.ent[lo[i]:hi[i]] {
-			if e.a == hs[i][0] && e.b&^fileBits == hb && e.file() > g {
-				g = e.file()
-			}
-		}
+		g := newestIn(t.ent[lo[i]:hi[i]], hs[i])
 		if g <= f[i] || (mode == modeReadBack && !p.missing[hs[i]]) {
 			out[i] = mode == modeRead
 			continue
@@ -431,26 +427,6 @@ func (supersededKeepFunc) Executor() duckdb.ScalarFuncExecutor {
 			}
 			return nil
 		}}
-}
-
-// registerSupersededKeep defines superseded_keep() once on the database.
-func registerSupersededKeep(ctx context.Context, db *sql.DB) error {
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	var n int
-	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_functions() WHERE function_name = 'superseded_keep'`).Scan(&n); err != nil {
-		return err
-	}
-	if n > 0 {
-		return nil
-	}
-	if err := duckdb.RegisterScalarUDF(conn, "superseded_keep", supersededKeepFunc{}); err != nil {
-		return fmt.Errorf("define superseded_keep: %w", err)
-	}
-	return nil
 }
 
 // supersedeAtLoad turns leaving out superseded rows on; tests turn it off to
