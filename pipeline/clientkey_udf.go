@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"unsafe"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -170,6 +171,16 @@ func keyArgs(secret []byte) []any {
 func clientKeyExpr(col string) string {
 	trimmed := fmt.Sprintf("trim(%s, %s)", col, sqlChars(clientkey.Whitespace))
 	return fmt.Sprintf("CASE WHEN %[1]s <> '' THEN client_key(%[1]s, $1) END", trimmed)
+}
+
+// whitespaceCodes lists the code points of clientkey.Whitespace, and 0 (the
+// code DuckDB's ascii() gives an empty string), for an IN list.
+func whitespaceCodes() string {
+	codes := []string{"0"}
+	for _, r := range clientkey.Whitespace {
+		codes = append(codes, fmt.Sprint(r))
+	}
+	return strings.Join(codes, ", ")
 }
 
 // sqlChars writes a string as a concatenation of chr() calls, so control

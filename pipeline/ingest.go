@@ -739,18 +739,24 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 	// The checks a loaded row must pass, on the table's columns (ref) or, for
 	// the rows the read may leave out, on what the reader gives.
 	maxYear := time.Now().Year() + in.Config.Ingest.MaxYearsAhead
-	condsOf := func(ref func(string) string) []string {
-		c := []string{
-			ref(idCol) + " IS NULL",
-			ref("client_key") + " IS NULL",
-			fmt.Sprintf("%[1]s IS NULL OR year(%[1]s) < %[2]d OR year(%[1]s) > %[3]d", ref(dateCol), in.Config.Ingest.MinYear, maxYear),
-		}
+	// The years as a range of days: two comparisons a row, where year() took
+	// the date apart for each.
+	yearsCond := func(date string) string {
+		return fmt.Sprintf("%[1]s IS NULL OR %[1]s < make_date(%[2]d, 1, 1) OR %[1]s >= make_date(%[3]d, 1, 1)", date, in.Config.Ingest.MinYear, maxYear+1)
+	}
+	// The checks a row without an id would fail (first) and those of a row with one.
+	rowConds := func(ref func(string) string) []string {
+		c := []string{ref("client_key") + " IS NULL", yearsCond(ref(dateCol))}
 		if source == "billing" {
 			c = append(c, ref("charge")+" < 0 OR "+ref("paid")+" < 0")
 		}
+		return c
+	}
+	condsOf := func(ref func(string) string) []string {
+		c := []string{ref(idCol) + " IS NULL"}
 		// The first failed check names a row, so the later ones hold only for rows with an id.
-		for i := 1; i < len(c); i++ {
-			c[i] = ref(idCol) + " IS NOT NULL AND (" + c[i] + ")"
+		for _, r := range rowConds(ref) {
+			c = append(c, ref(idCol)+" IS NOT NULL AND ("+r+")")
 		}
 		return c
 	}
@@ -765,7 +771,9 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 			return e[dateFieldName(source)]
 		case "client_key":
 			if i, ok := mapping["client_id"]; ok {
-				return fmt.Sprintf("(CASE WHEN trim(c%d, %s) <> '' THEN 1 END)", i+1, sqlChars(clientkey.Whitespace))
+				// A first character that is not white space settles it without trimming.
+				return fmt.Sprintf("(CASE WHEN ascii(c%[1]d) NOT IN (%[2]s) OR trim(c%[1]d, %[3]s) <> '' THEN 1 END)",
+					i+1, whitespaceCodes(), sqlChars(clientkey.Whitespace))
 			}
 			return "NULL"
 		default:
@@ -786,7 +794,13 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		return c.String()
 	}
 	insertFrom := func(paths []string, index []int, rejects, where string) string {
-		idCase := byFileIndex(index, func(gi int) string { return fmt.Sprint(items[gi].fileID) })
+		// The file ids by the reader's file_index, as a list: one lookup a row,
+		// where a CASE compared each row with every file.
+		fileIDs := make([]string, len(index))
+		for i, gi := range index {
+			fileIDs[i] = fmt.Sprint(items[gi].fileID)
+		}
+		idCase := fmt.Sprintf("[%s][file_index::BIGINT + 1]", strings.Join(fileIDs, ", "))
 		read := fmt.Sprintf(`read_csv([%s], header = true, auto_detect = false, delim = %s, quote = '"', escape = '"',
 		columns = %s, %s, thousands = ',', encoding = %s, store_rejects = true,
 		rejects_table = '%s', rejects_scan = '%s_scans', max_line_size = 4194304)`,
@@ -838,8 +852,10 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		if !slices.Equal(index, all) {
 			file = byFileIndex(index, func(gi int) string { return fmt.Sprintf("'%d'", gi) })
 		}
+		// A row without an id gives NULL either way, so the checks of a row with
+		// one need not test for it again.
 		return fmt.Sprintf("superseded_keep(%d::BIGINT, %d, %s, CASE WHEN %s THEN NULL ELSE %s END)",
-			token, mode, file, anyOf(condsOf(rawRef)), e[idCol])
+			token, mode, file, anyOf(rowConds(rawRef)), e[idCol])
 	}
 	var token int64
 	where := ""
