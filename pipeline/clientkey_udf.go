@@ -173,6 +173,14 @@ func clientKeyExpr(col string) string {
 	return fmt.Sprintf("CASE WHEN %[1]s <> '' THEN client_key(%[1]s, $1) END", trimmed)
 }
 
+// clientPresentExpr is 1 when col holds a client id (something left after
+// trimming clientkey.Whitespace), else NULL: what clientKeyExpr keys. A
+// first character that is not white space settles it without trimming.
+func clientPresentExpr(col string) string {
+	return fmt.Sprintf("(CASE WHEN ascii(%[1]s) NOT IN (%[2]s) OR trim(%[1]s, %[3]s) <> '' THEN 1 END)",
+		col, whitespaceCodes(), sqlChars(clientkey.Whitespace))
+}
+
 // whitespaceCodes lists the code points of clientkey.Whitespace, and 0 (the
 // code DuckDB's ascii() gives an empty string), for an IN list.
 func whitespaceCodes() string {

@@ -97,3 +97,30 @@ func TestSQLClientKeyEqualsGoKey(t *testing.T) {
 		t.Fatalf("read %d rows (%d blank), want 5000 (715 blank)", n, blank)
 	}
 }
+
+// The loader's checks tell a row without a client id by clientPresentExpr,
+// which skips the trim when the first character is not white space: it must
+// say present exactly where clientKeyExpr gives a key.
+func TestClientPresentMatchesClientKey(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, ":memory:", Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := registerClientKey(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{"100017", "  100017  ", "\t77\u00a0", "\u00a0", "\u00a0\u00a0x", " ", "\t\r\n\v\f", "", "\x00", "\x00 ", "é", "x "}
+	for _, id := range ids {
+		var present, keyed bool
+		// $1 is the secret, $2 the id.
+		q := "SELECT " + clientPresentExpr("$2::VARCHAR") + " IS NOT NULL, (" + clientKeyExpr("$2::VARCHAR") + ") IS NOT NULL"
+		if err := db.QueryRowContext(ctx, q, append(keyArgs([]byte("a secret of some length")), id)...).Scan(&present, &keyed); err != nil {
+			t.Fatalf("%q: %v", id, err)
+		}
+		if want := strings.Trim(id, clientkey.Whitespace) != ""; present != want || keyed != want {
+			t.Errorf("%q: present %v, keyed %v, want %v", id, present, keyed, want)
+		}
+	}
+}

@@ -17,7 +17,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/referrals/referrals/internal/clientkey"
 	"github.com/referrals/referrals/internal/config"
 )
 
@@ -771,9 +770,7 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 			return e[dateFieldName(source)]
 		case "client_key":
 			if i, ok := mapping["client_id"]; ok {
-				// A first character that is not white space settles it without trimming.
-				return fmt.Sprintf("(CASE WHEN ascii(c%[1]d) NOT IN (%[2]s) OR trim(c%[1]d, %[3]s) <> '' THEN 1 END)",
-					i+1, whitespaceCodes(), sqlChars(clientkey.Whitespace))
+				return clientPresentExpr(fmt.Sprintf("c%d", i+1))
 			}
 			return "NULL"
 		default:
