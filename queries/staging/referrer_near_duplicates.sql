@@ -51,17 +51,17 @@ keyed as (
     ) l using (id)
 ),
 -- JW >= cutoff needs Jaro >= (cutoff - 0.4) / 0.6, so m/|a| + m/|b| >= 3 (cutoff - 0.4) / 0.6 - 1.
-params as (
-    select 3 * (getvariable('near_duplicate_cutoff') - 0.4) / 0.6 - 1 - 1e-9 as min_match_ratio
-),
+-- The ratio is written into the test, not joined in from a one-row CTE: DuckDB ran
+-- that join as a nested loop over the 33.5M blocked pairs (2.4 s of CPU against 1.9 s
+-- as a plain filter).
 pairs as (
     select a.id as id_a, b.id as id_b
-    from keyed a join keyed b on a.first_block = b.first_block and a.id < b.id, params p
-    where least(a.len - bit_count(a.bag & ~b.bag), b.len - bit_count(b.bag & ~a.bag)) * (a.inv_len + b.inv_len) >= p.min_match_ratio
+    from keyed a join keyed b on a.first_block = b.first_block and a.id < b.id
+    where least(a.len - bit_count(a.bag & ~b.bag), b.len - bit_count(b.bag & ~a.bag)) * (a.inv_len + b.inv_len) >= 3 * (getvariable('near_duplicate_cutoff') - 0.4) / 0.6 - 1 - 1e-9
     union
     select a.id, b.id
-    from keyed a join keyed b on a.last_block = b.last_block and a.id < b.id, params p
-    where least(a.len - bit_count(a.bag & ~b.bag), b.len - bit_count(b.bag & ~a.bag)) * (a.inv_len + b.inv_len) >= p.min_match_ratio
+    from keyed a join keyed b on a.last_block = b.last_block and a.id < b.id
+    where least(a.len - bit_count(a.bag & ~b.bag), b.len - bit_count(b.bag & ~a.bag)) * (a.inv_len + b.inv_len) >= 3 * (getvariable('near_duplicate_cutoff') - 0.4) / 0.6 - 1 - 1e-9
 ),
 compared as (
     select a.referrer as referrer_a, b.referrer as referrer_b,
