@@ -109,8 +109,11 @@ func newestIn(bucket []idEntry, h [2]uint64) int32 {
 
 // newSupersedePlan makes the plan for a group's files, or nil when fewer
 // than two files take part or no id is in two of them (nothing can be left
-// out). It lets the files' exact hashes go.
-func newSupersedePlan(items []*prepared) *supersedePlan {
+// out). covered says that every file took part and the ids were compared: then
+// an id in two files of the group is left out of all but the newest (unless the
+// newer version fails to load and the older is read back), and without a plan
+// no id is in two of them. It lets the files' exact hashes go.
+func newSupersedePlan(items []*prepared) (plan *supersedePlan, covered bool) {
 	part := make([]bool, len(items))
 	n, size := 0, 0
 	for i, it := range items {
@@ -128,7 +131,7 @@ func newSupersedePlan(items []*prepared) *supersedePlan {
 		}
 	}()
 	if n < 2 || size >= math.MaxUint32 || len(items) > fileBits+1 {
-		return nil
+		return nil, false
 	}
 	bits := uint(4)
 	for 1<<bits < size/4 {
@@ -197,7 +200,7 @@ func newSupersedePlan(items []*prepared) *supersedePlan {
 		}
 	}
 	if kept == 0 {
-		return nil
+		return nil, n == len(items)
 	}
 	if kept*4 < len(t.ent)*3 {
 		shared := idTable{shift: t.shift, start: make([]uint32, len(t.start)), ent: make([]idEntry, 0, kept)}
@@ -215,7 +218,7 @@ func newSupersedePlan(items []*prepared) *supersedePlan {
 	k := len(items)
 	return &supersedePlan{ids: t, part: part,
 		dropped: make([]atomic.Int64, k), credited: make([]atomic.Int64, k),
-		back: make([]atomic.Int64, k), uncredit: make([]atomic.Int64, k)}
+		back: make([]atomic.Int64, k), uncredit: make([]atomic.Int64, k)}, n == len(items)
 }
 
 // The function's modes.

@@ -208,3 +208,87 @@ func TestLeavingOutSupersededRowsChangesNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestOneCleanReadSkipsReplacement: when one read takes all of a source's files
+// on a first load, every file takes part and nothing is read back, no id is in
+// two rows and the replacement after the files is skipped. The tables must be
+// those of loading every row and replacing afterwards, on the first night and
+// on a second one, whose re-export does need the replacement.
+func TestOneCleanReadSkipsReplacement(t *testing.T) {
+	sched := func(id, client, date string) string {
+		return fmt.Sprintf("%s,%s,Jane Smith,%s,9:00 AM,Attended,Intake,Dr. Maria Lopez,,\n", id, client, date)
+	}
+	claim := func(id, client string) string {
+		return fmt.Sprintf("%s,%s,01/05/2026,Jane Smith,,Dr. Maria Lopez,,Aetna,90837,150.00,100.00\n", id, client)
+	}
+	month := func(from, to int, date string) []byte {
+		var b strings.Builder
+		b.WriteString(schedHeader)
+		for i := from; i <= to; i++ {
+			b.WriteString(sched(fmt.Sprintf("A%d", i), fmt.Sprint(900000+i), date))
+		}
+		return []byte(b.String())
+	}
+	quarter := func(from, to int) []byte {
+		var b strings.Builder
+		b.WriteString(billHeader)
+		for i := from; i <= to; i++ {
+			b.WriteString(claim(fmt.Sprintf("L%d", i), fmt.Sprint(900000+i)))
+		}
+		return []byte(b.String())
+	}
+	const skipped = "none: one read, no id twice"
+	run := func(leaveOut bool) (nights []string, tables map[string][]string) {
+		old := *pipeline.SupersedeAtLoad
+		*pipeline.SupersedeAtLoad = leaveOut
+		defer func() { *pipeline.SupersedeAtLoad = old }()
+		p := newPractice(t)
+		ingest := func() string {
+			var log bytes.Buffer
+			in := &pipeline.Ingester{DB: p.db, Config: p.cfg, Secret: secret,
+				Log: slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+			if _, err := in.Ingest(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			return log.String()
+		}
+		// Three overlapping monthly exports (each repeats half the one before) and two
+		// quarters of claims with no line twice.
+		p.write("exports/scheduling/2026-01.csv", month(1, 40, "01/05/2026"), 1)
+		p.write("exports/scheduling/2026-02.csv", month(21, 60, "02/05/2026"), 2)
+		p.write("exports/scheduling/2026-03.csv", month(41, 80, "03/05/2026"), 3)
+		p.write("exports/billing/2026-Q1.csv", quarter(1, 30), 1)
+		p.write("exports/billing/2026-Q2.csv", quarter(31, 60), 2)
+		nights = append(nights, ingest())
+		// A second night re-exports March: the replacement must run.
+		p.write("exports/scheduling/2026-03-again.csv", month(61, 90, "03/20/2026"), 4)
+		nights = append(nights, ingest())
+		tables = map[string][]string{}
+		for name, q := range map[string]string{
+			"raw_appointments": "SELECT * FROM raw_appointments",
+			"raw_claim_lines":  "SELECT * FROM raw_claim_lines",
+			"ingest_files":     "SELECT file_id, source, path, rows_loaded, rows_rejected, rows_replaced FROM ingest_files",
+		} {
+			for _, r := range stagetest.Rows(t, p.db, "SELECT t::VARCHAR AS r FROM ("+q+") t ORDER BY r") {
+				tables[name] = append(tables[name], r["r"].(string))
+			}
+		}
+		return nights, tables
+	}
+	allNights, all := run(false)
+	leftNights, left := run(true)
+	if n := strings.Count(leftNights[0], skipped); n != 2 {
+		t.Errorf("first night: the replacement was skipped for %d sources, want both; log:\n%s", n, leftNights[0])
+	}
+	if strings.Contains(leftNights[1], skipped) || strings.Contains(allNights[0], skipped) {
+		t.Errorf("the replacement was skipped where rows may have a newer version; logs:\n%s\n%s", leftNights[1], allNights[0])
+	}
+	if len(all["raw_appointments"]) != 90 {
+		t.Fatalf("%d appointments loaded, want 90 (one row per id)", len(all["raw_appointments"]))
+	}
+	for name, want := range all {
+		if got := left[name]; strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s differs when the replacement is skipped:\n got:\n%s\nwant:\n%s", name, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+}
