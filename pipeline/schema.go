@@ -77,6 +77,8 @@ var schema = []string{
 	// SQL, the variables and its input tables' contents) and what it holds:
 	// a table whose inputs did not change is kept, not rebuilt.
 	`CREATE TABLE IF NOT EXISTS model_fingerprints (model VARCHAR, inputs VARCHAR, content VARCHAR)`,
+	// The key of the model contents the data checks last passed on (RunChecksIfChanged).
+	`CREATE TABLE IF NOT EXISTS check_state (key VARCHAR)`,
 	// The per-client tables' content digests (row count, sum of row hashes), kept as
 	// their rows change so that fingerprints need not scan them.
 	`CREATE TABLE IF NOT EXISTS client_content (model VARCHAR, n BIGINT, total HUGEINT)`,
@@ -168,7 +170,7 @@ func numberClientKeys(ctx context.Context, db *sql.DB) (bool, error) {
 			return false, fmt.Errorf("convert the client keys of %s to numbers (the database is left as it was; was it edited by hand?): %s", table, msg)
 		}
 	}
-	for _, q := range []string{`DELETE FROM model_state`, `DELETE FROM model_fingerprints`, `DELETE FROM client_content`} {
+	for _, q := range []string{`DELETE FROM model_state`, `DELETE FROM model_fingerprints`, `DELETE FROM client_content`, `DELETE FROM check_state`} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return false, fmt.Errorf("convert client keys: %w", err)
 		}
