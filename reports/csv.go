@@ -46,6 +46,10 @@ ORDER BY stage NULLS LAST, referrals DESC, referrer`
 // (out/referrers-YYYY-MM.csv). The order is fixed, so two runs on the same data are
 // byte-identical.
 func WriteReferrerCSV(ctx context.Context, db *sql.DB, month time.Time, path string) error {
+	return writeReferrerCSV(ctx, db, month, path)
+}
+
+func writeReferrerCSV(ctx context.Context, db querier, month time.Time, path string) error {
 	if _, err := loadPeriod(ctx, db, month); err != nil {
 		return fmt.Errorf("referrer CSV %s: %w", path, err)
 	}

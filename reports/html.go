@@ -99,7 +99,7 @@ func WriteHTML(ctx context.Context, db *sql.DB, month time.Time, path string) er
 	})
 }
 
-func buildPage(ctx context.Context, db *sql.DB, p period) (reportPage, error) {
+func buildPage(ctx context.Context, db querier, p period) (reportPage, error) {
 	o, err := loadOverview(ctx, db, p)
 	if err != nil {
 		return reportPage{}, err
@@ -307,7 +307,7 @@ func sankeyOption(nodes []sankeyNode, links []sankeyLink, name string) map[strin
 }
 
 // referrerFlowChart is the Sankey of the top referrers' referrals in the window to clinicians.
-func referrerFlowChart(ctx context.Context, db *sql.DB, p period) (map[string]any, int, int, error) {
+func referrerFlowChart(ctx context.Context, db querier, p period) (map[string]any, int, int, error) {
 	rows, err := queryAll(ctx, db, "referrer to clinician flows", `
 WITH top AS (
     SELECT referrer, referrals, stage FROM referrer_status WHERE referrals > 0
@@ -370,7 +370,7 @@ ORDER BY t.referrals DESC, t.referrer, n DESC, v.clinician`,
 // transitionsChart is the Sankey of stage changes over the last 12 months. Each stage appears
 // twice, "(from)" on the left and "(to)" on the right: ECharts' Sankey needs unique node names
 // and no cycles, and 1 -> 2 -> 1 would be one.
-func transitionsChart(ctx context.Context, db *sql.DB, p period) (map[string]any, error) {
+func transitionsChart(ctx context.Context, db querier, p period) (map[string]any, error) {
 	rows, err := queryAll(ctx, db, "stage transitions by kind", `
 SELECT coalesce(from_stage, 0)::BIGINT, coalesce(to_stage, 0)::BIGINT, count(*)::BIGINT
 FROM stage_transitions WHERE month BETWEEN ?::DATE AND ?::DATE
@@ -417,7 +417,7 @@ GROUP BY ALL ORDER BY 1, 2`, iso(p.monthsBack(stageMonths-1)), iso(p.month))
 	return sankeyOption(nodes, links, "Stage changes"), nil
 }
 
-func pageTables(ctx context.Context, db *sql.DB) ([]htmlTable, error) {
+func pageTables(ctx context.Context, db querier) ([]htmlTable, error) {
 	var tables []htmlTable
 
 	intro, err := queryAll(ctx, db, "introductions", introductionQuery+` LIMIT ?`, maxIntroductions)

@@ -67,7 +67,7 @@ func (o overview) hasNoStage() bool {
 	return false
 }
 
-func loadOverview(ctx context.Context, db *sql.DB, p period) (overview, error) {
+func loadOverview(ctx context.Context, db querier, p period) (overview, error) {
 	o := overview{period: p}
 	from, to := iso(p.monthsBack(volumeMonths-1)), iso(p.month)
 

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 )
 
 // partCache keeps the deflated XML of the sheets that read only model tables (Referrers,
@@ -36,7 +37,7 @@ type partCache struct {
 	key string
 }
 
-//go:embed *.go
+//go:embed *.go templates assets
 var reportSource embed.FS
 
 var sourceDigest = sync.OnceValue(func() string {
@@ -75,29 +76,113 @@ func newPartCache(ctx context.Context, db *sql.DB, dir string, st *styles, p per
 	if !exists {
 		return nil, nil
 	}
+	key, err := modelsKey(ctx, db, fmt.Sprintf("styles=%+v\x00period=%s,%d,%s\x00", *st, iso(p.month), p.window, iso(p.windowStart)))
+	if err != nil || key == "" {
+		return nil, err
+	}
+	return &partCache{dir: dir, key: key}, nil
+}
+
+// modelsKey digests this package's source (templates and assets too), what, and the
+// content digest of every staging and mart table; "" when none is recorded.
+func modelsKey(ctx context.Context, db querier, what string) (string, error) {
 	rows, err := db.QueryContext(ctx, `SELECT model, content FROM model_fingerprints ORDER BY model`)
 	if err != nil {
-		return nil, fmt.Errorf("report cache: %w", err)
+		return "", fmt.Errorf("report cache: %w", err)
 	}
 	defer rows.Close()
 	h := sha256.New()
-	fmt.Fprintf(h, "source=%s\x00styles=%+v\x00period=%s,%d,%s\x00", sourceDigest(), *st, iso(p.month), p.window, iso(p.windowStart))
+	fmt.Fprintf(h, "source=%s\x00%s", sourceDigest(), what)
 	n := 0
 	for rows.Next() {
 		var model, content string
 		if err := rows.Scan(&model, &content); err != nil {
-			return nil, fmt.Errorf("report cache: %w", err)
+			return "", fmt.Errorf("report cache: %w", err)
 		}
 		fmt.Fprintf(h, "%s=%s\x00", model, content)
 		n++
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("report cache: %w", err)
+		return "", fmt.Errorf("report cache: %w", err)
 	}
 	if n == 0 {
-		return nil, nil
+		return "", nil
 	}
-	return &partCache{dir: dir, key: hex.EncodeToString(h.Sum(nil))}, nil
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// The HTML page and the referrer CSV read only model tables too
+// (TestCachedFilesReadOnlyModelTables), so while the models are unchanged the files
+// of the last run are copied from the cache instead of queried and written again:
+// 0.2 s of a quiet night at 10M rows.
+
+// WriteHTMLCached writes the HTML page like WriteHTML, keeping a copy in cacheDir
+// for the next run with the same models ("" for no cache).
+func WriteHTMLCached(ctx context.Context, db *sql.DB, month time.Time, path, cacheDir string) error {
+	return writeCachedFile(ctx, db, month, path, cacheDir, "page.html", func() error { return WriteHTML(ctx, db, month, path) })
+}
+
+// WriteReferrerCSVCached writes the referrer CSV like WriteReferrerCSV, keeping a copy
+// in cacheDir for the next run with the same models ("" for no cache).
+func WriteReferrerCSVCached(ctx context.Context, db *sql.DB, month time.Time, path, cacheDir string) error {
+	return writeCachedFile(ctx, db, month, path, cacheDir, "referrers.csv", func() error { return WriteReferrerCSV(ctx, db, month, path) })
+}
+
+// cachedFile is a cached file's header line; the file's bytes follow it.
+type cachedFile struct {
+	Key  string `json:"key"`
+	Size int    `json:"size"`
+}
+
+func writeCachedFile(ctx context.Context, db *sql.DB, month time.Time, path, cacheDir, name string, write func() error) error {
+	if cacheDir == "" {
+		return write()
+	}
+	p, err := loadPeriod(ctx, db, month)
+	if err != nil {
+		return write() // says what is wrong
+	}
+	key, err := modelsKey(ctx, db, fmt.Sprintf("file=%s\x00period=%s,%d,%s\x00", name, iso(p.month), p.window, iso(p.windowStart)))
+	if err != nil {
+		return write() // no key, no cache: the file is written
+	}
+	cache := filepath.Join(cacheDir, name+".cached")
+	if key != "" {
+		// A missing, stale or unreadable copy is a miss, never an error: the file is written.
+		if b, err := os.ReadFile(cache); err == nil {
+			head, body, ok := bytes.Cut(b, []byte("\n"))
+			var h cachedFile
+			if ok && json.Unmarshal(head, &h) == nil && h.Key == key && h.Size == len(body) {
+				return writeAtomic(path, func(w io.Writer) error {
+					_, err := w.Write(body)
+					return err
+				})
+			}
+		}
+	}
+	if err := write(); err != nil {
+		return err
+	}
+	if key == "" {
+		return nil
+	}
+	// A copy that cannot be kept costs the next night time, never data.
+	body, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	head, err := json.Marshal(cachedFile{Key: key, Size: len(body)})
+	if err != nil || os.MkdirAll(cacheDir, 0o700) != nil {
+		return nil
+	}
+	_ = writeAtomic(cache, func(w io.Writer) error {
+		bw := bufio.NewWriter(w)
+		bw.Write(head)
+		bw.WriteByte('\n')
+		bw.Write(body)
+		return bw.Flush()
+	})
+	return nil
 }
 
 // cachedPart is a cache file's header line; the deflated XML follows it.

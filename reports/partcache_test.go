@@ -194,3 +194,120 @@ func checkZipReadable(t *testing.T, path string) {
 		rc.Close()
 	}
 }
+
+// TestCachedFilesReadOnlyModelTables: the HTML page and the referrer CSV are copied from
+// the cache while the models are unchanged, so everything they read must be a model
+// table whose content model_fingerprints records.
+func TestCachedFilesReadOnlyModelTables(t *testing.T) {
+	ctx := context.Background()
+	db := stagetest.RunSample(t, filepath.Join("..", "sample-data"), sampleMonth, "cache-test")
+	var tables, models []string
+	for q, into := range map[string]*[]string{
+		`SELECT table_name FROM duckdb_tables() WHERE NOT temporary AND schema_name = 'main'`: &tables,
+		`SELECT model FROM model_fingerprints`:                                                &models,
+	} {
+		rows, err := queryAll(ctx, db, "tables", q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			s, _ := asString(r[0])
+			*into = append(*into, s)
+		}
+	}
+	for name, write := range map[string]func(q querier) error{
+		"HTML page": func(q querier) error {
+			p, err := loadPeriod(ctx, q, sampleMonth)
+			if err == nil {
+				_, err = buildPage(ctx, q, p)
+			}
+			return err
+		},
+		"referrer CSV": func(q querier) error {
+			return writeReferrerCSV(ctx, q, sampleMonth, filepath.Join(t.TempDir(), "r.csv"))
+		},
+	} {
+		rec := &recorder{db: db}
+		if err := write(rec); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var read []string
+		for _, q := range rec.queries {
+			read = append(read, queries.Model{SQL: q}.Reads(tables)...)
+		}
+		if len(read) == 0 {
+			t.Errorf("%s reads no table this test can see", name)
+		}
+		for _, tb := range read {
+			if !slices.Contains(models, tb) {
+				t.Errorf("%s reads %s, which is not a model table: it must not be cached", name, tb)
+			}
+		}
+	}
+}
+
+// TestFileCacheReusesFilesWhileModelsAreUnchanged writes the page and the CSV with a
+// cache: the same bytes as without one; a planted copy is used while the models are
+// unchanged, and a changed model writes the file from the database again.
+func TestFileCacheReusesFilesWhileModelsAreUnchanged(t *testing.T) {
+	ctx := context.Background()
+	db := stagetest.RunSample(t, filepath.Join("..", "sample-data"), sampleMonth, "cache-test")
+	dir := t.TempDir()
+	cacheDir := filepath.Join(dir, "cache")
+	for _, f := range []struct {
+		name, cached string
+		plain        func(path string) error
+		withCache    func(path string) error
+	}{
+		{"page.html", "page.html.cached",
+			func(path string) error { return WriteHTML(ctx, db, sampleMonth, path) },
+			func(path string) error { return WriteHTMLCached(ctx, db, sampleMonth, path, cacheDir) }},
+		{"referrers.csv", "referrers.csv.cached",
+			func(path string) error { return WriteReferrerCSV(ctx, db, sampleMonth, path) },
+			func(path string) error { return WriteReferrerCSVCached(ctx, db, sampleMonth, path, cacheDir) }},
+	} {
+		read := func(write func(string) error, name string) string {
+			t.Helper()
+			path := filepath.Join(dir, name)
+			if err := write(path); err != nil {
+				t.Fatal(err)
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(b)
+		}
+		want := read(f.plain, "plain-"+f.name)
+		if len(want) < 1000 {
+			t.Fatalf("%s is %d bytes: the sample wrote almost nothing", f.name, len(want))
+		}
+		if got := read(f.withCache, "first-"+f.name); got != want {
+			t.Errorf("%s written with a cache differs from the one written without", f.name)
+		}
+		if got := read(f.withCache, "second-"+f.name); got != want {
+			t.Errorf("%s copied from the cache differs from the one written", f.name)
+		}
+		// Plant a copy under the same key: the next file must be it.
+		entry := filepath.Join(cacheDir, f.cached)
+		b, err := os.ReadFile(entry)
+		if err != nil {
+			t.Fatalf("no cache entry for %s: %v", f.name, err)
+		}
+		head, _, _ := strings.Cut(string(b), "\n")
+		planted := strings.Replace(head, `"size":`+itoa(len(want)), `"size":7`, 1) + "\nplanted"
+		if err := os.WriteFile(entry, []byte(planted), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if got := read(f.withCache, "third-"+f.name); got != "planted" {
+			t.Fatalf("%s: the planted cache entry was not used (got %d bytes): the cache is not read", f.name, len(got))
+		}
+		// A model changes: the copy is stale and the file is written from the database.
+		if _, err := db.ExecContext(ctx, `UPDATE model_fingerprints SET content = content || '+' WHERE model = 'referrer_status'`); err != nil {
+			t.Fatal(err)
+		}
+		if got := read(f.withCache, "fourth-"+f.name); got != want {
+			t.Errorf("after a model changed, %s is not the file written from the database", f.name)
+		}
+	}
+}

@@ -38,7 +38,7 @@ func iso(t time.Time) string { return t.Format("2006-01-02") }
 
 // loadPeriod normalises month to its first day and checks that the marts were built for it:
 // a report that mixes last month's stages with this month's title would mislead quietly.
-func loadPeriod(ctx context.Context, db *sql.DB, month time.Time) (period, error) {
+func loadPeriod(ctx context.Context, db querier, month time.Time) (period, error) {
 	m := time.Date(month.Year(), month.Month(), 1, 0, 0, 0, 0, time.UTC)
 	p := period{month: m, window: defaultWindowMonths}
 

@@ -84,8 +84,8 @@ Only one run works on a database at a time; a second exits with code 3.`)
 
 	t = time.Now()
 	outDir := j.cfg.Path(j.cfg.OutDir)
-	// Sheets that read only model tables are kept beside the database and reused while
-	// no model changed (reports.WriteWorkbookCached).
+	// Sheets, the page and the CSV read only model tables: they are kept beside the
+	// database and reused while no model changed (reports.WriteWorkbookCached).
 	cacheDir := j.cfg.Path(j.cfg.Database) + reportCacheSuffix
 	written, err := writeReports(ctx, j.db, month, outDir, cacheDir)
 	if err != nil {
@@ -130,10 +130,10 @@ func writeReports(ctx context.Context, db *sql.DB, month time.Time, outDir, cach
 		return nil
 	})
 	g.Go(func() error {
-		if err := reports.WriteHTML(gctx, db, month, html); err != nil {
+		if err := reports.WriteHTMLCached(gctx, db, month, html, cacheDir); err != nil {
 			return fmt.Errorf("write %s: %w", html, err)
 		}
-		if err := reports.WriteReferrerCSV(gctx, db, month, csv); err != nil {
+		if err := reports.WriteReferrerCSVCached(gctx, db, month, csv, cacheDir); err != nil {
 			return fmt.Errorf("write %s: %w", csv, err)
 		}
 		return nil
