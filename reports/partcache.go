@@ -83,10 +83,12 @@ func newPartCache(ctx context.Context, db *sql.DB, dir string, st *styles, p per
 	return &partCache{dir: dir, key: key}, nil
 }
 
-// modelsKey digests this package's source (templates and assets too), what, and the
-// content digest of every staging and mart table; "" when none is recorded.
+// modelsKey digests this package's source (templates and assets too), what, the
+// connection's variables (the models' parameters) and the content digest of every
+// staging and mart table; "" when none is recorded.
 func modelsKey(ctx context.Context, db querier, what string) (string, error) {
-	rows, err := db.QueryContext(ctx, `SELECT model, content FROM model_fingerprints ORDER BY model`)
+	rows, err := db.QueryContext(ctx, `SELECT 'variable ' || name, value::VARCHAR FROM duckdb_variables()
+		UNION ALL SELECT model, content FROM model_fingerprints ORDER BY 1`)
 	if err != nil {
 		return "", fmt.Errorf("report cache: %w", err)
 	}
@@ -95,12 +97,15 @@ func modelsKey(ctx context.Context, db querier, what string) (string, error) {
 	fmt.Fprintf(h, "source=%s\x00%s", sourceDigest(), what)
 	n := 0
 	for rows.Next() {
-		var model, content string
-		if err := rows.Scan(&model, &content); err != nil {
+		var name string
+		var value sql.NullString
+		if err := rows.Scan(&name, &value); err != nil {
 			return "", fmt.Errorf("report cache: %w", err)
 		}
-		fmt.Fprintf(h, "%s=%s\x00", model, content)
-		n++
+		fmt.Fprintf(h, "%s=%s/%v\x00", name, value.String, value.Valid)
+		if !strings.HasPrefix(name, "variable ") {
+			n++
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return "", fmt.Errorf("report cache: %w", err)
