@@ -315,7 +315,7 @@ func (in *Ingester) source(name string) config.Source {
 
 func (in *Ingester) reset(ctx context.Context) error {
 	for _, t := range []string{"raw_appointments", "raw_claim_lines", "ingest_files", "rejected_rows", "ingest_problems", "ingest_state",
-		"model_state", "dirty_clients", "model_fingerprints", "ref_state", "client_content"} {
+		"model_state", "dirty_clients", "model_fingerprints", "ref_state", "client_content", "check_state"} {
 		if _, err := in.DB.ExecContext(ctx, "DELETE FROM "+t); err != nil {
 			return fmt.Errorf("rebuild: empty %s: %w", t, err)
 		}
