@@ -211,11 +211,15 @@ func RunChecksIfChanged(ctx context.Context, db *sql.DB) (ran bool, err error) {
 	return true, nil
 }
 
-// checksKey digests the checks, the macros, the connection's variables and the
-// content of every staging and mart table; "" when no content is recorded.
+// checksKey digests the checks, the macros and ModelsDigest; "" when no model
+// content is recorded.
 func checksKey(ctx context.Context, db *sql.DB) (string, error) {
 	checks, err := queries.Checks()
 	if err != nil {
+		return "", err
+	}
+	models, err := ModelsDigest(ctx, db)
+	if err != nil || models == "" {
 		return "", err
 	}
 	h := sha256.New()
@@ -223,31 +227,39 @@ func checksKey(ctx context.Context, db *sql.DB) (string, error) {
 	for _, c := range checks {
 		fmt.Fprintf(h, "%s\x00%s\x00", c.Name, c.SQL)
 	}
+	fmt.Fprintf(h, "models=%s", models)
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// ModelsDigest digests what the staging and mart tables hold and were built
+// with: the connection's variables (the models' parameters) and each table's
+// content digest as BuildModels recorded it. "" when none is recorded. What
+// reads only those tables (the data checks, the cached report parts) gives the
+// same result while it is the same.
+func ModelsDigest(ctx context.Context, db interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}) (string, error) {
+	rows, err := db.QueryContext(ctx, `SELECT 'variable ' || name, value::VARCHAR FROM duckdb_variables()
+		UNION ALL SELECT model, content FROM model_fingerprints ORDER BY 1`)
+	if err != nil {
+		return "", fmt.Errorf("models digest: %w", err)
+	}
+	defer rows.Close()
+	h := sha256.New()
 	n := 0
-	for _, q := range []string{
-		`SELECT name, value::VARCHAR FROM duckdb_variables() ORDER BY name`,
-		`SELECT model, content FROM model_fingerprints ORDER BY model`,
-	} {
-		rows, err := db.QueryContext(ctx, q)
-		if err != nil {
-			return "", fmt.Errorf("check state: %w", err)
+	for rows.Next() {
+		var name string
+		var value sql.NullString
+		if err := rows.Scan(&name, &value); err != nil {
+			return "", fmt.Errorf("models digest: %w", err)
 		}
-		for rows.Next() {
-			var k, v sql.NullString
-			if err := rows.Scan(&k, &v); err != nil {
-				rows.Close()
-				return "", fmt.Errorf("check state: %w", err)
-			}
-			fmt.Fprintf(h, "%s=%s/%v\x00", k.String, v.String, v.Valid)
-			if strings.HasPrefix(q, "SELECT model") {
-				n++
-			}
+		fmt.Fprintf(h, "%s=%s/%v\x00", name, value.String, value.Valid)
+		if !strings.HasPrefix(name, "variable ") {
+			n++
 		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return "", fmt.Errorf("check state: %w", err)
-		}
+	}
+	if err := rows.Err(); err != nil {
+		return "", fmt.Errorf("models digest: %w", err)
 	}
 	if n == 0 {
 		return "", nil

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/referrals/referrals/pipeline"
 )
 
 // partCache keeps the deflated XML of the sheets that read only model tables (Referrers,
@@ -83,36 +85,19 @@ func newPartCache(ctx context.Context, db *sql.DB, dir string, st *styles, p per
 	return &partCache{dir: dir, key: key}, nil
 }
 
-// modelsKey digests this package's source (templates and assets too), what, the
-// connection's variables (the models' parameters) and the content digest of every
-// staging and mart table; "" when none is recorded.
+// modelsKey digests this package's source (templates and assets too), what, and
+// pipeline.ModelsDigest (the models' parameters and contents); "" when no model
+// content is recorded.
 func modelsKey(ctx context.Context, db querier, what string) (string, error) {
-	rows, err := db.QueryContext(ctx, `SELECT 'variable ' || name, value::VARCHAR FROM duckdb_variables()
-		UNION ALL SELECT model, content FROM model_fingerprints ORDER BY 1`)
+	models, err := pipeline.ModelsDigest(ctx, db)
 	if err != nil {
 		return "", fmt.Errorf("report cache: %w", err)
 	}
-	defer rows.Close()
-	h := sha256.New()
-	fmt.Fprintf(h, "source=%s\x00%s", sourceDigest(), what)
-	n := 0
-	for rows.Next() {
-		var name string
-		var value sql.NullString
-		if err := rows.Scan(&name, &value); err != nil {
-			return "", fmt.Errorf("report cache: %w", err)
-		}
-		fmt.Fprintf(h, "%s=%s/%v\x00", name, value.String, value.Valid)
-		if !strings.HasPrefix(name, "variable ") {
-			n++
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return "", fmt.Errorf("report cache: %w", err)
-	}
-	if n == 0 {
+	if models == "" {
 		return "", nil
 	}
+	h := sha256.New()
+	fmt.Fprintf(h, "source=%s\x00%s\x00models=%s", sourceDigest(), what, models)
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
