@@ -136,42 +136,25 @@ func writeCachedFile(ctx context.Context, db *sql.DB, month time.Time, path, cac
 	if err != nil {
 		return write() // no key, no cache: the file is written
 	}
+	if key == "" {
+		return write()
+	}
 	cache := filepath.Join(cacheDir, name+".cached")
-	if key != "" {
-		// A missing, stale or unreadable copy is a miss, never an error: the file is written.
-		if b, err := os.ReadFile(cache); err == nil {
-			head, body, ok := bytes.Cut(b, []byte("\n"))
-			var h cachedFile
-			if ok && json.Unmarshal(head, &h) == nil && h.Key == key && h.Size == len(body) {
-				return writeAtomic(path, func(w io.Writer) error {
-					_, err := w.Write(body)
-					return err
-				})
-			}
-		}
+	// A missing, stale or unreadable copy is a miss, never an error: the file is written.
+	var h cachedFile
+	if body, ok := readEntry(cache, &h); ok && h.Key == key && h.Size == len(body) {
+		return writeAtomic(path, func(w io.Writer) error {
+			_, err := w.Write(body)
+			return err
+		})
 	}
 	if err := write(); err != nil {
 		return err
 	}
-	if key == "" {
-		return nil
-	}
 	// A copy that cannot be kept costs the next night time, never data.
-	body, err := os.ReadFile(path)
-	if err != nil {
-		return nil
+	if body, err := os.ReadFile(path); err == nil {
+		_ = writeEntry(cache, cachedFile{Key: key, Size: len(body)}, body)
 	}
-	head, err := json.Marshal(cachedFile{Key: key, Size: len(body)})
-	if err != nil || os.MkdirAll(cacheDir, 0o700) != nil {
-		return nil
-	}
-	_ = writeAtomic(cache, func(w io.Writer) error {
-		bw := bufio.NewWriter(w)
-		bw.Write(head)
-		bw.WriteByte('\n')
-		bw.Write(body)
-		return bw.Flush()
-	})
 	return nil
 }
 
@@ -193,13 +176,9 @@ func (c *partCache) load(sheet string) (*sheetPart, [3]int, bool) {
 	if c == nil || !cachedSheets[sheet] {
 		return nil, [3]int{}, false
 	}
-	b, err := os.ReadFile(c.file(sheet))
-	if err != nil {
-		return nil, [3]int{}, false
-	}
-	head, body, ok := bytes.Cut(b, []byte("\n"))
 	var h cachedPart
-	if !ok || json.Unmarshal(head, &h) != nil || h.Key != c.key {
+	body, ok := readEntry(c.file(sheet), &h)
+	if !ok || h.Key != c.key {
 		return nil, [3]int{}, false
 	}
 	p := &sheetPart{crc: h.CRC, size: h.Size}
@@ -212,18 +191,37 @@ func (c *partCache) store(sheet string, p *sheetPart, filter [3]int) error {
 	if c == nil || !cachedSheets[sheet] {
 		return nil
 	}
-	if err := os.MkdirAll(c.dir, 0o700); err != nil {
-		return fmt.Errorf("report cache: %w", err)
+	return writeEntry(c.file(sheet), cachedPart{Key: c.key, CRC: p.crc, Size: p.size, Filter: filter}, p.compressed.Bytes())
+}
+
+// readEntry reads a cache file: a JSON header line, decoded into head, then the
+// body. A missing or unreadable file is not ok.
+func readEntry(path string, head any) (body []byte, ok bool) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, false
 	}
-	head, err := json.Marshal(cachedPart{Key: c.key, CRC: p.crc, Size: p.size, Filter: filter})
+	line, body, ok := bytes.Cut(b, []byte("\n"))
+	if !ok || json.Unmarshal(line, head) != nil {
+		return nil, false
+	}
+	return body, true
+}
+
+// writeEntry writes a cache file that readEntry reads.
+func writeEntry(path string, head any, body []byte) error {
+	line, err := json.Marshal(head)
 	if err != nil {
 		return err
 	}
-	return writeAtomic(c.file(sheet), func(w io.Writer) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("report cache: %w", err)
+	}
+	return writeAtomic(path, func(w io.Writer) error {
 		bw := bufio.NewWriter(w)
-		bw.Write(head)
+		bw.Write(line)
 		bw.WriteByte('\n')
-		bw.Write(p.compressed.Bytes())
+		bw.Write(body)
 		return bw.Flush()
 	})
 }
