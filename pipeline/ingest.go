@@ -1208,9 +1208,6 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 	for _, n := range back {
 		readBack += n
 	}
-	if in.loads == nil {
-		in.loads = map[string]*sourceLoads{}
-	}
 	l := in.loads[source]
 	if l == nil {
 		l = &sourceLoads{unique: true}
@@ -1311,6 +1308,18 @@ func (in *Ingester) replaceEarlierVersions(ctx context.Context, source string) (
 		return nil, err
 	}
 	defer tx.Rollback()
+	run := func(steps [][2]string) error {
+		for _, q := range steps {
+			start := time.Now()
+			if _, err := tx.ExecContext(ctx, q[1]); err != nil {
+				return fmt.Errorf("replace earlier versions of %s rows: %w", source, err)
+			}
+			if in.Log != nil {
+				in.Log.Debug("replace step", "source", source, "step", q[0], "took", time.Since(start).Round(time.Millisecond))
+			}
+		}
+		return nil
+	}
 	watermark := [][2]string{
 		{"watermark", fmt.Sprintf(`DELETE FROM ingest_state WHERE source = %s`, QuoteString(source))},
 		{"watermark", fmt.Sprintf(`INSERT INTO ingest_state VALUES (%s, %d)`, QuoteString(source), latest)}}
@@ -1324,13 +1333,11 @@ func (in *Ingester) replaceEarlierVersions(ctx context.Context, source string) (
 			return nil, fmt.Errorf("replace earlier versions of %s rows: %w", source, err)
 		}
 		if others == 0 {
-			for _, q := range watermark {
-				if _, err := tx.ExecContext(ctx, q[1]); err != nil {
-					return nil, fmt.Errorf("replace earlier versions of %s rows: %w", source, err)
-				}
-			}
 			if in.Log != nil {
 				in.Log.Debug("replace step", "source", source, "step", "none: one read, no id twice", "took", 0)
+			}
+			if err := run(watermark); err != nil {
+				return nil, err
 			}
 			return nil, tx.Commit()
 		}
@@ -1340,18 +1347,6 @@ func (in *Ingester) replaceEarlierVersions(ctx context.Context, source string) (
 	since := ""
 	if done > 0 {
 		since = fmt.Sprintf("WHERE %[2]s IN (SELECT %[2]s FROM %[1]s WHERE file_id > %[3]d)", table, idCol, done)
-	}
-	run := func(steps [][2]string) error {
-		for _, q := range steps {
-			start := time.Now()
-			if _, err := tx.ExecContext(ctx, q[1]); err != nil {
-				return fmt.Errorf("replace earlier versions of %s rows: %w", source, err)
-			}
-			if in.Log != nil {
-				in.Log.Debug("replace step", "source", source, "step", q[0], "took", time.Since(start).Round(time.Millisecond))
-			}
-		}
-		return nil
 	}
 	if err := run([][2]string{
 		{"newest versions", fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE tmp_keep AS
