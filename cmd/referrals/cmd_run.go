@@ -76,11 +76,11 @@ Only one run works on a database at a time; a second exits with code 3.`)
 	if err != nil {
 		return err
 	}
-	if ran {
-		j.log.Info("data checks passed", "took", time.Since(t).Round(time.Millisecond))
-	} else {
-		j.log.Info("data checks passed", "took", time.Since(t).Round(time.Millisecond), "why", "they passed on these same tables last run")
+	attrs := []any{"took", time.Since(t).Round(time.Millisecond)}
+	if !ran {
+		attrs = append(attrs, "why", "they passed on these same tables last run")
 	}
+	j.log.Info("data checks passed", attrs...)
 
 	t = time.Now()
 	outDir := j.cfg.Path(j.cfg.OutDir)
