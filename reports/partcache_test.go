@@ -33,6 +33,40 @@ func (r *recorder) QueryRowContext(ctx context.Context, q string, args ...any) *
 	return r.db.QueryRowContext(ctx, q, args...)
 }
 
+// reads names the tables among tables that the recorded queries read, and those of
+// them that are not in models.
+func (r *recorder) reads(tables, models []string) (read, others []string) {
+	for _, q := range r.queries {
+		read = append(read, queries.Model{SQL: q}.Reads(tables)...)
+	}
+	for _, tb := range read {
+		if !slices.Contains(models, tb) {
+			others = append(others, tb)
+		}
+	}
+	return read, others
+}
+
+// modelTables lists the database's tables, and the models whose content
+// model_fingerprints records.
+func modelTables(t *testing.T, db *sql.DB) (tables, models []string) {
+	t.Helper()
+	for q, into := range map[string]*[]string{
+		`SELECT table_name FROM duckdb_tables() WHERE NOT temporary AND schema_name = 'main'`: &tables,
+		`SELECT model FROM model_fingerprints`:                                                &models,
+	} {
+		rows, err := queryAll(context.Background(), db, "tables", q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			s, _ := asString(r[0])
+			*into = append(*into, s)
+		}
+	}
+	return tables, models
+}
+
 var sampleMonth = time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
 
 // TestCachedSheetsReadOnlyModelTables runs every sheet's queries on a database the real
@@ -42,20 +76,7 @@ var sampleMonth = time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
 func TestCachedSheetsReadOnlyModelTables(t *testing.T) {
 	ctx := context.Background()
 	db := stagetest.RunSample(t, filepath.Join("..", "sample-data"), sampleMonth, "cache-test")
-	var tables, models []string
-	for q, into := range map[string]*[]string{
-		`SELECT table_name FROM duckdb_tables() WHERE NOT temporary AND schema_name = 'main'`: &tables,
-		`SELECT model FROM model_fingerprints`:                                                &models,
-	} {
-		rows, err := queryAll(ctx, db, "tables", q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range rows {
-			s, _ := asString(r[0])
-			*into = append(*into, s)
-		}
-	}
+	tables, models := modelTables(t, db)
 	if len(models) < 10 {
 		t.Fatalf("model_fingerprints names %d models: the pipeline did not record them", len(models))
 	}
@@ -76,16 +97,7 @@ func TestCachedSheetsReadOnlyModelTables(t *testing.T) {
 		if _, err := step.fetch(ctx, rec, st, o); err != nil {
 			t.Fatalf("%s: %v", step.name, err)
 		}
-		var read []string
-		for _, q := range rec.queries {
-			read = append(read, queries.Model{SQL: q}.Reads(tables)...)
-		}
-		var others []string
-		for _, tb := range read {
-			if !slices.Contains(models, tb) {
-				others = append(others, tb)
-			}
-		}
+		read, others := rec.reads(tables, models)
 		switch {
 		case cachedSheets[step.name] && (len(read) == 0 || len(others) > 0):
 			t.Errorf("%s is cached but reads %q, of which %q are not model tables", step.name, read, others)
@@ -201,20 +213,7 @@ func checkZipReadable(t *testing.T, path string) {
 func TestCachedFilesReadOnlyModelTables(t *testing.T) {
 	ctx := context.Background()
 	db := stagetest.RunSample(t, filepath.Join("..", "sample-data"), sampleMonth, "cache-test")
-	var tables, models []string
-	for q, into := range map[string]*[]string{
-		`SELECT table_name FROM duckdb_tables() WHERE NOT temporary AND schema_name = 'main'`: &tables,
-		`SELECT model FROM model_fingerprints`:                                                &models,
-	} {
-		rows, err := queryAll(ctx, db, "tables", q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range rows {
-			s, _ := asString(r[0])
-			*into = append(*into, s)
-		}
-	}
+	tables, models := modelTables(t, db)
 	for name, write := range map[string]func(q querier) error{
 		"HTML page": func(q querier) error {
 			p, err := loadPeriod(ctx, q, sampleMonth)
@@ -231,17 +230,12 @@ func TestCachedFilesReadOnlyModelTables(t *testing.T) {
 		if err := write(rec); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		var read []string
-		for _, q := range rec.queries {
-			read = append(read, queries.Model{SQL: q}.Reads(tables)...)
-		}
+		read, others := rec.reads(tables, models)
 		if len(read) == 0 {
 			t.Errorf("%s reads no table this test can see", name)
 		}
-		for _, tb := range read {
-			if !slices.Contains(models, tb) {
-				t.Errorf("%s reads %s, which is not a model table: it must not be cached", name, tb)
-			}
+		if len(others) > 0 {
+			t.Errorf("%s reads %q, which are not model tables: it must not be cached", name, others)
 		}
 	}
 }
