@@ -154,7 +154,7 @@ func buildPage(ctx context.Context, db querier, p period) (reportPage, error) {
 	}
 	page.Data = template.JS(data)
 
-	tables, err := pageTables(ctx, db)
+	tables, err := pageTables(ctx, db, p.rules)
 	if err != nil {
 		return page, err
 	}
@@ -417,7 +417,7 @@ GROUP BY ALL ORDER BY 1, 2`, iso(p.monthsBack(stageMonths-1)), iso(p.month))
 	return sankeyOption(nodes, links, "Stage changes"), nil
 }
 
-func pageTables(ctx context.Context, db querier) ([]htmlTable, error) {
+func pageTables(ctx context.Context, db querier, r rules) ([]htmlTable, error) {
 	var tables []htmlTable
 
 	intro, err := queryAll(ctx, db, "introductions", introductionQuery+` LIMIT ?`, maxIntroductions)
@@ -429,7 +429,7 @@ func pageTables(ctx context.Context, db querier) ([]htmlTable, error) {
 		return nil, err
 	}
 	t := htmlTable{ID: "introductions", Title: "Ready for introductions",
-		Explain: "Stage-1 referrers with 3 or more referrals in the window and one in the last 90 days, with up to three colleagues of the point person to introduce and why.",
+		Explain: readyRule(r) + ", with up to three colleagues of the point person to introduce and why.",
 		Headers: []string{"Referrer", "Point person", "Referrals", "Last referral", "Suggested colleagues"},
 		Shown:   len(intro), Total: introTotal}
 	for _, r := range intro {
@@ -444,7 +444,7 @@ func pageTables(ctx context.Context, db querier) ([]htmlTable, error) {
 	}
 	tables = append(tables, t)
 
-	for _, wl := range watchLists {
+	for _, wl := range watchLists(r) {
 		rows, err := queryAll(ctx, db, wl.list+" referrers", watchQuery, wl.list, maxWatchRows)
 		if err != nil {
 			return nil, err

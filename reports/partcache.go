@@ -78,7 +78,7 @@ func newPartCache(ctx context.Context, db *sql.DB, dir string, st *styles, p per
 	if !exists {
 		return nil, nil
 	}
-	key, err := modelsKey(ctx, db, fmt.Sprintf("styles=%+v\x00period=%s,%d,%s\x00", *st, iso(p.month), p.window, iso(p.windowStart)))
+	key, err := modelsKey(ctx, db, fmt.Sprintf("styles=%+v\x00period=%s\x00", *st, p.key()))
 	if err != nil || key == "" {
 		return nil, err
 	}
@@ -132,7 +132,7 @@ func writeCachedFile(ctx context.Context, db *sql.DB, month time.Time, path, cac
 	if err != nil {
 		return write() // says what is wrong
 	}
-	key, err := modelsKey(ctx, db, fmt.Sprintf("file=%s\x00period=%s,%d,%s\x00", name, iso(p.month), p.window, iso(p.windowStart)))
+	key, err := modelsKey(ctx, db, fmt.Sprintf("file=%s\x00period=%s\x00", name, p.key()))
 	if err != nil {
 		return write() // no key, no cache: the file is written
 	}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/google/renameio/v2"
+
+	"github.com/referrals/referrals/internal/config"
 )
 
 // Month is the first day of a report month.
@@ -26,6 +28,27 @@ type period struct {
 	month       time.Time // first day of the report month
 	windowStart time.Time // first month of the trailing window
 	window      int       // window length in months
+	rules       rules     // the settings the watch lists' and introductions' titles state
+}
+
+// rules are the [stage] settings the reports put in words ("stage 2 for 6 months or
+// more"). The pipeline sets them as DuckDB variables with the models; on a connection
+// without them (a report run on its own) the defaults apply.
+type rules struct {
+	StalledMonths, LapsedMonths, LapsedMinReferrals int
+	ReadyMinReferrals, RecentDays                   int
+	CoolingRatio                                    float64
+}
+
+func defaultRules() rules {
+	s := config.Default().Stage
+	return rules{StalledMonths: s.StalledMonths, LapsedMonths: s.LapsedMonths, LapsedMinReferrals: s.LapsedMinReferrals,
+		ReadyMinReferrals: s.ReadyMinReferrals, RecentDays: s.RecentDays, CoolingRatio: s.CoolingRatio}
+}
+
+// key is what a cached part written for the period depends on.
+func (p period) key() string {
+	return fmt.Sprintf("%s,%d,%s,%+v", iso(p.month), p.window, iso(p.windowStart), p.rules)
 }
 
 func (p period) monthLabel() string { return p.month.Format("January 2006") }
@@ -40,7 +63,7 @@ func iso(t time.Time) string { return t.Format("2006-01-02") }
 // a report that mixes last month's stages with this month's title would mislead quietly.
 func loadPeriod(ctx context.Context, db querier, month time.Time) (period, error) {
 	m := time.Date(month.Year(), month.Month(), 1, 0, 0, 0, 0, time.UTC)
-	p := period{month: m, window: defaultWindowMonths}
+	p := period{month: m, window: defaultWindowMonths, rules: defaultRules()}
 
 	var built sql.NullString
 	var distinct int64
@@ -62,6 +85,25 @@ func loadPeriod(ctx context.Context, db querier, month time.Time) (period, error
 		p.window = int(window.Int64)
 	}
 	p.windowStart = p.monthsBack(p.window - 1)
+	var stalled, lapsed, lapsedMin, readyMin, recent sql.NullInt64
+	var cooling sql.NullFloat64
+	if err := db.QueryRowContext(ctx, `SELECT try_cast(getvariable('stalled_months') AS INTEGER),
+		try_cast(getvariable('lapsed_months') AS INTEGER), try_cast(getvariable('lapsed_min_referrals') AS INTEGER),
+		try_cast(getvariable('ready_min_referrals') AS INTEGER), try_cast(getvariable('recent_days') AS INTEGER),
+		try_cast(getvariable('cooling_ratio') AS DOUBLE)`).Scan(&stalled, &lapsed, &lapsedMin, &readyMin, &recent, &cooling); err == nil {
+		for _, v := range []struct {
+			from sql.NullInt64
+			to   *int
+		}{{stalled, &p.rules.StalledMonths}, {lapsed, &p.rules.LapsedMonths}, {lapsedMin, &p.rules.LapsedMinReferrals},
+			{readyMin, &p.rules.ReadyMinReferrals}, {recent, &p.rules.RecentDays}} {
+			if v.from.Valid {
+				*v.to = int(v.from.Int64)
+			}
+		}
+		if cooling.Valid {
+			p.rules.CoolingRatio = cooling.Float64
+		}
+	}
 	return p, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -589,16 +590,50 @@ WHERE w.list = ?
 ORDER BY w.since NULLS LAST, w.referrer
 LIMIT ?`
 
-// watchLists are the marketing lead's lists, with the words the page and the sheet show.
-var watchLists = []struct{ list, title, note string }{
-	{"stalled", "Stalled: at stage 2 for 6 months or more",
-		"The referrer tries colleagues but has not moved to sending to the practice as a whole."},
-	{"cooling", "Cooling: referring at less than half their usual rate",
-		"The last 90 days are below half the rate of the 9 months before: a call from the point person may help."},
-	{"lapsed", "Lapsed: no referral for 6 months after 3 or more",
-		"A referrer who used to send clients and stopped."},
-	{"regressed", "Regressed: stage went down",
-		"The referrer went back to fewer clinicians: check whether a colleague's intake went badly."},
+// watchList is one of the marketing lead's lists, with the words the page and the sheet show.
+type watchList struct{ list, title, note string }
+
+// watchLists are the marketing lead's lists, titled with the settings that made them.
+func watchLists(r rules) []watchList {
+	return []watchList{
+		{"stalled", fmt.Sprintf("Stalled: at stage 2 for %s or more", plural(r.StalledMonths, "month")),
+			"The referrer tries colleagues but has not moved to sending to the practice as a whole."},
+		{"cooling", fmt.Sprintf("Cooling: referring at less than %s their usual rate", ratioWords(r.CoolingRatio)),
+			fmt.Sprintf("The last %d days are below %s the rate of the 9 months before: a call from the point person may help.",
+				r.RecentDays, ratioWords(r.CoolingRatio))},
+		{"lapsed", fmt.Sprintf("Lapsed: no referral for %s after %d or more", plural(r.LapsedMonths, "month"), r.LapsedMinReferrals),
+			"A referrer who used to send clients and stopped."},
+		{"regressed", "Regressed: stage went down",
+			"The referrer went back to fewer clinicians: check whether a colleague's intake went badly."},
+	}
+}
+
+// readyRule says in words who is on the introductions list.
+func readyRule(r rules) string {
+	return fmt.Sprintf("Stage-1 referrers with %d or more referrals in the window and one in the last %d days",
+		r.ReadyMinReferrals, r.RecentDays)
+}
+
+// plural is "1 month", "6 months".
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
+}
+
+// ratioWords is a share as the lists say it: "half of", "a third of", else a
+// percentage ("40% of").
+func ratioWords(r float64) string {
+	switch {
+	case math.Abs(r-0.5) < 1e-9:
+		return "half of"
+	case math.Abs(r-1.0/3) < 1e-4:
+		return "a third of"
+	case math.Abs(r-0.25) < 1e-9:
+		return "a quarter of"
+	}
+	return strconv.FormatFloat(math.Round(r*1000)/10, 'f', -1, 64) + "% of"
 }
 
 func countWhere(ctx context.Context, db querier, what, query string, args ...any) (int, error) {
@@ -609,17 +644,17 @@ func countWhere(ctx context.Context, db querier, what, query string, args ...any
 	return int(n), nil
 }
 
-func fetchIntroductionsSheet(ctx context.Context, db querier, st *styles, _ overview) (sheetJob, error) {
+func fetchIntroductionsSheet(ctx context.Context, db querier, st *styles, o overview) (sheetJob, error) {
 	intro, err := queryAll(ctx, db, "introductions", introductionQuery)
 	if err != nil {
 		return sheetJob{}, err
 	}
 	blocks := []block{{
 		title: "Ready for introductions",
-		note:  "Stage-1 referrers with 3 or more referrals in the window and one in the last 90 days: colleagues of the point person to introduce, and why.",
+		note:  readyRule(o.rules) + ": colleagues of the point person to introduce, and why.",
 		cols:  introductionColumns, rows: intro,
 	}}
-	for _, wl := range watchLists {
+	for _, wl := range watchLists(o.rules) {
 		rows, err := queryAll(ctx, db, wl.list+" referrers", watchQuery, wl.list, maxWorkbookWatch)
 		if err != nil {
 			return sheetJob{}, err
