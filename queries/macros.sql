@@ -21,13 +21,16 @@ CREATE OR REPLACE TEMP MACRO name_tokens(s) AS
 -- put back in order when the part after the comma is a name rather than
 -- credentials ('Lopez, Maria MD' and 'maria lopez' both give 'maria lopez';
 -- 'Jane Smith, LCSW' gives 'jane smith').
+-- Written as the tokens after the first comma, then those before it: a comma is a
+-- separator to name_tokens, so when nothing but credentials follows it this is the
+-- tokens of the whole name, and a NULL or blank name gives no tokens, hence NULL.
+-- No CASE around the lists: DuckDB ran the list functions of a CASE's branches
+-- 3.5 times slower (0.63 s against 0.18 s for 86,035 names at 10M exported rows,
+-- the same keys on 126,000 names).
 CREATE OR REPLACE TEMP MACRO name_key(s) AS
-    CASE
-        WHEN s IS NULL OR trim(s) = '' THEN NULL
-        WHEN strpos(s, ',') > 0 AND len(name_tokens(substr(s, strpos(s, ',') + 1))) > 0
-            THEN nullif(array_to_string(list_concat(name_tokens(substr(s, strpos(s, ',') + 1)), name_tokens(substr(s, 1, strpos(s, ',') - 1))), ' '), '')
-        ELSE nullif(array_to_string(name_tokens(s), ' '), '')
-    END;
+    nullif(array_to_string(list_concat(
+        name_tokens(CASE WHEN strpos(s, ',') > 0 THEN substr(s, strpos(s, ',') + 1) ELSE '' END),
+        name_tokens(CASE WHEN strpos(s, ',') > 0 THEN substr(s, 1, strpos(s, ',') - 1) ELSE s END)), ' '), '');
 
 -- A list cell of the roster or directory ('a; b;c') as a clean list.
 CREATE OR REPLACE TEMP MACRO split_list(s) AS

@@ -1,0 +1,60 @@
+package queries_test
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/referrals/referrals/internal/stagetest"
+	"github.com/referrals/referrals/pipeline"
+)
+
+// name_key is how every spelling of a referrer or clinician finds the others: the
+// cases DOMAIN.md and the macro's comment promise, and the edges of its comma rule.
+func TestNameKey(t *testing.T) {
+	ctx := context.Background()
+	db, err := pipeline.Open(ctx, filepath.Join(t.TempDir(), "k.duckdb"), pipeline.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := pipeline.Prepare(ctx, db, stagetest.DefaultVars(time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC))); err != nil {
+		t.Fatal(err)
+	}
+	for in, want := range map[string]string{
+		"Dr. María López, MD":      "maria lopez",
+		"Lopez, Maria MD":          "maria lopez",
+		"maria lopez":              "maria lopez",
+		"MARIA LOPEZ, LCSW":        "maria lopez",
+		"Jane Smith, LCSW":         "jane smith",
+		"Smith, Jane":              "jane smith",
+		"Smith,Jane":               "jane smith",
+		"Smith, MD":                "smith",
+		"Smith, MD, PhD":           "smith",
+		"Jones, Rev. Amy, LMFT":    "amy jones",
+		"x,y,z":                    "y z x",
+		"  O'Brien ,  Sean  ":      "sean o brien",
+		"St. Anne's Parish":        "st anne s parish",
+		"MD, PhD":                  "",
+		",":                        "",
+		"":                         "",
+		"   ":                      "",
+		"Dr.":                      "",
+		"Nguyễn Văn An":            "nguyen van an",
+		"Müller-Lüdenscheidt, Ute": "ute muller ludenscheidt",
+	} {
+		var got sql.NullString
+		if err := db.QueryRowContext(ctx, `SELECT name_key(?)`, in).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got.String != want || got.Valid != (want != "") {
+			t.Errorf("name_key(%q) = %q (valid %v), want %q", in, got.String, got.Valid, want)
+		}
+	}
+	var null sql.NullString
+	if err := db.QueryRowContext(ctx, `SELECT name_key(NULL::VARCHAR)`).Scan(&null); err != nil || null.Valid {
+		t.Errorf("name_key(NULL) = %v, %v; want NULL", null, err)
+	}
+}
