@@ -96,7 +96,7 @@ func (clientKeyFunc) Executor() duckdb.ScalarFuncExecutor {
 					// duckdb-go sets the result of a NULL id to NULL after this call.
 					continue
 				}
-				out[2*i+1], out[2*i] = keyer.Words(id)
+				out[2*i+1], out[2*i] = keyer.Words(trimID(id))
 			}
 			return nil
 		}}
@@ -168,17 +168,32 @@ func keyArgs(secret []byte) []any {
 // clientKeyExpr is the SQL for the key of the client id in column col: the
 // id trimmed of the same white space clientkey.Key trims; blank is NULL.
 // It needs client_key() registered and keyArgs as the statement's parameters.
+// client_key() trims the id itself: DuckDB's trim() with a set of characters
+// builds that set again for every row (4-5% of the CPU of a 10M-row load).
 func clientKeyExpr(col string) string {
-	trimmed := fmt.Sprintf("trim(%s, %s)", col, sqlChars(clientkey.Whitespace))
-	return fmt.Sprintf("CASE WHEN %[1]s <> '' THEN client_key(%[1]s, $1) END", trimmed)
+	return fmt.Sprintf("CASE WHEN %s THEN client_key(%s, $1) END", clientPresent(col), col)
+}
+
+// trimID is strings.Trim(id, clientkey.Whitespace), without its per-rune
+// search when neither end can be white space (every byte of
+// clientkey.Whitespace is below 0x21 or part of U+00A0, C2 A0).
+func trimID(id string) string {
+	if n := len(id); n > 0 && id[0] > ' ' && id[0] != 0xC2 && id[n-1] > ' ' && id[n-1] != 0xA0 {
+		return id
+	}
+	return strings.Trim(id, clientkey.Whitespace)
 }
 
 // clientPresentExpr is 1 when col holds a client id (something left after
 // trimming clientkey.Whitespace), else NULL: what clientKeyExpr keys. A
 // first character that is not white space settles it without trimming.
 func clientPresentExpr(col string) string {
-	return fmt.Sprintf("(CASE WHEN ascii(%[1]s) NOT IN (%[2]s) OR trim(%[1]s, %[3]s) <> '' THEN 1 END)",
-		col, whitespaceCodes(), sqlChars(clientkey.Whitespace))
+	return fmt.Sprintf("(CASE WHEN %s THEN 1 END)", clientPresent(col))
+}
+
+// clientPresent is the condition of clientPresentExpr.
+func clientPresent(col string) string {
+	return fmt.Sprintf("(ascii(%[1]s) NOT IN (%[2]s) OR trim(%[1]s, %[3]s) <> '')", col, whitespaceCodes(), sqlChars(clientkey.Whitespace))
 }
 
 // whitespaceCodes lists the code points of clientkey.Whitespace, and 0 (the

@@ -34,7 +34,7 @@ func TestSQLClientKeyEqualsGoKey(t *testing.T) {
 	}
 	secrets := []string{"short secret", strings.Repeat("k", 64), strings.Repeat("long secret ", 10)}
 	ids := []string{"100017", "  100017  ", "\t77\u00a0", "José-Núñez", "a'b\"c\\d", "x\r\n", "", "   ", "\u00a0",
-		"\u00a0\u00a0x", "\t\r\n\v\f", "\x00", "\x00 ", "é", "x "}
+		"\u00a0\u00a0x", "\t\r\n\v\f", "\x00", "\x00 ", "é", "x ", "x\u00a0", "x\t", "à", "¿x", "à\u00a0"}
 	for _, secret := range secrets {
 		for _, id := range ids {
 			var got sql.NullString
