@@ -54,17 +54,37 @@ func TestIncrementalModelsEqualFullBuild(t *testing.T) {
 	mustOK(t, os.MkdirAll(filepath.Dir(nextDay), 0o700))
 	mustOK(t, os.WriteFile(nextDay, []byte(lines[0]+"\n"+strings.Join(fields, ",")+"\n"), 0o600))
 	files = append(files, nextDay)
+	// Then a night of rows that merge into the per-client tables without their history:
+	// an appointment earlier than a client's first (it becomes the first, attended, with
+	// a source), a new client, claim lines of known clients (client_claims cannot merge:
+	// it is recomputed beside the others), and an appointment at the very time of a
+	// client's first, with a lower id: the full build takes it as the first, which the
+	// kept row cannot tell, so that client must be recomputed from its history.
+	roots := map[string]string{correction: filepath.Join(dir, "zz-correction"), nextDay: filepath.Join(dir, "zz-next-day")}
+	for _, f := range []struct{ path, text string }{
+		{filepath.Join(dir, "zz-merge", "exports", "scheduling", "zz-merge.csv"), lines[0] + "\n" +
+			`A00003,100004,"Liam Tanaka, LCSW",07/03/2023,8:30 AM,Attended,Intake,Dr Tie Source,,` + "\n" +
+			`ZZ-EARLY,100002,"Tanaka, Liam",06/30/2023,10:00 AM,Attended,Intake,Early Source,,1234567893` + "\n" +
+			`ZZ-NEW-1,NEW-CLIENT-9,"Fischer, Catherine",10/01/2026,9:00 AM,Scheduled,Intake,New Source,,` + "\n"},
+		{filepath.Join(dir, "zz-merge", "exports", "billing", "zz-merge.csv"),
+			"Claim Line ID,Patient Account,DOS,Rendering Provider,Rendering Provider NPI,Referring Provider,Referring Provider NPI,Payer,CPT Code,Charge,Paid\n" +
+				`ZZ-C-1,100004,10/02/2026,"Tanaka, Liam",,Dr Claim Source,,Aetna New,90837,150.00,80.00` + "\n" +
+				`ZZ-C-2,100002,06/29/2023,"FISCHER, CATHERINE",1433656539,,,United,90791,200.00,98.60` + "\n"},
+	} {
+		mustOK(t, os.MkdirAll(filepath.Dir(f.path), 0o700))
+		mustOK(t, os.WriteFile(f.path, []byte(f.text), 0o600))
+		files = append(files, f.path)
+		roots[f.path] = filepath.Join(dir, "zz-merge")
+	}
 	// Every file gets its own modification time, in name order, in both
 	// installations: both load the same versions last.
 	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	place := func(root string, i int) {
-		rel, _ := filepath.Rel(filepath.Join("..", "sample-data"), files[i])
-		if files[i] == correction {
-			rel, _ = filepath.Rel(filepath.Join(dir, "zz-correction"), files[i])
+		from, ok := roots[files[i]]
+		if !ok {
+			from = filepath.Join("..", "sample-data")
 		}
-		if files[i] == nextDay {
-			rel, _ = filepath.Rel(filepath.Join(dir, "zz-next-day"), files[i])
-		}
+		rel, _ := filepath.Rel(from, files[i])
 		dst := filepath.Join(root, rel)
 		b, err := os.ReadFile(files[i])
 		mustOK(t, err)
@@ -95,25 +115,29 @@ func TestIncrementalModelsEqualFullBuild(t *testing.T) {
 		mustOK(t, pipeline.RunChecks(ctx, db))
 	}
 
-	// Four nights: 60% of the files, then 30%, then the rest but the next day's, then it.
+	// Five nights: 60% of the files, then 30%, then the rest but the last three, then
+	// the next day's, then the merging night.
 	inc := filepath.Join(dir, "incremental")
 	incDB, incCfg := open(inc)
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	cuts := []int{len(files) * 6 / 10, len(files) * 9 / 10, len(files) - 1, len(files)}
+	cuts := []int{len(files) * 6 / 10, len(files) * 9 / 10, len(files) - 3, len(files) - 2, len(files)}
+	var nights []string
 	from, incremental := 0, 0
 	for _, to := range cuts {
 		for i := from; i < to; i++ {
 			place(inc, i)
 		}
 		from = to
-		if to == len(files) {
-			incremental += strings.Count(logs.String(), "mode=incremental")
-			logs.Reset()
-		}
+		logs.Reset()
 		run(incDB, incCfg, log)
+		nights = append(nights, logs.String())
+		incremental += strings.Count(logs.String(), "mode=incremental")
 	}
-	night := logs.String()
+	if incremental < 3*4 {
+		t.Fatalf("the later nights did not update the per-client tables incrementally (%d incremental model builds logged)", incremental)
+	}
+	night := nights[3]
 	if incremental += strings.Count(night, "mode=incremental"); incremental < 3*4 {
 		t.Fatalf("the later nights did not update the per-client tables incrementally (%d incremental model builds logged)", incremental)
 	}
@@ -125,6 +149,21 @@ func TestIncrementalModelsEqualFullBuild(t *testing.T) {
 	for _, m := range []string{"client_appointments", "client_mentions", "client_providers"} {
 		if !strings.Contains(night, "model="+m+" mode=incremental") {
 			t.Errorf("a night of one new appointment did not recompute %s", m)
+		}
+	}
+	// The next day's client only gained a row: merged, and no raw row of history copied.
+	for _, want := range []string{`msg="clients merged without their history" clients=1 recomputed=0`,
+		`msg="recomputed clients' rows copied" export=raw_appointments clients=0`} {
+		if !strings.Contains(night, want) {
+			t.Errorf("the night of one next-day appointment did not log %s", want)
+		}
+	}
+	merging := nights[4]
+	for _, want := range []string{`recomputed=1 `, "model=client_appointments mode=incremental clients=3 merged=true",
+		"model=client_providers mode=incremental clients=3 merged=true", "model=client_claims mode=incremental clients=3 merged=false",
+		`msg="recomputed clients' rows copied" export=raw_appointments clients=1`} {
+		if !strings.Contains(merging, want) {
+			t.Errorf("the merging night did not log %q:\n%s", want, merging)
 		}
 	}
 	// A night with nothing new keeps every staging and mart table as it is. The digests of

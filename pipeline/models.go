@@ -411,7 +411,10 @@ func readsChanged(m queries.Model, changed map[string]bool) bool {
 // build or with rows replaced by a re-export (dirty_clients): the cost
 // follows the new data, not the history. Each model reads the views
 // scope_appointments and scope_claim_lines, which hold all rows or only
-// those clients'.
+// those clients'. A client that only gained rows is merged instead, where the
+// table has a merge (queries/clients/merge): its kept rows and those of its new
+// rows alone, so a night of such clients reads no raw row of history (copying
+// the changed clients' history scans every raw row: 0.5 s at 10M rows).
 func buildClientModels(ctx context.Context, tx *sql.Tx, log *slog.Logger) ([]ModelTiming, error) {
 	models, err := queries.ClientModels()
 	if err != nil {
@@ -449,19 +452,10 @@ func buildClientModels(ctx context.Context, tx *sql.Tx, log *slog.Logger) ([]Mod
 		}
 		return nil
 	}
-	// scope points the views at every raw row, or (incremental) at copies of the changed
-	// clients' rows, made once: five models read them, and each would otherwise
-	// scan the whole raw table for a few thousand clients.
-	scope := func(incremental bool) error {
+	// scope points the views the per-client SQL reads at every raw row (a full build).
+	scope := func() error {
 		for _, v := range [][2]string{{"scope_appointments", "raw_appointments"}, {"scope_claim_lines", "raw_claim_lines"}} {
-			from := v[1]
-			if incremental {
-				from = "tmp_" + v[0]
-				if err := exec(fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT * FROM %s WHERE client_key IN (SELECT client_key FROM tmp_dirty)", from, v[1])); err != nil {
-					return err
-				}
-			}
-			if err := exec(fmt.Sprintf("CREATE OR REPLACE TEMP VIEW %s AS SELECT * FROM %s", v[0], from)); err != nil {
+			if err := exec(fmt.Sprintf("CREATE OR REPLACE TEMP VIEW %s AS SELECT * FROM %s", v[0], v[1])); err != nil {
 				return err
 			}
 		}
@@ -469,7 +463,7 @@ func buildClientModels(ctx context.Context, tx *sql.Tx, log *slog.Logger) ([]Mod
 	}
 	var timings []ModelTiming
 	if full {
-		if err := scope(false); err != nil {
+		if err := scope(); err != nil {
 			return nil, err
 		}
 		for _, m := range models {
@@ -532,42 +526,100 @@ func buildClientModels(ctx context.Context, tx *sql.Tx, log *slog.Logger) ([]Mod
 			}
 		}
 		if dirty > 0 {
-			if err := scope(true); err != nil {
-				return nil, err
-			}
+			var processed []queries.Model
 			for _, m := range models {
-				start := time.Now()
-				if !readsChanged(m, changed) {
-					t := ModelTiming{Name: m.Name, Duration: time.Since(start), Kept: true}
-					timings = append(timings, t)
+				if readsChanged(m, changed) {
+					processed = append(processed, m)
+				} else {
+					timings = append(timings, ModelTiming{Name: m.Name, Kept: true})
 					log.Debug("model unchanged, kept", "model", m.Name, "why", "no changed rows in the export it reads")
-					continue
 				}
+			}
+			merged, err := planMerge(ctx, tx, processed, builtThrough.Int64, log)
+			if err != nil {
+				return timings, fmt.Errorf("per-client tables: %w", err)
+			}
+			// The history of the clients recomputed, copied once per export (a scan of
+			// every raw row): those not merged, and every changed client of an export
+			// read by a table that cannot merge. A night whose clients only gained rows
+			// copies nothing.
+			for _, v := range [][2]string{{"scope_appointments", "raw_appointments"}, {"scope_claim_lines", "raw_claim_lines"}} {
+				all := !merged
+				for _, m := range processed {
+					if m.Merge == "" && len(m.Reads([]string{v[0]})) > 0 {
+						all = true
+					}
+				}
+				clients := "SELECT client_key FROM tmp_dirty"
+				if !all {
+					clients = "SELECT client_key FROM tmp_dirty WHERE client_key NOT IN (SELECT client_key FROM tmp_merge)"
+				}
+				var n int64
+				if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM ("+clients+")").Scan(&n); err != nil {
+					return timings, err
+				}
+				q := fmt.Sprintf("CREATE OR REPLACE TEMP TABLE tmp_hist_%s AS SELECT * FROM %s WHERE client_key IN (%s)", v[0], v[1], clients)
+				if n == 0 {
+					q = fmt.Sprintf("CREATE OR REPLACE TEMP TABLE tmp_hist_%s AS SELECT * FROM %s LIMIT 0", v[0], v[1])
+				}
+				if err := exec(q); err != nil {
+					return timings, fmt.Errorf("per-client tables: copy the recomputed clients' rows: %w", err)
+				}
+				log.Debug("recomputed clients' rows copied", "export", v[1], "clients", n)
+			}
+			for _, m := range processed {
+				start := time.Now()
 				// The changed clients' rows go and their new rows come; the table's content
 				// digest (client_content) follows by the rows' hashes, so the models that read
 				// the table fingerprint it without a scan of all its rows.
 				name := QuoteIdent(m.Name)
-				for _, q := range []string{
+				recompute := fmt.Sprintf("INSERT INTO tmp_new SELECT * FROM (\n%s\n)", trimSQL(m.SQL))
+				steps := []string{
+					"CREATE OR REPLACE TEMP VIEW scope_appointments AS SELECT * FROM tmp_hist_scope_appointments",
+					"CREATE OR REPLACE TEMP VIEW scope_claim_lines AS SELECT * FROM tmp_hist_scope_claim_lines",
 					"CREATE OR REPLACE TEMP TABLE tmp_gone AS SELECT rowid AS rid, hash(t) AS h FROM " + name + " t WHERE client_key IN (SELECT client_key FROM tmp_dirty)",
 					"DELETE FROM " + name + " WHERE rowid IN (SELECT rid FROM tmp_gone)",
 					"CREATE OR REPLACE TEMP TABLE tmp_new AS SELECT * FROM " + name + " LIMIT 0",
-					fmt.Sprintf("INSERT INTO tmp_new SELECT * FROM (\n%s\n)", trimSQL(m.SQL)),
-					"INSERT INTO " + name + " SELECT * FROM tmp_new",
+				}
+				if merged && m.Merge != "" {
+					steps = append(steps,
+						recompute+" WHERE client_key NOT IN (SELECT client_key FROM tmp_merge)",
+						"CREATE OR REPLACE TEMP VIEW tmp_partial AS SELECT * FROM "+mergeTable("partial", m),
+						"CREATE OR REPLACE TEMP VIEW tmp_kept AS SELECT * FROM "+mergeTable("kept", m),
+						fmt.Sprintf("INSERT INTO tmp_new SELECT * FROM (\n%s\n) WHERE client_key IN (SELECT client_key FROM tmp_merge)", trimSQL(mergeSQL(m))))
+				} else {
+					steps = append(steps, recompute)
+				}
+				steps = append(steps,
+					"INSERT INTO "+name+" SELECT * FROM tmp_new",
 					fmt.Sprintf(`UPDATE client_content SET
 						n = n - (SELECT count(*) FROM tmp_gone) + (SELECT count(*) FROM tmp_new),
 						total = total - coalesce((SELECT sum(h) FROM tmp_gone), 0) + coalesce((SELECT sum(hash(t)) FROM tmp_new t), 0)
-						WHERE model = %s`, QuoteString(m.Name)),
-				} {
+						WHERE model = %s`, QuoteString(m.Name)))
+				for _, q := range steps {
 					if err := exec(q); err != nil {
 						return timings, fmt.Errorf("model %s/%s.sql: %w", m.Layer, m.Name, err)
 					}
 				}
 				t := ModelTiming{Name: m.Name, Duration: time.Since(start)}
 				timings = append(timings, t)
-				log.Debug("model built", "model", m.Name, "mode", "incremental", "clients", dirty, "took", t.Duration.Round(time.Millisecond))
+				log.Debug("model built", "model", m.Name, "mode", "incremental", "clients", dirty, "merged", merged && m.Merge != "", "took", t.Duration.Round(time.Millisecond))
+			}
+			for _, q := range []string{"DROP VIEW IF EXISTS tmp_partial", "DROP VIEW IF EXISTS tmp_kept"} {
+				if err := exec(q); err != nil {
+					return timings, err
+				}
+			}
+			for _, m := range processed {
+				for _, what := range []string{"partial", "kept"} {
+					if err := exec("DROP TABLE IF EXISTS " + mergeTable(what, m)); err != nil {
+						return timings, err
+					}
+				}
 			}
 		}
-		for _, t := range []string{"tmp_dirty", "tmp_scope_appointments", "tmp_scope_claim_lines", "tmp_gone", "tmp_new"} {
+		for _, t := range []string{"tmp_dirty", "tmp_hist_scope_appointments", "tmp_hist_scope_claim_lines", "tmp_gone", "tmp_new",
+			"tmp_merge", "tmp_added_scope_appointments", "tmp_added_scope_claim_lines"} {
 			if err := exec("DROP TABLE IF EXISTS " + t); err != nil {
 				return timings, err
 			}
@@ -583,6 +635,100 @@ func buildClientModels(ctx context.Context, tx *sql.Tx, log *slog.Logger) ([]Mod
 		}
 	}
 	return timings, nil
+}
+
+// planMerge prepares the merge of the clients that only gained rows since the
+// last build (changed, none of their rows replaced): for each table that can
+// merge, the rows its SQL gives for their new rows alone, and their kept rows,
+// each read without the history (the new rows by file id, the kept rows from
+// the table). It leaves in tmp_merge the clients to merge: those, less any a
+// table's merge says must be recomputed (client_appointments: a new row at the
+// same time as a kept first one). It reports whether any client is merged.
+func planMerge(ctx context.Context, tx *sql.Tx, processed []queries.Model, since int64, log *slog.Logger) (bool, error) {
+	exec := func(q string) error {
+		_, err := tx.ExecContext(ctx, q)
+		return err
+	}
+	start := time.Now()
+	if err := exec(`CREATE OR REPLACE TEMP TABLE tmp_merge AS
+		SELECT client_key FROM tmp_dirty
+		WHERE client_key IS NOT NULL AND client_key NOT IN (SELECT client_key FROM dirty_clients WHERE client_key IS NOT NULL)`); err != nil {
+		return false, err
+	}
+	var candidates int64
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM tmp_merge").Scan(&candidates); err != nil {
+		return false, err
+	}
+	canMerge := false
+	for _, m := range processed {
+		canMerge = canMerge || m.Merge != ""
+	}
+	if candidates == 0 || !canMerge {
+		return false, nil
+	}
+	for _, v := range [][2]string{{"scope_appointments", "raw_appointments"}, {"scope_claim_lines", "raw_claim_lines"}} {
+		for _, q := range []string{
+			fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE tmp_added_%[1]s AS SELECT * FROM %[2]s
+				WHERE file_id > %[3]d AND client_key IN (SELECT client_key FROM tmp_merge)`, v[0], v[1], since),
+			fmt.Sprintf("CREATE OR REPLACE TEMP VIEW %[1]s AS SELECT * FROM tmp_added_%[1]s", v[0]),
+		} {
+			if err := exec(q); err != nil {
+				return false, fmt.Errorf("copy the merged clients' new rows: %w", err)
+			}
+		}
+	}
+	var ties []string
+	for _, m := range processed {
+		if m.Merge == "" {
+			continue
+		}
+		steps := []string{
+			fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT * FROM (\n%s\n)", mergeTable("partial", m), trimSQL(m.SQL)),
+			fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT * FROM %s WHERE client_key IN (SELECT client_key FROM tmp_merge)", mergeTable("kept", m), QuoteIdent(m.Name)),
+		}
+		if r := mergeRecompute(m); r != "" {
+			steps = append(steps,
+				"CREATE OR REPLACE TEMP VIEW tmp_partial AS SELECT * FROM "+mergeTable("partial", m),
+				"CREATE OR REPLACE TEMP VIEW tmp_kept AS SELECT * FROM "+mergeTable("kept", m))
+			ties = append(ties, r)
+		}
+		for _, q := range steps {
+			if err := exec(q); err != nil {
+				return false, fmt.Errorf("model %s/%s.sql: prepare the merge: %w", m.Layer, m.Name, err)
+			}
+		}
+		for _, r := range ties {
+			if err := exec(fmt.Sprintf("DELETE FROM tmp_merge WHERE client_key IN (\n%s\n)", trimSQL(r))); err != nil {
+				return false, fmt.Errorf("model %s/%s.sql: clients to recompute: %w", m.Layer, m.Name, err)
+			}
+		}
+		ties = nil
+	}
+	var merging int64
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM tmp_merge").Scan(&merging); err != nil {
+		return false, err
+	}
+	log.Debug("clients merged without their history", "clients", merging, "recomputed", candidates-merging, "took", time.Since(start).Round(time.Millisecond))
+	return merging > 0, nil
+}
+
+// mergeMarker separates a merge file's merge query from its optional query of
+// the clients that must be recomputed instead.
+const mergeMarker = "-- recompute:"
+
+func mergeSQL(m queries.Model) string {
+	q, _, _ := strings.Cut(m.Merge, mergeMarker)
+	return q
+}
+
+func mergeRecompute(m queries.Model) string {
+	_, r, _ := strings.Cut(m.Merge, mergeMarker)
+	return strings.TrimSpace(r)
+}
+
+// mergeTable names the temporary table of a model's partial or kept rows.
+func mergeTable(what string, m queries.Model) string {
+	return QuoteIdent("tmp_" + what + "_" + m.Name)
 }
 
 func clientModelNames(ms []queries.Model) string {

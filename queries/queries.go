@@ -24,7 +24,7 @@ import (
 	"strings"
 )
 
-//go:embed clients/*.sql staging/*.sql marts/*.sql checks/*.sql
+//go:embed clients/*.sql clients/merge/*.sql staging/*.sql marts/*.sql checks/*.sql
 var files embed.FS
 
 // MacrosSQL defines the temporary macros (name_key, split_list, …) the
@@ -38,6 +38,10 @@ type Model struct {
 	Name  string // file name without .sql
 	Layer string // clients, staging, marts or checks
 	SQL   string
+	// Merge (clients layer, optional: clients/merge/<name>.sql) gives the rows of
+	// clients that only gained rows from their kept rows (tmp_kept) and the rows
+	// SQL gives for their new rows alone (tmp_partial), without their history.
+	Merge string
 }
 
 // Models returns the staging and mart models in an order where every model
@@ -72,7 +76,7 @@ func ClientFingerprint() (string, error) {
 	h := sha256.New()
 	h.Write([]byte(MacrosSQL))
 	for _, m := range ms {
-		fmt.Fprintf(h, "\x00%s\x00%s", m.Name, m.SQL)
+		fmt.Fprintf(h, "\x00%s\x00%s\x00%s", m.Name, m.SQL, m.Merge)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
@@ -92,7 +96,13 @@ func readLayer(layer string) ([]Model, error) {
 		if err != nil {
 			return nil, err
 		}
-		ms = append(ms, Model{Name: strings.TrimSuffix(e.Name(), ".sql"), Layer: layer, SQL: string(b)})
+		m := Model{Name: strings.TrimSuffix(e.Name(), ".sql"), Layer: layer, SQL: string(b)}
+		if layer == "clients" {
+			if mb, err := files.ReadFile("clients/merge/" + e.Name()); err == nil {
+				m.Merge = string(mb)
+			}
+		}
+		ms = append(ms, m)
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].Name < ms[j].Name })
 	return ms, nil

@@ -7,6 +7,9 @@
 -- scope_appointments: every appointment on a full build, the changed clients'
 -- appointments on an incremental one.
 --
+-- A night whose clients only gained rows merges them into their kept rows instead:
+-- see merge/client_appointments.sql.
+--
 -- The first appointment is the client's referral, whatever its status; ties by date,
 -- time of day (absent or unreadable times last), appointment id. Times of day are
 -- parsed and statuses classified once per distinct spelling.
@@ -100,6 +103,11 @@ select
     f.first_attended_clinician,
     f.source_name,
     f.source_npi,
-    k.attended
+    k.attended,
+    -- The orders of the three rows, so that a night of later appointments merges
+    -- into the row kept (queries/clients/merge) instead of reading the history.
+    k.first_ord,
+    k.attended_ord,
+    k.source_ord
 from first_keys k
 join found f using (client_key)
