@@ -574,19 +574,21 @@ func buildClientModels(ctx context.Context, tx *sql.Tx, log *slog.Logger) ([]Mod
 				// the table fingerprint it without a scan of all its rows.
 				name := QuoteIdent(m.Name)
 				recompute := fmt.Sprintf("INSERT INTO tmp_new SELECT * FROM (\n%s\n)", trimSQL(m.SQL))
+				gone := "CREATE OR REPLACE TEMP TABLE tmp_gone AS SELECT rowid AS rid, hash(t) AS h FROM " + name + " t WHERE client_key IN (SELECT client_key FROM tmp_dirty)"
+				if merged && m.Merge != "" {
+					gone = "CREATE OR REPLACE TEMP TABLE tmp_gone AS SELECT zz_rid AS rid, zz_h AS h FROM " + mergeTable("kept", m)
+				}
 				steps := []string{
 					"CREATE OR REPLACE TEMP VIEW scope_appointments AS SELECT * FROM tmp_hist_scope_appointments",
 					"CREATE OR REPLACE TEMP VIEW scope_claim_lines AS SELECT * FROM tmp_hist_scope_claim_lines",
-					"CREATE OR REPLACE TEMP TABLE tmp_gone AS SELECT rowid AS rid, hash(t) AS h FROM " + name + " t WHERE client_key IN (SELECT client_key FROM tmp_dirty)",
+					gone,
 					"DELETE FROM " + name + " WHERE rowid IN (SELECT rid FROM tmp_gone)",
 					"CREATE OR REPLACE TEMP TABLE tmp_new AS SELECT * FROM " + name + " LIMIT 0",
 				}
 				if merged && m.Merge != "" {
-					steps = append(steps,
-						recompute+" WHERE client_key NOT IN (SELECT client_key FROM tmp_merge)",
-						"CREATE OR REPLACE TEMP VIEW tmp_partial AS SELECT * FROM "+mergeTable("partial", m),
-						"CREATE OR REPLACE TEMP VIEW tmp_kept AS SELECT * FROM "+mergeTable("kept", m),
-						fmt.Sprintf("INSERT INTO tmp_new SELECT * FROM (\n%s\n) WHERE client_key IN (SELECT client_key FROM tmp_merge)", trimSQL(mergeSQL(m))))
+					steps = append(steps, recompute+" WHERE client_key NOT IN (SELECT client_key FROM tmp_merge)")
+					steps = append(steps, mergeViews(m)...)
+					steps = append(steps, fmt.Sprintf("INSERT INTO tmp_new SELECT * FROM (\n%s\n) WHERE client_key IN (SELECT client_key FROM tmp_merge)", trimSQL(mergeSQL(m))))
 				} else {
 					steps = append(steps, recompute)
 				}
@@ -684,12 +686,13 @@ func planMerge(ctx context.Context, tx *sql.Tx, processed []queries.Model, since
 		}
 		steps := []string{
 			fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT * FROM (\n%s\n)", mergeTable("partial", m), trimSQL(m.SQL)),
-			fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT * FROM %s WHERE client_key IN (SELECT client_key FROM tmp_merge)", mergeTable("kept", m), QuoteIdent(m.Name)),
+			// Every changed client's rows, with the row ids and hashes the night's delete and
+			// digest need: one scan of the table where the kept rows and the delete took two.
+			fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT rowid AS zz_rid, hash(t) AS zz_h, t.* FROM %s t WHERE client_key IN (SELECT client_key FROM tmp_dirty)",
+				mergeTable("kept", m), QuoteIdent(m.Name)),
 		}
 		if r := mergeRecompute(m); r != "" {
-			steps = append(steps,
-				"CREATE OR REPLACE TEMP VIEW tmp_partial AS SELECT * FROM "+mergeTable("partial", m),
-				"CREATE OR REPLACE TEMP VIEW tmp_kept AS SELECT * FROM "+mergeTable("kept", m))
+			steps = append(steps, mergeViews(m)...)
 			ties = append(ties, r)
 		}
 		for _, q := range steps {
@@ -726,7 +729,19 @@ func mergeRecompute(m queries.Model) string {
 	return strings.TrimSpace(r)
 }
 
-// mergeTable names the temporary table of a model's partial or kept rows.
+// mergeViews point tmp_partial and tmp_kept, which a merge file reads, at the
+// model's rows: those of the new rows alone, and the kept rows of the clients
+// being merged.
+func mergeViews(m queries.Model) []string {
+	return []string{
+		"CREATE OR REPLACE TEMP VIEW tmp_partial AS SELECT * FROM " + mergeTable("partial", m),
+		"CREATE OR REPLACE TEMP VIEW tmp_kept AS SELECT * EXCLUDE (zz_rid, zz_h) FROM " + mergeTable("kept", m) +
+			" WHERE client_key IN (SELECT client_key FROM tmp_merge)",
+	}
+}
+
+// mergeTable names the temporary table of a model's partial rows, or of its
+// changed clients' rows with their row ids and hashes ("kept").
 func mergeTable(what string, m queries.Model) string {
 	return QuoteIdent("tmp_" + what + "_" + m.Name)
 }
