@@ -405,6 +405,9 @@ func readsChanged(m queries.Model, changed map[string]bool) bool {
 	return len(views) == 0
 }
 
+// scopes pairs each view the per-client SQL reads with the raw table behind it.
+var scopes = [][2]string{{"scope_appointments", "raw_appointments"}, {"scope_claim_lines", "raw_claim_lines"}}
+
 // buildClientModels keeps the per-client tables of queries/clients. The first
 // build, and any build after their SQL changed, reads every raw row. After
 // that a night recomputes only the clients with rows loaded since the last
@@ -454,7 +457,7 @@ func buildClientModels(ctx context.Context, tx *sql.Tx, log *slog.Logger) ([]Mod
 	}
 	// scope points the views the per-client SQL reads at every raw row (a full build).
 	scope := func() error {
-		for _, v := range [][2]string{{"scope_appointments", "raw_appointments"}, {"scope_claim_lines", "raw_claim_lines"}} {
+		for _, v := range scopes {
 			if err := exec(fmt.Sprintf("CREATE OR REPLACE TEMP VIEW %s AS SELECT * FROM %s", v[0], v[1])); err != nil {
 				return err
 			}
@@ -543,7 +546,7 @@ func buildClientModels(ctx context.Context, tx *sql.Tx, log *slog.Logger) ([]Mod
 			// every raw row): those not merged, and every changed client of an export
 			// read by a table that cannot merge. A night whose clients only gained rows
 			// copies nothing.
-			for _, v := range [][2]string{{"scope_appointments", "raw_appointments"}, {"scope_claim_lines", "raw_claim_lines"}} {
+			for _, v := range scopes {
 				all := !merged
 				for _, m := range processed {
 					if m.Merge == "" && len(m.Reads([]string{v[0]})) > 0 {
@@ -573,9 +576,10 @@ func buildClientModels(ctx context.Context, tx *sql.Tx, log *slog.Logger) ([]Mod
 				// digest (client_content) follows by the rows' hashes, so the models that read
 				// the table fingerprint it without a scan of all its rows.
 				name := QuoteIdent(m.Name)
+				merge := merged && m.Merge != ""
 				recompute := fmt.Sprintf("INSERT INTO tmp_new SELECT * FROM (\n%s\n)", trimSQL(m.SQL))
 				gone := "CREATE OR REPLACE TEMP TABLE tmp_gone AS SELECT rowid AS rid, hash(t) AS h FROM " + name + " t WHERE client_key IN (SELECT client_key FROM tmp_dirty)"
-				if merged && m.Merge != "" {
+				if merge {
 					gone = "CREATE OR REPLACE TEMP TABLE tmp_gone AS SELECT zz_rid AS rid, zz_h AS h FROM " + mergeTable("kept", m)
 				}
 				steps := []string{
@@ -585,7 +589,7 @@ func buildClientModels(ctx context.Context, tx *sql.Tx, log *slog.Logger) ([]Mod
 					"DELETE FROM " + name + " WHERE rowid IN (SELECT rid FROM tmp_gone)",
 					"CREATE OR REPLACE TEMP TABLE tmp_new AS SELECT * FROM " + name + " LIMIT 0",
 				}
-				if merged && m.Merge != "" {
+				if merge {
 					steps = append(steps, recompute+" WHERE client_key NOT IN (SELECT client_key FROM tmp_merge)")
 					steps = append(steps, mergeViews(m)...)
 					steps = append(steps, fmt.Sprintf("INSERT INTO tmp_new SELECT * FROM (\n%s\n) WHERE client_key IN (SELECT client_key FROM tmp_merge)", trimSQL(mergeSQL(m))))
@@ -605,7 +609,7 @@ func buildClientModels(ctx context.Context, tx *sql.Tx, log *slog.Logger) ([]Mod
 				}
 				t := ModelTiming{Name: m.Name, Duration: time.Since(start)}
 				timings = append(timings, t)
-				log.Debug("model built", "model", m.Name, "mode", "incremental", "clients", dirty, "merged", merged && m.Merge != "", "took", t.Duration.Round(time.Millisecond))
+				log.Debug("model built", "model", m.Name, "mode", "incremental", "clients", dirty, "merged", merge, "took", t.Duration.Round(time.Millisecond))
 			}
 			for _, q := range []string{"DROP VIEW IF EXISTS tmp_partial", "DROP VIEW IF EXISTS tmp_kept"} {
 				if err := exec(q); err != nil {
@@ -668,7 +672,7 @@ func planMerge(ctx context.Context, tx *sql.Tx, processed []queries.Model, since
 	if candidates == 0 || !canMerge {
 		return false, nil
 	}
-	for _, v := range [][2]string{{"scope_appointments", "raw_appointments"}, {"scope_claim_lines", "raw_claim_lines"}} {
+	for _, v := range scopes {
 		for _, q := range []string{
 			fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE tmp_added_%[1]s AS SELECT * FROM %[2]s
 				WHERE file_id > %[3]d AND client_key IN (SELECT client_key FROM tmp_merge)`, v[0], v[1], since),
@@ -679,7 +683,6 @@ func planMerge(ctx context.Context, tx *sql.Tx, processed []queries.Model, since
 			}
 		}
 	}
-	var ties []string
 	for _, m := range processed {
 		if m.Merge == "" {
 			continue
@@ -692,20 +695,15 @@ func planMerge(ctx context.Context, tx *sql.Tx, processed []queries.Model, since
 				mergeTable("kept", m), QuoteIdent(m.Name)),
 		}
 		if r := mergeRecompute(m); r != "" {
+			// The clients this table cannot merge are recomputed, in every table.
 			steps = append(steps, mergeViews(m)...)
-			ties = append(ties, r)
+			steps = append(steps, fmt.Sprintf("DELETE FROM tmp_merge WHERE client_key IN (\n%s\n)", trimSQL(r)))
 		}
 		for _, q := range steps {
 			if err := exec(q); err != nil {
 				return false, fmt.Errorf("model %s/%s.sql: prepare the merge: %w", m.Layer, m.Name, err)
 			}
 		}
-		for _, r := range ties {
-			if err := exec(fmt.Sprintf("DELETE FROM tmp_merge WHERE client_key IN (\n%s\n)", trimSQL(r))); err != nil {
-				return false, fmt.Errorf("model %s/%s.sql: clients to recompute: %w", m.Layer, m.Name, err)
-			}
-		}
-		ties = nil
 	}
 	var merging int64
 	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM tmp_merge").Scan(&merging); err != nil {
