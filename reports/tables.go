@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/google/renameio/v2"
@@ -77,32 +78,36 @@ func loadPeriod(ctx context.Context, db querier, month time.Time) (period, error
 			built.String, m.Format("2006-01"), m.Format("2006-01"))
 	}
 
-	// The pipeline sets window_months as a DuckDB variable; it is per connection, so when the
-	// reports run on another connection the default applies.
-	var window sql.NullInt64
-	if err := db.QueryRowContext(ctx, `SELECT try_cast(getvariable('window_months') AS INTEGER)`).Scan(&window); err == nil &&
-		window.Valid && window.Int64 > 0 && window.Int64 <= 120 {
-		p.window = int(window.Int64)
-	}
-	p.windowStart = p.monthsBack(p.window - 1)
-	var stalled, lapsed, lapsedMin, readyMin, recent sql.NullInt64
-	var cooling sql.NullFloat64
-	if err := db.QueryRowContext(ctx, `SELECT try_cast(getvariable('stalled_months') AS INTEGER),
-		try_cast(getvariable('lapsed_months') AS INTEGER), try_cast(getvariable('lapsed_min_referrals') AS INTEGER),
-		try_cast(getvariable('ready_min_referrals') AS INTEGER), try_cast(getvariable('recent_days') AS INTEGER),
-		try_cast(getvariable('cooling_ratio') AS DOUBLE)`).Scan(&stalled, &lapsed, &lapsedMin, &readyMin, &recent, &cooling); err == nil {
-		for _, v := range []struct {
-			from sql.NullInt64
-			to   *int
-		}{{stalled, &p.rules.StalledMonths}, {lapsed, &p.rules.LapsedMonths}, {lapsedMin, &p.rules.LapsedMinReferrals},
-			{readyMin, &p.rules.ReadyMinReferrals}, {recent, &p.rules.RecentDays}} {
-			if v.from.Valid {
-				*v.to = int(v.from.Int64)
+	// The pipeline sets the window and the rules as DuckDB variables; they are per
+	// connection, so when the reports run on another connection the defaults apply.
+	vars := map[string]string{}
+	if rows, err := db.QueryContext(ctx, `SELECT name, value::VARCHAR FROM duckdb_variables()`); err == nil {
+		for rows.Next() {
+			var name string
+			var value sql.NullString
+			if rows.Scan(&name, &value) == nil && value.Valid {
+				vars[name] = value.String
 			}
 		}
-		if cooling.Valid {
-			p.rules.CoolingRatio = cooling.Float64
+		rows.Close()
+	}
+	intVar := func(name string, to *int) {
+		if v, err := strconv.Atoi(vars[name]); err == nil {
+			*to = v
 		}
+	}
+	var window int
+	if intVar("window_months", &window); window > 0 && window <= 120 {
+		p.window = window
+	}
+	p.windowStart = p.monthsBack(p.window - 1)
+	intVar("stalled_months", &p.rules.StalledMonths)
+	intVar("lapsed_months", &p.rules.LapsedMonths)
+	intVar("lapsed_min_referrals", &p.rules.LapsedMinReferrals)
+	intVar("ready_min_referrals", &p.rules.ReadyMinReferrals)
+	intVar("recent_days", &p.rules.RecentDays)
+	if v, err := strconv.ParseFloat(vars["cooling_ratio"], 64); err == nil {
+		p.rules.CoolingRatio = v
 	}
 	return p, nil
 }
