@@ -64,3 +64,11 @@ CREATE OR REPLACE TEMP MACRO appointment_status(raw_status) AS
 CREATE OR REPLACE TEMP MACRO appointment_order(appt_date, time_of_day) AS
     date_diff('day', DATE '0001-01-01', appt_date)::BIGINT * 86400000000
         + (date_part('epoch', coalesce(time_of_day, TIME '23:59:59.999999')) * 1000000)::BIGINT;
+
+-- Whether two names can reach Jaro-Winkler `cutoff` (referrer_near_duplicates): JW >=
+-- cutoff needs Jaro >= (cutoff - 0.4) / 0.6, so m/|a| + m/|b| >= 3 (cutoff - 0.4) / 0.6 - 1,
+-- and the matches m are at most the letters of the shorter bag that the other has
+-- (bags: bit masks of the letters, and of the letters present twice).
+CREATE OR REPLACE TEMP MACRO jaro_winkler_may_reach(a_len, a_bag, a_inv_len, b_len, b_bag, b_inv_len, cutoff) AS
+    least(a_len - bit_count(a_bag & ~b_bag), b_len - bit_count(b_bag & ~a_bag)) * (a_inv_len + b_inv_len)
+        >= 3 * (cutoff - 0.4) / 0.6 - 1 - 1e-9;
