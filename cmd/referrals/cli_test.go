@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/referrals/referrals/internal/config"
 )
 
 func runInProcess(args ...string) (code int, stdout, stderr string) {
@@ -99,5 +101,24 @@ func TestCheckNamesFileAndFix(t *testing.T) {
 	_, cfg2 := practiceDir(t, 1, false)
 	if code, out, errOut := runInProcess("check", "--config", cfg2); code != 0 {
 		t.Fatalf("check on good exports: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+// The default configuration writes text without FSST; smaller_file = true keeps
+// DuckDB's default compression.
+func TestSmallerFileSetting(t *testing.T) {
+	if s := engineSettings(config.Default()); !s.FastText {
+		t.Errorf("default configuration: FastText off, want on")
+	}
+	path := filepath.Join(t.TempDir(), "referrals.toml")
+	if err := os.WriteFile(path, []byte("[duckdb]\nsmaller_file = true\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := engineSettings(cfg); s.FastText {
+		t.Errorf("smaller_file = true: FastText on, want off")
 	}
 }

@@ -51,9 +51,7 @@ func openJob(ctx context.Context, e env, cf commonFlags, what string) (*job, err
 		j.close()
 		return nil, err
 	}
-	j.db, err = pipeline.Open(ctx, dbPath, pipeline.Settings{
-		Threads: cfg.DuckDB.Threads, MemoryLimit: cfg.DuckDB.MemoryLimit, TempDir: cfg.Path(cfg.DuckDB.TempDir),
-	})
+	j.db, err = pipeline.Open(ctx, dbPath, engineSettings(cfg))
 	if err != nil {
 		j.close()
 		return nil, err
@@ -187,6 +185,14 @@ func printRejects(ctx context.Context, w io.Writer, db *sql.DB, loaded []pipelin
 
 // loadConfig reads the configuration; without one, the built-in settings
 // need the sample-data folder of the repository in the current folder.
+// engineSettings are the configuration's [duckdb] settings for the database.
+func engineSettings(cfg config.Config) pipeline.Settings {
+	return pipeline.Settings{
+		Threads: cfg.DuckDB.Threads, MemoryLimit: cfg.DuckDB.MemoryLimit, TempDir: cfg.Path(cfg.DuckDB.TempDir),
+		FastText: !cfg.DuckDB.SmallerFile,
+	}
+}
+
 func loadConfig(path string) (config.Config, error) {
 	cfg, err := config.Load(path)
 	if err != nil {
