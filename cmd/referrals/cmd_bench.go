@@ -155,7 +155,20 @@ full run / floor and incremental / full run.`)
 	fmt.Fprintf(w, "\nfull run / floor:          %.2fx (target 1.5x)\n", fu.wall.Seconds()/fl.wall.Seconds())
 	fmt.Fprintf(w, "incremental / full run:    %.1f%% (target 5%%)\n", 100*in.wall.Seconds()/fu.wall.Seconds())
 	fmt.Fprintf(w, "peak RSS full run:         %.0f MB (target 1536 MB)\n", float64(fu.rssKB)/1024)
+	// The file sizes of the last repetition: the run's storage settings (smaller_file)
+	// trade size for time, and the floor keeps DuckDB's defaults.
+	fmt.Fprintf(w, "database file:             %s after the full run, %s after the floor\n",
+		fileMB(filepath.Join(work, "full.duckdb")), fileMB(filepath.Join(work, "floor.duckdb")))
 	return nil
+}
+
+// fileMB is the size of the file at path in MB, or "?" when it cannot be read.
+func fileMB(path string) string {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "?"
+	}
+	return fmt.Sprintf("%.0f MB", float64(fi.Size())/1e6)
 }
 
 // benchPhases are the run's log records whose took the bench reports, in order, and

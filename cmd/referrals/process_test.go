@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -370,5 +371,31 @@ func TestRunConvertsHexClientKeys(t *testing.T) {
 	r = runBin(t, "run", "--config", cfg, "--log-format", "json")
 	if r.code != 0 || strings.Contains(r.stderr, "client keys converted") {
 		t.Errorf("a second run converted again or failed (exit %d):\n%s", r.code, r.stderr)
+	}
+}
+
+// The bench runs the floor, a full run and a night on a small generated practice
+// and prints its table: the medians, each phase, the three ratios against their
+// targets and the database files' sizes.
+func TestBenchPrintsItsTable(t *testing.T) {
+	r := runBin(t, "bench", "--rows", "20000", "--reps", "1", "--dir", t.TempDir())
+	if r.code != 0 {
+		t.Fatalf("bench exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^  rep 1: floor \S+s, full run \S+s, incremental \S+s$`),
+		regexp.MustCompile(`(?m)^floor \(bare read_csv\) +\S+s +\d+ +[\d.]+ +\d+ MB$`),
+		regexp.MustCompile(`(?m)^full run +\S+s +\d+ +[\d.]+ +\d+ MB$`),
+		regexp.MustCompile(`(?m)^  ingest +\S+s$`),
+		regexp.MustCompile(`(?m)^  models +\S+s$`),
+		regexp.MustCompile(`(?m)^incremental night +\S+s `),
+		regexp.MustCompile(`(?m)^full run / floor: +[\d.]+x \(target 1\.5x\)$`),
+		regexp.MustCompile(`(?m)^incremental / full run: +[\d.]+% \(target 5%\)$`),
+		regexp.MustCompile(`(?m)^peak RSS full run: +\d+ MB \(target 1536 MB\)$`),
+		regexp.MustCompile(`(?m)^database file: +[1-9]\d* MB after the full run, \d+ MB after the floor$`),
+	} {
+		if !want.MatchString(r.stdout) {
+			t.Errorf("bench output lacks %s:\n%s", want, r.stdout)
+		}
 	}
 }
