@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -133,72 +132,7 @@ func newSupersedePlan(items []*prepared) (plan *supersedePlan, covered bool) {
 	if n < 2 || size >= math.MaxUint32 || len(items) > fileBits+1 {
 		return nil, false
 	}
-	bits := uint(4)
-	for 1<<bits < size/4 {
-		bits++
-	}
-	t := idTable{shift: 64 - bits, start: make([]uint32, (1<<bits)+1), ent: make([]idEntry, size)}
-	// A counting sort by bucket: count, then place. DuckDB waits for the table,
-	// so each core takes a range of buckets (and reads every hash, keeping its own).
-	workers := max(1, min(runtime.GOMAXPROCS(0), 8))
-	span := (uint64(1)<<bits + uint64(workers) - 1) / uint64(workers)
-	each := func(work func(lo, hi uint64)) {
-		var wg sync.WaitGroup
-		for w := range workers {
-			lo, hi := uint64(w)*span, min(uint64(w+1)*span, uint64(1)<<bits)
-			wg.Go(func() { work(lo, hi) })
-		}
-		wg.Wait()
-	}
-	each(func(lo, hi uint64) {
-		for i, it := range items {
-			if part[i] {
-				for _, h := range it.ids.exact {
-					if b := t.bucket(h); b >= lo && b < hi {
-						t.start[b+1]++
-					}
-				}
-			}
-		}
-	})
-	for b := 1; b < len(t.start); b++ {
-		t.start[b] += t.start[b-1]
-	}
-	next := slices.Clone(t.start[:len(t.start)-1])
-	each(func(lo, hi uint64) {
-		for i, it := range items {
-			if part[i] {
-				for _, h := range it.ids.exact {
-					if b := t.bucket(h); b >= lo && b < hi {
-						t.ent[next[b]] = idEntry{h[0], h[1]&^fileBits | uint64(i)}
-						next[b]++
-					}
-				}
-			}
-		}
-	})
-	// Only the ids in two files or more can be left out. When they are under
-	// three quarters of the entries, the table keeps only those, in a new array.
-	keep := make([]bool, len(t.ent))
-	kept := 0
-	for b := 0; b+1 < len(t.start); b++ {
-		lo := int(t.start[b])
-		bucket := t.ent[lo:t.start[b+1]]
-		for i := 1; i < len(bucket); i++ {
-			for j := range i {
-				if bucket[i].key() == bucket[j].key() {
-					if !keep[lo+i] {
-						keep[lo+i] = true
-						kept++
-					}
-					if !keep[lo+j] {
-						keep[lo+j] = true
-						kept++
-					}
-				}
-			}
-		}
-	}
+	t, keep, kept := buildIDTable(items, part, size)
 	if kept == 0 {
 		return nil, n == len(items)
 	}
@@ -219,6 +153,148 @@ func newSupersedePlan(items []*prepared) (plan *supersedePlan, covered bool) {
 	return &supersedePlan{ids: t, part: part,
 		dropped: make([]atomic.Int64, k), credited: make([]atomic.Int64, k),
 		back: make([]atomic.Int64, k), uncredit: make([]atomic.Int64, k)}, n == len(items)
+}
+
+// buildIDTable places the hashes of the files taking part in buckets by their
+// top bits (about four ids a bucket), and marks the entries whose id another
+// entry shares (keep), counting them.
+//
+// Placed straight into the table, every entry is a store to a random place in
+// it (112 MB at 7M ids): the CPU waits for memory on each. So the entries go
+// first to one of 256 partitions by their top 8 bits, each worker appending to
+// 256 places that stay in its cache, and then each partition, a few hundred
+// KB, is placed in its buckets in cache, and its repeated ids found there, one
+// partition per worker at a time.
+func buildIDTable(items []*prepared, part []bool, size int) (t idTable, keep []bool, kept int) {
+	bits := uint(4)
+	for 1<<bits < size/4 {
+		bits++
+	}
+	t = idTable{shift: 64 - bits, start: make([]uint32, (1<<bits)+1), ent: make([]idEntry, size)}
+	pbits := min(bits, 8)
+	parts := 1 << pbits
+	pshift := 64 - pbits
+	workers := max(1, min(runtime.GOMAXPROCS(0), 8))
+
+	// The files, split between the workers by their ids' count.
+	var files []int
+	for i := range items {
+		if part[i] {
+			files = append(files, i)
+		}
+	}
+	share := make([][]int, workers)
+	done, w := 0, 0
+	for _, i := range files {
+		share[w] = append(share[w], i)
+		done += len(items[i].ids.exact)
+		if w+1 < workers && done >= size*(w+1)/workers {
+			w++
+		}
+	}
+	run := func(work func(w int)) {
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Go(func() { work(w) })
+		}
+		wg.Wait()
+	}
+
+	// Count each worker's entries per partition, then give each (partition,
+	// worker) its place: partitions in order, workers in order within each.
+	hist := make([][]int, workers)
+	run(func(w int) {
+		h := make([]int, parts)
+		for _, i := range share[w] {
+			for _, x := range items[i].ids.exact {
+				h[x[0]>>pshift]++
+			}
+		}
+		hist[w] = h
+	})
+	pstart := make([]int, parts+1)
+	next := make([][]int, workers)
+	for w := range workers {
+		next[w] = make([]int, parts)
+	}
+	at := 0
+	for p := range parts {
+		pstart[p] = at
+		for w := range workers {
+			next[w][p] = at
+			at += hist[w][p]
+		}
+	}
+	pstart[parts] = at
+	tmp := make([]idEntry, size)
+	run(func(w int) {
+		nx := next[w]
+		for _, i := range share[w] {
+			for _, x := range items[i].ids.exact {
+				p := x[0] >> pshift
+				tmp[nx[p]] = idEntry{x[0], x[1]&^fileBits | uint64(i)}
+				nx[p]++
+			}
+		}
+	})
+
+	// Each partition: a counting sort into its buckets (a range of t.start and
+	// t.ent no other partition touches), then the ids shared within a bucket.
+	keep = make([]bool, size)
+	keptBy := make([]int, workers)
+	var nextPart atomic.Int64
+	bucketsPer := 1 << (bits - pbits)
+	run(func(w int) {
+		cnt := make([]uint32, bucketsPer)
+		for {
+			p := int(nextPart.Add(1) - 1)
+			if p >= parts {
+				return
+			}
+			lo, hi := pstart[p], pstart[p+1]
+			b0 := p * bucketsPer
+			clear(cnt)
+			for _, e := range tmp[lo:hi] {
+				cnt[t.bucket([2]uint64{e.a, e.b})-uint64(b0)]++
+			}
+			// The buckets' starts, then cnt is where each bucket's next entry goes,
+			// and after the placing where it ends.
+			off := uint32(lo)
+			for j, c := range cnt {
+				t.start[b0+j] = off
+				cnt[j] = off
+				off += c
+			}
+			for _, e := range tmp[lo:hi] {
+				j := t.bucket([2]uint64{e.a, e.b}) - uint64(b0)
+				t.ent[cnt[j]] = e
+				cnt[j]++
+			}
+			for j := range bucketsPer {
+				blo := int(t.start[b0+j])
+				bucket := t.ent[blo:cnt[j]]
+				for i := 1; i < len(bucket); i++ {
+					for k := range i {
+						if bucket[i].key() == bucket[k].key() {
+							if !keep[blo+i] {
+								keep[blo+i] = true
+								keptBy[w]++
+							}
+							if !keep[blo+k] {
+								keep[blo+k] = true
+								keptBy[w]++
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+	t.start[len(t.start)-1] = uint32(size)
+	for _, k := range keptBy {
+		kept += k
+	}
+	return t, keep, kept
 }
 
 // The function's modes.
