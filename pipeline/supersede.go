@@ -136,6 +136,8 @@ func newSupersedePlan(items []*prepared) (plan *supersedePlan, covered bool) {
 	if kept == 0 {
 		return nil, n == len(items)
 	}
+	// Only the ids in two files or more can be left out. When they are under
+	// three quarters of the entries, the table keeps only those, in a new array.
 	if kept*4 < len(t.ent)*3 {
 		shared := idTable{shift: t.shift, start: make([]uint32, len(t.start)), ent: make([]idEntry, 0, kept)}
 		for b := 0; b+1 < len(t.start); b++ {
