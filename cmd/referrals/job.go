@@ -183,8 +183,6 @@ func printRejects(ctx context.Context, w io.Writer, db *sql.DB, loaded []pipelin
 	}
 }
 
-// loadConfig reads the configuration; without one, the built-in settings
-// need the sample-data folder of the repository in the current folder.
 // engineSettings are the configuration's [duckdb] settings for the database.
 func engineSettings(cfg config.Config) pipeline.Settings {
 	return pipeline.Settings{
@@ -193,6 +191,8 @@ func engineSettings(cfg config.Config) pipeline.Settings {
 	}
 }
 
+// loadConfig reads the configuration; without one, the built-in settings
+// need the sample-data folder of the repository in the current folder.
 func loadConfig(path string) (config.Config, error) {
 	cfg, err := config.Load(path)
 	if err != nil {
