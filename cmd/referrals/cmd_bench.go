@@ -33,7 +33,9 @@ R repetitions each of:
                clients (so no new referral: a quiet night)
 Each runs in its own process so its peak memory (RSS) is its own. Prints
 medians: time, rows/s, MB/s, each phase's time, peak RSS, and the ratios
-full run / floor and incremental / full run.`)
+full run / floor and incremental / full run; then the database file's size
+after the full run and after the floor (the floor keeps DuckDB's default
+storage settings, the run the configuration's: see smaller_file).`)
 	rows := fs.Int64("rows", 1_000_000, "total export rows to generate")
 	reps := fs.Int("reps", 3, "repetitions; medians are printed")
 	dir := fs.String("dir", filepath.Join(os.TempDir(), "referrals-bench"), "work folder (generated data is kept here and reused)")
