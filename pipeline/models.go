@@ -408,6 +408,20 @@ func readsChanged(m queries.Model, changed map[string]bool) bool {
 // scopes pairs each view the per-client SQL reads with the raw table behind it.
 var scopes = [][2]string{{"scope_appointments", "raw_appointments"}, {"scope_claim_lines", "raw_claim_lines"}}
 
+// scopeViews points the scope views at their raw tables (copy ""), or at the
+// temporary tables named copy followed by the view's name (tmp_hist_scope_appointments).
+func scopeViews(copy string) []string {
+	var qs []string
+	for _, v := range scopes {
+		from := v[1]
+		if copy != "" {
+			from = copy + v[0]
+		}
+		qs = append(qs, fmt.Sprintf("CREATE OR REPLACE TEMP VIEW %s AS SELECT * FROM %s", v[0], from))
+	}
+	return qs
+}
+
 // buildClientModels keeps the per-client tables of queries/clients. The first
 // build, and any build after their SQL changed, reads every raw row. After
 // that a night recomputes only the clients with rows loaded since the last
@@ -455,19 +469,13 @@ func buildClientModels(ctx context.Context, tx *sql.Tx, log *slog.Logger) ([]Mod
 		}
 		return nil
 	}
-	// scope points the views the per-client SQL reads at every raw row (a full build).
-	scope := func() error {
-		for _, v := range scopes {
-			if err := exec(fmt.Sprintf("CREATE OR REPLACE TEMP VIEW %s AS SELECT * FROM %s", v[0], v[1])); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
 	var timings []ModelTiming
 	if full {
-		if err := scope(); err != nil {
-			return nil, err
+		// The views the per-client SQL reads hold every raw row.
+		for _, q := range scopeViews("") {
+			if err := exec(q); err != nil {
+				return nil, err
+			}
 		}
 		for _, m := range models {
 			start := time.Now()
@@ -582,13 +590,11 @@ func buildClientModels(ctx context.Context, tx *sql.Tx, log *slog.Logger) ([]Mod
 				if merge {
 					gone = "CREATE OR REPLACE TEMP TABLE tmp_gone AS SELECT zz_rid AS rid, zz_h AS h FROM " + mergeTable("kept", m)
 				}
-				steps := []string{
-					"CREATE OR REPLACE TEMP VIEW scope_appointments AS SELECT * FROM tmp_hist_scope_appointments",
-					"CREATE OR REPLACE TEMP VIEW scope_claim_lines AS SELECT * FROM tmp_hist_scope_claim_lines",
+				steps := append(scopeViews("tmp_hist_"),
 					gone,
-					"DELETE FROM " + name + " WHERE rowid IN (SELECT rid FROM tmp_gone)",
-					"CREATE OR REPLACE TEMP TABLE tmp_new AS SELECT * FROM " + name + " LIMIT 0",
-				}
+					"DELETE FROM "+name+" WHERE rowid IN (SELECT rid FROM tmp_gone)",
+					"CREATE OR REPLACE TEMP TABLE tmp_new AS SELECT * FROM "+name+" LIMIT 0",
+				)
 				if merge {
 					steps = append(steps, recompute+" WHERE client_key NOT IN (SELECT client_key FROM tmp_merge)")
 					steps = append(steps, mergeViews(m)...)
@@ -624,8 +630,11 @@ func buildClientModels(ctx context.Context, tx *sql.Tx, log *slog.Logger) ([]Mod
 				}
 			}
 		}
-		for _, t := range []string{"tmp_dirty", "tmp_hist_scope_appointments", "tmp_hist_scope_claim_lines", "tmp_gone", "tmp_new",
-			"tmp_merge", "tmp_added_scope_appointments", "tmp_added_scope_claim_lines"} {
+		temps := []string{"tmp_dirty", "tmp_gone", "tmp_new", "tmp_merge"}
+		for _, v := range scopes {
+			temps = append(temps, "tmp_hist_"+v[0], "tmp_added_"+v[0])
+		}
+		for _, t := range temps {
 			if err := exec("DROP TABLE IF EXISTS " + t); err != nil {
 				return timings, err
 			}
@@ -672,15 +681,14 @@ func planMerge(ctx context.Context, tx *sql.Tx, processed []queries.Model, since
 	if candidates == 0 || !canMerge {
 		return false, nil
 	}
+	var added []string
 	for _, v := range scopes {
-		for _, q := range []string{
-			fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE tmp_added_%[1]s AS SELECT * FROM %[2]s
-				WHERE file_id > %[3]d AND client_key IN (SELECT client_key FROM tmp_merge)`, v[0], v[1], since),
-			fmt.Sprintf("CREATE OR REPLACE TEMP VIEW %[1]s AS SELECT * FROM tmp_added_%[1]s", v[0]),
-		} {
-			if err := exec(q); err != nil {
-				return false, fmt.Errorf("copy the merged clients' new rows: %w", err)
-			}
+		added = append(added, fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE tmp_added_%[1]s AS SELECT * FROM %[2]s
+			WHERE file_id > %[3]d AND client_key IN (SELECT client_key FROM tmp_merge)`, v[0], v[1], since))
+	}
+	for _, q := range append(added, scopeViews("tmp_added_")...) {
+		if err := exec(q); err != nil {
+			return false, fmt.Errorf("copy the merged clients' new rows: %w", err)
 		}
 	}
 	for _, m := range processed {
