@@ -37,10 +37,11 @@ func TestReferrerStatus(t *testing.T) {
 		"Dr Practice": {"referrals": 6, "clinicians": 4, "coc": 0.2, "effective_clinicians": 5.0, "point_person_share": 2.0 / 6,
 			"practice_share": 4.0 / 6, "requests_known": 6, "practice_referrals": 4, "point_person_referrals": 2, "stage": 3,
 			"stage_since": "2025-04-01", "previous_stage": nilv, "months_to_stage2": 0, "months_to_stage3": 0},
-		// Eve left: Fay is the point person; stage 2 since July (6 months): stalled.
-		"Dr Leaver": {"referrals": 2, "point_person": stagetest.Fay, "point_person_source": "next referral on the roster",
-			"point_person_share": 0.5, "coc": 0.0, "stage": 2, "stage_since": "2025-07-01", "previous_stage": 1,
-			"regressions": 1, "months_to_stage2": 2, "months_to_stage3": nilv, "flags": "stalled;cooling"},
+		// Eve left in June; Fay took the first referral after that, in August, and is the
+		// point person from then: stage 2 since August (5 months), not yet stalled.
+		"Dr Leaver": {"referrals": 2, "point_person": stagetest.Fay, "point_person_source": "handed over",
+			"point_person_share": 0.5, "coc": 0.0, "stage": 2, "stage_since": "2025-08-01", "previous_stage": 1,
+			"regressions": 1, "months_to_stage2": 2, "months_to_stage3": nilv, "flags": "cooling"},
 		// The directory's point person.
 		"Dr Directory Dee": {"referrals": 3, "point_person": stagetest.Dee, "point_person_source": "directory", "category": "physician",
 			"point_person_share": 2.0 / 3, "stage": 2, "flags": "stalled;lapsed"},
@@ -88,9 +89,15 @@ func TestReferrerMonths(t *testing.T) {
 	// Eve is on the roster until 2025-06-15: still the point person in June.
 	stagetest.Expect(t, "Leaver 2025-06", month("Dr Leaver", "2025-06-01"),
 		map[string]any{"point_person": stagetest.Eve, "referrals": 1, "point_person_share": 1.0, "stage": 1, "low_evidence": true})
-	// From July Fay, who took the next referral, is; Eve's February referral is no longer hers.
+	// In July Eve has left and no referral has come since: she is still the point person,
+	// and her February referral still counts for her.
 	stagetest.Expect(t, "Leaver 2025-07", month("Dr Leaver", "2025-07-01"),
-		map[string]any{"point_person": stagetest.Fay, "referrals": 1, "point_person_share": 0.0, "stage": 2})
+		map[string]any{"point_person": stagetest.Eve, "point_person_source": "left the practice", "referrals": 1,
+			"point_person_share": 1.0, "stage": 1})
+	// Fay took the August referral, the first after Eve left: the point person from August.
+	stagetest.Expect(t, "Leaver 2025-08", month("Dr Leaver", "2025-08-01"),
+		map[string]any{"point_person": stagetest.Fay, "point_person_source": "handed over", "referrals": 2,
+			"point_person_share": 0.5, "stage": 2})
 	// Four referrals to four clinicians: COC 0, effective clinicians infinite (blank), stage 3.
 	stagetest.Expect(t, "Fall 2024-12", month("Dr Fall", "2024-12-01"),
 		map[string]any{"referrals": 4, "clinicians": 4, "coc": 0.0, "effective_clinicians": nil, "point_person_share": 0.25,
@@ -198,7 +205,6 @@ func TestWatchList(t *testing.T) {
 		"lapsed | Dr Practice | 3 | 2025-04-12 | no referral since 2025-04-12 (8 months); 6 referrals in total",
 		"regressed | Dr Fall | 2 | 2025-12-01 | fell from stage 3 to stage 2 in 2025-12",
 		"stalled | Dr Directory Dee | 2 | 2025-04-01 | stage 2 since 2025-04 (9 months)",
-		"stalled | Dr Leaver | 2 | 2025-07-01 | stage 2 since 2025-07 (6 months)",
 		"stalled | Dr Stall | 2 | 2025-02-01 | stage 2 since 2025-02 (11 months)",
 		"stalled | Dr Two Diff | 2 | 2025-05-01 | stage 2 since 2025-05 (8 months)",
 	}, "\n")

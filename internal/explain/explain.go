@@ -390,10 +390,10 @@ func paragraph(st status, th thresholds, inWindow string, notes []string) string
 		fmt.Fprintf(&b, " %s is the point person named in the referrer directory.", pp)
 	case "first referral":
 		fmt.Fprintf(&b, " %s is the point person: they took the first referral.", pp)
-	case "next referral on the roster":
-		fmt.Fprintf(&b, " %s is the point person: the clinician before them has left the practice, and they took the earliest referral among those still here.", pp)
-	case "nobody on the roster":
-		fmt.Fprintf(&b, " %s is the point person, though everyone who took its referrals has left the practice.", pp)
+	case "handed over":
+		fmt.Fprintf(&b, " %s is the point person: the point person before them left the practice, and they took the referrer's first referral after that.", pp)
+	case "left the practice":
+		fmt.Fprintf(&b, " %s is the point person, though they have left the practice: no referral has come since to show who takes the referrer on.", pp)
 	}
 	if st.stageSince.Valid {
 		k := monthsBetween(st.stageSince.Time, st.month) + 1

@@ -67,7 +67,7 @@ func TestWriteParagraph(t *testing.T) {
 		"Dr Practice": {"Stage 3 (whole practice): of the 6 referrals in the 12 months to 2025-12-31, 4 were addressed to the practice (67% of the 6 whose request is known, at least the 50% needed for stage 3); 2 went to the point person Ann Alder (33%)."},
 		"Dr Mixed": {"1 went to the point person Ann Alder (20%, under the 50% allowed for stage 3), and with no referred-to field the spread decides: 3 clinicians, 3.3 effective (at least 3 needed), from 5 referrals (at least 4 needed).",
 			"Assigned: Ben Birch 3, Ann Alder 1, Cal Cedar 1 (COC 0.30, 3.3 effective clinicians)."},
-		"Dr Leaver":    {"Fay Fir is the point person: the clinician before them has left the practice"},
+		"Dr Leaver":    {"Fay Fir is the point person: the point person before them left the practice, and they took the referrer's first referral after that"},
 		"Dr Old Three": {"No stage (inactive): no referral in the 12 months to 2025-12-31; the last was on 2023-05-12.", "It has been inactive since 2024-05 (20 months); before that it was at stage 1."},
 	} {
 		var buf bytes.Buffer

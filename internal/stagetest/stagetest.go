@@ -158,8 +158,9 @@ func SamplePractice() *Practice {
 	p.appt(appt{client: "client-practice-req-ben", clinician: Ann, date: "2025-04-19", status: "Attended",
 		source: "Dr Practice", referredTo: "Ben Birch", hasReferredTo: true})
 
-	// Point person leaves: Eve took the first referral and left on 2025-06-15;
-	// from 2025-07 Fay (the next on the roster) is the point person.
+	// Point person leaves: Eve took the first referral and left on 2025-06-15; she
+	// stays the point person until Fay takes the first referral after that, in
+	// 2025-08 (queries' TestPointPersonHandOver has the harder cases).
 	p.referral("Dr Leaver", "2024-03-05", Eve)
 	p.referral("Dr Leaver", "2024-05-05", Fay)
 	p.referral("Dr Leaver", "2025-02-05", Eve)

@@ -2,116 +2,165 @@
 -- from its first referral to the report month. Intermediate: referrals and
 -- referrer_months carry the result.
 --
--- At month m the point person is
---   1. the directory's point person (stg_referrers.directory_point_person), while that
---      clinician is still on the roster at m;
---   2. else the assigned clinician of the referrer's earliest referral (up to m's end)
---      whose assigned clinician is still on the roster at m: a point person who leaves
---      the practice hands the relationship to the next clinician who took its referrals;
---   3. else (everyone who took its referrals has left) the directory's point person or
---      the assigned clinician of its first referral, so an active referrer always has one.
--- "Still on the roster at m": stg_clinicians.end_date is NULL or on/after m's first day.
--- A clinician the roster does not list has no end date we know of and counts as still
--- here. Ties between referrals on the same day go to the clinician's name, so the
--- answer never depends on row order.
-with params as (
+-- The point person is DOMAIN.md's: the clinician the referrer directory names for the
+-- referrer (stg_referrers.directory_point_person), else the assigned clinician of the
+-- referrer's first referral. A point person who leaves the practice (the roster's end
+-- date) hands the relationship on to the clinician who took the referrer's first
+-- referral after that date, who may leave in turn. Until such a referral comes, the one
+-- who left stays the point person: nobody else has taken the referrer's clients yet, so
+-- the referrals in the window still measure the relationship with them.
+--
+-- "Took the first referral after that date": the referral's assigned clinician, among
+-- referrals whose clinician had not left by the referral's day; ties on a day go to the
+-- clinician's name, so the answer never depends on row order. A clinician the roster
+-- does not list has no end date we know of and never leaves. The point person at a
+-- month is the one whose referral (or the start, for the first) came by its last day.
+--
+-- point_person_source says why: 'directory', 'first referral', 'handed over' (took the
+-- first referral after the point person before them left), or 'left the practice' (the
+-- point person has left and no referral has come since).
+with recursive params as (
     select getvariable('report_month')::DATE as report_month
 ),
 
 referrals_to_date as (
-    select f.referrer, f.referral_date, f.referral_month, f.assigned_clinician
+    select f.referrer, f.referral_date, f.assigned_clinician as clinician
     from referral_facts f, params p
     where f.source_kind = 'referrer'
       and f.referral_date <= last_day(p.report_month)
 ),
 
--- A number per referrer: the month grid (a million rows at 10M exported rows) is
--- joined and grouped on it rather than on the name.
+-- A number per referrer: the month grid (a million rows at 10M exported rows) and the
+-- windows below are keyed on it rather than on the name.
 referrer_ids as (
     select referrer, row_number() over (order by referrer) as referrer_id
     from (select distinct referrer from referrals_to_date)
 ),
 
-months as (
-    select
-        i.referrer_id,
-        any_value(r.referrer) as referrer,
-        unnest(generate_series(min(r.referral_month), any_value(p.report_month), interval 1 month))::DATE as month
-    from referrals_to_date r
-    join referrer_ids i using (referrer), params p
-    group by i.referrer_id
-),
-
--- The last month each clinician is on the roster (NULL = still here).
-roster as (
-    select clinician, max(date_trunc('month', end_date))::DATE as last_month, bool_or(end_date is null) as open_ended
+-- The day each clinician left: NULL while any roster row of theirs is open-ended.
+departures as (
+    select clinician, case when bool_or(end_date is null) then null else max(end_date) end as left_on
     from stg_clinicians
     group by clinician
 ),
 
--- Each clinician who took the referrer's referrals, ranked by their first referral
--- (ties to the name): the earliest on the roster is the smallest rank, a number,
--- where a struct of date and name was compared across the grid (1.8 s at 10M rows).
-candidates as (
+taken as (
+    select i.referrer_id, r.referral_date, r.clinician, d.left_on
+    from referrals_to_date r
+    join referrer_ids i using (referrer)
+    left join departures d on d.clinician = r.clinician
+),
+
+first_referral as (
     select
-        *,
-        row_number() over (partition by referrer_id order by {'d': first_date, 'c': clinician}) as rank
+        referrer_id,
+        min(referral_date) as first_date,
+        arg_min(clinician, {'d': referral_date, 'c': clinician}) as clinician
+    from taken
+    group by referrer_id
+),
+
+start as (
+    select
+        f.referrer_id,
+        coalesce(d.clinician, f.clinician) as clinician,
+        case when d.clinician is not null then 'directory' else 'first referral' end as source,
+        f.first_date as since
+    from first_referral f
+    join referrer_ids i using (referrer_id)
+    left join (
+        select referrer, trim(directory_point_person) as clinician
+        from stg_referrers
+        where nullif(trim(directory_point_person), '') is not null
+    ) d on d.referrer = i.referrer
+),
+
+-- For every clinician of a referrer's who left (a possible point person: the start, or
+-- anyone who took a referral), the first referral after the day they left. Found along
+-- each referrer's referrals in day order, with the days clinicians left placed after
+-- that day's referrals: the first referral that follows. Equality joins and one sort:
+-- the models are built in one transaction, where fresh tables have no statistics and
+-- DuckDB would run a range join as a nested loop.
+leavers as (
+    select distinct s.referrer_id, s.clinician, d.left_on
+    from start s
+    join departures d on d.clinician = s.clinician
+    where d.left_on is not null
+    union
+    select referrer_id, clinician, left_on
+    from taken
+    where left_on is not null
+),
+
+handovers as (
+    select referrer_id, clinician as leaver, next_date, next_clinician
     from (
         select
-            i.referrer_id,
-            r.assigned_clinician as clinician,
-            min(r.referral_date) as first_date,
-            any_value(case when ro.open_ended then null else ro.last_month end) as last_month
-        from referrals_to_date r
-        join referrer_ids i using (referrer)
-        left join roster ro on ro.clinician = r.assigned_clinician
-        group by i.referrer_id, r.assigned_clinician
+            referrer_id,
+            kind,
+            clinician,
+            first_value(taker_date ignore nulls) over after as next_date,
+            first_value(taker ignore nulls) over after as next_clinician
+        from (
+            -- Referrals that can take over: their clinician had not left by that day.
+            select referrer_id, referral_date as day, 0 as kind, clinician, referral_date as taker_date, clinician as taker
+            from taken
+            where left_on is null or left_on >= referral_date
+            union all
+            select referrer_id, left_on, 1, clinician, NULL, NULL
+            from leavers
+        )
+        window after as (
+            partition by referrer_id order by day, kind, clinician
+            rows between current row and unbounded following
+        )
     )
+    where kind = 1 and next_clinician is not null
 ),
 
-earliest_on_roster as (
-    select e.referrer_id, e.month, c.clinician
-    from (
-        select m.referrer_id, m.month, min(c.rank) as rank
-        from months m
-        join candidates c
-            on c.referrer_id = m.referrer_id
-            and c.first_date <= last_day(m.month)
-            and (c.last_month is null or c.last_month >= m.month)
-        group by m.referrer_id, m.month
-    ) e
-    join candidates c on c.referrer_id = e.referrer_id and c.rank = e.rank
+-- Each referrer's point persons in turn, from the start, one hand-over at a time (a
+-- referrer has a few at most; each next referral is later than the one before).
+chain as (
+    select referrer_id, clinician, source, since, 0 as step
+    from start
+    union all
+    select c.referrer_id, h.next_clinician, 'handed over', h.next_date, c.step + 1
+    from chain c
+    join handovers h on h.referrer_id = c.referrer_id and h.leaver = c.clinician
 ),
 
-first_ever as (
-    select referrer_id, clinician from candidates where rank = 1
-),
-
-directory as (
+-- Each point person holds the months from the one their referral (or the referrer's
+-- first) came in to the month before the next takes over, or to the report month.
+spans as (
     select
-        d.referrer,
-        d.directory_point_person as clinician,
-        case when ro.open_ended then null else ro.last_month end as last_month
-    from stg_referrers d
-    left join roster ro on ro.clinician = d.directory_point_person
-    where nullif(trim(d.directory_point_person), '') is not null
+        c.referrer_id,
+        c.clinician,
+        c.source,
+        date_trunc('month', c.since)::DATE as from_month,
+        coalesce(
+            date_trunc('month', lead(c.since) over (partition by c.referrer_id order by c.step))::DATE - interval 1 month,
+            p.report_month
+        )::DATE as to_month
+    from chain c, params p
+),
+
+months as (
+    select
+        referrer_id,
+        clinician,
+        source,
+        unnest(generate_series(from_month, to_month, interval 1 month))::DATE as month
+    from spans
 )
 
 select
-    m.referrer,
+    i.referrer,
     m.month,
+    m.clinician as point_person,
     case
-        when d.clinician is not null and (d.last_month is null or d.last_month >= m.month) then d.clinician
-        when e.clinician is not null then e.clinician
-        else coalesce(d.clinician, fe.clinician)
-    end as point_person,
-    case
-        when d.clinician is not null and (d.last_month is null or d.last_month >= m.month) then 'directory'
-        when e.clinician is not null and e.clinician = fe.clinician then 'first referral'
-        when e.clinician is not null then 'next referral on the roster'
-        else 'nobody on the roster'
+        when d.left_on < m.month then 'left the practice'
+        else m.source
     end as point_person_source
 from months m
-left join directory d on d.referrer = m.referrer
-left join earliest_on_roster e on e.referrer_id = m.referrer_id and e.month = m.month
-left join first_ever fe on fe.referrer_id = m.referrer_id
+join referrer_ids i using (referrer_id)
+left join departures d on d.clinician = m.clinician

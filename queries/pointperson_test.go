@@ -1,0 +1,115 @@
+package queries_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/referrals/referrals/internal/stagetest"
+	"github.com/referrals/referrals/pipeline"
+)
+
+// A point person who leaves hands the referrer on to whoever took the first
+// referral after they left: not to a clinician who took one earlier, not to one who
+// had left by the referral's day. Until such a referral comes, the one who left
+// stays. The roster of stagetest has Eve leaving on 2025-06-15; Gus is added here,
+// leaving on 2025-09-30.
+func TestPointPersonHandOver(t *testing.T) {
+	const gus = "Gus Gum"
+	p := &stagetest.Practice{}
+	n := 0
+	ref := func(source, date, clinician string) {
+		n++
+		p.Appointment(fmt.Sprintf("pp-%02d", n), fmt.Sprintf("client-pp-%02d", n), clinician, date, "9:00 AM", "Attended", source)
+	}
+	// Eve took the first referral; Ann one before Eve left (she is not the successor).
+	ref("Dr Chain", "2024-01-10", stagetest.Eve)
+	ref("Dr Chain", "2024-02-10", stagetest.Ann)
+	ref("Dr Chain", "2025-06-10", stagetest.Ben)
+	// The first after Eve left (2025-06-15): Gus, who leaves on 2025-09-30.
+	ref("Dr Chain", "2025-07-20", gus)
+	ref("Dr Chain", "2025-08-05", stagetest.Cal)
+	// After Gus left: a referral recorded for Eve, who had left (she cannot take over),
+	// then Dee and Cal on one day: the tie goes to the name, Cal.
+	ref("Dr Chain", "2025-10-01", stagetest.Eve)
+	ref("Dr Chain", "2025-10-02", stagetest.Dee)
+	ref("Dr Chain", "2025-10-02", stagetest.Cal)
+
+	// Eve leaves and nobody takes a referral until November.
+	ref("Dr Gap", "2025-01-10", stagetest.Eve)
+	ref("Dr Gap", "2025-03-10", stagetest.Eve)
+	ref("Dr Gap", "2025-11-05", stagetest.Ann)
+
+	// The directory names Gus, though Ann took the first referral; Ben the first after
+	// Gus left.
+	ref("Dr Named", "2025-02-01", stagetest.Ann)
+	ref("Dr Named", "2025-10-15", stagetest.Ben)
+
+	ctx := context.Background()
+	db, err := pipeline.Open(ctx, filepath.Join(t.TempDir(), "referrals.duckdb"), pipeline.Settings{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	stagetest.Load(t, db, p)
+	for _, q := range []string{
+		`INSERT INTO ref_roster VALUES ('Gus Gum', NULL, '7777777777', DATE '2025-01-01', DATE '2025-09-30', NULL, NULL, NULL)`,
+		`INSERT INTO ref_directory VALUES ('Dr Named', NULL, NULL, 'physician', NULL, 'Gus Gum', false)`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := pipeline.BuildModels(ctx, db, stagetest.DefaultVars(stagetest.ReportMonth), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := pipeline.RunChecks(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+
+	// Runs of months with the same point person and reason, as "from..to who (why)".
+	spans := func(referrer string) string {
+		t.Helper()
+		rows := stagetest.Rows(t, db, `select strftime(min(month), '%Y-%m') || '..' || strftime(max(month), '%Y-%m')
+				|| ' ' || point_person || ' (' || point_person_source || ')' as span
+			from (select *, count(*) over (order by month) - row_number() over (partition by point_person, point_person_source order by month) as run
+			      from referrer_months where referrer = ?)
+			group by run, point_person, point_person_source
+			order by min(month)`, referrer)
+		var out []string
+		for _, r := range rows {
+			out = append(out, r["span"].(string))
+		}
+		return strings.Join(out, "; ")
+	}
+	for referrer, want := range map[string]string{
+		"Dr Chain": "2024-01..2025-06 Eve Elm (first referral); 2025-07..2025-09 Gus Gum (handed over); " +
+			"2025-10..2025-12 Cal Cedar (handed over)",
+		"Dr Gap": "2025-01..2025-06 Eve Elm (first referral); 2025-07..2025-10 Eve Elm (left the practice); " +
+			"2025-11..2025-12 Ann Alder (handed over)",
+		"Dr Named": "2025-02..2025-09 Gus Gum (directory); 2025-10..2025-12 Ben Birch (handed over)",
+	} {
+		if got := spans(referrer); got != want {
+			t.Errorf("%s's point persons:\n got %s\nwant %s", referrer, got, want)
+		}
+	}
+
+	// The measure follows the point person. Dr Chain in 2025-12: Ben, Gus, Cal, Eve, Dee
+	// and Cal: N = 6, 2 to Cal (1/3); sum n^2 = 8, COC 2/30, 15 effective; no referred-to
+	// field, N >= 4, effective >= 3, point person under half: stage 3.
+	stagetest.Expect(t, "Dr Chain", stagetest.One(t, db, "select * from referrer_status where referrer = 'Dr Chain'"),
+		map[string]any{"point_person": stagetest.Cal, "point_person_source": "handed over", "referrals": 6,
+			"point_person_share": 1.0 / 3, "coc": 2.0 / 30, "effective_clinicians": 15.0, "stage": 3})
+	// Dr Gap in 2025-10: Eve has left, no referral since: her two still count for her.
+	stagetest.Expect(t, "Dr Gap 2025-10", stagetest.One(t, db,
+		"select * from referrer_months where referrer = 'Dr Gap' and month = DATE '2025-10-01'"),
+		map[string]any{"point_person": stagetest.Eve, "referrals": 2, "point_person_share": 1.0, "stage": 1})
+	// Each referral of the report month's window is compared with the point person then.
+	got := stagetest.JoinRows(stagetest.Rows(t, db, `select referral_date, point_person, to_point_person from referrals
+		where referrer = 'Dr Named' order by referral_date`), "referral_date", "point_person", "to_point_person")
+	if want := "2025-02-01 | Ben Birch | false\n2025-10-15 | Ben Birch | true"; got != want {
+		t.Errorf("Dr Named's referrals:\n%s\nwant:\n%s", got, want)
+	}
+}
