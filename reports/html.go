@@ -145,7 +145,7 @@ func buildPage(ctx context.Context, db querier, p period) (reportPage, error) {
 	}
 	page.Charts = append(page.Charts, chartView{ID: "chart-transitions", Height: 360,
 		Title:   "Stage changes in the last 12 months",
-		Explain: "Every change of a referrer's stage over the year, from the old stage (left) to the new one (right); new referrers enter on the left, inactive ones leave on the right."})
+		Explain: "Every change of a referrer's stage over the year, from the old stage (left) to the new one (right); new or returning referrers enter on the left, inactive ones leave on the right."})
 	options = append(options, chartOption{"chart-transitions", moves})
 
 	data, err := json.Marshal(map[string]any{"charts": options})
@@ -173,7 +173,7 @@ func kpis(o overview) []kpi {
 	}, {
 		Label:  "Active referrers",
 		Value:  fmtInt(o.active),
-		Detail: fmt.Sprintf("a referral in the last %d months; %s with fewer than 3 (low evidence)", o.window, fmtInt(o.lowEvidence)),
+		Detail: fmt.Sprintf("a referral in the last %d months; %s with fewer than %d (low evidence)", o.window, fmtInt(o.lowEvidence), o.rules.LowEvidenceBelow),
 	}}
 	for s := 1; s <= 3; s++ {
 		out = append(out, kpi{Label: stageSeriesName[s], Value: fmtInt(o.byStage[s]), Stage: s,
@@ -182,7 +182,7 @@ func kpis(o overview) []kpi {
 	out = append(out, kpi{
 		Label:  "Stage changes this month",
 		Value:  fmt.Sprintf("%d up, %d down", o.up, o.down),
-		Detail: fmt.Sprintf("%d new referrers, %d became inactive", o.start, o.lapse),
+		Detail: fmt.Sprintf("%d new or returning, %d became inactive", o.start, o.lapse),
 	}, kpi{
 		Label:  "Action lists",
 		Value:  fmt.Sprintf("%d ready", o.ready),
@@ -420,6 +420,22 @@ GROUP BY ALL ORDER BY 1, 2`, iso(p.monthsBack(stageMonths-1)), iso(p.month))
 func pageTables(ctx context.Context, db querier, r rules) ([]htmlTable, error) {
 	var tables []htmlTable
 
+	// The stage badges of referrers with too few referrals to be sure of carry a *.
+	lowRows, err := queryAll(ctx, db, "low-evidence referrers", `SELECT referrer FROM referrer_status WHERE low_evidence`)
+	if err != nil {
+		return nil, err
+	}
+	low := make(map[string]bool, len(lowRows))
+	for _, row := range lowRows {
+		if name, ok := asString(row[0]); ok {
+			low[name] = true
+		}
+	}
+	stageOf := func(referrer, stage any) htmlCell {
+		name, _ := asString(referrer)
+		return stageCell(stage, low[name])
+	}
+
 	intro, err := queryAll(ctx, db, "introductions", introductionQuery+` LIMIT ?`, maxIntroductions)
 	if err != nil {
 		return nil, err
@@ -453,11 +469,11 @@ func pageTables(ctx context.Context, db querier, r rules) ([]htmlTable, error) {
 		if err != nil {
 			return nil, err
 		}
-		t := htmlTable{ID: "watch-" + wl.list, Title: wl.title, Explain: wl.note,
+		t := htmlTable{ID: "watch-" + wl.list, Title: wl.title, Explain: wl.note + " " + lowEvidenceNote(r),
 			Headers: []string{"Referrer", "Point person", "Stage", "What happened", "Since", "Referrals", "Last referral"},
 			Shown:   len(rows), Total: total}
 		for _, r := range rows {
-			t.Rows = append(t.Rows, []htmlCell{textCell(r[0]), textCell(r[1]), stageCell(r[2]), textCell(r[3]), dateCell(r[4]), numCell(r[5]), dateCell(r[6])})
+			t.Rows = append(t.Rows, []htmlCell{textCell(r[0]), textCell(r[1]), stageOf(r[0], r[2]), textCell(r[3]), dateCell(r[4]), numCell(r[5]), dateCell(r[6])})
 		}
 		tables = append(tables, t)
 	}
@@ -474,11 +490,11 @@ ORDER BY referrals DESC, referrer LIMIT ?`, maxReferrerRows)
 		return nil, err
 	}
 	t = htmlTable{ID: "referrers", Title: "Active referrers",
-		Explain: "Every referrer with a referral in the window, largest first: stage, how many clinicians they reached and how much went to the point person.",
+		Explain: "Every referrer with a referral in the window, largest first: stage, how many clinicians they reached and how much went to the point person. " + lowEvidenceNote(r),
 		Headers: []string{"Referrer", "Category", "Stage", "Referrals", "Clinicians", "Point person", "Point-person share", "Last referral", "Flags"},
 		Shown:   len(rows), Total: total}
 	for _, r := range rows {
-		t.Rows = append(t.Rows, []htmlCell{textCell(r[0]), textCell(r[1]), stageCell(r[2]), numCell(r[3]), numCell(r[4]), textCell(r[5]), pctCell(r[6]), dateCell(r[7]), textCell(r[8])})
+		t.Rows = append(t.Rows, []htmlCell{textCell(r[0]), textCell(r[1]), stageOf(r[0], r[2]), numCell(r[3]), numCell(r[4]), textCell(r[5]), pctCell(r[6]), dateCell(r[7]), textCell(r[8])})
 	}
 	tables = append(tables, t)
 	return tables, nil
@@ -507,9 +523,19 @@ func dateCell(v any) htmlCell {
 	return htmlCell{}
 }
 
-func stageCell(v any) htmlCell {
+// lowEvidenceNote explains the * on a stage badge.
+func lowEvidenceNote(r rules) string {
+	return fmt.Sprintf("A stage marked * is low evidence: fewer than %d referrals in the window.", r.LowEvidenceBelow)
+}
+
+// stageCell is a stage badge, marked * when the stage rests on too few referrals.
+func stageCell(v any, lowEvidence bool) htmlCell {
 	if i, ok := asInt(v); ok && i >= 1 && i <= 3 {
-		return htmlCell{Text: strconv.FormatInt(i, 10), Stage: int(i)}
+		text := strconv.FormatInt(i, 10)
+		if lowEvidence {
+			text += "*"
+		}
+		return htmlCell{Text: text, Stage: int(i)}
 	}
 	return htmlCell{Text: "inactive"}
 }

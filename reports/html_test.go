@@ -3,6 +3,7 @@ package reports
 import (
 	"context"
 	"fmt"
+	stdhtml "html"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -371,4 +372,67 @@ func TestEmptyTables(t *testing.T) {
 		t.Error("empty page does not say the lists are empty, or hands ECharts null data")
 	}
 	openInBrowser(t, html).check(t)
+}
+
+// A stage that rests on fewer referrals than the low-evidence threshold is marked * on
+// the page, as the workbook's and the CSV's low-evidence columns mark it, and the note
+// says what the mark means.
+func TestHTMLMarksLowEvidence(t *testing.T) {
+	db := openFixtureDB(t)
+	month := reportMonth(t, db)
+	path := filepath.Join(t.TempDir(), "referrals.html")
+	if err := WriteHTML(context.Background(), db, month, path); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	if !strings.Contains(page, "A stage marked * is low evidence: fewer than 3 referrals in the window.") {
+		t.Error("the page does not say what * means")
+	}
+	// The Active referrers table: one row per referrer, its name first and its stage third.
+	start := strings.Index(page, `id="referrers"`)
+	if start < 0 {
+		t.Fatal("no Active referrers table")
+	}
+	table := page[start:]
+	table = table[:strings.Index(table, "</table>")]
+	row := regexp.MustCompile(`<tr><td class="name">([^<]*)</td><td>[^<]*</td><td><span class="stage s\d">(\d\*?)</span>`)
+	got := map[string]string{}
+	for _, m := range row.FindAllStringSubmatch(table, -1) {
+		got[stdhtml.UnescapeString(m[1])] = m[2]
+	}
+	rows, err := db.Query(`SELECT referrer, stage, low_evidence FROM referrer_status WHERE referrals > 0 AND stage IS NOT NULL`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var low, sure int
+	for rows.Next() {
+		var name string
+		var stage int
+		var lowEvidence bool
+		if err := rows.Scan(&name, &stage, &lowEvidence); err != nil {
+			t.Fatal(err)
+		}
+		badge, shown := got[name]
+		if !shown {
+			continue // beyond the rows the page shows
+		}
+		want := fmt.Sprint(stage)
+		if lowEvidence {
+			want += "*"
+			low++
+		} else {
+			sure++
+		}
+		if badge != want {
+			t.Errorf("%s: badge %q, want %q", name, badge, want)
+		}
+	}
+	if low == 0 || sure == 0 {
+		t.Errorf("the fixture's page shows %d low-evidence and %d other staged referrers: want both", low, sure)
+	}
 }

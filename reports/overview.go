@@ -150,7 +150,7 @@ FROM months m LEFT JOIN staged USING (month) ORDER BY m.month`, iso(p.monthsBack
 		{&o.byStage[3], "stage 3 referrers", `SELECT count(*) FROM referrer_status WHERE stage = 3`, nil},
 		{&o.up, "transitions up", `SELECT count(*) FROM stage_transitions WHERE month = ?::DATE AND direction = 'up'`, []any{to}},
 		{&o.down, "transitions down", `SELECT count(*) FROM stage_transitions WHERE month = ?::DATE AND direction = 'down'`, []any{to}},
-		{&o.start, "new referrers", `SELECT count(*) FROM stage_transitions WHERE month = ?::DATE AND direction = 'start'`, []any{to}},
+		{&o.start, "new or returning referrers", `SELECT count(*) FROM stage_transitions WHERE month = ?::DATE AND direction = 'start'`, []any{to}},
 		{&o.lapse, "lapsed this month", `SELECT count(*) FROM stage_transitions WHERE month = ?::DATE AND direction = 'lapse'`, []any{to}},
 		{&o.transitionsYear, "transitions this year", `SELECT count(*) FROM stage_transitions WHERE month BETWEEN ?::DATE AND ?::DATE`,
 			[]any{iso(p.monthsBack(stageMonths - 1)), to}},

@@ -38,13 +38,15 @@ type period struct {
 type rules struct {
 	StalledMonths, LapsedMonths, LapsedMinReferrals int
 	ReadyMinReferrals, RecentDays                   int
+	LowEvidenceBelow                                int
 	CoolingRatio                                    float64
 }
 
 func defaultRules() rules {
 	s := config.Default().Stage
 	return rules{StalledMonths: s.StalledMonths, LapsedMonths: s.LapsedMonths, LapsedMinReferrals: s.LapsedMinReferrals,
-		ReadyMinReferrals: s.ReadyMinReferrals, RecentDays: s.RecentDays, CoolingRatio: s.CoolingRatio}
+		ReadyMinReferrals: s.ReadyMinReferrals, RecentDays: s.RecentDays, LowEvidenceBelow: s.LowEvidenceBelow,
+		CoolingRatio: s.CoolingRatio}
 }
 
 // key is what a cached part written for the period depends on.
@@ -106,6 +108,7 @@ func loadPeriod(ctx context.Context, db querier, month time.Time) (period, error
 	intVar("lapsed_min_referrals", &p.rules.LapsedMinReferrals)
 	intVar("ready_min_referrals", &p.rules.ReadyMinReferrals)
 	intVar("recent_days", &p.rules.RecentDays)
+	intVar("low_evidence_below", &p.rules.LowEvidenceBelow)
 	if v, err := strconv.ParseFloat(vars["cooling_ratio"], 64); err == nil {
 		p.rules.CoolingRatio = v
 	}
