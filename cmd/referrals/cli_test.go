@@ -122,3 +122,41 @@ func TestSmallerFileSetting(t *testing.T) {
 		t.Errorf("smaller_file = true: FastText on, want off")
 	}
 }
+
+// A [duckdb] setting DuckDB would refuse (or misread) stops check and run with
+// exit 2 and a message naming the file, the key and what to write, before any
+// database is opened.
+func TestBadDuckDBSettingsExit2(t *testing.T) {
+	for _, c := range []struct{ body, want string }{
+		{`memory_limit = "lots"`, `[duckdb] memory_limit = "lots": not a size; write a number and a unit, such as "600MB"`},
+		{`memory_limit = "600"`, `[duckdb] memory_limit = "600": the number has no unit`},
+		{`memory_limit = "-5GB"`, `[duckdb] memory_limit = "-5GB": a memory limit cannot be negative`},
+		{`threads = -1`, `[duckdb] threads = -1: write 0`},
+	} {
+		for _, cmd := range []string{"check", "run"} {
+			t.Run(cmd+" "+c.body, func(t *testing.T) {
+				dir := t.TempDir()
+				cfg := filepath.Join(dir, "referrals.toml")
+				if err := os.WriteFile(cfg, []byte("database = \"db/referrals.duckdb\"\n[duckdb]\n"+c.body+"\n"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				args := []string{cmd, "--config", cfg}
+				if cmd == "run" {
+					args = append(args, "--quiet")
+				}
+				r := runBin(t, args...)
+				if r.code != exitUsage {
+					t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, exitUsage, r.stdout, r.stderr)
+				}
+				for _, want := range []string{cfg, c.want} {
+					if !strings.Contains(r.stderr, want) {
+						t.Errorf("stderr does not say %s:\n%s", want, r.stderr)
+					}
+				}
+				if _, err := os.Stat(filepath.Join(dir, "db", "referrals.duckdb")); err == nil {
+					t.Error("the database was created")
+				}
+			})
+		}
+	}
+}

@@ -56,6 +56,12 @@ storage settings, the run the configuration's: see smaller_file).`)
 		*memLimit = config.Default().DuckDB.MemoryLimit
 		shown = *memLimit + " (default)"
 	}
+	if _, err := config.ParseMemoryLimit(*memLimit); err != nil {
+		return &usageError{fmt.Sprintf("bench: --memory-limit %q: %v", *memLimit, err)}
+	}
+	if *threads < 0 {
+		return &usageError{fmt.Sprintf("bench: --threads %d: write 0 (all cores) or a number of threads", *threads)}
+	}
 	if *rows < 10_000 || *reps < 1 {
 		return &usageError{"bench: --rows must be at least 10000 and --reps at least 1"}
 	}

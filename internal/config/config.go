@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -175,6 +177,60 @@ func Load(path string) (Config, error) {
 	return c, c.Validate()
 }
 
+// memorySize is a size as DuckDB's memory_limit reads it: a number, then a unit.
+var memorySize = regexp.MustCompile(`^\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]+)\s*$`)
+
+// memoryUnits are the units DuckDB's memory_limit takes (case does not matter),
+// in bytes; DuckDB reads K, M, G and T as KB, MB, GB and TB.
+var memoryUnits = map[string]float64{
+	"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12,
+	"k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12,
+	"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40,
+}
+
+// MinMemoryLimit is the smallest memory_limit accepted. DuckDB reads an
+// export in blocks of 64 MiB: at 50MB the sample's exports could not be
+// loaded at all ("could not allocate block of size 64.0 MiB"), at 100MB they
+// were.
+const MinMemoryLimit = 100e6
+
+// ParseMemoryLimit reads a [duckdb] memory_limit such as "600MB" or "2GiB" as
+// bytes; "" is 0, DuckDB's own default. The error says what to write instead:
+// DuckDB itself rejects "600" (no unit) only when the database is opened, and
+// takes "-5GB" as a limit of 16 EiB.
+func ParseMemoryLimit(s string) (int64, error) {
+	if strings.TrimSpace(s) == "" {
+		return 0, nil
+	}
+	const write = `write a number and a unit, such as "600MB" or "2GB" (units KB, MB, GB, TB, or KiB, MiB, GiB, TiB), or "" for DuckDB's default (80% of the memory)`
+	m := memorySize.FindStringSubmatch(s)
+	if m == nil {
+		if strings.HasPrefix(strings.TrimSpace(s), "-") {
+			return 0, fmt.Errorf("a memory limit cannot be negative; %s", write)
+		}
+		if _, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil {
+			return 0, fmt.Errorf("the number has no unit; %s", write)
+		}
+		return 0, fmt.Errorf("not a size; %s", write)
+	}
+	unit, ok := memoryUnits[strings.ToLower(m[2])]
+	if !ok {
+		return 0, fmt.Errorf("unknown unit %q; %s", m[2], write)
+	}
+	n, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		return 0, fmt.Errorf("not a size; %s", write)
+	}
+	bytes := n * unit
+	if bytes < MinMemoryLimit {
+		return 0, fmt.Errorf("too small: DuckDB cannot load an export in less than 100MB; write at least \"100MB\" (\"600MB\" is the default), or \"\" for DuckDB's default (80%% of the memory)")
+	}
+	if bytes > float64(1<<62) {
+		return 0, fmt.Errorf("too large; %s", write)
+	}
+	return int64(bytes), nil
+}
+
 // Path resolves p against the configuration's folder.
 func (c Config) Path(p string) string {
 	if p == "" || filepath.IsAbs(p) {
@@ -217,6 +273,12 @@ func (c Config) Validate() error {
 				errs = append(errs, fmt.Sprintf("[%s.columns] %q is not a field; the fields are %s", s.name, field, strings.Join(FieldNames(s.name), ", ")))
 			}
 		}
+	}
+	if c.DuckDB.Threads < 0 {
+		errs = append(errs, fmt.Sprintf("[duckdb] threads = %d: write 0 (one per core, the default) or a number of threads such as 2", c.DuckDB.Threads))
+	}
+	if _, err := ParseMemoryLimit(c.DuckDB.MemoryLimit); err != nil {
+		errs = append(errs, fmt.Sprintf("[duckdb] memory_limit = %q: %v", c.DuckDB.MemoryLimit, err))
 	}
 	st := c.Stage
 	if st.WindowMonths < 1 || st.WindowMonths > 120 {

@@ -39,6 +39,13 @@ func TestBadSettingsNameTheKey(t *testing.T) {
 		"bad field":     "[billing.columns]\npatient = \"Patient\"\n",
 		"bad threshold": "[stage]\nstage1_pp_share = 80\n",
 		"syntax":        "[stage\n",
+		"memory words":  "[duckdb]\nmemory_limit = \"lots\"\n",
+		"memory number": "[duckdb]\nmemory_limit = \"600\"\n",
+		"memory zero":   "[duckdb]\nmemory_limit = \"0\"\n",
+		"memory minus":  "[duckdb]\nmemory_limit = \"-5GB\"\n",
+		"memory tiny":   "[duckdb]\nmemory_limit = \"1MB\"\n",
+		"memory unit":   "[duckdb]\nmemory_limit = \"2PB\"\n",
+		"threads":       "[duckdb]\nthreads = -2\n",
 	}
 	want := map[string]string{
 		"unknown key":   "scheduling.filez",
@@ -46,6 +53,13 @@ func TestBadSettingsNameTheKey(t *testing.T) {
 		"bad field":     `"patient" is not a field`,
 		"bad threshold": "stage1_pp_share",
 		"syntax":        "line 2",
+		"memory words":  `[duckdb] memory_limit = "lots": not a size; write a number and a unit, such as "600MB"`,
+		"memory number": `[duckdb] memory_limit = "600": the number has no unit; write`,
+		"memory zero":   `[duckdb] memory_limit = "0": the number has no unit; write`,
+		"memory minus":  `[duckdb] memory_limit = "-5GB": a memory limit cannot be negative`,
+		"memory tiny":   `[duckdb] memory_limit = "1MB": too small`,
+		"memory unit":   `[duckdb] memory_limit = "2PB": unknown unit "PB"`,
+		"threads":       `[duckdb] threads = -2: write 0 (one per core`,
 	}
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -61,5 +75,23 @@ func TestBadSettingsNameTheKey(t *testing.T) {
 				t.Fatalf("error %q does not name %q and the file", err, want[name])
 			}
 		})
+	}
+}
+
+// The sizes DuckDB reads are accepted as bytes; "" leaves DuckDB's default.
+func TestParseMemoryLimit(t *testing.T) {
+	for in, want := range map[string]int64{
+		"": 0, "600MB": 600e6, "600 mb": 600e6, "1.5GB": 1.5e9, "2GiB": 2 << 30, "100MB": 100e6,
+		" 4 TiB ": 4 << 40, "2G": 2e9, "300000KiB": 300000 << 10,
+	} {
+		got, err := ParseMemoryLimit(in)
+		if err != nil || got != want {
+			t.Errorf("ParseMemoryLimit(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"lots", "600", "0", "0MB", "-5GB", "99MB", "1e3MB", "80%", "2PB", "GB", "1.GB"} {
+		if n, err := ParseMemoryLimit(in); err == nil {
+			t.Errorf("ParseMemoryLimit(%q) = %d, want an error", in, n)
+		}
 	}
 }
