@@ -105,10 +105,24 @@ func (j *job) ingest(ctx context.Context, e env, rebuild bool) (pipeline.IngestS
 	if err != nil {
 		return sum, err
 	}
+	warnRejected(j.log, sum)
 	j.log.Info("ingest done", "files_loaded", sum.Count("loaded"), "files_skipped", sum.Count("skipped"),
 		"files_failed", sum.Count("failed"), "rows", sum.Loaded, "rejected", sum.Rejected, "replaced", sum.Replaced,
 		"took", sum.Took.Round(time.Millisecond))
 	return sum, nil
+}
+
+// warnRejected logs a warning for each file loaded with rejected rows, so that
+// --quiet (cron's mail) still shows them, as files that could not be loaded are.
+// It names the file and the count only: a rejected row's content may hold a
+// client id, and where to read the rows is said instead.
+func warnRejected(log *slog.Logger, sum pipeline.IngestSummary) {
+	for _, f := range sum.Files {
+		if f.Status == "loaded" && f.Rejected > 0 {
+			log.Warn("rows rejected, the file's other rows loaded", "source", f.Source, "file", f.Path, "rejected", f.Rejected,
+				"see", "the table rejected_rows or the workbook's Data quality sheet (line, column and reason of each)")
+		}
+	}
 }
 
 // progressLine draws "[12/40] file" on one terminal line.

@@ -399,3 +399,56 @@ func TestBenchPrintsItsTable(t *testing.T) {
 		}
 	}
 }
+
+// With --quiet (cron mails what it prints) a run still warns of each file with
+// rejected rows, naming the file, the count and where to read the rows, but not
+// the rows themselves; a second run, which loads nothing, prints nothing.
+func TestQuietRunWarnsOfRejectedRows(t *testing.T) {
+	dir, cfg := practiceDir(t, 1, false)
+	r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet")
+	if r.code != 0 {
+		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
+	}
+	if r.stdout != "" {
+		t.Errorf("--quiet printed on stdout:\n%s", r.stdout)
+	}
+	db, err := pipeline.Open(context.Background(), filepath.Join(dir, "db", "referrals.duckdb"), pipeline.Settings{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.Query(`SELECT path, count(*), string_agg(message, '|') FROM rejected_rows
+		WHERE error_type NOT IN ('LOST ROWS', 'NUL BYTES') GROUP BY path ORDER BY path`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := 0
+	for rows.Next() {
+		var path, messages string
+		var n int
+		if err := rows.Scan(&path, &n, &messages); err != nil {
+			t.Fatal(err)
+		}
+		files++
+		line := regexp.MustCompile(`(?m)^.*level=WARN msg="rows rejected[^"]*".* file=` + regexp.QuoteMeta(path) + ` rejected=` + fmt.Sprint(n) + ` .*rejected_rows.*Data quality sheet.*$`)
+		if !line.MatchString(r.stderr) {
+			t.Errorf("no warning of %d rejected row(s) in %s naming rejected_rows and the Data quality sheet:\n%s", n, path, r.stderr)
+		}
+		for _, m := range strings.Split(messages, "|") {
+			if strings.Contains(r.stderr, m) {
+				t.Errorf("the warning shows a rejected row's content %q", m)
+			}
+		}
+	}
+	rows.Close()
+	db.Close()
+	if files == 0 {
+		t.Fatal("the sample exports had no rejected row; the test proves nothing")
+	}
+	if n := strings.Count(r.stderr, "level=WARN"); n != files {
+		t.Errorf("%d warnings for %d files with rejected rows:\n%s", n, files, r.stderr)
+	}
+	r = runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet")
+	if r.code != 0 || r.stdout != "" || r.stderr != "" {
+		t.Errorf("second quiet run: exit %d, stdout %q, stderr %q; want nothing", r.code, r.stdout, r.stderr)
+	}
+}
