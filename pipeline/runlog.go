@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -38,4 +39,28 @@ func Finish(ctx context.Context, db *sql.DB, r RunRecord) error {
 		return fmt.Errorf("checkpoint database: %w", err)
 	}
 	return nil
+}
+
+// LastRunMonth is the report month of the last finished run, as run_log keeps it; ok is
+// false when no run has finished on this database. It is the month commands that follow
+// a run (explain) default to: the month the stage tables were last built for is not it,
+// as explain --month builds them for another month without being a run.
+func LastRunMonth(ctx context.Context, db *sql.DB) (month time.Time, ok bool, err error) {
+	var exists bool
+	if err := db.QueryRowContext(ctx, `SELECT count(*) > 0 FROM duckdb_tables() WHERE table_name = 'run_log' AND schema_name = 'main' AND NOT temporary`).Scan(&exists); err != nil {
+		return month, false, fmt.Errorf("read run_log: %w", err)
+	}
+	if !exists {
+		return month, false, nil
+	}
+	var m sql.NullTime
+	err = db.QueryRowContext(ctx, `SELECT report_month FROM run_log WHERE command = 'run' AND report_month IS NOT NULL
+		ORDER BY finished_at DESC LIMIT 1`).Scan(&m)
+	if errors.Is(err, sql.ErrNoRows) {
+		return month, false, nil
+	}
+	if err != nil {
+		return month, false, fmt.Errorf("read run_log: %w", err)
+	}
+	return m.Time, m.Valid, nil
 }

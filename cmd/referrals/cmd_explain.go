@@ -19,8 +19,10 @@ its referrals, to whom they were assigned, whom they asked for, the spread
 measure over the window and the stage, then a paragraph in plain words.
 REFERRER is any spelling that resolves: the name on the reports, a spelling
 from the exports, an NPI, or a unique part of the name. Without --month it
-explains the month of the last run; with --month it first rebuilds the
-tables for that month (the next run rebuilds them for its own month).`)
+explains the month of the last run (as run_log records it); with --month it
+first rebuilds the tables for that month, and the next run, or the next
+explain without --month, rebuilds them for its own month. An explain is not
+a run: it does not change the last run's month.`)
 	cf.register(fs)
 	monthFlag := fs.String("month", "", "report month YYYY-MM (default: the month of the last run)")
 	if err := parse(e, fs, args); err != nil {
@@ -31,24 +33,34 @@ tables for that month (the next run rebuilds them for its own month).`)
 		return &usageError{"explain: name a referrer, e.g. referrals explain \"Dr Maria Lopez\""}
 	}
 	who := strings.Join(fs.Args(), " ")
-	j, err := openJob(ctx, e, cf, "referrals explain")
-	if err != nil {
-		return err
-	}
-	defer j.close()
-	var built sql.NullTime
-	if err := j.db.QueryRowContext(ctx, `SELECT max(month) FROM referrer_status`).Scan(&built); err != nil || !built.Valid {
-		if *monthFlag == "" {
-			return errors.New("explain: the stage tables have not been built yet; run `referrals run` first")
-		}
-	}
-	month := built.Time
+	var month time.Time
 	if *monthFlag != "" {
 		m, err := pipeline.ParseMonth(*monthFlag)
 		if err != nil {
 			return &usageError{err.Error()}
 		}
 		month = m
+	}
+	j, err := openJob(ctx, e, cf, "referrals explain")
+	if err != nil {
+		return err
+	}
+	defer j.close()
+	// The stage tables say which month they were last built for, but that is not the
+	// last run's month after an explain --month: run_log keeps the runs' months.
+	var built sql.NullTime
+	if err := j.db.QueryRowContext(ctx, `SELECT max(month) FROM referrer_status`).Scan(&built); err != nil {
+		built = sql.NullTime{}
+	}
+	if month.IsZero() {
+		last, ok, err := pipeline.LastRunMonth(ctx, j.db)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errors.New("explain: no run has finished on this database yet, so there is no last run's month: run `referrals run` first, or give --month YYYY-MM")
+		}
+		month = last
 	}
 	vars := pipeline.ModelVars(j.cfg, month)
 	if !built.Valid || !month.Equal(built.Time) {

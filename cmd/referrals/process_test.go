@@ -452,3 +452,66 @@ func TestQuietRunWarnsOfRejectedRows(t *testing.T) {
 		t.Errorf("second quiet run: exit %d, stdout %q, stderr %q; want nothing", r.code, r.stdout, r.stderr)
 	}
 }
+
+// firstReferrer is the first referrer named in a run's CRM export.
+func firstReferrer(t *testing.T, csvPath string) string {
+	t.Helper()
+	lines := strings.Split(mustRead(t, csvPath), "\n")
+	if len(lines) < 2 || !strings.HasPrefix(lines[0], "referrer,") {
+		t.Fatalf("%s has no referrer rows", csvPath)
+	}
+	name, _, _ := strings.Cut(lines[1], ",")
+	return strings.Trim(name, `"`)
+}
+
+var explainMonth = regexp.MustCompile(`(?m)^.*, report month (\d{4}-\d{2})$`)
+
+func explainedMonth(t *testing.T, r result) string {
+	t.Helper()
+	if r.code != 0 {
+		t.Fatalf("explain: exit %d\n%s", r.code, r.stderr)
+	}
+	m := explainMonth.FindStringSubmatch(r.stdout)
+	if m == nil {
+		t.Fatalf("explain printed no report month:\n%s", r.stdout)
+	}
+	return m[1]
+}
+
+// Without --month, explain explains the last run's month, whatever month an
+// explain --month built the stage tables for in between.
+func TestExplainDefaultsToLastRunsMonth(t *testing.T) {
+	dir, cfg := practiceDir(t, 1, false)
+	if r := runBin(t, "explain", "--config", cfg, "--quiet", "Anyone"); r.code != exitFailed || !strings.Contains(r.stderr, "run `referrals run` first") {
+		t.Errorf("explain before any run: exit %d, want %d and a message saying to run first:\n%s", r.code, exitFailed, r.stderr)
+	}
+	if r := runBin(t, "run", "--config", cfg, "--month", "2026-09", "--quiet"); r.code != 0 {
+		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
+	}
+	name := firstReferrer(t, filepath.Join(dir, "out", "referrers-2026-09.csv"))
+	for _, step := range []struct{ month, want string }{
+		{"2030-01", "2030-01"},
+		{"", "2026-09"},
+		{"2025-06", "2025-06"},
+		{"", "2026-09"},
+		{"", "2026-09"},
+	} {
+		args := []string{"explain", "--config", cfg, "--quiet"}
+		if step.month != "" {
+			args = append(args, "--month", step.month)
+		}
+		if got := explainedMonth(t, runBin(t, append(args, name)...)); got != step.want {
+			t.Errorf("%q: report month %s, want %s", args, got, step.want)
+		}
+	}
+	// A later run moves the default with it.
+	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet"); r.code != 0 {
+		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
+	}
+	if got := explainedMonth(t, runBin(t, "explain", "--config", cfg, "--quiet", "--month", "2026-01", name)); got != "2026-01" {
+		t.Errorf("explain --month 2026-01: report month %s", got)
+	}
+	if got := explainedMonth(t, runBin(t, "explain", "--config", cfg, "--quiet", name)); got != "2026-10" {
+		t.Errorf("explain after a run for 2026-10: report month %s, want 2026-10", got)
+	}
+}
