@@ -165,6 +165,10 @@ func newFlagSet(e env, name, usage, description string) *flag.FlagSet {
 }
 
 // parse parses args; --help prints the usage on stdout and returns errHelp.
+// Flags may come before or after the arguments (explain NAME --month M): Go's
+// flag package stops at the first argument, so the rest is parsed again, and
+// fs.Args() afterwards holds the arguments alone. After "--" everything is an
+// argument.
 func parse(e env, fs *flag.FlagSet, args []string) error {
 	for _, a := range args {
 		if a == "--" {
@@ -176,7 +180,24 @@ func parse(e env, fs *flag.FlagSet, args []string) error {
 			return errHelp
 		}
 	}
-	if err := fs.Parse(args); err != nil {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return &usageError{err.Error()}
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+	// Leave the arguments, and only them, in fs.Args().
+	if err := fs.Parse(append([]string{"--"}, positional...)); err != nil {
 		return &usageError{err.Error()}
 	}
 	return nil

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -158,5 +159,29 @@ func TestBadDuckDBSettingsExit2(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// Flags may follow the arguments; after "--" everything is an argument.
+func TestParseTakesFlagsAfterArguments(t *testing.T) {
+	e := env{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}}
+	fs := newFlagSet(e, "explain", "", "")
+	month := fs.String("month", "", "")
+	quiet := fs.Bool("quiet", false, "")
+	err := parse(e, fs, []string{"Anna", "--month", "2025-06", "Gomez", "--quiet", "--", "--month", "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *month != "2025-06" || !*quiet {
+		t.Errorf("--month %q, --quiet %v; want 2025-06 and true", *month, *quiet)
+	}
+	if got, want := strings.Join(fs.Args(), "|"), "Anna|Gomez|--month|x"; got != want {
+		t.Errorf("arguments %q, want %q", got, want)
+	}
+	fs = newFlagSet(e, "explain", "", "")
+	fs.String("month", "", "")
+	var ue *usageError
+	if err := parse(e, fs, []string{"Anna", "--bogus"}); !errors.As(err, &ue) {
+		t.Errorf("an unknown flag after the argument: err %v, want a usage error", err)
 	}
 }

@@ -17,12 +17,16 @@ func cmdExplain(ctx context.Context, e env, args []string) error {
 Show why a referrer is at its stage: month by month over the last two years,
 its referrals, to whom they were assigned, whom they asked for, the spread
 measure over the window and the stage, then a paragraph in plain words.
+
 REFERRER is any spelling that resolves: the name on the reports, a spelling
-from the exports, an NPI, or a unique part of the name. Without --month it
-explains the month of the last run (as run_log records it); with --month it
-first rebuilds the tables for that month, and the next run, or the next
-explain without --month, rebuilds them for its own month. An explain is not
-a run: it does not change the last run's month.`)
+from the exports, an NPI, or a unique part of the name. A name that matches
+no referrer, or several, exits with code 2 and names the closest referrers
+or the several it matched. Flags may come before or after the name.
+
+Without --month it explains the month of the last run (as run_log records
+it). With --month it first rebuilds the stage tables for that month; the
+next run, or the next explain without --month, rebuilds them for its own
+month. An explain is not a run: it does not change the last run's month.`)
 	cf.register(fs)
 	monthFlag := fs.String("month", "", "report month YYYY-MM (default: the month of the last run)")
 	if err := parse(e, fs, args); err != nil {
@@ -73,5 +77,13 @@ a run: it does not change the last run's month.`)
 	} else if err := pipeline.Prepare(ctx, j.db, vars); err != nil {
 		return err
 	}
-	return explain.Write(ctx, j.db, who, e.stdout)
+	if err := explain.Write(ctx, j.db, who, e.stdout); err != nil {
+		// A name that resolves to no referrer, or to several, is a mistake on
+		// the command line: exit 2, with the error's "did you mean" names.
+		if errors.Is(err, explain.ErrNoSuchReferrer) {
+			return &usageError{"explain: " + err.Error()}
+		}
+		return err
+	}
+	return nil
 }

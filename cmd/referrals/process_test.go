@@ -515,3 +515,30 @@ func TestExplainDefaultsToLastRunsMonth(t *testing.T) {
 		t.Errorf("explain after a run for 2026-10: report month %s, want 2026-10", got)
 	}
 }
+
+// explain takes its flags after the name too, and a name that matches no
+// referrer is a usage error (exit 2) that suggests the closest names.
+func TestExplainArguments(t *testing.T) {
+	dir, cfg := practiceDir(t, 1, false)
+	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet"); r.code != 0 {
+		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
+	}
+	name := firstReferrer(t, filepath.Join(dir, "out", "referrers-2026-10.csv"))
+	r := runBin(t, "explain", name, "--config", cfg, "--month", "2026-08", "--quiet")
+	if got := explainedMonth(t, r); got != "2026-08" || !strings.HasPrefix(r.stdout, name+" ") {
+		t.Errorf("explain NAME --month 2026-08: month %s, output starts %q; want 2026-08 and %q", got, strings.SplitN(r.stdout, "\n", 2)[0], name)
+	}
+	if r.stderr != "" {
+		t.Errorf("explain NAME --quiet logged:\n%s", r.stderr)
+	}
+	typo := name[:len(name)-1] + "x" + name[len(name)-1:]
+	for _, c := range []struct{ typed, want string }{
+		{typo, `did you mean "` + name + `"`},
+		{"Zzyzx Qqq", `no referrer or channel matches "Zzyzx Qqq"`},
+	} {
+		r := runBin(t, "explain", "--config", cfg, "--quiet", c.typed)
+		if r.code != exitUsage || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("explain %q: exit %d, want %d and %q:\n%s", c.typed, r.code, exitUsage, c.want, r.stderr)
+		}
+	}
+}
