@@ -118,6 +118,9 @@ holds the database, 4 data checks failed, 5 rows rejected with --strict.
 `)
 }
 
+// logFlagsUsage is how a usage line lists the logging flags of commonFlags.
+const logFlagsUsage = "[--quiet | --verbose] [--log-format text|json]"
+
 // common flags shared by the commands that read the configuration.
 type commonFlags struct {
 	config    string

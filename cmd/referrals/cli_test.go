@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -183,5 +184,71 @@ func TestParseTakesFlagsAfterArguments(t *testing.T) {
 	var ue *usageError
 	if err := parse(e, fs, []string{"Anna", "--bogus"}); !errors.As(err, &ue) {
 		t.Errorf("an unknown flag after the argument: err %v, want a usage error", err)
+	}
+}
+
+// usageLine is the "Usage: referrals NAME ..." line of a command's --help, and
+// the flags its Flags section lists (leaving out the internal ones).
+func usageLine(t *testing.T, name string) (line string, flags []string) {
+	t.Helper()
+	code, out, errOut := runInProcess(name, "--help")
+	if code != 0 {
+		t.Fatalf("%s --help: exit %d: %s", name, code, errOut)
+	}
+	line, _, _ = strings.Cut(out, "\n")
+	if !strings.HasPrefix(line, "Usage: referrals "+name+" ") {
+		t.Fatalf("%s --help starts %q", name, line)
+	}
+	_, defaults, ok := strings.Cut(out, "\nFlags:\n")
+	if !ok {
+		t.Fatalf("%s --help has no Flags section:\n%s", name, out)
+	}
+	flagLine := regexp.MustCompile(`(?m)^  -(\S+).*\n\s+(.*)$`)
+	for _, m := range flagLine.FindAllStringSubmatch(defaults, -1) {
+		if !strings.HasPrefix(m[2], "internal:") {
+			flags = append(flags, m[1])
+		}
+	}
+	if len(flags) == 0 {
+		t.Fatalf("%s --help lists no flags:\n%s", name, out)
+	}
+	return strings.TrimPrefix(line, "Usage: "), flags
+}
+
+// Every command's usage line names each of its flags, and no flag it lacks;
+// the README's list of commands is the usage lines.
+func TestUsageLinesListEveryFlag(t *testing.T) {
+	mentioned := regexp.MustCompile(`--([a-z-]+)`)
+	var lines []string
+	for _, c := range commands() {
+		line, flags := usageLine(t, c.name)
+		lines = append(lines, line)
+		inLine := map[string]bool{}
+		for _, m := range mentioned.FindAllStringSubmatch(line, -1) {
+			inLine[m[1]] = true
+		}
+		for _, f := range flags {
+			if !inLine[f] {
+				t.Errorf("%s: the usage line %q does not list --%s", c.name, line, f)
+			}
+			delete(inLine, f)
+		}
+		for f := range inLine {
+			t.Errorf("%s: the usage line %q lists --%s, which the command does not take", c.name, line, f)
+		}
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, _ := strings.Cut(string(readme), "## Commands\n\n```\n")
+	block, _, _ = strings.Cut(block, "```")
+	space := regexp.MustCompile(`\s+`)
+	var got []string
+	for _, l := range strings.Split(strings.TrimSpace(block), "\n") {
+		got = append(got, space.ReplaceAllString(strings.TrimSpace(l), " "))
+	}
+	if strings.Join(got, "\n") != strings.Join(lines, "\n") {
+		t.Errorf("README.md's commands:\n%s\nthe usage lines:\n%s", strings.Join(got, "\n"), strings.Join(lines, "\n"))
 	}
 }

@@ -11,18 +11,22 @@ import (
 )
 
 func cmdCheck(ctx context.Context, e env, args []string) error {
-	var cf commonFlags
 	fs := newFlagSet(e, "check", "[--config FILE]", `
 Validate the configuration and every export file it would read, without
 loading anything and without touching the database: encoding, delimiter,
 the headers found and the field each maps to, the date format on the first
 rows, and the roster, directory and alias files. Each problem says what to
 change. Exit code 0 when everything can be read, 2 otherwise.`)
-	cf.register(fs)
+	// check logs nothing (it prints its findings on stdout): of the common
+	// flags only --config applies.
+	configFile := fs.String("config", "", "configuration file (TOML); default: built-in settings for sample-data/")
 	if err := parse(e, fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(cf.config)
+	if fs.NArg() > 0 {
+		return &usageError{fmt.Sprintf("check takes no arguments, got %q; did you mean --config?", fs.Arg(0))}
+	}
+	cfg, err := loadConfig(*configFile)
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,7 @@ import (
 
 func cmdExplain(ctx context.Context, e env, args []string) error {
 	var cf commonFlags
-	fs := newFlagSet(e, "explain", "[--config FILE] [--month YYYY-MM] REFERRER", `
+	fs := newFlagSet(e, "explain", "[--config FILE] [--month YYYY-MM] "+logFlagsUsage+" REFERRER", `
 Show why a referrer is at its stage: month by month over the last two years,
 its referrals, to whom they were assigned, whom they asked for, the spread
 measure over the window and the stage, then a paragraph in plain words.

@@ -8,7 +8,7 @@ import (
 
 func cmdIngest(ctx context.Context, e env, args []string) error {
 	var cf commonFlags
-	fs := newFlagSet(e, "ingest", "[--config FILE] [--rebuild]", `
+	fs := newFlagSet(e, "ingest", "[--config FILE] [--rebuild] [--strict] "+logFlagsUsage, `
 Load new or changed export files into the database. A file already loaded
 (same content) is skipped; a re-exported appointment or claim line replaces
 the earlier version; rejected rows are kept (file, line, column, reason) in

@@ -16,7 +16,7 @@ import (
 
 func cmdRun(ctx context.Context, e env, args []string) error {
 	var cf commonFlags
-	fs := newFlagSet(e, "run", "[--config FILE] [--month YYYY-MM] [--rebuild] [--strict] [--quiet]", `
+	fs := newFlagSet(e, "run", "[--config FILE] [--month YYYY-MM] [--rebuild] [--strict] "+logFlagsUsage, `
 The nightly job. Loads new or changed exports, builds the stage tables,
 runs the data checks, and writes for the report month:
   out/referrals-YYYY-MM.xlsx   the workbook for the practice owner

@@ -7,17 +7,19 @@
 //
 // Usage:
 //
-//	referrals run      [--config FILE] [--month YYYY-MM] [--rebuild]   the nightly job
-//	referrals ingest   [--config FILE] [--rebuild]                    load new exports only
-//	referrals explain  [--config FILE] [--month YYYY-MM] REFERRER     why a referrer is at its stage
-//	referrals check    [--config FILE]                                validate configuration and exports
-//	referrals sample   --out DIR [--scale K] [--seed S]               generate sample exports
-//	referrals bench    [--rows N]                                     benchmark the nightly job
+//	referrals run      [--config FILE] [--month YYYY-MM] [--rebuild] [--strict]   the nightly job
+//	referrals ingest   [--config FILE] [--rebuild] [--strict]                    load new exports only
+//	referrals explain  [--config FILE] [--month YYYY-MM] REFERRER               why a referrer is at its stage
+//	referrals check    [--config FILE]                                          validate configuration and exports
+//	referrals sample   --out DIR [--scale K] [--seed S] ...                     generate sample exports
+//	referrals bench    [--rows N] [--reps R] ...                                benchmark the nightly job
 //
-// With no configuration file the tool runs on sample-data/ and writes
-// out/referrals.duckdb and the reports under out/. Exit codes: 0 success,
-// 1 failure, 2 usage or configuration error, 3 another run holds the
-// database, 4 data checks failed.
+// run, ingest and explain also take --quiet, --verbose and --log-format;
+// "referrals COMMAND --help" lists every flag. With no configuration file the
+// tool runs on sample-data/ and writes out/referrals.duckdb and the reports
+// under out/. Exit codes: 0 success, 1 failure, 2 usage or configuration
+// error, 3 another run holds the database, 4 data checks failed, 5 rows
+// rejected with --strict.
 package main
 
 import (
