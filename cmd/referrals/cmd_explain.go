@@ -56,7 +56,11 @@ month. An explain is not a run: it does not change the last run's month.`)
 	if err := j.db.QueryRowContext(ctx, `SELECT max(month) FROM referrer_status`).Scan(&built); err != nil {
 		built = sql.NullTime{}
 	}
-	if month.IsZero() {
+	if !month.IsZero() {
+		if err := j.warnOutsideData(ctx, month); err != nil {
+			return err
+		}
+	} else {
 		last, ok, err := pipeline.LastRunMonth(ctx, j.db)
 		if err != nil {
 			return err

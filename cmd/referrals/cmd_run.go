@@ -23,7 +23,9 @@ runs the data checks, and writes for the report month:
   out/referrals-YYYY-MM.html   the chart report (opens offline)
   out/referrers-YYYY-MM.csv    the stage table for import into a CRM
   out/index.html               every month's reports
-Only one run works on a database at a time; a second exits with code 3.`)
+A --month outside the months the exports cover is run, with a warning that
+names the months they cover. Only one run works on a database at a time; a
+second exits with code 3.`)
 	cf.register(fs)
 	monthFlag := fs.String("month", "", "report month YYYY-MM (default: the last complete month)")
 	rebuild := fs.Bool("rebuild", false, "reload everything from the export files still on disk")
@@ -56,6 +58,8 @@ Only one run works on a database at a time; a second exits with code 3.`)
 		if month, err = pipeline.DefaultMonth(ctx, j.db, time.Now().UTC()); err != nil {
 			return err
 		}
+	} else if err := j.warnOutsideData(ctx, month); err != nil {
+		return err
 	}
 	t := time.Now()
 	timings, err := pipeline.BuildModels(ctx, j.db, pipeline.ModelVars(j.cfg, month), j.log)

@@ -125,6 +125,32 @@ func warnRejected(log *slog.Logger, sum pipeline.IngestSummary) {
 	}
 }
 
+// warnOutsideData warns when a report month asked for (--month) lies before
+// or after the months the loaded exports cover: no referral falls in it, and
+// the further from the data the emptier its reports (its 12-month window,
+// its charts' 24 months), which is rarely what was meant (a typo in the year,
+// a month not exported yet). The warning names the months the data covers.
+func (j *job) warnOutsideData(ctx context.Context, month time.Time) error {
+	var first, last sql.NullTime
+	err := j.db.QueryRowContext(ctx, `SELECT min(lo), max(hi) FROM (
+		SELECT min(appt_date) AS lo, max(appt_date) AS hi FROM raw_appointments
+		UNION ALL SELECT min(service_date), max(service_date) FROM raw_claim_lines)`).Scan(&first, &last)
+	if err != nil {
+		return fmt.Errorf("read the months the exports cover: %w", err)
+	}
+	ym := month.Format("2006-01")
+	if !first.Valid || !last.Valid {
+		j.log.Warn("no export row is loaded, so the report month has no data; check the [scheduling] and [billing] files", "month", ym)
+		return nil
+	}
+	from, to := first.Time.Format("2006-01"), last.Time.Format("2006-01")
+	if ym < from || ym > to {
+		j.log.Warn("the report month is outside the months the exports cover, so no referral falls in it; check --month",
+			"month", ym, "data_covers", from+" to "+to)
+	}
+	return nil
+}
+
 // progressLine draws "[12/40] file" on one terminal line.
 func progressLine(w io.Writer) func(done, total int, path string) {
 	return func(done, total int, path string) {

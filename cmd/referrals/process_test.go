@@ -542,3 +542,30 @@ func TestExplainArguments(t *testing.T) {
 		}
 	}
 }
+
+// A --month outside the months the exports cover (a typo in the year) is
+// warned of, even with --quiet, and the warning names the months covered; a
+// month inside them is not.
+func TestMonthOutsideTheDataWarns(t *testing.T) {
+	_, cfg := practiceDir(t, 1, false) // 40 months up to 2026-10
+	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet"); r.code != 0 {
+		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
+	}
+	warning := regexp.MustCompile(`level=WARN msg="the report month is outside the months the exports cover[^"]*" month=(\S+) data_covers="2023-07 to 2026-10"`)
+	for _, args := range [][]string{
+		{"run", "--month", "2030-01"},
+		{"run", "--month", "1999-01"},
+		{"run", "--month", "2026-11"},
+		{"explain", "--month", "2030-01", "Zzyzx"},
+	} {
+		r := runBin(t, append(append([]string{}, args...), "--config", cfg, "--quiet")...)
+		if m := warning.FindStringSubmatch(r.stderr); m == nil || m[1] != args[2] {
+			t.Errorf("%q: no warning that %s is outside 2023-07 to 2026-10:\n%s", args, args[2], r.stderr)
+		}
+	}
+	for _, month := range []string{"2023-07", "2026-10"} {
+		if r := runBin(t, "run", "--config", cfg, "--month", month, "--quiet"); r.code != 0 || r.stderr != "" {
+			t.Errorf("run --month %s: exit %d, want 0 and no warning:\n%s", month, r.code, r.stderr)
+		}
+	}
+}
