@@ -418,6 +418,18 @@ func writeOverviewSheet(f *excelize.File, st *styles, o overview) error {
 		return err
 	}
 
+	// What the other sheets' columns mean, for a reader without the README.
+	row += 2
+	set(fmt.Sprintf("A%d", row), "What the columns mean", st.bold)
+	row++
+	set(fmt.Sprintf("A%d", row), "Column (sheet)", st.header)
+	set(fmt.Sprintf("B%d", row), "Meaning", st.header)
+	for _, g := range columnGuide(o) {
+		row++
+		set(fmt.Sprintf("A%d", row), g[0], st.kpiLabel)
+		set(fmt.Sprintf("B%d", row), g[1], st.text)
+	}
+
 	// Printed, the figures and the charts beside them fit one landscape page wide.
 	landscape, one, auto, fit := "landscape", 1, 0, true
 	if err := f.SetPageLayout(sh, &excelize.PageLayoutOptions{Orientation: &landscape, FitToWidth: &one, FitToHeight: &auto}); err != nil {
@@ -476,6 +488,33 @@ func writeOverviewSheet(f *excelize.File, st *styles, o overview) error {
 		return err
 	}
 	return f.SetSheetDimension(sh, "A1:"+last)
+}
+
+// columnGuide explains the columns of the sheets that need it, with the settings in force.
+func columnGuide(o overview) [][2]string {
+	w := o.window
+	return [][2]string{
+		{"Stage (Referrers, Monthly)", "1 point person: most referrals go to one clinician; 2 trying colleagues: they go to several; " +
+			"3 whole practice: the referrer sends to the practice and trusts it to assign. Blank or 'inactive': no referral in the window."},
+		{"Low evidence (Referrers)", fmt.Sprintf("Yes when the stage rests on fewer than %d referrals in the window: treat it as a first impression.", o.rules.LowEvidenceBelow)},
+		{"Referrals (window) (Referrers)", fmt.Sprintf("Clients the referrer sent in the %d months ending with the report month; every measure below is over these.", w)},
+		{"Clinicians (Referrers)", "How many different clinicians were assigned those clients."},
+		{"Point person (Referrers)", "The clinician the referrer directory names, else the one assigned the referrer's first referral; " +
+			"when they leave the practice, whoever took the referrer's first referral after that."},
+		{"Point-person share (Referrers)", "Share of the referrals that went to the point person (the clinician asked for, where the schedule records one, else the one assigned)."},
+		{"Practice share (Referrers)", "Share of the referrals addressed to the practice rather than to a clinician, among those whose request the schedule records; blank when none is recorded."},
+		{"COC (Referrers)", "Continuity of care, 0 to 1: 1 when every referral went to one clinician, 0 when no two went to the same one."},
+		{"Effective clinicians (Referrers)", "How many clinicians the referrals are spread over, as if evenly (1 / COC); blank when COC is 0 (spread as widely as possible)."},
+		{"Stage since, Previous stage (Referrers)", "The first month of the current stage, and the stage before it."},
+		{"Months to stage 2, to stage 3 (Referrers)", "Months from the first referral to the first month at that stage: the referrer's pace."},
+		{"Regressions (Referrers)", "How many times the stage fell."},
+		{"Flags (Referrers)", "The lists on the Introductions sheet the referrer is on: ready, stalled, cooling, lapsed, regressed."},
+		{"Attended-intake rate (Referrers, Clinicians)", "Share of the clients referred in the window who attended an appointment (or were billed)."},
+		{"Rate with point person, with colleagues (Referrers)", "The same rate for clients assigned to the point person, and to anyone else: do colleagues serve the referrer's clients as well?"},
+		{"Rate as point person, as colleague (Clinicians)", "The clinician's attended-intake rate for referrers whose point person they are, and for the others."},
+		{"Billed, Paid (Referrers, Clinicians)", "Amounts on the claim lines of the clients referred in the window."},
+		{"Months (Monthly)", "Referrals per month for 24 months, coloured by the referrer's stage that month; the Stage columns after the total repeat the stages as numbers."},
+	}
 }
 
 var referrerColumns = []column{

@@ -201,6 +201,42 @@ func TestWorkbook(t *testing.T) {
 		}
 	})
 
+	// The Overview explains the columns the other sheets use, by the names they carry.
+	t.Run("column guide", func(t *testing.T) {
+		headers := map[string]map[string]bool{}
+		for _, sheet := range []string{"Referrers", "Clinicians"} {
+			headers[sheet] = map[string]bool{}
+			for _, r := range rows(t, sheet) {
+				for _, c := range r {
+					headers[sheet][c] = true
+				}
+			}
+		}
+		guide := 0
+		for _, r := range rows(t, "Overview") {
+			if len(r) < 2 || !strings.HasSuffix(r[0], ")") || !strings.Contains(r[0], " (") {
+				continue
+			}
+			i := strings.LastIndex(r[0], " (")
+			name, sheets := r[0][:i], strings.TrimSuffix(r[0][i+2:], ")")
+			if r[1] == "" {
+				t.Errorf("guide entry %q has no meaning", r[0])
+			}
+			guide++
+			// "Stage since, Previous stage": each name; a shortened second name
+			// ("to stage 3") is checked through its first.
+			first := strings.Split(name, ", ")[0]
+			for _, sh := range strings.Split(sheets, ", ") {
+				if h, ok := headers[sh]; ok && !h[first] {
+					t.Errorf("guide entry %q names %q, which the %s sheet has no column for", r[0], first, sh)
+				}
+			}
+		}
+		if guide < 15 {
+			t.Errorf("the Overview explains %d columns, want the guide (15 or more)", guide)
+		}
+	})
+
 	t.Run("data text stays text", func(t *testing.T) {
 		r := rows(t, "Referrers")
 		found := map[string]string{}
