@@ -16,12 +16,13 @@ import (
 
 // Exit codes, documented in the README for scripts and cron.
 const (
-	exitOK       = 0
-	exitFailed   = 1
-	exitUsage    = 2
-	exitLocked   = 3
-	exitChecks   = 4
-	exitRejected = 5 // --strict and rows were rejected
+	exitOK        = 0
+	exitFailed    = 1
+	exitUsage     = 2
+	exitLocked    = 3
+	exitChecks    = 4
+	exitRejected  = 5 // --strict and rows were rejected
+	exitNotLoaded = 6 // export files could not be loaded; the reports come from the rest
 )
 
 // usageError is a mistake on the command line.
@@ -34,6 +35,10 @@ var errHelp = errors.New("help shown")
 
 // errStrict is returned when --strict is set and rows were rejected.
 var errStrict = errors.New("rows were rejected and --strict is set")
+
+// errNotLoaded is returned, after the reports, when export files could not be
+// loaded: cron must hear of it, as their rows are missing from the reports.
+var errNotLoaded = errors.New("export files could not be loaded")
 
 func isSilent(err error) bool { return errors.Is(err, errHelp) }
 
@@ -50,6 +55,8 @@ func exitCode(err error) int {
 		return exitLocked
 	case errors.As(err, &ce):
 		return exitChecks
+	case errors.Is(err, errNotLoaded):
+		return exitNotLoaded
 	case errors.Is(err, errStrict):
 		return exitRejected
 	default:
@@ -114,7 +121,8 @@ Run "referrals <command> --help" for a command's flags. Without --config the
 tool uses sample-data/ and writes out/ in the current folder.
 
 Exit codes: 0 ok, 1 failed, 2 usage or configuration error, 3 another run
-holds the database, 4 data checks failed, 5 rows rejected with --strict.
+holds the database, 4 data checks failed, 5 rows rejected with --strict,
+6 export files could not be loaded (the reports come from the rest).
 `)
 }
 

@@ -37,5 +37,5 @@ the table rejected_rows. Prints a per-file summary.`)
 	if !cf.quiet {
 		printIngestSummary(ctx, e.stdout, j.db, sum)
 	}
-	return strictFailure(*strict, sum)
+	return ingestOutcome(*strict, sum)
 }

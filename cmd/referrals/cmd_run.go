@@ -54,6 +54,9 @@ second exits with code 3.`)
 	if err != nil {
 		return err
 	}
+	if err := j.requireData(ctx); err != nil {
+		return err
+	}
 	if month.IsZero() {
 		if month, err = pipeline.DefaultMonth(ctx, j.db, time.Now().UTC()); err != nil {
 			return err
@@ -107,7 +110,7 @@ second exits with code 3.`)
 			return err
 		}
 	}
-	return strictFailure(*strict, sum)
+	return ingestOutcome(*strict, sum)
 }
 
 // writeReports writes the month's reports and the index, each through a

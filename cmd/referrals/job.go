@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -110,6 +111,20 @@ func (j *job) ingest(ctx context.Context, e env, rebuild bool) (pipeline.IngestS
 		"files_failed", sum.Count("failed"), "rows", sum.Loaded, "rejected", sum.Rejected, "replaced", sum.Replaced,
 		"took", sum.Took.Round(time.Millisecond))
 	return sum, nil
+}
+
+// requireData fails a run that has no export row to report on (every pattern
+// matched nothing, or no file could be loaded): reports of nothing would read as
+// a month without referrals.
+func (j *job) requireData(ctx context.Context) error {
+	var rows int64
+	if err := j.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM raw_appointments) + (SELECT count(*) FROM raw_claim_lines)`).Scan(&rows); err != nil {
+		return fmt.Errorf("count the loaded rows: %w", err)
+	}
+	if rows == 0 {
+		return errors.New("no export row is loaded, so there is nothing to report: the configuration's [scheduling] and [billing] files matched no file, or none could be loaded (see the warnings above, or run `referrals check`)")
+	}
+	return nil
 }
 
 // warnRejected logs a warning for each file loaded with rejected rows, so that
@@ -246,8 +261,13 @@ func loadConfig(path string) (config.Config, error) {
 	return cfg, nil
 }
 
-// strictFailure is the error --strict turns rejected rows into (exit 5).
-func strictFailure(strict bool, sum pipeline.IngestSummary) error {
+// ingestOutcome is the error a run or an ingest ends with after its work:
+// export files that could not be loaded (exit 6), else rejected rows under
+// --strict (exit 5).
+func ingestOutcome(strict bool, sum pipeline.IngestSummary) error {
+	if n := sum.Count("failed"); n > 0 {
+		return fmt.Errorf("%w: %d file(s), named in the warnings above; their rows are missing until they load (`referrals check` says what is wrong with each)", errNotLoaded, n)
+	}
 	if strict && sum.Rejected > 0 {
 		return fmt.Errorf("%w: %d row(s); see rejected_rows or the Data quality sheet", errStrict, sum.Rejected)
 	}

@@ -569,3 +569,59 @@ func TestMonthOutsideTheDataWarns(t *testing.T) {
 		}
 	}
 }
+
+// An export file that cannot be loaded does not stop the night: the reports are
+// written from the rest, and the run ends with exit 6 so that cron hears of it, every
+// night until the file loads. With no row loaded at all there is nothing to report:
+// exit 1, before any report is written.
+func TestUnloadableFileExits6(t *testing.T) {
+	dir, cfg := practiceDir(t, 0.5, false)
+	files, err := filepath.Glob(filepath.Join(dir, "data", "exports", "scheduling", "*.csv"))
+	if err != nil || len(files) < 2 {
+		t.Fatalf("scheduling exports: %v %v", files, err)
+	}
+	bad := files[len(files)/2]
+	// A renamed required column: the file cannot be read.
+	b, err := os.ReadFile(bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, rest, _ := strings.Cut(string(b), "\n")
+	if !strings.Contains(header, "Provider") && !strings.Contains(header, "Clinician") {
+		t.Fatalf("no clinician column in %q", header)
+	}
+	header = strings.NewReplacer("Rendering Provider", "Who", "Provider", "Who", "Clinician", "Who").Replace(header)
+	if err := os.WriteFile(bad, []byte(header+"\n"+rest), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for night := 1; night <= 2; night++ {
+		r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet")
+		if r.code != exitNotLoaded {
+			t.Fatalf("night %d: exit %d, want %d\n%s", night, r.code, exitNotLoaded, r.stderr)
+		}
+		if !strings.Contains(r.stderr, filepath.Base(bad)) || !strings.Contains(r.stderr, "1 file(s)") {
+			t.Errorf("night %d: stderr does not name the file and the count:\n%s", night, r.stderr)
+		}
+		for _, name := range []string{"referrals-2026-10.xlsx", "referrals-2026-10.html", "referrers-2026-10.csv"} {
+			if _, err := os.Stat(filepath.Join(dir, "out", name)); err != nil {
+				t.Errorf("night %d: %s not written: %v", night, name, err)
+			}
+		}
+	}
+
+	// Patterns that match nothing: no data, no reports.
+	empty := filepath.Join(t.TempDir(), "referrals.toml")
+	body := strings.NewReplacer("data/exports/scheduling/*.csv", "data/exprots/scheduling/*.csv",
+		"data/exports/billing/*.csv", "data/exprots/billing/*.csv", `"db/`, `"db2/`, `"out"`, `"out2"`).Replace(mustRead(t, cfg))
+	body = strings.ReplaceAll(body, `"data/`, `"`+filepath.Join(dir, "data")+`/`)
+	if err := os.WriteFile(empty, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runBin(t, "run", "--config", empty, "--month", "2026-10", "--quiet")
+	if r.code != exitFailed || !strings.Contains(r.stderr, "no export row is loaded") {
+		t.Errorf("no data: exit %d, want %d with \"no export row is loaded\"\n%s", r.code, exitFailed, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(empty), "out2")); err == nil {
+		t.Error("no data, yet a reports folder was written")
+	}
+}
