@@ -102,6 +102,8 @@ var schema = []string{
 		command VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, report_month DATE,
 		files_loaded INTEGER, rows_loaded BIGINT, rows_rejected BIGINT, rows_replaced BIGINT
 	)`,
+	// The reading settings (ReadSettings) each source's loaded files were read with.
+	`CREATE TABLE IF NOT EXISTS read_settings (source VARCHAR, settings VARCHAR)`,
 	// A ledger made before the file's size and modification time were kept.
 	`ALTER TABLE ingest_files ADD COLUMN IF NOT EXISTS size BIGINT`,
 	`ALTER TABLE ingest_files ADD COLUMN IF NOT EXISTS mtime TIMESTAMP`,

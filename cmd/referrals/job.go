@@ -102,8 +102,21 @@ func (j *job) ingest(ctx context.Context, e env, rebuild bool) (pipeline.IngestS
 	if f, ok := e.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		in.Progress = progressLine(e.stderr)
 	}
+	if !rebuild {
+		changes, err := pipeline.ChangedReadSettings(ctx, j.db, j.cfg)
+		if err != nil {
+			return pipeline.IngestSummary{}, err
+		}
+		for _, c := range changes {
+			j.log.Warn("reading settings changed since the files were loaded: each file is loaded once, so the files already loaded keep the old reading; run `referrals run --rebuild` to read them again (it reloads every export file still on disk)",
+				"changed", c.String(), "files", c.Files)
+		}
+	}
 	sum, err := in.Ingest(ctx)
 	if err != nil {
+		return sum, err
+	}
+	if err := pipeline.RecordReadSettings(ctx, j.db, j.cfg, rebuild); err != nil {
 		return sum, err
 	}
 	warnRejected(j.log, sum)

@@ -625,3 +625,34 @@ func TestUnloadableFileExits6(t *testing.T) {
 		t.Error("no data, yet a reports folder was written")
 	}
 }
+
+// A file is loaded once, so after a reading setting changes the files already loaded
+// keep the old reading: every run says so, naming the setting, until --rebuild reads
+// them again.
+func TestChangedReadingSettingsWarnUntilRebuild(t *testing.T) {
+	_, cfg := practiceDir(t, 0.3, false)
+	warning := regexp.MustCompile(`level=WARN msg="reading settings changed since the files were loaded[^"]*--rebuild[^"]*" changed="\[scheduling\] columns.referral_source, date_format" files=\d+`)
+	r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet")
+	if r.code != 0 || strings.Contains(r.stderr, "reading settings changed") {
+		t.Fatalf("first run: exit %d\n%s", r.code, r.stderr)
+	}
+	body := strings.Replace(mustRead(t, cfg), "files = [\"data/exports/scheduling/*.csv\"]\n",
+		"files = [\"data/exports/scheduling/*.csv\"]\ndate_format = \"%d/%m/%Y\"\n[scheduling.columns]\nreferral_source = \"Referral Source\"\n", 1)
+	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for night := 1; night <= 2; night++ {
+		r = runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet")
+		if r.code != 0 || !warning.MatchString(r.stderr) {
+			t.Fatalf("night %d after the change: exit %d, want a warning naming the settings:\n%s", night, r.code, r.stderr)
+		}
+	}
+	r = runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet", "--rebuild")
+	if r.code != 0 || strings.Contains(r.stderr, "reading settings changed") {
+		t.Fatalf("rebuild: exit %d\n%s", r.code, r.stderr)
+	}
+	r = runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet")
+	if r.code != 0 || strings.Contains(r.stderr, "reading settings changed") {
+		t.Errorf("after the rebuild: exit %d, still warned:\n%s", r.code, r.stderr)
+	}
+}

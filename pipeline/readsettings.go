@@ -1,0 +1,130 @@
+package pipeline
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/referrals/referrals/internal/config"
+)
+
+// Each export file is loaded once, so a file keeps the reading it was loaded
+// with: after a change to date_format or a column mapping, the files already
+// loaded still hold what the old settings made of them (days and months swapped,
+// a field left empty) until a --rebuild reads them again. The settings every
+// source's files were read with are kept in read_settings, so that a run can
+// say so instead of leaving the old reading in place without a word.
+
+// ReadSettings are the settings of a source that decide what its rows hold, as
+// key = value text.
+func ReadSettings(c config.Config, source string) map[string]string {
+	s := c.Scheduling
+	if source == "billing" {
+		s = c.Billing
+	}
+	out := map[string]string{
+		"date_format":              s.DateFormat,
+		"delimiter":                s.Delimiter,
+		"encoding":                 s.Encoding,
+		"[ingest] min_year":        fmt.Sprint(c.Ingest.MinYear),
+		"[ingest] max_years_ahead": fmt.Sprint(c.Ingest.MaxYearsAhead),
+	}
+	for field, header := range s.Columns {
+		out["columns."+field] = header
+	}
+	return out
+}
+
+// ReadSettingsChange is a source whose loaded files were read with other settings.
+type ReadSettingsChange struct {
+	Source string
+	Keys   []string // the settings that differ, e.g. "date_format", "columns.clinician"
+	Files  int      // loaded files that keep the old reading
+}
+
+// ChangedReadSettings lists the sources whose loaded files were read with
+// settings other than c's.
+func ChangedReadSettings(ctx context.Context, db *sql.DB, c config.Config) ([]ReadSettingsChange, error) {
+	var out []ReadSettingsChange
+	for _, source := range []string{"scheduling", "billing"} {
+		var stored sql.NullString
+		err := db.QueryRowContext(ctx, `SELECT max(settings) FROM read_settings WHERE source = ?`, source).Scan(&stored)
+		if err != nil {
+			return nil, fmt.Errorf("read read_settings: %w", err)
+		}
+		if !stored.Valid {
+			continue
+		}
+		var old map[string]string
+		if err := json.Unmarshal([]byte(stored.String), &old); err != nil {
+			return nil, fmt.Errorf("read read_settings of %s: %w", source, err)
+		}
+		now := ReadSettings(c, source)
+		var keys []string
+		for _, k := range slices.Sorted(maps.Keys(joinKeys(old, now))) {
+			if old[k] != now[k] {
+				keys = append(keys, k)
+			}
+		}
+		if len(keys) == 0 {
+			continue
+		}
+		var files int
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM ingest_files WHERE source = ?`, source).Scan(&files); err != nil {
+			return nil, fmt.Errorf("count loaded files: %w", err)
+		}
+		if files > 0 {
+			out = append(out, ReadSettingsChange{Source: source, Keys: keys, Files: files})
+		}
+	}
+	return out, nil
+}
+
+func joinKeys(a, b map[string]string) map[string]bool {
+	m := map[string]bool{}
+	for k := range a {
+		m[k] = true
+	}
+	for k := range b {
+		m[k] = true
+	}
+	return m
+}
+
+// RecordReadSettings keeps c's settings as those each source's files were read
+// with, where that is now true: after a rebuild (every file read again), for a
+// source with no file loaded, and for a database that recorded none yet (made by
+// a version that did not keep them: its files were read with the settings of
+// their day, which the first run after the upgrade takes as these).
+func RecordReadSettings(ctx context.Context, db *sql.DB, c config.Config, rebuilt bool) error {
+	for _, source := range []string{"scheduling", "billing"} {
+		var stored, files int
+		if err := db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM read_settings WHERE source = ?),
+			(SELECT count(*) FROM ingest_files WHERE source = ?)`, source, source).Scan(&stored, &files); err != nil {
+			return fmt.Errorf("read read_settings: %w", err)
+		}
+		if !rebuilt && stored > 0 && files > 0 {
+			continue
+		}
+		b, err := json.Marshal(ReadSettings(c, source))
+		if err != nil {
+			return err
+		}
+		if _, err := db.ExecContext(ctx, `DELETE FROM read_settings WHERE source = ?`, source); err != nil {
+			return fmt.Errorf("record read settings: %w", err)
+		}
+		if _, err := db.ExecContext(ctx, `INSERT INTO read_settings VALUES (?, ?)`, source, string(b)); err != nil {
+			return fmt.Errorf("record read settings: %w", err)
+		}
+	}
+	return nil
+}
+
+// String is the change as a user reads it.
+func (r ReadSettingsChange) String() string {
+	return fmt.Sprintf("[%s] %s", r.Source, strings.Join(r.Keys, ", "))
+}
