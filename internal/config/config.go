@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -231,6 +232,31 @@ func ParseMemoryLimit(s string) (int64, error) {
 	return int64(bytes), nil
 }
 
+// sharedHeaders reports fields mapped to the same header (compared as the
+// loader matches them: case and surrounding space ignored). One column read
+// as two fields is always a mistake, and when one of them is the client id the
+// other would store or print client ids: a date or amount read from it fails
+// on every row, quoting the value.
+func sharedHeaders(source string, columns map[string]string) []string {
+	byHeader := map[string][]string{}
+	for field, h := range columns {
+		k := strings.ToLower(strings.TrimSpace(h))
+		byHeader[k] = append(byHeader[k], field)
+	}
+	var errs []string
+	for _, fields := range byHeader {
+		if len(fields) < 2 {
+			continue
+		}
+		sort.Strings(fields)
+		names := strings.Join(fields[:len(fields)-1], ", ") + " and " + fields[len(fields)-1]
+		errs = append(errs, fmt.Sprintf("[%s.columns] %s name the same header %q: each field needs its own column; keep the one that is right and change the others",
+			source, names, strings.TrimSpace(columns[fields[0]])))
+	}
+	sort.Strings(errs)
+	return errs
+}
+
 // Path resolves p against the configuration's folder.
 func (c Config) Path(p string) string {
 	if p == "" || filepath.IsAbs(p) {
@@ -273,6 +299,7 @@ func (c Config) Validate() error {
 				errs = append(errs, fmt.Sprintf("[%s.columns] %q is not a field; the fields are %s", s.name, field, strings.Join(FieldNames(s.name), ", ")))
 			}
 		}
+		errs = append(errs, sharedHeaders(s.name, s.src.Columns)...)
 	}
 	if c.DuckDB.Threads < 0 {
 		errs = append(errs, fmt.Sprintf("[duckdb] threads = %d: write 0 (one per core, the default) or a number of threads such as 2", c.DuckDB.Threads))

@@ -46,6 +46,7 @@ func TestBadSettingsNameTheKey(t *testing.T) {
 		"memory tiny":   "[duckdb]\nmemory_limit = \"1MB\"\n",
 		"memory unit":   "[duckdb]\nmemory_limit = \"2PB\"\n",
 		"threads":       "[duckdb]\nthreads = -2\n",
+		"shared header": "[scheduling.columns]\nclient_id = \"Patient Account\"\ndate = \" patient account\"\n",
 	}
 	want := map[string]string{
 		"unknown key":   "scheduling.filez",
@@ -60,6 +61,7 @@ func TestBadSettingsNameTheKey(t *testing.T) {
 		"memory tiny":   `[duckdb] memory_limit = "1MB": too small`,
 		"memory unit":   `[duckdb] memory_limit = "2PB": unknown unit "PB"`,
 		"threads":       `[duckdb] threads = -2: write 0 (one per core`,
+		"shared header": `[scheduling.columns] client_id and date name the same header "Patient Account"`,
 	}
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {
