@@ -56,7 +56,7 @@ func FuzzHeaderMapping(f *testing.F) {
 				}
 			}
 		}
-		_ = looksLikeData(headers)
+		_ = looksLikeData(headers, nil)
 		_ = incompleteTail(head)
 	})
 }

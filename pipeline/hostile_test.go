@@ -28,7 +28,9 @@ type hostileCase struct {
 var hostileCases = []hostileCase{
 	{file: "empty.csv", status: "failed", want: []string{"empty"}},
 	{file: "header-only.csv", status: "loaded"},
-	{file: "no-header.csv", status: "failed", want: []string{"looks like data", "header"}},
+	{file: "no-header.csv", status: "failed", want: []string{"looks like a data row, not a header", "must have its header line"}},
+	// The first row's values are never repeated: its client id is patient data.
+	{file: "no-header-text-ids.csv", status: "failed", want: []string{"no-header-text-ids.csv looks like a data row, not a header"}},
 	{file: "semicolon.csv", status: "loaded", loaded: 2},
 	{file: "tab.csv", status: "loaded", loaded: 2},
 	{file: "quoted-newlines.csv", status: "loaded", loaded: 2,
@@ -153,6 +155,9 @@ func TestHostileInput(t *testing.T) {
 			var text string
 			if c.status == "failed" {
 				text = res.Problem
+				if strings.Contains(text, "90000") {
+					t.Errorf("problem holds a client id: %q", text)
+				}
 				if !strings.Contains(res.Path, c.file) {
 					t.Errorf("problem names %q, not the file", res.Path)
 				}

@@ -619,31 +619,6 @@ func (in *Ingester) scan(c fileCheck) scanned {
 	return scanned{p: p, res: res, sum: sc.sum}
 }
 
-func firstNonEmpty(ss []string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
-}
-
-// looksLikeData reports a "header" made of values: dates, numbers.
-func looksLikeData(headers []string) bool {
-	data := 0
-	for _, h := range headers {
-		if h == "" {
-			continue
-		}
-		if strings.IndexFunc(h, func(r rune) bool {
-			return (r < '0' || r > '9') && r != '/' && r != '-' && r != '.' && r != ':' && r != ' '
-		}) < 0 {
-			data++
-		}
-	}
-	return data >= 2
-}
-
 // isBinaryExport names a spreadsheet or archive given where a CSV was expected.
 func isBinaryExport(head []byte) string {
 	switch {

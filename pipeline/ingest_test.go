@@ -474,6 +474,28 @@ func TestNoRawClientIDInDatabaseFile(t *testing.T) {
 	p.reopen()
 }
 
+// A header that is not recognised is listed to help map it, but a cell of it
+// that reads as a value (a date, a number, an id) is not repeated.
+func TestMissingColumnHidesValueLikeHeaders(t *testing.T) {
+	p := newPractice(t)
+	p.write("exports/scheduling/odd.csv", []byte(
+		"Appointment ID,CLX900001Q,Provider Full Name,Appointment Date,Status\nA1,900001,Jane Smith,01/05/2026,Attended\n"), 1)
+	var problem string
+	for _, f := range p.ingest().Files {
+		if f.Status == "failed" {
+			problem = f.Problem
+		}
+	}
+	for _, want := range []string{`"Provider Full Name"`, "(a value, not shown)", "[scheduling.columns]"} {
+		if !strings.Contains(problem, want) {
+			t.Errorf("problem %q does not say %s", problem, want)
+		}
+	}
+	if strings.Contains(problem, "CLX900001Q") {
+		t.Errorf("problem repeats a value of the header line: %q", problem)
+	}
+}
+
 // A database made when client keys were the HMAC's 64 hex characters is
 // converted on opening: the same client keeps its key, so rows loaded after
 // the conversion join the older ones, and the per-client tables are rebuilt.

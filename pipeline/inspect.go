@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -386,6 +388,11 @@ func missingColumnProblem(source string, headers []string, missing []string, exp
 	}
 	quoted := make([]string, len(headers))
 	for i, h := range headers {
+		if valueLike(h) {
+			// A value, not a column name: it could be a client id.
+			quoted[i] = "(a value, not shown)"
+			continue
+		}
 		quoted[i] = fmt.Sprintf("%q", h)
 	}
 	fmt.Fprintf(&b, ". Headers found: %s. Set [%s.columns] %s = \"<header name>\" in the configuration file", strings.Join(quoted, ", "), source, missing[0])
@@ -492,11 +499,45 @@ func readLayout(path, source string, src config.Source) layout {
 	var missing []string
 	l.mapping, missing = MapHeaders(source, l.headers, src.Columns)
 	if len(missing) > 0 {
-		if looksLikeData(l.headers) {
-			l.problem = fmt.Sprintf("the first line looks like data, not a header row (found %d values such as %q); export with column headers, or check that this file belongs under [%s] files", len(l.headers), firstNonEmpty(l.headers), source)
+		if looksLikeData(l.headers, l.mapping) {
+			// Its values are a patient's row: none of them is repeated.
+			l.problem = fmt.Sprintf("the first line of %s looks like a data row, not a header: the export must have its header line (the column names) first; export it again with column headers, or check that this file belongs under [%s] files",
+				filepath.Base(path), source)
 		} else {
 			l.problem = missingColumnProblem(source, l.headers, missing, src.Columns, l.delim)
 		}
 	}
 	return l
+}
+
+var (
+	// A date or a time at the start of a value: 09/01/2026, 2026-09-01, 1.9.26, 8:00 AM.
+	dateOrTime = regexp.MustCompile(`^(\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{1,2}:\d{2})`)
+	// Three digits in a row: an id (A009789, CLX101600Q, an NPI), a number or an amount.
+	digitRun = regexp.MustCompile(`\d{3}`)
+)
+
+// valueLike says a header cell reads as a value rather than a column name: a
+// date, a time, or three digits in a row (ids, numbers, amounts). Column names
+// seldom hold one; any value may be a client id, so such a cell is never
+// repeated in a message.
+func valueLike(cell string) bool {
+	cell = strings.TrimSpace(cell)
+	return dateOrTime.MatchString(cell) || digitRun.MatchString(cell)
+}
+
+// looksLikeData says a first line is a data row, not a header: it holds a date
+// or a time, or two value-like cells, or a value-like cell and no known column
+// name (mapping: the fields its cells were matched to).
+func looksLikeData(cells []string, mapping map[string]int) bool {
+	values := 0
+	for _, c := range cells {
+		if dateOrTime.MatchString(strings.TrimSpace(c)) {
+			return true
+		}
+		if valueLike(c) {
+			values++
+		}
+	}
+	return values >= 2 || values == 1 && len(mapping) == 0
 }
