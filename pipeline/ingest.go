@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -943,11 +944,18 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 			fmt.Fprintf(&caseExpr, " WHEN %s THEN %s", QuoteString(c), QuoteString(name))
 		}
 		caseExpr.WriteString(" ELSE r.column_name END")
-		clientCol := fmt.Sprintf("c%d", mapping["client_id"]+1)
+		// A reject in a column that holds client ids never quotes the value
+		// (DuckDB's CAST messages do): readLayout refuses reading such a column
+		// as another field, and this is the second line of defence.
+		var clientCols []string
+		for i := range clientColumns(source, headers, mapping, src.Columns) {
+			clientCols = append(clientCols, QuoteString(fmt.Sprintf("c%d", i+1)))
+		}
+		sort.Strings(clientCols)
 		q := fmt.Sprintf(`INSERT INTO rejected_rows
 			SELECT g.file_id, g.path, r.line, %s, r.error_type,
 			  CASE
-			    WHEN r.column_name = %s THEN 'the client id could not be read'
+			    WHEN r.column_name IN (%s) THEN 'the value in this column (which holds client ids, so it is not shown) could not be read'
 			    WHEN r.error_type = 'CAST' THEN regexp_replace(r.error_message, '^Error when converting column "c[0-9]+"\. ', '') ||
 			      CASE WHEN %s THEN ' (expected date format ' || %s || '; set date_format for this source if the export uses another)'
 			           WHEN r.error_message LIKE '%%DECIMAL%%' THEN ' (amounts must be plain numbers such as 1250.00, without currency signs)' ELSE '' END
@@ -960,7 +968,7 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 			  END
 			FROM (SELECT DISTINCT ON (file_id, line) * FROM tmp_rejects ORDER BY file_id, line, column_idx) r
 			JOIN tmp_groupfiles g ON g.file_index = r.file_id`,
-			caseExpr.String(), QuoteString(clientCol),
+			caseExpr.String(), strings.Join(clientCols, ", "),
 			fmt.Sprintf("r.column_name = 'c%d'", mapping[dateFieldName(source)]+1), QuoteString(src.DateFormat),
 			len(headers), len(headers))
 		if _, err = exec(q); err != nil {
@@ -1247,13 +1255,18 @@ func dateFieldName(source string) string {
 	return "date"
 }
 
+// convertedValue is a value DuckDB quotes in a conversion error: Could not
+// convert string "CLX1" to 'DATE', or 'CLX1'.
+var convertedValue = regexp.MustCompile(`(?i)(string|value) ("[^"]*"|'[^']*')`)
+
 // redactClientError keeps DuckDB's message but never a value: a CSV error
-// can quote a row, and a row holds a client id.
+// can quote a row or a value, and either may be a client id.
 func redactClientError(err error) string {
 	msg := err.Error()
 	if i := strings.Index(msg, "Original Line"); i >= 0 {
 		msg = msg[:i]
 	}
+	msg = convertedValue.ReplaceAllString(msg, "$1 (not shown)")
 	if i := strings.Index(msg, "\n"); i >= 0 {
 		msg = msg[:i]
 	}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -498,6 +499,10 @@ func readLayout(path, source string, src config.Source) layout {
 	}
 	var missing []string
 	l.mapping, missing = MapHeaders(source, l.headers, src.Columns)
+	if p := clientColumnMisuse(source, l.headers, l.mapping, src.Columns); p != "" {
+		l.problem = p
+		return l
+	}
 	if len(missing) > 0 {
 		if looksLikeData(l.headers, l.mapping) {
 			// Its values are a patient's row: none of them is repeated.
@@ -540,4 +545,49 @@ func looksLikeData(cells []string, mapping map[string]int) bool {
 		}
 	}
 	return values >= 2 || values == 1 && len(mapping) == 0
+}
+
+// clientColumns are the columns of a file that hold client ids, or may: the one
+// mapped to client_id, the one the configuration names for it, and any whose
+// header is a name the loader takes for a client id (Patient Account, MRN, …).
+func clientColumns(source string, headers []string, mapping map[string]int, explicit map[string]string) map[int]bool {
+	names := map[string]bool{}
+	for _, f := range config.Fields(source) {
+		if f.Name == "client_id" {
+			for _, h := range f.Headers {
+				names[h] = true
+			}
+		}
+	}
+	want, hasWant := explicit["client_id"]
+	cols := map[int]bool{}
+	for i, h := range headers {
+		if names[config.NormaliseHeader(h)] || hasWant && strings.EqualFold(strings.TrimSpace(h), strings.TrimSpace(want)) {
+			cols[i] = true
+		}
+	}
+	if i, ok := mapping["client_id"]; ok {
+		cols[i] = true
+	}
+	return cols
+}
+
+// clientColumnMisuse refuses a mapping that reads a client id column as another
+// field: its values would be stored as text, or fail as dates or amounts on
+// every row with the value quoted. It names the key to change.
+func clientColumnMisuse(source string, headers []string, mapping map[string]int, explicit map[string]string) string {
+	cols := clientColumns(source, headers, mapping, explicit)
+	var fields []string
+	for field, i := range mapping {
+		if field != "client_id" && cols[i] {
+			fields = append(fields, field)
+		}
+	}
+	if len(fields) == 0 {
+		return ""
+	}
+	sort.Strings(fields)
+	f := fields[0]
+	return fmt.Sprintf("[%s.columns] %s is mapped to %q, which holds client ids: client ids are only ever keyed, never read as another field, stored or shown; point [%s.columns] %s at the column that really holds it",
+		source, f, headers[mapping[f]], source, f)
 }
