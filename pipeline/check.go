@@ -90,9 +90,19 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 	enc := normaliseEncoding(src.Encoding)
 	if enc == "auto" || enc == "utf-8" {
 		// Whether the whole file is valid UTF-8 takes a pass over it; only these need it.
-		sc, err := scanFile(path, nil)
+		// The same pass finds a file that ends inside a quoted value.
+		var counter *fieldCounter
+		if delim < 128 && l.headEnc != "utf-16" {
+			_, idField := sourceTable(source)
+			counter = newFieldCounter(byte(delim), len(headers), mapping[idField])
+		}
+		sc, err := scanFile(path, counter)
 		if err != nil {
 			return problem("cannot read the file: %v (check its permissions)", err)
+		}
+		if counter != nil && counter.openLine > 0 {
+			fc.Problems = append(fc.Problems, fmt.Sprintf("line %d: the file ends inside a quoted value that opens on that line, in column %q (the export was cut off, or a quote was never closed); that row would not load: export the file again",
+				counter.openLine, headers[min(counter.openField, len(headers))-1]))
 		}
 		if enc == "auto" {
 			enc = guessEncoding(path, l.head, sc.validUTF8)

@@ -33,6 +33,11 @@ type fieldCounter struct {
 	carry     []byte // the current record's bytes from earlier chunks
 	shifted   []shiftedRow
 	total     int64 // shifted rows found, including those past maxShiftedRows
+	// openLine is the line of the record the file ends in while a quoted value
+	// is still open (a file cut off mid-value, or a quote never closed), and
+	// openField that value's field (1-based); 0 when every quote was closed.
+	openLine  int64
+	openField int
 
 	ids idSet // what the id column holds, to tell whether an id can repeat in the file
 }
@@ -313,12 +318,64 @@ func oneLineRecord(p []byte, delim byte) (n, delims int, ok bool) {
 	}
 }
 
-// Close handles a last record without a newline.
+// Close handles a last record without a newline, and notes a file that ends
+// inside a quoted value: DuckDB drops that record, and when it reads several
+// files together it does so without a reject.
 func (fc *fieldCounter) Close() {
+	if len(fc.carry) > 0 && fc.recStart > 1 {
+		// The loop in Write takes every quote for an opening or closing one; the
+		// reader keeps a quote inside an unquoted value (5'10") as text. What is
+		// left after the last newline the loop saw end a record is read again
+		// the reader's way.
+		if lines, field, open := openQuoteIn(fc.carry, fc.delim); open {
+			fc.openLine, fc.openField = fc.recStart+lines, field
+		}
+	}
 	if len(fc.carry) > 0 && !fc.inQuote {
 		fc.endRecord(nil)
 	}
 	fc.ids.finish()
+}
+
+// openQuoteIn reads rec, the bytes from a record's start to the end of the
+// file, as DuckDB's reader does: a quote opens a value only as its first byte,
+// and two quotes inside a quoted value are one quote. It says whether the file
+// ends inside a quoted value, on which line of rec (0 = the first) that
+// value's record starts, and its field (1-based). It runs once per file, on
+// what the byte loop left open.
+func openQuoteIn(rec []byte, delim byte) (recLine int64, field int, open bool) {
+	var line int64
+	field = 1
+	atStart, inQuote := true, false
+	for i := 0; i < len(rec); i++ {
+		b := rec[i]
+		if inQuote {
+			switch {
+			case b == '"' && i+1 < len(rec) && rec[i+1] == '"':
+				i++
+			case b == '"':
+				inQuote = false
+			case b == '\n':
+				line++
+			}
+			continue
+		}
+		switch b {
+		case '"':
+			inQuote = atStart
+			atStart = false
+		case delim:
+			field++
+			atStart = true
+		case '\n':
+			line++
+			recLine, field, atStart = line, 1, true
+		case '\r':
+		default:
+			atStart = false
+		}
+	}
+	return recLine, field, inQuote
 }
 
 func (fc *fieldCounter) found(line int64, rec []byte) {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/referrals/referrals/internal/config"
 )
@@ -299,6 +300,139 @@ func TestCheckReadsEncodings(t *testing.T) {
 			t.Errorf("%s: problems %q", c.file, fc.Problems)
 		case c.problem != "" && (len(fc.Problems) != 1 || !strings.Contains(fc.Problems[0], c.problem)):
 			t.Errorf("%s: problems %q, want one naming %s", c.file, fc.Problems, c.problem)
+		}
+	}
+}
+
+// A file that ends inside a quoted value (cut off mid-value, or a quote never
+// closed) loses that row: it is reported with its line and counted as
+// rejected, whether the file is read alone or with others (DuckDB, reading
+// five files or more together, drops the row without a reject).
+func TestFileEndingInsideQuoteIsReported(t *testing.T) {
+	ctx := context.Background()
+	row := func(id, src string) string {
+		return id + ",9" + id[1:] + ",Jane Smith,01/05/2026,9:00 AM,Attended,Intake," + src + ",Practice,\n"
+	}
+	cut := hostileHeader + row("A1", "Google") + row("A2", "Self") + `A3,903,Jane Smith,01/05/2026,9:00 AM,Attended,Intake,"Garcia, Sandr`
+	stray := hostileHeader + row("A1", "Google") + row("A2", `Dr Lopez 5'10"`) + row("A3", "Self")
+	unclosed, err := os.ReadFile(filepath.Join("testdata", "hostile", "unclosed-quote.csv"))
+	must(t, err)
+	for _, c := range []struct {
+		name, body       string
+		others           int
+		loaded, rejected int64
+		want             []string
+	}{
+		{"cut off, alone", cut, 0, 2, 1, []string{"4 referral_source (Referral Source) UNQUOTED VALUE the file ends inside a quoted value"}},
+		{"cut off, read with five others", cut, 5, 2, 1, []string{"4 referral_source (Referral Source) UNQUOTED VALUE the file ends inside a quoted value"}},
+		{"unclosed to the end, read with five others", string(unclosed), 5, 1, 4, []string{"3 referral_source (Referral Source) UNQUOTED VALUE", "swallowed 3 more line(s)"}},
+		// A quote inside an unquoted value is text to the reader, which loads
+		// every row: nothing is rejected, although the scan sees a quote open.
+		{"a quote inside a value, alone", stray, 0, 3, 0, nil},
+		{"a quote inside a value, read with five others", stray, 5, 3, 0, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			must(t, os.Mkdir(filepath.Join(dir, "exports"), 0o755))
+			for i := range c.others {
+				body := hostileHeader + row(fmt.Sprintf("B%d1", i), "Google") + row(fmt.Sprintf("B%d2", i), "Self")
+				must(t, os.WriteFile(filepath.Join(dir, "exports", fmt.Sprintf("a%d.csv", i)), []byte(body), 0o644))
+			}
+			// Named and dated last: the last file of the read.
+			path := filepath.Join(dir, "exports", "z.csv")
+			must(t, os.WriteFile(path, []byte(c.body), 0o644))
+			later := time.Now().Add(time.Minute)
+			must(t, os.Chtimes(path, later, later))
+			cfg := config.Default()
+			cfg.Dir = dir
+			cfg.Scheduling.Files = []string{"exports/*.csv"}
+			cfg.Billing.Files = nil
+			db, err := Open(ctx, filepath.Join(dir, "db.duckdb"), Settings{Threads: 2})
+			must(t, err)
+			defer db.Close()
+			in := &Ingester{DB: db, Config: cfg, Secret: []byte("quote-secret-0123456789")}
+			sum, err := in.Ingest(ctx)
+			must(t, err)
+			var res FileResult
+			for _, f := range sum.Files {
+				if filepath.Base(f.Path) == "z.csv" {
+					res = f
+				} else if f.Status != "loaded" || f.Loaded != 2 || f.Rejected != 0 {
+					t.Errorf("%s: %s, %d loaded, %d rejected; want loaded, 2, 0", f.Path, f.Status, f.Loaded, f.Rejected)
+				}
+			}
+			if res.Status != "loaded" || res.Loaded != c.loaded || res.Rejected != c.rejected {
+				t.Fatalf("z.csv: %s, %d loaded, %d rejected; want loaded, %d, %d (%s)", res.Status, res.Loaded, res.Rejected, c.loaded, c.rejected, res.Problem)
+			}
+			var text string
+			must(t, db.QueryRow(`SELECT coalesce(string_agg(concat_ws(' ', line, column_name, error_type, message), '\n' ORDER BY line, error_type), '')
+				FROM rejected_rows WHERE path LIKE '%z.csv'`).Scan(&text))
+			for _, w := range c.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("rejects do not say %q:\n%s", w, text)
+				}
+			}
+			var ledger int64
+			must(t, db.QueryRow(`SELECT rows_rejected FROM ingest_files WHERE path LIKE '%z.csv'`).Scan(&ledger))
+			if ledger != c.rejected {
+				t.Errorf("ledger: %d rejected, want %d", ledger, c.rejected)
+			}
+		})
+	}
+}
+
+// referrals check reads every byte of an export: a file cut off inside a
+// quoted value is a problem, named by line and column.
+func TestCheckFindsFileEndingInsideQuote(t *testing.T) {
+	ctx := context.Background()
+	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
+	must(t, err)
+	defer mem.Close()
+	path := filepath.Join(t.TempDir(), "cut.csv")
+	must(t, os.WriteFile(path, []byte(hostileHeader+
+		"A1,901,Jane Smith,01/05/2026,9:00 AM,Attended,Intake,Google,,\n"+
+		`A2,902,Jane Smith,01/05/2026,9:00 AM,Attended,Intake,"Garcia, Sandr`), 0o644))
+	fc := checkFile(ctx, mem, "scheduling", config.Default().Scheduling, path, "cut.csv")
+	if len(fc.Problems) != 1 || !strings.Contains(fc.Problems[0], `line 3: the file ends inside a quoted value that opens on that line, in column "Referral Source"`) {
+		t.Errorf("problems %q, want one naming line 3 and the column", fc.Problems)
+	}
+	// The same file, closed, and with a quote inside an unquoted value, which
+	// the reader takes as text: no problem.
+	for _, last := range []string{`"Garcia, Sandra",,`, `Dr Lopez 5'10",,`} {
+		must(t, os.WriteFile(path, []byte(hostileHeader+
+			"A1,901,Jane Smith,01/05/2026,9:00 AM,Attended,Intake,Google,,\n"+
+			`A2,902,Jane Smith,01/05/2026,9:00 AM,Attended,Intake,`+last), 0o644))
+		if fc := checkFile(ctx, mem, "scheduling", config.Default().Scheduling, path, "cut.csv"); !fc.OK() {
+			t.Errorf("problems %q on a whole file ending %s", fc.Problems, last)
+		}
+	}
+}
+
+// The scan names the record a file ends in with a quoted value open, read the
+// reader's way, whatever the chunks.
+func TestFieldCounterFindsOpenQuoteAtEnd(t *testing.T) {
+	const h = "id,a,b\n"
+	for _, c := range []struct {
+		data  string
+		line  int64
+		field int
+	}{
+		{h + "1,x,y\n2,x,\"cut", 3, 3},
+		{h + "1,\"open,x\n2,x,y\n", 2, 2},
+		{h + "1,x,y\n2,\"multi\nline\",\"cut\r\nmore", 3, 3},
+		{h + "1,x,y\n2,5'10\",y\n3,x,y\n", 0, 0},           // a quote inside a value is text
+		{h + "1,x 5'10\",y\n2,x,\"cut", 3, 3},              // …and a real one after it
+		{h + "1,\"a \"\"quoted\"\" word\",y\n2,x,y", 0, 0}, // doubled quotes
+		{h + "1,x,y\n", 0, 0},
+	} {
+		for cut := range len(c.data) + 1 {
+			fc := newFieldCounter(',', 3, 0)
+			fc.Write([]byte(c.data[:cut]))
+			fc.Write([]byte(c.data[cut:]))
+			fc.Close()
+			if fc.openLine != c.line || fc.openField != c.field {
+				t.Fatalf("%q cut at %d: open quote at line %d field %d, want %d, %d", c.data, cut, fc.openLine, fc.openField, c.line, c.field)
+			}
 		}
 	}
 }

@@ -404,8 +404,11 @@ type prepared struct {
 	lines    int64
 	nuls     int64
 	shifted  []shiftedRow
-	ids      idSet // whether an id can repeat in the file (no counter: it can)
-	fileID   int64
+	// openLine, openField: where the file ends inside a quoted value (fieldCounter).
+	openLine  int64
+	openField int
+	ids       idSet // whether an id can repeat in the file (no counter: it can)
+	fileID    int64
 	// exactBytes is the share of the run's budget its exact id hashes hold.
 	exactBytes int64
 }
@@ -587,6 +590,7 @@ func (in *Ingester) scan(c fileCheck) scanned {
 		delim: delim, headers: headers, mapping: mapping, before: c.before, lines: sc.lines, nuls: nuls}
 	if counter != nil {
 		p.shifted = counter.shifted
+		p.openLine, p.openField = counter.openLine, counter.openField
 		p.ids = counter.ids
 		// The exact hashes are held until the file's read, within the run's budget:
 		// past it, the file's rows are loaded and replaced afterwards, as before.
@@ -927,6 +931,42 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) > 0 FROM duckdb_tables() WHERE table_name = 'tmp_rejects'`).Scan(&hasRejects); err != nil {
 		return err
 	}
+	// A file that ends inside a quoted value (cut off, or a quote never closed):
+	// the reader drops its last record, and reading five files or more together
+	// it does so without a reject. The scan saw it: its reject is added here,
+	// unless the reader reported that record (or a later line) itself, whose
+	// reject then says the same. The scan takes every quote for an opening or
+	// closing one, where the reader keeps a quote inside an unquoted value
+	// (5'10") as text and reads on: the reject is added only when the reader
+	// gave no more rows (loaded, left out for a newer file, or rejected) than
+	// the records the scan saw end.
+	for i, it := range items {
+		if it.openLine == 0 {
+			continue
+		}
+		var dropped int64
+		if sup != nil {
+			dropped = sup.dropped[i].Load()
+		}
+		if !hasRejects {
+			if _, err := exec(`CREATE TEMP TABLE tmp_rejects (file_id UBIGINT, line UBIGINT, column_idx UBIGINT, column_name VARCHAR, error_type VARCHAR, error_message VARCHAR)`); err != nil {
+				return err
+			}
+			hasRejects = true
+		}
+		if _, err := exec(`UPDATE tmp_rejects SET error_message = ? WHERE file_id = ? AND line = ? AND error_type = 'UNQUOTED VALUE'`,
+			endsInQuote, i, it.openLine); err != nil {
+			return err
+		}
+		if _, err := exec(`INSERT INTO tmp_rejects BY NAME
+			SELECT ?::UBIGINT AS file_id, ?::UBIGINT AS line, ?::UBIGINT AS column_idx, ? AS column_name, 'UNQUOTED VALUE' AS error_type, ? AS error_message
+			WHERE NOT EXISTS (SELECT 1 FROM tmp_rejects WHERE file_id = ? AND line >= ?)
+			  AND (SELECT count(*) FROM `+table+` WHERE file_id = ?) + ? + (SELECT count(DISTINCT line) FROM tmp_rejects WHERE file_id = ?) <= ?`,
+			i, it.openLine, it.openField, fmt.Sprintf("c%d", it.openField), endsInQuote, i, it.openLine,
+			it.fileID, dropped, i, it.ids.records); err != nil {
+			return fmt.Errorf("record the unclosed quote at the end of %s: %w", it.res.Path, err)
+		}
+	}
 	fieldOf := map[string]string{}
 	for field, i := range mapping {
 		fieldOf[fmt.Sprintf("c%d", i+1)] = field + " (" + headers[i] + ")"
@@ -961,6 +1001,7 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 			           WHEN r.error_message LIKE '%%DECIMAL%%' THEN ' (amounts must be plain numbers such as 1250.00, without currency signs)' ELSE '' END
 			    WHEN r.error_type = 'TOO MANY COLUMNS' THEN 'the row has more fields than the header (' || %d || '): ' || r.error_message || '; an unquoted delimiter inside a value?'
 			    WHEN r.error_type = 'MISSING COLUMNS' THEN 'the row has fewer fields than the header (' || %d || '): ' || r.error_message
+			    WHEN r.error_type = 'UNQUOTED VALUE' AND r.error_message = %s THEN 'the file ends inside a quoted value that opens on this line (the export was cut off, or a quote was never closed): this row was not loaded; export the file again (a changed file is read again)'
 			    WHEN r.error_type = 'UNQUOTED VALUE' THEN 'a value has a stray or unclosed double quote; the rows it swallowed are lost until the export is fixed'
 			    WHEN r.error_type = 'INVALID ENCODING' THEN 'the row has bytes that are not valid text in ' || g.encoding || '; set encoding for this source if the export uses another'
 			    WHEN r.error_type = 'LINE SIZE OVER MAXIMUM' THEN 'the line is longer than 4 MB; the export is probably corrupt there'
@@ -970,7 +1011,7 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 			JOIN tmp_groupfiles g ON g.file_index = r.file_id`,
 			caseExpr.String(), strings.Join(clientCols, ", "),
 			fmt.Sprintf("r.column_name = 'c%d'", mapping[dateFieldName(source)]+1), QuoteString(src.DateFormat),
-			len(headers), len(headers))
+			len(headers), len(headers), QuoteString(endsInQuote))
 		if _, err = exec(q); err != nil {
 			return fmt.Errorf("record rejected rows: %w", err)
 		}
@@ -1236,6 +1277,9 @@ func filesToCheckForDuplicates(ctx context.Context, tx *sql.Tx, table string, it
 	}
 	return check, nil
 }
+
+// endsInQuote marks the reject added for a file that ends inside a quoted value.
+const endsInQuote = "the file ends inside a quoted value"
 
 // errFileChanged is a file that changed while it was read.
 var errFileChanged = errors.New("the file changed while it was being read (is the export still being written?); nothing from it was kept, it will be loaded on the next run")
