@@ -25,6 +25,7 @@ type FileCheck struct {
 	Mapping   map[string]string // field -> header
 	Ignored   []string          // headers no field uses
 	Rows      int               // sample rows read
+	Amounts   string            // how amounts are written, where not 1250.00 (FileResult.Amounts)
 	Problems  []string          // each says what to change
 }
 
@@ -87,6 +88,10 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 		return problem("%s", l.problem)
 	}
 	headers, delim, mapping := l.headers, l.delim, l.mapping
+	fc.Amounts = string(l.amounts)
+	if l.amounts == amountsMixed {
+		fc.Problems = append(fc.Problems, "the amounts on the first rows are written both with a decimal comma (225,00) and with a decimal point (225.00 or 1,250.00): an amount holding a comma cannot be read safely, and its row would be rejected; export every amount the same way, e.g. 1250.00")
+	}
 	enc := normaliseEncoding(src.Encoding)
 	if enc == "auto" || enc == "utf-8" {
 		// Whether the whole file is valid UTF-8 takes a pass over it; only these need it.

@@ -56,6 +56,18 @@ var hostileCases = []hostileCase{
 	{file: "renamed-column.csv", status: "failed", want: []string{`"Provider Full Name"`, "[scheduling.columns] clinician"}},
 	{file: "billing-amounts.csv", source: "billing", status: "loaded", loaded: 2, rejected: 3, want: []string{"negative amount", "n/a", "$90", "without currency signs"},
 		query: "SELECT max(charge)::VARCHAR FROM raw_claim_lines", value: "1250.00"},
+	// A decimal comma (225,00) is read as one, not as a thousands separator
+	// (22500): with ';' between values, quoted with ',', with '.' thousands.
+	{file: "decimal-comma.csv", source: "billing", status: "loaded", loaded: 3,
+		query: "SELECT string_agg(charge || '/' || coalesce(paid::VARCHAR, ''), ' ' ORDER BY line_id) FROM raw_claim_lines", value: "225.00/0.00 1250.00/90.50 158.00/"},
+	{file: "decimal-comma-thousands-dot.csv", source: "billing", status: "loaded", loaded: 2,
+		query: "SELECT string_agg(charge || '/' || paid, ' ' ORDER BY line_id) FROM raw_claim_lines", value: "1250.00/90.00 225.00/0.00"},
+	{file: "decimal-comma-quoted.csv", source: "billing", status: "loaded", loaded: 2,
+		query: "SELECT string_agg(charge || '/' || paid, ' ' ORDER BY line_id) FROM raw_claim_lines", value: "225.00/0.00 158.00/90.00"},
+	// Both marks in one file: no amount holding a comma is trusted.
+	{file: "mixed-decimal-marks.csv", source: "billing", status: "loaded", loaded: 1, rejected: 2,
+		want:  []string{"2 charge (Charge) CAST", "3 charge (Charge) CAST", "some amounts with a decimal comma", "export every amount the same way"},
+		query: "SELECT string_agg(line_id || ':' || charge, ' ') FROM raw_claim_lines", value: "L3:150.00"},
 	{file: "workbook.xlsx.csv", status: "failed", want: []string{"zip", "export the report as CSV"}},
 	{file: "long-line.csv", status: "loaded", loaded: 2, rejected: 1, want: []string{"LINE SIZE OVER MAXIMUM", "longer than 4 MB"}},
 	{file: "many-shifted.csv", status: "failed", want: []string{"100001 rows have one field more", "re-export with quoted values"}},
@@ -434,5 +446,63 @@ func TestFieldCounterFindsOpenQuoteAtEnd(t *testing.T) {
 				t.Fatalf("%q cut at %d: open quote at line %d field %d, want %d, %d", c.data, cut, fc.openLine, fc.openField, c.line, c.field)
 			}
 		}
+	}
+}
+
+// How a file writes its amounts is decided per file: exports with the same
+// header and delimiter, one with decimal commas and one with thousands commas,
+// read in one run, are read each its own way. check says which, and calls a
+// file with both a problem.
+func TestAmountStyleIsPerFile(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	must(t, os.Mkdir(filepath.Join(dir, "exports"), 0o755))
+	const h = "Claim Line ID;Patient Account;DOS;Rendering Provider;Charge;Paid\n"
+	files := map[string]string{
+		"a-comma.csv": h + "L1;900001;01/05/2026;Jane Smith;225,00;90,00\nL2;900002;01/05/2026;Jane Smith;1250,00;0,00\n",
+		"b-point.csv": h + "L3;900003;01/05/2026;Jane Smith;1,250.00;90.00\nL4;900004;01/05/2026;Jane Smith;225.00;0.00\n",
+		"c-comma.csv": h + "L5;900005;01/05/2026;Jane Smith;158,00;1,5\n",
+	}
+	for name, body := range files {
+		must(t, os.WriteFile(filepath.Join(dir, "exports", name), []byte(body), 0o644))
+	}
+	cfg := config.Default()
+	cfg.Dir = dir
+	cfg.Scheduling.Files = nil
+	cfg.Billing.Files = []string{"exports/*.csv"}
+	db, err := Open(ctx, filepath.Join(dir, "db.duckdb"), Settings{Threads: 2})
+	must(t, err)
+	defer db.Close()
+	in := &Ingester{DB: db, Config: cfg, Secret: []byte("amount-secret-0123456789")}
+	sum, err := in.Ingest(ctx)
+	must(t, err)
+	if sum.Loaded != 5 || sum.Rejected != 0 {
+		t.Fatalf("%d loaded, %d rejected; want 5, 0: %+v", sum.Loaded, sum.Rejected, sum.Files)
+	}
+	for _, f := range sum.Files {
+		want := ""
+		if strings.Contains(f.Path, "comma") {
+			want = "decimal comma"
+		}
+		if f.Amounts != want {
+			t.Errorf("%s: amounts %q, want %q", f.Path, f.Amounts, want)
+		}
+	}
+	var got string
+	must(t, db.QueryRow(`SELECT string_agg(line_id || '=' || charge || '/' || paid, ' ' ORDER BY line_id) FROM raw_claim_lines`).Scan(&got))
+	if want := "L1=225.00/90.00 L2=1250.00/0.00 L3=1250.00/90.00 L4=225.00/0.00 L5=158.00/1.50"; got != want {
+		t.Errorf("amounts %s, want %s", got, want)
+	}
+
+	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
+	must(t, err)
+	defer mem.Close()
+	fc := checkFile(ctx, mem, "billing", cfg.Billing, filepath.Join(dir, "exports", "a-comma.csv"), "a-comma.csv")
+	if !fc.OK() || fc.Amounts != "decimal comma" {
+		t.Errorf("check a-comma.csv: amounts %q, problems %q; want decimal comma and none", fc.Amounts, fc.Problems)
+	}
+	fc = checkFile(ctx, mem, "billing", config.Default().Billing, filepath.Join("testdata", "hostile", "mixed-decimal-marks.csv"), "mixed-decimal-marks.csv")
+	if len(fc.Problems) != 1 || !strings.Contains(fc.Problems[0], "both with a decimal comma (225,00) and with a decimal point") {
+		t.Errorf("check mixed-decimal-marks.csv: problems %q, want one about both decimal marks", fc.Problems)
 	}
 }

@@ -40,6 +40,10 @@ type FileResult struct {
 	Replaced int64
 	Problem  string
 	Took     time.Duration
+	// Amounts says how the file writes amounts, where it is not 1250.00:
+	// "decimal comma" (read that way), or "mixed decimal marks" (amounts
+	// holding a comma rejected).
+	Amounts string
 }
 
 // IngestSummary is the outcome of one ingestion.
@@ -400,6 +404,7 @@ type prepared struct {
 	delim    rune
 	headers  []string
 	mapping  map[string]int
+	amounts  amountStyle
 	before   os.FileInfo
 	lines    int64
 	nuls     int64
@@ -417,7 +422,7 @@ type prepared struct {
 // same kind of export, same header, read in the same encoding (a converted
 // copy is read as UTF-8, with its original's lines: it goes with the others).
 func (p *prepared) groupKey() string {
-	return p.f.source + "\x00" + p.duckEnc + "\x00" + string(p.delim) + "\x00" + strings.Join(p.headers, "\x00")
+	return p.f.source + "\x00" + p.duckEnc + "\x00" + string(p.delim) + "\x00" + string(p.amounts) + "\x00" + strings.Join(p.headers, "\x00")
 }
 
 // fileCheck is a file looked up in the ledger: admitted to be read, or not
@@ -557,6 +562,15 @@ func (in *Ingester) scan(c fileCheck) scanned {
 		return fail("", "%s", l.problem)
 	}
 	head, headEnc, headers, delim, mapping := l.head, l.headEnc, l.headers, l.delim, l.mapping
+	res.Amounts = string(l.amounts)
+	if in.Log != nil {
+		switch l.amounts {
+		case amountsComma, amountsCommaDot:
+			in.Log.Info("amounts written with a decimal comma: 225,00 is read as 225.00", "file", res.Path, "amounts", string(l.amounts))
+		case amountsMixed:
+			in.Log.Warn("amounts written both with a decimal comma and a decimal point: the rows whose amount holds a comma are rejected", "file", res.Path)
+		}
+	}
 	enc := normaliseEncoding(src.Encoding)
 	var counter *fieldCounter
 	if delim < 128 && headEnc != "utf-16" {
@@ -587,7 +601,7 @@ func (in *Ingester) scan(c fileCheck) scanned {
 		mixedNewlines = sc.crlf > 0 && sc.crlf < sc.lines-1
 	}
 	p := &prepared{f: f, res: res, start: c.start, sum: sc.sum, readPath: f.path, cleanup: func() {}, duckEnc: "utf-8",
-		delim: delim, headers: headers, mapping: mapping, before: c.before, lines: sc.lines, nuls: nuls}
+		delim: delim, headers: headers, mapping: mapping, amounts: l.amounts, before: c.before, lines: sc.lines, nuls: nuls}
 	if counter != nil {
 		p.shifted = counter.shifted
 		p.openLine, p.openField = counter.openLine, counter.openField
@@ -782,6 +796,11 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		c.WriteString(" END")
 		return c.String()
 	}
+	// How amounts are written is part of the group's key: one style per read.
+	amountOpts := ""
+	if o := first.amounts.readOptions(); o != "" {
+		amountOpts = ", " + o
+	}
 	insertFrom := func(paths []string, index []int, rejects, where string) string {
 		// The file ids by the reader's file_index, as a list: one lookup a row,
 		// where a CASE compared each row with every file.
@@ -791,9 +810,9 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		}
 		idCase := fmt.Sprintf("[%s][file_index::BIGINT + 1]", strings.Join(fileIDs, ", "))
 		read := fmt.Sprintf(`read_csv([%s], header = true, auto_detect = false, delim = %s, quote = '"', escape = '"',
-		columns = %s, %s, thousands = ',', encoding = %s, store_rejects = true,
+		columns = %s, %s, encoding = %s, store_rejects = true,
 		rejects_table = '%s', rejects_scan = '%s_scans', max_line_size = 4194304)`,
-			strings.Join(paths, ", "), QuoteString(string(first.delim)), plan.readColumns, formatOpt, QuoteString(first.duckEnc), rejects, rejects)
+			strings.Join(paths, ", "), QuoteString(string(first.delim)), plan.readColumns, formatOpt+amountOpts, QuoteString(first.duckEnc), rejects, rejects)
 		var q string
 		if source == "scheduling" {
 			_, hasReferredTo := mapping["referred_to"]
@@ -992,13 +1011,16 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 			clientCols = append(clientCols, QuoteString(fmt.Sprintf("c%d", i+1)))
 		}
 		sort.Strings(clientCols)
+		if len(clientCols) == 0 {
+			clientCols = []string{"NULL"}
+		}
 		q := fmt.Sprintf(`INSERT INTO rejected_rows
 			SELECT g.file_id, g.path, r.line, %s, r.error_type,
 			  CASE
 			    WHEN r.column_name IN (%s) THEN 'the value in this column (which holds client ids, so it is not shown) could not be read'
 			    WHEN r.error_type = 'CAST' THEN regexp_replace(r.error_message, '^Error when converting column "c[0-9]+"\. ', '') ||
 			      CASE WHEN %s THEN ' (expected date format ' || %s || '; set date_format for this source if the export uses another)'
-			           WHEN r.error_message LIKE '%%DECIMAL%%' THEN ' (amounts must be plain numbers such as 1250.00, without currency signs)' ELSE '' END
+			           WHEN r.error_message LIKE '%%DECIMAL%%' THEN %s ELSE '' END
 			    WHEN r.error_type = 'TOO MANY COLUMNS' THEN 'the row has more fields than the header (' || %d || '): ' || r.error_message || '; an unquoted delimiter inside a value?'
 			    WHEN r.error_type = 'MISSING COLUMNS' THEN 'the row has fewer fields than the header (' || %d || '): ' || r.error_message
 			    WHEN r.error_type = 'UNQUOTED VALUE' AND r.error_message = %s THEN 'the file ends inside a quoted value that opens on this line (the export was cut off, or a quote was never closed): this row was not loaded; export the file again (a changed file is read again)'
@@ -1011,7 +1033,7 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 			JOIN tmp_groupfiles g ON g.file_index = r.file_id`,
 			caseExpr.String(), strings.Join(clientCols, ", "),
 			fmt.Sprintf("r.column_name = 'c%d'", mapping[dateFieldName(source)]+1), QuoteString(src.DateFormat),
-			len(headers), len(headers), QuoteString(endsInQuote))
+			QuoteString(first.amounts.rejectHint()), len(headers), len(headers), QuoteString(endsInQuote))
 		if _, err = exec(q); err != nil {
 			return fmt.Errorf("record rejected rows: %w", err)
 		}

@@ -468,6 +468,7 @@ type layout struct {
 	mapping  map[string]int
 	problem  string // why the file cannot be loaded; empty when it can
 	readFail error  // the file could not be read at all
+	amounts  amountStyle
 }
 
 // readLayout reads the head of an export and maps its header to the
@@ -503,6 +504,7 @@ func readLayout(path, source string, src config.Source) layout {
 		l.problem = p
 		return l
 	}
+	l.amounts = readAmountStyle(source, l.head, l.headEnc, l.delim, l.mapping)
 	if len(missing) > 0 {
 		if looksLikeData(l.headers, l.mapping) {
 			// Its values are a patient's row: none of them is repeated.
@@ -590,4 +592,122 @@ func clientColumnMisuse(source string, headers []string, mapping map[string]int,
 	f := fields[0]
 	return fmt.Sprintf("[%s.columns] %s is mapped to %q, which holds client ids: client ids are only ever keyed, never read as another field, stored or shown; point [%s.columns] %s at the column that really holds it",
 		source, f, headers[mapping[f]], source, f)
+}
+
+// amountStyle is how an export writes its amounts (charge, paid).
+type amountStyle string
+
+const (
+	// amountsPoint: 1250.00 or 1,250.00 (a comma is a thousands separator), the default.
+	amountsPoint amountStyle = ""
+	// amountsComma: 1250,00 (a decimal comma); amountsCommaDot also 1.250,00.
+	amountsComma    amountStyle = "decimal comma"
+	amountsCommaDot amountStyle = "decimal comma, thousands dot"
+	// amountsMixed: both 225,00 and 225.00 in one file. No comma can be read
+	// safely, so an amount holding one is rejected.
+	amountsMixed amountStyle = "mixed decimal marks"
+)
+
+var (
+	// An amount ending in a comma and one or two digits: a decimal comma (a
+	// thousands separator is followed by three digits).
+	decimalComma = regexp.MustCompile(`^[-+]?(\d{1,3}(\.\d{3})+|\d+),\d{1,2}$`)
+	thousandsDot = regexp.MustCompile(`^[-+]?\d{1,3}(\.\d{3})+,\d{1,2}$`)
+	// An amount ending in a point and one or two digits: a decimal point.
+	decimalPoint = regexp.MustCompile(`^[-+]?(\d{1,3}(,\d{3})+|\d+)\.\d{1,2}$`)
+)
+
+// readAmountStyle looks at the amounts in the complete rows of an export's
+// first 64 KiB (head). DuckDB reads amounts with a comma as thousands
+// separator, so 225,00 (a decimal comma, as exports with ';' between values
+// write it) became 22500. A file whose amounts end in a comma and one or two
+// digits, and none in a point and one or two digits, is read with a decimal
+// comma; one with both has its comma amounts rejected, whichever way they
+// were meant. It is one look per file, at its head: the rows after it are
+// taken to write amounts the same way.
+func readAmountStyle(source string, head []byte, enc string, delim rune, mapping map[string]int) amountStyle {
+	var cols []int
+	for _, f := range config.Fields(source) {
+		if i, ok := mapping[f.Name]; ok && f.Kind == "money" {
+			cols = append(cols, i)
+		}
+	}
+	if len(cols) == 0 {
+		return amountsPoint
+	}
+	head = bytes.TrimPrefix(head, bomUTF8)
+	if dec := decoderFor(enc); dec != nil {
+		if d, err := dec.Bytes(head); err == nil {
+			head = d
+		}
+	}
+	// Only whole rows: the head may end inside one (225,0 of 225,00).
+	if i := bytes.LastIndexByte(head, '\n'); i >= 0 {
+		head = head[:i+1]
+	} else {
+		return amountsPoint
+	}
+	r := csv.NewReader(bytes.NewReader(head))
+	r.Comma = delim
+	r.LazyQuotes = true
+	r.FieldsPerRecord = -1
+	r.ReuseRecord = true
+	var comma, dot, point int
+	for n := 0; ; n++ {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil || n == 0 {
+			continue // the header, or a row the loader will reject
+		}
+		for _, i := range cols {
+			if i >= len(rec) {
+				continue
+			}
+			v := strings.TrimSpace(rec[i])
+			switch {
+			case decimalComma.MatchString(v):
+				comma++
+				if thousandsDot.MatchString(v) {
+					dot++
+				}
+			case decimalPoint.MatchString(v):
+				point++
+			}
+		}
+	}
+	switch {
+	case comma > 0 && point > 0:
+		return amountsMixed
+	case comma > 0 && dot > 0:
+		return amountsCommaDot
+	case comma > 0:
+		return amountsComma
+	}
+	return amountsPoint
+}
+
+// readOptions are read_csv's options for amounts written this way.
+func (a amountStyle) readOptions() string {
+	switch a {
+	case amountsComma:
+		return "decimal_separator = ','"
+	case amountsCommaDot:
+		return "decimal_separator = ',', thousands = '.'"
+	case amountsMixed:
+		return "" // no thousands separator: every amount holding a comma is rejected
+	}
+	return "thousands = ','"
+}
+
+// rejectHint is what a rejected amount's message adds, for amounts written this way.
+func (a amountStyle) rejectHint() string {
+	switch a {
+	case amountsComma, amountsCommaDot:
+		return " (this file writes amounts with a decimal comma, such as 1250,00, and they are read that way; amounts must be plain numbers like that, without currency signs)"
+	case amountsMixed:
+		return " (this file writes some amounts with a decimal comma, such as 225,00, and others with a decimal point, such as 225.00 or 1,250.00, so an amount holding a comma cannot be read safely and its row was skipped; export every amount the same way, e.g. 1250.00)"
+	}
+	return " (amounts must be plain numbers such as 1250.00, without currency signs)"
 }

@@ -74,6 +74,9 @@ change. Exit code 0 when everything can be read, 2 otherwise.`)
 		}
 		sort.Strings(fields)
 		fmt.Fprintf(w, "ok       %s file %s: %s, delimiter %q, %d sample rows; fields %s", c.Source, c.Path, c.Encoding, string(c.Delimiter), c.Rows, strings.Join(fields, ", "))
+		if c.Amounts != "" {
+			fmt.Fprintf(w, "; amounts with a %s", c.Amounts)
+		}
 		if len(c.Ignored) > 0 {
 			fmt.Fprintf(w, "; not used: %s", strings.Join(c.Ignored, ", "))
 		}

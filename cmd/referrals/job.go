@@ -212,6 +212,9 @@ func printIngestSummary(ctx context.Context, w io.Writer, db *sql.DB, sum pipeli
 		if f.Encoding != "" && f.Encoding != "utf-8" {
 			note = " [" + f.Encoding + "]"
 		}
+		if f.Amounts != "" {
+			note += " [amounts: " + f.Amounts + "]"
+		}
 		fmt.Fprintf(w, "  loaded   %-55s %8d rows %5d rejected %6d replaced%s\n", f.Path, f.Loaded, f.Rejected, f.Replaced, note)
 	}
 	for _, f := range failed {
