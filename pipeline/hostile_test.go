@@ -68,6 +68,13 @@ var hostileCases = []hostileCase{
 	{file: "mixed-decimal-marks.csv", source: "billing", status: "loaded", loaded: 1, rejected: 2,
 		want:  []string{"2 charge (Charge) CAST", "3 charge (Charge) CAST", "some amounts with a decimal comma", "export every amount the same way"},
 		query: "SELECT string_agg(line_id || ':' || charge, ' ') FROM raw_claim_lines", value: "L3:150.00"},
+	// A row without its clinician is rejected when loaded: a referral read from it
+	// would have no assigned clinician and fail the data checks on every run.
+	{file: "blank-clinician.csv", status: "loaded", loaded: 2, rejected: 2,
+		want:  []string{"Clinician MISSING VALUE row A2 has no Clinician", "row A3 has no Clinician", "fill it in the source system"},
+		query: "SELECT string_agg(appointment_id, ',' ORDER BY appointment_id) FROM raw_appointments", value: "A1,A4"},
+	{file: "blank-rendering-provider.csv", source: "billing", status: "loaded", loaded: 1, rejected: 1,
+		want: []string{"Rendering Provider MISSING VALUE row L2 has no Rendering Provider"}},
 	{file: "workbook.xlsx.csv", status: "failed", want: []string{"zip", "export the report as CSV"}},
 	{file: "long-line.csv", status: "loaded", loaded: 2, rejected: 1, want: []string{"LINE SIZE OVER MAXIMUM", "longer than 4 MB"}},
 	{file: "many-shifted.csv", status: "failed", want: []string{"100001 rows have one field more", "re-export with quoted values"}},

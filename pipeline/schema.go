@@ -107,6 +107,9 @@ var schema = []string{
 	// A ledger made before the file's size and modification time were kept.
 	`ALTER TABLE ingest_files ADD COLUMN IF NOT EXISTS size BIGINT`,
 	`ALTER TABLE ingest_files ADD COLUMN IF NOT EXISTS mtime TIMESTAMP`,
+	// The fields a loaded file had a column for (comma-separated), so that a column
+	// missing from a later export can be named (MissingColumns).
+	`ALTER TABLE ingest_files ADD COLUMN IF NOT EXISTS fields VARCHAR`,
 }
 
 // EnsureSchema creates the loader's tables if they are missing, and adds the

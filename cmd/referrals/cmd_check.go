@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -55,6 +57,7 @@ change. Exit code 0 when everything can be read, 2 otherwise.`)
 	if err != nil {
 		return err
 	}
+	prev := map[string]pipeline.FileCheck{} // the source's file before, among those that can be read
 	for _, c := range checks {
 		if !c.OK() {
 			problems += len(c.Problems)
@@ -81,6 +84,15 @@ change. Exit code 0 when everything can be read, 2 otherwise.`)
 			fmt.Fprintf(w, "; not used: %s", strings.Join(c.Ignored, ", "))
 		}
 		fmt.Fprintln(w)
+		// An optional column the file before had: loaded without it, which a renamed
+		// header makes easy to miss. A warning: some exports gain a column over time.
+		if p, ok := prev[c.Source]; ok {
+			if gap := pipeline.FieldsDropped(c.Source, slices.Collect(maps.Keys(p.Mapping)), slices.Collect(maps.Keys(c.Mapping))); len(gap) > 0 {
+				g := pipeline.ColumnGap{Source: c.Source, Path: c.Path, Fields: gap, Previous: p.Path}
+				fmt.Fprintf(w, "WARNING  %s\n", g)
+			}
+		}
+		prev[c.Source] = c
 	}
 	if problems > 0 {
 		return fmt.Errorf("%w: check found %d problem(s); fix them and run referrals check again", config.ErrConfig, problems)

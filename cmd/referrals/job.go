@@ -120,6 +120,14 @@ func (j *job) ingest(ctx context.Context, e env, rebuild bool) (pipeline.IngestS
 		return sum, err
 	}
 	warnRejected(j.log, sum)
+	gaps, err := pipeline.MissingColumns(ctx, j.db, sum)
+	if err != nil {
+		return sum, err
+	}
+	for _, g := range gaps {
+		j.log.Warn("an export lacks a column the one before it had", "file", g.Path, "missing", strings.Join(g.Fields, ","),
+			"previous", g.Previous, "what_to_do", "its rows load without it. "+g.Advice())
+	}
 	j.log.Info("ingest done", "files_loaded", sum.Count("loaded"), "files_skipped", sum.Count("skipped"),
 		"files_failed", sum.Count("failed"), "rows", sum.Loaded, "rejected", sum.Rejected, "replaced", sum.Replaced,
 		"took", sum.Took.Round(time.Millisecond))
