@@ -19,16 +19,20 @@
 // tool runs on sample-data/ and writes out/referrals.duckdb and the reports
 // under out/. Exit codes: 0 success, 1 failure, 2 usage or configuration
 // error, 3 another run holds the database, 4 data checks failed, 5 rows
-// rejected with --strict.
+// rejected with --strict, 6 export files could not be loaded.
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
 )
+
+// errInterrupted is how a run stopped by a signal ends.
+var errInterrupted = errors.New("interrupted: the steps that finished are kept and the one under way left nothing half-written; run again to carry on")
 
 func main() {
 	// Everything this program writes (the database and its WAL, the key
@@ -39,6 +43,12 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
 	code := exitCode(err)
+	if err != nil && ctx.Err() != nil && !isSilent(err) {
+		// Stopped by a signal (Ctrl-C, a cron timeout, a shutdown): whatever failed
+		// after it ("context canceled", DuckDB's "INTERRUPT Error") failed because of
+		// it. Say what that leaves instead.
+		err = errInterrupted
+	}
 	if err != nil && code != 0 && !isSilent(err) {
 		fmt.Fprintf(os.Stderr, "referrals: %v\n", err)
 	}

@@ -656,3 +656,79 @@ func TestChangedReadingSettingsWarnUntilRebuild(t *testing.T) {
 		t.Errorf("after the rebuild: exit %d, still warned:\n%s", r.code, r.stderr)
 	}
 }
+
+// An export whose optional column was renamed loads without that field: the run and
+// check name the file and the field, as the export before it had it.
+func TestRenamedOptionalColumnIsNamed(t *testing.T) {
+	dir, cfg := practiceDir(t, 0.3, false)
+	files, err := filepath.Glob(filepath.Join(dir, "data", "exports", "scheduling", "*.csv"))
+	if err != nil || len(files) < 3 {
+		t.Fatalf("scheduling exports: %v %v", files, err)
+	}
+	renamed := files[len(files)/2]
+	b, err := os.ReadFile(renamed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, rest, _ := strings.Cut(string(b), "\n")
+	if !strings.Contains(header, "Referral Source") {
+		t.Fatalf("no Referral Source column in %q", header)
+	}
+	header = strings.Replace(header, "Referral Source", "Lead", 1)
+	if err := os.WriteFile(renamed, []byte(header+"\n"+rest), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base := regexp.QuoteMeta(filepath.Base(renamed))
+	r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet")
+	warn := regexp.MustCompile(`level=WARN msg="an export lacks a column the one before it had" file=\S*` + base + ` missing=referral_source previous=\S+ what_to_do=`)
+	if r.code != 0 || !warn.MatchString(r.stderr) {
+		t.Errorf("run: exit %d, want a warning naming %s and referral_source:\n%s", r.code, filepath.Base(renamed), r.stderr)
+	}
+	if n := strings.Count(r.stderr, "lacks a column"); n != 1 {
+		t.Errorf("%d column warnings, want 1 (the files after it have the column again):\n%s", n, r.stderr)
+	}
+	c := runBin(t, "check", "--config", cfg)
+	if c.code != 0 || !regexp.MustCompile(`(?m)^WARNING  \S*`+base+` has no column for referral_source, which the export before it`).MatchString(c.stdout) {
+		t.Errorf("check: exit %d, want a WARNING line for %s:\n%s", c.code, filepath.Base(renamed), c.stdout)
+	}
+}
+
+// Ctrl-C or a cron timeout's SIGTERM ends the run with a sentence that says what it
+// leaves, not "context canceled"; the next run carries on.
+func TestInterruptedRunSaysSo(t *testing.T) {
+	_, cfg := practiceDir(t, 4, true)
+	cmd := exec.Command(binary(t), "run", "--config", cfg, "--month", "2026-10", "--log-format", "json", "--verbose")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderr)
+	var rest strings.Builder
+	signalled := false
+	for sc.Scan() {
+		line := sc.Text()
+		if signalled {
+			rest.WriteString(line + "\n")
+		} else if strings.Contains(line, `"ingest done"`) {
+			cmd.Process.Signal(syscall.SIGTERM)
+			signalled = true
+		}
+	}
+	err = cmd.Wait()
+	if !signalled {
+		t.Fatal("the run ended before the ingest was done")
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitFailed {
+		t.Fatalf("interrupted run: %v, want exit %d; stderr after the signal:\n%s", err, exitFailed, rest.String())
+	}
+	if !strings.Contains(rest.String(), "referrals: interrupted: the steps that finished are kept") || strings.Contains(rest.String(), "context canceled") {
+		t.Errorf("stderr after the signal does not say the run was interrupted:\n%s", rest.String())
+	}
+	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet"); r.code != 0 {
+		t.Fatalf("run after the interrupt: exit %d\n%s", r.code, r.stderr)
+	}
+}
