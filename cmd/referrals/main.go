@@ -41,9 +41,11 @@ func main() {
 	syscall.Umask(0o077)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	// Read before stop(), which cancels ctx too.
+	signalled := ctx.Err() != nil
 	stop()
 	code := exitCode(err)
-	if err != nil && ctx.Err() != nil && !isSilent(err) {
+	if err != nil && signalled && !isSilent(err) {
 		// Stopped by a signal (Ctrl-C, a cron timeout, a shutdown): whatever failed
 		// after it ("context canceled", DuckDB's "INTERRUPT Error") failed because of
 		// it. Say what that leaves instead.
