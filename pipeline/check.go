@@ -88,7 +88,7 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 		return problem("%s", l.problem)
 	}
 	headers, delim, mapping := l.headers, l.delim, l.mapping
-	fc.Amounts = string(l.amounts)
+	fc.Amounts = l.amounts.shown()
 	if l.amounts == amountsMixed {
 		fc.Problems = append(fc.Problems, "the amounts on the first rows are written both with a decimal comma (225,00) and with a decimal point (225.00 or 1,250.00): an amount holding a comma cannot be read safely, and its row would be rejected; export every amount the same way, e.g. 1250.00")
 	}

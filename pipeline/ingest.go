@@ -563,7 +563,7 @@ func (in *Ingester) scan(c fileCheck) scanned {
 		return fail("", "%s", l.problem)
 	}
 	head, headEnc, headers, delim, mapping := l.head, l.headEnc, l.headers, l.delim, l.mapping
-	res.Amounts = string(l.amounts)
+	res.Amounts = l.amounts.shown()
 	if in.Log != nil {
 		switch l.amounts {
 		case amountsComma, amountsCommaDot:
@@ -751,23 +751,12 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		return fmt.Sprintf("%[1]s IS NULL OR %[1]s < make_date(%[2]d, 1, 1) OR %[1]s >= make_date(%[3]d, 1, 1)", date, in.Config.Ingest.MinYear, maxYear+1)
 	}
 	// The checks a row without an id would fail (first) and those of a row with one.
-	// The clinician (the rendering provider on claims): a referral's assigned
-	// clinician is read from it, and a referral without one would fail the data
-	// check on every later run. A blank is NULL or white space only; the first
-	// character settles most values without a trim.
-	clinCol := "clinician"
-	if source == "billing" {
-		clinCol = "rendering_provider"
-	}
-	blankCond := func(col string) string {
-		return fmt.Sprintf("%[1]s IS NULL OR (ascii(%[1]s) IN (0, 9, 32, 160) AND trim(%[1]s) = '')", col)
-	}
 	rowConds := func(ref func(string) string) []string {
 		c := []string{ref("client_key") + " IS NULL", yearsCond(ref(dateCol))}
 		if source == "billing" {
 			c = append(c, ref("charge")+" < 0 OR "+ref("paid")+" < 0")
 		}
-		return append(c, blankCond(ref(clinCol)))
+		return c
 	}
 	condsOf := func(ref func(string) string) []string {
 		c := []string{ref(idCol) + " IS NULL"}
@@ -1138,9 +1127,6 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		checks = append(checks, struct{ cond, col, kind, msg string }{conds[3], "charge/paid", "OUT OF RANGE",
 			"'claim line ' || line_id || ' has a negative amount; it was skipped (load refunds and adjustments as separate exports)'"})
 	}
-	checks = append(checks, struct{ cond, col, kind, msg string }{conds[len(conds)-1], headers[mapping[clinCol]], "MISSING VALUE",
-		"'row ' || " + idCol + " || ' has no " + strings.ReplaceAll(headers[mapping[clinCol]], "'", "''") +
-			"; it was skipped (a referral needs the clinician who saw the client: fill it in the source system and export again)'"})
 	// One pass finds every such row (the first failed check names it), and
 	// a second deletes them, but only when there are any.
 	var typeCase, colCase, msgCase strings.Builder

@@ -606,7 +606,21 @@ const (
 	// amountsMixed: both 225,00 and 225.00 in one file. No comma can be read
 	// safely, so an amount holding one is rejected.
 	amountsMixed amountStyle = "mixed decimal marks"
+	// amountsNoThousands: a file with ';' (or another delimiter than ',') whose
+	// first rows show no amount with a thousands comma (1,250.00). Read without
+	// one, so that a 225,50 further down is rejected rather than read as 22550:
+	// exports with ';' between values often write a decimal comma.
+	amountsNoThousands amountStyle = "no thousands separator"
 )
+
+// shown is the style as the run's summary and check name it: "" for the ways
+// that need no word (1250.00, or plain numbers read without a thousands comma).
+func (a amountStyle) shown() string {
+	if a == amountsNoThousands {
+		return ""
+	}
+	return string(a)
+}
 
 var (
 	// An amount ending in a comma and one or two digits: a decimal comma (a
@@ -615,6 +629,8 @@ var (
 	thousandsDot = regexp.MustCompile(`^[-+]?\d{1,3}(\.\d{3})+,\d{1,2}$`)
 	// An amount ending in a point and one or two digits: a decimal point.
 	decimalPoint = regexp.MustCompile(`^[-+]?(\d{1,3}(,\d{3})+|\d+)\.\d{1,2}$`)
+	// An amount with a comma between thousands: 1,250.00 or 1,250.
+	thousandsComma = regexp.MustCompile(`^[-+]?\d{1,3}(,\d{3})+(\.\d{1,2})?$`)
 )
 
 // readAmountStyle looks at the amounts in the complete rows of an export's
@@ -652,7 +668,7 @@ func readAmountStyle(source string, head []byte, enc string, delim rune, mapping
 	r.LazyQuotes = true
 	r.FieldsPerRecord = -1
 	r.ReuseRecord = true
-	var comma, dot, point int
+	var comma, dot, point, thousands int
 	for n := 0; ; n++ {
 		rec, err := r.Read()
 		if err == io.EOF {
@@ -675,6 +691,9 @@ func readAmountStyle(source string, head []byte, enc string, delim rune, mapping
 			case decimalPoint.MatchString(v):
 				point++
 			}
+			if thousandsComma.MatchString(v) {
+				thousands++
+			}
 		}
 	}
 	switch {
@@ -684,6 +703,10 @@ func readAmountStyle(source string, head []byte, enc string, delim rune, mapping
 		return amountsCommaDot
 	case comma > 0:
 		return amountsComma
+	case delim != ',' && thousands == 0:
+		// Nothing in the head says a comma separates thousands, and with ';'
+		// between values a comma in an amount is more likely a decimal comma.
+		return amountsNoThousands
 	}
 	return amountsPoint
 }
@@ -695,7 +718,7 @@ func (a amountStyle) readOptions() string {
 		return "decimal_separator = ','"
 	case amountsCommaDot:
 		return "decimal_separator = ',', thousands = '.'"
-	case amountsMixed:
+	case amountsMixed, amountsNoThousands:
 		return "" // no thousands separator: every amount holding a comma is rejected
 	}
 	return "thousands = ','"
@@ -706,6 +729,8 @@ func (a amountStyle) rejectHint() string {
 	switch a {
 	case amountsComma, amountsCommaDot:
 		return " (this file writes amounts with a decimal comma, such as 1250,00, and they are read that way; amounts must be plain numbers like that, without currency signs)"
+	case amountsNoThousands:
+		return " (its first rows show amounts without a comma, so a comma in this one cannot be read safely: 225,50 may be 225.50 or 22550; export amounts as plain numbers such as 1250.00)"
 	case amountsMixed:
 		return " (this file writes some amounts with a decimal comma, such as 225,00, and others with a decimal point, such as 225.00 or 1,250.00, so an amount holding a comma cannot be read safely and its row was skipped; export every amount the same way, e.g. 1250.00)"
 	}

@@ -732,3 +732,35 @@ func TestInterruptedRunSaysSo(t *testing.T) {
 		t.Fatalf("run after the interrupt: exit %d\n%s", r.code, r.stderr)
 	}
 }
+
+// A referral whose appointment has no clinician fails the data check (exit 4), and
+// the message names the export file and the appointment to fix, never the client.
+func TestBlankClinicianCheckNamesTheRow(t *testing.T) {
+	dir, cfg := practiceDir(t, 0.3, false)
+	files, err := filepath.Glob(filepath.Join(dir, "data", "exports", "scheduling", "*.csv"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("scheduling exports: %v %v", files, err)
+	}
+	last := files[len(files)-1]
+	header, _, _ := strings.Cut(mustRead(t, last), "\n")
+	if !strings.HasPrefix(header, "Appointment ID,Patient Account,Clinician,Appointment Date,Start Time,Status") {
+		t.Fatalf("unexpected header %q", header)
+	}
+	f, err := os.OpenFile(last, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(f, "Z900001,CLXBLANKCLIENT,,10/05/2026,9:00 AM,Attended,Intake,Anna Gomez,,\n")
+	f.Close()
+	r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet")
+	if r.code != exitChecks {
+		t.Fatalf("run: exit %d, want %d\n%s", r.code, exitChecks, r.stderr)
+	}
+	want := "The clinician is blank on these export rows (up to 5): data/exports/scheduling/" + filepath.Base(last) + ": appointment Z900001."
+	if !strings.Contains(r.stderr, want) {
+		t.Errorf("the failure does not name the row; want %q in:\n%s", want, r.stderr)
+	}
+	if strings.Contains(r.stderr, "CLXBLANKCLIENT") {
+		t.Errorf("the failure shows the client id:\n%s", r.stderr)
+	}
+}
