@@ -99,10 +99,18 @@ func TestCheckNamesFileAndFix(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "db", "referrals.duckdb")); err == nil {
 		t.Error("check created the database")
 	}
-	// A good configuration passes.
+	// With --quiet only the problems are printed.
+	code, quiet, _ := runInProcess("check", "--config", cfg, "--quiet")
+	if code != exitUsage || strings.Contains(quiet, "ok       ") || !strings.Contains(quiet, `"Provider Full Name"`) {
+		t.Errorf("check --quiet: exit %d, want %d with the problems and no ok line:\n%s", code, exitUsage, quiet)
+	}
+	// A good configuration passes; quiet, it prints nothing.
 	_, cfg2 := practiceDir(t, 1, false)
-	if code, out, errOut := runInProcess("check", "--config", cfg2); code != 0 {
+	if code, out, errOut := runInProcess("check", "--config", cfg2); code != 0 || !strings.Contains(out, "export file(s) can be read") {
 		t.Fatalf("check on good exports: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if code, out, errOut := runInProcess("check", "--config", cfg2, "--quiet", "--verbose", "--log-format", "json"); code != 0 || out != "" {
+		t.Errorf("check --quiet on good exports: exit %d, stdout %q\n%s", code, out, errOut)
 	}
 }
 

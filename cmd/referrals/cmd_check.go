@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"sort"
@@ -13,18 +14,21 @@ import (
 )
 
 func cmdCheck(ctx context.Context, e env, args []string) error {
-	fs := newFlagSet(e, "check", "[--config FILE]", `
+	var cf commonFlags
+	fs := newFlagSet(e, "check", "[--config FILE] "+logFlagsUsage, `
 Validate the configuration and every export file it would read, without
 loading anything and without touching the database: encoding, delimiter,
 the headers found and the field each maps to, the date format on the first
 rows, and the roster, directory and alias files. Each problem says what to
-change. Exit code 0 when everything can be read, 2 otherwise.`)
-	// check logs nothing (it prints its findings on stdout): of the common
-	// flags only --config applies.
-	configFile := fs.String("config", "", "configuration file (TOML); default: built-in settings for sample-data/")
+change. Exit code 0 when everything can be read, 2 otherwise.
+With --quiet only the problems and warnings are printed. check logs nothing
+else: --verbose and --log-format are taken, as every command takes them, and
+change nothing.`)
+	cf.register(fs)
 	if err := parse(e, fs, args); err != nil {
 		return err
 	}
+	configFile := &cf.config
 	if fs.NArg() > 0 {
 		return &usageError{fmt.Sprintf("check takes no arguments, got %q; did you mean --config?", fs.Arg(0))}
 	}
@@ -33,11 +37,16 @@ change. Exit code 0 when everything can be read, 2 otherwise.`)
 		return err
 	}
 	w := e.stdout
+	// ok is where the lines saying that something is fine go: nowhere with --quiet.
+	ok := w
+	if cf.quiet {
+		ok = io.Discard
+	}
 	where := "built-in defaults (sample-data/)"
 	if cfg.File != "" {
 		where = cfg.File
 	}
-	fmt.Fprintf(w, "Configuration: %s\n", where)
+	fmt.Fprintf(ok, "Configuration: %s\n", where)
 	problems := 0
 	mem, err := pipeline.Open(ctx, ":memory:", pipeline.Settings{Threads: 1})
 	if err != nil {
@@ -51,7 +60,7 @@ change. Exit code 0 when everything can be read, 2 otherwise.`)
 	} else {
 		var roster, dir, aliases int
 		mem.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM ref_roster), (SELECT count(*) FROM ref_directory), (SELECT count(*) FROM ref_aliases)`).Scan(&roster, &dir, &aliases)
-		fmt.Fprintf(w, "ok       reference files: %d clinicians in the roster, %d directory entries, %d aliases\n", roster, dir, aliases)
+		fmt.Fprintf(ok, "ok       reference files: %d clinicians in the roster, %d directory entries, %d aliases\n", roster, dir, aliases)
 	}
 	checks, err := pipeline.CheckExports(ctx, cfg)
 	if err != nil {
@@ -76,14 +85,14 @@ change. Exit code 0 when everything can be read, 2 otherwise.`)
 			}
 		}
 		sort.Strings(fields)
-		fmt.Fprintf(w, "ok       %s file %s: %s, delimiter %q, %d sample rows; fields %s", c.Source, c.Path, c.Encoding, string(c.Delimiter), c.Rows, strings.Join(fields, ", "))
+		fmt.Fprintf(ok, "ok       %s file %s: %s, delimiter %q, %d sample rows; fields %s", c.Source, c.Path, c.Encoding, string(c.Delimiter), c.Rows, strings.Join(fields, ", "))
 		if c.Amounts != "" {
-			fmt.Fprintf(w, "; amounts with a %s", c.Amounts)
+			fmt.Fprintf(ok, "; amounts with a %s", c.Amounts)
 		}
 		if len(c.Ignored) > 0 {
-			fmt.Fprintf(w, "; not used: %s", strings.Join(c.Ignored, ", "))
+			fmt.Fprintf(ok, "; not used: %s", strings.Join(c.Ignored, ", "))
 		}
-		fmt.Fprintln(w)
+		fmt.Fprintln(ok)
 		// An optional column the file before had: loaded without it, which a renamed
 		// header makes easy to miss. A warning: some exports gain a column over time.
 		if p, ok := prev[c.Source]; ok {
@@ -97,6 +106,6 @@ change. Exit code 0 when everything can be read, 2 otherwise.`)
 	if problems > 0 {
 		return fmt.Errorf("%w: check found %d problem(s); fix them and run referrals check again", config.ErrConfig, problems)
 	}
-	fmt.Fprintf(w, "All %d export file(s) can be read.\n", len(checks))
+	fmt.Fprintf(ok, "All %d export file(s) can be read.\n", len(checks))
 	return nil
 }
