@@ -203,37 +203,60 @@ func TestWorkbook(t *testing.T) {
 
 	// The Overview explains the columns the other sheets use, by the names they carry.
 	t.Run("column guide", func(t *testing.T) {
-		headers := map[string]map[string]bool{}
-		for _, sheet := range []string{"Referrers", "Clinicians"} {
-			headers[sheet] = map[string]bool{}
-			for _, r := range rows(t, sheet) {
-				for _, c := range r {
-					headers[sheet][c] = true
+		headers := map[string][]string{}
+		for _, sheet := range []string{"Referrers", "Clinicians", "Monthly"} {
+			headers[sheet] = rows(t, sheet)[0]
+		}
+		month := regexp.MustCompile(`^\d{4}-\d{2}$`)
+		// has says whether sheet has a column for name: the Monthly sheet's columns
+		// are one per month ("2026-10", "Stage 2026-10"), which its entries name as
+		// "Months" and "Stage".
+		has := func(sheet, name string) bool {
+			for _, h := range headers[sheet] {
+				switch {
+				case h == name,
+					sheet == "Monthly" && name == "Months" && month.MatchString(h),
+					sheet == "Monthly" && name == "Stage" && strings.HasPrefix(h, "Stage ") && month.MatchString(h[6:]):
+					return true
 				}
 			}
+			return false
 		}
-		guide := 0
-		for _, r := range rows(t, "Overview") {
-			if len(r) < 2 || !strings.HasSuffix(r[0], ")") || !strings.Contains(r[0], " (") {
+		start := -1
+		ov := rows(t, "Overview")
+		for i, r := range ov {
+			if len(r) > 0 && r[0] == "What the columns mean" {
+				start = i + 2 // after the title and the table's header
+			}
+		}
+		if start < 0 {
+			t.Fatal("the Overview has no column guide")
+		}
+		entries := 0
+		for _, r := range ov[start:] {
+			if len(r) < 2 || r[0] == "" {
+				break
+			}
+			entries++
+			i := strings.LastIndex(r[0], " (")
+			if i < 0 || !strings.HasSuffix(r[0], ")") || r[1] == "" {
+				t.Errorf("guide entry %q: want \"Column (sheet)\" and a meaning", r[0])
 				continue
 			}
-			i := strings.LastIndex(r[0], " (")
-			name, sheets := r[0][:i], strings.TrimSuffix(r[0][i+2:], ")")
-			if r[1] == "" {
-				t.Errorf("guide entry %q has no meaning", r[0])
-			}
-			guide++
-			// "Stage since, Previous stage": each name; a shortened second name
-			// ("to stage 3") is checked through its first.
-			first := strings.Split(name, ", ")[0]
-			for _, sh := range strings.Split(sheets, ", ") {
-				if h, ok := headers[sh]; ok && !h[first] {
-					t.Errorf("guide entry %q names %q, which the %s sheet has no column for", r[0], first, sh)
+			for _, sheet := range strings.Split(r[0][i+2:len(r[0])-1], ", ") {
+				if _, ok := headers[sheet]; !ok {
+					t.Errorf("guide entry %q names the sheet %q, which the workbook does not have", r[0], sheet)
+					continue
+				}
+				for _, name := range strings.Split(r[0][:i], ", ") {
+					if !has(sheet, name) {
+						t.Errorf("guide entry %q names %q, which the %s sheet has no column for", r[0], name, sheet)
+					}
 				}
 			}
 		}
-		if guide < 15 {
-			t.Errorf("the Overview explains %d columns, want the guide (15 or more)", guide)
+		if entries < 15 {
+			t.Errorf("the guide explains %d columns, want 15 or more", entries)
 		}
 	})
 
