@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/referrals/referrals/internal/config"
+	"github.com/referrals/referrals/pipeline"
 )
 
 func runInProcess(args ...string) (code int, stdout, stderr string) {
@@ -258,5 +259,22 @@ func TestUsageLinesListEveryFlag(t *testing.T) {
 	}
 	if strings.Join(got, "\n") != strings.Join(lines, "\n") {
 		t.Errorf("README.md's commands:\n%s\nthe usage lines:\n%s", strings.Join(got, "\n"), strings.Join(lines, "\n"))
+	}
+}
+
+// Every memory_limit the configuration accepts opens DuckDB: a value the check
+// passes and DuckDB refuses would fail every night.
+func TestAcceptedMemoryLimitsOpenDuckDB(t *testing.T) {
+	for _, v := range []string{"600MB", "600 mb", "2GiB", "1.5GB", "2G", "300000KiB", "2 gigabytes", "3 gigabyte", "500 megabytes", "2000000000 bytes", "none", ""} {
+		if _, err := config.ParseMemoryLimit(v); err != nil {
+			t.Errorf("memory_limit %q refused: %v", v, err)
+			continue
+		}
+		db, err := pipeline.Open(context.Background(), ":memory:", pipeline.Settings{MemoryLimit: v, Threads: 1})
+		if err != nil {
+			t.Errorf("memory_limit %q accepted, but DuckDB refuses it: %v", v, err)
+			continue
+		}
+		db.Close()
 	}
 }

@@ -190,12 +190,7 @@ var memoryUnits = map[string]float64{
 	"kilobyte": 1e3, "megabyte": 1e6, "gigabyte": 1e9, "terabyte": 1e12,
 	"kilobytes": 1e3, "megabytes": 1e6, "gigabytes": 1e9, "terabytes": 1e12,
 	"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40,
-	"kibibyte": 1 << 10, "mebibyte": 1 << 20, "gibibyte": 1 << 30, "tebibyte": 1 << 40,
-	"kibibytes": 1 << 10, "mebibytes": 1 << 20, "gibibytes": 1 << 30, "tebibytes": 1 << 40,
 }
-
-// memoryShare is a memory_limit given as a share of the machine's memory ("50%").
-var memoryShare = regexp.MustCompile(`^\s*([0-9]+(?:\.[0-9]+)?)\s*%\s*$`)
 
 // MinMemoryLimit is the smallest memory_limit accepted. DuckDB reads an
 // export in blocks of 64 MiB: at 50MB the sample's exports could not be
@@ -208,17 +203,14 @@ const MinMemoryLimit = 100e6
 // DuckDB itself rejects "600" (no unit) only when the database is opened, and
 // takes "-5GB" as a limit of 16 EiB.
 func ParseMemoryLimit(s string) (int64, error) {
-	if strings.TrimSpace(s) == "" || strings.EqualFold(strings.TrimSpace(s), "none") {
-		return 0, nil // DuckDB's default, or no limit: DuckDB takes both
-	}
-	if m := memoryShare.FindStringSubmatch(s); m != nil {
-		// A share of the memory: DuckDB takes it, whatever the machine.
-		if n, err := strconv.ParseFloat(m[1], 64); err != nil || n <= 0 || n > 100 {
-			return 0, fmt.Errorf("a share of the memory must be above 0%% and at most 100%%, such as \"50%%\"")
-		}
+	// DuckDB's default, or "none" (no limit at all; DuckDB takes it in lower case only).
+	if strings.TrimSpace(s) == "" || strings.TrimSpace(s) == "none" {
 		return 0, nil
 	}
-	const write = `write a number and a unit, such as "600MB" or "2GB" (units KB, MB, GB, TB, or KiB, MiB, GiB, TiB, or written out: "2 gigabytes"), a share of the memory such as "50%", or "" for DuckDB's default (80% of the memory)`
+	if strings.HasSuffix(strings.TrimSpace(s), "%") {
+		return 0, fmt.Errorf(`DuckDB takes no share of the memory here; write a size such as "2GB" (its own default, "", is 80%% of the memory)`)
+	}
+	const write = `write a number and a unit, such as "600MB" or "2GB" (units KB, MB, GB, TB, or KiB, MiB, GiB, TiB, or written out: "2 gigabytes"), "none" for no limit, or "" for DuckDB's default (80% of the memory)`
 	m := memorySize.FindStringSubmatch(s)
 	if m == nil {
 		if strings.HasPrefix(strings.TrimSpace(s), "-") {

@@ -85,15 +85,16 @@ func TestParseMemoryLimit(t *testing.T) {
 	for in, want := range map[string]int64{
 		"": 0, "600MB": 600e6, "600 mb": 600e6, "1.5GB": 1.5e9, "2GiB": 2 << 30, "100MB": 100e6,
 		" 4 TiB ": 4 << 40, "2G": 2e9, "300000KiB": 300000 << 10,
-		// Forms DuckDB takes too: written-out units, a share of the memory (no size), none.
-		"2 gigabytes": 2e9, "2000000000 bytes": 2e9, "1 gibibyte": 1 << 30, "50%": 0, "100 %": 0, "none": 0,
+		// Forms DuckDB 1.5 takes too (each tried with SET memory_limit): written-out
+		// decimal units, bytes, and "none" (no limit).
+		"2 gigabytes": 2e9, "2000000000 bytes": 2e9, "3 gigabyte": 3e9, "500 megabytes": 500e6, "none": 0,
 	} {
 		got, err := ParseMemoryLimit(in)
 		if err != nil || got != want {
 			t.Errorf("ParseMemoryLimit(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"lots", "600", "0", "0MB", "-5GB", "99MB", "1e3MB", "0%", "150%", "-5%", "2PB", "GB", "1.GB", "50 bytes"} {
+	for _, in := range []string{"lots", "600", "0", "0MB", "-5GB", "99MB", "1e3MB", "50%", "100 %", "NONE", "1 gibibyte", "2 gibibytes", "2PB", "GB", "1.GB", "50 bytes"} {
 		if n, err := ParseMemoryLimit(in); err == nil {
 			t.Errorf("ParseMemoryLimit(%q) = %d, want an error", in, n)
 		}
