@@ -330,8 +330,9 @@ func guessDelimiter(line []byte) rune {
 }
 
 // MapHeaders matches a file's headers to the canonical fields: an explicit
-// mapping from the configuration first, then the common names every
-// practice-management system uses. It returns the missing required fields.
+// mapping from the configuration first, then, for the fields it does not
+// place, the common names every practice-management system uses. It returns
+// the missing required fields.
 func MapHeaders(source string, headers []string, explicit map[string]string) (mapping map[string]int, missing []string) {
 	mapping = map[string]int{}
 	used := map[int]bool{}
@@ -352,9 +353,11 @@ func MapHeaders(source string, headers []string, explicit map[string]string) (ma
 		if _, ok := mapping[f.Name]; ok {
 			continue
 		}
-		if _, ok := explicit[f.Name]; ok {
-			continue // explicitly mapped to a header that is not there: reported as missing
-		}
+		// A field mapped to a header this file does not have falls back to the
+		// common names: the mapping adds a name for the field, it does not take
+		// away the usual ones (mapping referral_source = "Lead" for the newer
+		// exports must not leave the older ones, which say "Referral Source",
+		// without a source). Missing from both, it is reported as missing.
 	search:
 		for _, want := range f.Headers {
 			for i, n := range norm {

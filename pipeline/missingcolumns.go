@@ -79,10 +79,9 @@ func (g ColumnGap) String() string {
 		g.Path, strings.Join(g.Fields, ", "), g.Previous, g.Advice())
 }
 
-// Advice is what to do about the gap. A mapping under [source.columns] names the
-// one header every file must use for the field, so it is the fix only when every
-// export now uses the new name.
+// Advice is what to do about the gap. A mapping under [source.columns] adds a
+// header name for the field; files with the usual name keep it (MapHeaders).
 func (g ColumnGap) Advice() string {
-	return fmt.Sprintf("If its header was renamed, export the file again with the header the other exports use; "+
-		"if every export now uses the new name, map it under [%s.columns] and run with --rebuild", g.Source)
+	return fmt.Sprintf("If its header was renamed, map the new name under [%s.columns] (the exports with the usual name keep it) "+
+		"and run with --rebuild, or export the file again with the usual header", g.Source)
 }

@@ -1,0 +1,23 @@
+package pipeline
+
+import "testing"
+
+// A field mapped under [….columns] to a header a file lacks falls back to the
+// common names, so that the mapping for newer exports ("Lead") leaves older ones,
+// which say "Referral Source", their source.
+func TestMappedFieldFallsBackToCommonNames(t *testing.T) {
+	explicit := map[string]string{"referral_source": "Lead"}
+	older := []string{"Appointment ID", "Patient Account", "Clinician", "Appointment Date", "Status", "Referral Source"}
+	newer := []string{"Appointment ID", "Patient Account", "Clinician", "Appointment Date", "Status", "Lead", "Referral Source Old"}
+	if m, missing := MapHeaders("scheduling", older, explicit); m["referral_source"] != 5 || len(missing) != 0 {
+		t.Errorf("older export: referral_source -> %d (missing %v), want column 5, Referral Source", m["referral_source"], missing)
+	}
+	if m, _ := MapHeaders("scheduling", newer, explicit); m["referral_source"] != 5 {
+		t.Errorf("newer export: referral_source -> %d, want column 5, Lead", m["referral_source"])
+	}
+	// A required field mapped to a header that is nowhere, and no common name: missing.
+	_, missing := MapHeaders("scheduling", []string{"Appointment ID", "Patient Account", "Who", "Appointment Date", "Status"}, map[string]string{"clinician": "Therapist Full"})
+	if len(missing) != 1 || missing[0] != "clinician" {
+		t.Errorf("missing = %v, want [clinician]", missing)
+	}
+}
