@@ -289,8 +289,17 @@ func loadConfig(path string) (config.Config, error) {
 // export files that could not be loaded (exit 6), else rejected rows under
 // --strict (exit 5).
 func ingestOutcome(strict bool, sum pipeline.IngestSummary) error {
+	// Files that failed, and file patterns that match no file (a night's exports
+	// not where the configuration looks): cron must hear of both.
+	var parts []string
 	if n := sum.Count("failed"); n > 0 {
-		return fmt.Errorf("%w: %d file(s), named in the warnings above; their rows are missing until they load (`referrals check` says what is wrong with each)", errNotLoaded, n)
+		parts = append(parts, fmt.Sprintf("%d file(s), named in the warnings above; their rows are missing until they load (`referrals check` says what is wrong with each)", n))
+	}
+	if n := sum.Count("missing"); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d file pattern(s) of the configuration match no file, named in the warnings above", n))
+	}
+	if len(parts) > 0 {
+		return fmt.Errorf("%w: %s", errNotLoaded, strings.Join(parts, "; "))
 	}
 	if strict && sum.Rejected > 0 {
 		return fmt.Errorf("%w: %d row(s); see rejected_rows or the Data quality sheet", errStrict, sum.Rejected)

@@ -609,9 +609,20 @@ func TestUnloadableFileExits6(t *testing.T) {
 		}
 	}
 
+	// The billing pattern matches nothing, the scheduling one loads: exit 6 too.
+	half := filepath.Join(t.TempDir(), "referrals.toml")
+	body := strings.NewReplacer("data/exports/billing/*.csv", "data/exprots/billing/*.csv", `"db/`, `"db3/`, `"out"`, `"out3"`).Replace(mustRead(t, cfg))
+	body = strings.ReplaceAll(body, `"data/`, `"`+filepath.Join(dir, "data")+`/`)
+	if err := os.WriteFile(half, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := runBin(t, "run", "--config", half, "--month", "2026-10", "--quiet"); r.code != exitNotLoaded || !strings.Contains(r.stderr, "1 file pattern(s) of the configuration match no file") {
+		t.Errorf("a billing pattern matching nothing: exit %d, want %d naming the pattern\n%s", r.code, exitNotLoaded, r.stderr)
+	}
+
 	// Patterns that match nothing: no data, no reports.
 	empty := filepath.Join(t.TempDir(), "referrals.toml")
-	body := strings.NewReplacer("data/exports/scheduling/*.csv", "data/exprots/scheduling/*.csv",
+	body = strings.NewReplacer("data/exports/scheduling/*.csv", "data/exprots/scheduling/*.csv",
 		"data/exports/billing/*.csv", "data/exprots/billing/*.csv", `"db/`, `"db2/`, `"out"`, `"out2"`).Replace(mustRead(t, cfg))
 	body = strings.ReplaceAll(body, `"data/`, `"`+filepath.Join(dir, "data")+`/`)
 	if err := os.WriteFile(empty, []byte(body), 0o600); err != nil {
