@@ -172,39 +172,28 @@ func (f CheckFailure) String() string {
 	return b.String()
 }
 
-// checkHints find, for a failed check whose cause is in the exports, the export
-// rows behind it: the check itself reads only model tables (RunChecksIfChanged
-// relies on that), so the rows are looked up here, only when it failed.
-var checkHints = map[string]func(ctx context.Context, db *sql.DB) (string, error){
-	// A referral without an assigned clinician comes from export rows whose
-	// clinician (rendering provider) is blank: name their files and ids.
-	"referrals_have_one_assigned_clinician": func(ctx context.Context, db *sql.DB) (string, error) {
-		rows, err := db.QueryContext(ctx, `
-			WITH failing AS (SELECT client_key FROM referrals WHERE assigned_clinician IS NULL OR trim(assigned_clinician) = '')
-			SELECT g.path, 'appointment ' || a.appointment_id FROM raw_appointments a JOIN failing USING (client_key) JOIN ingest_files g USING (file_id)
-			WHERE nullif(trim(a.clinician), '') IS NULL
-			UNION ALL
-			SELECT g.path, 'claim line ' || c.line_id FROM raw_claim_lines c JOIN failing USING (client_key) JOIN ingest_files g USING (file_id)
-			WHERE nullif(trim(c.rendering_provider), '') IS NULL
-			ORDER BY 1, 2 LIMIT 5`)
-		if err != nil {
+// checkSources runs a failed check's sources query (queries/checks/sources): the
+// export rows behind its offending rows, up to five, as a sentence that says
+// where they are and what to do; "" when it finds none.
+func checkSources(ctx context.Context, db *sql.DB, sources string) (string, error) {
+	rows, err := db.QueryContext(ctx, "SELECT * FROM (\n"+trimSQL(sources)+"\n) ORDER BY 1, 2 LIMIT 5")
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var where []string
+	for rows.Next() {
+		var path, row, problem string
+		if err := rows.Scan(&path, &row, &problem); err != nil {
 			return "", err
 		}
-		defer rows.Close()
-		var where []string
-		for rows.Next() {
-			var path, row string
-			if err := rows.Scan(&path, &row); err != nil {
-				return "", err
-			}
-			where = append(where, path+": "+row)
-		}
-		if err := rows.Err(); err != nil || len(where) == 0 {
-			return "", err
-		}
-		return "The clinician is blank on these export rows (up to 5): " + strings.Join(where, "; ") +
-			". Fill it in the scheduling or billing system and export those files again; the next run loads them.", nil
-	},
+		where = append(where, path+": "+row+" "+problem)
+	}
+	if err := rows.Err(); err != nil || len(where) == 0 {
+		return "", err
+	}
+	return "The export rows behind it (up to 5): " + strings.Join(where, "; ") +
+		". Fix them in the scheduling or billing system and export those files again; the next run loads them.", nil
 }
 
 // CheckError is returned when one or more data checks fail.
@@ -354,10 +343,10 @@ func RunChecks(ctx context.Context, db *sql.DB) error {
 			return fmt.Errorf("check %s: %w", c.Name, err)
 		}
 		if len(f.Sample) > 0 {
-			if hint, ok := checkHints[c.Name]; ok {
-				h, err := hint(ctx, db)
+			if c.Sources != "" {
+				h, err := checkSources(ctx, db, c.Sources)
 				if err != nil {
-					return fmt.Errorf("check %s: find its rows in the exports: %w", c.Name, err)
+					return fmt.Errorf("check %s: find its rows in the exports (checks/sources/%s.sql): %w", c.Name, c.Name, err)
 				}
 				f.Hint = h
 			}

@@ -6,7 +6,9 @@
 // the clients whose rows changed. Files under staging/ only rename, cast and
 // resolve names (1:1 with a source); files under marts/ join and aggregate;
 // files under checks/ are data tests: a SELECT that returns the offending rows,
-// so an empty result means the check passed. Each model is a single SELECT (CTEs
+// so an empty result means the check passed; a check whose failure comes from
+// export rows may have checks/sources/<name>.sql, which lists them (path, row,
+// problem) so that the failure can say what to fix. Each model is a single SELECT (CTEs
 // welcome); the pipeline wraps it in CREATE OR REPLACE TABLE. Parameters come from
 // DuckDB variables read with getvariable('name'), set by the pipeline from the
 // configuration (see docs/TABLES.md for the list).
@@ -24,7 +26,7 @@ import (
 	"strings"
 )
 
-//go:embed clients/*.sql clients/merge/*.sql staging/*.sql marts/*.sql checks/*.sql
+//go:embed clients/*.sql clients/merge/*.sql staging/*.sql marts/*.sql checks/*.sql checks/sources/*.sql
 var files embed.FS
 
 // MacrosSQL defines the temporary macros (name_key, split_list, …) the
@@ -42,6 +44,11 @@ type Model struct {
 	// clients that only gained rows from their kept rows (tmp_kept) and the rows
 	// SQL gives for their new rows alone (tmp_partial), without their history.
 	Merge string
+	// Sources (checks layer, optional: checks/sources/<name>.sql) lists the export
+	// rows behind the check's offending rows: path, row, problem. It reads raw
+	// tables, so it runs only when the check failed: the check itself reads only
+	// model tables, which the pipeline's check cache relies on.
+	Sources string
 }
 
 // Models returns the staging and mart models in an order where every model
@@ -97,9 +104,14 @@ func readLayer(layer string) ([]Model, error) {
 			return nil, err
 		}
 		m := Model{Name: strings.TrimSuffix(e.Name(), ".sql"), Layer: layer, SQL: string(b)}
-		if layer == "clients" {
+		switch layer {
+		case "clients":
 			if mb, err := files.ReadFile("clients/merge/" + e.Name()); err == nil {
 				m.Merge = string(mb)
+			}
+		case "checks":
+			if sb, err := files.ReadFile("checks/sources/" + e.Name()); err == nil {
+				m.Sources = string(sb)
 			}
 		}
 		ms = append(ms, m)

@@ -767,7 +767,7 @@ func TestBlankClinicianCheckNamesTheRow(t *testing.T) {
 	if r.code != exitChecks {
 		t.Fatalf("run: exit %d, want %d\n%s", r.code, exitChecks, r.stderr)
 	}
-	want := "The clinician is blank on these export rows (up to 5): data/exports/scheduling/" + filepath.Base(last) + ": appointment Z900001."
+	want := "The export rows behind it (up to 5): data/exports/scheduling/" + filepath.Base(last) + ": appointment Z900001 has no clinician. Fix them"
 	if !strings.Contains(r.stderr, want) {
 		t.Errorf("the failure does not name the row; want %q in:\n%s", want, r.stderr)
 	}
