@@ -27,30 +27,38 @@ type ColumnGap struct {
 // file has not. Files loaded by a version that did not record their fields are
 // not compared.
 func MissingColumns(ctx context.Context, db *sql.DB, sum IngestSummary) ([]ColumnGap, error) {
-	var out []ColumnGap
+	loaded := map[int64]bool{}
 	for _, f := range sum.Files {
-		if f.Status != "loaded" {
-			continue
-		}
-		var fields, prevFields, prevPath sql.NullString
-		err := db.QueryRowContext(ctx, `SELECT f.fields, p.fields, p.path FROM ingest_files f
-			LEFT JOIN LATERAL (SELECT fields, path FROM ingest_files p WHERE p.source = f.source AND p.file_id < f.file_id
-				ORDER BY p.file_id DESC LIMIT 1) p ON true
-			WHERE f.file_id = ?`, f.FileID).Scan(&fields, &prevFields, &prevPath)
-		if err == sql.ErrNoRows {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("compare the columns of %s: %w", f.Path, err)
-		}
-		if !fields.Valid || !prevFields.Valid {
-			continue
-		}
-		if gap := FieldsDropped(f.Source, strings.Split(prevFields.String, ","), strings.Split(fields.String, ",")); len(gap) > 0 {
-			out = append(out, ColumnGap{Source: f.Source, Path: f.Path, Fields: gap, Previous: prevPath.String})
+		if f.Status == "loaded" {
+			loaded[f.FileID] = true
 		}
 	}
-	return out, nil
+	if len(loaded) == 0 {
+		return nil, nil
+	}
+	rows, err := db.QueryContext(ctx, `SELECT file_id, source, path, fields, prev_fields, prev_path FROM (
+			SELECT *, lag(fields) OVER w AS prev_fields, lag(path) OVER w AS prev_path FROM ingest_files
+			WINDOW w AS (PARTITION BY source ORDER BY file_id))
+		WHERE fields IS NOT NULL AND prev_fields IS NOT NULL ORDER BY file_id`)
+	if err != nil {
+		return nil, fmt.Errorf("compare the exports' columns: %w", err)
+	}
+	defer rows.Close()
+	var out []ColumnGap
+	for rows.Next() {
+		var id int64
+		var source, path, fields, prevFields, prevPath string
+		if err := rows.Scan(&id, &source, &path, &fields, &prevFields, &prevPath); err != nil {
+			return nil, fmt.Errorf("compare the exports' columns: %w", err)
+		}
+		if !loaded[id] {
+			continue
+		}
+		if gap := FieldsDropped(source, strings.Split(prevFields, ","), strings.Split(fields, ",")); len(gap) > 0 {
+			out = append(out, ColumnGap{Source: source, Path: path, Fields: gap, Previous: prevPath})
+		}
+	}
+	return out, rows.Err()
 }
 
 // FieldsDropped are the optional fields of source in before and not in after.
