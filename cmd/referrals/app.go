@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/referrals/referrals/internal/config"
 	"github.com/referrals/referrals/internal/runlock"
@@ -124,6 +125,19 @@ Exit codes: 0 ok, 1 failed, 2 usage or configuration error, 3 another run
 holds the database, 4 data checks failed, 5 rows rejected with --strict,
 6 export files could not be loaded (the reports come from the rest).
 `)
+}
+
+// monthFlag reads a --month value: the zero time when it is not given, a usage
+// error (exit 2) when it is not YYYY-MM.
+func monthFlag(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	m, err := pipeline.ParseMonth(s)
+	if err != nil {
+		return time.Time{}, &usageError{err.Error()}
+	}
+	return m, nil
 }
 
 // logFlagsUsage is how a usage line lists the logging flags of commonFlags.

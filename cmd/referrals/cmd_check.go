@@ -28,25 +28,24 @@ change nothing.`)
 	if err := parse(e, fs, args); err != nil {
 		return err
 	}
-	configFile := &cf.config
 	if fs.NArg() > 0 {
 		return &usageError{fmt.Sprintf("check takes no arguments, got %q; did you mean --config?", fs.Arg(0))}
 	}
-	cfg, err := loadConfig(*configFile)
+	cfg, err := loadConfig(cf.config)
 	if err != nil {
 		return err
 	}
 	w := e.stdout
-	// ok is where the lines saying that something is fine go: nowhere with --quiet.
-	ok := w
+	// fine is where the lines saying that something is fine go: nowhere with --quiet.
+	fine := w
 	if cf.quiet {
-		ok = io.Discard
+		fine = io.Discard
 	}
 	where := "built-in defaults (sample-data/)"
 	if cfg.File != "" {
 		where = cfg.File
 	}
-	fmt.Fprintf(ok, "Configuration: %s\n", where)
+	fmt.Fprintf(fine, "Configuration: %s\n", where)
 	problems := 0
 	mem, err := pipeline.Open(ctx, ":memory:", pipeline.Settings{Threads: 1})
 	if err != nil {
@@ -60,7 +59,7 @@ change nothing.`)
 	} else {
 		var roster, dir, aliases int
 		mem.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM ref_roster), (SELECT count(*) FROM ref_directory), (SELECT count(*) FROM ref_aliases)`).Scan(&roster, &dir, &aliases)
-		fmt.Fprintf(ok, "ok       reference files: %d clinicians in the roster, %d directory entries, %d aliases\n", roster, dir, aliases)
+		fmt.Fprintf(fine, "ok       reference files: %d clinicians in the roster, %d directory entries, %d aliases\n", roster, dir, aliases)
 	}
 	checks, err := pipeline.CheckExports(ctx, cfg)
 	if err != nil {
@@ -85,14 +84,14 @@ change nothing.`)
 			}
 		}
 		sort.Strings(fields)
-		fmt.Fprintf(ok, "ok       %s file %s: %s, delimiter %q, %d sample rows; fields %s", c.Source, c.Path, c.Encoding, string(c.Delimiter), c.Rows, strings.Join(fields, ", "))
+		fmt.Fprintf(fine, "ok       %s file %s: %s, delimiter %q, %d sample rows; fields %s", c.Source, c.Path, c.Encoding, string(c.Delimiter), c.Rows, strings.Join(fields, ", "))
 		if c.Amounts != "" {
-			fmt.Fprintf(ok, "; amounts with a %s", c.Amounts)
+			fmt.Fprintf(fine, "; amounts with a %s", c.Amounts)
 		}
 		if len(c.Ignored) > 0 {
-			fmt.Fprintf(ok, "; not used: %s", strings.Join(c.Ignored, ", "))
+			fmt.Fprintf(fine, "; not used: %s", strings.Join(c.Ignored, ", "))
 		}
-		fmt.Fprintln(ok)
+		fmt.Fprintln(fine)
 		// An optional column the file before had: loaded without it, which a renamed
 		// header makes easy to miss. A warning: some exports gain a column over time.
 		if p, ok := prev[c.Source]; ok {
@@ -106,6 +105,6 @@ change nothing.`)
 	if problems > 0 {
 		return fmt.Errorf("%w: check found %d problem(s); fix them and run referrals check again", config.ErrConfig, problems)
 	}
-	fmt.Fprintf(ok, "All %d export file(s) can be read.\n", len(checks))
+	fmt.Fprintf(fine, "All %d export file(s) can be read.\n", len(checks))
 	return nil
 }

@@ -28,7 +28,7 @@ it). With --month it first rebuilds the stage tables for that month; the
 next run, or the next explain without --month, rebuilds them for its own
 month. An explain is not a run: it does not change the last run's month.`)
 	cf.register(fs)
-	monthFlag := fs.String("month", "", "report month YYYY-MM (default: the month of the last run)")
+	monthArg := fs.String("month", "", "report month YYYY-MM (default: the month of the last run)")
 	if err := parse(e, fs, args); err != nil {
 		return err
 	}
@@ -37,13 +37,9 @@ month. An explain is not a run: it does not change the last run's month.`)
 		return &usageError{"explain: name a referrer, e.g. referrals explain \"Dr Maria Lopez\""}
 	}
 	who := strings.Join(fs.Args(), " ")
-	var month time.Time
-	if *monthFlag != "" {
-		m, err := pipeline.ParseMonth(*monthFlag)
-		if err != nil {
-			return &usageError{err.Error()}
-		}
-		month = m
+	month, err := monthFlag(*monthArg)
+	if err != nil {
+		return err
 	}
 	j, err := openJob(ctx, e, cf, "referrals explain")
 	if err != nil {

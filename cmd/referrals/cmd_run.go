@@ -27,7 +27,7 @@ A --month outside the months the exports cover is run, with a warning that
 names the months they cover. Only one run works on a database at a time; a
 second exits with code 3.`)
 	cf.register(fs)
-	monthFlag := fs.String("month", "", "report month YYYY-MM (default: the last complete month)")
+	monthArg := fs.String("month", "", "report month YYYY-MM (default: the last complete month)")
 	rebuild := fs.Bool("rebuild", false, "reload everything from the export files still on disk")
 	strict := fs.Bool("strict", false, "fail (exit code 5) when any row was rejected")
 	if err := parse(e, fs, args); err != nil {
@@ -36,13 +36,9 @@ second exits with code 3.`)
 	if fs.NArg() > 0 {
 		return &usageError{fmt.Sprintf("run takes no arguments, got %q; did you mean --month?", fs.Arg(0))}
 	}
-	var month time.Time
-	if *monthFlag != "" {
-		m, err := pipeline.ParseMonth(*monthFlag)
-		if err != nil {
-			return &usageError{err.Error()}
-		}
-		month = m
+	month, err := monthFlag(*monthArg)
+	if err != nil {
+		return err
 	}
 	j, err := openJob(ctx, e, cf, "referrals run")
 	if err != nil {

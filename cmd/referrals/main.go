@@ -14,7 +14,7 @@
 //	referrals sample   --out DIR [--scale K] [--seed S] ...                     generate sample exports
 //	referrals bench    [--rows N] [--reps R] ...                                benchmark the nightly job
 //
-// run, ingest and explain also take --quiet, --verbose and --log-format;
+// run, ingest, explain and check also take --quiet, --verbose and --log-format;
 // "referrals COMMAND --help" lists every flag. With no configuration file the
 // tool runs on sample-data/ and writes out/referrals.duckdb and the reports
 // under out/. Exit codes: 0 success, 1 failure, 2 usage or configuration
