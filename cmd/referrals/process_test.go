@@ -570,30 +570,35 @@ func TestMonthOutsideTheDataWarns(t *testing.T) {
 	}
 }
 
+// renameColumn renames the column header from to to in the middle one of the
+// practice's scheduling exports (with files before and after it), and returns
+// that file's path.
+func renameColumn(t *testing.T, dir, from, to string) string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "data", "exports", "scheduling", "*.csv"))
+	if err != nil || len(files) < 3 {
+		t.Fatalf("scheduling exports: %v %v", files, err)
+	}
+	path := files[len(files)/2]
+	header, rest, _ := strings.Cut(mustRead(t, path), "\n")
+	if !slices.Contains(strings.Split(header, ","), from) {
+		t.Fatalf("no %q column in %q", from, header)
+	}
+	header = strings.Replace(header, from, to, 1)
+	if err := os.WriteFile(path, []byte(header+"\n"+rest), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // An export file that cannot be loaded does not stop the night: the reports are
 // written from the rest, and the run ends with exit 6 so that cron hears of it, every
 // night until the file loads. With no row loaded at all there is nothing to report:
 // exit 1, before any report is written.
 func TestUnloadableFileExits6(t *testing.T) {
 	dir, cfg := practiceDir(t, 0.5, false)
-	files, err := filepath.Glob(filepath.Join(dir, "data", "exports", "scheduling", "*.csv"))
-	if err != nil || len(files) < 2 {
-		t.Fatalf("scheduling exports: %v %v", files, err)
-	}
-	bad := files[len(files)/2]
 	// A renamed required column: the file cannot be read.
-	b, err := os.ReadFile(bad)
-	if err != nil {
-		t.Fatal(err)
-	}
-	header, rest, _ := strings.Cut(string(b), "\n")
-	if !strings.Contains(header, "Provider") && !strings.Contains(header, "Clinician") {
-		t.Fatalf("no clinician column in %q", header)
-	}
-	header = strings.NewReplacer("Rendering Provider", "Who", "Provider", "Who", "Clinician", "Who").Replace(header)
-	if err := os.WriteFile(bad, []byte(header+"\n"+rest), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	bad := renameColumn(t, dir, "Clinician", "Who")
 	for night := 1; night <= 2; night++ {
 		r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet")
 		if r.code != exitNotLoaded {
@@ -672,23 +677,7 @@ func TestChangedReadingSettingsWarnUntilRebuild(t *testing.T) {
 // check name the file and the field, as the export before it had it.
 func TestRenamedOptionalColumnIsNamed(t *testing.T) {
 	dir, cfg := practiceDir(t, 0.3, false)
-	files, err := filepath.Glob(filepath.Join(dir, "data", "exports", "scheduling", "*.csv"))
-	if err != nil || len(files) < 3 {
-		t.Fatalf("scheduling exports: %v %v", files, err)
-	}
-	renamed := files[len(files)/2]
-	b, err := os.ReadFile(renamed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	header, rest, _ := strings.Cut(string(b), "\n")
-	if !strings.Contains(header, "Referral Source") {
-		t.Fatalf("no Referral Source column in %q", header)
-	}
-	header = strings.Replace(header, "Referral Source", "Lead", 1)
-	if err := os.WriteFile(renamed, []byte(header+"\n"+rest), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	renamed := renameColumn(t, dir, "Referral Source", "Lead")
 	base := regexp.QuoteMeta(filepath.Base(renamed))
 	r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet")
 	warn := regexp.MustCompile(`level=WARN msg="an export lacks a column the one before it had" file=\S*` + base + ` missing=referral_source previous=\S+ what_to_do=`)
