@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -125,6 +126,22 @@ func (c hostileCase) place(t *testing.T, dir string) string {
 	return dst
 }
 
+// ingestSchedulingFolder loads dir/exports/*.csv as scheduling exports into a
+// new database in dir, closed when the test ends.
+func ingestSchedulingFolder(t *testing.T, dir string) (*sql.DB, IngestSummary) {
+	t.Helper()
+	cfg := config.Default()
+	cfg.Dir = dir
+	cfg.Scheduling.Files = []string{"exports/*.csv"}
+	cfg.Billing.Files = nil
+	db, err := Open(context.Background(), filepath.Join(dir, "db.duckdb"), Settings{Threads: 2})
+	must(t, err)
+	t.Cleanup(func() { db.Close() })
+	sum, err := (&Ingester{DB: db, Config: cfg, Secret: []byte("hostile-secret-0123456789")}).Ingest(context.Background())
+	must(t, err)
+	return db, sum
+}
+
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
@@ -243,7 +260,6 @@ func TestHostileInput(t *testing.T) {
 // read: per-file counts, rejects and duplicates stay per file, and a file
 // that fails (here: it changes while read) does not keep the others out.
 func TestFilesReadTogether(t *testing.T) {
-	ctx := context.Background()
 	dir := t.TempDir()
 	must(t, os.Mkdir(filepath.Join(dir, "exports"), 0o755))
 	row := func(id, date, src string) string {
@@ -266,16 +282,7 @@ func TestFilesReadTogether(t *testing.T) {
 		}
 	}
 	defer func() { testHookBeforeCommit = nil }()
-	cfg := config.Default()
-	cfg.Dir = dir
-	cfg.Scheduling.Files = []string{"exports/*.csv"}
-	cfg.Billing.Files = nil
-	db, err := Open(ctx, filepath.Join(dir, "db.duckdb"), Settings{Threads: 2})
-	must(t, err)
-	defer db.Close()
-	in := &Ingester{DB: db, Config: cfg, Secret: []byte("group-secret-0123456789")}
-	sum, err := in.Ingest(ctx)
-	must(t, err)
+	db, sum := ingestSchedulingFolder(t, dir)
 	got := map[string]string{}
 	for _, f := range sum.Files {
 		got[filepath.Base(f.Path)] = fmt.Sprintf("%s %d %d", f.Status, f.Loaded, f.Rejected)
@@ -335,7 +342,6 @@ func TestCheckReadsEncodings(t *testing.T) {
 // rejected, whether the file is read alone or with others (DuckDB, reading
 // five files or more together, drops the row without a reject).
 func TestFileEndingInsideQuoteIsReported(t *testing.T) {
-	ctx := context.Background()
 	row := func(id, src string) string {
 		return id + ",9" + id[1:] + ",Jane Smith,01/05/2026,9:00 AM,Attended,Intake," + src + ",Practice,\n"
 	}
@@ -369,16 +375,7 @@ func TestFileEndingInsideQuoteIsReported(t *testing.T) {
 			must(t, os.WriteFile(path, []byte(c.body), 0o644))
 			later := time.Now().Add(time.Minute)
 			must(t, os.Chtimes(path, later, later))
-			cfg := config.Default()
-			cfg.Dir = dir
-			cfg.Scheduling.Files = []string{"exports/*.csv"}
-			cfg.Billing.Files = nil
-			db, err := Open(ctx, filepath.Join(dir, "db.duckdb"), Settings{Threads: 2})
-			must(t, err)
-			defer db.Close()
-			in := &Ingester{DB: db, Config: cfg, Secret: []byte("quote-secret-0123456789")}
-			sum, err := in.Ingest(ctx)
-			must(t, err)
+			db, sum := ingestSchedulingFolder(t, dir)
 			var res FileResult
 			for _, f := range sum.Files {
 				if filepath.Base(f.Path) == "z.csv" {
