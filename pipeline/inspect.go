@@ -642,8 +642,10 @@ var (
 // write it) became 22500. A file whose amounts end in a comma and one or two
 // digits, and none in a point and one or two digits, is read with a decimal
 // comma; one with both has its comma amounts rejected, whichever way they
-// were meant. It is one look per file, at its head: the rows after it are
-// taken to write amounts the same way.
+// were meant. A file with another delimiter than ',' whose head shows no
+// thousands comma (1,250.00) is read without one, so that a comma amount
+// further down is rejected rather than multiplied. It is one look per file, at
+// its head: the rows after it are taken to write amounts the same way.
 func readAmountStyle(source string, head []byte, enc string, delim rune, mapping map[string]int) amountStyle {
 	var cols []int
 	for _, f := range config.Fields(source) {
