@@ -257,7 +257,11 @@ func printRejects(ctx context.Context, w io.Writer, db *sql.DB, loaded []pipelin
 	for rows.Next() {
 		var path, line, col, msg string
 		if rows.Scan(&path, &line, &col, &msg) == nil {
-			fmt.Fprintf(w, "  %s line %s %s: %s\n", path, line, col, msg)
+			where := "line " + line
+			if col != "" { // a whole row has no column
+				where += " " + col
+			}
+			fmt.Fprintf(w, "  %s %s: %s\n", path, where, msg)
 		}
 	}
 }

@@ -764,3 +764,34 @@ func TestBlankClinicianCheckNamesTheRow(t *testing.T) {
 		t.Errorf("the failure shows the client id:\n%s", r.stderr)
 	}
 }
+
+// The run's summary lists rejected rows as "path line N column: reason"; a row
+// rejected as a whole has no column, and no stray " :" either.
+func TestRejectedRowsSummaryLines(t *testing.T) {
+	_, cfg := practiceDir(t, 1, false)
+	r := runBin(t, "run", "--config", cfg, "--month", "2026-10")
+	if r.code != 0 {
+		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
+	}
+	_, block, ok := strings.Cut(r.stdout, "Rejected rows (first 10):\n")
+	if !ok {
+		t.Fatalf("no rejected rows in the summary:\n%s", r.stdout)
+	}
+	line := regexp.MustCompile(`^  \S+ line (\d+|-)( [^:]+)?: \S`)
+	n, whole := 0, 0
+	for _, l := range strings.Split(block, "\n") {
+		if !strings.HasPrefix(l, "  ") {
+			break
+		}
+		n++
+		if !line.MatchString(l) || strings.Contains(l, " : ") {
+			t.Errorf("rejected row line %q is not \"path line N column: reason\"", l)
+		}
+		if m := line.FindStringSubmatch(l); m != nil && m[2] == "" {
+			whole++
+		}
+	}
+	if n == 0 || whole == 0 {
+		t.Errorf("%d rejected row lines, %d of whole rows: the sample should have both\n%s", n, whole, block)
+	}
+}
