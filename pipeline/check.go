@@ -100,6 +100,7 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 		if delim < 128 && l.headEnc != "utf-16" {
 			_, idField := sourceTable(source)
 			counter = newFieldCounter(byte(delim), len(headers), mapping[idField])
+			counter.amounts = l.amounts.check(source, mapping)
 		}
 		sc, err := scanFile(path, counter)
 		if err != nil {
@@ -108,6 +109,11 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 		if counter != nil && counter.openLine > 0 {
 			fc.Problems = append(fc.Problems, fmt.Sprintf("line %d: the file ends inside a quoted value that opens on that line, in column %q (the export was cut off, or a quote was never closed); that row would not load: export the file again",
 				counter.openLine, headers[min(counter.openField, len(headers))-1]))
+		}
+		if counter != nil && counter.badTotal > 0 {
+			b := counter.badAmounts[0]
+			fc.Problems = append(fc.Problems, fmt.Sprintf("line %d: the amount %s in column %q %s; %d such rows would be skipped: export every amount the same way, e.g. 1250.00",
+				b.line, b.value, headers[b.column], badAmountReason(b.value, l.amounts), counter.badTotal))
 		}
 		if enc == "auto" {
 			enc = guessEncoding(path, l.head, sc.validUTF8)

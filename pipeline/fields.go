@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"hash/maphash"
+	"slices"
 )
 
 // shiftedRow is a record with one field more than the header whose last
@@ -14,6 +15,25 @@ import (
 type shiftedRow struct {
 	line int64  // line the record starts on
 	id   string // the value in the id column, as the reader would see it
+}
+
+// badAmount is a record whose amount holds the thousands separator the file is
+// read with, but not between groups of three digits: 225,50 where 1,250.00 is
+// the file's way. DuckDB's reader drops the separator wherever it stands, so
+// the amount would load a hundred times too large.
+type badAmount struct {
+	line   int64  // line the record starts on
+	id     string // the value in the id column, as the reader would see it
+	column int    // the amount's field (0-based)
+	value  string // the amount as written (an amount, never a client id)
+}
+
+// amountCheck is what the counter checks amounts against: the fields that hold
+// amounts, and the thousands separator and decimal mark they are read with.
+type amountCheck struct {
+	columns   []int
+	thousands byte
+	decimal   byte
 }
 
 // fieldCounter counts the fields of every record as the file streams past
@@ -40,6 +60,10 @@ type fieldCounter struct {
 	openField int
 
 	ids idSet // what the id column holds, to tell whether an id can repeat in the file
+
+	amounts    amountCheck // none when amounts.thousands is 0
+	badAmounts []badAmount
+	badTotal   int64 // bad amounts found, including those past maxShiftedRows
 }
 
 // idSet notes each record's id, reduced to a 64-bit hash of its bytes without
@@ -285,6 +309,8 @@ func (fc *fieldCounter) endRecord(tail []byte) {
 		fc.ids.note(rec, fc.delim, fc.idIdx)
 		if fc.fields == fc.nfields+1 && fc.lastDelim {
 			fc.found(fc.recStart, rec)
+		} else if fc.amounts.thousands != 0 && fc.fields == fc.nfields {
+			fc.checkAmounts(rec)
 		}
 	}
 	fc.carry = fc.carry[:0]
@@ -383,14 +409,133 @@ func (fc *fieldCounter) found(line int64, rec []byte) {
 	if len(fc.shifted) >= maxShiftedRows {
 		return
 	}
+	fc.shifted = append(fc.shifted, shiftedRow{line: line, id: recordID(rec, fc.delim, fc.idIdx)})
+}
+
+// checkAmounts notes a record whose amount would be misread: it holds the
+// thousands separator, is otherwise a number the reader takes, and its groups
+// are not of three digits. Most records are passed over by one byte search: an
+// amount without the separator is read as written, and with ',' between values
+// a comma inside a value needs quotes. The fields are walked from the nearer
+// end of the record (amounts are usually the last columns); the record has
+// the header's number of fields.
+func (fc *fieldCounter) checkAmounts(rec []byte) {
+	a := fc.amounts
+	if bytes.IndexByte(rec, a.thousands) < 0 || (a.thousands == fc.delim && bytes.IndexByte(rec, '"') < 0) {
+		return
+	}
+	end := len(rec)
+	for end > 0 && rec[end-1] == '\r' {
+		end--
+	}
+	rec = rec[:end]
+	first, last := slices.Min(a.columns), slices.Max(a.columns)
+	check := func(field, start, end int) {
+		if !slices.Contains(a.columns, field) {
+			return
+		}
+		v := bytes.TrimSpace(rec[start:end])
+		if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+			v = bytes.TrimSpace(v[1 : len(v)-1])
+		}
+		if bytes.IndexByte(v, a.thousands) >= 0 && !amountGroupsOK(v, a.thousands, a.decimal) {
+			fc.badTotal++
+			if len(fc.badAmounts) < maxShiftedRows {
+				fc.badAmounts = append(fc.badAmounts, badAmount{line: fc.recStart, id: recordID(rec, fc.delim, fc.idIdx), column: field, value: string(v)})
+			}
+		}
+	}
+	inQuote := false
+	if first > fc.nfields-1-last {
+		// From the end: a quote toggles the same way read backwards.
+		field, stop := fc.nfields-1, len(rec)
+		for j := len(rec) - 1; j >= 0 && field >= first; j-- {
+			switch rec[j] {
+			case '"':
+				inQuote = !inQuote
+			case fc.delim:
+				if !inQuote {
+					check(field, j+1, stop)
+					field--
+					stop = j
+				}
+			}
+		}
+		if field >= first {
+			check(field, 0, stop)
+		}
+		return
+	}
+	field, start := 0, 0
+	for j := 0; j < len(rec) && field <= last; j++ {
+		switch rec[j] {
+		case '"':
+			inQuote = !inQuote
+		case fc.delim:
+			if !inQuote {
+				check(field, start, j)
+				field++
+				start = j + 1
+			}
+		}
+	}
+	if field <= last {
+		check(field, start, len(rec))
+	}
+}
+
+// amountGroupsOK says whether the reader gets v, an amount holding the
+// thousands separator sep, right: it is false when v is made only of a sign,
+// digits, separators and one decimal mark dec (so the reader takes it) but the
+// separators do not stand between groups of three digits before the mark
+// (225,50; 1,25,0; 1,250.0,0). It is true for 1,250.00, and for a value the
+// reader rejects itself (a currency sign, two decimal marks).
+func amountGroupsOK(v []byte, sep, dec byte) bool {
+	i := 0
+	if i < len(v) && (v[i] == '-' || v[i] == '+') {
+		i++
+	}
+	intEnd := len(v)
+	for j := i; j < len(v); j++ {
+		c := v[j]
+		switch {
+		case c >= '0' && c <= '9', c == sep:
+		case c == dec && intEnd == len(v):
+			intEnd = j
+		default:
+			return true // not a number the reader takes: it rejects the row itself
+		}
+	}
+	for j := intEnd + 1; j < len(v); j++ {
+		if v[j] == sep {
+			return false // a separator after the decimal mark
+		}
+	}
+	// Before the decimal mark: 1-3 digits, then groups of a separator and three digits.
+	group := 0
+	first := true
+	for j := i; j < intEnd; j++ {
+		if v[j] != sep {
+			group++
+			continue
+		}
+		if group == 0 || group > 3 || (!first && group != 3) {
+			return false
+		}
+		first, group = false, 0
+	}
+	return first || group == 3
+}
+
+// recordID is the value of field idx of rec, as the reader sees it.
+func recordID(rec []byte, delim byte, idx int) string {
 	r := csv.NewReader(bytes.NewReader(bytes.TrimRight(rec, "\r")))
-	r.Comma = rune(fc.delim)
+	r.Comma = rune(delim)
 	r.LazyQuotes = true
 	r.FieldsPerRecord = -1
 	fields, err := r.Read()
-	id := ""
-	if err == nil && fc.idIdx < len(fields) {
-		id = fields[fc.idIdx]
+	if err == nil && idx < len(fields) {
+		return fields[idx]
 	}
-	fc.shifted = append(fc.shifted, shiftedRow{line: line, id: id})
+	return ""
 }

@@ -2,9 +2,11 @@ package pipeline
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -152,6 +154,55 @@ func TestScanFileUTF8AcrossChunks(t *testing.T) {
 					t.Errorf("%q at %d bytes before the chunk's end, then %q: valid = %v, want %v", seq, shift, tail, sc.validUTF8, want)
 				}
 			}
+		}
+	}
+}
+
+// amountGroupsOK passes what the reader reads as written, or rejects itself,
+// and stops a separator outside groups of three digits.
+func TestAmountGroupsOK(t *testing.T) {
+	for v, want := range map[string]bool{
+		"1,250.00": true, "1,250": true, "12,345,678.9": true, "-1,250.00": true, "+999,000": true,
+		"$1,250.00": true, "1,250.00.00": true, "abc,de": true, // the reader rejects these itself
+		"225,50": false, "1,25,0.00": false, ",250": false, "1,250,": false, "1250,000": false,
+		"12,34": false, "1,250.0,0": false, "-22,5": false, "1,,250": false,
+	} {
+		if got := amountGroupsOK([]byte(v), ',', '.'); got != want {
+			t.Errorf("%s: %v, want %v", v, got, want)
+		}
+	}
+	for v, want := range map[string]bool{"1.250,00": true, "2.500": true, "225.50": false, "1.25,00": false} {
+		if got := amountGroupsOK([]byte(v), '.', ','); got != want {
+			t.Errorf("%s with thousands points: %v, want %v", v, got, want)
+		}
+	}
+}
+
+// The scan finds a misread amount in whichever column it is, walking from
+// either end of the record, past quoted values holding the delimiter.
+func TestFieldCounterFindsMisreadAmounts(t *testing.T) {
+	for _, c := range []struct {
+		header  string
+		columns []int
+		data    string
+		want    string // line:column=value of each bad amount
+	}{
+		{"id,name,charge,paid", []int{2, 3},
+			"1,\"Smith, Ann\",\"1,250.00\",\"22,5\"\n2,\"Lee, Bo\",\"225,50\",0\n3,x,\"1,250\",\"1,000\"\n", "2:3=22,5 3:2=225,50"},
+		{"charge,paid,id,name,note", []int{0, 1},
+			"\"1,25\",0,1,\"Smith, Ann\",x\n\"1,250.00\",\"9,99\",2,\"Lee, Bo\",\"a, b\"\r\n\"1,250.00\",\"9,999\",3,x,y\n", "2:0=1,25 3:1=9,99"},
+		{"id,charge", []int{1}, "1,\"1,25\"", "2:1=1,25"}, // the last record without a newline
+	} {
+		fc := newFieldCounter(',', strings.Count(c.header, ",")+1, 0)
+		fc.amounts = amountCheck{columns: c.columns, thousands: ',', decimal: '.'}
+		fc.Write([]byte(c.header + "\n" + c.data))
+		fc.Close()
+		var got []string
+		for _, b := range fc.badAmounts {
+			got = append(got, fmt.Sprintf("%d:%d=%s", b.line, b.column, b.value))
+		}
+		if strings.Join(got, " ") != c.want {
+			t.Errorf("%s: %q, want %q", c.header, got, c.want)
 		}
 	}
 }

@@ -517,3 +517,98 @@ func TestAmountStyleIsPerFile(t *testing.T) {
 		t.Errorf("check mixed-decimal-marks.csv: problems %q, want one about both decimal marks", fc.Problems)
 	}
 }
+
+// An amount whose thousands separator does not stand between groups of three
+// digits, past the rows the file's style is judged from, is rejected with its
+// line and column, not read a hundred times too large: DuckDB drops a
+// thousands separator wherever it stands. A re-exported line whose newest
+// version is rejected keeps the older version. check names the first one.
+func TestLateMisplacedSeparatorIsRejected(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	must(t, os.Mkdir(filepath.Join(dir, "exports"), 0o755))
+	// Enough rows that the late ones are past the 64 KiB the style is judged from.
+	// Line ids are the prefix and the row's number; row i is on line i+1.
+	body := func(prefix, delim, good string, late map[int]string) string {
+		var b strings.Builder
+		b.WriteString(strings.Join([]string{"Claim Line ID", "Patient Account", "DOS", "Rendering Provider", "Charge", "Paid"}, delim) + "\n")
+		for i := 1; i <= 1500; i++ {
+			charge := good
+			if v, ok := late[i]; ok {
+				charge = v
+			}
+			b.WriteString(strings.Join([]string{fmt.Sprintf("%s%d", prefix, i), fmt.Sprintf("9%05d", i), "01/05/2026", "Jane Smith", charge, "0"}, delim) + "\n")
+		}
+		return b.String()
+	}
+	files := map[string]string{
+		// ',' between values: a comma in a value is quoted.
+		"a-point.csv": body("A", ",", `"1,250.00"`, map[int]string{1400: `"225,50"`, 1401: `"1,25,0.00"`, 1402: `"12,345.67"`, 1403: `"2,500"`}),
+		// ';' with thousands commas in its first rows.
+		"b-semi.csv": body("B", ";", "1,250.00", map[int]string{1450: "225,50"}),
+		// A decimal comma with thousands points: 225.50 would load as 22550.
+		"c-dot.csv": body("C", ";", "1.250,00", map[int]string{1490: "225.50", 1491: "2.500"}),
+	}
+	for name, b := range files {
+		must(t, os.WriteFile(filepath.Join(dir, "exports", name), []byte(b), 0o644))
+	}
+	cfg := config.Default()
+	cfg.Dir = dir
+	cfg.Scheduling.Files = nil
+	cfg.Billing.Files = []string{"exports/*.csv"}
+	db, err := Open(ctx, filepath.Join(dir, "db.duckdb"), Settings{Threads: 2})
+	must(t, err)
+	defer db.Close()
+	in := &Ingester{DB: db, Config: cfg, Secret: []byte("amount-secret-0123456789")}
+	sum, err := in.Ingest(ctx)
+	must(t, err)
+	if sum.Loaded != 4500-4 || sum.Rejected != 4 {
+		t.Fatalf("%d loaded, %d rejected; want %d, 4: %+v", sum.Loaded, sum.Rejected, 4500-4, sum.Files)
+	}
+	var rejects string
+	must(t, db.QueryRow(`SELECT string_agg(regexp_extract(path, '[a-z]-[a-z]+\.csv') || ' ' || line || ' ' || column_name || ': ' || message, '\n' ORDER BY path, line)
+		FROM rejected_rows`).Scan(&rejects))
+	for _, w := range []string{
+		"a-point.csv 1401 charge (Charge): the amount 225,50 holds a comma that does not separate thousands, where this file writes amounts such as 1,250.00: the reader would drop the comma and load 22550",
+		"a-point.csv 1402 charge (Charge): the amount 1,25,0.00 holds a comma",
+		"b-semi.csv 1451 charge (Charge): the amount 225,50 holds a comma",
+		"c-dot.csv 1491 charge (Charge): the amount 225.50 holds a point that does not separate thousands, where this file writes amounts such as 1.250,00: the reader would drop the point and load 22550",
+	} {
+		if !strings.Contains(rejects, w) {
+			t.Errorf("rejects do not say %q:\n%s", w, rejects)
+		}
+	}
+	var got string
+	must(t, db.QueryRow(`SELECT string_agg(line_id || '=' || charge, ' ' ORDER BY line_id) FROM raw_claim_lines
+		WHERE line_id IN ('A1', 'B1', 'C1') OR charge <> 1250`).Scan(&got))
+	if want := "A1=1250.00 A1402=12345.67 A1403=2500.00 B1=1250.00 C1=1250.00 C1491=2500.00"; got != want {
+		t.Errorf("amounts %s, want %s", got, want)
+	}
+
+	// check names the first such amount, and the rows it would skip.
+	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
+	must(t, err)
+	defer mem.Close()
+	fc := checkFile(ctx, mem, "billing", cfg.Billing, filepath.Join(dir, "exports", "a-point.csv"), "a-point.csv")
+	if len(fc.Problems) != 1 || !strings.Contains(fc.Problems[0], `line 1401: the amount 225,50 in column "Charge" holds a comma that does not separate thousands`) ||
+		!strings.Contains(fc.Problems[0], "2 such rows would be skipped") {
+		t.Errorf("check a-point.csv: problems %q, want one naming line 1401 and 2 rows", fc.Problems)
+	}
+
+	// A later export of a line whose amount is misread keeps the version loaded
+	// before: on an earlier night (d re-exports a), or by an older file of the
+	// same read, whose row the read first left out (f re-exports e).
+	must(t, os.WriteFile(filepath.Join(dir, "exports", "d-point.csv"), []byte(body("A", ",", `"1,250.00"`, map[int]string{1450: `"99,50"`})), 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, "exports", "e-point.csv"), []byte(body("E", ",", `"1,250.00"`, nil)), 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, "exports", "f-point.csv"), []byte(body("E", ",", `"1,250.00"`, map[int]string{1460: `"99,50"`})), 0o644))
+	sum, err = in.Ingest(ctx)
+	must(t, err)
+	if sum.Rejected != 2 {
+		t.Fatalf("second night: %d rejected, want 2: %+v", sum.Rejected, sum.Files)
+	}
+	must(t, db.QueryRow(`SELECT string_agg(line_id || '=' || charge || ' ' || regexp_extract(path, '[a-z]-point'), ' ' ORDER BY line_id)
+		FROM raw_claim_lines JOIN ingest_files USING (file_id) WHERE line_id IN ('A1400', 'A1450', 'A1451', 'E1459', 'E1460')`).Scan(&got))
+	if want := "A1400=1250.00 d-point A1450=1250.00 a-point A1451=1250.00 d-point E1459=1250.00 f-point E1460=1250.00 e-point"; got != want {
+		t.Errorf("after the re-export: %s, want %s", got, want)
+	}
+}

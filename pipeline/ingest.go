@@ -410,6 +410,8 @@ type prepared struct {
 	lines    int64
 	nuls     int64
 	shifted  []shiftedRow
+	// badAmounts: rows whose amount the reader would misread (fieldCounter).
+	badAmounts []badAmount
 	// openLine, openField: where the file ends inside a quoted value (fieldCounter).
 	openLine  int64
 	openField int
@@ -577,6 +579,7 @@ func (in *Ingester) scan(c fileCheck) scanned {
 	if delim < 128 && headEnc != "utf-16" {
 		_, idField := sourceTable(f.source)
 		counter = newFieldCounter(byte(delim), len(headers), mapping[idField])
+		counter.amounts = l.amounts.check(f.source, mapping)
 	}
 	scanStart := time.Now()
 	sc, err := scanFile(f.path, counter)
@@ -588,6 +591,10 @@ func (in *Ingester) scan(c fileCheck) scanned {
 	}
 	if counter != nil && counter.total > maxShiftedRows {
 		return fail(sc.sum, "%d rows have one field more than the header and an empty last field: values holding the delimiter were not quoted, so later values moved one column; re-export with quoted values (more than %d such rows are not loaded)", counter.total, maxShiftedRows)
+	}
+	if counter != nil && counter.badTotal > maxShiftedRows {
+		return fail(sc.sum, "%d amounts hold a %q that is not between thousands (such as %s): the file does not write amounts one way; export every amount the same way, e.g. 1250.00 (more than %d such rows are not loaded)",
+			counter.badTotal, string(counter.amounts.thousands), counter.badAmounts[0].value, maxShiftedRows)
 	}
 	if enc == "auto" {
 		enc = guessEncoding(f.path, head, sc.validUTF8)
@@ -605,6 +612,7 @@ func (in *Ingester) scan(c fileCheck) scanned {
 		delim: delim, headers: headers, mapping: mapping, amounts: l.amounts, before: c.before, lines: sc.lines, nuls: nuls}
 	if counter != nil {
 		p.shifted = counter.shifted
+		p.badAmounts = counter.badAmounts
 		p.openLine, p.openField = counter.openLine, counter.openField
 		p.ids = counter.ids
 		// The exact hashes are held until the file's read, within the run's budget:
@@ -1075,24 +1083,28 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		}
 	}
 	// Rows with one field too many and an empty last field: the reader
-	// took them, shifted. Take them out again and report them.
-	var shiftedRows [][]any
+	// took them, shifted. Rows whose amount it misread, dropping a thousands
+	// separator that stood elsewhere. Take them out again and report them.
+	var skipped [][]any
 	for _, it := range items {
 		for _, r := range it.shifted {
-			shiftedRows = append(shiftedRows, []any{it.fileID, strings.TrimSpace(r.id), r.line})
+			skipped = append(skipped, []any{it.fileID, strings.TrimSpace(r.id), r.line, nil, "TOO MANY COLUMNS",
+				fmt.Sprintf("the row has %d fields where the header has %d and its last field is empty: a value holding the delimiter was probably not quoted, so every later value moved one column; the row was skipped", len(headers)+1, len(headers))})
+		}
+		for _, r := range it.badAmounts {
+			skipped = append(skipped, []any{it.fileID, strings.TrimSpace(r.id), r.line, fieldOf[fmt.Sprintf("c%d", r.column+1)], "CAST", badAmountMessage(r.value, it.amounts)})
 		}
 	}
-	if len(shiftedRows) > 0 {
-		if _, err := exec(`CREATE TEMP TABLE tmp_shifted (file_id INTEGER, id VARCHAR, line BIGINT)`); err != nil {
+	if len(skipped) > 0 {
+		if _, err := exec(`CREATE TEMP TABLE tmp_shifted (file_id INTEGER, id VARCHAR, line BIGINT, column_name VARCHAR, error_type VARCHAR, message VARCHAR)`); err != nil {
 			return err
 		}
-		if err := appendRows(conn, "tmp_shifted", shiftedRows); err != nil {
+		if err := appendRows(conn, "tmp_shifted", skipped); err != nil {
 			return fmt.Errorf("load tmp_shifted: %w", err)
 		}
-		if _, err := exec(fmt.Sprintf(`INSERT INTO rejected_rows SELECT s.file_id, g.path, s.line, NULL, 'TOO MANY COLUMNS',
-			'the row has %d fields where the header has %d and its last field is empty: a value holding the delimiter was probably not quoted, so every later value moved one column; the row was skipped'
-			FROM tmp_shifted s JOIN tmp_groupfiles g USING (file_id)`, len(headers)+1, len(headers))); err != nil {
-			return fmt.Errorf("record shifted rows: %w", err)
+		if _, err := exec(`INSERT INTO rejected_rows SELECT s.file_id, g.path, s.line, s.column_name, s.error_type, s.message
+			FROM tmp_shifted s JOIN tmp_groupfiles g USING (file_id)`); err != nil {
+			return fmt.Errorf("record skipped rows: %w", err)
 		}
 		if _, err := exec(fmt.Sprintf(`DELETE FROM %s t USING tmp_shifted s WHERE t.file_id = s.file_id AND t.%s = s.id`, table, idCol)); err != nil {
 			return err

@@ -729,6 +729,47 @@ func (a amountStyle) readOptions() string {
 	return "thousands = ','"
 }
 
+// check is what the field scan checks this file's amounts against: the
+// thousands separator the reader drops wherever it stands. Styles read
+// without one need no check: the reader rejects a separator itself.
+func (a amountStyle) check(source string, mapping map[string]int) amountCheck {
+	var c amountCheck
+	switch a {
+	case amountsPoint:
+		c.thousands, c.decimal = ',', '.'
+	case amountsCommaDot:
+		c.thousands, c.decimal = '.', ','
+	default:
+		return amountCheck{}
+	}
+	for _, f := range config.Fields(source) {
+		if i, ok := mapping[f.Name]; ok && f.Kind == "money" {
+			c.columns = append(c.columns, i)
+		}
+	}
+	if len(c.columns) == 0 {
+		return amountCheck{}
+	}
+	return c
+}
+
+// badAmountReason says why an amount whose thousands separator does not stand
+// between groups of three digits (badAmount) cannot be loaded.
+func badAmountReason(v string, style amountStyle) string {
+	sep, example := ",", "1,250.00"
+	if style == amountsCommaDot {
+		sep, example = ".", "1.250,00"
+	}
+	mark := map[string]string{",": "comma", ".": "point"}[sep]
+	return fmt.Sprintf("holds a %s that does not separate thousands, where this file writes amounts such as %s: the reader would drop the %s and load %s",
+		mark, example, mark, strings.ReplaceAll(v, sep, ""))
+}
+
+// badAmountMessage is the reject message for such an amount.
+func badAmountMessage(v string, style amountStyle) string {
+	return "the amount " + v + " " + badAmountReason(v, style) + ", so the row was skipped; export every amount the same way, e.g. 1250.00"
+}
+
 // rejectHint is what a rejected amount's message adds, for amounts written this way.
 func (a amountStyle) rejectHint() string {
 	switch a {
