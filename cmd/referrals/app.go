@@ -47,10 +47,11 @@ func isSilent(err error) bool { return errors.Is(err, errHelp) }
 func exitCode(err error) int {
 	var ue *usageError
 	var ce *pipeline.CheckError
+	var cp *checkProblems
 	switch {
 	case err == nil, errors.Is(err, errHelp):
 		return exitOK
-	case errors.As(err, &ue), errors.Is(err, config.ErrConfig):
+	case errors.As(err, &ue), errors.Is(err, config.ErrConfig), errors.As(err, &cp):
 		return exitUsage
 	case errors.Is(err, runlock.ErrHeld), errors.Is(err, pipeline.ErrLocked):
 		return exitLocked
@@ -158,7 +159,21 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.verbose, "verbose", false, "print debug detail (each model's time)")
 }
 
+// validate refuses flags that contradict each other or name no format.
+func (c *commonFlags) validate() error {
+	if c.quiet && c.verbose {
+		return &usageError{"--quiet and --verbose cannot be used together: --quiet prints only warnings and errors, --verbose every debug line; choose one"}
+	}
+	if c.logFormat != "text" && c.logFormat != "json" && c.logFormat != "" {
+		return &usageError{fmt.Sprintf("--log-format %q: use text or json", c.logFormat)}
+	}
+	return nil
+}
+
 func (c *commonFlags) logger(w io.Writer) (*slog.Logger, error) {
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
 	level := slog.LevelInfo
 	if c.quiet {
 		level = slog.LevelWarn
@@ -167,13 +182,10 @@ func (c *commonFlags) logger(w io.Writer) (*slog.Logger, error) {
 		level = slog.LevelDebug
 	}
 	opts := &slog.HandlerOptions{Level: level}
-	switch c.logFormat {
-	case "text", "":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
-	case "json":
+	if c.logFormat == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
-	return nil, &usageError{fmt.Sprintf("--log-format %q: use text or json", c.logFormat)}
+	return slog.New(slog.NewTextHandler(w, opts)), nil
 }
 
 // newFlagSet builds a subcommand's flag set whose --help prints usage and

@@ -110,7 +110,7 @@ func TestCheckNamesFileAndFix(t *testing.T) {
 	if code, out, errOut := runInProcess("check", "--config", cfg2); code != 0 || !strings.Contains(out, "export file(s) can be read") {
 		t.Fatalf("check on good exports: exit %d\n%s\n%s", code, out, errOut)
 	}
-	if code, out, errOut := runInProcess("check", "--config", cfg2, "--quiet", "--verbose", "--log-format", "json"); code != 0 || out != "" {
+	if code, out, errOut := runInProcess("check", "--config", cfg2, "--quiet", "--log-format", "json"); code != 0 || out != "" {
 		t.Errorf("check --quiet on good exports: exit %d, stdout %q\n%s", code, out, errOut)
 	}
 }

@@ -31,6 +31,9 @@ change nothing.`)
 	if fs.NArg() > 0 {
 		return &usageError{fmt.Sprintf("check takes no arguments, got %q; did you mean --config?", fs.Arg(0))}
 	}
+	if err := cf.validate(); err != nil {
+		return err
+	}
 	cfg, err := loadConfig(cf.config)
 	if err != nil {
 		return err
@@ -103,8 +106,17 @@ change nothing.`)
 		prev[c.Source] = c
 	}
 	if problems > 0 {
-		return fmt.Errorf("%w: check found %d problem(s); fix them and run referrals check again", config.ErrConfig, problems)
+		return &checkProblems{problems}
 	}
 	fmt.Fprintf(fine, "All %d export file(s) can be read.\n", len(checks))
 	return nil
+}
+
+// checkProblems ends a check that found problems (exit code 2, like a
+// configuration error): in the configuration, the reference files or the
+// exports, which are not all configuration.
+type checkProblems struct{ n int }
+
+func (e *checkProblems) Error() string {
+	return fmt.Sprintf("check found %d problem(s) (the PROBLEM lines above); fix them and run referrals check again", e.n)
 }

@@ -26,8 +26,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -52,7 +55,39 @@ func main() {
 		err = errInterrupted
 	}
 	if err != nil && code != 0 && !isSilent(err) {
-		fmt.Fprintf(os.Stderr, "referrals: %v\n", err)
+		printFinal(os.Stderr, os.Args[1:], err, code)
 	}
 	os.Exit(code)
+}
+
+// printFinal prints the error a command ended with: as a log record when the
+// command logs JSON (a log collector then reads every line), else as text.
+func printFinal(w io.Writer, args []string, err error, code int) {
+	if jsonLogs(args) {
+		slog.New(slog.NewJSONHandler(w, nil)).Error(err.Error(), "exit_code", code)
+		return
+	}
+	fmt.Fprintf(w, "referrals: %v\n", err)
+}
+
+// jsonLogs says whether args ask for JSON logs, as the flag package reads
+// them: -log-format or --log-format, with its value after "=" or next,
+// before any "--".
+func jsonLogs(args []string) bool {
+	for i, a := range args {
+		if a == "--" {
+			return false
+		}
+		name, value, hasValue := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "log-format" {
+			continue
+		}
+		if !hasValue && i+1 < len(args) {
+			value = args[i+1]
+		}
+		if value == "json" {
+			return true
+		}
+	}
+	return false
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -725,7 +726,8 @@ func TestInterruptedRunSaysSo(t *testing.T) {
 	if !errors.As(err, &ee) || ee.ExitCode() != exitFailed {
 		t.Fatalf("interrupted run: %v, want exit %d; stderr after the signal:\n%s", err, exitFailed, rest.String())
 	}
-	if !strings.Contains(rest.String(), "referrals: interrupted: the steps that finished are kept") || strings.Contains(rest.String(), "context canceled") {
+	// The run logs JSON, so its last word is a JSON record too.
+	if !strings.Contains(rest.String(), `"level":"ERROR","msg":"interrupted: the steps that finished are kept`) || strings.Contains(rest.String(), "context canceled") {
 		t.Errorf("stderr after the signal does not say the run was interrupted:\n%s", rest.String())
 	}
 	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet"); r.code != 0 {
@@ -793,5 +795,44 @@ func TestRejectedRowsSummaryLines(t *testing.T) {
 	}
 	if n == 0 || whole == 0 {
 		t.Errorf("%d rejected row lines, %d of whole rows: the sample should have both\n%s", n, whole, block)
+	}
+}
+
+// With --log-format json the error a command ends with is a JSON record too,
+// with its exit code; --quiet with --verbose is refused; check's problems are
+// not called a configuration error.
+func TestFinalErrorFollowsLogFormat(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "missing.toml")
+	r := runBin(t, "run", "--config", missing, "--log-format=json")
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	var rec struct {
+		Level    string `json:"level"`
+		Msg      string `json:"msg"`
+		ExitCode int    `json:"exit_code"`
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &rec); err != nil {
+		t.Fatalf("last stderr line is not JSON (%v):\n%s", err, r.stderr)
+	}
+	if r.code != 2 || rec.Level != "ERROR" || rec.ExitCode != 2 || !strings.Contains(rec.Msg, "missing.toml") {
+		t.Errorf("exit %d, record %+v; want exit 2, an ERROR naming missing.toml with exit_code 2", r.code, rec)
+	}
+	r = runBin(t, "run", "--config", missing, "--log-format", "text")
+	if !strings.HasPrefix(r.stderr, "referrals: ") || !strings.Contains(r.stderr, "missing.toml") {
+		t.Errorf("text format: stderr %q, want a 'referrals: ' line naming the file", r.stderr)
+	}
+	for _, args := range [][]string{{"run"}, {"ingest"}, {"check"}, {"explain", "Dr Maria Lopez"}} {
+		r = runBin(t, append(args, "--quiet", "--verbose")...)
+		if r.code != 2 || !strings.Contains(r.stderr, "--quiet and --verbose cannot be used together") {
+			t.Errorf("%s --quiet --verbose: exit %d, stderr %q; want exit 2 and why", args[0], r.code, r.stderr)
+		}
+	}
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.toml")
+	if err := os.WriteFile(cfg, []byte("[billing]\nfiles = [\"nothing-here/*.csv\"]\n[scheduling]\nfiles = [\"none/*.csv\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = runBin(t, "check", "--config", cfg)
+	if r.code != 2 || strings.Contains(r.stderr, "configuration error") || !strings.Contains(r.stderr, "check found") {
+		t.Errorf("check with problems: exit %d, stderr %q; want exit 2, 'check found', no 'configuration error'", r.code, r.stderr)
 	}
 }
