@@ -66,9 +66,19 @@ func ChangedReadSettings(ctx context.Context, db *sql.DB, c config.Config) ([]Re
 		now := ReadSettings(c, source)
 		var keys []string
 		for _, k := range slices.Sorted(maps.Keys(joinKeys(old, now))) {
-			if old[k] != now[k] {
-				keys = append(keys, k)
+			if old[k] == now[k] {
+				continue
 			}
+			if k == "encoding" {
+				same, err := sameEncoding(ctx, db, source, old[k], now[k])
+				if err != nil {
+					return nil, err
+				}
+				if same {
+					continue
+				}
+			}
+			keys = append(keys, k)
 		}
 		if len(keys) == 0 {
 			continue
@@ -82,6 +92,25 @@ func ChangedReadSettings(ctx context.Context, db *sql.DB, c config.Config) ([]Re
 		}
 	}
 	return out, nil
+}
+
+// sameEncoding says whether files read with encoding old read the same with
+// now: the same encoding spelt otherwise ("UTF-8", "utf8"), or "auto" made
+// explicit with the encoding it found for every loaded file of the source, as
+// the ledger records it.
+func sameEncoding(ctx context.Context, db *sql.DB, source, old, now string) (bool, error) {
+	o, n := normaliseEncoding(old), normaliseEncoding(now)
+	if o == n {
+		return true, nil
+	}
+	if o != "auto" {
+		return false, nil
+	}
+	var other int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM ingest_files WHERE source = ? AND encoding IS DISTINCT FROM ?`, source, n).Scan(&other); err != nil {
+		return false, fmt.Errorf("read the loaded files' encodings: %w", err)
+	}
+	return other == 0, nil
 }
 
 func joinKeys(a, b map[string]string) map[string]bool {
