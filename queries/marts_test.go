@@ -344,3 +344,54 @@ func TestReferrerNameTieIsAlphabetical(t *testing.T) {
 	got := stagetest.One(t, db, `select string_agg(distinct referrer, '|') as referrer from stg_referrer_spellings where npi = '1999999999'`)
 	stagetest.Expect(t, "tied spellings", got, map[string]any{"referrer": "Jacob Khalil, MD"})
 }
+
+// An intake still to come is neither attended nor missed: follow-through leaves it
+// out of every rate. Dr Pending's four clients, with the exports' last marked day
+// 2025-12-20 (P1's attended intake):
+//
+//	P1 attended on 2025-12-20                              attended
+//	P2 cancelled 2025-12-15, rebooked for 2026-01-05       pending
+//	P3 never marked: "Scheduled" on 2025-06-10             missed (before the last marked day)
+//	P4 no-show 2025-12-10, rebooked for 2025-12-20         pending (on the last marked day)
+//
+// So 4 referrals, 1 attended, 2 pending: attended rate 1 / (4 - 2). All four went to
+// Ann, the point person: to_point_person_rate the same.
+func TestPendingIntakesAreLeftOutOfFollowThrough(t *testing.T) {
+	p := stagetest.SamplePractice()
+	p.Appointment("pend-1", "client-pend-1", stagetest.Ann, "2025-12-20", "", "Attended", "Dr Pending")
+	p.Appointment("pend-2a", "client-pend-2", stagetest.Ann, "2025-12-15", "", "Cancelled", "Dr Pending")
+	p.Appointment("pend-2b", "client-pend-2", stagetest.Ann, "2026-01-05", "", "Scheduled", "")
+	p.Appointment("pend-3", "client-pend-3", stagetest.Ann, "2025-06-10", "", "Scheduled", "Dr Pending")
+	p.Appointment("pend-4a", "client-pend-4", stagetest.Ann, "2025-12-10", "", "No Show", "Dr Pending")
+	p.Appointment("pend-4b", "client-pend-4", stagetest.Ann, "2025-12-20", "", "booked", "")
+	db := stagetest.Build(t, p, stagetest.DefaultVars(stagetest.ReportMonth))
+	var asOf string
+	if err := db.QueryRow(`SELECT max(last_marked_date)::VARCHAR FROM client_appointments`).Scan(&asOf); err != nil || asOf != "2025-12-20" {
+		t.Fatalf("last marked day %q (%v), want 2025-12-20: the test's arithmetic assumes it", asOf, err)
+	}
+	got := stagetest.JoinRows(stagetest.Rows(t, db, `select referral_date::VARCHAR as d, intake_attended, intake_pending from referrals
+		where referrer = 'Dr Pending' order by referral_date`), "d", "intake_attended", "intake_pending")
+	want := "2025-06-10 | false | false\n2025-12-10 | false | true\n2025-12-15 | false | true\n2025-12-20 | true | false"
+	if got != want {
+		t.Errorf("Dr Pending's referrals:\n%s\nwant:\n%s", got, want)
+	}
+	stagetest.Expect(t, "Dr Pending", stagetest.One(t, db, "select * from follow_through_referrer where referrer = 'Dr Pending'"), map[string]any{
+		"referrals": 4, "attended_intakes": 1, "pending_intakes": 2, "attended_rate": 0.5, "to_point_person_rate": 0.5,
+		"to_colleagues_rate": nil, "to_point_person_referrals": 4})
+	// Ann's own rates leave the two out as well: her figures without and with them.
+	without := stagetest.One(t, stagetest.Build(t, stagetest.SamplePractice(), stagetest.DefaultVars(stagetest.ReportMonth)),
+		"select referrals, attended_intakes from follow_through_clinician where clinician = ?", stagetest.Ann)
+	n, att := toInt(without["referrals"]), toInt(without["attended_intakes"])
+	stagetest.Expect(t, "Ann", stagetest.One(t, db, "select * from follow_through_clinician where clinician = ?", stagetest.Ann), map[string]any{
+		"referrals": n + 4, "attended_intakes": att + 1, "pending_intakes": 2, "attended_rate": float64(att+1) / float64(n+4-2)})
+}
+
+func toInt(v any) int {
+	switch x := v.(type) {
+	case int32:
+		return int(x)
+	case int64:
+		return int(x)
+	}
+	panic(fmt.Sprintf("%T", v))
+}

@@ -509,7 +509,8 @@ func columnGuide(o overview) [][2]string {
 		{"Months to stage 2, Months to stage 3 (Referrers)", "Months from the first referral to the first month at that stage: the referrer's pace."},
 		{"Regressions (Referrers)", "How many times the stage fell."},
 		{"Flags (Referrers)", "The lists on the Introductions sheet the referrer is on: ready, stalled, cooling, lapsed, regressed."},
-		{"Attended-intake rate (Referrers, Clinicians)", "Share of the clients referred in the window who attended an appointment (or were billed)."},
+		{"Attended-intake rate (Referrers, Clinicians)", "Share of the clients referred in the window who attended an appointment (or were billed), among those whose intake is not still to come."},
+		{"Pending intakes (Referrers, Clinicians)", "Clients not seen yet whose intake is still booked on or after the last day the exports mark appointments: left out of the rates, as neither attended nor missed."},
 		{"Rate with point person, Rate with colleagues (Referrers)", "The same rate for clients assigned to the point person, and to anyone else: do colleagues serve the referrer's clients as well?"},
 		{"Rate as point person, Rate as colleague (Clinicians)", "The clinician's attended-intake rate for referrers whose point person they are, and for the others."},
 		{"Billed, Paid (Referrers, Clinicians)", "Amounts on the claim lines of the clients referred in the window."},
@@ -523,7 +524,7 @@ var referrerColumns = []column{
 	{"Clinicians", kInt}, {"Point person", kText}, {"Point-person share", kShare}, {"Practice share", kShare},
 	{"COC", kDecimal}, {"Effective clinicians", kDecimal}, {"First referral", kDate}, {"Last referral", kDate},
 	{"Months to stage 2", kInt}, {"Months to stage 3", kInt}, {"Regressions", kInt}, {"Flags", kText},
-	{"Attended intakes", kInt}, {"Attended-intake rate", kShare}, {"Rate with point person", kShare},
+	{"Attended intakes", kInt}, {"Pending intakes", kInt}, {"Attended-intake rate", kShare}, {"Rate with point person", kShare},
 	{"Rate with colleagues", kShare}, {"Clients", kInt}, {"Billed", kMoney}, {"Paid", kMoney},
 }
 
@@ -532,7 +533,7 @@ SELECT s.referrer, s.category, s.npi, s.stage, s.low_evidence, s.stage_since, s.
     s.referrals, s.referrals_this_month, s.clinicians, s.point_person, s.point_person_share::DOUBLE,
     s.practice_share::DOUBLE, s.coc::DOUBLE, s.effective_clinicians::DOUBLE, s.first_referral, s.last_referral,
     s.months_to_stage2, s.months_to_stage3, s.regressions, s.flags,
-    f.attended_intakes, f.attended_rate::DOUBLE, f.to_point_person_rate::DOUBLE, f.to_colleagues_rate::DOUBLE,
+    f.attended_intakes, f.pending_intakes, f.attended_rate::DOUBLE, f.to_point_person_rate::DOUBLE, f.to_colleagues_rate::DOUBLE,
     v.clients, v.billed::DOUBLE, v.paid::DOUBLE
 FROM referrer_status s
 LEFT JOIN follow_through_referrer f ON f.referrer = s.referrer
@@ -818,7 +819,7 @@ func parseMonthCell(cell string) (month int, count, stage int64, err error) {
 
 func fetchCliniciansSheet(ctx context.Context, db querier, st *styles, _ overview) (sheetJob, error) {
 	rows, err := queryAll(ctx, db, "clinicians", `
-SELECT clinician, referrals, from_referrers, point_person_for, attended_intakes, attended_rate::DOUBLE,
+SELECT clinician, referrals, from_referrers, point_person_for, attended_intakes, pending_intakes, attended_rate::DOUBLE,
     attended_rate_as_point_person::DOUBLE, attended_rate_as_colleague::DOUBLE, billed::DOUBLE, paid::DOUBLE
 FROM follow_through_clinician
 ORDER BY referrals DESC, clinician`)
@@ -827,7 +828,7 @@ ORDER BY referrals DESC, clinician`)
 	}
 	cols := []column{
 		{"Clinician", kText}, {"Referrals received", kInt}, {"From referrers", kInt}, {"Point person for", kInt},
-		{"Attended intakes", kInt}, {"Attended-intake rate", kShare}, {"Rate as point person", kShare},
+		{"Attended intakes", kInt}, {"Pending intakes", kInt}, {"Attended-intake rate", kShare}, {"Rate as point person", kShare},
 		{"Rate as colleague", kShare}, {"Billed", kMoney}, {"Paid", kMoney},
 	}
 	return singleTable(st, sheetClinicians, block{cols: cols, rows: rows}), nil

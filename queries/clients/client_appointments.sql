@@ -13,6 +13,10 @@
 -- The first appointment is the client's referral, whatever its status; ties by date,
 -- time of day (absent or unreadable times last), appointment id. Times of day are
 -- parsed and statuses classified once per distinct spelling.
+--
+-- last_scheduled_date is the client's latest appointment still marked scheduled, and
+-- last_marked_date its latest marked one (attended, no-show or cancelled):
+-- referral_facts tells an intake still to come from one that did not happen.
 with times as materialized (
     select
         appt_time,
@@ -29,15 +33,21 @@ status_spellings as materialized (
     select distinct status as raw_status from scope_appointments where status is not null
 ),
 
+status_classes as materialized (
+    select raw_status, appointment_status(raw_status) as class from status_spellings
+),
+
 attended_statuses as (
-    select raw_status from status_spellings where appointment_status(raw_status) = 'attended'
+    select raw_status from status_classes where class = 'attended'
 ),
 
 appts as (
     select
         a.client_key,
         a.appt_date,
-        coalesce(a.status in (select raw_status from attended_statuses), false) as attended,
+        coalesce(sc.class = 'attended', false) as attended,
+        sc.class = 'scheduled' as scheduled,
+        sc.class in ('attended', 'no-show', 'late-cancelled', 'cancelled') as marked,
         a.referral_source is not null and trim(a.referral_source) <> '' or clean_npi(a.referrer_npi) is not null as has_source,
         -- order: date, then time of day, as one number; ties on it go to the lowest
         -- appointment id below. Numbers keep the per-client aggregation small: string
@@ -45,6 +55,7 @@ appts as (
         appointment_order(a.appt_date, t.time_of_day) as ord
     from scope_appointments a
     left join times t on t.appt_time = a.appt_time
+    left join status_classes sc on sc.raw_status = a.status
     where a.client_key is not null and a.appt_date is not null
 ),
 
@@ -57,7 +68,9 @@ first_keys as (
         min(ord) as first_ord,
         min(ord) filter (where attended) as attended_ord,
         min(ord) filter (where has_source) as source_ord,
-        bool_or(attended) as attended
+        bool_or(attended) as attended,
+        max(appt_date) filter (where scheduled) as last_scheduled_date,
+        max(appt_date) filter (where marked) as last_marked_date
     from appts
     group by client_key
 ),
@@ -108,6 +121,8 @@ select
     -- into the row kept (queries/clients/merge) instead of reading the history.
     k.first_ord,
     k.attended_ord,
-    k.source_ord
+    k.source_ord,
+    k.last_scheduled_date,
+    k.last_marked_date
 from first_keys k
 join found f using (client_key)

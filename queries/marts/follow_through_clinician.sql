@@ -6,6 +6,9 @@
 --   from_referrers         distinct referrers (not channels) among them
 --   point_person_for       referrers active at the report month (a referral in the
 --                          window) whose point person it is
+--   pending_intakes        of them, clients whose intake is still to come
+--                          (referral_facts): left out of every rate
+--   attended_rate          attended_intakes / (referrals - pending_intakes)
 --   attended_rate_as_point_person / _as_colleague
 --                          attended rate of referrals from referrers whose point
 --                          person it is / is not (channels and unknown in neither)
@@ -33,9 +36,10 @@ by_clinician as (
         count(*) as referrals,
         count(distinct referrer) filter (where source_kind = 'referrer') as from_referrers,
         count(*) filter (where intake_attended) as attended_intakes,
-        count(*) filter (where as_point_person) as as_pp,
+        count(*) filter (where intake_pending) as pending_intakes,
+        count(*) filter (where as_point_person and not intake_pending) as as_pp,
         count(*) filter (where as_point_person and intake_attended) as as_pp_attended,
-        count(*) filter (where as_colleague) as as_colleague,
+        count(*) filter (where as_colleague and not intake_pending) as as_colleague,
         count(*) filter (where as_colleague and intake_attended) as as_colleague_attended,
         sum(billed) as billed,
         sum(paid) as paid
@@ -71,11 +75,12 @@ select
     coalesce(b.from_referrers, 0)::INTEGER as from_referrers,
     coalesce(pf.referrers, 0)::INTEGER as point_person_for,
     coalesce(b.attended_intakes, 0)::INTEGER as attended_intakes,
-    b.attended_intakes / nullif(b.referrals, 0) as attended_rate,
+    b.attended_intakes / nullif(b.referrals - b.pending_intakes, 0) as attended_rate,
     b.as_pp_attended / nullif(b.as_pp, 0) as attended_rate_as_point_person,
     b.as_colleague_attended / nullif(b.as_colleague, 0) as attended_rate_as_colleague,
     coalesce(b.billed, 0)::DECIMAL(12,2) as billed,
-    coalesce(b.paid, 0)::DECIMAL(12,2) as paid
+    coalesce(b.paid, 0)::DECIMAL(12,2) as paid,
+    coalesce(b.pending_intakes, 0)::INTEGER as pending_intakes
 from clinicians c
 left join by_clinician b on b.clinician = c.clinician
 left join point_person_for pf on pf.clinician = c.clinician

@@ -2,6 +2,9 @@
 -- intake? Over the window ending at the report month: the clients referred in the
 -- window_months complete months ending on the report month's last day.
 --   attended_intakes       clients with an attended appointment, or any claim line
+--   pending_intakes        clients whose intake is still to come (referral_facts):
+--                          left out of every rate, as not yet attended nor missed
+--   attended_rate          attended_intakes / (referrals - pending_intakes)
 --   to_point_person_rate   attended rate of those assigned to the point person
 --                          (at the report month): did the point person serve them?
 --   to_colleagues_rate     attended rate of those assigned to anyone else
@@ -26,13 +29,14 @@ select
     referrer,
     count(*)::INTEGER as referrals,
     count(*) filter (where intake_attended)::INTEGER as attended_intakes,
-    count(*) filter (where intake_attended) / count(*) as attended_rate,
+    count(*) filter (where intake_attended) / nullif(count(*) filter (where not intake_pending), 0) as attended_rate,
     count(*) filter (where assigned_to_pp and intake_attended)
-        / nullif(count(*) filter (where assigned_to_pp), 0) as to_point_person_rate,
+        / nullif(count(*) filter (where assigned_to_pp and not intake_pending), 0) as to_point_person_rate,
     count(*) filter (where point_person is not null and not assigned_to_pp and intake_attended)
-        / nullif(count(*) filter (where point_person is not null and not assigned_to_pp), 0) as to_colleagues_rate,
+        / nullif(count(*) filter (where point_person is not null and not assigned_to_pp and not intake_pending), 0) as to_colleagues_rate,
     any_value(source_kind) as source_kind,
     count(*) filter (where assigned_to_pp)::INTEGER as to_point_person_referrals,
-    count(*) filter (where point_person is not null and not assigned_to_pp)::INTEGER as to_colleague_referrals
+    count(*) filter (where point_person is not null and not assigned_to_pp)::INTEGER as to_colleague_referrals,
+    count(*) filter (where intake_pending)::INTEGER as pending_intakes
 from in_window
 group by referrer

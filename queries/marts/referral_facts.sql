@@ -16,6 +16,11 @@
 -- column (has_referred_to); never for billing-only clients.
 -- pp_target is the clinician compared with the point person: the requested one
 -- when a clinician was requested, else the assigned one.
+-- intake_pending: not attended (no attended appointment, no claim line), and the
+-- client has an appointment still marked scheduled on or after the exports' last
+-- marked day (the latest appointment marked attended, no-show or cancelled): the
+-- intake is still to come, so follow-through leaves it out rather than count it as
+-- missed. A scheduled appointment before that day was never marked: not pending.
 -- The per-client facts come from client_appointments and client_claims (names as
 -- exported), resolved here through stg_clinician_spellings against the night's roster.
 with scheduled as (
@@ -26,7 +31,8 @@ with scheduled as (
         att.clinician as first_attended_clinician,
         case when a.source_name is not null or a.source_npi is not null
              then {'raw_name': a.source_name, 'npi': a.source_npi} end as source,
-        a.attended
+        a.attended,
+        a.last_scheduled_date
     from client_appointments a
     left join stg_clinician_spellings f
         on f.export = 'scheduling' and f.provider is not distinct from a.first_clinician and f.provider_npi is null
@@ -63,6 +69,9 @@ clients as (
         coalesce(s.first_appt.has_referred_to, false) as requested_known,
         s.first_appt.referred_to as referred_to,
         coalesce(s.attended, false) or b.client_key is not null as intake_attended,
+        not (coalesce(s.attended, false) or b.client_key is not null)
+            and s.last_scheduled_date >= (select coalesce(max(last_marked_date), DATE '0001-01-01') from client_appointments)
+            as intake_pending,
         b.payer,
         coalesce(b.billed, 0)::DECIMAL(12,2) as billed,
         coalesce(b.paid, 0)::DECIMAL(12,2) as paid
@@ -118,6 +127,7 @@ select
         else assigned_clinician
     end as pp_target,
     intake_attended,
+    coalesce(intake_pending, false) as intake_pending,
     payer,
     billed,
     paid

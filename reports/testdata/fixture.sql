@@ -311,7 +311,9 @@ SELECT referrer, count(*)::INTEGER AS referrals,
     count(*) FILTER (WHERE intake_attended)::INTEGER AS attended_intakes,
     avg(intake_attended::INTEGER)::DOUBLE AS attended_rate,
     avg(intake_attended::INTEGER) FILTER (WHERE to_point_person)::DOUBLE AS to_point_person_rate,
-    avg(intake_attended::INTEGER) FILTER (WHERE NOT to_point_person)::DOUBLE AS to_colleagues_rate
+    avg(intake_attended::INTEGER) FILTER (WHERE NOT to_point_person)::DOUBLE AS to_colleagues_rate,
+    -- Late in the report month, not attended: taken as still to come.
+    count(*) FILTER (WHERE NOT intake_attended AND referral_date >= DATE '2025-06-25')::INTEGER AS pending_intakes
 FROM referrals
 WHERE source_kind = 'referrer' AND referral_month BETWEEN DATE '2024-07-01' AND DATE '2025-06-01'
 GROUP BY ALL;
@@ -329,7 +331,8 @@ SELECT w.assigned_clinician AS clinician, count(*)::INTEGER AS referrals,
     avg(w.intake_attended::INTEGER)::DOUBLE AS attended_rate,
     avg(w.intake_attended::INTEGER) FILTER (WHERE w.to_point_person)::DOUBLE AS attended_rate_as_point_person,
     avg(w.intake_attended::INTEGER) FILTER (WHERE NOT w.to_point_person)::DOUBLE AS attended_rate_as_colleague,
-    sum(w.billed)::DECIMAL(12,2) AS billed, sum(w.paid)::DECIMAL(12,2) AS paid
+    sum(w.billed)::DECIMAL(12,2) AS billed, sum(w.paid)::DECIMAL(12,2) AS paid,
+    count(*) FILTER (WHERE NOT w.intake_attended AND w.referral_date >= DATE '2025-06-25')::INTEGER AS pending_intakes
 FROM w LEFT JOIN pp ON pp.clinician = w.assigned_clinician
 GROUP BY ALL;
 

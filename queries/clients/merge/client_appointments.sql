@@ -18,7 +18,9 @@ select
     coalesce(k.attended, false) or coalesce(p.attended, false) as attended,
     least(k.first_ord, p.first_ord) as first_ord,
     least(k.attended_ord, p.attended_ord) as attended_ord,
-    least(k.source_ord, p.source_ord) as source_ord
+    least(k.source_ord, p.source_ord) as source_ord,
+    greatest(k.last_scheduled_date, p.last_scheduled_date) as last_scheduled_date,
+    greatest(k.last_marked_date, p.last_marked_date) as last_marked_date
 from tmp_kept k
 full join tmp_partial p using (client_key)
 -- recompute:
