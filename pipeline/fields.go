@@ -17,6 +17,13 @@ type shiftedRow struct {
 	id   string // the value in the id column, as the reader would see it
 }
 
+// shortRow is a record with fewer fields than the header: a value left out, so
+// every later value moved one column to the left.
+type shortRow struct {
+	line   int64
+	fields int
+}
+
 // badAmount is a record whose amount holds the thousands separator the file is
 // read with, but not between groups of three digits: 225,50 where 1,250.00 is
 // the file's way. DuckDB's reader drops the separator wherever it stands, so
@@ -60,6 +67,10 @@ type fieldCounter struct {
 	openField int
 
 	ids idSet // what the id column holds, to tell whether an id can repeat in the file
+
+	// short: records with fewer fields than the header, by line (the reader
+	// rejects them, often as a cast error of the value that moved into a column).
+	short []shortRow
 
 	amounts    amountCheck // none when amounts.thousands is 0
 	badAmounts []badAmount
@@ -311,6 +322,8 @@ func (fc *fieldCounter) endRecord(tail []byte) {
 			fc.found(fc.recStart, rec)
 		} else if fc.amounts.thousands != 0 && fc.fields == fc.nfields {
 			fc.checkAmounts(rec)
+		} else if fc.fields < fc.nfields && len(fc.short) < maxShiftedRows && len(bytes.TrimSpace(rec)) > 0 {
+			fc.short = append(fc.short, shortRow{line: fc.recStart, fields: fc.fields})
 		}
 	}
 	fc.carry = fc.carry[:0]

@@ -48,7 +48,11 @@ var hostileCases = []hostileCase{
 	{file: "invalid-utf8.csv", status: "loaded", loaded: 2, rejected: 1, want: []string{"INVALID ENCODING", "not valid text"}},
 	{file: "nul-bytes.csv", status: "loaded", loaded: 2, want: []string{"NUL BYTES"},
 		query: "SELECT referral_source FROM raw_appointments WHERE appointment_id = 'A2'", value: "Dr. Lo"},
-	{file: "field-count.csv", status: "loaded", loaded: 2, rejected: 2, want: []string{"TOO MANY COLUMNS", "MISSING COLUMNS", "more fields than the header"}},
+	{file: "field-count.csv", status: "loaded", loaded: 2, rejected: 2, want: []string{"TOO MANY COLUMNS", "MISSING COLUMNS", "more fields than the header",
+		"4  MISSING COLUMNS the row has 3 fields where the header has 10"}},
+	// A value left out in the middle: the reader fails the date that moved into the
+	// clinician's place; the reject says what happened to the row.
+	{file: "field-missing.csv", status: "loaded", loaded: 2, rejected: 1, want: []string{"3  MISSING COLUMNS the row has 9 fields where the header has 10: a value is missing, so every later value moved one column to the left"}},
 	{file: "unquoted-delimiter.csv", status: "loaded", loaded: 2, rejected: 2, want: []string{"3  TOO MANY COLUMNS", "4  TOO MANY COLUMNS", "not quoted"},
 		query: "SELECT string_agg(appointment_id, ',' ORDER BY appointment_id) FROM raw_appointments", value: "A1,A4"},
 	{file: "bad-dates.csv", status: "loaded", loaded: 2, rejected: 4, want: []string{"CAST", "2026-01-05", "02/30/2026", "OUT OF RANGE", "1900-01-05", "2090-01-05", "expected date format"}},

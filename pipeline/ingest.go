@@ -412,6 +412,8 @@ type prepared struct {
 	shifted  []shiftedRow
 	// badAmounts: rows whose amount the reader would misread (fieldCounter).
 	badAmounts []badAmount
+	// short: rows with fewer fields than the header (fieldCounter).
+	short []shortRow
 	// openLine, openField: where the file ends inside a quoted value (fieldCounter).
 	openLine  int64
 	openField int
@@ -613,6 +615,7 @@ func (in *Ingester) scan(c fileCheck) scanned {
 	if counter != nil {
 		p.shifted = counter.shifted
 		p.badAmounts = counter.badAmounts
+		p.short = counter.short
 		p.openLine, p.openField = counter.openLine, counter.openField
 		p.ids = counter.ids
 		// The exact hashes are held until the file's read, within the run's budget:
@@ -924,7 +927,7 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		return r.RowsAffected()
 	}
 	dropTemp := func() error {
-		for _, t := range []string{"tmp_rejects", "tmp_rejects_scans", "tmp_restore_rejects", "tmp_restore_rejects_scans", "tmp_shifted", "tmp_groupfiles"} {
+		for _, t := range []string{"tmp_rejects", "tmp_rejects_scans", "tmp_restore_rejects", "tmp_restore_rejects_scans", "tmp_shifted", "tmp_short", "tmp_groupfiles"} {
 			if _, err := exec("DROP TABLE IF EXISTS " + t); err != nil {
 				return err
 			}
@@ -1045,6 +1048,27 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 			QuoteString(first.amounts.rejectHint()), len(headers), len(headers), QuoteString(endsInQuote))
 		if _, err = exec(q); err != nil {
 			return fmt.Errorf("record rejected rows: %w", err)
+		}
+		// A row with a field too few is rejected as whatever the first moved value
+		// fails ("9:00 AM" to DATE): the scan counted its fields, so say that instead.
+		var short [][]any
+		for _, it := range items {
+			for _, r := range it.short {
+				short = append(short, []any{it.fileID, r.line, r.fields})
+			}
+		}
+		if len(short) > 0 {
+			if _, err := exec(`CREATE TEMP TABLE tmp_short (file_id INTEGER, line BIGINT, fields INTEGER)`); err != nil {
+				return err
+			}
+			if err := appendRows(conn, "tmp_short", short); err != nil {
+				return fmt.Errorf("load tmp_short: %w", err)
+			}
+			if _, err := exec(fmt.Sprintf(`UPDATE rejected_rows r SET error_type = 'MISSING COLUMNS', column_name = NULL,
+				message = 'the row has ' || s.fields || ' field' || CASE WHEN s.fields = 1 THEN '' ELSE 's' END || ' where the header has %d: a value is missing, so every later value moved one column to the left; the row was skipped'
+				FROM tmp_short s WHERE r.file_id = s.file_id AND r.line = s.line`, len(headers))); err != nil {
+				return fmt.Errorf("record short rows: %w", err)
+			}
 		}
 		// An unclosed quote makes the reader take every following line as
 		// part of one value: say how many lines were lost, not just the one.
