@@ -547,7 +547,9 @@ func TestLateMisplacedSeparatorIsRejected(t *testing.T) {
 	}
 	files := map[string]string{
 		// ',' between values: a comma in a value is quoted.
-		"a-point.csv": body("A", ",", `"1,250.00"`, map[int]string{1400: `"225,50"`, 1401: `"1,25,0.00"`, 1402: `"12,345.67"`, 1403: `"2,500"`}),
+		// A1405's date cannot be read either: one reject, the reader's.
+		"a-point.csv": strings.Replace(body("A", ",", `"1,250.00"`, map[int]string{1400: `"225,50"`, 1401: `"1,25,0.00"`, 1402: `"12,345.67"`, 1403: `"2,500"`, 1405: `"99,5"`}),
+			"A1405,901405,01/05/2026", "A1405,901405,13/45/2026", 1),
 		// ';' with thousands commas in its first rows.
 		"b-semi.csv": body("B", ";", "1,250.00", map[int]string{1450: "225,50"}),
 		// A decimal comma with thousands points: 225.50 would load as 22550.
@@ -566,8 +568,8 @@ func TestLateMisplacedSeparatorIsRejected(t *testing.T) {
 	in := &Ingester{DB: db, Config: cfg, Secret: []byte("amount-secret-0123456789")}
 	sum, err := in.Ingest(ctx)
 	must(t, err)
-	if sum.Loaded != 4500-4 || sum.Rejected != 4 {
-		t.Fatalf("%d loaded, %d rejected; want %d, 4: %+v", sum.Loaded, sum.Rejected, 4500-4, sum.Files)
+	if sum.Loaded != 4500-5 || sum.Rejected != 5 {
+		t.Fatalf("%d loaded, %d rejected; want %d, 5: %+v", sum.Loaded, sum.Rejected, 4500-5, sum.Files)
 	}
 	var rejects string
 	must(t, db.QueryRow(`SELECT string_agg(regexp_extract(path, '[a-z]-[a-z]+\.csv') || ' ' || line || ' ' || column_name || ': ' || message, '\n' ORDER BY path, line)
@@ -577,10 +579,14 @@ func TestLateMisplacedSeparatorIsRejected(t *testing.T) {
 		"a-point.csv 1402 charge (Charge): the amount 1,25,0.00 holds a comma",
 		"b-semi.csv 1451 charge (Charge): the amount 225,50 holds a comma",
 		"c-dot.csv 1491 charge (Charge): the amount 225.50 holds a point that does not separate thousands, where this file writes amounts such as 1.250,00: the reader would drop the point and load 22550",
+		"a-point.csv 1406 service_date (DOS): Could not convert string \"13/45/2026\"",
 	} {
 		if !strings.Contains(rejects, w) {
 			t.Errorf("rejects do not say %q:\n%s", w, rejects)
 		}
+	}
+	if n := strings.Count(rejects, "a-point.csv 1406 "); n != 1 {
+		t.Errorf("line 1406 has %d rejects, want 1 (the date's):\n%s", n, rejects)
 	}
 	var got string
 	must(t, db.QueryRow(`SELECT string_agg(line_id || '=' || charge, ' ' ORDER BY line_id) FROM raw_claim_lines
@@ -595,8 +601,8 @@ func TestLateMisplacedSeparatorIsRejected(t *testing.T) {
 	defer mem.Close()
 	fc := checkFile(ctx, mem, "billing", cfg.Billing, filepath.Join(dir, "exports", "a-point.csv"), "a-point.csv")
 	if len(fc.Problems) != 1 || !strings.Contains(fc.Problems[0], `line 1401: the amount 225,50 in column "Charge" holds a comma that does not separate thousands`) ||
-		!strings.Contains(fc.Problems[0], "2 such rows would be skipped") {
-		t.Errorf("check a-point.csv: problems %q, want one naming line 1401 and 2 rows", fc.Problems)
+		!strings.Contains(fc.Problems[0], "3 such rows would be skipped") {
+		t.Errorf("check a-point.csv: problems %q, want one naming line 1401 and 3 rows", fc.Problems)
 	}
 
 	// A later export of a line whose amount is misread keeps the version loaded

@@ -1126,6 +1126,15 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		if err := appendRows(conn, "tmp_shifted", skipped); err != nil {
 			return fmt.Errorf("load tmp_shifted: %w", err)
 		}
+		// A row the reader rejected for another reason (a date it could not read) has
+		// its reject already, and is not in the table: deleting its id would take a
+		// row of the same id elsewhere in the file.
+		if hasRejects {
+			if _, err := exec(`DELETE FROM tmp_shifted s USING tmp_groupfiles g, tmp_rejects r
+				WHERE g.file_id = s.file_id AND r.file_id = g.file_index AND r.line = s.line`); err != nil {
+				return err
+			}
+		}
 		if _, err := exec(`INSERT INTO rejected_rows SELECT s.file_id, g.path, s.line, s.column_name, s.error_type, s.message
 			FROM tmp_shifted s JOIN tmp_groupfiles g USING (file_id)`); err != nil {
 			return fmt.Errorf("record skipped rows: %w", err)
