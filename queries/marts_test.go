@@ -346,16 +346,18 @@ func TestReferrerNameTieIsAlphabetical(t *testing.T) {
 }
 
 // An intake still to come is neither attended nor missed: follow-through leaves it
-// out of every rate. Dr Pending's four clients, with the exports' last marked day
-// 2025-12-20 (P1's attended intake):
+// out of every rate. Dr Pending's six clients, reported for December 2025:
 //
-//	P1 attended on 2025-12-20                              attended
-//	P2 cancelled 2025-12-15, rebooked for 2026-01-05       pending
-//	P3 never marked: "Scheduled" on 2025-06-10             missed (before the last marked day)
-//	P4 no-show 2025-12-10, rebooked for 2025-12-20         pending (on the last marked day)
+//	P1 attended 2025-12-20                                      attended
+//	P2 cancelled 2025-12-15, booked again for 2026-01-05        pending (after the month)
+//	P3 "Scheduled" 2025-06-10, never marked                     missed
+//	P4 no-show 2025-12-10, booked again for 2026-01-08          pending
+//	P5 attended 2025-12-05, next session booked for 2026-01-10  attended
+//	P6 "Scheduled" 2025-12-28, never marked                     missed (within the month)
 //
-// So 4 referrals, 1 attended, 2 pending: attended rate 1 / (4 - 2). All four went to
-// Ann, the point person: to_point_person_rate the same.
+// So 6 referrals, 2 attended, 2 pending: attended rate 2 / (6 - 2). All six went to
+// Ann, the point person: to_point_person_rate the same. Reported for January 2026,
+// P2's and P4's intakes were due within the month and never marked: 0 pending, 2 / 6.
 func TestPendingIntakesAreLeftOutOfFollowThrough(t *testing.T) {
 	p := stagetest.SamplePractice()
 	p.Appointment("pend-1", "client-pend-1", stagetest.Ann, "2025-12-20", "", "Attended", "Dr Pending")
@@ -363,34 +365,41 @@ func TestPendingIntakesAreLeftOutOfFollowThrough(t *testing.T) {
 	p.Appointment("pend-2b", "client-pend-2", stagetest.Ann, "2026-01-05", "", "Scheduled", "")
 	p.Appointment("pend-3", "client-pend-3", stagetest.Ann, "2025-06-10", "", "Scheduled", "Dr Pending")
 	p.Appointment("pend-4a", "client-pend-4", stagetest.Ann, "2025-12-10", "", "No Show", "Dr Pending")
-	p.Appointment("pend-4b", "client-pend-4", stagetest.Ann, "2025-12-20", "", "booked", "")
+	p.Appointment("pend-4b", "client-pend-4", stagetest.Ann, "2026-01-08", "", "booked", "")
+	p.Appointment("pend-5a", "client-pend-5", stagetest.Ann, "2025-12-05", "", "Attended", "Dr Pending")
+	p.Appointment("pend-5b", "client-pend-5", stagetest.Ann, "2026-01-10", "", "Scheduled", "")
+	p.Appointment("pend-6", "client-pend-6", stagetest.Ann, "2025-12-28", "", "Scheduled", "Dr Pending")
 	db := stagetest.Build(t, p, stagetest.DefaultVars(stagetest.ReportMonth))
-	var asOf string
-	if err := db.QueryRow(`SELECT max(last_marked_date)::VARCHAR FROM client_appointments`).Scan(&asOf); err != nil || asOf != "2025-12-20" {
-		t.Fatalf("last marked day %q (%v), want 2025-12-20: the test's arithmetic assumes it", asOf, err)
-	}
 	got := stagetest.JoinRows(stagetest.Rows(t, db, `select referral_date::VARCHAR as d, intake_attended, intake_pending from referrals
 		where referrer = 'Dr Pending' order by referral_date`), "d", "intake_attended", "intake_pending")
-	want := "2025-06-10 | false | false\n2025-12-10 | false | true\n2025-12-15 | false | true\n2025-12-20 | true | false"
+	want := strings.Join([]string{"2025-06-10 | false | false", "2025-12-05 | true | false", "2025-12-10 | false | true",
+		"2025-12-15 | false | true", "2025-12-20 | true | false", "2025-12-28 | false | false"}, "\n")
 	if got != want {
 		t.Errorf("Dr Pending's referrals:\n%s\nwant:\n%s", got, want)
 	}
+	// The booked date is kept only for a client who has attended nothing.
+	if got := stagetest.JoinRows(stagetest.Rows(t, db, `select coalesce(last_scheduled_date::VARCHAR, '-') as d from client_appointments
+		where client_key in (?::UHUGEINT, ?::UHUGEINT) order by referral_date`, stagetest.Key("client-pend-5"), stagetest.Key("client-pend-2")), "d"); got != "-\n2026-01-05" {
+		t.Errorf("last_scheduled_date of P5, P2: %q, want - and 2026-01-05", got)
+	}
 	stagetest.Expect(t, "Dr Pending", stagetest.One(t, db, "select * from follow_through_referrer where referrer = 'Dr Pending'"), map[string]any{
-		"referrals": 4, "attended_intakes": 1, "pending_intakes": 2, "attended_rate": 0.5, "to_point_person_rate": 0.5,
-		"to_colleagues_rate": nil, "to_point_person_referrals": 4})
+		"referrals": 6, "attended_intakes": 2, "pending_intakes": 2, "attended_rate": 0.5, "to_point_person_rate": 0.5,
+		"to_colleagues_rate": nil, "to_point_person_referrals": 6})
 	// Ann's own rates leave the two out as well: her figures without and with them.
 	without := stagetest.One(t, stagetest.Build(t, stagetest.SamplePractice(), stagetest.DefaultVars(stagetest.ReportMonth)),
 		"select referrals, attended_intakes from follow_through_clinician where clinician = ?", stagetest.Ann)
 	n, att := toInt(without["referrals"]), toInt(without["attended_intakes"])
 	stagetest.Expect(t, "Ann", stagetest.One(t, db, "select * from follow_through_clinician where clinician = ?", stagetest.Ann), map[string]any{
-		"referrals": n + 4, "attended_intakes": att + 1, "pending_intakes": 2, "attended_rate": float64(att+1) / float64(n+4-2)})
+		"referrals": n + 6, "attended_intakes": att + 2, "pending_intakes": 2, "attended_rate": float64(att+2) / float64(n+6-2)})
+
+	jan := stagetest.Build(t, p, stagetest.DefaultVars(stagetest.ReportMonth.AddDate(0, 1, 0)))
+	stagetest.Expect(t, "Dr Pending in January", stagetest.One(t, jan, "select * from follow_through_referrer where referrer = 'Dr Pending'"), map[string]any{
+		"referrals": 6, "attended_intakes": 2, "pending_intakes": 0, "attended_rate": 2.0 / 6})
 }
 
+// toInt is an integer column's value as stagetest.Rows gives it (int64).
 func toInt(v any) int {
-	switch x := v.(type) {
-	case int32:
-		return int(x)
-	case int64:
+	if x, ok := v.(int64); ok {
 		return int(x)
 	}
 	panic(fmt.Sprintf("%T", v))

@@ -14,9 +14,10 @@
 -- time of day (absent or unreadable times last), appointment id. Times of day are
 -- parsed and statuses classified once per distinct spelling.
 --
--- last_scheduled_date is the client's latest appointment still marked scheduled, and
--- last_marked_date its latest marked one (attended, no-show or cancelled):
--- referral_facts tells an intake still to come from one that did not happen.
+-- last_scheduled_date is the latest appointment still marked scheduled of a client who
+-- has attended none (NULL once one is attended): referral_facts tells an intake still
+-- to come from one that did not happen. Only such clients' rows change with it, so a
+-- night of routine appointments leaves the table, and the marts built on it, as they are.
 with times as materialized (
     select
         appt_time,
@@ -47,7 +48,6 @@ appts as (
         a.appt_date,
         coalesce(sc.class = 'attended', false) as attended,
         sc.class = 'scheduled' as scheduled,
-        sc.class in ('attended', 'no-show', 'late-cancelled', 'cancelled') as marked,
         a.referral_source is not null and trim(a.referral_source) <> '' or clean_npi(a.referrer_npi) is not null as has_source,
         -- order: date, then time of day, as one number; ties on it go to the lowest
         -- appointment id below. Numbers keep the per-client aggregation small: string
@@ -69,8 +69,7 @@ first_keys as (
         min(ord) filter (where attended) as attended_ord,
         min(ord) filter (where has_source) as source_ord,
         bool_or(attended) as attended,
-        max(appt_date) filter (where scheduled) as last_scheduled_date,
-        max(appt_date) filter (where marked) as last_marked_date
+        max(appt_date) filter (where scheduled) as last_scheduled_date
     from appts
     group by client_key
 ),
@@ -122,7 +121,6 @@ select
     k.first_ord,
     k.attended_ord,
     k.source_ord,
-    k.last_scheduled_date,
-    k.last_marked_date
+    case when not k.attended then k.last_scheduled_date end as last_scheduled_date
 from first_keys k
 join found f using (client_key)

@@ -17,10 +17,11 @@
 -- pp_target is the clinician compared with the point person: the requested one
 -- when a clinician was requested, else the assigned one.
 -- intake_pending: not attended (no attended appointment, no claim line), and the
--- client has an appointment still marked scheduled on or after the exports' last
--- marked day (the latest appointment marked attended, no-show or cancelled): the
--- intake is still to come, so follow-through leaves it out rather than count it as
--- missed. A scheduled appointment before that day was never marked: not pending.
+-- client has an appointment still marked scheduled after the report month: as of the
+-- month's end the intake was still to come (a first intake cancelled and booked
+-- again, or a referral late in the month), so follow-through leaves it out rather
+-- than count it as missed. A scheduled appointment within the month that was never
+-- marked counts as missed.
 -- The per-client facts come from client_appointments and client_claims (names as
 -- exported), resolved here through stg_clinician_spellings against the night's roster.
 with scheduled as (
@@ -70,7 +71,7 @@ clients as (
         s.first_appt.referred_to as referred_to,
         coalesce(s.attended, false) or b.client_key is not null as intake_attended,
         not (coalesce(s.attended, false) or b.client_key is not null)
-            and s.last_scheduled_date >= (select coalesce(max(last_marked_date), DATE '0001-01-01') from client_appointments)
+            and s.last_scheduled_date > last_day(getvariable('report_month')::DATE)
             as intake_pending,
         b.payer,
         coalesce(b.billed, 0)::DECIMAL(12,2) as billed,
