@@ -13,11 +13,6 @@
 -- The first appointment is the client's referral, whatever its status; ties by date,
 -- time of day (absent or unreadable times last), appointment id. Times of day are
 -- parsed and statuses classified once per distinct spelling.
---
--- last_scheduled_date is the latest appointment still marked scheduled of a client who
--- has attended none (NULL once one is attended): referral_facts tells an intake still
--- to come from one that did not happen. Only such clients' rows change with it, so a
--- night of routine appointments leaves the table, and the marts built on it, as they are.
 with times as materialized (
     select
         appt_time,
@@ -34,20 +29,15 @@ status_spellings as materialized (
     select distinct status as raw_status from scope_appointments where status is not null
 ),
 
-status_classes as materialized (
-    select raw_status, appointment_status(raw_status) as class from status_spellings
-),
-
 attended_statuses as (
-    select raw_status from status_classes where class = 'attended'
+    select raw_status from status_spellings where appointment_status(raw_status) = 'attended'
 ),
 
 appts as (
     select
         a.client_key,
         a.appt_date,
-        coalesce(sc.class = 'attended', false) as attended,
-        sc.class = 'scheduled' as scheduled,
+        coalesce(a.status in (select raw_status from attended_statuses), false) as attended,
         a.referral_source is not null and trim(a.referral_source) <> '' or clean_npi(a.referrer_npi) is not null as has_source,
         -- order: date, then time of day, as one number; ties on it go to the lowest
         -- appointment id below. Numbers keep the per-client aggregation small: string
@@ -55,7 +45,6 @@ appts as (
         appointment_order(a.appt_date, t.time_of_day) as ord
     from scope_appointments a
     left join times t on t.appt_time = a.appt_time
-    left join status_classes sc on sc.raw_status = a.status
     where a.client_key is not null and a.appt_date is not null
 ),
 
@@ -68,8 +57,7 @@ first_keys as (
         min(ord) as first_ord,
         min(ord) filter (where attended) as attended_ord,
         min(ord) filter (where has_source) as source_ord,
-        bool_or(attended) as attended,
-        max(appt_date) filter (where scheduled) as last_scheduled_date
+        bool_or(attended) as attended
     from appts
     group by client_key
 ),
@@ -120,7 +108,6 @@ select
     -- into the row kept (queries/clients/merge) instead of reading the history.
     k.first_ord,
     k.attended_ord,
-    k.source_ord,
-    case when not k.attended then k.last_scheduled_date end as last_scheduled_date
+    k.source_ord
 from first_keys k
 join found f using (client_key)

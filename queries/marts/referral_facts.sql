@@ -16,12 +16,6 @@
 -- column (has_referred_to); never for billing-only clients.
 -- pp_target is the clinician compared with the point person: the requested one
 -- when a clinician was requested, else the assigned one.
--- intake_pending: not attended (no attended appointment, no claim line), and the
--- client has an appointment still marked scheduled after the report month: as of the
--- month's end the intake was still to come (a first intake cancelled and booked
--- again, or a referral late in the month), so follow-through leaves it out rather
--- than count it as missed. A scheduled appointment within the month that was never
--- marked counts as missed.
 -- The per-client facts come from client_appointments and client_claims (names as
 -- exported), resolved here through stg_clinician_spellings against the night's roster.
 with scheduled as (
@@ -32,8 +26,7 @@ with scheduled as (
         att.clinician as first_attended_clinician,
         case when a.source_name is not null or a.source_npi is not null
              then {'raw_name': a.source_name, 'npi': a.source_npi} end as source,
-        a.attended,
-        a.last_scheduled_date
+        a.attended
     from client_appointments a
     left join stg_clinician_spellings f
         on f.export = 'scheduling' and f.provider is not distinct from a.first_clinician and f.provider_npi is null
@@ -70,9 +63,6 @@ clients as (
         coalesce(s.first_appt.has_referred_to, false) as requested_known,
         s.first_appt.referred_to as referred_to,
         coalesce(s.attended, false) or b.client_key is not null as intake_attended,
-        not (coalesce(s.attended, false) or b.client_key is not null)
-            and s.last_scheduled_date > last_day(getvariable('report_month')::DATE)
-            as intake_pending,
         b.payer,
         coalesce(b.billed, 0)::DECIMAL(12,2) as billed,
         coalesce(b.paid, 0)::DECIMAL(12,2) as paid
@@ -128,7 +118,6 @@ select
         else assigned_clinician
     end as pp_target,
     intake_attended,
-    coalesce(intake_pending, false) as intake_pending,
     payer,
     billed,
     paid

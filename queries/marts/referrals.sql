@@ -20,7 +20,6 @@ select
     pp.point_person,
     case when pp.point_person is not null then f.pp_target is not distinct from pp.point_person end as to_point_person,
     f.intake_attended,
-    f.intake_pending,
     f.payer,
     f.billed,
     f.paid

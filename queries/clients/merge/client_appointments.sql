@@ -18,10 +18,7 @@ select
     coalesce(k.attended, false) or coalesce(p.attended, false) as attended,
     least(k.first_ord, p.first_ord) as first_ord,
     least(k.attended_ord, p.attended_ord) as attended_ord,
-    least(k.source_ord, p.source_ord) as source_ord,
-    -- Each side's is NULL once that side has an attended appointment.
-    case when not (coalesce(k.attended, false) or coalesce(p.attended, false))
-         then greatest(k.last_scheduled_date, p.last_scheduled_date) end as last_scheduled_date
+    least(k.source_ord, p.source_ord) as source_ord
 from tmp_kept k
 full join tmp_partial p using (client_key)
 -- recompute:
