@@ -6,9 +6,8 @@
 --   from_referrers         distinct referrers (not channels) among them
 --   point_person_for       referrers active at the report month (a referral in the
 --                          window) whose point person it is
---   pending_intakes        of them, clients whose intake is still to come (not
---                          attended, booked after the report month: client_bookings);
---                          left out of every rate
+--   pending_intakes        of them, clients whose intake is still to come
+--                          (pending_intakes): left out of every rate
 --   attended_rate          attended_intakes / (referrals - pending_intakes)
 --   attended_rate_as_point_person / _as_colleague
 --                          attended rate of referrals from referrers whose point
@@ -26,10 +25,10 @@ in_window as (
         r.*,
         r.source_kind = 'referrer' and r.assigned_clinician = r.point_person as as_point_person,
         r.source_kind = 'referrer' and r.assigned_clinician is distinct from r.point_person as as_colleague,
-        coalesce(not r.intake_attended and b.last_scheduled_date > p.report_end, false) as intake_pending
+        pi.client_key is not null as intake_pending
     from referrals r
     cross join params p
-    left join client_bookings b on b.client_key = r.client_key
+    left join pending_intakes pi on pi.client_key = r.client_key
     where r.referral_month > p.report_month - to_months(p.window_months)
       and r.referral_date <= p.report_end
 ),

@@ -2,10 +2,8 @@
 -- intake? Over the window ending at the report month: the clients referred in the
 -- window_months complete months ending on the report month's last day.
 --   attended_intakes       clients with an attended appointment, or any claim line
---   pending_intakes        clients whose intake is still to come: not attended, and
---                          booked after the report month (client_bookings); left out
---                          of every rate, as neither attended nor missed. A booking
---                          within the month that was never marked counts as missed.
+--   pending_intakes        clients whose intake is still to come (pending_intakes):
+--                          left out of every rate, as neither attended nor missed
 --   attended_rate          attended_intakes / (referrals - pending_intakes)
 --   to_point_person_rate   attended rate of those assigned to the point person
 --                          (at the report month): did the point person serve them?
@@ -21,10 +19,10 @@ with params as (
 
 in_window as (
     select r.*, r.point_person is not null and r.assigned_clinician = r.point_person as assigned_to_pp,
-        coalesce(not r.intake_attended and b.last_scheduled_date > p.report_end, false) as intake_pending
+        pi.client_key is not null as intake_pending
     from referrals r
     cross join params p
-    left join client_bookings b on b.client_key = r.client_key
+    left join pending_intakes pi on pi.client_key = r.client_key
     where r.source_kind in ('referrer', 'channel')
       and r.referral_month > p.report_month - to_months(p.window_months)
       and r.referral_date <= p.report_end
