@@ -93,14 +93,17 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 		fc.Problems = append(fc.Problems, "the amounts on the first rows are written both with a decimal comma (225,00) and with a decimal point (225.00 or 1,250.00): an amount holding a comma cannot be read safely, and its row would be rejected; export every amount the same way, e.g. 1250.00")
 	}
 	enc := normaliseEncoding(src.Encoding)
-	if enc == "auto" || enc == "utf-8" {
+	amounts := l.amounts.check(source, mapping)
+	scanFields := delim < 128 && l.headEnc != "utf-16"
+	if enc == "auto" || enc == "utf-8" || (scanFields && len(amounts.columns) > 0) {
 		// Whether the whole file is valid UTF-8 takes a pass over it; only these need it.
-		// The same pass finds a file that ends inside a quoted value.
+		// The same pass finds a file that ends inside a quoted value, and amounts the
+		// reader would misread (in any single-byte encoding: they are ASCII).
 		var counter *fieldCounter
-		if delim < 128 && l.headEnc != "utf-16" {
+		if scanFields {
 			_, idField := sourceTable(source)
 			counter = newFieldCounter(byte(delim), len(headers), mapping[idField])
-			counter.amounts = l.amounts.check(source, mapping)
+			counter.amounts = amounts
 		}
 		sc, err := scanFile(path, counter)
 		if err != nil {
@@ -112,12 +115,12 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 		}
 		if counter != nil && counter.badTotal > 0 {
 			b := counter.badAmounts[0]
-			fc.Problems = append(fc.Problems, fmt.Sprintf("line %d: the amount %s in column %q %s; %d such rows would be skipped: export every amount the same way, e.g. 1250.00",
-				b.line, b.value, headers[b.column], badAmountReason(b.value, l.amounts), counter.badTotal))
+			fc.Problems = append(fc.Problems, fmt.Sprintf("line %d: the amount %s in column %q %s; %d such rows would be skipped: %s",
+				b.line, b.value, headers[b.column], badAmountReason(b.value, l.amounts), counter.badTotal, l.amounts.sameWay()))
 		}
 		if enc == "auto" {
 			enc = guessEncoding(path, l.head, sc.validUTF8)
-		} else if !sc.validUTF8 {
+		} else if enc == "utf-8" && !sc.validUTF8 {
 			fc.Problems = append(fc.Problems, fmt.Sprintf("encoding is set to utf-8 but the file is not valid UTF-8; set [%s] encoding = \"auto\" or \"windows-1252\"", source))
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -49,10 +50,10 @@ var hostileCases = []hostileCase{
 	{file: "nul-bytes.csv", status: "loaded", loaded: 2, want: []string{"NUL BYTES"},
 		query: "SELECT referral_source FROM raw_appointments WHERE appointment_id = 'A2'", value: "Dr. Lo"},
 	{file: "field-count.csv", status: "loaded", loaded: 2, rejected: 2, want: []string{"TOO MANY COLUMNS", "MISSING COLUMNS", "more fields than the header",
-		"4  MISSING COLUMNS the row has 3 fields where the header has 10"}},
+		"4  MISSING COLUMNS the row has 3 fields where the header has 10: a value left out moves every later one a column to the left, and a row cut short loses the last ones"}},
 	// A value left out in the middle: the reader fails the date that moved into the
 	// clinician's place; the reject says what happened to the row.
-	{file: "field-missing.csv", status: "loaded", loaded: 2, rejected: 1, want: []string{"3  MISSING COLUMNS the row has 9 fields where the header has 10: a value is missing, so every later value moved one column to the left"}},
+	{file: "field-missing.csv", status: "loaded", loaded: 2, rejected: 1, want: []string{"3  MISSING COLUMNS the row has 9 fields where the header has 10: a value left out moves every later one a column to the left"}},
 	{file: "unquoted-delimiter.csv", status: "loaded", loaded: 2, rejected: 2, want: []string{"3  TOO MANY COLUMNS", "4  TOO MANY COLUMNS", "not quoted"},
 		query: "SELECT string_agg(appointment_id, ',' ORDER BY appointment_id) FROM raw_appointments", value: "A1,A4"},
 	{file: "bad-dates.csv", status: "loaded", loaded: 2, rejected: 4, want: []string{"CAST", "2026-01-05", "02/30/2026", "OUT OF RANGE", "1900-01-05", "2090-01-05", "expected date format"}},
@@ -578,7 +579,7 @@ func TestLateMisplacedSeparatorIsRejected(t *testing.T) {
 		"a-point.csv 1401 charge (Charge): the amount 225,50 holds a comma that does not separate thousands, where this file writes amounts such as 1,250.00: the reader would drop the comma and load 22550",
 		"a-point.csv 1402 charge (Charge): the amount 1,25,0.00 holds a comma",
 		"b-semi.csv 1451 charge (Charge): the amount 225,50 holds a comma",
-		"c-dot.csv 1491 charge (Charge): the amount 225.50 holds a point that does not separate thousands, where this file writes amounts such as 1.250,00: the reader would drop the point and load 22550",
+		"c-dot.csv 1491 charge (Charge): the amount 225.50 holds a point that does not separate thousands, where this file writes amounts such as 1.250,00: the reader would drop the point and load 22550, so the row was skipped; export every amount the same way, e.g. 1250,00",
 		"a-point.csv 1406 service_date (DOS): Could not convert string \"13/45/2026\"",
 	} {
 		if !strings.Contains(rejects, w) {
@@ -605,6 +606,14 @@ func TestLateMisplacedSeparatorIsRejected(t *testing.T) {
 		t.Errorf("check a-point.csv: problems %q, want one naming line 1401 and 3 rows", fc.Problems)
 	}
 
+	// check finds them in a file set to a single-byte encoding too.
+	cp := cfg.Billing
+	cp.Encoding = "windows-1252"
+	if fc := checkFile(ctx, mem, "billing", cp, filepath.Join(dir, "exports", "b-semi.csv"), "b-semi.csv"); len(fc.Problems) != 1 ||
+		!strings.Contains(fc.Problems[0], `line 1451: the amount 225,50 in column "Charge"`) {
+		t.Errorf("check b-semi.csv as windows-1252: problems %q, want one naming line 1451", fc.Problems)
+	}
+
 	// A later export of a line whose amount is misread keeps the version loaded
 	// before: on an earlier night (d re-exports a), or by an older file of the
 	// same read, whose row the read first left out (f re-exports e).
@@ -620,5 +629,43 @@ func TestLateMisplacedSeparatorIsRejected(t *testing.T) {
 		FROM raw_claim_lines JOIN ingest_files USING (file_id) WHERE line_id IN ('A1400', 'A1450', 'A1451', 'E1459', 'E1460')`).Scan(&got))
 	if want := "A1400=1250.00 d-point A1450=1250.00 a-point A1451=1250.00 d-point E1459=1250.00 f-point E1460=1250.00 e-point"; got != want {
 		t.Errorf("after the re-export: %s, want %s", got, want)
+	}
+
+	// Within one read, the line misread in both files is loaded from neither, and the
+	// line misread in the older file only comes from the newer: never read back
+	// misread (g, h), never counted twice (i, j). A line id twice in one file, the
+	// earlier row right and the later misread, keeps the earlier row. A misread row
+	// without an id is rejected once, for the id.
+	kRows := strings.Replace(body("K", ",", `"1,250.00"`, map[int]string{1460: `"77,5"`, 1470: `"88,5"`}), "K1460,", "K5,", 1)
+	kRows = strings.Replace(kRows, "K1470,", ",", 1)
+	for name, b := range map[string]string{
+		"g-point.csv": body("G", ",", `"1,250.00"`, map[int]string{1450: `"99,50"`}),
+		"h-point.csv": body("G", ",", `"1,250.00"`, map[int]string{1450: `"99,50"`, 3: `"2,500.00"`}),
+		"i-point.csv": body("I", ",", `"1,250.00"`, map[int]string{1450: `"99,50"`}),
+		"j-point.csv": body("I", ",", `"1,250.00"`, nil),
+		"k-point.csv": kRows,
+	} {
+		must(t, os.WriteFile(filepath.Join(dir, "exports", name), []byte(b), 0o644))
+	}
+	sum, err = in.Ingest(ctx)
+	must(t, err)
+	perFile := map[string]int64{}
+	for _, f := range sum.Files {
+		if f.Status == "loaded" {
+			perFile[filepath.Base(f.Path)] = f.Rejected
+		}
+	}
+	if want := map[string]int64{"g-point.csv": 1, "h-point.csv": 1, "i-point.csv": 1, "j-point.csv": 0, "k-point.csv": 2}; !reflect.DeepEqual(perFile, want) {
+		t.Errorf("third night's rejects per file %v, want %v", perFile, want)
+	}
+	must(t, db.QueryRow(`SELECT string_agg(line_id || '=' || charge || ' ' || regexp_extract(path, '[a-z]-point'), ' ' ORDER BY line_id)
+		FROM raw_claim_lines JOIN ingest_files USING (file_id) WHERE line_id IN ('G1450', 'I1450', 'K5')`).Scan(&got))
+	if want := "I1450=1250.00 j-point K5=1250.00 k-point"; got != want {
+		t.Errorf("third night: %s, want %s", got, want)
+	}
+	var kRejects string
+	must(t, db.QueryRow(`SELECT string_agg(coalesce(line::VARCHAR, '-') || ' ' || error_type, ', ' ORDER BY line) FROM rejected_rows WHERE path LIKE '%k-point.csv'`).Scan(&kRejects))
+	if !strings.HasPrefix(kRejects, "1461 CAST") || strings.Count(kRejects, ",") != 1 || !strings.Contains(kRejects, "MISSING VALUE") {
+		t.Errorf("k-point.csv rejects %q, want the misread K5 on line 1461 and the row without an id, once each", kRejects)
 	}
 }

@@ -595,8 +595,8 @@ func (in *Ingester) scan(c fileCheck) scanned {
 		return fail(sc.sum, "%d rows have one field more than the header and an empty last field: values holding the delimiter were not quoted, so later values moved one column; re-export with quoted values (more than %d such rows are not loaded)", counter.total, maxShiftedRows)
 	}
 	if counter != nil && counter.badTotal > maxShiftedRows {
-		return fail(sc.sum, "%d amounts hold a %q that is not between thousands (such as %s): the file does not write amounts one way; export every amount the same way, e.g. 1250.00 (more than %d such rows are not loaded)",
-			counter.badTotal, string(counter.amounts.thousands), counter.badAmounts[0].value, maxShiftedRows)
+		return fail(sc.sum, "%d amounts hold a %q that is not between thousands (such as %s): the file does not write amounts one way; %s (more than %d such rows are not loaded)",
+			counter.badTotal, string(counter.amounts.thousands), counter.badAmounts[0].value, l.amounts.sameWay(), maxShiftedRows)
 	}
 	if enc == "auto" {
 		enc = guessEncoding(f.path, head, sc.validUTF8)
@@ -1065,8 +1065,8 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 				return fmt.Errorf("load tmp_short: %w", err)
 			}
 			if _, err := exec(fmt.Sprintf(`UPDATE rejected_rows r SET error_type = 'MISSING COLUMNS', column_name = NULL,
-				message = 'the row has ' || s.fields || ' field' || CASE WHEN s.fields = 1 THEN '' ELSE 's' END || ' where the header has %d: a value is missing, so every later value moved one column to the left; the row was skipped'
-				FROM tmp_short s WHERE r.file_id = s.file_id AND r.line = s.line`, len(headers))); err != nil {
+				message = 'the row has ' || s.fields || ' field' || CASE WHEN s.fields = 1 THEN '' ELSE 's' END || ' where the header has %d: a value left out moves every later one a column to the left, and a row cut short loses the last ones; the row was skipped'
+				FROM tmp_short s WHERE r.file_id = s.file_id AND r.line = s.line AND r.error_type IN ('CAST', 'MISSING COLUMNS')`, len(headers))); err != nil {
 				return fmt.Errorf("record short rows: %w", err)
 			}
 		}
@@ -1109,18 +1109,34 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 	// Rows with one field too many and an empty last field: the reader
 	// took them, shifted. Rows whose amount it misread, dropping a thousands
 	// separator that stood elsewhere. Take them out again and report them.
+	// A row without an id is left to the checks below, which reject it for that:
+	// no delete by id can find it. A misread amount's row is deleted by its id and
+	// the amount as loaded, so that a row of the same id elsewhere in the file stays.
+	fieldAt := map[int]string{}
+	for field, i := range mapping {
+		fieldAt[i] = field
+	}
 	var skipped [][]any
 	for _, it := range items {
 		for _, r := range it.shifted {
+			if strings.TrimSpace(r.id) == "" {
+				continue
+			}
 			skipped = append(skipped, []any{it.fileID, strings.TrimSpace(r.id), r.line, nil, "TOO MANY COLUMNS",
-				fmt.Sprintf("the row has %d fields where the header has %d and its last field is empty: a value holding the delimiter was probably not quoted, so every later value moved one column; the row was skipped", len(headers)+1, len(headers))})
+				fmt.Sprintf("the row has %d fields where the header has %d and its last field is empty: a value holding the delimiter was probably not quoted, so every later value moved one column; the row was skipped", len(headers)+1, len(headers)),
+				nil, nil})
 		}
 		for _, r := range it.badAmounts {
-			skipped = append(skipped, []any{it.fileID, strings.TrimSpace(r.id), r.line, fieldOf[fmt.Sprintf("c%d", r.column+1)], "CAST", badAmountMessage(r.value, it.amounts)})
+			if strings.TrimSpace(r.id) == "" {
+				continue
+			}
+			skipped = append(skipped, []any{it.fileID, strings.TrimSpace(r.id), r.line, fieldOf[fmt.Sprintf("c%d", r.column+1)], "CAST", badAmountMessage(r.value, it.amounts),
+				fieldAt[r.column], misreadAmount(r.value, it.amounts)})
 		}
 	}
 	if len(skipped) > 0 {
-		if _, err := exec(`CREATE TEMP TABLE tmp_shifted (file_id INTEGER, id VARCHAR, line BIGINT, column_name VARCHAR, error_type VARCHAR, message VARCHAR)`); err != nil {
+		if _, err := exec(`CREATE TEMP TABLE tmp_shifted (file_id INTEGER, id VARCHAR, line BIGINT, column_name VARCHAR, error_type VARCHAR, message VARCHAR,
+			amount_field VARCHAR, amount VARCHAR)`); err != nil {
 			return err
 		}
 		if err := appendRows(conn, "tmp_shifted", skipped); err != nil {
@@ -1139,7 +1155,13 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 			FROM tmp_shifted s JOIN tmp_groupfiles g USING (file_id)`); err != nil {
 			return fmt.Errorf("record skipped rows: %w", err)
 		}
-		if _, err := exec(fmt.Sprintf(`DELETE FROM %s t USING tmp_shifted s WHERE t.file_id = s.file_id AND t.%s = s.id`, table, idCol)); err != nil {
+		amountMatch := ""
+		if source == "billing" {
+			amountMatch = ` AND (s.amount_field IS NULL OR try_cast(s.amount AS DECIMAL(12,2)) IS NULL
+				OR (s.amount_field = 'charge' AND t.charge = try_cast(s.amount AS DECIMAL(12,2)))
+				OR (s.amount_field = 'paid' AND t.paid = try_cast(s.amount AS DECIMAL(12,2))))`
+		}
+		if _, err := exec(fmt.Sprintf(`DELETE FROM %s t USING tmp_shifted s WHERE t.file_id = s.file_id AND t.%s = s.id%s`, table, idCol, amountMatch)); err != nil {
 			return err
 		}
 	}

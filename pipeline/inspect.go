@@ -767,7 +767,25 @@ func badAmountReason(v string, style amountStyle) string {
 
 // badAmountMessage is the reject message for such an amount.
 func badAmountMessage(v string, style amountStyle) string {
-	return "the amount " + v + " " + badAmountReason(v, style) + ", so the row was skipped; export every amount the same way, e.g. 1250.00"
+	return "the amount " + v + " " + badAmountReason(v, style) + ", so the row was skipped; " + style.sameWay()
+}
+
+// sameWay is the advice for amounts written more than one way, in the file's own style.
+func (a amountStyle) sameWay() string {
+	if a == amountsCommaDot || a == amountsComma {
+		return "export every amount the same way, e.g. 1250,00"
+	}
+	return "export every amount the same way, e.g. 1250.00"
+}
+
+// misreadAmount is the number the reader makes of v, an amount whose separators
+// it drops: its digits, with a point for the decimal mark ("" when not a number).
+func misreadAmount(v string, style amountStyle) string {
+	sep, dec := ",", "."
+	if style == amountsCommaDot {
+		sep, dec = ".", ","
+	}
+	return strings.Replace(strings.ReplaceAll(v, sep, ""), dec, ".", 1)
 }
 
 // rejectHint is what a rejected amount's message adds, for amounts written this way.

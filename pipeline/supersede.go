@@ -118,7 +118,7 @@ func newSupersedePlan(items []*prepared) (plan *supersedePlan, covered bool) {
 	for i, it := range items {
 		ids := &it.ids
 		part[i] = ids.finished && !ids.irregular && !ids.repeats &&
-			int64(len(ids.exact)) == ids.records && len(it.shifted) == 0 && it.nuls == 0
+			int64(len(ids.exact)) == ids.records && len(it.shifted) == 0 && len(it.badAmounts) == 0 && it.nuls == 0
 		if part[i] {
 			n++
 			size += len(ids.exact)
