@@ -8,8 +8,9 @@
 --   to_point_person_rate   attended rate of those assigned to the point person
 --                          (at the report month): did the point person serve them?
 --   to_colleagues_rate     attended rate of those assigned to anyone else
--- NULL rates: no referral of that kind (channels have no point person). The counts
--- behind the two rates are appended (to_point_person_referrals, to_colleague_referrals).
+-- NULL rates: no referral of that kind (channels have no point person), or every one
+-- of them pending. The referrals of each kind are appended (to_point_person_referrals,
+-- to_colleague_referrals); they count the pending intakes, which the rates leave out.
 with params as (
     select
         getvariable('report_month')::DATE as report_month,
