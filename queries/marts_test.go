@@ -346,18 +346,23 @@ func TestReferrerNameTieIsAlphabetical(t *testing.T) {
 }
 
 // An intake still to come is neither attended nor missed: follow-through leaves it
-// out of every rate. Dr Pending's six clients, reported for December 2025:
+// out of every rate. Dr Pending's seven clients, reported for December 2025; the
+// exports' last marked day is 2025-12-20 (P1's attended intake):
 //
 //	P1 attended 2025-12-20                                      attended
 //	P2 cancelled 2025-12-15, booked again for 2026-01-05        pending (after the month)
 //	P3 "Scheduled" 2025-06-10, never marked                     missed
 //	P4 no-show 2025-12-10, booked again for 2026-01-08          pending
 //	P5 attended 2025-12-05, next session booked for 2026-01-10  attended
-//	P6 "Scheduled" 2025-12-28, never marked                     missed (within the month)
+//	P6 "Scheduled" 2025-12-28                                   pending (after the last marked day)
+//	P7 "Scheduled" 2025-12-18, never marked                     missed (before it)
 //
-// So 6 referrals, 2 attended, 2 pending: attended rate 2 / (6 - 2). All six went to
+// So 7 referrals, 2 attended, 3 pending: attended rate 2 / (7 - 3). All seven went to
 // Ann, the point person: to_point_person_rate the same. Reported for January 2026,
-// P2's and P4's intakes were due within the month and never marked: 0 pending, 2 / 6.
+// after an appointment marked on 2026-02-03 and an eighth client (P8: no-show
+// 2026-01-12, booked again for 2026-02-01), P2's, P4's and P6's bookings are before the
+// last marked day and within or before the month: missed; P8's is after the month:
+// pending. 8 referrals, 2 attended, 1 pending: 2 / 7.
 func TestPendingIntakesAreLeftOutOfFollowThrough(t *testing.T) {
 	p := stagetest.SamplePractice()
 	p.Appointment("pend-1", "client-pend-1", stagetest.Ann, "2025-12-20", "", "Attended", "Dr Pending")
@@ -369,28 +374,39 @@ func TestPendingIntakesAreLeftOutOfFollowThrough(t *testing.T) {
 	p.Appointment("pend-5a", "client-pend-5", stagetest.Ann, "2025-12-05", "", "Attended", "Dr Pending")
 	p.Appointment("pend-5b", "client-pend-5", stagetest.Ann, "2026-01-10", "", "Scheduled", "")
 	p.Appointment("pend-6", "client-pend-6", stagetest.Ann, "2025-12-28", "", "Scheduled", "Dr Pending")
+	p.Appointment("pend-7", "client-pend-7", stagetest.Ann, "2025-12-18", "", "Confirmed", "Dr Pending")
 	db := stagetest.Build(t, p, stagetest.DefaultVars(stagetest.ReportMonth))
-	// The latest booking of each client who has one.
-	got := stagetest.JoinRows(stagetest.Rows(t, db, `select r.referral_date::VARCHAR as d, r.intake_attended, coalesce(b.last_scheduled_date::VARCHAR, '-') as booked
-		from referrals r left join client_bookings b using (client_key) where r.referrer = 'Dr Pending' order by r.referral_date`), "d", "intake_attended", "booked")
-	want := strings.Join([]string{"2025-06-10 | false | 2025-06-10", "2025-12-05 | true | 2026-01-10", "2025-12-10 | false | 2026-01-08",
-		"2025-12-15 | false | 2026-01-05", "2025-12-20 | true | -", "2025-12-28 | false | 2025-12-28"}, "\n")
+	// Each client's latest booking and latest marked appointment.
+	got := stagetest.JoinRows(stagetest.Rows(t, db, `select r.referral_date::VARCHAR as d, r.intake_attended,
+			coalesce(b.last_scheduled_date::VARCHAR, '-') as booked, coalesce(b.last_marked_date::VARCHAR, '-') as marked
+		from referrals r left join client_bookings b using (client_key) where r.referrer = 'Dr Pending' order by r.referral_date`),
+		"d", "intake_attended", "booked", "marked")
+	want := strings.Join([]string{"2025-06-10 | false | 2025-06-10 | -", "2025-12-05 | true | 2026-01-10 | 2025-12-05",
+		"2025-12-10 | false | 2026-01-08 | 2025-12-10", "2025-12-15 | false | 2026-01-05 | 2025-12-15",
+		"2025-12-18 | false | 2025-12-18 | -", "2025-12-20 | true | - | 2025-12-20", "2025-12-28 | false | 2025-12-28 | -"}, "\n")
 	if got != want {
 		t.Errorf("Dr Pending's referrals and bookings:\n%s\nwant:\n%s", got, want)
 	}
+	var lastMarked string
+	if err := db.QueryRow(`SELECT max(last_marked_date)::VARCHAR FROM client_bookings`).Scan(&lastMarked); err != nil || lastMarked != "2025-12-20" {
+		t.Fatalf("last marked day %q (%v), want 2025-12-20: the arithmetic above assumes it", lastMarked, err)
+	}
 	stagetest.Expect(t, "Dr Pending", stagetest.One(t, db, "select * from follow_through_referrer where referrer = 'Dr Pending'"), map[string]any{
-		"referrals": 6, "attended_intakes": 2, "pending_intakes": 2, "attended_rate": 0.5, "to_point_person_rate": 0.5,
-		"to_colleagues_rate": nil, "to_point_person_referrals": 6})
-	// Ann's own rates leave the two out as well: her figures without and with them.
+		"referrals": 7, "attended_intakes": 2, "pending_intakes": 3, "attended_rate": 0.5, "to_point_person_rate": 0.5,
+		"to_colleagues_rate": nil, "to_point_person_referrals": 7})
+	// Ann's own rates leave the three out as well: her figures without and with them.
 	without := stagetest.One(t, stagetest.Build(t, stagetest.SamplePractice(), stagetest.DefaultVars(stagetest.ReportMonth)),
 		"select referrals, attended_intakes from follow_through_clinician where clinician = ?", stagetest.Ann)
 	n, att := toInt(without["referrals"]), toInt(without["attended_intakes"])
 	stagetest.Expect(t, "Ann", stagetest.One(t, db, "select * from follow_through_clinician where clinician = ?", stagetest.Ann), map[string]any{
-		"referrals": n + 6, "attended_intakes": att + 2, "pending_intakes": 2, "attended_rate": float64(att+2) / float64(n+6-2)})
+		"referrals": n + 7, "attended_intakes": att + 2, "pending_intakes": 3, "attended_rate": float64(att+2) / float64(n+7-3)})
 
+	p.Appointment("pend-8a", "client-pend-8", stagetest.Ann, "2026-01-12", "", "No Show", "Dr Pending")
+	p.Appointment("pend-8b", "client-pend-8", stagetest.Ann, "2026-02-01", "", "Scheduled", "")
+	p.Appointment("later-1", "client-later-1", stagetest.Ben, "2026-02-03", "", "Attended", "Dr Later")
 	jan := stagetest.Build(t, p, stagetest.DefaultVars(stagetest.ReportMonth.AddDate(0, 1, 0)))
 	stagetest.Expect(t, "Dr Pending in January", stagetest.One(t, jan, "select * from follow_through_referrer where referrer = 'Dr Pending'"), map[string]any{
-		"referrals": 6, "attended_intakes": 2, "pending_intakes": 0, "attended_rate": 2.0 / 6})
+		"referrals": 8, "attended_intakes": 2, "pending_intakes": 1, "attended_rate": 2.0 / 7})
 }
 
 // toInt is an integer column's value as stagetest.Rows gives it (int64).

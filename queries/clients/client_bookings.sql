@@ -1,12 +1,16 @@
--- client_bookings: one row per client with an appointment still marked scheduled (booked,
--- confirmed…), and the date of the latest. pending_intakes takes a referred client who
--- has attended nothing and is booked after the report month as an intake still to come.
+-- client_bookings: one row per client on the schedule with a booked or a marked
+-- appointment: the date of its latest appointment still marked scheduled (booked,
+-- confirmed…), and of its latest marked one (attended, no-show, cancelled).
+-- pending_intakes takes a referred client who has attended nothing and is booked on or
+-- after the exports' last marked day, or after the report month, as an intake still to
+-- come.
 --
 -- Kept per client like the other client_* tables: a night recomputes only the clients
--- whose rows changed, or merges the bookings of those who only gained rows (see
+-- whose rows changed, or merges the dates of those who only gained rows (see
 -- merge/client_bookings.sql). A table of its own, read only by pending_intakes: every
--- night's bookings change it, and the marts built from client_appointments stay as
+-- night's appointments change it, and the marts built from client_appointments stay as
 -- they are.
+--
 -- Materialized, so that statuses are classified once per spelling: DuckDB would
 -- otherwise push the test below the distinct, onto every row (1.5 s of CPU at 10M
 -- exported rows, against 0.1 s for the whole scan).
@@ -14,12 +18,17 @@ with status_spellings as materialized (
     select distinct status as raw_status from scope_appointments where status is not null
 ),
 
-scheduled_statuses as (
-    select raw_status from status_spellings where appointment_status(raw_status) = 'scheduled'
+status_classes as (
+    select raw_status, appointment_status(raw_status) as class
+    from status_spellings
+    where appointment_status(raw_status) <> 'other'
 )
 
-select client_key, max(appt_date) as last_scheduled_date
-from scope_appointments
-where client_key is not null and appt_date is not null
-  and status in (select raw_status from scheduled_statuses)
-group by client_key
+select
+    a.client_key,
+    max(a.appt_date) filter (where c.class = 'scheduled') as last_scheduled_date,
+    max(a.appt_date) filter (where c.class <> 'scheduled') as last_marked_date
+from scope_appointments a
+join status_classes c on c.raw_status = a.status
+where a.client_key is not null and a.appt_date is not null
+group by a.client_key
