@@ -357,6 +357,9 @@ func TestReferrerNameTieIsAlphabetical(t *testing.T) {
 //	P6 "Scheduled" 2025-12-28                                   pending (after the last marked day)
 //	P7 "Scheduled" 2025-12-18, never marked                     missed (before it)
 //
+// Another client's appointment cancelled ahead of its date, 2026-01-15, does not move
+// the last marked day: a cancellation is entered before the day comes.
+//
 // So 7 referrals, 2 attended, 3 pending: attended rate 2 / (7 - 3). All seven went to
 // Ann, the point person: to_point_person_rate the same. Reported for January 2026,
 // after an appointment marked on 2026-02-03 and an eighth client (P8: no-show
@@ -375,6 +378,7 @@ func TestPendingIntakesAreLeftOutOfFollowThrough(t *testing.T) {
 	p.Appointment("pend-5b", "client-pend-5", stagetest.Ann, "2026-01-10", "", "Scheduled", "")
 	p.Appointment("pend-6", "client-pend-6", stagetest.Ann, "2025-12-28", "", "Scheduled", "Dr Pending")
 	p.Appointment("pend-7", "client-pend-7", stagetest.Ann, "2025-12-18", "", "Confirmed", "Dr Pending")
+	p.Appointment("ahead-1", "client-ahead-1", stagetest.Ben, "2026-01-15", "", "Cancelled", "Dr Ahead")
 	db := stagetest.Build(t, p, stagetest.DefaultVars(stagetest.ReportMonth))
 	// Each client's latest booking and latest marked appointment.
 	got := stagetest.JoinRows(stagetest.Rows(t, db, `select r.referral_date::VARCHAR as d, r.intake_attended,
@@ -382,7 +386,7 @@ func TestPendingIntakesAreLeftOutOfFollowThrough(t *testing.T) {
 		from referrals r left join client_bookings b using (client_key) where r.referrer = 'Dr Pending' order by r.referral_date`),
 		"d", "intake_attended", "booked", "marked")
 	want := strings.Join([]string{"2025-06-10 | false | 2025-06-10 | -", "2025-12-05 | true | 2026-01-10 | 2025-12-05",
-		"2025-12-10 | false | 2026-01-08 | 2025-12-10", "2025-12-15 | false | 2026-01-05 | 2025-12-15",
+		"2025-12-10 | false | 2026-01-08 | 2025-12-10", "2025-12-15 | false | 2026-01-05 | -",
 		"2025-12-18 | false | 2025-12-18 | -", "2025-12-20 | true | - | 2025-12-20", "2025-12-28 | false | 2025-12-28 | -"}, "\n")
 	if got != want {
 		t.Errorf("Dr Pending's referrals and bookings:\n%s\nwant:\n%s", got, want)

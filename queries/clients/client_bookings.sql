@@ -1,6 +1,8 @@
 -- client_bookings: one row per client on the schedule with a booked or a marked
 -- appointment: the date of its latest appointment still marked scheduled (booked,
--- confirmed…), and of its latest marked one (attended, no-show, cancelled).
+-- confirmed…), and of its latest marked attended or no-show: statuses set only once
+-- the day has come, where a cancellation is often entered ahead of its date. An
+-- appointment without a status is neither.
 -- pending_intakes takes a referred client who has attended nothing and is booked on or
 -- after the exports' last marked day, or after the report month, as an intake still to
 -- come.
@@ -21,13 +23,13 @@ with status_spellings as materialized (
 status_classes as (
     select raw_status, appointment_status(raw_status) as class
     from status_spellings
-    where appointment_status(raw_status) <> 'other'
+    where appointment_status(raw_status) in ('scheduled', 'attended', 'no-show')
 )
 
 select
     a.client_key,
     max(a.appt_date) filter (where c.class = 'scheduled') as last_scheduled_date,
-    max(a.appt_date) filter (where c.class <> 'scheduled') as last_marked_date
+    max(a.appt_date) filter (where c.class in ('attended', 'no-show')) as last_marked_date
 from scope_appointments a
 join status_classes c on c.raw_status = a.status
 where a.client_key is not null and a.appt_date is not null

@@ -1,8 +1,9 @@
 -- pending_intakes: the clients referred in the window ending at the report month whose
 -- intake is still to come: they have attended nothing (no attended appointment, no
 -- claim line), and their latest booking (client_bookings) is
---   on or after the exports' last marked day (the latest appointment marked attended,
---   no-show or cancelled: the schedule was not marked past it when it was exported), or
+--   on or after the exports' last marked day (the latest appointment marked attended
+--   or no-show, statuses set only once the day has come: the schedule was not marked
+--   past it when it was exported), or
 --   after the report month (at the month's end the intake was still ahead).
 -- A booking before both was never marked: it counts as missed. follow_through_* leave
 -- these clients out of their rates.
