@@ -47,6 +47,9 @@ var hostileCases = []hostileCase{
 	{file: "utf-16.csv", status: "loaded", loaded: 2, rejected: 1, want: []string{"CAST", "date (Appointment Date)", "02/30/2026"},
 		query: "SELECT string_agg(referral_source, '|' ORDER BY appointment_id) FROM raw_appointments", value: "José Núñez|\u201cSt. Anne\u2019s\u201d EAP"},
 	{file: "invalid-utf8.csv", status: "loaded", loaded: 2, rejected: 1, want: []string{"INVALID ENCODING", "not valid text"}},
+	// The same bad row with a field too few: its reject stays the encoding's, which
+	// the reader gave it; only cast and missing-column rejects are rewritten.
+	{file: "invalid-utf8-short.csv", status: "loaded", loaded: 2, rejected: 1, want: []string{"3 service (Service) INVALID ENCODING the row has bytes that are not valid text"}},
 	{file: "nul-bytes.csv", status: "loaded", loaded: 2, want: []string{"NUL BYTES"},
 		query: "SELECT referral_source FROM raw_appointments WHERE appointment_id = 'A2'", value: "Dr. Lo"},
 	{file: "field-count.csv", status: "loaded", loaded: 2, rejected: 2, want: []string{"TOO MANY COLUMNS", "MISSING COLUMNS", "more fields than the header",
