@@ -93,18 +93,11 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 		fc.Problems = append(fc.Problems, "the amounts on the first rows are written both with a decimal comma (225,00) and with a decimal point (225.00 or 1,250.00): an amount holding a comma cannot be read safely, and its row would be rejected; export every amount the same way, e.g. 1250.00")
 	}
 	enc := normaliseEncoding(src.Encoding)
-	amounts := l.amounts.check(source, mapping)
-	scanFields := delim < 128 && l.headEnc != "utf-16"
-	if enc == "auto" || enc == "utf-8" || (scanFields && len(amounts.columns) > 0) {
+	counter := l.fieldCounter(source)
+	if enc == "auto" || enc == "utf-8" || (counter != nil && len(counter.amounts.columns) > 0) {
 		// Whether the whole file is valid UTF-8 takes a pass over it; only these need it.
 		// The same pass finds a file that ends inside a quoted value, and amounts the
 		// reader would misread (in any single-byte encoding: they are ASCII).
-		var counter *fieldCounter
-		if scanFields {
-			_, idField := sourceTable(source)
-			counter = newFieldCounter(byte(delim), len(headers), mapping[idField])
-			counter.amounts = amounts
-		}
 		sc, err := scanFile(path, counter)
 		if err != nil {
 			return problem("cannot read the file: %v (check its permissions)", err)

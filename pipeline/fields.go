@@ -38,9 +38,14 @@ type badAmount struct {
 // amountCheck is what the counter checks amounts against: the fields that hold
 // amounts, and the thousands separator and decimal mark they are read with.
 type amountCheck struct {
-	columns   []int
-	thousands byte
-	decimal   byte
+	columns     []int
+	first, last int // the lowest and highest of columns
+	thousands   byte
+	decimal     byte
+}
+
+func newAmountCheck(columns []int, thousands, decimal byte) amountCheck {
+	return amountCheck{columns: columns, first: slices.Min(columns), last: slices.Max(columns), thousands: thousands, decimal: decimal}
 }
 
 // fieldCounter counts the fields of every record as the file streams past
@@ -442,7 +447,7 @@ func (fc *fieldCounter) checkAmounts(rec []byte) {
 		end--
 	}
 	rec = rec[:end]
-	first, last := slices.Min(a.columns), slices.Max(a.columns)
+	first, last := a.first, a.last
 	check := func(field, start, end int) {
 		if !slices.Contains(a.columns, field) {
 			return

@@ -194,7 +194,7 @@ func TestFieldCounterFindsMisreadAmounts(t *testing.T) {
 		{"id,charge", []int{1}, "1,\"1,25\"", "2:1=1,25"}, // the last record without a newline
 	} {
 		fc := newFieldCounter(',', strings.Count(c.header, ",")+1, 0)
-		fc.amounts = amountCheck{columns: c.columns, thousands: ',', decimal: '.'}
+		fc.amounts = newAmountCheck(c.columns, ',', '.')
 		fc.Write([]byte(c.header + "\n" + c.data))
 		fc.Close()
 		var got []string

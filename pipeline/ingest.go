@@ -566,7 +566,7 @@ func (in *Ingester) scan(c fileCheck) scanned {
 	if l.problem != "" {
 		return fail("", "%s", l.problem)
 	}
-	head, headEnc, headers, delim, mapping := l.head, l.headEnc, l.headers, l.delim, l.mapping
+	head, headers, delim, mapping := l.head, l.headers, l.delim, l.mapping
 	res.Amounts = l.amounts.shown()
 	if in.Log != nil {
 		switch l.amounts {
@@ -577,12 +577,7 @@ func (in *Ingester) scan(c fileCheck) scanned {
 		}
 	}
 	enc := normaliseEncoding(src.Encoding)
-	var counter *fieldCounter
-	if delim < 128 && headEnc != "utf-16" {
-		_, idField := sourceTable(f.source)
-		counter = newFieldCounter(byte(delim), len(headers), mapping[idField])
-		counter.amounts = l.amounts.check(f.source, mapping)
-	}
+	counter := l.fieldCounter(f.source)
 	scanStart := time.Now()
 	sc, err := scanFile(f.path, counter)
 	if in.Log != nil {

@@ -474,6 +474,19 @@ type layout struct {
 	amounts  amountStyle
 }
 
+// fieldCounter is the counter the scan of the file feeds, with its amounts to
+// check; nil where the scan cannot split fields the reader's way (a delimiter
+// outside ASCII, UTF-16 text).
+func (l layout) fieldCounter(source string) *fieldCounter {
+	if l.delim >= 128 || l.headEnc == "utf-16" {
+		return nil
+	}
+	_, idField := sourceTable(source)
+	fc := newFieldCounter(byte(l.delim), len(l.headers), l.mapping[idField])
+	fc.amounts = l.amounts.check(source, l.mapping)
+	return fc
+}
+
 // readLayout reads the head of an export and maps its header to the
 // source's fields. The loader and `referrals check` both start here, so
 // they judge a file the same way and say the same thing about it.
@@ -647,12 +660,7 @@ var (
 // further down is rejected rather than multiplied. It is one look per file, at
 // its head: the rows after it are taken to write amounts the same way.
 func readAmountStyle(source string, head []byte, enc string, delim rune, mapping map[string]int) amountStyle {
-	var cols []int
-	for _, f := range config.Fields(source) {
-		if i, ok := mapping[f.Name]; ok && f.Kind == "money" {
-			cols = append(cols, i)
-		}
-	}
+	cols := moneyColumns(source, mapping)
 	if len(cols) == 0 {
 		return amountsPoint
 	}
@@ -729,38 +737,48 @@ func (a amountStyle) readOptions() string {
 	return "thousands = ','"
 }
 
+// marks are the thousands separator and decimal mark this style reads amounts
+// with; ok is false for the styles read without a thousands separator.
+func (a amountStyle) marks() (thousands, decimal byte, ok bool) {
+	switch a {
+	case amountsPoint:
+		return ',', '.', true
+	case amountsCommaDot:
+		return '.', ',', true
+	}
+	return 0, 0, false
+}
+
+// moneyColumns are the header positions of source's amount fields.
+func moneyColumns(source string, mapping map[string]int) []int {
+	var cols []int
+	for _, f := range config.Fields(source) {
+		if i, ok := mapping[f.Name]; ok && f.Kind == "money" {
+			cols = append(cols, i)
+		}
+	}
+	return cols
+}
+
 // check is what the field scan checks this file's amounts against: the
 // thousands separator the reader drops wherever it stands. Styles read
 // without one need no check: the reader rejects a separator itself.
 func (a amountStyle) check(source string, mapping map[string]int) amountCheck {
-	var c amountCheck
-	switch a {
-	case amountsPoint:
-		c.thousands, c.decimal = ',', '.'
-	case amountsCommaDot:
-		c.thousands, c.decimal = '.', ','
-	default:
+	thousands, decimal, ok := a.marks()
+	cols := moneyColumns(source, mapping)
+	if !ok || len(cols) == 0 {
 		return amountCheck{}
 	}
-	for _, f := range config.Fields(source) {
-		if i, ok := mapping[f.Name]; ok && f.Kind == "money" {
-			c.columns = append(c.columns, i)
-		}
-	}
-	if len(c.columns) == 0 {
-		return amountCheck{}
-	}
-	return c
+	return newAmountCheck(cols, thousands, decimal)
 }
 
 // badAmountReason says why an amount whose thousands separator does not stand
 // between groups of three digits (badAmount) cannot be loaded.
 func badAmountReason(v string, style amountStyle) string {
-	sep, example := ",", "1,250.00"
-	if style == amountsCommaDot {
-		sep, example = ".", "1.250,00"
-	}
-	mark := map[string]string{",": "comma", ".": "point"}[sep]
+	thousands, decimal, _ := style.marks()
+	sep := string(thousands)
+	mark := map[byte]string{',': "comma", '.': "point"}[thousands]
+	example := "1" + sep + "250" + string(decimal) + "00"
 	return fmt.Sprintf("holds a %s that does not separate thousands, where this file writes amounts such as %s: the reader would drop the %s and load %s",
 		mark, example, mark, strings.ReplaceAll(v, sep, ""))
 }
@@ -770,22 +788,21 @@ func badAmountMessage(v string, style amountStyle) string {
 	return "the amount " + v + " " + badAmountReason(v, style) + ", so the row was skipped; " + style.sameWay()
 }
 
-// sameWay is the advice for amounts written more than one way, in the file's own style.
+// sameWay is the advice for amounts written more than one way, in the style
+// the file reads them with.
 func (a amountStyle) sameWay() string {
-	if a == amountsCommaDot || a == amountsComma {
+	_, decimal, _ := a.marks()
+	if decimal == ',' {
 		return "export every amount the same way, e.g. 1250,00"
 	}
 	return "export every amount the same way, e.g. 1250.00"
 }
 
 // misreadAmount is the number the reader makes of v, an amount whose separators
-// it drops: its digits, with a point for the decimal mark ("" when not a number).
+// it drops: its digits, with a point for the decimal mark.
 func misreadAmount(v string, style amountStyle) string {
-	sep, dec := ",", "."
-	if style == amountsCommaDot {
-		sep, dec = ".", ","
-	}
-	return strings.Replace(strings.ReplaceAll(v, sep, ""), dec, ".", 1)
+	thousands, decimal, _ := style.marks()
+	return strings.Replace(strings.ReplaceAll(v, string(thousands), ""), string(decimal), ".", 1)
 }
 
 // rejectHint is what a rejected amount's message adds, for amounts written this way.
