@@ -70,7 +70,17 @@ type env struct {
 	getenv func(string) string
 	stdout io.Writer
 	stderr io.Writer
+	// logFormat is where a command's parsed --log-format goes, so that the error
+	// it ends with is printed the same way (nil: nowhere).
+	logFormat *string
 }
+
+// loggedAsJSON is the error of a command that logged JSON: main prints it as a
+// JSON record too.
+type loggedAsJSON struct{ err error }
+
+func (e *loggedAsJSON) Error() string { return e.err.Error() }
+func (e *loggedAsJSON) Unwrap() error { return e.err }
 
 type command struct {
 	name    string
@@ -90,7 +100,8 @@ func commands() []command {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	e := env{getenv: getenv, stdout: stdout, stderr: stderr}
+	format := ""
+	e := env{getenv: getenv, stdout: stdout, stderr: stderr, logFormat: &format}
 	if len(args) == 0 {
 		args = []string{"run"}
 	}
@@ -101,7 +112,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
-			return c.run(ctx, e, args[1:])
+			err := c.run(ctx, e, args[1:])
+			if err != nil && format == "json" {
+				err = &loggedAsJSON{err}
+			}
+			return err
 		}
 	}
 	printTopUsage(stderr)
@@ -159,8 +174,12 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.verbose, "verbose", false, "print debug detail (each model's time)")
 }
 
-// validate refuses flags that contradict each other or name no format.
-func (c *commonFlags) validate() error {
+// validate refuses flags that contradict each other or name no format, and
+// tells e the log format.
+func (c *commonFlags) validate(e env) error {
+	if e.logFormat != nil {
+		*e.logFormat = c.logFormat
+	}
 	if c.quiet && c.verbose {
 		return &usageError{"--quiet and --verbose cannot be used together: --quiet prints only warnings and errors, --verbose every debug line; choose one"}
 	}
@@ -170,10 +189,12 @@ func (c *commonFlags) validate() error {
 	return nil
 }
 
-func (c *commonFlags) logger(w io.Writer) (*slog.Logger, error) {
-	if err := c.validate(); err != nil {
+// logger is the command's logger on e's stderr.
+func (c *commonFlags) logger(e env) (*slog.Logger, error) {
+	if err := c.validate(e); err != nil {
 		return nil, err
 	}
+	w := e.stderr
 	level := slog.LevelInfo
 	if c.quiet {
 		level = slog.LevelWarn

@@ -31,7 +31,7 @@ change nothing.`)
 	if fs.NArg() > 0 {
 		return &usageError{fmt.Sprintf("check takes no arguments, got %q; did you mean --config?", fs.Arg(0))}
 	}
-	if err := cf.validate(); err != nil {
+	if err := cf.validate(e); err != nil {
 		return err
 	}
 	cfg, err := loadConfig(cf.config)

@@ -30,7 +30,7 @@ type job struct {
 }
 
 func openJob(ctx context.Context, e env, cf commonFlags, what string) (*job, error) {
-	log, err := cf.logger(e.stderr)
+	log, err := cf.logger(e)
 	if err != nil {
 		return nil, err
 	}

@@ -30,7 +30,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 )
 
@@ -48,6 +47,8 @@ func main() {
 	signalled := ctx.Err() != nil
 	stop()
 	code := exitCode(err)
+	var asJSON *loggedAsJSON
+	logsJSON := errors.As(err, &asJSON)
 	if err != nil && signalled && !isSilent(err) {
 		// Stopped by a signal (Ctrl-C, a cron timeout, a shutdown): whatever failed
 		// after it ("context canceled", DuckDB's "INTERRUPT Error") failed because of
@@ -55,39 +56,17 @@ func main() {
 		err = errInterrupted
 	}
 	if err != nil && code != 0 && !isSilent(err) {
-		printFinal(os.Stderr, os.Args[1:], err, code)
+		printFinal(os.Stderr, logsJSON, err, code)
 	}
 	os.Exit(code)
 }
 
 // printFinal prints the error a command ended with: as a log record when the
 // command logs JSON (a log collector then reads every line), else as text.
-func printFinal(w io.Writer, args []string, err error, code int) {
-	if jsonLogs(args) {
+func printFinal(w io.Writer, asJSON bool, err error, code int) {
+	if asJSON {
 		slog.New(slog.NewJSONHandler(w, nil)).Error(err.Error(), "exit_code", code)
 		return
 	}
 	fmt.Fprintf(w, "referrals: %v\n", err)
-}
-
-// jsonLogs says whether args ask for JSON logs, as the flag package reads
-// them: -log-format or --log-format, with its value after "=" or next,
-// before any "--".
-func jsonLogs(args []string) bool {
-	for i, a := range args {
-		if a == "--" {
-			return false
-		}
-		name, value, hasValue := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-"), "=")
-		if !strings.HasPrefix(a, "-") || name != "log-format" {
-			continue
-		}
-		if !hasValue && i+1 < len(args) {
-			value = args[i+1]
-		}
-		if value == "json" {
-			return true
-		}
-	}
-	return false
 }
