@@ -138,16 +138,37 @@ func (c hostileCase) place(t *testing.T, dir string) string {
 // new database in dir, closed when the test ends.
 func ingestSchedulingFolder(t *testing.T, dir string) (*sql.DB, IngestSummary) {
 	t.Helper()
+	in := folderIngester(t, dir, "scheduling")
+	sum, err := in.Ingest(context.Background())
+	must(t, err)
+	return in.DB, sum
+}
+
+// folderIngester loads dir/exports/*.csv as source's exports (the other source
+// has none) into dir/db.duckdb, closed when the test ends.
+func folderIngester(t *testing.T, dir, source string) *Ingester {
+	t.Helper()
 	cfg := config.Default()
 	cfg.Dir = dir
-	cfg.Scheduling.Files = []string{"exports/*.csv"}
-	cfg.Billing.Files = nil
+	cfg.Scheduling.Files, cfg.Billing.Files = nil, nil
+	if source == "billing" {
+		cfg.Billing.Files = []string{"exports/*.csv"}
+	} else {
+		cfg.Scheduling.Files = []string{"exports/*.csv"}
+	}
 	db, err := Open(context.Background(), filepath.Join(dir, "db.duckdb"), Settings{Threads: 2})
 	must(t, err)
 	t.Cleanup(func() { db.Close() })
-	sum, err := (&Ingester{DB: db, Config: cfg, Secret: []byte("hostile-secret-0123456789")}).Ingest(context.Background())
-	must(t, err)
-	return db, sum
+	return &Ingester{DB: db, Config: cfg, Secret: []byte("hostile-secret-0123456789")}
+}
+
+// writeExports writes files (name: content) into dir/exports.
+func writeExports(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	must(t, os.MkdirAll(filepath.Join(dir, "exports"), 0o755))
+	for name, body := range files {
+		must(t, os.WriteFile(filepath.Join(dir, "exports", name), []byte(body), 0o644))
+	}
 }
 
 func must(t *testing.T, err error) {
@@ -475,24 +496,14 @@ func TestFieldCounterFindsOpenQuoteAtEnd(t *testing.T) {
 func TestAmountStyleIsPerFile(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	must(t, os.Mkdir(filepath.Join(dir, "exports"), 0o755))
 	const h = "Claim Line ID;Patient Account;DOS;Rendering Provider;Charge;Paid\n"
-	files := map[string]string{
+	writeExports(t, dir, map[string]string{
 		"a-comma.csv": h + "L1;900001;01/05/2026;Jane Smith;225,00;90,00\nL2;900002;01/05/2026;Jane Smith;1250,00;0,00\n",
 		"b-point.csv": h + "L3;900003;01/05/2026;Jane Smith;1,250.00;90.00\nL4;900004;01/05/2026;Jane Smith;225.00;0.00\n",
 		"c-comma.csv": h + "L5;900005;01/05/2026;Jane Smith;158,00;1,5\n",
-	}
-	for name, body := range files {
-		must(t, os.WriteFile(filepath.Join(dir, "exports", name), []byte(body), 0o644))
-	}
-	cfg := config.Default()
-	cfg.Dir = dir
-	cfg.Scheduling.Files = nil
-	cfg.Billing.Files = []string{"exports/*.csv"}
-	db, err := Open(ctx, filepath.Join(dir, "db.duckdb"), Settings{Threads: 2})
-	must(t, err)
-	defer db.Close()
-	in := &Ingester{DB: db, Config: cfg, Secret: []byte("amount-secret-0123456789")}
+	})
+	in := folderIngester(t, dir, "billing")
+	db, cfg := in.DB, in.Config
 	sum, err := in.Ingest(ctx)
 	must(t, err)
 	if sum.Loaded != 5 || sum.Rejected != 0 {
@@ -534,7 +545,6 @@ func TestAmountStyleIsPerFile(t *testing.T) {
 func TestLateMisplacedSeparatorIsRejected(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	must(t, os.Mkdir(filepath.Join(dir, "exports"), 0o755))
 	// Enough rows that the late ones are past the 64 KiB the style is judged from.
 	// Line ids are the prefix and the row's number; row i is on line i+1.
 	body := func(prefix, delim, good string, late map[int]string) string {
@@ -559,17 +569,9 @@ func TestLateMisplacedSeparatorIsRejected(t *testing.T) {
 		// A decimal comma with thousands points: 225.50 would load as 22550.
 		"c-dot.csv": body("C", ";", "1.250,00", map[int]string{1490: "225.50", 1491: "2.500"}),
 	}
-	for name, b := range files {
-		must(t, os.WriteFile(filepath.Join(dir, "exports", name), []byte(b), 0o644))
-	}
-	cfg := config.Default()
-	cfg.Dir = dir
-	cfg.Scheduling.Files = nil
-	cfg.Billing.Files = []string{"exports/*.csv"}
-	db, err := Open(ctx, filepath.Join(dir, "db.duckdb"), Settings{Threads: 2})
-	must(t, err)
-	defer db.Close()
-	in := &Ingester{DB: db, Config: cfg, Secret: []byte("amount-secret-0123456789")}
+	writeExports(t, dir, files)
+	in := folderIngester(t, dir, "billing")
+	db, cfg := in.DB, in.Config
 	sum, err := in.Ingest(ctx)
 	must(t, err)
 	if sum.Loaded != 4500-5 || sum.Rejected != 5 {
@@ -620,9 +622,11 @@ func TestLateMisplacedSeparatorIsRejected(t *testing.T) {
 	// A later export of a line whose amount is misread keeps the version loaded
 	// before: on an earlier night (d re-exports a), or by an older file of the
 	// same read, whose row the read first left out (f re-exports e).
-	must(t, os.WriteFile(filepath.Join(dir, "exports", "d-point.csv"), []byte(body("A", ",", `"1,250.00"`, map[int]string{1450: `"99,50"`})), 0o644))
-	must(t, os.WriteFile(filepath.Join(dir, "exports", "e-point.csv"), []byte(body("E", ",", `"1,250.00"`, nil)), 0o644))
-	must(t, os.WriteFile(filepath.Join(dir, "exports", "f-point.csv"), []byte(body("E", ",", `"1,250.00"`, map[int]string{1460: `"99,50"`})), 0o644))
+	writeExports(t, dir, map[string]string{
+		"d-point.csv": body("A", ",", `"1,250.00"`, map[int]string{1450: `"99,50"`}),
+		"e-point.csv": body("E", ",", `"1,250.00"`, nil),
+		"f-point.csv": body("E", ",", `"1,250.00"`, map[int]string{1460: `"99,50"`}),
+	})
 	sum, err = in.Ingest(ctx)
 	must(t, err)
 	if sum.Rejected != 2 {
@@ -641,15 +645,13 @@ func TestLateMisplacedSeparatorIsRejected(t *testing.T) {
 	// without an id is rejected once, for the id.
 	kRows := strings.Replace(body("K", ",", `"1,250.00"`, map[int]string{1460: `"77,5"`, 1470: `"88,5"`}), "K1460,", "K5,", 1)
 	kRows = strings.Replace(kRows, "K1470,", ",", 1)
-	for name, b := range map[string]string{
+	writeExports(t, dir, map[string]string{
 		"g-point.csv": body("G", ",", `"1,250.00"`, map[int]string{1450: `"99,50"`}),
 		"h-point.csv": body("G", ",", `"1,250.00"`, map[int]string{1450: `"99,50"`, 3: `"2,500.00"`}),
 		"i-point.csv": body("I", ",", `"1,250.00"`, map[int]string{1450: `"99,50"`}),
 		"j-point.csv": body("I", ",", `"1,250.00"`, nil),
 		"k-point.csv": kRows,
-	} {
-		must(t, os.WriteFile(filepath.Join(dir, "exports", name), []byte(b), 0o644))
-	}
+	})
 	sum, err = in.Ingest(ctx)
 	must(t, err)
 	perFile := map[string]int64{}
