@@ -13,14 +13,14 @@ import (
 // was not quoted ("McCarthy, Mateo") and every later value moved one
 // column to the right.
 type shiftedRow struct {
-	line int64  // line the record starts on
+	line int64  // the record's line as the reader numbers it (see locateRecords)
 	id   string // the value in the id column, as the reader would see it
 }
 
 // shortRow is a record with fewer fields than the header: a value left out, so
 // every later value moved one column to the left.
 type shortRow struct {
-	line   int64
+	line   int64 // the record's line as the reader numbers it (see locateRecords)
 	fields int
 }
 
@@ -29,7 +29,7 @@ type shortRow struct {
 // the file's way. DuckDB's reader drops the separator wherever it stands, so
 // the amount would load a hundred times too large.
 type badAmount struct {
-	line   int64  // line the record starts on
+	line   int64  // the record's line as the reader numbers it (see locateRecords)
 	id     string // the value in the id column, as the reader would see it
 	column int    // the amount's field (0-based)
 	value  string // the amount as written (an amount, never a client id)
@@ -56,7 +56,9 @@ type fieldCounter struct {
 	nfields int
 	idIdx   int
 
-	line      int64 // newlines seen so far
+	line int64 // newlines seen so far
+	// records: the records ended so far, the header and blank lines included. The
+	// current record's number, once ended, is its line as the reader numbers it.
 	records   int64
 	inQuote   bool
 	lastDelim bool
@@ -324,11 +326,11 @@ func (fc *fieldCounter) endRecord(tail []byte) {
 		}
 		fc.ids.note(rec, fc.delim, fc.idIdx)
 		if fc.fields == fc.nfields+1 && fc.lastDelim {
-			fc.found(fc.recStart, rec)
+			fc.found(fc.records, rec)
 		} else if fc.amounts.thousands != 0 && fc.fields == fc.nfields {
 			fc.checkAmounts(rec)
 		} else if fc.fields < fc.nfields && len(fc.short) < maxShiftedRows && len(bytes.TrimSpace(rec)) > 0 {
-			fc.short = append(fc.short, shortRow{line: fc.recStart, fields: fc.fields})
+			fc.short = append(fc.short, shortRow{line: fc.records, fields: fc.fields})
 		}
 	}
 	fc.carry = fc.carry[:0]
@@ -459,7 +461,7 @@ func (fc *fieldCounter) checkAmounts(rec []byte) {
 		if bytes.IndexByte(v, a.thousands) >= 0 && !amountGroupsOK(v, a.thousands, a.decimal) {
 			fc.badTotal++
 			if len(fc.badAmounts) < maxShiftedRows {
-				fc.badAmounts = append(fc.badAmounts, badAmount{line: fc.recStart, id: recordID(rec, fc.delim, fc.idIdx), column: field, value: string(v)})
+				fc.badAmounts = append(fc.badAmounts, badAmount{line: fc.records, id: recordID(rec, fc.delim, fc.idIdx), column: field, value: string(v)})
 			}
 		}
 	}

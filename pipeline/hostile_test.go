@@ -57,13 +57,27 @@ var hostileCases = []hostileCase{
 	// A value left out in the middle: the reader fails the date that moved into the
 	// clinician's place; the reject says what happened to the row.
 	{file: "field-missing.csv", status: "loaded", loaded: 2, rejected: 1, want: []string{"3  MISSING COLUMNS the row has 9 fields where the header has 10: a value left out moves every later one a column to the left"}},
+	// The same past a value with a line break: the scan numbers its rows as the
+	// reader does (a record is a line), so the short row's reject is still found
+	// and rewritten, and the shifted row has the reader's line.
+	{file: "rows-after-line-break.csv", status: "loaded", loaded: 2, rejected: 2, want: []string{"3  MISSING COLUMNS the row has 9 fields where the header has 10",
+		"4  TOO MANY COLUMNS the row has 11 fields"},
+		query: "SELECT string_agg(appointment_id, ',' ORDER BY appointment_id) FROM raw_appointments", value: "A1,A4"},
 	{file: "unquoted-delimiter.csv", status: "loaded", loaded: 2, rejected: 2, want: []string{"3  TOO MANY COLUMNS", "4  TOO MANY COLUMNS", "not quoted"},
 		query: "SELECT string_agg(appointment_id, ',' ORDER BY appointment_id) FROM raw_appointments", value: "A1,A4"},
-	{file: "bad-dates.csv", status: "loaded", loaded: 2, rejected: 4, want: []string{"CAST", "2026-01-05", "02/30/2026", "OUT OF RANGE", "1900-01-05", "2090-01-05", "expected date format"}},
-	{file: "duplicate-ids.csv", status: "loaded", loaded: 2, rejected: 1, want: []string{"DUPLICATE ID", "A1 appears 2 times"},
+	{file: "bad-dates.csv", status: "loaded", loaded: 2, rejected: 4, want: []string{"CAST", "2026-01-05", "02/30/2026", "OUT OF RANGE", "1900-01-05", "2090-01-05", "expected date format",
+		"5 Appointment Date OUT OF RANGE row A4", "6 Appointment Date OUT OF RANGE row A5"}},
+	// Rows rejected after the read (no id, no client id, a date out of range) are
+	// found again in the file for their lines: past a row without an id that the
+	// reader rejected itself, and numbered as the reader numbers its own rejects
+	// (the value spanning lines 2-3 is one line, as in a spreadsheet).
+	{file: "missing-values.csv", status: "loaded", loaded: 2, rejected: 5, want: []string{
+		"3 date (Appointment Date) CAST", "4 Appointment ID MISSING VALUE a row has no Appointment ID", "5 Patient Account MISSING VALUE row A2 has no client id",
+		"6 Appointment ID MISSING VALUE a row has no Appointment ID", "8 Appointment Date OUT OF RANGE row A4 has date 2099-01-05"}},
+	{file: "duplicate-ids.csv", status: "loaded", loaded: 2, rejected: 1, want: []string{"2 Appointment ID DUPLICATE ID Appointment ID A1 appears 2 times in this file (lines 2 and 3); the last one was kept"},
 		query: "SELECT referral_source FROM raw_appointments WHERE appointment_id = 'A1'", value: "Google"},
 	{file: "renamed-column.csv", status: "failed", want: []string{`"Provider Full Name"`, "[scheduling.columns] clinician"}},
-	{file: "billing-amounts.csv", source: "billing", status: "loaded", loaded: 2, rejected: 3, want: []string{"negative amount", "n/a", "$90", "without currency signs"},
+	{file: "billing-amounts.csv", source: "billing", status: "loaded", loaded: 2, rejected: 3, want: []string{"3 charge/paid OUT OF RANGE claim line L2 has a negative amount", "n/a", "$90", "without currency signs"},
 		query: "SELECT max(charge)::VARCHAR FROM raw_claim_lines", value: "1250.00"},
 	// A decimal comma (225,00) is read as one, not as a thousands separator
 	// (22500): with ';' between values, quoted with ',', with '.' thousands.

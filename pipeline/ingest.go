@@ -922,7 +922,7 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		return r.RowsAffected()
 	}
 	dropTemp := func() error {
-		for _, t := range []string{"tmp_rejects", "tmp_rejects_scans", "tmp_restore_rejects", "tmp_restore_rejects_scans", "tmp_shifted", "tmp_short", "tmp_groupfiles"} {
+		for _, t := range []string{"tmp_rejects", "tmp_rejects_scans", "tmp_restore_rejects", "tmp_restore_rejects_scans", "tmp_shifted", "tmp_short", "tmp_groupfiles", "tmp_postread", "tmp_dups", "tmp_reject_lines"} {
 			if _, err := exec("DROP TABLE IF EXISTS " + t); err != nil {
 				return err
 			}
@@ -1200,13 +1200,31 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		fmt.Fprintf(&colCase, " WHEN %s THEN %s", c.cond, QuoteString(c.col))
 		fmt.Fprintf(&msgCase, " WHEN %s THEN %s", c.cond, c.msg)
 	}
-	n, err := exec(fmt.Sprintf(`INSERT INTO rejected_rows SELECT t.file_id, g.path, NULL, %s END, %s END, %s END
-		FROM %s t JOIN tmp_groupfiles g USING (file_id) WHERE t.file_id IN (%s) AND (%s)`,
-		colCase.String(), typeCase.String(), msgCase.String(), table, idList, anyCond))
-	if err != nil {
+	// The reader gives no line for a row it took, so the rejects are listed
+	// first, with their ids (and the rank of a row without one), and their lines
+	// found in the files before they are recorded.
+	if _, err := exec(fmt.Sprintf(`CREATE TEMP TABLE tmp_postread AS SELECT t.file_id, g.path, t.%[1]s AS id,
+			row_number() OVER (PARTITION BY t.file_id, t.%[1]s ORDER BY t.rowid) AS seq,
+			%[2]s END AS column_name, %[3]s END AS error_type, %[4]s END AS message
+		FROM %[5]s t JOIN tmp_groupfiles g USING (file_id) WHERE t.file_id IN (%[6]s) AND (%[7]s)`,
+		idCol, colCase.String(), typeCase.String(), msgCase.String(), table, idList, anyCond)); err != nil {
 		return fmt.Errorf("check rows: %w", err)
 	}
+	// CREATE TABLE … AS reports no rows affected.
+	var n int64
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM tmp_postread`).Scan(&n); err != nil {
+		return err
+	}
 	if n > 0 {
+		lines, err := in.rejectLines(ctx, tx, conn, items, mapping[idCol], `SELECT file_id, id, seq FROM tmp_postread`)
+		if err != nil {
+			return err
+		}
+		if _, err := exec(`INSERT INTO rejected_rows SELECT p.file_id, p.path, l.line, p.column_name, p.error_type, p.message
+			FROM tmp_postread p LEFT JOIN ` + lines + ` l ON l.file_id = p.file_id AND l.id IS NOT DISTINCT FROM p.id AND l.seq = p.seq
+			ORDER BY p.file_id, l.line NULLS LAST`); err != nil {
+			return fmt.Errorf("record rejected rows: %w", err)
+		}
 		if _, err := exec(fmt.Sprintf(`DELETE FROM %s WHERE file_id IN (%s) AND (%s)`, table, idList, anyCond)); err != nil {
 			return err
 		}
@@ -1220,13 +1238,21 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 	}
 	if len(dupCheck) > 0 {
 		checkList := strings.Join(dupCheck, ", ")
-		dups, err := exec(fmt.Sprintf(`INSERT INTO rejected_rows
-			SELECT d.file_id, g.path, NULL, %s, 'DUPLICATE ID', %s || ' ' || d.id || ' appears ' || d.n || ' times in this file; the last one was kept'
+		if _, err := exec(fmt.Sprintf(`CREATE TEMP TABLE tmp_dups AS
+			SELECT d.file_id, g.path, d.id, d.n
 			FROM (SELECT file_id, %s AS id, count(*) AS n FROM %s WHERE file_id IN (%s) GROUP BY file_id, %s HAVING count(*) > 1) d
 			JOIN tmp_groupfiles g USING (file_id)`,
-			QuoteString(idHeader), QuoteString(idHeader), idCol, table, checkList, idCol))
-		if err != nil {
+			idCol, table, checkList, idCol)); err != nil {
 			return fmt.Errorf("check duplicates: %w", err)
+		}
+		var dups int64
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM tmp_dups`).Scan(&dups); err != nil {
+			return err
+		}
+		if dups > 0 {
+			if err := in.recordDuplicates(ctx, tx, conn, items, mapping[idCol], idHeader); err != nil {
+				return fmt.Errorf("record duplicates: %w", err)
+			}
 		}
 		if dups > 0 {
 			if _, err := exec(fmt.Sprintf(`DELETE FROM %s WHERE file_id IN (%s) AND rowid NOT IN (SELECT max(rowid) FROM %s WHERE file_id IN (%s) GROUP BY file_id, %s)`,

@@ -1,0 +1,304 @@
+package pipeline
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+)
+
+// recordLines is where the records a check rejected after the read stand in
+// their file: the reader gives no line for a row it loaded, so a file that has
+// such rejects is walked once more to find them.
+type recordLines struct {
+	byID  map[string][]int64 // the lines of the records holding each wanted id
+	blank []int64            // the lines of the records with a blank id, in order
+}
+
+// locateRecords walks the file that was read for it (its converted copy, where
+// there is one, decoded as the reader decoded it) record by record, quotes
+// respected, and notes the line of each record whose id is wanted, and of each
+// record with a blank id. Records on a line in skip (rows the reader or the
+// scan rejected, so not in the table) are passed over. The id is the field at
+// idIdx, trimmed, as the loader stores it.
+//
+// Lines are numbered as DuckDB's reader numbers them in its rejects, so that
+// every reject of a file counts alike: the header is line 1, each record one
+// line (a quoted value with line breaks in it counts once), and blank lines
+// count too. That is the row a spreadsheet shows the record on; a text
+// editor's line numbers differ only past a value with line breaks in it.
+func locateRecords(it *prepared, idIdx int, want map[string]bool, skip map[int64]bool) (recordLines, error) {
+	out := recordLines{byID: map[string][]int64{}}
+	if it.delim >= 0x80 {
+		return out, nil // the walk reads bytes: a delimiter outside ASCII is not one
+	}
+	f, err := os.Open(it.readPath)
+	if err != nil {
+		return out, err
+	}
+	defer f.Close()
+	var r io.Reader = f
+	// A converted copy is UTF-8; the reader decodes Latin-1 and UTF-16 itself.
+	if it.duckEnc != "utf-8" {
+		if d := decoderFor(it.duckEnc); d != nil {
+			r = d.Reader(f)
+		}
+	}
+	br := bufio.NewReaderSize(r, 1<<16)
+	delim := byte(it.delim)
+	var (
+		line    int64 // records ended so far
+		rec     []byte
+		inQuote bool
+	)
+	for {
+		chunk, err := br.ReadSlice('\n')
+		rec = append(rec, chunk...)
+		inQuote = inQuote != (bytes.Count(chunk, []byte{'"'})%2 == 1)
+		if err == bufio.ErrBufferFull {
+			continue // the same line goes on
+		}
+		last := err != nil
+		if len(rec) > 0 && (!inQuote || last) {
+			line++
+			if line > 1 && !skip[line] {
+				body := bytes.TrimRight(rec, "\r\n")
+				if len(bytes.TrimSpace(body)) > 0 {
+					id := bytes.TrimSpace(idField(body, delim, idIdx))
+					switch {
+					case len(id) == 0:
+						out.blank = append(out.blank, line)
+					case want[string(id)]:
+						out.byID[string(id)] = append(out.byID[string(id)], line)
+					}
+				}
+			}
+			rec = rec[:0]
+		}
+		if last {
+			if err == io.EOF {
+				return out, nil
+			}
+			return out, err
+		}
+	}
+}
+
+// idField is field idx of rec as the reader sees it: cut out directly where
+// the fields up to it hold no quote, else read by a CSV reader (recordID).
+func idField(rec []byte, delim byte, idx int) []byte {
+	start := 0
+	for range idx {
+		j := bytes.IndexByte(rec[start:], delim)
+		if j < 0 {
+			start = len(rec) + 1
+			break
+		}
+		start += j + 1
+	}
+	end := len(rec)
+	if start <= len(rec) {
+		if j := bytes.IndexByte(rec[start:], delim); j >= 0 {
+			end = start + j
+		}
+	}
+	if bytes.IndexByte(rec[:end], '"') >= 0 {
+		return []byte(recordID(rec, delim, idx))
+	}
+	if start > len(rec) {
+		return nil
+	}
+	return rec[start:end]
+}
+
+// rejectAt is one row rejected after the read: its file, its id (empty for a
+// row without one) and its rank among the file's rejected rows of that id.
+type rejectAt struct {
+	fileID int64
+	id     string
+	seq    int64
+}
+
+// rejectLines finds the lines of rows rejected after the read, listed by q as
+// (file_id, id, seq), and loads them into the temp table tmp_reject_lines
+// (file_id, id, seq, line), which it returns the name of. The files that hold
+// such rows are walked once more (locateRecords). A row gets its line only
+// where it is certain: its id on one record of the file, or on as many records
+// as there are rejects of it; and for the rows without an id, as many blank ids
+// in the file as rejects. Any other row keeps no line, and its message names its
+// id.
+func (in *Ingester) rejectLines(ctx context.Context, tx *sql.Tx, conn *sql.Conn, items []*prepared, idIdx int, q string) (string, error) {
+	rows, err := tx.QueryContext(ctx, q)
+	if err != nil {
+		return "", err
+	}
+	byFile := map[int64][]rejectAt{}
+	for rows.Next() {
+		var r rejectAt
+		var id sql.NullString
+		if err := rows.Scan(&r.fileID, &id, &r.seq); err != nil {
+			rows.Close()
+			return "", err
+		}
+		r.id = id.String
+		byFile[r.fileID] = append(byFile[r.fileID], r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	var out [][]any
+	for _, it := range items {
+		rejects := byFile[it.fileID]
+		if len(rejects) == 0 {
+			continue
+		}
+		want := map[string]bool{}
+		count := map[string]int64{}
+		for _, r := range rejects {
+			if r.id != "" {
+				want[r.id] = true
+			}
+			count[r.id] = max(count[r.id], r.seq)
+		}
+		found, ok := in.walkRejected(ctx, tx, it, idIdx, want)
+		if !ok {
+			continue
+		}
+		for _, r := range rejects {
+			lines := found.byID[r.id]
+			if r.id == "" {
+				lines = found.blank
+			}
+			if int64(len(lines)) != count[r.id] {
+				continue
+			}
+			var id any = r.id
+			if r.id == "" {
+				id = nil
+			}
+			out = append(out, []any{it.fileID, id, r.seq, lines[r.seq-1]})
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS tmp_reject_lines`); err != nil {
+		return "", err
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE tmp_reject_lines (file_id INTEGER, id VARCHAR, seq BIGINT, line BIGINT)`); err != nil {
+		return "", err
+	}
+	if err := appendRows(conn, "tmp_reject_lines", out); err != nil {
+		return "", fmt.Errorf("load tmp_reject_lines: %w", err)
+	}
+	return "tmp_reject_lines", nil
+}
+
+// walkRejected walks a file for the rows rejected after the read
+// (locateRecords), passing over the lines already rejected. ok is false when
+// the file could not be walked (the rows stay named by their ids).
+func (in *Ingester) walkRejected(ctx context.Context, tx *sql.Tx, it *prepared, idIdx int, want map[string]bool) (recordLines, bool) {
+	skip := map[int64]bool{}
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT line FROM rejected_rows WHERE file_id = ? AND line IS NOT NULL`, it.fileID)
+	if err != nil {
+		in.logger().Warn("could not find the lines of rejected rows", "file", it.res.Path, "error", err)
+		return recordLines{}, false
+	}
+	for rows.Next() {
+		var l int64
+		if err := rows.Scan(&l); err != nil {
+			rows.Close()
+			in.logger().Warn("could not find the lines of rejected rows", "file", it.res.Path, "error", err)
+			return recordLines{}, false
+		}
+		skip[l] = true
+	}
+	rows.Close()
+	t0 := time.Now()
+	found, err := locateRecords(it, idIdx, want, skip)
+	if err != nil {
+		in.logger().Warn("could not find the lines of rejected rows", "file", it.res.Path, "error", err)
+		return recordLines{}, false
+	}
+	in.logger().Debug("rejected rows located", "file", it.res.Path, "ids", len(want), "took", time.Since(t0).Round(time.Millisecond))
+	return found, true
+}
+
+// recordDuplicates records the ids that tmp_dups lists (file_id, path, id, n:
+// rows of one id in one file) as rejects, with the lines of their records.
+func (in *Ingester) recordDuplicates(ctx context.Context, tx *sql.Tx, conn *sql.Conn, items []*prepared, idIdx int, idHeader string) error {
+	type dup struct {
+		path, id string
+		n        int64
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT file_id, path, id, n FROM tmp_dups ORDER BY file_id, id`)
+	if err != nil {
+		return err
+	}
+	byFile := map[int64][]dup{}
+	for rows.Next() {
+		var f int64
+		var d dup
+		if err := rows.Scan(&f, &d.path, &d.id, &d.n); err != nil {
+			rows.Close()
+			return err
+		}
+		byFile[f] = append(byFile[f], d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	var out [][]any
+	for _, it := range items {
+		ds := byFile[it.fileID]
+		if len(ds) == 0 {
+			continue
+		}
+		want := map[string]bool{}
+		for _, d := range ds {
+			want[d.id] = true
+		}
+		found, _ := in.walkRejected(ctx, tx, it, idIdx, want)
+		for _, d := range ds {
+			var line any
+			where := ""
+			if lines := found.byID[d.id]; len(lines) >= 2 {
+				line = lines[0]
+				where = " (lines " + lineList(lines) + ")"
+			}
+			out = append(out, []any{it.fileID, d.path, line, idHeader, "DUPLICATE ID",
+				fmt.Sprintf("%s %s appears %d times in this file%s; the last one was kept", idHeader, d.id, d.n, where)})
+		}
+	}
+	return appendRows(conn, "rejected_rows", out)
+}
+
+// lineList writes line numbers as "2, 9 and 14", the first ten of a longer list
+// and how many more.
+func lineList(lines []int64) string {
+	const most = 10
+	parts := make([]string, 0, min(len(lines), most))
+	for _, l := range lines[:min(len(lines), most)] {
+		parts = append(parts, fmt.Sprint(l))
+	}
+	if len(lines) > most {
+		return strings.Join(parts, ", ") + fmt.Sprintf(" and %d more", len(lines)-most)
+	}
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+}
+
+// logger is the ingester's log, or one that discards.
+func (in *Ingester) logger() *slog.Logger {
+	if in.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return in.Log
+}

@@ -1,0 +1,102 @@
+package pipeline
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"golang.org/x/text/encoding/unicode"
+)
+
+// TestLocateRecords walks files as the reader numbers their lines: a value with
+// line breaks is one line, blank lines count, skipped lines are passed over, and
+// a UTF-16 export is decoded first.
+func TestLocateRecords(t *testing.T) {
+	body := "ID;Client;Note\n" + // 1
+		"A1;900001;\"two\nlines\"\n" + // 2
+		"\n" + // 3: blank
+		";900002;no id\n" + // 4
+		"A2;900003;plain\n" + // 5
+		" A3 ;900004;\"a ; in it\"\n" + // 6
+		";900005;no id, skipped\n" + // 7
+		"A2;900006;again\r\n" + // 8
+		";900007;last, no newline" // 9
+	want := map[string]bool{"A2": true, "A3": true, "A9": true}
+	skip := map[int64]bool{7: true}
+	wantLines := recordLines{byID: map[string][]int64{"A2": {5, 8}, "A3": {6}}, blank: []int64{4, 9}}
+
+	dir := t.TempDir()
+	utf8Path := filepath.Join(dir, "utf8.csv")
+	must(t, os.WriteFile(utf8Path, []byte(body), 0o644))
+	enc, err := unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder().String(body)
+	must(t, err)
+	utf16Path := filepath.Join(dir, "utf16.csv")
+	must(t, os.WriteFile(utf16Path, []byte(enc), 0o644))
+
+	for _, c := range []struct{ path, enc string }{{utf8Path, "utf-8"}, {utf16Path, "utf-16"}} {
+		got, err := locateRecords(&prepared{readPath: c.path, duckEnc: c.enc, delim: ';'}, 0, want, skip)
+		must(t, err)
+		if !reflect.DeepEqual(got, wantLines) {
+			t.Errorf("%s: got %+v, want %+v", c.enc, got, wantLines)
+		}
+	}
+}
+
+func TestLineList(t *testing.T) {
+	for _, c := range []struct {
+		in   []int64
+		want string
+	}{
+		{[]int64{4}, "4"},
+		{[]int64{2, 3}, "2 and 3"},
+		{[]int64{2, 9, 14}, "2, 9 and 14"},
+		{[]int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, "1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and 2 more"},
+	} {
+		if got := lineList(c.in); got != c.want {
+			t.Errorf("lineList(%v) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// BenchmarkLocateRecords walks a 200,000-row export for one id and its blank
+// ids: the cost a file with rows rejected after the read adds to its load.
+func BenchmarkLocateRecords(b *testing.B) {
+	var sb []byte
+	sb = append(sb, hostileHeader...)
+	for i := range 200000 {
+		sb = fmt.Appendf(sb, "A%d,%d,Jane Smith,01/05/2026,9:00 AM,Attended,Intake,\"Lopez, Maria\",,1457392811\n", i, 900000+i)
+	}
+	path := filepath.Join(b.TempDir(), "big.csv")
+	if err := os.WriteFile(path, sb, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(sb)))
+	for b.Loop() {
+		if _, err := locateRecords(&prepared{readPath: path, duckEnc: "utf-8", delim: ','}, 0, map[string]bool{"A100": true}, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestIDField(t *testing.T) {
+	for _, c := range []struct {
+		rec  string
+		idx  int
+		want string
+	}{
+		{"A1,900001,x", 0, "A1"},
+		{"x,A1,y", 1, "A1"},
+		{"x,y,A1", 2, "A1"},
+		{`x,"A,1",y`, 1, "A,1"},
+		{`"a,b",A1,y`, 1, "A1"},
+		{`x,A1,"q"`, 1, "A1"},
+		{"x,y", 3, ""},
+		{",", 1, ""},
+	} {
+		if got := string(idField([]byte(c.rec), ',', c.idx)); got != c.want {
+			t.Errorf("idField(%q, %d) = %q, want %q", c.rec, c.idx, got, c.want)
+		}
+	}
+}
