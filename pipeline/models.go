@@ -105,6 +105,13 @@ func BuildModels(ctx context.Context, db *sql.DB, vars Vars, log *slog.Logger) (
 	if err != nil {
 		return timings, err
 	}
+	// The day of the run, for the models that must not trust a date after it
+	// (pending_intakes). A table, not a variable: the models that read it are
+	// fingerprinted with it, and what reads only the models (the checks, the
+	// cached report parts) stays as it is while their content does.
+	if _, err := tx.ExecContext(ctx, `CREATE OR REPLACE TABLE run_context AS SELECT current_date AS run_date`); err != nil {
+		return timings, fmt.Errorf("record the day of the run: %w", err)
+	}
 	fp, err := newFingerprints(ctx, tx, vars)
 	if err != nil {
 		return timings, err

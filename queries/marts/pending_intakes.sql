@@ -18,8 +18,12 @@ with params as (
         getvariable('window_months')::INTEGER as window_months
 ),
 
+-- The last marked day is never after the day of the run (run_context): an appointment
+-- marked attended or no-show on a later day was dated ahead by a slip of the keyboard
+-- (2062 for 2026), and would otherwise make every booking before it count as missed.
 as_of as (
-    select max(last_marked_date) as last_marked_day from client_bookings
+    select max(last_marked_date) filter (where last_marked_date <= (select run_date from run_context)) as last_marked_day
+    from client_bookings
 )
 
 select r.client_key
