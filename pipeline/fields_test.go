@@ -13,16 +13,17 @@ import (
 
 // oracleShifted is the byte-at-a-time field count the scan used before its
 // one-line fast path: every record's fields, quotes toggling, a record
-// ending at a newline outside quotes. It returns the shifted rows' lines,
-// the records and the newlines seen.
+// ending at a newline outside quotes. It returns the shifted rows' lines as
+// the reader numbers them (records, the header first: see locateRecords), the
+// records and the newlines seen.
 func oracleShifted(data []byte, delim byte, nfields int) (lines []int64, records, newlines int64) {
-	inQuote, lastDelim, fields, recStart := false, false, 1, int64(1)
+	inQuote, lastDelim, fields := false, false, 1
 	end := func() {
 		records++
 		if records > 1 && fields == nfields+1 && lastDelim {
-			lines = append(lines, recStart)
+			lines = append(lines, records)
 		}
-		fields, lastDelim, recStart = 1, false, newlines+1
+		fields, lastDelim = 1, false
 	}
 	pending := false
 	for _, b := range data {
