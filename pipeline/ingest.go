@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -1314,9 +1315,17 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 			return errFileChanged
 		}
 		fields := slices.Sorted(maps.Keys(it.mapping))
-		if _, err := exec(`INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?, ?, ?)`,
+		headersJSON, err := json.Marshal(it.headers)
+		if err != nil {
+			return err
+		}
+		mappingJSON, err := json.Marshal(it.mapping)
+		if err != nil {
+			return err
+		}
+		if _, err := exec(`INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?)`,
 			it.fileID, source, it.res.Path, it.sum, it.res.Encoding, loaded[it.fileID], rejected[it.fileID], replaced[it.fileID], it.before.Size(), it.before.ModTime().UTC(),
-			strings.Join(fields, ",")); err != nil {
+			strings.Join(fields, ","), string(it.delim), string(headersJSON), string(mappingJSON)); err != nil {
 			return fmt.Errorf("ledger: %w", err)
 		}
 		if _, err := exec(`DELETE FROM ingest_problems WHERE path = ?`, it.res.Path); err != nil {

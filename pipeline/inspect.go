@@ -284,14 +284,9 @@ func readHeader(head []byte, encoding string, delim string) ([]string, rune, err
 	if len(bytes.TrimSpace(line)) == 0 {
 		return nil, 0, errors.New("the file is empty or its first line is blank: an export must start with a header row")
 	}
-	var d rune = ','
-	switch {
-	case delim == "" || delim == "auto":
+	d, ok := delimiterSetting(delim)
+	if !ok {
 		d = guessDelimiter(line)
-	case delim == `\t` || delim == "tab":
-		d = '\t'
-	default:
-		d, _ = utf8.DecodeRuneInString(delim)
 	}
 	r := csv.NewReader(bytes.NewReader(line))
 	r.Comma = d
@@ -305,6 +300,20 @@ func readHeader(head []byte, encoding string, delim string) ([]string, rune, err
 		rec[i] = strings.TrimSpace(rec[i])
 	}
 	return rec, d, nil
+}
+
+// delimiterSetting is the delimiter a setting names, or ok false for "auto"
+// (or none), which guesses it from each file's header line.
+func delimiterSetting(delim string) (d rune, ok bool) {
+	switch {
+	case delim == "" || delim == "auto":
+		return 0, false
+	case delim == `\t` || delim == "tab":
+		return '\t', true
+	default:
+		d, _ = utf8.DecodeRuneInString(delim)
+		return d, true
+	}
 }
 
 // guessDelimiter picks the most frequent of , ; tab | outside quotes.

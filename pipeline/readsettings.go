@@ -65,6 +65,7 @@ func ChangedReadSettings(ctx context.Context, db *sql.DB, c config.Config) ([]Re
 		}
 		now := ReadSettings(c, source)
 		var keys []string
+		var read *readAsLoaded // what the loaded files were read with, looked up once
 		for _, k := range slices.Sorted(maps.Keys(joinKeys(old, now))) {
 			if old[k] == now[k] {
 				continue
@@ -75,6 +76,18 @@ func ChangedReadSettings(ctx context.Context, db *sql.DB, c config.Config) ([]Re
 					return nil, err
 				}
 				if same {
+					continue
+				}
+			}
+			if k == "delimiter" || strings.HasPrefix(k, "columns.") {
+				if read == nil {
+					r, err := readAsLoadedOf(ctx, db, source, c)
+					if err != nil {
+						return nil, err
+					}
+					read = &r
+				}
+				if k == "delimiter" && read.sameDelimiter || k != "delimiter" && read.sameMapping {
 					continue
 				}
 			}
@@ -111,6 +124,66 @@ func sameEncoding(ctx context.Context, db *sql.DB, source, old, now string) (boo
 		return false, fmt.Errorf("read the loaded files' encodings: %w", err)
 	}
 	return other == 0, nil
+}
+
+// readAsLoaded says whether c's delimiter and column mappings read every loaded
+// file of a source as it was read: the delimiter each file was read with, and
+// the same column for every field from its header row, as the ledger records
+// them. A file loaded before the ledger kept them (or none loaded) leaves it
+// unknown, which counts as a change.
+type readAsLoaded struct {
+	sameDelimiter, sameMapping bool
+}
+
+func readAsLoadedOf(ctx context.Context, db *sql.DB, source string, c config.Config) (readAsLoaded, error) {
+	s := c.Scheduling
+	if source == "billing" {
+		s = c.Billing
+	}
+	want, explicit := delimiterSetting(s.Delimiter)
+	rows, err := db.QueryContext(ctx, `SELECT delimiter, headers, mapping FROM ingest_files WHERE source = ?`, source)
+	if err != nil {
+		return readAsLoaded{}, fmt.Errorf("read how the loaded files were read: %w", err)
+	}
+	defer rows.Close()
+	r := readAsLoaded{sameDelimiter: true, sameMapping: true}
+	files := 0
+	for rows.Next() {
+		files++
+		var delim, headersJSON, mappingJSON sql.NullString
+		if err := rows.Scan(&delim, &headersJSON, &mappingJSON); err != nil {
+			return readAsLoaded{}, fmt.Errorf("read how the loaded files were read: %w", err)
+		}
+		var headers []string
+		var mapping map[string]int
+		if !delim.Valid || !headersJSON.Valid || !mappingJSON.Valid ||
+			json.Unmarshal([]byte(headersJSON.String), &headers) != nil || json.Unmarshal([]byte(mappingJSON.String), &mapping) != nil {
+			return readAsLoaded{}, rows.Err()
+		}
+		was := []rune(delim.String)
+		if len(was) != 1 {
+			return readAsLoaded{}, rows.Err()
+		}
+		// With "auto" the delimiter is guessed from the header line, which the
+		// header row joined by the delimiter stands for.
+		d := want
+		if !explicit {
+			d = guessDelimiter([]byte(strings.Join(headers, string(was[0]))))
+		}
+		if d != was[0] {
+			r.sameDelimiter = false
+		}
+		if now, _ := MapHeaders(source, headers, s.Columns); !maps.Equal(now, mapping) {
+			r.sameMapping = false
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return readAsLoaded{}, err
+	}
+	if files == 0 {
+		return readAsLoaded{}, nil
+	}
+	return r, nil
 }
 
 func joinKeys(a, b map[string]string) map[string]bool {

@@ -52,3 +52,57 @@ func TestEquivalentEncodingIsNoChange(t *testing.T) {
 		t.Errorf("explicit back to auto: changed %q, want [billing] encoding", got)
 	}
 }
+
+// A delimiter or a column mapping set to what the files were read with anyway
+// ("auto" made explicit, a field mapped to the header the usual names found) is
+// no change; a setting that reads a loaded file otherwise is one, and so is any
+// change while a loaded file's reading is not on record.
+func TestEquivalentDelimiterAndColumnsAreNoChange(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	writeExports(t, dir, map[string]string{
+		"a.csv": "Appointment ID;Patient Account;Clinician;Appointment Date;Status;Referral Source;Provider Notes\n" +
+			"A1;900001;Jane Smith;01/05/2026;Attended;Google;x\n",
+		"b.csv": "Appointment ID;Patient Account;Clinician;Appointment Date;Status;Referral Source;Provider Notes\n" +
+			"A2;900002;Jane Smith;01/06/2026;Attended;Google;y\n",
+	})
+	in := folderIngester(t, dir, "scheduling")
+	_, err := in.Ingest(ctx)
+	must(t, err)
+	must(t, RecordReadSettings(ctx, in.DB, in.Config, false))
+	changed := func(set func(*config.Source)) string {
+		c := in.Config
+		c.Scheduling.Columns = map[string]string{}
+		set(&c.Scheduling)
+		ch, err := ChangedReadSettings(ctx, in.DB, c)
+		must(t, err)
+		var out []string
+		for _, r := range ch {
+			out = append(out, r.String())
+		}
+		return strings.Join(out, "; ")
+	}
+	for _, tc := range []struct {
+		name string
+		set  func(*config.Source)
+		want string
+	}{
+		{"as loaded", func(s *config.Source) {}, ""},
+		{"auto made explicit", func(s *config.Source) { s.Delimiter = ";" }, ""},
+		{"another delimiter", func(s *config.Source) { s.Delimiter = "," }, "[scheduling] delimiter"},
+		{"the header already taken", func(s *config.Source) { s.Columns["clinician"] = "clinician" }, ""},
+		{"a header that is not there", func(s *config.Source) { s.Columns["referral_source"] = "Lead" }, ""},
+		{"another header", func(s *config.Source) { s.Columns["clinician"] = "Provider Notes" }, "[scheduling] columns.clinician"},
+		{"both", func(s *config.Source) { s.Delimiter = ";"; s.Columns["service"] = "Provider Notes" }, "[scheduling] columns.service"},
+	} {
+		if got := changed(tc.set); got != tc.want {
+			t.Errorf("%s: changed %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	// A file loaded before the ledger kept how it was read: unknown, so a change.
+	_, err = in.DB.Exec(`UPDATE ingest_files SET headers = NULL WHERE path LIKE '%b.csv'`)
+	must(t, err)
+	if got := changed(func(s *config.Source) { s.Delimiter = ";" }); got != "[scheduling] delimiter" {
+		t.Errorf("reading not on record: changed %q, want [scheduling] delimiter", got)
+	}
+}

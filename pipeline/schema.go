@@ -110,6 +110,13 @@ var schema = []string{
 	// The fields a loaded file had a column for (comma-separated), so that a column
 	// missing from a later export can be named (MissingColumns).
 	`ALTER TABLE ingest_files ADD COLUMN IF NOT EXISTS fields VARCHAR`,
+	// How each file was read: its delimiter, its header row (a JSON list) and the
+	// column each field was taken from (a JSON object, field to 0-based column), so
+	// that a reading setting changed to what the files were read with anyway is no
+	// change (ChangedReadSettings).
+	`ALTER TABLE ingest_files ADD COLUMN IF NOT EXISTS delimiter VARCHAR`,
+	`ALTER TABLE ingest_files ADD COLUMN IF NOT EXISTS headers VARCHAR`,
+	`ALTER TABLE ingest_files ADD COLUMN IF NOT EXISTS mapping VARCHAR`,
 }
 
 // EnsureSchema creates the loader's tables if they are missing, and adds the

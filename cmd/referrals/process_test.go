@@ -648,7 +648,9 @@ func TestUnloadableFileExits6(t *testing.T) {
 
 // A file is loaded once, so after a reading setting changes the files already loaded
 // keep the old reading: every run says so, naming the setting, until --rebuild reads
-// them again.
+// them again. A mapping that takes a field from another column than before (referral_source
+// from Service) reads the loaded files otherwise: it warns. One that names the
+// column the usual names found is no change (pipeline's TestEquivalentDelimiterAndColumnsAreNoChange).
 func TestChangedReadingSettingsWarnUntilRebuild(t *testing.T) {
 	_, cfg := practiceDir(t, 0.3, false)
 	warning := regexp.MustCompile(`level=WARN msg="reading settings changed since the files were loaded[^"]*--rebuild[^"]*" changed="\[scheduling\] columns.referral_source, date_format" files=\d+`)
@@ -657,7 +659,7 @@ func TestChangedReadingSettingsWarnUntilRebuild(t *testing.T) {
 		t.Fatalf("first run: exit %d\n%s", r.code, r.stderr)
 	}
 	body := strings.Replace(mustRead(t, cfg), "files = [\"data/exports/scheduling/*.csv\"]\n",
-		"files = [\"data/exports/scheduling/*.csv\"]\ndate_format = \"%d/%m/%Y\"\n[scheduling.columns]\nreferral_source = \"Referral Source\"\n", 1)
+		"files = [\"data/exports/scheduling/*.csv\"]\ndate_format = \"%d/%m/%Y\"\n[scheduling.columns]\nreferral_source = \"Service\"\n", 1)
 	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
