@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"time"
 )
@@ -202,22 +203,31 @@ func (in *Ingester) rejectLines(ctx context.Context, tx *sql.Tx, conn *sql.Conn,
 // (locateRecords), passing over the lines already rejected. ok is false when
 // the file could not be walked (the rows stay named by their ids).
 func (in *Ingester) walkRejected(ctx context.Context, tx *sql.Tx, it *prepared, idIdx int, want map[string]bool) (recordLines, bool) {
+	return in.walkFile(ctx, tx, it, idIdx, want, `SELECT DISTINCT line FROM rejected_rows WHERE file_id = ? AND line IS NOT NULL`)
+}
+
+// walkFile walks a file (locateRecords) for the records of the wanted ids,
+// passing over the lines skipQuery gives for the file's id (none when it is
+// empty). ok is false when the file could not be walked.
+func (in *Ingester) walkFile(ctx context.Context, tx *sql.Tx, it *prepared, idIdx int, want map[string]bool, skipQuery string) (recordLines, bool) {
 	skip := map[int64]bool{}
-	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT line FROM rejected_rows WHERE file_id = ? AND line IS NOT NULL`, it.fileID)
-	if err != nil {
-		in.logger().Warn("could not find the lines of rejected rows", "file", it.res.Path, "error", err)
-		return recordLines{}, false
-	}
-	for rows.Next() {
-		var l int64
-		if err := rows.Scan(&l); err != nil {
-			rows.Close()
+	if skipQuery != "" {
+		rows, err := tx.QueryContext(ctx, skipQuery, it.fileID)
+		if err != nil {
 			in.logger().Warn("could not find the lines of rejected rows", "file", it.res.Path, "error", err)
 			return recordLines{}, false
 		}
-		skip[l] = true
+		for rows.Next() {
+			var l int64
+			if err := rows.Scan(&l); err != nil {
+				rows.Close()
+				in.logger().Warn("could not find the lines of rejected rows", "file", it.res.Path, "error", err)
+				return recordLines{}, false
+			}
+			skip[l] = true
+		}
+		rows.Close()
 	}
-	rows.Close()
 	t0 := time.Now()
 	found, err := locateRecords(it, idIdx, want, skip)
 	if err != nil {
@@ -301,4 +311,85 @@ func (in *Ingester) logger() *slog.Logger {
 		return slog.New(slog.DiscardHandler)
 	}
 	return in.Log
+}
+
+// deleteShifted deletes the rows that tmp_shifted lists (file_id, id, line, and
+// for a misread amount the amount: records the reader took shifted, or with an
+// amount it misread) from table. Such a row is found by its id in its file (and
+// its amount, matched by amountMatch). Where the file holds the id on several
+// rows, the record's place among the file's records of that id (a walk of the
+// file, past the lines the reader rejected: readerLines) says which: the rows of
+// one file keep its order. Where the walk cannot tell, every row of the id that
+// matches goes, as a row read wrong must not load.
+func (in *Ingester) deleteShifted(ctx context.Context, tx *sql.Tx, conn *sql.Conn, items []*prepared, idIdx int, table, idCol, amountMatch, readerLines string) error {
+	for _, t := range []string{"tmp_shifted_rows", "tmp_shifted_pick"} {
+		if _, err := tx.ExecContext(ctx, "DROP TABLE IF EXISTS "+t); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`CREATE TEMP TABLE tmp_shifted_rows AS
+		SELECT t.rowid AS rid, s.file_id, s.id, s.line,
+			row_number() OVER (PARTITION BY s.file_id, s.id, s.line ORDER BY t.rowid) AS k,
+			count(*) OVER (PARTITION BY s.file_id, s.id, s.line) AS n
+		FROM %s t JOIN tmp_shifted s ON t.file_id = s.file_id AND t.%s = s.id%s`, table, idCol, amountMatch)); err != nil {
+		return fmt.Errorf("find skipped rows: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT file_id, id, line, n FROM tmp_shifted_rows WHERE n > 1`)
+	if err != nil {
+		return err
+	}
+	type many struct {
+		id      string
+		line, n int64
+	}
+	byFile := map[int64][]many{}
+	for rows.Next() {
+		var f int64
+		var m many
+		if err := rows.Scan(&f, &m.id, &m.line, &m.n); err != nil {
+			rows.Close()
+			return err
+		}
+		byFile[f] = append(byFile[f], m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	var picks [][]any
+	for _, it := range items {
+		ms := byFile[it.fileID]
+		if len(ms) == 0 {
+			continue
+		}
+		want := map[string]bool{}
+		for _, m := range ms {
+			want[m.id] = true
+		}
+		found, ok := in.walkFile(ctx, tx, it, idIdx, want, readerLines)
+		if !ok {
+			continue
+		}
+		for _, m := range ms {
+			lines := found.byID[m.id]
+			if int64(len(lines)) != m.n {
+				continue
+			}
+			if k := slices.Index(lines, m.line); k >= 0 {
+				picks = append(picks, []any{it.fileID, m.id, m.line, int64(k + 1)})
+			}
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE tmp_shifted_pick (file_id INTEGER, id VARCHAR, line BIGINT, k BIGINT)`); err != nil {
+		return err
+	}
+	if err := appendRows(conn, "tmp_shifted_pick", picks); err != nil {
+		return fmt.Errorf("load tmp_shifted_pick: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s WHERE rowid IN (
+		SELECT r.rid FROM tmp_shifted_rows r LEFT JOIN tmp_shifted_pick p USING (file_id, id, line)
+		WHERE p.k IS NULL OR p.k = r.k)`, table)); err != nil {
+		return fmt.Errorf("delete skipped rows: %w", err)
+	}
+	return nil
 }
