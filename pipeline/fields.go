@@ -57,6 +57,10 @@ type fieldCounter struct {
 	idIdx   int
 
 	line int64 // newlines seen so far
+	// continuation: the newlines inside quoted values of the records ended so
+	// far (a value with line breaks), which are no record of their own;
+	// quotedNewlines: those of the current record.
+	continuation, quotedNewlines int64
 	// records: the records ended so far, the header and blank lines included. The
 	// current record's number, once ended, is its line as the reader numbers it.
 	records   int64
@@ -67,9 +71,10 @@ type fieldCounter struct {
 	carry     []byte // the current record's bytes from earlier chunks
 	shifted   []shiftedRow
 	total     int64 // shifted rows found, including those past maxShiftedRows
-	// openLine is the line of the record the file ends in while a quoted value
-	// is still open (a file cut off mid-value, or a quote never closed), and
-	// openField that value's field (1-based); 0 when every quote was closed.
+	// openLine is the line (as the reader numbers them) of the record the file
+	// ends in while a quoted value is still open (a file cut off mid-value, or a
+	// quote never closed), and openField that value's field (1-based); 0 when
+	// every quote was closed.
 	openLine  int64
 	openField int
 
@@ -299,6 +304,7 @@ func (fc *fieldCounter) Write(p []byte) (int, error) {
 		case b == '\n':
 			fc.line++
 			if inQuote {
+				fc.quotedNewlines++
 				continue
 			}
 			fc.fields, fc.lastDelim = fields, lastDelim
@@ -337,6 +343,8 @@ func (fc *fieldCounter) endRecord(tail []byte) {
 	fc.fields = 1
 	fc.lastDelim = false
 	fc.recStart = fc.line + 1
+	fc.continuation += fc.quotedNewlines
+	fc.quotedNewlines = 0
 }
 
 // oneLineRecord looks at the record at the start of p: when it ends on its
@@ -373,8 +381,8 @@ func (fc *fieldCounter) Close() {
 		// reader keeps a quote inside an unquoted value (5'10") as text. What is
 		// left after the last newline the loop saw end a record is read again
 		// the reader's way.
-		if lines, field, open := openQuoteIn(fc.carry, fc.delim); open {
-			fc.openLine, fc.openField = fc.recStart+lines, field
+		if records, field, open := openQuoteIn(fc.carry, fc.delim); open {
+			fc.openLine, fc.openField = fc.records+1+records, field
 		}
 	}
 	if len(fc.carry) > 0 && !fc.inQuote {
@@ -386,11 +394,11 @@ func (fc *fieldCounter) Close() {
 // openQuoteIn reads rec, the bytes from a record's start to the end of the
 // file, as DuckDB's reader does: a quote opens a value only as its first byte,
 // and two quotes inside a quoted value are one quote. It says whether the file
-// ends inside a quoted value, on which line of rec (0 = the first) that
-// value's record starts, and its field (1-based). It runs once per file, on
-// what the byte loop left open.
-func openQuoteIn(rec []byte, delim byte) (recLine int64, field int, open bool) {
-	var line int64
+// ends inside a quoted value, how many records of rec end before the one that
+// value is in (the reader numbers records, not lines: see locateRecords), and
+// its field (1-based). It runs once per file, on what the byte loop left open.
+func openQuoteIn(rec []byte, delim byte) (records int64, field int, open bool) {
+	var ended int64
 	field = 1
 	atStart, inQuote := true, false
 	for i := 0; i < len(rec); i++ {
@@ -401,8 +409,6 @@ func openQuoteIn(rec []byte, delim byte) (recLine int64, field int, open bool) {
 				i++
 			case b == '"':
 				inQuote = false
-			case b == '\n':
-				line++
 			}
 			continue
 		}
@@ -414,14 +420,14 @@ func openQuoteIn(rec []byte, delim byte) (recLine int64, field int, open bool) {
 			field++
 			atStart = true
 		case '\n':
-			line++
-			recLine, field, atStart = line, 1, true
+			ended++
+			records, field, atStart = ended, 1, true
 		case '\r':
 		default:
 			atStart = false
 		}
 	}
-	return recLine, field, inQuote
+	return records, field, inQuote
 }
 
 func (fc *fieldCounter) found(line int64, rec []byte) {

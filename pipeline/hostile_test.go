@@ -83,6 +83,12 @@ var hostileCases = []hostileCase{
 		"6 Appointment ID MISSING VALUE a row has no Appointment ID", "8 Appointment Date OUT OF RANGE row A4 has date 2099-01-05"}},
 	{file: "duplicate-ids.csv", status: "loaded", loaded: 2, rejected: 1, want: []string{"2 Appointment ID DUPLICATE ID Appointment ID A1 appears 2 times in this file (lines 2 and 3); the last one was kept"},
 		query: "SELECT referral_source FROM raw_appointments WHERE appointment_id = 'A1'", value: "Google"},
+	// An id on three rows, one of them out of range: the two duplicates are not
+	// placed (the walk finds three records), and never on the rejected row's line.
+	{file: "duplicate-ids-rejected.csv", status: "loaded", loaded: 2, rejected: 3, want: []string{
+		" Appointment ID DUPLICATE ID Appointment ID A1 appears 2 times in this file; the last one was kept",
+		"5 Appointment ID DUPLICATE ID Appointment ID A2 appears 2 times in this file (lines 5 and 6); the last one was kept"},
+		query: "SELECT string_agg(appointment_id || ':' || referral_source, ',' ORDER BY appointment_id) FROM raw_appointments", value: "A1:Dr. Maria Lopez,A2:Dr. Maria Lopez"},
 	{file: "renamed-column.csv", status: "failed", want: []string{`"Provider Full Name"`, "[scheduling.columns] clinician"}},
 	{file: "billing-amounts.csv", source: "billing", status: "loaded", loaded: 2, rejected: 3, want: []string{"3 charge/paid OUT OF RANGE claim line L2 has a negative amount", "n/a", "$90", "without currency signs"},
 		query: "SELECT max(charge)::VARCHAR FROM raw_claim_lines", value: "1250.00"},
@@ -397,6 +403,9 @@ func TestFileEndingInsideQuoteIsReported(t *testing.T) {
 	}
 	cut := hostileHeader + row("A1", "Google") + row("A2", "Self") + `A3,903,Jane Smith,01/05/2026,9:00 AM,Attended,Intake,"Garcia, Sandr`
 	stray := hostileHeader + row("A1", "Google") + row("A2", `Dr Lopez 5'10"`) + row("A3", "Self")
+	// Past a value with a line break, the cut-off row is line 4 as the reader
+	// numbers it (physical line 5), and no line counts as swallowed.
+	broken := hostileHeader + row("A1", "\"Dr Lopez\nSt Mary's\"") + row("A2", "Self") + `A3,903,Jane Smith,01/05/2026,9:00 AM,Attended,Intake,"Garcia, Sandr`
 	unclosed, err := os.ReadFile(filepath.Join("testdata", "hostile", "unclosed-quote.csv"))
 	must(t, err)
 	for _, c := range []struct {
@@ -407,6 +416,8 @@ func TestFileEndingInsideQuoteIsReported(t *testing.T) {
 	}{
 		{"cut off, alone", cut, 0, 2, 1, []string{"4 referral_source (Referral Source) UNQUOTED VALUE the file ends inside a quoted value"}},
 		{"cut off, read with five others", cut, 5, 2, 1, []string{"4 referral_source (Referral Source) UNQUOTED VALUE the file ends inside a quoted value"}},
+		{"cut off past a line break, alone", broken, 0, 2, 1, []string{"4 referral_source (Referral Source) UNQUOTED VALUE the file ends inside a quoted value"}},
+		{"cut off past a line break, read with five others", broken, 5, 2, 1, []string{"4 referral_source (Referral Source) UNQUOTED VALUE the file ends inside a quoted value"}},
 		{"unclosed to the end, read with five others", string(unclosed), 5, 1, 4, []string{"3 referral_source (Referral Source) UNQUOTED VALUE", "swallowed 3 more line(s)"}},
 		// A quote inside an unquoted value is text to the reader, which loads
 		// every row: nothing is rejected, although the scan sees a quote open.
@@ -445,6 +456,9 @@ func TestFileEndingInsideQuoteIsReported(t *testing.T) {
 					t.Errorf("rejects do not say %q:\n%s", w, text)
 				}
 			}
+			if c.rejected == 1 && strings.Contains(text, "swallowed") {
+				t.Errorf("a cut-off last row swallows no line:\n%s", text)
+			}
 			var ledger int64
 			must(t, db.QueryRow(`SELECT rows_rejected FROM ingest_files WHERE path LIKE '%z.csv'`).Scan(&ledger))
 			if ledger != c.rejected {
@@ -468,6 +482,14 @@ func TestCheckFindsFileEndingInsideQuote(t *testing.T) {
 	fc := checkFile(ctx, mem, "scheduling", config.Default().Scheduling, path, "cut.csv")
 	if len(fc.Problems) != 1 || !strings.Contains(fc.Problems[0], `line 3: the file ends inside a quoted value that opens on that line, in column "Referral Source"`) {
 		t.Errorf("problems %q, want one naming line 3 and the column", fc.Problems)
+	}
+	// After a value with a line break, the line as the reader numbers it.
+	must(t, os.WriteFile(path, []byte(hostileHeader+
+		"A1,901,Jane Smith,01/05/2026,9:00 AM,Attended,Intake,\"Dr Lopez\nSt Mary's\",,\n"+
+		`A2,902,Jane Smith,01/05/2026,9:00 AM,Attended,Intake,"Garcia, Sandr`), 0o644))
+	fc = checkFile(ctx, mem, "scheduling", config.Default().Scheduling, path, "cut.csv")
+	if len(fc.Problems) != 1 || !strings.Contains(fc.Problems[0], `line 3: the file ends inside a quoted value`) {
+		t.Errorf("problems %q past a line break, want one naming line 3", fc.Problems)
 	}
 	// The same file, closed, and with a quote inside an unquoted value, which
 	// the reader takes as text: no problem.

@@ -609,6 +609,10 @@ func (in *Ingester) scan(c fileCheck) scanned {
 	p := &prepared{f: f, res: res, start: c.start, sum: sc.sum, readPath: f.path, cleanup: func() {}, duckEnc: "utf-8",
 		delim: delim, headers: headers, mapping: mapping, amounts: l.amounts, before: c.before, lines: sc.lines, nuls: nuls}
 	if counter != nil {
+		// The lines that hold records: a value with line breaks in it is one
+		// record, as the reader counts (the rows an unclosed quote swallowed
+		// are counted from these).
+		p.lines -= counter.continuation
 		p.shifted = counter.shifted
 		p.badAmounts = counter.badAmounts
 		p.short = counter.short

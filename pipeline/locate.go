@@ -23,11 +23,16 @@ type recordLines struct {
 }
 
 // locateRecords walks the file that was read for it (its converted copy, where
-// there is one, decoded as the reader decoded it) record by record, quotes
-// respected, and notes the line of each record whose id is wanted, and of each
-// record with a blank id. Records on a line in skip (rows the reader or the
-// scan rejected, so not in the table) are passed over. The id is the field at
-// idIdx, trimmed, as the loader stores it.
+// there is one, decoded as the reader decoded it) record by record, and notes
+// the line of each record whose id is wanted, and of each record with a blank
+// id. Records on a line in skip (rows the reader or the scan rejected, so not
+// in the table) are passed over.
+//
+// It reads as DuckDB's reader does: a quote opens a value only as the value's
+// first byte (5'10" in an unquoted value is text), two quotes inside a quoted
+// value are one, and the id is the field at idIdx with spaces trimmed, as the
+// loader stores it. It keeps only the id's bytes, never a whole record: a
+// quote never closed makes the rest of the file one record.
 //
 // Lines are numbered as DuckDB's reader numbers them in its rejects, so that
 // every reject of a file counts alike: the header is line 1, each record one
@@ -51,71 +56,175 @@ func locateRecords(it *prepared, idIdx int, want map[string]bool, skip map[int64
 			r = d.Reader(f)
 		}
 	}
-	br := bufio.NewReaderSize(r, 1<<16)
-	delim := byte(it.delim)
+	const maxID = 4096 // longer values are no id anyone wants
 	var (
-		line    int64 // records ended so far
-		rec     []byte
-		inQuote bool
+		delim     = byte(it.delim)
+		line      int64 // records ended so far
+		field     int
+		inQuote   bool
+		quoteSeen bool // a quote inside a quoted value: it closes it, or a second one follows
+		atStart   = true
+		content   bool // the record has a byte other than spaces, tabs and CRs
+		id        = make([]byte, 0, 64)
+		idLong    bool
 	)
-	for {
-		chunk, err := br.ReadSlice('\n')
-		rec = append(rec, chunk...)
-		inQuote = inQuote != (bytes.Count(chunk, []byte{'"'})%2 == 1)
-		if err == bufio.ErrBufferFull {
-			continue // the same line goes on
+	keep := func(b byte) {
+		if field == idIdx {
+			if len(id) < maxID {
+				id = append(id, b)
+			} else {
+				idLong = true
+			}
 		}
-		last := err != nil
-		if len(rec) > 0 && (!inQuote || last) {
-			line++
-			if line > 1 && !skip[line] {
-				body := bytes.TrimRight(rec, "\r\n")
-				if len(bytes.TrimSpace(body)) > 0 {
-					id := bytes.TrimSpace(idField(body, delim, idIdx))
-					switch {
-					case len(id) == 0:
-						out.blank = append(out.blank, line)
-					case want[string(id)]:
-						out.byID[string(id)] = append(out.byID[string(id)], line)
+	}
+	end := func() {
+		line++
+		if line > 1 && content && !skip[line] {
+			v := bytes.Trim(id, " ")
+			switch {
+			case idLong:
+			case len(v) == 0:
+				out.blank = append(out.blank, line)
+			case want[string(v)]:
+				out.byID[string(v)] = append(out.byID[string(v)], line)
+			}
+		}
+		field, inQuote, quoteSeen, atStart, content, id, idLong = 0, false, false, true, false, id[:0], false
+	}
+	// fast reads a whole line that starts a record, jumping from delimiter to
+	// delimiter and over quoted values: when every quoted value closes on the
+	// line, the record is that line and it ends it, with its id, saying true.
+	// Otherwise (a value going on to the next line, an id with a quote inside)
+	// it says false and leaves the line to the byte loop.
+	fast := func(l []byte) bool {
+		l = bytes.TrimRight(l, "\r\n")
+		var value []byte
+		quotedID := false
+		for f, pos := 0, 0; ; f++ {
+			var v []byte
+			if pos < len(l) && l[pos] == '"' {
+				// A quoted value: up to its closing quote; a doubled quote inside
+				// is left to the byte loop when it is the id.
+				j := pos + 1
+				for {
+					k := bytes.IndexByte(l[j:], '"')
+					if k < 0 {
+						return false
 					}
+					j += k
+					if j+1 < len(l) && l[j+1] == '"' {
+						if f == idIdx {
+							return false
+						}
+						j += 2
+						continue
+					}
+					break
+				}
+				v = l[pos+1 : j]
+				pos = j + 1
+				if f == idIdx {
+					quotedID = true
 				}
 			}
-			rec = rec[:0]
-		}
-		if last {
-			if err == io.EOF {
-				return out, nil
+			k := bytes.IndexByte(l[pos:], delim)
+			if k < 0 {
+				k = len(l) - pos
 			}
+			if f == idIdx {
+				if quotedID {
+					v = append(append([]byte(nil), v...), l[pos:pos+k]...)
+				} else {
+					v = l[pos : pos+k]
+				}
+				if bytes.IndexByte(v, '"') >= 0 && !quotedID || bytes.IndexByte(v, '\r') >= 0 {
+					return false
+				}
+				value = v
+			}
+			pos += k
+			if pos >= len(l) {
+				break
+			}
+			pos++ // the delimiter
+		}
+		content = len(bytes.Trim(l, " \t")) > 0
+		if len(value) > maxID {
+			idLong = true
+		} else {
+			id = append(id[:0], value...)
+		}
+		end()
+		return true
+	}
+	br := bufio.NewReaderSize(r, 1<<16)
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if err == nil && !inQuote && field == 0 && atStart && !content && len(id) == 0 && fast(chunk) {
+			continue
+		}
+		for i := 0; i < len(chunk); i++ {
+			b := chunk[i]
+			if inQuote {
+				if quoteSeen {
+					quoteSeen = false
+					if b == '"' {
+						keep('"')
+						continue
+					}
+					inQuote = false // the quote closed the value: b is read below
+				} else {
+					// Up to the next quote the value's bytes are text.
+					j := bytes.IndexByte(chunk[i:], '"')
+					if j < 0 {
+						j = len(chunk) - i
+					}
+					if field == idIdx {
+						for _, c := range chunk[i : i+j] {
+							keep(c)
+						}
+					}
+					i += j
+					if i < len(chunk) {
+						quoteSeen = true
+					}
+					continue
+				}
+			}
+			switch b {
+			case '"':
+				content = true
+				if atStart {
+					inQuote = true
+				} else {
+					keep(b)
+				}
+				atStart = false
+			case delim:
+				content = true
+				field++
+				atStart = true
+			case '\n':
+				end()
+			case '\r':
+			default:
+				if b != ' ' && b != '\t' {
+					content = true
+				}
+				keep(b)
+				atStart = false
+			}
+		}
+		if err == io.EOF {
+			if content || field > 0 || inQuote {
+				end()
+			}
+			return out, nil
+		}
+		if err != nil && err != bufio.ErrBufferFull {
 			return out, err
 		}
 	}
-}
-
-// idField is field idx of rec as the reader sees it: cut out directly where
-// the fields up to it hold no quote, else read by a CSV reader (recordID).
-func idField(rec []byte, delim byte, idx int) []byte {
-	start := 0
-	for range idx {
-		j := bytes.IndexByte(rec[start:], delim)
-		if j < 0 {
-			start = len(rec) + 1
-			break
-		}
-		start += j + 1
-	}
-	end := len(rec)
-	if start <= len(rec) {
-		if j := bytes.IndexByte(rec[start:], delim); j >= 0 {
-			end = start + j
-		}
-	}
-	if bytes.IndexByte(rec[:end], '"') >= 0 {
-		return []byte(recordID(rec, delim, idx))
-	}
-	if start > len(rec) {
-		return nil
-	}
-	return rec[start:end]
 }
 
 // rejectAt is one row rejected after the read: its file, its id (empty for a
@@ -277,7 +386,10 @@ func (in *Ingester) recordDuplicates(ctx context.Context, tx *sql.Tx, conn *sql.
 		for _, d := range ds {
 			var line any
 			where := ""
-			if lines := found.byID[d.id]; len(lines) >= 2 {
+			// Placed only when the walk finds the id on as many records as the
+			// table holds rows of it: a row rejected for another reason (and not
+			// placed) would otherwise be listed among them.
+			if lines := found.byID[d.id]; int64(len(lines)) == d.n {
 				line = lines[0]
 				where = " (lines " + lineList(lines) + ")"
 			}

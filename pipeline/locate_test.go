@@ -10,9 +10,11 @@ import (
 	"golang.org/x/text/encoding/unicode"
 )
 
-// TestLocateRecords walks files as the reader numbers their lines: a value with
-// line breaks is one line, blank lines count, skipped lines are passed over, and
-// a UTF-16 export is decoded first.
+// TestLocateRecords walks files as the reader reads and numbers them: a value
+// with line breaks is one line, blank lines count, a quote opens a value only as
+// its first byte (5'10" is text), two quotes in a quoted value are one, ids are
+// trimmed of spaces only, skipped lines are passed over, and a UTF-16 export is
+// decoded first.
 func TestLocateRecords(t *testing.T) {
 	body := "ID;Client;Note\n" + // 1
 		"A1;900001;\"two\nlines\"\n" + // 2
@@ -22,10 +24,17 @@ func TestLocateRecords(t *testing.T) {
 		" A3 ;900004;\"a ; in it\"\n" + // 6
 		";900005;no id, skipped\n" + // 7
 		"A2;900006;again\r\n" + // 8
-		";900007;last, no newline" // 9
-	want := map[string]bool{"A2": true, "A3": true, "A9": true}
+		"A4;900008;Dr 5'10\" Lopez\n" + // 9: a stray quote is text
+		"A5;900009;\"say \"\"hi\"\"; then\nmore\"\n" + // 10: doubled quotes, a line break
+		"\t;900010;a tab is an id\n" + // 11
+		"\"A\"\"6\";900011;quoted id\n" + // 12
+		"\"\" ;900012;quoted blank\n" + // 13
+		"A7;900013;Google \"x\n" + // 14: a stray quote is text
+		";900007;last, no newline" // 15
+	want := map[string]bool{"A2": true, "A3": true, "A9": true, "A4": true, "A5": true, "A\"6": true, "A7": true}
 	skip := map[int64]bool{7: true}
-	wantLines := recordLines{byID: map[string][]int64{"A2": {5, 8}, "A3": {6}}, blank: []int64{4, 9}}
+	wantLines := recordLines{byID: map[string][]int64{"A2": {5, 8}, "A3": {6}, "A4": {9}, "A5": {10}, "A\"6": {12}, "A7": {14}},
+		blank: []int64{4, 13, 15}}
 
 	dir := t.TempDir()
 	utf8Path := filepath.Join(dir, "utf8.csv")
@@ -76,27 +85,6 @@ func BenchmarkLocateRecords(b *testing.B) {
 	for b.Loop() {
 		if _, err := locateRecords(&prepared{readPath: path, duckEnc: "utf-8", delim: ','}, 0, map[string]bool{"A100": true}, nil); err != nil {
 			b.Fatal(err)
-		}
-	}
-}
-
-func TestIDField(t *testing.T) {
-	for _, c := range []struct {
-		rec  string
-		idx  int
-		want string
-	}{
-		{"A1,900001,x", 0, "A1"},
-		{"x,A1,y", 1, "A1"},
-		{"x,y,A1", 2, "A1"},
-		{`x,"A,1",y`, 1, "A,1"},
-		{`"a,b",A1,y`, 1, "A1"},
-		{`x,A1,"q"`, 1, "A1"},
-		{"x,y", 3, ""},
-		{",", 1, ""},
-	} {
-		if got := string(idField([]byte(c.rec), ',', c.idx)); got != c.want {
-			t.Errorf("idField(%q, %d) = %q, want %q", c.rec, c.idx, got, c.want)
 		}
 	}
 }
