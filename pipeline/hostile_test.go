@@ -110,6 +110,9 @@ var hostileCases = []hostileCase{
 	{file: "mixed-decimal-marks.csv", source: "billing", status: "loaded", loaded: 1, rejected: 2,
 		want:  []string{"2 charge (Charge) CAST", "3 charge (Charge) CAST", "some amounts with a decimal comma", "export every amount the same way"},
 		query: "SELECT string_agg(line_id || ':' || charge, ' ') FROM raw_claim_lines", value: "L3:150.00"},
+	// Lines ended by a carriage return alone: refused whole, and never named by the
+	// values the header line would run into (client ids among them).
+	{file: "cr-only.csv", status: "failed", want: []string{"carriage return alone", "CSV UTF-8"}},
 	{file: "workbook.xlsx.csv", status: "failed", want: []string{"zip", "export the report as CSV"}},
 	{file: "long-line.csv", status: "loaded", loaded: 2, rejected: 1, want: []string{"LINE SIZE OVER MAXIMUM", "longer than 4 MB"}},
 	{file: "many-shifted.csv", status: "failed", want: []string{"100001 rows have one field more", "re-export with quoted values"}},
@@ -280,8 +283,8 @@ func TestHostileInput(t *testing.T) {
 					if !strings.HasSuffix(p, c.file) {
 						t.Errorf("reject names %q, not the file", p)
 					}
-					if strings.Contains(msg, "90000") {
-						t.Errorf("reject message holds a client id: %q", msg)
+					if strings.Contains(msg, "90000") || strings.Contains(col, "90000") {
+						t.Errorf("reject holds a client id: column %q, message %q", col, msg)
 					}
 					text += strings.Join([]string{line, col, typ, msg}, " ") + "\n"
 				}

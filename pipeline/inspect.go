@@ -513,6 +513,14 @@ func readLayout(path, source string, src config.Source) layout {
 		l.problem = fmt.Sprintf("this is not a CSV file but %s; export the report as CSV (comma-separated values) instead", kind)
 		return l
 	}
+	// Lines that end in a carriage return alone (the old Mac format) make the
+	// header line the whole file here, with its rows' values, client ids among
+	// them, taken for column names; the reader splits them otherwise. Such a
+	// file is refused whole, never named by its values.
+	if bytes.IndexByte(l.head, '\n') < 0 && bytes.IndexByte(l.head, '\r') >= 0 {
+		l.problem = `the file ends its lines with a carriage return alone (the old "CSV (Macintosh)" format), which is not read; export it again as "CSV UTF-8" or "CSV (Windows)", whose lines end with a line feed`
+		return l
+	}
 	l.headEnc = normaliseEncoding(src.Encoding)
 	if l.headEnc == "auto" {
 		l.headEnc = headEncoding(l.head)
