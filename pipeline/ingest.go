@@ -927,7 +927,7 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		return r.RowsAffected()
 	}
 	dropTemp := func() error {
-		for _, t := range []string{"tmp_rejects", "tmp_rejects_scans", "tmp_restore_rejects", "tmp_restore_rejects_scans", "tmp_shifted", "tmp_short", "tmp_groupfiles", "tmp_postread", "tmp_dups", "tmp_reject_lines", "tmp_shifted_rows", "tmp_shifted_pick"} {
+		for _, t := range []string{"tmp_rejects", "tmp_rejects_scans", "tmp_restore_rejects", "tmp_restore_rejects_scans", "tmp_shifted", "tmp_short", "tmp_groupfiles", "tmp_postread", "tmp_dups", "tmp_reject_lines", "tmp_shifted_rows"} {
 			if _, err := exec("DROP TABLE IF EXISTS " + t); err != nil {
 				return err
 			}
@@ -1111,9 +1111,9 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 	// separator that stood elsewhere. Take them out again and report them.
 	// A row without an id is left to the checks below, which reject it for that:
 	// no delete by id can find it. A misread amount's row is deleted by its id and
-	// the amount as loaded, and where the file holds the id on several rows, by
-	// its place among them (deleteShifted), so that a right row of the same id
-	// elsewhere in the file stays.
+	// the amount as loaded, so that a row of the same id and another amount
+	// elsewhere in the file stays; other rows of the id go too, said so
+	// (deleteShifted).
 	fieldAt := map[int]string{}
 	for field, i := range mapping {
 		fieldAt[i] = field
@@ -1163,11 +1163,7 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 				OR (s.amount_field = 'charge' AND t.charge = try_cast(s.amount AS DECIMAL(12,2)))
 				OR (s.amount_field = 'paid' AND t.paid = try_cast(s.amount AS DECIMAL(12,2))))`
 		}
-		readerLines := ""
-		if hasRejects {
-			readerLines = `SELECT DISTINCT r.line FROM tmp_rejects r JOIN tmp_groupfiles g ON r.file_id = g.file_index WHERE g.file_id = ?`
-		}
-		if err := in.deleteShifted(ctx, tx, conn, items, mapping[idCol], table, idCol, amountMatch, readerLines); err != nil {
+		if err := deleteShifted(ctx, tx, table, idCol, idHeader, amountMatch); err != nil {
 			return err
 		}
 	}

@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"slices"
 	"strings"
 	"time"
 )
@@ -148,7 +147,7 @@ func locateRecords(it *prepared, idIdx int, want map[string]bool, skip map[int64
 			}
 			pos++ // the delimiter
 		}
-		content = len(bytes.Trim(l, " \t")) > 0
+		content = bytes.IndexByte(l, delim) >= 0 || len(bytes.Trim(l, " \t")) > 0
 		if len(value) > maxID {
 			idLong = true
 		} else {
@@ -239,10 +238,9 @@ type rejectAt struct {
 // (file_id, id, seq), and loads them into the temp table tmp_reject_lines
 // (file_id, id, seq, line), which it returns the name of. The files that hold
 // such rows are walked once more (locateRecords). A row gets its line only
-// where it is certain: its id on one record of the file, or on as many records
-// as there are rejects of it; and for the rows without an id, as many blank ids
-// in the file as rejects. Any other row keeps no line, and its message names its
-// id.
+// where it is certain: its id on one record of the file and one reject; and for
+// the rows without an id, as many blank ids in the file as rejects. Any other
+// row keeps no line, and its message names its id.
 func (in *Ingester) rejectLines(ctx context.Context, tx *sql.Tx, conn *sql.Conn, items []*prepared, idIdx int, q string) (string, error) {
 	rows, err := tx.QueryContext(ctx, q)
 	if err != nil {
@@ -286,7 +284,11 @@ func (in *Ingester) rejectLines(ctx context.Context, tx *sql.Tx, conn *sql.Conn,
 			if r.id == "" {
 				lines = found.blank
 			}
-			if int64(len(lines)) != count[r.id] {
+			// An id is placed only where it is on one record and one reject: the
+			// table's rows do not keep the file's order (DuckDB reads in
+			// parallel), so two rejects of one id could not be told apart. Rows
+			// without an id share one message, so their order does not matter.
+			if int64(len(lines)) != count[r.id] || r.id != "" && count[r.id] != 1 {
 				continue
 			}
 			var id any = r.id
@@ -427,80 +429,32 @@ func (in *Ingester) logger() *slog.Logger {
 
 // deleteShifted deletes the rows that tmp_shifted lists (file_id, id, line, and
 // for a misread amount the amount: records the reader took shifted, or with an
-// amount it misread) from table. Such a row is found by its id in its file (and
-// its amount, matched by amountMatch). Where the file holds the id on several
-// rows, the record's place among the file's records of that id (a walk of the
-// file, past the lines the reader rejected: readerLines) says which: the rows of
-// one file keep its order. Where the walk cannot tell, every row of the id that
-// matches goes, as a row read wrong must not load.
-func (in *Ingester) deleteShifted(ctx context.Context, tx *sql.Tx, conn *sql.Conn, items []*prepared, idIdx int, table, idCol, amountMatch, readerLines string) error {
-	for _, t := range []string{"tmp_shifted_rows", "tmp_shifted_pick"} {
-		if _, err := tx.ExecContext(ctx, "DROP TABLE IF EXISTS "+t); err != nil {
-			return err
-		}
+// amount it misread) from table, found by their id in their file (and their
+// amount, matched by amountMatch). Where the file holds the id on several such
+// rows, the loaded rows cannot be told apart (rowid order is not the file's
+// order while DuckDB reads in parallel), so every one goes, as a row read wrong
+// must not load, and each of the others gets a reject that says so with the id
+// and the count: nothing goes without a word.
+func deleteShifted(ctx context.Context, tx *sql.Tx, table, idCol, idHeader, amountMatch string) error {
+	if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS tmp_shifted_rows`); err != nil {
+		return err
 	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`CREATE TEMP TABLE tmp_shifted_rows AS
-		SELECT t.rowid AS rid, s.file_id, s.id, s.line,
-			row_number() OVER (PARTITION BY s.file_id, s.id, s.line ORDER BY t.rowid) AS k,
-			count(*) OVER (PARTITION BY s.file_id, s.id, s.line) AS n
+		SELECT t.rowid AS rid, s.file_id, s.id, s.line, count(*) OVER (PARTITION BY s.file_id, s.id, s.line) AS n
 		FROM %s t JOIN tmp_shifted s ON t.file_id = s.file_id AND t.%s = s.id%s`, table, idCol, amountMatch)); err != nil {
 		return fmt.Errorf("find skipped rows: %w", err)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT file_id, id, line, n FROM tmp_shifted_rows WHERE n > 1`)
-	if err != nil {
-		return err
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO rejected_rows
+		SELECT r.file_id, g.path, NULL, %[1]s, 'DUPLICATE ID',
+			%[1]s || ' ' || r.id || ' is on ' || r.n || ' rows of this file, one of them the row at line ' || r.line ||
+			': the other ' || CASE WHEN r.n = 2 THEN 'one was' ELSE (r.n - 1) || ' were' END ||
+			' skipped with it, as the rows loaded cannot be told apart; export the file again with every value quoted, and one row per id'
+		FROM (SELECT DISTINCT file_id, id, line, n FROM tmp_shifted_rows WHERE n > 1) r JOIN tmp_groupfiles g USING (file_id),
+			range(r.n - 1) AS extra(k)
+		ORDER BY r.file_id, r.line`, QuoteString(idHeader))); err != nil {
+		return fmt.Errorf("record skipped rows: %w", err)
 	}
-	type many struct {
-		id      string
-		line, n int64
-	}
-	byFile := map[int64][]many{}
-	for rows.Next() {
-		var f int64
-		var m many
-		if err := rows.Scan(&f, &m.id, &m.line, &m.n); err != nil {
-			rows.Close()
-			return err
-		}
-		byFile[f] = append(byFile[f], m)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	var picks [][]any
-	for _, it := range items {
-		ms := byFile[it.fileID]
-		if len(ms) == 0 {
-			continue
-		}
-		want := map[string]bool{}
-		for _, m := range ms {
-			want[m.id] = true
-		}
-		found, ok := in.walkFile(ctx, tx, it, idIdx, want, readerLines)
-		if !ok {
-			continue
-		}
-		for _, m := range ms {
-			lines := found.byID[m.id]
-			if int64(len(lines)) != m.n {
-				continue
-			}
-			if k := slices.Index(lines, m.line); k >= 0 {
-				picks = append(picks, []any{it.fileID, m.id, m.line, int64(k + 1)})
-			}
-		}
-	}
-	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE tmp_shifted_pick (file_id INTEGER, id VARCHAR, line BIGINT, k BIGINT)`); err != nil {
-		return err
-	}
-	if err := appendRows(conn, "tmp_shifted_pick", picks); err != nil {
-		return fmt.Errorf("load tmp_shifted_pick: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s WHERE rowid IN (
-		SELECT r.rid FROM tmp_shifted_rows r LEFT JOIN tmp_shifted_pick p USING (file_id, id, line)
-		WHERE p.k IS NULL OR p.k = r.k)`, table)); err != nil {
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s WHERE rowid IN (SELECT rid FROM tmp_shifted_rows)`, table)); err != nil {
 		return fmt.Errorf("delete skipped rows: %w", err)
 	}
 	return nil

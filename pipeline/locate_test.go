@@ -53,6 +53,23 @@ func TestLocateRecords(t *testing.T) {
 	}
 }
 
+// A row of nothing but delimiters is a row without an id, also when the
+// delimiter is a tab (which a blank line's whitespace might be taken for).
+func TestLocateRecordsDelimiterOnlyRows(t *testing.T) {
+	for _, d := range []rune{'\t', ','} {
+		sep := string(d)
+		body := "ID" + sep + "A" + sep + "B\n" + sep + sep + "\n" + "A1" + sep + "x" + sep + "y\n" + "  \n" + sep + " " + sep + "\n"
+		path := filepath.Join(t.TempDir(), "f.csv")
+		must(t, os.WriteFile(path, []byte(body), 0o644))
+		got, err := locateRecords(&prepared{readPath: path, duckEnc: "utf-8", delim: d}, 0, map[string]bool{"A1": true}, nil)
+		must(t, err)
+		want := recordLines{byID: map[string][]int64{"A1": {3}}, blank: []int64{2, 5}}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("delimiter %q: got %+v, want %+v", d, got, want)
+		}
+	}
+}
+
 func TestLineList(t *testing.T) {
 	for _, c := range []struct {
 		in   []int64
