@@ -64,9 +64,26 @@ func ChangedReadSettings(ctx context.Context, db *sql.DB, c config.Config) ([]Re
 			return nil, fmt.Errorf("read read_settings of %s: %w", source, err)
 		}
 		now := ReadSettings(c, source)
+		// How the loaded files were read decides for the delimiter and the
+		// column mappings when the ledger has it for every file: a setting changed
+		// to what reads them the same is no change, and one that matches the
+		// recorded settings while files were read otherwise since is one.
+		read, err := readAsLoadedOf(ctx, db, source, c)
+		if err != nil {
+			return nil, err
+		}
 		var keys []string
-		var read *readAsLoaded // what the loaded files were read with, looked up once
-		for _, k := range slices.Sorted(maps.Keys(joinKeys(old, now))) {
+		all := joinKeys(old, now)
+		for f := range read.fieldsMoved {
+			all["columns."+f] = true
+		}
+		for _, k := range slices.Sorted(maps.Keys(all)) {
+			if read.known && (k == "delimiter" || strings.HasPrefix(k, "columns.")) {
+				if k == "delimiter" && !read.sameDelimiter || read.fieldsMoved[strings.TrimPrefix(k, "columns.")] {
+					keys = append(keys, k)
+				}
+				continue
+			}
 			if old[k] == now[k] {
 				continue
 			}
@@ -76,18 +93,6 @@ func ChangedReadSettings(ctx context.Context, db *sql.DB, c config.Config) ([]Re
 					return nil, err
 				}
 				if same {
-					continue
-				}
-			}
-			if k == "delimiter" || strings.HasPrefix(k, "columns.") {
-				if read == nil {
-					r, err := readAsLoadedOf(ctx, db, source, c)
-					if err != nil {
-						return nil, err
-					}
-					read = &r
-				}
-				if k == "delimiter" && read.sameDelimiter || k != "delimiter" && read.sameMapping {
 					continue
 				}
 			}
@@ -126,13 +131,15 @@ func sameEncoding(ctx context.Context, db *sql.DB, source, old, now string) (boo
 	return other == 0, nil
 }
 
-// readAsLoaded says whether c's delimiter and column mappings read every loaded
-// file of a source as it was read: the delimiter each file was read with, and
-// the same column for every field from its header row, as the ledger records
-// them. A file loaded before the ledger kept them (or none loaded) leaves it
-// unknown, which counts as a change.
+// readAsLoaded is how c's delimiter and column mappings would read the loaded
+// files of a source, against how they were read, as the ledger records it for
+// each (its delimiter, header row and columns). known is false when a loaded
+// file has no such record (loaded before the ledger kept them) or none is
+// loaded: then the settings are compared as written.
 type readAsLoaded struct {
-	sameDelimiter, sameMapping bool
+	known         bool
+	sameDelimiter bool            // every file read with the delimiter c gives it
+	fieldsMoved   map[string]bool // fields c takes from another column in some file
 }
 
 func readAsLoadedOf(ctx context.Context, db *sql.DB, source string, c config.Config) (readAsLoaded, error) {
@@ -146,7 +153,7 @@ func readAsLoadedOf(ctx context.Context, db *sql.DB, source string, c config.Con
 		return readAsLoaded{}, fmt.Errorf("read how the loaded files were read: %w", err)
 	}
 	defer rows.Close()
-	r := readAsLoaded{sameDelimiter: true, sameMapping: true}
+	r := readAsLoaded{sameDelimiter: true, fieldsMoved: map[string]bool{}}
 	files := 0
 	for rows.Next() {
 		files++
@@ -173,17 +180,29 @@ func readAsLoadedOf(ctx context.Context, db *sql.DB, source string, c config.Con
 		if d != was[0] {
 			r.sameDelimiter = false
 		}
-		if now, _ := MapHeaders(source, headers, s.Columns); !maps.Equal(now, mapping) {
-			r.sameMapping = false
+		now, _ := MapHeaders(source, headers, s.Columns)
+		for f := range joinKeys(stringKeys(now), stringKeys(mapping)) {
+			a, inNow := now[f]
+			b, inWas := mapping[f]
+			if inNow != inWas || a != b {
+				r.fieldsMoved[f] = true
+			}
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return readAsLoaded{}, err
 	}
-	if files == 0 {
-		return readAsLoaded{}, nil
-	}
+	r.known = files > 0
 	return r, nil
+}
+
+// stringKeys is m's keys as a set of strings, for joinKeys.
+func stringKeys(m map[string]int) map[string]string {
+	out := make(map[string]string, len(m))
+	for k := range m {
+		out[k] = ""
+	}
+	return out
 }
 
 func joinKeys(a, b map[string]string) map[string]bool {

@@ -106,3 +106,45 @@ func TestEquivalentDelimiterAndColumnsAreNoChange(t *testing.T) {
 		t.Errorf("reading not on record: changed %q, want [scheduling] delimiter", got)
 	}
 }
+
+// A mapping judged no change leaves the recorded settings as they were; the
+// files loaded under it since are read otherwise, and going back must say so:
+// the ledger decides, not the recorded settings.
+func TestReadSettingsFollowTheLedger(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	h := "Appointment ID,Patient Account,Clinician,Appointment Date,Status,Referral Source,Lead\n"
+	writeExports(t, dir, map[string]string{"a.csv": h + "A1,900001,Jane Smith,01/05/2026,Attended,Google,x\n"})
+	in := folderIngester(t, dir, "scheduling")
+	_, err := in.Ingest(ctx)
+	must(t, err)
+	must(t, RecordReadSettings(ctx, in.DB, in.Config, false))
+	changed := func(lead bool) string {
+		c := in.Config
+		c.Scheduling.Columns = map[string]string{}
+		if lead {
+			c.Scheduling.Columns["referral_source"] = "Lead"
+		}
+		ch, err := ChangedReadSettings(ctx, in.DB, c)
+		must(t, err)
+		var out []string
+		for _, r := range ch {
+			out = append(out, r.String())
+		}
+		return strings.Join(out, "; ")
+	}
+	if got := changed(true); got != "[scheduling] columns.referral_source" {
+		t.Fatalf("mapped to Lead: changed %q, want columns.referral_source", got)
+	}
+	// b.csv is loaded with the mapping (the warning ignored): from then on both
+	// settings read some loaded file otherwise.
+	writeExports(t, dir, map[string]string{"b.csv": h + "A2,900002,Jane Smith,01/06/2026,Attended,Google,Dr Lopez\n"})
+	in.Config.Scheduling.Columns = map[string]string{"referral_source": "Lead"}
+	_, err = in.Ingest(ctx)
+	must(t, err)
+	for _, lead := range []bool{false, true} {
+		if got := changed(lead); got != "[scheduling] columns.referral_source" {
+			t.Errorf("mapped to Lead %v after b.csv: changed %q, want columns.referral_source", lead, got)
+		}
+	}
+}

@@ -649,11 +649,12 @@ func TestUnloadableFileExits6(t *testing.T) {
 // A file is loaded once, so after a reading setting changes the files already loaded
 // keep the old reading: every run says so, naming the setting, until --rebuild reads
 // them again. A mapping that takes a field from another column than before (referral_source
-// from Service) reads the loaded files otherwise: it warns. One that names the
+// from Service, which service then loses) reads the loaded files otherwise: it warns,
+// naming both fields. One that names the
 // column the usual names found is no change (pipeline's TestEquivalentDelimiterAndColumnsAreNoChange).
 func TestChangedReadingSettingsWarnUntilRebuild(t *testing.T) {
 	_, cfg := practiceDir(t, 0.3, false)
-	warning := regexp.MustCompile(`level=WARN msg="reading settings changed since the files were loaded[^"]*--rebuild[^"]*" changed="\[scheduling\] columns.referral_source, date_format" files=\d+`)
+	warning := regexp.MustCompile(`level=WARN msg="reading settings changed since the files were loaded[^"]*--rebuild[^"]*" changed="\[scheduling\] columns.referral_source, columns.service, date_format" files=\d+`)
 	r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet")
 	if r.code != 0 || strings.Contains(r.stderr, "reading settings changed") {
 		t.Fatalf("first run: exit %d\n%s", r.code, r.stderr)
