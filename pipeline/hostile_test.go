@@ -115,6 +115,12 @@ var hostileCases = []hostileCase{
 	// Lines ended by a carriage return alone: refused whole, and never named by the
 	// values the header line would run into (client ids among them).
 	{file: "cr-only.csv", status: "failed", want: []string{"carriage return alone", "CSV UTF-8"}},
+	// The same with a line feed inside a quoted value, with a header ended by a
+	// carriage return before rows ended by line feeds, and in UTF-16 (where Ċ
+	// holds the byte of a line feed): judged on the header line, decoded.
+	{file: "cr-only-lf-in-cell.csv", status: "failed", want: []string{"carriage return alone"}},
+	{file: "cr-header-then-lf.csv", status: "failed", want: []string{"carriage return alone"}},
+	{file: "cr-only-utf16.csv", status: "failed", want: []string{"carriage return alone"}},
 	{file: "workbook.xlsx.csv", status: "failed", want: []string{"zip", "export the report as CSV"}},
 	{file: "long-line.csv", status: "loaded", loaded: 2, rejected: 1, want: []string{"LINE SIZE OVER MAXIMUM", "longer than 4 MB"}},
 	{file: "many-shifted.csv", status: "failed", want: []string{"100001 rows have one field more", "re-export with quoted values"}},

@@ -267,14 +267,29 @@ func convertCopy(path, tmpDir string, fromCP1252, fixNewlines, dropNUL bool) (st
 	return out.Name(), nil
 }
 
+// errLoneCR is a header line ended by a carriage return alone (the old Mac
+// format). Read up to a line feed, the header would run into the rows, and
+// their values, client ids among them, would be taken for column names, while
+// the reader splits the rows itself; so such a file is refused whole, never
+// named by its values.
+var errLoneCR = errors.New(`the file ends its lines with a carriage return alone (the old "CSV (Macintosh)" format), which is not read; export it again as "CSV UTF-8" or "CSV (Windows)", whose lines end with a line feed`)
+
 // readHeader returns the header record of a UTF-8 (or Latin-1) file, and
 // the delimiter, guessed from the header line when asked to.
 func readHeader(head []byte, encoding string, delim string) ([]string, rune, error) {
 	head = bytes.TrimPrefix(head, bomUTF8)
+	decoded := true
 	if dec := decoderFor(encoding); dec != nil {
 		if d, err := dec.Bytes(head); err == nil {
 			head = d
+		} else {
+			decoded = false
 		}
+	}
+	// A header line that ends in a carriage return alone: the old Mac format,
+	// whose lines this reading would run together (see errLoneCR).
+	if i := bytes.IndexAny(head, "\r\n"); decoded && i >= 0 && head[i] == '\r' && (i+1 == len(head) || head[i+1] != '\n') {
+		return nil, 0, errLoneCR
 	}
 	line := head
 	if i := bytes.IndexByte(head, '\n'); i >= 0 {
@@ -511,14 +526,6 @@ func readLayout(path, source string, src config.Source) layout {
 	}
 	if kind := isBinaryExport(l.head); kind != "" {
 		l.problem = fmt.Sprintf("this is not a CSV file but %s; export the report as CSV (comma-separated values) instead", kind)
-		return l
-	}
-	// Lines that end in a carriage return alone (the old Mac format) make the
-	// header line the whole file here, with its rows' values, client ids among
-	// them, taken for column names; the reader splits them otherwise. Such a
-	// file is refused whole, never named by its values.
-	if bytes.IndexByte(l.head, '\n') < 0 && bytes.IndexByte(l.head, '\r') >= 0 {
-		l.problem = `the file ends its lines with a carriage return alone (the old "CSV (Macintosh)" format), which is not read; export it again as "CSV UTF-8" or "CSV (Windows)", whose lines end with a line feed`
 		return l
 	}
 	l.headEnc = normaliseEncoding(src.Encoding)
