@@ -57,6 +57,9 @@ type fieldCounter struct {
 	idIdx   int
 
 	line int64 // newlines seen so far
+	// quoteSeen: a quote inside a quoted value, which closes it unless a second
+	// follows; atStart: at a value's first byte, where a quote opens one.
+	quoteSeen, atStart bool
 	// continuation: the newlines inside quoted values of the records ended so
 	// far (a value with line breaks), which are no record of their own;
 	// quotedNewlines: those of the current record.
@@ -259,7 +262,7 @@ func exactIDString(s string) [2]uint64 {
 const maxShiftedRows = 100_000
 
 func newFieldCounter(delim byte, nfields, idIdx int) *fieldCounter {
-	return &fieldCounter{delim: delim, nfields: nfields, idIdx: idIdx, fields: 1, recStart: 1}
+	return &fieldCounter{delim: delim, nfields: nfields, idIdx: idIdx, fields: 1, recStart: 1, atStart: true}
 }
 
 func (fc *fieldCounter) Write(p []byte) (int, error) {
@@ -267,6 +270,7 @@ func (fc *fieldCounter) Write(p []byte) (int, error) {
 	start := 0
 	delim := fc.delim
 	inQuote, lastDelim, fields := fc.inQuote, fc.lastDelim, fc.fields
+	quoteSeen, atStart := fc.quoteSeen, fc.atStart
 	// Most records are one line with quotes closed on it: for those,
 	// vectorised scans (newline, quotes, delimiters between quotes) replace
 	// the byte loop. A quote left open at the line's end falls back to it.
@@ -287,37 +291,52 @@ func (fc *fieldCounter) Write(p []byte) (int, error) {
 				continue
 			}
 		}
+		// The reader's way: a quote opens a value only as its first byte (5'10"
+		// in an unquoted value is text), and inside a quoted value two quotes
+		// are one; one quote closes it.
 		b := p[i]
+		if inQuote {
+			if quoteSeen {
+				quoteSeen = false
+				if b == '"' {
+					continue
+				}
+				inQuote = false // the quote closed the value: b is read below
+			} else {
+				if b == '"' {
+					quoteSeen = true
+				} else if b == '\n' {
+					fc.line++
+					fc.quotedNewlines++
+				}
+				continue
+			}
+		}
 		if b > '"' && b != delim {
-			lastDelim = false
+			lastDelim, atStart = false, false
 			continue
 		}
 		switch {
 		case b == '"':
-			inQuote = !inQuote
-			lastDelim = false
+			inQuote = atStart
+			lastDelim, atStart = false, false
 		case b == delim:
-			lastDelim = !inQuote
-			if !inQuote {
-				fields++
-			}
+			lastDelim, atStart = true, true
+			fields++
 		case b == '\n':
 			fc.line++
-			if inQuote {
-				fc.quotedNewlines++
-				continue
-			}
 			fc.fields, fc.lastDelim = fields, lastDelim
 			fc.endRecord(p[start:i])
-			fields, lastDelim = 1, false
+			fields, lastDelim, atStart = 1, false, true
 			start = i + 1
 		case b == '\r':
 			// part of a CRLF: the record's last field is unchanged
 		default:
-			lastDelim = false
+			lastDelim, atStart = false, false
 		}
 	}
 	fc.inQuote, fc.lastDelim, fc.fields = inQuote, lastDelim, fields
+	fc.quoteSeen, fc.atStart = quoteSeen, atStart
 	fc.carry = append(fc.carry, p[start:]...)
 	return len(p), nil
 }
@@ -356,19 +375,27 @@ func oneLineRecord(p []byte, delim byte) (n, delims int, ok bool) {
 	if n < 0 {
 		return 0, 0, false
 	}
-	line := p[:n]
+	pos, closed := 0, -1 // where the rest of the line starts in p; just after the last closing quote
 	for {
+		line := p[pos:n]
 		q := bytes.IndexByte(line, '"')
 		if q < 0 {
 			return n, delims + bytes.Count(line, []byte{delim}), true
 		}
+		// A quote opens a value only as its first byte (or reopens it right
+		// after closing: a doubled quote); one elsewhere (5'10") is text, left
+		// to the byte loop.
+		at := pos + q
+		if at != 0 && p[at-1] != delim && at != closed {
+			return 0, 0, false
+		}
 		delims += bytes.Count(line[:q], []byte{delim})
-		line = line[q+1:]
-		c := bytes.IndexByte(line, '"')
+		c := bytes.IndexByte(p[at+1:n], '"')
 		if c < 0 {
 			return 0, 0, false
 		}
-		line = line[c+1:]
+		pos = at + 1 + c + 1
+		closed = pos
 	}
 }
 
@@ -376,6 +403,9 @@ func oneLineRecord(p []byte, delim byte) (n, delims int, ok bool) {
 // inside a quoted value: DuckDB drops that record, and when it reads several
 // files together it does so without a reject.
 func (fc *fieldCounter) Close() {
+	if fc.quoteSeen {
+		fc.inQuote, fc.quoteSeen = false, false // the file's last byte closed its value
+	}
 	if len(fc.carry) > 0 && fc.recStart > 1 {
 		// The loop in Write takes every quote for an opening or closing one; the
 		// reader keeps a quote inside an unquoted value (5'10") as text. What is

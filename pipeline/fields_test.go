@@ -11,43 +11,56 @@ import (
 	"unicode/utf8"
 )
 
-// oracleShifted is the byte-at-a-time field count the scan used before its
-// one-line fast path: every record's fields, quotes toggling, a record
-// ending at a newline outside quotes. It returns the shifted rows' lines as
-// the reader numbers them (records, the header first: see locateRecords), the
-// records and the newlines seen.
+// oracleShifted is the plain byte-at-a-time field count, read the reader's
+// way: a quote opens a value only as its first byte, two quotes inside a quoted
+// value are one, a record ends at a newline outside quotes. It returns the
+// shifted rows' lines as the reader numbers them (records, the header first:
+// see locateRecords), the records and the newlines seen.
 func oracleShifted(data []byte, delim byte, nfields int) (lines []int64, records, newlines int64) {
-	inQuote, lastDelim, fields := false, false, 1
+	inQuote, quoteSeen, atStart, lastDelim, fields := false, false, true, false, 1
 	end := func() {
 		records++
 		if records > 1 && fields == nfields+1 && lastDelim {
 			lines = append(lines, records)
 		}
-		fields, lastDelim = 1, false
+		fields, lastDelim, atStart = 1, false, true
 	}
 	pending := false
 	for _, b := range data {
+		if inQuote {
+			if quoteSeen {
+				quoteSeen = false
+				if b == '"' {
+					continue
+				}
+				inQuote = false
+			} else {
+				if b == '"' {
+					quoteSeen = true
+				} else if b == '\n' {
+					newlines++
+				}
+				continue
+			}
+		}
 		switch {
 		case b == '"':
-			inQuote, lastDelim, pending = !inQuote, false, true
+			inQuote = atStart
+			lastDelim, atStart, pending = false, false, true
 		case b == delim:
-			lastDelim, pending = !inQuote, true
-			if !inQuote {
-				fields++
-			}
+			lastDelim, atStart, pending = true, true, true
+			fields++
 		case b == '\n':
 			newlines++
-			if !inQuote {
-				end()
-				pending = false
-			}
+			end()
+			pending = false
 		case b == '\r':
 			pending = true
 		default:
-			lastDelim, pending = false, true
+			lastDelim, atStart, pending = false, false, true
 		}
 	}
-	if pending && !inQuote {
+	if pending && (!inQuote || quoteSeen) {
 		end()
 	}
 	return lines, records, newlines

@@ -63,6 +63,10 @@ var hostileCases = []hostileCase{
 	{file: "rows-after-line-break.csv", status: "loaded", loaded: 2, rejected: 2, want: []string{"3  MISSING COLUMNS the row has 9 fields where the header has 10",
 		"4  TOO MANY COLUMNS the row has 11 fields"},
 		query: "SELECT string_agg(appointment_id, ',' ORDER BY appointment_id) FROM raw_appointments", value: "A1,A4"},
+	// A quote inside an unquoted value (5'10") is text to the reader, and to the
+	// scan: the shifted row between two such values is found, on its line.
+	{file: "stray-quotes.csv", status: "loaded", loaded: 4, rejected: 1, want: []string{"4  TOO MANY COLUMNS"},
+		query: "SELECT string_agg(appointment_id, ',' ORDER BY appointment_id) FROM raw_appointments", value: "A1,A2,A4,A5"},
 	{file: "unquoted-delimiter.csv", status: "loaded", loaded: 2, rejected: 2, want: []string{"3  TOO MANY COLUMNS", "4  TOO MANY COLUMNS", "not quoted"},
 		query: "SELECT string_agg(appointment_id, ',' ORDER BY appointment_id) FROM raw_appointments", value: "A1,A4"},
 	// A shifted row whose id the file holds on a right row too (and on a row the
@@ -430,6 +434,10 @@ func TestFileEndingInsideQuoteIsReported(t *testing.T) {
 		{"cut off past a line break, alone", broken, 0, 2, 1, []string{"4 referral_source (Referral Source) UNQUOTED VALUE the file ends inside a quoted value"}},
 		{"cut off past a line break, read with five others", broken, 5, 2, 1, []string{"4 referral_source (Referral Source) UNQUOTED VALUE the file ends inside a quoted value"}},
 		{"unclosed to the end, read with five others", string(unclosed), 5, 1, 4, []string{"3 referral_source (Referral Source) UNQUOTED VALUE", "swallowed 3 more line(s)"}},
+		// After a quote inside an unquoted value, which is text: the same count.
+		{"unclosed after a stray quote, alone", hostileHeader + row("A1", `Dr 5'10" Lopez`) + row("A2", "Self") +
+			row("A3", `"Dr. Maria Lopez`) + row("A4", "Google") + row("A5", "Self"), 0, 2, 3,
+			[]string{"4 referral_source (Referral Source) UNQUOTED VALUE", "swallowed 2 more line(s)"}},
 		// A quote inside an unquoted value is text to the reader, which loads
 		// every row: nothing is rejected, although the scan sees a quote open.
 		{"a quote inside a value, alone", stray, 0, 3, 0, nil},
