@@ -58,8 +58,10 @@ type fieldCounter struct {
 
 	line int64 // newlines seen so far
 	// quoteSeen: a quote inside a quoted value, which closes it unless a second
-	// follows; atStart: at a value's first byte, where a quote opens one.
-	quoteSeen, atStart bool
+	// follows; atStart: at a value's first byte, where a quote opens one;
+	// spaceStart: after one space at a value's start, where the reader still
+	// opens one (`, "Lopez, Maria"`).
+	quoteSeen, atStart, spaceStart bool
 	// continuation: the newlines inside quoted values of the records ended so
 	// far (a value with line breaks), which are no record of their own;
 	// quotedNewlines: those of the current record.
@@ -270,7 +272,7 @@ func (fc *fieldCounter) Write(p []byte) (int, error) {
 	start := 0
 	delim := fc.delim
 	inQuote, lastDelim, fields := fc.inQuote, fc.lastDelim, fc.fields
-	quoteSeen, atStart := fc.quoteSeen, fc.atStart
+	quoteSeen, atStart, spaceStart := fc.quoteSeen, fc.atStart, fc.spaceStart
 	// Most records are one line with quotes closed on it: for those,
 	// vectorised scans (newline, quotes, delimiters between quotes) replace
 	// the byte loop. A quote left open at the line's end falls back to it.
@@ -313,30 +315,32 @@ func (fc *fieldCounter) Write(p []byte) (int, error) {
 			}
 		}
 		if b > '"' && b != delim {
-			lastDelim, atStart = false, false
+			lastDelim, atStart, spaceStart = false, false, false
 			continue
 		}
 		switch {
 		case b == '"':
-			inQuote = atStart
-			lastDelim, atStart = false, false
+			inQuote = atStart || spaceStart
+			lastDelim, atStart, spaceStart = false, false, false
 		case b == delim:
-			lastDelim, atStart = true, true
+			lastDelim, atStart, spaceStart = true, true, false
 			fields++
 		case b == '\n':
 			fc.line++
 			fc.fields, fc.lastDelim = fields, lastDelim
 			fc.endRecord(p[start:i])
-			fields, lastDelim, atStart = 1, false, true
+			fields, lastDelim, atStart, spaceStart = 1, false, true, false
 			start = i + 1
 		case b == '\r':
 			// part of a CRLF: the record's last field is unchanged
+		case b == ' ' && atStart && delim != ' ':
+			lastDelim, atStart, spaceStart = false, false, true
 		default:
-			lastDelim, atStart = false, false
+			lastDelim, atStart, spaceStart = false, false, false
 		}
 	}
 	fc.inQuote, fc.lastDelim, fc.fields = inQuote, lastDelim, fields
-	fc.quoteSeen, fc.atStart = quoteSeen, atStart
+	fc.quoteSeen, fc.atStart, fc.spaceStart = quoteSeen, atStart, spaceStart
 	fc.carry = append(fc.carry, p[start:]...)
 	return len(p), nil
 }
@@ -386,7 +390,7 @@ func oneLineRecord(p []byte, delim byte) (n, delims int, ok bool) {
 		// after closing: a doubled quote); one elsewhere (5'10") is text, left
 		// to the byte loop.
 		at := pos + q
-		if at != 0 && p[at-1] != delim && at != closed {
+		if at != 0 && p[at-1] != delim && at != closed && !(p[at-1] == ' ' && delim != ' ' && (at == 1 || p[at-2] == delim)) {
 			return 0, 0, false
 		}
 		delims += bytes.Count(line[:q], []byte{delim})
@@ -430,7 +434,7 @@ func (fc *fieldCounter) Close() {
 func openQuoteIn(rec []byte, delim byte) (records int64, field int, open bool) {
 	var ended int64
 	field = 1
-	atStart, inQuote := true, false
+	atStart, inQuote, spaceStart := true, false, false
 	for i := 0; i < len(rec); i++ {
 		b := rec[i]
 		if inQuote {
@@ -444,16 +448,17 @@ func openQuoteIn(rec []byte, delim byte) (records int64, field int, open bool) {
 		}
 		switch b {
 		case '"':
-			inQuote = atStart
-			atStart = false
+			inQuote = atStart || spaceStart
+			atStart, spaceStart = false, false
 		case delim:
 			field++
-			atStart = true
+			atStart, spaceStart = true, false
 		case '\n':
 			ended++
-			records, field, atStart = ended, 1, true
+			records, field, atStart, spaceStart = ended, 1, true, false
 		case '\r':
 		default:
+			spaceStart = b == ' ' && atStart && delim != ' '
 			atStart = false
 		}
 	}

@@ -12,18 +12,19 @@ import (
 )
 
 // oracleShifted is the plain byte-at-a-time field count, read the reader's
-// way: a quote opens a value only as its first byte, two quotes inside a quoted
+// way: a quote opens a value only as its first byte (or after one space at its
+// start), two quotes inside a quoted
 // value are one, a record ends at a newline outside quotes. It returns the
 // shifted rows' lines as the reader numbers them (records, the header first:
 // see locateRecords), the records and the newlines seen.
 func oracleShifted(data []byte, delim byte, nfields int) (lines []int64, records, newlines int64) {
-	inQuote, quoteSeen, atStart, lastDelim, fields := false, false, true, false, 1
+	inQuote, quoteSeen, atStart, spaceStart, lastDelim, fields := false, false, true, false, false, 1
 	end := func() {
 		records++
 		if records > 1 && fields == nfields+1 && lastDelim {
 			lines = append(lines, records)
 		}
-		fields, lastDelim, atStart = 1, false, true
+		fields, lastDelim, atStart, spaceStart = 1, false, true, false
 	}
 	pending := false
 	for _, b := range data {
@@ -43,12 +44,13 @@ func oracleShifted(data []byte, delim byte, nfields int) (lines []int64, records
 				continue
 			}
 		}
+		// One space before the quote still opens a value, as in the reader.
 		switch {
 		case b == '"':
-			inQuote = atStart
-			lastDelim, atStart, pending = false, false, true
+			inQuote = atStart || spaceStart
+			lastDelim, atStart, spaceStart, pending = false, false, false, true
 		case b == delim:
-			lastDelim, atStart, pending = true, true, true
+			lastDelim, atStart, spaceStart, pending = true, true, false, true
 			fields++
 		case b == '\n':
 			newlines++
@@ -56,8 +58,10 @@ func oracleShifted(data []byte, delim byte, nfields int) (lines []int64, records
 			pending = false
 		case b == '\r':
 			pending = true
+		case b == ' ' && atStart && delim != ' ':
+			lastDelim, atStart, spaceStart, pending = false, false, true, true
 		default:
-			lastDelim, atStart, pending = false, false, true
+			lastDelim, atStart, spaceStart, pending = false, false, false, true
 		}
 	}
 	if pending && (!inQuote || quoteSeen) {

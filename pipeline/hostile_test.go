@@ -67,6 +67,10 @@ var hostileCases = []hostileCase{
 	// scan: the shifted row between two such values is found, on its line.
 	{file: "stray-quotes.csv", status: "loaded", loaded: 4, rejected: 1, want: []string{"4  TOO MANY COLUMNS"},
 		query: "SELECT string_agg(appointment_id, ',' ORDER BY appointment_id) FROM raw_appointments", value: "A1,A2,A4,A5"},
+	// One space before a quote still opens a quoted value for the reader, and
+	// for the scan: no row is taken for shifted, and the records keep their lines.
+	{file: "space-before-quote.csv", status: "loaded", loaded: 2, rejected: 2, want: []string{"3  TOO MANY COLUMNS", "5 date (Appointment Date) CAST"},
+		query: "SELECT string_agg(appointment_id || ':' || replace(referral_source, chr(10), '/'), ',' ORDER BY appointment_id) FROM raw_appointments", value: "A1:Dr Lopez/St Mary,A3:Lopez, Maria"},
 	{file: "unquoted-delimiter.csv", status: "loaded", loaded: 2, rejected: 2, want: []string{"3  TOO MANY COLUMNS", "4  TOO MANY COLUMNS", "not quoted"},
 		query: "SELECT string_agg(appointment_id, ',' ORDER BY appointment_id) FROM raw_appointments", value: "A1,A4"},
 	// A shifted row whose id the file holds on a right row too (and on a row the
@@ -78,6 +82,11 @@ var hostileCases = []hostileCase{
 	{file: "shifted-id-twice-after.csv", status: "loaded", loaded: 1, rejected: 2, want: []string{"3  TOO MANY COLUMNS",
 		" Appointment ID DUPLICATE ID Appointment ID A1 is on 2 rows of this file, one of them the row at line 3: the other one was skipped with it"},
 		query: "SELECT string_agg(appointment_id || ':' || referral_source, ',' ORDER BY appointment_id) FROM raw_appointments", value: "A2:Google"},
+	// Two shifted rows of one id beside a right one: one reject each, and one for
+	// the right row, so the file's rows add up (4 = 1 loaded + 3 rejected).
+	{file: "shifted-id-thrice.csv", status: "loaded", loaded: 1, rejected: 3, want: []string{"3  TOO MANY COLUMNS", "4  TOO MANY COLUMNS",
+		" Appointment ID DUPLICATE ID Appointment ID A1 is on 3 rows of this file, 2 of them read wrong (the first at line 3): the other one was skipped with them"},
+		query: "SELECT string_agg(appointment_id, ',') FROM raw_appointments", value: "A2"},
 	{file: "bad-dates.csv", status: "loaded", loaded: 2, rejected: 4, want: []string{"CAST", "2026-01-05", "02/30/2026", "OUT OF RANGE", "1900-01-05", "2090-01-05", "expected date format",
 		"5 Appointment Date OUT OF RANGE row A4", "6 Appointment Date OUT OF RANGE row A5"}},
 	// Rows rejected after the read (no id, no client id, a date out of range) are

@@ -57,15 +57,16 @@ func locateRecords(it *prepared, idIdx int, want map[string]bool, skip map[int64
 	}
 	const maxID = 4096 // longer values are no id anyone wants
 	var (
-		delim     = byte(it.delim)
-		line      int64 // records ended so far
-		field     int
-		inQuote   bool
-		quoteSeen bool // a quote inside a quoted value: it closes it, or a second one follows
-		atStart   = true
-		content   bool // the record has a byte other than spaces, tabs and CRs
-		id        = make([]byte, 0, 64)
-		idLong    bool
+		delim      = byte(it.delim)
+		line       int64 // records ended so far
+		field      int
+		inQuote    bool
+		quoteSeen  bool // a quote inside a quoted value: it closes it, or a second one follows
+		atStart    = true
+		spaceStart bool
+		content    bool // the record has a byte other than spaces, tabs and CRs
+		id         = make([]byte, 0, 64)
+		idLong     bool
 	)
 	keep := func(b byte) {
 		if field == idIdx {
@@ -88,7 +89,7 @@ func locateRecords(it *prepared, idIdx int, want map[string]bool, skip map[int64
 				out.byID[string(v)] = append(out.byID[string(v)], line)
 			}
 		}
-		field, inQuote, quoteSeen, atStart, content, id, idLong = 0, false, false, true, false, id[:0], false
+		field, inQuote, quoteSeen, atStart, spaceStart, content, id, idLong = 0, false, false, true, false, false, id[:0], false
 	}
 	// fast reads a whole line that starts a record, jumping from delimiter to
 	// delimiter and over quoted values: when every quoted value closes on the
@@ -101,6 +102,9 @@ func locateRecords(it *prepared, idIdx int, want map[string]bool, skip map[int64
 		quotedID := false
 		for f, pos := 0, 0; ; f++ {
 			var v []byte
+			if pos+1 < len(l) && l[pos] == ' ' && l[pos+1] == '"' && delim != ' ' {
+				return false // one space before a quote: the byte loop reads it
+			}
 			if pos < len(l) && l[pos] == '"' {
 				// A quoted value: up to its closing quote; a doubled quote inside
 				// is left to the byte loop when it is the id.
@@ -193,16 +197,19 @@ func locateRecords(it *prepared, idIdx int, want map[string]bool, skip map[int64
 			switch b {
 			case '"':
 				content = true
-				if atStart {
+				if atStart || spaceStart {
 					inQuote = true
+					if spaceStart && field == idIdx && len(id) > 0 {
+						id = id[:len(id)-1] // the space before it
+					}
 				} else {
 					keep(b)
 				}
-				atStart = false
+				atStart, spaceStart = false, false
 			case delim:
 				content = true
 				field++
-				atStart = true
+				atStart, spaceStart = true, false
 			case '\n':
 				end()
 			case '\r':
@@ -211,6 +218,9 @@ func locateRecords(it *prepared, idIdx int, want map[string]bool, skip map[int64
 					content = true
 				}
 				keep(b)
+				// One space at a value's start still lets a quote open it, as in
+				// the reader.
+				spaceStart = b == ' ' && atStart && delim != ' '
 				atStart = false
 			}
 		}
@@ -440,17 +450,21 @@ func deleteShifted(ctx context.Context, tx *sql.Tx, table, idCol, idHeader, amou
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`CREATE TEMP TABLE tmp_shifted_rows AS
-		SELECT t.rowid AS rid, s.file_id, s.id, s.line, count(*) OVER (PARTITION BY s.file_id, s.id, s.line) AS n
+		SELECT DISTINCT t.rowid AS rid, s.file_id, s.id, s.line
 		FROM %s t JOIN tmp_shifted s ON t.file_id = s.file_id AND t.%s = s.id%s`, table, idCol, amountMatch)); err != nil {
 		return fmt.Errorf("find skipped rows: %w", err)
 	}
+	// Per id: the rows it has beyond the records read wrong each get a reject.
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO rejected_rows
 		SELECT r.file_id, g.path, NULL, %[1]s, 'DUPLICATE ID',
-			%[1]s || ' ' || r.id || ' is on ' || r.n || ' rows of this file, one of them the row at line ' || r.line ||
-			': the other ' || CASE WHEN r.n = 2 THEN 'one was' ELSE (r.n - 1) || ' were' END ||
-			' skipped with it, as the rows loaded cannot be told apart; export the file again with every value quoted, and one row per id'
-		FROM (SELECT DISTINCT file_id, id, line, n FROM tmp_shifted_rows WHERE n > 1) r JOIN tmp_groupfiles g USING (file_id),
-			range(r.n - 1) AS extra(k)
+			%[1]s || ' ' || r.id || ' is on ' || r.n || ' rows of this file, ' ||
+			CASE WHEN r.wrong = 1 THEN 'one of them the row at line ' || r.line ELSE r.wrong || ' of them read wrong (the first at line ' || r.line || ')' END ||
+			': the other ' || CASE WHEN r.n - r.wrong = 1 THEN 'one was' ELSE (r.n - r.wrong) || ' were' END ||
+			' skipped with ' || CASE WHEN r.wrong = 1 THEN 'it' ELSE 'them' END ||
+			', as the rows loaded cannot be told apart; export the file again with every value quoted, and one row per id'
+		FROM (SELECT file_id, id, count(DISTINCT rid) AS n, count(DISTINCT line) AS wrong, min(line) AS line
+			FROM tmp_shifted_rows GROUP BY file_id, id HAVING count(DISTINCT rid) > count(DISTINCT line)) r
+			JOIN tmp_groupfiles g USING (file_id), range(r.n - r.wrong) AS extra(k)
 		ORDER BY r.file_id, r.line`, QuoteString(idHeader))); err != nil {
 		return fmt.Errorf("record skipped rows: %w", err)
 	}

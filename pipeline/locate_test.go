@@ -30,11 +30,12 @@ func TestLocateRecords(t *testing.T) {
 		"\"A\"\"6\";900011;quoted id\n" + // 12
 		"\"\" ;900012;quoted blank\n" + // 13
 		"A7;900013;Google \"x\n" + // 14: a stray quote is text
-		";900007;last, no newline" // 15
-	want := map[string]bool{"A2": true, "A3": true, "A9": true, "A4": true, "A5": true, "A\"6": true, "A7": true}
+		" \"A8\";900014; \"one space;\nthen a quote\"\n" + // 15: one space before a quote opens a value
+		";900007;last, no newline" // 16
+	want := map[string]bool{"A2": true, "A3": true, "A9": true, "A4": true, "A5": true, "A\"6": true, "A7": true, "A8": true}
 	skip := map[int64]bool{7: true}
-	wantLines := recordLines{byID: map[string][]int64{"A2": {5, 8}, "A3": {6}, "A4": {9}, "A5": {10}, "A\"6": {12}, "A7": {14}},
-		blank: []int64{4, 13, 15}}
+	wantLines := recordLines{byID: map[string][]int64{"A2": {5, 8}, "A3": {6}, "A4": {9}, "A5": {10}, "A\"6": {12}, "A7": {14}, "A8": {15}},
+		blank: []int64{4, 13, 16}}
 
 	dir := t.TempDir()
 	utf8Path := filepath.Join(dir, "utf8.csv")
