@@ -172,10 +172,18 @@ func readAsLoadedOf(ctx context.Context, db *sql.DB, source string, c config.Con
 			return readAsLoaded{}, rows.Err()
 		}
 		// With "auto" the delimiter is guessed from the header line, which the
-		// header row joined by the delimiter stands for.
+		// header row joined by the delimiter stands for, names holding a
+		// delimiter or a quote quoted as an export quotes them.
 		d := want
 		if !explicit {
-			d = guessDelimiter([]byte(strings.Join(headers, string(was[0]))))
+			line := make([]string, len(headers))
+			for i, h := range headers {
+				line[i] = h
+				if strings.ContainsAny(h, ",;\t|\"") {
+					line[i] = `"` + strings.ReplaceAll(h, `"`, `""`) + `"`
+				}
+			}
+			d = guessDelimiter([]byte(strings.Join(line, string(was[0]))))
 		}
 		if d != was[0] {
 			r.sameDelimiter = false

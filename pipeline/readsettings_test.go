@@ -148,3 +148,24 @@ func TestReadSettingsFollowTheLedger(t *testing.T) {
 		}
 	}
 }
+
+// A rerun with the settings unchanged never warns, also when a header name holds
+// the other delimiters (a quoted "name, practice, city" in a ';' export): the
+// guess from the recorded header row quotes it as the export did.
+func TestUnchangedSettingsNeverWarn(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	writeExports(t, dir, map[string]string{
+		"a.csv": "Appointment ID;Patient Account;Clinician;Appointment Date;Status;\"Referral Source (name, practice, city, state, zip, phone, fax)\"\n" +
+			"A1;900001;Jane Smith;01/05/2026;Attended;Google\n",
+	})
+	in := folderIngester(t, dir, "scheduling")
+	_, err := in.Ingest(ctx)
+	must(t, err)
+	must(t, RecordReadSettings(ctx, in.DB, in.Config, false))
+	ch, err := ChangedReadSettings(ctx, in.DB, in.Config)
+	must(t, err)
+	if len(ch) != 0 {
+		t.Errorf("unchanged settings: changed %v, want none", ch)
+	}
+}
