@@ -506,43 +506,90 @@ func (fc *fieldCounter) checkAmounts(rec []byte) {
 			}
 		}
 	}
-	inQuote := false
-	if first > fc.nfields-1-last {
-		// From the end: a quote toggles the same way read backwards.
-		field, stop := fc.nfields-1, len(rec)
-		for j := len(rec) - 1; j >= 0 && field >= first; j-- {
-			switch rec[j] {
-			case '"':
-				inQuote = !inQuote
-			case fc.delim:
-				if !inQuote {
-					check(field, j+1, stop)
-					field--
-					stop = j
-				}
-			}
-		}
-		if field >= first {
-			check(field, 0, stop)
-		}
+	if first > fc.nfields-1-last && fc.checkAmountsFromEnd(rec, first, check) {
 		return
 	}
+	// From the start, the reader's way: a quote opens a value only as its
+	// first byte (or after one space there), two quotes inside are one.
 	field, start := 0, 0
+	inQuote, quoteSeen, atStart, spaceStart := false, false, true, false
 	for j := 0; j < len(rec) && field <= last; j++ {
-		switch rec[j] {
-		case '"':
-			inQuote = !inQuote
-		case fc.delim:
-			if !inQuote {
-				check(field, start, j)
-				field++
-				start = j + 1
+		b := rec[j]
+		if inQuote {
+			if quoteSeen {
+				quoteSeen = false
+				if b == '"' {
+					continue
+				}
+				inQuote = false
+			} else {
+				quoteSeen = b == '"'
+				continue
 			}
+		}
+		switch {
+		case b == '"':
+			inQuote = atStart || spaceStart
+			atStart, spaceStart = false, false
+		case b == fc.delim:
+			check(field, start, j)
+			field++
+			start = j + 1
+			atStart, spaceStart = true, false
+		case b == ' ' && atStart && fc.delim != ' ':
+			atStart, spaceStart = false, true
+		default:
+			atStart, spaceStart = false, false
 		}
 	}
 	if field <= last {
 		check(field, start, len(rec))
 	}
+}
+
+// checkAmountsFromEnd walks rec's fields from its end down to field first,
+// checking each (the amounts are usually the last columns). Read backwards, a
+// quote closes a value only before a delimiter or the record's end, and opens
+// it only after a delimiter or the record's start (or one space there), two
+// quotes inside being one: a quote anywhere else is text to the reader (5'10"),
+// which the walk cannot pair from this end, so it says false and the caller
+// walks from the start.
+func (fc *fieldCounter) checkAmountsFromEnd(rec []byte, first int, check func(field, start, end int)) bool {
+	delim := fc.delim
+	field, stop := fc.nfields-1, len(rec)
+	inQuote := false
+	// The fields found, checked only once the walk has read the record through:
+	// a walk given up leaves them all to the walk from the start.
+	var found [][3]int
+	for j := len(rec) - 1; j >= 0 && field >= first; j-- {
+		switch b := rec[j]; {
+		case b == '"' && !inQuote:
+			if j+1 < len(rec) && rec[j+1] != delim {
+				return false
+			}
+			inQuote = true
+		case b == '"':
+			switch {
+			case j > 0 && rec[j-1] == '"':
+				j-- // a doubled quote inside the value
+			case j == 0 || rec[j-1] == delim || rec[j-1] == ' ' && delim != ' ' && (j == 1 || rec[j-2] == delim):
+				inQuote = false
+			default:
+				return false
+			}
+		case b == delim && !inQuote:
+			found = append(found, [3]int{field, j + 1, stop})
+			field--
+			stop = j
+		}
+	}
+	if field >= first {
+		found = append(found, [3]int{field, 0, stop})
+	}
+	for _, f := range found {
+		check(f[0], f[1], f[2])
+	}
+	return true
 }
 
 // amountGroupsOK says whether the reader gets v, an amount holding the

@@ -745,3 +745,36 @@ func TestLateMisplacedSeparatorIsRejected(t *testing.T) {
 		t.Errorf("k-point.csv rejects %q, want the misread K5 on line 1461 and the row without an id, once each", kRejects)
 	}
 }
+
+// A quote inside a text value after the amounts (5'10") is text to the reader:
+// the amount check, walking from the record's end, gives that record to the
+// walk from its start, which reads quotes the reader's way, and a misplaced
+// separator before it is still caught, never loaded a hundred times too large.
+func TestMisplacedSeparatorBeforeAStrayQuote(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("Claim Line ID,Patient Account,DOS,Rendering Provider,Charge,Paid,Payer\n")
+	for i := 1; i <= 1400; i++ {
+		fmt.Fprintf(&b, "L%d,9%05d,01/05/2026,Jane Smith,\"1,250.00\",0,Aetna\n", i, i)
+	}
+	b.WriteString("L1401,901401,01/05/2026,Jane Smith,\"225,50\",0,Bob 5'10\" Ins\n")
+	b.WriteString("L1402,901402,01/05/2026,Jane Smith,\"225,50\",0,\"Blue, Cross\"\n")
+	b.WriteString("L1403,901403,01/05/2026,Jane Smith,\"2,500.00\",0,Bob 5'10\" Ins\n")
+	writeExports(t, dir, map[string]string{"a.csv": b.String()})
+	in := folderIngester(t, dir, "billing")
+	sum, err := in.Ingest(ctx)
+	must(t, err)
+	if sum.Loaded != 1401 || sum.Rejected != 2 {
+		t.Fatalf("%d loaded, %d rejected; want 1401, 2: %+v", sum.Loaded, sum.Rejected, sum.Files)
+	}
+	var rejected, charges string
+	must(t, in.DB.QueryRow(`SELECT string_agg(line || ' ' || column_name, ', ' ORDER BY line) FROM rejected_rows`).Scan(&rejected))
+	if rejected != "1402 charge (Charge), 1403 charge (Charge)" {
+		t.Errorf("rejects %q, want lines 1402 and 1403, charge", rejected)
+	}
+	must(t, in.DB.QueryRow(`SELECT string_agg(DISTINCT charge::VARCHAR, ' ' ORDER BY charge::VARCHAR) FROM raw_claim_lines`).Scan(&charges))
+	if charges != "1250.00 2500.00" {
+		t.Errorf("charges loaded %q, want 1250.00 2500.00", charges)
+	}
+}
