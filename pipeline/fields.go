@@ -56,12 +56,8 @@ type fieldCounter struct {
 	nfields int
 	idIdx   int
 
-	line int64 // newlines seen so far
-	// quoteSeen: a quote inside a quoted value, which closes it unless a second
-	// follows; atStart: at a value's first byte, where a quote opens one;
-	// spaceStart: after one space at a value's start, where the reader still
-	// opens one (`, "Lopez, Maria"`).
-	quoteSeen, atStart, spaceStart bool
+	line   int64      // newlines seen so far
+	quotes quoteState // where the byte loop is in the current record's quotes
 	// continuation: the newlines inside quoted values of the records ended so
 	// far (a value with line breaks), which are no record of their own;
 	// quotedNewlines: those of the current record.
@@ -69,7 +65,6 @@ type fieldCounter struct {
 	// records: the records ended so far, the header and blank lines included. The
 	// current record's number, once ended, is its line as the reader numbers it.
 	records   int64
-	inQuote   bool
 	lastDelim bool
 	fields    int
 	recStart  int64  // line the current record starts on (1-based)
@@ -160,16 +155,12 @@ func (s *idSet) note(rec []byte, delim byte, idx int) {
 		return // a blank line: the reader skips it too
 	}
 	s.records++
-	start, field, inQuote := 0, 0, false
+	start, field := 0, 0
+	var q quoteState
 	for j := 0; j < len(rec) && field < idx; j++ {
-		switch rec[j] {
-		case '"':
-			inQuote = !inQuote
-		case delim:
-			if !inQuote {
-				field++
-				start = j + 1
-			}
+		if q.step(rec[j], delim) == qDelim {
+			field++
+			start = j + 1
 		}
 	}
 	if field < idx {
@@ -264,21 +255,20 @@ func exactIDString(s string) [2]uint64 {
 const maxShiftedRows = 100_000
 
 func newFieldCounter(delim byte, nfields, idIdx int) *fieldCounter {
-	return &fieldCounter{delim: delim, nfields: nfields, idIdx: idIdx, fields: 1, recStart: 1, atStart: true}
+	return &fieldCounter{delim: delim, nfields: nfields, idIdx: idIdx, fields: 1, recStart: 1}
 }
 
 func (fc *fieldCounter) Write(p []byte) (int, error) {
 	// Locals, not fields: the loop runs once per byte.
 	start := 0
 	delim := fc.delim
-	inQuote, lastDelim, fields := fc.inQuote, fc.lastDelim, fc.fields
-	quoteSeen, atStart, spaceStart := fc.quoteSeen, fc.atStart, fc.spaceStart
+	q, lastDelim, fields := fc.quotes, fc.lastDelim, fc.fields
 	// Most records are one line with quotes closed on it: for those,
 	// vectorised scans (newline, quotes, delimiters between quotes) replace
 	// the byte loop. A quote left open at the line's end falls back to it.
 	fast := delim != '"' && delim != '\n' && delim != '\r'
 	for i := 0; i < len(p); i++ {
-		if fast && i == start && !inQuote && (i > 0 || len(fc.carry) == 0) {
+		if fast && i == start && !q.in && (i > 0 || len(fc.carry) == 0) {
 			if n, delims, ok := oneLineRecord(p[i:], delim); ok {
 				line := p[i : i+n]
 				end := len(line) - 1
@@ -293,54 +283,29 @@ func (fc *fieldCounter) Write(p []byte) (int, error) {
 				continue
 			}
 		}
-		// The reader's way: a quote opens a value only as its first byte (5'10"
-		// in an unquoted value is text), and inside a quoted value two quotes
-		// are one; one quote closes it.
+		// Quotes read the reader's way (quoteState).
 		b := p[i]
-		if inQuote {
-			if quoteSeen {
-				quoteSeen = false
-				if b == '"' {
-					continue
-				}
-				inQuote = false // the quote closed the value: b is read below
-			} else {
-				if b == '"' {
-					quoteSeen = true
-				} else if b == '\n' {
-					fc.line++
-					fc.quotedNewlines++
-				}
-				continue
-			}
-		}
-		if b > '"' && b != delim {
-			lastDelim, atStart, spaceStart = false, false, false
-			continue
-		}
-		switch {
-		case b == '"':
-			inQuote = atStart || spaceStart
-			lastDelim, atStart, spaceStart = false, false, false
-		case b == delim:
-			lastDelim, atStart, spaceStart = true, true, false
+		switch q.step(b, delim) {
+		case qDelim:
+			lastDelim = true
 			fields++
-		case b == '\n':
+		case qNewline:
 			fc.line++
 			fc.fields, fc.lastDelim = fields, lastDelim
 			fc.endRecord(p[start:i])
-			fields, lastDelim, atStart, spaceStart = 1, false, true, false
+			fields, lastDelim = 1, false
 			start = i + 1
-		case b == '\r':
+		case qCR:
 			// part of a CRLF: the record's last field is unchanged
-		case b == ' ' && atStart && delim != ' ':
-			lastDelim, atStart, spaceStart = false, false, true
 		default:
-			lastDelim, atStart, spaceStart = false, false, false
+			lastDelim = false
+			if b == '\n' {
+				fc.line++
+				fc.quotedNewlines++
+			}
 		}
 	}
-	fc.inQuote, fc.lastDelim, fc.fields = inQuote, lastDelim, fields
-	fc.quoteSeen, fc.atStart, fc.spaceStart = quoteSeen, atStart, spaceStart
+	fc.quotes, fc.lastDelim, fc.fields = q, lastDelim, fields
 	fc.carry = append(fc.carry, p[start:]...)
 	return len(p), nil
 }
@@ -407,62 +372,40 @@ func oneLineRecord(p []byte, delim byte) (n, delims int, ok bool) {
 // inside a quoted value: DuckDB drops that record, and when it reads several
 // files together it does so without a reject.
 func (fc *fieldCounter) Close() {
-	if fc.quoteSeen {
-		fc.inQuote, fc.quoteSeen = false, false // the file's last byte closed its value
-	}
+	open := fc.quotes.open() // a quote as the file's last byte closed its value
 	if len(fc.carry) > 0 && fc.recStart > 1 {
-		// The loop in Write takes every quote for an opening or closing one; the
-		// reader keeps a quote inside an unquoted value (5'10") as text. What is
-		// left after the last newline the loop saw end a record is read again
-		// the reader's way.
+		// What is left after the last newline the loop saw end a record is read
+		// again, for the record and field where the quoted value left open
+		// starts.
 		if records, field, open := openQuoteIn(fc.carry, fc.delim); open {
 			fc.openLine, fc.openField = fc.records+1+records, field
 		}
 	}
-	if len(fc.carry) > 0 && !fc.inQuote {
+	if len(fc.carry) > 0 && !open {
 		fc.endRecord(nil)
 	}
 	fc.ids.finish()
 }
 
 // openQuoteIn reads rec, the bytes from a record's start to the end of the
-// file, as DuckDB's reader does: a quote opens a value only as its first byte,
-// and two quotes inside a quoted value are one quote. It says whether the file
-// ends inside a quoted value, how many records of rec end before the one that
-// value is in (the reader numbers records, not lines: see locateRecords), and
-// its field (1-based). It runs once per file, on what the byte loop left open.
+// file, as DuckDB's reader does (quoteState). It says whether the file ends
+// inside a quoted value, how many records of rec end before the one that value
+// is in (the reader numbers records, not lines: see locateRecords), and its
+// field (1-based). It runs once per file, on what the byte loop left open.
 func openQuoteIn(rec []byte, delim byte) (records int64, field int, open bool) {
 	var ended int64
+	var q quoteState
 	field = 1
-	atStart, inQuote, spaceStart := true, false, false
-	for i := 0; i < len(rec); i++ {
-		b := rec[i]
-		if inQuote {
-			switch {
-			case b == '"' && i+1 < len(rec) && rec[i+1] == '"':
-				i++
-			case b == '"':
-				inQuote = false
-			}
-			continue
-		}
-		switch b {
-		case '"':
-			inQuote = atStart || spaceStart
-			atStart, spaceStart = false, false
-		case delim:
+	for _, b := range rec {
+		switch q.step(b, delim) {
+		case qDelim:
 			field++
-			atStart, spaceStart = true, false
-		case '\n':
+		case qNewline:
 			ended++
-			records, field, atStart, spaceStart = ended, 1, true, false
-		case '\r':
-		default:
-			spaceStart = b == ' ' && atStart && delim != ' '
-			atStart = false
+			records, field = ended, 1
 		}
 	}
-	return records, field, inQuote
+	return records, field, q.open()
 }
 
 func (fc *fieldCounter) found(line int64, rec []byte) {
@@ -509,37 +452,14 @@ func (fc *fieldCounter) checkAmounts(rec []byte) {
 	if first > fc.nfields-1-last && fc.checkAmountsFromEnd(rec, first, check) {
 		return
 	}
-	// From the start, the reader's way: a quote opens a value only as its
-	// first byte (or after one space there), two quotes inside are one.
+	// From the start, reading quotes the reader's way.
 	field, start := 0, 0
-	inQuote, quoteSeen, atStart, spaceStart := false, false, true, false
+	var q quoteState
 	for j := 0; j < len(rec) && field <= last; j++ {
-		b := rec[j]
-		if inQuote {
-			if quoteSeen {
-				quoteSeen = false
-				if b == '"' {
-					continue
-				}
-				inQuote = false
-			} else {
-				quoteSeen = b == '"'
-				continue
-			}
-		}
-		switch {
-		case b == '"':
-			inQuote = atStart || spaceStart
-			atStart, spaceStart = false, false
-		case b == fc.delim:
+		if q.step(rec[j], fc.delim) == qDelim {
 			check(field, start, j)
 			field++
 			start = j + 1
-			atStart, spaceStart = true, false
-		case b == ' ' && atStart && fc.delim != ' ':
-			atStart, spaceStart = false, true
-		default:
-			atStart, spaceStart = false, false
 		}
 	}
 	if field <= last {

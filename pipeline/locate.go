@@ -57,16 +57,13 @@ func locateRecords(it *prepared, idIdx int, want map[string]bool, skip map[int64
 	}
 	const maxID = 4096 // longer values are no id anyone wants
 	var (
-		delim      = byte(it.delim)
-		line       int64 // records ended so far
-		field      int
-		inQuote    bool
-		quoteSeen  bool // a quote inside a quoted value: it closes it, or a second one follows
-		atStart    = true
-		spaceStart bool
-		content    bool // the record has a byte other than spaces, tabs and CRs
-		id         = make([]byte, 0, 64)
-		idLong     bool
+		delim   = byte(it.delim)
+		line    int64 // records ended so far
+		field   int
+		q       quoteState
+		content bool // the record has a byte other than spaces, tabs and CRs
+		id      = make([]byte, 0, 64)
+		idLong  bool
 	)
 	keep := func(b byte) {
 		if field == idIdx {
@@ -89,7 +86,7 @@ func locateRecords(it *prepared, idIdx int, want map[string]bool, skip map[int64
 				out.byID[string(v)] = append(out.byID[string(v)], line)
 			}
 		}
-		field, inQuote, quoteSeen, atStart, spaceStart, content, id, idLong = 0, false, false, true, false, false, id[:0], false
+		field, q, content, id, idLong = 0, quoteState{}, false, id[:0], false
 	}
 	// fast reads a whole line that starts a record, jumping from delimiter to
 	// delimiter and over quoted values: when every quoted value closes on the
@@ -163,69 +160,49 @@ func locateRecords(it *prepared, idIdx int, want map[string]bool, skip map[int64
 	br := bufio.NewReaderSize(r, 1<<16)
 	for {
 		chunk, err := br.ReadSlice('\n')
-		if err == nil && !inQuote && field == 0 && atStart && !content && len(id) == 0 && fast(chunk) {
+		if err == nil && q == (quoteState{}) && field == 0 && !content && len(id) == 0 && fast(chunk) {
 			continue
 		}
 		for i := 0; i < len(chunk); i++ {
-			b := chunk[i]
-			if inQuote {
-				if quoteSeen {
-					quoteSeen = false
-					if b == '"' {
-						keep('"')
-						continue
+			if q.open() {
+				// Up to the next quote the value's bytes are text.
+				j := bytes.IndexByte(chunk[i:], '"')
+				if j < 0 {
+					j = len(chunk) - i
+				}
+				if field == idIdx {
+					for _, c := range chunk[i : i+j] {
+						keep(c)
 					}
-					inQuote = false // the quote closed the value: b is read below
-				} else {
-					// Up to the next quote the value's bytes are text.
-					j := bytes.IndexByte(chunk[i:], '"')
-					if j < 0 {
-						j = len(chunk) - i
-					}
-					if field == idIdx {
-						for _, c := range chunk[i : i+j] {
-							keep(c)
-						}
-					}
-					i += j
-					if i < len(chunk) {
-						quoteSeen = true
-					}
-					continue
+				}
+				i += j
+				if i == len(chunk) {
+					break
 				}
 			}
-			switch b {
-			case '"':
+			b := chunk[i]
+			afterSpace := q.space
+			switch q.step(b, delim) {
+			case qMark:
 				content = true
-				if atStart || spaceStart {
-					inQuote = true
-					if spaceStart && field == idIdx && len(id) > 0 {
-						id = id[:len(id)-1] // the space before it
-					}
-				} else {
-					keep(b)
+				if afterSpace && field == idIdx && len(id) > 0 {
+					id = id[:len(id)-1] // the space before the opening quote
 				}
-				atStart, spaceStart = false, false
-			case delim:
+			case qDelim:
 				content = true
 				field++
-				atStart, spaceStart = true, false
-			case '\n':
+			case qNewline:
 				end()
-			case '\r':
+			case qCR:
 			default:
 				if b != ' ' && b != '\t' {
 					content = true
 				}
 				keep(b)
-				// One space at a value's start still lets a quote open it, as in
-				// the reader.
-				spaceStart = b == ' ' && atStart && delim != ' '
-				atStart = false
 			}
 		}
 		if err == io.EOF {
-			if content || field > 0 || inQuote {
+			if content || field > 0 || q.open() {
 				end()
 			}
 			return out, nil
