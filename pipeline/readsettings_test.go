@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,13 +27,7 @@ func TestEquivalentEncodingIsNoChange(t *testing.T) {
 	changed := func(sched, bill string) string {
 		c := config.Default()
 		c.Scheduling.Encoding, c.Billing.Encoding = sched, bill
-		ch, err := ChangedReadSettings(ctx, db, c)
-		must(t, err)
-		var out []string
-		for _, r := range ch {
-			out = append(out, r.String())
-		}
-		return strings.Join(out, "; ")
+		return changedSettings(t, db, c)
 	}
 	for _, tc := range []struct{ sched, bill, want string }{
 		{"auto", "auto", ""},
@@ -58,29 +53,17 @@ func TestEquivalentEncodingIsNoChange(t *testing.T) {
 // no change; a setting that reads a loaded file otherwise is one, and so is any
 // change while a loaded file's reading is not on record.
 func TestEquivalentDelimiterAndColumnsAreNoChange(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	writeExports(t, dir, map[string]string{
+	in := loadedFolder(t, t.TempDir(), map[string]string{
 		"a.csv": "Appointment ID;Patient Account;Clinician;Appointment Date;Status;Referral Source;Provider Notes\n" +
 			"A1;900001;Jane Smith;01/05/2026;Attended;Google;x\n",
 		"b.csv": "Appointment ID;Patient Account;Clinician;Appointment Date;Status;Referral Source;Provider Notes\n" +
 			"A2;900002;Jane Smith;01/06/2026;Attended;Google;y\n",
 	})
-	in := folderIngester(t, dir, "scheduling")
-	_, err := in.Ingest(ctx)
-	must(t, err)
-	must(t, RecordReadSettings(ctx, in.DB, in.Config, false))
 	changed := func(set func(*config.Source)) string {
 		c := in.Config
 		c.Scheduling.Columns = map[string]string{}
 		set(&c.Scheduling)
-		ch, err := ChangedReadSettings(ctx, in.DB, c)
-		must(t, err)
-		var out []string
-		for _, r := range ch {
-			out = append(out, r.String())
-		}
-		return strings.Join(out, "; ")
+		return changedSettings(t, in.DB, c)
 	}
 	for _, tc := range []struct {
 		name string
@@ -100,7 +83,7 @@ func TestEquivalentDelimiterAndColumnsAreNoChange(t *testing.T) {
 		}
 	}
 	// A file loaded before the ledger kept how it was read: unknown, so a change.
-	_, err = in.DB.Exec(`UPDATE ingest_files SET headers = NULL WHERE path LIKE '%b.csv'`)
+	_, err := in.DB.Exec(`UPDATE ingest_files SET headers = NULL WHERE path LIKE '%b.csv'`)
 	must(t, err)
 	if got := changed(func(s *config.Source) { s.Delimiter = ";" }); got != "[scheduling] delimiter" {
 		t.Errorf("reading not on record: changed %q, want [scheduling] delimiter", got)
@@ -111,27 +94,16 @@ func TestEquivalentDelimiterAndColumnsAreNoChange(t *testing.T) {
 // files loaded under it since are read otherwise, and going back must say so:
 // the ledger decides, not the recorded settings.
 func TestReadSettingsFollowTheLedger(t *testing.T) {
-	ctx := context.Background()
 	dir := t.TempDir()
 	h := "Appointment ID,Patient Account,Clinician,Appointment Date,Status,Referral Source,Lead\n"
-	writeExports(t, dir, map[string]string{"a.csv": h + "A1,900001,Jane Smith,01/05/2026,Attended,Google,x\n"})
-	in := folderIngester(t, dir, "scheduling")
-	_, err := in.Ingest(ctx)
-	must(t, err)
-	must(t, RecordReadSettings(ctx, in.DB, in.Config, false))
+	in := loadedFolder(t, dir, map[string]string{"a.csv": h + "A1,900001,Jane Smith,01/05/2026,Attended,Google,x\n"})
 	changed := func(lead bool) string {
 		c := in.Config
 		c.Scheduling.Columns = map[string]string{}
 		if lead {
 			c.Scheduling.Columns["referral_source"] = "Lead"
 		}
-		ch, err := ChangedReadSettings(ctx, in.DB, c)
-		must(t, err)
-		var out []string
-		for _, r := range ch {
-			out = append(out, r.String())
-		}
-		return strings.Join(out, "; ")
+		return changedSettings(t, in.DB, c)
 	}
 	if got := changed(true); got != "[scheduling] columns.referral_source" {
 		t.Fatalf("mapped to Lead: changed %q, want columns.referral_source", got)
@@ -140,7 +112,7 @@ func TestReadSettingsFollowTheLedger(t *testing.T) {
 	// settings read some loaded file otherwise.
 	writeExports(t, dir, map[string]string{"b.csv": h + "A2,900002,Jane Smith,01/06/2026,Attended,Google,Dr Lopez\n"})
 	in.Config.Scheduling.Columns = map[string]string{"referral_source": "Lead"}
-	_, err = in.Ingest(ctx)
+	_, err := in.Ingest(context.Background())
 	must(t, err)
 	for _, lead := range []bool{false, true} {
 		if got := changed(lead); got != "[scheduling] columns.referral_source" {
@@ -153,19 +125,35 @@ func TestReadSettingsFollowTheLedger(t *testing.T) {
 // the other delimiters (a quoted "name, practice, city" in a ';' export): the
 // guess from the recorded header row quotes it as the export did.
 func TestUnchangedSettingsNeverWarn(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	writeExports(t, dir, map[string]string{
+	in := loadedFolder(t, t.TempDir(), map[string]string{
 		"a.csv": "Appointment ID;Patient Account;Clinician;Appointment Date;Status;\"Referral Source (name, practice, city, state, zip, phone, fax)\"\n" +
 			"A1;900001;Jane Smith;01/05/2026;Attended;Google\n",
 	})
-	in := folderIngester(t, dir, "scheduling")
-	_, err := in.Ingest(ctx)
-	must(t, err)
-	must(t, RecordReadSettings(ctx, in.DB, in.Config, false))
-	ch, err := ChangedReadSettings(ctx, in.DB, in.Config)
-	must(t, err)
-	if len(ch) != 0 {
-		t.Errorf("unchanged settings: changed %v, want none", ch)
+	if got := changedSettings(t, in.DB, in.Config); got != "" {
+		t.Errorf("unchanged settings: changed %q, want none", got)
 	}
+}
+
+// loadedFolder loads files (name: content) as scheduling exports into a new
+// database and records the settings they were read with, as a first run does.
+func loadedFolder(t *testing.T, dir string, files map[string]string) *Ingester {
+	t.Helper()
+	writeExports(t, dir, files)
+	in := folderIngester(t, dir, "scheduling")
+	_, err := in.Ingest(context.Background())
+	must(t, err)
+	must(t, RecordReadSettings(context.Background(), in.DB, in.Config, false))
+	return in
+}
+
+// changedSettings is ChangedReadSettings under c, as the run's warning names them.
+func changedSettings(t *testing.T, db *sql.DB, c config.Config) string {
+	t.Helper()
+	ch, err := ChangedReadSettings(context.Background(), db, c)
+	must(t, err)
+	var out []string
+	for _, r := range ch {
+		out = append(out, r.String())
+	}
+	return strings.Join(out, "; ")
 }
