@@ -301,31 +301,22 @@ func (in *Ingester) rejectLines(ctx context.Context, tx *sql.Tx, conn *sql.Conn,
 // (locateRecords), passing over the lines already rejected. ok is false when
 // the file could not be walked (the rows stay named by their ids).
 func (in *Ingester) walkRejected(ctx context.Context, tx *sql.Tx, it *prepared, idIdx int, want map[string]bool) (recordLines, bool) {
-	return in.walkFile(ctx, tx, it, idIdx, want, `SELECT DISTINCT line FROM rejected_rows WHERE file_id = ? AND line IS NOT NULL`)
-}
-
-// walkFile walks a file (locateRecords) for the records of the wanted ids,
-// passing over the lines skipQuery gives for the file's id (none when it is
-// empty). ok is false when the file could not be walked.
-func (in *Ingester) walkFile(ctx context.Context, tx *sql.Tx, it *prepared, idIdx int, want map[string]bool, skipQuery string) (recordLines, bool) {
 	skip := map[int64]bool{}
-	if skipQuery != "" {
-		rows, err := tx.QueryContext(ctx, skipQuery, it.fileID)
-		if err != nil {
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT line FROM rejected_rows WHERE file_id = ? AND line IS NOT NULL`, it.fileID)
+	if err != nil {
+		in.logger().Warn("could not find the lines of rejected rows", "file", it.res.Path, "error", err)
+		return recordLines{}, false
+	}
+	for rows.Next() {
+		var l int64
+		if err := rows.Scan(&l); err != nil {
+			rows.Close()
 			in.logger().Warn("could not find the lines of rejected rows", "file", it.res.Path, "error", err)
 			return recordLines{}, false
 		}
-		for rows.Next() {
-			var l int64
-			if err := rows.Scan(&l); err != nil {
-				rows.Close()
-				in.logger().Warn("could not find the lines of rejected rows", "file", it.res.Path, "error", err)
-				return recordLines{}, false
-			}
-			skip[l] = true
-		}
-		rows.Close()
+		skip[l] = true
 	}
+	rows.Close()
 	t0 := time.Now()
 	found, err := locateRecords(it, idIdx, want, skip)
 	if err != nil {
