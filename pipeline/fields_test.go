@@ -2,10 +2,13 @@ package pipeline
 
 import (
 	"bytes"
+	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -14,17 +17,31 @@ import (
 // oracleShifted is the plain byte-at-a-time field count, read the reader's
 // way: a quote opens a value only as its first byte (or after one space at its
 // start), two quotes inside a quoted
-// value are one, a record ends at a newline outside quotes. It returns the
+// value are one, a record ends at a newline outside quotes. A record is
+// shifted when it has more fields than the header and every extra one reads
+// as empty (emptyExtra), the last one holding two quotes in a row also
+// counting. It returns the
 // shifted rows' lines as the reader numbers them (records, the header first:
 // see locateRecords), the records and the newlines seen.
 func oracleShifted(data []byte, delim byte, nfields int) (lines []int64, records, newlines int64) {
-	inQuote, quoteSeen, atStart, spaceStart, lastDelim, fields := false, false, true, false, false, 1
+	inQuote, quoteSeen, atStart, spaceStart, fields := false, false, true, false, 1
+	var cur []byte       // the current field's bytes, as written
+	earlierEmpty := true // the extra fields before the current one read as empty
+	endField := func() {
+		if fields > nfields && !emptyExtra.Match(cur) {
+			earlierEmpty = false
+		}
+		cur = cur[:0]
+	}
 	end := func() {
 		records++
-		if records > 1 && fields == nfields+1 && lastDelim {
+		// The last extra field may also hold a quote (extraFields).
+		lastOK := emptyExtra.Match(cur) || bytes.Contains(cur, []byte(`""`))
+		if records > 1 && fields > nfields && earlierEmpty && lastOK {
 			lines = append(lines, records)
 		}
-		fields, lastDelim, atStart, spaceStart = 1, false, true, false
+		cur = cur[:0]
+		fields, atStart, spaceStart, earlierEmpty = 1, true, false, true
 	}
 	pending := false
 	for _, b := range data {
@@ -32,6 +49,7 @@ func oracleShifted(data []byte, delim byte, nfields int) (lines []int64, records
 			if quoteSeen {
 				quoteSeen = false
 				if b == '"' {
+					cur = append(cur, b)
 					continue
 				}
 				inQuote = false
@@ -41,6 +59,7 @@ func oracleShifted(data []byte, delim byte, nfields int) (lines []int64, records
 				} else if b == '\n' {
 					newlines++
 				}
+				cur = append(cur, b)
 				continue
 			}
 		}
@@ -48,27 +67,37 @@ func oracleShifted(data []byte, delim byte, nfields int) (lines []int64, records
 		switch {
 		case b == '"':
 			inQuote = atStart || spaceStart
-			lastDelim, atStart, spaceStart, pending = false, false, false, true
+			atStart, spaceStart, pending = false, false, true
 		case b == delim:
-			lastDelim, atStart, spaceStart, pending = true, true, false, true
+			endField()
+			atStart, spaceStart, pending = true, false, true
 			fields++
+			continue
 		case b == '\n':
 			newlines++
 			end()
 			pending = false
+			continue
 		case b == '\r':
 			pending = true
 		case b == ' ' && atStart && delim != ' ':
-			lastDelim, atStart, spaceStart, pending = false, false, true, true
+			atStart, spaceStart, pending = false, true, true
 		default:
-			lastDelim, atStart, spaceStart, pending = false, false, false, true
+			atStart, spaceStart, pending = false, false, true
 		}
+		cur = append(cur, b)
 	}
 	if pending && (!inQuote || quoteSeen) {
 		end()
 	}
 	return lines, records, newlines
 }
+
+// emptyExtra is a field the reader drops, past the header's, without a word:
+// nothing, or a quoted empty value with one space before it at most and any
+// after (carriage returns outside the quotes read as nothing). Checked against
+// DuckDB in TestShiftedRowsAsTheReaderTakesThem.
+var emptyExtra = regexp.MustCompile(`^\r*$|^\r*(?: \r*)?""[ \r]*$`)
 
 // FuzzFieldCounter checks the scan's field counting, fed in two chunks cut
 // anywhere, against the plain byte loop: the same shifted rows on the same
@@ -82,6 +111,7 @@ func FuzzFieldCounter(f *testing.F) {
 		"id;a;b\n1;x;y;\n2;\"x;\";y;\r\r\n",
 		"id,a,b\n1,x,y,",
 		"id,a,b\n\n,,,\n\"\",,,\n",
+		"id,a,b\n1,x,y,,\n2,x,y, \"\" ,\"\"\r\n3,x,y, ,\n4,x,y,\"\r\",\n",
 	} {
 		f.Add([]byte(s), uint16(len(s)/2), byte(','))
 	}
@@ -223,4 +253,106 @@ func TestFieldCounterFindsMisreadAmounts(t *testing.T) {
 			t.Errorf("%s: %q, want %q", c.header, got, c.want)
 		}
 	}
+}
+
+// TestShiftedRowsAsTheReaderTakesThem checks the scan's rule for a shifted row
+// against DuckDB's reader itself, on rows with more fields than the header:
+//   - the reader takes every row whose extra fields are empty, and the scan
+//     flags each of them as shifted, with empty extras;
+//   - the reader takes no other row, except, now and then, one whose last
+//     extra field is a quoted value with a doubled quote: the scan flags those
+//     every time, with extras not empty;
+//   - the scan flags nothing else, and the fuzz oracle agrees with it.
+func TestShiftedRowsAsTheReaderTakesThem(t *testing.T) {
+	extras := []string{
+		",", ",,", ",,,", `,""`, `,"",""`, `,,""`, `,"",`, `, ""`, `,"" `, `, "" `, `,""  `,
+		", ", ",x", ",,x", ",x,", `,"x"`, `,"  "`, `,  ""`, ",\t", `,"",x`, `,","`, `,"\r"`, `,""x`, `,"x",`, `,"""",`, `,"a,b"`,
+		// The reader takes these now and then (see extraFields).
+		`," "" "`, `,""""`, `,"a""b"`, `,"",""""`, `,"a,""b"""`, `,"" ""`,
+	}
+	for _, eol := range []string{"\n", "\r\n"} {
+		t.Run(fmt.Sprintf("%q", eol), func(t *testing.T) {
+			var b strings.Builder
+			b.WriteString("id,a,b" + eol)
+			for i, e := range extras {
+				fmt.Fprintf(&b, "%d,x,y%s%s", i+1, e, eol)
+			}
+			data := []byte(b.String())
+			fc := newFieldCounter(',', 3, 0)
+			fc.Write(data)
+			fc.Close()
+			flagged := map[string]shiftedRow{}
+			for _, r := range fc.shifted {
+				flagged[r.id] = r
+			}
+			inOracle := map[string]bool{}
+			oracle, _, _ := oracleShifted(data, ',', 3)
+			for _, l := range oracle {
+				inOracle[fmt.Sprint(l-1)] = true
+			}
+			taken := readerTakes(t, data)
+			var always int
+			for i, e := range extras {
+				id := fmt.Sprint(i + 1)
+				r, ok := flagged[id]
+				switch {
+				case ok != inOracle[id]:
+					t.Errorf("row %s (x,y then %q): the scan flags it: %v; the oracle: %v", id, e, ok, inOracle[id])
+				case taken[id] && !ok:
+					t.Errorf("row %s (x,y then %q): the reader takes it, shifted, and the scan does not flag it", id, e)
+				case ok && !strings.Contains(e, `"`) && r.fields != 3+strings.Count(e, ","):
+					t.Errorf("row %s (x,y then %q): %d fields", id, e, r.fields)
+				case ok && r.empty && !taken[id]:
+					t.Errorf("row %s (x,y then %q): the scan takes its extra fields for empty, and the reader rejects it", id, e)
+				case ok && !r.empty && !strings.Contains(e, `""`):
+					t.Errorf("row %s (x,y then %q): flagged, though the reader never takes it", id, e)
+				}
+				if ok && r.empty {
+					always++
+				}
+			}
+			if always < 10 || len(flagged) == len(extras) {
+				t.Errorf("%d rows flagged, %d with empty extras, of %d: the cases no longer test both ways", len(flagged), always, len(extras))
+			}
+		})
+	}
+}
+
+// readerTakes reads data (columns id, a, b) with DuckDB's reader, set as the
+// loader sets it, and returns the ids of the rows it takes.
+func readerTakes(t *testing.T, data []byte) map[string]bool {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "extra.csv")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("duckdb", filepath.Join(dir, "r.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	rows, err := conn.QueryContext(context.Background(), `SELECT id FROM read_csv(`+QuoteString(path)+`, header = true, auto_detect = false,
+		delim = ',', quote = '"', escape = '"', columns = {'id': 'VARCHAR', 'a': 'VARCHAR', 'b': 'VARCHAR'}, store_rejects = true)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	taken := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		taken[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return taken
 }

@@ -588,7 +588,7 @@ func (in *Ingester) scan(c fileCheck) scanned {
 		return fail("", "cannot read the file: %v (check its permissions)", err)
 	}
 	if counter != nil && counter.total > maxShiftedRows {
-		return fail(sc.sum, "%d rows have one field more than the header and an empty last field: values holding the delimiter were not quoted, so later values moved one column; re-export with quoted values (more than %d such rows are not loaded)", counter.total, maxShiftedRows)
+		return fail(sc.sum, "%d rows have more fields than the header, the extra ones empty: values holding the delimiter were not quoted, so later values moved to the right; re-export with quoted values (more than %d such rows are not loaded)", counter.total, maxShiftedRows)
 	}
 	if counter != nil && counter.badTotal > maxShiftedRows {
 		return fail(sc.sum, "%d amounts hold a %q that is not between thousands (such as %s): the file does not write amounts one way; %s (more than %d such rows are not loaded)",
@@ -1124,9 +1124,7 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 			if strings.TrimSpace(r.id) == "" {
 				continue
 			}
-			skipped = append(skipped, []any{it.fileID, strings.TrimSpace(r.id), r.line, nil, "TOO MANY COLUMNS",
-				fmt.Sprintf("the row has %d fields where the header has %d and its last field is empty: a value holding the delimiter was probably not quoted, so every later value moved one column; the row was skipped", len(headers)+1, len(headers)),
-				nil, nil})
+			skipped = append(skipped, []any{it.fileID, strings.TrimSpace(r.id), r.line, nil, "TOO MANY COLUMNS", shiftedMessage(r.fields, len(headers), r.empty), nil, nil})
 		}
 		for _, r := range it.badAmounts {
 			if strings.TrimSpace(r.id) == "" {
