@@ -104,6 +104,13 @@ var hostileCases = []hostileCase{
 		"2  TOO MANY COLUMNS the row has 12 fields where the header has 10 and its last 2 are empty: values holding the delimiter were probably not quoted, so later values moved 2 columns",
 		"5  TOO MANY COLUMNS the row has 11 fields where the header has 10 and its last field is empty", "6  TOO MANY COLUMNS"},
 		query: "SELECT string_agg(appointment_id || ':' || referral_source, '|' ORDER BY appointment_id) FROM raw_appointments", value: "A2:Google|A3:Lopez, Maria"},
+	// A carriage return alone inside a value stops DuckDB's reader, which would
+	// fail the whole file: it is read as a space, and the file's notice says so.
+	{file: "lone-cr.csv", status: "loaded", loaded: 2, want: []string{"2  CARRIAGE RETURN the file held 1 carriage return(s) not followed by a line feed"},
+		query: "SELECT string_agg(referral_source, '|' ORDER BY appointment_id) FROM raw_appointments", value: "Dr. Maria Lopez|Google"},
+	// In a file of CRLF lines, quoted or not.
+	{file: "lone-cr-crlf.csv", status: "loaded", loaded: 3, want: []string{"3  CARRIAGE RETURN the file held 2 carriage return(s)"},
+		query: "SELECT string_agg(referral_source, '|' ORDER BY appointment_id) FROM raw_appointments", value: "Google|St. Anne EAP|Dr. Maria Lopez"},
 	{file: "duplicate-ids.csv", status: "loaded", loaded: 2, rejected: 1, want: []string{"2 Appointment ID DUPLICATE ID Appointment ID A1 appears 2 times in this file (lines 2 and 3); the last one was kept"},
 		query: "SELECT referral_source FROM raw_appointments WHERE appointment_id = 'A1'", value: "Google"},
 	// An id on three rows, one of them out of range: the two duplicates are not
@@ -784,5 +791,46 @@ func TestMisplacedSeparatorBeforeAStrayQuote(t *testing.T) {
 	must(t, in.DB.QueryRow(`SELECT string_agg(DISTINCT charge::VARCHAR, ' ' ORDER BY charge::VARCHAR) FROM raw_claim_lines`).Scan(&charges))
 	if charges != "1250.00 2500.00" {
 		t.Errorf("charges loaded %q, want 1250.00 2500.00", charges)
+	}
+}
+
+// A carriage return alone inside a value fails the read of the files read
+// together with it; they are read one by one, and that file from a copy with
+// the return as a space: every row loads, once, and a rerun loads nothing.
+func TestStrayCRAmongOtherFiles(t *testing.T) {
+	dir := t.TempDir()
+	const h = "Appointment ID,Patient Account,Clinician,Appointment Date,Start Time,Status,Service,Referral Source,Referred To,Referrer NPI\r\n"
+	row := func(id, client, source string) string {
+		return id + "," + client + ",Jane Smith,01/05/2026,9:00 AM,Attended,Intake," + source + ",,\r\n"
+	}
+	writeExports(t, dir, map[string]string{
+		"a.csv": h + row("A1", "900001", "Google") + row("A2", "900002", "Dr. Lee"),
+		"b.csv": h + row("B1", "900003", "Dr. Maria\rLopez") + row("B2", "900004", "Google"),
+		"c.csv": h + row("C1", "900005", "St. Anne EAP"),
+	})
+	in := folderIngester(t, dir, "scheduling")
+	sum, err := in.Ingest(context.Background())
+	must(t, err)
+	if sum.Count("failed") != 0 || sum.Loaded != 5 || sum.Rejected != 0 {
+		t.Fatalf("%d files failed, %d rows loaded, %d rejected; want 0, 5, 0: %+v", sum.Count("failed"), sum.Loaded, sum.Rejected, sum.Files)
+	}
+	var sources, notice string
+	must(t, in.DB.QueryRow(`SELECT string_agg(referral_source, '|' ORDER BY appointment_id) FROM raw_appointments`).Scan(&sources))
+	if sources != "Google|Dr. Lee|Dr. Maria Lopez|Google|St. Anne EAP" {
+		t.Errorf("referral sources %q", sources)
+	}
+	must(t, in.DB.QueryRow(`SELECT string_agg(regexp_replace(path, '.*/', '') || ':' || line || ':' || error_type, '|') FROM rejected_rows`).Scan(&notice))
+	if notice != "b.csv:2:CARRIAGE RETURN" {
+		t.Errorf("notices %q, want b.csv:2:CARRIAGE RETURN", notice)
+	}
+	sum, err = in.Ingest(context.Background())
+	must(t, err)
+	if sum.Loaded != 0 || sum.Count("failed") != 0 {
+		t.Errorf("rerun: %d rows loaded, %d files failed; want none", sum.Loaded, sum.Count("failed"))
+	}
+	var n int
+	must(t, in.DB.QueryRow(`SELECT count(*) FROM raw_appointments`).Scan(&n))
+	if n != 5 {
+		t.Errorf("after the rerun: %d rows, want 5", n)
 	}
 }

@@ -270,6 +270,13 @@ func (in *Ingester) loadItems(ctx context.Context, items []*prepared) []FileResu
 		// back before DuckDB wants it for the next read.
 		debug.FreeOSMemory()
 	}
+	if err != nil && len(items) == 1 && ctx.Err() == nil {
+		if mended, merr := in.mendStrayCRs(items[0], err); merr != nil {
+			err = merr
+		} else if mended {
+			err = in.loadGroup(ctx, items)
+		}
+	}
 	if err != nil && len(items) > 1 && ctx.Err() == nil {
 		if in.Log != nil {
 			in.Log.Debug("files read together failed; reading them one by one", "files", len(items), "problem", err.Error())
@@ -290,6 +297,35 @@ func (in *Ingester) loadItems(ctx context.Context, items []*prepared) []FileResu
 		}
 	}
 	return out
+}
+
+// mendStrayCRs handles a file that DuckDB's reader cannot read for a carriage
+// return not followed by a line feed: inside a value, quoted or not, in a file
+// whose lines end in a line feed or in CRLF, it stops the reader ("state
+// machine reached an invalid state") and the whole file would fail. When the
+// read failed so and the file holds such a return, it is read from a copy
+// where each is a space, and the file's notice says so (with the line of the
+// first). It says whether the file is to be read again.
+func (in *Ingester) mendStrayCRs(it *prepared, readErr error) (bool, error) {
+	if it.crMended || it.duckEnc == "utf-16" || !strings.Contains(readErr.Error(), "state machine reached an invalid state") {
+		return false, nil
+	}
+	it.crMended = true
+	tmp := in.TmpDir
+	if tmp == "" {
+		tmp = os.TempDir()
+	}
+	conv, n, line, err := copyWithoutStrayCRs(it.readPath, tmp, byte(it.delim))
+	if err != nil {
+		return false, fmt.Errorf("%v; reading it without its carriage returns: %v", readErr, err)
+	}
+	if n == 0 {
+		return false, nil
+	}
+	cleanup := it.cleanup
+	it.cleanup = func() { cleanup(); os.Remove(conv) }
+	it.readPath, it.strayCRs, it.strayCRLine = conv, n, line
+	return true, nil
 }
 
 // report logs one file's result and adds it to the summary.
@@ -422,6 +458,11 @@ type prepared struct {
 	fileID    int64
 	// exactBytes is the share of the run's budget its exact id hashes hold.
 	exactBytes int64
+	// strayCRs: the carriage returns not before a line feed that a copy read
+	// as spaces (mendStrayCRs), and the line of the first; crMended once tried.
+	strayCRs    int64
+	strayCRLine int64
+	crMended    bool
 }
 
 // groupKey says which prepared files can be read by one read_csv call:
@@ -1280,7 +1321,7 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 	rejected := map[int64]int64{}
 	crows, err := tx.QueryContext(ctx, fmt.Sprintf(`SELECT g.file_id,
 			(SELECT count(*) FROM %s t WHERE t.file_id = g.file_id),
-			(SELECT count(*) FROM rejected_rows r WHERE r.file_id = g.file_id AND r.error_type NOT IN ('LOST ROWS', 'NUL BYTES'))
+			(SELECT count(*) FROM rejected_rows r WHERE r.file_id = g.file_id AND r.error_type NOT IN ('LOST ROWS', 'NUL BYTES', 'CARRIAGE RETURN'))
 		FROM tmp_groupfiles g`, table))
 	if err != nil {
 		return err
@@ -1308,6 +1349,13 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 			// Not a rejected row: the rows loaded, but the user should know.
 			if _, err := exec(`INSERT INTO rejected_rows VALUES (?, ?, NULL, NULL, 'NUL BYTES', ?)`, it.fileID, it.res.Path,
 				fmt.Sprintf("the file held %d NUL byte(s), which were removed; the rows loaded, but the export may be damaged", it.nuls)); err != nil {
+				return err
+			}
+		}
+		if it.strayCRs > 0 {
+			// Not a rejected row either: the values read on.
+			if _, err := exec(`INSERT INTO rejected_rows VALUES (?, ?, ?, NULL, 'CARRIAGE RETURN', ?)`, it.fileID, it.res.Path, it.strayCRLine,
+				fmt.Sprintf("the file held %d carriage return(s) not followed by a line feed, inside values (the first on this line), which DuckDB cannot read: each was read as a space, and the rows loaded; if a row looks split or joined, export the file again", it.strayCRs)); err != nil {
 				return err
 			}
 		}

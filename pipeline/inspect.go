@@ -267,6 +267,78 @@ func convertCopy(path, tmpDir string, fromCP1252, fixNewlines, dropNUL bool) (st
 	return out.Name(), nil
 }
 
+// copyWithoutStrayCRs copies the file at path into tmpDir with each carriage
+// return not followed by a line feed replaced by a space (see mendStrayCRs).
+// It returns the copy, how many it replaced and the line of the first, as the
+// reader numbers lines (records: see locateRecords); no copy is left when
+// there were none.
+func copyWithoutStrayCRs(path, tmpDir string, delim byte) (copyPath string, n, firstLine int64, err error) {
+	in, err := os.Open(path)
+	if err != nil {
+		return "", 0, 0, err
+	}
+	defer in.Close()
+	out, err := os.CreateTemp(tmpDir, "referrals-cr-*.csv")
+	if err != nil {
+		return "", 0, 0, fmt.Errorf("create temporary file for %s: %w", path, err)
+	}
+	fail := func(err error) (string, int64, int64, error) {
+		out.Close()
+		os.Remove(out.Name())
+		return "", 0, 0, err
+	}
+	r := bufio.NewReaderSize(in, 1<<20)
+	w := bufio.NewWriterSize(out, 1<<20)
+	var q quoteState
+	records := int64(0) // records ended so far: the current one's line is records+1
+	pendingCR := false
+	for {
+		b, rerr := r.ReadByte()
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return fail(rerr)
+		}
+		if pendingCR {
+			pendingCR = false
+			if b == '\n' {
+				w.WriteByte('\r')
+			} else {
+				if n++; n == 1 {
+					firstLine = records + 1
+				}
+				w.WriteByte(' ')
+				q.step(' ', delim)
+			}
+		}
+		if b == '\r' {
+			pendingCR = true
+			continue
+		}
+		if q.step(b, delim) == qNewline {
+			records++
+		}
+		w.WriteByte(b)
+	}
+	if pendingCR {
+		// The file's last byte: a line end, as the reader takes it.
+		w.WriteByte('\r')
+	}
+	if err := w.Flush(); err != nil {
+		return fail(err)
+	}
+	if err := out.Close(); err != nil {
+		os.Remove(out.Name())
+		return "", 0, 0, err
+	}
+	if n == 0 {
+		os.Remove(out.Name())
+		return "", 0, 0, nil
+	}
+	return out.Name(), n, firstLine, nil
+}
+
 // errLoneCR is a header line ended by a carriage return alone (the old Mac
 // format). Read up to a line feed, the header would run into the rows, and
 // their values, client ids among them, would be taken for column names, while
