@@ -27,6 +27,11 @@ import (
 // before its load commits.
 var testHookBeforeCommit func(path string)
 
+// testHookInsert, when set by a test, is given each statement that reads a
+// group of files into its table, with its arguments and transaction, just
+// before it runs.
+var testHookInsert func(tx *sql.Tx, sql string, args []any)
+
 // Sources are the two kinds of export, in load order.
 var Sources = []string{"scheduling", "billing"}
 
@@ -977,6 +982,9 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 	}
 	if err := dropTemp(); err != nil {
 		return err
+	}
+	if testHookInsert != nil {
+		testHookInsert(tx, insertSQL, keyArgs(in.Secret))
 	}
 	if _, err = exec(insertSQL, keyArgs(in.Secret)...); err != nil {
 		return fmt.Errorf("read failed: %v", redactClientError(err))
