@@ -111,6 +111,27 @@ var hostileCases = []hostileCase{
 	// In a file of CRLF lines, quoted or not.
 	{file: "lone-cr-crlf.csv", status: "loaded", loaded: 3, want: []string{"3  CARRIAGE RETURN the file held 2 carriage return(s)"},
 		query: "SELECT string_agg(referral_source, '|' ORDER BY appointment_id) FROM raw_appointments", value: "Google|St. Anne EAP|Dr. Maria Lopez"},
+	// A carriage return alone anywhere, whether or not the reader would fail on
+	// it: at a value's start it ends the record for the reader; CR CR LF; the
+	// file's last byte; before a quote, where the copy's space stops the quote
+	// opening the value (the copy is scanned again: the row is shifted).
+	{file: "cr-value-start.csv", status: "loaded", loaded: 2, want: []string{"2  CARRIAGE RETURN the file held 1 carriage return(s)"},
+		query: "SELECT string_agg(referral_source, '|' ORDER BY appointment_id) FROM raw_appointments", value: " Google|Dr. Lee"},
+	{file: "cr-cr-lf.csv", status: "loaded", loaded: 3, want: []string{"2  CARRIAGE RETURN the file held 1 carriage return(s)"},
+		query: "SELECT string_agg(referrer_npi, '|' ORDER BY appointment_id) FROM raw_appointments", value: "1234567890 "},
+	{file: "cr-at-end.csv", status: "loaded", loaded: 2, want: []string{"2  CARRIAGE RETURN the file held 2 carriage return(s)"},
+		query: "SELECT string_agg(referral_source || '/' || coalesce(referrer_npi, ''), '|' ORDER BY appointment_id) FROM raw_appointments", value: "Goo gle/|Dr. Lee/1234567890 "},
+	{file: "cr-before-quote.csv", status: "loaded", loaded: 1, rejected: 1, want: []string{"2  CARRIAGE RETURN the file held 2 carriage return(s)", "2  TOO MANY COLUMNS"},
+		query: "SELECT string_agg(referral_source, '|' ORDER BY appointment_id) FROM raw_appointments", value: "Dr. Lee"},
+	// Past a carriage return that ended a record for the reader, a shifted row
+	// the reader rejects is on the scan's line too: one reject, and the right row
+	// of its id stays.
+	{file: "cr-then-shifted.csv", status: "loaded", loaded: 4, rejected: 1, want: []string{"4  TOO MANY COLUMNS"},
+		query: "SELECT string_agg(appointment_id || ':' || referral_source, '|' ORDER BY appointment_id) FROM raw_appointments", value: "A1: Google|A2:Dr. Lee|A5:Lee, Ann|A6:Web"},
+	// A column no field uses: the reader takes a row whose extra field is quoted
+	// with a space after it.
+	{file: "shifted-quoted-extra.csv", status: "loaded", loaded: 2, rejected: 1, want: []string{"3  TOO MANY COLUMNS"},
+		query: "SELECT string_agg(appointment_id || ':' || referral_source, '|' ORDER BY appointment_id) FROM raw_appointments", value: "A1:Google|A3:Web"},
 	{file: "duplicate-ids.csv", status: "loaded", loaded: 2, rejected: 1, want: []string{"2 Appointment ID DUPLICATE ID Appointment ID A1 appears 2 times in this file (lines 2 and 3); the last one was kept"},
 		query: "SELECT referral_source FROM raw_appointments WHERE appointment_id = 'A1'", value: "Google"},
 	// An id on three rows, one of them out of range: the two duplicates are not

@@ -275,13 +275,6 @@ func (in *Ingester) loadItems(ctx context.Context, items []*prepared) []FileResu
 		// back before DuckDB wants it for the next read.
 		debug.FreeOSMemory()
 	}
-	if err != nil && len(items) == 1 && ctx.Err() == nil {
-		if mended, merr := in.mendStrayCRs(items[0], err); merr != nil {
-			err = merr
-		} else if mended {
-			err = in.loadGroup(ctx, items)
-		}
-	}
 	if err != nil && len(items) > 1 && ctx.Err() == nil {
 		if in.Log != nil {
 			in.Log.Debug("files read together failed; reading them one by one", "files", len(items), "problem", err.Error())
@@ -302,35 +295,6 @@ func (in *Ingester) loadItems(ctx context.Context, items []*prepared) []FileResu
 		}
 	}
 	return out
-}
-
-// mendStrayCRs handles a file that DuckDB's reader cannot read for a carriage
-// return not followed by a line feed: inside a value, quoted or not, in a file
-// whose lines end in a line feed or in CRLF, it stops the reader ("state
-// machine reached an invalid state") and the whole file would fail. When the
-// read failed so and the file holds such a return, it is read from a copy
-// where each is a space, and the file's notice says so (with the line of the
-// first). It says whether the file is to be read again.
-func (in *Ingester) mendStrayCRs(it *prepared, readErr error) (bool, error) {
-	if it.crMended || it.duckEnc == "utf-16" || !strings.Contains(readErr.Error(), "state machine reached an invalid state") {
-		return false, nil
-	}
-	it.crMended = true
-	tmp := in.TmpDir
-	if tmp == "" {
-		tmp = os.TempDir()
-	}
-	conv, n, line, err := copyWithoutStrayCRs(it.readPath, tmp, byte(it.delim))
-	if err != nil {
-		return false, fmt.Errorf("%v; reading it without its carriage returns: %v", readErr, err)
-	}
-	if n == 0 {
-		return false, nil
-	}
-	cleanup := it.cleanup
-	it.cleanup = func() { cleanup(); os.Remove(conv) }
-	it.readPath, it.strayCRs, it.strayCRLine = conv, n, line
-	return true, nil
 }
 
 // report logs one file's result and adds it to the summary.
@@ -463,11 +427,10 @@ type prepared struct {
 	fileID    int64
 	// exactBytes is the share of the run's budget its exact id hashes hold.
 	exactBytes int64
-	// strayCRs: the carriage returns not before a line feed that a copy read
-	// as spaces (mendStrayCRs), and the line of the first; crMended once tried.
+	// strayCRs: the carriage returns not before a line feed that the copy read
+	// holds as spaces (lineMender), and the line of the first.
 	strayCRs    int64
 	strayCRLine int64
-	crMended    bool
 }
 
 // groupKey says which prepared files can be read by one read_csv call:
@@ -633,27 +596,58 @@ func (in *Ingester) scan(c fileCheck) scanned {
 	if err != nil {
 		return fail("", "cannot read the file: %v (check its permissions)", err)
 	}
-	if counter != nil && counter.total > maxShiftedRows {
-		return fail(sc.sum, "%d rows have more fields than the header, the extra ones empty: values holding the delimiter were not quoted, so later values moved to the right; re-export with quoted values (more than %d such rows are not loaded)", counter.total, maxShiftedRows)
-	}
-	if counter != nil && counter.badTotal > maxShiftedRows {
-		return fail(sc.sum, "%d amounts hold a %q that is not between thousands (such as %s): the file does not write amounts one way; %s (more than %d such rows are not loaded)",
-			counter.badTotal, string(counter.amounts.thousands), counter.badAmounts[0].value, l.amounts.sameWay(), maxShiftedRows)
-	}
 	if enc == "auto" {
 		enc = guessEncoding(f.path, head, sc.validUTF8)
 	}
 	res.Encoding = enc
 	// The scan counts bytes: in UTF-16 text every other byte is zero and a newline is
-	// two bytes, so neither NULs nor mixed line endings can be read off it there.
-	var nuls int64
+	// two bytes, so neither NULs, mixed line endings nor carriage returns alone
+	// can be read off it there.
+	var nuls, strayCRs int64
 	mixedNewlines := false
 	if enc != "utf-16" {
 		nuls = sc.nuls
 		mixedNewlines = sc.crlf > 0 && sc.crlf < sc.lines-1
+		strayCRs = sc.crs - sc.crlf
 	}
-	p := &prepared{f: f, res: res, start: c.start, sum: sc.sum, readPath: f.path, cleanup: func() {}, duckEnc: "utf-8",
-		delim: delim, headers: headers, mapping: mapping, amounts: l.amounts, before: c.before, lines: sc.lines, nuls: nuls}
+	readPath, cleanup := f.path, func() {}
+	var stray strayCRCount
+	if enc == "windows-1252" || mixedNewlines || nuls > 0 || strayCRs > 0 {
+		tmp := in.TmpDir
+		if tmp == "" {
+			tmp = os.TempDir()
+		}
+		conv, st, err := convertCopy(f.path, tmp, copyFixes{fromCP1252: enc == "windows-1252", fixNewlines: mixedNewlines, dropNUL: nuls > 0,
+			strayCRs: strayCRs > 0, delim: byte(delim)})
+		if err != nil {
+			return fail(sc.sum, "%v", err)
+		}
+		readPath, cleanup, stray = conv, func() { os.Remove(conv) }, st
+		if stray.n > 0 && counter != nil {
+			// The scan read each of them as nothing, where the reader reads the
+			// copy's space (one before a quote stops it opening a value): the
+			// copy is scanned again, so that both count its records alike.
+			counter = l.fieldCounter(f.source)
+			csc, err := scanFile(conv, counter)
+			if err != nil {
+				cleanup()
+				return fail(sc.sum, "cannot read the copy of the file made for its carriage returns: %v", err)
+			}
+			sc.lines = csc.lines
+		}
+	}
+	if counter != nil && counter.total > maxShiftedRows {
+		cleanup()
+		return fail(sc.sum, "%d rows have more fields than the header, which the reader would take with their values moved: values holding the delimiter were not quoted, so later values moved to the right; re-export with quoted values (more than %d such rows are not loaded)", counter.total, maxShiftedRows)
+	}
+	if counter != nil && counter.badTotal > maxShiftedRows {
+		cleanup()
+		return fail(sc.sum, "%d amounts hold a %q that is not between thousands (such as %s): the file does not write amounts one way; %s (more than %d such rows are not loaded)",
+			counter.badTotal, string(counter.amounts.thousands), counter.badAmounts[0].value, l.amounts.sameWay(), maxShiftedRows)
+	}
+	p := &prepared{f: f, res: res, start: c.start, sum: sc.sum, readPath: readPath, cleanup: cleanup, duckEnc: "utf-8",
+		delim: delim, headers: headers, mapping: mapping, amounts: l.amounts, before: c.before, lines: sc.lines, nuls: nuls,
+		strayCRs: stray.n, strayCRLine: stray.firstLine}
 	if counter != nil {
 		// The lines that hold records: a value with line breaks in it is one
 		// record, as the reader counts (the rows an unclosed quote swallowed
@@ -674,18 +668,6 @@ func (in *Ingester) scan(c fileCheck) scanned {
 				p.ids.exact = nil
 			}
 		}
-	}
-	if enc == "windows-1252" || mixedNewlines || nuls > 0 {
-		tmp := in.TmpDir
-		if tmp == "" {
-			tmp = os.TempDir()
-		}
-		conv, err := convertCopy(f.path, tmp, enc == "windows-1252", mixedNewlines, nuls > 0)
-		if err != nil {
-			return fail(sc.sum, "%v", err)
-		}
-		p.readPath = conv
-		p.cleanup = func() { os.Remove(conv) }
 	}
 	switch enc {
 	case "latin-1":
@@ -1363,7 +1345,7 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		if it.strayCRs > 0 {
 			// Not a rejected row either: the values read on.
 			if _, err := exec(`INSERT INTO rejected_rows VALUES (?, ?, ?, NULL, 'CARRIAGE RETURN', ?)`, it.fileID, it.res.Path, it.strayCRLine,
-				fmt.Sprintf("the file held %d carriage return(s) not followed by a line feed, inside values (the first on this line), which DuckDB cannot read: each was read as a space, and the rows loaded; if a row looks split or joined, export the file again", it.strayCRs)); err != nil {
+				fmt.Sprintf("the file held %d carriage return(s) not followed by a line feed (the first on this line), which DuckDB's reader cannot read inside a value: each was read as a space", it.strayCRs)); err != nil {
 				return err
 			}
 		}

@@ -34,6 +34,7 @@ type fileScan struct {
 	size      int64
 	lines     int64 // a last line without a newline counts
 	crlf      int64
+	crs       int64 // carriage returns, those of CRLFs included
 	nuls      int64
 	validUTF8 bool
 }
@@ -64,6 +65,7 @@ func scanFile(path string, fields *fieldCounter) (fileScan, error) {
 			sc.size += int64(n)
 			sc.lines += int64(bytes.Count(chunk, []byte{'\n'}))
 			sc.crlf += int64(bytes.Count(chunk, []byte("\r\n")))
+			sc.crs += int64(bytes.Count(chunk, []byte{'\r'}))
 			sc.nuls += int64(bytes.Count(chunk, []byte{0}))
 			if prevCR && chunk[0] == '\n' {
 				sc.crlf++
@@ -223,120 +225,70 @@ func normaliseEncoding(e string) string {
 	return e
 }
 
-// convertCopy writes a copy of the file to tmpDir that DuckDB can read
-// strictly: Windows-1252 decoded to UTF-8 (DuckDB reads only UTF-8, UTF-16
-// and Latin-1 itself) and, for files that mix CRLF and LF line endings
-// (which DuckDB's strict parser refuses), every CRLF made LF; NUL bytes
-// dropped. Line numbers stay the same. It returns the copy's path.
-func convertCopy(path, tmpDir string, fromCP1252, fixNewlines, dropNUL bool) (string, error) {
+// copyFixes says what a copy made for DuckDB changes: Windows-1252 decoded
+// to UTF-8, the CR of each CRLF dropped (mixed line endings), NUL bytes
+// dropped, and each carriage return not before a line feed made a space
+// (delim is the file's delimiter, to number the first one's line).
+type copyFixes struct {
+	fromCP1252, fixNewlines, dropNUL, strayCRs bool
+	delim                                      byte
+}
+
+// strayCRCount is how many carriage returns alone a copy made spaces, and
+// the line of the first as the reader numbers lines (records: see
+// locateRecords).
+type strayCRCount struct{ n, firstLine int64 }
+
+// convertCopy writes a copy of the file at path into tmpDir that DuckDB can
+// read strictly, with fixes: Windows-1252 decoded to UTF-8 (DuckDB reads only
+// UTF-8, UTF-16 and Latin-1 itself); for files that mix CRLF and LF line
+// endings (which DuckDB's strict parser refuses), every CRLF made LF; NUL
+// bytes dropped; a CR alone made a space. Line numbers stay the same. It
+// returns the copy's path and the CRs made spaces.
+func convertCopy(path, tmpDir string, fixes copyFixes) (string, strayCRCount, error) {
 	in, err := os.Open(path)
 	if err != nil {
-		return "", err
+		return "", strayCRCount{}, err
 	}
 	defer in.Close()
 	out, err := os.CreateTemp(tmpDir, "referrals-utf8-*.csv")
 	if err != nil {
-		return "", fmt.Errorf("create temporary file for %s: %w", path, err)
+		return "", strayCRCount{}, fmt.Errorf("create temporary file for %s: %w", path, err)
+	}
+	fail := func(err error) (string, strayCRCount, error) {
+		out.Close()
+		os.Remove(out.Name())
+		return "", strayCRCount{}, err
 	}
 	w := bufio.NewWriterSize(out, 1<<20)
 	var r io.Reader = bufio.NewReaderSize(in, 1<<20)
-	if fromCP1252 {
+	if fixes.fromCP1252 {
 		r = charmap.Windows1252.NewDecoder().Reader(r)
 	}
 	var dst io.Writer = w
-	if fixNewlines || dropNUL {
-		dst = &lineMender{w: w, fixNewlines: fixNewlines, dropNUL: dropNUL}
+	var m *lineMender
+	if fixes.fixNewlines || fixes.dropNUL || fixes.strayCRs {
+		m = &lineMender{w: w, fixNewlines: fixes.fixNewlines, dropNUL: fixes.dropNUL, strayCRs: fixes.strayCRs, delim: fixes.delim}
+		dst = m
 	}
 	if _, err := io.Copy(dst, r); err != nil {
-		out.Close()
-		os.Remove(out.Name())
-		return "", fmt.Errorf("convert %s: %w", path, err)
+		return fail(fmt.Errorf("convert %s: %w", path, err))
 	}
-	if c, ok := dst.(*lineMender); ok && c.pendingCR {
-		w.WriteByte('\r')
-	}
-	if err := w.Flush(); err != nil {
-		out.Close()
-		os.Remove(out.Name())
-		return "", err
-	}
-	if err := out.Close(); err != nil {
-		os.Remove(out.Name())
-		return "", err
-	}
-	return out.Name(), nil
-}
-
-// copyWithoutStrayCRs copies the file at path into tmpDir with each carriage
-// return not followed by a line feed replaced by a space (see mendStrayCRs).
-// It returns the copy, how many it replaced and the line of the first, as the
-// reader numbers lines (records: see locateRecords); no copy is left when
-// there were none.
-func copyWithoutStrayCRs(path, tmpDir string, delim byte) (copyPath string, n, firstLine int64, err error) {
-	in, err := os.Open(path)
-	if err != nil {
-		return "", 0, 0, err
-	}
-	defer in.Close()
-	out, err := os.CreateTemp(tmpDir, "referrals-cr-*.csv")
-	if err != nil {
-		return "", 0, 0, fmt.Errorf("create temporary file for %s: %w", path, err)
-	}
-	fail := func(err error) (string, int64, int64, error) {
-		out.Close()
-		os.Remove(out.Name())
-		return "", 0, 0, err
-	}
-	r := bufio.NewReaderSize(in, 1<<20)
-	w := bufio.NewWriterSize(out, 1<<20)
-	var q quoteState
-	records := int64(0) // records ended so far: the current one's line is records+1
-	pendingCR := false
-	for {
-		b, rerr := r.ReadByte()
-		if rerr == io.EOF {
-			break
+	var stray strayCRCount
+	if m != nil {
+		if err := m.end(); err != nil {
+			return fail(err)
 		}
-		if rerr != nil {
-			return fail(rerr)
-		}
-		if pendingCR {
-			pendingCR = false
-			if b == '\n' {
-				w.WriteByte('\r')
-			} else {
-				if n++; n == 1 {
-					firstLine = records + 1
-				}
-				w.WriteByte(' ')
-				q.step(' ', delim)
-			}
-		}
-		if b == '\r' {
-			pendingCR = true
-			continue
-		}
-		if q.step(b, delim) == qNewline {
-			records++
-		}
-		w.WriteByte(b)
-	}
-	if pendingCR {
-		// The file's last byte: a line end, as the reader takes it.
-		w.WriteByte('\r')
+		stray = m.stray
 	}
 	if err := w.Flush(); err != nil {
 		return fail(err)
 	}
 	if err := out.Close(); err != nil {
 		os.Remove(out.Name())
-		return "", 0, 0, err
+		return "", strayCRCount{}, err
 	}
-	if n == 0 {
-		os.Remove(out.Name())
-		return "", 0, 0, nil
-	}
-	return out.Name(), n, firstLine, nil
+	return out.Name(), stray, nil
 }
 
 // errLoneCR is a header line ended by a carriage return alone (the old Mac
@@ -503,30 +455,47 @@ func missingColumnProblem(source string, headers []string, missing []string, exp
 	return b.String()
 }
 
-// lineMender drops each CR that comes right before an LF (fixNewlines) and
-// NUL bytes (dropNUL).
+// lineMender drops each CR that comes right before an LF (fixNewlines), NUL
+// bytes (dropNUL), and makes each CR not before an LF a space (strayCRs):
+// DuckDB's reader fails on one inside a value, or ends the record there.
 type lineMender struct {
 	w           *bufio.Writer
 	pendingCR   bool
 	fixNewlines bool
 	dropNUL     bool
+	strayCRs    bool
+	delim       byte
+	stray       strayCRCount
+	// Until the first CR alone: the quotes and the records ended, as the
+	// reader reads the copy, for that CR's line.
+	q       quoteState
+	records int64
 }
 
 func (c *lineMender) Write(p []byte) (int, error) {
-	for _, b := range p {
-		if b == 0 && c.dropNUL {
-			continue
-		}
-		if !c.fixNewlines {
+	if !c.fixNewlines && !c.strayCRs {
+		for _, b := range p {
+			if b == 0 && c.dropNUL {
+				continue
+			}
 			if err := c.w.WriteByte(b); err != nil {
 				return 0, err
 			}
+		}
+		return len(p), nil
+	}
+	for _, b := range p {
+		if b == 0 && c.dropNUL {
 			continue
 		}
 		if c.pendingCR {
 			c.pendingCR = false
 			if b != '\n' {
-				if err := c.w.WriteByte('\r'); err != nil {
+				if err := c.straycr(); err != nil {
+					return 0, err
+				}
+			} else if !c.fixNewlines {
+				if err := c.put('\r'); err != nil {
 					return 0, err
 				}
 			}
@@ -535,11 +504,40 @@ func (c *lineMender) Write(p []byte) (int, error) {
 			c.pendingCR = true
 			continue
 		}
-		if err := c.w.WriteByte(b); err != nil {
+		if err := c.put(b); err != nil {
 			return 0, err
 		}
 	}
 	return len(p), nil
+}
+
+// straycr writes a CR not followed by an LF: a space where strayCRs asks,
+// else as it is.
+func (c *lineMender) straycr() error {
+	if !c.strayCRs {
+		return c.put('\r')
+	}
+	if c.stray.n++; c.stray.n == 1 {
+		c.stray.firstLine = c.records + 1
+	}
+	return c.put(' ')
+}
+
+// put writes b, following the quotes until the first CR alone is found.
+func (c *lineMender) put(b byte) error {
+	if c.strayCRs && c.stray.n == 0 && c.q.step(b, c.delim) == qNewline {
+		c.records++
+	}
+	return c.w.WriteByte(b)
+}
+
+// end handles a CR as the file's last byte: not before an LF, so alone.
+func (c *lineMender) end() error {
+	if c.pendingCR {
+		c.pendingCR = false
+		return c.straycr()
+	}
+	return nil
 }
 
 // readHead returns up to n bytes from the start of the file.
