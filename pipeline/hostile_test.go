@@ -923,3 +923,35 @@ func TestDuplicateIDKeepsTheFileLast(t *testing.T) {
 		}
 	}
 }
+
+// Files whose scans saw no id twice are read without keeping their order (a
+// plain parallel INSERT), and the setting is back to DuckDB's default after.
+func TestReadWithoutOrderWhereNoIDRepeats(t *testing.T) {
+	dir := t.TempDir()
+	const h = "Appointment ID,Patient Account,Clinician,Appointment Date,Start Time,Status,Service,Referral Source,Referred To,Referrer NPI\n"
+	writeExports(t, dir, map[string]string{
+		"a.csv": h + "A1,900001,Jane Smith,01/05/2026,9:00 AM,Attended,Intake,Google,,\n",
+		"b.csv": h + "B1,900002,Jane Smith,01/05/2026,9:00 AM,Attended,Intake,Google,,\n",
+	})
+	var plans []string
+	testHookInsert = func(tx *sql.Tx, q string, args []any) {
+		var k, v string
+		must(t, tx.QueryRow("EXPLAIN "+q, args...).Scan(&k, &v))
+		plans = append(plans, v)
+	}
+	defer func() { testHookInsert = nil }()
+	in := folderIngester(t, dir, "scheduling")
+	sum, err := in.Ingest(context.Background())
+	must(t, err)
+	if sum.Loaded != 2 || len(plans) != 1 {
+		t.Fatalf("%d rows loaded in %d reads, want 2 in 1", sum.Loaded, len(plans))
+	}
+	if strings.Contains(plans[0], "BATCH_INSERT") {
+		t.Errorf("the read keeps the files' order, which no id needs:\n%s", plans[0])
+	}
+	var keep bool
+	must(t, in.DB.QueryRow("SELECT current_setting('preserve_insertion_order')").Scan(&keep))
+	if !keep {
+		t.Error("preserve_insertion_order left off after the load")
+	}
+}
