@@ -119,8 +119,11 @@ var hostileCases = []hostileCase{
 		query: "SELECT string_agg(referral_source, '|' ORDER BY appointment_id) FROM raw_appointments", value: " Google|Dr. Lee"},
 	{file: "cr-cr-lf.csv", status: "loaded", loaded: 3, want: []string{"2  CARRIAGE RETURN the file held 1 carriage return(s)"},
 		query: "SELECT string_agg(referrer_npi, '|' ORDER BY appointment_id) FROM raw_appointments", value: "1234567890 "},
-	{file: "cr-at-end.csv", status: "loaded", loaded: 2, want: []string{"2  CARRIAGE RETURN the file held 2 carriage return(s)"},
-		query: "SELECT string_agg(referral_source || '/' || coalesce(referrer_npi, ''), '|' ORDER BY appointment_id) FROM raw_appointments", value: "Goo gle/|Dr. Lee/1234567890 "},
+	{file: "cr-at-end.csv", status: "loaded", loaded: 2, want: []string{"2  CARRIAGE RETURN the file held 1 carriage return(s)"},
+		query: "SELECT string_agg(referral_source || '/' || coalesce(referrer_npi, ''), '|' ORDER BY appointment_id) FROM raw_appointments", value: "Goo gle/|Dr. Lee/1234567890"},
+	// The same last CR in a file of LF lines, alone: dropped from a copy.
+	{file: "lf-final-cr.csv", status: "loaded", loaded: 2,
+		query: "SELECT string_agg(coalesce(referrer_npi, '-'), '|' ORDER BY appointment_id) FROM raw_appointments", value: "-|1234567890"},
 	{file: "cr-before-quote.csv", status: "loaded", loaded: 1, rejected: 1, want: []string{"2  CARRIAGE RETURN the file held 2 carriage return(s)", "2  TOO MANY COLUMNS"},
 		query: "SELECT string_agg(referral_source, '|' ORDER BY appointment_id) FROM raw_appointments", value: "Dr. Lee"},
 	// Past a carriage return that ended a record for the reader, a shifted row
@@ -132,6 +135,16 @@ var hostileCases = []hostileCase{
 	// with a space after it.
 	{file: "shifted-quoted-extra.csv", status: "loaded", loaded: 2, rejected: 1, want: []string{"3  TOO MANY COLUMNS"},
 		query: "SELECT string_agg(appointment_id || ':' || referral_source, '|' ORDER BY appointment_id) FROM raw_appointments", value: "A1:Google|A3:Web"},
+	// A NUL before a quote: the copy without it is scanned again, as the reader
+	// reads the copy, so the quoted value is no shifted row.
+	{file: "nul-before-quote.csv", status: "loaded", loaded: 2, want: []string{"NUL BYTES"},
+		query: "SELECT string_agg(referral_source, '|' ORDER BY appointment_id) FROM raw_appointments", value: "Lopez, Maria|Google"},
+	// A file of CRLF lines whose last byte is a CR: the reader takes it for the
+	// line's end, and so does the loader.
+	{file: "crlf-final-cr.csv", source: "billing", status: "loaded", loaded: 2,
+		query: "SELECT string_agg(line_id || ':' || coalesce(paid::VARCHAR, '-'), '|' ORDER BY line_id) FROM raw_claim_lines", value: "C1:90.00|C2:-"},
+	// UTF-16 exports are not mended: the message says what to do.
+	{file: "lone-cr-utf16.csv", status: "failed", want: []string{"carriage return inside a value", `export the file again as "CSV UTF-8"`}},
 	{file: "duplicate-ids.csv", status: "loaded", loaded: 2, rejected: 1, want: []string{"2 Appointment ID DUPLICATE ID Appointment ID A1 appears 2 times in this file (lines 2 and 3); the last one was kept"},
 		query: "SELECT referral_source FROM raw_appointments WHERE appointment_id = 'A1'", value: "Google"},
 	// An id on three rows, one of them out of range: the two duplicates are not
@@ -953,5 +966,71 @@ func TestReadWithoutOrderWhereNoIDRepeats(t *testing.T) {
 	must(t, in.DB.QueryRow("SELECT current_setting('preserve_insertion_order')").Scan(&keep))
 	if !keep {
 		t.Error("preserve_insertion_order left off after the load")
+	}
+}
+
+// A NUL before a quote hid from the scan of the file an id the reader, reading
+// the copy without NULs, sees twice: the copy is scanned, and the read keeps
+// the file's order.
+func TestOrderKeptWhereTheCopyHoldsRepeats(t *testing.T) {
+	dir := t.TempDir()
+	const h = "Appointment ID,Patient Account,Clinician,Appointment Date,Start Time,Status,Service,Referral Source,Referred To,Referrer NPI\n"
+	writeExports(t, dir, map[string]string{
+		"a.csv": h + "A0,800000,Jane Smith,01/05/2026,9:00 AM,Attended,Intake,\x00\",\",,\n" +
+			"DUP,900001,Jane Smith,01/05/2026,9:00 AM,Attended,Intake,first,,\n" +
+			"DUP,900001,Jane Smith,01/05/2026,9:00 AM,Attended,Intake,last,,\n",
+	})
+	var plans []string
+	testHookInsert = func(tx *sql.Tx, q string, args []any) {
+		var k, v string
+		must(t, tx.QueryRow("EXPLAIN "+q, args...).Scan(&k, &v))
+		plans = append(plans, v)
+	}
+	defer func() { testHookInsert = nil }()
+	in := folderIngester(t, dir, "scheduling")
+	_, err := in.Ingest(context.Background())
+	must(t, err)
+	if len(plans) != 1 || !strings.Contains(plans[0], "BATCH_INSERT") {
+		t.Errorf("the read does not keep the file's order:\n%s", strings.Join(plans, "\n"))
+	}
+	var got string
+	must(t, in.DB.QueryRow(`SELECT string_agg(appointment_id || ':' || referral_source, '|' ORDER BY appointment_id) FROM raw_appointments`).Scan(&got))
+	if got != "A0:,|DUP:last" {
+		t.Errorf("rows %q, want A0:,|DUP:last", got)
+	}
+}
+
+// A load cancelled during a read without order leaves the setting as DuckDB
+// has it by default: it is the database's, and later reads need it.
+func TestOrderSettingResetAfterCancel(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("Appointment ID,Patient Account,Clinician,Appointment Date,Start Time,Status,Service,Referral Source,Referred To,Referrer NPI\n")
+	for i := range 300_000 {
+		fmt.Fprintf(&b, "A%d,%d,Jane Smith,01/05/2026,9:00 AM,Attended,Intake,Google,,\n", i, 900000+i)
+	}
+	writeExports(t, dir, map[string]string{"a.csv": b.String()})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var seen bool
+	testHookInsert = func(tx *sql.Tx, q string, args []any) {
+		var keep bool
+		must(t, tx.QueryRow("SELECT current_setting('preserve_insertion_order')").Scan(&keep))
+		seen = !keep
+		// Cancelled while DuckDB reads: the transaction is left aborted.
+		time.AfterFunc(30*time.Millisecond, cancel)
+	}
+	defer func() { testHookInsert = nil }()
+	in := folderIngester(t, dir, "scheduling")
+	if _, err := in.Ingest(ctx); err == nil {
+		t.Fatal("the load ended before it was cancelled: the test tests nothing")
+	}
+	if !seen {
+		t.Fatal("the read was not made without order: the test tests nothing")
+	}
+	var keep bool
+	must(t, in.DB.QueryRow("SELECT current_setting('preserve_insertion_order')").Scan(&keep))
+	if !keep {
+		t.Error("preserve_insertion_order left off after a cancelled load")
 	}
 }

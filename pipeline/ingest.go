@@ -285,6 +285,9 @@ func (in *Ingester) loadItems(ctx context.Context, items []*prepared) []FileResu
 		}
 		return out
 	}
+	if err != nil && strings.Contains(err.Error(), "state machine reached an invalid state") {
+		err = fmt.Errorf("%w (most likely a carriage return inside a value, which the loader reads as a space in every encoding but UTF-16: export the file again as \"CSV UTF-8\")", err)
+	}
 	out := make([]FileResult, len(items))
 	for i, it := range items {
 		out[i] = it.res
@@ -609,6 +612,14 @@ func (in *Ingester) scan(c fileCheck) scanned {
 		nuls = sc.nuls
 		mixedNewlines = sc.crlf > 0 && sc.crlf < sc.lines-1
 		strayCRs = sc.crs - sc.crlf
+		if sc.lastCR {
+			// The last line's end: DuckDB reads it in a file of CRLF lines, and
+			// fails on it in an LF one, where the copy drops it.
+			strayCRs--
+			if !(sc.crlf > 0 && sc.crlf >= sc.lines-1) {
+				mixedNewlines = true
+			}
+		}
 	}
 	readPath, cleanup := f.path, func() {}
 	var stray strayCRCount
@@ -623,10 +634,12 @@ func (in *Ingester) scan(c fileCheck) scanned {
 			return fail(sc.sum, "%v", err)
 		}
 		readPath, cleanup, stray = conv, func() { os.Remove(conv) }, st
-		if stray.n > 0 && counter != nil {
-			// The scan read each of them as nothing, where the reader reads the
-			// copy's space (one before a quote stops it opening a value): the
-			// copy is scanned again, so that both count its records alike.
+		if (stray.n > 0 || nuls > 0) && counter != nil {
+			// The scan read each CR alone as nothing, where the reader reads the
+			// copy's space (one before a quote stops it opening a value), and a
+			// NUL as text, where the copy has none (a NUL before a quote hid
+			// it): the copy is scanned again, so that both count its records and
+			// ids alike.
 			counter = l.fieldCounter(f.source)
 			csc, err := scanFile(conv, counter)
 			if err != nil {
@@ -926,20 +939,16 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 	// The transaction holds the database's one connection, taken here so that the
 	// group's small tables (its files, the shifted rows) go in through DuckDB's
 	// appender on it.
-	conn, err := in.DB.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
 	// Of an id twice in a file the last row is kept, and a row without an id
 	// is placed on its line by its order among the file's: both take the
 	// table's order of a file's rows for the file's. DuckDB keeps that order
 	// (its BATCH_INSERT) at a cost: at 10M rows, 0.5 s more to read and 0.3 s
 	// more to checkpoint, 0.6 s more for the models, in a bench pair. So where
 	// every file's scan saw no id twice (blank ones included) and read every
-	// record's id, which leaves neither question, the group is read without it,
-	// and the setting is put back after the read, the transaction's end
-	// included.
+	// record's id, which leaves neither question, the group is read without it.
+	// The setting is the database's, not the connection's: it is put back
+	// after the read, and again once the connection is given back, whatever
+	// the end (a cancelled transaction discards its connection).
 	keepOrder := false
 	for _, it := range items {
 		if !it.ids.finished || it.ids.irregular || it.ids.repeats {
@@ -948,11 +957,16 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 	}
 	if !keepOrder {
 		defer func() {
-			if _, err := conn.ExecContext(context.WithoutCancel(ctx), "RESET preserve_insertion_order"); err != nil && in.Log != nil {
+			if _, err := in.DB.ExecContext(context.WithoutCancel(ctx), "RESET preserve_insertion_order"); err != nil && in.Log != nil {
 				in.Log.Warn("could not reset preserve_insertion_order", "problem", err.Error())
 			}
 		}()
 	}
+	conn, err := in.DB.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return err

@@ -35,6 +35,7 @@ type fileScan struct {
 	lines     int64 // a last line without a newline counts
 	crlf      int64
 	crs       int64 // carriage returns, those of CRLFs included
+	lastCR    bool  // the file's last byte is a carriage return
 	nuls      int64
 	validUTF8 bool
 }
@@ -117,6 +118,7 @@ func scanFile(path string, fields *fieldCounter) (fileScan, error) {
 	if sc.size > 0 && last != '\n' {
 		sc.lines++
 	}
+	sc.lastCR = sc.size > 0 && last == '\r'
 	sc.sum = hex.EncodeToString(h.Sum(nil))
 	return sc, nil
 }
@@ -457,7 +459,9 @@ func missingColumnProblem(source string, headers []string, missing []string, exp
 
 // lineMender drops each CR that comes right before an LF (fixNewlines), NUL
 // bytes (dropNUL), and makes each CR not before an LF a space (strayCRs):
-// DuckDB's reader fails on one inside a value, or ends the record there.
+// DuckDB's reader fails on one inside a value, or ends the record there. A
+// CR as the file's last byte is dropped: the last line's end, which DuckDB
+// reads in a CRLF file and fails on in an LF one.
 type lineMender struct {
 	w           *bufio.Writer
 	pendingCR   bool
@@ -473,70 +477,77 @@ type lineMender struct {
 }
 
 func (c *lineMender) Write(p []byte) (int, error) {
-	if !c.fixNewlines && !c.strayCRs {
-		for _, b := range p {
-			if b == 0 && c.dropNUL {
-				continue
-			}
-			if err := c.w.WriteByte(b); err != nil {
-				return 0, err
-			}
-		}
-		return len(p), nil
-	}
-	for _, b := range p {
-		if b == 0 && c.dropNUL {
-			continue
-		}
+	n := len(p)
+	for len(p) > 0 {
 		if c.pendingCR {
 			c.pendingCR = false
-			if b != '\n' {
+			switch {
+			case p[0] == 0 && c.dropNUL:
+				c.pendingCR = true // the CR waits for the byte after the NULs
+				p = p[1:]
+				continue
+			case p[0] != '\n':
 				if err := c.straycr(); err != nil {
 					return 0, err
 				}
-			} else if !c.fixNewlines {
-				if err := c.put('\r'); err != nil {
+			case !c.fixNewlines:
+				if err := c.put([]byte{'\r'}); err != nil {
 					return 0, err
 				}
 			}
 		}
-		if b == '\r' {
-			c.pendingCR = true
-			continue
+		// The bytes up to the next CR (or NUL, when dropped) go as they are.
+		k := bytes.IndexByte(p, '\r')
+		if c.dropNUL {
+			if z := bytes.IndexByte(p, 0); z >= 0 && (k < 0 || z < k) {
+				k = z
+			}
 		}
-		if err := c.put(b); err != nil {
+		if k < 0 {
+			k = len(p)
+		}
+		if err := c.put(p[:k]); err != nil {
 			return 0, err
 		}
+		if k == len(p) {
+			break
+		}
+		if p[k] == '\r' {
+			c.pendingCR = true
+		}
+		p = p[k+1:]
 	}
-	return len(p), nil
+	return n, nil
 }
 
 // straycr writes a CR not followed by an LF: a space where strayCRs asks,
 // else as it is.
 func (c *lineMender) straycr() error {
 	if !c.strayCRs {
-		return c.put('\r')
+		return c.put([]byte{'\r'})
 	}
 	if c.stray.n++; c.stray.n == 1 {
 		c.stray.firstLine = c.records + 1
 	}
-	return c.put(' ')
+	return c.put([]byte{' '})
 }
 
 // put writes b, following the quotes until the first CR alone is found.
-func (c *lineMender) put(b byte) error {
-	if c.strayCRs && c.stray.n == 0 && c.q.step(b, c.delim) == qNewline {
-		c.records++
+func (c *lineMender) put(b []byte) error {
+	if c.strayCRs && c.stray.n == 0 {
+		for _, x := range b {
+			if c.q.step(x, c.delim) == qNewline {
+				c.records++
+			}
+		}
 	}
-	return c.w.WriteByte(b)
+	_, err := c.w.Write(b)
+	return err
 }
 
-// end handles a CR as the file's last byte: not before an LF, so alone.
+// end is called after the file's last byte: a CR there is dropped.
 func (c *lineMender) end() error {
-	if c.pendingCR {
-		c.pendingCR = false
-		return c.straycr()
-	}
+	c.pendingCR = false
 	return nil
 }
 
