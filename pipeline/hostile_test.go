@@ -145,6 +145,9 @@ var hostileCases = []hostileCase{
 		query: "SELECT string_agg(line_id || ':' || coalesce(paid::VARCHAR, '-'), '|' ORDER BY line_id) FROM raw_claim_lines", value: "C1:90.00|C2:-"},
 	// UTF-16 exports are not mended: the message says what to do.
 	{file: "lone-cr-utf16.csv", status: "failed", want: []string{"carriage return inside a value", `export the file again as "CSV UTF-8"`}},
+	// One line ending in LF, the others in CRLF: DuckDB reads it as it is.
+	{file: "lf-header-crlf-rows.csv", status: "loaded", loaded: 2,
+		query: "SELECT string_agg(referral_source, '|' ORDER BY appointment_id) FROM raw_appointments", value: "Google|Dr. Lee"},
 	{file: "duplicate-ids.csv", status: "loaded", loaded: 2, rejected: 1, want: []string{"2 Appointment ID DUPLICATE ID Appointment ID A1 appears 2 times in this file (lines 2 and 3); the last one was kept"},
 		query: "SELECT referral_source FROM raw_appointments WHERE appointment_id = 'A1'", value: "Google"},
 	// An id on three rows, one of them out of range: the two duplicates are not
