@@ -1037,3 +1037,58 @@ func TestOrderSettingResetAfterCancel(t *testing.T) {
 		t.Error("preserve_insertion_order left off after a cancelled load")
 	}
 }
+
+// Should a read made without the files' order (the scans saw every id once)
+// find an id twice, or two rows without an id, after all, the group is read
+// again in order: the last row of the id is kept, the blank ids' rejects are
+// on their lines.
+func TestOrderRegainedWhereTheScanMissedARepeat(t *testing.T) {
+	const h = "Appointment ID,Patient Account,Clinician,Appointment Date,Start Time,Status,Service,Referral Source,Referred To,Referrer NPI\n"
+	row := func(id, source string) string {
+		return id + ",900001,Jane Smith,01/05/2026,9:00 AM,Attended,Intake," + source + ",,\n"
+	}
+	for _, c := range []struct {
+		name, body, query, want string
+	}{
+		{"id twice", h + row("DUP", "first") + row("A2", "x") + row("DUP", "last"),
+			`SELECT string_agg(appointment_id || ':' || referral_source, '|' ORDER BY appointment_id) FROM raw_appointments`, "A2:x|DUP:last"},
+		{"two blank ids", h + row("A1", "x") + row("", "first") + row("A3", "x") + row(" ", "second"),
+			`SELECT string_agg(line::VARCHAR, '|' ORDER BY line) FROM rejected_rows WHERE error_type = 'MISSING VALUE'`, "3|5"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeExports(t, dir, map[string]string{"a.csv": c.body})
+			var calls int
+			testHookKeepOrder = func(items []*prepared, keep bool) bool {
+				calls++
+				return keep && calls > 1
+			}
+			var plans []string
+			testHookInsert = func(tx *sql.Tx, q string, args []any) {
+				var k, v string
+				must(t, tx.QueryRow("EXPLAIN "+q, args...).Scan(&k, &v))
+				plans = append(plans, v)
+			}
+			defer func() { testHookKeepOrder, testHookInsert = nil, nil }()
+			in := folderIngester(t, dir, "scheduling")
+			sum, err := in.Ingest(context.Background())
+			must(t, err)
+			if sum.Count("failed") != 0 {
+				t.Fatalf("failed: %+v", sum.Files)
+			}
+			if len(plans) != 2 || strings.Contains(plans[0], "BATCH_INSERT") || !strings.Contains(plans[1], "BATCH_INSERT") {
+				t.Fatalf("%d reads; want one without order, then one in order", len(plans))
+			}
+			var got string
+			must(t, in.DB.QueryRow(c.query).Scan(&got))
+			if got != c.want {
+				t.Errorf("%s = %q, want %q", c.query, got, c.want)
+			}
+			var keep bool
+			must(t, in.DB.QueryRow("SELECT current_setting('preserve_insertion_order')").Scan(&keep))
+			if !keep {
+				t.Error("preserve_insertion_order left off")
+			}
+		})
+	}
+}

@@ -27,6 +27,15 @@ import (
 // before its load commits.
 var testHookBeforeCommit func(path string)
 
+// testHookKeepOrder, when set by a test, decides whether a group's read keeps
+// its files' order, given what the scans decided.
+var testHookKeepOrder func(items []*prepared, keep bool) bool
+
+// errOrderNeeded is a group read without its files' order (their scans saw
+// every id once) that holds an id twice, or two rows without an id, after
+// all: it is read again, in order.
+var errOrderNeeded = errors.New("files read without their order need it")
+
 // testHookInsert, when set by a test, is given each statement that reads a
 // group of files into its table, with its arguments and transaction, just
 // before it runs.
@@ -270,6 +279,15 @@ func (in *Ingester) loadItems(ctx context.Context, items []*prepared) []FileResu
 		}
 	}()
 	err := in.loadGroup(ctx, items)
+	if errors.Is(err, errOrderNeeded) {
+		if in.Log != nil {
+			in.Log.Debug("files read without their order hold an id twice, or rows without an id; reading them again in order", "files", len(items))
+		}
+		for _, it := range items {
+			it.ids.repeats = true
+		}
+		err = in.loadGroup(ctx, items)
+	}
 	if len(items) > 1 {
 		// The group's id table (supersede.go) is garbage now: give its memory
 		// back before DuckDB wants it for the next read.
@@ -955,6 +973,9 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 			keepOrder = true
 		}
 	}
+	if testHookKeepOrder != nil {
+		keepOrder = testHookKeepOrder(items, keepOrder)
+	}
 	if !keepOrder {
 		defer func() {
 			if _, err := in.DB.ExecContext(context.WithoutCancel(ctx), "RESET preserve_insertion_order"); err != nil && in.Log != nil {
@@ -1297,6 +1318,17 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM tmp_postread`).Scan(&n); err != nil {
 		return err
 	}
+	if n > 1 && !keepOrder {
+		// Rows without an id are placed by their order: should the scan have
+		// missed a file's second blank id, the group is read again in order.
+		var blanks bool
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) > 0 FROM (SELECT file_id FROM tmp_postread WHERE id IS NULL GROUP BY file_id HAVING count(*) > 1)`).Scan(&blanks); err != nil {
+			return err
+		}
+		if blanks {
+			return errOrderNeeded
+		}
+	}
 	if n > 0 {
 		lines, err := in.rejectLines(ctx, tx, conn, items, mapping[idCol], `SELECT file_id, id, seq FROM tmp_postread`)
 		if err != nil {
@@ -1330,6 +1362,11 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		var dups int64
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM tmp_dups`).Scan(&dups); err != nil {
 			return err
+		}
+		if dups > 0 && !keepOrder {
+			// The last row of an id is the one kept: should the scan have missed
+			// an id twice, the group is read again in order.
+			return errOrderNeeded
 		}
 		if dups > 0 {
 			if err := in.recordDuplicates(ctx, tx, conn, items, mapping[idCol], idHeader); err != nil {
