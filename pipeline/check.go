@@ -27,6 +27,9 @@ type FileCheck struct {
 	Rows      int               // sample rows read
 	Amounts   string            // how amounts are written, where not 1250.00 (FileResult.Amounts)
 	Problems  []string          // each says what to change
+	// Warnings: what loads, but not whole or not as written (rows skipped,
+	// characters read otherwise); each says what to change.
+	Warnings []string
 }
 
 // OK reports a file with no problem.
@@ -106,10 +109,20 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 			fc.Problems = append(fc.Problems, fmt.Sprintf("line %d: the file ends inside a quoted value that opens on that line, in column %q (the export was cut off, or a quote was never closed); that row would not load: export the file again",
 				counter.openLine, headers[min(counter.openField, len(headers))-1]))
 		}
+		if counter != nil && counter.total > 0 {
+			fc.Warnings = append(fc.Warnings, fmt.Sprintf("line %d: the row has %d fields where the header has %d, and %d such rows would be skipped: a value holding the delimiter was probably not quoted, so later values moved to the right (the reader would take them so, the extra fields being empty or quoted); export the file again with values quoted",
+				counter.shifted[0].line, counter.shifted[0].fields, len(headers), counter.total))
+		}
 		if counter != nil && counter.badTotal > 0 {
 			b := counter.badAmounts[0]
 			fc.Problems = append(fc.Problems, fmt.Sprintf("line %d: the amount %s in column %q %s; %d such rows would be skipped: %s",
 				b.line, b.value, headers[b.column], badAmountReason(b.value, l.amounts), counter.badTotal, l.amounts.sameWay()))
+		}
+		if stray := sc.crs - sc.crlf; enc != "utf-16" && (stray > 1 || stray == 1 && !sc.lastCR) {
+			if sc.lastCR {
+				stray--
+			}
+			fc.Warnings = append(fc.Warnings, fmt.Sprintf("%d carriage return(s) not followed by a line feed, which DuckDB's reader cannot read inside a value, would be read as spaces; if a value looks cut or joined, export the file again", stray))
 		}
 		if enc == "auto" {
 			enc = guessEncoding(path, l.head, sc.validUTF8)

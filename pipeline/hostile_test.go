@@ -1092,3 +1092,29 @@ func TestOrderRegainedWhereTheScanMissedARepeat(t *testing.T) {
 		})
 	}
 }
+
+// check warns of the rows the run would skip as shifted (the first one's line
+// and fields, and how many), and of carriage returns it would read as spaces.
+func TestCheckFindsShiftedRows(t *testing.T) {
+	ctx := context.Background()
+	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
+	must(t, err)
+	defer mem.Close()
+	path := filepath.Join("testdata", "hostile", "shifted-by-two.csv")
+	fc := checkFile(ctx, mem, "scheduling", config.Default().Scheduling, path, "shifted-by-two.csv")
+	if !fc.OK() || len(fc.Warnings) != 1 || !strings.Contains(fc.Warnings[0], "line 2: the row has 12 fields where the header has 10, and 3 such rows would be skipped") {
+		t.Errorf("problems %q, warnings %q; want one warning naming line 2, 12 fields and 3 rows", fc.Problems, fc.Warnings)
+	}
+	// Carriage returns alone are a warning too; a CRLF file's last one is no such.
+	for file, want := range map[string]string{"lone-cr-crlf.csv": "2 carriage return(s)", "cr-at-end.csv": "1 carriage return(s)", "crlf-final-cr.csv": ""} {
+		source, src := "scheduling", config.Default().Scheduling
+		if file == "crlf-final-cr.csv" {
+			source, src = "billing", config.Default().Billing
+		}
+		fc := checkFile(ctx, mem, source, src, filepath.Join("testdata", "hostile", file), file)
+		got := strings.Join(fc.Warnings, "; ")
+		if !fc.OK() || (want == "") != (got == "") || !strings.Contains(got, want) {
+			t.Errorf("%s: problems %q, warnings %q; want a warning with %q", file, fc.Problems, got, want)
+		}
+	}
+}

@@ -95,6 +95,9 @@ change nothing.`)
 			fmt.Fprintf(fine, "; not used: %s", strings.Join(c.Ignored, ", "))
 		}
 		fmt.Fprintln(fine)
+		for _, warn := range c.Warnings {
+			fmt.Fprintf(w, "WARNING  %s: %s\n", c.Path, warn)
+		}
 		// An optional column the file before had: loaded without it, which a renamed
 		// header makes easy to miss. A warning: some exports gain a column over time.
 		if p, ok := prev[c.Source]; ok {
