@@ -97,10 +97,11 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 	}
 	enc := normaliseEncoding(src.Encoding)
 	counter := l.fieldCounter(source)
-	if enc == "auto" || enc == "utf-8" || (counter != nil && len(counter.amounts.columns) > 0) {
-		// Whether the whole file is valid UTF-8 takes a pass over it; only these need it.
-		// The same pass finds a file that ends inside a quoted value, and amounts the
-		// reader would misread (in any single-byte encoding: they are ASCII).
+	if enc == "auto" || enc == "utf-8" || counter != nil {
+		// Whether the whole file is valid UTF-8 takes a pass over it. The same
+		// pass finds a file that ends inside a quoted value, rows with another
+		// number of fields than the header, and amounts the reader would misread
+		// (in any single-byte encoding: they are ASCII).
 		sc, err := scanFile(path, counter)
 		if err != nil {
 			return problem("cannot read the file: %v (check its permissions)", err)
@@ -109,25 +110,30 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 			fc.Problems = append(fc.Problems, fmt.Sprintf("line %d: the file ends inside a quoted value that opens on that line, in column %q (the export was cut off, or a quote was never closed); that row would not load: export the file again",
 				counter.openLine, headers[min(counter.openField, len(headers))-1]))
 		}
-		if counter != nil && counter.total > 0 {
-			fc.Warnings = append(fc.Warnings, fmt.Sprintf("line %d: the row has %d fields where the header has %d, and %d such rows would be skipped: a value holding the delimiter was probably not quoted, so later values moved to the right (the reader would take them so, the extra fields being empty or quoted); export the file again with values quoted",
-				counter.shifted[0].line, counter.shifted[0].fields, len(headers), counter.total))
+		if counter != nil && counter.wide > 0 {
+			fc.Warnings = append(fc.Warnings, fmt.Sprintf("line %d: the row has %d fields where the header has %d; %d row(s) have more fields than the header and would be skipped: a value holding the delimiter was probably not quoted, so later values moved to the right; export the file again with values quoted",
+				counter.wideLine, counter.wideFields, len(headers), counter.wide))
+		}
+		if counter != nil && len(counter.short) > 0 {
+			fc.Warnings = append(fc.Warnings, fmt.Sprintf("line %d: the row has %d fields where the header has %d; %d row(s) have fewer fields than the header and would be skipped: a value was left out, or the row was cut short",
+				counter.short[0].line, counter.short[0].fields, len(headers), len(counter.short)))
 		}
 		if counter != nil && counter.badTotal > 0 {
 			b := counter.badAmounts[0]
 			fc.Problems = append(fc.Problems, fmt.Sprintf("line %d: the amount %s in column %q %s; %d such rows would be skipped: %s",
 				b.line, b.value, headers[b.column], badAmountReason(b.value, l.amounts), counter.badTotal, l.amounts.sameWay()))
 		}
+		if enc == "auto" {
+			enc = guessEncoding(path, l.head, sc.validUTF8)
+		} else if enc == "utf-8" && !sc.validUTF8 {
+			fc.Problems = append(fc.Problems, fmt.Sprintf("encoding is set to utf-8 but the file is not valid UTF-8; set [%s] encoding = \"auto\" or \"windows-1252\"", source))
+		}
+		// In UTF-16 a byte 13 is no carriage return of its own: not counted there.
 		if stray := sc.crs - sc.crlf; enc != "utf-16" && (stray > 1 || stray == 1 && !sc.lastCR) {
 			if sc.lastCR {
 				stray--
 			}
 			fc.Warnings = append(fc.Warnings, fmt.Sprintf("%d carriage return(s) not followed by a line feed, which DuckDB's reader cannot read inside a value, would be read as spaces; if a value looks cut or joined, export the file again", stray))
-		}
-		if enc == "auto" {
-			enc = guessEncoding(path, l.head, sc.validUTF8)
-		} else if enc == "utf-8" && !sc.validUTF8 {
-			fc.Problems = append(fc.Problems, fmt.Sprintf("encoding is set to utf-8 but the file is not valid UTF-8; set [%s] encoding = \"auto\" or \"windows-1252\"", source))
 		}
 	}
 	fc.Encoding = enc

@@ -87,6 +87,11 @@ type fieldCounter struct {
 	// rejects them, often as a cast error of the value that moved into a column).
 	short []shortRow
 
+	// wide: the records with more fields than the header (shifted or not:
+	// the reader rejects the others), and the first one's line and fields.
+	wide                 int64
+	wideLine, wideFields int64
+
 	amounts    amountCheck // none when amounts.thousands is 0
 	badAmounts []badAmount
 	badTotal   int64 // bad amounts found, including those past maxShiftedRows
@@ -322,6 +327,11 @@ func (fc *fieldCounter) endRecord(tail []byte) {
 			rec = fc.carry
 		}
 		fc.ids.note(rec, fc.delim, fc.idIdx)
+		if fc.fields > fc.nfields {
+			if fc.wide++; fc.wide == 1 {
+				fc.wideLine, fc.wideFields = fc.records, int64(fc.fields)
+			}
+		}
 		switch {
 		case fc.fields == fc.nfields+1 && fc.lastDelim:
 			fc.found(fc.records, rec, true)

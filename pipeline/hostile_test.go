@@ -148,6 +148,10 @@ var hostileCases = []hostileCase{
 	// One line ending in LF, the others in CRLF: DuckDB reads it as it is.
 	{file: "lf-header-crlf-rows.csv", status: "loaded", loaded: 2,
 		query: "SELECT string_agg(referral_source, '|' ORDER BY appointment_id) FROM raw_appointments", value: "Google|Dr. Lee"},
+	// A line of an LF file ending in CR, NUL, LF: the copy without the NUL ends
+	// it in LF, as the others.
+	{file: "cr-nul-lf.csv", status: "loaded", loaded: 3, want: []string{"NUL BYTES"},
+		query: "SELECT string_agg(coalesce(referrer_npi, '-'), '|' ORDER BY appointment_id) FROM raw_appointments", value: "1234567893|1234567893|-"},
 	{file: "duplicate-ids.csv", status: "loaded", loaded: 2, rejected: 1, want: []string{"2 Appointment ID DUPLICATE ID Appointment ID A1 appears 2 times in this file (lines 2 and 3); the last one was kept"},
 		query: "SELECT referral_source FROM raw_appointments WHERE appointment_id = 'A1'", value: "Google"},
 	// An id on three rows, one of them out of range: the two duplicates are not
@@ -1102,11 +1106,20 @@ func TestCheckFindsShiftedRows(t *testing.T) {
 	defer mem.Close()
 	path := filepath.Join("testdata", "hostile", "shifted-by-two.csv")
 	fc := checkFile(ctx, mem, "scheduling", config.Default().Scheduling, path, "shifted-by-two.csv")
-	if !fc.OK() || len(fc.Warnings) != 1 || !strings.Contains(fc.Warnings[0], "line 2: the row has 12 fields where the header has 10, and 3 such rows would be skipped") {
+	if !fc.OK() || len(fc.Warnings) != 1 || !strings.Contains(fc.Warnings[0], "line 2: the row has 12 fields where the header has 10; 3 row(s) have more fields than the header and would be skipped") {
 		t.Errorf("problems %q, warnings %q; want one warning naming line 2, 12 fields and 3 rows", fc.Problems, fc.Warnings)
 	}
+	// Rows the reader rejects itself, with too many fields or too few, as the run
+	// rejects lines 3 and 4.
+	fc = checkFile(ctx, mem, "scheduling", config.Default().Scheduling, filepath.Join("testdata", "hostile", "field-count.csv"), "field-count.csv")
+	if got := strings.Join(fc.Warnings, "; "); !fc.OK() || len(fc.Warnings) != 2 ||
+		!strings.Contains(got, "line 3: the row has 12 fields where the header has 10; 1 row(s) have more fields") ||
+		!strings.Contains(got, "line 4: the row has 3 fields where the header has 10; 1 row(s) have fewer fields") {
+		t.Errorf("field-count.csv: problems %q, warnings %q; want lines 3 and 4", fc.Problems, got)
+	}
 	// Carriage returns alone are a warning too; a CRLF file's last one is no such.
-	for file, want := range map[string]string{"lone-cr-crlf.csv": "2 carriage return(s)", "cr-at-end.csv": "1 carriage return(s)", "crlf-final-cr.csv": ""} {
+	// In UTF-16 a byte 13 is no carriage return of its own: no warning there.
+	for file, want := range map[string]string{"lone-cr-crlf.csv": "2 carriage return(s)", "cr-at-end.csv": "1 carriage return(s)", "crlf-final-cr.csv": "", "lone-cr-utf16.csv": ""} {
 		source, src := "scheduling", config.Default().Scheduling
 		if file == "crlf-final-cr.csv" {
 			source, src = "billing", config.Default().Billing

@@ -646,7 +646,9 @@ func (in *Ingester) scan(c fileCheck) scanned {
 		if tmp == "" {
 			tmp = os.TempDir()
 		}
-		conv, st, err := convertCopy(f.path, tmp, copyFixes{fromCP1252: enc == "windows-1252", fixNewlines: mixedNewlines, dropNUL: nuls > 0,
+		// A copy that drops NULs or makes CRs spaces ends every line in LF: a
+		// CR, NUL, LF is a line's end there, which the scan did not count as one.
+		conv, st, err := convertCopy(f.path, tmp, copyFixes{fromCP1252: enc == "windows-1252", fixNewlines: mixedNewlines || nuls > 0 || strayCRs > 0, dropNUL: nuls > 0,
 			strayCRs: strayCRs > 0, delim: byte(delim)})
 		if err != nil {
 			return fail(sc.sum, "%v", err)

@@ -76,6 +76,9 @@ change nothing.`)
 			for _, p := range c.Problems {
 				fmt.Fprintf(w, "         - %s\n", p)
 			}
+			for _, warn := range c.Warnings {
+				fmt.Fprintf(w, "WARNING  %s: %s\n", c.Path, warn)
+			}
 			continue
 		}
 		fields := make([]string, 0, len(c.Mapping))
