@@ -286,3 +286,28 @@ func TestAcceptedMemoryLimitsOpenDuckDB(t *testing.T) {
 		db.Close()
 	}
 }
+
+// A file that loaded with a notice and no rejected row (NUL bytes removed) is
+// named on the console with the notice.
+func TestRunPrintsNotices(t *testing.T) {
+	dir, cfg := practiceDir(t, 0.3, false)
+	files, err := filepath.Glob(filepath.Join(dir, "data", "exports", "scheduling", "*.csv"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scheduling exports: %v", err)
+	}
+	b, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := bytes.IndexByte(b, '\n') + 1
+	comma := line + bytes.IndexByte(b[line:], ',')
+	b = append(b[:comma:comma], append([]byte{0}, b[comma:]...)...)
+	if err := os.WriteFile(files[0], b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runInProcess("run", "--config", cfg, "--month", "2026-10")
+	want := filepath.Base(files[0]) + ": the file held 1 NUL byte(s), which were removed"
+	if code != 0 || !strings.Contains(out, "Notices (the rows loaded):") || !strings.Contains(out, want) {
+		t.Errorf("run: exit %d, want a notice %q:\n%s\n%s", code, want, out, errOut)
+	}
+}

@@ -228,9 +228,47 @@ func printIngestSummary(ctx context.Context, w io.Writer, db *sql.DB, sum pipeli
 	for _, f := range failed {
 		fmt.Fprintf(w, "  PROBLEM  %s: %s\n", f.Path, f.Problem)
 	}
+	printNotices(ctx, w, db, loaded)
 	if sum.Rejected > 0 {
 		printRejects(ctx, w, db, loaded)
 		fmt.Fprintf(w, "All rejected rows are listed with file, line and column in the table rejected_rows and on the Data quality sheet.\n")
+	}
+}
+
+// printNotices shows what this run's files loaded with, not as written: NUL
+// bytes removed, carriage returns read as spaces. They are no rejected rows,
+// so a file may have them and no reject.
+func printNotices(ctx context.Context, w io.Writer, db *sql.DB, loaded []pipeline.FileResult) {
+	var ids []string
+	for _, f := range loaded {
+		ids = append(ids, fmt.Sprint(f.FileID))
+	}
+	if len(ids) == 0 {
+		return
+	}
+	rows, err := db.QueryContext(ctx, `SELECT path, line, message FROM rejected_rows
+		WHERE file_id IN (`+strings.Join(ids, ", ")+`) AND error_type IN ('NUL BYTES', 'CARRIAGE RETURN')
+		ORDER BY path, line NULLS FIRST`)
+	if err != nil {
+		return
+	}
+	defer rows.Close()
+	first := true
+	for rows.Next() {
+		var path, msg string
+		var line sql.NullInt64
+		if rows.Scan(&path, &line, &msg) != nil {
+			continue
+		}
+		if first {
+			fmt.Fprintln(w, "Notices (the rows loaded):")
+			first = false
+		}
+		where := path
+		if line.Valid {
+			where += fmt.Sprintf(" line %d", line.Int64)
+		}
+		fmt.Fprintf(w, "  %s: %s\n", where, msg)
 	}
 }
 
