@@ -883,7 +883,7 @@ func TestStrayCRAmongOtherFiles(t *testing.T) {
 // any order: the middle row was kept in about one load in three.
 func TestDuplicateIDKeepsTheFileLast(t *testing.T) {
 	dir := t.TempDir()
-	const h = "Appointment ID,Patient Account,Clinician,Appointment Date,Start Time,Status,Service,Referral Source,Referred To,Referrer NPI\n"
+	const h = hostileHeader
 	const n = 300_000
 	files := map[string]string{}
 	for f := range 3 {
@@ -903,30 +903,17 @@ func TestDuplicateIDKeepsTheFileLast(t *testing.T) {
 		files[string(rune('a'+f))+".csv"] = b.String()
 	}
 	writeExports(t, dir, files)
-	// Each read's plan, taken while it runs (its functions need the load).
-	var plans []string
-	testHookInsert = func(tx *sql.Tx, q string, args []any) {
-		rows, err := tx.Query("EXPLAIN "+q, args...)
-		must(t, err)
-		defer rows.Close()
-		var plan string
-		for rows.Next() {
-			var k, v string
-			must(t, rows.Scan(&k, &v))
-			plan += v
-		}
-		plans = append(plans, plan)
-	}
-	defer func() { testHookInsert = nil }()
+	readPlans := recordReadPlans(t)
 	for run := range 3 {
 		in := folderIngester(t, filepath.Join(dir, fmt.Sprint(run)), "scheduling")
 		in.Config.Dir = dir
-		plans = plans[:0]
+		*readPlans = (*readPlans)[:0]
 		sum, err := in.Ingest(context.Background())
 		must(t, err)
 		if sum.Count("failed") != 0 {
 			t.Fatalf("files failed: %+v", sum.Files)
 		}
+		plans := *readPlans
 		var kept string
 		must(t, in.DB.QueryRow(`SELECT string_agg(referral_source, '|') FROM raw_appointments WHERE appointment_id = 'DUP'`).Scan(&kept))
 		if want := fmt.Sprintf("row %d", n+1); kept != want {
@@ -948,21 +935,16 @@ func TestDuplicateIDKeepsTheFileLast(t *testing.T) {
 // plain parallel INSERT), and the setting is back to DuckDB's default after.
 func TestReadWithoutOrderWhereNoIDRepeats(t *testing.T) {
 	dir := t.TempDir()
-	const h = "Appointment ID,Patient Account,Clinician,Appointment Date,Start Time,Status,Service,Referral Source,Referred To,Referrer NPI\n"
+	const h = hostileHeader
 	writeExports(t, dir, map[string]string{
 		"a.csv": h + "A1,900001,Jane Smith,01/05/2026,9:00 AM,Attended,Intake,Google,,\n",
 		"b.csv": h + "B1,900002,Jane Smith,01/05/2026,9:00 AM,Attended,Intake,Google,,\n",
 	})
-	var plans []string
-	testHookInsert = func(tx *sql.Tx, q string, args []any) {
-		var k, v string
-		must(t, tx.QueryRow("EXPLAIN "+q, args...).Scan(&k, &v))
-		plans = append(plans, v)
-	}
-	defer func() { testHookInsert = nil }()
+	readPlans := recordReadPlans(t)
 	in := folderIngester(t, dir, "scheduling")
 	sum, err := in.Ingest(context.Background())
 	must(t, err)
+	plans := *readPlans
 	if sum.Loaded != 2 || len(plans) != 1 {
 		t.Fatalf("%d rows loaded in %d reads, want 2 in 1", sum.Loaded, len(plans))
 	}
@@ -981,22 +963,17 @@ func TestReadWithoutOrderWhereNoIDRepeats(t *testing.T) {
 // the file's order.
 func TestOrderKeptWhereTheCopyHoldsRepeats(t *testing.T) {
 	dir := t.TempDir()
-	const h = "Appointment ID,Patient Account,Clinician,Appointment Date,Start Time,Status,Service,Referral Source,Referred To,Referrer NPI\n"
+	const h = hostileHeader
 	writeExports(t, dir, map[string]string{
 		"a.csv": h + "A0,800000,Jane Smith,01/05/2026,9:00 AM,Attended,Intake,\x00\",\",,\n" +
 			"DUP,900001,Jane Smith,01/05/2026,9:00 AM,Attended,Intake,first,,\n" +
 			"DUP,900001,Jane Smith,01/05/2026,9:00 AM,Attended,Intake,last,,\n",
 	})
-	var plans []string
-	testHookInsert = func(tx *sql.Tx, q string, args []any) {
-		var k, v string
-		must(t, tx.QueryRow("EXPLAIN "+q, args...).Scan(&k, &v))
-		plans = append(plans, v)
-	}
-	defer func() { testHookInsert = nil }()
+	readPlans := recordReadPlans(t)
 	in := folderIngester(t, dir, "scheduling")
 	_, err := in.Ingest(context.Background())
 	must(t, err)
+	plans := *readPlans
 	if len(plans) != 1 || !strings.Contains(plans[0], "BATCH_INSERT") {
 		t.Errorf("the read does not keep the file's order:\n%s", strings.Join(plans, "\n"))
 	}
@@ -1047,7 +1024,7 @@ func TestOrderSettingResetAfterCancel(t *testing.T) {
 // again in order: the last row of the id is kept, the blank ids' rejects are
 // on their lines.
 func TestOrderRegainedWhereTheScanMissedARepeat(t *testing.T) {
-	const h = "Appointment ID,Patient Account,Clinician,Appointment Date,Start Time,Status,Service,Referral Source,Referred To,Referrer NPI\n"
+	const h = hostileHeader
 	row := func(id, source string) string {
 		return id + ",900001,Jane Smith,01/05/2026,9:00 AM,Attended,Intake," + source + ",,\n"
 	}
@@ -1067,19 +1044,15 @@ func TestOrderRegainedWhereTheScanMissedARepeat(t *testing.T) {
 				calls++
 				return keep && calls > 1
 			}
-			var plans []string
-			testHookInsert = func(tx *sql.Tx, q string, args []any) {
-				var k, v string
-				must(t, tx.QueryRow("EXPLAIN "+q, args...).Scan(&k, &v))
-				plans = append(plans, v)
-			}
-			defer func() { testHookKeepOrder, testHookInsert = nil, nil }()
+			readPlans := recordReadPlans(t)
+			defer func() { testHookKeepOrder = nil }()
 			in := folderIngester(t, dir, "scheduling")
 			sum, err := in.Ingest(context.Background())
 			must(t, err)
 			if sum.Count("failed") != 0 {
 				t.Fatalf("failed: %+v", sum.Files)
 			}
+			plans := *readPlans
 			if len(plans) != 2 || strings.Contains(plans[0], "BATCH_INSERT") || !strings.Contains(plans[1], "BATCH_INSERT") {
 				t.Fatalf("%d reads; want one without order, then one in order", len(plans))
 			}
@@ -1130,4 +1103,25 @@ func TestCheckFindsShiftedRows(t *testing.T) {
 			t.Errorf("%s: problems %q, warnings %q; want a warning with %q", file, fc.Problems, got, want)
 		}
 	}
+}
+
+// recordReadPlans collects the plan of each statement that reads a group of
+// files, taken while it runs (its functions need the load), until the test
+// ends.
+func recordReadPlans(t *testing.T) *[]string {
+	var plans []string
+	testHookInsert = func(tx *sql.Tx, q string, args []any) {
+		rows, err := tx.Query("EXPLAIN "+q, args...)
+		must(t, err)
+		defer rows.Close()
+		var plan string
+		for rows.Next() {
+			var k, v string
+			must(t, rows.Scan(&k, &v))
+			plan += v
+		}
+		plans = append(plans, plan)
+	}
+	t.Cleanup(func() { testHookInsert = nil })
+	return &plans
 }
