@@ -129,10 +129,7 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 			fc.Problems = append(fc.Problems, fmt.Sprintf("encoding is set to utf-8 but the file is not valid UTF-8; set [%s] encoding = \"auto\" or \"windows-1252\"", source))
 		}
 		// In UTF-16 a byte 13 is no carriage return of its own: not counted there.
-		if stray := sc.crs - sc.crlf; enc != "utf-16" && (stray > 1 || stray == 1 && !sc.lastCR) {
-			if sc.lastCR {
-				stray--
-			}
+		if stray := sc.strayCRs(); enc != "utf-16" && stray > 0 {
 			fc.Warnings = append(fc.Warnings, fmt.Sprintf("%d carriage return(s) not followed by a line feed, which DuckDB's reader cannot read inside a value, would be read as spaces; if a value looks cut or joined, export the file again", stray))
 		}
 	}

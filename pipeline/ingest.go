@@ -629,14 +629,11 @@ func (in *Ingester) scan(c fileCheck) scanned {
 	if enc != "utf-16" {
 		nuls = sc.nuls
 		mixedNewlines = sc.crlf > 0 && sc.crlf < sc.lines-1
-		strayCRs = sc.crs - sc.crlf
-		if sc.lastCR {
-			// The last line's end: DuckDB reads it in a file of CRLF lines, and
-			// fails on it in an LF one, where the copy drops it.
-			strayCRs--
-			if !(sc.crlf > 0 && sc.crlf >= sc.lines-1) {
-				mixedNewlines = true
-			}
+		strayCRs = sc.strayCRs()
+		if sc.lastCR && !(sc.crlf > 0 && sc.crlf >= sc.lines-1) {
+			// A CR as the last byte of a file of LF lines, where DuckDB fails on
+			// it: the copy drops it.
+			mixedNewlines = true
 		}
 	}
 	readPath, cleanup := f.path, func() {}
@@ -664,7 +661,7 @@ func (in *Ingester) scan(c fileCheck) scanned {
 			csc, err := scanFile(conv, counter)
 			if err != nil {
 				cleanup()
-				return fail(sc.sum, "cannot read the copy of the file made for its carriage returns: %v", err)
+				return fail(sc.sum, "cannot read the copy of the file made for DuckDB: %v", err)
 			}
 			sc.lines = csc.lines
 		}

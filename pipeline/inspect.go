@@ -123,6 +123,18 @@ func scanFile(path string, fields *fieldCounter) (fileScan, error) {
 	return sc, nil
 }
 
+// strayCRs is how many carriage returns the file holds that no line feed
+// follows, but for one as its last byte: the last line's end (DuckDB reads it
+// in a file of CRLF lines, and fails on it in an LF one, where a copy drops
+// it). Only a file read as bytes (not UTF-16) has them.
+func (sc fileScan) strayCRs() int64 {
+	n := sc.crs - sc.crlf
+	if sc.lastCR {
+		n--
+	}
+	return n
+}
+
 // incompleteTail returns the length of data without a trailing, possibly
 // incomplete UTF-8 sequence.
 func incompleteTail(data []byte) int {
@@ -276,11 +288,9 @@ func convertCopy(path, tmpDir string, fixes copyFixes) (string, strayCRCount, er
 	if _, err := io.Copy(dst, r); err != nil {
 		return fail(fmt.Errorf("convert %s: %w", path, err))
 	}
+	// A CR still pending is the file's last byte: dropped (see lineMender).
 	var stray strayCRCount
 	if m != nil {
-		if err := m.end(); err != nil {
-			return fail(err)
-		}
 		stray = m.stray
 	}
 	if err := w.Flush(); err != nil {
@@ -543,12 +553,6 @@ func (c *lineMender) put(b []byte) error {
 	}
 	_, err := c.w.Write(b)
 	return err
-}
-
-// end is called after the file's last byte: a CR there is dropped.
-func (c *lineMender) end() error {
-	c.pendingCR = false
-	return nil
 }
 
 // readHead returns up to n bytes from the start of the file.

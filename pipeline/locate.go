@@ -271,10 +271,12 @@ func (in *Ingester) rejectLines(ctx context.Context, tx *sql.Tx, conn *sql.Conn,
 			if r.id == "" {
 				lines = found.blank
 			}
-			// An id is placed only where it is on one record and one reject: the
-			// table's rows do not keep the file's order (DuckDB reads in
-			// parallel), so two rejects of one id could not be told apart. Rows
-			// without an id share one message, so their order does not matter.
+			// An id is placed only where it is on one record and one reject. Two
+			// rejects of one id would be placed by their rank in the table's
+			// order, which is the file's only where the group was read keeping it
+			// (loadGroup's keepOrder, for files that may hold an id twice); that
+			// is not relied on here. Rows without an id share one message, so
+			// their order does not matter.
 			if int64(len(lines)) != count[r.id] || r.id != "" && count[r.id] != 1 {
 				continue
 			}
@@ -409,10 +411,11 @@ func (in *Ingester) logger() *slog.Logger {
 // for a misread amount the amount: records the reader took shifted, or with an
 // amount it misread) from table, found by their id in their file (and their
 // amount, matched by amountMatch). Where the file holds the id on several such
-// rows, the loaded rows cannot be told apart (rowid order is not the file's
-// order while DuckDB reads in parallel), so every one goes, as a row read wrong
+// rows, the loaded rows are not told apart: every one goes, as a row read wrong
 // must not load, and each of the others gets a reject that says so with the id
-// and the count: nothing goes without a word.
+// and the count: nothing goes without a word. (Their rowid order is the file's
+// where the group was read keeping it, as files that may hold an id twice are,
+// so the row read wrong could be picked by its rank; that is not done.)
 func deleteShifted(ctx context.Context, tx *sql.Tx, table, idCol, idHeader, amountMatch string) error {
 	if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS tmp_shifted_rows`); err != nil {
 		return err
