@@ -26,27 +26,29 @@ func cmdBench(ctx context.Context, e env, args []string) error {
 Benchmark the nightly job on generated exports of about N rows (scheduling
 plus billing), made once with "referrals sample" and reused. In one run,
 R repetitions each of:
-  floor        a bare DuckDB read_csv of the same files into a fresh database file
+  floor        a bare DuckDB read_csv of the same files into a fresh database file,
+               with DuckDB's defaults; then the same read into a file of the
+               job's storage format (DuckDB 1.5's), whose time is shown too
   full run     "referrals run" from an empty database: ingest, models, checks, reports
   incremental  one more day of exports on top of the full run's database: the
                last day's appointments again, a day later, for the same
                clients (so no new referral: a quiet night)
 Each runs in its own process so its peak memory (RSS) is its own. Prints
 medians: time, rows/s, MB/s, each phase's time, peak RSS, and the ratios
-full run / floor and incremental / full run; then the database file's size
-after the full run and after the floor (the floor keeps DuckDB's default
-storage settings, the run the configuration's: see smaller_file).`)
+full run / floor (against each floor) and incremental / full run; then the
+database file's size after the full run and after each floor.`)
 	rows := fs.Int64("rows", 1_000_000, "total export rows to generate")
 	reps := fs.Int("reps", 3, "repetitions; medians are printed")
 	dir := fs.String("dir", filepath.Join(os.TempDir(), "referrals-bench"), "work folder (generated data is kept here and reused)")
 	memLimit := fs.String("memory-limit", "", "DuckDB memory_limit for the runs, e.g. 500MB")
 	threads := fs.Int("threads", 0, "DuckDB threads for the runs; 0 = all cores")
 	floorDB := fs.String("floor-db", "", "internal: run only the floor read into this database file")
+	floorJobFormat := fs.Bool("floor-job-format", false, "internal: write the floor's file in the job's storage format")
 	if err := parse(e, fs, args); err != nil {
 		return err
 	}
 	if *floorDB != "" {
-		return benchFloor(ctx, *floorDB, fs.Args(), *memLimit, *threads)
+		return benchFloor(ctx, *floorDB, fs.Args(), *memLimit, *threads, *floorJobFormat)
 	}
 	// The floor and the runs read at the same memory_limit: the configuration's default
 	// unless --memory-limit says otherwise (an empty limit would leave the floor at
@@ -111,23 +113,38 @@ storage settings, the run the configuration's: see smaller_file).`)
 	fmt.Fprintf(w, "Data: %d rows in %d files, %.1f MB (%s); incremental night: %d rows (existing clients' next-day appointments)\n", totalRows, len(sched)+len(bill), float64(totalBytes)/1e6, data, incrRows)
 	fmt.Fprintf(w, "Machine: %d cores; memory_limit %s; %d repetitions\n", runtime.NumCPU(), shown, *reps)
 
-	var floor, full, incr []measure
-	for r := 1; r <= *reps; r++ {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
+	var floor, floorJob, full, incr []measure
+	files := append(append([]string{}, sched...), bill...)
+	readFloor := func(jobFormat bool) (measure, error) {
 		fdb := filepath.Join(work, "floor.duckdb")
+		if jobFormat {
+			fdb = filepath.Join(work, "floor-job-format.duckdb")
+		}
 		removeDB(fdb)
-		m, err := runMeasured(ctx, exe, append([]string{"bench", "--floor-db", fdb, "--memory-limit", *memLimit, fmt.Sprint("--threads=", *threads)}, append(append([]string{}, sched...), bill...)...), e.getenv)
+		m, err := runMeasured(ctx, exe, append([]string{"bench", "--floor-db", fdb, "--memory-limit", *memLimit, fmt.Sprint("--threads=", *threads), fmt.Sprint("--floor-job-format=", jobFormat)}, files...), e.getenv)
 		if err != nil {
-			return fmt.Errorf("floor: %w", err)
+			return m, fmt.Errorf("floor: %w", err)
 		}
 		// A floor that skipped rows would be a floor too low: it must read (nearly) all
 		// of them; the exports hold a few planted bad rows that ignore_errors drops.
 		if m.rows < totalRows*99/100 {
-			return fmt.Errorf("floor: the bare read_csv read %d of %d rows", m.rows, totalRows)
+			return m, fmt.Errorf("floor: the bare read_csv read %d of %d rows", m.rows, totalRows)
+		}
+		return m, nil
+	}
+	for r := 1; r <= *reps; r++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		m, err := readFloor(false)
+		if err != nil {
+			return err
 		}
 		floor = append(floor, m)
+		if m, err = readFloor(true); err != nil {
+			return err
+		}
+		floorJob = append(floorJob, m)
 		removeDB(filepath.Join(work, "full.duckdb"))
 		m, err = runMeasured(ctx, exe, []string{"run", "--config", fullCfg, "--log-format", "json", "--month", "2026-10"}, e.getenv)
 		if err != nil {
@@ -143,15 +160,16 @@ storage settings, the run the configuration's: see smaller_file).`)
 			return fmt.Errorf("incremental run: %w", err)
 		}
 		incr = append(incr, m)
-		fmt.Fprintf(w, "  rep %d: floor %s, full run %s, incremental %s\n", r, floor[r-1].wall.Round(time.Millisecond), full[r-1].wall.Round(time.Millisecond), incr[r-1].wall.Round(time.Millisecond))
+		fmt.Fprintf(w, "  rep %d: floor %s (job's format %s), full run %s, incremental %s\n", r, floor[r-1].wall.Round(time.Millisecond), floorJob[r-1].wall.Round(time.Millisecond), full[r-1].wall.Round(time.Millisecond), incr[r-1].wall.Round(time.Millisecond))
 	}
-	fl, fu, in := median(floor), median(full), median(incr)
+	fl, fj, fu, in := median(floor), median(floorJob), median(full), median(incr)
 	mb := float64(totalBytes) / 1e6
 	fmt.Fprintf(w, "\n%-26s %12s %14s %10s %12s\n", "medians", "time", "rows/s", "MB/s", "peak RSS")
 	row := func(name string, m measure, n int64, size float64) {
 		fmt.Fprintf(w, "%-26s %12s %14.0f %10.1f %9.0f MB\n", name, m.wall.Round(time.Millisecond), float64(n)/m.wall.Seconds(), size/m.wall.Seconds(), float64(m.rssKB)/1024)
 	}
 	row("floor (bare read_csv)", fl, totalRows, mb)
+	row("  in the job's format", fj, totalRows, mb)
 	row("full run", fu, totalRows, mb)
 	for _, p := range benchPhases {
 		fmt.Fprintf(w, "  %-24s %12s\n", p.name, medianPhase(full, p.msg).Round(time.Millisecond))
@@ -160,13 +178,13 @@ storage settings, the run the configuration's: see smaller_file).`)
 	for _, p := range benchPhases {
 		fmt.Fprintf(w, "  %-24s %12s\n", p.name, medianPhase(incr, p.msg).Round(time.Millisecond))
 	}
-	fmt.Fprintf(w, "\nfull run / floor:          %.2fx (target 1.5x)\n", fu.wall.Seconds()/fl.wall.Seconds())
+	fmt.Fprintf(w, "\nfull run / floor:          %.2fx (target 1.5x; %.2fx the floor in the job's format)\n", fu.wall.Seconds()/fl.wall.Seconds(), fu.wall.Seconds()/fj.wall.Seconds())
 	fmt.Fprintf(w, "incremental / full run:    %.1f%% (target 5%%)\n", 100*in.wall.Seconds()/fu.wall.Seconds())
 	fmt.Fprintf(w, "peak RSS full run:         %.0f MB (target 1536 MB)\n", float64(fu.rssKB)/1024)
-	// The file sizes of the last repetition: the run's storage settings (smaller_file)
-	// trade size for time, and the floor keeps DuckDB's defaults.
-	fmt.Fprintf(w, "database file:             %s after the full run, %s after the floor\n",
-		fileMB(filepath.Join(work, "full.duckdb")), fileMB(filepath.Join(work, "floor.duckdb")))
+	// The file sizes of the last repetition: the run's storage settings (its format,
+	// smaller_file) trade size for time, and the bare floor keeps DuckDB's defaults.
+	fmt.Fprintf(w, "database file:             %s after the full run, %s after the floor (%s in the job's format)\n",
+		fileMB(filepath.Join(work, "full.duckdb")), fileMB(filepath.Join(work, "floor.duckdb")), fileMB(filepath.Join(work, "floor-job-format.duckdb")))
 	return nil
 }
 
@@ -267,8 +285,8 @@ func medianPhase(ms []measure, phase string) time.Duration {
 
 // benchFloor is the baseline: DuckDB reading the same CSV files into a
 // fresh database file with its own sniffer, nothing else.
-func benchFloor(ctx context.Context, dbPath string, files []string, memLimit string, threads int) error {
-	db, err := pipeline.Open(ctx, dbPath, pipeline.Settings{MemoryLimit: memLimit, Threads: threads})
+func benchFloor(ctx context.Context, dbPath string, files []string, memLimit string, threads int, jobFormat bool) error {
+	db, err := pipeline.Open(ctx, dbPath, pipeline.Settings{MemoryLimit: memLimit, Threads: threads, EngineFormat: !jobFormat})
 	if err != nil {
 		return err
 	}

@@ -387,16 +387,17 @@ func TestBenchPrintsItsTable(t *testing.T) {
 		t.Fatalf("bench exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
 	for _, want := range []*regexp.Regexp{
-		regexp.MustCompile(`(?m)^  rep 1: floor \S+s, full run \S+s, incremental \S+s$`),
+		regexp.MustCompile(`(?m)^  rep 1: floor \S+s \(job's format \S+s\), full run \S+s, incremental \S+s$`),
 		regexp.MustCompile(`(?m)^floor \(bare read_csv\) +\S+s +\d+ +[\d.]+ +\d+ MB$`),
+		regexp.MustCompile(`(?m)^  in the job's format +\S+s +\d+ +[\d.]+ +\d+ MB$`),
 		regexp.MustCompile(`(?m)^full run +\S+s +\d+ +[\d.]+ +\d+ MB$`),
 		regexp.MustCompile(`(?m)^  ingest +\S+s$`),
 		regexp.MustCompile(`(?m)^  models +\S+s$`),
 		regexp.MustCompile(`(?m)^incremental night +\S+s `),
-		regexp.MustCompile(`(?m)^full run / floor: +[\d.]+x \(target 1\.5x\)$`),
+		regexp.MustCompile(`(?m)^full run / floor: +[\d.]+x \(target 1\.5x; [\d.]+x the floor in the job's format\)$`),
 		regexp.MustCompile(`(?m)^incremental / full run: +[\d.]+% \(target 5%\)$`),
 		regexp.MustCompile(`(?m)^peak RSS full run: +\d+ MB \(target 1536 MB\)$`),
-		regexp.MustCompile(`(?m)^database file: +[1-9]\d* MB after the full run, \d+ MB after the floor$`),
+		regexp.MustCompile(`(?m)^database file: +[1-9]\d* MB after the full run, \d+ MB after the floor \(\d+ MB in the job's format\)$`),
 	} {
 		if !want.MatchString(r.stdout) {
 			t.Errorf("bench output lacks %s:\n%s", want, r.stdout)
