@@ -129,8 +129,16 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 			fc.Problems = append(fc.Problems, fmt.Sprintf("encoding is set to utf-8 but the file is not valid UTF-8; set [%s] encoding = \"auto\" or \"windows-1252\"", source))
 		}
 		// In UTF-16 a byte 13 is no carriage return of its own: not counted there.
-		if stray := sc.strayCRs(); enc != "utf-16" && stray > 0 {
-			fc.Warnings = append(fc.Warnings, fmt.Sprintf("%d carriage return(s) not followed by a line feed, which DuckDB's reader cannot read inside a value, would be read as spaces; if a value looks cut or joined, export the file again", stray))
+		if enc != "utf-16" && sc.strayCRs() > 0 {
+			// Counted again as the run's copy reads them, NUL bytes dropped first
+			// (a CR, NUL, LF ends a line there), which also gives the first's line.
+			stray, err := strayCRsAsCopied(path, byte(delim))
+			if err != nil {
+				return problem("cannot read the file: %v (check its permissions)", err)
+			}
+			if stray.n > 0 {
+				fc.Warnings = append(fc.Warnings, fmt.Sprintf("line %d: %d carriage return(s) not followed by a line feed (the first on this line), which DuckDB's reader cannot read inside a value, would be read as spaces; if a value looks cut or joined, export the file again", stray.firstLine, stray.n))
+			}
 		}
 	}
 	fc.Encoding = enc

@@ -303,6 +303,24 @@ func convertCopy(path, tmpDir string, fixes copyFixes) (string, strayCRCount, er
 	return out.Name(), stray, nil
 }
 
+// strayCRsAsCopied counts the carriage returns alone that the run's copy of
+// the file at path reads as spaces, and the line of the first (see
+// convertCopy): the scan's count (fileScan.strayCRs), but for a CR that only
+// NUL bytes part from a line feed, which the copy, dropping them, reads as a
+// line's end.
+func strayCRsAsCopied(path string, delim byte) (strayCRCount, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return strayCRCount{}, err
+	}
+	defer f.Close()
+	m := &lineMender{w: bufio.NewWriterSize(io.Discard, 1<<16), dropNUL: true, strayCRs: true, delim: delim}
+	if _, err := io.Copy(m, bufio.NewReaderSize(f, 1<<20)); err != nil {
+		return strayCRCount{}, err
+	}
+	return m.stray, nil
+}
+
 // errLoneCR is a header line ended by a carriage return alone (the old Mac
 // format). Read up to a line feed, the header would run into the rows, and
 // their values, client ids among them, would be taken for column names, while
