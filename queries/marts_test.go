@@ -2,11 +2,14 @@ package queries_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/referrals/referrals/internal/stagetest"
 	"github.com/referrals/referrals/pipeline"
@@ -356,16 +359,22 @@ func TestReferrerNameTieIsAlphabetical(t *testing.T) {
 //	P5 attended 2025-12-05, next session booked for 2026-01-10  attended
 //	P6 "Scheduled" 2025-12-28                                   pending (after the last marked day)
 //	P7 "Scheduled" 2025-12-18, never marked                     missed (before it)
+//	P9 no status 2025-12-29 (an empty field, read as NULL)      pending: not marked yet
+//	P10 status "" 2025-11-03, never marked                      missed (before the last marked day)
+//	P11 cancelled 2025-12-12, booked 2026-01-03, status "  "    pending (after the month)
 //
 // Another client's appointment cancelled ahead of its date, 2026-01-15, does not move
 // the last marked day: a cancellation is entered before the day comes.
 //
-// So 7 referrals, 2 attended, 3 pending: attended rate 2 / (7 - 3). All seven went to
+// Schedules that set a status only once the day has come export the days ahead
+// blank: an appointment without a status is booked, not marked.
+//
+// So 10 referrals, 2 attended, 5 pending: attended rate 2 / (10 - 5). All ten went to
 // Ann, the point person: to_point_person_rate the same. Reported for January 2026,
-// after an appointment marked on 2026-02-03 and an eighth client (P8: no-show
-// 2026-01-12, booked again for 2026-02-01), P2's, P4's and P6's bookings are before the
-// last marked day and within or before the month: missed; P8's is after the month:
-// pending. 8 referrals, 2 attended, 1 pending: 2 / 7.
+// after an appointment marked on 2026-02-03 and one more client (P8: no-show
+// 2026-01-12, booked again for 2026-02-01), P2's, P4's, P6's, P9's and P11's bookings
+// are before the last marked day and within or before the month: missed; P8's is
+// after the month: pending. 11 referrals, 2 attended, 1 pending: 2 / 10.
 func TestPendingIntakesAreLeftOutOfFollowThrough(t *testing.T) {
 	p := stagetest.SamplePractice()
 	p.Appointment("pend-1", "client-pend-1", stagetest.Ann, "2025-12-20", "", "Attended", "Dr Pending")
@@ -378,19 +387,43 @@ func TestPendingIntakesAreLeftOutOfFollowThrough(t *testing.T) {
 	p.Appointment("pend-5b", "client-pend-5", stagetest.Ann, "2026-01-10", "", "Scheduled", "")
 	p.Appointment("pend-6", "client-pend-6", stagetest.Ann, "2025-12-28", "", "Scheduled", "Dr Pending")
 	p.Appointment("pend-7", "client-pend-7", stagetest.Ann, "2025-12-18", "", "Confirmed", "Dr Pending")
+	p.Appointment("pend-9", "client-pend-9", stagetest.Ann, "2025-12-29", "", "", "Dr Pending") // made NULL below
+	p.Appointment("pend-10", "client-pend-10", stagetest.Ann, "2025-11-03", "", "", "Dr Pending")
+	p.Appointment("pend-11a", "client-pend-11", stagetest.Ann, "2025-12-12", "", "Cancelled", "Dr Pending")
+	p.Appointment("pend-11b", "client-pend-11", stagetest.Ann, "2026-01-03", "", "  ", "")
 	p.Appointment("ahead-1", "client-ahead-1", stagetest.Ben, "2026-01-15", "", "Cancelled", "Dr Ahead")
 	// An appointment marked attended on a day still to come: dated ahead by a slip
 	// (2062 for 2026), it must not move the last marked day.
 	p.Appointment("slip-1", "client-slip-1", stagetest.Ben, "2062-01-14", "", "Attended", "Dr Slip")
-	db := stagetest.Build(t, p, stagetest.DefaultVars(stagetest.ReportMonth))
+	// The loader reads an empty field as NULL; the practice's rows go in as text.
+	build := func(month time.Time) *sql.DB {
+		t.Helper()
+		ctx := context.Background()
+		db, err := pipeline.Open(ctx, filepath.Join(t.TempDir(), "referrals.duckdb"), pipeline.Settings{Threads: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		stagetest.Load(t, db, p)
+		if _, err := db.Exec(`UPDATE raw_appointments SET status = NULL WHERE appointment_id = 'pend-9'`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pipeline.BuildModels(ctx, db, stagetest.DefaultVars(month), nil); err != nil {
+			t.Fatal(err)
+		}
+		return db
+	}
+	db := build(stagetest.ReportMonth)
 	// Each client's latest booking and latest marked appointment.
 	got := stagetest.JoinRows(stagetest.Rows(t, db, `select r.referral_date::VARCHAR as d, r.intake_attended,
 			coalesce(b.last_scheduled_date::VARCHAR, '-') as booked, coalesce(b.last_marked_date::VARCHAR, '-') as marked
 		from referrals r left join client_bookings b using (client_key) where r.referrer = 'Dr Pending' order by r.referral_date`),
 		"d", "intake_attended", "booked", "marked")
-	want := strings.Join([]string{"2025-06-10 | false | 2025-06-10 | -", "2025-12-05 | true | 2026-01-10 | 2025-12-05",
-		"2025-12-10 | false | 2026-01-08 | 2025-12-10", "2025-12-15 | false | 2026-01-05 | -",
-		"2025-12-18 | false | 2025-12-18 | -", "2025-12-20 | true | - | 2025-12-20", "2025-12-28 | false | 2025-12-28 | -"}, "\n")
+	want := strings.Join([]string{"2025-06-10 | false | 2025-06-10 | -", "2025-11-03 | false | 2025-11-03 | -",
+		"2025-12-05 | true | 2026-01-10 | 2025-12-05", "2025-12-10 | false | 2026-01-08 | 2025-12-10",
+		"2025-12-12 | false | 2026-01-03 | -", "2025-12-15 | false | 2026-01-05 | -",
+		"2025-12-18 | false | 2025-12-18 | -", "2025-12-20 | true | - | 2025-12-20", "2025-12-28 | false | 2025-12-28 | -",
+		"2025-12-29 | false | 2025-12-29 | -"}, "\n")
 	if got != want {
 		t.Errorf("Dr Pending's referrals and bookings:\n%s\nwant:\n%s", got, want)
 	}
@@ -399,21 +432,21 @@ func TestPendingIntakesAreLeftOutOfFollowThrough(t *testing.T) {
 		t.Fatalf("last marked day %q (%v), want 2025-12-20: the arithmetic below assumes it", lastMarked, err)
 	}
 	stagetest.Expect(t, "Dr Pending", stagetest.One(t, db, "select * from follow_through_referrer where referrer = 'Dr Pending'"), map[string]any{
-		"referrals": 7, "attended_intakes": 2, "pending_intakes": 3, "attended_rate": 0.5, "to_point_person_rate": 0.5,
-		"to_colleagues_rate": nil, "to_point_person_referrals": 7})
+		"referrals": 10, "attended_intakes": 2, "pending_intakes": 5, "attended_rate": 0.4, "to_point_person_rate": 0.4,
+		"to_colleagues_rate": nil, "to_point_person_referrals": 10})
 	// Ann's own rates leave the three out as well: her figures without and with them.
 	without := stagetest.One(t, stagetest.Build(t, stagetest.SamplePractice(), stagetest.DefaultVars(stagetest.ReportMonth)),
 		"select referrals, attended_intakes from follow_through_clinician where clinician = ?", stagetest.Ann)
 	n, att := toInt(without["referrals"]), toInt(without["attended_intakes"])
 	stagetest.Expect(t, "Ann", stagetest.One(t, db, "select * from follow_through_clinician where clinician = ?", stagetest.Ann), map[string]any{
-		"referrals": n + 7, "attended_intakes": att + 2, "pending_intakes": 3, "attended_rate": float64(att+2) / float64(n+7-3)})
+		"referrals": n + 10, "attended_intakes": att + 2, "pending_intakes": 5, "attended_rate": float64(att+2) / float64(n+10-5)})
 
 	p.Appointment("pend-8a", "client-pend-8", stagetest.Ann, "2026-01-12", "", "No Show", "Dr Pending")
 	p.Appointment("pend-8b", "client-pend-8", stagetest.Ann, "2026-02-01", "", "Scheduled", "")
 	p.Appointment("later-1", "client-later-1", stagetest.Ben, "2026-02-03", "", "Attended", "Dr Later")
-	jan := stagetest.Build(t, p, stagetest.DefaultVars(stagetest.ReportMonth.AddDate(0, 1, 0)))
+	jan := build(stagetest.ReportMonth.AddDate(0, 1, 0))
 	stagetest.Expect(t, "Dr Pending in January", stagetest.One(t, jan, "select * from follow_through_referrer where referrer = 'Dr Pending'"), map[string]any{
-		"referrals": 8, "attended_intakes": 2, "pending_intakes": 1, "attended_rate": 2.0 / 7})
+		"referrals": 11, "attended_intakes": 2, "pending_intakes": 1, "attended_rate": 2.0 / 10})
 }
 
 // toInt is an integer column's value as stagetest.Rows gives it (int64).

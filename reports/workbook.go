@@ -510,7 +510,7 @@ func columnGuide(o overview) [][2]string {
 		{"Regressions (Referrers)", "How many times the stage fell."},
 		{"Flags (Referrers)", "The lists on the Introductions sheet the referrer is on: ready, stalled, cooling, lapsed, regressed."},
 		{"Attended-intake rate (Referrers, Clinicians)", "Share of the clients referred in the window who attended an appointment (or were billed), among those whose intake is not still to come."},
-		{"Pending intakes (Referrers, Clinicians)", "Clients not seen yet whose intake is still to come: booked on or after the last day the exports mark an appointment attended or no-show, or after the report month. Left out of the rates, as neither attended nor missed."},
+		{"Pending intakes (Referrers, Clinicians)", "Clients not seen yet whose intake is still to come: booked (an appointment without a status counts as booked) on or after the last day the exports mark an appointment attended or no-show, or after the report month. Left out of the rates, as neither attended nor missed."},
 		{"Rate with point person, Rate with colleagues (Referrers)", "The same rate for clients assigned to the point person, and to anyone else: do colleagues serve the referrer's clients as well?"},
 		{"Rate as point person, Rate as colleague (Clinicians)", "The clinician's attended-intake rate for referrers whose point person they are, and for the others."},
 		{"Billed, Paid (Referrers, Clinicians)", "Amounts on the claim lines of the clients referred in the window."},

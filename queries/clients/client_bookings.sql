@@ -1,8 +1,9 @@
 -- client_bookings: one row per client on the schedule with a booked or a marked
 -- appointment: the date of its latest appointment still marked scheduled (booked,
--- confirmed…), and of its latest marked attended or no-show: statuses set only once
--- the day has come, where a cancellation is often entered ahead of its date. An
--- appointment without a status is neither.
+-- confirmed…) or not marked at all (no status: schedules that set one only once the
+-- day has come export the days ahead blank), and of its latest marked attended or
+-- no-show: statuses set only once the day has come, where a cancellation is often
+-- entered ahead of its date.
 -- pending_intakes takes a referred client who has attended nothing and is booked on or
 -- after the exports' last marked day, or after the report month, as an intake still to
 -- come.
@@ -20,17 +21,19 @@ with status_spellings as materialized (
     select distinct status as raw_status from scope_appointments where status is not null
 ),
 
+-- A status of white space alone is no status: 'scheduled' here, like a NULL one below.
 status_classes as (
-    select raw_status, appointment_status(raw_status) as class
+    select raw_status, case when trim(raw_status) = '' then 'scheduled' else appointment_status(raw_status) end as class
     from status_spellings
-    where appointment_status(raw_status) in ('scheduled', 'attended', 'no-show')
+    where trim(raw_status) = '' or appointment_status(raw_status) in ('scheduled', 'attended', 'no-show')
 )
 
 select
     a.client_key,
-    max(a.appt_date) filter (where c.class = 'scheduled') as last_scheduled_date,
+    max(a.appt_date) filter (where a.status is null or c.class = 'scheduled') as last_scheduled_date,
     max(a.appt_date) filter (where c.class in ('attended', 'no-show')) as last_marked_date
 from scope_appointments a
-join status_classes c on c.raw_status = a.status
+left join status_classes c on c.raw_status = a.status
 where a.client_key is not null and a.appt_date is not null
+  and (a.status is null or c.class is not null)
 group by a.client_key
