@@ -138,6 +138,10 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 			return sum, err
 		}
 	}
+	// After a rebuild's reset every row is keyed again: the secret is recorded anew.
+	if err := CheckClientKey(ctx, in.DB, in.Secret); err != nil {
+		return sum, err
+	}
 	var files []pending
 	for _, source := range Sources {
 		src := in.source(source)
@@ -348,7 +352,7 @@ func (in *Ingester) source(name string) config.Source {
 
 func (in *Ingester) reset(ctx context.Context) error {
 	for _, t := range []string{"raw_appointments", "raw_claim_lines", "ingest_files", "rejected_rows", "ingest_problems", "ingest_state",
-		"model_state", "dirty_clients", "model_fingerprints", "ref_state", "client_content", "check_state"} {
+		"model_state", "dirty_clients", "model_fingerprints", "ref_state", "client_content", "check_state", "key_check"} {
 		if _, err := in.DB.ExecContext(ctx, "DELETE FROM "+t); err != nil {
 			return fmt.Errorf("rebuild: empty %s: %w", t, err)
 		}

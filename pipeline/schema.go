@@ -102,6 +102,9 @@ var schema = []string{
 		command VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, report_month DATE,
 		files_loaded INTEGER, rows_loaded BIGINT, rows_rejected BIGINT, rows_replaced BIGINT
 	)`,
+	// A fingerprint of the secret that keyed the clients (clientkey.Fingerprint), so
+	// that a run with another secret stops instead of counting every client as new.
+	`CREATE TABLE IF NOT EXISTS key_check (fingerprint VARCHAR)`,
 	// The reading settings (ReadSettings) each source's loaded files were read with.
 	`CREATE TABLE IF NOT EXISTS read_settings (source VARCHAR, settings VARCHAR)`,
 	// A ledger made before the file's size and modification time were kept.

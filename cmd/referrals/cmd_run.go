@@ -40,7 +40,7 @@ second exits with code 3.`)
 	if err != nil {
 		return err
 	}
-	j, err := openJob(ctx, e, cf, "referrals run")
+	j, err := openJob(ctx, e, cf, "referrals run", *rebuild)
 	if err != nil {
 		return err
 	}

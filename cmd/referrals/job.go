@@ -29,7 +29,10 @@ type job struct {
 	start  time.Time
 }
 
-func openJob(ctx context.Context, e env, cf commonFlags, what string) (*job, error) {
+// openJob opens the configured database for a command, under its lock, with the
+// client-key secret checked against the one that keyed the database's clients
+// (rebuild: the command keys every row again, so another secret may be used).
+func openJob(ctx context.Context, e env, cf commonFlags, what string, rebuild bool) (*job, error) {
 	log, err := cf.logger(e)
 	if err != nil {
 		return nil, err
@@ -47,11 +50,6 @@ func openJob(ctx context.Context, e env, cf commonFlags, what string) (*job, err
 	if err != nil {
 		return nil, err
 	}
-	j.secret, err = clientkey.Load(e.getenv(clientkey.EnvVar), cfg.KeyPath())
-	if err != nil {
-		j.close()
-		return nil, err
-	}
 	j.db, err = pipeline.Open(ctx, dbPath, engineSettings(cfg))
 	if err != nil {
 		j.close()
@@ -67,7 +65,53 @@ func openJob(ctx context.Context, e env, cf commonFlags, what string) (*job, err
 		j.log.Info("client keys converted to numbers, once after an upgrade; this run builds every table again",
 			"took", time.Since(t).Round(time.Millisecond))
 	}
+	if err := j.loadSecret(ctx, e, dbPath, rebuild); err != nil {
+		j.close()
+		return nil, err
+	}
 	return j, nil
+}
+
+// loadSecret takes the client-key secret (REFERRALS_CLIENT_KEY, else the key
+// file) and checks it against the database's: a new key file is made only
+// for a database that holds no client yet, and another secret than the one
+// that keyed its clients stops the command (exit 2), as every client would
+// count as new. Unless rebuild, which keys every row again.
+func (j *job) loadSecret(ctx context.Context, e env, dbPath string, rebuild bool) error {
+	recorded, loaded, err := pipeline.ClientKeyState(ctx, j.db)
+	if err != nil {
+		return fmt.Errorf("database %s: %w", dbPath, err)
+	}
+	keyPath := j.cfg.KeyPath()
+	fresh := recorded == "" && !loaded
+	j.secret, err = clientkey.Load(e.getenv(clientkey.EnvVar), keyPath, fresh || rebuild)
+	if errors.Is(err, clientkey.ErrNoKeyFile) {
+		return fmt.Errorf("%w: the client-key file %s is missing, and the database %s holds clients keyed with its secret: with a new one, every client would count as new. "+
+			"Restore the key file from the backup taken with the database (or set %s to its secret). "+
+			"Or run with --rebuild to key every export file still on disk again with a new secret (rows of exports no longer on disk are lost)",
+			config.ErrConfig, keyPath, dbPath, clientkey.EnvVar)
+	}
+	if err != nil {
+		return err
+	}
+	if rebuild {
+		return nil
+	}
+	if err := pipeline.CheckClientKey(ctx, j.db, j.secret); errors.Is(err, pipeline.ErrOtherSecret) {
+		from := fmt.Sprintf("the key file %s", keyPath)
+		fix := fmt.Sprintf("restore the key file %s from the backup taken with the database", keyPath)
+		if strings.TrimSpace(e.getenv(clientkey.EnvVar)) != "" {
+			from = clientkey.EnvVar
+			fix = fmt.Sprintf("set %s to the secret used before, or unset it if the key file %s holds that secret (cron and a login shell may set it differently)", clientkey.EnvVar, keyPath)
+		}
+		return fmt.Errorf("%w: the client-key secret from %s is not the one that keyed the clients in the database %s: with it, every client would count as new. "+
+			"Use the secret the database was built with: %s. "+
+			"Or run with --rebuild to key every export file still on disk again with this secret (rows of exports no longer on disk are lost)",
+			config.ErrConfig, from, dbPath, fix)
+	} else if err != nil {
+		return fmt.Errorf("database %s: %w", dbPath, err)
+	}
+	return nil
 }
 
 func (j *job) close() {

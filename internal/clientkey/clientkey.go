@@ -25,10 +25,15 @@ import (
 // EnvVar names the environment variable that overrides the key file.
 const EnvVar = "REFERRALS_CLIENT_KEY"
 
+// ErrNoKeyFile is Load's error when the key file does not exist and may not
+// be created.
+var ErrNoKeyFile = errors.New("no client key file")
+
 // Load returns the secret: from the environment value env if non-empty,
 // else from the key file at path, creating it (32 random bytes, hex, 0600)
-// when it does not exist.
-func Load(env, path string) ([]byte, error) {
+// when it does not exist and create says so; otherwise a missing file is
+// ErrNoKeyFile.
+func Load(env, path string, create bool) ([]byte, error) {
 	if s := strings.TrimSpace(env); s != "" {
 		if len(s) < 16 {
 			return nil, fmt.Errorf("%s is too short: use at least 16 characters (e.g. the output of `openssl rand -hex 32`)", EnvVar)
@@ -48,6 +53,9 @@ func Load(env, path string) ([]byte, error) {
 	}
 	if !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("read client key file %s: %w", path, err)
+	}
+	if !create {
+		return nil, fmt.Errorf("%w: %s", ErrNoKeyFile, path)
 	}
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
@@ -106,4 +114,13 @@ func (k *Keyer) Words(id string) (hi, lo uint64) {
 	k.m.Write([]byte(id))
 	sum := k.m.Sum(k.sum[:0])
 	return binary.BigEndian.Uint64(sum[:8]), binary.BigEndian.Uint64(sum[8:16])
+}
+
+// Fingerprint identifies a secret without revealing it, for a database to
+// remember which secret keyed its clients: the hex of the first 128 bits of
+// the secret's HMAC of a fixed label (no client id reads so).
+func Fingerprint(secret []byte) string {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("referrals: which secret keyed this database's clients"))
+	return hex.EncodeToString(m.Sum(nil)[:16])
 }

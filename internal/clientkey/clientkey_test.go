@@ -1,6 +1,7 @@
 package clientkey
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,7 +10,7 @@ import (
 
 func TestKeyFileCreatedOnceOwnerOnly(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sub", "referrals.key")
-	first, err := Load("", path)
+	first, err := Load("", path, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -20,7 +21,7 @@ func TestKeyFileCreatedOnceOwnerOnly(t *testing.T) {
 	if fi.Mode().Perm() != 0o600 {
 		t.Errorf("key file mode %v, want 0600", fi.Mode().Perm())
 	}
-	again, err := Load("", path)
+	again, err := Load("", path, true)
 	if err != nil || string(again) != string(first) {
 		t.Fatalf("second load gave another key (%v)", err)
 	}
@@ -31,14 +32,14 @@ func TestKeyFileCreatedOnceOwnerOnly(t *testing.T) {
 
 func TestEnvironmentOverridesFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "referrals.key")
-	k, err := Load("  an-installation-secret-of-some-length ", path)
+	k, err := Load("  an-installation-secret-of-some-length ", path, true)
 	if err != nil || string(k) != "an-installation-secret-of-some-length" {
 		t.Fatalf("key %q (%v)", k, err)
 	}
 	if _, err := os.Stat(path); err == nil {
 		t.Error("a key file was created although the environment gave the key")
 	}
-	if _, err := Load("short", path); err == nil || !strings.Contains(err.Error(), EnvVar) {
+	if _, err := Load("short", path, true); err == nil || !strings.Contains(err.Error(), EnvVar) {
 		t.Errorf("a short key was accepted or the error does not name %s: %v", EnvVar, err)
 	}
 }
@@ -49,5 +50,21 @@ func TestKeyIsHMACAndTrims(t *testing.T) {
 	want := "122105973035558135001342321684253078983"
 	if got := Key([]byte("Jefe"), " what do ya want for nothing? "); got != want {
 		t.Fatalf("Key = %s, want %s", got, want)
+	}
+}
+
+// A key file that may not be created is an error naming the path, and none is
+// written; the fingerprint tells secrets apart and is the same for one secret.
+func TestMissingKeyFileNotCreatedWhenForbidden(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "referrals.key")
+	if _, err := Load("", path, false); !errors.Is(err, ErrNoKeyFile) || !strings.Contains(err.Error(), path) {
+		t.Errorf("Load without create: %v, want ErrNoKeyFile naming %s", err, path)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("a key file was written: %v", err)
+	}
+	a, b := Fingerprint([]byte("secret one of some length")), Fingerprint([]byte("secret two of some length"))
+	if a == b || len(a) != 32 || a != Fingerprint([]byte("secret one of some length")) {
+		t.Errorf("fingerprints %q and %q: want 32 hex characters, the same for one secret, different for two", a, b)
 	}
 }

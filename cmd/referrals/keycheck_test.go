@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/referrals/referrals/internal/clientkey"
+	"github.com/referrals/referrals/pipeline"
+)
+
+// A run with another client-key secret than the one that keyed the database's
+// clients stops with exit 2 before loading anything, saying where the secret came
+// from and what to do, instead of counting every client as new; so does a run
+// whose key file went missing, which must not make a new one. --rebuild keys
+// every export again with the new secret, after which the counts are those of the
+// first run. A database made before the secret was recorded takes the one in use.
+func TestAnotherSecretStopsTheRun(t *testing.T) {
+	dir, cfg := practiceDir(t, 1, false)
+	dbPath := filepath.Join(dir, "db", "referrals.duckdb")
+	keyPath := filepath.Join(dir, "db", "referrals.key")
+	t.Setenv(clientkey.EnvVar, "")
+	run := func(args ...string) result {
+		t.Helper()
+		return runBin(t, append([]string{"run", "--config", cfg, "--month", "2026-10", "--quiet"}, args...)...)
+	}
+	// What the database holds: referrals, rows loaded, runs finished.
+	state := func() (referrals, rows, runs int) {
+		t.Helper()
+		db, err := pipeline.Open(context.Background(), dbPath, pipeline.Settings{Threads: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if err := db.QueryRow(`SELECT (SELECT count(*) FROM referrals), (SELECT count(*) FROM raw_appointments) + (SELECT count(*) FROM raw_claim_lines),
+			(SELECT count(*) FROM run_log)`).Scan(&referrals, &rows, &runs); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if r := run(); r.code != 0 {
+		t.Fatalf("first run: exit %d\n%s", r.code, r.stderr)
+	}
+	referrals, rows, runs := state()
+
+	t.Setenv(clientkey.EnvVar, "another secret of some length")
+	r := run()
+	if r.code != 2 || !strings.Contains(r.stderr, "the client-key secret from "+clientkey.EnvVar+" is not the one that keyed the clients in the database "+dbPath) ||
+		!strings.Contains(r.stderr, "every client would count as new") || !strings.Contains(r.stderr, "--rebuild") {
+		t.Errorf("run with another secret: exit %d, want 2 and a message naming %s, the database and --rebuild:\n%s", r.code, clientkey.EnvVar, r.stderr)
+	}
+	if gotRefs, gotRows, gotRuns := state(); gotRefs != referrals || gotRows != rows || gotRuns != runs {
+		t.Errorf("after the refused run: %d referrals, %d rows, %d runs; want %d, %d, %d (nothing done)", gotRefs, gotRows, gotRuns, referrals, rows, runs)
+	}
+
+	t.Setenv(clientkey.EnvVar, "")
+	key, err := os.ReadFile(keyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(keyPath); err != nil {
+		t.Fatal(err)
+	}
+	r = run()
+	if r.code != 2 || !strings.Contains(r.stderr, "the client-key file "+keyPath+" is missing") || !strings.Contains(r.stderr, "Restore the key file") {
+		t.Errorf("run without its key file: exit %d, want 2 and a message naming the file:\n%s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(keyPath); !os.IsNotExist(err) {
+		t.Errorf("the run made a new key file (%v)", err)
+	}
+	// The key file restored, the run goes on.
+	if err := os.WriteFile(keyPath, key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := run(); r.code != 0 {
+		t.Fatalf("run with the key file restored: exit %d\n%s", r.code, r.stderr)
+	}
+
+	// --rebuild with a new secret keys every row again.
+	t.Setenv(clientkey.EnvVar, "another secret of some length")
+	if r := run("--rebuild"); r.code != 0 {
+		t.Fatalf("run --rebuild with another secret: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := run(); r.code != 0 {
+		t.Fatalf("run after the rebuild, same secret: exit %d\n%s", r.code, r.stderr)
+	}
+	if gotRefs, gotRows, _ := state(); gotRefs != referrals || gotRows != rows {
+		t.Errorf("after the rebuild with another secret: %d referrals, %d rows; want %d and %d", gotRefs, gotRows, referrals, rows)
+	}
+
+	// A database made before the secret was recorded takes the one in use.
+	db, err := pipeline.Open(context.Background(), dbPath, pipeline.Settings{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`DELETE FROM key_check`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if r := run(); r.code != 0 {
+		t.Fatalf("run on a database without a recorded secret: exit %d\n%s", r.code, r.stderr)
+	}
+	t.Setenv(clientkey.EnvVar, "")
+	if r := run(); r.code != 2 {
+		t.Errorf("run with the key file's secret after the rebuild recorded another: exit %d, want 2\n%s", r.code, r.stderr)
+	}
+}

@@ -1,0 +1,53 @@
+package pipeline
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/referrals/referrals/internal/clientkey"
+)
+
+// ErrOtherSecret means the secret given is not the one that keyed the
+// clients already in the database: keyed with it, the same clients would get
+// other keys and count as new.
+var ErrOtherSecret = errors.New("the client-key secret is not the one that keyed the clients in the database")
+
+// ClientKeyState returns the fingerprint of the secret that keyed the
+// database's clients ("" when none is recorded: a new database, or one made
+// before the record was kept) and whether it holds loaded rows.
+func ClientKeyState(ctx context.Context, db *sql.DB) (fingerprint string, loaded bool, err error) {
+	if err := EnsureSchema(ctx, db); err != nil {
+		return "", false, err
+	}
+	var fp sql.NullString
+	err = db.QueryRowContext(ctx, `SELECT (SELECT max(fingerprint) FROM key_check),
+		EXISTS (SELECT 1 FROM ingest_files) OR EXISTS (SELECT 1 FROM raw_appointments) OR EXISTS (SELECT 1 FROM raw_claim_lines)`).Scan(&fp, &loaded)
+	if err != nil {
+		return "", false, fmt.Errorf("read which secret keyed the clients: %w", err)
+	}
+	return fp.String, loaded, nil
+}
+
+// CheckClientKey checks secret against the one recorded as having keyed the
+// database's clients (ErrOtherSecret when they differ), and records it where
+// none is.
+func CheckClientKey(ctx context.Context, db *sql.DB, secret []byte) error {
+	recorded, _, err := ClientKeyState(ctx, db)
+	if err != nil {
+		return err
+	}
+	fp := clientkey.Fingerprint(secret)
+	switch recorded {
+	case fp:
+		return nil
+	case "":
+		if _, err := db.ExecContext(ctx, `INSERT INTO key_check VALUES (?)`, fp); err != nil {
+			return fmt.Errorf("record which secret keys the clients: %w", err)
+		}
+		return nil
+	default:
+		return ErrOtherSecret
+	}
+}
