@@ -24,7 +24,7 @@ type FileCheck struct {
 	Headers   []string
 	Mapping   map[string]string // field -> header
 	Ignored   []string          // headers no field uses
-	Rows      int               // sample rows read
+	Rows      int               // rows read to try the date format (up to dateRows)
 	Amounts   string            // how amounts are written, where not 1250.00 (FileResult.Amounts)
 	Problems  []string          // each says what to change
 	// Warnings: what loads, but not whole or not as written (rows skipped,
@@ -35,8 +35,14 @@ type FileCheck struct {
 // OK reports a file with no problem.
 func (f FileCheck) OK() bool { return len(f.Problems) == 0 }
 
-// sampleRows is how many data rows check reads to try the date format.
-const sampleRows = 50
+// dateRows is how many data rows check reads to try the date format: a
+// month's export of a large practice, and enough rows of a larger one to tell
+// a file written day first (most days above 12 fail then).
+const dateRows = 200_000
+
+// maxDateValues caps the distinct date values check keeps (times of day make
+// many).
+const maxDateValues = 20_000
 
 // CheckExports inspects every export file the configuration matches, as
 // the loader would read it, without loading anything: encoding, delimiter,
@@ -142,34 +148,60 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 		}
 	}
 	fc.Encoding = enc
-	// Try the date format on the first rows.
-	rows, err := firstRecords(path, enc, delim, sampleRows)
-	if err != nil {
-		return problem("cannot read the first rows: %v", err)
-	}
-	fc.Rows = len(rows)
+	// Try the date format on the dates of the first dateRows rows (each distinct
+	// value once).
 	dateIdx := mapping[dateFieldName(source)]
-	var values []string
-	for _, r := range rows {
-		if dateIdx < len(r) && strings.TrimSpace(r[dateIdx]) != "" {
-			values = append(values, "("+QuoteString(strings.TrimSpace(r[dateIdx]))+")")
-		}
+	dates, rows, err := dateValues(path, enc, delim, dateIdx, dateRows)
+	if err != nil {
+		return problem("cannot read the rows: %v", err)
 	}
-	tried := len(values)
-	if tried > 0 {
-		// One query for the sample rows: the dates that do not parse.
-		var bad sql.NullString
-		q := `SELECT min(v) FROM (VALUES ` + strings.Join(values, ", ") + `) t(v) WHERE try_strptime(v, ?) IS NULL`
-		if err := mem.QueryRowContext(ctx, q, src.DateFormat).Scan(&bad); err != nil {
+	fc.Rows = rows
+	if len(dates) > 0 {
+		var values []string
+		for v, n := range dates {
+			values = append(values, fmt.Sprintf("(%s, %d)", QuoteString(v), n))
+		}
+		sort.Strings(values)
+		var swapped any
+		if sw := swappedDateFormat(src.DateFormat); sw != "" {
+			swapped = sw
+		}
+		var total, bad, swappedOnly, twoDigit int64
+		var badEx, swappedEx, twoDigitEx sql.NullString
+		q := `SELECT sum(n)::BIGINT,
+				coalesce(sum(n) FILTER (WHERE d IS NULL), 0)::BIGINT, min(v) FILTER (WHERE d IS NULL),
+				coalesce(sum(n) FILTER (WHERE d IS NULL AND try_strptime(v, $2) IS NOT NULL), 0)::BIGINT, min(v) FILTER (WHERE d IS NULL AND try_strptime(v, $2) IS NOT NULL),
+				coalesce(sum(n) FILTER (WHERE year(d) < 100), 0)::BIGINT, min(v) FILTER (WHERE year(d) < 100)
+			FROM (SELECT v, n, try_strptime(v, $1) AS d FROM (VALUES ` + strings.Join(values, ", ") + `) t(v, n))`
+		if err := mem.QueryRowContext(ctx, q, src.DateFormat, swapped).Scan(&total, &bad, &badEx, &swappedOnly, &swappedEx, &twoDigit, &twoDigitEx); err != nil {
 			return problem("date format %q: %v", src.DateFormat, err)
 		}
-		if bad.Valid {
+		col := headers[dateIdx]
+		switch {
+		case wrongDates(swappedOnly, total):
+			fc.Problems = append(fc.Problems, fmt.Sprintf("%d of %d dates in column %q, such as %q, do not read as date_format %q but do as %q, with day and month the other way round: the export writes them so, and its dates with a day up to 12 would load swapped (the run refuses such a file); set [%s] date_format = %q",
+				swappedOnly, total, col, swappedEx.String, src.DateFormat, swapped, source, swapped))
+		case wrongDates(twoDigit, total):
+			fc.Problems = append(fc.Problems, fmt.Sprintf("%d of %d dates in column %q, such as %q, have a two-digit year, which date_format %q reads as the year %s (the run refuses such a file); set [%s] date_format = %q",
+				twoDigit, total, col, twoDigitEx.String, src.DateFormat, twoDigitYear(twoDigitEx.String), source, twoDigitYearFormat(src.DateFormat)))
+		case bad*2 > total:
 			fc.Problems = append(fc.Problems, fmt.Sprintf("dates in column %q such as %q do not match date_format %q; set [%s] date_format to the export's format (%s)",
-				headers[dateIdx], bad.String, src.DateFormat, source, suggestFormat(bad.String)))
+				col, badEx.String, src.DateFormat, source, suggestFormat(badEx.String)))
+		case bad > 0:
+			hint := ""
+			if swappedOnly > 0 {
+				hint = fmt.Sprintf("; %q reads with day and month the other way round, a typo most likely", swappedEx.String)
+			}
+			fc.Warnings = append(fc.Warnings, fmt.Sprintf("%d of %d dates in column %q, such as %q, do not match date_format %q: their rows would be rejected%s",
+				bad, total, col, badEx.String, src.DateFormat, hint))
+		}
+		if twoDigit > 0 && !wrongDates(twoDigit, total) {
+			fc.Warnings = append(fc.Warnings, fmt.Sprintf("%d of %d dates in column %q, such as %q, have a two-digit year: their rows would be rejected as out of range",
+				twoDigit, total, col, twoDigitEx.String))
 		}
 	}
-	if tried == 0 && len(rows) > 0 {
-		fc.Problems = append(fc.Problems, fmt.Sprintf("the first %d rows have no value in the date column %q; is it the right column?", len(rows), headers[dateIdx]))
+	if len(dates) == 0 && rows > 0 {
+		fc.Problems = append(fc.Problems, fmt.Sprintf("the first %d rows have no value in the date column %q; is it the right column?", rows, headers[dateIdx]))
 	}
 	sort.Strings(fc.Ignored)
 	return fc
@@ -192,14 +224,16 @@ func suggestFormat(v string) string {
 	return "see https://duckdb.org/docs/sql/functions/dateformat"
 }
 
-// firstRecords reads up to n data rows after the header.
-func firstRecords(path, enc string, delim rune, n int) ([][]string, error) {
+// dateValues reads the values of column col of up to n data rows after the
+// header, each distinct one with its count (at most maxDateValues of them),
+// and says how many rows it read.
+func dateValues(path, enc string, delim rune, col, n int) (map[string]int, int, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer f.Close()
-	var r io.Reader = bufio.NewReader(f)
+	var r io.Reader = bufio.NewReaderSize(f, 1<<20)
 	if dec := decoderFor(enc); dec != nil {
 		r = dec.Reader(r)
 	}
@@ -211,12 +245,13 @@ func firstRecords(path, enc string, delim rune, n int) ([][]string, error) {
 	cr.Comma = delim
 	cr.LazyQuotes = true
 	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = false
+	cr.ReuseRecord = true
 	if _, err := cr.Read(); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	var out [][]string
-	for len(out) < n {
+	values := map[string]int{}
+	rows := 0
+	for rows < n {
 		rec, err := cr.Read()
 		if err == io.EOF {
 			break
@@ -224,7 +259,27 @@ func firstRecords(path, enc string, delim rune, n int) ([][]string, error) {
 		if err != nil {
 			continue
 		}
-		out = append(out, rec)
+		rows++
+		if col >= len(rec) {
+			continue
+		}
+		v := strings.TrimSpace(rec[col])
+		if v == "" {
+			continue
+		}
+		if _, ok := values[v]; ok || len(values) < maxDateValues {
+			values[v]++
+		}
 	}
-	return out, nil
+	return values, rows, nil
+}
+
+// twoDigitYear is the year a date with a two-digit year reads as, as DuckDB
+// shows it ("0026-10-01" reads as the year 26): the example's own digits.
+func twoDigitYear(v string) string {
+	i := strings.LastIndexAny(v, "/-.")
+	if i < 0 {
+		return "as written"
+	}
+	return strings.TrimLeft(v[i+1:], "0")
 }

@@ -1099,6 +1099,9 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 			return fmt.Errorf("record the unclosed quote at the end of %s: %w", it.res.Path, err)
 		}
 	}
+	// The date format with day and month the other way round, to say so of the
+	// dates that read only that way.
+	swapped := swappedDateFormat(src.DateFormat)
 	fieldOf := map[string]string{}
 	for field, i := range mapping {
 		fieldOf[fmt.Sprintf("c%d", i+1)] = field + " (" + headers[i] + ")"
@@ -1128,15 +1131,16 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 			clientCols = []string{"NULL"}
 		}
 		q := fmt.Sprintf(`INSERT INTO rejected_rows
-			SELECT g.file_id, g.path, r.line, %s, r.error_type,
+			SELECT g.file_id, g.path, r.line, %[1]s, r.error_type,
 			  CASE
-			    WHEN r.column_name IN (%s) THEN 'the value in this column (which holds client ids, so it is not shown) could not be read'
+			    WHEN r.column_name IN (%[2]s) THEN 'the value in this column (which holds client ids, so it is not shown) could not be read'
 			    WHEN r.error_type = 'CAST' THEN regexp_replace(r.error_message, '^Error when converting column "c[0-9]+"\. ', '') ||
-			      CASE WHEN %s THEN ' (expected date format ' || %s || '; set date_format for this source if the export uses another)'
-			           WHEN r.error_message LIKE '%%DECIMAL%%' THEN %s ELSE '' END
-			    WHEN r.error_type = 'TOO MANY COLUMNS' THEN 'the row has more fields than the header (' || %d || '): ' || r.error_message || '; an unquoted delimiter inside a value?'
-			    WHEN r.error_type = 'MISSING COLUMNS' THEN 'the row has fewer fields than the header (' || %d || '): ' || r.error_message
-			    WHEN r.error_type = 'UNQUOTED VALUE' AND r.error_message = %s THEN 'the file ends inside a quoted value that opens on this line (the export was cut off, or a quote was never closed): this row was not loaded; export the file again (a changed file is read again)'
+			      CASE WHEN %[3]s AND %[10]s THEN ' (expected date format ' || %[4]s || '; it reads with day and month the other way round, as ' || %[9]s || ': if the export writes them so, set date_format for this source to that)'
+			           WHEN %[3]s THEN ' (expected date format ' || %[4]s || '; set date_format for this source if the export uses another)'
+			           WHEN r.error_message LIKE '%%DECIMAL%%' THEN %[5]s ELSE '' END
+			    WHEN r.error_type = 'TOO MANY COLUMNS' THEN 'the row has more fields than the header (' || %[6]d || '): ' || r.error_message || '; an unquoted delimiter inside a value?'
+			    WHEN r.error_type = 'MISSING COLUMNS' THEN 'the row has fewer fields than the header (' || %[7]d || '): ' || r.error_message
+			    WHEN r.error_type = 'UNQUOTED VALUE' AND r.error_message = %[8]s THEN 'the file ends inside a quoted value that opens on this line (the export was cut off, or a quote was never closed): this row was not loaded; export the file again (a changed file is read again)'
 			    WHEN r.error_type = 'UNQUOTED VALUE' THEN 'a value has a stray or unclosed double quote; the rows it swallowed are lost until the export is fixed'
 			    WHEN r.error_type = 'INVALID ENCODING' THEN 'the row has bytes that are not valid text in ' || g.encoding || '; set encoding for this source if the export uses another'
 			    WHEN r.error_type = 'LINE SIZE OVER MAXIMUM' THEN 'the line is longer than 4 MB; the export is probably corrupt there'
@@ -1146,9 +1150,13 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 			JOIN tmp_groupfiles g ON g.file_index = r.file_id`,
 			caseExpr.String(), strings.Join(clientCols, ", "),
 			fmt.Sprintf("r.column_name = 'c%d'", mapping[dateFieldName(source)]+1), QuoteString(src.DateFormat),
-			QuoteString(first.amounts.rejectHint()), len(headers), len(headers), QuoteString(endsInQuote))
+			QuoteString(first.amounts.rejectHint()), len(headers), len(headers), QuoteString(endsInQuote),
+			QuoteString(swapped), readsSwapped("r.error_message", swapped))
 		if _, err = exec(q); err != nil {
 			return fmt.Errorf("record rejected rows: %w", err)
+		}
+		if err := dayFirstCheck(ctx, tx, items, table, source, src.DateFormat, fmt.Sprintf("c%d", mapping[dateFieldName(source)]+1)); err != nil {
+			return err
 		}
 		// A row with a field too few is rejected as whatever the first moved value
 		// fails ("9:00 AM" to DATE): the scan counted its fields, so say that instead.
@@ -1288,8 +1296,10 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		{conds[0], idHeader, "MISSING VALUE", "'a row has no " + strings.ReplaceAll(idHeader, "'", "''") + "; it was skipped'"},
 		{conds[1], headers[mapping["client_id"]], "MISSING VALUE", "'row ' || " + idCol + " || ' has no client id; it was skipped'"},
 		{conds[2], headers[mapping[dateFieldName(source)]], "OUT OF RANGE",
-			fmt.Sprintf("'row ' || %s || ' has date ' || coalesce(%s::VARCHAR, 'blank') || ', outside %d-%d; it was skipped (set [ingest] min_year or max_years_ahead if that date is real)'",
-				idCol, dateCol, in.Config.Ingest.MinYear, maxYear)},
+			fmt.Sprintf("CASE WHEN %[2]s IS NULL THEN 'row ' || %[1]s || ' has no date; it was skipped' "+
+				"WHEN year(%[2]s) < 100 THEN 'row ' || %[1]s || ' has date ' || %[2]s::VARCHAR || ', a two-digit year read as written; it was skipped (set date_format for this source to ' || %[5]s || ', which reads two-digit years)' "+
+				"ELSE 'row ' || %[1]s || ' has date ' || %[2]s::VARCHAR || ', outside %[3]d-%[4]d; it was skipped (set [ingest] min_year or max_years_ahead if that date is real)' END",
+				idCol, dateCol, in.Config.Ingest.MinYear, maxYear, QuoteString(twoDigitYearFormat(src.DateFormat)))},
 	}
 	if source == "billing" {
 		checks = append(checks, struct{ cond, col, kind, msg string }{conds[3], "charge/paid", "OUT OF RANGE",
@@ -1320,6 +1330,11 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 	var n int64
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM tmp_postread`).Scan(&n); err != nil {
 		return err
+	}
+	if n >= minWrongDates {
+		if err := twoDigitYearCheck(ctx, tx, items, table, dateCol, source, src.DateFormat); err != nil {
+			return err
+		}
 	}
 	if n > 1 && !keepOrder {
 		// Rows without an id are placed by their order: should the scan have

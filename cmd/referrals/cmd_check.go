@@ -90,7 +90,7 @@ change nothing.`)
 			}
 		}
 		sort.Strings(fields)
-		fmt.Fprintf(fine, "ok       %s file %s: %s, delimiter %q, %d sample rows; fields %s", c.Source, c.Path, c.Encoding, string(c.Delimiter), c.Rows, strings.Join(fields, ", "))
+		fmt.Fprintf(fine, "ok       %s file %s: %s, delimiter %q, dates of %d rows tried; fields %s", c.Source, c.Path, c.Encoding, string(c.Delimiter), c.Rows, strings.Join(fields, ", "))
 		if c.Amounts != "" {
 			fmt.Fprintf(fine, "; amounts with a %s", c.Amounts)
 		}

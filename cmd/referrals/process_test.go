@@ -661,7 +661,7 @@ func TestChangedReadingSettingsWarnUntilRebuild(t *testing.T) {
 		t.Fatalf("first run: exit %d\n%s", r.code, r.stderr)
 	}
 	body := strings.Replace(mustRead(t, cfg), "files = [\"data/exports/scheduling/*.csv\"]\n",
-		"files = [\"data/exports/scheduling/*.csv\"]\ndate_format = \"%d/%m/%Y\"\n[scheduling.columns]\nreferral_source = \"Service\"\n", 1)
+		"files = [\"data/exports/scheduling/*.csv\"]\ndate_format = \"%-m/%-d/%Y\"\n[scheduling.columns]\nreferral_source = \"Service\"\n", 1)
 	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}

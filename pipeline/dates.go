@@ -1,0 +1,145 @@
+package pipeline
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+)
+
+// A file whose dates are written in another order than date_format says
+// loads wrong without a word where day and month could be either (01/09/2026
+// is 9 January as %m/%d/%Y, 1 September as %d/%m/%Y): only its dates with a
+// day above 12 fail. And a format with %Y reads the two-digit years of
+// "10/1/26" as the year 26. Either way the rows that did load are wrong too,
+// so a file where such dates are many (at least minWrongDates, and a
+// twentieth of its rows) is not loaded at all, with a message that names the
+// format to set; a few such dates are rejected rows like any other.
+const minWrongDates = 3
+
+// swappedDateFormat is format with month and day exchanged (%m and %d, or
+// their unpadded %-m and %-d), or "" when it lacks either.
+func swappedDateFormat(format string) string {
+	if !strings.Contains(format, "%m") && !strings.Contains(format, "%-m") || !strings.Contains(format, "%d") && !strings.Contains(format, "%-d") {
+		return ""
+	}
+	return strings.NewReplacer("%m", "%d", "%d", "%m", "%-m", "%-d", "%-d", "%-m").Replace(format)
+}
+
+// twoDigitYearFormat is format reading two-digit years (%y for %Y).
+func twoDigitYearFormat(format string) string {
+	return strings.ReplaceAll(format, "%Y", "%y")
+}
+
+// castValue is the SQL expression of the value a reader's CAST reject quotes
+// in its message (msg): Could not convert string "13/09/2026" to 'DATE'.
+func castValue(msg string) string {
+	return fmt.Sprintf(`regexp_extract(%s, 'Could not convert string "(.*)" to', 1)`, msg)
+}
+
+// readsSwapped is a SQL test that the value a CAST reject's message (msg)
+// quotes reads as a date in the swapped format.
+func readsSwapped(msg, swapped string) string {
+	if swapped == "" {
+		return "false"
+	}
+	return fmt.Sprintf("try_strptime(%s, %s) IS NOT NULL", castValue(msg), QuoteString(swapped))
+}
+
+// wrongDates counts a file's rows as wrong dates of one kind: many enough to
+// refuse the file.
+func wrongDates(n, rows int64) bool {
+	return n >= minWrongDates && n*20 >= rows
+}
+
+// fileRows is how many rows of the group's file fileID the read gave: those
+// loaded into table and those the reader rejected (tmp_rejects, by the file's
+// index in the group).
+func fileRows(ctx context.Context, tx *sql.Tx, table string, fileID int64, index int, rejects bool) (int64, error) {
+	q := fmt.Sprintf(`SELECT (SELECT count(*) FROM %s WHERE file_id = ?)`, table)
+	args := []any{fileID}
+	if rejects {
+		q += ` + (SELECT count(DISTINCT line) FROM tmp_rejects WHERE file_id = ?)`
+		args = append(args, index)
+	}
+	var n int64
+	err := tx.QueryRowContext(ctx, q, args...).Scan(&n)
+	return n, err
+}
+
+// dayFirstCheck refuses the group's files whose dates fail date_format but
+// read with day and month the other way round, where they are many (see
+// wrongDates): their other dates, with a day up to 12, loaded swapped. col is
+// the reader's name for the date column (c1, c2…).
+func dayFirstCheck(ctx context.Context, tx *sql.Tx, items []*prepared, table, source, format, col string) error {
+	swapped := swappedDateFormat(format)
+	if swapped == "" {
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, fmt.Sprintf(`SELECT file_id, count(DISTINCT line), min(v) FROM (
+			SELECT file_id, line, %s AS v FROM tmp_rejects WHERE error_type = 'CAST' AND column_name = ?)
+		WHERE try_strptime(v, ?) IS NOT NULL GROUP BY file_id ORDER BY file_id`, castValue("error_message")), col, swapped)
+	if err != nil {
+		return fmt.Errorf("check the order of day and month: %w", err)
+	}
+	type found struct {
+		index   int
+		n       int64
+		example string
+	}
+	var all []found
+	for rows.Next() {
+		var f found
+		if err := rows.Scan(&f.index, &f.n, &f.example); err != nil {
+			rows.Close()
+			return err
+		}
+		all = append(all, f)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, f := range all {
+		if f.index < 0 || f.index >= len(items) {
+			continue
+		}
+		total, err := fileRows(ctx, tx, table, items[f.index].fileID, f.index, true)
+		if err != nil {
+			return err
+		}
+		if wrongDates(f.n, total) {
+			return fmt.Errorf("%d of the file's %d rows have dates such as %q that do not read as date_format %q but do as %q, with day and month the other way round: "+
+				"the export writes them so, and its other dates, with a day up to 12, would load swapped; nothing of this file was loaded. "+
+				"Set [%s] date_format = %q (and run --rebuild if files loaded before were read with the old format)",
+				f.n, total, f.example, format, swapped, source, swapped)
+		}
+	}
+	return nil
+}
+
+// twoDigitYearCheck refuses the group's files with many dates of a year
+// below 100 (see wrongDates): a two-digit year read by %Y.
+func twoDigitYearCheck(ctx context.Context, tx *sql.Tx, items []*prepared, table, dateCol, source, format string) error {
+	for i, it := range items {
+		var n int64
+		var example sql.NullString
+		if err := tx.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*), min(%[2]s)::VARCHAR FROM %[1]s WHERE file_id = ? AND year(%[2]s) < 100`, table, dateCol),
+			it.fileID).Scan(&n, &example); err != nil {
+			return fmt.Errorf("check for two-digit years: %w", err)
+		}
+		if n < minWrongDates {
+			continue
+		}
+		total, err := fileRows(ctx, tx, table, it.fileID, i, false)
+		if err != nil {
+			return err
+		}
+		if wrongDates(n, total) {
+			return fmt.Errorf("%d of the file's %d rows have dates with a two-digit year, which date_format %q reads as written (such as %s); nothing of this file was loaded. "+
+				"Set [%s] date_format = %q, which reads two-digit years",
+				n, total, format, example.String, source, twoDigitYearFormat(format))
+		}
+	}
+	return nil
+}
