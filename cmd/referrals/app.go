@@ -153,6 +153,12 @@ func monthFlag(s string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, &usageError{err.Error()}
 	}
+	// A month still to come has no referral yet, and its reports would be listed
+	// first on the index page until deleted by hand.
+	now := time.Now()
+	if this := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC); m.After(this) {
+		return time.Time{}, &usageError{fmt.Sprintf("--month %s has not begun (this month is %s): give this month or an earlier one; without --month the report is for the last complete month", s, this.Format("2006-01"))}
+	}
 	return m, nil
 }
 

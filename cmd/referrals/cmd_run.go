@@ -24,7 +24,8 @@ runs the data checks, and writes for the report month:
   out/referrers-YYYY-MM.csv    the stage table for import into a CRM
   out/index.html               every month's reports
 A --month outside the months the exports cover is run, with a warning that
-names the months they cover. Only one run works on a database at a time; a
+names the months they cover; a month that has not begun is refused (exit 2).
+Only one run works on a database at a time; a
 second exits with code 3.`)
 	cf.register(fs)
 	monthArg := fs.String("month", "", "report month YYYY-MM (default: the last complete month)")

@@ -495,7 +495,7 @@ func TestExplainDefaultsToLastRunsMonth(t *testing.T) {
 	}
 	name := firstReferrer(t, filepath.Join(dir, "out", "referrers-2026-09.csv"))
 	for _, step := range []struct{ month, want string }{
-		{"2030-01", "2030-01"},
+		{"2024-01", "2024-01"},
 		{"", "2026-09"},
 		{"2025-06", "2025-06"},
 		{"", "2026-09"},
@@ -550,7 +550,7 @@ func TestExplainArguments(t *testing.T) {
 
 // A --month outside the months the exports cover (a typo in the year) is
 // warned of, even with --quiet, and the warning names the months covered; a
-// month inside them is not.
+// month inside them is not. A month that has not begun is refused (exit 2).
 func TestMonthOutsideTheDataWarns(t *testing.T) {
 	_, cfg := practiceDir(t, 1, false) // 40 months up to 2026-10
 	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet"); r.code != 0 {
@@ -558,14 +558,20 @@ func TestMonthOutsideTheDataWarns(t *testing.T) {
 	}
 	warning := regexp.MustCompile(`level=WARN msg="the report month is outside the months the exports cover[^"]*" month=(\S+) data_covers="2023-07 to 2026-10"`)
 	for _, args := range [][]string{
-		{"run", "--month", "2030-01"},
 		{"run", "--month", "1999-01"},
-		{"run", "--month", "2026-11"},
-		{"explain", "--month", "2030-01", "Zzyzx"},
+		{"run", "--month", time.Now().Format("2006-01")},
+		{"explain", "--month", "1999-01", "Zzyzx"},
 	} {
 		r := runBin(t, append(append([]string{}, args...), "--config", cfg, "--quiet")...)
 		if m := warning.FindStringSubmatch(r.stderr); m == nil || m[1] != args[2] {
 			t.Errorf("%q: no warning that %s is outside 2023-07 to 2026-10:\n%s", args, args[2], r.stderr)
+		}
+	}
+	next := time.Now().AddDate(0, 1, 1-time.Now().Day()).Format("2006-01")
+	for _, args := range [][]string{{"run", "--month", next}, {"explain", "--month", next, "Zzyzx"}, {"run", "--month", "2030-01"}} {
+		r := runBin(t, append(append([]string{}, args...), "--config", cfg, "--quiet")...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, "--month "+args[2]+" has not begun") {
+			t.Errorf("%q: exit %d, want %d and a message that the month has not begun:\n%s", args, r.code, exitUsage, r.stderr)
 		}
 	}
 	for _, month := range []string{"2023-07", "2026-10"} {
