@@ -15,6 +15,7 @@ import (
 
 	"github.com/gocarina/gocsv"
 	"github.com/referrals/referrals/internal/refcsv"
+	"github.com/referrals/referrals/queries"
 	"golang.org/x/text/encoding/charmap"
 )
 
@@ -231,4 +232,39 @@ func parseYesNo(s string) (*bool, error) {
 		return &f, nil
 	}
 	return nil, fmt.Errorf("%q is neither yes nor no", s)
+}
+
+// UnknownPointPersons lists, as referrer and name, the directory's point persons
+// that name no clinician of the roster (queries/staging/stg_unknown_point_persons.sql,
+// and the stg_clinician_names it reads), from the reference tables LoadReference
+// filled in db: for check to warn of before a run. db is a scratch database: it
+// gets the models' macros and a temporary table.
+func UnknownPointPersons(ctx context.Context, db *sql.DB) ([][2]string, error) {
+	models, err := queries.Models()
+	if err != nil {
+		return nil, err
+	}
+	sqlOf := map[string]string{}
+	for _, m := range models {
+		sqlOf[m.Name] = trimSQL(m.SQL)
+	}
+	for _, q := range []string{queries.MacrosSQL, "CREATE OR REPLACE TEMP TABLE stg_clinician_names AS " + sqlOf["stg_clinician_names"]} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			return nil, fmt.Errorf("match the directory's point persons with the roster: %w", err)
+		}
+	}
+	rows, err := db.QueryContext(ctx, "SELECT referrer, point_person FROM ("+sqlOf["stg_unknown_point_persons"]+")")
+	if err != nil {
+		return nil, fmt.Errorf("match the directory's point persons with the roster: %w", err)
+	}
+	defer rows.Close()
+	var out [][2]string
+	for rows.Next() {
+		var u [2]string
+		if err := rows.Scan(&u[0], &u[1]); err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
 }

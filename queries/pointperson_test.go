@@ -2,6 +2,7 @@ package queries_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -111,5 +112,46 @@ func TestPointPersonHandOver(t *testing.T) {
 		where referrer = 'Dr Named' order by referral_date`), "referral_date", "point_person", "to_point_person")
 	if want := "2025-02-01 | Ben Birch | false\n2025-10-15 | Ben Birch | true"; got != want {
 		t.Errorf("Dr Named's referrals:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// A directory point person that names no clinician of the roster (a typo) is
+// listed in stg_unknown_point_persons, and the referrer's point person is the
+// clinician of its first referral, as for one the directory names none; the
+// roster's spelling variants still resolve.
+func TestUnknownDirectoryPointPersonFallsBack(t *testing.T) {
+	ctx := context.Background()
+	build := func(pointPerson string) *sql.DB {
+		t.Helper()
+		db, err := pipeline.Open(ctx, filepath.Join(t.TempDir(), "referrals.duckdb"), pipeline.Settings{Threads: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		stagetest.Load(t, db, stagetest.SamplePractice())
+		if _, err := db.Exec(`UPDATE ref_directory SET point_person = ? WHERE name = 'Dr Directory Dee'`, pointPerson); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pipeline.BuildModels(ctx, db, stagetest.DefaultVars(stagetest.ReportMonth), nil); err != nil {
+			t.Fatal(err)
+		}
+		return db
+	}
+	first := stagetest.One(t, build(""), "select point_person, point_person_source from referrer_status where referrer = 'Dr Directory Dee'")
+	if first["point_person_source"] != "first referral" {
+		t.Fatalf("without a directory point person: %v, want the first referral's clinician", first)
+	}
+	db := build("Dee Dogwod")
+	stagetest.Expect(t, "typo", stagetest.One(t, db, "select point_person, point_person_source from referrer_status where referrer = 'Dr Directory Dee'"),
+		map[string]any{"point_person": first["point_person"], "point_person_source": "first referral"})
+	got := stagetest.JoinRows(stagetest.Rows(t, db, "select referrer, point_person from stg_unknown_point_persons"), "referrer", "point_person")
+	if got != "Dr Directory Dee | Dee Dogwod" {
+		t.Errorf("stg_unknown_point_persons: %q, want the typo", got)
+	}
+	db = build("DOGWOOD, DEE LCSW")
+	stagetest.Expect(t, "a spelling of Dee", stagetest.One(t, db, "select point_person, point_person_source from referrer_status where referrer = 'Dr Directory Dee'"),
+		map[string]any{"point_person": stagetest.Dee, "point_person_source": "directory"})
+	if n := stagetest.One(t, db, "select count(*) as n from stg_unknown_point_persons")["n"]; n != int64(0) {
+		t.Errorf("stg_unknown_point_persons has %v rows for a spelling the roster resolves", n)
 	}
 }

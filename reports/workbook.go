@@ -876,6 +876,10 @@ func fetchDataQualitySheet(ctx context.Context, db querier, st *styles, o overvi
              WHERE NOT s.clinician_resolved
              GROUP BY s.clinician, s.export ORDER BY n DESC, 1, 2 LIMIT ?`,
 			`SELECT count(*) FROM (SELECT DISTINCT clinician, export FROM stg_clinician_spellings WHERE NOT clinician_resolved)`, nil, maxQualityRows},
+		{"Directory point persons not on the roster", "Point persons the referrer directory names that match no clinician of the roster (a typo, or a clinician missing from it): such a referrer's point person is the clinician of its first referral until the directory or the roster is fixed.",
+			[]column{{"Referrer", kText}, {"Point person in the directory", kText}},
+			`SELECT referrer, point_person FROM stg_unknown_point_persons ORDER BY 1, 2 LIMIT ?`,
+			`SELECT count(*) FROM stg_unknown_point_persons`, nil, maxQualityRows},
 		{"Referrals with no source", "Referrals in the window with neither a referral source nor a referring provider, by month and clinician: ask the front desk to record the source.",
 			[]column{{"Month", kMonth}, {"Assigned clinician", kText}, {"Found in", kText}, {"Referrals", kInt}},
 			`SELECT referral_month, assigned_clinician, origin, count(*)::BIGINT AS n FROM referrals

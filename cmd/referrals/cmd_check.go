@@ -63,6 +63,13 @@ change nothing.`)
 		var roster, dir, aliases int
 		mem.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM ref_roster), (SELECT count(*) FROM ref_directory), (SELECT count(*) FROM ref_aliases)`).Scan(&roster, &dir, &aliases)
 		fmt.Fprintf(fine, "ok       reference files: %d clinicians in the roster, %d directory entries, %d aliases\n", roster, dir, aliases)
+		unknown, err := pipeline.UnknownPointPersons(ctx, mem)
+		if err != nil {
+			return err
+		}
+		for _, u := range unknown {
+			fmt.Fprintf(w, "WARNING  directory %s: %q, the point person of %s, matches no clinician of the roster (a typo, or a clinician missing from it): that referrer's point person would be the clinician of its first referral\n", cfg.Path(cfg.Reference.Directory), u[1], u[0])
+		}
 	}
 	checks, err := pipeline.CheckExports(ctx, cfg)
 	if err != nil {

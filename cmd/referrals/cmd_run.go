@@ -75,6 +75,16 @@ second exits with code 3.`)
 		}
 	}
 	j.log.Info("models built", "month", month.Format("2006-01"), "models", len(timings)-kept, "unchanged", kept, "rows", modelRows, "took", time.Since(t).Round(time.Millisecond))
+	var unknownPP int
+	var examplePP, exampleRef sql.NullString
+	if err := j.db.QueryRowContext(ctx, `SELECT count(*), min(point_person), arg_min(referrer, point_person) FROM stg_unknown_point_persons`).Scan(&unknownPP, &examplePP, &exampleRef); err != nil {
+		return err
+	}
+	if unknownPP > 0 {
+		j.log.Warn("the directory names point persons that match no clinician of the roster (a typo, or a clinician missing from it); those referrers' point person is the clinician of their first referral until it is fixed",
+			"file", j.cfg.Path(j.cfg.Reference.Directory), "referrers", unknownPP, "such_as", examplePP.String, "referrer", exampleRef.String,
+			"see", "the workbook's Data quality sheet, or referrals check")
+	}
 	t = time.Now()
 	ran, err := pipeline.RunChecksIfChanged(ctx, j.db)
 	if err != nil {

@@ -107,3 +107,35 @@ func TestAnotherSecretStopsTheRun(t *testing.T) {
 		t.Errorf("run with the key file's secret after the rebuild recorded another: exit %d, want 2\n%s", r.code, r.stderr)
 	}
 }
+
+// A directory point person that matches no clinician of the roster is named by
+// check (a warning, exit 0) and by the run (a warning, even with --quiet).
+func TestUnknownPointPersonIsNamed(t *testing.T) {
+	dir, cfg := practiceDir(t, 1, false)
+	path := filepath.Join(dir, "data", "directory.csv")
+	body := mustRead(t, path)
+	lines := strings.Split(body, "\n")
+	var referrer string
+	for i, l := range lines[1:] {
+		f := strings.Split(l, ",")
+		if len(f) == 7 && f[5] != "" {
+			referrer, f[5] = f[0], "Nobody Atall"
+			lines[i+1] = strings.Join(f, ",")
+			break
+		}
+	}
+	if referrer == "" {
+		t.Fatalf("no directory entry with a point person in %s", path)
+	}
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := runBin(t, "check", "--config", cfg)
+	if c.code != 0 || !strings.Contains(c.stdout, `WARNING  directory `+path+`: "Nobody Atall", the point person of `+referrer+`, matches no clinician of the roster`) {
+		t.Errorf("check: exit %d, want 0 and a warning naming %s's point person:\n%s", c.code, referrer, c.stdout)
+	}
+	r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet")
+	if r.code != 0 || !strings.Contains(r.stderr, `msg="the directory names point persons that match no clinician of the roster`) || !strings.Contains(r.stderr, `such_as="Nobody Atall"`) {
+		t.Errorf("run: exit %d, want 0 and a warning:\n%s", r.code, r.stderr)
+	}
+}

@@ -28,7 +28,10 @@ select
     case when r.is_channel then 'channel' else coalesce(d.category, 'uncategorised') end as category,
     coalesce(d.npi, r.seen_npi) as npi,
     d.organisation,
-    coalesce(pp.clinician, nullif(trim(d.point_person), '')) as directory_point_person,
+    -- A point person that names no clinician of the roster is none (see
+    -- stg_unknown_point_persons); without a roster, the name as written.
+    case when pp.clinician is not null then pp.clinician
+         when not exists (select 1 from ref_roster) then nullif(trim(d.point_person), '') end as directory_point_person,
     r.is_channel,
     r.spellings::INTEGER as spellings
 from referrers r

@@ -420,6 +420,9 @@ SELECT r.referrer, r.category, r.npi, NULL::VARCHAR AS organisation, NULL::VARCH
     false AS is_channel, (1 + CASE WHEN r.i % 5 = 0 THEN 1 ELSE 0 END)::INTEGER AS spellings
 FROM fx_referrers r;
 
+CREATE TABLE stg_unknown_point_persons AS
+SELECT referrer, 'Dr ' || referrer || ' (typo)' AS point_person FROM fx_referrers WHERE i IN (2, 3);
+
 CREATE TABLE referrer_near_duplicates AS
 SELECT a.referrer AS referrer_a, b.referrer AS referrer_b, jaro_winkler_similarity(a.referrer, b.referrer) AS similarity
 FROM fx_referrers a JOIN fx_referrers b ON a.i < b.i AND a.i < 60 AND b.i < 60
