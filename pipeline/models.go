@@ -200,7 +200,7 @@ func checkSources(ctx context.Context, db *sql.DB, sources string) (string, erro
 		return "", err
 	}
 	return "The export rows behind it (up to 5): " + strings.Join(where, "; ") +
-		". Fix them in the scheduling or billing system and export those files again; the next run loads them.", nil
+		". Fix them in the scheduling or billing system and export those files again; the next run loads them (a re-exported row replaces the one loaded; a file only deleted from disk keeps its rows loaded until `referrals run --rebuild`).", nil
 }
 
 // CheckError is returned when one or more data checks fail.

@@ -778,6 +778,35 @@ func TestBlankClinicianCheckNamesTheRow(t *testing.T) {
 	if strings.Contains(r.stderr, "CLXBLANKCLIENT") {
 		t.Errorf("the failure shows the client id:\n%s", r.stderr)
 	}
+	// A later export books the client with a clinician (an intake booked before one
+	// was assigned): the night merges it in, the referral takes that clinician, and
+	// the run passes. The referral stays the first appointment, dated by it.
+	_, rest, _ := strings.Cut(mustRead(t, last), "\n")
+	clinician := strings.Split(rest, ",")[2]
+	later := filepath.Join(filepath.Dir(last), "appointments-zz-later.csv")
+	if err := os.WriteFile(later, []byte(header+"\nZ900002,CLXBLANKCLIENT,"+clinician+",10/20/2026,9:00 AM,Scheduled,Psychotherapy,,,\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = runBin(t, "run", "--config", cfg, "--month", "2026-10", "--verbose")
+	if r.code != 0 {
+		t.Fatalf("run after the later booking: exit %d\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, `model=client_appointments mode=incremental clients=1 merged=true`) {
+		t.Errorf("the night did not merge client_appointments:\n%s", r.stderr)
+	}
+	db, err := pipeline.Open(context.Background(), filepath.Join(dir, "db", "referrals.duckdb"), pipeline.Settings{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var date, assigned string
+	if err := db.QueryRow(`SELECT referral_date::VARCHAR, assigned_clinician FROM referrals
+		WHERE client_key = (SELECT client_key FROM raw_appointments WHERE appointment_id = 'Z900001')`).Scan(&date, &assigned); err != nil {
+		t.Fatal(err)
+	}
+	if date != "2026-10-05" || assigned == "" {
+		t.Errorf("the referral: %s, assigned %q; want 2026-10-05 and the later booking's clinician (%s as exported)", date, assigned, clinician)
+	}
 }
 
 // The run's summary lists rejected rows as "path line N column: reason"; a row

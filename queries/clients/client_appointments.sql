@@ -12,7 +12,10 @@
 --
 -- The first appointment is the client's referral, whatever its status; ties by date,
 -- time of day (absent or unreadable times last), appointment id. Times of day are
--- parsed and statuses classified once per distinct spelling.
+-- parsed and statuses classified once per distinct spelling. named_clinician is the
+-- clinician of the first appointment that names one, for an intake booked before a
+-- clinician was assigned: the referral's clinician when the first appointments have
+-- none (referral_facts).
 with times as materialized (
     select
         appt_time,
@@ -39,6 +42,7 @@ appts as (
         a.appt_date,
         coalesce(a.status in (select raw_status from attended_statuses), false) as attended,
         a.referral_source is not null and trim(a.referral_source) <> '' or clean_npi(a.referrer_npi) is not null as has_source,
+        nullif(trim(a.clinician), '') is not null as has_clinician,
         -- order: date, then time of day, as one number; ties on it go to the lowest
         -- appointment id below. Numbers keep the per-client aggregation small: string
         -- order keys made it spill at the default 600MB.
@@ -57,6 +61,7 @@ first_keys as (
         min(ord) as first_ord,
         min(ord) filter (where attended) as attended_ord,
         min(ord) filter (where has_source) as source_ord,
+        min(ord) filter (where has_clinician) as named_ord,
         bool_or(attended) as attended
     from appts
     group by client_key
@@ -70,6 +75,9 @@ wanted as (
         select client_key, attended_ord, 'attended' from first_keys where attended_ord is not null
         union all
         select client_key, source_ord, 'source' from first_keys where source_ord is not null
+        -- Only where the first appointment names no clinician: otherwise it is the first's.
+        union all
+        select client_key, named_ord, 'named' from first_keys where named_ord is not null and named_ord <> first_ord
     )
 ),
 
@@ -84,13 +92,15 @@ found as (
         arg_min(coalesce(a.has_referred_to, false), a.appointment_id) filter (where w.what = 'first') as has_referred_to,
         arg_min(a.clinician, a.appointment_id) filter (where w.what = 'attended') as first_attended_clinician,
         arg_min(nullif(trim(a.referral_source), ''), a.appointment_id) filter (where w.what = 'source') as source_name,
-        arg_min(clean_npi(a.referrer_npi), a.appointment_id) filter (where w.what = 'source') as source_npi
+        arg_min(clean_npi(a.referrer_npi), a.appointment_id) filter (where w.what = 'source') as source_npi,
+        arg_min(a.clinician, a.appointment_id) filter (where w.what = 'named') as named_clinician
     from wanted w
     join scope_appointments a on a.client_key = w.client_key and a.appt_date = w.day
     left join times t on t.appt_time = a.appt_time
     where appointment_order(a.appt_date, t.time_of_day) = w.ord
       and (w.what <> 'attended' or a.status in (select raw_status from attended_statuses))
       and (w.what <> 'source' or a.referral_source is not null and trim(a.referral_source) <> '' or clean_npi(a.referrer_npi) is not null)
+      and (w.what <> 'named' or nullif(trim(a.clinician), '') is not null)
     group by w.client_key
 )
 
@@ -103,11 +113,13 @@ select
     f.first_attended_clinician,
     f.source_name,
     f.source_npi,
+    coalesce(f.named_clinician, case when k.named_ord = k.first_ord then f.first_clinician end) as named_clinician,
     k.attended,
     -- The orders of the three rows, so that a night of later appointments merges
     -- into the row kept (queries/clients/merge) instead of reading the history.
     k.first_ord,
     k.attended_ord,
-    k.source_ord
+    k.source_ord,
+    k.named_ord
 from first_keys k
 join found f using (client_key)

@@ -9,7 +9,9 @@
 -- appointments, else the referring provider (name/NPI) on the client's earliest claim
 -- that has one; either is resolved through stg_referrer_spellings (raw name + NPI).
 -- Assigned clinician = first attended appointment's, else first appointment's, else
--- (billing-only) the first claim's rendering clinician.
+-- the first appointment's that names a clinician (an intake booked before one was
+-- assigned), else the first claim's rendering clinician (billing-only clients, or
+-- appointments that never name one).
 -- Requested = the first appointment's referred-to value, resolved through
 -- stg_clinician_names by its name key; anything that is no clinician (blank, "any",
 -- "the practice", a typo) means the practice. Only known when that export had the
@@ -24,6 +26,7 @@ with scheduled as (
         a.referral_date,
         {'clinician': f.clinician, 'referred_to': a.referred_to, 'has_referred_to': a.has_referred_to} as first_appt,
         att.clinician as first_attended_clinician,
+        nm.clinician as named_clinician,
         case when a.source_name is not null or a.source_npi is not null
              then {'raw_name': a.source_name, 'npi': a.source_npi} end as source,
         a.attended
@@ -32,6 +35,8 @@ with scheduled as (
         on f.export = 'scheduling' and f.provider is not distinct from a.first_clinician and f.provider_npi is null
     left join stg_clinician_spellings att
         on att.export = 'scheduling' and att.provider = a.first_attended_clinician and att.provider_npi is null
+    left join stg_clinician_spellings nm
+        on nm.export = 'scheduling' and nm.provider = a.named_clinician and nm.provider_npi is null
 ),
 
 billed as (
@@ -58,7 +63,8 @@ clients as (
         coalesce(s.source, b.source) as source,
         case
             when s.client_key is null then b.first_clinician
-            else coalesce(s.first_attended_clinician, s.first_appt.clinician)
+            else coalesce(nullif(trim(s.first_attended_clinician), ''), nullif(trim(s.first_appt.clinician), ''),
+                          nullif(trim(s.named_clinician), ''), b.first_clinician)
         end as assigned_clinician,
         coalesce(s.first_appt.has_referred_to, false) as requested_known,
         s.first_appt.referred_to as referred_to,
