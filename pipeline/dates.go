@@ -143,3 +143,30 @@ func twoDigitYearCheck(ctx context.Context, tx *sql.Tx, items []*prepared, table
 	}
 	return nil
 }
+
+// emptyRowExpr is a SQL test that a row of table holds no value at all: every
+// column the read fills from the file is NULL (not file_id, nor the flag a
+// file's header sets).
+func emptyRowExpr(ctx context.Context, tx *sql.Tx, table string) (string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT column_name FROM duckdb_columns()
+		WHERE schema_name = 'main' AND table_name = ? AND column_name NOT IN ('file_id', 'has_referred_to') ORDER BY column_index`, table)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var cols []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return "", err
+		}
+		cols = append(cols, QuoteIdent(c)+" IS NULL")
+	}
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	if len(cols) == 0 {
+		return "false", nil
+	}
+	return "(" + strings.Join(cols, " AND ") + ")", nil
+}

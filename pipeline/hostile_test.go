@@ -35,6 +35,9 @@ var hostileCases = []hostileCase{
 	// The first row's values are never repeated: its client id is patient data.
 	{file: "no-header-text-ids.csv", status: "failed", want: []string{"no-header-text-ids.csv looks like a data row, not a header"}},
 	{file: "semicolon.csv", status: "loaded", loaded: 2},
+	// Lines of empty fields, as Excel leaves at the end of a sheet: skipped and
+	// listed, not counted as rejected rows.
+	{file: "trailing-empty-rows.csv", status: "loaded", loaded: 2, want: []string{"4 Appointment ID EMPTY ROW an empty row (every field blank", "6 Appointment ID EMPTY ROW"}},
 	// Dates written day first where date_format says month first: those with a day
 	// up to 12 would load swapped, so with many failing the file is not loaded.
 	{file: "day-first.csv", status: "failed", want: []string{`6 of the file's 10 rows have dates such as "13/09/2026" that do not read as date_format "%m/%d/%Y" but do as "%d/%m/%Y"`,

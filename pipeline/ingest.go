@@ -1292,17 +1292,25 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 	if err != nil {
 		return err
 	}
+	// A row of blank fields alone (spreadsheets leave such lines at the end of a
+	// sheet) holds nothing to lose: it is skipped as an EMPTY ROW, listed but not
+	// counted among the rejected rows (nor by --strict).
+	empty, err := emptyRowExpr(ctx, tx, table)
+	if err != nil {
+		return err
+	}
 	checks := []struct{ cond, col, kind, msg string }{
-		{conds[0], idHeader, "MISSING VALUE", "'a row has no " + strings.ReplaceAll(idHeader, "'", "''") + "; it was skipped'"},
-		{conds[1], headers[mapping["client_id"]], "MISSING VALUE", "'row ' || " + idCol + " || ' has no client id; it was skipped'"},
-		{conds[2], headers[mapping[dateFieldName(source)]], "OUT OF RANGE",
+		{conds[0], idHeader, "CASE WHEN " + empty + " THEN 'EMPTY ROW' ELSE 'MISSING VALUE' END",
+			"CASE WHEN " + empty + " THEN 'an empty row (every field blank, as a spreadsheet leaves at the end of a sheet); it was skipped' ELSE 'a row has no " + strings.ReplaceAll(idHeader, "'", "''") + "; it was skipped' END"},
+		{conds[1], headers[mapping["client_id"]], "'MISSING VALUE'", "'row ' || " + idCol + " || ' has no client id; it was skipped'"},
+		{conds[2], headers[mapping[dateFieldName(source)]], "'OUT OF RANGE'",
 			fmt.Sprintf("CASE WHEN %[2]s IS NULL THEN 'row ' || %[1]s || ' has no date; it was skipped' "+
 				"WHEN year(%[2]s) < 100 THEN 'row ' || %[1]s || ' has date ' || %[2]s::VARCHAR || ', a two-digit year read as written; it was skipped (set date_format for this source to ' || %[5]s || ', which reads two-digit years)' "+
 				"ELSE 'row ' || %[1]s || ' has date ' || %[2]s::VARCHAR || ', outside %[3]d-%[4]d; it was skipped (set [ingest] min_year or max_years_ahead if that date is real)' END",
 				idCol, dateCol, in.Config.Ingest.MinYear, maxYear, QuoteString(twoDigitYearFormat(src.DateFormat)))},
 	}
 	if source == "billing" {
-		checks = append(checks, struct{ cond, col, kind, msg string }{conds[3], "charge/paid", "OUT OF RANGE",
+		checks = append(checks, struct{ cond, col, kind, msg string }{conds[3], "charge/paid", "'OUT OF RANGE'",
 			"'claim line ' || line_id || ' has a negative amount; it was skipped (load refunds and adjustments as separate exports)'"})
 	}
 	// One pass finds every such row (the first failed check names it), and
@@ -1312,7 +1320,7 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 	colCase.WriteString("CASE")
 	msgCase.WriteString("CASE")
 	for _, c := range checks {
-		fmt.Fprintf(&typeCase, " WHEN %s THEN %s", c.cond, QuoteString(c.kind))
+		fmt.Fprintf(&typeCase, " WHEN %s THEN %s", c.cond, c.kind)
 		fmt.Fprintf(&colCase, " WHEN %s THEN %s", c.cond, QuoteString(c.col))
 		fmt.Fprintf(&msgCase, " WHEN %s THEN %s", c.cond, c.msg)
 	}
@@ -1412,7 +1420,7 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 	rejected := map[int64]int64{}
 	crows, err := tx.QueryContext(ctx, fmt.Sprintf(`SELECT g.file_id,
 			(SELECT count(*) FROM %s t WHERE t.file_id = g.file_id),
-			(SELECT count(*) FROM rejected_rows r WHERE r.file_id = g.file_id AND r.error_type NOT IN ('LOST ROWS', 'NUL BYTES', 'CARRIAGE RETURN'))
+			(SELECT count(*) FROM rejected_rows r WHERE r.file_id = g.file_id AND r.error_type NOT IN ('LOST ROWS', 'NUL BYTES', 'CARRIAGE RETURN', 'EMPTY ROW'))
 		FROM tmp_groupfiles g`, table))
 	if err != nil {
 		return err

@@ -329,7 +329,7 @@ func printRejects(ctx context.Context, w io.Writer, db *sql.DB, loaded []pipelin
 	}
 	const show = 10
 	rows, err := db.QueryContext(ctx, `SELECT path, coalesce(line::VARCHAR, '-'), coalesce(column_name, ''), message
-		FROM rejected_rows WHERE file_id IN (`+strings.Join(ids, ", ")+`) AND error_type NOT IN ('NUL BYTES', 'CARRIAGE RETURN')
+		FROM rejected_rows WHERE file_id IN (`+strings.Join(ids, ", ")+`) AND error_type NOT IN ('NUL BYTES', 'CARRIAGE RETURN', 'EMPTY ROW')
 		ORDER BY path, line NULLS LAST LIMIT `+fmt.Sprint(show))
 	if err != nil {
 		return
