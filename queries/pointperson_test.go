@@ -155,3 +155,48 @@ func TestUnknownDirectoryPointPersonFallsBack(t *testing.T) {
 		t.Errorf("stg_unknown_point_persons has %v rows for a spelling the roster resolves", n)
 	}
 }
+
+// Without a roster (it is optional), a request names a clinician the exports name:
+// Dr Practice's requests for "Alder, Ann" and "Ben Birch" are for Ann and Ben, not
+// for the practice, so its practice share is 4/6 as with the roster, not 6/6; the
+// directory's point person is the exports' clinician of that name. And the
+// spellings of one name the roster does not resolve are one clinician.
+func TestNoRosterRequestsNameExportClinicians(t *testing.T) {
+	ctx := context.Background()
+	build := func(roster bool) *sql.DB {
+		t.Helper()
+		db, err := pipeline.Open(ctx, filepath.Join(t.TempDir(), "referrals.duckdb"), pipeline.Settings{Threads: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		p := stagetest.SamplePractice()
+		p.Appointment("fold-1", "client-fold-1", "FISCHER, CATHERINE", "2025-03-03", "", "Attended", "Dr Fold")
+		p.Appointment("fold-2", "client-fold-2", "Fischer, Catherine", "2025-03-04", "", "Attended", "Dr Fold")
+		p.Appointment("fold-3", "client-fold-3", "Catherine Fischer", "2025-03-05", "", "Attended", "Dr Fold")
+		stagetest.Load(t, db, p)
+		if !roster {
+			if _, err := db.Exec(`DELETE FROM ref_roster`); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := pipeline.BuildModels(ctx, db, stagetest.DefaultVars(stagetest.ReportMonth), nil); err != nil {
+			t.Fatal(err)
+		}
+		return db
+	}
+	for _, roster := range []bool{true, false} {
+		db := build(roster)
+		stagetest.Expect(t, fmt.Sprintf("Dr Practice, roster %v", roster),
+			stagetest.One(t, db, "select practice_share, referrals as n from referrer_months where referrer = 'Dr Practice' and month = '2025-04-01'"),
+			map[string]any{"practice_share": 4.0 / 6, "n": 6})
+		// The directory's "Dogwood, Dee" is the exports' Dee Dogwood either way.
+		stagetest.Expect(t, fmt.Sprintf("Dr Directory Dee, roster %v", roster),
+			stagetest.One(t, db, "select point_person, point_person_source from referrer_status where referrer = 'Dr Directory Dee'"),
+			map[string]any{"point_person": stagetest.Dee, "point_person_source": "directory"})
+		got := stagetest.JoinRows(stagetest.Rows(t, db, `select distinct assigned_clinician from referrals where referrer = 'Dr Fold'`), "assigned_clinician")
+		if got != "Catherine Fischer" {
+			t.Errorf("roster %v: Dr Fold's clinicians %q, want one, \"Catherine Fischer\"", roster, got)
+		}
+	}
+}

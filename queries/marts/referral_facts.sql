@@ -13,7 +13,8 @@
 -- assigned), else the first claim's rendering clinician (billing-only clients, or
 -- appointments that never name one).
 -- Requested = the first appointment's referred-to value, resolved through
--- stg_clinician_names by its name key; anything that is no clinician (blank, "any",
+-- stg_clinician_names by its name key (without a roster, through the clinicians the
+-- exports name); anything that is no clinician (blank, "any",
 -- "the practice", a typo) means the practice. Only known when that export had the
 -- column (has_referred_to); never for billing-only clients.
 -- pp_target is the clinician compared with the point person: the requested one
@@ -83,11 +84,20 @@ spellings as (
     group by all
 ),
 
+-- The names a request can name: the roster's; without a roster, the clinicians the
+-- exports name (otherwise every request would be for the practice).
+request_names as (
+    select name_key, clinician from stg_clinician_names
+    union all
+    select distinct name_key(clinician), clinician from stg_clinician_spellings
+    where not exists (select 1 from stg_clinician_names) and name_key(clinician) is not null
+),
+
 -- Requests are resolved once per distinct spelling, not once per client.
 requests as (
     select r.referred_to, min(n.clinician) as clinician
     from (select distinct referred_to from clients where requested_known and referred_to is not null) r
-    join stg_clinician_names n on n.name_key = name_key(r.referred_to)
+    join request_names n on n.name_key = name_key(r.referred_to)
     group by r.referred_to
 ),
 

@@ -1,7 +1,10 @@
 -- stg_clinician_spellings: every clinician name (and, in billing, rendering NPI) the
 -- exports use, resolved to a roster clinician: on the schedule by name; in billing by
--- NPI first, then by name. An unresolved spelling keeps the exported name, trimmed,
--- and is listed in the workbook for the roster's aliases. Only the spellings, not
+-- NPI first, then by name. Unresolved spellings that share a name key (case,
+-- punctuation, titles and "Last, First" folded) are one clinician, named by one of them
+-- (not all in capitals first, then alphabetically): "Fischer, Catherine" and
+-- "FISCHER, CATHERINE" are one clinician with or without a roster. They are listed in
+-- the workbook for the roster's aliases. Only the spellings, not
 -- their counts: a night that adds rows under known spellings leaves it unchanged, so
 -- the marts that resolve names through it are kept.
 -- The join keys are computed once per distinct spelling, as columns: with the export test
@@ -15,13 +18,20 @@ with spellings as (
 ),
 by_npi as (
     select npi, min(clinician) as clinician from stg_clinicians where npi is not null group by npi
+),
+folded as (
+    select name_key, arg_min(trim(provider), {'caps': upper(trim(provider)) = trim(provider), 'name': trim(provider)}) as clinician
+    from spellings
+    where name_key is not null
+    group by name_key
 )
 select
     s.export,
     s.provider,
     s.provider_npi,
-    coalesce(p.clinician, c.clinician, trim(s.provider)) as clinician,
+    coalesce(p.clinician, c.clinician, f.clinician, trim(s.provider)) as clinician,
     coalesce(p.clinician, c.clinician) is not null as clinician_resolved
 from spellings s
 left join by_npi p on p.npi = s.npi
 left join stg_clinician_names c on c.name_key = s.name_key
+left join folded f on f.name_key = s.name_key

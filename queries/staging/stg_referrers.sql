@@ -22,6 +22,13 @@ directory as (
     select trim(name) as referrer, clean_npi(npi) as npi, nullif(trim(category), '') as category,
         nullif(trim(organisation), '') as organisation, point_person
     from ref_directory
+),
+-- Without a roster, the clinicians the exports name, by name key.
+export_names as (
+    select name_key(clinician) as name_key, min(clinician) as clinician
+    from stg_clinician_spellings
+    where not exists (select 1 from ref_roster) and name_key(clinician) is not null
+    group by 1
 )
 select
     r.referrer,
@@ -29,11 +36,13 @@ select
     coalesce(d.npi, r.seen_npi) as npi,
     d.organisation,
     -- A point person that names no clinician of the roster is none (see
-    -- stg_unknown_point_persons); without a roster, the name as written.
+    -- stg_unknown_point_persons); without a roster, the clinician of the exports
+    -- it names, else the name as written.
     case when pp.clinician is not null then pp.clinician
-         when not exists (select 1 from ref_roster) then nullif(trim(d.point_person), '') end as directory_point_person,
+         when not exists (select 1 from ref_roster) then coalesce(en.clinician, nullif(trim(d.point_person), '')) end as directory_point_person,
     r.is_channel,
     r.spellings::INTEGER as spellings
 from referrers r
 left join directory d on d.referrer = r.referrer
 left join stg_clinician_names pp on pp.name_key = name_key(d.point_person)
+left join export_names en on en.name_key = name_key(d.point_person)
