@@ -234,6 +234,26 @@ func TestIntroductions(t *testing.T) {
 	if got != want {
 		t.Errorf("introductions:\n%s\nwant:\n%s", got, want)
 	}
+
+	// A colleague the roster says is not accepting new clients is never suggested,
+	// whatever payers it bills: with Dee and Fay not accepting either, Ben alone.
+	ctx := context.Background()
+	db, err := pipeline.Open(ctx, filepath.Join(t.TempDir(), "referrals.duckdb"), pipeline.Settings{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	stagetest.Load(t, db, stagetest.SamplePractice())
+	if _, err := db.Exec(`UPDATE ref_roster SET accepting = false WHERE name IN ('Dee Dogwood', 'Fay Fir')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pipeline.BuildModels(ctx, db, stagetest.DefaultVars(stagetest.ReportMonth), nil); err != nil {
+		t.Fatal(err)
+	}
+	got = stagetest.JoinRows(stagetest.Rows(t, db, "select * from introductions order by referrer, rank"), "referrer", "rank", "colleague")
+	if got != "Dr Journey | 1 | Ben Birch" {
+		t.Errorf("introductions with Cal, Dee and Fay not accepting:\n%s\nwant Ben alone", got)
+	}
 }
 
 func TestFollowThroughAndValue(t *testing.T) {

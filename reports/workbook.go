@@ -506,7 +506,7 @@ func columnGuide(o overview) [][2]string {
 		{"COC (Referrers)", "Continuity of care, 0 to 1: 1 when every referral went to one clinician, 0 when no two went to the same one; blank under 2 referrals."},
 		{"Effective clinicians (Referrers)", "How many clinicians the referrals are spread over, as if evenly (1 / COC); blank when COC is 0 (spread as widely as possible) or blank."},
 		{"Stage since, Previous stage (Referrers)", "The first month of the current stage, and the stage before it."},
-		{"Months to stage 2, Months to stage 3 (Referrers)", "Months from the first referral to the first month at that stage: the referrer's pace."},
+		{"Months to stage 2, Months to stage 3 (Referrers)", "Months from the first referral to the first month at stage 2 or above (0 for a referrer at stage 3 from the start), and to the first month at stage 3: the referrer's pace."},
 		{"Regressions (Referrers)", "How many times the stage fell."},
 		{"Flags (Referrers)", "The lists on the Introductions sheet the referrer is on: ready, stalled, cooling, lapsed, regressed."},
 		{"Attended-intake rate (Referrers, Clinicians)", "Share of the clients referred in the window who attended an appointment (or were billed), among those whose intake is not still to come."},

@@ -2,7 +2,8 @@
 -- colleagues of its point person to introduce, best first, with the reasons in words.
 --
 -- Colleagues: clinicians on the roster at the report month (started by its last day,
--- not ended before its first), other than the point person; in installations of
+-- not ended before its first), other than the point person and those the roster says
+-- are not accepting new clients; in installations of
 -- more than 200 clinicians, the 200 with the most room (see colleague_pool). A colleague is suggested
 -- only with at least one reason:
 --   payers     the colleague bills payers that this referrer's clients carry: its
@@ -119,11 +120,13 @@ colleague_pool as (
     limit 200
 ),
 
+-- A colleague the roster says is not accepting new clients is never suggested: an
+-- introduction to someone who cannot take the referrer's clients does harm.
 candidates as (
     select rd.referrer, rd.point_person, rd.referrals, rd.last_referral, c.clinician as colleague,
            c.specialties, c.accepting
     from ready rd
-    join colleague_pool c on c.clinician <> coalesce(rd.point_person, '')
+    join colleague_pool c on c.clinician <> coalesce(rd.point_person, '') and c.accepting is distinct from false
 ),
 
 -- Payer sets as bit strings, one bit per payer of the ready referrers' clients (the
