@@ -206,7 +206,8 @@ func TestWatchList(t *testing.T) {
 		"lapsed | Dr Mixed | 3 | 2025-05-15 | no referral since 2025-05-15 (7 months); 5 referrals in total",
 		"lapsed | Dr Old Three | <nil> | 2023-05-12 | no referral since 2023-05-12 (31 months); 3 referrals in total",
 		"lapsed | Dr Practice | 3 | 2025-04-12 | no referral since 2025-04-12 (8 months); 6 referrals in total",
-		"regressed | Dr Fall | 2 | 2025-12-01 | fell from stage 3 to stage 2 in 2025-12",
+		// Its December 2024 referrals left the window: no new one made it fall.
+		"regressed | Dr Fall | 2 | 2025-12-01 | fell from stage 3 to stage 2 in 2025-12, with no referral since 2025-10-15: older referrals leaving the 12-month window moved it",
 		"stalled | Dr Directory Dee | 2 | 2025-04-01 | stage 2 since 2025-04 (9 months)",
 		"stalled | Dr Stall | 2 | 2025-02-01 | stage 2 since 2025-02 (11 months)",
 		"stalled | Dr Two Diff | 2 | 2025-05-01 | stage 2 since 2025-05 (8 months)",

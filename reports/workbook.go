@@ -644,7 +644,7 @@ func watchLists(r rules) []watchList {
 		{"lapsed", fmt.Sprintf("Lapsed: no referral for %s after %d or more", plural(r.LapsedMonths, "month"), r.LapsedMinReferrals),
 			"A referrer who used to send clients and stopped."},
 		{"regressed", "Regressed: stage went down",
-			"The referrer went back to fewer clinicians: check whether a colleague's intake went badly."},
+			"The referrer went back to fewer clinicians: check whether a colleague's intake went badly (unless the detail says no referral came since: then older referrals leaving the window moved the stage)."},
 	}
 }
 

@@ -9,7 +9,8 @@ with params as (
     select
         getvariable('report_month')::DATE as report_month,
         getvariable('recent_days')::INTEGER as recent_days,
-        (last_day(getvariable('report_month')::DATE) - to_days(getvariable('recent_days')::INTEGER - 1))::DATE as recent_from
+        (last_day(getvariable('report_month')::DATE) - to_days(getvariable('recent_days')::INTEGER - 1))::DATE as recent_from,
+        getvariable('window_months')::INTEGER as window_months
 ),
 
 flagged as (
@@ -24,7 +25,8 @@ plural as (
         date_diff('month', stage_since, p.report_month) + 1 as months_in_stage,
         date_diff('month', date_trunc('month', last_referral), p.report_month) as months_quiet,
         p.recent_days,
-        p.recent_from
+        p.recent_from,
+        p.window_months
     from flagged, params p
     where list in ('stalled', 'cooling', 'lapsed', 'regressed')
 )
@@ -40,8 +42,14 @@ select
             referrals_recent, case when referrals_recent = 1 then '' else 's' end, recent_days, referrals_prior)
         when 'lapsed' then format('no referral since {} ({} month{}); {} referrals in total',
             strftime(last_referral, '%Y-%m-%d'), months_quiet, case when months_quiet = 1 then '' else 's' end, referrals_ever)
+        -- A fall with no referral in its month came from older referrals leaving the
+        -- window, not from where new clients went: said so.
         when 'regressed' then format('fell from stage {} to stage {} in {}', regressed_from,
             stage, strftime(regressed_in, '%Y-%m'))
+            || case when last_referral < regressed_in
+                    then format(', with no referral since {}: older referrals leaving the {}-month window moved it',
+                        strftime(last_referral, '%Y-%m-%d'), window_months)
+                    else '' end
     end as detail,
     case list
         when 'stalled' then stage_since
