@@ -43,7 +43,8 @@ type Settings struct {
 // 1.0's, kept for old readers) it compresses text with a dictionary whose
 // entries are FSST-compressed, among other changes: at 10M exported rows a
 // full run took 20.5-21.2 s against 21.7-22.8 s in three alternating pairs,
-// the file 480 MB against 666 MB, the night and peak memory less too. A file
+// the file 480 MB against 666 MB (the night level, peak memory within the
+// noise of a bench). A file
 // keeps the format it was created in: one made before keeps DuckDB 1.0's, as
 // DuckDB writes into a file only what its format allows.
 const StorageVersion = "v1.5.0"
@@ -66,8 +67,8 @@ func Open(ctx context.Context, path string, s Settings) (*sql.DB, error) {
 	// it goes in the connection string. An existing file keeps its own format
 	// whatever this says, so every open passes the same setting (DuckDB refuses a
 	// second open of one file with a different configuration in one process).
-	// A path that a connection string would misread (a # starts a fragment) keeps
-	// the engine's default format.
+	// A path that a connection string would misread (a # starts a fragment, a %
+	// an escape) keeps the engine's default format, and smaller_file applies to it.
 	if dsn != "" && !s.EngineFormat && !strings.ContainsAny(dsn, "?#%") {
 		dsn += "?storage_compatibility_version=" + StorageVersion
 	}
