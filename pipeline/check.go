@@ -138,12 +138,16 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 		if enc != "utf-16" && sc.strayCRs() > 0 {
 			// Counted again as the run's copy reads them, NUL bytes dropped first
 			// (a CR, NUL, LF ends a line there), which also gives the first's line.
-			stray, err := strayCRsAsCopied(path, byte(delim))
+			stray, err := strayCRsAsCopied(path, delim)
 			if err != nil {
 				return problem("cannot read the file: %v (check its permissions)", err)
 			}
 			if stray.n > 0 {
-				fc.Warnings = append(fc.Warnings, fmt.Sprintf("line %d: %d carriage return(s) not followed by a line feed (the first on this line), which DuckDB's reader cannot read inside a value, would be read as spaces; if a value looks cut or joined, export the file again", stray.firstLine, stray.n))
+				where, first := "", ""
+				if stray.firstLine > 0 {
+					where, first = fmt.Sprintf("line %d: ", stray.firstLine), " (the first on this line)"
+				}
+				fc.Warnings = append(fc.Warnings, fmt.Sprintf("%s%d carriage return(s) not followed by a line feed%s, which DuckDB's reader cannot read inside a value, would be read as spaces; if a value looks cut or joined, export the file again", where, stray.n, first))
 			}
 		}
 	}

@@ -1239,3 +1239,43 @@ func TestSwappedDateFormat(t *testing.T) {
 		}
 	}
 }
+
+// With a delimiter outside ASCII the first lone CR's line is not given (a
+// character ending in the delimiter's last byte would mislead the count), by
+// the run's notice and by check alike; the CR is still read as a space.
+func TestLoneCRWithNonASCIIDelimiterHasNoLine(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	exports := filepath.Join(dir, "exports")
+	must(t, os.Mkdir(exports, 0o755))
+	body := strings.Join([]string{
+		"Appointment ID§Patient Account§Clinician§Appointment Date§Start Time§Status§Service§Referral Source§Referred To§Referrer NPI",
+		"A1§900001§Franç\"oise Smith§01/05/2026§9:00 AM§Attended§Intake§Google§§",
+		"A2§900002§Jane Smith§01/05/2026§9:00 AM§Attended§Intake§Dr\rSmith§§",
+		"A3§900003§Jane Smith§01/06/2026§9:00 AM§Attended§Intake§Web§§", ""}, "\n")
+	path := filepath.Join(exports, "section.csv")
+	must(t, os.WriteFile(path, []byte(body), 0o600))
+	cfg := config.Default()
+	cfg.Dir = dir
+	cfg.Scheduling.Files, cfg.Billing.Files = []string{"exports/*.csv"}, nil
+	cfg.Scheduling.Delimiter = "§"
+	db, err := Open(ctx, filepath.Join(dir, "db.duckdb"), Settings{Threads: 2})
+	must(t, err)
+	defer db.Close()
+	_, err = (&Ingester{DB: db, Config: cfg, Secret: []byte("hostile-secret-0123456789"), TmpDir: dir}).Ingest(ctx)
+	must(t, err)
+	var line sql.NullInt64
+	var msg, source string
+	must(t, db.QueryRow(`SELECT line, message FROM rejected_rows WHERE error_type = 'CARRIAGE RETURN'`).Scan(&line, &msg))
+	must(t, db.QueryRow(`SELECT referral_source FROM raw_appointments WHERE appointment_id = 'A2'`).Scan(&source))
+	if line.Valid || strings.Contains(msg, "first on this line") || source != "Dr Smith" {
+		t.Errorf("notice: line %v, %q; A2's source %q; want no line and \"Dr Smith\"", line, msg, source)
+	}
+	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
+	must(t, err)
+	defer mem.Close()
+	fc := checkFile(ctx, mem, "scheduling", cfg.Scheduling, path, "section.csv")
+	if got := strings.Join(fc.Warnings, "; "); !strings.HasPrefix(got, "1 carriage return(s) not followed by a line feed, which") {
+		t.Errorf("check warnings %q, want one about 1 carriage return without a line", got)
+	}
+}

@@ -650,7 +650,7 @@ func (in *Ingester) scan(c fileCheck) scanned {
 		// A copy that drops NULs or makes CRs spaces ends every line in LF: a
 		// CR, NUL, LF is a line's end there, which the scan did not count as one.
 		conv, st, err := convertCopy(f.path, tmp, copyFixes{fromCP1252: enc == "windows-1252", fixNewlines: mixedNewlines || nuls > 0 || strayCRs > 0, dropNUL: nuls > 0,
-			strayCRs: strayCRs > 0, delim: byte(delim)})
+			strayCRs: strayCRs > 0, delim: delim})
 		if err != nil {
 			return fail(sc.sum, "%v", err)
 		}
@@ -1453,8 +1453,13 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		}
 		if it.strayCRs > 0 {
 			// Not a rejected row either: the values read on.
-			if _, err := exec(`INSERT INTO rejected_rows VALUES (?, ?, ?, NULL, 'CARRIAGE RETURN', ?)`, it.fileID, it.res.Path, it.strayCRLine,
-				fmt.Sprintf("the file held %d carriage return(s) not followed by a line feed (the first on this line), which DuckDB's reader cannot read inside a value: each was read as a space", it.strayCRs)); err != nil {
+			var line any
+			where := ""
+			if it.strayCRLine > 0 {
+				line, where = it.strayCRLine, " (the first on this line)"
+			}
+			if _, err := exec(`INSERT INTO rejected_rows VALUES (?, ?, ?, NULL, 'CARRIAGE RETURN', ?)`, it.fileID, it.res.Path, line,
+				fmt.Sprintf("the file held %d carriage return(s) not followed by a line feed%s, which DuckDB's reader cannot read inside a value: each was read as a space", it.strayCRs, where)); err != nil {
 				return err
 			}
 		}

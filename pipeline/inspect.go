@@ -245,7 +245,7 @@ func normaliseEncoding(e string) string {
 // (delim is the file's delimiter, to number the first one's line).
 type copyFixes struct {
 	fromCP1252, fixNewlines, dropNUL, strayCRs bool
-	delim                                      byte
+	delim                                      rune
 }
 
 // strayCRCount is how many carriage returns alone a copy made spaces, and
@@ -282,7 +282,7 @@ func convertCopy(path, tmpDir string, fixes copyFixes) (string, strayCRCount, er
 	var dst io.Writer = w
 	var m *lineMender
 	if fixes.fixNewlines || fixes.dropNUL || fixes.strayCRs {
-		m = &lineMender{w: w, fixNewlines: fixes.fixNewlines, dropNUL: fixes.dropNUL, strayCRs: fixes.strayCRs, delim: fixes.delim}
+		m = newLineMender(w, fixes)
 		dst = m
 	}
 	if _, err := io.Copy(dst, r); err != nil {
@@ -308,13 +308,13 @@ func convertCopy(path, tmpDir string, fixes copyFixes) (string, strayCRCount, er
 // convertCopy): the scan's count (fileScan.strayCRs), but for a CR that only
 // NUL bytes part from a line feed, which the copy, dropping them, reads as a
 // line's end.
-func strayCRsAsCopied(path string, delim byte) (strayCRCount, error) {
+func strayCRsAsCopied(path string, delim rune) (strayCRCount, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return strayCRCount{}, err
 	}
 	defer f.Close()
-	m := &lineMender{w: bufio.NewWriterSize(io.Discard, 1<<16), dropNUL: true, strayCRs: true, delim: delim}
+	m := newLineMender(bufio.NewWriterSize(io.Discard, 1<<16), copyFixes{dropNUL: true, strayCRs: true, delim: delim})
 	if _, err := io.Copy(m, bufio.NewReaderSize(f, 1<<20)); err != nil {
 		return strayCRCount{}, err
 	}
@@ -497,6 +497,7 @@ type lineMender struct {
 	dropNUL     bool
 	strayCRs    bool
 	delim       byte
+	noLines     bool // the delimiter is outside ASCII: no line for the first CR
 	stray       strayCRCount
 	// Until the first CR alone: the quotes and the records ended, as the
 	// reader reads the copy, for that CR's line.
@@ -554,15 +555,24 @@ func (c *lineMender) straycr() error {
 	if !c.strayCRs {
 		return c.put([]byte{'\r'})
 	}
-	if c.stray.n++; c.stray.n == 1 {
+	if c.stray.n++; c.stray.n == 1 && !c.noLines {
 		c.stray.firstLine = c.records + 1
 	}
 	return c.put([]byte{' '})
 }
 
+// newLineMender is the lineMender of a copy with fixes, writing to w. A
+// delimiter outside ASCII takes more than one byte in the copy, and a quote
+// after another character ending in its last byte would seem to open a
+// value: the first CR's line is not followed then (firstLine stays 0).
+func newLineMender(w *bufio.Writer, fixes copyFixes) *lineMender {
+	return &lineMender{w: w, fixNewlines: fixes.fixNewlines, dropNUL: fixes.dropNUL, strayCRs: fixes.strayCRs,
+		delim: byte(fixes.delim), noLines: fixes.delim >= 128}
+}
+
 // put writes b, following the quotes until the first CR alone is found.
 func (c *lineMender) put(b []byte) error {
-	if c.strayCRs && c.stray.n == 0 {
+	if c.strayCRs && c.stray.n == 0 && !c.noLines {
 		for _, x := range b {
 			if c.q.step(x, c.delim) == qNewline {
 				c.records++
