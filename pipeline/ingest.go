@@ -139,7 +139,7 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 		}
 	}
 	// After a rebuild's reset every row is keyed again: the secret is recorded anew.
-	if err := CheckClientKey(ctx, in.DB, in.Secret); err != nil {
+	if err := CheckClientKey(ctx, in.DB, in.Secret, true); err != nil {
 		return sum, err
 	}
 	var files []pending

@@ -31,23 +31,25 @@ func ClientKeyState(ctx context.Context, db *sql.DB) (fingerprint string, loaded
 }
 
 // CheckClientKey checks secret against the one recorded as having keyed the
-// database's clients (ErrOtherSecret when they differ), and records it where
-// none is.
-func CheckClientKey(ctx context.Context, db *sql.DB, secret []byte) error {
-	recorded, _, err := ClientKeyState(ctx, db)
+// database's clients (ErrOtherSecret when they differ). With record (the
+// commands that key rows), it records secret where none is, or where the
+// database holds no loaded row yet (nothing was keyed with the one recorded).
+func CheckClientKey(ctx context.Context, db *sql.DB, secret []byte, record bool) error {
+	recorded, loaded, err := ClientKeyState(ctx, db)
 	if err != nil {
 		return err
 	}
 	fp := clientkey.Fingerprint(secret)
-	switch recorded {
-	case fp:
+	switch {
+	case recorded == fp:
 		return nil
-	case "":
-		if _, err := db.ExecContext(ctx, `INSERT INTO key_check VALUES (?)`, fp); err != nil {
-			return fmt.Errorf("record which secret keys the clients: %w", err)
-		}
-		return nil
-	default:
+	case loaded && recorded != "":
 		return ErrOtherSecret
+	case !record:
+		return nil
 	}
+	if _, err := db.ExecContext(ctx, `DELETE FROM key_check; INSERT INTO key_check VALUES (?)`, fp); err != nil {
+		return fmt.Errorf("record which secret keys the clients: %w", err)
+	}
+	return nil
 }

@@ -78,13 +78,13 @@ func openJob(ctx context.Context, e env, cf commonFlags, what string, rebuild bo
 // that keyed its clients stops the command (exit 2), as every client would
 // count as new. Unless rebuild, which keys every row again.
 func (j *job) loadSecret(ctx context.Context, e env, dbPath string, rebuild bool) error {
-	recorded, loaded, err := pipeline.ClientKeyState(ctx, j.db)
+	_, loaded, err := pipeline.ClientKeyState(ctx, j.db)
 	if err != nil {
 		return fmt.Errorf("database %s: %w", dbPath, err)
 	}
 	keyPath := j.cfg.KeyPath()
-	fresh := recorded == "" && !loaded
-	j.secret, err = clientkey.Load(e.getenv(clientkey.EnvVar), keyPath, fresh || rebuild)
+	// A database without a loaded row has keyed no client: a new key file is harmless.
+	j.secret, err = clientkey.Load(e.getenv(clientkey.EnvVar), keyPath, !loaded || rebuild)
 	if errors.Is(err, clientkey.ErrNoKeyFile) {
 		return fmt.Errorf("%w: the client-key file %s is missing, and the database %s holds clients keyed with its secret: with a new one, every client would count as new. "+
 			"Restore the key file from the backup taken with the database (or set %s to its secret). "+
@@ -97,7 +97,9 @@ func (j *job) loadSecret(ctx context.Context, e env, dbPath string, rebuild bool
 	if rebuild {
 		return nil
 	}
-	if err := pipeline.CheckClientKey(ctx, j.db, j.secret); errors.Is(err, pipeline.ErrOtherSecret) {
+	// Only checked here: the ingest, which keys rows, records the secret; a command
+	// that only reads (explain) never does.
+	if err := pipeline.CheckClientKey(ctx, j.db, j.secret, false); errors.Is(err, pipeline.ErrOtherSecret) {
 		from := fmt.Sprintf("the key file %s", keyPath)
 		fix := fmt.Sprintf("restore the key file %s from the backup taken with the database", keyPath)
 		if strings.TrimSpace(e.getenv(clientkey.EnvVar)) != "" {

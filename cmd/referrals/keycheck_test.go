@@ -139,3 +139,57 @@ func TestUnknownPointPersonIsNamed(t *testing.T) {
 		t.Errorf("run: exit %d, want 0 and a warning:\n%s", r.code, r.stderr)
 	}
 }
+
+// Only a command that keys rows records the secret: an explain with another
+// secret leaves the record as it is, and a database without a loaded row (a
+// first run whose patterns matched nothing) takes the next run's secret.
+func TestOnlyKeyingRecordsTheSecret(t *testing.T) {
+	dir, cfg := practiceDir(t, 1, false)
+	t.Setenv(clientkey.EnvVar, "")
+	body := mustRead(t, cfg)
+	empty := strings.Replace(body, `files = ["data/exports/scheduling/*.csv"]`, `files = ["data/none/*.csv"]`, 1)
+	empty = strings.Replace(empty, `files = ["data/exports/billing/*.csv"]`, `files = ["data/none/*.csv"]`, 1)
+	if err := os.WriteFile(cfg, []byte(empty), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet"); r.code != 1 {
+		t.Fatalf("run with no export: exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(clientkey.EnvVar, "the secret of the first real night")
+	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet"); r.code != 0 {
+		t.Fatalf("first run with rows, another secret than the empty run's key file: exit %d\n%s", r.code, r.stderr)
+	}
+	r := runBin(t, "explain", "--config", cfg, "--month", "2026-10", "--quiet", firstReferrer(t, filepath.Join(dir, "out", "referrers-2026-10.csv")))
+	if r.code != 0 {
+		t.Fatalf("explain: exit %d\n%s", r.code, r.stderr)
+	}
+	t.Setenv(clientkey.EnvVar, "yet another secret of length")
+	if r := runBin(t, "explain", "--config", cfg, "--month", "2026-10", "--quiet", "Anyone"); r.code != 2 {
+		t.Errorf("explain with another secret: exit %d, want 2\n%s", r.code, r.stderr)
+	}
+	t.Setenv(clientkey.EnvVar, "the secret of the first real night")
+	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet"); r.code != 0 {
+		t.Errorf("run with the secret that keyed the clients: exit %d\n%s", r.code, r.stderr)
+	}
+	// A database made before the record (none kept): an explain with another
+	// secret cannot be checked, and must not record it for the next run to trip on.
+	db, err := pipeline.Open(context.Background(), filepath.Join(dir, "db", "referrals.duckdb"), pipeline.Settings{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`DELETE FROM key_check`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	t.Setenv(clientkey.EnvVar, "yet another secret of length")
+	if r := runBin(t, "explain", "--config", cfg, "--month", "2026-10", "--quiet", firstReferrer(t, filepath.Join(dir, "out", "referrers-2026-10.csv"))); r.code != 0 {
+		t.Errorf("explain on a database without a recorded secret: exit %d\n%s", r.code, r.stderr)
+	}
+	t.Setenv(clientkey.EnvVar, "the secret of the first real night")
+	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet"); r.code != 0 {
+		t.Errorf("run after that explain, with the secret that keyed the clients: exit %d\n%s", r.code, r.stderr)
+	}
+}
