@@ -170,19 +170,22 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 		if sw := swappedDateFormat(src.DateFormat); sw != "" {
 			swapped = sw
 		}
-		var total, bad, swappedOnly, twoDigit int64
+		var total, bad, swappedOnly, onlyFormat, twoDigit int64
 		var badEx, swappedEx, twoDigitEx sql.NullString
 		q := `SELECT sum(n)::BIGINT,
+				coalesce(sum(n) FILTER (WHERE d IS NOT NULL AND try_strptime(v, $2) IS NULL), 0)::BIGINT,
 				coalesce(sum(n) FILTER (WHERE d IS NULL), 0)::BIGINT, min(v) FILTER (WHERE d IS NULL),
 				coalesce(sum(n) FILTER (WHERE d IS NULL AND try_strptime(v, $2) IS NOT NULL), 0)::BIGINT, min(v) FILTER (WHERE d IS NULL AND try_strptime(v, $2) IS NOT NULL),
 				coalesce(sum(n) FILTER (WHERE year(d) < 100), 0)::BIGINT, min(v) FILTER (WHERE year(d) < 100)
 			FROM (SELECT v, n, try_strptime(v, $1) AS d FROM (VALUES ` + strings.Join(values, ", ") + `) t(v, n))`
-		if err := mem.QueryRowContext(ctx, q, src.DateFormat, swapped).Scan(&total, &bad, &badEx, &swappedOnly, &swappedEx, &twoDigit, &twoDigitEx); err != nil {
+		if err := mem.QueryRowContext(ctx, q, src.DateFormat, swapped).Scan(&total, &onlyFormat, &bad, &badEx, &swappedOnly, &swappedEx, &twoDigit, &twoDigitEx); err != nil {
 			return problem("date format %q: %v", src.DateFormat, err)
 		}
 		col := headers[dateIdx]
 		switch {
-		case wrongDates(swappedOnly, total):
+		// As the run decides: many dates that read only the other way round, and next
+		// to none that read only as date_format (a day above 12).
+		case wrongDates(swappedOnly, total) && (swapped == nil || onlyFormat*20 < swappedOnly):
 			fc.Problems = append(fc.Problems, fmt.Sprintf("%d of %d dates in column %q, such as %q, do not read as date_format %q but do as %q, with day and month the other way round: the export writes them so, and its dates with a day up to 12 would load swapped (the run refuses such a file); set [%s] date_format = %q",
 				swappedOnly, total, col, swappedEx.String, src.DateFormat, swapped, source, swapped))
 		case wrongDates(twoDigit, total):

@@ -69,9 +69,11 @@ func fileRows(ctx context.Context, tx *sql.Tx, table string, fileID int64, index
 
 // dayFirstCheck refuses the group's files whose dates fail date_format but
 // read with day and month the other way round, where they are many (see
-// wrongDates): their other dates, with a day up to 12, loaded swapped. col is
-// the reader's name for the date column (c1, c2…).
-func dayFirstCheck(ctx context.Context, tx *sql.Tx, items []*prepared, table, source, format, col string) error {
+// wrongDates) and the file has next to no date that reads only as
+// date_format (a day above 12, loaded: a month-first file with typos has
+// many): their other dates, with a day up to 12, loaded swapped. col is the
+// reader's name for the date column (c1, c2…), dateCol the table's.
+func dayFirstCheck(ctx context.Context, tx *sql.Tx, items []*prepared, table, dateCol, source, format, col string) error {
 	swapped := swappedDateFormat(format)
 	if swapped == "" {
 		return nil
@@ -108,7 +110,12 @@ func dayFirstCheck(ctx context.Context, tx *sql.Tx, items []*prepared, table, so
 		if err != nil {
 			return err
 		}
-		if wrongDates(f.n, total) {
+		var onlyFormat int64
+		if err := tx.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*) FROM %s WHERE file_id = ? AND day(%s) > 12`, table, dateCol),
+			items[f.index].fileID).Scan(&onlyFormat); err != nil {
+			return err
+		}
+		if wrongDates(f.n, total) && onlyFormat*20 < f.n {
 			return fmt.Errorf("%d of the file's %d rows have dates such as %q that do not read as date_format %q but do as %q, with day and month the other way round: "+
 				"the export writes them so, and its other dates, with a day up to 12, would load swapped; nothing of this file was loaded. "+
 				"Set [%s] date_format = %q (and run --rebuild if files loaded before were read with the old format)",

@@ -44,6 +44,9 @@ var hostileCases = []hostileCase{
 		`Set [scheduling] date_format = "%d/%m/%Y"`}},
 	// One such date among many right ones is a typo: that row alone is rejected.
 	{file: "day-first-typo.csv", status: "loaded", loaded: 24, rejected: 1, want: []string{`26 date (Appointment Date) CAST Could not convert string "13/09/2026" to 'DATE' (expected date format %m/%d/%Y; it reads with day and month the other way round, as %d/%m/%Y`}},
+	// Three such dates in a month-first file whose other dates have days above 12:
+	// typos, rejected alone; the file is no day-first one.
+	{file: "month-first-typos.csv", status: "loaded", loaded: 47, rejected: 3, want: []string{`49 date (Appointment Date) CAST Could not convert string "13/02/2026"`}},
 	// Two-digit years read by %Y as the years 1 to 99.
 	{file: "two-digit-year.csv", status: "failed", want: []string{`5 of the file's 5 rows have dates with a two-digit year, which date_format "%m/%d/%Y" reads as written (such as 0026-10-01)`,
 		`Set [scheduling] date_format = "%m/%d/%y"`}},
@@ -1141,8 +1144,8 @@ func recordReadPlans(t *testing.T) *[]string {
 	return &plans
 }
 
-// A file refused for its dates' order, read in one group with a good file: the
-// good one loads, the other fails alone, and a later run tries it again.
+// A file refused for its dates' order, read with a good file of the same
+// layout (one group): the good one loads, the other fails alone.
 func TestDayFirstFileFailsAloneInItsGroup(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -1216,6 +1219,13 @@ func TestCheckFindsDateOrderAndTwoDigitYears(t *testing.T) {
 		}, `60 of 120 dates in column "Appointment Date", such as "13/09/2026", do not read as date_format "%m/%d/%Y" but do as "%d/%m/%Y"`, ""},
 		{"two-digit.csv", func(i int) string { return fmt.Sprintf("9/%d/26", i%28+1) },
 			`120 of 120 dates in column "Appointment Date", such as "9/1/26", have a two-digit year, which date_format "%m/%d/%Y" reads as the year 26 (the run refuses such a file); set [scheduling] date_format = "%m/%d/%y"`, ""},
+		// Month first with three day-first typos: the days above 12 say which it is.
+		{"month-first-typos.csv", func(i int) string {
+			if i < 3 {
+				return fmt.Sprintf("%d/02/2026", 13+i)
+			}
+			return fmt.Sprintf("01/%02d/2026", i%31+1)
+		}, "", `3 of 120 dates in column "Appointment Date", such as "13/02/2026", do not match date_format "%m/%d/%Y": their rows would be rejected; "13/02/2026" reads with day and month the other way round, a typo most likely`},
 		{"iso-typo.csv", func(i int) string {
 			if i == 7 {
 				return "2026-10-05"

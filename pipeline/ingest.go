@@ -1155,7 +1155,7 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		if _, err = exec(q); err != nil {
 			return fmt.Errorf("record rejected rows: %w", err)
 		}
-		if err := dayFirstCheck(ctx, tx, items, table, source, src.DateFormat, fmt.Sprintf("c%d", mapping[dateFieldName(source)]+1)); err != nil {
+		if err := dayFirstCheck(ctx, tx, items, table, dateCol, source, src.DateFormat, fmt.Sprintf("c%d", mapping[dateFieldName(source)]+1)); err != nil {
 			return err
 		}
 		// A row with a field too few is rejected as whatever the first moved value

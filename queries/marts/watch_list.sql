@@ -42,8 +42,8 @@ select
             referrals_recent, case when referrals_recent = 1 then '' else 's' end, recent_days, referrals_prior)
         when 'lapsed' then format('no referral since {} ({} month{}); {} referrals in total',
             strftime(last_referral, '%Y-%m-%d'), months_quiet, case when months_quiet = 1 then '' else 's' end, referrals_ever)
-        -- A fall with no referral in its month came from older referrals leaving the
-        -- window, not from where new clients went: said so.
+        -- A fall with no referral in its month or since came from older referrals
+        -- leaving the window, not from where new clients went: said so.
         when 'regressed' then format('fell from stage {} to stage {} in {}', regressed_from,
             stage, strftime(regressed_in, '%Y-%m'))
             || case when last_referral < regressed_in
