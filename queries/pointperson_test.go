@@ -174,6 +174,9 @@ func TestNoRosterRequestsNameExportClinicians(t *testing.T) {
 		p.Appointment("fold-1", "client-fold-1", "FISCHER, CATHERINE", "2025-03-03", "", "Attended", "Dr Fold")
 		p.Appointment("fold-2", "client-fold-2", "Fischer, Catherine", "2025-03-04", "", "Attended", "Dr Fold")
 		p.Appointment("fold-3", "client-fold-3", "Catherine Fischer", "2025-03-05", "", "Attended", "Dr Fold")
+		// Two clinicians whose names key alike once credentials are dropped ("jenny").
+		p.Appointment("apart-1", "client-apart-1", "Jenny Ma, LCSW", "2025-03-06", "", "Attended", "Dr Apart")
+		p.Appointment("apart-2", "client-apart-2", "Jenny Do, LMFT", "2025-03-07", "", "Attended", "Dr Apart")
 		stagetest.Load(t, db, p)
 		if !roster {
 			if _, err := db.Exec(`DELETE FROM ref_roster`); err != nil {
@@ -197,6 +200,10 @@ func TestNoRosterRequestsNameExportClinicians(t *testing.T) {
 		got := stagetest.JoinRows(stagetest.Rows(t, db, `select distinct assigned_clinician from referrals where referrer = 'Dr Fold'`), "assigned_clinician")
 		if got != "Catherine Fischer" {
 			t.Errorf("roster %v: Dr Fold's clinicians %q, want one, \"Catherine Fischer\"", roster, got)
+		}
+		got = stagetest.JoinRows(stagetest.Rows(t, db, `select distinct assigned_clinician from referrals where referrer = 'Dr Apart' order by 1`), "assigned_clinician")
+		if got != "Jenny Do, LMFT\nJenny Ma, LCSW" {
+			t.Errorf("roster %v: Dr Apart's clinicians %q, want the two apart", roster, got)
 		}
 	}
 }

@@ -869,13 +869,13 @@ func fetchDataQualitySheet(ctx context.Context, db querier, st *styles, o overvi
 			`SELECT count(*) FROM ingest_problems`, nil, maxQualityRows},
 		{"Unresolved clinician names", "Names in the exports that match no clinician of the roster: add them to the roster's aliases.",
 			[]column{{"Name as exported", kText}, {"Export", kText}, {"Rows", kInt}, {"First date", kDate}, {"Last date", kDate}},
-			`SELECT s.clinician, s.export, sum(p.n)::BIGINT AS n, min(p.first_date), max(p.last_date)
+			`SELECT trim(s.provider), s.export, sum(p.n)::BIGINT AS n, min(p.first_date), max(p.last_date)
              FROM stg_clinician_spellings s
              JOIN client_providers p ON p.export = s.export AND p.provider IS NOT DISTINCT FROM s.provider
                  AND p.provider_npi IS NOT DISTINCT FROM s.provider_npi
              WHERE NOT s.clinician_resolved
-             GROUP BY s.clinician, s.export ORDER BY n DESC, 1, 2 LIMIT ?`,
-			`SELECT count(*) FROM (SELECT DISTINCT clinician, export FROM stg_clinician_spellings WHERE NOT clinician_resolved)`, nil, maxQualityRows},
+             GROUP BY trim(s.provider), s.export ORDER BY n DESC, 1, 2 LIMIT ?`,
+			`SELECT count(*) FROM (SELECT DISTINCT trim(provider), export FROM stg_clinician_spellings WHERE NOT clinician_resolved)`, nil, maxQualityRows},
 		{"Directory point persons not on the roster", "Point persons the referrer directory names that match no clinician of the roster (a typo, or a clinician missing from it): such a referrer's point person is the clinician of its first referral until the directory or the roster is fixed.",
 			[]column{{"Referrer", kText}, {"Point person in the directory", kText}},
 			`SELECT referrer, point_person FROM stg_unknown_point_persons ORDER BY 1, 2 LIMIT ?`,

@@ -89,8 +89,11 @@ spellings as (
 request_names as (
     select name_key, clinician from stg_clinician_names
     union all
-    select distinct name_key(clinician), clinician from stg_clinician_spellings
+    -- A key two of them share names neither.
+    select name_key(clinician), min(clinician) from stg_clinician_spellings
     where not exists (select 1 from stg_clinician_names) and name_key(clinician) is not null
+    group by 1
+    having count(distinct clinician) = 1
 ),
 
 -- Requests are resolved once per distinct spelling, not once per client.

@@ -1,10 +1,10 @@
 -- stg_clinician_spellings: every clinician name (and, in billing, rendering NPI) the
 -- exports use, resolved to a roster clinician: on the schedule by name; in billing by
--- NPI first, then by name. Unresolved spellings that share a name key (case,
--- punctuation, titles and "Last, First" folded) are one clinician, named by one of them
--- (not all in capitals first, then alphabetically): "Fischer, Catherine" and
--- "FISCHER, CATHERINE" are one clinician with or without a roster. They are listed in
--- the workbook for the roster's aliases. Only the spellings, not
+-- NPI first, then by name. Unresolved spellings that share a name key of two words
+-- or more (case, punctuation, titles and "Last, First" folded) are one clinician,
+-- named by one of them (not all in capitals first, then alphabetically): "Fischer,
+-- Catherine" and "FISCHER, CATHERINE" are one clinician with or without a roster.
+-- They are listed in the workbook, as exported, for the roster's aliases. Only the spellings, not
 -- their counts: a night that adds rows under known spellings leaves it unchanged, so
 -- the marts that resolve names through it are kept.
 -- The join keys are computed once per distinct spelling, as columns: with the export test
@@ -19,11 +19,25 @@ with spellings as (
 by_npi as (
     select npi, min(clinician) as clinician from stg_clinicians where npi is not null group by npi
 ),
+-- Keys two roster clinicians share stay unresolved, spelling by spelling; so do
+-- one-word keys (name_key drops credentials, so "Jenny Ma, LCSW" and "Jenny Do,
+-- LMFT" both key as "jenny") and keys whose billing NPIs differ: different people.
+roster_keys as (
+    select name_key from (
+        select name_key(name) as name_key, trim(name) as clinician from ref_roster
+        union
+        select name_key(alias), trim(name) from (select name, unnest(split_list(aliases)) as alias from ref_roster)
+    )
+    where name_key is not null
+    group by name_key
+    having count(distinct clinician) > 1
+),
 folded as (
     select name_key, arg_min(trim(provider), {'caps': upper(trim(provider)) = trim(provider), 'name': trim(provider)}) as clinician
     from spellings
-    where name_key is not null
+    where name_key like '% %' and name_key not in (select name_key from roster_keys)
     group by name_key
+    having count(distinct npi) <= 1
 )
 select
     s.export,
