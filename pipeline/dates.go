@@ -151,29 +151,49 @@ func twoDigitYearCheck(ctx context.Context, tx *sql.Tx, items []*prepared, table
 	return nil
 }
 
-// emptyRowExpr is a SQL test that a row of table holds no value at all: every
-// column the read fills from the file is NULL (not file_id, nor the flag a
-// file's header sets).
-func emptyRowExpr(ctx context.Context, tx *sql.Tx, table string) (string, error) {
+// emptyRowExpr is a SQL test that a row of table came from a line of
+// delimiters alone: every column the read fills is NULL (not file_id, nor the
+// flag a file's header sets), in a file where the scan counted as many lines
+// of delimiters alone as the table holds such rows. Elsewhere such a row may
+// have had values in columns the table does not keep, and stays a rejected row.
+func emptyRowExpr(ctx context.Context, tx *sql.Tx, table string, items []*prepared) (string, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT column_name FROM duckdb_columns()
 		WHERE schema_name = 'main' AND table_name = ? AND column_name NOT IN ('file_id', 'has_referred_to') ORDER BY column_index`, table)
 	if err != nil {
 		return "", err
 	}
-	defer rows.Close()
 	var cols []string
 	for rows.Next() {
 		var c string
 		if err := rows.Scan(&c); err != nil {
+			rows.Close()
 			return "", err
 		}
 		cols = append(cols, QuoteIdent(c)+" IS NULL")
 	}
+	rows.Close()
 	if err := rows.Err(); err != nil {
 		return "", err
 	}
 	if len(cols) == 0 {
 		return "false", nil
 	}
-	return "(" + strings.Join(cols, " AND ") + ")", nil
+	allNull := "(" + strings.Join(cols, " AND ") + ")"
+	var files []string
+	for _, it := range items {
+		if it.blankRows <= 0 {
+			continue
+		}
+		var n int64
+		if err := tx.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*) FROM %s WHERE file_id = ? AND %s`, table, allNull), it.fileID).Scan(&n); err != nil {
+			return "", err
+		}
+		if n == it.blankRows {
+			files = append(files, fmt.Sprint(it.fileID))
+		}
+	}
+	if len(files) == 0 {
+		return "false", nil
+	}
+	return fmt.Sprintf("(file_id IN (%s) AND %s)", strings.Join(files, ", "), allNull), nil
 }

@@ -86,6 +86,9 @@ type fieldCounter struct {
 	// short: records with fewer fields than the header, by line (the reader
 	// rejects them, often as a cast error of the value that moved into a column).
 	short []shortRow
+	// blank: the records of delimiters alone (every field empty, as a
+	// spreadsheet leaves lines at the end of a sheet).
+	blank int64
 
 	// wide: the records with more fields than the header (shifted or not:
 	// the reader rejects the others), and the first one's line and fields.
@@ -327,6 +330,9 @@ func (fc *fieldCounter) endRecord(tail []byte) {
 			rec = fc.carry
 		}
 		fc.ids.note(rec, fc.delim, fc.idIdx)
+		if len(rec) <= fc.nfields && blankRecord(rec, fc.delim) {
+			fc.blank++
+		}
 		if fc.fields > fc.nfields {
 			if fc.wide++; fc.wide == 1 {
 				fc.wideLine, fc.wideFields = fc.records, int64(fc.fields)
@@ -678,4 +684,19 @@ func recordID(rec []byte, delim byte, idx int) string {
 		return fields[idx]
 	}
 	return ""
+}
+
+// blankRecord says whether rec (a record, its line end left out but for a CR)
+// is delimiters alone: a row of empty fields.
+func blankRecord(rec []byte, delim byte) bool {
+	rec = bytes.TrimSuffix(rec, []byte{'\r'})
+	if len(rec) == 0 {
+		return false
+	}
+	for _, b := range rec {
+		if b != delim {
+			return false
+		}
+	}
+	return true
 }

@@ -38,6 +38,10 @@ var hostileCases = []hostileCase{
 	// Lines of empty fields, as Excel leaves at the end of a sheet: skipped and
 	// listed, not counted as rejected rows.
 	{file: "trailing-empty-rows.csv", status: "loaded", loaded: 2, want: []string{"4 Appointment ID EMPTY ROW an empty row (every field blank", "6 Appointment ID EMPTY ROW"}},
+	// A row whose values are all in columns the loader does not keep is no empty
+	// row: it stays a rejected row, counted. (So does the empty one beside it: the
+	// rows kept cannot tell the two apart.)
+	{file: "unmapped-values-row.csv", status: "loaded", loaded: 2, rejected: 2, want: []string{"MISSING VALUE a row has no Appointment ID"}},
 	// Dates written day first where date_format says month first: those with a day
 	// up to 12 would load swapped, so with many failing the file is not loaded.
 	{file: "day-first.csv", status: "failed", want: []string{`6 of the file's 10 rows have dates such as "13/09/2026" that do not read as date_format "%m/%d/%Y" but do as "%d/%m/%Y"`,

@@ -445,6 +445,9 @@ type prepared struct {
 	badAmounts []badAmount
 	// short: rows with fewer fields than the header (fieldCounter).
 	short []shortRow
+	// blankRows: the file's records of delimiters alone, by the scan; -1 where the
+	// scan could not split fields (UTF-16, a delimiter outside ASCII).
+	blankRows int64
 	// openLine, openField: where the file ends inside a quoted value (fieldCounter).
 	openLine  int64
 	openField int
@@ -681,8 +684,9 @@ func (in *Ingester) scan(c fileCheck) scanned {
 	}
 	p := &prepared{f: f, res: res, start: c.start, sum: sc.sum, readPath: readPath, cleanup: cleanup, duckEnc: "utf-8",
 		delim: delim, headers: headers, mapping: mapping, amounts: l.amounts, before: c.before, lines: sc.lines, nuls: nuls,
-		strayCRs: stray.n, strayCRLine: stray.firstLine}
+		strayCRs: stray.n, strayCRLine: stray.firstLine, blankRows: -1}
 	if counter != nil {
+		p.blankRows = counter.blank
 		// The lines that hold records: a value with line breaks in it is one
 		// record, as the reader counts (the rows an unclosed quote swallowed
 		// are counted from these).
@@ -1295,7 +1299,7 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 	// A row of blank fields alone (spreadsheets leave such lines at the end of a
 	// sheet) holds nothing to lose: it is skipped as an EMPTY ROW, listed but not
 	// counted among the rejected rows (nor by --strict).
-	empty, err := emptyRowExpr(ctx, tx, table)
+	empty, err := emptyRowExpr(ctx, tx, table, items)
 	if err != nil {
 		return err
 	}

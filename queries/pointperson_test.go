@@ -207,3 +207,18 @@ func TestNoRosterRequestsNameExportClinicians(t *testing.T) {
 		}
 	}
 }
+
+// A referral whose first appointment names no clinician (blank, or white space)
+// takes the first appointment that names one, also one at the very same time.
+func TestReferralWithoutClinicianTakesTheFirstNamed(t *testing.T) {
+	p := stagetest.SamplePractice()
+	p.Appointment("named-1a", "client-named-1", "", "2025-09-01", "9:00 AM", "Cancelled", "Dr Named")
+	p.Appointment("named-1b", "client-named-1", stagetest.Ben, "2025-09-08", "9:00 AM", "Scheduled", "")
+	p.Appointment("named-2a", "client-named-2", " ", "2025-09-02", "9:00 AM", "Scheduled", "Dr Named")
+	p.Appointment("named-2b", "client-named-2", stagetest.Cal, "2025-09-02", "9:00 AM", "Scheduled", "")
+	db := stagetest.Build(t, p, stagetest.DefaultVars(stagetest.ReportMonth))
+	got := stagetest.JoinRows(stagetest.Rows(t, db, `select referral_date::VARCHAR as d, assigned_clinician from referrals where referrer = 'Dr Named' order by 1`), "d", "assigned_clinician")
+	if want := "2025-09-01 | " + stagetest.Ben + "\n2025-09-02 | " + stagetest.Cal; got != want {
+		t.Errorf("Dr Named's referrals:\n%s\nwant:\n%s", got, want)
+	}
+}

@@ -93,7 +93,10 @@ found as (
         arg_min(a.clinician, a.appointment_id) filter (where w.what = 'attended') as first_attended_clinician,
         arg_min(nullif(trim(a.referral_source), ''), a.appointment_id) filter (where w.what = 'source') as source_name,
         arg_min(clean_npi(a.referrer_npi), a.appointment_id) filter (where w.what = 'source') as source_npi,
-        arg_min(a.clinician, a.appointment_id) filter (where w.what = 'named') as named_clinician
+        arg_min(a.clinician, a.appointment_id) filter (where w.what = 'named') as named_clinician,
+        -- The first appointments' own clinician where one names one: a tie at the
+        -- first order whose lowest id names none (white space) still gives one.
+        arg_min(a.clinician, a.appointment_id) filter (where w.what = 'first' and nullif(trim(a.clinician), '') is not null) as first_named
     from wanted w
     join scope_appointments a on a.client_key = w.client_key and a.appt_date = w.day
     left join times t on t.appt_time = a.appt_time
@@ -113,7 +116,7 @@ select
     f.first_attended_clinician,
     f.source_name,
     f.source_npi,
-    coalesce(f.named_clinician, case when k.named_ord = k.first_ord then f.first_clinician end) as named_clinician,
+    coalesce(f.named_clinician, case when k.named_ord = k.first_ord then f.first_named end) as named_clinician,
     k.attended,
     -- The orders of the three rows, so that a night of later appointments merges
     -- into the row kept (queries/clients/merge) instead of reading the history.
