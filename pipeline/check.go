@@ -207,6 +207,9 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 				twoDigit, total, col, twoDigitEx.String))
 		}
 	}
+	if rows == 0 {
+		fc.Warnings = append(fc.Warnings, "the file holds its header and no row: an export that failed, or a period without any? Export it again if rows were expected")
+	}
 	if len(dates) == 0 && rows > 0 {
 		fc.Problems = append(fc.Problems, fmt.Sprintf("the first %d rows have no value in the date column %q; is it the right column?", rows, headers[dateIdx]))
 	}

@@ -347,6 +347,10 @@ func TestHostileInput(t *testing.T) {
 			if res == nil {
 				t.Fatalf("no result for %s: %+v", c.file, sum.Files)
 			}
+			// A file of its header alone says so; a file with rows does not.
+			if c.status == "loaded" && res.Empty != (c.file == "header-only.csv") {
+				t.Errorf("Empty = %v", res.Empty)
+			}
 			if res.Status != c.status || res.Loaded != c.loaded || res.Rejected != c.rejected {
 				t.Fatalf("status %s, loaded %d, rejected %d; want %s, %d, %d (problem: %s)",
 					res.Status, res.Loaded, res.Rejected, c.status, c.loaded, c.rejected, res.Problem)
@@ -1291,5 +1295,17 @@ func TestLoneCRWithNonASCIIDelimiterHasNoLine(t *testing.T) {
 	fc := checkFile(ctx, mem, "scheduling", cfg.Scheduling, path, "section.csv")
 	if got := strings.Join(fc.Warnings, "; "); !strings.HasPrefix(got, "1 carriage return(s) not followed by a line feed, which") {
 		t.Errorf("check warnings %q, want one about 1 carriage return without a line", got)
+	}
+}
+
+// check warns of an export of its header alone.
+func TestCheckWarnsOfHeaderOnly(t *testing.T) {
+	ctx := context.Background()
+	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
+	must(t, err)
+	defer mem.Close()
+	fc := checkFile(ctx, mem, "scheduling", config.Default().Scheduling, filepath.Join("testdata", "hostile", "header-only.csv"), "header-only.csv")
+	if got := strings.Join(fc.Warnings, "; "); !fc.OK() || !strings.Contains(got, "the file holds its header and no row") {
+		t.Errorf("header-only.csv: problems %q, warnings %q; want a warning", fc.Problems, got)
 	}
 }

@@ -56,6 +56,9 @@ type FileResult struct {
 	Replaced int64
 	Problem  string
 	Took     time.Duration
+	// Empty: the file holds its header and no row (an export that failed, or a
+	// period without any), where the scan could count its records.
+	Empty bool
 	// Amounts says how the file writes amounts, where it is not 1250.00:
 	// "decimal comma" (read that way), or "mixed decimal marks" (amounts
 	// holding a comma rejected).
@@ -334,6 +337,10 @@ func (in *Ingester) report(ctx context.Context, log *slog.Logger, sum *IngestSum
 	case "loaded":
 		log.Debug("file loaded", "source", res.Source, "file", res.Path, "rows", res.Loaded,
 			"rejected", res.Rejected, "encoding", res.Encoding, "took", res.Took.Round(time.Millisecond))
+		if res.Empty {
+			log.Warn("the file holds its header and no row: an export that failed, or a period without any? Export it again if rows were expected",
+				"source", res.Source, "file", res.Path)
+		}
 	default:
 		log.Debug("file already loaded", "file", res.Path)
 	}
@@ -687,6 +694,7 @@ func (in *Ingester) scan(c fileCheck) scanned {
 		strayCRs: stray.n, strayCRLine: stray.firstLine, blankRows: -1}
 	if counter != nil {
 		p.blankRows = counter.blank
+		p.res.Empty = counter.ids.records == 0
 		// The lines that hold records: a value with line breaks in it is one
 		// record, as the reader counts (the rows an unclosed quote swallowed
 		// are counted from these).

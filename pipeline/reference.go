@@ -191,6 +191,15 @@ func readSmallCSV(path string, out any, what, required string) error {
 		return nil
 	}
 	header := strings.ToLower(strings.SplitN(string(b), "\n", 2)[0])
+	// The reference files are read with commas only: a sheet saved with another
+	// separator would read as one column, and its message would mislead.
+	if !strings.Contains(header, ",") {
+		for _, sep := range []struct{ c, name string }{{";", "semicolons"}, {"\t", "tabs"}} {
+			if strings.Contains(header, sep.c) {
+				return fmt.Errorf("%s file %s separates its values with %s (as spreadsheets save CSV in some countries); save it as \"CSV (comma delimited)\", or replace them with commas", what, path, sep.name)
+			}
+		}
+	}
 	if !strings.Contains(header, required) {
 		return fmt.Errorf("%s file %s: the first line must be a header with a %q column; found %q", what, path, required, strings.TrimSpace(header))
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/referrals/referrals/pipeline"
@@ -75,5 +76,27 @@ func TestReferenceReloadedOnlyWhenChanged(t *testing.T) {
 	var n int
 	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM ref_channels WHERE name = 'Billboard'`).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("configured channel stored %d times (%v), want once", n, err)
+	}
+}
+
+// A reference file saved with semicolons (or tabs) between its values is refused
+// with a message that says so, not that a column is missing.
+func TestReferenceFileWithSemicolonsSaysSo(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := pipeline.Open(ctx, filepath.Join(dir, "r.duckdb"), pipeline.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for sep, name := range map[string]string{";": "semicolons", "\t": "tabs"} {
+		p := filepath.Join(dir, "aliases.csv")
+		if err := os.WriteFile(p, []byte("alias"+sep+"referrer\nDee MD"+sep+"Dr Dee\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		err := pipeline.LoadReference(ctx, db, pipeline.ReferenceFiles{Aliases: p})
+		if err == nil || !strings.Contains(err.Error(), "aliases file "+p+" separates its values with "+name) {
+			t.Errorf("aliases with %s: %v, want a message naming the file and the %s", name, err, name)
+		}
 	}
 }

@@ -512,6 +512,7 @@ func columnGuide(o overview) [][2]string {
 		{"Attended-intake rate (Referrers, Clinicians)", "Share of the clients referred in the window who attended an appointment (or were billed), among those whose intake is not still to come."},
 		{"Pending intakes (Referrers, Clinicians)", "Clients not seen yet whose intake is still to come: booked (an appointment without a status counts as booked) on or after the last day the exports mark an appointment attended or no-show, or after the report month. Left out of the rates, as neither attended nor missed."},
 		{"Rate with point person, Rate with colleagues (Referrers)", "The same rate for clients assigned to the point person, and to anyone else: do colleagues serve the referrer's clients as well?"},
+		{"Referrers sending (Clinicians)", "How many different referrers (marketing channels aside) sent the clients the clinician received in the window."},
 		{"Rate as point person, Rate as colleague (Clinicians)", "The clinician's attended-intake rate for referrers whose point person they are, and for the others."},
 		{"Billed, Paid (Referrers, Clinicians)", "Amounts on the claim lines of the clients referred in the window."},
 		{"Months (Monthly)", "Referrals per month for 24 months, coloured by the referrer's stage that month; the Stage columns after the total repeat the stages as numbers."},
@@ -827,7 +828,7 @@ ORDER BY referrals DESC, clinician`)
 		return sheetJob{}, err
 	}
 	cols := []column{
-		{"Clinician", kText}, {"Referrals received", kInt}, {"From referrers", kInt}, {"Point person for", kInt},
+		{"Clinician", kText}, {"Referrals received", kInt}, {"Referrers sending", kInt}, {"Point person for", kInt},
 		{"Attended intakes", kInt}, {"Pending intakes", kInt}, {"Attended-intake rate", kShare}, {"Rate as point person", kShare},
 		{"Rate as colleague", kShare}, {"Billed", kMoney}, {"Paid", kMoney},
 	}

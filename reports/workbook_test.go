@@ -88,7 +88,7 @@ func TestWorkbook(t *testing.T) {
 				"Regressions", "Flags", "Attended intakes", "Pending intakes", "Attended-intake rate", "Rate with point person",
 				"Rate with colleagues", "Clients", "Billed", "Paid"},
 				`SELECT count(*) FROM referrer_status WHERE referrals > 0`},
-			{"Clinicians", []string{"Clinician", "Referrals received", "From referrers", "Point person for", "Attended intakes",
+			{"Clinicians", []string{"Clinician", "Referrals received", "Referrers sending", "Point person for", "Attended intakes",
 				"Pending intakes", "Attended-intake rate", "Rate as point person", "Rate as colleague", "Billed", "Paid"},
 				`SELECT count(*) FROM follow_through_clinician`},
 			{"Transitions", []string{"Referrer", "Month", "From stage", "To stage", "Direction"},
