@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -50,6 +52,19 @@ change nothing.`)
 	}
 	fmt.Fprintf(fine, "Configuration: %s\n", where)
 	problems := 0
+	// The run writes the database, its key and lock beside it, and the reports:
+	// a folder it cannot write in fails the night, so say so now.
+	for _, f := range []struct{ what, dir string }{
+		{"database folder", filepath.Dir(cfg.Path(cfg.Database))},
+		{"report folder (out_dir)", cfg.Path(cfg.OutDir)},
+	} {
+		if err := writableDir(f.dir); err != nil {
+			problems++
+			fmt.Fprintf(w, "PROBLEM  %s %s: %v; make it writable by the user the nightly run runs as, or set another folder in the configuration\n", f.what, f.dir, err)
+		} else {
+			fmt.Fprintf(fine, "ok       %s %s can be written\n", f.what, f.dir)
+		}
+	}
 	mem, err := pipeline.Open(ctx, ":memory:", pipeline.Settings{Threads: 1})
 	if err != nil {
 		return err
@@ -132,4 +147,33 @@ type checkProblems struct{ n int }
 
 func (e *checkProblems) Error() string {
 	return fmt.Sprintf("check found %d problem(s) (the PROBLEM lines above); fix them and run referrals check again", e.n)
+}
+
+// writableDir says whether a file can be made in dir, creating dir (as the run
+// would) when it does not exist; what it creates to find out, it removes.
+func writableDir(dir string) error {
+	made := ""
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil {
+			break
+		} else if !os.IsNotExist(err) {
+			return fmt.Errorf("cannot create it: %w", err)
+		}
+		made = d
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("cannot create it: %w", err)
+	}
+	if made != "" {
+		defer os.RemoveAll(made)
+	}
+	f, err := os.CreateTemp(dir, ".referrals-check-*")
+	if err != nil {
+		return fmt.Errorf("cannot write in it: %w", err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }

@@ -193,3 +193,25 @@ func TestOnlyKeyingRecordsTheSecret(t *testing.T) {
 		t.Errorf("run after that explain, with the secret that keyed the clients: exit %d\n%s", r.code, r.stderr)
 	}
 }
+
+// check says when the database's or the reports' folder cannot be written (here:
+// its parent is a file), with exit 2, and leaves no folder of its own behind.
+func TestCheckFindsUnwritableFolders(t *testing.T) {
+	dir, cfg := practiceDir(t, 0.3, false)
+	blocker := filepath.Join(dir, "not-a-folder")
+	if err := os.WriteFile(blocker, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	body := strings.Replace(mustRead(t, cfg), `out_dir = "out"`, `out_dir = "not-a-folder/out"`, 1)
+	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runBin(t, "check", "--config", cfg)
+	if r.code != 2 || !strings.Contains(r.stdout, "PROBLEM  report folder (out_dir) "+filepath.Join(blocker, "out")+": cannot create it") ||
+		!strings.Contains(r.stdout, "ok       database folder "+filepath.Join(dir, "db")+" can be written") {
+		t.Errorf("check: exit %d, want 2 and a problem naming the report folder:\n%s", r.code, r.stdout)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "db")); !os.IsNotExist(err) {
+		t.Errorf("check left the database folder it made to find out (%v)", err)
+	}
+}
