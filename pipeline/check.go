@@ -269,6 +269,16 @@ func dateValues(path, enc string, delim rune, col, n int) (map[string]int, int, 
 		if err != nil {
 			continue
 		}
+		empty := true
+		for _, f := range rec {
+			if strings.TrimSpace(f) != "" {
+				empty = false
+				break
+			}
+		}
+		if empty {
+			continue // a line of empty fields, as spreadsheets leave: no row
+		}
 		rows++
 		if col >= len(rec) {
 			continue

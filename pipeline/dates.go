@@ -154,8 +154,9 @@ func twoDigitYearCheck(ctx context.Context, tx *sql.Tx, items []*prepared, table
 // emptyRowExpr is a SQL test that a row of table came from a line of
 // delimiters alone: every column the read fills is NULL (not file_id, nor the
 // flag a file's header sets), in a file where the scan counted as many lines
-// of delimiters alone as the table holds such rows. Elsewhere such a row may
-// have had values in columns the table does not keep, and stays a rejected row.
+// of delimiters alone as the table holds such rows, or could not count them.
+// Elsewhere such a row may have had values in columns the table does not
+// keep, and stays a rejected row.
 func emptyRowExpr(ctx context.Context, tx *sql.Tx, table string, items []*prepared) (string, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT column_name FROM duckdb_columns()
 		WHERE schema_name = 'main' AND table_name = ? AND column_name NOT IN ('file_id', 'has_referred_to') ORDER BY column_index`, table)
@@ -181,7 +182,13 @@ func emptyRowExpr(ctx context.Context, tx *sql.Tx, table string, items []*prepar
 	allNull := "(" + strings.Join(cols, " AND ") + ")"
 	var files []string
 	for _, it := range items {
-		if it.blankRows <= 0 {
+		// Where the scan could not count (UTF-16, a delimiter outside ASCII), every
+		// all-empty row is taken for one, as before the count was kept.
+		if it.blankRows < 0 {
+			files = append(files, fmt.Sprint(it.fileID))
+			continue
+		}
+		if it.blankRows == 0 {
 			continue
 		}
 		var n int64

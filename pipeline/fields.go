@@ -330,7 +330,7 @@ func (fc *fieldCounter) endRecord(tail []byte) {
 			rec = fc.carry
 		}
 		fc.ids.note(rec, fc.delim, fc.idIdx)
-		if len(rec) <= fc.nfields && blankRecord(rec, fc.delim) {
+		if fc.fields == fc.nfields && len(rec) <= 3*fc.nfields && blankRecord(rec, fc.delim) {
 			fc.blank++
 		}
 		if fc.fields > fc.nfields {
@@ -687,14 +687,15 @@ func recordID(rec []byte, delim byte, idx int) string {
 }
 
 // blankRecord says whether rec (a record, its line end left out but for a CR)
-// is delimiters alone: a row of empty fields.
+// is delimiters alone, or empty quoted values (""), which the reader reads as
+// NULL too: a row of empty fields.
 func blankRecord(rec []byte, delim byte) bool {
 	rec = bytes.TrimSuffix(rec, []byte{'\r'})
 	if len(rec) == 0 {
 		return false
 	}
-	for _, b := range rec {
-		if b != delim {
+	for _, field := range bytes.Split(rec, []byte{delim}) {
+		if len(field) != 0 && !bytes.Equal(field, []byte(`""`)) {
 			return false
 		}
 	}

@@ -38,6 +38,13 @@ var hostileCases = []hostileCase{
 	// Lines of empty fields, as Excel leaves at the end of a sheet: skipped and
 	// listed, not counted as rejected rows.
 	{file: "trailing-empty-rows.csv", status: "loaded", loaded: 2, want: []string{"4 Appointment ID EMPTY ROW an empty row (every field blank", "6 Appointment ID EMPTY ROW"}},
+	// Empty quoted values read as NULL too; so does a UTF-16 file's row of empty
+	// fields, which the scan cannot count. A short row of delimiters is a short row.
+	{file: "quoted-empty-rows.csv", status: "loaded", loaded: 2, want: []string{"4 Appointment ID EMPTY ROW"}},
+	{file: "empty-row-utf16.csv", status: "loaded", loaded: 2, want: []string{"EMPTY ROW"}},
+	{file: "blank-and-short-rows.csv", status: "loaded", loaded: 2, rejected: 1, want: []string{"4 Appointment ID EMPTY ROW", "5  MISSING COLUMNS"}},
+	{file: "header-and-blank-rows.csv", status: "loaded", want: []string{"2 Appointment ID EMPTY ROW", "3 Appointment ID EMPTY ROW"}},
+	{file: "header-only-utf16.csv", status: "loaded"},
 	// A row whose values are all in columns the loader does not keep is no empty
 	// row: it stays a rejected row, counted. (So does the empty one beside it: the
 	// rows kept cannot tell the two apart.)
@@ -348,7 +355,7 @@ func TestHostileInput(t *testing.T) {
 				t.Fatalf("no result for %s: %+v", c.file, sum.Files)
 			}
 			// A file of its header alone says so; a file with rows does not.
-			if c.status == "loaded" && res.Empty != (c.file == "header-only.csv") {
+			if c.status == "loaded" && res.Empty != strings.HasPrefix(c.file, "header-") {
 				t.Errorf("Empty = %v", res.Empty)
 			}
 			if res.Status != c.status || res.Loaded != c.loaded || res.Rejected != c.rejected {
@@ -1304,8 +1311,10 @@ func TestCheckWarnsOfHeaderOnly(t *testing.T) {
 	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
 	must(t, err)
 	defer mem.Close()
-	fc := checkFile(ctx, mem, "scheduling", config.Default().Scheduling, filepath.Join("testdata", "hostile", "header-only.csv"), "header-only.csv")
-	if got := strings.Join(fc.Warnings, "; "); !fc.OK() || !strings.Contains(got, "the file holds its header and no row") {
-		t.Errorf("header-only.csv: problems %q, warnings %q; want a warning", fc.Problems, got)
+	for _, f := range []string{"header-only.csv", "header-and-blank-rows.csv", "header-only-utf16.csv"} {
+		fc := checkFile(ctx, mem, "scheduling", config.Default().Scheduling, filepath.Join("testdata", "hostile", f), f)
+		if got := strings.Join(fc.Warnings, "; "); !fc.OK() || !strings.Contains(got, "the file holds its header and no row") {
+			t.Errorf("%s: problems %q, warnings %q; want a warning", f, fc.Problems, got)
+		}
 	}
 }

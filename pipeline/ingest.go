@@ -315,6 +315,10 @@ func (in *Ingester) loadItems(ctx context.Context, items []*prepared) []FileResu
 	}
 	out := make([]FileResult, len(items))
 	for i, it := range items {
+		// Where the scan could not count records, a file that gave no row at all.
+		if err == nil && it.blankRows < 0 && it.res.Loaded == 0 && it.res.Rejected == 0 {
+			it.res.Empty = true
+		}
 		out[i] = it.res
 		if err != nil {
 			out[i].Status = "failed"
@@ -694,7 +698,8 @@ func (in *Ingester) scan(c fileCheck) scanned {
 		strayCRs: stray.n, strayCRLine: stray.firstLine, blankRows: -1}
 	if counter != nil {
 		p.blankRows = counter.blank
-		p.res.Empty = counter.ids.records == 0
+		// A header with nothing but lines of delimiters under it holds no row either.
+		p.res.Empty = counter.ids.records == counter.blank
 		// The lines that hold records: a value with line breaks in it is one
 		// record, as the reader counts (the rows an unclosed quote swallowed
 		// are counted from these).

@@ -150,25 +150,29 @@ func (e *checkProblems) Error() string {
 }
 
 // writableDir says whether a file can be made in dir, creating dir (as the run
-// would) when it does not exist; what it creates to find out, it removes.
+// would) when it does not exist. What it creates to find out it removes, each
+// folder it made only while empty, so a run that meanwhile wrote there keeps
+// its files.
 func writableDir(dir string) error {
-	made := ""
-	for d := dir; ; d = filepath.Dir(d) {
+	var made []string // the folders to make, deepest first
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
 		if _, err := os.Stat(d); err == nil {
 			break
 		} else if !os.IsNotExist(err) {
 			return fmt.Errorf("cannot create it: %w", err)
 		}
-		made = d
+		made = append(made, d)
 		if filepath.Dir(d) == d {
 			break
 		}
 	}
+	defer func() {
+		for _, d := range made {
+			os.Remove(d) // fails, harmlessly, on a folder not made or not empty
+		}
+	}()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("cannot create it: %w", err)
-	}
-	if made != "" {
-		defer os.RemoveAll(made)
 	}
 	f, err := os.CreateTemp(dir, ".referrals-check-*")
 	if err != nil {
