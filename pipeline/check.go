@@ -103,11 +103,12 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 	}
 	enc := normaliseEncoding(src.Encoding)
 	counter := l.fieldCounter(source)
-	if enc == "auto" || enc == "utf-8" || counter != nil {
+	if enc != "utf-16" {
 		// Whether the whole file is valid UTF-8 takes a pass over it. The same
 		// pass finds a file that ends inside a quoted value, rows with another
 		// number of fields than the header, and amounts the reader would misread
-		// (in any single-byte encoding: they are ASCII).
+		// (in any single-byte encoding: they are ASCII), and counts carriage
+		// returns, in every encoding the run reads as bytes (not UTF-16).
 		sc, err := scanFile(path, counter)
 		if err != nil {
 			return problem("cannot read the file: %v (check its permissions)", err)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/referrals/referrals/internal/config"
+	"golang.org/x/text/encoding/charmap"
 )
 
 // hostileCase is one broken or unusual export from testdata/hostile (or
@@ -1316,5 +1317,28 @@ func TestCheckWarnsOfHeaderOnly(t *testing.T) {
 		if got := strings.Join(fc.Warnings, "; "); !fc.OK() || !strings.Contains(got, "the file holds its header and no row") {
 			t.Errorf("%s: problems %q, warnings %q; want a warning", f, fc.Problems, got)
 		}
+	}
+}
+
+// check warns of a lone CR in a file whose encoding is named (Windows-1252)
+// and whose delimiter is outside ASCII, as the run reads it as a space.
+func TestCheckWarnsOfCRWithNamedEncoding(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	body := strings.Join([]string{
+		"Appointment ID§Patient Account§Clinician§Appointment Date§Start Time§Status§Service§Referral Source§Referred To§Referrer NPI",
+		"A1§900001§Jane Smith§01/05/2026§9:00 AM§Attended§Intake§Dr\rSmith§§", ""}, "\n")
+	enc, err := charmap.Windows1252.NewEncoder().String(body)
+	must(t, err)
+	path := filepath.Join(dir, "sect1252.csv")
+	must(t, os.WriteFile(path, []byte(enc), 0o600))
+	src := config.Default().Scheduling
+	src.Delimiter, src.Encoding = "§", "windows-1252"
+	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
+	must(t, err)
+	defer mem.Close()
+	fc := checkFile(ctx, mem, "scheduling", src, path, "sect1252.csv")
+	if got := strings.Join(fc.Warnings, "; "); !strings.Contains(got, "1 carriage return(s) not followed by a line feed") {
+		t.Errorf("problems %q, warnings %q; want one about the carriage return", fc.Problems, got)
 	}
 }
