@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -238,19 +237,8 @@ func TestIntroductions(t *testing.T) {
 
 	// A colleague the roster says is not accepting new clients is never suggested,
 	// whatever payers it bills: with Dee and Fay not accepting either, Ben alone.
-	ctx := context.Background()
-	db, err := pipeline.Open(ctx, filepath.Join(t.TempDir(), "referrals.duckdb"), pipeline.Settings{Threads: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	stagetest.Load(t, db, stagetest.SamplePractice())
-	if _, err := db.Exec(`UPDATE ref_roster SET accepting = false WHERE name IN ('Dee Dogwood', 'Fay Fir')`); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := pipeline.BuildModels(ctx, db, stagetest.DefaultVars(stagetest.ReportMonth), nil); err != nil {
-		t.Fatal(err)
-	}
+	db = stagetest.BuildAfter(t, stagetest.SamplePractice(), stagetest.DefaultVars(stagetest.ReportMonth),
+		`UPDATE ref_roster SET accepting = false WHERE name IN ('Dee Dogwood', 'Fay Fir')`)
 	got = stagetest.JoinRows(stagetest.Rows(t, db, "select * from introductions order by referrer, rank"), "referrer", "rank", "colleague")
 	if got != "Dr Journey | 1 | Ben Birch" {
 		t.Errorf("introductions with Cal, Dee and Fay not accepting:\n%s\nwant Ben alone", got)
@@ -419,20 +407,7 @@ func TestPendingIntakesAreLeftOutOfFollowThrough(t *testing.T) {
 	// The loader reads an empty field as NULL; the practice's rows go in as text.
 	build := func(month time.Time) *sql.DB {
 		t.Helper()
-		ctx := context.Background()
-		db, err := pipeline.Open(ctx, filepath.Join(t.TempDir(), "referrals.duckdb"), pipeline.Settings{Threads: 2})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		stagetest.Load(t, db, p)
-		if _, err := db.Exec(`UPDATE raw_appointments SET status = NULL WHERE appointment_id = 'pend-9'`); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := pipeline.BuildModels(ctx, db, stagetest.DefaultVars(month), nil); err != nil {
-			t.Fatal(err)
-		}
-		return db
+		return stagetest.BuildAfter(t, p, stagetest.DefaultVars(month), `UPDATE raw_appointments SET status = NULL WHERE appointment_id = 'pend-9'`)
 	}
 	db := build(stagetest.ReportMonth)
 	// Each client's latest booking and latest marked appointment.

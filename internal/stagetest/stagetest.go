@@ -304,6 +304,13 @@ func Load(t testing.TB, db *sql.DB, p *Practice) {
 // the checks.
 func Build(t testing.TB, p *Practice, vars pipeline.Vars) *sql.DB {
 	t.Helper()
+	return BuildAfter(t, p, vars)
+}
+
+// BuildAfter is Build with statements run between the load and the models: what
+// a Practice does not say (a NULL where it writes text, a reference row edited).
+func BuildAfter(t testing.TB, p *Practice, vars pipeline.Vars, stmts ...string) *sql.DB {
+	t.Helper()
 	ctx := context.Background()
 	db, err := pipeline.Open(ctx, filepath.Join(t.TempDir(), "referrals.duckdb"), pipeline.Settings{Threads: 2})
 	if err != nil {
@@ -311,6 +318,11 @@ func Build(t testing.TB, p *Practice, vars pipeline.Vars) *sql.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	Load(t, db, p)
+	for _, q := range stmts {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
 	if _, err := pipeline.BuildModels(ctx, db, vars, nil); err != nil {
 		t.Fatal(err)
 	}
