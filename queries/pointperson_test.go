@@ -120,22 +120,10 @@ func TestPointPersonHandOver(t *testing.T) {
 // clinician of its first referral, as for one the directory names none; the
 // roster's spelling variants still resolve.
 func TestUnknownDirectoryPointPersonFallsBack(t *testing.T) {
-	ctx := context.Background()
 	build := func(pointPerson string) *sql.DB {
 		t.Helper()
-		db, err := pipeline.Open(ctx, filepath.Join(t.TempDir(), "referrals.duckdb"), pipeline.Settings{Threads: 2})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		stagetest.Load(t, db, stagetest.SamplePractice())
-		if _, err := db.Exec(`UPDATE ref_directory SET point_person = ? WHERE name = 'Dr Directory Dee'`, pointPerson); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := pipeline.BuildModels(ctx, db, stagetest.DefaultVars(stagetest.ReportMonth), nil); err != nil {
-			t.Fatal(err)
-		}
-		return db
+		return stagetest.BuildAfter(t, stagetest.SamplePractice(), stagetest.DefaultVars(stagetest.ReportMonth),
+			"UPDATE ref_directory SET point_person = "+pipeline.QuoteString(pointPerson)+" WHERE name = 'Dr Directory Dee'")
 	}
 	first := stagetest.One(t, build(""), "select point_person, point_person_source from referrer_status where referrer = 'Dr Directory Dee'")
 	if first["point_person_source"] != "first referral" {
@@ -162,14 +150,8 @@ func TestUnknownDirectoryPointPersonFallsBack(t *testing.T) {
 // directory's point person is the exports' clinician of that name. And the
 // spellings of one name the roster does not resolve are one clinician.
 func TestNoRosterRequestsNameExportClinicians(t *testing.T) {
-	ctx := context.Background()
 	build := func(roster bool) *sql.DB {
 		t.Helper()
-		db, err := pipeline.Open(ctx, filepath.Join(t.TempDir(), "referrals.duckdb"), pipeline.Settings{Threads: 2})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
 		p := stagetest.SamplePractice()
 		p.Appointment("fold-1", "client-fold-1", "FISCHER, CATHERINE", "2025-03-03", "", "Attended", "Dr Fold")
 		p.Appointment("fold-2", "client-fold-2", "Fischer, Catherine", "2025-03-04", "", "Attended", "Dr Fold")
@@ -177,16 +159,17 @@ func TestNoRosterRequestsNameExportClinicians(t *testing.T) {
 		// Two clinicians whose names key alike once credentials are dropped ("jenny").
 		p.Appointment("apart-1", "client-apart-1", "Jenny Ma, LCSW", "2025-03-06", "", "Attended", "Dr Apart")
 		p.Appointment("apart-2", "client-apart-2", "Jenny Do, LMFT", "2025-03-07", "", "Attended", "Dr Apart")
-		stagetest.Load(t, db, p)
+		// "Sam Park" keys alike for two roster clinicians (one has it as an alias): the
+		// roster cannot tell whom the exports mean, so the two spellings stay apart;
+		// without a roster they are one clinician.
+		p.Appointment("ambig-1", "client-ambig-1", "Sam Park", "2025-03-08", "", "Attended", "Dr Ambig")
+		p.Appointment("ambig-2", "client-ambig-2", "PARK, SAM", "2025-03-09", "", "Attended", "Dr Ambig")
 		if !roster {
-			if _, err := db.Exec(`DELETE FROM ref_roster`); err != nil {
-				t.Fatal(err)
-			}
+			return stagetest.BuildAfter(t, p, stagetest.DefaultVars(stagetest.ReportMonth), `DELETE FROM ref_roster`)
 		}
-		if _, err := pipeline.BuildModels(ctx, db, stagetest.DefaultVars(stagetest.ReportMonth), nil); err != nil {
-			t.Fatal(err)
-		}
-		return db
+		return stagetest.BuildAfter(t, p, stagetest.DefaultVars(stagetest.ReportMonth),
+			`INSERT INTO ref_roster VALUES ('Sam Park', NULL, NULL, DATE '2020-01-01', NULL, NULL, NULL, NULL),
+				('Samuel Park', 'Sam Park', NULL, DATE '2020-01-01', NULL, NULL, NULL, NULL)`)
 	}
 	for _, roster := range []bool{true, false} {
 		db := build(roster)
@@ -204,6 +187,10 @@ func TestNoRosterRequestsNameExportClinicians(t *testing.T) {
 		got = stagetest.JoinRows(stagetest.Rows(t, db, `select distinct assigned_clinician from referrals where referrer = 'Dr Apart' order by 1`), "assigned_clinician")
 		if got != "Jenny Do, LMFT\nJenny Ma, LCSW" {
 			t.Errorf("roster %v: Dr Apart's clinicians %q, want the two apart", roster, got)
+		}
+		got = stagetest.JoinRows(stagetest.Rows(t, db, `select distinct assigned_clinician from referrals where referrer = 'Dr Ambig' order by 1`), "assigned_clinician")
+		if want := map[bool]string{true: "PARK, SAM\nSam Park", false: "Sam Park"}[roster]; got != want {
+			t.Errorf("roster %v: Dr Ambig's clinicians %q, want %q", roster, got, want)
 		}
 	}
 }

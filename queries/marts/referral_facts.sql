@@ -87,7 +87,7 @@ spellings as (
 -- The names a request can name: the roster's; without a roster, the clinicians the
 -- exports name (otherwise every request would be for the practice).
 request_names as (
-    select name_key, clinician from stg_clinician_names
+    select name_key, clinician from stg_clinician_names where clinician is not null
     union all
     -- A key two of them share names neither.
     select name_key(clinician), min(clinician) from stg_clinician_spellings

@@ -19,23 +19,14 @@ with spellings as (
 by_npi as (
     select npi, min(clinician) as clinician from stg_clinicians where npi is not null group by npi
 ),
--- Keys two roster clinicians share stay unresolved, spelling by spelling; so do
+-- Only keys the roster does not hold are folded (those it holds resolve, or two of
+-- its clinicians share them, and stay unresolved spelling by spelling); nor are
 -- one-word keys (name_key drops credentials, so "Jenny Ma, LCSW" and "Jenny Do,
--- LMFT" both key as "jenny") and keys whose billing NPIs differ: different people.
-roster_keys as (
-    select name_key from (
-        select name_key(name) as name_key, trim(name) as clinician from ref_roster
-        union
-        select name_key(alias), trim(name) from (select name, unnest(split_list(aliases)) as alias from ref_roster)
-    )
-    where name_key is not null
-    group by name_key
-    having count(distinct clinician) > 1
-),
+-- LMFT" both key as "jenny"), nor keys whose billing NPIs differ: different people.
 folded as (
     select name_key, arg_min(trim(provider), {'caps': upper(trim(provider)) = trim(provider), 'name': trim(provider)}) as clinician
     from spellings
-    where name_key like '% %' and name_key not in (select name_key from roster_keys)
+    where name_key like '% %' and name_key not in (select name_key from stg_clinician_names)
     group by name_key
     having count(distinct npi) <= 1
 )

@@ -7,5 +7,5 @@ select trim(d.name) as referrer, trim(d.point_person) as point_person
 from ref_directory d
 where nullif(trim(d.point_person), '') is not null
   and exists (select 1 from ref_roster)
-  and coalesce(name_key(d.point_person), '') not in (select name_key from stg_clinician_names)
+  and coalesce(name_key(d.point_person), '') not in (select name_key from stg_clinician_names where clinician is not null)
 order by 1, 2
