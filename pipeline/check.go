@@ -186,7 +186,7 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 		switch {
 		// As the run decides: many dates that read only the other way round, and next
 		// to none that read only as date_format (a day above 12).
-		case wrongDates(swappedOnly, total) && (swapped == nil || onlyFormat*20 < swappedOnly):
+		case swapped != nil && dayFirst(swappedOnly, onlyFormat, total):
 			fc.Problems = append(fc.Problems, fmt.Sprintf("%d of %d dates in column %q, such as %q, do not read as date_format %q but do as %q, with day and month the other way round: the export writes them so, and its dates with a day up to 12 would load swapped (the run refuses such a file); set [%s] date_format = %q",
 				swappedOnly, total, col, swappedEx.String, src.DateFormat, swapped, source, swapped))
 		case wrongDates(twoDigit, total):

@@ -52,6 +52,15 @@ func wrongDates(n, rows int64) bool {
 	return n >= minWrongDates && n*20 >= rows
 }
 
+// dayFirst says a file is written day first where date_format says month
+// first: of its rows, swappedOnly dates read only the other way round, many
+// enough (wrongDates), and next to none (onlyFormat) read only as date_format
+// (a day above 12), which a month-first file with typos has many of. The run
+// (dayFirstCheck) and check decide by it.
+func dayFirst(swappedOnly, onlyFormat, rows int64) bool {
+	return wrongDates(swappedOnly, rows) && onlyFormat*20 < swappedOnly
+}
+
 // fileRows is how many rows of the group's file fileID the read gave: those
 // loaded into table and those the reader rejected (tmp_rejects, by the file's
 // index in the group).
@@ -115,7 +124,7 @@ func dayFirstCheck(ctx context.Context, tx *sql.Tx, items []*prepared, table, da
 			items[f.index].fileID).Scan(&onlyFormat); err != nil {
 			return err
 		}
-		if wrongDates(f.n, total) && onlyFormat*20 < f.n {
+		if dayFirst(f.n, onlyFormat, total) {
 			return fmt.Errorf("%d of the file's %d rows have dates such as %q that do not read as date_format %q but do as %q, with day and month the other way round: "+
 				"the export writes them so, and its other dates, with a day up to 12, would load swapped; nothing of this file was loaded. "+
 				"Set [%s] date_format = %q (and run --rebuild if files loaded before were read with the old format)",
@@ -126,26 +135,47 @@ func dayFirstCheck(ctx context.Context, tx *sql.Tx, items []*prepared, table, da
 }
 
 // twoDigitYearCheck refuses the group's files with many dates of a year
-// below 100 (see wrongDates): a two-digit year read by %Y.
+// below 100 (see wrongDates): a two-digit year read by %Y. One pass over the
+// group's rows finds the files that have any.
 func twoDigitYearCheck(ctx context.Context, tx *sql.Tx, items []*prepared, table, dateCol, source, format string) error {
+	index := map[int64]int{}
+	ids := make([]string, len(items))
 	for i, it := range items {
-		var n int64
-		var example sql.NullString
-		if err := tx.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*), min(%[2]s)::VARCHAR FROM %[1]s WHERE file_id = ? AND year(%[2]s) < 100`, table, dateCol),
-			it.fileID).Scan(&n, &example); err != nil {
-			return fmt.Errorf("check for two-digit years: %w", err)
+		index[it.fileID] = i
+		ids[i] = fmt.Sprint(it.fileID)
+	}
+	rows, err := tx.QueryContext(ctx, fmt.Sprintf(`SELECT file_id, count(*), min(%[2]s)::VARCHAR FROM %[1]s
+		WHERE file_id IN (%[3]s) AND year(%[2]s) < 100 GROUP BY file_id HAVING count(*) >= %[4]d ORDER BY file_id`,
+		table, dateCol, strings.Join(ids, ", "), minWrongDates))
+	if err != nil {
+		return fmt.Errorf("check for two-digit years: %w", err)
+	}
+	type found struct {
+		fileID, n int64
+		example   string
+	}
+	var all []found
+	for rows.Next() {
+		var f found
+		if err := rows.Scan(&f.fileID, &f.n, &f.example); err != nil {
+			rows.Close()
+			return err
 		}
-		if n < minWrongDates {
-			continue
-		}
-		total, err := fileRows(ctx, tx, table, it.fileID, i, false)
+		all = append(all, f)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, f := range all {
+		total, err := fileRows(ctx, tx, table, f.fileID, index[f.fileID], false)
 		if err != nil {
 			return err
 		}
-		if wrongDates(n, total) {
+		if wrongDates(f.n, total) {
 			return fmt.Errorf("%d of the file's %d rows have dates with a two-digit year, which date_format %q reads as written (such as %s); nothing of this file was loaded. "+
 				"Set [%s] date_format = %q, which reads two-digit years",
-				n, total, format, example.String, source, twoDigitYearFormat(format))
+				f.n, total, format, f.example, source, twoDigitYearFormat(format))
 		}
 	}
 	return nil
