@@ -16,11 +16,9 @@ var ErrOtherSecret = errors.New("the client-key secret is not the one that keyed
 
 // ClientKeyState returns the fingerprint of the secret that keyed the
 // database's clients ("" when none is recorded: a new database, or one made
-// before the record was kept) and whether it holds loaded rows.
+// before the record was kept) and whether it holds loaded rows. The schema
+// must be in place (EnsureSchema, which every caller has run).
 func ClientKeyState(ctx context.Context, db *sql.DB) (fingerprint string, loaded bool, err error) {
-	if err := EnsureSchema(ctx, db); err != nil {
-		return "", false, err
-	}
 	var fp sql.NullString
 	err = db.QueryRowContext(ctx, `SELECT (SELECT max(fingerprint) FROM key_check),
 		EXISTS (SELECT 1 FROM ingest_files) OR EXISTS (SELECT 1 FROM raw_appointments) OR EXISTS (SELECT 1 FROM raw_claim_lines)`).Scan(&fp, &loaded)
