@@ -1163,27 +1163,18 @@ func recordReadPlans(t *testing.T) *[]string {
 // A file refused for its dates' order, read with a good file of the same
 // layout (one group): the good one loads, the other fails alone.
 func TestDayFirstFileFailsAloneInItsGroup(t *testing.T) {
-	ctx := context.Background()
 	dir := t.TempDir()
-	exports := filepath.Join(dir, "exports")
-	must(t, os.Mkdir(exports, 0o755))
+	files := map[string]string{}
 	for _, f := range []string{"day-first.csv", "day-first-typo.csv"} {
 		b, err := os.ReadFile(filepath.Join("testdata", "hostile", f))
 		must(t, err)
-		// Other ids, so that neither file replaces the other's rows.
-		if f == "day-first.csv" {
-			b = []byte(strings.ReplaceAll(string(b), "\nA", "\nB"))
-		}
-		must(t, os.WriteFile(filepath.Join(exports, f), b, 0o600))
+		files[f] = string(b)
 	}
-	cfg := config.Default()
-	cfg.Dir = dir
-	cfg.Scheduling.Files, cfg.Billing.Files = []string{"exports/*.csv"}, nil
-	db, err := Open(ctx, filepath.Join(dir, "db.duckdb"), Settings{Threads: 2})
-	must(t, err)
-	defer db.Close()
-	in := &Ingester{DB: db, Config: cfg, Secret: []byte("hostile-secret-0123456789"), TmpDir: dir}
-	sum, err := in.Ingest(ctx)
+	// Other ids, so that neither file replaces the other's rows.
+	files["day-first.csv"] = strings.ReplaceAll(files["day-first.csv"], "\nA", "\nB")
+	writeExports(t, dir, files)
+	in := folderIngester(t, dir, "scheduling")
+	sum, err := in.Ingest(context.Background())
 	must(t, err)
 	got := map[string]string{}
 	for _, f := range sum.Files {
@@ -1193,7 +1184,7 @@ func TestDayFirstFileFailsAloneInItsGroup(t *testing.T) {
 		t.Errorf("files: %v; want day-first.csv failed, day-first-typo.csv loaded with 24 rows and 1 rejected", got)
 	}
 	var n int
-	must(t, db.QueryRow(`SELECT count(*) FROM raw_appointments WHERE appointment_id LIKE 'B%'`).Scan(&n))
+	must(t, in.DB.QueryRow(`SELECT count(*) FROM raw_appointments WHERE appointment_id LIKE 'B%'`).Scan(&n))
 	if n != 0 {
 		t.Errorf("%d rows of the refused file loaded", n)
 	}
@@ -1209,10 +1200,9 @@ func TestCheckFindsDateOrderAndTwoDigitYears(t *testing.T) {
 	must(t, err)
 	defer mem.Close()
 	dir := t.TempDir()
-	hdr := "Appointment ID,Patient Account,Clinician,Appointment Date,Start Time,Status,Service,Referral Source,Referred To,Referrer NPI\n"
 	write := func(name string, date func(i int) string) string {
 		var b strings.Builder
-		b.WriteString(hdr)
+		b.WriteString(hostileHeader)
 		for i := range 120 {
 			fmt.Fprintf(&b, "A%d,9%05d,Jane Smith,%s,9:00 AM,Attended,Intake,Google,,\n", i, i, date(i))
 		}
@@ -1272,24 +1262,17 @@ func TestSwappedDateFormat(t *testing.T) {
 func TestLoneCRWithNonASCIIDelimiterHasNoLine(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	exports := filepath.Join(dir, "exports")
-	must(t, os.Mkdir(exports, 0o755))
 	body := strings.Join([]string{
 		"Appointment ID§Patient Account§Clinician§Appointment Date§Start Time§Status§Service§Referral Source§Referred To§Referrer NPI",
 		"A1§900001§Franç\"oise Smith§01/05/2026§9:00 AM§Attended§Intake§Google§§",
 		"A2§900002§Jane Smith§01/05/2026§9:00 AM§Attended§Intake§Dr\rSmith§§",
 		"A3§900003§Jane Smith§01/06/2026§9:00 AM§Attended§Intake§Web§§", ""}, "\n")
-	path := filepath.Join(exports, "section.csv")
-	must(t, os.WriteFile(path, []byte(body), 0o600))
-	cfg := config.Default()
-	cfg.Dir = dir
-	cfg.Scheduling.Files, cfg.Billing.Files = []string{"exports/*.csv"}, nil
-	cfg.Scheduling.Delimiter = "§"
-	db, err := Open(ctx, filepath.Join(dir, "db.duckdb"), Settings{Threads: 2})
+	writeExports(t, dir, map[string]string{"section.csv": body})
+	in := folderIngester(t, dir, "scheduling")
+	in.Config.Scheduling.Delimiter = "§"
+	_, err := in.Ingest(ctx)
 	must(t, err)
-	defer db.Close()
-	_, err = (&Ingester{DB: db, Config: cfg, Secret: []byte("hostile-secret-0123456789"), TmpDir: dir}).Ingest(ctx)
-	must(t, err)
+	db := in.DB
 	var line sql.NullInt64
 	var msg, source string
 	must(t, db.QueryRow(`SELECT line, message FROM rejected_rows WHERE error_type = 'CARRIAGE RETURN'`).Scan(&line, &msg))
@@ -1300,7 +1283,7 @@ func TestLoneCRWithNonASCIIDelimiterHasNoLine(t *testing.T) {
 	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
 	must(t, err)
 	defer mem.Close()
-	fc := checkFile(ctx, mem, "scheduling", cfg.Scheduling, path, "section.csv")
+	fc := checkFile(ctx, mem, "scheduling", in.Config.Scheduling, filepath.Join(dir, "exports", "section.csv"), "section.csv")
 	if got := strings.Join(fc.Warnings, "; "); !strings.HasPrefix(got, "1 carriage return(s) not followed by a line feed, which") {
 		t.Errorf("check warnings %q, want one about 1 carriage return without a line", got)
 	}

@@ -2,6 +2,7 @@ package pipeline_test
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,11 +16,7 @@ import (
 func TestReferenceReloadedOnlyWhenChanged(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := pipeline.Open(ctx, filepath.Join(dir, "r.duckdb"), pipeline.Settings{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openRefDB(t, dir)
 	write := func(name, body string) string {
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
@@ -84,11 +81,7 @@ func TestReferenceReloadedOnlyWhenChanged(t *testing.T) {
 func TestReferenceFileWithSemicolonsSaysSo(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := pipeline.Open(ctx, filepath.Join(dir, "r.duckdb"), pipeline.Settings{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openRefDB(t, dir)
 	for sep, name := range map[string]string{";": "semicolons", "\t": "tabs"} {
 		p := filepath.Join(dir, "aliases.csv")
 		if err := os.WriteFile(p, []byte("alias"+sep+"referrer\nDee MD"+sep+"Dr Dee\n"), 0o644); err != nil {
@@ -99,4 +92,15 @@ func TestReferenceFileWithSemicolonsSaysSo(t *testing.T) {
 			t.Errorf("aliases with %s: %v, want a message naming the file and the %s", name, err, name)
 		}
 	}
+}
+
+// openRefDB opens a database in dir for the reference files' tests.
+func openRefDB(t *testing.T, dir string) *sql.DB {
+	t.Helper()
+	db, err := pipeline.Open(context.Background(), filepath.Join(dir, "r.duckdb"), pipeline.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
