@@ -878,3 +878,57 @@ func TestFinalErrorFollowsLogFormat(t *testing.T) {
 		t.Errorf("check with problems: exit %d, stderr %q; want exit 2, 'check found', no 'configuration error'", r.code, r.stderr)
 	}
 }
+
+// A directory point person that matches no clinician of the roster is named by
+// check (a warning, exit 0) and by the run (a warning, even with --quiet).
+func TestUnknownPointPersonIsNamed(t *testing.T) {
+	dir, cfg := practiceDir(t, 1, false)
+	path := filepath.Join(dir, "data", "directory.csv")
+	body := mustRead(t, path)
+	lines := strings.Split(body, "\n")
+	var referrer string
+	for i, l := range lines[1:] {
+		f := strings.Split(l, ",")
+		if len(f) == 7 && f[5] != "" {
+			referrer, f[5] = f[0], "Nobody Atall"
+			lines[i+1] = strings.Join(f, ",")
+			break
+		}
+	}
+	if referrer == "" {
+		t.Fatalf("no directory entry with a point person in %s", path)
+	}
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := runBin(t, "check", "--config", cfg)
+	if c.code != 0 || !strings.Contains(c.stdout, `WARNING  directory `+path+`: "Nobody Atall", the point person of `+referrer+`, matches no clinician of the roster`) {
+		t.Errorf("check: exit %d, want 0 and a warning naming %s's point person:\n%s", c.code, referrer, c.stdout)
+	}
+	r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet")
+	if r.code != 0 || !strings.Contains(r.stderr, `msg="the directory names point persons that match no clinician of the roster`) || !strings.Contains(r.stderr, `such_as="Nobody Atall"`) {
+		t.Errorf("run: exit %d, want 0 and a warning:\n%s", r.code, r.stderr)
+	}
+}
+
+// check says when the database's or the reports' folder cannot be written (here:
+// its parent is a file), with exit 2, and leaves no folder of its own behind.
+func TestCheckFindsUnwritableFolders(t *testing.T) {
+	dir, cfg := practiceDir(t, 0.3, false)
+	blocker := filepath.Join(dir, "not-a-folder")
+	if err := os.WriteFile(blocker, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	body := strings.Replace(mustRead(t, cfg), `out_dir = "out"`, `out_dir = "not-a-folder/out"`, 1)
+	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runBin(t, "check", "--config", cfg)
+	if r.code != 2 || !strings.Contains(r.stdout, "PROBLEM  report folder (out_dir) "+filepath.Join(blocker, "out")+": cannot create it") ||
+		!strings.Contains(r.stdout, "ok       database folder "+filepath.Join(dir, "db")+" can be written") {
+		t.Errorf("check: exit %d, want 2 and a problem naming the report folder:\n%s", r.code, r.stdout)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "db")); !os.IsNotExist(err) {
+		t.Errorf("check left the database folder it made to find out (%v)", err)
+	}
+}

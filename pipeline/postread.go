@@ -1,5 +1,9 @@
 package pipeline
 
+// The checks of a group's rows after the read that look at a file as a whole:
+// dates in another order than date_format, two-digit years, rows of empty
+// fields (loadGroup calls them).
+
 import (
 	"context"
 	"database/sql"
