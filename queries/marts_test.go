@@ -243,6 +243,21 @@ func TestIntroductions(t *testing.T) {
 	if got != "Dr Journey | 1 | Ben Birch" {
 		t.Errorf("introductions with Cal, Dee and Fay not accepting:\n%s\nwant Ben alone", got)
 	}
+
+	// Dee shares two of Ann's specialties, spelled her own way: both listed, in
+	// Dee's spelling. Her score, 2*2/5 + room + specialty = 2.8, ties Ben's; the
+	// tie goes to the colleague with fewer new clients (Dee 0, Ben 1).
+	db = stagetest.BuildAfter(t, stagetest.SamplePractice(), stagetest.DefaultVars(stagetest.ReportMonth),
+		`UPDATE ref_roster SET specialties = 'ANXIETY ; child & ADOLESCENT; Trauma' WHERE name = 'Dee Dogwood'`)
+	got = stagetest.JoinRows(stagetest.Rows(t, db, "select * from introductions order by referrer, rank"), "rank", "colleague", "reasons")
+	want = strings.Join([]string{
+		"1 | Dee Dogwood | bills BCBS (2 of 5 of this referrer's clients); has room (0 new clients in 90 days vs median 1); shares specialty: ANXIETY, child & ADOLESCENT",
+		"2 | Ben Birch | bills Aetna (2 of 5 of this referrer's clients); has room (roster says accepting new clients); shares specialty: child & adolescent",
+		"3 | Fay Fir | bills Aetna (2 of 5 of this referrer's clients); has room (0 new clients in 90 days vs median 1)",
+	}, "\n")
+	if got != want {
+		t.Errorf("introductions with Dee sharing two specialties:\n%s\nwant:\n%s", got, want)
+	}
 }
 
 func TestFollowThroughAndValue(t *testing.T) {
