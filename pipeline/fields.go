@@ -146,6 +146,22 @@ func (s *idSet) finish() {
 	s.hashes, s.finished = nil, true
 }
 
+// presize makes room for the ids of a file of size bytes, estimated from the
+// records noted in its first read bytes: a slice grown by doubling copied
+// every id hash seen so far each time (a fifth of the scan's time). A tenth
+// more than the estimate absorbs uneven records; a file whose records grow
+// longer past its start still grows by doubling.
+func (s *idSet) presize(read, size int64) {
+	if s.records == 0 || read <= 0 || size <= read {
+		return
+	}
+	n := int(float64(s.records) * float64(size) / float64(read) * 1.1)
+	s.hashes = slices.Grow(s.hashes, n-len(s.hashes))
+	if s.exact != nil {
+		s.exact = slices.Grow(s.exact, n-len(s.exact))
+	}
+}
+
 // unique says the file holds no id twice and has at least rows data records
 // (the rows the reader loaded from it): fewer records than rows means the
 // reader split the file otherwise than this scan did, and nothing is assumed.

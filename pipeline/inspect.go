@@ -49,6 +49,10 @@ func scanFile(path string, fields *fieldCounter) (fileScan, error) {
 		return sc, err
 	}
 	defer f.Close()
+	var size int64
+	if fi, err := f.Stat(); err == nil {
+		size = fi.Size()
+	}
 	h := sha256.New()
 	buf := make([]byte, 1<<20)
 	var carry []byte
@@ -62,6 +66,9 @@ func scanFile(path string, fields *fieldCounter) (fileScan, error) {
 			h.Write(chunk)
 			if fields != nil {
 				fields.Write(chunk)
+				if sc.size == 0 {
+					fields.ids.presize(int64(n), size)
+				}
 			}
 			sc.size += int64(n)
 			sc.lines += int64(bytes.Count(chunk, []byte{'\n'}))
