@@ -2,6 +2,7 @@ package pipeline_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -97,5 +98,105 @@ func TestReferrerIdentity(t *testing.T) {
 	}
 	if a != "Jon Smith" || b != "Jon Smithe" {
 		t.Errorf("near duplicate pair %q / %q, want Jon Smith / Jon Smithe", a, b)
+	}
+}
+
+// TestTwoNPIsAreTwoReferrers: two physicians named John Smith, each with an NPI
+// whose check digit is right, are two referrers, each shown with its NPI; a
+// "john smith" typed without an NPI could be either and is counted apart, listed
+// as such, until an alias line says which. A name the directory gives another NPI
+// is not taken by a second one, while a mistyped NPI (check digit wrong) still
+// merges by name. "Xavier Young, MD" is no "Last, First".
+func TestTwoNPIsAreTwoReferrers(t *testing.T) {
+	for _, aliased := range []bool{false, true} {
+		p := newPractice(t)
+		p.write("roster.csv", []byte("name,aliases,npi,start_date,end_date,specialties,payers,accepting\n"+
+			"Jane Smith,,1234567893,2020-01-01,,anxiety,Aetna,yes\n"), 0)
+		p.write("directory.csv", []byte("name,aliases,npi,category,organisation,point_person,channel\n"+
+			"Dana Doe,,1555555550,physician,,,no\n"), 0)
+		aliases := "alias,referrer\n"
+		if aliased {
+			aliases += "john smith,John Smith (NPI 1987654328)\n"
+		}
+		p.write("aliases.csv", []byte(aliases), 0)
+		var rows []string
+		for i, r := range [][2]string{
+			{"John Smith", "1987654328"}, {"John Smith", "1987654328"}, {"Dr. John Smith", "1122334455"},
+			{"john smith", ""},
+			{"Dana Doe", "1666666668"}, {"Dana Doe", ""},
+			{"Pat Poe", "1777777776"}, {"Pat Poe", "1777777775"}, // the second NPI mistyped
+			{"\"Young, Xavier\"", "1888888884"}, {"\"Dr. Xavier Young, MD\"", "1888888884"},
+		} {
+			rows = append(rows, strings.Join([]string{fmt.Sprintf("A%d", i), fmt.Sprintf("9%03d", i), "Jane Smith", "01/05/2026", "9:00 AM", "Attended", "Intake", r[0], "", r[1]}, ","))
+		}
+		p.write("exports/scheduling/a.csv", []byte(schedHeader+strings.Join(rows, "\n")+"\n"), 1)
+		p.write("exports/billing/b.csv", []byte(billHeader), 2)
+		ctx := context.Background()
+		if err := pipeline.LoadReference(ctx, p.db, pipeline.ReferenceFiles{
+			Roster: filepath.Join(p.dir, "roster.csv"), Directory: filepath.Join(p.dir, "directory.csv"), Aliases: filepath.Join(p.dir, "aliases.csv"),
+		}); err != nil {
+			t.Fatal(err)
+		}
+		p.ingest()
+		if _, err := pipeline.BuildModels(ctx, p.db, pipeline.ModelVars(p.cfg, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)), nil); err != nil {
+			t.Fatal(err)
+		}
+		r, err := p.db.Query(`SELECT raw_name || ' ' || coalesce(npi, '-') || ' -> ' || referrer || ' (' || resolved_by || ')' FROM stg_referrer_spellings ORDER BY 1`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for r.Next() {
+			var s string
+			if err := r.Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, s)
+		}
+		r.Close()
+		lone := "john smith - -> John Smith (several NPIs)"
+		if aliased {
+			lone = "john smith - -> John Smith (NPI 1987654328) (alias)"
+		}
+		want := []string{
+			"Dana Doe - -> Dana Doe (directory)",
+			"Dana Doe 1666666668 -> Dana Doe (NPI 1666666668) (npi)",
+			"Dr. John Smith 1122334455 -> John Smith (NPI 1122334455) (npi)",
+			"Dr. Xavier Young, MD 1888888884 -> Dr. Xavier Young, MD (npi)",
+			"John Smith 1987654328 -> John Smith (NPI 1987654328) (npi)",
+			"Pat Poe 1777777775 -> Pat Poe (npi)",
+			"Pat Poe 1777777776 -> Pat Poe (npi)",
+			"Young, Xavier 1888888884 -> Dr. Xavier Young, MD (npi)",
+			lone,
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("aliased %v: spellings resolved as\n%s\nwant\n%s", aliased, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		// Each referrer keeps its own NPI and its own referrals.
+		r, err = p.db.Query(`SELECT referrer || ' ' || coalesce(npi, '-') || ' ' || n FROM (
+			SELECT s.referrer, s.npi, count(f.client_key) AS n
+			FROM stg_referrers s LEFT JOIN referral_facts f ON f.referrer = s.referrer
+			WHERE s.referrer LIKE 'John Smith%' OR s.referrer LIKE 'Dana Doe%' GROUP BY ALL) ORDER BY 1`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = got[:0]
+		for r.Next() {
+			var s string
+			if err := r.Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, s)
+		}
+		r.Close()
+		want = []string{"Dana Doe (NPI 1666666668) 1666666668 1", "Dana Doe 1555555550 1", "John Smith (NPI 1122334455) 1122334455 1", "John Smith (NPI 1987654328) 1987654328 2"}
+		if aliased {
+			want[3] = "John Smith (NPI 1987654328) 1987654328 3"
+		} else {
+			want = append(want, "John Smith - 1")
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("aliased %v: referrers\n%s\nwant\n%s", aliased, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
 	}
 }

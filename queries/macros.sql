@@ -43,6 +43,15 @@ CREATE OR REPLACE TEMP MACRO clean_npi(s) AS
          WHEN length(regexp_replace(coalesce(s, ''), '[^0-9]', '', 'g')) = 10
          THEN regexp_replace(s, '[^0-9]', '', 'g') END;
 
+-- The NPI's check digit is right: the Luhn digit of 80840 and its first nine
+-- digits, as CMS issues them. A mistyped digit always breaks it (and most
+-- swapped neighbours), so two NPIs that both pass are two people, not a typo.
+CREATE OR REPLACE TEMP MACRO npi_valid(npi) AS
+    (10 - list_sum(list_transform(range(1, 15), i ->
+        CASE WHEN (14 - i) % 2 = 0
+             THEN 2 * ('80840' || npi)[i]::INTEGER - CASE WHEN ('80840' || npi)[i]::INTEGER > 4 THEN 9 ELSE 0 END
+             ELSE ('80840' || npi)[i]::INTEGER END)) % 10) % 10 = npi[10]::INTEGER;
+
 -- What an appointment status means, from however the export spells it
 -- ('Attended', 'No Show', 'Late Cx'...). Used once per distinct spelling.
 CREATE OR REPLACE TEMP MACRO status_key(raw_status) AS

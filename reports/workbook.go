@@ -893,6 +893,12 @@ func fetchDataQualitySheet(ctx context.Context, db querier, st *styles, o overvi
 			`SELECT referrer, raw_name, npi, resolved_by FROM stg_referrer_spellings
              WHERE raw_name IS DISTINCT FROM referrer ORDER BY referrer, raw_name, npi NULLS FIRST, resolved_by LIMIT ?`,
 			`SELECT count(*) FROM stg_referrer_spellings WHERE raw_name IS DISTINCT FROM referrer`, nil, maxQualityRows},
+		{"Names typed without an NPI that several NPIs share", "Two NPIs are two referrers, even with one name: each is shown with its NPI. A spelling typed without an NPI could be any of them, so it is counted as a referrer of its own: record the NPI with the referral, or add the spelling to the alias file under the one it is.",
+			[]column{{"Spelling", kText}, {"Counted as", kText}, {"Referrers with NPIs", kText}},
+			`SELECT s.raw_name, s.referrer, string_agg(DISTINCT o.referrer, '; ' ORDER BY o.referrer)
+             FROM stg_referrer_spellings s JOIN stg_referrer_spellings o ON o.name_key = s.name_key AND o.npi IS NOT NULL
+             WHERE s.resolved_by = 'several NPIs' GROUP BY ALL ORDER BY 1, 2 LIMIT ?`,
+			`SELECT count(*) FROM stg_referrer_spellings WHERE resolved_by = 'several NPIs'`, nil, maxQualityRows},
 		{"Near-duplicate referrer names", "Similar names that were not merged: if they are the same person, add an alias.",
 			[]column{{"Referrer", kText}, {"Similar referrer", kText}, {"Similarity", kDecimal}},
 			`SELECT referrer_a, referrer_b, similarity::DOUBLE FROM referrer_near_duplicates

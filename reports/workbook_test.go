@@ -361,7 +361,8 @@ func TestWorkbook(t *testing.T) {
 		}
 		s := text.String()
 		for _, title := range []string{"Files loaded", "Files that failed", "Unresolved clinician names",
-			"Referrals with no source", "Merged referrer spellings", "Near-duplicate referrer names", "Rejected rows"} {
+			"Referrals with no source", "Merged referrer spellings", "Names typed without an NPI that several NPIs share",
+			"Near-duplicate referrer names", "Rejected rows"} {
 			if !strings.Contains(s, title) {
 				t.Errorf("Data quality lacks the block %q", title)
 			}

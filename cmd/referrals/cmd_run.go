@@ -85,6 +85,17 @@ second exits with code 3.`)
 			"file", j.cfg.Path(j.cfg.Reference.Directory), "referrers", unknownPP, "such_as", examplePP.String, "referrer", exampleRef.String,
 			"see", "the workbook's Data quality sheet, or referrals check")
 	}
+	var severalNPIs int
+	var exampleSpelling sql.NullString
+	if err := j.db.QueryRowContext(ctx, `SELECT count(*), min(raw_name) FROM stg_referrer_spellings WHERE resolved_by = 'several NPIs'`).Scan(&severalNPIs, &exampleSpelling); err != nil {
+		return err
+	}
+	if severalNPIs > 0 {
+		j.log.Warn("some referrer names were typed without an NPI where referrers with different NPIs share the name; those referrals are counted under the name alone, apart from each NPI's referrer",
+			"spellings", severalNPIs, "such_as", exampleSpelling.String,
+			"fix", "record the referrer's NPI, or add the spelling to the alias file under the referrer it is (e.g. \"John Smith (NPI 1234567893)\")",
+			"see", "the workbook's Data quality sheet")
+	}
 	t = time.Now()
 	ran, err := pipeline.RunChecksIfChanged(ctx, j.db)
 	if err != nil {

@@ -7,6 +7,17 @@
 -- (clients, not rows: a client's follow-up appointments do not rename a referrer),
 -- then the shortest, then the first in alphabetical order: without that last key a
 -- tie was broken arbitrarily, and two builds could name a referrer differently.
+--
+-- Two NPIs are two referrers, whatever their names: two physicians named John
+-- Smith are not merged by their name key. That holds for NPIs whose check digit
+-- is right (npi_valid): a mistyped NPI breaks it and is merged by name as before.
+-- A directory name matches a spelling with such an NPI only when the directory
+-- gives that NPI or none; where two such NPIs' referrers would still be named
+-- alike, each name gets its NPI ("John Smith (NPI 1234567893)"), but for one the
+-- directory names by that NPI. A spelling typed without an NPI whose key is that of
+-- several NPIs' referrers cannot be told apart: it is a referrer of its own,
+-- resolved_by 'several NPIs' (the workbook's Data quality sheet lists it), never
+-- added to one of them at random.
 with mentions as (
     select raw_name, raw_npi, count(*) as n from client_mentions group by all
 ),
@@ -14,22 +25,27 @@ spellings as (
     select trim(raw_name) as raw_name, clean_npi(raw_npi) as npi, sum(n) as n, name_key(trim(raw_name)) as name_key,
         -- How presentable a spelling is as the referrer's name: Mixed Case
         -- beats SHOUTING and lower case, "First Last" beats "Last, First".
+        -- A comma followed by credentials alone ("Xavier Young, MD") is no "Last, First".
         (trim(raw_name) <> upper(trim(raw_name)) and trim(raw_name) <> lower(trim(raw_name)))::INTEGER * 2
-            + (strpos(trim(raw_name), ',') = 0)::INTEGER as pretty
+            + (strpos(trim(raw_name), ',') = 0
+               or len(name_tokens(substr(trim(raw_name), strpos(trim(raw_name), ',') + 1))) = 0)::INTEGER as pretty
     from mentions
     group by all
     having trim(raw_name) <> '' or clean_npi(raw_npi) is not null
+),
+spellings_checked as (
+    select *, coalesce(npi_valid(npi), false) as valid_npi from spellings
 ),
 directory as (
     select trim(name) as referrer, clean_npi(npi) as npi, coalesce(channel, false) as channel, aliases
     from ref_directory
 ),
 directory_keys as (
-    select name_key, min(referrer) as referrer
+    select name_key, min(referrer) as referrer, list(distinct npi) filter (where npi_valid(npi)) as npis
     from (
-        select referrer, name_key(referrer) as name_key from directory
+        select referrer, npi, name_key(referrer) as name_key from directory
         union
-        select referrer, name_key(alias) from (select referrer, unnest(split_list(aliases)) as alias from directory)
+        select referrer, npi, name_key(alias) from (select referrer, npi, unnest(split_list(aliases)) as alias from directory)
     )
     where name_key is not null
     group by name_key
@@ -55,12 +71,14 @@ alias_targets as (
 ),
 by_key as (
     select s.*,
-        d.referrer as directory_ref,
+        -- Not for a spelling with an NPI other than the directory's.
+        case when not s.valid_npi or len(d.npis) = 0 or list_contains(d.npis, s.npi) then d.referrer end as directory_ref,
+        s.valid_npi and len(d.npis) > 0 and not list_contains(d.npis, s.npi) as directory_other_npi,
         c.referrer as channel_ref,
         a.referrer as alias_ref,
         t.referrer as alias_target,
         dn.referrer as npi_directory_ref
-    from spellings s
+    from spellings_checked s
     left join directory_keys d on d.name_key = s.name_key
     left join channel_keys c on c.name_key = s.name_key
     left join alias_keys a on a.name_key = s.name_key
@@ -84,21 +102,43 @@ npi_display as (
 ),
 -- One referrer per NPI: the directory's, else a directory or alias match of
 -- any of its spellings, else its most presentable spelling.
-npi_groups as (
+npi_named as (
     select b.npi,
+        min(b.npi_directory_ref) as by_npi,
+        bool_or(b.valid_npi) as valid_npi,
+        bool_or(b.directory_other_npi) as directory_other_npi,
         coalesce(min(b.npi_directory_ref), min(b.directory_ref),
-                 min(b.alias_target), min(b.alias_ref), any_value(d.display), 'NPI ' || b.npi) as referrer
+                 min(b.alias_target), min(b.alias_ref), any_value(d.display), 'NPI ' || b.npi) as referrer,
+        coalesce(any_value(d.display), 'NPI ' || b.npi) as display
     from by_key b
     left join npi_display d on d.npi = b.npi
     where b.npi is not null
     group by b.npi
+),
+-- Two NPIs named alike keep apart: each but the one the directory names by its NPI
+-- is its spelling and its NPI, as is a name the directory gives another NPI (check
+-- digits right). So an alias file line naming "John Smith (NPI 1234567893)" puts
+-- a spelling typed without an NPI with that one.
+npi_groups as (
+    select npi,
+        case when valid_npi and by_npi is null
+                  and (count(*) filter (where valid_npi) over (partition by referrer) > 1 or directory_other_npi)
+             then display || ' (NPI ' || npi || ')' else referrer end as referrer
+    from npi_named
+),
+-- The NPIs' referrers each name key was typed with.
+key_npi_referrers as (
+    select k.name_key, count(distinct g.referrer) as referrers, min(g.referrer) as referrer
+    from (select distinct name_key, npi from by_key where name_key is not null and npi is not null) k
+    join npi_groups g on g.npi = k.npi
+    group by k.name_key
 ),
 -- One referrer per name key for spellings typed without an NPI.
 key_groups as (
     select b.name_key,
         coalesce(min(b.directory_ref), min(b.channel_ref),
                  min(b.alias_target), min(b.alias_ref),
-                 (select min(g.referrer) from by_key k join npi_groups g on g.npi = k.npi where k.name_key = b.name_key),
+                 (select kn.referrer from key_npi_referrers kn where kn.name_key = b.name_key and kn.referrers = 1),
                  arg_min(b.raw_name, {'pretty': -b.pretty, 'n': -b.n, 'length': length(b.raw_name), 'name': b.raw_name})) as referrer,
         count(distinct b.raw_name) as spellings
     from by_key b
@@ -117,12 +157,14 @@ resolved as (
             when b.directory_ref is not null then 'directory'
             when b.channel_ref is not null then 'directory'
             when b.alias_ref is not null then 'alias'
+            when kn.referrers > 1 then 'several NPIs'
             when k.spellings > 1 or exists (select 1 from by_key o where o.name_key = b.name_key and o.npi is not null) then 'name'
             else 'new'
         end as resolved_by
     from by_key b
     left join npi_groups g on g.npi = b.npi
     left join key_groups k on k.name_key = b.name_key
+    left join key_npi_referrers kn on kn.name_key = b.name_key
 ),
 channels as (
     select name_key from channel_keys
