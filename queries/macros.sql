@@ -77,7 +77,10 @@ CREATE OR REPLACE TEMP MACRO appointment_order(appt_date, time_of_day) AS
 -- Whether two names can reach Jaro-Winkler `cutoff` (referrer_near_duplicates): JW >=
 -- cutoff needs Jaro >= (cutoff - 0.4) / 0.6, so m/|a| + m/|b| >= 3 (cutoff - 0.4) / 0.6 - 1,
 -- and the matches m are at most the letters of the shorter bag that the other has
--- (bags: bit masks of the letters, and of the letters present twice).
-CREATE OR REPLACE TEMP MACRO jaro_winkler_may_reach(a_len, a_bag, a_inv_len, b_len, b_bag, b_inv_len, cutoff) AS
-    least(a_len - bit_count(a_bag & ~b_bag), b_len - bit_count(b_bag & ~a_bag)) * (a_inv_len + b_inv_len)
+-- (bags: bit masks of the letters, and of the letters present twice). The letters of a
+-- that b has are |a| - popcount(a & ~b) = (|a| - popcount(a)) + popcount(a & b): with
+-- each name's extra = |a| - popcount(a) worked out once, a pair costs one AND and one
+-- popcount (the pairs are 33.5M at 10M exported rows).
+CREATE OR REPLACE TEMP MACRO jaro_winkler_may_reach(a_extra, a_bag, a_inv_len, b_extra, b_bag, b_inv_len, cutoff) AS
+    (least(a_extra, b_extra) + bit_count(a_bag & b_bag)) * (a_inv_len + b_inv_len)
         >= 3 * (cutoff - 0.4) / 0.6 - 1 - 1e-9;

@@ -40,7 +40,7 @@ keyed as (
     select n.id, n.referrer, n.npi, n.name_key,
         left(n.name_key, 1) as first_block,
         left(split_part(n.name_key, ' ', -1), 3) as last_block,
-        length(n.name_key) as len,
+        length(n.name_key) - bit_count(l.bag) as extra,
         1 / length(n.name_key) as inv_len,
         l.bag
     from named n
@@ -56,11 +56,11 @@ keyed as (
 pairs as (
     select a.id as id_a, b.id as id_b
     from keyed a join keyed b on a.first_block = b.first_block and a.id < b.id
-    where jaro_winkler_may_reach(a.len, a.bag, a.inv_len, b.len, b.bag, b.inv_len, getvariable('near_duplicate_cutoff'))
+    where jaro_winkler_may_reach(a.extra, a.bag, a.inv_len, b.extra, b.bag, b.inv_len, getvariable('near_duplicate_cutoff'))
     union
     select a.id, b.id
     from keyed a join keyed b on a.last_block = b.last_block and a.id < b.id
-    where jaro_winkler_may_reach(a.len, a.bag, a.inv_len, b.len, b.bag, b.inv_len, getvariable('near_duplicate_cutoff'))
+    where jaro_winkler_may_reach(a.extra, a.bag, a.inv_len, b.extra, b.bag, b.inv_len, getvariable('near_duplicate_cutoff'))
 ),
 compared as (
     select a.referrer as referrer_a, b.referrer as referrer_b,
