@@ -113,7 +113,8 @@ func TestTwoNPIsAreTwoReferrers(t *testing.T) {
 		p.write("roster.csv", []byte("name,aliases,npi,start_date,end_date,specialties,payers,accepting\n"+
 			"Jane Smith,,1234567893,2020-01-01,,anxiety,Aetna,yes\n"), 0)
 		p.write("directory.csv", []byte("name,aliases,npi,category,organisation,point_person,channel\n"+
-			"Dana Doe,,1555555550,physician,,,no\n"), 0)
+			"Dana Doe,,1555555550,physician,,,no\n"+
+			"Evan Eve,Dr E. Eve,,physician,,,no\n"), 0)
 		aliases := "alias,referrer\n"
 		if aliased {
 			aliases += "john smith,John Smith (NPI 1987654328)\n"
@@ -125,6 +126,7 @@ func TestTwoNPIsAreTwoReferrers(t *testing.T) {
 			{"john smith", ""},
 			{"Dana Doe", "1666666668"}, {"Dana Doe", ""},
 			{"Pat Poe", "1777777776"}, {"Pat Poe", "1777777775"}, // the second NPI mistyped
+			{"Dr E. Eve", "1222222220"}, // the directory gives Evan Eve no NPI: its name matches any
 			{"\"Young, Xavier\"", "1888888884"}, {"\"Dr. Xavier Young, MD\"", "1888888884"},
 		} {
 			rows = append(rows, strings.Join([]string{fmt.Sprintf("A%d", i), fmt.Sprintf("9%03d", i), "Jane Smith", "01/05/2026", "9:00 AM", "Attended", "Intake", r[0], "", r[1]}, ","))
@@ -161,6 +163,7 @@ func TestTwoNPIsAreTwoReferrers(t *testing.T) {
 		want := []string{
 			"Dana Doe - -> Dana Doe (directory)",
 			"Dana Doe 1666666668 -> Dana Doe (NPI 1666666668) (npi)",
+			"Dr E. Eve 1222222220 -> Evan Eve (npi)",
 			"Dr. John Smith 1122334455 -> John Smith (NPI 1122334455) (npi)",
 			"Dr. Xavier Young, MD 1888888884 -> Dr. Xavier Young, MD (npi)",
 			"John Smith 1987654328 -> John Smith (NPI 1987654328) (npi)",

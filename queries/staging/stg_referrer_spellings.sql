@@ -41,7 +41,7 @@ directory as (
     from ref_directory
 ),
 directory_keys as (
-    select name_key, min(referrer) as referrer, list(distinct npi) filter (where npi_valid(npi)) as npis
+    select name_key, min(referrer) as referrer, coalesce(list(distinct npi) filter (where npi_valid(npi)), []) as npis
     from (
         select referrer, npi, name_key(referrer) as name_key from directory
         union
