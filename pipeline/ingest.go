@@ -220,8 +220,14 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 		}
 		content := c.f.source + "\x00" + sc.sum
 		if sc.sum != "" {
+			// Loaded before under another name or date, and every row of it still the
+			// current version. A file whose rows a newer export replaced since is loaded
+			// again: an export put back to its earlier content (an edit undone in the
+			// scheduling system) is newer than the one it replaces.
+			table, _ := sourceTable(c.f.source)
 			var already int
-			err := in.DB.QueryRowContext(ctx, `SELECT count(*) FROM ingest_files WHERE source = ? AND sha256 = ?`, c.f.source, sc.sum).Scan(&already)
+			err := in.DB.QueryRowContext(ctx, `SELECT count(*) FROM ingest_files f WHERE f.source = ? AND f.sha256 = ?
+				AND f.rows_loaded = (SELECT count(*) FROM `+table+` r WHERE r.file_id = f.file_id)`, c.f.source, sc.sum).Scan(&already)
 			if err != nil || already > 0 || taken[content] {
 				if sc.p != nil {
 					sc.p.cleanup()
@@ -1675,13 +1681,21 @@ func (in *Ingester) replaceEarlierVersions(ctx context.Context, source string) (
 	if done > 0 {
 		since = fmt.Sprintf("WHERE %[2]s IN (SELECT %[2]s FROM %[1]s WHERE file_id > %[3]d)", table, idCol, done)
 	}
+	// The newest version is that of the newest file: by modification time (to the
+	// second, as the files of a run are read), then path, then the order loaded. Not
+	// simply the file loaded last: an older export loaded on a later night (retried
+	// after it failed, or copied in with its original time) must not bring back
+	// statuses that a newer one corrected.
 	if err := run([][2]string{
+		{"file order", fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE tmp_file_order AS
+			SELECT file_id, row_number() OVER (ORDER BY date_trunc('second', mtime) NULLS FIRST, path, file_id) AS ord
+			FROM ingest_files WHERE source = %s`, QuoteString(source))},
 		{"newest versions", fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE tmp_keep AS
-			SELECT %[2]s AS id, max(file_id) AS keep FROM %[1]s %[3]s
-			GROUP BY %[2]s HAVING count(*) > 1`, table, idCol, since)},
+			SELECT r.%[2]s AS id, arg_max(r.file_id, o.ord) AS keep FROM %[1]s r JOIN tmp_file_order o USING (file_id) %[3]s
+			GROUP BY r.%[2]s HAVING count(*) > 1`, table, idCol, strings.Replace(since, "WHERE "+idCol, "WHERE r."+idCol, 1))},
 		// The replaced rows, found once: what follows reads this list, not the table.
 		{"replaced rows", `CREATE OR REPLACE TEMP TABLE tmp_gone AS
-			SELECT r.rowid AS rid, r.client_key, k.keep FROM ` + table + ` r JOIN tmp_keep k ON r.` + idCol + ` = k.id AND r.file_id < k.keep`},
+			SELECT r.rowid AS rid, r.client_key, k.keep FROM ` + table + ` r JOIN tmp_keep k ON r.` + idCol + ` = k.id AND r.file_id <> k.keep`},
 		{"count per file", `CREATE OR REPLACE TEMP TABLE tmp_replaced AS SELECT keep AS file_id, count(*) AS n FROM tmp_gone GROUP BY keep`},
 		{"ledger", `UPDATE ingest_files SET rows_replaced = rows_replaced + t.n FROM tmp_replaced t WHERE ingest_files.file_id = t.file_id`},
 	}); err != nil {
@@ -1731,7 +1745,7 @@ func (in *Ingester) replaceEarlierVersions(ctx context.Context, source string) (
 		byFile[id] = n
 	}
 	rows.Close()
-	for _, t := range []string{"tmp_keep", "tmp_gone", "tmp_replaced"} {
+	for _, t := range []string{"tmp_file_order", "tmp_keep", "tmp_gone", "tmp_replaced"} {
 		if _, err := tx.ExecContext(ctx, "DROP TABLE "+t); err != nil {
 			return nil, err
 		}
