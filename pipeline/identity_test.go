@@ -203,3 +203,37 @@ func TestTwoNPIsAreTwoReferrers(t *testing.T) {
 		}
 	}
 }
+
+// TestOneKindPerReferrer: a channel's name typed with a physician's NPI is hers, and
+// all her referrals are a referrer's (before, that one was a channel's and
+// follow_through_referrer and referrer_value showed either kind); "Google" typed with
+// two NPIs is two channels, each under its NPI.
+func TestOneKindPerReferrer(t *testing.T) {
+	p := newPractice(t)
+	var rows []string
+	for i, r := range [][2]string{
+		{"Dr Fatima Roberts", "1987654328"}, {"Dr Fatima Roberts", "1987654328"}, {"Friend/Family", "1987654328"},
+		{"Google", "1122334455"}, {"Google", "1234567893"},
+	} {
+		rows = append(rows, strings.Join([]string{fmt.Sprintf("A%d", i), fmt.Sprintf("9%03d", i), "Jane Smith", "01/05/2026", "9:00 AM", "Attended", "Intake", r[0], "", r[1]}, ","))
+	}
+	p.write("exports/scheduling/a.csv", []byte(schedHeader+strings.Join(rows, "\n")+"\n"), 1)
+	p.write("exports/billing/b.csv", []byte(billHeader), 2)
+	if err := pipeline.LoadReference(context.Background(), p.db, pipeline.ReferenceFiles{}); err != nil { // the built-in channels
+		t.Fatal(err)
+	}
+	p.ingest()
+	if _, err := pipeline.BuildModels(context.Background(), p.db, pipeline.ModelVars(p.cfg, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)), nil); err != nil {
+		t.Fatal(err)
+	}
+	got := p.dump(`SELECT referrer, source_kind, count(*) FROM referral_facts GROUP BY ALL ORDER BY ALL`)
+	want := "Dr Fatima Roberts referrer 3\nGoogle (NPI 1122334455) channel 1\nGoogle (NPI 1234567893) channel 1"
+	if got != want {
+		t.Errorf("referrals by referrer and kind:\n%s\nwant\n%s", got, want)
+	}
+	for _, q := range []string{"follow_through_referrer", "referrer_value"} {
+		if got := p.dump(`SELECT source_kind FROM ` + q + ` WHERE referrer = 'Dr Fatima Roberts'`); got != "referrer" {
+			t.Errorf("%s says Dr Fatima Roberts is a %q", q, got)
+		}
+	}
+}

@@ -183,6 +183,13 @@ select
     r.name_key,
     r.referrer,
     r.resolved_by,
-    (rk.referrer_key in (select name_key from channels) or r.name_key in (select name_key from channels)) as is_channel
+    -- One answer per referrer, so that all its referrals are of one kind: a channel
+    -- when its name is one, or when every spelling of it is a channel's name (two
+    -- NPIs typed with "Google" stay channels under their NPI names). A channel's name
+    -- typed with a physician's NPI ("Friend/Family" and her NPI) is hers, counted as
+    -- hers: before, that one referral was a channel's and the rest hers, and
+    -- follow_through_referrer and referrer_value took either kind at random.
+    coalesce(rk.referrer_key in (select name_key from channels), false)
+        or bool_and(coalesce(r.name_key in (select name_key from channels), false)) over (partition by r.referrer) as is_channel
 from resolved r
 join referrer_keys rk using (referrer)
