@@ -224,10 +224,7 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 			// current version. A file whose rows a newer export replaced since is loaded
 			// again: an export put back to its earlier content (an edit undone in the
 			// scheduling system) is newer than the one it replaces.
-			table, _ := sourceTable(c.f.source)
-			var already int
-			err := in.DB.QueryRowContext(ctx, `SELECT count(*) FROM ingest_files f WHERE f.source = ? AND f.sha256 = ?
-				AND f.rows_loaded = (SELECT count(*) FROM `+table+` r WHERE r.file_id = f.file_id)`, c.f.source, sc.sum).Scan(&already)
+			already, err := in.currentContent(ctx, c.f.source, sc.sum)
 			if err != nil || already > 0 || taken[content] {
 				if sc.p != nil {
 					sc.p.cleanup()
@@ -1586,6 +1583,43 @@ const endsInQuote = "the file ends inside a quoted value"
 var errFileChanged = errors.New("the file changed while it was being read (is the export still being written?); nothing from it was kept, it will be loaded on the next run")
 
 // sourceTable is a source's raw table and its id column (also the id's field name).
+// currentContent counts the files of the ledger with this content whose every
+// loaded row is still in the table (none replaced since). The files are looked up
+// first: counting rows per file for the whole table, as DuckDB plans the query in
+// one, scanned every row of the history for each new file of a night.
+func (in *Ingester) currentContent(ctx context.Context, source, sum string) (int, error) {
+	rows, err := in.DB.QueryContext(ctx, `SELECT file_id, rows_loaded FROM ingest_files WHERE source = ? AND sha256 = ?`, source, sum)
+	if err != nil {
+		return 0, err
+	}
+	type entry struct{ id, loaded int64 }
+	var same []entry
+	for rows.Next() {
+		var e entry
+		if err := rows.Scan(&e.id, &e.loaded); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		same = append(same, e)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	table, _ := sourceTable(source)
+	n := 0
+	for _, e := range same {
+		var have int64
+		if err := in.DB.QueryRowContext(ctx, `SELECT count(*) FROM `+table+` WHERE file_id = ?`, e.id).Scan(&have); err != nil {
+			return 0, err
+		}
+		if have == e.loaded {
+			n++
+		}
+	}
+	return n, nil
+}
+
 func sourceTable(source string) (table, idCol string) {
 	if source == "billing" {
 		return "raw_claim_lines", "line_id"
