@@ -15,6 +15,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -1583,6 +1584,40 @@ const endsInQuote = "the file ends inside a quoted value"
 var errFileChanged = errors.New("the file changed while it was being read (is the export still being written?); nothing from it was kept, it will be loaded on the next run")
 
 // sourceTable is a source's raw table and its id column (also the id's field name).
+// fileOrder is a list literal whose element i is the rank of file id i of the
+// source among its files: newest last, by modification time to the second, then
+// path, then file id (ids not of the source rank 0).
+func fileOrder(ctx context.Context, tx *sql.Tx, source string) (string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT file_id, row_number() OVER (ORDER BY date_trunc('second', mtime) NULLS FIRST, path, file_id)
+		FROM ingest_files WHERE source = ? ORDER BY file_id`, source)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var rank []int64
+	for rows.Next() {
+		var id, r int64
+		if err := rows.Scan(&id, &r); err != nil {
+			return "", err
+		}
+		for int64(len(rank)) < id {
+			rank = append(rank, 0)
+		}
+		rank[id-1] = r
+	}
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	if len(rank) == 0 {
+		rank = []int64{0}
+	}
+	parts := make([]string, len(rank))
+	for i, r := range rank {
+		parts[i] = strconv.FormatInt(r, 10)
+	}
+	return "([" + strings.Join(parts, ", ") + "]::BIGINT[])", nil
+}
+
 // currentContent counts the files of the ledger with this content whose every
 // loaded row is still in the table (none replaced since). The files are looked up
 // first: counting rows per file for the whole table, as DuckDB plans the query in
@@ -1719,14 +1754,17 @@ func (in *Ingester) replaceEarlierVersions(ctx context.Context, source string) (
 	// second, as the files of a run are read), then path, then the order loaded. Not
 	// simply the file loaded last: an older export loaded on a later night (retried
 	// after it failed, or copied in with its original time) must not bring back
-	// statuses that a newer one corrected.
+	// statuses that a newer one corrected. Each file's rank goes in as a list indexed
+	// by file id: joining a table of ranks kept DuckDB from narrowing the rows to the
+	// ids seen since the last pass (0.17 s against 0.04 s on a night at 10M rows).
+	order, err := fileOrder(ctx, tx, source)
+	if err != nil {
+		return nil, err
+	}
 	if err := run([][2]string{
-		{"file order", fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE tmp_file_order AS
-			SELECT file_id, row_number() OVER (ORDER BY date_trunc('second', mtime) NULLS FIRST, path, file_id) AS ord
-			FROM ingest_files WHERE source = %s`, QuoteString(source))},
 		{"newest versions", fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE tmp_keep AS
-			SELECT r.%[2]s AS id, arg_max(r.file_id, o.ord) AS keep FROM %[1]s r JOIN tmp_file_order o USING (file_id) %[3]s
-			GROUP BY r.%[2]s HAVING count(*) > 1`, table, idCol, strings.Replace(since, "WHERE "+idCol, "WHERE r."+idCol, 1))},
+			SELECT %[2]s AS id, arg_max(file_id, %[4]s[file_id]) AS keep FROM %[1]s %[3]s
+			GROUP BY %[2]s HAVING count(*) > 1`, table, idCol, since, order)},
 		// The replaced rows, found once: what follows reads this list, not the table.
 		{"replaced rows", `CREATE OR REPLACE TEMP TABLE tmp_gone AS
 			SELECT r.rowid AS rid, r.client_key, k.keep FROM ` + table + ` r JOIN tmp_keep k ON r.` + idCol + ` = k.id AND r.file_id <> k.keep`},
@@ -1779,7 +1817,7 @@ func (in *Ingester) replaceEarlierVersions(ctx context.Context, source string) (
 		byFile[id] = n
 	}
 	rows.Close()
-	for _, t := range []string{"tmp_file_order", "tmp_keep", "tmp_gone", "tmp_replaced"} {
+	for _, t := range []string{"tmp_keep", "tmp_gone", "tmp_replaced"} {
 		if _, err := tx.ExecContext(ctx, "DROP TABLE "+t); err != nil {
 			return nil, err
 		}
