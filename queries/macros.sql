@@ -44,13 +44,16 @@ CREATE OR REPLACE TEMP MACRO clean_npi(s) AS
          THEN regexp_replace(s, '[^0-9]', '', 'g') END;
 
 -- The NPI's check digit is right: the Luhn digit of 80840 and its first nine
--- digits, as CMS issues them. A mistyped digit always breaks it (and most
--- swapped neighbours), so two NPIs that both pass are two people, not a typo.
+-- digits, as CMS issues them (the prefix adds 24 to the sum). A mistyped digit
+-- always breaks it (and most swapped neighbours), so two NPIs that both pass are two
+-- people, not a typo. Written out digit by digit: a list lambda cost 0.1-0.2 s over
+-- the 45,000 spellings with an NPI at 10M exported rows.
+CREATE OR REPLACE TEMP MACRO npi_digit(npi, i) AS ascii(substr(npi, i, 1)) - 48;
+CREATE OR REPLACE TEMP MACRO npi_doubled(d) AS 2 * d - CASE WHEN d > 4 THEN 9 ELSE 0 END;
 CREATE OR REPLACE TEMP MACRO npi_valid(npi) AS
-    (10 - list_sum(list_transform(range(1, 15), i ->
-        CASE WHEN (14 - i) % 2 = 0
-             THEN 2 * ('80840' || npi)[i]::INTEGER - CASE WHEN ('80840' || npi)[i]::INTEGER > 4 THEN 9 ELSE 0 END
-             ELSE ('80840' || npi)[i]::INTEGER END)) % 10) % 10 = npi[10]::INTEGER;
+    (10 - (24 + npi_doubled(npi_digit(npi, 1)) + npi_digit(npi, 2) + npi_doubled(npi_digit(npi, 3)) + npi_digit(npi, 4)
+        + npi_doubled(npi_digit(npi, 5)) + npi_digit(npi, 6) + npi_doubled(npi_digit(npi, 7)) + npi_digit(npi, 8)
+        + npi_doubled(npi_digit(npi, 9))) % 10) % 10 = npi_digit(npi, 10);
 
 -- What an appointment status means, from however the export spells it
 -- ('Attended', 'No Show', 'Late Cx'...). Used once per distinct spelling.
