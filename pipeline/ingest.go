@@ -225,7 +225,7 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 			// current version. A file whose rows a newer export replaced since is loaded
 			// again: an export put back to its earlier content (an edit undone in the
 			// scheduling system) is newer than the one it replaces.
-			already, err := in.currentContent(ctx, c.f.source, sc.sum)
+			already, err := in.currentContent(ctx, c.f.source, sc.res.Path, sc.sum)
 			if err != nil || already > 0 || taken[content] {
 				if sc.p != nil {
 					sc.p.cleanup()
@@ -264,10 +264,14 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 		if err != nil {
 			return sum, err
 		}
+		// The run's total counts every row replaced tonight, also those credited to a
+		// file of an earlier night (a newer export that an older one, loaded late, lost to).
+		for _, n := range byFile {
+			sum.Replaced += n
+		}
 		for i := range sum.Files {
 			if n, ok := byFile[sum.Files[i].FileID]; ok && sum.Files[i].Source == source {
 				sum.Files[i].Replaced += n
-				sum.Replaced += n
 			}
 		}
 	}
@@ -412,11 +416,14 @@ func (in *Ingester) expand(source string, globs []string) ([]pending, []FileResu
 			out = append(out, pending{source: source, path: m, mod: fi.ModTime().Truncate(time.Second)})
 		}
 	}
+	// By time, then by the path the ledger keeps (relative to the configuration's
+	// folder where the file is inside it), so that a run orders files of the same
+	// second as the nightly replacement of re-exported rows does (fileOrder).
 	sort.SliceStable(out, func(i, j int) bool {
 		if !out[i].mod.Equal(out[j].mod) {
 			return out[i].mod.Before(out[j].mod)
 		}
-		return out[i].path < out[j].path
+		return in.displayPath(out[i].path) < in.displayPath(out[j].path)
 	})
 	return out, problems
 }
@@ -1586,10 +1593,14 @@ var errFileChanged = errors.New("the file changed while it was being read (is th
 // sourceTable is a source's raw table and its id column (also the id's field name).
 // fileOrder is a list literal whose element i is the rank of file id i of the
 // source among its files: newest last, by modification time to the second, then
-// path, then file id (ids not of the source rank 0).
+// path, then file id (ids not of the source rank 0). A file loaded at a path takes
+// at least the time of that path's earlier versions: it replaced them on disk, so
+// content put there with an older time (restored from a backup) still wins over
+// the content it replaced, as one run over the folder, which never sees that, has it.
 func fileOrder(ctx context.Context, tx *sql.Tx, source string) (string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT file_id, row_number() OVER (ORDER BY date_trunc('second', mtime) NULLS FIRST, path, file_id)
-		FROM ingest_files WHERE source = ? ORDER BY file_id`, source)
+	rows, err := tx.QueryContext(ctx, `SELECT file_id, row_number() OVER (ORDER BY date_trunc('second', eff) NULLS FIRST, path, file_id)
+		FROM (SELECT file_id, path, max(mtime) OVER (PARTITION BY path ORDER BY file_id) AS eff FROM ingest_files WHERE source = ?)
+		ORDER BY file_id`, source)
 	if err != nil {
 		return "", err
 	}
@@ -1618,22 +1629,35 @@ func fileOrder(ctx context.Context, tx *sql.Tx, source string) (string, error) {
 	return "([" + strings.Join(parts, ", ") + "]::BIGINT[])", nil
 }
 
-// currentContent counts the files of the ledger with this content whose every
-// loaded row is still in the table (none replaced since). The files are looked up
-// first: counting rows per file for the whole table, as DuckDB plans the query in
-// one, scanned every row of the history for each new file of a night.
-func (in *Ingester) currentContent(ctx context.Context, source, sum string) (int, error) {
-	rows, err := in.DB.QueryContext(ctx, `SELECT file_id, rows_loaded FROM ingest_files WHERE source = ? AND sha256 = ?`, source, sum)
+// currentContent counts the files of the ledger with this content that make
+// loading it again pointless: one at another path (a copy) or without a recorded
+// modification time, or one whose every loaded row is still in the table (none
+// replaced since). What is left is this path's own earlier version, replaced since:
+// an export put back to that content is newer than what replaced it. The files are
+// looked up first: counting rows per file for the whole table, as DuckDB may plan
+// the query in one, would scan every row of the history for each new file.
+func (in *Ingester) currentContent(ctx context.Context, source, path, sum string) (int, error) {
+	rows, err := in.DB.QueryContext(ctx, `SELECT file_id, rows_loaded, mtime IS NULL OR path <> ? FROM ingest_files WHERE source = ? AND sha256 = ?`, path, source, sum)
 	if err != nil {
 		return 0, err
 	}
-	type entry struct{ id, loaded int64 }
+	type entry struct {
+		id, loaded int64
+		elsewhere  bool
+	}
 	var same []entry
 	for rows.Next() {
 		var e entry
-		if err := rows.Scan(&e.id, &e.loaded); err != nil {
+		if err := rows.Scan(&e.id, &e.loaded, &e.elsewhere); err != nil {
 			rows.Close()
 			return 0, err
+		}
+		if e.elsewhere {
+			// A copy of another file (which one run over the folder skips as content
+			// already taken), or a file of a ledger from before modification times
+			// were kept, which cannot be ordered against it: loaded already.
+			rows.Close()
+			return 1, nil
 		}
 		same = append(same, e)
 	}
