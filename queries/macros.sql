@@ -51,7 +51,7 @@ CREATE OR REPLACE TEMP MACRO clean_npi(s) AS
 CREATE OR REPLACE TEMP MACRO npi_digit(npi, i) AS ascii(substr(npi, i, 1)) - 48;
 CREATE OR REPLACE TEMP MACRO npi_doubled(d) AS 2 * d - CASE WHEN d > 4 THEN 9 ELSE 0 END;
 CREATE OR REPLACE TEMP MACRO npi_valid(npi) AS
-    (10 - (24 + npi_doubled(npi_digit(npi, 1)) + npi_digit(npi, 2) + npi_doubled(npi_digit(npi, 3)) + npi_digit(npi, 4)
+    regexp_full_match(npi, '[0-9]{10}') AND (10 - (24 + npi_doubled(npi_digit(npi, 1)) + npi_digit(npi, 2) + npi_doubled(npi_digit(npi, 3)) + npi_digit(npi, 4)
         + npi_doubled(npi_digit(npi, 5)) + npi_digit(npi, 6) + npi_doubled(npi_digit(npi, 7)) + npi_digit(npi, 8)
         + npi_doubled(npi_digit(npi, 9))) % 10) % 10 = npi_digit(npi, 10);
 

@@ -56,8 +56,11 @@ channel_keys as (
     from ref_channels
     group by 1
 ),
+-- An alias whose referrer ends in "(NPI 1234567893)" names that NPI's referrer: it
+-- applies to spellings typed without an NPI or with that one.
 alias_keys as (
-    select name_key(alias) as name_key, min(trim(referrer)) as referrer
+    select name_key(alias) as name_key, min(trim(referrer)) as referrer,
+        nullif(regexp_extract(min(trim(referrer)), '\(NPI ([0-9]{10})\)$', 1), '') as target_npi
     from ref_aliases
     group by 1
     having count(distinct trim(referrer)) = 1
@@ -75,7 +78,8 @@ by_key as (
         case when not s.valid_npi or len(d.npis) = 0 or list_contains(d.npis, s.npi) then d.referrer end as directory_ref,
         s.valid_npi and len(d.npis) > 0 and not list_contains(d.npis, s.npi) as directory_other_npi,
         c.referrer as channel_ref,
-        a.referrer as alias_ref,
+        case when a.target_npi is null or s.npi is null or s.npi = a.target_npi then a.referrer end as alias_ref,
+        a.target_npi as alias_npi,
         t.referrer as alias_target,
         dn.referrer as npi_directory_ref
     from spellings_checked s
@@ -87,15 +91,18 @@ by_key as (
 ),
 -- Every spelling that belongs with an NPI: typed with it, or typed without
 -- it but with the same name key as a spelling that had it.
+-- A channel's name ("Friend/Family" typed with a physician's NPI) names the NPI's
+-- referrer only when no other spelling can: however often the channel is typed
+-- without an NPI, the physician keeps her name (and, below, her kind).
 npi_candidates as (
-    select npi, raw_name, pretty, n from by_key where npi is not null
+    select npi, raw_name, pretty, n, channel_ref is not null as channel from by_key where npi is not null
     union all
-    select g.npi, b.raw_name, b.pretty, b.n
+    select g.npi, b.raw_name, b.pretty, b.n, b.channel_ref is not null
     from (select distinct npi, name_key from by_key where npi is not null and name_key is not null) g
     join by_key b on b.name_key = g.name_key
 ),
 npi_display as (
-    select npi, arg_min(raw_name, {'pretty': -pretty, 'n': -n, 'length': length(raw_name), 'name': raw_name}) as display
+    select npi, arg_min(raw_name, {'channel': channel, 'pretty': -pretty, 'n': -n, 'length': length(raw_name), 'name': raw_name}) as display
     from npi_candidates
     where raw_name is not null
     group by npi
@@ -105,6 +112,8 @@ npi_display as (
 npi_named as (
     select b.npi,
         min(b.npi_directory_ref) as by_npi,
+        -- Named by the user (directory or alias file), not by a spelling.
+        coalesce(min(b.directory_ref), min(b.alias_target), min(b.alias_ref)) is not null as by_user,
         bool_or(b.valid_npi) as valid_npi,
         bool_or(b.directory_other_npi) as directory_other_npi,
         coalesce(min(b.npi_directory_ref), min(b.directory_ref),
@@ -115,13 +124,14 @@ npi_named as (
     where b.npi is not null
     group by b.npi
 ),
--- Two NPIs named alike keep apart: each but the one the directory names by its NPI
--- is its spelling and its NPI, as is a name the directory gives another NPI (check
--- digits right). So an alias file line naming "John Smith (NPI 1234567893)" puts
--- a spelling typed without an NPI with that one.
+-- Two NPIs named alike by their spellings keep apart: each is its spelling and its
+-- NPI, as is a name the directory gives another NPI (check digits right). A name
+-- the user gave (directory or alias file) stands: a directory entry or alias without
+-- an NPI that matches two NPIs makes them one, as it says; an alias file line naming
+-- "John Smith (NPI 1234567893)" names that NPI's referrer, whatever it is called.
 npi_groups as (
     select npi,
-        case when valid_npi and by_npi is null
+        case when valid_npi and by_npi is null and not by_user
                   and (count(*) filter (where valid_npi) over (partition by referrer) > 1 or directory_other_npi)
              then display || ' (NPI ' || npi || ')' else referrer end as referrer
     from npi_named
@@ -137,9 +147,14 @@ key_npi_referrers as (
 key_groups as (
     select b.name_key,
         coalesce(min(b.directory_ref), min(b.channel_ref),
-                 min(b.alias_target), min(b.alias_ref),
+                 min(b.alias_target),
+                 (select g.referrer from npi_groups g where g.npi = min(b.alias_npi)),
+                 min(b.alias_ref),
                  (select kn.referrer from key_npi_referrers kn where kn.name_key = b.name_key and kn.referrers = 1),
-                 arg_min(b.raw_name, {'pretty': -b.pretty, 'n': -b.n, 'length': length(b.raw_name), 'name': b.raw_name})) as referrer,
+                 -- Typed without an NPI where several NPIs share the key: a referrer of
+                 -- its own, and named so, never under one NPI's referrer's name.
+                 arg_min(b.raw_name, {'pretty': -b.pretty, 'n': -b.n, 'length': length(b.raw_name), 'name': b.raw_name})
+                     || case when (select kn.referrers from key_npi_referrers kn where kn.name_key = b.name_key) > 1 then ' (no NPI)' else '' end) as referrer,
         count(distinct b.raw_name) as spellings
     from by_key b
     where b.name_key is not null
