@@ -394,7 +394,7 @@ func TestBenchPrintsItsTable(t *testing.T) {
 		regexp.MustCompile(`(?m)^  ingest +\S+s$`),
 		regexp.MustCompile(`(?m)^  models +\S+s$`),
 		regexp.MustCompile(`(?m)^incremental night +\S+s `),
-		regexp.MustCompile(`(?m)^full run / floor: +[\d.]+x \(target 1\.5x; [\d.]+x the floor in the job's format\)$`),
+		regexp.MustCompile(`(?m)^full run / floor: +[\d.]+x \(target 1\.5x; [\d.]+x the fastest floor, \S+s; [\d.]+x the floor in the job's format\)$`),
 		regexp.MustCompile(`(?m)^incremental / full run: +[\d.]+% \(target 5%\)$`),
 		regexp.MustCompile(`(?m)^peak RSS full run: +\d+ MB \(target 1536 MB\)$`),
 		regexp.MustCompile(`(?m)^database file: +[1-9]\d* MB after the full run, \d+ MB after the floor \(\d+ MB in the job's format\)$`),
