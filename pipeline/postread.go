@@ -97,35 +97,22 @@ func dayFirstCheck(ctx context.Context, tx *sql.Tx, items []*prepared, table, da
 	if err != nil {
 		return fmt.Errorf("check the order of day and month: %w", err)
 	}
-	type found struct {
-		index   int
-		n       int64
-		example string
-	}
-	var all []found
-	for rows.Next() {
-		var f found
-		if err := rows.Scan(&f.index, &f.n, &f.example); err != nil {
-			rows.Close()
-			return err
-		}
-		all = append(all, f)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	all, err := readDateFindings(rows)
+	if err != nil {
 		return err
 	}
 	for _, f := range all {
-		if f.index < 0 || f.index >= len(items) {
+		if f.key < 0 || f.key >= int64(len(items)) {
 			continue
 		}
-		total, err := fileRows(ctx, tx, table, items[f.index].fileID, f.index, true)
+		i := int(f.key)
+		total, err := fileRows(ctx, tx, table, items[i].fileID, i, true)
 		if err != nil {
 			return err
 		}
 		var onlyFormat int64
 		if err := tx.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*) FROM %s WHERE file_id = ? AND day(%s) > 12`, table, dateCol),
-			items[f.index].fileID).Scan(&onlyFormat); err != nil {
+			items[i].fileID).Scan(&onlyFormat); err != nil {
 			return err
 		}
 		if dayFirst(f.n, onlyFormat, total) {
@@ -136,6 +123,27 @@ func dayFirstCheck(ctx context.Context, tx *sql.Tx, items []*prepared, table, da
 		}
 	}
 	return nil
+}
+
+// dateFinding is one file's wrong dates: the file (its index in the group, or its
+// id), how many, and one of them.
+type dateFinding struct {
+	key, n  int64
+	example string
+}
+
+// readDateFindings reads every row of rows (file, count, example) and closes them.
+func readDateFindings(rows *sql.Rows) ([]dateFinding, error) {
+	defer rows.Close()
+	var all []dateFinding
+	for rows.Next() {
+		var f dateFinding
+		if err := rows.Scan(&f.key, &f.n, &f.example); err != nil {
+			return nil, err
+		}
+		all = append(all, f)
+	}
+	return all, rows.Err()
 }
 
 // twoDigitYearCheck refuses the group's files with many dates of a year
@@ -154,25 +162,12 @@ func twoDigitYearCheck(ctx context.Context, tx *sql.Tx, items []*prepared, table
 	if err != nil {
 		return fmt.Errorf("check for two-digit years: %w", err)
 	}
-	type found struct {
-		fileID, n int64
-		example   string
-	}
-	var all []found
-	for rows.Next() {
-		var f found
-		if err := rows.Scan(&f.fileID, &f.n, &f.example); err != nil {
-			rows.Close()
-			return err
-		}
-		all = append(all, f)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	all, err := readDateFindings(rows)
+	if err != nil {
 		return err
 	}
 	for _, f := range all {
-		total, err := fileRows(ctx, tx, table, f.fileID, index[f.fileID], false)
+		total, err := fileRows(ctx, tx, table, f.key, index[f.key], false)
 		if err != nil {
 			return err
 		}
