@@ -101,6 +101,39 @@ func TestReferrerIdentity(t *testing.T) {
 	}
 }
 
+// identity loads a directory, an alias file and one scheduling row per reference
+// (source, NPI, each a client of its own), builds the models, and returns the
+// practice.
+func identity(t *testing.T, directory, aliases string, refs [][2]string) *practice {
+	t.Helper()
+	p := newPractice(t)
+	p.write("roster.csv", []byte("name,aliases,npi,start_date,end_date,specialties,payers,accepting\n"+
+		"Jane Smith,,1234567893,2020-01-01,,anxiety,Aetna,yes\nBen Birch,,,2020-01-01,,,,yes\n"), 0)
+	p.write("directory.csv", []byte("name,aliases,npi,category,organisation,point_person,channel\n"+directory), 0)
+	p.write("aliases.csv", []byte("alias,referrer\n"+aliases), 0)
+	var rows []string
+	for i, r := range refs {
+		rows = append(rows, strings.Join([]string{fmt.Sprintf("A%d", i), fmt.Sprintf("9%03d", i), "Ben Birch", "01/05/2026", "9:00 AM", "Attended", "Intake", r[0], "", r[1]}, ","))
+	}
+	p.write("exports/scheduling/a.csv", []byte(schedHeader+strings.Join(rows, "\n")+"\n"), 1)
+	p.write("exports/billing/b.csv", []byte(billHeader), 2)
+	ctx := context.Background()
+	if err := pipeline.LoadReference(ctx, p.db, pipeline.ReferenceFiles{
+		Roster: filepath.Join(p.dir, "roster.csv"), Directory: filepath.Join(p.dir, "directory.csv"), Aliases: filepath.Join(p.dir, "aliases.csv"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	p.ingest()
+	p.build()
+	return p
+}
+
+const (
+	spellingsQ = `SELECT raw_name || ' ' || coalesce(npi, '-') || ' -> ' || referrer || ' (' || resolved_by || ')' FROM stg_referrer_spellings ORDER BY 1`
+	factsQ     = `SELECT referrer, source_kind, count(*) FROM referral_facts GROUP BY ALL ORDER BY ALL`
+	x, y       = "1987654328", "1122334455" // both with a right check digit
+)
+
 // TestTwoNPIsAreTwoReferrers: two physicians named John Smith, each with an NPI
 // whose check digit is right, are two referrers, each shown with its NPI; a
 // "john smith" typed without an NPI could be either and is counted apart, listed
@@ -108,63 +141,32 @@ func TestReferrerIdentity(t *testing.T) {
 // is not taken by a second one, while a mistyped NPI (check digit wrong) still
 // merges by name. "Xavier Young, MD" is no "Last, First".
 func TestTwoNPIsAreTwoReferrers(t *testing.T) {
+	directory := "Dana Doe,,1555555550,physician,,,no\n" +
+		"Evan Eve,Dr E. Eve,,physician,,,no\n" // no NPI: its name matches any
+	refs := [][2]string{
+		{"John Smith", x}, {"John Smith", x}, {"Dr. John Smith", y},
+		{"john smith", ""},
+		{"Dana Doe", "1666666668"}, {"Dana Doe", ""},
+		{"Pat Poe", "1777777776"}, {"Pat Poe", "1777777775"}, // the second NPI mistyped
+		{"Dr E. Eve", "1222222220"},
+		{`"Young, Xavier"`, "1888888884"}, {`"Dr. Xavier Young, MD"`, "1888888884"},
+	}
 	for _, aliased := range []bool{false, true} {
-		p := newPractice(t)
-		p.write("roster.csv", []byte("name,aliases,npi,start_date,end_date,specialties,payers,accepting\n"+
-			"Jane Smith,,1234567893,2020-01-01,,anxiety,Aetna,yes\n"), 0)
-		p.write("directory.csv", []byte("name,aliases,npi,category,organisation,point_person,channel\n"+
-			"Dana Doe,,1555555550,physician,,,no\n"+
-			"Evan Eve,Dr E. Eve,,physician,,,no\n"), 0)
-		aliases := "alias,referrer\n"
-		if aliased {
-			aliases += "john smith,John Smith (NPI 1987654328)\n"
-		}
-		p.write("aliases.csv", []byte(aliases), 0)
-		var rows []string
-		for i, r := range [][2]string{
-			{"John Smith", "1987654328"}, {"John Smith", "1987654328"}, {"Dr. John Smith", "1122334455"},
-			{"john smith", ""},
-			{"Dana Doe", "1666666668"}, {"Dana Doe", ""},
-			{"Pat Poe", "1777777776"}, {"Pat Poe", "1777777775"}, // the second NPI mistyped
-			{"Dr E. Eve", "1222222220"}, // the directory gives Evan Eve no NPI: its name matches any
-			{"\"Young, Xavier\"", "1888888884"}, {"\"Dr. Xavier Young, MD\"", "1888888884"},
-		} {
-			rows = append(rows, strings.Join([]string{fmt.Sprintf("A%d", i), fmt.Sprintf("9%03d", i), "Jane Smith", "01/05/2026", "9:00 AM", "Attended", "Intake", r[0], "", r[1]}, ","))
-		}
-		p.write("exports/scheduling/a.csv", []byte(schedHeader+strings.Join(rows, "\n")+"\n"), 1)
-		p.write("exports/billing/b.csv", []byte(billHeader), 2)
-		ctx := context.Background()
-		if err := pipeline.LoadReference(ctx, p.db, pipeline.ReferenceFiles{
-			Roster: filepath.Join(p.dir, "roster.csv"), Directory: filepath.Join(p.dir, "directory.csv"), Aliases: filepath.Join(p.dir, "aliases.csv"),
-		}); err != nil {
-			t.Fatal(err)
-		}
-		p.ingest()
-		if _, err := pipeline.BuildModels(ctx, p.db, pipeline.ModelVars(p.cfg, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)), nil); err != nil {
-			t.Fatal(err)
-		}
-		r, err := p.db.Query(`SELECT raw_name || ' ' || coalesce(npi, '-') || ' -> ' || referrer || ' (' || resolved_by || ')' FROM stg_referrer_spellings ORDER BY 1`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		for r.Next() {
-			var s string
-			if err := r.Scan(&s); err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, s)
-		}
-		r.Close()
-		lone := "john smith - -> John Smith (no NPI) (several NPIs)"
-		// The alias names NPI 1987654328's referrer: the other NPI's spelling alone is
+		aliases := ""
+		// The alias names NPI x's referrer: the other NPI's spelling alone is then
 		// left "John Smith", no longer alike any other.
+		lone := "john smith - -> John Smith (no NPI) (several NPIs)"
 		other := "Dr. John Smith 1122334455 -> John Smith (NPI 1122334455) (npi)"
+		referrers := "Dana Doe 1555555550 1\nDana Doe (NPI 1666666668) 1666666668 1\nJohn Smith (NPI 1122334455) 1122334455 1\n" +
+			"John Smith (NPI 1987654328) 1987654328 2\nJohn Smith (no NPI) - 1"
 		if aliased {
+			aliases = "john smith,John Smith (NPI 1987654328)\n"
 			lone = "john smith - -> John Smith (NPI 1987654328) (alias)"
 			other = "Dr. John Smith 1122334455 -> John Smith (npi)"
+			referrers = "Dana Doe 1555555550 1\nDana Doe (NPI 1666666668) 1666666668 1\nJohn Smith 1122334455 1\nJohn Smith (NPI 1987654328) 1987654328 3"
 		}
-		want := []string{
+		p := identity(t, directory, aliases, refs)
+		want := strings.Join([]string{
 			"Dana Doe - -> Dana Doe (directory)",
 			"Dana Doe 1666666668 -> Dana Doe (NPI 1666666668) (npi)",
 			"Dr E. Eve 1222222220 -> Evan Eve (npi)",
@@ -175,33 +177,75 @@ func TestTwoNPIsAreTwoReferrers(t *testing.T) {
 			"Pat Poe 1777777776 -> Pat Poe (npi)",
 			"Young, Xavier 1888888884 -> Dr. Xavier Young, MD (npi)",
 			lone,
-		}
-		if strings.Join(got, "\n") != strings.Join(want, "\n") {
-			t.Errorf("aliased %v: spellings resolved as\n%s\nwant\n%s", aliased, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}, "\n")
+		if got := p.dump(spellingsQ); got != want {
+			t.Errorf("aliased %v: spellings resolved as\n%s\nwant\n%s", aliased, got, want)
 		}
 		// Each referrer keeps its own NPI and its own referrals.
-		r, err = p.db.Query(`SELECT referrer || ' ' || coalesce(npi, '-') || ' ' || n FROM (
-			SELECT s.referrer, s.npi, count(f.client_key) AS n
+		got := p.dump(`SELECT s.referrer, coalesce(s.npi, '-'), count(f.client_key)
 			FROM stg_referrers s LEFT JOIN referral_facts f ON f.referrer = s.referrer
-			WHERE s.referrer LIKE 'John Smith%' OR s.referrer LIKE 'Dana Doe%' GROUP BY ALL) ORDER BY 1`)
-		if err != nil {
-			t.Fatal(err)
+			WHERE s.referrer LIKE 'John Smith%' OR s.referrer LIKE 'Dana Doe%' GROUP BY ALL ORDER BY 1`)
+		if got != referrers {
+			t.Errorf("aliased %v: referrers\n%s\nwant\n%s", aliased, got, referrers)
 		}
-		got = got[:0]
-		for r.Next() {
-			var s string
-			if err := r.Scan(&s); err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, s)
+	}
+}
+
+// A spelling typed without an NPI where several NPIs share its key never takes the
+// name of one NPI's referrer, however those are named (by the directory, or by
+// another spelling), so it is never counted with it.
+func TestSeveralNPIsSpellingNeverTakesAnNPIsName(t *testing.T) {
+	for _, c := range []struct {
+		name, dir string
+		refs      [][2]string
+	}{
+		{"directory names x otherwise", "Jonathan Smith,,1987654328,physician,,,no\n",
+			[][2]string{{"John Smith", x}, {"John Smith", y}, {"John Smith", ""}, {"John Smith", ""}}},
+		{"x mostly typed J. Smith", "",
+			[][2]string{{"J. Smith", x}, {"J. Smith", x}, {"J. Smith", x}, {"John Smith", x}, {"John Smith", y}, {"John Smith", ""}, {"John Smith", ""}}},
+	} {
+		p := identity(t, c.dir, "", c.refs)
+		if n := p.count(`SELECT count(*) FROM (SELECT DISTINCT s.referrer FROM stg_referrer_spellings s JOIN stg_referrer_spellings o
+			ON o.referrer = s.referrer AND o.npi IS NOT NULL WHERE s.resolved_by = 'several NPIs')`); n > 0 {
+			t.Errorf("%s: a 'several NPIs' spelling is counted under an NPI's referrer:\n%s", c.name, p.dump(spellingsQ))
 		}
-		r.Close()
-		want = []string{"Dana Doe (NPI 1666666668) 1666666668 1", "Dana Doe 1555555550 1", "John Smith (NPI 1122334455) 1122334455 1", "John Smith (NPI 1987654328) 1987654328 2", "John Smith (no NPI) - 1"}
-		if aliased {
-			want = []string{"Dana Doe (NPI 1666666668) 1666666668 1", "Dana Doe 1555555550 1", "John Smith (NPI 1987654328) 1987654328 3", "John Smith 1122334455 1"}
+	}
+}
+
+// A directory entry without an NPI names one referrer: the NPIs its name matches are
+// that one, as it says, and keep its category and point person when a second NPI
+// appears (before, the established referrer was renamed and lost them).
+func TestDirectoryWithoutNPINamesEveryNPI(t *testing.T) {
+	dir := "John Smith,,,physician,,Jane Smith,no\n"
+	for _, refs := range [][][2]string{
+		{{"John Smith", x}, {"John Smith", x}, {"John Smith", x}},
+		{{"John Smith", x}, {"John Smith", x}, {"John Smith", x}, {"Dr John Smith", y}},
+	} {
+		p := identity(t, dir, "", refs)
+		if got := p.dump(`SELECT referrer, category, coalesce(directory_point_person, '-') FROM stg_referrers ORDER BY 1`); got != "John Smith physician Jane Smith" {
+			t.Errorf("stg_referrers with %d rows of John Smith:\n%s\nwant John Smith physician Jane Smith", len(refs), got)
 		}
-		if strings.Join(got, "\n") != strings.Join(want, "\n") {
-			t.Errorf("aliased %v: referrers\n%s\nwant\n%s", aliased, strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// An alias whose referrer ends in "(NPI x)" puts its spellings with NPI x's referrer,
+// whatever that is called (here "Dr. John Smith (NPI x)": the other physician's
+// "Dr. John Smith" is on more clients and names both).
+func TestAliasToAnNPIFollowsItsReferrer(t *testing.T) {
+	p := identity(t, "", "john smith,John Smith (NPI 1987654328)\n",
+		[][2]string{{"John Smith", x}, {"Dr. John Smith", y}, {"Dr. John Smith", y}, {"john smith", ""}})
+	if got := p.count(`SELECT count(DISTINCT referrer) FROM stg_referrer_spellings WHERE npi = '1987654328' OR (raw_name = 'john smith' AND npi IS NULL)`); got != 1 {
+		t.Errorf("the aliased spelling is not NPI x's referrer:\n%s", p.dump(spellingsQ))
+	}
+}
+
+// An NPI cell that is ten characters but not ten digits (' 123456789',
+// '+123456789') is no valid NPI, and the build goes through.
+func TestOddNPICellIsNoNPI(t *testing.T) {
+	for _, npi := range []string{`" 123456789"`, `"123456789 "`, `+123456789`} {
+		p := identity(t, "", "", [][2]string{{"Dr Bob Stone", npi}})
+		if got := p.dump(`SELECT referrer FROM referral_facts`); got != "Dr Bob Stone" {
+			t.Errorf("NPI cell %s: referral_facts says %q", npi, got)
 		}
 	}
 }
@@ -209,33 +253,31 @@ func TestTwoNPIsAreTwoReferrers(t *testing.T) {
 // TestOneKindPerReferrer: a channel's name typed with a physician's NPI is hers, and
 // all her referrals are a referrer's (before, that one was a channel's and
 // follow_through_referrer and referrer_value showed either kind); "Google" typed with
-// two NPIs is two channels, each under its NPI.
+// two NPIs is two channels, each under its NPI. However often clients type the
+// channel's name without an NPI, it does not name her.
 func TestOneKindPerReferrer(t *testing.T) {
-	p := newPractice(t)
-	var rows []string
-	for i, r := range [][2]string{
-		{"Dr Fatima Roberts", "1987654328"}, {"Dr Fatima Roberts", "1987654328"}, {"Friend/Family", "1987654328"},
-		{"Google", "1122334455"}, {"Google", "1234567893"},
-	} {
-		rows = append(rows, strings.Join([]string{fmt.Sprintf("A%d", i), fmt.Sprintf("9%03d", i), "Jane Smith", "01/05/2026", "9:00 AM", "Attended", "Intake", r[0], "", r[1]}, ","))
+	refs := [][2]string{
+		{"Dr Fatima Roberts", x}, {"Dr Fatima Roberts", x}, {"Friend/Family", x},
+		{"Google", y}, {"Google", "1234567893"},
 	}
-	p.write("exports/scheduling/a.csv", []byte(schedHeader+strings.Join(rows, "\n")+"\n"), 1)
-	p.write("exports/billing/b.csv", []byte(billHeader), 2)
-	if err := pipeline.LoadReference(context.Background(), p.db, pipeline.ReferenceFiles{}); err != nil { // the built-in channels
-		t.Fatal(err)
-	}
-	p.ingest()
-	if _, err := pipeline.BuildModels(context.Background(), p.db, pipeline.ModelVars(p.cfg, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)), nil); err != nil {
-		t.Fatal(err)
-	}
-	got := p.dump(`SELECT referrer, source_kind, count(*) FROM referral_facts GROUP BY ALL ORDER BY ALL`)
-	want := "Dr Fatima Roberts referrer 3\nGoogle (NPI 1122334455) channel 1\nGoogle (NPI 1234567893) channel 1"
-	if got != want {
-		t.Errorf("referrals by referrer and kind:\n%s\nwant\n%s", got, want)
-	}
-	for _, q := range []string{"follow_through_referrer", "referrer_value"} {
-		if got := p.dump(`SELECT source_kind FROM ` + q + ` WHERE referrer = 'Dr Fatima Roberts'`); got != "referrer" {
-			t.Errorf("%s says Dr Fatima Roberts is a %q", q, got)
+	for _, typedAlone := range []int{0, 3} {
+		all := refs
+		for range typedAlone {
+			all = append(all, [2]string{"Friend/Family", ""})
+		}
+		p := identity(t, "", "", all)
+		want := "Dr Fatima Roberts referrer 3"
+		if typedAlone > 0 {
+			want += fmt.Sprintf("\nFriend/Family channel %d", typedAlone)
+		}
+		want += "\nGoogle (NPI 1122334455) channel 1\nGoogle (NPI 1234567893) channel 1"
+		if got := p.dump(factsQ); got != want {
+			t.Errorf("with Friend/Family typed %d times alone, referrals by referrer and kind:\n%s\nwant\n%s", typedAlone, got, want)
+		}
+		for _, q := range []string{"follow_through_referrer", "referrer_value"} {
+			if got := p.dump(`SELECT source_kind FROM ` + q + ` WHERE referrer = 'Dr Fatima Roberts'`); got != "referrer" {
+				t.Errorf("%s says Dr Fatima Roberts is a %q", q, got)
+			}
 		}
 	}
 }
