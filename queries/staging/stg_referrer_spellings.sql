@@ -150,13 +150,14 @@ key_groups as (
                  min(b.alias_target),
                  (select g.referrer from npi_groups g where g.npi = min(b.alias_npi)),
                  min(b.alias_ref),
-                 (select kn.referrer from key_npi_referrers kn where kn.name_key = b.name_key and kn.referrers = 1),
+                 case when any_value(kn.referrers) = 1 then any_value(kn.referrer) end,
                  -- Typed without an NPI where several NPIs share the key: a referrer of
                  -- its own, and named so, never under one NPI's referrer's name.
                  arg_min(b.raw_name, {'pretty': -b.pretty, 'n': -b.n, 'length': length(b.raw_name), 'name': b.raw_name})
-                     || case when (select kn.referrers from key_npi_referrers kn where kn.name_key = b.name_key) > 1 then ' (no NPI)' else '' end) as referrer,
+                     || case when any_value(kn.referrers) > 1 then ' (no NPI)' else '' end) as referrer,
         count(distinct b.raw_name) as spellings
     from by_key b
+    left join key_npi_referrers kn on kn.name_key = b.name_key
     where b.name_key is not null
     group by b.name_key
 ),
