@@ -10,7 +10,9 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/referrals/referrals/internal/config"
 )
@@ -67,8 +69,84 @@ func CheckExports(ctx context.Context, cfg config.Config) ([]FileCheck, error) {
 			}
 			out = append(out, checkFile(ctx, mem, source, src, f.path, in.displayPath(f.path)))
 		}
+		if len(files) > 0 {
+			out = append(out, unmatchedMappings(source, src.Columns, cfg.File, out)...)
+		}
 	}
 	return out, nil
+}
+
+// unmatchedMappings are the problems of the configuration's column mappings
+// for source that name a header none of the source's files has (checks): a
+// mapping may name a header only some exports have (a newer system's), but
+// one no file has is a typo, and the field is read from its usual headers or,
+// for an optional one such as referred_to, not at all, with different stages.
+func unmatchedMappings(source string, explicit map[string]string, configFile string, checks []FileCheck) []FileCheck {
+	var out []FileCheck
+	fields := make([]string, 0, len(explicit))
+	for f := range explicit {
+		fields = append(fields, f)
+	}
+	sort.Strings(fields)
+	where := configFile
+	if where == "" {
+		where = "configuration"
+	}
+	for _, field := range fields {
+		want := strings.TrimSpace(explicit[field])
+		found, read := false, 0
+		var headers []string
+		for _, c := range checks {
+			if c.Source != source || c.Headers == nil {
+				continue
+			}
+			read++
+			if h, ok := c.Mapping[field]; ok && strings.EqualFold(strings.TrimSpace(h), want) {
+				found = true
+				break
+			}
+			if headers == nil {
+				headers = c.Headers
+			}
+		}
+		if found || read == 0 {
+			continue
+		}
+		p := fmt.Sprintf("[%s.columns] %s = %q names a header that none of the %d %s file(s) has (a typo?); ",
+			source, field, want, read, source)
+		if near := closestHeader(want, headers); near != "" {
+			p += fmt.Sprintf("the nearest is %q; ", near)
+		}
+		p += fmt.Sprintf("the files' headers are: %s", strings.Join(quoteAll(headers), ", "))
+		out = append(out, FileCheck{Source: source, Path: where, Problems: []string{p}})
+	}
+	return out
+}
+
+// closestHeader is the first of headers that shares a word of four letters or
+// more with want ("Therapist Req" for "Requested Therapist"), or "".
+func closestHeader(want string, headers []string) string {
+	words := func(s string) []string {
+		return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	}
+	for _, h := range headers {
+		for _, a := range words(h) {
+			for _, b := range words(want) {
+				if len(a) >= 4 && a == b {
+					return h
+				}
+			}
+		}
+	}
+	return ""
+}
+
+func quoteAll(s []string) []string {
+	out := make([]string, len(s))
+	for i, v := range s {
+		out[i] = strconv.Quote(v)
+	}
+	return out
 }
 
 func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Source, path, display string) FileCheck {
@@ -100,6 +178,10 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 	fc.Amounts = l.amounts.shown()
 	if l.amounts == amountsMixed {
 		fc.Problems = append(fc.Problems, "the amounts on the first rows are written both with a decimal comma (225,00) and with a decimal point (225.00 or 1,250.00): an amount holding a comma cannot be read safely, and its row would be rejected; export every amount the same way, e.g. 1250.00")
+	}
+	if row, v, col := signedAmount(source, l.head, l.headEnc, delim, mapping); v != "" {
+		fc.Problems = append(fc.Problems, fmt.Sprintf("row %d: the amount %s in column %q is written with a currency sign or in parentheses, as a spreadsheet's currency or accounting format saves it: amounts must be plain numbers such as 1234.50 (or -25.00), so such rows would be rejected; format the amount columns as plain numbers (in Excel: Format Cells, Number, no symbol) and save the file again",
+			row, shownValue(v), headers[col]))
 	}
 	enc := normaliseEncoding(src.Encoding)
 	counter := l.fieldCounter(source)
@@ -187,25 +269,25 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 		// As the run decides: many dates that read only the other way round, and next
 		// to none that read only as date_format (a day above 12).
 		case swapped != nil && dayFirst(swappedOnly, onlyFormat, total):
-			fc.Problems = append(fc.Problems, fmt.Sprintf("%d of %d dates in column %q, such as %q, do not read as date_format %q but do as %q, with day and month the other way round: the export writes them so, and its dates with a day up to 12 would load swapped (the run refuses such a file); set [%s] date_format = %q",
-				swappedOnly, total, col, swappedEx.String, src.DateFormat, swapped, source, swapped))
+			fc.Problems = append(fc.Problems, fmt.Sprintf("%d of %d dates in column %q, such as %s, do not read as date_format %q but do as %q, with day and month the other way round: the export writes them so, and its dates with a day up to 12 would load swapped (the run refuses such a file); set [%s] date_format = %q",
+				swappedOnly, total, col, shownValue(swappedEx.String), src.DateFormat, swapped, source, swapped))
 		case wrongDates(twoDigit, total):
-			fc.Problems = append(fc.Problems, fmt.Sprintf("%d of %d dates in column %q, such as %q, have a two-digit year, which date_format %q reads as the year %s (the run refuses such a file); set [%s] date_format = %q",
-				twoDigit, total, col, twoDigitEx.String, src.DateFormat, twoDigitYear(twoDigitEx.String), source, twoDigitYearFormat(src.DateFormat)))
+			fc.Problems = append(fc.Problems, fmt.Sprintf("%d of %d dates in column %q, such as %s, have a two-digit year, which date_format %q reads as the year %s (the run refuses such a file); set [%s] date_format = %q",
+				twoDigit, total, col, shownValue(twoDigitEx.String), src.DateFormat, twoDigitYear(twoDigitEx.String), source, twoDigitYearFormat(src.DateFormat)))
 		case bad*2 > total:
-			fc.Problems = append(fc.Problems, fmt.Sprintf("dates in column %q such as %q do not match date_format %q; set [%s] date_format to the export's format (%s)",
-				col, badEx.String, src.DateFormat, source, suggestFormat(badEx.String)))
+			fc.Problems = append(fc.Problems, fmt.Sprintf("dates in column %q such as %s do not match date_format %q; set [%s] date_format to the export's format (%s)",
+				col, shownValue(badEx.String), src.DateFormat, source, suggestFormat(badEx.String)))
 		case bad > 0:
 			hint := ""
 			if swappedOnly > 0 {
-				hint = fmt.Sprintf("; %q reads with day and month the other way round, a typo most likely", swappedEx.String)
+				hint = fmt.Sprintf("; %s reads with day and month the other way round, a typo most likely", shownValue(swappedEx.String))
 			}
-			fc.Warnings = append(fc.Warnings, fmt.Sprintf("%d of %d dates in column %q, such as %q, do not match date_format %q: their rows would be rejected%s",
-				bad, total, col, badEx.String, src.DateFormat, hint))
+			fc.Warnings = append(fc.Warnings, fmt.Sprintf("%d of %d dates in column %q, such as %s, do not match date_format %q: their rows would be rejected%s",
+				bad, total, col, shownValue(badEx.String), src.DateFormat, hint))
 		}
 		if twoDigit > 0 && !wrongDates(twoDigit, total) {
-			fc.Warnings = append(fc.Warnings, fmt.Sprintf("%d of %d dates in column %q, such as %q, have a two-digit year: their rows would be rejected as out of range",
-				twoDigit, total, col, twoDigitEx.String))
+			fc.Warnings = append(fc.Warnings, fmt.Sprintf("%d of %d dates in column %q, such as %s, have a two-digit year: their rows would be rejected as out of range",
+				twoDigit, total, col, shownValue(twoDigitEx.String)))
 		}
 	}
 	if rows == 0 {

@@ -1325,3 +1325,113 @@ func TestCheckWarnsOfCRWithNamedEncoding(t *testing.T) {
 		t.Errorf("problems %q, warnings %q; want one about the carriage return", fc.Problems, got)
 	}
 }
+
+// A rejected cell's value is shown only when a date or an amount could be
+// written so: a shifted row puts a patient's name or client id into the date
+// column, and neither may reach rejected_rows (the workbook's Data quality
+// sheet, stdout) or check's warnings.
+func TestRejectMessagesHideNamesAndIDs(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("Appointment ID,Patient Account,Clinician,Appointment Date,Start Time,Status,Service,Referral Source,Referred To,Referrer NPI\n")
+	for i := range 40 {
+		fmt.Fprintf(&b, "A%d,9000%02d,Jane Smith,09/%02d/2026,9:00 AM,Attended,Intake,Google,,\n", i, i, i%28+1)
+	}
+	b.WriteString("B1,900101,Jane Smith,Zoe Secretname,9:00 AM,Attended,Intake,Google,,\n")
+	b.WriteString("B2,900102,Jane Smith,900777,9:00 AM,Attended,Intake,Google,,\n")
+	b.WriteString("B3,900103,Jane Smith,02/30/2026,9:00 AM,Attended,Intake,Google,,\n")
+	b.WriteString("B4,900104,Jane Smith,SECRETID10,9:00 AM,Attended,Intake,Google,,\n")
+	writeExports(t, dir, map[string]string{"s.csv": b.String()})
+	db, sum := ingestSchedulingFolder(t, dir)
+	if sum.Rejected != 4 {
+		t.Fatalf("%d rows rejected, want 4", sum.Rejected)
+	}
+	var msgs string
+	must(t, db.QueryRow(`SELECT string_agg(line || ': ' || message, '\n' ORDER BY line) FROM rejected_rows`).Scan(&msgs))
+	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
+	must(t, err)
+	defer mem.Close()
+	fc := checkFile(ctx, mem, "scheduling", config.Default().Scheduling, filepath.Join(dir, "exports", "s.csv"), "s.csv")
+	said := msgs + "\n" + strings.Join(fc.Warnings, "\n") + "\n" + strings.Join(fc.Problems, "\n")
+	for _, secret := range []string{"Zoe", "Secretname", "900777", "SECRETID10"} {
+		if strings.Contains(said, secret) {
+			t.Errorf("%q is quoted:\n%s", secret, said)
+		}
+	}
+	for _, w := range []string{
+		`42: Could not convert a value with letters or signs a date or an amount does not have (not shown: it may be a name or an id) to 'DATE'`,
+		`43: Could not convert a bare number (not shown: it may be a client id) to 'DATE'`,
+		`44: Could not convert string "02/30/2026" to 'DATE'`,
+	} {
+		if !strings.Contains(msgs, w) {
+			t.Errorf("rejects do not say %q:\n%s", w, msgs)
+		}
+	}
+	if !strings.Contains(strings.Join(fc.Warnings, "\n"), "4 of 44 dates") {
+		t.Errorf("check's warnings %q do not count the 4 dates", fc.Warnings)
+	}
+}
+
+func TestShownValue(t *testing.T) {
+	for v, want := range map[string]string{
+		"02/30/2026": `"02/30/2026"`, "$1,234.50": `"$1,234.50"`, "": `""`, "2026-13-01 10:30": `"2026-13-01 10:30"`,
+		"900777": hiddenBareNumber, " 12 ": hiddenBareNumber,
+		"n/a": `"n/a"`, "#VALUE!": `"#VALUE!"`, "Zoe": hiddenWithLetters, "Nash": hiddenWithLetters, "1.23457E+17": hiddenWithLetters, "Jan 5, 2026": hiddenWithLetters, `"x"`: hiddenWithLetters,
+	} {
+		if got := shownValue(v); got != want {
+			t.Errorf("shownValue(%q) = %s, want %s", v, got, want)
+		}
+	}
+}
+
+// check refuses a billing export whose amounts Excel saved in its currency
+// format: the reader rejects every such row, and check said it could be read.
+func TestCheckFindsCurrencyAmounts(t *testing.T) {
+	ctx := context.Background()
+	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
+	must(t, err)
+	defer mem.Close()
+	const header = "Claim Line ID,Patient Account,DOS,Rendering Provider,Rendering Provider NPI,Referring Provider,Referring Provider NPI,Payer,CPT Code,Charge,Paid\n"
+	for _, c := range []struct{ rows, want string }{
+		{"L1,900001,01/05/2026,Jane Smith,,Maria Lopez,,Aetna,90837,150.00,90.00\nL2,900002,01/06/2026,Jane Smith,,Maria Lopez,,Aetna,90837,\"$1,234.50\",$100.00\n",
+			`row 2: the amount "$1,234.50" in column "Charge" is written with a currency sign`},
+		{"L1,900001,01/05/2026,Jane Smith,,Maria Lopez,,Aetna,90837,150.00,(25.00)\n", `row 1: the amount "(25.00)" in column "Paid"`},
+		{"L1,900001,01/05/2026,Jane Smith,,Maria Lopez,,Aetna,90837,150.00 €,0\n", `row 1: the amount "150.00 €" in column "Charge"`},
+		{"L1,900001,01/05/2026,Jane Smith,,Maria Lopez,,Aetna,90837,\"1,234.50\",-25.00\n", ""},
+	} {
+		path := filepath.Join(t.TempDir(), "b.csv")
+		must(t, os.WriteFile(path, []byte(header+c.rows), 0o644))
+		fc := checkFile(ctx, mem, "billing", config.Default().Billing, path, "b.csv")
+		got := strings.Join(fc.Problems, "\n")
+		if c.want == "" && got != "" || c.want != "" && !strings.Contains(got, c.want) {
+			t.Errorf("%q: problems %q, want %q", c.rows, got, c.want)
+		}
+	}
+}
+
+// A column mapping naming a header no file of its source has is a typo: check
+// says so, where an optional field (referred_to) was dropped without a word and
+// the stages changed. One that some files have (a newer export's) is fine.
+func TestCheckFindsMappingMatchingNoFile(t *testing.T) {
+	dir := t.TempDir()
+	writeExports(t, dir, map[string]string{
+		"a.csv": "Appointment ID,Patient Account,Clinician,Appointment Date,Status,Referral Source,Therapist Req\nA1,900001,Jane Smith,09/01/2026,Attended,Dr. Who,Jane Smith\n",
+		"b.csv": "Appointment ID,Patient Account,Clinician,Appointment Date,Status,Lead,Therapist Req\nB1,900002,Jane Smith,09/02/2026,Attended,Dr. Who,\n",
+	})
+	cfg := config.Default()
+	cfg.Dir, cfg.File = dir, filepath.Join(dir, "referrals.toml")
+	cfg.Scheduling.Files, cfg.Billing.Files = []string{"exports/*.csv"}, nil
+	cfg.Scheduling.Columns = map[string]string{"referred_to": "Requested Therapist", "referral_source": "lead"}
+	checks, err := CheckExports(context.Background(), cfg)
+	must(t, err)
+	var problems []string
+	for _, c := range checks {
+		problems = append(problems, c.Problems...)
+	}
+	got := strings.Join(problems, "\n")
+	want := `[scheduling.columns] referred_to = "Requested Therapist" names a header that none of the 2 scheduling file(s) has (a typo?); the nearest is "Therapist Req"`
+	if len(problems) != 1 || !strings.Contains(got, want) {
+		t.Errorf("problems:\n%s\nwant one saying %q", got, want)
+	}
+}

@@ -1085,6 +1085,13 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 	if err := appendRows(conn, "tmp_groupfiles", rows); err != nil {
 		return fmt.Errorf("load tmp_groupfiles: %w", err)
 	}
+	// The rows an earlier version of a file (at the same path) had rejected are
+	// that version's: this one's are recorded below. Kept, a file loaded again
+	// (touched, or re-exported) listed its bad rows twice, and a fixed row still.
+	if _, err := exec(`DELETE FROM rejected_rows WHERE path IN (SELECT path FROM tmp_groupfiles)
+		AND file_id NOT IN (SELECT file_id FROM tmp_groupfiles)`); err != nil {
+		return fmt.Errorf("drop the rejects of earlier versions: %w", err)
+	}
 	lost := map[int64]int64{}
 	// Rejected rows: keep where and why, never the raw line.
 	var hasRejects bool
@@ -1162,7 +1169,7 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 			SELECT g.file_id, g.path, r.line, %[1]s, r.error_type,
 			  CASE
 			    WHEN r.column_name IN (%[2]s) THEN 'the value in this column (which holds client ids, so it is not shown) could not be read'
-			    WHEN r.error_type = 'CAST' THEN regexp_replace(r.error_message, '^Error when converting column "c[0-9]+"\. ', '') ||
+			    WHEN r.error_type = 'CAST' THEN %[11]s ||
 			      CASE WHEN %[3]s AND %[10]s THEN ' (expected date format ' || %[4]s || '; it reads with day and month the other way round, as ' || %[9]s || ': if the export writes them so, set date_format for this source to that)'
 			           WHEN %[3]s THEN ' (expected date format ' || %[4]s || '; set date_format for this source if the export uses another)'
 			           WHEN r.error_message LIKE '%%DECIMAL%%' THEN %[5]s ELSE '' END
@@ -1179,7 +1186,8 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 			caseExpr.String(), strings.Join(clientCols, ", "),
 			fmt.Sprintf("r.column_name = 'c%d'", mapping[dateFieldName(source)]+1), QuoteString(src.DateFormat),
 			QuoteString(first.amounts.rejectHint()), len(headers), len(headers), QuoteString(endsInQuote),
-			QuoteString(swapped), readsSwapped("r.error_message", swapped))
+			QuoteString(swapped), readsSwapped("r.error_message", swapped),
+			hideCastValue(`regexp_replace(r.error_message, '^Error when converting column "c[0-9]+"\. ', '')`))
 		if _, err = exec(q); err != nil {
 			return fmt.Errorf("record rejected rows: %w", err)
 		}

@@ -793,6 +793,49 @@ var (
 	thousandsComma = regexp.MustCompile(`^[-+]?\d{1,3}(,\d{3})+(\.\d{1,2})?$`)
 )
 
+// signedAmount is the first amount on the complete rows of an export's head
+// written with a currency sign or in an accountant's parentheses ($1,234.50,
+// (25.00)), as Excel's currency and accounting formats save them: the reader
+// takes plain numbers only and rejects such rows. row counts the data rows
+// from 1; value is "" when there is none.
+func signedAmount(source string, head []byte, enc string, delim rune, mapping map[string]int) (row int, value string, col int) {
+	cols := moneyColumns(source, mapping)
+	if len(cols) == 0 {
+		return 0, "", 0
+	}
+	head = bytes.TrimPrefix(head, bomUTF8)
+	if dec := decoderFor(enc); dec != nil {
+		if d, err := dec.Bytes(head); err == nil {
+			head = d
+		}
+	}
+	if i := bytes.LastIndexByte(head, '\n'); i >= 0 {
+		head = head[:i+1]
+	} else {
+		return 0, "", 0
+	}
+	r := csv.NewReader(bytes.NewReader(head))
+	r.Comma = delim
+	r.LazyQuotes = true
+	r.FieldsPerRecord = -1
+	for n := 0; ; n++ {
+		rec, err := r.Read()
+		if err == io.EOF {
+			return 0, "", 0
+		}
+		if err != nil || n == 0 {
+			continue
+		}
+		for _, i := range cols {
+			if i < len(rec) && signedAmountRE.MatchString(strings.TrimSpace(rec[i])) {
+				return n, strings.TrimSpace(rec[i]), i
+			}
+		}
+	}
+}
+
+var signedAmountRE = regexp.MustCompile(`^-?\s*([$€£¥]\s*-?[0-9]|[0-9][0-9.,]*\s*[$€£¥]$|\(\s*[$€£¥]?\s*[0-9][0-9.,]*\s*\)$|[A-Z]{3}\s*-?[0-9])`)
+
 // readAmountStyle looks at the amounts in the complete rows of an export's
 // first 64 KiB (head). DuckDB reads amounts with a comma as thousands
 // separator, so 225,00 (a decimal comma, as exports with ';' between values

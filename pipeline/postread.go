@@ -8,6 +8,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -232,4 +234,46 @@ func emptyRowExpr(ctx context.Context, tx *sql.Tx, table string, items []*prepar
 		return "false", nil
 	}
 	return fmt.Sprintf("(file_id IN (%s) AND %s)", strings.Join(files, ", "), allNull), nil
+}
+
+// Values a message may quote. A reject's value is a cell of the patient's row,
+// and a shifted or mistyped row puts a client id or a name into any column:
+// only what a date, time or amount is written with (digits and / . : , - + $ €
+// £, spaces) is shown, and the placeholders exports and spreadsheets write
+// for no value (n/a, none, TBD, #VALUE!…); never a bare number, which may be
+// a client id.
+const (
+	shownValueClass   = `[0-9 /.:,$€£()+-]*|(?i: *(n/?a|none|null|nil|tbd|unknown|pending|void|x|#n/a|#value!|#ref!|#div/0!|#name\?|#num!) *)`
+	bareNumberClass   = ` *[0-9]+ *`
+	hiddenBareNumber  = "a bare number (not shown: it may be a client id)"
+	hiddenWithLetters = "a value with letters or signs a date or an amount does not have (not shown: it may be a name or an id)"
+)
+
+var (
+	shownValueRE = regexp.MustCompile(`^(?:` + shownValueClass + `)$`)
+	bareNumberRE = regexp.MustCompile(`^(?:` + bareNumberClass + `)$`)
+)
+
+// shownValue is v quoted, when a message may show it, or what kind of value it
+// is (see shownValueClass).
+func shownValue(v string) string {
+	switch {
+	case bareNumberRE.MatchString(v):
+		return hiddenBareNumber
+	case shownValueRE.MatchString(v):
+		return strconv.Quote(v)
+	}
+	return hiddenWithLetters
+}
+
+// hideCastValue is the SQL expression of a CAST reject's message (msg) with its
+// quoted value replaced as shownValue does.
+func hideCastValue(msg string) string {
+	v := castValue(msg)
+	return fmt.Sprintf(`CASE
+		WHEN NOT contains(%[1]s, 'Could not convert string "') THEN %[1]s
+		WHEN regexp_full_match(%[2]s, %[3]s) THEN replace(%[1]s, 'string "' || %[2]s || '"', %[5]s)
+		WHEN regexp_full_match(%[2]s, %[4]s) THEN %[1]s
+		ELSE replace(%[1]s, 'string "' || %[2]s || '"', %[6]s) END`,
+		msg, v, QuoteString(bareNumberClass), QuoteString(shownValueClass), QuoteString(hiddenBareNumber), QuoteString(hiddenWithLetters))
 }

@@ -261,3 +261,21 @@ func TestEqualTimesOrderedByLedgerPath(t *testing.T) {
 		t.Errorf("night by night:\n%s\nin one run:\n%s", a, b)
 	}
 }
+
+// A file loaded again (touched, or re-exported) lists its bad rows once, as one
+// run over the final folder does, and a row fixed in the new version no longer.
+func TestReloadedExportListsItsRejectsOnce(t *testing.T) {
+	bad := schedHeader + "A1,1001,Ann Lee,01/05/2026,9:00 AM,Attended,Intake,Dr Bob Stone,,\n" +
+		"A2,1002,Ann Lee,02/30/2026,9:00 AM,Attended,Intake,Dr Bob Stone,,\n" +
+		"A3,1003,Ann Lee,13/45/2026,9:00 AM,Attended,Intake,Dr Bob Stone,,\n"
+	fixed := strings.Replace(bad, "02/30/2026", "02/27/2026", 1)
+	p := newPractice(t)
+	p.night(noBilling, export{"exports/scheduling/a.csv", bad, 2})
+	p.night(export{"exports/scheduling/a.csv", bad + "A4,1004,Ann Lee,01/06/2026,9:00 AM,Attended,Intake,Dr Bob Stone,,\n", 3})
+	if got := p.dump("SELECT line FROM rejected_rows"); got != "3\n4" {
+		t.Errorf("rejected lines after the file came again: %q, want 3 and 4 once each", got)
+	}
+	p.night(export{"exports/scheduling/a.csv", fixed, 4})
+	once := oneRun(t, export{"exports/scheduling/a.csv", fixed, 4})
+	sameAsOneRun(t, p, once, "SELECT line, column_name, message FROM rejected_rows")
+}
