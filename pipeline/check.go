@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/referrals/referrals/internal/config"
 )
@@ -141,6 +142,32 @@ func closestHeader(want string, headers []string) string {
 	return ""
 }
 
+// invalidUTF8Lines is the first line of the file at path that is not valid
+// UTF-8, and how many such lines it has (lines counted by line feeds).
+func invalidUTF8Lines(path string) (first, n int, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 1<<20)
+	for line := 1; ; line++ {
+		b, err := r.ReadBytes('\n')
+		if len(b) > 0 && !utf8.Valid(b) {
+			if first == 0 {
+				first = line
+			}
+			n++
+		}
+		if err == io.EOF {
+			return first, n, nil
+		}
+		if err != nil {
+			return first, n, err
+		}
+	}
+}
+
 func quoteAll(s []string) []string {
 	out := make([]string, len(s))
 	for i, v := range s {
@@ -179,6 +206,11 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 	if l.amounts == amountsMixed {
 		fc.Problems = append(fc.Problems, "the amounts on the first rows are written both with a decimal comma (225,00) and with a decimal point (225.00 or 1,250.00): an amount holding a comma cannot be read safely, and its row would be rejected; export every amount the same way, e.g. 1250.00")
 	}
+	if row, field := sciNotationID(source, l.head, l.headEnc, delim, mapping); field != "" {
+		// The value is not shown: it is (what is left of) a client id.
+		fc.Problems = append(fc.Problems, fmt.Sprintf("row %d: the %s in column %q is written in scientific notation (like 4.5E+11), as Excel saves a long number: its last digits are lost, so different %s become one; export the file from the system again without opening it in Excel, or format that column as Text before saving",
+			row, strings.ReplaceAll(field, "_", " "), headers[mapping[field]], map[string]string{"client_id": "clients", "appointment_id": "appointments", "line_id": "claim lines"}[field]))
+	}
 	if row, v, col := signedAmount(source, l.head, l.headEnc, delim, mapping); v != "" {
 		fc.Problems = append(fc.Problems, fmt.Sprintf("row %d: the amount %s in column %q is written with a currency sign or in parentheses, as a spreadsheet's currency or accounting format saves it: amounts must be plain numbers such as 1234.50 (or -25.00), so such rows would be rejected; format the amount columns as plain numbers (in Excel: Format Cells, Number, no symbol) and save the file again",
 			row, shownValue(v), headers[col]))
@@ -214,6 +246,13 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 		}
 		if enc == "auto" {
 			enc = guessEncoding(path, l.head, sc.validUTF8)
+			if enc == "utf-8" && !sc.validUTF8 {
+				// Mostly UTF-8, with rows saved in another encoding (a name pasted
+				// from a Windows program): the run rejects those rows.
+				if line, n, err := invalidUTF8Lines(path); err == nil && n > 0 {
+					fc.Warnings = append(fc.Warnings, fmt.Sprintf("line %d: the file is UTF-8 but %d line(s) hold bytes that are not (text saved in another encoding, such as Windows-1252's ’ or é, pasted in): those rows would be rejected; export the file again in one encoding", line, n))
+				}
+			}
 		} else if enc == "utf-8" && !sc.validUTF8 {
 			fc.Problems = append(fc.Problems, fmt.Sprintf("encoding is set to utf-8 but the file is not valid UTF-8; set [%s] encoding = \"auto\" or \"windows-1252\"", source))
 		}

@@ -1435,3 +1435,41 @@ func TestCheckFindsMappingMatchingNoFile(t *testing.T) {
 		t.Errorf("problems:\n%s\nwant one saying %q", got, want)
 	}
 }
+
+// check warns of a UTF-8 export with a row saved in Windows-1252 (the run
+// rejects that row), where it said the file was fine.
+func TestCheckWarnsOfMixedEncodings(t *testing.T) {
+	ctx := context.Background()
+	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
+	must(t, err)
+	defer mem.Close()
+	body := "Appointment ID,Patient Account,Clinician,Appointment Date,Status,Referral Source\n" +
+		"A1,900001,Amélie Côté,09/01/2026,Attended,Dr. Who\n" +
+		"A2,900002,Sean O\x92Neil,09/02/2026,Attended,Dr. Who\n" +
+		"A3,900003,Amélie Côté,09/03/2026,Attended,Dr. Who\n"
+	path := filepath.Join(t.TempDir(), "s.csv")
+	must(t, os.WriteFile(path, []byte(body), 0o644))
+	fc := checkFile(ctx, mem, "scheduling", config.Default().Scheduling, path, "s.csv")
+	if got := strings.Join(fc.Warnings, "\n"); !strings.Contains(got, "line 3: the file is UTF-8 but 1 line(s) hold bytes that are not") {
+		t.Errorf("warnings %q, want one naming line 3", fc.Warnings)
+	}
+}
+
+// check refuses client ids that Excel saved in scientific notation: different
+// clients became one, and the figures moved without a word. The id is not shown.
+func TestCheckFindsIDsInScientificNotation(t *testing.T) {
+	ctx := context.Background()
+	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
+	must(t, err)
+	defer mem.Close()
+	body := "Claim Line ID,Patient Account,DOS,Rendering Provider,Rendering Provider NPI,Referring Provider,Referring Provider NPI,Payer,CPT Code,Charge,Paid\n" +
+		"L1,456,01/05/2026,Jane Smith,,Maria Lopez,,Aetna,90837,150.00,90.00\n" +
+		"L2,1.23457E+17,01/06/2026,Jane Smith,,Maria Lopez,,Aetna,90837,150.00,90.00\n"
+	path := filepath.Join(t.TempDir(), "b.csv")
+	must(t, os.WriteFile(path, []byte(body), 0o644))
+	fc := checkFile(ctx, mem, "billing", config.Default().Billing, path, "b.csv")
+	got := strings.Join(fc.Problems, "\n")
+	if !strings.Contains(got, `row 2: the client id in column "Patient Account" is written in scientific notation`) || strings.Contains(got, "1.23457") {
+		t.Errorf("problems %q, want one naming row 2 without its value", got)
+	}
+}

@@ -834,6 +834,45 @@ func signedAmount(source string, head []byte, enc string, delim rune, mapping ma
 	}
 }
 
+// sciNotationID is the first data row of an export's head whose client id,
+// appointment id or claim line id is written in scientific notation
+// (1.23457E+17), as Excel shows a long number and saves it so: its digits are
+// lost, and different clients (or rows) become one. field is "" when none is.
+func sciNotationID(source string, head []byte, enc string, delim rune, mapping map[string]int) (row int, field string) {
+	head = bytes.TrimPrefix(head, bomUTF8)
+	if dec := decoderFor(enc); dec != nil {
+		if d, err := dec.Bytes(head); err == nil {
+			head = d
+		}
+	}
+	if i := bytes.LastIndexByte(head, '\n'); i >= 0 {
+		head = head[:i+1]
+	} else {
+		return 0, ""
+	}
+	fields := []string{"client_id", "appointment_id", "line_id"}
+	r := csv.NewReader(bytes.NewReader(head))
+	r.Comma = delim
+	r.LazyQuotes = true
+	r.FieldsPerRecord = -1
+	for n := 0; ; n++ {
+		rec, err := r.Read()
+		if err == io.EOF {
+			return 0, ""
+		}
+		if err != nil || n == 0 {
+			continue
+		}
+		for _, f := range fields {
+			if i, ok := mapping[f]; ok && i < len(rec) && sciNotationRE.MatchString(strings.TrimSpace(rec[i])) {
+				return n, f
+			}
+		}
+	}
+}
+
+var sciNotationRE = regexp.MustCompile(`^[0-9](\.[0-9]+)?[eE]\+?[0-9]+$`)
+
 var signedAmountRE = regexp.MustCompile(`^-?\s*([$€£¥]\s*-?[0-9]|[0-9][0-9.,]*\s*[$€£¥]$|\(\s*[$€£¥]?\s*[0-9][0-9.,]*\s*\)$|[A-Z]{3}\s*-?[0-9])`)
 
 // readAmountStyle looks at the amounts in the complete rows of an export's
