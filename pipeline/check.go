@@ -118,7 +118,7 @@ func unmatchedMappings(source string, explicit map[string]string, configFile str
 		if near := closestHeader(want, headers); near != "" {
 			p += fmt.Sprintf("the nearest is %q; ", near)
 		}
-		p += fmt.Sprintf("the files' headers are: %s", strings.Join(quoteAll(headers), ", "))
+		p += fmt.Sprintf("the first such file's headers are: %s", strings.Join(quoteAll(headers), ", "))
 		out = append(out, FileCheck{Source: source, Path: where, Problems: []string{p}})
 	}
 	return out
@@ -131,6 +131,9 @@ func closestHeader(want string, headers []string) string {
 		return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 	}
 	for _, h := range headers {
+		if valueLike(h) {
+			continue
+		}
 		for _, a := range words(h) {
 			for _, b := range words(want) {
 				if len(a) >= 4 && a == b {
@@ -168,10 +171,16 @@ func invalidUTF8Lines(path string) (first, n int, err error) {
 	}
 }
 
-func quoteAll(s []string) []string {
-	out := make([]string, len(s))
-	for i, v := range s {
-		out[i] = strconv.Quote(v)
+// quoteAll is headers quoted, but for a cell that reads as a value (a date, a
+// number: an id?), never repeated.
+func quoteAll(headers []string) []string {
+	out := make([]string, len(headers))
+	for i, v := range headers {
+		if valueLike(v) {
+			out[i] = "(a value, not shown)"
+		} else {
+			out[i] = strconv.Quote(v)
+		}
 	}
 	return out
 }
@@ -185,6 +194,10 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 	l := readLayout(path, source, src)
 	if l.readFail != nil {
 		return problem("cannot read the file: %v (check its permissions)", l.readFail)
+	}
+	if l.dataRow {
+		// A patient's row, not headers: nothing of it is kept or shown.
+		return problem("%s", l.problem)
 	}
 	fc.Headers, fc.Delimiter = l.headers, l.delim
 	fc.Mapping = map[string]string{}
@@ -213,7 +226,7 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 	}
 	if row, v, col := signedAmount(source, l.head, l.headEnc, delim, mapping); v != "" {
 		fc.Problems = append(fc.Problems, fmt.Sprintf("row %d: the amount %s in column %q is written with a currency sign or in parentheses, as a spreadsheet's currency or accounting format saves it: amounts must be plain numbers such as 1234.50 (or -25.00), so such rows would be rejected; format the amount columns as plain numbers (in Excel: Format Cells, Number, no symbol) and save the file again",
-			row, shownValue(v), headers[col]))
+			row, shownAmount(v), headers[col]))
 	}
 	enc := normaliseEncoding(src.Encoding)
 	counter := l.fieldCounter(source)
@@ -309,24 +322,24 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 		// to none that read only as date_format (a day above 12).
 		case swapped != nil && dayFirst(swappedOnly, onlyFormat, total):
 			fc.Problems = append(fc.Problems, fmt.Sprintf("%d of %d dates in column %q, such as %s, do not read as date_format %q but do as %q, with day and month the other way round: the export writes them so, and its dates with a day up to 12 would load swapped (the run refuses such a file); set [%s] date_format = %q",
-				swappedOnly, total, col, shownValue(swappedEx.String), src.DateFormat, swapped, source, swapped))
+				swappedOnly, total, col, shownDate(swappedEx.String), src.DateFormat, swapped, source, swapped))
 		case wrongDates(twoDigit, total):
 			fc.Problems = append(fc.Problems, fmt.Sprintf("%d of %d dates in column %q, such as %s, have a two-digit year, which date_format %q reads as the year %s (the run refuses such a file); set [%s] date_format = %q",
-				twoDigit, total, col, shownValue(twoDigitEx.String), src.DateFormat, twoDigitYear(twoDigitEx.String), source, twoDigitYearFormat(src.DateFormat)))
+				twoDigit, total, col, shownDate(twoDigitEx.String), src.DateFormat, twoDigitYear(twoDigitEx.String), source, twoDigitYearFormat(src.DateFormat)))
 		case bad*2 > total:
 			fc.Problems = append(fc.Problems, fmt.Sprintf("dates in column %q such as %s do not match date_format %q; set [%s] date_format to the export's format (%s)",
-				col, shownValue(badEx.String), src.DateFormat, source, suggestFormat(badEx.String)))
+				col, shownDate(badEx.String), src.DateFormat, source, suggestFormat(badEx.String)))
 		case bad > 0:
 			hint := ""
 			if swappedOnly > 0 {
-				hint = fmt.Sprintf("; %s reads with day and month the other way round, a typo most likely", shownValue(swappedEx.String))
+				hint = fmt.Sprintf("; %s reads with day and month the other way round, a typo most likely", shownDate(swappedEx.String))
 			}
 			fc.Warnings = append(fc.Warnings, fmt.Sprintf("%d of %d dates in column %q, such as %s, do not match date_format %q: their rows would be rejected%s",
-				bad, total, col, shownValue(badEx.String), src.DateFormat, hint))
+				bad, total, col, shownDate(badEx.String), src.DateFormat, hint))
 		}
 		if twoDigit > 0 && !wrongDates(twoDigit, total) {
 			fc.Warnings = append(fc.Warnings, fmt.Sprintf("%d of %d dates in column %q, such as %s, have a two-digit year: their rows would be rejected as out of range",
-				twoDigit, total, col, shownValue(twoDigitEx.String)))
+				twoDigit, total, col, shownDate(twoDigitEx.String)))
 		}
 	}
 	if rows == 0 {

@@ -1361,7 +1361,7 @@ func TestRejectMessagesHideNamesAndIDs(t *testing.T) {
 	}
 	for _, w := range []string{
 		`42: Could not convert a value with letters or signs a date or an amount does not have (not shown: it may be a name or an id) to 'DATE'`,
-		`43: Could not convert a bare number (not shown: it may be a client id) to 'DATE'`,
+		`43: Could not convert a number (not shown: it may be a client id or another patient's number) to 'DATE'`,
 		`44: Could not convert string "02/30/2026" to 'DATE'`,
 	} {
 		if !strings.Contains(msgs, w) {
@@ -1374,14 +1374,134 @@ func TestRejectMessagesHideNamesAndIDs(t *testing.T) {
 }
 
 func TestShownValue(t *testing.T) {
-	for v, want := range map[string]string{
-		"02/30/2026": `"02/30/2026"`, "$1,234.50": `"$1,234.50"`, "": `""`, "2026-13-01 10:30": `"2026-13-01 10:30"`,
-		"900777": hiddenBareNumber, " 12 ": hiddenBareNumber,
-		"n/a": `"n/a"`, "#VALUE!": `"#VALUE!"`, "Zoe": hiddenWithLetters, "Nash": hiddenWithLetters, "1.23457E+17": hiddenWithLetters, "Jan 5, 2026": hiddenWithLetters, `"x"`: hiddenWithLetters,
+	for _, c := range []struct {
+		v            string
+		date, amount string
+	}{
+		{"02/30/2026", `"02/30/2026"`, hiddenNumber},
+		{"2026-13-01 10:30", `"2026-13-01 10:30"`, hiddenNumber},
+		{"9:75 PM", `"9:75 PM"`, hiddenWithLetters},
+		{"", `""`, `""`},
+		{"n/a", `"n/a"`, `"n/a"`},
+		{"#VALUE!", `"#VALUE!"`, `"#VALUE!"`},
+		{"$1,234.50", hiddenNumber, `"$1,234.50"`},
+		{"(25.00)", hiddenNumber, `"(25.00)"`},
+		{"1.234,50 €", hiddenNumber, `"1.234,50 €"`},
+		{"$90", hiddenNumber, `"$90"`},
+		// Ids, phone and social security numbers, however written: never shown.
+		{"900777", hiddenNumber, hiddenNumber},
+		{" 12 ", hiddenNumber, hiddenNumber},
+		{"+900777", hiddenNumber, hiddenNumber},
+		{"-900777", hiddenNumber, hiddenNumber},
+		{"900777.0", hiddenNumber, hiddenNumber},
+		{"900 777", hiddenNumber, hiddenNumber},
+		{"$900777", hiddenNumber, hiddenNumber},
+		{"900-777", hiddenNumber, hiddenNumber},
+		{"123-45-6789", hiddenNumber, hiddenNumber},
+		{"(555) 123-4567", hiddenNumber, hiddenNumber},
+		{"555-123-4567", hiddenNumber, hiddenNumber},
+		{"Zoe", hiddenWithLetters, hiddenWithLetters},
+		{"1.23457E+17", hiddenWithLetters, hiddenWithLetters},
+		{"Jan 5, 2026", hiddenWithLetters, hiddenWithLetters},
+		{`"x"`, hiddenWithLetters, hiddenWithLetters},
 	} {
-		if got := shownValue(v); got != want {
-			t.Errorf("shownValue(%q) = %s, want %s", v, got, want)
+		if got := shownDate(c.v); got != c.date {
+			t.Errorf("shownDate(%q) = %s, want %s", c.v, got, c.date)
 		}
+		if got := shownAmount(c.v); got != c.amount {
+			t.Errorf("shownAmount(%q) = %s, want %s", c.v, got, c.amount)
+		}
+	}
+}
+
+// The run's rejects hide what check hides, by the same patterns in SQL: every
+// value of TestShownValue, in the date column and in an amount column.
+func TestRejectsHideWhatCheckHides(t *testing.T) {
+	dir := t.TempDir()
+	values := []string{"02/30/2026", "13/45/2026", "n/a", "$1,234.50", "(25.00)", "$90", "900777", "+900777", "900777.0", "900 777", "$900777",
+		"900-777", "123-45-6789", "(555) 123-4567", "555-123-4567", "Zoe Secretname", "1.23457E+17", "Jan 5, 2026"}
+	var b strings.Builder
+	b.WriteString("Claim Line ID,Patient Account,DOS,Rendering Provider,Rendering Provider NPI,Referring Provider,Referring Provider NPI,Payer,CPT Code,Charge,Paid\n")
+	for i := range 40 {
+		fmt.Fprintf(&b, "L%d,9000%02d,01/%02d/2026,Jane Smith,,Maria Lopez,,Aetna,90837,150.00,90.00\n", i, i, i%28+1)
+	}
+	for i, v := range values {
+		fmt.Fprintf(&b, "D%d,9001%02d,\"%s\",Jane Smith,,Maria Lopez,,Aetna,90837,150.00,90.00\n", i, i, v)
+		fmt.Fprintf(&b, "C%d,9002%02d,01/05/2026,Jane Smith,,Maria Lopez,,Aetna,90837,\"%s\",90.00\n", i, i, v)
+	}
+	// A value with a line break is cut there in DuckDB's message.
+	b.WriteString("M1,900301,\"Zoe Secretname\n12 Elm Street\",Jane Smith,,Maria Lopez,,Aetna,90837,150.00,90.00\n")
+	writeExports(t, dir, map[string]string{"b.csv": b.String()})
+	in := folderIngester(t, dir, "billing")
+	_, err := in.Ingest(context.Background())
+	must(t, err)
+	rows, err := in.DB.Query(`SELECT line, column_name, message FROM rejected_rows ORDER BY line`)
+	must(t, err)
+	defer rows.Close()
+	got := map[int]string{}
+	for rows.Next() {
+		var line int
+		var col, msg string
+		must(t, rows.Scan(&line, &col, &msg))
+		got[line] = msg
+	}
+	for i, v := range values {
+		for j, want := range []string{shownDate(v), shownAmount(v)} {
+			line := 42 + 2*i + j
+			msg, ok := got[line]
+			switch {
+			case !ok && j == 0:
+				t.Errorf("line %d (%q): no reject", line, v)
+			case !ok:
+				// read as an amount (900777), or rejected for another reason
+			case !strings.Contains(msg, "Could not convert"):
+				if strings.Contains(msg, v) {
+					t.Errorf("line %d: %q is quoted: %s", line, v, msg)
+				}
+			case strings.HasPrefix(want, `"`):
+				// Shown, as the reader read it ($1234.50 for $1,234.50).
+				if !strings.Contains(msg, `Could not convert string "`) {
+					t.Errorf("line %d: %q is not shown: %s", line, v, msg)
+				}
+			case strings.Contains(msg, v) || !strings.Contains(msg, want):
+				t.Errorf("line %d: %q, want %s: %s", line, v, want, msg)
+			}
+		}
+	}
+	if msg := got[42+2*len(values)]; strings.Contains(msg, "Zoe") || !strings.Contains(msg, hiddenLines) {
+		t.Errorf("a value over two lines: %s", msg)
+	}
+}
+
+// A headerless export's first line is a patient's row: no problem of check
+// repeats it, the unmatched mapping's included.
+func TestCheckNeverQuotesAHeaderlessRow(t *testing.T) {
+	dir := t.TempDir()
+	writeExports(t, dir, map[string]string{
+		"a.csv": "A1,900001,Zoe Secretname,09/01/2026,Attended,Dr. Who\nA2,900002,Jane Smith,09/02/2026,Attended,Dr. Who\n",
+		"b.csv": "Appointment ID,Patient Account,Clinician,Appointment Date,Status,Referral Source\nB1,900003,Jane Smith,09/02/2026,Attended,Dr. Who\n",
+	})
+	cfg := config.Default()
+	cfg.Dir, cfg.File = dir, filepath.Join(dir, "referrals.toml")
+	cfg.Scheduling.Files, cfg.Billing.Files = []string{"exports/*.csv"}, nil
+	cfg.Scheduling.Columns = map[string]string{"referred_to": "Requested Therapist"}
+	checks, err := CheckExports(context.Background(), cfg)
+	must(t, err)
+	var said []string
+	for _, c := range checks {
+		said = append(said, c.Problems...)
+		said = append(said, c.Warnings...)
+		said = append(said, c.Headers...)
+		said = append(said, c.Ignored...)
+	}
+	got := strings.Join(said, "\n")
+	for _, secret := range []string{"900001", "Zoe Secretname"} {
+		if strings.Contains(got, secret) {
+			t.Errorf("%q is quoted:\n%s", secret, got)
+		}
+	}
+	if !strings.Contains(got, `none of the 1 scheduling file(s) has`) {
+		t.Errorf("the mapping no readable file has is not refused:\n%s", got)
 	}
 }
 
@@ -1471,5 +1591,15 @@ func TestCheckFindsIDsInScientificNotation(t *testing.T) {
 	got := strings.Join(fc.Problems, "\n")
 	if !strings.Contains(got, `row 2: the client id in column "Patient Account" is written in scientific notation`) || strings.Contains(got, "1.23457") {
 		t.Errorf("problems %q, want one naming row 2 without its value", got)
+	}
+}
+
+// Excel in a decimal-comma locale saves a long id as 1,23457E+17; short ids
+// such as 1E5 or 8e2 are ids, not Excel's notation (which writes E+ and two digits).
+func TestSciNotationPattern(t *testing.T) {
+	for v, want := range map[string]bool{"1.23457E+17": true, "1,23457E+17": true, "4,5E+11": true, "1E+12": true, "1E5": false, "8e2": false, "2e10": false, "12345": false} {
+		if got := sciNotationRE.MatchString(v); got != want {
+			t.Errorf("%q: %v, want %v", v, got, want)
+		}
 	}
 }

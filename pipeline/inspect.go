@@ -616,6 +616,9 @@ type layout struct {
 	problem  string // why the file cannot be loaded; empty when it can
 	readFail error  // the file could not be read at all
 	amounts  amountStyle
+	// dataRow: the first line is a data row, not a header (problem says so);
+	// headers then hold a patient's values, which no message may repeat.
+	dataRow bool
 }
 
 // fieldCounter is the counter the scan of the file feeds, with its amounts to
@@ -668,6 +671,7 @@ func readLayout(path, source string, src config.Source) layout {
 	if len(missing) > 0 {
 		if looksLikeData(l.headers, l.mapping) {
 			// Its values are a patient's row: none of them is repeated.
+			l.dataRow = true
 			l.problem = fmt.Sprintf("the first line of %s looks like a data row, not a header: the export must have its header line (the column names) first; export it again with column headers, or check that this file belongs under [%s] files",
 				filepath.Base(path), source)
 		} else {
@@ -871,7 +875,7 @@ func sciNotationID(source string, head []byte, enc string, delim rune, mapping m
 	}
 }
 
-var sciNotationRE = regexp.MustCompile(`^[0-9](\.[0-9]+)?[eE]\+?[0-9]+$`)
+var sciNotationRE = regexp.MustCompile(`^[0-9]([.,][0-9]+)?[eE]\+[0-9]{2}$`)
 
 var signedAmountRE = regexp.MustCompile(`^-?\s*([$€£¥]\s*-?[0-9]|[0-9][0-9.,]*\s*[$€£¥]$|\(\s*[$€£¥]?\s*[0-9][0-9.,]*\s*\)$|[A-Z]{3}\s*-?[0-9])`)
 

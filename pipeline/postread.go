@@ -237,43 +237,65 @@ func emptyRowExpr(ctx context.Context, tx *sql.Tx, table string, items []*prepar
 }
 
 // Values a message may quote. A reject's value is a cell of the patient's row,
-// and a shifted or mistyped row puts a client id or a name into any column:
-// only what a date, time or amount is written with (digits and / . : , - + $ €
-// £, spaces) is shown, and the placeholders exports and spreadsheets write
-// for no value (n/a, none, TBD, #VALUE!…); never a bare number, which may be
-// a client id.
+// and a shifted or mistyped row puts a client id, a name, a phone or social
+// security number into any column. So a value is shown only where it reads as
+// what the column holds and could not be one of those: in a date column a date
+// (month, day, year in 1-2 or 4 digits: 02/30/2026, 2026-13-01, with a time of
+// day or not) or a time; in an amount column an amount with two decimals or
+// thousands groups (1,234.50, (25.00), $1,234.50), or a currency sign and at
+// most five digits ($90); anywhere, nothing, or a placeholder exports and
+// spreadsheets write for no value (n/a, none, TBD, #VALUE!…). Never a bare
+// number, which may be an id.
 const (
-	shownValueClass   = `[0-9 /.:,$€£()+-]*|(?i: *(n/?a|none|null|nil|tbd|unknown|pending|void|x|#n/a|#value!|#ref!|#div/0!|#name\?|#num!) *)`
-	bareNumberClass   = ` *[0-9]+ *`
-	hiddenBareNumber  = "a bare number (not shown: it may be a client id)"
-	hiddenWithLetters = "a value with letters or signs a date or an amount does not have (not shown: it may be a name or an id)"
+	placeholderPattern = `(?i:n/?a|none|null|nil|tbd|unknown|pending|void|x|#n/a|#value!|#ref!|#div/0!|#name\?|#num!)`
+	timePattern        = `\d{1,2}:\d{2}(:\d{2})?( *[AaPp][Mm])?`
+	datePattern        = `(\d{1,2}|\d{4})[/.-]\d{1,2}[/.-](\d{2}|\d{4})( +` + timePattern + `)?|` + timePattern
+	amountPattern      = `\(? *[-+]? *[$€£¥]? *[-+]? *(\d{1,3}([,.]\d{3})+([.,]\d{1,2})?|\d+[.,]\d{2}) *[$€£¥]? *\)?|[-+]? *[$€£¥] *\d{1,5}`
+	shownDatePattern   = ` *(` + datePattern + `|` + placeholderPattern + `)? *`
+	shownAmountPattern = ` *(` + amountPattern + `|` + placeholderPattern + `)? *`
+	numberPattern      = `[ 0-9.,:;/()+#*$€£¥-]*`
+	hiddenNumber       = "a number (not shown: it may be a client id or another patient's number)"
+	hiddenWithLetters  = "a value with letters or signs a date or an amount does not have (not shown: it may be a name or an id)"
+	hiddenLines        = "a value that runs over more than one line (not shown: it may be patient data)"
 )
 
 var (
-	shownValueRE = regexp.MustCompile(`^(?:` + shownValueClass + `)$`)
-	bareNumberRE = regexp.MustCompile(`^(?:` + bareNumberClass + `)$`)
+	shownDateRE   = regexp.MustCompile(`^(?:` + shownDatePattern + `)$`)
+	shownAmountRE = regexp.MustCompile(`^(?:` + shownAmountPattern + `)$`)
+	numberRE      = regexp.MustCompile(`^(?:` + numberPattern + `)$`)
 )
 
-// shownValue is v quoted, when a message may show it, or what kind of value it
-// is (see shownValueClass).
-func shownValue(v string) string {
+// shownDate is v, a date column's value, quoted when a message may show it,
+// or what kind of value it is.
+func shownDate(v string) string { return shown(v, shownDateRE) }
+
+// shownAmount is v, an amount column's value, quoted when a message may show
+// it, or what kind of value it is.
+func shownAmount(v string) string { return shown(v, shownAmountRE) }
+
+func shown(v string, ok *regexp.Regexp) string {
 	switch {
-	case bareNumberRE.MatchString(v):
-		return hiddenBareNumber
-	case shownValueRE.MatchString(v):
+	case ok.MatchString(v):
 		return strconv.Quote(v)
+	case numberRE.MatchString(v):
+		return hiddenNumber
 	}
 	return hiddenWithLetters
 }
 
 // hideCastValue is the SQL expression of a CAST reject's message (msg) with its
-// quoted value replaced as shownValue does.
+// quoted value replaced as shownDate and shownAmount do, by the type the value
+// failed to convert to. A value with a line break is cut there in DuckDB's
+// message, which then has no closing quote: hidden whole.
 func hideCastValue(msg string) string {
 	v := castValue(msg)
 	return fmt.Sprintf(`CASE
 		WHEN NOT contains(%[1]s, 'Could not convert string "') THEN %[1]s
-		WHEN regexp_full_match(%[2]s, %[3]s) THEN replace(%[1]s, 'string "' || %[2]s || '"', %[5]s)
-		WHEN regexp_full_match(%[2]s, %[4]s) THEN %[1]s
-		ELSE replace(%[1]s, 'string "' || %[2]s || '"', %[6]s) END`,
-		msg, v, QuoteString(bareNumberClass), QuoteString(shownValueClass), QuoteString(hiddenBareNumber), QuoteString(hiddenWithLetters))
+		WHEN NOT regexp_matches(%[1]s, 'Could not convert string "(.*)" to') THEN regexp_replace(%[1]s, 'string ".*$', %[8]s)
+		WHEN regexp_matches(%[1]s, '" to ''(DATE|TIMESTAMP|TIME)') AND regexp_full_match(%[2]s, %[3]s) THEN %[1]s
+		WHEN regexp_matches(%[1]s, '" to ''DECIMAL') AND regexp_full_match(%[2]s, %[4]s) THEN %[1]s
+		WHEN regexp_full_match(%[2]s, %[5]s) THEN replace(%[1]s, 'string "' || %[2]s || '"', %[6]s)
+		ELSE replace(%[1]s, 'string "' || %[2]s || '"', %[7]s) END`,
+		msg, v, QuoteString(shownDatePattern), QuoteString(shownAmountPattern), QuoteString(numberPattern),
+		QuoteString(hiddenNumber), QuoteString(hiddenWithLetters), QuoteString(hiddenLines))
 }
