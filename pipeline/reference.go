@@ -5,15 +5,19 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/csv"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"reflect"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/gocarina/gocsv"
+	"github.com/referrals/referrals/internal/config"
 	"github.com/referrals/referrals/internal/refcsv"
 	"github.com/referrals/referrals/queries"
 	"golang.org/x/text/encoding/charmap"
@@ -51,21 +55,21 @@ func LoadReference(ctx context.Context, db *sql.DB, files ReferenceFiles) error 
 	if err := EnsureSchema(ctx, db); err != nil {
 		return err
 	}
-	var roster []RosterRow
-	var dir []DirectoryRow
-	var aliases []AliasRow
-	if err := readSmallCSV(files.Roster, &roster, "roster", "name"); err != nil {
+	roster, rosterLines, _, err := readRoster(files.Roster)
+	if err != nil {
 		return err
 	}
-	if err := readSmallCSV(files.Directory, &dir, "directory", "name"); err != nil {
+	dir, dirLines, _, err := readDirectory(files.Directory)
+	if err != nil {
 		return err
 	}
-	if err := readSmallCSV(files.Aliases, &aliases, "aliases", "alias"); err != nil {
+	aliases, aliasLines, _, err := readAliases(files.Aliases)
+	if err != nil {
 		return err
 	}
 	var rosterRows, dirRows, aliasRows, channelRows [][]any
 	for i, r := range roster {
-		line := i + 2
+		line := rosterLines[i]
 		if strings.TrimSpace(r.Name) == "" {
 			return fmt.Errorf("roster %s line %d: the name is blank; every clinician needs a name", files.Roster, line)
 		}
@@ -89,7 +93,7 @@ func LoadReference(ctx context.Context, db *sql.DB, files ReferenceFiles) error 
 			nullIfBlank(r.Specialties), nullIfBlank(r.Payers), accepting})
 	}
 	for i, r := range dir {
-		line := i + 2
+		line := dirLines[i]
 		if strings.TrimSpace(r.Name) == "" {
 			return fmt.Errorf("directory %s line %d: the name is blank", files.Directory, line)
 		}
@@ -102,7 +106,7 @@ func LoadReference(ctx context.Context, db *sql.DB, files ReferenceFiles) error 
 	}
 	for i, r := range aliases {
 		if strings.TrimSpace(r.Alias) == "" || strings.TrimSpace(r.Referrer) == "" {
-			return fmt.Errorf("aliases %s line %d: both alias and referrer are needed", files.Aliases, i+2)
+			return fmt.Errorf("aliases %s line %d: both alias and referrer are needed", files.Aliases, aliasLines[i])
 		}
 		aliasRows = append(aliasRows, []any{strings.TrimSpace(r.Alias), strings.TrimSpace(r.Referrer)})
 	}
@@ -168,18 +172,87 @@ func LoadReference(ctx context.Context, db *sql.DB, files ReferenceFiles) error 
 	return tx.Commit()
 }
 
-// readSmallCSV reads a small typed CSV with gocsv. A missing optional file
-// (empty path) leaves out empty; a named file that is missing is an error.
-func readSmallCSV(path string, out any, what, required string) error {
+// ReferenceWarnings lists what the reference files hold that the run does not
+// use: a column whose header names no column of the file's kind (a misspelt
+// header loads as blanks otherwise), or a column without a header that holds
+// values. Each warning names the file and the column. A file that cannot be read
+// gives none: LoadReference says why.
+func ReferenceWarnings(files ReferenceFiles) []string {
+	var out []string
+	if _, _, w, err := readRoster(files.Roster); err == nil {
+		out = append(out, w...)
+	}
+	if _, _, w, err := readDirectory(files.Directory); err == nil {
+		out = append(out, w...)
+	}
+	if _, _, w, err := readAliases(files.Aliases); err == nil {
+		out = append(out, w...)
+	}
+	return out
+}
+
+// The three reference files, each with the columns it cannot do without.
+func readRoster(path string) ([]RosterRow, []int, []string, error) {
+	return readRefFile[RosterRow](path, "roster", "name")
+}
+
+func readDirectory(path string) ([]DirectoryRow, []int, []string, error) {
+	return readRefFile[DirectoryRow](path, "directory", "name")
+}
+
+func readAliases(path string) ([]AliasRow, []int, []string, error) {
+	return readRefFile[AliasRow](path, "aliases", "alias", "referrer")
+}
+
+// refColumn is a column of a reference file: the struct field it fills, the
+// header it is written under (its csv tag) and every header it is read under
+// (the csv tag and the aka tag's names), folded by config.NormaliseHeader as the
+// exports' headers are.
+type refColumn struct {
+	field int
+	name  string
+	names []string
+}
+
+// refColumns lists the columns of a reference row type (package refcsv).
+func refColumns(t reflect.Type) []refColumn {
+	var cols []refColumn
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name := f.Tag.Get("csv")
+		if name == "" || name == "-" {
+			continue
+		}
+		c := refColumn{field: i, name: name}
+		for _, n := range append([]string{name}, strings.Split(f.Tag.Get("aka"), ",")...) {
+			if n = config.NormaliseHeader(n); n != "" && !slices.Contains(c.names, n) {
+				c.names = append(c.names, n)
+			}
+		}
+		cols = append(cols, c)
+	}
+	return cols
+}
+
+// readRefFile reads a reference file (what: roster, directory or aliases) into
+// rows of T, with each row's line in the file. Its headers are matched as the
+// exports' are (case, spaces, punctuation and underscores ignored), against
+// each column's name and other names (refColumns): "Start Date" is start_date,
+// "Organization" is organisation. A required column the file lacks, two headers
+// for one column, or a header that could be either of two columns is an error
+// naming the file; a column it does not use is a warning (nothing is dropped
+// without a word). A missing optional file (empty path) gives no rows; a named
+// file that is missing is an error.
+func readRefFile[T any](path, what string, required ...string) (rows []T, lines []int, warnings []string, err error) {
 	if path == "" {
-		return nil
+		return nil, nil, nil, nil
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("%s file %s does not exist; create it or set [reference] %s = \"\" in the configuration", what, path, what)
+			return nil, nil, nil, fmt.Errorf("%s file %s does not exist; create it or set [reference] %s = \"\" in the configuration", what, path, what)
 		}
-		return fmt.Errorf("read %s file %s: %w", what, path, err)
+		return nil, nil, nil, fmt.Errorf("read %s file %s: %w", what, path, err)
 	}
 	b = bytes.TrimPrefix(b, bomUTF8)
 	if !utf8.Valid(b) {
@@ -188,25 +261,122 @@ func readSmallCSV(path string, out any, what, required string) error {
 		}
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
-		return nil
+		return nil, nil, nil, nil
 	}
-	header := strings.ToLower(strings.SplitN(string(b), "\n", 2)[0])
+	first := strings.SplitN(string(b), "\n", 2)[0]
 	// The reference files are read with commas only: a sheet saved with another
 	// separator would read as one column, and its message would mislead.
-	if !strings.Contains(header, ",") {
+	if !strings.Contains(first, ",") {
 		for _, sep := range []struct{ c, name string }{{";", "semicolons"}, {"\t", "tabs"}} {
-			if strings.Contains(header, sep.c) {
-				return fmt.Errorf("%s file %s separates its values with %s (as spreadsheets save CSV in some countries); save it as \"CSV (comma delimited)\", or replace them with commas", what, path, sep.name)
+			if strings.Contains(first, sep.c) {
+				return nil, nil, nil, fmt.Errorf("%s file %s separates its values with %s (as spreadsheets save CSV in some countries); save it as \"CSV (comma delimited)\", or replace them with commas", what, path, sep.name)
 			}
 		}
 	}
-	if !strings.Contains(header, required) {
-		return fmt.Errorf("%s file %s: the first line must be a header with a %q column; found %q", what, path, required, strings.TrimSpace(header))
+	r := csv.NewReader(bytes.NewReader(b))
+	header, err := r.Read()
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("%s file %s: %v", what, path, err)
 	}
-	if err := gocsv.UnmarshalBytes(b, out); err != nil {
-		return fmt.Errorf("%s file %s: %v", what, path, err)
+	cols := refColumns(reflect.TypeFor[T]())
+	byName := map[string][]int{} // folded header -> the columns it names
+	for ci, c := range cols {
+		for _, n := range c.names {
+			byName[n] = append(byName[n], ci)
+		}
 	}
-	return nil
+	at := make([]int, len(cols)) // each column's index in the file, -1 when it has none
+	for ci := range at {
+		at[ci] = -1
+	}
+	var problems []string
+	var ignored, unnamed []int
+	for i, h := range header {
+		n := config.NormaliseHeader(h)
+		if n == "" {
+			unnamed = append(unnamed, i)
+			continue
+		}
+		switch cs := byName[n]; len(cs) {
+		case 0:
+			ignored = append(ignored, i)
+		case 1:
+			if j := at[cs[0]]; j >= 0 {
+				problems = append(problems, fmt.Sprintf("the headers %q and %q are both the %s column; keep one of them (or rename the other to a header referrals does not read)", header[j], h, cols[cs[0]].name))
+				continue
+			}
+			at[cs[0]] = i
+		default:
+			var names []string
+			for _, ci := range cs {
+				names = append(names, cols[ci].name)
+			}
+			problems = append(problems, fmt.Sprintf("the header %q could be the %s column; rename it to the one it is", h, strings.Join(names, " or the ")))
+		}
+	}
+	var found, missing []string
+	for _, h := range header {
+		found = append(found, fmt.Sprintf("%q", strings.TrimSpace(h)))
+	}
+	for _, req := range required {
+		for ci, c := range cols {
+			if c.name == req && at[ci] < 0 {
+				problems = append(problems, fmt.Sprintf("no %s column: add a header %q to the first line (the headers found: %s)", c.name, c.name, strings.Join(found, ", ")))
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return nil, nil, nil, fmt.Errorf("%s file %s: %s", what, path, strings.Join(problems, "; "))
+	}
+	var all []string
+	for ci, c := range cols {
+		all = append(all, c.name)
+		if at[ci] < 0 {
+			missing = append(missing, c.name)
+		}
+	}
+	for _, i := range ignored {
+		w := fmt.Sprintf("%s file %s: the column %q is not one referrals reads, so it is ignored (a %s file's columns: %s)", what, path, strings.TrimSpace(header[i]), what, strings.Join(all, ", "))
+		switch len(missing) {
+		case 0:
+		case 1:
+			w += fmt.Sprintf("; the file has no %s column: if this is it, rename its header", missing[0])
+		default:
+			w += fmt.Sprintf("; the file has no %s or %s column: if this is one of them, rename its header", strings.Join(missing[:len(missing)-1], ", "), missing[len(missing)-1])
+		}
+		warnings = append(warnings, w)
+	}
+	filled := map[int]bool{} // the columns without a header that hold a value
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("%s file %s: %v", what, path, err)
+		}
+		var row T
+		v := reflect.ValueOf(&row).Elem()
+		for ci, c := range cols {
+			if at[ci] >= 0 {
+				v.Field(c.field).SetString(rec[at[ci]])
+			}
+		}
+		for _, i := range unnamed {
+			if strings.TrimSpace(rec[i]) != "" {
+				filled[i] = true
+			}
+		}
+		line, _ := r.FieldPos(0)
+		rows = append(rows, row)
+		lines = append(lines, line)
+	}
+	for _, i := range unnamed {
+		if filled[i] {
+			warnings = append(warnings, fmt.Sprintf("%s file %s: column %d has no header, so its values are ignored; give it the header of the column it is, or delete it", what, path, i+1))
+		}
+	}
+	return rows, lines, warnings, nil
 }
 
 func nullIfBlank(s string) any {

@@ -3,11 +3,13 @@ package pipeline_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/referrals/referrals/internal/stagetest"
 	"github.com/referrals/referrals/pipeline"
 )
 
@@ -103,4 +105,159 @@ func openRefDB(t *testing.T, dir string) *sql.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// writeRef writes a reference file in dir and returns its path.
+func writeRef(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// The reference files' headers are matched as the exports' are: case, spaces,
+// punctuation and underscores ignored, with the usual other names. A roster
+// headed "Start Date", "End Date", "Accepting new clients" loaded every date and
+// accepting value as NULL, without a word, and "Name" failed as a blank name; a
+// directory's "Point Person" and "Organization" were dropped.
+func TestReferenceHeadersMatchedAsExportHeaders(t *testing.T) {
+	ctx := context.Background()
+	for _, rosterHeader := range []string{
+		"name,aliases,npi,Start Date,End Date,specialties,payers,Accepting new clients",
+		"Name,Aliases,NPI,Start date,END_DATE,Specialties,Payers,Accepting",
+	} {
+		dir := t.TempDir()
+		db := openRefDB(t, dir)
+		files := pipeline.ReferenceFiles{
+			Roster: writeRef(t, dir, "roster.csv", rosterHeader+"\n"+
+				"Ann Ash,,1234567893,2020-01-01,,anxiety,Aetna,yes\n"+
+				"Ben Birch,,,2019-05-01,2025-06-30,child,Cigna,no\n"),
+			Directory: writeRef(t, dir, "directory.csv", "Name,Aliases,NPI,Category,Organization,Point Person,Channel\n"+
+				"Dr Dee,D Dee,,physician,Elm Clinic,Ann Ash,no\n"),
+			Aliases: writeRef(t, dir, "aliases.csv", "Alias,Referrer\nDee MD,Dr Dee\n"),
+		}
+		if err := pipeline.LoadReference(ctx, db, files); err != nil {
+			t.Fatalf("headers %s: %v", rosterHeader, err)
+		}
+		got := stagetest.JoinRows(stagetest.Rows(t, db, `SELECT name || ' ' || coalesce(start_date::VARCHAR, '-') || ' ' || coalesce(end_date::VARCHAR, '-') || ' ' ||
+			coalesce(accepting::VARCHAR, '-') || ' ' || coalesce(npi, '-') AS r FROM ref_roster ORDER BY name`), "r")
+		if want := "Ann Ash 2020-01-01 - true 1234567893\nBen Birch 2019-05-01 2025-06-30 false -"; got != want {
+			t.Errorf("headers %s: roster loaded as\n%s\nwant\n%s", rosterHeader, got, want)
+		}
+		got = stagetest.JoinRows(stagetest.Rows(t, db, `SELECT concat_ws('|', name, aliases, category, organisation, point_person, channel) AS r FROM ref_directory`), "r")
+		if want := "Dr Dee|D Dee|physician|Elm Clinic|Ann Ash|false"; got != want {
+			t.Errorf("directory loaded as %q, want %q", got, want)
+		}
+		got = stagetest.JoinRows(stagetest.Rows(t, db, `SELECT alias || '>' || referrer AS r FROM ref_aliases`), "r")
+		if got != "Dee MD>Dr Dee" {
+			t.Errorf("aliases loaded as %q", got)
+		}
+		if w := pipeline.ReferenceWarnings(files); len(w) != 0 {
+			t.Errorf("headers %s: warnings %q, want none", rosterHeader, w)
+		}
+	}
+}
+
+// A column the tool needs and cannot find, two headers for one column, and a file
+// whose column is not one the tool reads: each said, naming the file and the column.
+func TestReferenceHeaderProblemsAndIgnoredColumns(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := openRefDB(t, dir)
+	for _, c := range []struct {
+		file, body string
+		problem    string   // in LoadReference's error, after "<file> file <path>: "
+		warnings   []string // ReferenceWarnings, after "<file> file <path>: "
+	}{
+		{file: "roster", body: "Clinician Name,npi\nAnn Ash,\n"}, // another name for name
+		{file: "roster", body: "Nom,npi\nAnn Ash,\n", problem: `no name column: add a header "name" to the first line (the headers found: "Nom", "npi")`},
+		{file: "roster", body: "name,Start Date,start_date\nAnn Ash,2020-01-01,2020-01-01\n",
+			problem: `the headers "Start Date" and "start_date" are both the start_date column; keep one of them`},
+		{file: "roster", body: "name,Accepting,Accepting new clients\nAnn Ash,yes,yes\n",
+			problem: `the headers "Accepting" and "Accepting new clients" are both the accepting column`},
+		{file: "directory", body: "name,organisation,Organization\nDr Dee,Elm,Elm\n",
+			problem: `the headers "organisation" and "Organization" are both the organisation column`},
+		{file: "aliases", body: "alias,target\nDee MD,Dr Dee\n", problem: `no referrer column: add a header "referrer"`},
+		{file: "roster", body: "name,Leaving,accepting,Notes\nAnn Ash,2025-01-01,yes,x\n", warnings: []string{
+			`the column "Leaving" is not one referrals reads, so it is ignored (a roster file's columns: name, aliases, npi, start_date, end_date, specialties, payers, accepting); the file has no aliases, npi, start_date, end_date, specialties or payers column: if this is one of them, rename its header`,
+			`the column "Notes" is not one referrals reads, so it is ignored`,
+		}},
+		{file: "directory", body: "name,Referrer Website\nDr Dee,x\n", warnings: []string{`the column "Referrer Website" is not one referrals reads, so it is ignored`}},
+		// A column without a header: ignored without a word while empty (a sheet's
+		// trailing comma), with a warning when it holds values.
+		{file: "roster", body: "name,accepting,\nAnn Ash,yes,\n"},
+		{file: "roster", body: "name,,accepting\nAnn Ash,x,yes\n", warnings: []string{`column 2 has no header, so its values are ignored`}},
+	} {
+		path := writeRef(t, dir, c.file+".csv", c.body)
+		var files pipeline.ReferenceFiles
+		switch c.file {
+		case "roster":
+			files.Roster = path
+		case "directory":
+			files.Directory = path
+		case "aliases":
+			files.Aliases = path
+		}
+		prefix := c.file + " file " + path + ": "
+		err := pipeline.LoadReference(ctx, db, files)
+		switch {
+		case c.problem == "" && err != nil:
+			t.Errorf("%s %q: %v, want it loaded", c.file, c.body, err)
+		case c.problem != "" && (err == nil || !strings.Contains(err.Error(), prefix+c.problem)):
+			t.Errorf("%s %q: %v, want %q", c.file, c.body, err, prefix+c.problem)
+		}
+		got := pipeline.ReferenceWarnings(files)
+		if len(got) != len(c.warnings) {
+			t.Errorf("%s %q: warnings %q, want %d", c.file, c.body, got, len(c.warnings))
+			continue
+		}
+		for i, w := range c.warnings {
+			if !strings.HasPrefix(got[i], prefix+w) {
+				t.Errorf("%s %q: warning %q, want it to start %q", c.file, c.body, got[i], prefix+w)
+			}
+		}
+	}
+}
+
+// A roster that spells its headers otherwise measures what the standard one does:
+// a clinician who left (End Date) takes no new referrer's clients as point person,
+// and neither a leaver nor one not accepting (Accepting new clients) is suggested
+// for an introduction. With those columns dropped, both were.
+func TestRosterHeadersReachTheReports(t *testing.T) {
+	p := newPractice(t)
+	p.write("roster.csv", []byte("name,aliases,npi,Start Date,End Date,specialties,payers,Accepting new clients\n"+
+		"Ann Ash,,,2020-01-01,,anxiety,,yes\n"+
+		"Ben Birch,,,2020-01-01,2025-06-30,anxiety,,yes\n"+
+		"Cal Cole,,,2020-01-01,,anxiety,,no\n"+
+		"Dee Dunn,,,2020-01-01,,anxiety,,yes\n"), 0)
+	var rows []string
+	// Each referral asks for the clinician who takes it.
+	add := func(clinician, date, source string) {
+		n := len(rows)
+		rows = append(rows, strings.Join([]string{fmt.Sprintf("A%d", n), fmt.Sprintf("9%03d", n), clinician, date, "9:00 AM", "Attended", "Intake", source, clinician, ""}, ","))
+	}
+	// Dr Loyal sends every client to Ann: stage 1, ready for introductions.
+	for _, d := range []string{"09/02/2025", "10/07/2025", "11/04/2025", "12/02/2025", "01/06/2026"} {
+		add("Ann Ash", d, "Dr Loyal")
+	}
+	// Dr Leaver's first client went to Ben, who left on 2025-06-30; Dee took the next.
+	add("Ben Birch", "03/03/2025", "Dr Leaver")
+	for _, d := range []string{"09/01/2025", "10/06/2025", "12/01/2025"} {
+		add("Dee Dunn", d, "Dr Leaver")
+	}
+	p.write("exports/scheduling/a.csv", []byte(schedHeader+strings.Join(rows, "\n")+"\n"), 1)
+	p.write("exports/billing/b.csv", []byte(billHeader), 2)
+	if err := pipeline.LoadReference(context.Background(), p.db, pipeline.ReferenceFiles{Roster: filepath.Join(p.dir, "roster.csv")}); err != nil {
+		t.Fatal(err)
+	}
+	p.ingest()
+	p.build()
+	if got := p.dump(`SELECT colleague FROM introductions WHERE referrer = 'Dr Loyal' ORDER BY rank`); got != "Dee Dunn" {
+		t.Errorf("Dr Loyal's suggested colleagues %q, want only Dee Dunn (Ben Birch left, Cal Cole is not accepting)", got)
+	}
+	if got := p.dump(`SELECT point_person FROM referrer_status WHERE referrer = 'Dr Leaver'`); got != "Dee Dunn" {
+		t.Errorf("Dr Leaver's point person %q, want Dee Dunn (Ben Birch left on 2025-06-30)", got)
+	}
 }

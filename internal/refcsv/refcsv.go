@@ -1,34 +1,40 @@
 // Package refcsv defines the rows of the small files a practice maintains
-// (the clinician roster, the referrer directory, the alias file) as gocsv
-// reads and writes them: the loader reads these types and the sample
-// generator writes them, so the two cannot disagree on a column.
+// (the clinician roster, the referrer directory, the alias file): the sample
+// generator writes them with gocsv, under the csv tag's header, and the loader
+// (pipeline/reference.go) reads them, so the two cannot disagree on a column.
+//
+// The loader matches a file's headers as the exports' are matched: case,
+// spaces, punctuation and underscores ignored ("Start Date" is start_date).
+// The aka tag lists the other names a column is known by, comma-separated and
+// matched the same way ("Accepting new clients" is accepting). No name may
+// stand for two columns of one file (a test checks).
 package refcsv
 
 // Roster is one clinician in the roster file.
 type Roster struct {
-	Name        string `csv:"name"`
-	Aliases     string `csv:"aliases"` // ';'-separated
-	NPI         string `csv:"npi"`
-	StartDate   string `csv:"start_date"` // YYYY-MM-DD
-	EndDate     string `csv:"end_date"`   // blank while employed
-	Specialties string `csv:"specialties"`
-	Payers      string `csv:"payers"`
-	Accepting   string `csv:"accepting"` // yes/no
+	Name        string `csv:"name" aka:"clinician,clinician name,full name,provider,provider name,therapist,staff name"`
+	Aliases     string `csv:"aliases" aka:"alias,aka,also known as,other names,other spellings"` // ';'-separated
+	NPI         string `csv:"npi" aka:"npi number,individual npi,provider npi"`
+	StartDate   string `csv:"start_date" aka:"start,started,start date,hire date,hired,date hired,date started"`                   // YYYY-MM-DD
+	EndDate     string `csv:"end_date" aka:"end,ended,end date,leave date,left,date left,leaving date,termination date,term date"` // blank while employed
+	Specialties string `csv:"specialties" aka:"specialty,specialities,speciality,specializations,specialisations,focus areas"`
+	Payers      string `csv:"payers" aka:"payer,insurance,insurances,insurance panels,panels,payers accepted,insurances accepted"`
+	Accepting   string `csv:"accepting" aka:"accepting new clients,accepting clients,accepting new patients,accepting patients,new clients,taking new clients,open to new clients"` // yes/no
 }
 
 // Directory is one referrer (or marketing channel) in the referrer directory.
 type Directory struct {
-	Name         string `csv:"name"`
-	Aliases      string `csv:"aliases"`
-	NPI          string `csv:"npi"`
-	Category     string `csv:"category"`
-	Organisation string `csv:"organisation"`
-	PointPerson  string `csv:"point_person"`
-	Channel      string `csv:"channel"` // yes/no
+	Name         string `csv:"name" aka:"referrer,referrer name,referral source"`
+	Aliases      string `csv:"aliases" aka:"alias,aka,also known as,other names,other spellings"`
+	NPI          string `csv:"npi" aka:"npi number,referrer npi"`
+	Category     string `csv:"category" aka:"type,referrer type,referrer category,kind"`
+	Organisation string `csv:"organisation" aka:"organization,org,practice,company,employer,agency,institution"`
+	PointPerson  string `csv:"point_person" aka:"point person name,point clinician"`
+	Channel      string `csv:"channel" aka:"is channel,marketing channel"` // yes/no
 }
 
 // Alias maps a spelling to a referrer.
 type Alias struct {
-	Alias    string `csv:"alias"`
-	Referrer string `csv:"referrer"`
+	Alias    string `csv:"alias" aka:"spelling,alias name,variant,typed as"`
+	Referrer string `csv:"referrer" aka:"referrer name,canonical name,same as"`
 }
