@@ -1,0 +1,34 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// check names a roster column it does not read (a warning, exit 0), and not the
+// columns it reads under other headers.
+func TestCheckAndRunOnTheRosterColumnsAndRows(t *testing.T) {
+	dir, cfg := practiceDir(t, 0.3, false)
+	roster := filepath.Join(dir, "data", "roster.csv")
+	lines := strings.Split(strings.TrimRight(mustRead(t, roster), "\n"), "\n")
+	lines[0] = "name,aliases,npi,Start Date,End Date,specialties,payers,Accepting new clients,Notes"
+	for i := 1; i < len(lines); i++ {
+		lines[i] += ","
+	}
+	write := func() {
+		t.Helper()
+		if err := os.WriteFile(roster, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write()
+	code, out, errOut := runInProcess("check", "--config", cfg, "--quiet")
+	if want := "WARNING  roster file " + roster + `: the column "Notes" is not one referrals reads, so it is ignored`; code != 0 || !strings.Contains(out, want) {
+		t.Errorf("check: exit %d, want 0 and %q:\n%s%s", code, want, out, errOut)
+	}
+	if strings.Contains(out, "Start Date") || strings.Contains(out, "Accepting new clients") {
+		t.Errorf("check warns of a column it reads:\n%s", out)
+	}
+}
