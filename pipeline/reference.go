@@ -92,6 +92,9 @@ func LoadReference(ctx context.Context, db *sql.DB, files ReferenceFiles) error 
 		rosterRows = append(rosterRows, []any{strings.TrimSpace(r.Name), nullIfBlank(r.Aliases), nullIfBlank(r.NPI), start, end,
 			nullIfBlank(r.Specialties), nullIfBlank(r.Payers), accepting})
 	}
+	if err := rosterNameClashes(ctx, db, files.Roster, roster, rosterLines); err != nil {
+		return err
+	}
 	for i, r := range dir {
 		line := dirLines[i]
 		if strings.TrimSpace(r.Name) == "" {
@@ -377,6 +380,112 @@ func readRefFile[T any](path, what string, required ...string) (rows []T, lines 
 		}
 	}
 	return rows, lines, warnings, nil
+}
+
+// rosterNameClashes refuses a roster where two rows' spellings (name or alias)
+// fold to one name key: the key the exports' clinician names and the referrals'
+// requests are matched by (name_key in queries/macros.sql: case, accents,
+// punctuation, titles and credentials folded, "Last, First" reordered). Such a
+// key names neither clinician (stg_clinician_names), so a referral asking for
+// either would count as addressed to the practice, and its clients as no one's on
+// the roster. Two rows that name one clinician are the usual cause; an alias given
+// to two clinicians, or one clinician's alias that is another's name, the others.
+func rosterNameClashes(ctx context.Context, db *sql.DB, path string, roster []RosterRow, lines []int) error {
+	type spelling struct {
+		row   int
+		alias bool
+		text  string
+	}
+	var sp []spelling
+	for i, r := range roster {
+		sp = append(sp, spelling{row: i, text: strings.TrimSpace(r.Name)})
+		for _, a := range strings.Split(r.Aliases, ";") {
+			if a = strings.TrimSpace(a); a != "" {
+				sp = append(sp, spelling{row: i, alias: true, text: a})
+			}
+		}
+	}
+	if len(sp) == 0 {
+		return nil
+	}
+	// The keys come from the macro itself, so this check and the models cannot
+	// disagree on what one name is.
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, queries.MacrosSQL); err != nil {
+		return fmt.Errorf("roster %s: key the names: %w", path, err)
+	}
+	var q strings.Builder
+	args := make([]any, 0, 2*len(sp))
+	q.WriteString("SELECT i, name_key(s) FROM (VALUES ")
+	for i, s := range sp {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?::INTEGER, ?::VARCHAR)")
+		args = append(args, i, s.text)
+	}
+	q.WriteString(") t(i, s) ORDER BY i")
+	rows, err := conn.QueryContext(ctx, q.String(), args...)
+	if err != nil {
+		return fmt.Errorf("roster %s: key the names: %w", path, err)
+	}
+	keys := make([]sql.NullString, len(sp))
+	for rows.Next() {
+		var i int
+		var k sql.NullString
+		if err := rows.Scan(&i, &k); err != nil {
+			rows.Close()
+			return err
+		}
+		keys[i] = k
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	describe := func(s spelling) string {
+		if s.alias {
+			return fmt.Sprintf("%q (an alias of %s on line %d)", s.text, strings.TrimSpace(roster[s.row].Name), lines[s.row])
+		}
+		return fmt.Sprintf("%q on line %d", s.text, lines[s.row])
+	}
+	owner := map[string]int{}     // name key -> its first spelling
+	reported := map[[2]int]bool{} // the pairs of rows already named
+	var problems []string
+	for i, s := range sp {
+		if !keys[i].Valid {
+			continue
+		}
+		j, ok := owner[keys[i].String]
+		if !ok {
+			owner[keys[i].String] = i
+			continue
+		}
+		o := sp[j]
+		if o.row == s.row || reported[[2]int{o.row, s.row}] {
+			continue
+		}
+		reported[[2]int{o.row, s.row}] = true
+		switch {
+		case !o.alias && !s.alias && o.text == s.text:
+			problems = append(problems, fmt.Sprintf("lines %d and %d both name %q: keep one row per clinician (other spellings of a name go in its aliases column)",
+				lines[o.row], lines[s.row], s.text))
+		case !o.alias && !s.alias:
+			problems = append(problems, fmt.Sprintf("lines %d and %d name one clinician: %q and %q are one name to referrals, which ignores case, accents, punctuation, titles and credentials; keep one row per clinician (other spellings of a name go in its aliases column)",
+				lines[o.row], lines[s.row], o.text, s.text))
+		default:
+			problems = append(problems, fmt.Sprintf("%s and %s are one name to referrals, which ignores case, accents, punctuation, titles and credentials, so a referral or appointment under that name would match neither clinician; give that spelling to one clinician only (or keep one row, if lines %d and %d are one clinician)",
+				describe(o), describe(s), lines[o.row], lines[s.row]))
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("roster %s: %s", path, strings.Join(problems, "; "))
+	}
+	return nil
 }
 
 func nullIfBlank(s string) any {

@@ -261,3 +261,63 @@ func TestRosterHeadersReachTheReports(t *testing.T) {
 		t.Errorf("Dr Leaver's point person %q, want Dee Dunn (Ben Birch left on 2025-06-30)", got)
 	}
 }
+
+// One clinician on two roster rows (the same name, or names the name key folds
+// alike: case, accents, punctuation, titles, credentials, "Last, First") is
+// refused: the key then named neither row, so a referral asking for her counted as
+// addressed to the practice. So is an alias that is another clinician's name or
+// alias. Each problem names the file, both lines and the name.
+func TestRosterOneRowPerClinician(t *testing.T) {
+	ctx := context.Background()
+	const header = "name,aliases,npi,start_date,end_date,specialties,payers,accepting\n"
+	for _, c := range []struct {
+		body string
+		want []string // in the error, after "roster <path>: "; none: it loads
+	}{
+		{"Amélie Côté,,1234567893,2020-01-01,,anxiety,Aetna,yes\nAmelie Cote,,,2021-01-01,,child,Cigna,yes\n",
+			[]string{`lines 2 and 3 name one clinician: "Amélie Côté" and "Amelie Cote" are one name to referrals`, "keep one row per clinician (other spellings of a name go in its aliases column)"}},
+		// Line numbers are the file's: a blank line counts.
+		{"Ann Ash,,,,,,,\nAmélie Côté,,,,,,,\n\n\"Côté, Amélie, PhD\",,,,,,,\n",
+			[]string{`lines 3 and 5 name one clinician: "Amélie Côté" and "Côté, Amélie, PhD" are one name`}},
+		{"Amélie Côté,,,,,,,\nAnn Ash,,,,,,,\nAmélie Côté,,,,,,,\n",
+			[]string{`lines 2 and 4 both name "Amélie Côté": keep one row per clinician`}},
+		{"Ann Ash,Annie Ash;Dr. Ben Birch,,,,,,\nBen Birch,,,,,,,\n",
+			[]string{`"Dr. Ben Birch" (an alias of Ann Ash on line 2) and "Ben Birch" on line 3 are one name to referrals`, "give that spelling to one clinician only"}},
+		{"Ann Ash,A. Smith,,,,,,\nBen Birch,\"smith, a\",,,,,,\n",
+			[]string{`"A. Smith" (an alias of Ann Ash on line 2) and "smith, a" (an alias of Ben Birch on line 3) are one name to referrals`}},
+		{"Ann Ash,,,,,,,\nBen Birch,Ann Ash,,,,,,\n",
+			[]string{`"Ann Ash" on line 2 and "Ann Ash" (an alias of Ben Birch on line 3) are one name to referrals`}},
+		// Two problems, both said.
+		{"Ann Ash,,,,,,,\nAnn Ash,,,,,,,\nBen Birch,,,,,,,\nBEN BIRCH,,,,,,,\n",
+			[]string{`lines 2 and 3 both name "Ann Ash"`, `; lines 4 and 5 name one clinician: "Ben Birch" and "BEN BIRCH"`}},
+		// An alias that is a spelling of its own clinician's name, and distinct names: fine.
+		{"Jane Smith,\"Smith, Jane LCSW;Janie Smith\",,,,,,\nJane Smithe,,,,,,,\nAnn Ash,,,,,,,\n", nil},
+	} {
+		dir := t.TempDir()
+		db := openRefDB(t, dir)
+		path := writeRef(t, dir, "roster.csv", header+c.body)
+		err := pipeline.LoadReference(ctx, db, pipeline.ReferenceFiles{Roster: path})
+		if len(c.want) == 0 {
+			if err != nil {
+				t.Errorf("roster %q: %v, want it loaded", c.body, err)
+			}
+			continue
+		}
+		if err == nil {
+			t.Errorf("roster %q loaded, want it refused", c.body)
+			continue
+		}
+		if !strings.HasPrefix(err.Error(), "roster "+path+": ") {
+			t.Errorf("roster %q: %v, want it to name the file", c.body, err)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("roster %q: %v\nwant %q", c.body, err, w)
+			}
+		}
+		var n int
+		if err := db.QueryRow(`SELECT count(*) FROM ref_roster`).Scan(&n); err != nil || n != 0 {
+			t.Errorf("roster %q: %d rows loaded (%v), want none", c.body, n, err)
+		}
+	}
+}

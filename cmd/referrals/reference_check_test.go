@@ -1,14 +1,16 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
-// check names a roster column it does not read (a warning, exit 0), and not the
-// columns it reads under other headers.
+// check names a roster column it does not read (a warning, exit 0), and check and
+// the run refuse a roster with one clinician on two rows (exit 2, a configuration
+// problem, as the roster's other problems), naming the file, both lines and the name.
 func TestCheckAndRunOnTheRosterColumnsAndRows(t *testing.T) {
 	dir, cfg := practiceDir(t, 0.3, false)
 	roster := filepath.Join(dir, "data", "roster.csv")
@@ -30,5 +32,17 @@ func TestCheckAndRunOnTheRosterColumnsAndRows(t *testing.T) {
 	}
 	if strings.Contains(out, "Start Date") || strings.Contains(out, "Accepting new clients") {
 		t.Errorf("check warns of a column it reads:\n%s", out)
+	}
+	name := strings.SplitN(lines[1], ",", 2)[0]
+	lines = append(lines, strings.ToUpper(name)+",,,2021-01-01,,,,yes,")
+	write()
+	want := "roster " + roster + fmt.Sprintf(": lines 2 and %d name one clinician: %q and %q are one name", len(lines), name, strings.ToUpper(name))
+	code, out, errOut = runInProcess("check", "--config", cfg, "--quiet")
+	if code != exitUsage || !strings.Contains(out, "PROBLEM  reference files: "+want) {
+		t.Errorf("check: exit %d, want %d and %q:\n%s%s", code, exitUsage, want, out, errOut)
+	}
+	code, _, errOut = runInProcess("run", "--config", cfg, "--quiet")
+	if code != exitUsage || !strings.Contains(errOut, want) {
+		t.Errorf("run: exit %d, want %d and %q:\n%s", code, exitUsage, want, errOut)
 	}
 }
