@@ -14,7 +14,7 @@ Load new or changed export files into the database. A file already loaded
 the earlier version; rejected rows are kept (file, line, column, reason) in
 the table rejected_rows. Prints a per-file summary.`)
 	cf.register(fs)
-	rebuild := fs.Bool("rebuild", false, "empty the loaded tables and reload every export file still on disk")
+	rebuild := fs.Bool("rebuild", false, "empty the loaded tables and reload every export file still on disk (rows of files no longer on disk are lost); refused, changing nothing, while a file pattern matches no readable file")
 	strict := fs.Bool("strict", false, "exit with code 5 when any row was rejected")
 	if err := parse(e, fs, args); err != nil {
 		return err

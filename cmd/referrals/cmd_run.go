@@ -29,7 +29,7 @@ Only one run works on a database at a time; a
 second exits with code 3.`)
 	cf.register(fs)
 	monthArg := fs.String("month", "", "report month YYYY-MM (default: the last complete month)")
-	rebuild := fs.Bool("rebuild", false, "reload everything from the export files still on disk")
+	rebuild := fs.Bool("rebuild", false, "reload everything from the export files still on disk (rows of files no longer on disk are lost); refused, changing nothing, while a file pattern matches no readable file")
 	strict := fs.Bool("strict", false, "fail (exit code 5) when any row was rejected")
 	if err := parse(e, fs, args); err != nil {
 		return err

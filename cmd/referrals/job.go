@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -40,6 +41,13 @@ func openJob(ctx context.Context, e env, cf commonFlags, what string, rebuild bo
 	cfg, err := loadConfig(cf.config)
 	if err != nil {
 		return nil, err
+	}
+	if rebuild {
+		// Before the lock, the database or the key file is touched: a rebuild that
+		// would reload less than the configuration names must change nothing.
+		if err := checkRebuildSources(cfg); err != nil {
+			return nil, err
+		}
 	}
 	j := &job{cfg: cfg, log: log, start: time.Now()}
 	dbPath := cfg.Path(cfg.Database)
@@ -148,13 +156,17 @@ func (j *job) ingest(ctx context.Context, e env, rebuild bool) (pipeline.IngestS
 	if f, ok := e.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		in.Progress = progressLine(e.stderr)
 	}
-	if !rebuild {
+	if rebuild {
+		if err := j.warnFilesGone(ctx); err != nil {
+			return pipeline.IngestSummary{}, err
+		}
+	} else {
 		changes, err := pipeline.ChangedReadSettings(ctx, j.db, j.cfg)
 		if err != nil {
 			return pipeline.IngestSummary{}, err
 		}
 		for _, c := range changes {
-			j.log.Warn("reading settings changed since the files were loaded: each file is loaded once, so the files already loaded keep the old reading; run `referrals run --rebuild` to read them again (it reloads every export file still on disk)",
+			j.log.Warn("reading settings changed since the files were loaded: each file is loaded once, so the files already loaded keep the old reading; run `referrals run --rebuild` to read them again: it reloads every export file still on disk, and the rows of export files no longer on disk are lost (it refuses to start while a file pattern matches no file)",
 				"changed", c.String(), "files", c.Files)
 		}
 	}
@@ -178,6 +190,111 @@ func (j *job) ingest(ctx context.Context, e env, rebuild bool) (pipeline.IngestS
 		"files_failed", sum.Count("failed"), "rows", sum.Loaded, "rejected", sum.Rejected, "replaced", sum.Replaced,
 		"took", sum.Took.Round(time.Millisecond))
 	return sum, nil
+}
+
+// checkRebuildSources refuses a rebuild (exit 2) unless every file pattern of
+// the configuration matches at least one file and every file it matches can be
+// read. A rebuild empties the loaded tables and reloads only what is on disk:
+// with a share not mounted or a folder archived, a pattern that matches nothing
+// would wipe that source's whole history, and the reports written after it
+// would lack it. Refused, the database and the reports stay as they were.
+func checkRebuildSources(cfg config.Config) error {
+	var problems []string
+	for _, s := range []struct {
+		name string
+		src  config.Source
+	}{{"scheduling", cfg.Scheduling}, {"billing", cfg.Billing}} {
+		for _, g := range s.src.Files {
+			pattern := cfg.Path(g)
+			matches, err := filepath.Glob(pattern)
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("[%s] files %q is not a valid file pattern: %v", s.name, g, err))
+				continue
+			}
+			if len(matches) == 0 {
+				problems = append(problems, fmt.Sprintf("[%s] files %q matches no file (looked for %s): is the folder's share mounted, were the files moved or archived?", s.name, g, pattern))
+				continue
+			}
+			for _, m := range matches {
+				if err := readableFile(m); err != nil {
+					problems = append(problems, fmt.Sprintf("[%s] files %q: %s %v", s.name, g, m, err))
+				}
+			}
+		}
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: --rebuild refused, nothing was changed: a rebuild empties the database and reloads only the export files it can read now, so the rows loaded from the patterns below would be lost, and the reports rewritten without them:\n  %s\n"+
+		"Make every pattern match its export files (`referrals check` lists what each finds), or take out of the configuration a pattern whose files are gone for good, then run --rebuild again",
+		config.ErrConfig, strings.Join(problems, "\n  "))
+}
+
+// readableFile says why the export file at path cannot be read, if it cannot.
+func readableFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("cannot be read: %v", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("cannot be read: %v", err)
+	}
+	if fi.IsDir() {
+		return errors.New("is a folder, not an export file: make the pattern match only the export files (e.g. end it in *.csv)")
+	}
+	if _, err := f.Read(make([]byte, 1)); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("cannot be read: %v", err)
+	}
+	return nil
+}
+
+// warnFilesGone warns, as a rebuild starts, of the export files loaded before
+// that are no longer on disk: their rows are not reloaded.
+func (j *job) warnFilesGone(ctx context.Context) error {
+	if err := pipeline.EnsureSchema(ctx, j.db); err != nil {
+		return err
+	}
+	// The rows each file still holds: those a newer export replaced are not lost.
+	rows, err := j.db.QueryContext(ctx, `SELECT f.path, coalesce(a.n, 0) + coalesce(c.n, 0)
+		FROM ingest_files f
+		LEFT JOIN (SELECT file_id, count(*) AS n FROM raw_appointments GROUP BY file_id) a USING (file_id)
+		LEFT JOIN (SELECT file_id, count(*) AS n FROM raw_claim_lines GROUP BY file_id) c USING (file_id)
+		ORDER BY f.file_id`)
+	if err != nil {
+		return fmt.Errorf("read the ledger: %w", err)
+	}
+	defer rows.Close()
+	var gone int
+	var lost int64
+	var example string
+	for rows.Next() {
+		var path string
+		var n sql.NullInt64
+		if err := rows.Scan(&path, &n); err != nil {
+			return fmt.Errorf("read the ledger: %w", err)
+		}
+		if _, err := os.Stat(j.cfg.Path(path)); errors.Is(err, fs.ErrNotExist) {
+			gone++
+			lost += n.Int64
+			if example == "" {
+				example = path
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read the ledger: %w", err)
+	}
+	if gone > 0 {
+		j.log.Warn("--rebuild: export files loaded before are no longer on disk; their rows are not reloaded, and the history they held is lost",
+			"files", gone, "rows", lost, "such_as", example)
+	}
+	return nil
 }
 
 // requireData fails a run that has no export row to report on (every pattern

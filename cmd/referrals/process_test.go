@@ -661,7 +661,7 @@ func TestUnloadableFileExits6(t *testing.T) {
 // column the usual names found is no change (pipeline's TestEquivalentDelimiterAndColumnsAreNoChange).
 func TestChangedReadingSettingsWarnUntilRebuild(t *testing.T) {
 	_, cfg := practiceDir(t, 0.3, false)
-	warning := regexp.MustCompile(`level=WARN msg="reading settings changed since the files were loaded[^"]*--rebuild[^"]*" changed="\[scheduling\] columns.referral_source, columns.service, date_format" files=\d+`)
+	warning := regexp.MustCompile(`level=WARN msg="reading settings changed since the files were loaded[^"]*--rebuild[^"]*rows of export files no longer on disk are lost[^"]*" changed="\[scheduling\] columns.referral_source, columns.service, date_format" files=\d+`)
 	r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet")
 	if r.code != 0 || strings.Contains(r.stderr, "reading settings changed") {
 		t.Fatalf("first run: exit %d\n%s", r.code, r.stderr)
