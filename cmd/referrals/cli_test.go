@@ -180,6 +180,66 @@ func TestBadDuckDBSettingsExit2(t *testing.T) {
 	}
 }
 
+// A value of the wrong type (a single pattern where a list goes, a number in
+// quotes) stops check and run with exit 2 and a message in plain words: the
+// file, the line, the key, what it must be with an example, and what it is;
+// not the TOML decoder's "destination has type slice". Every such value is
+// named, in the file's order, before any database is opened.
+func TestWrongTypeSettingsSayWhatToWrite(t *testing.T) {
+	body := `database = "db/referrals.duckdb"
+[scheduling]
+files = "sched/*.csv"
+[stage]
+stage1_pp_share = "0.8"
+[duckdb]
+threads = 2.5
+smaller_file = "yes"
+[billing]
+files = ["billing/*.csv", 3]
+[billing.columns]
+client_id = 7
+`
+	want := []string{
+		`referrals.toml line 3: scheduling.files must be a list of file patterns, like files = ["sched/*.csv"]; it is a single string`,
+		`referrals.toml line 5: stage.stage1_pp_share must be a number, like stage1_pp_share = 0.8; it is text in quotes ("0.8"): write the number without the quotes`,
+		`referrals.toml line 7: duckdb.threads must be a whole number, like threads = 2; it is a number with a decimal point (2.5)`,
+		`referrals.toml line 8: duckdb.smaller_file must be true or false, without quotes, like smaller_file = true; it is text in quotes ("yes")`,
+		`referrals.toml line 10: billing.files must be a list of file patterns, each in quotes, like files = ["billing/*.csv"]; its item 2 is a whole number (3)`,
+		`referrals.toml line 12: billing.columns.client_id must be the export's header in quotes, like client_id = "7"; it is a whole number (7)`,
+	}
+	for _, cmd := range []string{"check", "run"} {
+		t.Run(cmd, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := filepath.Join(dir, "referrals.toml")
+			if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			r := runBin(t, cmd, "--config", cfg, "--quiet")
+			if r.code != exitUsage {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, exitUsage, r.stdout, r.stderr)
+			}
+			last := -1
+			for _, w := range want {
+				i := strings.Index(r.stderr, w)
+				if i < 0 {
+					t.Errorf("stderr does not say %s:\n%s", w, r.stderr)
+				} else if i < last {
+					t.Errorf("%s is not in the file's order:\n%s", w, r.stderr)
+				}
+				last = i
+			}
+			for _, jargon := range []string{"destination has type", "TOML value has type", "toml:"} {
+				if strings.Contains(r.stderr, jargon) {
+					t.Errorf("stderr holds the decoder's %q:\n%s", jargon, r.stderr)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(dir, "db", "referrals.duckdb")); err == nil {
+				t.Error("the database was created")
+			}
+		})
+	}
+}
+
 // Flags may follow the arguments; after "--" everything is an argument.
 func TestParseTakesFlagsAfterArguments(t *testing.T) {
 	e := env{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}}

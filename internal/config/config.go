@@ -156,13 +156,29 @@ func Load(path string) (Config, error) {
 		c.Dir = wd
 		return c, c.Validate()
 	}
-	md, err := toml.DecodeFile(path, &c)
+	b, err := os.ReadFile(path)
 	if err != nil {
+		return c, fmt.Errorf("%w: read %s: %v", ErrConfig, path, err)
+	}
+	parseError := func(err error) error {
 		var perr toml.ParseError
 		if errors.As(err, &perr) {
-			return c, fmt.Errorf("%w: %s line %d column %d: %s", ErrConfig, path, perr.Position.Line, perr.Position.Col, perr.Message)
+			return fmt.Errorf("%w: %s line %d column %d: %s", ErrConfig, path, perr.Position.Line, perr.Position.Col, perr.Message)
 		}
-		return c, fmt.Errorf("%w: read %s: %v", ErrConfig, path, err)
+		return fmt.Errorf("%w: read %s: %v", ErrConfig, path, err)
+	}
+	// First as plain values, to say of each setting of the wrong type what it
+	// must be, in words and with its line.
+	var raw map[string]any
+	if _, err := toml.Decode(string(b), &raw); err != nil {
+		return c, parseError(err)
+	}
+	if problems := typeProblems(path, string(b), raw); len(problems) > 0 {
+		return c, fmt.Errorf("%w: %s", ErrConfig, strings.Join(problems, "\n  "))
+	}
+	md, err := toml.Decode(string(b), &c)
+	if err != nil {
+		return c, parseError(err)
 	}
 	if und := md.Undecoded(); len(und) > 0 {
 		keys := make([]string, len(und))

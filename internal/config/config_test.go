@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -99,4 +100,50 @@ func TestParseMemoryLimit(t *testing.T) {
 			t.Errorf("ParseMemoryLimit(%q) = %d, want an error", in, n)
 		}
 	}
+}
+
+// Every setting given a value of another type is named with its line and what
+// it must be, never in the TOML decoder's words: a setting added to Config is
+// covered without a test of its own.
+func TestEveryWrongTypeIsSaidInWords(t *testing.T) {
+	dir := t.TempDir()
+	var walk func(table string, ty reflect.Type)
+	walk = func(table string, ty reflect.Type) {
+		for i := 0; i < ty.NumField(); i++ {
+			f := ty.Field(i)
+			key := f.Tag.Get("toml")
+			if key == "" || key == "-" {
+				continue
+			}
+			if f.Type.Kind() == reflect.Struct {
+				walk(key, f.Type)
+			}
+			// A table for a list or a value, a string for a table, a list for a string.
+			wrong := `"x"`
+			switch f.Type.Kind() {
+			case reflect.String:
+				wrong = `["x"]`
+			case reflect.Slice:
+				wrong = `7`
+			}
+			body, line := key+" = "+wrong+"\n", 1
+			if table != "" {
+				body, line = "# settings\n["+table+"]\n"+body, 3
+			}
+			path := filepath.Join(dir, "referrals.toml")
+			if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Load(path)
+			name := strings.TrimPrefix(table+"."+key, ".")
+			if f.Type.Kind() == reflect.Struct {
+				name = "[" + key + "]"
+			}
+			want := fmt.Sprintf("%s line %d: %s must be ", path, line, name)
+			if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "toml:") {
+				t.Errorf("%s = %s: got %v, want %q…", name, wrong, err, want)
+			}
+		}
+	}
+	walk("", reflect.TypeOf(Config{}))
 }
