@@ -99,6 +99,12 @@ func (j *job) loadSecret(ctx context.Context, e env, dbPath string, rebuild bool
 			"Or run with --rebuild to key every export file still on disk again with a new secret (rows of exports no longer on disk are lost)",
 			config.ErrConfig, keyPath, dbPath, clientkey.EnvVar)
 	}
+	var pathErr *fs.PathError
+	if err != nil && !errors.As(err, &pathErr) {
+		// A secret too short, from REFERRALS_CLIENT_KEY or the key file: a setting to
+		// change (exit 2). A key file that cannot be read or written stays a failure.
+		return fmt.Errorf("%w: %v", config.ErrConfig, err)
+	}
 	if err != nil {
 		return err
 	}

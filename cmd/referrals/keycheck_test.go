@@ -161,3 +161,50 @@ func TestOnlyKeyingRecordsTheSecret(t *testing.T) {
 		t.Errorf("run after that explain, with the secret that keyed the clients: exit %d\n%s", r.code, r.stderr)
 	}
 }
+
+// A client-key secret too short, from REFERRALS_CLIENT_KEY or from the key file,
+// is a setting to change: exit 2 (as documented for a configuration error), with
+// the length it needs, and nothing loaded.
+func TestShortSecretIsAConfigurationError(t *testing.T) {
+	dir, cfg := practiceDir(t, 0.3, false)
+	keyPath := filepath.Join(dir, "db", "referrals.key")
+	rows := func() int {
+		t.Helper()
+		db, err := pipeline.Open(context.Background(), filepath.Join(dir, "db", "referrals.duckdb"), pipeline.Settings{Threads: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if err := pipeline.EnsureSchema(context.Background(), db); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := db.QueryRow(`SELECT (SELECT count(*) FROM raw_appointments) + (SELECT count(*) FROM raw_claim_lines)`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for _, c := range []struct{ env, file, want string }{
+		{env: "too-short", want: clientkey.EnvVar + " is too short: use at least 16 characters"},
+		{file: "0123456789\n", want: "client key file " + keyPath + " is too short or empty"},
+	} {
+		t.Setenv(clientkey.EnvVar, c.env)
+		if c.file != "" {
+			if err := os.MkdirAll(filepath.Dir(keyPath), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(keyPath, []byte(c.file), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, cmd := range []string{"run", "ingest"} {
+			r := runBin(t, cmd, "--config", cfg, "--quiet")
+			if r.code != exitUsage || !strings.Contains(r.stderr, c.want) {
+				t.Errorf("%s with %q: exit %d, want %d and %q:\n%s", cmd, c.want, r.code, exitUsage, c.want, r.stderr)
+			}
+		}
+		if n := rows(); n != 0 {
+			t.Errorf("%q: %d rows loaded, want none", c.want, n)
+		}
+	}
+}
