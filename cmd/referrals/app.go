@@ -73,6 +73,20 @@ type env struct {
 	// logFormat is where a command's parsed --log-format goes, so that the error
 	// it ends with is printed the same way (nil: nowhere).
 	logFormat *string
+	// now is the run's clock (nil: time.Now); tests set another day.
+	now func() time.Time
+}
+
+// today is the run's date: the local calendar day, as a date at midnight UTC
+// (as the exports' dates are read). The default report month, a --month that
+// has not begun and a month not over yet are all decided by it.
+func (e env) today() time.Time {
+	now := time.Now
+	if e.now != nil {
+		now = e.now
+	}
+	t := now()
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }
 
 // loggedAsJSON is the error of a command that logged JSON: main prints it as a
@@ -100,8 +114,14 @@ func commands() []command {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return runEnv(ctx, env{getenv: getenv, stdout: stdout, stderr: stderr, now: time.Now}, args)
+}
+
+// runEnv runs the command args name in e.
+func runEnv(ctx context.Context, e env, args []string) error {
 	format := ""
-	e := env{getenv: getenv, stdout: stdout, stderr: stderr, logFormat: &format}
+	e.logFormat = &format
+	stdout, stderr := e.stdout, e.stderr
 	if len(args) == 0 {
 		args = []string{"run"}
 	}
@@ -144,8 +164,8 @@ holds the database, 4 data checks failed, 5 rows rejected with --strict,
 }
 
 // monthFlag reads a --month value: the zero time when it is not given, a usage
-// error (exit 2) when it is not YYYY-MM.
-func monthFlag(s string) (time.Time, error) {
+// error (exit 2) when it is not YYYY-MM or has not begun on the run's today.
+func monthFlag(s string, today time.Time) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
@@ -155,11 +175,15 @@ func monthFlag(s string) (time.Time, error) {
 	}
 	// A month still to come has no referral yet, and its reports would be listed
 	// first on the index page until deleted by hand.
-	now := time.Now()
-	if this := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC); m.After(this) {
+	if this := firstOfMonth(today); m.After(this) {
 		return time.Time{}, &usageError{fmt.Sprintf("--month %s has not begun (this month is %s): give this month or an earlier one; without --month the report is for the last complete month", s, this.Format("2006-01"))}
 	}
 	return m, nil
+}
+
+// firstOfMonth is the first day of t's month.
+func firstOfMonth(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
 }
 
 // logFlagsUsage is how a usage line lists the logging flags of commonFlags.

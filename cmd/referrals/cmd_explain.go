@@ -37,7 +37,7 @@ month. An explain is not a run: it does not change the last run's month.`)
 		return &usageError{"explain: name a referrer, e.g. referrals explain \"Dr Maria Lopez\""}
 	}
 	who := strings.Join(fs.Args(), " ")
-	month, err := monthFlag(*monthArg)
+	month, err := monthFlag(*monthArg, e.today())
 	if err != nil {
 		return err
 	}
@@ -53,7 +53,7 @@ month. An explain is not a run: it does not change the last run's month.`)
 		built = sql.NullTime{}
 	}
 	if !month.IsZero() {
-		if err := j.warnOutsideData(ctx, month); err != nil {
+		if _, err := j.warnOutsideData(ctx, month, e.today()); err != nil {
 			return err
 		}
 	} else {

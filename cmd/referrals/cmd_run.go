@@ -24,7 +24,9 @@ runs the data checks, and writes for the report month:
   out/referrers-YYYY-MM.csv    the stage table for import into a CRM
   out/index.html               every month's reports
 A --month outside the months the exports cover is run, with a warning that
-names the months they cover; a month that has not begun is refused (exit 2).
+names the months they cover; this month, not over yet, is run with a warning
+that its figures are partial, up to the exports' last date; a month that has
+not begun is refused (exit 2).
 Only one run works on a database at a time; a
 second exits with code 3.`)
 	cf.register(fs)
@@ -37,7 +39,7 @@ second exits with code 3.`)
 	if fs.NArg() > 0 {
 		return &usageError{fmt.Sprintf("run takes no arguments, got %q; did you mean --month?", fs.Arg(0))}
 	}
-	month, err := monthFlag(*monthArg)
+	month, err := monthFlag(*monthArg, e.today())
 	if err != nil {
 		return err
 	}
@@ -54,11 +56,14 @@ second exits with code 3.`)
 	if err := j.requireData(ctx); err != nil {
 		return err
 	}
+	// The default is the last complete month; a month asked for may be this one,
+	// not over yet: partialUntil is then the exports' last date so far.
+	var partialUntil time.Time
 	if month.IsZero() {
-		if month, err = pipeline.DefaultMonth(ctx, j.db, time.Now().UTC()); err != nil {
+		if month, err = pipeline.DefaultMonth(ctx, j.db, e.today()); err != nil {
 			return err
 		}
-	} else if err := j.warnOutsideData(ctx, month); err != nil {
+	} else if partialUntil, err = j.warnOutsideData(ctx, month, e.today()); err != nil {
 		return err
 	}
 	t := time.Now()
@@ -124,7 +129,15 @@ second exits with code 3.`)
 	j.log.Info("database checkpointed", "took", time.Since(t).Round(time.Millisecond))
 	if !cf.quiet {
 		printIngestSummary(ctx, e.stdout, j.db, sum)
-		if err := printRunSummary(ctx, e.stdout, j.db, month, written, time.Since(j.start)); err != nil {
+		note := ""
+		if month.Equal(firstOfMonth(e.today())) {
+			note = " (not over yet: partial figures"
+			if !partialUntil.IsZero() {
+				note += ", up to the exports' last date, " + partialUntil.Format("2006-01-02")
+			}
+			note += ")"
+		}
+		if err := printRunSummary(ctx, e.stdout, j.db, month, note, written, time.Since(j.start)); err != nil {
 			return err
 		}
 	}
@@ -172,7 +185,9 @@ func writeReports(ctx context.Context, db *sql.DB, month time.Time, outDir, cach
 	return []string{xlsx, html, csv, filepath.Join(outDir, "index.html")}, nil
 }
 
-func printRunSummary(ctx context.Context, w io.Writer, db *sql.DB, month time.Time, written []string, took time.Duration) error {
+// printRunSummary prints the month's figures and the reports written; note
+// follows the month (a month not over yet says so).
+func printRunSummary(ctx context.Context, w io.Writer, db *sql.DB, month time.Time, note string, written []string, took time.Duration) error {
 	var referrals, active, s1, s2, s3, low int64
 	err := db.QueryRowContext(ctx, `SELECT
 		(SELECT count(*) FROM referrals WHERE referral_month = ?),
@@ -183,8 +198,8 @@ func printRunSummary(ctx context.Context, w io.Writer, db *sql.DB, month time.Ti
 	if err != nil {
 		return fmt.Errorf("summary: %w", err)
 	}
-	fmt.Fprintf(w, "Report month %s: %d new referrals; %d active referrers: stage 1 %d, stage 2 %d, stage 3 %d (%d on low evidence)\n",
-		month.Format("2006-01"), referrals, active, s1, s2, s3, low)
+	fmt.Fprintf(w, "Report month %s%s: %d new referrals; %d active referrers: stage 1 %d, stage 2 %d, stage 3 %d (%d on low evidence)\n",
+		month.Format("2006-01"), note, referrals, active, s1, s2, s3, low)
 	fmt.Fprintf(w, "Reports:\n")
 	for _, p := range written {
 		fmt.Fprintf(w, "  %s\n", p)

@@ -335,25 +335,40 @@ func warnRejected(log *slog.Logger, sum pipeline.IngestSummary) {
 // the further from the data the emptier its reports (its 12-month window,
 // its charts' 24 months), which is rarely what was meant (a typo in the year,
 // a month not exported yet). The warning names the months the data covers.
-func (j *job) warnOutsideData(ctx context.Context, month time.Time) error {
-	var first, last sql.NullTime
-	err := j.db.QueryRowContext(ctx, `SELECT min(lo), max(hi) FROM (
-		SELECT min(appt_date) AS lo, max(appt_date) AS hi FROM raw_appointments
-		UNION ALL SELECT min(service_date), max(service_date) FROM raw_claim_lines)`).Scan(&first, &last)
+// It warns too when the month is today's, not over yet: its figures are
+// partial, and partialUntil is then the exports' last date up to today (the
+// zero time when there is none, or the month is over).
+func (j *job) warnOutsideData(ctx context.Context, month, today time.Time) (partialUntil time.Time, err error) {
+	var first, last, until sql.NullTime
+	err = j.db.QueryRowContext(ctx, `SELECT min(lo), max(hi), max(upto) FROM (
+		SELECT min(appt_date) AS lo, max(appt_date) AS hi, max(appt_date) FILTER (WHERE appt_date <= ?) AS upto FROM raw_appointments
+		UNION ALL SELECT min(service_date), max(service_date), max(service_date) FILTER (WHERE service_date <= ?) FROM raw_claim_lines)`,
+		today, today).Scan(&first, &last, &until)
 	if err != nil {
-		return fmt.Errorf("read the months the exports cover: %w", err)
+		return time.Time{}, fmt.Errorf("read the months the exports cover: %w", err)
 	}
 	ym := month.Format("2006-01")
+	if month.Equal(firstOfMonth(today)) {
+		// The default is the last complete month; a month asked for may be this one
+		// (a mid-month look), but it must not read as a whole month.
+		attrs := []any{"month", ym, "today", today.Format("2006-01-02")}
+		if until.Valid {
+			partialUntil = until.Time
+			attrs = append(attrs, "data_until", until.Time.Format("2006-01-02"))
+		}
+		j.log.Warn("the report month is not over yet, so its figures are partial: they count what the exports hold up to their last date (data_until); run it again once the month is over for the whole month",
+			attrs...)
+	}
 	if !first.Valid || !last.Valid {
 		j.log.Warn("no export row is loaded, so the report month has no data; check the [scheduling] and [billing] files", "month", ym)
-		return nil
+		return partialUntil, nil
 	}
 	from, to := first.Time.Format("2006-01"), last.Time.Format("2006-01")
 	if ym < from || ym > to {
 		j.log.Warn("the report month is outside the months the exports cover, so no referral falls in it; check --month",
 			"month", ym, "data_covers", from+" to "+to)
 	}
-	return nil
+	return partialUntil, nil
 }
 
 // progressLine draws "[12/40] file" on one terminal line.

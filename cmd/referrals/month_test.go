@@ -1,0 +1,66 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// runOn runs a command in this process on the day now gives.
+func runOn(now func() time.Time, args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	err := runEnv(context.Background(), env{getenv: func(string) string { return "" }, stdout: &out, stderr: &errb, now: now}, args)
+	return exitCode(err), out.String(), errb.String() + errString(err)
+}
+
+// A --month that is the run's own month, not over yet, is run (a mid-month look
+// is deliberate) but not as a whole month: run and explain warn that its figures
+// are partial, naming today and the exports' last date up to today, and the run's
+// summary says so. The default month is the last complete one, and a month that
+// has not begun is refused, by the same notion of today.
+func TestMonthNotOverIsPartial(t *testing.T) {
+	_, cfg := practiceDir(t, 0.3, false) // exports up to 2026-10
+	day := func(y int, m time.Month, d int) func() time.Time {
+		return func() time.Time { return time.Date(y, m, d, 9, 30, 0, 0, time.Local) }
+	}
+	midOctober := day(2026, 10, 15)
+	warning := regexp.MustCompile(`level=WARN msg="the report month is not over yet, so its figures are partial[^"]*" month=2026-10 today=2026-10-15 data_until=2026-10-(0[1-9]|1[0-5])\n`)
+
+	code, out, errOut := runOn(midOctober, "run", "--config", cfg, "--month", "2026-10", "--quiet")
+	if code != 0 || !warning.MatchString(errOut) {
+		t.Errorf("run --month 2026-10 on 2026-10-15: exit %d, want 0 and a warning that the month is partial:\n%s", code, errOut)
+	}
+	code, out, errOut = runOn(midOctober, "run", "--config", cfg, "--month", "2026-10")
+	if code != 0 || !strings.Contains(out, "Report month 2026-10 (not over yet: partial figures, up to the exports' last date, 2026-10-") {
+		t.Errorf("run --month 2026-10 on 2026-10-15: exit %d, want a summary that says the month is partial:\n%s\n%s", code, out, errOut)
+	}
+	if _, _, errOut := runOn(midOctober, "explain", "--config", cfg, "--month", "2026-10", "--quiet", "Zzyzx"); !warning.MatchString(errOut) {
+		t.Errorf("explain --month 2026-10 on 2026-10-15: no warning that the month is partial:\n%s", errOut)
+	}
+
+	// A complete month, on the same day or later, and the default month: no such warning.
+	for _, c := range []struct {
+		now  func() time.Time
+		args []string
+	}{
+		{midOctober, []string{"--month", "2026-09"}},
+		{midOctober, nil},
+		{day(2026, 11, 1), []string{"--month", "2026-10"}},
+	} {
+		code, out, errOut := runOn(c.now, append([]string{"run", "--config", cfg}, c.args...)...)
+		if code != 0 || strings.Contains(errOut, "not over yet") || strings.Contains(out, "not over yet") {
+			t.Errorf("run %q on %s: exit %d, want 0 and no word of a partial month:\n%s\n%s", c.args, c.now().Format("2006-01-02"), code, out, errOut)
+		}
+		if c.args == nil && !strings.Contains(out, "Report month 2026-09:") {
+			t.Errorf("run on 2026-10-15 without --month: want the last complete month, 2026-09:\n%s", out)
+		}
+	}
+
+	// The month after the run's today has not begun.
+	if code, _, errOut := runOn(midOctober, "run", "--config", cfg, "--month", "2026-11"); code != exitUsage || !strings.Contains(errOut, "--month 2026-11 has not begun (this month is 2026-10)") {
+		t.Errorf("run --month 2026-11 on 2026-10-15: exit %d, want %d, refused as not begun:\n%s", code, exitUsage, errOut)
+	}
+}
