@@ -397,8 +397,12 @@ func printIngestSummary(ctx context.Context, w io.Writer, db *sql.DB, sum pipeli
 			failed = append(failed, f)
 		}
 	}
-	fmt.Fprintf(w, "Ingest: %d file(s) loaded, %d already loaded, %d with problems; %d rows loaded, %d rejected, %d replaced by newer exports (%s)\n",
+	fmt.Fprintf(w, "Ingest: %d file(s) loaded, %d already loaded, %d with problems; %d rows loaded, %d rejected; %d rows of older exports replaced by newer ones (%s)\n",
 		len(loaded), len(skipped), len(failed), sum.Loaded, sum.Rejected, sum.Replaced, sum.Took.Round(time.Millisecond))
+	// Each file's two figures of replacement: the rows of older exports it replaced
+	// (the ledger's rows_replaced), and its own rows that a newer export replaced,
+	// read by this run or before (its rows loaded, less those still in the table).
+	current, err := currentRows(ctx, db, loaded)
 	for _, f := range loaded {
 		note := ""
 		if f.Encoding != "" && f.Encoding != "utf-8" {
@@ -407,7 +411,11 @@ func printIngestSummary(ctx context.Context, w io.Writer, db *sql.DB, sum pipeli
 		if f.Amounts != "" {
 			note += " [amounts: " + f.Amounts + "]"
 		}
-		fmt.Fprintf(w, "  loaded   %-55s %8d rows %5d rejected %6d replaced%s\n", f.Path, f.Loaded, f.Rejected, f.Replaced, note)
+		byNewer := ""
+		if err == nil {
+			byNewer = fmt.Sprintf(" %6d replaced by newer", f.Loaded-current[f.FileID])
+		}
+		fmt.Fprintf(w, "  loaded   %-55s %8d rows %5d rejected %6d older rows replaced%s%s\n", f.Path, f.Loaded, f.Rejected, f.Replaced, byNewer, note)
 	}
 	for _, f := range failed {
 		fmt.Fprintf(w, "  PROBLEM  %s: %s\n", f.Path, f.Problem)
@@ -417,6 +425,35 @@ func printIngestSummary(ctx context.Context, w io.Writer, db *sql.DB, sum pipeli
 		printRejects(ctx, w, db, loaded)
 		fmt.Fprintf(w, "All rejected rows are listed with file, line and column in the table rejected_rows and on the Data quality sheet.\n")
 	}
+}
+
+// currentRows counts, per file, the rows of the loaded files still in the
+// tables: those no newer export replaced.
+func currentRows(ctx context.Context, db *sql.DB, loaded []pipeline.FileResult) (map[int64]int64, error) {
+	out := map[int64]int64{}
+	if len(loaded) == 0 {
+		return out, nil
+	}
+	ids := make([]string, len(loaded))
+	for i, f := range loaded {
+		ids[i] = fmt.Sprint(f.FileID)
+	}
+	in := strings.Join(ids, ", ")
+	rows, err := db.QueryContext(ctx, `SELECT file_id, count(*) FROM (
+		SELECT file_id FROM raw_appointments WHERE file_id IN (`+in+`)
+		UNION ALL SELECT file_id FROM raw_claim_lines WHERE file_id IN (`+in+`)) GROUP BY file_id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, n int64
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
 }
 
 // printNotices shows what this run's files loaded with, not as written: NUL
