@@ -292,6 +292,8 @@ func TestRosterOneRowPerClinician(t *testing.T) {
 			[]string{`lines 2 and 3 both name "Ann Ash"`, `; lines 4 and 5 name one clinician: "Ben Birch" and "BEN BIRCH"`}},
 		// An alias that is a spelling of its own clinician's name, and distinct names: fine.
 		{"Jane Smith,\"Smith, Jane LCSW;Janie Smith\",,,,,,\nJane Smithe,,,,,,,\nAnn Ash,,,,,,,\n", nil},
+		// Ma and Do are surnames as well as credentials: two people.
+		{"\"Jenny Ma, LCSW\",,,,,,,\n\"Jenny Do, LMFT\",,,,,,,\nJenny Smith MA,,,,,,,\n", nil},
 	} {
 		dir := t.TempDir()
 		db := openRefDB(t, dir)

@@ -44,6 +44,15 @@ func TestNameKey(t *testing.T) {
 		"Dr.":                      "",
 		"Nguyễn Văn An":            "nguyen van an",
 		"Müller-Lüdenscheidt, Ute": "ute muller ludenscheidt",
+		// MA and DO are surnames too: folded only from three tokens or more.
+		"Jenny Ma, LCSW":  "jenny ma",
+		"Jenny Do, LMFT":  "jenny do",
+		"Ma, Jenny":       "jenny ma",
+		"Dr. Linh Do":     "linh do",
+		"Jane Smith MA":   "jane smith",
+		"Jane Smith, MA":  "jane smith",
+		"Smith, John DO":  "john smith",
+		"Dr. Amy Lee, DO": "amy lee",
 	} {
 		var got sql.NullString
 		if err := db.QueryRowContext(ctx, `SELECT name_key(?)`, in).Scan(&got); err != nil {
