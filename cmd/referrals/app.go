@@ -271,7 +271,15 @@ func parse(e env, fs *flag.FlagSet, args []string) error {
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return &usageError{err.Error()}
+			msg := err.Error()
+			if strings.HasPrefix(msg, "flag provided but not defined") {
+				// A name or path that starts with a dash ("-2+3 Health").
+				msg += `; an argument that starts with "-" is read as a flag: put -- before it`
+				if fs.Name() == "explain" {
+					msg += `, as in: referrals explain -- "-2+3 Health"`
+				}
+			}
+			return &usageError{msg}
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {

@@ -21,7 +21,8 @@ measure over the window and the stage, then a paragraph in plain words.
 REFERRER is any spelling that resolves: the name on the reports, a spelling
 from the exports, an NPI, or a unique part of the name. A name that matches
 no referrer, or several, exits with code 2 and names the closest referrers
-or the several it matched. Flags may come before or after the name.
+or the several it matched. Flags may come before or after the name; a name
+that starts with "-" goes after --: referrals explain -- "-2+3 Health".
 
 Without --month it explains the month of the last run (as run_log records
 it). With --month it first rebuilds the stage tables for that month; the

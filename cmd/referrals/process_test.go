@@ -546,6 +546,16 @@ func TestExplainArguments(t *testing.T) {
 			t.Errorf("explain %q: exit %d, want %d and %q:\n%s", c.typed, r.code, exitUsage, c.want, r.stderr)
 		}
 	}
+	// A name that starts with a dash is read as a flag: the message says to put
+	// -- before it, and after -- it is a name.
+	r = runBin(t, "explain", "--config", cfg, "--quiet", "-2+3 Health")
+	if r.code != exitUsage || !strings.Contains(r.stderr, `put -- before it, as in: referrals explain -- "-2+3 Health"`) {
+		t.Errorf("explain -2+3 Health: exit %d, want %d and how to give such a name:\n%s", r.code, exitUsage, r.stderr)
+	}
+	r = runBin(t, "explain", "--config", cfg, "--quiet", "--", "-2+3 Health")
+	if r.code != exitUsage || !strings.Contains(r.stderr, `no referrer or channel matches "-2+3 Health"`) {
+		t.Errorf("explain -- -2+3 Health: exit %d, want %d and no match:\n%s", r.code, exitUsage, r.stderr)
+	}
 }
 
 // A --month outside the months the exports cover (a typo in the year) is
