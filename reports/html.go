@@ -73,6 +73,7 @@ type suggestion struct{ Name, Why string }
 
 type reportPage struct {
 	Title, Subtitle string
+	Banners         []string // warnings shown above everything: the report was made from partial data
 	KPIs            []kpi
 	Charts          []chartView
 	Tables          []htmlTable
@@ -90,6 +91,13 @@ func WriteHTML(ctx context.Context, db *sql.DB, month time.Time, path string) er
 	if err != nil {
 		return fmt.Errorf("HTML report %s: %w", path, err)
 	}
+	banner, err := pageBanner(ctx, db)
+	if err != nil {
+		return fmt.Errorf("HTML report %s: %w", path, err)
+	}
+	if banner != "" {
+		page.Banners = append([]string{banner}, page.Banners...)
+	}
 	return writeAtomic(path, func(w io.Writer) error {
 		bw := bufio.NewWriterSize(w, 1<<16)
 		if err := reportTemplate.Execute(bw, page); err != nil {
@@ -97,6 +105,17 @@ func WriteHTML(ctx context.Context, db *sql.DB, month time.Time, path string) er
 		}
 		return bw.Flush()
 	})
+}
+
+// pageBanner is the page's warning that export files could not be loaded; it reads the
+// ledger of failed files, not a model table, so it stays out of buildPage and goes into
+// the page cache's key.
+func pageBanner(ctx context.Context, db querier) (string, error) {
+	failed, err := loadFailedFiles(ctx, db)
+	if err != nil {
+		return "", err
+	}
+	return partialDataBanner(failed, `the workbook's Data quality sheet ("Files that failed")`), nil
 }
 
 func buildPage(ctx context.Context, db querier, p period) (reportPage, error) {

@@ -108,14 +108,21 @@ func modelsKey(ctx context.Context, db querier, what string) (string, error) {
 
 // WriteHTMLCached writes the HTML page like WriteHTML, keeping a copy in cacheDir
 // for the next run with the same models ("" for no cache).
+//
+// The page's banner (export files that could not be loaded) reads no model table: it is
+// part of the copy's key, so a night whose files failed, or loaded again, writes the page.
 func WriteHTMLCached(ctx context.Context, db *sql.DB, month time.Time, path, cacheDir string) error {
-	return writeCachedFile(ctx, db, month, path, cacheDir, "page.html", func() error { return WriteHTML(ctx, db, month, path) })
+	banner, err := pageBanner(ctx, db)
+	if err != nil {
+		return fmt.Errorf("HTML report %s: %w", path, err)
+	}
+	return writeCachedFile(ctx, db, month, path, cacheDir, "page.html", "banner="+banner, func() error { return WriteHTML(ctx, db, month, path) })
 }
 
 // WriteReferrerCSVCached writes the referrer CSV like WriteReferrerCSV, keeping a copy
 // in cacheDir for the next run with the same models ("" for no cache).
 func WriteReferrerCSVCached(ctx context.Context, db *sql.DB, month time.Time, path, cacheDir string) error {
-	return writeCachedFile(ctx, db, month, path, cacheDir, "referrers.csv", func() error { return WriteReferrerCSV(ctx, db, month, path) })
+	return writeCachedFile(ctx, db, month, path, cacheDir, "referrers.csv", "", func() error { return WriteReferrerCSV(ctx, db, month, path) })
 }
 
 // cachedFile is a cached file's header line; the file's bytes follow it.
@@ -124,7 +131,9 @@ type cachedFile struct {
 	Size int    `json:"size"`
 }
 
-func writeCachedFile(ctx context.Context, db *sql.DB, month time.Time, path, cacheDir, name string, write func() error) error {
+// writeCachedFile writes the file through write, or copies the cache's copy when its key
+// (the models, the period, name and extra: what else the file shows) is the current one.
+func writeCachedFile(ctx context.Context, db *sql.DB, month time.Time, path, cacheDir, name, extra string, write func() error) error {
 	if cacheDir == "" {
 		return write()
 	}
@@ -132,7 +141,7 @@ func writeCachedFile(ctx context.Context, db *sql.DB, month time.Time, path, cac
 	if err != nil {
 		return write() // says what is wrong
 	}
-	key, err := modelsKey(ctx, db, fmt.Sprintf("file=%s\x00period=%s\x00", name, p.key()))
+	key, err := modelsKey(ctx, db, fmt.Sprintf("file=%s\x00period=%s\x00extra=%s\x00", name, p.key(), extra))
 	if err != nil {
 		return write() // no key, no cache: the file is written
 	}

@@ -236,13 +236,27 @@ type sheetJob struct {
 	rows func(*sheetWriter) error
 }
 
-func fetchOverviewSheet(_ context.Context, _ querier, st *styles, o overview) (sheetJob, error) {
-	return sheetJob{open: func(b *book) (*sheetWriter, error) { return nil, writeOverviewSheet(b.f, st, o) }}, nil
+func fetchOverviewSheet(ctx context.Context, db querier, st *styles, o overview) (sheetJob, error) {
+	failed, err := loadFailedFiles(ctx, db)
+	if err != nil {
+		return sheetJob{}, err
+	}
+	var banners []string
+	if b := partialDataBanner(failed, `the Data quality sheet ("Files that failed")`); b != "" {
+		banners = append(banners, b)
+	}
+	return sheetJob{open: func(b *book) (*sheetWriter, error) { return nil, writeOverviewSheet(b.f, st, o, banners) }}, nil
 }
 
+// bannerWidth is about how many characters of the banner style fit on one line of the
+// Overview's merged cells A:G (one 52-character column and six of 14).
+const bannerWidth = 120
+
 // writeOverviewSheet writes the month at a glance and the two native charts. It is small, so it
-// uses the ordinary cell API; the chart data sits in a visible table under the figures.
-func writeOverviewSheet(f *excelize.File, st *styles, o overview) error {
+// uses the ordinary cell API; the chart data sits in a visible table under the figures. Each
+// banner (the report was made from partial data) is a line of its own under the title, across
+// the figures' columns.
+func writeOverviewSheet(f *excelize.File, st *styles, o overview, banners []string) error {
 	const sh = sheetOverview
 	var err error
 	set := func(cell string, v any, style int) {
@@ -261,11 +275,27 @@ func writeOverviewSheet(f *excelize.File, st *styles, o overview) error {
 	}
 	row := 1
 	set("A1", "Referrals report: "+o.monthLabel(), st.title)
-	set("A2", fmt.Sprintf("Window: %s to %s (%d months). Every figure comes from the finished tables of the referrals database.",
+	for _, text := range banners {
+		row++
+		cell := fmt.Sprintf("A%d", row)
+		set(cell, text, st.banner)
+		if err == nil {
+			err = f.MergeCell(sh, cell, fmt.Sprintf("G%d", row))
+		}
+		if err == nil {
+			err = f.SetCellStyle(sh, cell, fmt.Sprintf("G%d", row), st.banner)
+		}
+		if err == nil {
+			lines := (len([]rune(text)) + bannerWidth - 1) / bannerWidth
+			err = f.SetRowHeight(sh, row, float64(16*lines+4))
+		}
+	}
+	row++
+	set(fmt.Sprintf("A%d", row), fmt.Sprintf("Window: %s to %s (%d months). Every figure comes from the finished tables of the referrals database.",
 		o.windowStart.Format("January 2006"), o.month.Format("January 2006"), o.window), st.note)
 
 	// New referrals compared with last month and the same month last year.
-	row = 4
+	row += 2
 	set(fmt.Sprintf("A%d", row), "New referrals", st.header)
 	set(fmt.Sprintf("B%d", row), o.month.Format("Jan 2006"), st.header)
 	set(fmt.Sprintf("C%d", row), o.monthsBack(1).Format("Jan 2006"), st.header)

@@ -1,0 +1,83 @@
+package reports
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// failedFile is an export file the run that writes the reports could not load.
+type failedFile struct{ source, path string }
+
+// maxNamedFiles is how many failed files a banner names; the Data quality sheet lists all.
+const maxNamedFiles = 3
+
+// loadFailedFiles returns the export files that could not be loaded by the run writing
+// the reports: the problems ingest_problems recorded after the last finished command
+// (run_log). A file that still fails is tried, and recorded, again by every run; a
+// problem recorded before the last finished command is one no run has met since (the
+// file was removed), and the Data quality sheet alone lists it. Without run_log (a
+// database no command finished on) every recorded problem counts.
+//
+// ingest_problems is no model table: the HTML page, which the report cache copies
+// while the models are unchanged, takes the banner into its cache key (WriteHTMLCached).
+func loadFailedFiles(ctx context.Context, db querier) ([]failedFile, error) {
+	var problems, runLog bool
+	err := db.QueryRowContext(ctx, `SELECT
+		count(*) FILTER (WHERE table_name = 'ingest_problems') > 0,
+		count(*) FILTER (WHERE table_name = 'run_log') > 0
+		FROM duckdb_tables() WHERE NOT temporary AND schema_name = 'main'`).Scan(&problems, &runLog)
+	if err != nil {
+		return nil, fmt.Errorf("query the files that failed: %w", err)
+	}
+	if !problems {
+		return nil, nil
+	}
+	// seen_at is the local time of the moment (now()::TIMESTAMP), finished_at UTC: both are
+	// compared as moments.
+	query := `SELECT source, path FROM ingest_problems ORDER BY path, source`
+	if runLog {
+		query = `SELECT source, path FROM ingest_problems
+		WHERE seen_at::TIMESTAMPTZ > coalesce((SELECT max(finished_at) FROM run_log) AT TIME ZONE 'UTC', '-infinity'::TIMESTAMPTZ)
+		ORDER BY path, source`
+	}
+	rows, err := queryAll(ctx, db, "the files that failed", query)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]failedFile, 0, len(rows))
+	for _, r := range rows {
+		source, _ := asString(r[0])
+		path, _ := asString(r[1])
+		out = append(out, failedFile{source: source, path: path})
+	}
+	return out, nil
+}
+
+// partialDataBanner says, for the top of the Overview sheet and of the page, that the
+// report was made from partial data; "" when every file loaded. where names the place
+// that says what is wrong with each file.
+func partialDataBanner(files []failedFile, where string) string {
+	if len(files) == 0 {
+		return ""
+	}
+	var names []string
+	for i, f := range files {
+		if i == maxNamedFiles {
+			names = append(names, fmt.Sprintf("and %d more", len(files)-maxNamedFiles))
+			break
+		}
+		name := f.path
+		if f.source != "" {
+			name += " (" + f.source + ")"
+		}
+		names = append(names, name)
+	}
+	what := fmt.Sprintf("%d export files", len(files))
+	if len(files) == 1 {
+		what = "1 export file"
+	}
+	return fmt.Sprintf("Incomplete figures: %s could not be loaded when this report was made: %s. "+
+		"Their rows are missing from every figure in this report until the files are fixed and the run is repeated; "+
+		"%s says what is wrong with each.", what, strings.Join(names, ", "), where)
+}

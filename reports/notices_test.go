@@ -1,0 +1,177 @@
+package reports
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/referrals/referrals/internal/stagetest"
+	"github.com/referrals/referrals/pipeline"
+	"github.com/xuri/excelize/v2"
+)
+
+// copySample copies sample-data into a temporary folder the test may add files to.
+func copySample(t *testing.T) string {
+	t.Helper()
+	src := filepath.Join("..", "sample-data")
+	dst := filepath.Join(t.TempDir(), "data")
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		out := filepath.Join(dst, rel)
+		if err := os.WriteFile(out, b, 0o644); err != nil {
+			return err
+		}
+		return os.Chtimes(out, info.ModTime(), info.ModTime())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// overviewTop is the Overview's first rows, one string per row.
+func overviewTop(t *testing.T, path string, n int) []string {
+	t.Helper()
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows("Overview")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for i := 0; i < n && i < len(rows); i++ {
+		out = append(out, strings.Join(rows[i], " | "))
+	}
+	return out
+}
+
+// TestPartialDataBanner: a run in which an export file failed writes its reports from what
+// loaded; the Overview sheet and the page say so at the top, naming the file, until a run
+// meets no failure. The check holds whatever DuckDB's time zone (the failure is recorded in
+// local time, the run's end in UTC), and the page's cached copy follows the banner.
+func TestPartialDataBanner(t *testing.T) {
+	ctx := context.Background()
+	data := copySample(t)
+	bad := filepath.Join(data, "exports", "billing", "claims-broken.csv")
+	if err := os.WriteFile(bad, []byte("this is not,a claims export\n1,2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const secret = "banner-test"
+	db := stagetest.RunSample(t, data, sampleMonth, secret)
+	// Ten hours behind UTC: a failure recorded in local time reads as older than a run
+	// that ended before it, unless the two are compared as moments.
+	if _, err := db.ExecContext(ctx, `SET GLOBAL TimeZone = 'Pacific/Honolulu'`); err != nil {
+		t.Fatal(err)
+	}
+	night := func() {
+		t.Helper()
+		if err := pipeline.Finish(ctx, db, pipeline.RunRecord{Command: "run", Started: time.Now(), Month: sampleMonth}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+		if _, err := (&pipeline.Ingester{DB: db, Config: stagetest.SampleConfig(data), Secret: []byte(secret)}).Ingest(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	night() // the file fails again on the next night
+
+	dir := t.TempDir()
+	cache := filepath.Join(dir, "cache")
+	write := func(name string) (xlsx, page string) {
+		t.Helper()
+		xlsx = filepath.Join(dir, name+".xlsx")
+		html := filepath.Join(dir, name+".html")
+		if err := WriteWorkbook(ctx, db, sampleMonth, xlsx); err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteHTMLCached(ctx, db, sampleMonth, html, cache); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(html)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return xlsx, string(b)
+	}
+	const want = "Incomplete figures: 1 export file could not be loaded when this report was made: " +
+		"exports/billing/claims-broken.csv (billing). Their rows are missing from every figure in this report " +
+		"until the files are fixed and the run is repeated;"
+	xlsx, page := write("failed")
+	top := overviewTop(t, xlsx, 3)
+	if len(top) < 2 || !strings.HasPrefix(top[1], want) || !strings.Contains(top[1], `the Data quality sheet ("Files that failed")`) {
+		t.Errorf("Overview row 2 = %q, want the banner %q…", top[1:], want)
+	}
+	f, err := excelize.OpenFile(xlsx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	merged, _ := f.GetMergeCells("Overview")
+	f.Close()
+	if len(merged) == 0 || merged[0].GetStartAxis() != "A2" || merged[0].GetEndAxis() != "G2" {
+		t.Errorf("the banner is not across A2:G2: merged cells %v", merged)
+	}
+	i := strings.Index(page, `<p class="banner" role="alert">`+want)
+	if i < 0 || i > strings.Index(page, `<div class="kpis">`) {
+		t.Errorf("the page does not open with the banner %q", want)
+	}
+
+	// The file is removed; the next night loads everything there is: no banner, though
+	// the Data quality sheet still lists the file that failed.
+	if err := os.Remove(bad); err != nil {
+		t.Fatal(err)
+	}
+	night()
+	xlsx, page = write("fixed")
+	top = overviewTop(t, xlsx, 3)
+	if strings.Contains(strings.Join(top, "\n"), "Incomplete figures") || strings.Contains(page, `class="banner"`) {
+		t.Errorf("a night without failures still shows the banner: %q", top)
+	}
+	if !strings.HasPrefix(top[1], "Window: ") {
+		t.Errorf("Overview row 2 = %q, want the window line", top[1])
+	}
+	if n := count(t, db, `SELECT count(*) FROM ingest_problems`); n != 1 {
+		t.Errorf("ingest_problems holds %d rows, want the old failure still", n)
+	}
+}
+
+// TestNoBannerWithoutFailures: the sample loads whole, so neither report carries a banner.
+func TestNoBannerWithoutFailures(t *testing.T) {
+	db := stagetest.RunSample(t, filepath.Join("..", "sample-data"), sampleMonth, "cache-test")
+	failed, err := loadFailedFiles(context.Background(), db)
+	if err != nil || len(failed) != 0 {
+		t.Errorf("failed files = %v, %v; want none", failed, err)
+	}
+	if got := partialDataBanner(nil, "x"); got != "" {
+		t.Errorf("banner without failed files = %q", got)
+	}
+	var files []failedFile
+	for _, p := range []string{"a.csv", "b.csv", "c.csv", "d.csv", "e.csv"} {
+		files = append(files, failedFile{source: "billing", path: p})
+	}
+	got := partialDataBanner(files, "the sheet")
+	if !strings.Contains(got, "5 export files could not be loaded") || !strings.Contains(got, "c.csv (billing), and 2 more.") ||
+		strings.Contains(got, "d.csv") {
+		t.Errorf("banner for five files = %q", got)
+	}
+}
