@@ -44,6 +44,7 @@ type kpi struct {
 type chartView struct {
 	ID, Title, Explain, Note string
 	Height                   int
+	Empty                    string // shown instead of a chart with nothing to draw
 }
 
 type htmlTable struct {
@@ -73,7 +74,7 @@ type suggestion struct{ Name, Why string }
 
 type reportPage struct {
 	Title, Subtitle string
-	Banners         []string // warnings shown above everything: the report was made from partial data
+	Banners         []banner // shown above everything: partial data, a month without data
 	KPIs            []kpi
 	Charts          []chartView
 	Tables          []htmlTable
@@ -91,12 +92,12 @@ func WriteHTML(ctx context.Context, db *sql.DB, month time.Time, path string) er
 	if err != nil {
 		return fmt.Errorf("HTML report %s: %w", path, err)
 	}
-	banner, err := pageBanner(ctx, db)
+	warning, err := pageBanner(ctx, db)
 	if err != nil {
 		return fmt.Errorf("HTML report %s: %w", path, err)
 	}
-	if banner != "" {
-		page.Banners = append([]string{banner}, page.Banners...)
+	if warning != "" {
+		page.Banners = append([]banner{{Text: warning, Warning: true}}, page.Banners...)
 	}
 	return writeAtomic(path, func(w io.Writer) error {
 		bw := bufio.NewWriterSize(w, 1<<16)
@@ -130,20 +131,38 @@ func buildPage(ctx context.Context, db querier, p period) (reportPage, error) {
 		ECharts: template.JS(echartsJS),
 	}
 	page.KPIs = kpis(o)
+	if n := o.noDataNotice(); n != "" {
+		page.Banners = append(page.Banners, banner{Text: n})
+	}
 
 	type chartOption struct {
 		ID     string         `json:"id"`
 		Option map[string]any `json:"option"`
 	}
-	var options []chartOption
-	page.Charts = append(page.Charts, chartView{ID: "chart-volume", Height: 380,
+	options := []chartOption{} // [] not null in JSON
+	// addChart adds a chart, or in its place the sentence empty when it has nothing to draw.
+	addChart := func(v chartView, option map[string]any, empty string) {
+		if empty != "" {
+			v.Empty = empty
+		} else {
+			options = append(options, chartOption{v.ID, option})
+		}
+		page.Charts = append(page.Charts, v)
+	}
+	emptyIf := func(isEmpty bool, sentence string) string {
+		if isEmpty {
+			return sentence
+		}
+		return ""
+	}
+	addChart(chartView{ID: "chart-volume", Height: 380,
 		Title:   "Referrals per month, by the referrer's stage",
-		Explain: "Each bar is one month's new clients, coloured by how far along each referrer's relationship with the practice was that month."})
-	options = append(options, chartOption{"chart-volume", volumeChart(o)})
-	page.Charts = append(page.Charts, chartView{ID: "chart-stages", Height: 320,
+		Explain: "Each bar is one month's new clients, coloured by how far along each referrer's relationship with the practice was that month."},
+		volumeChart(o), emptyIf(!o.hasVolume(), fmt.Sprintf("No referral in the %d months to %s: there is nothing to chart.", volumeMonths, p.monthLabel())))
+	addChart(chartView{ID: "chart-stages", Height: 320,
 		Title:   "Referrers in each stage",
-		Explain: "How many active referrers were at each stage at each month end: growth in stages 2 and 3 means relationships are maturing."})
-	options = append(options, chartOption{"chart-stages", stagesChart(o)})
+		Explain: "How many active referrers were at each stage at each month end: growth in stages 2 and 3 means relationships are maturing."},
+		stagesChart(o), emptyIf(!o.hasStages(), fmt.Sprintf("No referrer had a stage at any of the %d month ends to %s: there is nothing to chart.", stageMonths, p.monthLabel())))
 
 	flow, shown, total, err := referrerFlowChart(ctx, db, p)
 	if err != nil {
@@ -153,19 +172,19 @@ func buildPage(ctx context.Context, db querier, p period) (reportPage, error) {
 	if total > shown {
 		note = fmt.Sprintf("The %d referrers with the most referrals in the window are shown, of %d.", shown, total)
 	}
-	page.Charts = append(page.Charts, chartView{ID: "chart-flow", Height: 560, Note: note,
+	addChart(chartView{ID: "chart-flow", Height: 560, Note: note,
 		Title:   "Who sends clients to whom",
-		Explain: "Referrals in the window from the largest referrers (left) to the clinicians who took the client (right): one thick band means one point person."})
-	options = append(options, chartOption{"chart-flow", flow})
+		Explain: "Referrals in the window from the largest referrers (left) to the clinicians who took the client (right): one thick band means one point person."},
+		flow, emptyIf(!hasLinks(flow), "No referral from a referrer in the window: there is nothing to chart."))
 
 	moves, err := transitionsChart(ctx, db, p)
 	if err != nil {
 		return page, err
 	}
-	page.Charts = append(page.Charts, chartView{ID: "chart-transitions", Height: 360,
+	addChart(chartView{ID: "chart-transitions", Height: 360,
 		Title:   "Stage changes in the last 12 months",
-		Explain: "Every change of a referrer's stage over the year, from the old stage (left) to the new one (right); new or returning referrers enter on the left, inactive ones leave on the right."})
-	options = append(options, chartOption{"chart-transitions", moves})
+		Explain: "Every change of a referrer's stage over the year, from the old stage (left) to the new one (right); new or returning referrers enter on the left, inactive ones leave on the right."},
+		moves, emptyIf(!hasLinks(moves), fmt.Sprintf("No referrer changed stage in the %d months to %s: there is nothing to chart.", stageMonths, p.monthLabel())))
 
 	data, err := json.Marshal(map[string]any{"charts": options})
 	if err != nil {
@@ -242,7 +261,7 @@ func volumeChart(o overview) map[string]any {
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
 		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Bottom: "0"}),
 		charts.WithGridOpts(opts.Grid{Left: "50", Right: "20", Top: "36", Bottom: "60"}),
-		charts.WithYAxisOpts(opts.YAxis{Name: "referrals"}),
+		charts.WithYAxisOpts(opts.YAxis{Name: "referrals", MinInterval: 1}), // counts: no 0.5 referral on the axis
 	)
 	months := make([]string, len(o.volume))
 	for i, v := range o.volume {
@@ -275,7 +294,7 @@ func stagesChart(o overview) map[string]any {
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
 		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Bottom: "0"}),
 		charts.WithGridOpts(opts.Grid{Left: "50", Right: "20", Top: "36", Bottom: "60"}),
-		charts.WithYAxisOpts(opts.YAxis{Name: "referrers"}),
+		charts.WithYAxisOpts(opts.YAxis{Name: "referrers", MinInterval: 1}),
 	)
 	months := make([]string, len(o.stages))
 	for i, v := range o.stages {
@@ -323,6 +342,19 @@ func sankeyOption(nodes []sankeyNode, links []sankeyLink, name string) map[strin
 			"label":     map[string]any{"fontSize": 11, "overflow": "truncate", "width": 160},
 		}},
 	}
+}
+
+// hasLinks is false for a Sankey option (sankeyOption) without a link to draw.
+func hasLinks(option map[string]any) bool {
+	series, _ := option["series"].([]any)
+	for _, s := range series {
+		if m, ok := s.(map[string]any); ok {
+			if links, ok := m["links"].([]sankeyLink); ok && len(links) > 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // referrerFlowChart is the Sankey of the top referrers' referrals in the window to clinicians.

@@ -193,7 +193,7 @@ func openInBrowser(t *testing.T, path string) *browserPage {
 		t.Fatalf("open %s: %v", bp.url, err)
 	}
 	if _, err := chromedp.Run(bctx, chromedp.Poll[bool](
-		`window.referralCharts !== undefined && window.referralCharts.length === 4`,
+		`window.referralCharts !== undefined && window.referralCharts.length === document.querySelectorAll("div.chart").length`,
 		chromedp.WithPollingTimeout(20*time.Second))); err != nil {
 		t.Fatalf("charts were not set up: %v", err)
 	}

@@ -6,6 +6,13 @@ import (
 	"strings"
 )
 
+// banner is a sentence shown above everything else on the Overview sheet and the page:
+// a warning (the figures are incomplete) or a notice (why the month is empty).
+type banner struct {
+	Text    string
+	Warning bool
+}
+
 // failedFile is an export file the run that writes the reports could not load.
 type failedFile struct{ source, path string }
 
@@ -73,11 +80,11 @@ func partialDataBanner(files []failedFile, where string) string {
 		}
 		names = append(names, name)
 	}
-	what := fmt.Sprintf("%d export files", len(files))
+	what, their, they, each := fmt.Sprintf("%d export files", len(files)), "Their", "the files are", "each"
 	if len(files) == 1 {
-		what = "1 export file"
+		what, their, they, each = "1 export file", "Its", "it is", "it"
 	}
 	return fmt.Sprintf("Incomplete figures: %s could not be loaded when this report was made: %s. "+
-		"Their rows are missing from every figure in this report until the files are fixed and the run is repeated; "+
-		"%s says what is wrong with each.", what, strings.Join(names, ", "), where)
+		"%s rows are missing from every figure in this report until %s fixed and the run is repeated; "+
+		"%s says what is wrong with %s.", what, strings.Join(names, ", "), their, they, where, each)
 }

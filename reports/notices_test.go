@@ -115,8 +115,8 @@ func TestPartialDataBanner(t *testing.T) {
 		return xlsx, string(b)
 	}
 	const want = "Incomplete figures: 1 export file could not be loaded when this report was made: " +
-		"exports/billing/claims-broken.csv (billing). Their rows are missing from every figure in this report " +
-		"until the files are fixed and the run is repeated;"
+		"exports/billing/claims-broken.csv (billing). Its rows are missing from every figure in this report " +
+		"until it is fixed and the run is repeated;"
 	xlsx, page := write("failed")
 	top := overviewTop(t, xlsx, 3)
 	if len(top) < 2 || !strings.HasPrefix(top[1], want) || !strings.Contains(top[1], `the Data quality sheet ("Files that failed")`) {
@@ -170,8 +170,80 @@ func TestNoBannerWithoutFailures(t *testing.T) {
 		files = append(files, failedFile{source: "billing", path: p})
 	}
 	got := partialDataBanner(files, "the sheet")
-	if !strings.Contains(got, "5 export files could not be loaded") || !strings.Contains(got, "c.csv (billing), and 2 more.") ||
+	if !strings.Contains(got, "5 export files could not be loaded") || !strings.Contains(got, "c.csv (billing), and 2 more. Their rows") ||
+		!strings.Contains(got, "until the files are fixed and the run is repeated; the sheet says what is wrong with each.") ||
 		strings.Contains(got, "d.csv") {
 		t.Errorf("banner for five files = %q", got)
+	}
+}
+
+// TestMonthWithoutData: a report month before the exports start (--month 2023-06 on the
+// sample) says so in one sentence at the top of both reports, and every chart of the page
+// is a sentence rather than an empty box; the Overview's charts say so in their titles.
+func TestMonthWithoutData(t *testing.T) {
+	ctx := context.Background()
+	month := time.Date(2023, 6, 1, 0, 0, 0, 0, time.UTC)
+	db := stagetest.RunSample(t, filepath.Join("..", "sample-data"), month, "cache-test")
+	dir := t.TempDir()
+	xlsx, html := filepath.Join(dir, "r.xlsx"), filepath.Join(dir, "r.html")
+	if err := WriteWorkbook(ctx, db, month, xlsx); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteHTML(ctx, db, month, html); err != nil {
+		t.Fatal(err)
+	}
+	const want = "The exports start in July 2023; this month has no referrals, so every figure in this report is empty."
+	if top := overviewTop(t, xlsx, 3); len(top) < 2 || top[1] != want {
+		t.Errorf("Overview rows 1-3 = %q, want row 2 %q", top, want)
+	}
+	parts := zipParts(t, xlsx)
+	charts := parts["xl/charts/chart1.xml"] + parts["xl/charts/chart2.xml"]
+	for _, title := range []string{"no referral in these months", "no active referrer at these month ends"} {
+		if !strings.Contains(charts, title) {
+			t.Errorf("the Overview's charts do not say %q", title)
+		}
+	}
+	b, err := os.ReadFile(html)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	if !strings.Contains(page, `<p class="banner notice">`+want+`</p>`) {
+		t.Errorf("the page does not open with %q", want)
+	}
+	if strings.Contains(page, `class="chart"`) || strings.Count(page, `<p class="empty-chart"`) != 4 {
+		t.Errorf("the page draws empty charts: want 4 sentences in their place, got %d", strings.Count(page, `<p class="empty-chart"`))
+	}
+	for _, s := range []string{"No referral in the 24 months to June 2023: there is nothing to chart.",
+		"No referral from a referrer in the window: there is nothing to chart."} {
+		if !strings.Contains(page, s) {
+			t.Errorf("the page lacks %q", s)
+		}
+	}
+	openInBrowser(t, html).check(t)
+
+	// A month with referrals carries no such notice.
+	if got := (overview{period: period{month: sampleMonth}, volume: []volumeMonth{{total: 3}}}).noDataNotice(); got != "" {
+		t.Errorf("notice for a month with referrals = %q", got)
+	}
+}
+
+// TestCountAxesAreWhole: the referrals and referrers axes step by whole numbers, so a
+// month of one or two referrals does not show 0.5 on the axis.
+func TestCountAxesAreWhole(t *testing.T) {
+	_, page := writeFixtureHTML(t)
+	for _, id := range []string{"chart-volume", "chart-stages"} {
+		i := strings.Index(page, `"id":"`+id+`"`)
+		if i < 0 {
+			t.Fatalf("no chart data for %s", id)
+		}
+		option := page[i+1:]
+		if end := strings.Index(option, `"id":"`); end > 0 {
+			option = option[:end] // up to the next chart
+		}
+		y := strings.Index(option, `"yAxis":`)
+		if y < 0 || !strings.Contains(option[y:], `"minInterval":1`) {
+			t.Errorf("%s: the y axis has no minInterval 1", id)
+		}
 	}
 }

@@ -40,6 +40,8 @@ type overview struct {
 	stalled, cooling, lapsed    int64
 	regressed, transitionsYear  int64
 	clinicians, referrersWindow int64
+
+	dataFrom, dataTo sql.NullTime // the first and last months with a referral; NULL without any
 }
 
 const (
@@ -56,6 +58,44 @@ func (o overview) yearAgo() volumeMonth { return o.volume[len(o.volume)-13] }
 // unknownShare is the share of referrals with no source over the window; ok is false without referrals.
 func (o overview) unknownShare() (float64, bool) {
 	return o.unknownShareWindow.Float64, o.unknownShareWindow.Valid
+}
+
+// noDataNotice says in one sentence why the report month shows no referral, when it lies
+// outside the months the exports cover (or they hold none); "" otherwise.
+func (o overview) noDataNotice() string {
+	if o.this().total > 0 {
+		return ""
+	}
+	switch {
+	case !o.dataFrom.Valid:
+		return "The exports hold no referral yet, so every figure in this report is empty."
+	case o.month.Before(o.dataFrom.Time):
+		return fmt.Sprintf("The exports start in %s; this month has no referrals, so every figure in this report is empty.",
+			o.dataFrom.Time.Format("January 2006"))
+	case o.month.After(o.dataTo.Time):
+		return fmt.Sprintf("The exports end in %s; this month has no referrals.", o.dataTo.Time.Format("January 2006"))
+	}
+	return ""
+}
+
+// hasVolume is false when no referral came in the months of the referrals chart.
+func (o overview) hasVolume() bool {
+	for _, v := range o.volume {
+		if v.total > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// hasStages is false when no referrer had a stage at any month end of the stages chart.
+func (o overview) hasStages() bool {
+	for _, s := range o.stages {
+		if s.stage1+s.stage2+s.stage3 > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func (o overview) hasNoStage() bool {
@@ -170,6 +210,11 @@ FROM months m LEFT JOIN staged USING (month) ORDER BY m.month`, iso(p.monthsBack
 		if err := db.QueryRowContext(ctx, q.query, q.args...).Scan(q.dst); err != nil {
 			return o, fmt.Errorf("query %s: %w", q.what, err)
 		}
+	}
+
+	err = db.QueryRowContext(ctx, `SELECT min(referral_month), max(referral_month) FROM referrals`).Scan(&o.dataFrom, &o.dataTo)
+	if err != nil {
+		return o, fmt.Errorf("query the months with referrals: %w", err)
 	}
 
 	err = db.QueryRowContext(ctx, `

@@ -53,7 +53,7 @@ var (
 // styles are the workbook's cell styles, created once per file.
 type styles struct {
 	title, note, header, text, bold        int
-	banner                                 int // a warning across the top of the Overview
+	banner, notice                         int // a warning, a notice across the top of the Overview
 	integer, decimal, share, money         int
 	date, month, stamp                     int
 	stage, stageCount                      [4]int // index = stage; 0 = no stage
@@ -85,6 +85,11 @@ func newStyles(f *excelize.File) (*styles, error) {
 	s.banner = mk(&excelize.Style{
 		Font:      &excelize.Font{Bold: true, Color: "9C0006"},
 		Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFC7CE"}},
+		Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"},
+	})
+	s.notice = mk(&excelize.Style{
+		Font:      &excelize.Font{Bold: true, Color: "7D4E00"},
+		Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFEB9C"}},
 		Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"},
 	})
 	s.text = mk(&excelize.Style{NumFmt: 49}) // "@": Excel keeps the cell as text when edited

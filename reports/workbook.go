@@ -241,9 +241,12 @@ func fetchOverviewSheet(ctx context.Context, db querier, st *styles, o overview)
 	if err != nil {
 		return sheetJob{}, err
 	}
-	var banners []string
+	var banners []banner
 	if b := partialDataBanner(failed, `the Data quality sheet ("Files that failed")`); b != "" {
-		banners = append(banners, b)
+		banners = append(banners, banner{Text: b, Warning: true})
+	}
+	if b := o.noDataNotice(); b != "" {
+		banners = append(banners, banner{Text: b})
 	}
 	return sheetJob{open: func(b *book) (*sheetWriter, error) { return nil, writeOverviewSheet(b.f, st, o, banners) }}, nil
 }
@@ -256,7 +259,7 @@ const bannerWidth = 120
 // uses the ordinary cell API; the chart data sits in a visible table under the figures. Each
 // banner (the report was made from partial data) is a line of its own under the title, across
 // the figures' columns.
-func writeOverviewSheet(f *excelize.File, st *styles, o overview, banners []string) error {
+func writeOverviewSheet(f *excelize.File, st *styles, o overview, banners []banner) error {
 	const sh = sheetOverview
 	var err error
 	set := func(cell string, v any, style int) {
@@ -275,18 +278,22 @@ func writeOverviewSheet(f *excelize.File, st *styles, o overview, banners []stri
 	}
 	row := 1
 	set("A1", "Referrals report: "+o.monthLabel(), st.title)
-	for _, text := range banners {
+	for _, b := range banners {
 		row++
 		cell := fmt.Sprintf("A%d", row)
-		set(cell, text, st.banner)
+		style := st.notice
+		if b.Warning {
+			style = st.banner
+		}
+		set(cell, b.Text, style)
 		if err == nil {
 			err = f.MergeCell(sh, cell, fmt.Sprintf("G%d", row))
 		}
 		if err == nil {
-			err = f.SetCellStyle(sh, cell, fmt.Sprintf("G%d", row), st.banner)
+			err = f.SetCellStyle(sh, cell, fmt.Sprintf("G%d", row), style)
 		}
 		if err == nil {
-			lines := (len([]rune(text)) + bannerWidth - 1) / bannerWidth
+			lines := (len([]rune(b.Text)) + bannerWidth - 1) / bannerWidth
 			err = f.SetRowHeight(sh, row, float64(16*lines+4))
 		}
 	}
@@ -474,12 +481,20 @@ func writeOverviewSheet(f *excelize.File, st *styles, o overview, banners []stri
 	if err := f.SetColWidth(sh, "B", "G", 14); err != nil {
 		return err
 	}
+	// An empty chart says so in its title, rather than showing bare axes.
+	volTitle, stTitle := "Referrals per month by the referrer's stage (24 months)", "Referrers in each stage (12 month ends)"
+	if !o.hasVolume() {
+		volTitle += ": no referral in these months"
+	}
+	if !o.hasStages() {
+		stTitle += ": no active referrer at these month ends"
+	}
 	noVary := false
 	if err := f.AddChart(sh, "I2", &excelize.Chart{
 		Type:       excelize.ColStacked,
 		Series:     volSeries,
 		VaryColors: &noVary,
-		Title:      excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: "Referrals per month by the referrer's stage (24 months)"}}},
+		Title:      excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: volTitle}}},
 		Legend:     excelize.ChartLegend{Position: "bottom"},
 		Dimension:  excelize.ChartDimension{Width: 820, Height: 380},
 		YAxis:      excelize.ChartAxis{MajorGridLines: true},
@@ -496,7 +511,7 @@ func writeOverviewSheet(f *excelize.File, st *styles, o overview, banners []stri
 		Type:       excelize.Line,
 		Series:     stSeries,
 		VaryColors: &noVary,
-		Title:      excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: "Referrers in each stage (12 month ends)"}}},
+		Title:      excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: stTitle}}},
 		Legend:     excelize.ChartLegend{Position: "bottom"},
 		Dimension:  excelize.ChartDimension{Width: 820, Height: 340},
 		YAxis:      excelize.ChartAxis{MajorGridLines: true},
