@@ -541,7 +541,8 @@ ORDER BY referrals DESC, referrer LIMIT ?`, maxReferrerRows)
 		return nil, err
 	}
 	t = htmlTable{ID: "referrers", Title: "Active referrers",
-		Explain: "Every referrer with a referral in the window, largest first: stage, how many clinicians they reached and how much went to the point person. " + lowEvidenceNote(r),
+		Explain: "Every referrer with a referral in the window, largest first: stage, how many clinicians they reached, and the point-person share. " +
+			ppShareMeaning + " " + lowEvidenceNote(r),
 		Headers: []string{"Referrer", "Category", "Stage", "Referrals", "Clinicians", "Point person", "Point-person share", "Last referral", "Flags"},
 		Shown:   len(rows), Total: total}
 	for _, r := range rows {

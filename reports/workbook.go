@@ -535,6 +535,13 @@ func writeOverviewSheet(f *excelize.File, st *styles, o overview, banners []bann
 	return f.SetSheetDimension(sh, "A1:"+last)
 }
 
+// ppShareMeaning says what the point-person share counts, in the workbook's guide and on
+// the page: a referral that asked for the point person by name counts for them whoever took
+// the client, so the share can differ from the clients the point person was assigned.
+const ppShareMeaning = "Share of the referrals that were for the point person: asked for by name (where the schedule " +
+	"records whom a referral asked for), or assigned to them when no clinician was named. A referral that asked for the " +
+	"point person counts for them even if a colleague took the client, so this can differ from the clients they were assigned."
+
 // columnGuide explains the columns of the sheets that need it, with the settings in force.
 func columnGuide(o overview) [][2]string {
 	w := o.window
@@ -546,7 +553,7 @@ func columnGuide(o overview) [][2]string {
 		{"Clinicians (Referrers)", "How many different clinicians were assigned those clients."},
 		{"Point person (Referrers)", "The clinician the referrer directory names, else the one assigned the referrer's first referral; " +
 			"when they leave the practice, whoever took the referrer's first referral after that."},
-		{"Point-person share (Referrers)", "Share of the referrals that went to the point person (the clinician asked for, where the schedule records one, else the one assigned)."},
+		{"Point-person share (Referrers)", ppShareMeaning},
 		{"Practice share (Referrers)", "Share of the referrals addressed to the practice rather than to a clinician, among those whose request the schedule records; blank when none is recorded."},
 		{"COC (Referrers)", "Continuity of care, 0 to 1: 1 when every referral went to one clinician, 0 when no two went to the same one; blank under 2 referrals."},
 		{"Effective clinicians (Referrers)", "How many clinicians the referrals are spread over, as if evenly (1 / COC); blank when COC is 0 (spread as widely as possible) or blank."},

@@ -69,6 +69,10 @@ func Write(ctx context.Context, db *sql.DB, referrer string, w io.Writer) error 
 	if err != nil {
 		return err
 	}
+	counted, err := readPPCounts(ctx, conn, name, st.month, th.windowMonths)
+	if err != nil {
+		return err
+	}
 	notes, err := readFlags(ctx, conn, name)
 	if err != nil {
 		return err
@@ -77,7 +81,7 @@ func Write(ctx context.Context, db *sql.DB, referrer string, w io.Writer) error 
 	writeHeader(bw, st)
 	writeTable(bw, months, th)
 	fmt.Fprintln(bw)
-	fmt.Fprintln(bw, wrap(paragraph(st, th, inWindow, notes), 92))
+	fmt.Fprintln(bw, wrap(paragraph(st, th, inWindow, counted, notes), 92))
 	return bw.err
 }
 
@@ -234,6 +238,30 @@ func windowClinicians(ctx context.Context, conn *sql.Conn, name string, report t
 	return list.String, nil
 }
 
+// ppCounts splits the window's referrals counted for the point person by why they count:
+// asked for by name (of which some were taken by a colleague), or assigned to them when
+// addressed to the practice or with no request on record.
+type ppCounts struct {
+	byName, byNameTakenElsewhere, practiceAssigned, noRequestAssigned int
+}
+
+func readPPCounts(ctx context.Context, conn *sql.Conn, name string, report time.Time, window int) (ppCounts, error) {
+	var c ppCounts
+	err := conn.QueryRowContext(ctx, `
+		select count(*) filter (where to_point_person and requested_clinician is not null),
+		       count(*) filter (where to_point_person and requested_clinician is not null
+		                        and assigned_clinician is distinct from point_person),
+		       count(*) filter (where to_point_person and requested_practice),
+		       count(*) filter (where to_point_person and not requested_known)
+		from referrals
+		where referrer = ? and referral_month > ?::DATE - to_months(?) and referral_month <= ?::DATE`,
+		name, report, window, report).Scan(&c.byName, &c.byNameTakenElsewhere, &c.practiceAssigned, &c.noRequestAssigned)
+	if err != nil {
+		return c, fmt.Errorf("explain: read the point person's referrals for %q: %w", name, err)
+	}
+	return c, nil
+}
+
 // readFlags returns a sentence per flag: the watch list's details and the
 // suggested introductions.
 func readFlags(ctx context.Context, conn *sql.Conn, name string) ([]string, error) {
@@ -314,7 +342,8 @@ func writeTable(w io.Writer, months []monthRow, th thresholds) {
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\nN, to pp (point-person share), practice (practice share), COC and eff. (effective clinicians)\n"+
-		"are over the %d months to each month's end; – no stage (no referral in the window).\n", th.windowMonths)
+		"are over the %d months to each month's end; – no stage (no referral in the window). A referral is\n"+
+		"for the point person (to pp) when it asked for them by name, else when they were assigned it.\n", th.windowMonths)
 	if anyLow {
 		fmt.Fprintf(w, "* low evidence: fewer than %d referrals in the window.\n", th.lowEvidenceBelow)
 	}
@@ -323,11 +352,13 @@ func writeTable(w io.Writer, months []monthRow, th thresholds) {
 var stageNames = map[int64]string{1: "Stage 1 (point person)", 2: "Stage 2 (trying colleagues)", 3: "Stage 3 (whole practice)"}
 
 // paragraph answers "why is this referrer at its stage?" in words.
-func paragraph(st status, th thresholds, inWindow string, notes []string) string {
+func paragraph(st status, th thresholds, inWindow string, counted ppCounts, notes []string) string {
 	var b strings.Builder
 	window := fmt.Sprintf("the %d months to %s", th.windowMonths, st.monthEnd.Format("2006-01-02"))
 	pp := st.pointPerson.String
-	ppPart := fmt.Sprintf("%d went to the point person %s (%s", st.ppReferrals, pp, pct(st.ppShare))
+	// "For the point person", not "went to": a referral that asked for the point person
+	// by name counts for them whoever took the client (see ppCounted).
+	ppPart := fmt.Sprintf("%d %s for the point person %s (%s", st.ppReferrals, wasWere(st.ppReferrals), pp, pct(st.ppShare))
 	practicePart := ""
 	if st.practiceShare.Valid {
 		practicePart = fmt.Sprintf("%d %s addressed to the practice (%s of the %d whose request is known",
@@ -374,8 +405,9 @@ func paragraph(st status, th thresholds, inWindow string, notes []string) string
 					trimFloat(th.stage3MinEffective), pctf(th.stage3MaxPPShare), strings.Join(short, " and "))
 			}
 		}
+		b.WriteString(ppCounted(st, counted))
 		if inWindow != "" {
-			fmt.Fprintf(&b, " Assigned: %s", inWindow)
+			fmt.Fprintf(&b, " Assigned, whoever was asked for: %s", inWindow)
 			if st.coc.Valid {
 				fmt.Fprintf(&b, " (COC %s, %s effective clinicians)", num(st.coc, 2), effective(st.coc, st.effective))
 			}
@@ -429,6 +461,35 @@ func paragraph(st status, th thresholds, inWindow string, notes []string) string
 	return b.String()
 }
 
+// ppCounted says what counted for the point person: the point-person share counts a
+// referral that asked for them by name, else one assigned to them, so it can differ from
+// the clients they were assigned.
+func ppCounted(st status, c ppCounts) string {
+	if st.ppReferrals == 0 {
+		return ""
+	}
+	pp := st.pointPerson.String
+	var why []string
+	if c.byName > 0 {
+		s := fmt.Sprintf("%d asked for %s by name", c.byName, pp)
+		if c.byNameTakenElsewhere > 0 {
+			s += fmt.Sprintf(" (%d of them taken by a colleague)", c.byNameTakenElsewhere)
+		}
+		why = append(why, s)
+	}
+	if c.practiceAssigned > 0 {
+		why = append(why, fmt.Sprintf("%d %s addressed to the practice and assigned to them", c.practiceAssigned, wasWere(c.practiceAssigned)))
+	}
+	if c.noRequestAssigned > 0 {
+		why = append(why, fmt.Sprintf("%d %s assigned to them with no request on record", c.noRequestAssigned, wasWere(c.noRequestAssigned)))
+	}
+	if len(why) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" A referral counts for the point person when it asked for them by name, else when they were assigned it: here %s.",
+		andList(why))
+}
+
 func writeChannel(ctx context.Context, conn *sql.Conn, name string, w io.Writer) error {
 	var n int
 	var first, last sql.NullTime
@@ -465,6 +526,14 @@ func effective(coc, eff sql.NullFloat64) string {
 		return "∞"
 	}
 	return num(eff, 1)
+}
+
+// andList joins "a", "b" and "c" as "a, b and c".
+func andList(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }
 
 func trimFloat(x float64) string { return strings.TrimSuffix(fmt.Sprintf("%g", x), ".0") }

@@ -57,16 +57,18 @@ func TestWriteGolden(t *testing.T) {
 func TestWriteParagraph(t *testing.T) {
 	db := stagetest.Build(t, stagetest.SamplePractice(), stagetest.DefaultVars(stagetest.ReportMonth))
 	for typed, wants := range map[string][]string{
-		"Dr Journey": {"Stage 1 (point person): of the 5 referrals in the 12 months to 2025-12-31, 5 went to the point person Ann Alder (100%, at least the 80% needed for stage 1).",
+		"Dr Journey": {"Stage 1 (point person): of the 5 referrals in the 12 months to 2025-12-31, 5 were for the point person Ann Alder (100%, at least the 80% needed for stage 1). A referral counts for the point person when it asked for them by name, else when they were assigned it: here 5 were assigned to them with no request on record.",
 			"It has been at this stage since 2025-09 (4 months); before that it was at stage 2.",
 			"it took 5 months to reach stage 2 and 8 to reach stage 3", "Its stage has fallen 2 times.",
 			"ready for introductions to Ben Birch (bills Aetna"},
-		"Dr Two Diff": {"Stage 2 (trying colleagues): of the 2 referrals in the 12 months to 2025-12-31, 1 went to the point person Ann Alder (50%, below the 80% needed for stage 1).",
+		"Dr Two Diff": {"Stage 2 (trying colleagues): of the 2 referrals in the 12 months to 2025-12-31, 1 was for the point person Ann Alder (50%, below the 80% needed for stage 1).",
 			"With no referred-to field, stage 3 needs at least 4 referrals, 3 or more effective clinicians and under 50% to the point person; here there are only 2 referrals and the point person still has 50%.",
 			"low evidence", "stalled: stage 2 since 2025-05 (8 months)"},
-		"Dr Practice": {"Stage 3 (whole practice): of the 6 referrals in the 12 months to 2025-12-31, 4 were addressed to the practice (67% of the 6 whose request is known, at least the 50% needed for stage 3); 2 went to the point person Ann Alder (33%)."},
-		"Dr Mixed": {"1 went to the point person Ann Alder (20%, under the 50% allowed for stage 3), and with no referred-to field the spread decides: 3 clinicians, 3.3 effective (at least 3 needed), from 5 referrals (at least 4 needed).",
-			"Assigned: Ben Birch 3, Ann Alder 1, Cal Cedar 1 (COC 0.30, 3.3 effective clinicians)."},
+		"Dr Practice": {"Stage 3 (whole practice): of the 6 referrals in the 12 months to 2025-12-31, 4 were addressed to the practice (67% of the 6 whose request is known, at least the 50% needed for stage 3); 2 were for the point person Ann Alder (33%).",
+			"here 1 asked for Ann Alder by name and 1 was addressed to the practice and assigned to them.",
+			"Assigned, whoever was asked for: Ann Alder 3, Ben Birch 1, Cal Cedar 1, Dee Dogwood 1"},
+		"Dr Mixed": {"1 was for the point person Ann Alder (20%, under the 50% allowed for stage 3), and with no referred-to field the spread decides: 3 clinicians, 3.3 effective (at least 3 needed), from 5 referrals (at least 4 needed).",
+			"Assigned, whoever was asked for: Ben Birch 3, Ann Alder 1, Cal Cedar 1 (COC 0.30, 3.3 effective clinicians)."},
 		"Dr Leaver":    {"Fay Fir is the point person: the point person before them left the practice, and they took the referrer's first referral after that"},
 		"Dr Old Three": {"No stage (inactive): no referral in the 12 months to 2025-12-31; the last was on 2023-05-12.", "It has been inactive since 2024-05 (20 months); before that it was at stage 1."},
 	} {
