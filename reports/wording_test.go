@@ -58,3 +58,13 @@ func TestPointPersonShareWording(t *testing.T) {
 		t.Error("the page says the share is what went to the point person, or does not say what it counts")
 	}
 }
+
+// Effective clinicians is 1 / COC and can exceed the clinicians count: the guide says so.
+func TestEffectiveCliniciansWording(t *testing.T) {
+	got := writeGuide(t)["Effective clinicians (Referrers)"]
+	for _, want := range []string{"1 / COC", "few referrals share a clinician", "can then exceed Clinicians"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("guide: Effective clinicians = %q, lacks %q", got, want)
+		}
+	}
+}

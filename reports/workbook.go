@@ -556,7 +556,9 @@ func columnGuide(o overview) [][2]string {
 		{"Point-person share (Referrers)", ppShareMeaning},
 		{"Practice share (Referrers)", "Share of the referrals addressed to the practice rather than to a clinician, among those whose request the schedule records; blank when none is recorded."},
 		{"COC (Referrers)", "Continuity of care, 0 to 1: 1 when every referral went to one clinician, 0 when no two went to the same one; blank under 2 referrals."},
-		{"Effective clinicians (Referrers)", "How many clinicians the referrals are spread over, as if evenly (1 / COC); blank when COC is 0 (spread as widely as possible) or blank."},
+		{"Effective clinicians (Referrers)", "1 / COC: about how many clinicians the referrals are spread over, as if evenly. It grows large " +
+			"when few referrals share a clinician and can then exceed Clinicians (11 referrals to 10 clinicians, one of them twice, give 55): " +
+			"read a value above Clinicians as spread about as widely as the referrals allow. Blank when COC is 0 (no two referrals share a clinician) or blank."},
 		{"Stage since, Previous stage (Referrers)", "The first month of the current stage, and the stage before it."},
 		{"Months to stage 2, Months to stage 3 (Referrers)", "Months from the first referral to the first month at stage 2 or above (0 for a referrer at stage 3 from the start), and to the first month at stage 3: the referrer's pace."},
 		{"Regressions (Referrers)", "How many times the stage fell."},

@@ -343,7 +343,8 @@ func writeTable(w io.Writer, months []monthRow, th thresholds) {
 	tw.Flush()
 	fmt.Fprintf(w, "\nN, to pp (point-person share), practice (practice share), COC and eff. (effective clinicians)\n"+
 		"are over the %d months to each month's end; – no stage (no referral in the window). A referral is\n"+
-		"for the point person (to pp) when it asked for them by name, else when they were assigned it.\n", th.windowMonths)
+		"for the point person (to pp) when it asked for them by name, else when they were assigned it.\n"+
+		"eff. is 1 / COC: it can exceed the clinicians assigned when few referrals share one (∞: none do).\n", th.windowMonths)
 	if anyLow {
 		fmt.Fprintf(w, "* low evidence: fewer than %d referrals in the window.\n", th.lowEvidenceBelow)
 	}
@@ -409,7 +410,7 @@ func paragraph(st status, th thresholds, inWindow string, counted ppCounts, note
 		if inWindow != "" {
 			fmt.Fprintf(&b, " Assigned, whoever was asked for: %s", inWindow)
 			if st.coc.Valid {
-				fmt.Fprintf(&b, " (COC %s, %s effective clinicians)", num(st.coc, 2), effective(st.coc, st.effective))
+				fmt.Fprintf(&b, " (COC %s, %s effective clinicians%s)", num(st.coc, 2), effective(st.coc, st.effective), effectiveAbove(st))
 			}
 			b.WriteString(".")
 		}
@@ -526,6 +527,17 @@ func effective(coc, eff sql.NullFloat64) string {
 		return "∞"
 	}
 	return num(eff, 1)
+}
+
+// effectiveAbove says why effective clinicians exceed the clinicians assigned, when they
+// do: 1 / COC grows large when few referrals share a clinician (11 referrals to 10
+// clinicians, one of them twice, make 55), and is infinite when none do.
+func effectiveAbove(st status) string {
+	if !st.coc.Valid || !st.effective.Valid || st.effective.Float64 <= float64(st.clinicians) {
+		return ""
+	}
+	return fmt.Sprintf(": 1 / COC, which exceeds the %d %s when few referrals share a clinician", st.clinicians,
+		plural(st.clinicians, "clinician"))
 }
 
 // andList joins "a", "b" and "c" as "a, b and c".

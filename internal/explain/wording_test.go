@@ -26,3 +26,18 @@ func TestPointPersonCountedSaysWhy(t *testing.T) {
 		t.Errorf("ppCounted without point-person referrals = %q", got)
 	}
 }
+
+// Effective clinicians (1 / COC) can exceed the clinicians assigned: the paragraph says why
+// where it does, and says nothing where it does not.
+func TestEffectiveAboveClinicians(t *testing.T) {
+	st := status{clinicians: 10, coc: sql.NullFloat64{Float64: 2.0 / 110, Valid: true},
+		effective: sql.NullFloat64{Float64: 55, Valid: true}}
+	want := ": 1 / COC, which exceeds the 10 clinicians when few referrals share a clinician"
+	if got := effectiveAbove(st); got != want {
+		t.Errorf("effectiveAbove = %q, want %q", got, want)
+	}
+	st.effective.Float64, st.coc.Float64 = 2.5, 0.4
+	if got := effectiveAbove(st); got != "" {
+		t.Errorf("effectiveAbove for 2.5 of 10 = %q, want nothing", got)
+	}
+}
