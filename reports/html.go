@@ -192,7 +192,7 @@ func buildPage(ctx context.Context, db querier, p period) (reportPage, error) {
 	}
 	page.Data = template.JS(data)
 
-	tables, err := pageTables(ctx, db, p.rules)
+	tables, err := pageTables(ctx, db, p)
 	if err != nil {
 		return page, err
 	}
@@ -468,7 +468,8 @@ GROUP BY ALL ORDER BY 1, 2`, iso(p.monthsBack(stageMonths-1)), iso(p.month))
 	return sankeyOption(nodes, links, "Stage changes"), nil
 }
 
-func pageTables(ctx context.Context, db querier, r rules) ([]htmlTable, error) {
+func pageTables(ctx context.Context, db querier, p period) ([]htmlTable, error) {
+	r := p.rules
 	var tables []htmlTable
 
 	// The stage badges of referrers with too few referrals to be sure of carry a *.
@@ -487,7 +488,7 @@ func pageTables(ctx context.Context, db querier, r rules) ([]htmlTable, error) {
 		return stageCell(stage, low[name])
 	}
 
-	intro, err := queryAll(ctx, db, "introductions", introductionQuery+` LIMIT ?`, maxIntroductions)
+	intro, err := queryAll(ctx, db, "introductions", introductionQuery+` LIMIT ?`, iso(p.month), iso(p.month), maxIntroductions)
 	if err != nil {
 		return nil, err
 	}
@@ -501,13 +502,17 @@ func pageTables(ctx context.Context, db querier, r rules) ([]htmlTable, error) {
 		Shown:   len(intro), Total: introTotal}
 	for _, r := range intro {
 		var suggestions []suggestion
-		for i := 4; i+1 < len(r); i += 2 {
+		for i := 4; i+1 < 10; i += 2 {
 			if c, ok := asString(r[i]); ok && c != "" {
 				reason, _ := asString(r[i+1])
 				suggestions = append(suggestions, suggestion{Name: c, Why: reason})
 			}
 		}
-		t.Rows = append(t.Rows, []htmlCell{textCell(r[0]), textCell(r[1]), numCell(r[2]), dateCell(r[3]), {List: suggestions}})
+		colleagues := htmlCell{List: suggestions}
+		if len(suggestions) == 0 {
+			colleagues = textCell(r[10]) // why no colleague is suggested
+		}
+		t.Rows = append(t.Rows, []htmlCell{textCell(r[0]), textCell(r[1]), numCell(r[2]), dateCell(r[3]), colleagues})
 	}
 	tables = append(tables, t)
 

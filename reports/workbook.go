@@ -664,14 +664,45 @@ var introductionColumns = []column{
 	{"Colleague 3", kText}, {"Why colleague 3", kText},
 }
 
+// introductionQuery is one row per ready referrer: referrer, point person, referrals,
+// last referral, then colleague and reasons three times, then why no colleague is suggested
+// (NULL when one is). Its two parameters are the report month.
+//
+// A ready referrer with no colleague to suggest (the introductions mart gives it one row
+// without a colleague) gets the reason in words, from the roster at the report month as
+// the mart reads it: no other clinician; none accepting new clients; or none with a reason
+// (shared payers, room, a shared specialty).
 const introductionQuery = `
-SELECT referrer, any_value(point_person), max(referrals), max(last_referral),
-    max(colleague) FILTER (WHERE "rank" = 1), max(reasons) FILTER (WHERE "rank" = 1),
-    max(colleague) FILTER (WHERE "rank" = 2), max(reasons) FILTER (WHERE "rank" = 2),
-    max(colleague) FILTER (WHERE "rank" = 3), max(reasons) FILTER (WHERE "rank" = 3)
-FROM introductions
-GROUP BY referrer
-ORDER BY max(referrals) DESC, max(last_referral) DESC, referrer`
+WITH intro AS (
+    SELECT referrer, any_value(point_person) AS point_person, max(referrals) AS referrals, max(last_referral) AS last_referral,
+        max(colleague) FILTER (WHERE "rank" = 1) AS c1, max(reasons) FILTER (WHERE "rank" = 1) AS r1,
+        max(colleague) FILTER (WHERE "rank" = 2) AS c2, max(reasons) FILTER (WHERE "rank" = 2) AS r2,
+        max(colleague) FILTER (WHERE "rank" = 3) AS c3, max(reasons) FILTER (WHERE "rank" = 3) AS r3
+    FROM introductions
+    GROUP BY referrer
+), roster AS (
+    SELECT clinician, bool_or(accepting IS DISTINCT FROM false) AS open
+    FROM stg_clinicians
+    WHERE (start_date IS NULL OR start_date <= last_day(?::DATE)) AND (end_date IS NULL OR end_date >= ?::DATE)
+    GROUP BY clinician
+), alone AS (
+    SELECT i.referrer, count(r.clinician) AS others, count(r.clinician) FILTER (WHERE r.open) AS open
+    FROM intro i LEFT JOIN roster r ON r.clinician <> coalesce(i.point_person, '')
+    WHERE i.c1 IS NULL
+    GROUP BY i.referrer
+)
+SELECT i.referrer, i.point_person, i.referrals, i.last_referral, i.c1, i.r1, i.c2, i.r2, i.c3, i.r3,
+    CASE WHEN a.referrer IS NOT NULL THEN 'no colleague to suggest: ' || CASE
+        WHEN a.others = 0 THEN 'the roster lists no clinician but the point person this month'
+        WHEN a.open = 0 AND a.others = 1 THEN 'the roster says the one other clinician is not accepting new clients'
+        WHEN a.open = 0 THEN 'the roster says none of the ' || a.others || ' other clinicians is accepting new clients'
+        WHEN a.open = 1 THEN 'the one other clinician accepting new clients does not bill the payers of this referrer''s clients, '
+            || 'have room or share a specialty with the point person'
+        ELSE 'none of the ' || a.open || ' other clinicians accepting new clients bills the payers of this referrer''s clients, '
+            || 'has room or shares a specialty with the point person'
+    END END AS no_colleague -- NULL where a colleague is suggested
+FROM intro i LEFT JOIN alone a USING (referrer)
+ORDER BY i.referrals DESC, i.last_referral DESC, i.referrer`
 
 var watchColumns = []column{
 	{"Referrer", kText}, {"Point person", kText}, {"Stage", kStage}, {"What happened", kText}, {"Since", kDate},
@@ -740,9 +771,14 @@ func countWhere(ctx context.Context, db querier, what, query string, args ...any
 }
 
 func fetchIntroductionsSheet(ctx context.Context, db querier, st *styles, o overview) (sheetJob, error) {
-	intro, err := queryAll(ctx, db, "introductions", introductionQuery)
+	intro, err := queryAll(ctx, db, "introductions", introductionQuery, iso(o.month), iso(o.month))
 	if err != nil {
 		return sheetJob{}, err
+	}
+	for _, r := range intro {
+		if r[4] == nil && r[10] != nil {
+			r[5] = r[10] // the Why cell says why there is no colleague
+		}
 	}
 	blocks := []block{{
 		title: "Ready for introductions",

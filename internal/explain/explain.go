@@ -73,7 +73,7 @@ func Write(ctx context.Context, db *sql.DB, referrer string, w io.Writer) error 
 	if err != nil {
 		return err
 	}
-	notes, err := readFlags(ctx, conn, name)
+	notes, err := readFlags(ctx, conn, name, st, th)
 	if err != nil {
 		return err
 	}
@@ -93,21 +93,24 @@ type thresholds struct {
 	stage3MaxPPShare    float64
 	stage1PPShare       float64
 	lowEvidenceBelow    int
+	readyMinReferrals   int
+	recentDays          int
 }
 
 func readThresholds(ctx context.Context, conn *sql.Conn) (thresholds, error) {
 	d := config.Default().Stage // for a variable that is not set
 	th := thresholds{d.WindowMonths, d.Stage3PracticeShare, d.Stage3MinReferrals, d.Stage3MinEffective,
-		d.Stage3MaxPPShare, d.Stage1PPShare, d.LowEvidenceBelow}
+		d.Stage3MaxPPShare, d.Stage1PPShare, d.LowEvidenceBelow, d.ReadyMinReferrals, d.RecentDays}
 	var (
-		wm, s3min, low         sql.NullInt64
-		s3ps, s3eff, s3pp, s1p sql.NullFloat64
+		wm, s3min, low, ready, recent sql.NullInt64
+		s3ps, s3eff, s3pp, s1p        sql.NullFloat64
 	)
 	err := conn.QueryRowContext(ctx, `select
 		getvariable('window_months')::INTEGER, getvariable('stage3_practice_share')::DOUBLE,
 		getvariable('stage3_min_referrals')::INTEGER, getvariable('stage3_min_effective')::DOUBLE,
 		getvariable('stage3_max_pp_share')::DOUBLE, getvariable('stage1_pp_share')::DOUBLE,
-		getvariable('low_evidence_below')::INTEGER`).Scan(&wm, &s3ps, &s3min, &s3eff, &s3pp, &s1p, &low)
+		getvariable('low_evidence_below')::INTEGER, getvariable('ready_min_referrals')::INTEGER,
+		getvariable('recent_days')::INTEGER`).Scan(&wm, &s3ps, &s3min, &s3eff, &s3pp, &s1p, &low, &ready, &recent)
 	if err != nil {
 		return th, fmt.Errorf("explain: read the stage thresholds: %w", err)
 	}
@@ -131,6 +134,12 @@ func readThresholds(ctx context.Context, conn *sql.Conn) (thresholds, error) {
 	}
 	if low.Valid {
 		th.lowEvidenceBelow = int(low.Int64)
+	}
+	if ready.Valid {
+		th.readyMinReferrals = int(ready.Int64)
+	}
+	if recent.Valid {
+		th.recentDays = int(recent.Int64)
 	}
 	return th, nil
 }
@@ -263,8 +272,8 @@ func readPPCounts(ctx context.Context, conn *sql.Conn, name string, report time.
 }
 
 // readFlags returns a sentence per flag: the watch list's details and the
-// suggested introductions.
-func readFlags(ctx context.Context, conn *sql.Conn, name string) ([]string, error) {
+// suggested introductions, or why none is suggested to a ready referrer.
+func readFlags(ctx context.Context, conn *sql.Conn, name string, st status, th thresholds) ([]string, error) {
 	var notes []string
 	rows, err := conn.QueryContext(ctx, `select list, detail from watch_list where referrer = ?
 		order by case list when 'stalled' then 1 when 'cooling' then 2 when 'lapsed' then 3 else 4 end`, name)
@@ -290,8 +299,55 @@ func readFlags(ctx context.Context, conn *sql.Conn, name string) ([]string, erro
 	}
 	if len(intro) > 0 {
 		notes = append([]string{"ready for introductions to " + strings.Join(intro, "; ")}, notes...)
+		return notes, nil
+	}
+	var ready bool
+	if err := conn.QueryRowContext(ctx, `select count(*) > 0 from introductions where referrer = ?`, name).Scan(&ready); err != nil {
+		return nil, fmt.Errorf("explain: read introductions for %q: %w", name, err)
+	}
+	if ready {
+		why, err := noColleague(ctx, conn, st)
+		if err != nil {
+			return nil, err
+		}
+		notes = append([]string{fmt.Sprintf("on the list of referrers ready for introductions (stage 1, %d or more referrals "+
+			"in the window and one in the last %d days), but with %s", th.readyMinReferrals, th.recentDays, why)}, notes...)
 	}
 	return notes, nil
+}
+
+// noColleague says why a ready referrer gets no colleague to meet, from the roster at the
+// report month as the introductions mart reads it (the reports' introductions list says
+// the same): no clinician but the point person; none accepting new clients; or none with
+// a reason to be suggested.
+func noColleague(ctx context.Context, conn *sql.Conn, st status) (string, error) {
+	var others, open int
+	err := conn.QueryRowContext(ctx, `
+		with roster as (
+			select clinician, bool_or(accepting is distinct from false) as open
+			from stg_clinicians
+			where (start_date is null or start_date <= ?::DATE) and (end_date is null or end_date >= ?::DATE)
+			group by clinician
+		)
+		select count(*), count(*) filter (where open) from roster where clinician <> coalesce(?, '')`,
+		st.monthEnd, st.month, st.pointPerson).Scan(&others, &open)
+	if err != nil {
+		return "", fmt.Errorf("explain: read the roster for %q: %w", st.referrer.String, err)
+	}
+	const lead = "no colleague to suggest: "
+	switch {
+	case others == 0:
+		return lead + "the roster lists no clinician but the point person this month", nil
+	case open == 0 && others == 1:
+		return lead + "the roster says the one other clinician is not accepting new clients", nil
+	case open == 0:
+		return fmt.Sprintf(lead+"the roster says none of the %d other clinicians is accepting new clients", others), nil
+	case open == 1:
+		return lead + "the one other clinician accepting new clients does not bill the payers of this referrer's clients, " +
+			"have room or share a specialty with the point person", nil
+	}
+	return fmt.Sprintf(lead+"none of the %d other clinicians accepting new clients bills the payers of this referrer's clients, "+
+		"has room or shares a specialty with the point person", open), nil
 }
 
 func writeHeader(w io.Writer, st status) {

@@ -1,0 +1,76 @@
+package reports
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/referrals/referrals/internal/explain"
+	"github.com/referrals/referrals/internal/stagetest"
+	"github.com/xuri/excelize/v2"
+)
+
+// A ready referrer with no colleague to suggest says why in the Why cell, on the page and in
+// explain, in the same words: here nobody but the point person accepts new clients, and then
+// the point person is alone on the roster.
+func TestReadyWithoutColleague(t *testing.T) {
+	for _, c := range []struct {
+		name, edit, why string
+	}{
+		{"nobody accepting", `UPDATE ref_roster SET accepting = false WHERE name <> 'Ann Alder'`,
+			"no colleague to suggest: the roster says none of the 4 other clinicians is accepting new clients"},
+		{"one clinician", `DELETE FROM ref_roster WHERE name <> 'Ann Alder'`,
+			"no colleague to suggest: the roster lists no clinician but the point person this month"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := context.Background()
+			month := stagetest.ReportMonth
+			db := stagetest.BuildAfter(t, stagetest.SamplePractice(), stagetest.DefaultVars(month), c.edit)
+			dir := t.TempDir()
+			xlsx, html := filepath.Join(dir, "r.xlsx"), filepath.Join(dir, "r.html")
+			if err := WriteWorkbook(ctx, db, month, xlsx); err != nil {
+				t.Fatal(err)
+			}
+			if err := WriteHTML(ctx, db, month, html); err != nil {
+				t.Fatal(err)
+			}
+			f, err := excelize.OpenFile(xlsx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, _ := f.GetRows("Introductions")
+			f.Close()
+			found := false
+			for _, r := range rows {
+				if len(r) > 0 && r[0] == "Dr Journey" {
+					found = true
+					if len(r) < 6 || r[4] != "" || r[5] != c.why {
+						t.Errorf("Introductions row = %q, want no colleague and the Why %q", r, c.why)
+					}
+				}
+			}
+			if !found {
+				t.Fatalf("Dr Journey is not on the Introductions sheet: %q", rows)
+			}
+			b, err := os.ReadFile(html)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(b), "<td>"+c.why+"</td>") {
+				t.Errorf("the page's introductions do not say %q", c.why)
+			}
+			var buf bytes.Buffer
+			if err := explain.Write(ctx, db, "Dr Journey", &buf); err != nil {
+				t.Fatal(err)
+			}
+			text := strings.Join(strings.Fields(buf.String()), " ")
+			want := "on the list of referrers ready for introductions (stage 1, 3 or more referrals in the window and one in the last 90 days), but with " + c.why
+			if !strings.Contains(text, want) {
+				t.Errorf("explain lacks %q:\n%s", want, text)
+			}
+		})
+	}
+}
