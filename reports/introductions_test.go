@@ -74,3 +74,64 @@ func TestReadyWithoutColleague(t *testing.T) {
 		})
 	}
 }
+
+// A point person who has left the practice (the roster's end date before the report month),
+// with no referral since to hand the referrer on, is named "(left the practice)" on the watch
+// lists of both reports, as explain says it.
+func TestLeftThePracticeOnLists(t *testing.T) {
+	ctx := context.Background()
+	month := stagetest.ReportMonth
+	db := stagetest.BuildAfter(t, stagetest.SamplePractice(), stagetest.DefaultVars(month),
+		`UPDATE ref_roster SET end_date = DATE '2025-10-31' WHERE name = 'Ann Alder'`)
+	if n := count(t, db, `SELECT count(*) FROM referrer_status WHERE referrer IN ('Dr Old Three', 'Dr Cool')
+		AND point_person = 'Ann Alder' AND point_person_source = 'left the practice'`); n != 2 {
+		t.Fatalf("%d of Dr Old Three and Dr Cool have Ann Alder, who left, as point person: the case is not built", n)
+	}
+	dir := t.TempDir()
+	xlsx, html := filepath.Join(dir, "r.xlsx"), filepath.Join(dir, "r.html")
+	if err := WriteWorkbook(ctx, db, month, xlsx); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteHTML(ctx, db, month, html); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenFile(xlsx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := f.GetRows("Introductions")
+	f.Close()
+	shown := map[string]string{}
+	list := ""
+	for _, r := range rows {
+		for _, title := range []string{"Ready", "Stalled", "Cooling", "Lapsed", "Regressed"} {
+			if len(r) == 1 && strings.HasPrefix(r[0], title) {
+				list = title
+			}
+		}
+		if len(r) > 1 && (r[0] == "Dr Old Three" || r[0] == "Dr Cool" || r[0] == "Dr Leaver") {
+			shown[list+" "+r[0]] = r[1]
+		}
+	}
+	for _, k := range []string{"Lapsed Dr Old Three", "Cooling Dr Cool"} {
+		if shown[k] != "Ann Alder (left the practice)" {
+			t.Errorf("%s: point person %q, want %q (lists: %v)", k, shown[k], "Ann Alder (left the practice)", shown)
+		}
+	}
+	b, err := os.ReadFile(html)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	i := strings.Index(page, `id="watch-lapsed"`)
+	if i < 0 || !strings.Contains(page[i:], "<td class=\"name\">Dr Old Three</td><td>Ann Alder (left the practice)</td>") {
+		t.Error("the page's lapsed list does not say Dr Old Three's point person left the practice")
+	}
+	var buf bytes.Buffer
+	if err := explain.Write(ctx, db, "Dr Old Three", &buf); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(strings.Fields(buf.String()), " "), "Ann Alder is the point person, though they have left the practice") {
+		t.Errorf("explain and the lists disagree:\n%s", buf.String())
+	}
+}

@@ -672,7 +672,7 @@ var introductionColumns = []column{
 // without a colleague) gets the reason in words, from the roster at the report month as
 // the mart reads it: no other clinician; none accepting new clients; or none with a reason
 // (shared payers, room, a shared specialty).
-const introductionQuery = `
+var introductionQuery = `
 WITH intro AS (
     SELECT referrer, any_value(point_person) AS point_person, max(referrals) AS referrals, max(last_referral) AS last_referral,
         max(colleague) FILTER (WHERE "rank" = 1) AS c1, max(reasons) FILTER (WHERE "rank" = 1) AS r1,
@@ -691,7 +691,7 @@ WITH intro AS (
     WHERE i.c1 IS NULL
     GROUP BY i.referrer
 )
-SELECT i.referrer, i.point_person, i.referrals, i.last_referral, i.c1, i.r1, i.c2, i.r2, i.c3, i.r3,
+SELECT i.referrer, i.point_person || ` + leftThePractice("i") + `, i.referrals, i.last_referral, i.c1, i.r1, i.c2, i.r2, i.c3, i.r3,
     CASE WHEN a.referrer IS NOT NULL THEN 'no colleague to suggest: ' || CASE
         WHEN a.others = 0 THEN 'the roster lists no clinician but the point person this month'
         WHEN a.open = 0 AND a.others = 1 THEN 'the roster says the one other clinician is not accepting new clients'
@@ -701,7 +701,7 @@ SELECT i.referrer, i.point_person, i.referrals, i.last_referral, i.c1, i.r1, i.c
         ELSE 'none of the ' || a.open || ' other clinicians accepting new clients bills the payers of this referrer''s clients, '
             || 'has room or shares a specialty with the point person'
     END END AS no_colleague -- NULL where a colleague is suggested
-FROM intro i LEFT JOIN alone a USING (referrer)
+FROM intro i LEFT JOIN alone a USING (referrer) LEFT JOIN referrer_status s USING (referrer)
 ORDER BY i.referrals DESC, i.last_referral DESC, i.referrer`
 
 var watchColumns = []column{
@@ -709,8 +709,17 @@ var watchColumns = []column{
 	{"Referrals (window)", kInt}, {"Last referral", kDate},
 }
 
-const watchQuery = `
-SELECT w.referrer, w.point_person, w.stage, w.detail, w.since, s.referrals, s.last_referral
+// leftThePractice is the SQL text appended to the point person of the table aliased t,
+// read beside referrer_status s: " (left the practice)" when the point person has left
+// (the roster's end date before the report month) and nobody has taken the referrer on
+// since, as explain says it; else ”.
+func leftThePractice(t string) string {
+	return `CASE WHEN s.point_person_source = 'left the practice' AND s.point_person = ` + t +
+		`.point_person THEN ' (left the practice)' ELSE '' END`
+}
+
+var watchQuery = `
+SELECT w.referrer, w.point_person || ` + leftThePractice("w") + `, w.stage, w.detail, w.since, s.referrals, s.last_referral
 FROM watch_list w LEFT JOIN referrer_status s ON s.referrer = w.referrer
 WHERE w.list = ?
 ORDER BY w.since NULLS LAST, w.referrer

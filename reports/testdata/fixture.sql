@@ -263,7 +263,7 @@ SELECT referrer, month, month_end, referrals, clinicians, point_person, point_pe
     category, npi, run_start AS stage_since, run_prev::INTEGER AS previous_stage, first_referral, last_referral,
     date_diff('month', date_trunc('month', first_referral), first_stage2)::INTEGER AS months_to_stage2,
     date_diff('month', date_trunc('month', first_referral), first_stage3)::INTEGER AS months_to_stage3,
-    regressions::INTEGER AS regressions,
+    regressions::INTEGER AS regressions, 'first referral'::VARCHAR AS point_person_source,
     nullif(concat_ws(';',
         CASE WHEN is_ready THEN 'ready' END, CASE WHEN is_stalled THEN 'stalled' END,
         CASE WHEN is_cooling THEN 'cooling' END, CASE WHEN is_lapsed THEN 'lapsed' END,
