@@ -192,6 +192,7 @@ type sheetWriter struct {
 	widths []float64
 	cols   []string // column letters, A, B, ..., one per column of the widest block
 	freeze int      // first row below the frozen panes; 0 for none
+	frozen int      // columns left of the frozen panes; 0 for none
 	row    int      // last row written
 	rowNum []byte   // the current row's number, in decimal
 	begun  bool
@@ -233,6 +234,9 @@ func (w *sheetWriter) freezeAt(row int) error {
 	return nil
 }
 
+// freezeColumns keeps the first n columns in view; like freezeAt, before the first row.
+func (w *sheetWriter) freezeColumns(n int) { w.frozen = n }
+
 const worksheetHead = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + "\n" +
 	`<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" ` +
 	`xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">`
@@ -241,13 +245,25 @@ const worksheetHead = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` 
 func (w *sheetWriter) begin() {
 	w.begun = true
 	b := append(w.sink.buf, worksheetHead...)
-	if w.freeze > 1 {
+	switch {
+	case w.freeze > 1 && w.frozen > 0:
+		// Rows and columns: four panes, the cursor in the bottom right one.
+		col, _ := excelize.ColumnNumberToName(w.frozen + 1)
+		top := col + strconv.Itoa(w.freeze)
+		b = append(b, `<sheetViews><sheetView workbookViewId="0"><pane xSplit="`...)
+		b = strconv.AppendInt(b, int64(w.frozen), 10)
+		b = append(b, `" ySplit="`...)
+		b = strconv.AppendInt(b, int64(w.freeze-1), 10)
+		b = append(b, `" topLeftCell="`+top+`" activePane="bottomRight" state="frozen"/>`+
+			`<selection pane="topRight"/><selection pane="bottomLeft"/>`+
+			`<selection pane="bottomRight" activeCell="`+top+`" sqref="`+top+`"/></sheetView></sheetViews>`...)
+	case w.freeze > 1:
 		top := "A" + strconv.Itoa(w.freeze)
 		b = append(b, `<sheetViews><sheetView workbookViewId="0"><pane ySplit="`...)
 		b = strconv.AppendInt(b, int64(w.freeze-1), 10)
 		b = append(b, `" topLeftCell="`+top+`" activePane="bottomLeft" state="frozen"/>`+
 			`<selection pane="bottomLeft" activeCell="`+top+`" sqref="`+top+`"/></sheetView></sheetViews>`...)
-	} else {
+	default:
 		b = append(b, `<sheetViews><sheetView workbookViewId="0"/></sheetViews>`...)
 	}
 	b = append(b, `<sheetFormatPr defaultRowHeight="15"/>`...)

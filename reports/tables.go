@@ -40,13 +40,14 @@ type rules struct {
 	ReadyMinReferrals, RecentDays                   int
 	LowEvidenceBelow                                int
 	CoolingRatio                                    float64
+	NearDuplicateCutoff                             float64 // the Data quality sheet's near-duplicate names
 }
 
 func defaultRules() rules {
 	s := config.Default().Stage
 	return rules{StalledMonths: s.StalledMonths, LapsedMonths: s.LapsedMonths, LapsedMinReferrals: s.LapsedMinReferrals,
 		ReadyMinReferrals: s.ReadyMinReferrals, RecentDays: s.RecentDays, LowEvidenceBelow: s.LowEvidenceBelow,
-		CoolingRatio: s.CoolingRatio}
+		CoolingRatio: s.CoolingRatio, NearDuplicateCutoff: config.Default().Referrers.NearDuplicateCutoff}
 }
 
 // key is what a cached part written for the period depends on.
@@ -111,6 +112,9 @@ func loadPeriod(ctx context.Context, db querier, month time.Time) (period, error
 	intVar("low_evidence_below", &p.rules.LowEvidenceBelow)
 	if v, err := strconv.ParseFloat(vars["cooling_ratio"], 64); err == nil {
 		p.rules.CoolingRatio = v
+	}
+	if v, err := strconv.ParseFloat(vars["near_duplicate_cutoff"], 64); err == nil {
+		p.rules.NearDuplicateCutoff = v
 	}
 	return p, nil
 }

@@ -300,6 +300,8 @@ func writeOverviewSheet(f *excelize.File, st *styles, o overview, banners []bann
 	row++
 	set(fmt.Sprintf("A%d", row), fmt.Sprintf("Window: %s to %s (%d months). Every figure comes from the finished tables of the referrals database.",
 		o.windowStart.Format("January 2006"), o.month.Format("January 2006"), o.window), st.note)
+	row++
+	guidePointer := fmt.Sprintf("A%d", row) // filled in once the guide's row is known
 
 	// New referrals compared with last month and the same month last year.
 	row += 2
@@ -458,6 +460,7 @@ func writeOverviewSheet(f *excelize.File, st *styles, o overview, banners []bann
 	// What the other sheets' columns mean, for a reader without the README.
 	row += 2
 	set(fmt.Sprintf("A%d", row), "What the columns mean", st.bold)
+	set(guidePointer, fmt.Sprintf("What the columns of the other sheets mean: see \"What the columns mean\" below, from row %d.", row), st.note)
 	row++
 	set(fmt.Sprintf("A%d", row), "Column (sheet)", st.header)
 	set(fmt.Sprintf("B%d", row), "Meaning", st.header)
@@ -570,6 +573,18 @@ func columnGuide(o overview) [][2]string {
 		{"Rate as point person, Rate as colleague (Clinicians)", "The clinician's attended-intake rate for referrers whose point person they are, and for the others."},
 		{"Billed, Paid (Referrers, Clinicians)", "Amounts on the claim lines of the clients referred in the window."},
 		{"Months (Monthly)", "Referrals per month for 24 months, coloured by the referrer's stage that month; the Stage columns after the total repeat the stages as numbers."},
+		{"NPI (Referrers, Data quality)", "The referrer's National Provider Identifier (10 digits), as the exports or the referrer directory record it; blank when none is. Two NPIs are two referrers, even with one name."},
+		{"Clients (Referrers)", "The clients the referrer sent in the window, whose claim lines make Billed and Paid: one per referral, so the same number as Referrals (window)."},
+		{"Month, From stage, To stage, Direction (Transitions)", "The month at whose end the stage changed; the stage before and after it (From stage blank: " +
+			"a new or returning referrer; To stage blank: no referral left in the window, so no stage). Direction: up (to a higher stage), " +
+			"down (to a lower one), start (new or returning), lapse (became inactive)."},
+		{"Matched by (Data quality)", "How a spelling was counted under its referrer: npi (the same NPI); name (the same name once case, accents, " +
+			"punctuation, titles and credentials are set aside and \"Last, First\" is reordered); alias (your alias file); directory (the " +
+			"referrer directory); new (the only spelling of its referrer, listed because the name is shown tidied, e.g. reordered); " +
+			"several NPIs (typed without an NPI where referrers with different NPIs share the name, so counted on its own)."},
+		{"Similarity (Data quality)", fmt.Sprintf("How alike two referrer names are, from 0 to 1 (Jaro-Winkler similarity of the names "+
+			"with case, accents, punctuation and titles set aside; 1 is the same). Pairs at %s or more that were not merged are listed: "+
+			"add an alias if they are one referrer.", strconv.FormatFloat(o.rules.NearDuplicateCutoff, 'f', -1, 64))},
 	}
 }
 
@@ -604,6 +619,10 @@ func fetchReferrersSheet(ctx context.Context, db querier, st *styles, _ overview
 	return singleTable(st, sheetReferrers, block{cols: referrerColumns, rows: rows}), nil
 }
 
+// nameFrozen are the wide sheets whose first column (the referrer) stays in view as the
+// reader scrolls right, as the header row does as they scroll down.
+var nameFrozen = map[string]bool{sheetReferrers: true, sheetMonthly: true}
+
 func singleTable(st *styles, name string, b block) sheetJob {
 	return sheetJob{
 		open: func(bk *book) (*sheetWriter, error) {
@@ -620,6 +639,9 @@ func singleTable(st *styles, name string, b block) sheetJob {
 			}
 			if b.total > len(b.rows) {
 				row++
+			}
+			if nameFrozen[name] {
+				w.freezeColumns(1)
 			}
 			return w, w.freezeAt(row + 1)
 		},

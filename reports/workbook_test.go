@@ -3,6 +3,7 @@ package reports
 import (
 	"archive/zip"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -204,8 +205,12 @@ func TestWorkbook(t *testing.T) {
 	// The Overview explains the columns the other sheets use, by the names they carry.
 	t.Run("column guide", func(t *testing.T) {
 		headers := map[string][]string{}
-		for _, sheet := range []string{"Referrers", "Clinicians", "Monthly"} {
+		for _, sheet := range []string{"Referrers", "Clinicians", "Monthly", "Transitions"} {
 			headers[sheet] = rows(t, sheet)[0]
+		}
+		// Data quality stacks its tables: every header row counts.
+		for _, r := range rows(t, "Data quality") {
+			headers["Data quality"] = append(headers["Data quality"], r...)
 		}
 		month := regexp.MustCompile(`^\d{4}-\d{2}$`)
 		// has says whether sheet has a column for name: the Monthly sheet's columns
@@ -257,6 +262,28 @@ func TestWorkbook(t *testing.T) {
 		}
 		if entries < 15 {
 			t.Errorf("the guide explains %d columns, want 15 or more", entries)
+		}
+		// The top of the Overview points to the guide by its row.
+		pointer := ""
+		for _, r := range ov[:8] {
+			if len(r) > 0 && strings.HasPrefix(r[0], "What the columns of the other sheets mean") {
+				pointer = r[0]
+			}
+		}
+		if want := fmt.Sprintf(`see "What the columns mean" below, from row %d.`, start-1); !strings.HasSuffix(pointer, want) {
+			t.Errorf("the Overview's top says %q, want a line ending %q", pointer, want)
+		}
+		// The columns a reader asked about have an entry.
+		for _, name := range []string{"NPI", "Clients", "Matched by", "Similarity", "Direction", "From stage"} {
+			found := false
+			for _, r := range ov[start:] {
+				if len(r) > 0 && slices.Contains(strings.Split(r[0][:max(strings.LastIndex(r[0], " ("), 0)], ", "), name) {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("the guide does not explain %q", name)
+			}
 		}
 	})
 
@@ -326,9 +353,15 @@ func TestWorkbook(t *testing.T) {
 		if len(style.Fill.Color) == 0 || !strings.EqualFold(style.Fill.Color[0], stageFill[1]) {
 			t.Errorf("stage-1 cell fill = %v, want %s", style.Fill.Color, stageFill[1])
 		}
-		panes, err := f.GetPanes("Referrers")
-		if err != nil || !panes.Freeze || panes.YSplit != 1 {
-			t.Errorf("Referrers header is not frozen: %+v %v", panes, err)
+		// The wide sheets keep the header row and the referrer's name in view: frozen at B2.
+		for _, sheet := range []string{"Referrers", "Monthly"} {
+			panes, err := f.GetPanes(sheet)
+			if err != nil || !panes.Freeze || panes.YSplit != 1 || panes.XSplit != 1 || panes.TopLeftCell != "B2" {
+				t.Errorf("%s is not frozen at B2: %+v %v", sheet, panes, err)
+			}
+		}
+		if panes, err := f.GetPanes("Clinicians"); err != nil || !panes.Freeze || panes.YSplit != 1 || panes.XSplit != 0 {
+			t.Errorf("Clinicians is not frozen below its header alone: %+v %v", panes, err)
 		}
 	})
 
