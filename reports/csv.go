@@ -80,11 +80,19 @@ func writeReferrerCSV(ctx context.Context, db querier, month time.Time, path str
 		})
 	}
 	return writeAtomic(path, func(w io.Writer) error {
+		if _, err := io.WriteString(w, utf8BOM); err != nil {
+			return err
+		}
 		// An explicit writer, not gocsv's package-wide one that any other package may replace.
 		// The header is written even when there are no rows, so the CRM always gets a valid file.
 		return gocsv.MarshalCSV(records, gocsv.NewSafeCSVWriter(csv.NewWriter(w)))
 	})
 }
+
+// utf8BOM opens the CSV: Excel on Windows reads a CSV without it in the system's code page
+// (Windows-1252), so "Søren Brennan" would open as "SÃ¸ren Brennan". CRM importers and
+// spreadsheet programs that read UTF-8 skip it.
+const utf8BOM = "\ufeff"
 
 // neutralise defuses CSV injection as OWASP recommends: a cell that a spreadsheet would read
 // as a formula (leading =, +, -, @, tab or carriage return) gets a leading single quote.

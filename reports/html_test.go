@@ -363,7 +363,7 @@ func TestEmptyTables(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lines := strings.Split(strings.TrimSpace(string(b)), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], "referrer,category,") {
+	if lines := strings.Split(strings.TrimSpace(string(b)), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], "\ufeffreferrer,category,") {
 		t.Errorf("empty CSV = %q, want the header only", b)
 	}
 	html := filepath.Join(dir, "referrals-"+ym+".html")

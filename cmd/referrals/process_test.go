@@ -461,7 +461,7 @@ func TestQuietRunWarnsOfRejectedRows(t *testing.T) {
 // firstReferrer is the first referrer named in a run's CRM export.
 func firstReferrer(t *testing.T, csvPath string) string {
 	t.Helper()
-	lines := strings.Split(mustRead(t, csvPath), "\n")
+	lines := strings.Split(strings.TrimPrefix(mustRead(t, csvPath), "\ufeff"), "\n") // the CSV opens with a BOM for Excel
 	if len(lines) < 2 || !strings.HasPrefix(lines[0], "referrer,") {
 		t.Fatalf("%s has no referrer rows", csvPath)
 	}
