@@ -92,7 +92,7 @@ func LoadReference(ctx context.Context, db *sql.DB, files ReferenceFiles) error 
 		rosterRows = append(rosterRows, []any{strings.TrimSpace(r.Name), nullIfBlank(r.Aliases), nullIfBlank(r.NPI), start, end,
 			nullIfBlank(r.Specialties), nullIfBlank(r.Payers), accepting})
 	}
-	if err := rosterNameClashes(ctx, db, files.Roster, roster, rosterLines); err != nil {
+	if _, err := rosterNameClashes(ctx, db, files.Roster, roster, rosterLines); err != nil {
 		return err
 	}
 	for i, r := range dir {
@@ -180,10 +180,15 @@ func LoadReference(ctx context.Context, db *sql.DB, files ReferenceFiles) error 
 // header loads as blanks otherwise), or a column without a header that holds
 // values. Each warning names the file and the column. A file that cannot be read
 // gives none: LoadReference says why.
-func ReferenceWarnings(files ReferenceFiles) []string {
+func ReferenceWarnings(ctx context.Context, db *sql.DB, files ReferenceFiles) []string {
 	var out []string
-	if _, _, w, err := readRoster(files.Roster); err == nil {
+	if roster, lines, w, err := readRoster(files.Roster); err == nil {
 		out = append(out, w...)
+		if db != nil {
+			if names, err := rosterNameClashes(ctx, db, files.Roster, roster, lines); err == nil {
+				out = append(out, names...)
+			}
+		}
 	}
 	if _, _, w, err := readDirectory(files.Directory); err == nil {
 		out = append(out, w...)
@@ -241,8 +246,10 @@ func refColumns(t reflect.Type) []refColumn {
 // rows of T, with each row's line in the file. Its headers are matched as the
 // exports' are (case, spaces, punctuation and underscores ignored), against
 // each column's name and other names (refColumns): "Start Date" is start_date,
-// "Organization" is organisation. A required column the file lacks, two headers
-// for one column, or a header that could be either of two columns is an error
+// "Organization" is organisation. Of two headers for one column the column's own
+// name wins, then its other names in their order; the other is ignored with a
+// warning. A required column the file lacks, or a header that could be either
+// of two columns, is an error
 // naming the file; a column it does not use is a warning (nothing is dropped
 // without a word). A missing optional file (empty path) gives no rows; a named
 // file that is missing is an error.
@@ -294,6 +301,8 @@ func readRefFile[T any](path, what string, required ...string) (rows []T, lines 
 	}
 	var problems []string
 	var ignored, unnamed []int
+	rank := make([]int, len(cols)) // the chosen header's place among the column's names
+	var also [][2]int              // a header that names a column read from another one: header, column
 	for i, h := range header {
 		n := config.NormaliseHeader(h)
 		if n == "" {
@@ -304,11 +313,22 @@ func readRefFile[T any](path, what string, required ...string) (rows []T, lines 
 		case 0:
 			ignored = append(ignored, i)
 		case 1:
-			if j := at[cs[0]]; j >= 0 {
-				problems = append(problems, fmt.Sprintf("the headers %q and %q are both the %s column; keep one of them (or rename the other to a header referrals does not read)", header[j], h, cols[cs[0]].name))
+			// Two headers for one column: its own name wins, then the other
+			// names in their order, then the first in the file; the other is
+			// ignored with a word ("Type" beside "category", "NPI" beside
+			// "Provider NPI"), as a column referrals does not read would be.
+			ci := cs[0]
+			r := slices.Index(cols[ci].names, n)
+			if j := at[ci]; j >= 0 {
+				if r < rank[ci] {
+					also = append(also, [2]int{j, ci})
+					at[ci], rank[ci] = i, r
+				} else {
+					also = append(also, [2]int{i, ci})
+				}
 				continue
 			}
-			at[cs[0]] = i
+			at[ci], rank[ci] = i, r
 		default:
 			var names []string
 			for _, ci := range cs {
@@ -316,6 +336,10 @@ func readRefFile[T any](path, what string, required ...string) (rows []T, lines 
 			}
 			problems = append(problems, fmt.Sprintf("the header %q could be the %s column; rename it to the one it is", h, strings.Join(names, " or the ")))
 		}
+	}
+	for _, a := range also {
+		warnings = append(warnings, fmt.Sprintf("%s file %s: the column %q is another name for the %s column, which is read from the column %q: it is ignored (rename one of them if that is the wrong one)",
+			what, path, strings.TrimSpace(header[a[0]]), cols[a[1]].name, strings.TrimSpace(header[at[a[1]]])))
 	}
 	var found, missing []string
 	for _, h := range header {
@@ -383,14 +407,17 @@ func readRefFile[T any](path, what string, required ...string) (rows []T, lines 
 }
 
 // rosterNameClashes refuses a roster where two rows' spellings (name or alias)
-// fold to one name key: the key the exports' clinician names and the referrals'
+// fold to one name key (two rows' names only where they differ in no more than
+// case, accents, spaces and punctuation: one person twice; names that differ in
+// titles or credentials, such as Jr and Sr, may be two people, and are a
+// warning): the key the exports' clinician names and the referrals'
 // requests are matched by (name_key in queries/macros.sql: case, accents,
 // punctuation, titles and credentials folded, "Last, First" reordered). Such a
 // key names neither clinician (stg_clinician_names), so a referral asking for
 // either would count as addressed to the practice, and its clients as no one's on
 // the roster. Two rows that name one clinician are the usual cause; an alias given
 // to two clinicians, or one clinician's alias that is another's name, the others.
-func rosterNameClashes(ctx context.Context, db *sql.DB, path string, roster []RosterRow, lines []int) error {
+func rosterNameClashes(ctx context.Context, db *sql.DB, path string, roster []RosterRow, lines []int) (warnings []string, err error) {
 	type spelling struct {
 		row   int
 		alias bool
@@ -406,21 +433,22 @@ func rosterNameClashes(ctx context.Context, db *sql.DB, path string, roster []Ro
 		}
 	}
 	if len(sp) == 0 {
-		return nil
+		return nil, nil
 	}
 	// The keys come from the macro itself, so this check and the models cannot
 	// disagree on what one name is.
 	conn, err := db.Conn(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer conn.Close()
 	if _, err := conn.ExecContext(ctx, queries.MacrosSQL); err != nil {
-		return fmt.Errorf("roster %s: key the names: %w", path, err)
+		return nil, fmt.Errorf("roster %s: key the names: %w", path, err)
 	}
 	var q strings.Builder
 	args := make([]any, 0, 2*len(sp))
-	q.WriteString("SELECT i, name_key(s) FROM (VALUES ")
+	// letters: the name without case, accents, spaces or punctuation.
+	q.WriteString("SELECT i, name_key(s), regexp_replace(lower(strip_accents(s)), '[^a-z0-9]', '', 'g') FROM (VALUES ")
 	for i, s := range sp {
 		if i > 0 {
 			q.WriteString(", ")
@@ -431,21 +459,23 @@ func rosterNameClashes(ctx context.Context, db *sql.DB, path string, roster []Ro
 	q.WriteString(") t(i, s) ORDER BY i")
 	rows, err := conn.QueryContext(ctx, q.String(), args...)
 	if err != nil {
-		return fmt.Errorf("roster %s: key the names: %w", path, err)
+		return nil, fmt.Errorf("roster %s: key the names: %w", path, err)
 	}
 	keys := make([]sql.NullString, len(sp))
+	letters := make([]string, len(sp))
 	for rows.Next() {
 		var i int
 		var k sql.NullString
-		if err := rows.Scan(&i, &k); err != nil {
+		var l string
+		if err := rows.Scan(&i, &k, &l); err != nil {
 			rows.Close()
-			return err
+			return nil, err
 		}
-		keys[i] = k
+		keys[i], letters[i] = k, l
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	describe := func(s spelling) string {
 		if s.alias {
@@ -474,18 +504,24 @@ func rosterNameClashes(ctx context.Context, db *sql.DB, path string, roster []Ro
 		case !o.alias && !s.alias && o.text == s.text:
 			problems = append(problems, fmt.Sprintf("lines %d and %d both name %q: keep one row per clinician (other spellings of a name go in its aliases column)",
 				lines[o.row], lines[s.row], s.text))
-		case !o.alias && !s.alias:
-			problems = append(problems, fmt.Sprintf("lines %d and %d name one clinician: %q and %q are one name to referrals, which ignores case, accents, punctuation, titles and credentials; keep one row per clinician (other spellings of a name go in its aliases column)",
+		case !o.alias && !s.alias && letters[i] == letters[j]:
+			problems = append(problems, fmt.Sprintf("lines %d and %d name one clinician: %q and %q differ only in case, accents, spaces or punctuation; keep one row per clinician (other spellings of a name go in its aliases column)",
 				lines[o.row], lines[s.row], o.text, s.text))
+		case !o.alias && !s.alias:
+			// Names that differ in more (credentials, titles, Jr and Sr: "John
+			// Smith, Jr." and "John Smith, Sr.") may be two people: no row can
+			// be dropped then, and refusing the roster would stop every run.
+			warnings = append(warnings, fmt.Sprintf("roster %s: lines %d and %d, %q and %q, are one name to referrals, which ignores case, accents, punctuation, titles and credentials: if they are one clinician, keep one row (other spellings of a name go in its aliases column); if they are two, a referral or appointment under that name matches neither, and counts as addressed to the practice",
+				path, lines[o.row], lines[s.row], o.text, s.text))
 		default:
 			problems = append(problems, fmt.Sprintf("%s and %s are one name to referrals, which ignores case, accents, punctuation, titles and credentials, so a referral or appointment under that name would match neither clinician; give that spelling to one clinician only (or keep one row, if lines %d and %d are one clinician)",
 				describe(o), describe(s), lines[o.row], lines[s.row]))
 		}
 	}
 	if len(problems) > 0 {
-		return fmt.Errorf("roster %s: %s", path, strings.Join(problems, "; "))
+		return warnings, fmt.Errorf("roster %s: %s", path, strings.Join(problems, "; "))
 	}
-	return nil
+	return warnings, nil
 }
 
 func nullIfBlank(s string) any {

@@ -29,15 +29,22 @@ CREATE OR REPLACE TEMP MACRO name_tokens(s) AS
 -- the same keys on 126,000 names).
 --
 -- MA and DO are credentials (Master of Arts, Doctor of Osteopathy) and surnames
--- (Jenny Ma, Linh Do): they are folded away only from a name of three tokens or
--- more ('Jane Smith MA', 'Smith, John DO'), so that 'Jenny Ma' and 'Jenny Do' stay
--- two people (and two roster rows). The list is wrapped in a list of one so that
--- the lambda takes it once: as a macro argument it was built twice, 3x the time.
+-- (Jenny Ma, Linh Do). With two other tokens or more they are credentials ('Jane
+-- Smith MA', 'Smith, John DO'); with fewer, one after the comma of "Last, First" is
+-- a credential ('Dr. Patel, DO', 'Jenny Ma, MA') and one before it the surname
+-- ('Jenny Ma', 'Ma, Jenny'), so that 'Jenny Ma' and 'Jenny Do' stay two people (and
+-- two roster rows). The parts after and before the comma are wrapped in a list of
+-- one so that the lambda takes them once: as macro arguments they were built for
+-- each use, 3x the time.
 CREATE OR REPLACE TEMP MACRO name_key(s) AS
-    nullif(array_to_string(list_transform([list_concat(
+    nullif(array_to_string(list_transform([[
         name_tokens(CASE WHEN strpos(s, ',') > 0 THEN substr(s, strpos(s, ',') + 1) ELSE '' END),
-        name_tokens(CASE WHEN strpos(s, ',') > 0 THEN substr(s, 1, strpos(s, ',') - 1) ELSE s END))],
-        l -> list_filter(l, t -> t NOT IN ('ma', 'do') OR len(l) < 3))[1], ' '), '');
+        name_tokens(CASE WHEN strpos(s, ',') > 0 THEN substr(s, 1, strpos(s, ',') - 1) ELSE s END)]],
+        p -> list_concat(
+            list_filter(p[1], t -> t NOT IN ('ma', 'do')
+                OR (len(p[2]) = 0 AND len(list_filter(list_concat(p[1], p[2]), u -> u NOT IN ('ma', 'do'))) < 2)),
+            list_filter(p[2], t -> t NOT IN ('ma', 'do')
+                OR len(list_filter(list_concat(p[1], p[2]), u -> u NOT IN ('ma', 'do'))) < 2)))[1], ' '), '');
 
 -- A list cell of the roster or directory ('a; b;c') as a clean list.
 CREATE OR REPLACE TEMP MACRO split_list(s) AS

@@ -53,6 +53,10 @@ func TestNameKey(t *testing.T) {
 		"Jane Smith, MA":  "jane smith",
 		"Smith, John DO":  "john smith",
 		"Dr. Amy Lee, DO": "amy lee",
+		"Jenny Ma, MA":    "jenny ma",
+		"Dr. Patel, DO":   "patel",
+		"Smith, MA":       "smith",
+		"Dr. Linh Do, DO": "linh do",
 	} {
 		var got sql.NullString
 		if err := db.QueryRowContext(ctx, `SELECT name_key(?)`, in).Scan(&got); err != nil {

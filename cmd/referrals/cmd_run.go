@@ -133,7 +133,7 @@ second exits with code 3.`)
 		if month.Equal(firstOfMonth(e.today())) {
 			note = " (not over yet: partial figures"
 			if !partialUntil.IsZero() {
-				note += ", up to the exports' last date, " + partialUntil.Format("2006-01-02")
+				note += ": the exports run to " + partialUntil.Format("2006-01-02") + ", and intakes booked after that count as referrals already"
 			}
 			note += ")"
 		}

@@ -158,6 +158,10 @@ func (j *job) ingest(ctx context.Context, e env, rebuild bool) (pipeline.IngestS
 		return pipeline.IngestSummary{}, fmt.Errorf("%w: %v", config.ErrConfig, err)
 	}
 	j.log.Info("reference files loaded", "took", time.Since(t).Round(time.Millisecond))
+	// What check warns of in them, the run says too: it is what cron mails.
+	for _, w := range pipeline.ReferenceWarnings(ctx, j.db, j.referenceFiles()) {
+		j.log.Warn(w)
+	}
 	in := &pipeline.Ingester{DB: j.db, Config: j.cfg, Secret: j.secret, Log: j.log, Rebuild: rebuild}
 	if f, ok := e.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		in.Progress = progressLine(e.stderr)
@@ -356,7 +360,7 @@ func (j *job) warnOutsideData(ctx context.Context, month, today time.Time) (part
 			partialUntil = until.Time
 			attrs = append(attrs, "data_until", until.Time.Format("2006-01-02"))
 		}
-		j.log.Warn("the report month is not over yet, so its figures are partial: they count what the exports hold up to their last date (data_until); run it again once the month is over for the whole month",
+		j.log.Warn("the report month is not over yet, so its figures are partial: the exports hold the month up to their last date (data_until), with intakes already booked after it counted as referrals; run it again once the month is over for the whole month",
 			attrs...)
 	}
 	if !first.Valid || !last.Valid {

@@ -34,7 +34,7 @@ func TestMonthNotOverIsPartial(t *testing.T) {
 		t.Errorf("run --month 2026-10 on 2026-10-15: exit %d, want 0 and a warning that the month is partial:\n%s", code, errOut)
 	}
 	code, out, errOut = runOn(midOctober, "run", "--config", cfg, "--month", "2026-10")
-	if code != 0 || !strings.Contains(out, "Report month 2026-10 (not over yet: partial figures, up to the exports' last date, 2026-10-") {
+	if code != 0 || !strings.Contains(out, "Report month 2026-10 (not over yet: partial figures: the exports run to 2026-10-") {
 		t.Errorf("run --month 2026-10 on 2026-10-15: exit %d, want a summary that says the month is partial:\n%s\n%s", code, out, errOut)
 	}
 	if _, _, errOut := runOn(midOctober, "explain", "--config", cfg, "--month", "2026-10", "--quiet", "Zzyzx"); !warning.MatchString(errOut) {

@@ -36,7 +36,7 @@ func TestCheckAndRunOnTheRosterColumnsAndRows(t *testing.T) {
 	name := strings.SplitN(lines[1], ",", 2)[0]
 	lines = append(lines, strings.ToUpper(name)+",,,2021-01-01,,,,yes,")
 	write()
-	want := "roster " + roster + fmt.Sprintf(": lines 2 and %d name one clinician: %q and %q are one name", len(lines), name, strings.ToUpper(name))
+	want := "roster " + roster + fmt.Sprintf(": lines 2 and %d name one clinician: %q and %q differ only in case, accents, spaces or punctuation", len(lines), name, strings.ToUpper(name))
 	code, out, errOut = runInProcess("check", "--config", cfg, "--quiet")
 	if code != exitUsage || !strings.Contains(out, "PROBLEM  reference files: "+want) {
 		t.Errorf("check: exit %d, want %d and %q:\n%s%s", code, exitUsage, want, out, errOut)

@@ -21,8 +21,8 @@ by_npi as (
 ),
 -- Only keys the roster does not hold are folded (those it holds resolve, or two of
 -- its clinicians share them, and stay unresolved spelling by spelling); nor are
--- one-word keys (name_key drops credentials, so "Jenny Ma, LCSW" and "Jenny Do,
--- LMFT" both key as "jenny"), nor keys whose billing NPIs differ: different people.
+-- one-word keys (name_key drops credentials, so "Dr. Lee, PhD" and "Lee, LCSW"
+-- both key as "lee"), nor keys whose billing NPIs differ: different people.
 folded as (
     select name_key, arg_min(trim(provider), {'caps': upper(trim(provider)) = trim(provider), 'name': trim(provider)}) as clinician
     from spellings
