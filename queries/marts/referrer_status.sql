@@ -36,36 +36,32 @@ with params as (
         getvariable('cooling_ratio')::DOUBLE as cooling_ratio
 ),
 
+-- The grid has every month from the first referral to the report month, so the
+-- current run of one stage begins the month after the last month of another stage
+-- (or at the first month), and every month of another stage lies before it: no
+-- numbering of the runs (two more window passes over the grid) is needed.
 history as (
     select
         referrer,
         month,
         stage,
-        lag(stage) over (partition by referrer order by month) as prev_stage,
-        row_number() over (partition by referrer order by month) as seq
+        lag(stage) over (partition by referrer order by month) as prev_stage
     from referrer_months
 ),
 
-runs as (
-    select
-        *,
-        sum(case when seq = 1 or stage is distinct from prev_stage then 1 else 0 end)
-            over (partition by referrer order by month rows between unbounded preceding and current row) as run
-    from history
-),
-
-current_run as (
-    select r.referrer, r.run, r.stage
-    from runs r, params p
-    where r.month = p.report_month
+current_stage as (
+    select h.referrer, h.stage
+    from history h, params p
+    where h.month = p.report_month
 ),
 
 history_summary as (
     select
         r.referrer,
-        min(r.month) filter (where r.run = c.run) as stage_since,
+        coalesce((max(r.month) filter (where r.stage is distinct from c.stage) + to_months(1))::DATE,
+                 min(r.month)) as stage_since,
         arg_max(r.stage, r.month) filter (
-            where r.run < c.run and r.stage is not null and r.stage is distinct from c.stage
+            where r.stage is not null and r.stage is distinct from c.stage
         ) as previous_stage,
         min(r.month) as first_month,
         min(r.month) filter (where r.stage >= 2) as first_stage2,
@@ -75,9 +71,10 @@ history_summary as (
         arg_max({'month': r.month, 'from': r.prev_stage}, r.month) filter (
             where r.stage < r.prev_stage and r.month > p.report_month - to_months(3)
         ) as recent_fall
-    from runs r
-    join current_run c on c.referrer = r.referrer
+    from history r
+    join current_stage c on c.referrer = r.referrer
     cross join params p
+    where r.month <= p.report_month
     group by r.referrer
 ),
 
