@@ -76,11 +76,14 @@ start as (
 ),
 
 -- For every clinician of a referrer's who left (a possible point person: the start, or
--- anyone who took a referral), the first referral after the day they left. Found along
--- each referrer's referrals in day order, with the days clinicians left placed after
--- that day's referrals: the first referral that follows. Equality joins and one sort:
+-- anyone who took a referral), the first referral after the day they left that a
+-- clinician took who had not left by its day; ties on a day go to the clinician's
+-- name. A join on the referrer with the days as a further condition (a hash join:
 -- the models are built in one transaction, where fresh tables have no statistics and
--- DuckDB would run a range join as a nested loop.
+-- DuckDB would run a range join alone as a nested loop), then the smallest (day,
+-- name) per leaver: at 10M exported rows 0.27 s, where a window along every referral
+-- of every referrer, with the days clinicians left placed among them, took 0.48 s,
+-- for the same 1,044,137 rows.
 leavers as (
     select distinct s.referrer_id, s.clinician, d.left_on
     from start s
@@ -93,33 +96,20 @@ leavers as (
 ),
 
 handovers as (
-    select referrer_id, clinician as leaver, next_date, next_clinician
-    from (
-        select
-            referrer_id,
-            kind,
-            clinician,
-            first_value(taker_date ignore nulls) over after as next_date,
-            first_value(taker ignore nulls) over after as next_clinician
-        from (
-            -- Referrals that can take over: their clinician had not left by that day.
-            select referrer_id, referral_date as day, 0 as kind, clinician, referral_date as taker_date, clinician as taker
-            from taken
-            where left_on is null or left_on >= referral_date
-            union all
-            select referrer_id, left_on, 1, clinician, NULL, NULL
-            from leavers
-        )
-        window after as (
-            partition by referrer_id order by day, kind, clinician
-            rows between current row and unbounded following
-        )
-    )
-    where kind = 1 and next_clinician is not null
+    select
+        l.referrer_id,
+        l.clinician as leaver,
+        min(t.referral_date) as next_date,
+        arg_min(t.clinician, {'d': t.referral_date, 'c': t.clinician}) as next_clinician
+    from leavers l
+    join taken t
+        on t.referrer_id = l.referrer_id
+        and t.referral_date > l.left_on
+        and t.clinician is not null
+        and (t.left_on is null or t.left_on >= t.referral_date)
+    group by l.referrer_id, l.clinician, l.left_on
 ),
 
--- Each referrer's point persons in turn, from the start, one hand-over at a time (a
--- referrer has a few at most; each next referral is later than the one before).
 chain as (
     select referrer_id, clinician, source, since, 0 as step
     from start
