@@ -439,10 +439,13 @@ func (in *Ingester) displayPath(p string) string {
 }
 
 // recordProblem keeps a file's problem for the Data quality sheet; path is as displayed.
+// seen_at is UTC, as run_log's times are: the reports compare them to tell this run's
+// failures, and a local time moved with the zone of whoever ran it (a failure seen in
+// Tokyo stayed "newer" than New York's next run for 14 hours).
 func (in *Ingester) recordProblem(ctx context.Context, source, path, problem string) {
 	_, _ = in.DB.ExecContext(ctx, `DELETE FROM ingest_problems WHERE path = ?`, path)
-	_, _ = in.DB.ExecContext(ctx, `INSERT INTO ingest_problems VALUES ((SELECT coalesce(max(problem_id),0)+1 FROM ingest_problems), ?, ?, NULL, ?, now()::TIMESTAMP)`,
-		source, path, problem)
+	_, _ = in.DB.ExecContext(ctx, `INSERT INTO ingest_problems VALUES ((SELECT coalesce(max(problem_id),0)+1 FROM ingest_problems), ?, ?, NULL, ?, ?)`,
+		source, path, problem, time.Now().UTC())
 }
 
 // prepared is a file that was checked, scanned and, where needed,

@@ -40,12 +40,12 @@ func loadFailedFiles(ctx context.Context, db querier) ([]failedFile, error) {
 	if !problems {
 		return nil, nil
 	}
-	// seen_at is the local time of the moment (now()::TIMESTAMP), finished_at UTC: both are
-	// compared as moments.
+	// seen_at and finished_at are both UTC (recordProblem, pipeline.Finish), whatever the
+	// zone of the run that wrote them.
 	query := `SELECT source, path FROM ingest_problems ORDER BY path, source`
 	if runLog {
 		query = `SELECT source, path FROM ingest_problems
-		WHERE seen_at::TIMESTAMPTZ > coalesce((SELECT max(finished_at) FROM run_log) AT TIME ZONE 'UTC', '-infinity'::TIMESTAMPTZ)
+		WHERE seen_at > coalesce((SELECT max(finished_at) FROM run_log), '-infinity'::TIMESTAMP)
 		ORDER BY path, source`
 	}
 	rows, err := queryAll(ctx, db, "the files that failed", query)

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"context"
+	"database/sql"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -79,13 +80,14 @@ func TestPartialDataBanner(t *testing.T) {
 	}
 	const secret = "banner-test"
 	db := stagetest.RunSample(t, data, sampleMonth, secret)
-	// Ten hours behind UTC: a failure recorded in local time reads as older than a run
-	// that ended before it, unless the two are compared as moments.
-	if _, err := db.ExecContext(ctx, `SET GLOBAL TimeZone = 'Pacific/Honolulu'`); err != nil {
-		t.Fatal(err)
-	}
-	night := func() {
+	// The nights run in different zones (cron in one, an admin's shell in another): a
+	// failure recorded in Tokyo's local time read as newer than New York's next run for
+	// 14 hours, and in Honolulu's as older than the run that ended before it.
+	night := func(zone string) {
 		t.Helper()
+		if _, err := db.ExecContext(ctx, `SET GLOBAL TimeZone = '`+zone+`'`); err != nil {
+			t.Fatal(err)
+		}
 		if err := pipeline.Finish(ctx, db, pipeline.RunRecord{Command: "run", Started: time.Now(), Month: sampleMonth}); err != nil {
 			t.Fatal(err)
 		}
@@ -94,7 +96,7 @@ func TestPartialDataBanner(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	night() // the file fails again on the next night
+	night("Asia/Tokyo") // the file fails again on the next night
 
 	dir := t.TempDir()
 	cache := filepath.Join(dir, "cache")
@@ -141,7 +143,7 @@ func TestPartialDataBanner(t *testing.T) {
 	if err := os.Remove(bad); err != nil {
 		t.Fatal(err)
 	}
-	night()
+	night("America/New_York")
 	xlsx, page = write("fixed")
 	top = overviewTop(t, xlsx, 3)
 	if strings.Contains(strings.Join(top, "\n"), "Incomplete figures") || strings.Contains(page, `class="banner"`) {
@@ -225,6 +227,13 @@ func TestMonthWithoutData(t *testing.T) {
 	// A month with referrals carries no such notice.
 	if got := (overview{period: period{month: sampleMonth}, volume: []volumeMonth{{total: 3}}}).noDataNotice(); got != "" {
 		t.Errorf("notice for a month with referrals = %q", got)
+	}
+	// A month after the last referral does not say the exports end: it may hold
+	// follow-up appointments, which the referrals cannot tell.
+	last := sql.NullTime{Time: sampleMonth, Valid: true}
+	o := overview{period: period{month: sampleMonth.AddDate(0, 1, 0)}, volume: []volumeMonth{{total: 0}}, dataFrom: last, dataTo: last}
+	if got, want := o.noDataNotice(), "No referral came in this month: the last came in October 2026."; got != want {
+		t.Errorf("notice after the last referral = %q, want %q", got, want)
 	}
 }
 

@@ -73,7 +73,9 @@ func (o overview) noDataNotice() string {
 		return fmt.Sprintf("The exports start in %s; this month has no referrals, so every figure in this report is empty.",
 			o.dataFrom.Time.Format("January 2006"))
 	case o.month.After(o.dataTo.Time):
-		return fmt.Sprintf("The exports end in %s; this month has no referrals.", o.dataTo.Time.Format("January 2006"))
+		// From the referrals alone (the page cache reads model tables only), which cannot
+		// say the exports end: a month of follow-up appointments has none.
+		return fmt.Sprintf("No referral came in this month: the last came in %s.", o.dataTo.Time.Format("January 2006"))
 	}
 	return ""
 }

@@ -62,7 +62,7 @@ func TestPointPersonShareWording(t *testing.T) {
 // Effective clinicians is 1 / COC and can exceed the clinicians count: the guide says so.
 func TestEffectiveCliniciansWording(t *testing.T) {
 	got := writeGuide(t)["Effective clinicians (Referrers)"]
-	for _, want := range []string{"1 / COC", "few referrals share a clinician", "can then exceed Clinicians"} {
+	for _, want := range []string{"1 / COC", "an estimate of how widely they would spread with more, and can exceed Clinicians", "4 and 3 referrals to two clinicians give 2.3"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("guide: Effective clinicians = %q, lacks %q", got, want)
 		}

@@ -559,9 +559,10 @@ func columnGuide(o overview) [][2]string {
 		{"Point-person share (Referrers)", ppShareMeaning},
 		{"Practice share (Referrers)", "Share of the referrals addressed to the practice rather than to a clinician, among those whose request the schedule records; blank when none is recorded."},
 		{"COC (Referrers)", "Continuity of care, 0 to 1: 1 when every referral went to one clinician, 0 when no two went to the same one; blank under 2 referrals."},
-		{"Effective clinicians (Referrers)", "1 / COC: about how many clinicians the referrals are spread over, as if evenly. It grows large " +
-			"when few referrals share a clinician and can then exceed Clinicians (11 referrals to 10 clinicians, one of them twice, give 55): " +
-			"read a value above Clinicians as spread about as widely as the referrals allow. Blank when COC is 0 (no two referrals share a clinician) or blank."},
+		{"Effective clinicians (Referrers)", "1 / COC: about how many clinicians the referrals are spread over, as if evenly. From few referrals " +
+			"it is an estimate of how widely they would spread with more, and can exceed Clinicians (4 and 3 referrals to two clinicians give 2.3; " +
+			"11 referrals to 10 clinicians, one of them twice, give 55): read a value above Clinicians as a spread still widening. " +
+			"Blank when COC is 0 (no two referrals share a clinician) or blank."},
 		{"Stage since, Previous stage (Referrers)", "The first month of the current stage, and the stage before it."},
 		{"Months to stage 2, Months to stage 3 (Referrers)", "Months from the first referral to the first month at stage 2 or above (0 for a referrer at stage 3 from the start), and to the first month at stage 3: the referrer's pace."},
 		{"Regressions (Referrers)", "How many times the stage fell."},
@@ -986,7 +987,7 @@ func fetchDataQualitySheet(ctx context.Context, db querier, st *styles, o overvi
 			`SELECT file_id, source, path, encoding, rows_loaded, rows_rejected, rows_replaced, loaded_at
              FROM ingest_files ORDER BY file_id DESC LIMIT ?`, `SELECT count(*) FROM ingest_files`, nil, maxQualityRows},
 		{"Files that failed", "Files that could not be loaded at all: the message says what to fix.",
-			[]column{{"Source", kText}, {"Path", kText}, {"Problem", kText}, {"Seen at", kStamp}},
+			[]column{{"Source", kText}, {"Path", kText}, {"Problem", kText}, {"Seen at (UTC)", kStamp}},
 			`SELECT source, path, problem, seen_at FROM ingest_problems ORDER BY seen_at DESC, path LIMIT ?`,
 			`SELECT count(*) FROM ingest_problems`, nil, maxQualityRows},
 		{"Unresolved clinician names", "Names in the exports that match no clinician of the roster: add them to the roster's aliases.",

@@ -400,7 +400,7 @@ func writeTable(w io.Writer, months []monthRow, th thresholds) {
 	fmt.Fprintf(w, "\nN, to pp (point-person share), practice (practice share), COC and eff. (effective clinicians)\n"+
 		"are over the %d months to each month's end; – no stage (no referral in the window). A referral is\n"+
 		"for the point person (to pp) when it asked for them by name, else when they were assigned it.\n"+
-		"eff. is 1 / COC: it can exceed the clinicians assigned when few referrals share one (∞: none do).\n", th.windowMonths)
+		"eff. is 1 / COC: from few referrals, an estimate of how widely they would spread with more, so it can exceed the clinicians assigned (∞: no two share one).\n", th.windowMonths)
 	if anyLow {
 		fmt.Fprintf(w, "* low evidence: fewer than %d referrals in the window.\n", th.lowEvidenceBelow)
 	}
@@ -586,13 +586,14 @@ func effective(coc, eff sql.NullFloat64) string {
 }
 
 // effectiveAbove says why effective clinicians exceed the clinicians assigned, when they
-// do: 1 / COC grows large when few referrals share a clinician (11 referrals to 10
-// clinicians, one of them twice, make 55), and is infinite when none do.
+// do: from few referrals 1 / COC estimates how widely they would spread with more, and can
+// exceed the clinicians so far (4 and 3 referrals to two make 2.3; 11 referrals to 10
+// clinicians, one of them twice, make 55); it is infinite when no two share one.
 func effectiveAbove(st status) string {
 	if !st.coc.Valid || !st.effective.Valid || st.effective.Float64 <= float64(st.clinicians) {
 		return ""
 	}
-	return fmt.Sprintf(": 1 / COC, which exceeds the %d %s when few referrals share a clinician", st.clinicians,
+	return fmt.Sprintf(": 1 / COC, from few referrals an estimate of how widely they would spread with more, so above the %d %s so far", st.clinicians,
 		plural(st.clinicians, "clinician"))
 }
 

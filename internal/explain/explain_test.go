@@ -69,7 +69,7 @@ func TestWriteParagraph(t *testing.T) {
 			"Assigned, whoever was asked for: Ann Alder 3, Ben Birch 1, Cal Cedar 1, Dee Dogwood 1"},
 		"Dr Mixed": {"1 was for the point person Ann Alder (20%, under the 50% allowed for stage 3), and with no referred-to field the spread decides: 3 clinicians, 3.3 effective (at least 3 needed), from 5 referrals (at least 4 needed).",
 			"Assigned, whoever was asked for: Ben Birch 3, Ann Alder 1, Cal Cedar 1 (COC 0.30, 3.3 effective clinicians: " +
-				"1 / COC, which exceeds the 3 clinicians when few referrals share a clinician)."},
+				"1 / COC, from few referrals an estimate of how widely they would spread with more, so above the 3 clinicians so far)."},
 		"Dr Leaver":    {"Fay Fir is the point person: the point person before them left the practice, and they took the referrer's first referral after that"},
 		"Dr Old Three": {"No stage (inactive): no referral in the 12 months to 2025-12-31; the last was on 2023-05-12.", "It has been inactive since 2024-05 (20 months); before that it was at stage 1."},
 	} {

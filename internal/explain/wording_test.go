@@ -32,7 +32,7 @@ func TestPointPersonCountedSaysWhy(t *testing.T) {
 func TestEffectiveAboveClinicians(t *testing.T) {
 	st := status{clinicians: 10, coc: sql.NullFloat64{Float64: 2.0 / 110, Valid: true},
 		effective: sql.NullFloat64{Float64: 55, Valid: true}}
-	want := ": 1 / COC, which exceeds the 10 clinicians when few referrals share a clinician"
+	want := ": 1 / COC, from few referrals an estimate of how widely they would spread with more, so above the 10 clinicians so far"
 	if got := effectiveAbove(st); got != want {
 		t.Errorf("effectiveAbove = %q, want %q", got, want)
 	}
