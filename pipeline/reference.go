@@ -406,11 +406,11 @@ func readRefFile[T any](path, what string, required ...string) (rows []T, lines 
 	return rows, lines, warnings, nil
 }
 
-// rosterNameClashes refuses a roster where two rows' spellings (name or alias)
-// fold to one name key (two rows' names only where they differ in no more than
-// case, accents, spaces and punctuation: one person twice; names that differ in
-// titles or credentials, such as Jr and Sr, may be two people, and are a
-// warning): the key the exports' clinician names and the referrals'
+// rosterNameClashes refuses a roster where two rows' names are one person twice
+// (they differ in no more than case, accents, spaces and punctuation), and warns
+// where two rows' other spellings (names that differ in titles or credentials,
+// such as Jr and Sr, which may be two people; an alias two clinicians share, or
+// that is another's name) fold to one name key: the key the exports' clinician names and the referrals'
 // requests are matched by (name_key in queries/macros.sql: case, accents,
 // punctuation, titles and credentials folded, "Last, First" reordered). Such a
 // key names neither clinician (stg_clinician_names), so a referral asking for
@@ -514,8 +514,11 @@ func rosterNameClashes(ctx context.Context, db *sql.DB, path string, roster []Ro
 			warnings = append(warnings, fmt.Sprintf("roster %s: lines %d and %d, %q and %q, are one name to referrals, which ignores case, accents, punctuation, titles and credentials: if they are one clinician, keep one row (other spellings of a name go in its aliases column); if they are two, a referral or appointment under that name matches neither, and counts as addressed to the practice",
 				path, lines[o.row], lines[s.row], o.text, s.text))
 		default:
-			problems = append(problems, fmt.Sprintf("%s and %s are one name to referrals, which ignores case, accents, punctuation, titles and credentials, so a referral or appointment under that name would match neither clinician; give that spelling to one clinician only (or keep one row, if lines %d and %d are one clinician)",
-				describe(o), describe(s), lines[o.row], lines[s.row]))
+			// An alias two clinicians share (Pat, for Patricia and Patrick Gomez), or that
+			// is another's name: a mistake in the roster, or a nickname two people have.
+			// It names neither, as before; refusing the roster would stop every run.
+			warnings = append(warnings, fmt.Sprintf("roster %s: %s and %s are one name to referrals, which ignores case, accents, punctuation, titles and credentials, so a referral or appointment under that name matches neither clinician; give that spelling to one clinician only (or keep one row, if lines %d and %d are one clinician)",
+				path, describe(o), describe(s), lines[o.row], lines[s.row]))
 		}
 	}
 	if len(problems) > 0 {
