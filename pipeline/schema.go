@@ -97,6 +97,9 @@ var schema = []string{
 	// A fingerprint of the rows the ref_* tables hold, to leave them alone
 	// when the reference files did not change.
 	`CREATE TABLE IF NOT EXISTS ref_state (fingerprint VARCHAR)`,
+	// What the roster's names gave warnings of when it was loaded (rosterNameClashes):
+	// said again every night without keying the names again.
+	`CREATE TABLE IF NOT EXISTS ref_warnings (message VARCHAR)`,
 	// One row per finished run or ingest (Finish).
 	`CREATE TABLE IF NOT EXISTS run_log (
 		command VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, report_month DATE,

@@ -71,7 +71,8 @@ change nothing.`)
 	}
 	defer mem.Close()
 	j := &job{cfg: cfg}
-	if err := pipeline.LoadReference(ctx, mem, j.referenceFiles()); err != nil {
+	refWarnings, err := pipeline.LoadReferenceWarnings(ctx, mem, j.referenceFiles())
+	if err != nil {
 		problems++
 		fmt.Fprintf(w, "PROBLEM  reference files: %v\n", err)
 	} else {
@@ -86,7 +87,7 @@ change nothing.`)
 			fmt.Fprintf(w, "WARNING  directory %s: %q, the point person of %s, matches no clinician of the roster (a typo, or a clinician missing from it): that referrer's point person would be the clinician of its first referral\n", cfg.Path(cfg.Reference.Directory), u[1], u[0])
 		}
 	}
-	for _, warn := range pipeline.ReferenceWarnings(ctx, mem, j.referenceFiles()) {
+	for _, warn := range refWarnings {
 		fmt.Fprintf(w, "WARNING  %s\n", warn)
 	}
 	checks, err := pipeline.CheckExports(ctx, cfg)

@@ -154,12 +154,13 @@ func (j *job) referenceFiles() pipeline.ReferenceFiles {
 // ingest loads the reference files and new exports.
 func (j *job) ingest(ctx context.Context, e env, rebuild bool) (pipeline.IngestSummary, error) {
 	t := time.Now()
-	if err := pipeline.LoadReference(ctx, j.db, j.referenceFiles()); err != nil {
+	warnings, err := pipeline.LoadReferenceWarnings(ctx, j.db, j.referenceFiles())
+	if err != nil {
 		return pipeline.IngestSummary{}, fmt.Errorf("%w: %v", config.ErrConfig, err)
 	}
 	j.log.Info("reference files loaded", "took", time.Since(t).Round(time.Millisecond))
 	// What check warns of in them, the run says too: it is what cron mails.
-	for _, w := range pipeline.ReferenceWarnings(ctx, j.db, j.referenceFiles()) {
+	for _, w := range warnings {
 		j.log.Warn(w)
 	}
 	in := &pipeline.Ingester{DB: j.db, Config: j.cfg, Secret: j.secret, Log: j.log, Rebuild: rebuild}
