@@ -1603,3 +1603,35 @@ func TestSciNotationPattern(t *testing.T) {
 		}
 	}
 }
+
+// A database whose rejects were recorded before values were hidden has them
+// hidden when it is opened by this version; a date stays shown.
+func TestEarlierRejectsHaveTheirValuesHidden(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "db.duckdb"), Settings{Threads: 1})
+	must(t, err)
+	defer db.Close()
+	must(t, EnsureSchema(ctx, db))
+	for _, m := range []string{
+		`Could not convert string "Zoe Secretname" to 'DATE' (expected date format %m/%d/%Y; set date_format for this source if the export uses another)`,
+		`Could not convert string "900777" to 'DECIMAL(12,2)' (amounts must be plain numbers such as 1250.00, without currency signs)`,
+		`Could not convert string "02/30/2026" to 'DATE' (expected date format %m/%d/%Y; set date_format for this source if the export uses another)`,
+	} {
+		_, err := db.ExecContext(ctx, `INSERT INTO rejected_rows VALUES (1, 'a.csv', 2, 'date', 'CAST', ?)`, m)
+		must(t, err)
+	}
+	must(t, EnsureSchema(ctx, db))
+	var got string
+	must(t, db.QueryRow(`SELECT string_agg(message, '\n' ORDER BY message) FROM rejected_rows`).Scan(&got))
+	for _, secret := range []string{"Zoe", "900777"} {
+		if strings.Contains(got, secret) {
+			t.Errorf("%q is still quoted:\n%s", secret, got)
+		}
+	}
+	for _, w := range []string{`Could not convert string "02/30/2026" to 'DATE'`, "Could not convert " + hiddenWithLetters + " to 'DATE' (expected date format",
+		"Could not convert " + hiddenNumber + " to 'DECIMAL(12,2)'"} {
+		if !strings.Contains(got, w) {
+			t.Errorf("the rejects do not say %q:\n%s", w, got)
+		}
+	}
+}

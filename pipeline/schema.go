@@ -141,6 +141,14 @@ func UpgradeDatabase(ctx context.Context, db *sql.DB) (keysConverted bool, err e
 			return false, fmt.Errorf("create schema: %w", err)
 		}
 	}
+	// Rejects recorded before November 2026 quote any value DuckDB could not read,
+	// a patient's name or client id shifted into a date column among them: they are
+	// worded as the loader words them now (hideCastValue), once.
+	hide := hideCastValue("message")
+	if _, err := db.ExecContext(ctx, `UPDATE rejected_rows SET message = `+hide+`
+		WHERE error_type = 'CAST' AND contains(message, 'Could not convert string "') AND message IS DISTINCT FROM (`+hide+`)`); err != nil {
+		return false, fmt.Errorf("hide the values of earlier rejects: %w", err)
+	}
 	return numberClientKeys(ctx, db)
 }
 
