@@ -208,7 +208,7 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 	}
 	for i, h := range l.headers {
 		if !used[i] {
-			fc.Ignored = append(fc.Ignored, h)
+			fc.Ignored = append(fc.Ignored, maskValueCell(h))
 		}
 	}
 	if l.problem != "" {

@@ -114,7 +114,7 @@ var hostileCases = []hostileCase{
 	{file: "shifted-id-thrice.csv", status: "loaded", loaded: 1, rejected: 3, want: []string{"3  TOO MANY COLUMNS", "4  TOO MANY COLUMNS",
 		" Appointment ID DUPLICATE ID Appointment ID A1 is on 3 rows of this file, 2 of them read wrong (the first at line 3): the other one was skipped with them"},
 		query: "SELECT string_agg(appointment_id, ',') FROM raw_appointments", value: "A2"},
-	{file: "bad-dates.csv", status: "loaded", loaded: 2, rejected: 4, want: []string{"CAST", "2026-01-05", "02/30/2026", "OUT OF RANGE", "1900-01-05", "2090-01-05", "expected date format",
+	{file: "bad-dates.csv", status: "loaded", loaded: 2, rejected: 4, want: []string{"CAST", "2026-01-05", "02/30/2026", "OUT OF RANGE", "a date in 1900, outside", "a date in 2090, outside", "expected date format",
 		"5 Appointment Date OUT OF RANGE row A4", "6 Appointment Date OUT OF RANGE row A5"}},
 	// Rows rejected after the read (no id, no client id, a date out of range) are
 	// found again in the file for their lines: past a row without an id that the
@@ -122,7 +122,7 @@ var hostileCases = []hostileCase{
 	// (the value spanning lines 2-3 is one line, as in a spreadsheet).
 	{file: "missing-values.csv", status: "loaded", loaded: 2, rejected: 5, want: []string{
 		"3 date (Appointment Date) CAST", "4 Appointment ID MISSING VALUE a row has no Appointment ID", "5 Patient Account MISSING VALUE row A2 has no client id",
-		"6 Appointment ID MISSING VALUE a row has no Appointment ID", "8 Appointment Date OUT OF RANGE row A4 has date 2099-01-05"}},
+		"6 Appointment ID MISSING VALUE a row has no Appointment ID", "8 Appointment Date OUT OF RANGE row A4 has a date in 2099, outside"}},
 	// Rows shifted by two unquoted delimiters, or with a quoted empty value as the
 	// extra field: the reader drops any number of empty fields at the end of a
 	// row. A5's extra field holds doubled quotes, which the reader rejects, or
@@ -1633,5 +1633,89 @@ func TestEarlierRejectsHaveTheirValuesHidden(t *testing.T) {
 		if !strings.Contains(got, w) {
 			t.Errorf("the rejects do not say %q:\n%s", w, got)
 		}
+	}
+}
+
+// A field mapped to a column of patients' own data (their name, birth date,
+// phone…) is refused, as one mapped to the client id is: every patient's name
+// reached every report as a referrer's.
+func TestMappingToPatientColumnIsRefused(t *testing.T) {
+	ctx := context.Background()
+	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
+	must(t, err)
+	defer mem.Close()
+	body := "Appointment ID,Patient Account,Clinician,Client Name,Appointment Date,Status,Referral Source,DOB,Cell Phone\n" +
+		"A1,900001,Jane Smith,Zoe Secretname,09/01/2026,Attended,Dr. Who,03/17/1980,555-123-4567\n"
+	path := filepath.Join(t.TempDir(), "s.csv")
+	must(t, os.WriteFile(path, []byte(body), 0o644))
+	for field, header := range map[string]string{"referral_source": "Client Name", "date": "DOB", "referred_to": "Cell Phone"} {
+		src := config.Default().Scheduling
+		src.Columns = map[string]string{field: header}
+		fc := checkFile(ctx, mem, "scheduling", src, path, "s.csv")
+		want := fmt.Sprintf("[scheduling.columns] %s is mapped to %q, which by its name holds patients' data", field, header)
+		if got := strings.Join(fc.Problems, "\n"); !strings.Contains(got, want) {
+			t.Errorf("%s = %q: problems %q, want %q", field, header, got, want)
+		}
+	}
+	for _, h := range []string{"Referral Source", "Referring Provider Name", "Clinician Name", "Payer Name", "Service Date"} {
+		if patientColumn(h) {
+			t.Errorf("%q is taken for a patient's column", h)
+		}
+	}
+}
+
+// A data row run into the header line (a lost line break) puts a client id among
+// the headers: check's "not used" list and the ledger never repeat it.
+func TestHeaderCellsThatAreValuesAreNotRepeated(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	body := "Appointment ID,Patient Account,Clinician,Appointment Date,Status,Referral Source,A9990021,900777,10/15/2026\n" +
+		"A1,900001,Jane Smith,09/01/2026,Attended,Dr. Who,,,\n"
+	writeExports(t, dir, map[string]string{"s.csv": body})
+	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
+	must(t, err)
+	defer mem.Close()
+	fc := checkFile(ctx, mem, "scheduling", config.Default().Scheduling, filepath.Join(dir, "exports", "s.csv"), "s.csv")
+	db, _ := ingestSchedulingFolder(t, dir)
+	var ledger string
+	must(t, db.QueryRow(`SELECT string_agg(headers, ' ') FROM ingest_files`).Scan(&ledger))
+	said := strings.Join(fc.Ignored, " ") + " " + ledger
+	for _, secret := range []string{"900777", "10/15/2026", "A9990021"} {
+		if strings.Contains(said, secret) {
+			t.Errorf("%q is repeated: ignored %q, ledger %s", secret, fc.Ignored, ledger)
+		}
+	}
+}
+
+// The converted copy of an export (it holds the rows in clear) goes to the
+// Ingester's TmpDir, and a run removes the copies a killed run left there.
+func TestCopiesGoToTmpDirAndLeftoversAreRemoved(t *testing.T) {
+	dir := t.TempDir()
+	tmp := filepath.Join(dir, "copies")
+	must(t, os.MkdirAll(tmp, 0o700))
+	left := filepath.Join(tmp, "referrals-utf8-123.csv")
+	must(t, os.WriteFile(left, []byte("A1,PTSECRET1,Zoe\n"), 0o600))
+	writeExports(t, dir, map[string]string{"s.csv": "Appointment ID,Patient Account,Clinician,Appointment Date,Status,Referral Source\n" +
+		"A1,900001,Am\xe9lie C\xf4t\xe9,09/01/2026,Attended,Dr. Who\n"})
+	in := folderIngester(t, dir, "scheduling")
+	in.TmpDir = tmp
+	var seen []string
+	testHookBeforeCommit = func(string) {
+		seen, _ = filepath.Glob(filepath.Join(tmp, copyPattern))
+	}
+	defer func() { testHookBeforeCommit = nil }()
+	sum, err := in.Ingest(context.Background())
+	must(t, err)
+	if sum.Loaded != 1 || sum.Files[0].Encoding != "windows-1252" {
+		t.Fatalf("loaded %d rows, files %+v; want the Windows-1252 row", sum.Loaded, sum.Files)
+	}
+	if _, err := os.Stat(left); !os.IsNotExist(err) {
+		t.Errorf("the copy a killed run left is still there: %v", err)
+	}
+	if len(seen) != 1 || seen[0] == left {
+		t.Errorf("copies in TmpDir while loading: %q, want this run's one", seen)
+	}
+	if now, _ := filepath.Glob(filepath.Join(tmp, copyPattern)); len(now) != 0 {
+		t.Errorf("copies left after the run: %q", now)
 	}
 }

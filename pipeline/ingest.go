@@ -98,7 +98,10 @@ type Ingester struct {
 	// every file still on disk.
 	Rebuild bool
 	// TmpDir holds the copies made for DuckDB (Windows-1252 decoded, mixed line
-	// endings or NUL bytes mended); default os.TempDir().
+	// endings or NUL bytes mended); default os.TempDir(). The copies hold the
+	// export's rows in clear: the commands put them beside the database (or in
+	// [duckdb] temp_directory), where the exports' own protection applies, and a
+	// run removes those a killed run left there.
 	TmpDir string
 
 	// exactLeft is how many bytes of the scans' exact id hashes may still be
@@ -136,6 +139,20 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 	in.loads = map[string]*sourceLoads{}
 	if err := EnsureSchema(ctx, in.DB); err != nil {
 		return sum, err
+	}
+	// Copies a killed run left (it holds the database's lock, so no other run is
+	// reading one now).
+	if in.TmpDir != "" {
+		if err := os.MkdirAll(in.TmpDir, 0o700); err != nil {
+			return sum, fmt.Errorf("the folder for copies of exports: %w", err)
+		}
+		if old, err := filepath.Glob(filepath.Join(in.TmpDir, copyPattern)); err == nil {
+			for _, f := range old {
+				if err := os.Remove(f); err == nil {
+					log.Info("removed a copy of an export a killed run left", "file", f)
+				}
+			}
+		}
 	}
 	if in.Rebuild {
 		if err := in.reset(ctx); err != nil {
@@ -1350,7 +1367,9 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		{conds[2], headers[mapping[dateFieldName(source)]], "'OUT OF RANGE'",
 			fmt.Sprintf("CASE WHEN %[2]s IS NULL THEN 'row ' || %[1]s || ' has no date; it was skipped' "+
 				"WHEN year(%[2]s) < 100 THEN 'row ' || %[1]s || ' has date ' || %[2]s::VARCHAR || ', a two-digit year read as written; it was skipped (set date_format for this source to ' || %[5]s || ', which reads two-digit years)' "+
-				"ELSE 'row ' || %[1]s || ' has date ' || %[2]s::VARCHAR || ', outside %[3]d-%[4]d; it was skipped (set [ingest] min_year or max_years_ahead if that date is real)' END",
+				// The year alone: a date far out of range is more likely a birth date
+				// (a column mapped wrongly) than a typo, and a birth date is the patient's.
+				"ELSE 'row ' || %[1]s || ' has a date in ' || year(%[2]s)::VARCHAR || ', outside %[3]d-%[4]d; it was skipped (set [ingest] min_year or max_years_ahead if that date is real; many such rows: is the date column a birth date?)' END",
 				idCol, dateCol, in.Config.Ingest.MinYear, maxYear, QuoteString(twoDigitYearFormat(src.DateFormat)))},
 	}
 	if source == "billing" {
@@ -1515,7 +1534,9 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 			return errFileChanged
 		}
 		fields := slices.Sorted(maps.Keys(it.mapping))
-		headersJSON, err := json.Marshal(it.headers)
+		// A header cell that reads as a value (a data row run into the header line)
+		// may be a patient's: the ledger keeps what it is, not what it says.
+		headersJSON, err := json.Marshal(maskValueCells(it.headers))
 		if err != nil {
 			return err
 		}

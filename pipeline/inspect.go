@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	gounicode "unicode"
 	"unicode/utf8"
 
 	"github.com/referrals/referrals/internal/config"
@@ -266,13 +267,17 @@ type strayCRCount struct{ n, firstLine int64 }
 // endings (which DuckDB's strict parser refuses), every CRLF made LF; NUL
 // bytes dropped; a CR alone made a space. Line numbers stay the same. It
 // returns the copy's path and the CRs made spaces.
+// copyPattern names the copies convertCopy makes (os.CreateTemp's pattern, a glob
+// too): a run removes those a killed run left in its TmpDir.
+const copyPattern = "referrals-utf8-*.csv"
+
 func convertCopy(path, tmpDir string, fixes copyFixes) (string, strayCRCount, error) {
 	in, err := os.Open(path)
 	if err != nil {
 		return "", strayCRCount{}, err
 	}
 	defer in.Close()
-	out, err := os.CreateTemp(tmpDir, "referrals-utf8-*.csv")
+	out, err := os.CreateTemp(tmpDir, copyPattern)
 	if err != nil {
 		return "", strayCRCount{}, fmt.Errorf("create temporary file for %s: %w", path, err)
 	}
@@ -697,6 +702,25 @@ func valueLike(cell string) bool {
 	return dateOrTime.MatchString(cell) || digitRun.MatchString(cell)
 }
 
+// maskValueCell is a header cell as a message or the ledger may show it: a cell
+// that reads as a value (valueLike: a data row run into the header line, a
+// client id among the headers) is never repeated.
+func maskValueCell(h string) string {
+	if valueLike(h) {
+		return "(a value, not shown)"
+	}
+	return h
+}
+
+// maskValueCells is maskValueCell of each header.
+func maskValueCells(headers []string) []string {
+	out := make([]string, len(headers))
+	for i, h := range headers {
+		out[i] = maskValueCell(h)
+	}
+	return out
+}
+
 // looksLikeData says a first line is a data row, not a header: it holds a date
 // or a time, or two value-like cells, or a value-like cell and no known column
 // name (mapping: the fields its cells were matched to).
@@ -745,7 +769,7 @@ func clientColumnMisuse(source string, headers []string, mapping map[string]int,
 	cols := clientColumns(source, headers, mapping, explicit)
 	var fields []string
 	for field, i := range mapping {
-		if field != "client_id" && cols[i] {
+		if field != "client_id" && (cols[i] || patientColumn(headers[i])) {
 			fields = append(fields, field)
 		}
 	}
@@ -754,8 +778,38 @@ func clientColumnMisuse(source string, headers []string, mapping map[string]int,
 	}
 	sort.Strings(fields)
 	f := fields[0]
+	if !cols[mapping[f]] {
+		return fmt.Sprintf("[%s.columns] %s is mapped to %q, which by its name holds patients' data (a name, birth date, contact or identity number): it would be stored and shown as the %s; point [%s.columns] %s at the column that really holds it",
+			source, f, headers[mapping[f]], strings.ReplaceAll(f, "_", " "), source, f)
+	}
 	return fmt.Sprintf("[%s.columns] %s is mapped to %q, which holds client ids: client ids are only ever keyed, never read as another field, stored or shown; point [%s.columns] %s at the column that really holds it",
 		source, f, headers[mapping[f]], source, f)
+}
+
+// patientColumn says a header names a column of patients' own data, which no
+// field may be read from: the patient's or client's name, birth date, address,
+// phone, email, or social security number. A column of the client id is told by
+// clientColumns.
+func patientColumn(header string) bool {
+	n := " " + strings.Join(strings.FieldsFunc(strings.ToLower(header), func(r rune) bool {
+		return !gounicode.IsLetter(r) && !gounicode.IsDigit(r)
+	}), " ") + " "
+	for _, w := range []string{" dob ", " date of birth ", " birth date ", " birthdate ", " ssn ", " social security ",
+		" email ", " e mail ", " phone ", " telephone ", " mobile ", " address ", " zip ", " postal code "} {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	for _, who := range []string{" client ", " patient ", " member ", " guarantor ", " insured "} {
+		if strings.Contains(n, who) {
+			for _, what := range []string{" name ", " first name ", " last name ", " full name "} {
+				if strings.Contains(n, what) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // amountStyle is how an export writes its amounts (charge, paid).

@@ -163,7 +163,7 @@ func (j *job) ingest(ctx context.Context, e env, rebuild bool) (pipeline.IngestS
 	for _, w := range warnings {
 		j.log.Warn(w)
 	}
-	in := &pipeline.Ingester{DB: j.db, Config: j.cfg, Secret: j.secret, Log: j.log, Rebuild: rebuild}
+	in := &pipeline.Ingester{DB: j.db, Config: j.cfg, Secret: j.secret, Log: j.log, Rebuild: rebuild, TmpDir: j.copiesDir()}
 	if f, ok := e.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		in.Progress = progressLine(e.stderr)
 	}
@@ -573,4 +573,15 @@ func ingestOutcome(strict bool, sum pipeline.IngestSummary) error {
 		return fmt.Errorf("%w: %d row(s); see rejected_rows or the Data quality sheet", errStrict, sum.Rejected)
 	}
 	return nil
+}
+
+// copiesDir is where the loader's converted copies of exports go: [duckdb]
+// temp_directory when set, else the database's folder. They hold the exports' rows
+// in clear, so they stay where the database and its protection are, not in the
+// machine's shared temporary folder; a run removes those a killed run left.
+func (j *job) copiesDir() string {
+	if d := j.cfg.DuckDB.TempDir; d != "" {
+		return j.cfg.Path(d)
+	}
+	return filepath.Dir(j.cfg.Path(j.cfg.Database))
 }
