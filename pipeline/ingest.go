@@ -251,8 +251,13 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 				if err != nil {
 					sc.res.Status, sc.res.Problem = "failed", fmt.Sprintf("ledger lookup: %v", err)
 				} else {
-					// The same content under another name or date: loaded already.
+					// The same content under another name or date: loaded already. A
+					// failure of this path before (a bad export, then the good one put
+					// back) is over: the path reads fine.
 					sc.res.Status, sc.res.Problem, sc.res.Took = "skipped", "", time.Since(c.start)
+					if _, err := in.DB.ExecContext(ctx, `DELETE FROM ingest_problems WHERE path = ?`, sc.res.Path); err != nil {
+						log.Warn("could not clear the file's earlier problem", "file", sc.res.Path, "problem", err.Error())
+					}
 				}
 			}
 		}

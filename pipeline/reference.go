@@ -140,7 +140,9 @@ func loadReference(ctx context.Context, db *sql.DB, files ReferenceFiles) (warni
 	// time the tables are left alone. A network's directory of 27,000 referrers took
 	// about 2 s to replace, on every night.
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00", refRules)
+	// The rules, and what the kept warnings quote besides the rows (the roster's
+	// path and its rows' lines): a warning must not name a moved line or file.
+	fmt.Fprintf(h, "%s\x00%s\x00%v\x00", refRules, files.Roster, rosterLines)
 	for _, t := range tables {
 		fmt.Fprintf(h, "%s\x00", t.table)
 		for _, r := range t.rows {

@@ -351,3 +351,29 @@ func TestRosterOneRowPerClinician(t *testing.T) {
 		}
 	}
 }
+
+// The roster's name warnings are kept between nights (ref_warnings) but never
+// name a line or a file that moved: a blank line inserted, or the roster moved,
+// gives the warnings a fresh run gives.
+func TestRosterWarningsFollowTheirLines(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := openRefDB(t, dir)
+	const header = "name,aliases,npi,start_date,end_date,specialties,payers,accepting\n"
+	rows := "Patricia Gomez,Pat Gomez,,,,,,\nAnn Ash,,,,,,,\nPatrick Gomez,Pat Gomez,,,,,,\n"
+	path := writeRef(t, dir, "roster.csv", header+rows)
+	first := strings.Join(pipeline.ReferenceWarnings(ctx, db, pipeline.ReferenceFiles{Roster: path}), "\n")
+	if !strings.Contains(first, "(an alias of Patricia Gomez on line 2) and \"Pat Gomez\" (an alias of Patrick Gomez on line 4)") {
+		t.Fatalf("warnings %q, want the shared alias on lines 2 and 4", first)
+	}
+	writeRef(t, dir, "roster.csv", header+"\n"+rows)
+	moved := strings.Join(pipeline.ReferenceWarnings(ctx, db, pipeline.ReferenceFiles{Roster: path}), "\n")
+	if !strings.Contains(moved, "on line 3) and \"Pat Gomez\" (an alias of Patrick Gomez on line 5)") {
+		t.Errorf("after a blank line: warnings %q, want lines 3 and 5", moved)
+	}
+	other := writeRef(t, dir, "roster-2026.csv", header+"\n"+rows)
+	renamed := strings.Join(pipeline.ReferenceWarnings(ctx, db, pipeline.ReferenceFiles{Roster: other}), "\n")
+	if !strings.Contains(renamed, "roster "+other+":") || strings.Contains(renamed, "roster "+path+":") {
+		t.Errorf("after the roster moved: warnings %q, want them to name %s", renamed, other)
+	}
+}

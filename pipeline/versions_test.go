@@ -279,3 +279,20 @@ func TestReloadedExportListsItsRejectsOnce(t *testing.T) {
 	once := oneRun(t, export{"exports/scheduling/a.csv", fixed, 4})
 	sameAsOneRun(t, p, once, "SELECT line, column_name, message FROM rejected_rows")
 }
+
+// An export that failed (a header renamed), then was put back to the content
+// loaded before, reads fine: the Data quality sheet no longer lists it as failed,
+// as one run over the final folder does not.
+func TestFailedExportPutBackIsNoLongerFailed(t *testing.T) {
+	good := schedHeader + "A1,1001,Ann Lee,01/05/2026,9:00 AM,Attended,Intake,Dr Bob Stone,,\n"
+	bad := strings.Replace(good, "Appointment Date", "Appt Dt", 1)
+	p := newPractice(t)
+	p.night(noBilling, export{"exports/scheduling/a.csv", good, 2})
+	if sum := p.night(export{"exports/scheduling/a.csv", bad, 3}); sum.Count("failed") != 1 {
+		t.Fatalf("the renamed header did not fail: %+v", sum.Files)
+	}
+	p.night(export{"exports/scheduling/a.csv", good, 4})
+	if got := p.dump("SELECT path FROM ingest_problems"); got != "" {
+		t.Errorf("ingest_problems after the good content came back: %q, want none", got)
+	}
+}
