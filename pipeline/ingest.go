@@ -258,6 +258,17 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 					if _, err := in.DB.ExecContext(ctx, `DELETE FROM ingest_problems WHERE path = ?`, sc.res.Path); err != nil {
 						log.Warn("could not clear the file's earlier problem", "file", sc.res.Path, "problem", err.Error())
 					}
+					// The same content at the same path, touched: the ledger takes its new
+					// time, which ranks it against later exports as one run over the
+					// folder does, and skips it unread from now on. Every row of it is
+					// current, so no row changes hands.
+					if already > 0 && c.before != nil {
+						if _, err := in.DB.ExecContext(ctx, `UPDATE ingest_files SET mtime = ?, size = ?
+							WHERE source = ? AND path = ? AND sha256 = ? AND mtime IS NOT NULL AND mtime < ?`,
+							c.before.ModTime().UTC(), c.before.Size(), c.f.source, sc.res.Path, sc.sum, c.before.ModTime().UTC()); err != nil {
+							log.Warn("could not record the file's new time", "file", sc.res.Path, "problem", err.Error())
+						}
+					}
 				}
 			}
 		}

@@ -296,3 +296,23 @@ func TestFailedExportPutBackIsNoLongerFailed(t *testing.T) {
 		t.Errorf("ingest_problems after the good content came back: %q, want none", got)
 	}
 }
+
+// An export touched (the same content, a newer time) is skipped as current, and
+// ranks by its new time against a later export, as in one run over the folder:
+// the ledger kept its old time, so an export with a time between the two won.
+func TestTouchedExportRanksByItsNewTime(t *testing.T) {
+	a := schedHeader + "A1,1001,Ann Lee,01/05/2026,9:00 AM,Attended,Intake,Dr Bob Stone,,\n"
+	fix := schedHeader + "A1,1001,Ann Lee,01/05/2026,9:00 AM,No Show,Intake,Dr Bob Stone,,\n"
+	p := newPractice(t)
+	p.night(noBilling, export{"exports/scheduling/a.csv", a, 2})
+	if sum := p.night(export{"exports/scheduling/a.csv", a, 5}); sum.Count("loaded") != 0 {
+		t.Fatalf("the touched export was not skipped: %+v", sum.Files)
+	}
+	p.night(export{"exports/scheduling/fix.csv", fix, 3})
+	once := oneRun(t, export{"exports/scheduling/a.csv", a, 5}, export{"exports/scheduling/fix.csv", fix, 3})
+	sameAsOneRun(t, p, once, "SELECT appointment_id, status FROM raw_appointments")
+	// And the next night skips it unread, by its path, size and time.
+	if sum := p.night(); sum.Count("loaded") != 0 || sum.Count("skipped") != len(sum.Files) {
+		t.Errorf("the next night: %+v, want every file skipped", sum.Files)
+	}
+}
