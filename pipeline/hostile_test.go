@@ -1620,15 +1620,17 @@ func TestEarlierRejectsHaveTheirValuesHidden(t *testing.T) {
 		_, err := db.ExecContext(ctx, `INSERT INTO rejected_rows VALUES (1, 'a.csv', 2, 'date', 'CAST', ?)`, m)
 		must(t, err)
 	}
+	_, err = db.ExecContext(ctx, `INSERT INTO rejected_rows VALUES (1, 'a.csv', 3, 'DOB', 'OUT OF RANGE', 'row C1 has date 1932-03-17, outside 2000-2028; it was skipped (set [ingest] min_year or max_years_ahead if that date is real)')`)
+	must(t, err)
 	must(t, EnsureSchema(ctx, db))
 	var got string
 	must(t, db.QueryRow(`SELECT string_agg(message, '\n' ORDER BY message) FROM rejected_rows`).Scan(&got))
-	for _, secret := range []string{"Zoe", "900777"} {
+	for _, secret := range []string{"Zoe", "900777", "1932-03-17"} {
 		if strings.Contains(got, secret) {
 			t.Errorf("%q is still quoted:\n%s", secret, got)
 		}
 	}
-	for _, w := range []string{`Could not convert string "02/30/2026" to 'DATE'`, "Could not convert " + hiddenWithLetters + " to 'DATE' (expected date format",
+	for _, w := range []string{`Could not convert string "02/30/2026" to 'DATE'`, "row C1 has a date in 1932, outside 2000-2028", "Could not convert " + hiddenWithLetters + " to 'DATE' (expected date format",
 		"Could not convert " + hiddenNumber + " to 'DECIMAL(12,2)'"} {
 		if !strings.Contains(got, w) {
 			t.Errorf("the rejects do not say %q:\n%s", w, got)
@@ -1644,11 +1646,11 @@ func TestMappingToPatientColumnIsRefused(t *testing.T) {
 	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
 	must(t, err)
 	defer mem.Close()
-	body := "Appointment ID,Patient Account,Clinician,Client Name,Appointment Date,Status,Referral Source,DOB,Cell Phone\n" +
+	body := "Appointment ID,Patient Account,Clinician,Client Name,Appointment Date,Status,Referral Source,DOB,Client Phone\n" +
 		"A1,900001,Jane Smith,Zoe Secretname,09/01/2026,Attended,Dr. Who,03/17/1980,555-123-4567\n"
 	path := filepath.Join(t.TempDir(), "s.csv")
 	must(t, os.WriteFile(path, []byte(body), 0o644))
-	for field, header := range map[string]string{"referral_source": "Client Name", "date": "DOB", "referred_to": "Cell Phone"} {
+	for field, header := range map[string]string{"referral_source": "Client Name", "date": "DOB", "referred_to": "Client Phone"} {
 		src := config.Default().Scheduling
 		src.Columns = map[string]string{field: header}
 		fc := checkFile(ctx, mem, "scheduling", src, path, "s.csv")
@@ -1657,9 +1659,20 @@ func TestMappingToPatientColumnIsRefused(t *testing.T) {
 			t.Errorf("%s = %q: problems %q, want %q", field, header, got, want)
 		}
 	}
-	for _, h := range []string{"Referral Source", "Referring Provider Name", "Clinician Name", "Payer Name", "Service Date"} {
+	for _, h := range []string{"Referral Source", "Referring Provider Name", "Clinician Name", "Payer Name", "Service Date",
+		// Payers, plans and sources named beside a person's word or contact words.
+		"Patient Insurance Name", "Insured Plan Name", "Member Plan Name", "Client Referral Source Name", "Patient's Primary Clinician Name",
+		"Client Clinician Name", "Referring Provider Phone", "Referral Source (Phone/Web)", "Client ID", "Patient Account", "Member ID",
+		"Referral Source Address", "Guarantor Insurance Name", "Patient Payer Name", "Service Address", "Place of Service Zip",
+		"Source (Email/Phone/Web)", "Mobile Crisis Referral", "Telephone Intake Source"} {
 		if patientColumn(h) {
 			t.Errorf("%q is taken for a patient's column", h)
+		}
+	}
+	for _, h := range []string{"Client Name", "Patient Name", "Patient Last Name", "Client First Name", "DOB", "Date of Birth",
+		"Patient SSN", "Client Phone", "Member Email", "Patient Home Address", "Guarantor Name"} {
+		if !patientColumn(h) {
+			t.Errorf("%q is not taken for a patient's column", h)
 		}
 	}
 }

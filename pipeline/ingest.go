@@ -263,9 +263,16 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 					// folder does, and skips it unread from now on. Every row of it is
 					// current, so no row changes hands.
 					if already > 0 && c.before != nil {
+						// Only the path's newest version, when it is this content and every
+						// row of it is current: an older version of the same content, whose
+						// rows a version between them replaced, keeps its time.
+						table, _ := sourceTable(c.f.source)
 						if _, err := in.DB.ExecContext(ctx, `UPDATE ingest_files SET mtime = ?, size = ?
-							WHERE source = ? AND path = ? AND sha256 = ? AND mtime IS NOT NULL AND mtime < ?`,
-							c.before.ModTime().UTC(), c.before.Size(), c.f.source, sc.res.Path, sc.sum, c.before.ModTime().UTC()); err != nil {
+							WHERE source = ? AND path = ? AND sha256 = ? AND mtime IS NOT NULL AND mtime < ?
+							  AND file_id = (SELECT max(file_id) FROM ingest_files WHERE source = ? AND path = ?)
+							  AND rows_loaded = (SELECT count(*) FROM `+table+` t WHERE t.file_id = ingest_files.file_id)`,
+							c.before.ModTime().UTC(), c.before.Size(), c.f.source, sc.res.Path, sc.sum, c.before.ModTime().UTC(),
+							c.f.source, sc.res.Path); err != nil {
 							log.Warn("could not record the file's new time", "file", sc.res.Path, "problem", err.Error())
 						}
 					}
@@ -1550,9 +1557,21 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 			return errFileChanged
 		}
 		fields := slices.Sorted(maps.Keys(it.mapping))
-		// A header cell that reads as a value (a data row run into the header line)
-		// may be a patient's: the ledger keeps what it is, not what it says.
-		headersJSON, err := json.Marshal(maskValueCells(it.headers))
+		// A header cell that reads as a value and that no field is read from (a data
+		// row run into the header line: a client id, a date) is not kept as it is.
+		// A mapped one is: the ledger compares it with the configuration's mapping.
+		mapped := map[int]bool{}
+		for _, i := range it.mapping {
+			mapped[i] = true
+		}
+		kept := make([]string, len(it.headers))
+		for i, h := range it.headers {
+			kept[i] = h
+			if !mapped[i] {
+				kept[i] = maskValueCell(h)
+			}
+		}
+		headersJSON, err := json.Marshal(kept)
 		if err != nil {
 			return err
 		}

@@ -712,15 +712,6 @@ func maskValueCell(h string) string {
 	return h
 }
 
-// maskValueCells is maskValueCell of each header.
-func maskValueCells(headers []string) []string {
-	out := make([]string, len(headers))
-	for i, h := range headers {
-		out[i] = maskValueCell(h)
-	}
-	return out
-}
-
 // looksLikeData says a first line is a data row, not a header: it holds a date
 // or a time, or two value-like cells, or a value-like cell and no known column
 // name (mapping: the fields its cells were matched to).
@@ -787,25 +778,25 @@ func clientColumnMisuse(source string, headers []string, mapping map[string]int,
 }
 
 // patientColumn says a header names a column of patients' own data, which no
-// field may be read from: the patient's or client's name, birth date, address,
-// phone, email, or social security number. A column of the client id is told by
-// clientColumns.
+// field may be read from: a birth date, a social security number, or a patient's
+// (client's, member's…) name, phone, email or address, the person named right
+// before it ("Patient Name", "Client Last Name", "Member Phone"). Headers that
+// name a payer or a source beside such words ("Patient Insurance Name",
+// "Referral Source (Email/Phone/Web)") are not. A column of the client id is told
+// by clientColumns.
 func patientColumn(header string) bool {
 	n := " " + strings.Join(strings.FieldsFunc(strings.ToLower(header), func(r rune) bool {
 		return !gounicode.IsLetter(r) && !gounicode.IsDigit(r)
 	}), " ") + " "
-	for _, w := range []string{" dob ", " date of birth ", " birth date ", " birthdate ", " ssn ", " social security ",
-		" email ", " e mail ", " phone ", " telephone ", " mobile ", " address ", " zip ", " postal code "} {
+	for _, w := range []string{" dob ", " date of birth ", " birth date ", " birthdate ", " ssn ", " social security "} {
 		if strings.Contains(n, w) {
 			return true
 		}
 	}
-	for _, who := range []string{" client ", " patient ", " member ", " guarantor ", " insured "} {
-		if strings.Contains(n, who) {
-			for _, what := range []string{" name ", " first name ", " last name ", " full name "} {
-				if strings.Contains(n, what) {
-					return true
-				}
+	for _, who := range []string{"client", "patient", "patients", "member", "guarantor", "insured", "subscriber"} {
+		for _, what := range []string{"name", "first name", "last name", "full name", "phone", "email", "e mail", "address", "home address", "cell phone", "mobile"} {
+			if strings.Contains(n, " "+who+" "+what+" ") {
+				return true
 			}
 		}
 	}

@@ -149,6 +149,12 @@ func UpgradeDatabase(ctx context.Context, db *sql.DB) (keysConverted bool, err e
 		WHERE error_type = 'CAST' AND contains(message, 'Could not convert string "') AND message IS DISTINCT FROM (`+hide+`)`); err != nil {
 		return false, fmt.Errorf("hide the values of earlier rejects: %w", err)
 	}
+	// And a date out of range by its year alone (a birth date mapped as the date).
+	if _, err := db.ExecContext(ctx, `UPDATE rejected_rows
+		SET message = regexp_replace(message, ' has date ([0-9]{4})-[0-9]{2}-[0-9]{2}, outside', ' has a date in \1, outside')
+		WHERE error_type = 'OUT OF RANGE' AND regexp_matches(message, ' has date [0-9]{4}-[0-9]{2}-[0-9]{2}, outside')`); err != nil {
+		return false, fmt.Errorf("hide the dates of earlier rejects: %w", err)
+	}
 	return numberClientKeys(ctx, db)
 }
 

@@ -575,13 +575,12 @@ func ingestOutcome(strict bool, sum pipeline.IngestSummary) error {
 	return nil
 }
 
-// copiesDir is where the loader's converted copies of exports go: [duckdb]
-// temp_directory when set, else the database's folder. They hold the exports' rows
-// in clear, so they stay where the database and its protection are, not in the
-// machine's shared temporary folder; a run removes those a killed run left.
+// copiesDir is where the loader's converted copies of exports go: a folder of the
+// database's own beside it (<database>.copies, as its report cache is). They hold
+// the exports' rows in clear, so they stay where the database and its protection
+// are, not in the machine's shared temporary folder; and the folder is this
+// database's alone, so a run removing the copies a killed run left cannot take a
+// run's on another database.
 func (j *job) copiesDir() string {
-	if d := j.cfg.DuckDB.TempDir; d != "" {
-		return j.cfg.Path(d)
-	}
-	return filepath.Dir(j.cfg.Path(j.cfg.Database))
+	return j.cfg.Path(j.cfg.Database) + ".copies"
 }
