@@ -29,11 +29,11 @@ func TestMonthNotOverIsPartial(t *testing.T) {
 	midOctober := day(2026, 10, 15)
 	warning := regexp.MustCompile(`level=WARN msg="the report month is not over yet, so its figures are partial[^"]*" month=2026-10 today=2026-10-15 data_until=2026-10-(0[1-9]|1[0-5])\n`)
 
-	code, out, errOut := runOn(midOctober, "run", "--config", cfg, "--month", "2026-10", "--quiet")
+	code, _, errOut := runOn(midOctober, "run", "--config", cfg, "--month", "2026-10", "--quiet")
 	if code != 0 || !warning.MatchString(errOut) {
 		t.Errorf("run --month 2026-10 on 2026-10-15: exit %d, want 0 and a warning that the month is partial:\n%s", code, errOut)
 	}
-	code, out, errOut = runOn(midOctober, "run", "--config", cfg, "--month", "2026-10")
+	code, out, errOut := runOn(midOctober, "run", "--config", cfg, "--month", "2026-10")
 	if code != 0 || !strings.Contains(out, "Report month 2026-10 (not over yet: partial figures: the exports run to 2026-10-") {
 		t.Errorf("run --month 2026-10 on 2026-10-15: exit %d, want a summary that says the month is partial:\n%s\n%s", code, out, errOut)
 	}
