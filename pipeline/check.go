@@ -219,12 +219,12 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 	if l.amounts == amountsMixed {
 		fc.Problems = append(fc.Problems, "the amounts on the first rows are written both with a decimal comma (225,00) and with a decimal point (225.00 or 1,250.00): an amount holding a comma cannot be read safely, and its row would be rejected; export every amount the same way, e.g. 1250.00")
 	}
-	if row, field := sciNotationID(source, l.head, l.headEnc, delim, mapping); field != "" {
+	if row, field := sciNotationID(l.rows, mapping); field != "" {
 		// The value is not shown: it is (what is left of) a client id.
 		fc.Problems = append(fc.Problems, fmt.Sprintf("row %d: the %s in column %q is written in scientific notation (like 4.5E+11), as Excel saves a long number: its last digits are lost, so different %s become one; export the file from the system again without opening it in Excel, or format that column as Text before saving",
 			row, strings.ReplaceAll(field, "_", " "), headers[mapping[field]], map[string]string{"client_id": "clients", "appointment_id": "appointments", "line_id": "claim lines"}[field]))
 	}
-	if row, v, col := signedAmount(source, l.head, l.headEnc, delim, mapping); v != "" {
+	if row, v, col := signedAmount(source, l.rows, mapping); v != "" {
 		fc.Problems = append(fc.Problems, fmt.Sprintf("row %d: the amount %s in column %q is written with a currency sign or in parentheses, as a spreadsheet's currency or accounting format saves it: amounts must be plain numbers such as 1234.50 (or -25.00), so such rows would be rejected; format the amount columns as plain numbers (in Excel: Format Cells, Number, no symbol) and save the file again",
 			row, shownAmount(v), headers[col]))
 	}

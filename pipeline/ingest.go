@@ -679,7 +679,7 @@ func (in *Ingester) scan(c fileCheck) scanned {
 			in.Log.Warn("amounts written both with a decimal comma and a decimal point: the rows whose amount holds a comma are rejected", "file", res.Path)
 		}
 	}
-	if row, field := sciNotationID(f.source, head, l.headEnc, delim, mapping); field != "" && in.Log != nil {
+	if row, field := sciNotationID(l.rows, mapping); field != "" && in.Log != nil {
 		// Loaded all the same (check refuses it): the value is not shown.
 		in.Log.Warn("ids written in scientific notation (like 4.5E+11), as Excel saves a long number: their last digits are lost, so different clients or rows become one; export the file again without opening it in Excel",
 			"file", res.Path, "row", row, "column", headers[mapping[field]])

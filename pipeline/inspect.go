@@ -621,6 +621,7 @@ type layout struct {
 	problem  string // why the file cannot be loaded; empty when it can
 	readFail error  // the file could not be read at all
 	amounts  amountStyle
+	rows     [][]string // the head's data rows (headRecords)
 	// dataRow: the first line is a data row, not a header (problem says so);
 	// headers then hold a patient's values, which no message may repeat.
 	dataRow bool
@@ -672,7 +673,8 @@ func readLayout(path, source string, src config.Source) layout {
 		l.problem = p
 		return l
 	}
-	l.amounts = readAmountStyle(source, l.head, l.headEnc, l.delim, l.mapping)
+	l.rows = headRecords(l.head, l.headEnc, l.delim)
+	l.amounts = readAmountStyle(source, l.rows, l.delim, l.mapping)
 	if len(missing) > 0 {
 		if looksLikeData(l.headers, l.mapping) {
 			// Its values are a patient's row: none of them is repeated.
@@ -842,89 +844,75 @@ var (
 	thousandsComma = regexp.MustCompile(`^[-+]?\d{1,3}(,\d{3})+(\.\d{1,2})?$`)
 )
 
-// signedAmount is the first amount on the complete rows of an export's head
-// written with a currency sign or in an accountant's parentheses ($1,234.50,
-// (25.00)), as Excel's currency and accounting formats save them: the reader
-// takes plain numbers only and rejects such rows. row counts the data rows
-// from 1; value is "" when there is none.
-func signedAmount(source string, head []byte, enc string, delim rune, mapping map[string]int) (row int, value string, col int) {
-	cols := moneyColumns(source, mapping)
-	if len(cols) == 0 {
-		return 0, "", 0
-	}
+// headRecords are the data rows of an export's head, each row's fields: the rows
+// complete in its first bytes (head, in encoding enc), after the header. The
+// layout reads them once; what the head shows of amounts and ids is read off them.
+func headRecords(head []byte, enc string, delim rune) [][]string {
 	head = bytes.TrimPrefix(head, bomUTF8)
 	if dec := decoderFor(enc); dec != nil {
 		if d, err := dec.Bytes(head); err == nil {
 			head = d
 		}
 	}
-	if i := bytes.LastIndexByte(head, '\n'); i >= 0 {
-		head = head[:i+1]
-	} else {
-		return 0, "", 0
+	// Only whole rows: the head may end inside one (225,0 of 225,00).
+	i := bytes.LastIndexByte(head, '\n')
+	if i < 0 {
+		return nil
 	}
-	r := csv.NewReader(bytes.NewReader(head))
+	r := csv.NewReader(bytes.NewReader(head[:i+1]))
 	r.Comma = delim
 	r.LazyQuotes = true
 	r.FieldsPerRecord = -1
+	var rows [][]string
 	for n := 0; ; n++ {
 		rec, err := r.Read()
 		if err == io.EOF {
-			return 0, "", 0
+			return rows
 		}
 		if err != nil || n == 0 {
-			continue
+			continue // the header, or a row the loader will reject
 		}
-		for _, i := range cols {
-			if i < len(rec) && signedAmountRE.MatchString(strings.TrimSpace(rec[i])) {
-				return n, strings.TrimSpace(rec[i]), i
-			}
-		}
+		rows = append(rows, rec)
 	}
 }
 
-// sciNotationID is the first data row of an export's head whose client id,
-// appointment id or claim line id is written in scientific notation
-// (1.23457E+17), as Excel shows a long number and saves it so: its digits are
-// lost, and different clients (or rows) become one. field is "" when none is.
-func sciNotationID(source string, head []byte, enc string, delim rune, mapping map[string]int) (row int, field string) {
-	head = bytes.TrimPrefix(head, bomUTF8)
-	if dec := decoderFor(enc); dec != nil {
-		if d, err := dec.Bytes(head); err == nil {
-			head = d
-		}
-	}
-	if i := bytes.LastIndexByte(head, '\n'); i >= 0 {
-		head = head[:i+1]
-	} else {
-		return 0, ""
-	}
-	fields := []string{"client_id", "appointment_id", "line_id"}
-	r := csv.NewReader(bytes.NewReader(head))
-	r.Comma = delim
-	r.LazyQuotes = true
-	r.FieldsPerRecord = -1
-	for n := 0; ; n++ {
-		rec, err := r.Read()
-		if err == io.EOF {
-			return 0, ""
-		}
-		if err != nil || n == 0 {
-			continue
-		}
-		for _, f := range fields {
-			if i, ok := mapping[f]; ok && i < len(rec) && sciNotationRE.MatchString(strings.TrimSpace(rec[i])) {
-				return n, f
+// signedAmount is the first amount on the head's rows (headRecords) written
+// with a currency sign or in an accountant's parentheses ($1,234.50, (25.00)),
+// as Excel's currency and accounting formats save them: the reader takes plain
+// numbers only and rejects such rows. row counts the data rows from 1; value is
+// "" when there is none.
+func signedAmount(source string, rows [][]string, mapping map[string]int) (row int, value string, col int) {
+	cols := moneyColumns(source, mapping)
+	for n, rec := range rows {
+		for _, i := range cols {
+			if i < len(rec) && signedAmountRE.MatchString(strings.TrimSpace(rec[i])) {
+				return n + 1, strings.TrimSpace(rec[i]), i
 			}
 		}
 	}
+	return 0, "", 0
+}
+
+var signedAmountRE = regexp.MustCompile(`^-?\s*([$€£¥]\s*-?[0-9]|[0-9][0-9.,]*\s*[$€£¥]$|\(\s*[$€£¥]?\s*[0-9][0-9.,]*\s*\)$|[A-Z]{3}\s*-?[0-9])`)
+
+// sciNotationID is the first of the head's rows (headRecords) whose client id,
+// appointment id or claim line id is written in scientific notation
+// (1.23457E+17), as Excel shows a long number and saves it so: its digits are
+// lost, and different clients (or rows) become one. field is "" when none is.
+func sciNotationID(rows [][]string, mapping map[string]int) (row int, field string) {
+	for n, rec := range rows {
+		for _, f := range []string{"client_id", "appointment_id", "line_id"} {
+			if i, ok := mapping[f]; ok && i < len(rec) && sciNotationRE.MatchString(strings.TrimSpace(rec[i])) {
+				return n + 1, f
+			}
+		}
+	}
+	return 0, ""
 }
 
 var sciNotationRE = regexp.MustCompile(`^[0-9]([.,][0-9]+)?[eE]\+[0-9]{2}$`)
 
-var signedAmountRE = regexp.MustCompile(`^-?\s*([$€£¥]\s*-?[0-9]|[0-9][0-9.,]*\s*[$€£¥]$|\(\s*[$€£¥]?\s*[0-9][0-9.,]*\s*\)$|[A-Z]{3}\s*-?[0-9])`)
-
-// readAmountStyle looks at the amounts in the complete rows of an export's
+// readAmountStyle looks at the amounts in the rows (headRecords) of an export's
 // first 64 KiB (head). DuckDB reads amounts with a comma as thousands
 // separator, so 225,00 (a decimal comma, as exports with ';' between values
 // write it) became 22500. A file whose amounts end in a comma and one or two
@@ -934,37 +922,13 @@ var signedAmountRE = regexp.MustCompile(`^-?\s*([$€£¥]\s*-?[0-9]|[0-9][0-9.,
 // thousands comma (1,250.00) is read without one, so that a comma amount
 // further down is rejected rather than multiplied. It is one look per file, at
 // its head: the rows after it are taken to write amounts the same way.
-func readAmountStyle(source string, head []byte, enc string, delim rune, mapping map[string]int) amountStyle {
+func readAmountStyle(source string, rows [][]string, delim rune, mapping map[string]int) amountStyle {
 	cols := moneyColumns(source, mapping)
 	if len(cols) == 0 {
 		return amountsPoint
 	}
-	head = bytes.TrimPrefix(head, bomUTF8)
-	if dec := decoderFor(enc); dec != nil {
-		if d, err := dec.Bytes(head); err == nil {
-			head = d
-		}
-	}
-	// Only whole rows: the head may end inside one (225,0 of 225,00).
-	if i := bytes.LastIndexByte(head, '\n'); i >= 0 {
-		head = head[:i+1]
-	} else {
-		return amountsPoint
-	}
-	r := csv.NewReader(bytes.NewReader(head))
-	r.Comma = delim
-	r.LazyQuotes = true
-	r.FieldsPerRecord = -1
-	r.ReuseRecord = true
 	var comma, dot, point, thousands int
-	for n := 0; ; n++ {
-		rec, err := r.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil || n == 0 {
-			continue // the header, or a row the loader will reject
-		}
+	for _, rec := range rows {
 		for _, i := range cols {
 			if i >= len(rec) {
 				continue
