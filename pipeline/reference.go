@@ -61,13 +61,12 @@ func LoadReference(ctx context.Context, db *sql.DB, files ReferenceFiles) error 
 const refRules = "roster names: one person twice refused, else warned (2026-11)"
 
 // LoadReferenceWarnings loads the reference files as LoadReference does and returns
-// what they hold that the run cannot use as written (ReferenceWarnings).
-func LoadReferenceWarnings(ctx context.Context, db *sql.DB, files ReferenceFiles) ([]string, error) {
-	warnings, err := loadReference(ctx, db, files)
-	return warnings, err
-}
-
-func loadReference(ctx context.Context, db *sql.DB, files ReferenceFiles) (warnings []string, err error) {
+// what they hold that the run does not use as written: a column whose header names
+// no column of the file's kind (a misspelt header loads as blanks otherwise), a
+// column without a header that holds values, a second header for one column, and
+// roster spellings that name no clinician (rosterNameClashes). Each warning names
+// the file.
+func LoadReferenceWarnings(ctx context.Context, db *sql.DB, files ReferenceFiles) (warnings []string, err error) {
 	if err := EnsureSchema(ctx, db); err != nil {
 		return nil, err
 	}
@@ -216,18 +215,6 @@ func loadReference(ctx context.Context, db *sql.DB, files ReferenceFiles) (warni
 		return nil, err
 	}
 	return warnings, tx.Commit()
-}
-
-// ReferenceWarnings lists what the reference files hold that the run does not
-// use as written: a column whose header names no column of the file's kind (a
-// misspelt header loads as blanks otherwise), a column without a header that
-// holds values, a second header for one column, and roster spellings that name
-// no clinician (rosterNameClashes). Each warning names the file. It loads the
-// files into db, as LoadReferenceWarnings does; a file that cannot be read gives
-// none: LoadReference says why.
-func ReferenceWarnings(ctx context.Context, db *sql.DB, files ReferenceFiles) []string {
-	w, _ := LoadReferenceWarnings(ctx, db, files)
-	return w
 }
 
 // The three reference files, each with the columns it cannot do without.

@@ -154,7 +154,7 @@ func TestReferenceHeadersMatchedAsExportHeaders(t *testing.T) {
 		if got != "Dee MD>Dr Dee" {
 			t.Errorf("aliases loaded as %q", got)
 		}
-		if w := pipeline.ReferenceWarnings(ctx, db, files); len(w) != 0 {
+		if w := mustWarnings(t, ctx, db, files); len(w) != 0 {
 			t.Errorf("headers %s: warnings %q, want none", rosterHeader, w)
 		}
 	}
@@ -215,14 +215,13 @@ func TestReferenceHeaderProblemsAndIgnoredColumns(t *testing.T) {
 			files.Aliases = path
 		}
 		prefix := c.file + " file " + path + ": "
-		err := pipeline.LoadReference(ctx, db, files)
+		got, err := pipeline.LoadReferenceWarnings(ctx, db, files)
 		switch {
 		case c.problem == "" && err != nil:
 			t.Errorf("%s %q: %v, want it loaded", c.file, c.body, err)
 		case c.problem != "" && (err == nil || !strings.Contains(err.Error(), prefix+c.problem)):
 			t.Errorf("%s %q: %v, want %q", c.file, c.body, err, prefix+c.problem)
 		}
-		got := pipeline.ReferenceWarnings(ctx, db, files)
 		if len(got) != len(c.warnings) {
 			t.Errorf("%s %q: warnings %q, want %d", c.file, c.body, got, len(c.warnings))
 			continue
@@ -327,7 +326,7 @@ func TestRosterOneRowPerClinician(t *testing.T) {
 			if err != nil {
 				t.Errorf("roster %q: %v, want it loaded", c.body, err)
 			}
-			warnings := strings.Join(pipeline.ReferenceWarnings(ctx, db, pipeline.ReferenceFiles{Roster: path}), "\n")
+			warnings := strings.Join(mustWarnings(t, ctx, db, pipeline.ReferenceFiles{Roster: path}), "\n")
 			if c.warn == "" && warnings != "" || c.warn != "" && !strings.Contains(warnings, "roster "+path+": "+c.warn) {
 				t.Errorf("roster %q: warnings %q, want %q", c.body, warnings, c.warn)
 			}
@@ -362,18 +361,28 @@ func TestRosterWarningsFollowTheirLines(t *testing.T) {
 	const header = "name,aliases,npi,start_date,end_date,specialties,payers,accepting\n"
 	rows := "Patricia Gomez,Pat Gomez,,,,,,\nAnn Ash,,,,,,,\nPatrick Gomez,Pat Gomez,,,,,,\n"
 	path := writeRef(t, dir, "roster.csv", header+rows)
-	first := strings.Join(pipeline.ReferenceWarnings(ctx, db, pipeline.ReferenceFiles{Roster: path}), "\n")
+	first := strings.Join(mustWarnings(t, ctx, db, pipeline.ReferenceFiles{Roster: path}), "\n")
 	if !strings.Contains(first, "(an alias of Patricia Gomez on line 2) and \"Pat Gomez\" (an alias of Patrick Gomez on line 4)") {
 		t.Fatalf("warnings %q, want the shared alias on lines 2 and 4", first)
 	}
 	writeRef(t, dir, "roster.csv", header+"\n"+rows)
-	moved := strings.Join(pipeline.ReferenceWarnings(ctx, db, pipeline.ReferenceFiles{Roster: path}), "\n")
+	moved := strings.Join(mustWarnings(t, ctx, db, pipeline.ReferenceFiles{Roster: path}), "\n")
 	if !strings.Contains(moved, "on line 3) and \"Pat Gomez\" (an alias of Patrick Gomez on line 5)") {
 		t.Errorf("after a blank line: warnings %q, want lines 3 and 5", moved)
 	}
 	other := writeRef(t, dir, "roster-2026.csv", header+"\n"+rows)
-	renamed := strings.Join(pipeline.ReferenceWarnings(ctx, db, pipeline.ReferenceFiles{Roster: other}), "\n")
+	renamed := strings.Join(mustWarnings(t, ctx, db, pipeline.ReferenceFiles{Roster: other}), "\n")
 	if !strings.Contains(renamed, "roster "+other+":") || strings.Contains(renamed, "roster "+path+":") {
 		t.Errorf("after the roster moved: warnings %q, want them to name %s", renamed, other)
 	}
+}
+
+// mustWarnings is LoadReferenceWarnings' warnings, failing the test on its error.
+func mustWarnings(t *testing.T, ctx context.Context, db *sql.DB, files pipeline.ReferenceFiles) []string {
+	t.Helper()
+	w, err := pipeline.LoadReferenceWarnings(ctx, db, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
 }
