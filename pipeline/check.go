@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"sort"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -118,7 +117,7 @@ func unmatchedMappings(source string, explicit map[string]string, configFile str
 		if near := closestHeader(want, headers); near != "" {
 			p += fmt.Sprintf("the nearest is %q; ", near)
 		}
-		p += fmt.Sprintf("the first such file's headers are: %s", strings.Join(quoteAll(headers), ", "))
+		p += fmt.Sprintf("the first such file's headers are: %s", strings.Join(quotedHeaders(headers), ", "))
 		out = append(out, FileCheck{Source: source, Path: where, Problems: []string{p}})
 	}
 	return out
@@ -169,20 +168,6 @@ func invalidUTF8Lines(path string) (first, n int, err error) {
 			return first, n, err
 		}
 	}
-}
-
-// quoteAll is headers quoted, but for a cell that reads as a value (a date, a
-// number: an id?), never repeated.
-func quoteAll(headers []string) []string {
-	out := make([]string, len(headers))
-	for i, v := range headers {
-		if valueLike(v) {
-			out[i] = "(a value, not shown)"
-		} else {
-			out[i] = strconv.Quote(v)
-		}
-	}
-	return out
 }
 
 func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Source, path, display string) FileCheck {

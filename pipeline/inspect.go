@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	gounicode "unicode"
 	"unicode/utf8"
@@ -480,16 +481,7 @@ func missingColumnProblem(source string, headers []string, missing []string, exp
 			fmt.Fprintf(&b, "no column for required field %q", m)
 		}
 	}
-	quoted := make([]string, len(headers))
-	for i, h := range headers {
-		if valueLike(h) {
-			// A value, not a column name: it could be a client id.
-			quoted[i] = "(a value, not shown)"
-			continue
-		}
-		quoted[i] = fmt.Sprintf("%q", h)
-	}
-	fmt.Fprintf(&b, ". Headers found: %s. Set [%s.columns] %s = \"<header name>\" in the configuration file", strings.Join(quoted, ", "), source, missing[0])
+	fmt.Fprintf(&b, ". Headers found: %s. Set [%s.columns] %s = \"<header name>\" in the configuration file", strings.Join(quotedHeaders(headers), ", "), source, missing[0])
 	if len(headers) == 1 && strings.ContainsAny(headers[0], ";\t|") {
 		fmt.Fprintf(&b, ", or set [%s] delimiter: the header has a single column, so the file is probably not %q-separated", source, string(delim))
 	}
@@ -712,6 +704,20 @@ func maskValueCell(h string) string {
 		return "(a value, not shown)"
 	}
 	return h
+}
+
+// quotedHeaders is headers quoted for a message, but a cell that reads as a value
+// (maskValueCell: a client id?), never repeated.
+func quotedHeaders(headers []string) []string {
+	out := make([]string, len(headers))
+	for i, h := range headers {
+		if valueLike(h) {
+			out[i] = maskValueCell(h)
+		} else {
+			out[i] = strconv.Quote(h)
+		}
+	}
+	return out
 }
 
 // looksLikeData says a first line is a data row, not a header: it holds a date
