@@ -3,10 +3,12 @@ package reports
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/referrals/referrals/internal/explain"
 	"github.com/referrals/referrals/internal/stagetest"
@@ -29,14 +31,7 @@ func TestReadyWithoutColleague(t *testing.T) {
 			ctx := context.Background()
 			month := stagetest.ReportMonth
 			db := stagetest.BuildAfter(t, stagetest.SamplePractice(), stagetest.DefaultVars(month), c.edit)
-			dir := t.TempDir()
-			xlsx, html := filepath.Join(dir, "r.xlsx"), filepath.Join(dir, "r.html")
-			if err := WriteWorkbook(ctx, db, month, xlsx); err != nil {
-				t.Fatal(err)
-			}
-			if err := WriteHTML(ctx, db, month, html); err != nil {
-				t.Fatal(err)
-			}
+			xlsx, html := writeWorkbookAndPage(t, db, month)
 			f, err := excelize.OpenFile(xlsx)
 			if err != nil {
 				t.Fatal(err)
@@ -87,14 +82,7 @@ func TestLeftThePracticeOnLists(t *testing.T) {
 		AND point_person = 'Ann Alder' AND point_person_source = 'left the practice'`); n != 2 {
 		t.Fatalf("%d of Dr Old Three and Dr Cool have Ann Alder, who left, as point person: the case is not built", n)
 	}
-	dir := t.TempDir()
-	xlsx, html := filepath.Join(dir, "r.xlsx"), filepath.Join(dir, "r.html")
-	if err := WriteWorkbook(ctx, db, month, xlsx); err != nil {
-		t.Fatal(err)
-	}
-	if err := WriteHTML(ctx, db, month, html); err != nil {
-		t.Fatal(err)
-	}
+	xlsx, html := writeWorkbookAndPage(t, db, month)
 	f, err := excelize.OpenFile(xlsx)
 	if err != nil {
 		t.Fatal(err)
@@ -134,4 +122,20 @@ func TestLeftThePracticeOnLists(t *testing.T) {
 	if !strings.Contains(strings.Join(strings.Fields(buf.String()), " "), "Ann Alder is the point person, though they have left the practice") {
 		t.Errorf("explain and the lists disagree:\n%s", buf.String())
 	}
+}
+
+// writeWorkbookAndPage writes the month's workbook and page into a test folder and
+// returns their paths.
+func writeWorkbookAndPage(t *testing.T, db *sql.DB, month time.Time) (xlsx, html string) {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	xlsx, html = filepath.Join(dir, "r.xlsx"), filepath.Join(dir, "r.html")
+	if err := WriteWorkbook(ctx, db, month, xlsx); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteHTML(ctx, db, month, html); err != nil {
+		t.Fatal(err)
+	}
+	return xlsx, html
 }

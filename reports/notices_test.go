@@ -183,17 +183,9 @@ func TestNoBannerWithoutFailures(t *testing.T) {
 // sample) says so in one sentence at the top of both reports, and every chart of the page
 // is a sentence rather than an empty box; the Overview's charts say so in their titles.
 func TestMonthWithoutData(t *testing.T) {
-	ctx := context.Background()
 	month := time.Date(2023, 6, 1, 0, 0, 0, 0, time.UTC)
 	db := stagetest.RunSample(t, filepath.Join("..", "sample-data"), month, "cache-test")
-	dir := t.TempDir()
-	xlsx, html := filepath.Join(dir, "r.xlsx"), filepath.Join(dir, "r.html")
-	if err := WriteWorkbook(ctx, db, month, xlsx); err != nil {
-		t.Fatal(err)
-	}
-	if err := WriteHTML(ctx, db, month, html); err != nil {
-		t.Fatal(err)
-	}
+	xlsx, html := writeWorkbookAndPage(t, db, month)
 	const want = "The exports start in July 2023; this month has no referrals, so every figure in this report is empty."
 	if top := overviewTop(t, xlsx, 3); len(top) < 2 || top[1] != want {
 		t.Errorf("Overview rows 1-3 = %q, want row 2 %q", top, want)
