@@ -36,15 +36,16 @@ CREATE OR REPLACE TEMP MACRO name_tokens(s) AS
 -- two roster rows). The parts after and before the comma are wrapped in a list of
 -- one so that the lambda takes them once: as macro arguments they were built for
 -- each use, 3x the time.
+CREATE OR REPLACE TEMP MACRO credential_or_surname(t) AS t IN ('ma', 'do');
 CREATE OR REPLACE TEMP MACRO name_key(s) AS
     nullif(array_to_string(list_transform([[
         name_tokens(CASE WHEN strpos(s, ',') > 0 THEN substr(s, strpos(s, ',') + 1) ELSE '' END),
         name_tokens(CASE WHEN strpos(s, ',') > 0 THEN substr(s, 1, strpos(s, ',') - 1) ELSE s END)]],
         p -> list_concat(
-            list_filter(p[1], t -> t NOT IN ('ma', 'do')
-                OR (len(p[2]) = 0 AND len(list_filter(list_concat(p[1], p[2]), u -> u NOT IN ('ma', 'do'))) < 2)),
-            list_filter(p[2], t -> t NOT IN ('ma', 'do')
-                OR len(list_filter(list_concat(p[1], p[2]), u -> u NOT IN ('ma', 'do'))) < 2)))[1], ' '), '');
+            list_filter(p[1], t -> NOT credential_or_surname(t)
+                OR (len(p[2]) = 0 AND len(list_filter(list_concat(p[1], p[2]), u -> NOT credential_or_surname(u))) < 2)),
+            list_filter(p[2], t -> NOT credential_or_surname(t)
+                OR len(list_filter(list_concat(p[1], p[2]), u -> NOT credential_or_surname(u))) < 2)))[1], ' '), '');
 
 -- A list cell of the roster or directory ('a; b;c') as a clean list.
 CREATE OR REPLACE TEMP MACRO split_list(s) AS

@@ -28,7 +28,7 @@ spellings as (
         -- A comma followed by credentials alone ("Xavier Young, MD") is no "Last, First".
         (trim(raw_name) <> upper(trim(raw_name)) and trim(raw_name) <> lower(trim(raw_name)))::INTEGER * 2
             + CASE WHEN strpos(trim(raw_name), ',') = 0 THEN 1
-                   ELSE (len(list_filter(name_tokens(substr(trim(raw_name), strpos(trim(raw_name), ',') + 1)), t -> t NOT IN ('ma', 'do'))) = 0)::INTEGER END as pretty
+                   ELSE (len(list_filter(name_tokens(substr(trim(raw_name), strpos(trim(raw_name), ',') + 1)), t -> NOT credential_or_surname(t))) = 0)::INTEGER END as pretty
     from mentions
     group by all
     having trim(raw_name) <> '' or clean_npi(raw_npi) is not null
