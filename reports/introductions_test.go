@@ -12,7 +12,6 @@ import (
 
 	"github.com/referrals/referrals/internal/explain"
 	"github.com/referrals/referrals/internal/stagetest"
-	"github.com/xuri/excelize/v2"
 )
 
 // A ready referrer with no colleague to suggest says why in the Why cell, on the page and in
@@ -32,12 +31,7 @@ func TestReadyWithoutColleague(t *testing.T) {
 			month := stagetest.ReportMonth
 			db := stagetest.BuildAfter(t, stagetest.SamplePractice(), stagetest.DefaultVars(month), c.edit)
 			xlsx, html := writeWorkbookAndPage(t, db, month)
-			f, err := excelize.OpenFile(xlsx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rows, _ := f.GetRows("Introductions")
-			f.Close()
+			rows := sheetRows(t, xlsx, "Introductions")
 			found := false
 			for _, r := range rows {
 				if len(r) > 0 && r[0] == "Dr Journey" {
@@ -83,12 +77,7 @@ func TestLeftThePracticeOnLists(t *testing.T) {
 		t.Fatalf("%d of Dr Old Three and Dr Cool have Ann Alder, who left, as point person: the case is not built", n)
 	}
 	xlsx, html := writeWorkbookAndPage(t, db, month)
-	f, err := excelize.OpenFile(xlsx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows, _ := f.GetRows("Introductions")
-	f.Close()
+	rows := sheetRows(t, xlsx, "Introductions")
 	shown := map[string]string{}
 	list := ""
 	for _, r := range rows {

@@ -48,18 +48,25 @@ func copySample(t *testing.T) string {
 	return dst
 }
 
-// overviewTop is the Overview's first rows, one string per row.
-func overviewTop(t *testing.T, path string, n int) []string {
+// sheetRows is the rows of a sheet of the workbook at path, reopened.
+func sheetRows(t *testing.T, path, sheet string) [][]string {
 	t.Helper()
 	f, err := excelize.OpenFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	rows, err := f.GetRows("Overview")
+	rows, err := f.GetRows(sheet)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return rows
+}
+
+// overviewTop is the Overview's first rows, one string per row.
+func overviewTop(t *testing.T, path string, n int) []string {
+	t.Helper()
+	rows := sheetRows(t, path, "Overview")
 	var out []string
 	for i := 0; i < n && i < len(rows); i++ {
 		out = append(out, strings.Join(rows[i], " | "))
