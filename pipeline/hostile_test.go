@@ -1508,10 +1508,6 @@ func TestCheckNeverQuotesAHeaderlessRow(t *testing.T) {
 // check refuses a billing export whose amounts Excel saved in its currency
 // format: the reader rejects every such row, and check said it could be read.
 func TestCheckFindsCurrencyAmounts(t *testing.T) {
-	ctx := context.Background()
-	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
-	must(t, err)
-	defer mem.Close()
 	const header = "Claim Line ID,Patient Account,DOS,Rendering Provider,Rendering Provider NPI,Referring Provider,Referring Provider NPI,Payer,CPT Code,Charge,Paid\n"
 	for _, c := range []struct{ rows, want string }{
 		{"L1,900001,01/05/2026,Jane Smith,,Maria Lopez,,Aetna,90837,150.00,90.00\nL2,900002,01/06/2026,Jane Smith,,Maria Lopez,,Aetna,90837,\"$1,234.50\",$100.00\n",
@@ -1520,9 +1516,7 @@ func TestCheckFindsCurrencyAmounts(t *testing.T) {
 		{"L1,900001,01/05/2026,Jane Smith,,Maria Lopez,,Aetna,90837,150.00 €,0\n", `row 1: the amount "150.00 €" in column "Charge"`},
 		{"L1,900001,01/05/2026,Jane Smith,,Maria Lopez,,Aetna,90837,\"1,234.50\",-25.00\n", ""},
 	} {
-		path := filepath.Join(t.TempDir(), "b.csv")
-		must(t, os.WriteFile(path, []byte(header+c.rows), 0o644))
-		fc := checkFile(ctx, mem, "billing", config.Default().Billing, path, "b.csv")
+		fc := checkText(t, "billing", config.Default().Billing, header+c.rows)
 		got := strings.Join(fc.Problems, "\n")
 		if c.want == "" && got != "" || c.want != "" && !strings.Contains(got, c.want) {
 			t.Errorf("%q: problems %q, want %q", c.rows, got, c.want)
@@ -1559,17 +1553,11 @@ func TestCheckFindsMappingMatchingNoFile(t *testing.T) {
 // check warns of a UTF-8 export with a row saved in Windows-1252 (the run
 // rejects that row), where it said the file was fine.
 func TestCheckWarnsOfMixedEncodings(t *testing.T) {
-	ctx := context.Background()
-	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
-	must(t, err)
-	defer mem.Close()
 	body := "Appointment ID,Patient Account,Clinician,Appointment Date,Status,Referral Source\n" +
 		"A1,900001,Amélie Côté,09/01/2026,Attended,Dr. Who\n" +
 		"A2,900002,Sean O\x92Neil,09/02/2026,Attended,Dr. Who\n" +
 		"A3,900003,Amélie Côté,09/03/2026,Attended,Dr. Who\n"
-	path := filepath.Join(t.TempDir(), "s.csv")
-	must(t, os.WriteFile(path, []byte(body), 0o644))
-	fc := checkFile(ctx, mem, "scheduling", config.Default().Scheduling, path, "s.csv")
+	fc := checkText(t, "scheduling", config.Default().Scheduling, body)
 	if got := strings.Join(fc.Warnings, "\n"); !strings.Contains(got, "line 3: the file is UTF-8 but 1 line(s) hold bytes that are not") {
 		t.Errorf("warnings %q, want one naming line 3", fc.Warnings)
 	}
@@ -1578,16 +1566,10 @@ func TestCheckWarnsOfMixedEncodings(t *testing.T) {
 // check refuses client ids that Excel saved in scientific notation: different
 // clients became one, and the figures moved without a word. The id is not shown.
 func TestCheckFindsIDsInScientificNotation(t *testing.T) {
-	ctx := context.Background()
-	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
-	must(t, err)
-	defer mem.Close()
 	body := "Claim Line ID,Patient Account,DOS,Rendering Provider,Rendering Provider NPI,Referring Provider,Referring Provider NPI,Payer,CPT Code,Charge,Paid\n" +
 		"L1,456,01/05/2026,Jane Smith,,Maria Lopez,,Aetna,90837,150.00,90.00\n" +
 		"L2,1.23457E+17,01/06/2026,Jane Smith,,Maria Lopez,,Aetna,90837,150.00,90.00\n"
-	path := filepath.Join(t.TempDir(), "b.csv")
-	must(t, os.WriteFile(path, []byte(body), 0o644))
-	fc := checkFile(ctx, mem, "billing", config.Default().Billing, path, "b.csv")
+	fc := checkText(t, "billing", config.Default().Billing, body)
 	got := strings.Join(fc.Problems, "\n")
 	if !strings.Contains(got, `row 2: the client id in column "Patient Account" is written in scientific notation`) || strings.Contains(got, "1.23457") {
 		t.Errorf("problems %q, want one naming row 2 without its value", got)
@@ -1642,18 +1624,12 @@ func TestEarlierRejectsHaveTheirValuesHidden(t *testing.T) {
 // phone…) is refused, as one mapped to the client id is: every patient's name
 // reached every report as a referrer's.
 func TestMappingToPatientColumnIsRefused(t *testing.T) {
-	ctx := context.Background()
-	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
-	must(t, err)
-	defer mem.Close()
 	body := "Appointment ID,Patient Account,Clinician,Client Name,Appointment Date,Status,Referral Source,DOB,Client Phone\n" +
 		"A1,900001,Jane Smith,Zoe Secretname,09/01/2026,Attended,Dr. Who,03/17/1980,555-123-4567\n"
-	path := filepath.Join(t.TempDir(), "s.csv")
-	must(t, os.WriteFile(path, []byte(body), 0o644))
 	for field, header := range map[string]string{"referral_source": "Client Name", "date": "DOB", "referred_to": "Client Phone"} {
 		src := config.Default().Scheduling
 		src.Columns = map[string]string{field: header}
-		fc := checkFile(ctx, mem, "scheduling", src, path, "s.csv")
+		fc := checkText(t, "scheduling", src, body)
 		want := fmt.Sprintf("[scheduling.columns] %s is mapped to %q, which by its name holds patients' data", field, header)
 		if got := strings.Join(fc.Problems, "\n"); !strings.Contains(got, want) {
 			t.Errorf("%s = %q: problems %q, want %q", field, header, got, want)
@@ -1731,4 +1707,17 @@ func TestCopiesGoToTmpDirAndLeftoversAreRemoved(t *testing.T) {
 	if now, _ := filepath.Glob(filepath.Join(tmp, copyPattern)); len(now) != 0 {
 		t.Errorf("copies left after the run: %q", now)
 	}
+}
+
+// checkText is what check says of an export holding body, read as source's
+// export by src's settings.
+func checkText(t *testing.T, source string, src config.Source, body string) FileCheck {
+	t.Helper()
+	ctx := context.Background()
+	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
+	must(t, err)
+	defer mem.Close()
+	path := filepath.Join(t.TempDir(), "export.csv")
+	must(t, os.WriteFile(path, []byte(body), 0o644))
+	return checkFile(ctx, mem, source, src, path, "export.csv")
 }
