@@ -1721,3 +1721,27 @@ func checkText(t *testing.T, source string, src config.Source, body string) File
 	must(t, os.WriteFile(path, []byte(body), 0o644))
 	return checkFile(ctx, mem, source, src, path, "export.csv")
 }
+
+// The folder for copies is made when a file needs one, not on every run: a
+// night of clean UTF-8 exports leaves none beside the database.
+func TestCopiesFolderMadeOnlyWhenNeeded(t *testing.T) {
+	for _, c := range []struct {
+		name, clinician string
+		folder          bool
+	}{{"utf-8", "Jane Smith", false}, {"windows-1252", "Am\xe9lie C\xf4t\xe9", true}} {
+		dir := t.TempDir()
+		tmp := filepath.Join(dir, "db.duckdb.copies")
+		writeExports(t, dir, map[string]string{"s.csv": "Appointment ID,Patient Account,Clinician,Appointment Date,Status,Referral Source\n" +
+			"A1,900001," + c.clinician + ",09/01/2026,Attended,Dr. Who\n"})
+		in := folderIngester(t, dir, "scheduling")
+		in.TmpDir = tmp
+		sum, err := in.Ingest(context.Background())
+		must(t, err)
+		if sum.Loaded != 1 {
+			t.Fatalf("%s: loaded %d rows, files %+v", c.name, sum.Loaded, sum.Files)
+		}
+		if _, err := os.Stat(tmp); (err == nil) != c.folder {
+			t.Errorf("%s: the copies folder exists: %v, want %v", c.name, err == nil, c.folder)
+		}
+	}
+}

@@ -143,9 +143,6 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 	// Copies a killed run left (it holds the database's lock, so no other run is
 	// reading one now).
 	if in.TmpDir != "" {
-		if err := os.MkdirAll(in.TmpDir, 0o700); err != nil {
-			return sum, fmt.Errorf("the folder for copies of exports: %w", err)
-		}
 		if old, err := filepath.Glob(filepath.Join(in.TmpDir, copyPattern)); err == nil {
 			for _, f := range old {
 				if err := os.Remove(f); err == nil {
@@ -719,6 +716,9 @@ func (in *Ingester) scan(c fileCheck) scanned {
 		tmp := in.TmpDir
 		if tmp == "" {
 			tmp = os.TempDir()
+		} else if err := os.MkdirAll(tmp, 0o700); err != nil {
+			// Made when a file needs a copy, not on every run.
+			return fail(sc.sum, "cannot make the folder for its converted copy: %v", err)
 		}
 		// A copy that drops NULs or makes CRs spaces ends every line in LF: a
 		// CR, NUL, LF is a line's end there, which the scan did not count as one.
