@@ -27,16 +27,16 @@ import (
 // the chunk's strings in place and hashes them with Go's SHA-256, which
 // uses the CPU's SHA instructions: 3.4 s for the same 10M ids.
 //
-// The key is the HMAC's first 128 bits as a UHUGEINT, not its hex text: 16
+// The key is the HMAC's first 64 bits as a UBIGINT, not its hex text: 8
 // bytes a row instead of 64 (plus DuckDB's string header), so loading,
-// copying, joining and grouping by client cost less.
+// copying, joining and grouping by client cost less (see clientkey.Keyer.Key).
 
-// clientKeyFunc is client_key(id VARCHAR, key VARCHAR) -> UHUGEINT.
+// clientKeyFunc is client_key(id VARCHAR, key VARCHAR) -> UBIGINT.
 type clientKeyFunc struct{}
 
 func (clientKeyFunc) Config() duckdb.ScalarFuncConfig {
 	vt, _ := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
-	kt, _ := duckdb.NewTypeInfo(duckdb.TYPE_UHUGEINT)
+	kt, _ := duckdb.NewTypeInfo(duckdb.TYPE_UBIGINT)
 	return duckdb.ScalarFuncConfig{InputTypeInfos: []duckdb.TypeInfo{vt, vt}, ResultTypeInfo: kt}
 }
 
@@ -82,7 +82,7 @@ func (clientKeyFunc) Executor() duckdb.ScalarFuncExecutor {
 				return err
 			}
 			n := ids.Len()
-			out, err := uhugeintData(st.GetResultVector(), n)
+			out, err := ubigintData(st.GetResultVector(), n)
 			if err != nil {
 				return err
 			}
@@ -96,25 +96,24 @@ func (clientKeyFunc) Executor() duckdb.ScalarFuncExecutor {
 					// duckdb-go sets the result of a NULL id to NULL after this call.
 					continue
 				}
-				out[2*i+1], out[2*i] = keyer.Words(trimID(id))
+				out[i] = keyer.Key(trimID(id))
 			}
 			return nil
 		}}
 }
 
-// uhugeintData is the result vector's values, two words per row (low, then
-// high, as DuckDB lays out a UHUGEINT), for writing in place. duckdb-go writes
-// a UHUGEINT only through a *big.Int per row, which would cost more than the
-// hashing, and has no typed writer for it; its vector keeps the data pointer
-// unexported, so it is read by reflection, with every step checked: a later
-// duckdb-go that lays its vector out differently fails the statement with
-// this message (and TestSQLClientKeyEqualsGoKey), never writes elsewhere.
-func uhugeintData(v duckdb.Vector, n int) ([]uint64, error) {
-	data, err := vectorData(v, duckdb.TYPE_UHUGEINT)
+// ubigintData is the result vector's values, for writing in place: duckdb-go
+// writes a result value only through an interface per row, which would cost
+// more than the hashing. Its vector keeps the data pointer unexported, so it
+// is read by reflection, with every step checked: a later duckdb-go that lays
+// its vector out differently fails the statement with this message (and
+// TestSQLClientKeyEqualsGoKey), never writes elsewhere.
+func ubigintData(v duckdb.Vector, n int) ([]uint64, error) {
+	data, err := vectorData(v, duckdb.TYPE_UBIGINT)
 	if err != nil {
 		return nil, err
 	}
-	return unsafe.Slice((*uint64)(data), 2*n), nil
+	return unsafe.Slice((*uint64)(data), n), nil
 }
 
 // vectorData is the data pointer of a result vector of type typ.

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -103,5 +104,22 @@ func TestSQLClientKeyEqualsGoKey(t *testing.T) {
 	}
 	if n != 5000 || blank != 715 {
 		t.Fatalf("read %d rows (%d blank), want 5000 (715 blank)", n, blank)
+	}
+}
+
+// A check's offending rows never show a client key, whatever its column is
+// called: every key of a thousand ids reads as one, and the numbers a check
+// row otherwise holds (counts, NPIs, dates, shares) do not.
+func TestLooksLikeKey(t *testing.T) {
+	secret := []byte("looks like key")
+	for i := range 1000 {
+		if k := clientkey.Key(secret, fmt.Sprintf("C-%d", i)); !looksLikeKey(k) {
+			t.Errorf("key %s of client %d does not read as a key", k, i)
+		}
+	}
+	for _, s := range []string{"0", "42", "1234567893", "2026-10-01", "0.5", "12345678901234", "123456789012345678901", "9a2345678901234567"} {
+		if looksLikeKey(s) {
+			t.Errorf("%q reads as a client key", s)
+		}
 	}
 }

@@ -574,8 +574,8 @@ func TestHexClientKeysAreConverted(t *testing.T) {
 	}
 	want := clientkey.Key(secret, "C-1")
 	for _, table := range []string{"raw_appointments", "raw_claim_lines", "dirty_clients"} {
-		if n := p.count(`SELECT count(*) FROM duckdb_columns() WHERE table_name = ? AND column_name = 'client_key' AND data_type = 'UHUGEINT'`, table); n != 1 {
-			t.Errorf("%s.client_key is not a UHUGEINT after opening", table)
+		if n := p.count(`SELECT count(*) FROM duckdb_columns() WHERE table_name = ? AND column_name = 'client_key' AND data_type = 'UBIGINT'`, table); n != 1 {
+			t.Errorf("%s.client_key is not a UBIGINT after opening", table)
 		}
 	}
 	for _, q := range []string{`SELECT client_key::VARCHAR FROM raw_appointments WHERE appointment_id = 'A0'`, `SELECT client_key::VARCHAR FROM dirty_clients`} {

@@ -313,7 +313,7 @@ func RunChecks(ctx context.Context, db *sql.DB) error {
 	for _, c := range checks {
 		body := trimSQL(c.SQL)
 		// One pass: the count of offending rows rides along with the first five.
-		// Every column as text: a client key is a UHUGEINT, which would not scan into a string.
+		// Every column as text, whatever its type.
 		rows, err := db.QueryContext(ctx, "SELECT count(*) OVER () AS \"check rows\", COLUMNS(*)::VARCHAR FROM (\n"+body+"\n) LIMIT 5")
 		if err != nil {
 			return fmt.Errorf("check %s: %w", c.Name, err)
@@ -421,10 +421,10 @@ func ParseMonth(s string) (time.Time, error) {
 	return t, nil
 }
 
-// looksLikeKey reports a number of 30 to 39 digits: a keyed client id (a
-// 128-bit key is below 10^30 once in about 300 million).
+// looksLikeKey reports a number of 15 to 20 digits: a keyed client id (a
+// 64-bit key is below 10^14 once in about 180,000; an NPI has 10 digits).
 func looksLikeKey(s string) bool {
-	if len(s) < 30 || len(s) > 39 {
+	if len(s) < 15 || len(s) > 20 {
 		return false
 	}
 	for _, c := range s {

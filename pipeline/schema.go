@@ -44,7 +44,7 @@ var schema = []string{
 	)`,
 	`CREATE TABLE IF NOT EXISTS raw_appointments (
 		appointment_id VARCHAR,
-		client_key UHUGEINT,
+		client_key UBIGINT,
 		clinician VARCHAR,
 		appt_date DATE,
 		appt_time VARCHAR,
@@ -58,7 +58,7 @@ var schema = []string{
 	)`,
 	`CREATE TABLE IF NOT EXISTS raw_claim_lines (
 		line_id VARCHAR,
-		client_key UHUGEINT,
+		client_key UBIGINT,
 		service_date DATE,
 		rendering_provider VARCHAR,
 		rendering_npi VARCHAR,
@@ -83,7 +83,7 @@ var schema = []string{
 	// their rows change so that fingerprints need not scan them.
 	`CREATE TABLE IF NOT EXISTS client_content (model VARCHAR, n BIGINT, total HUGEINT)`,
 	// Clients whose earlier rows were replaced by a re-export since then.
-	`CREATE TABLE IF NOT EXISTS dirty_clients (client_key UHUGEINT)`,
+	`CREATE TABLE IF NOT EXISTS dirty_clients (client_key UBIGINT)`,
 	`CREATE TABLE IF NOT EXISTS ref_roster (
 		name VARCHAR, aliases VARCHAR, npi VARCHAR, start_date DATE, end_date DATE,
 		specialties VARCHAR, payers VARCHAR, accepting BOOLEAN
@@ -160,26 +160,28 @@ func UpgradeDatabase(ctx context.Context, db *sql.DB) (keysConverted bool, err e
 
 var quotedValue = regexp.MustCompile(`'[^']*'`)
 
-// numberClientKeys converts a database whose client keys are the 64 hex
-// characters of the HMAC (before November 2026) to the UHUGEINT of its first
-// 32, which is what the loader stores now: the same clients keep the same
-// keys, and rows loaded after the conversion join the older ones. The
+// numberClientKeys converts a database made by an earlier version to the
+// keys the loader stores now, the UBIGINT of the HMAC's first 64 bits: from
+// the 64 hex characters of the whole HMAC (before November 2026) or from the
+// UHUGEINT of its first 128 bits (November 2026). The same clients keep the
+// same keys, so rows loaded after the conversion join the older ones. The
 // per-client and model tables are then built again from the raw rows, once.
 func numberClientKeys(ctx context.Context, db *sql.DB) (bool, error) {
-	rows, err := db.QueryContext(ctx, `SELECT table_name FROM duckdb_columns()
-		WHERE schema_name = 'main' AND column_name = 'client_key' AND data_type = 'VARCHAR'
+	rows, err := db.QueryContext(ctx, `SELECT table_name, data_type FROM duckdb_columns()
+		WHERE schema_name = 'main' AND column_name = 'client_key' AND data_type IN ('VARCHAR', 'UHUGEINT')
 		  AND table_name IN ('raw_appointments', 'raw_claim_lines', 'dirty_clients')`)
 	if err != nil {
 		return false, fmt.Errorf("check client keys: %w", err)
 	}
-	var old []string
+	type column struct{ table, typ string }
+	var old []column
 	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
+		var c column
+		if err := rows.Scan(&c.table, &c.typ); err != nil {
 			rows.Close()
 			return false, err
 		}
-		old = append(old, t)
+		old = append(old, c)
 	}
 	rows.Close()
 	if len(old) == 0 {
@@ -190,16 +192,16 @@ func numberClientKeys(ctx context.Context, db *sql.DB) (bool, error) {
 		return false, err
 	}
 	defer tx.Rollback()
-	half := func(from int) string {
-		return fmt.Sprintf("('0x' || substr(client_key, %d, 16))::UBIGINT::UHUGEINT", from)
-	}
-	for _, table := range old {
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`ALTER TABLE %s ALTER client_key SET DATA TYPE UHUGEINT USING (%s << 64) | %s`,
-			table, half(1), half(17))); err != nil {
+	for _, c := range old {
+		using := "(client_key >> 64)::UBIGINT"
+		if c.typ == "VARCHAR" {
+			using = "('0x' || substr(client_key, 1, 16))::UBIGINT"
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`ALTER TABLE %s ALTER client_key SET DATA TYPE UBIGINT USING %s`, c.table, using)); err != nil {
 			// DuckDB's message quotes the value it could not read: a client key, which an
 			// error must not show.
 			msg := quotedValue.ReplaceAllString(redactClientError(err), "'…'")
-			return false, fmt.Errorf("convert the client keys of %s to numbers (the database is left as it was; was it edited by hand?): %s", table, msg)
+			return false, fmt.Errorf("convert the client keys of %s to 64-bit numbers (the database is left as it was; was it edited by hand?): %s", c.table, msg)
 		}
 	}
 	for _, q := range []string{`DELETE FROM model_state`, `DELETE FROM model_fingerprints`, `DELETE FROM client_content`, `DELETE FROM check_state`} {

@@ -152,7 +152,7 @@ func TestReferrals(t *testing.T) {
 	db := stagetest.Build(t, stagetest.SamplePractice(), stagetest.DefaultVars(stagetest.ReportMonth))
 	client := func(key string) map[string]any {
 		t.Helper()
-		return stagetest.One(t, db, "select * from referrals where client_key = ?::UHUGEINT", stagetest.Key(key))
+		return stagetest.One(t, db, "select * from referrals where client_key = ?::UBIGINT", stagetest.Key(key))
 	}
 	// Same day: the 9:30 AM appointment (Cal) comes before the 2:00 PM one (Ben).
 	stagetest.Expect(t, "time order", client("client-mixed-c"), map[string]any{"assigned_clinician": stagetest.Cal, "referral_date": "2025-05-15"})
@@ -360,7 +360,7 @@ func TestReferrerNameTieIsAlphabetical(t *testing.T) {
 	vars := stagetest.DefaultVars(stagetest.ReportMonth)
 	db := stagetest.Build(t, stagetest.SamplePractice(), vars)
 	for i, name := range []string{"Khalil, Jacob MD", "Jacob Khalil, MD", "KHALIL, JACOB"} {
-		if _, err := db.Exec(`INSERT INTO raw_appointments VALUES (?, ?::UHUGEINT, 'Ann Alder', DATE '2025-10-01', NULL, 'Attended',
+		if _, err := db.Exec(`INSERT INTO raw_appointments VALUES (?, ?::UBIGINT, 'Ann Alder', DATE '2025-10-01', NULL, 'Attended',
 			'Intake', ?, NULL, false, '1999999999', 9)`, fmt.Sprintf("tie-%d", i), stagetest.Key(fmt.Sprintf("client-tie-%d", i)), name); err != nil {
 			t.Fatal(err)
 		}

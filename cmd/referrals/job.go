@@ -70,7 +70,7 @@ func openJob(ctx context.Context, e env, cf commonFlags, what string, rebuild bo
 		return nil, fmt.Errorf("database %s: %w", dbPath, err)
 	}
 	if converted {
-		j.log.Info("client keys converted to numbers, once after an upgrade; this run builds every table again",
+		j.log.Info("client keys converted to this version's 64-bit numbers, once after an upgrade; this run builds every table again",
 			"took", time.Since(t).Round(time.Millisecond))
 	}
 	if err := j.loadSecret(ctx, e, dbPath, rebuild); err != nil {

@@ -334,47 +334,55 @@ func TestRunLogRecordsEachCommand(t *testing.T) {
 	}
 }
 
-// A database made before client keys were numbers (64 hex characters) is
-// converted by the next run, which says so, rebuilds the tables from the raw
-// rows and writes the same referrer CSV as before.
-func TestRunConvertsHexClientKeys(t *testing.T) {
-	dir, cfg := practiceDir(t, 1, false)
-	if r := runBin(t, "run", "--config", cfg, "--quiet"); r.code != 0 {
-		t.Fatalf("first run: exit %d\n%s", r.code, r.stderr)
-	}
-	csvPath := filepath.Join(dir, "out", "referrers-2026-10.csv")
-	before := mustRead(t, csvPath)
-	// Back to the old form: the number's 32 hex digits, then 32 more that the
-	// conversion ignores (the rest of the old HMAC).
-	db, err := pipeline.Open(context.Background(), filepath.Join(dir, "db", "referrals.duckdb"), pipeline.Settings{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, table := range []string{"raw_appointments", "raw_claim_lines", "dirty_clients"} {
-		if _, err := db.Exec(`ALTER TABLE ` + table + ` ALTER client_key SET DATA TYPE VARCHAR
-			USING lpad(lower(hex(client_key)), 32, '0') || repeat('e', 32)`); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db.Close()
-	r := runBin(t, "run", "--config", cfg, "--log-format", "json")
-	if r.code != 0 {
-		t.Fatalf("run on the old database: exit %d\n%s", r.code, r.stderr)
-	}
-	if !strings.Contains(r.stderr, "client keys converted to numbers") {
-		t.Errorf("the run did not say it converted the client keys:\n%s", r.stderr)
-	}
-	clientModels, _ := queries.ClientModels()
-	martModels, _ := queries.Models()
-	if !strings.Contains(r.stderr, fmt.Sprintf(`"models":%d,"unchanged":0`, len(clientModels)+len(martModels))) {
-		t.Errorf("the run after the conversion did not rebuild every model:\n%s", r.stderr)
-	}
-	if after := mustRead(t, csvPath); after != before {
-		t.Errorf("the referrer CSV changed after the conversion")
-	}
-	r = runBin(t, "run", "--config", cfg, "--log-format", "json")
-	if r.code != 0 || strings.Contains(r.stderr, "client keys converted") {
-		t.Errorf("a second run converted again or failed (exit %d):\n%s", r.code, r.stderr)
+// A database made before client keys were 64-bit numbers, with the HMAC's 64
+// hex characters (before November 2026) or the UHUGEINT of its first 128 bits
+// (November 2026), is converted by the next run, which says so, rebuilds the
+// tables from the raw rows and writes the same referrer CSV as before.
+func TestRunConvertsOlderClientKeys(t *testing.T) {
+	for _, old := range []struct{ name, typ, using string }{
+		// The number's 16 hex digits, then 48 more that the conversion ignores (the
+		// rest of the old HMAC).
+		{"hex", "VARCHAR", "lpad(lower(hex(client_key)), 16, '0') || repeat('e', 48)"},
+		// The number as the high word, and a low word that the conversion ignores.
+		{"128-bit", "UHUGEINT", "(client_key::UHUGEINT << 64) | 987654321"},
+	} {
+		t.Run(old.name, func(t *testing.T) {
+			dir, cfg := practiceDir(t, 1, false)
+			if r := runBin(t, "run", "--config", cfg, "--quiet"); r.code != 0 {
+				t.Fatalf("first run: exit %d\n%s", r.code, r.stderr)
+			}
+			csvPath := filepath.Join(dir, "out", "referrers-2026-10.csv")
+			before := mustRead(t, csvPath)
+			db, err := pipeline.Open(context.Background(), filepath.Join(dir, "db", "referrals.duckdb"), pipeline.Settings{Threads: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, table := range []string{"raw_appointments", "raw_claim_lines", "dirty_clients"} {
+				if _, err := db.Exec(`ALTER TABLE ` + table + ` ALTER client_key SET DATA TYPE ` + old.typ + ` USING ` + old.using); err != nil {
+					t.Fatal(err)
+				}
+			}
+			db.Close()
+			r := runBin(t, "run", "--config", cfg, "--log-format", "json")
+			if r.code != 0 {
+				t.Fatalf("run on the old database: exit %d\n%s", r.code, r.stderr)
+			}
+			if !strings.Contains(r.stderr, "client keys converted to this version's 64-bit numbers") {
+				t.Errorf("the run did not say it converted the client keys:\n%s", r.stderr)
+			}
+			clientModels, _ := queries.ClientModels()
+			martModels, _ := queries.Models()
+			if !strings.Contains(r.stderr, fmt.Sprintf(`"models":%d,"unchanged":0`, len(clientModels)+len(martModels))) {
+				t.Errorf("the run after the conversion did not rebuild every model:\n%s", r.stderr)
+			}
+			if after := mustRead(t, csvPath); after != before {
+				t.Errorf("the referrer CSV changed after the conversion")
+			}
+			r = runBin(t, "run", "--config", cfg, "--log-format", "json")
+			if r.code != 0 || strings.Contains(r.stderr, "client keys converted") {
+				t.Errorf("a second run converted again or failed (exit %d):\n%s", r.code, r.stderr)
+			}
+		})
 	}
 }
 

