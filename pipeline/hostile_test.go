@@ -1722,12 +1722,12 @@ func checkText(t *testing.T, source string, src config.Source, body string) File
 	return checkFile(ctx, mem, source, src, path, "export.csv")
 }
 
-// The folder for copies is made when a file needs one, not on every run: a
-// night of clean UTF-8 exports leaves none beside the database.
+// The folder for copies is made when a file needs one, not on every run, and
+// goes with the copies: a night leaves none beside the database.
 func TestCopiesFolderMadeOnlyWhenNeeded(t *testing.T) {
 	for _, c := range []struct {
 		name, clinician string
-		folder          bool
+		folder          bool // while loading
 	}{{"utf-8", "Jane Smith", false}, {"windows-1252", "Am\xe9lie C\xf4t\xe9", true}} {
 		dir := t.TempDir()
 		tmp := filepath.Join(dir, "db.duckdb.copies")
@@ -1735,13 +1735,22 @@ func TestCopiesFolderMadeOnlyWhenNeeded(t *testing.T) {
 			"A1,900001," + c.clinician + ",09/01/2026,Attended,Dr. Who\n"})
 		in := folderIngester(t, dir, "scheduling")
 		in.TmpDir = tmp
+		var during bool
+		testHookBeforeCommit = func(string) {
+			_, err := os.Stat(tmp)
+			during = err == nil
+		}
 		sum, err := in.Ingest(context.Background())
+		testHookBeforeCommit = nil
 		must(t, err)
 		if sum.Loaded != 1 {
 			t.Fatalf("%s: loaded %d rows, files %+v", c.name, sum.Loaded, sum.Files)
 		}
-		if _, err := os.Stat(tmp); (err == nil) != c.folder {
-			t.Errorf("%s: the copies folder exists: %v, want %v", c.name, err == nil, c.folder)
+		if during != c.folder {
+			t.Errorf("%s: the copies folder existed while loading: %v, want %v", c.name, during, c.folder)
+		}
+		if _, err := os.Stat(tmp); err == nil {
+			t.Errorf("%s: the copies folder is left after the run", c.name)
 		}
 	}
 }

@@ -141,8 +141,10 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 		return sum, err
 	}
 	// Copies a killed run left (it holds the database's lock, so no other run is
-	// reading one now).
+	// reading one now). The folder goes too once this run's copies have gone:
+	// os.Remove leaves a folder that holds anything.
 	if in.TmpDir != "" {
+		defer os.Remove(in.TmpDir)
 		if old, err := filepath.Glob(filepath.Join(in.TmpDir, copyPattern)); err == nil {
 			for _, f := range old {
 				if err := os.Remove(f); err == nil {
