@@ -32,12 +32,16 @@ type referrerRecord struct {
 	FirstReferral       string `csv:"first_referral"`
 	LastReferral        string `csv:"last_referral"`
 	Flags               string `csv:"flags"`
+	// The point person has left the practice and nobody has taken the referrer on
+	// since (the lists say "(left the practice)"): last, so that an import that
+	// reads the columns by position still finds the others where they were.
+	PointPersonLeft string `csv:"point_person_left"`
 }
 
 const referrerCSVQuery = `
 SELECT referrer, category, npi, point_person, referrals, clinicians, point_person_share::DOUBLE,
     practice_share::DOUBLE, coc::DOUBLE, effective_clinicians::DOUBLE, stage, low_evidence, stage_since,
-    previous_stage, first_referral, last_referral, flags
+    previous_stage, first_referral, last_referral, flags, coalesce(point_person_source = 'left the practice', false)
 FROM referrer_status
 WHERE referrals > 0
 ORDER BY stage NULLS LAST, referrals DESC, referrer`
@@ -77,6 +81,7 @@ func writeReferrerCSV(ctx context.Context, db querier, month time.Time, path str
 			FirstReferral:       csvDate(r[14]),
 			LastReferral:        csvDate(r[15]),
 			Flags:               csvText(r[16]),
+			PointPersonLeft:     csvBool(r[17]),
 		})
 	}
 	return writeAtomic(path, func(w io.Writer) error {

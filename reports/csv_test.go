@@ -31,7 +31,7 @@ func TestReferrerCSV(t *testing.T) {
 		t.Fatalf("the CSV does not start with a UTF-8 byte-order mark: %q", first[:min(len(first), 12)])
 	}
 	const header = "referrer,category,npi,point_person,referrals,clinicians,point_person_share,practice_share,coc," +
-		"effective_clinicians,stage,low_evidence,stage_since,previous_stage,first_referral,last_referral,flags"
+		"effective_clinicians,stage,low_evidence,stage_since,previous_stage,first_referral,last_referral,flags,point_person_left"
 	if got, _, _ := strings.Cut(string(first[3:]), "\n"); got != header {
 		t.Fatalf("header = %q\nwant     %q", got, header)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/csv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -103,6 +104,49 @@ func TestLeftThePracticeOnLists(t *testing.T) {
 	i := strings.Index(page, `id="watch-lapsed"`)
 	if i < 0 || !strings.Contains(page[i:], "<td class=\"name\">Dr Old Three</td><td>Ann Alder (left the practice)</td>") {
 		t.Error("the page's lapsed list does not say Dr Old Three's point person left the practice")
+	}
+	// The Referrers sheet says so too, and the CSV in a column of its own, the name
+	// left clean for a CRM.
+	for _, r := range sheetRows(t, xlsx, "Referrers") {
+		if len(r) > 10 && (r[0] == "Dr Old Three" || r[0] == "Dr Cool") && r[10] != "Ann Alder (left the practice)" {
+			t.Errorf("Referrers sheet: %s's point person %q, want %q", r[0], r[10], "Ann Alder (left the practice)")
+		}
+	}
+	csvPath := filepath.Join(t.TempDir(), "referrers.csv")
+	if err := WriteReferrerCSV(ctx, db, month, csvPath); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(csvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	records, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{}
+	rs, err := db.Query(`SELECT referrer, coalesce(point_person_source = 'left the practice', false)::VARCHAR FROM referrer_status WHERE referrals > 0`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rs.Next() {
+		var name, left string
+		if err := rs.Scan(&name, &left); err != nil {
+			t.Fatal(err)
+		}
+		want[name] = left
+	}
+	rs.Close()
+	seen := map[string]bool{}
+	for _, r := range records[1:] {
+		if r[17] != want[r[0]] {
+			t.Errorf("CSV: %s (point person %q) has point_person_left %q, want %q", r[0], r[3], r[17], want[r[0]])
+		}
+		seen[r[17]] = true
+	}
+	if !seen["true"] || !seen["false"] || want["Dr Cool"] != "true" {
+		t.Errorf("CSV: point_person_left takes %v and Dr Cool's is %q: want both values, and true for Dr Cool", seen, want["Dr Cool"])
 	}
 	var buf bytes.Buffer
 	if err := explain.Write(ctx, db, "Dr Old Three", &buf); err != nil {

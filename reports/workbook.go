@@ -555,7 +555,7 @@ func columnGuide(o overview) [][2]string {
 		{"Referrals (window) (Referrers)", fmt.Sprintf("Clients the referrer sent in the %d months ending with the report month; every measure below is over these.", w)},
 		{"Clinicians (Referrers)", "How many different clinicians were assigned those clients."},
 		{"Point person (Referrers)", "The clinician the referrer directory names, else the one assigned the referrer's first referral; " +
-			"when they leave the practice, whoever took the referrer's first referral after that."},
+			"when they leave the practice, whoever took the referrer's first referral after that; \"(left the practice)\" while nobody has yet."},
 		{"Point-person share (Referrers)", ppShareMeaning},
 		{"Practice share (Referrers)", "Share of the referrals addressed to the practice rather than to a clinician, among those whose request the schedule records; blank when none is recorded."},
 		{"COC (Referrers)", "Continuity of care, 0 to 1: 1 when every referral went to one clinician, 0 when no two went to the same one; blank under 2 referrals."},
@@ -599,9 +599,9 @@ var referrerColumns = []column{
 	{"Rate with colleagues", kShare}, {"Clients", kInt}, {"Billed", kMoney}, {"Paid", kMoney},
 }
 
-const referrerQuery = `
+var referrerQuery = `
 SELECT s.referrer, s.category, s.npi, s.stage, s.low_evidence, s.stage_since, s.previous_stage,
-    s.referrals, s.referrals_this_month, s.clinicians, s.point_person, s.point_person_share::DOUBLE,
+    s.referrals, s.referrals_this_month, s.clinicians, s.point_person || ` + leftThePractice("s") + `, s.point_person_share::DOUBLE,
     s.practice_share::DOUBLE, s.coc::DOUBLE, s.effective_clinicians::DOUBLE, s.first_referral, s.last_referral,
     s.months_to_stage2, s.months_to_stage3, s.regressions, s.flags,
     f.attended_intakes, f.pending_intakes, f.attended_rate::DOUBLE, f.to_point_person_rate::DOUBLE, f.to_colleagues_rate::DOUBLE,
