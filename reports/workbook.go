@@ -981,11 +981,13 @@ func fetchDataQualitySheet(ctx context.Context, db querier, st *styles, o overvi
 	}
 	window := []any{iso(o.windowStart), iso(o.month)}
 	parts := []part{
-		{"Files loaded", "Every export file version in the ledger, newest first.",
+		{"Files loaded", "Every export file version in the ledger, newest first. A version that a later one at the same path " +
+			"replaced names it: its rejected rows are no longer listed (the later version's are).",
 			[]column{{"File id", kInt}, {"Source", kText}, {"Path", kText}, {"Encoding", kText}, {"Rows loaded", kInt},
-				{"Rows rejected", kInt}, {"Rows replaced", kInt}, {"Loaded at", kStamp}},
-			`SELECT file_id, source, path, encoding, rows_loaded, rows_rejected, rows_replaced, loaded_at
-             FROM ingest_files ORDER BY file_id DESC LIMIT ?`, `SELECT count(*) FROM ingest_files`, nil, maxQualityRows},
+				{"Rows rejected", kInt}, {"Rows replaced", kInt}, {"Loaded at", kStamp}, {"Replaced by file", kInt}},
+			`SELECT file_id, source, path, encoding, rows_loaded, rows_rejected, rows_replaced, loaded_at,
+                 (SELECT min(n.file_id) FROM ingest_files n WHERE n.path = f.path AND n.file_id > f.file_id)
+             FROM ingest_files f ORDER BY file_id DESC LIMIT ?`, `SELECT count(*) FROM ingest_files`, nil, maxQualityRows},
 		{"Files that failed", "Files that could not be loaded at all: the message says what to fix.",
 			[]column{{"Source", kText}, {"Path", kText}, {"Problem", kText}, {"Seen at (UTC)", kStamp}},
 			`SELECT source, path, problem, seen_at FROM ingest_problems ORDER BY seen_at DESC, path LIMIT ?`,

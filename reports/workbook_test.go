@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -497,3 +498,41 @@ func zipParts(t *testing.T, path string) map[string]string {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// A file version that a later one at the same path replaced says so on the Data
+// quality sheet: its rejected count is that version's, whose rejects the
+// loader no longer lists.
+func TestFilesLoadedNameTheReplacingVersion(t *testing.T) {
+	db := openFixtureDB(t)
+	if _, err := db.Exec(`INSERT INTO ingest_files (file_id, source, path, sha256, encoding, rows_loaded, rows_rejected, rows_replaced, loaded_at)
+		VALUES (5, 'scheduling', 'exports/appointments-2025-05.csv', sha256('a1 fixed'), 'utf-8', 15237, 0, 15234, TIMESTAMP '2025-07-02 02:00:05')`); err != nil {
+		t.Fatal(err)
+	}
+	xlsx, _ := writeWorkbookAndPage(t, db, reportMonth(t, db))
+	replacedBy := map[string]string{}
+	col := -1
+	for _, r := range sheetRows(t, xlsx, "Data quality") {
+		if len(r) > 0 && r[0] == "File id" {
+			col = slices.Index(r, "Replaced by file")
+			continue
+		}
+		if col < 0 || len(r) == 0 || r[0] == "" {
+			if len(replacedBy) > 0 {
+				break
+			}
+			continue
+		}
+		cell := ""
+		if col < len(r) {
+			cell = r[col]
+		}
+		replacedBy[r[0]] = cell
+	}
+	if col < 0 {
+		t.Fatal(`the "Files loaded" block has no "Replaced by file" column`)
+	}
+	want := map[string]string{"5": "", "4": "", "3": "", "2": "", "1": "5"}
+	if !maps.Equal(replacedBy, want) {
+		t.Errorf("replaced by = %v, want %v", replacedBy, want)
+	}
+}
