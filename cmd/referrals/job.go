@@ -197,6 +197,14 @@ func (j *job) ingest(ctx context.Context, e env, rebuild bool) (pipeline.IngestS
 		j.log.Warn("an export lacks a column the one before it had", "file", g.Path, "missing", strings.Join(g.Fields, ","),
 			"previous", g.Previous, "what_to_do", "its rows load without it. "+g.Advice())
 	}
+	unmatched, err := pipeline.UnmatchedMappings(ctx, j.db, j.cfg)
+	if err != nil {
+		return sum, err
+	}
+	for _, p := range unmatched {
+		j.log.Warn("a column mapping names a header that no loaded export has: the field is read from its usual headers, or not at all, and the figures differ from what was meant",
+			"problem", p, "what_to_do", "correct the header name in the configuration, then run with --rebuild so that the files are read again")
+	}
 	j.log.Info("ingest done", "files_loaded", sum.Count("loaded"), "files_skipped", sum.Count("skipped"),
 		"files_failed", sum.Count("failed"), "rows", sum.Loaded, "rejected", sum.Rejected, "replaced", sum.Replaced,
 		"took", sum.Took.Round(time.Millisecond))

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -948,5 +949,49 @@ func TestCheckFindsUnwritableFolders(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "db")); !os.IsNotExist(err) {
 		t.Errorf("check left the database folder it made to find out (%v)", err)
+	}
+}
+
+// A column mapping that names a header no export has (a typo) reads the field
+// from its usual headers or not at all: check refuses it, and every run warns
+// of it until it is corrected, even when it was there from the first night.
+func TestRunWarnsOfAMappingNoExportHas(t *testing.T) {
+	dir, cfg := practiceDir(t, 0.3, false)
+	files, _ := filepath.Glob(filepath.Join(dir, "data", "exports", "scheduling", "*.csv"))
+	for _, f := range files {
+		b := mustRead(t, f)
+		head, rest, _ := strings.Cut(b, "\n")
+		if !strings.Contains(head, "Referred To") {
+			t.Fatalf("%s has no Referred To header: %q", f, head)
+		}
+		if err := os.WriteFile(f, []byte(strings.Replace(head, "Referred To", "Requested Therapist", 1)+"\n"+rest), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setMapping := func(header string) {
+		body := strings.Replace(mustRead(t, cfg), "files = [\"data/exports/scheduling/*.csv\"]\n",
+			"files = [\"data/exports/scheduling/*.csv\"]\n[scheduling.columns]\nreferred_to = \""+header+"\"\n", 1)
+		if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setMapping("Requested Therapst")
+	warning := `names a header that none of the ` + strconv.Itoa(len(files)) + ` scheduling file(s) has (a typo?); the nearest is \"Requested Therapist\"`
+	for night := 1; night <= 2; night++ {
+		r := runBin(t, "run", "--config", cfg, "--quiet")
+		if r.code != 0 || !strings.Contains(r.stderr, warning) || !strings.Contains(r.stderr, "run with --rebuild") {
+			t.Fatalf("night %d with the typo: exit %d, want a warning with %s:\n%s", night, r.code, warning, r.stderr)
+		}
+	}
+	body := strings.Replace(mustRead(t, cfg), "Requested Therapst", "Requested Therapist", 1)
+	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runBin(t, "run", "--config", cfg, "--quiet", "--rebuild")
+	if r.code != 0 || strings.Contains(r.stderr, "names a header") {
+		t.Fatalf("after the fix: exit %d, want no warning:\n%s", r.code, r.stderr)
+	}
+	if n := strings.Count(mustRead(t, filepath.Join(dir, "out", "referrers-2026-10.csv")), "\n"); n < 2 {
+		t.Errorf("the referrer CSV after the fix has %d lines", n)
 	}
 }
