@@ -319,6 +319,8 @@ func TestChecksCatchBrokenTables(t *testing.T) {
 	db := stagetest.Build(t, stagetest.SamplePractice(), stagetest.DefaultVars(stagetest.ReportMonth))
 	for _, q := range []string{
 		`INSERT INTO referrals (client_key, referral_date, source_kind, assigned_clinician) VALUES (` + stagetest.Key("client-001") + `, DATE '2025-01-01', 'unknown', NULL)`,
+		// A referral left without a clinician although its client's appointments name one.
+		`UPDATE referral_facts SET assigned_clinician = NULL WHERE client_key = ` + stagetest.Key("client-002"),
 		`UPDATE referrer_months SET coc = 1.5 WHERE referrer = 'Dr Mixed' AND month = DATE '2025-12-01'`,
 		`UPDATE referrer_months SET stage = NULL WHERE referrer = 'Dr Stall' AND month = DATE '2025-12-01'`,
 		`UPDATE referrer_months SET point_person = NULL WHERE referrer = 'Dr Cool' AND month = DATE '2025-12-01'`,
@@ -466,4 +468,38 @@ func toInt(v any) int {
 		return int(x)
 	}
 	panic(fmt.Sprintf("%T", v))
+}
+
+// A client none of whose appointments or claims names a clinician yet (an intake
+// booked into an open slot, cancelled before anyone was assigned) is a referral of its
+// referrer with no clinician: it counts in N and the shares, not in the spread (the
+// clinicians, COC and effective clinicians are over the referrals with one), the point
+// person is the clinician of the first referral that has one, and a referrer with only
+// such clients has no point person yet. The data checks pass: nothing is wrong in the
+// exports.
+func TestReferralWithNoClinicianYet(t *testing.T) {
+	p := stagetest.SamplePractice()
+	p.Appointment("open-1", "client-open-1", "", "2025-07-01", "9:00 AM", "Cancelled", "Dr Open Slot")
+	p.Appointment("open-2", "client-open-2", stagetest.Ann, "2025-08-01", "9:00 AM", "Attended", "Dr Open Slot")
+	p.Appointment("open-3", "client-open-3", stagetest.Ann, "2025-09-01", "9:00 AM", "Attended", "Dr Open Slot")
+	p.Appointment("none-1", "client-none-1", "", "2025-10-01", "9:00 AM", "No Show", "Dr Nobody Yet")
+	db := stagetest.Build(t, p, stagetest.DefaultVars(stagetest.ReportMonth)) // fails on a failed check
+	month := func(referrer, m string) map[string]any {
+		t.Helper()
+		return stagetest.One(t, db, "select * from referrer_months where referrer = ? and month = ?::DATE", referrer, m)
+	}
+	// N = 3, two of them Ann's: Σn² = 4 over A = 2 known, COC (4 - 2) / (2 × 1) = 1. Counted
+	// as a clinician of its own, the open slot would give two clinicians and COC 1/3.
+	stagetest.Expect(t, "Open Slot 2025-12", month("Dr Open Slot", "2025-12-01"),
+		map[string]any{"referrals": 3, "clinicians": 1, "coc": 1.0, "effective_clinicians": 1.0,
+			"point_person": stagetest.Ann, "point_person_source": "first referral", "point_person_share": 2.0 / 3, "stage": 2})
+	// Before Ann's first referral the only referral has no clinician: still Ann, the
+	// clinician of the first referral that has one, from the referrer's first month.
+	stagetest.Expect(t, "Open Slot 2025-07", month("Dr Open Slot", "2025-07-01"),
+		map[string]any{"referrals": 1, "clinicians": 0, "coc": nil, "point_person": stagetest.Ann, "point_person_share": 0.0})
+	stagetest.Expect(t, "Nobody Yet 2025-12", month("Dr Nobody Yet", "2025-12-01"),
+		map[string]any{"referrals": 1, "clinicians": 0, "coc": nil, "effective_clinicians": nil,
+			"point_person": nil, "point_person_source": "no clinician yet", "point_person_share": 0.0, "stage": 2, "low_evidence": true})
+	stagetest.Expect(t, "Nobody Yet referral", stagetest.One(t, db, "select * from referrals where client_key = ?::UBIGINT", stagetest.Key("client-none-1")),
+		map[string]any{"referrer": "Dr Nobody Yet", "assigned_clinician": nil, "point_person": nil})
 }

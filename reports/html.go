@@ -535,7 +535,7 @@ func pageTables(ctx context.Context, db querier, p period) ([]htmlTable, error) 
 	}
 
 	rows, err := queryAll(ctx, db, "referrers", `
-SELECT referrer, category, stage, referrals, clinicians, s.point_person || `+leftThePractice("s")+`, point_person_share::DOUBLE, last_referral, flags
+SELECT referrer, category, stage, referrals, clinicians, `+shownPointPerson("s")+`, point_person_share::DOUBLE, last_referral, flags
 FROM referrer_status s WHERE referrals > 0
 ORDER BY referrals DESC, referrer LIMIT ?`, maxReferrerRows)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -171,4 +172,52 @@ func writeWorkbookAndPage(t *testing.T, db *sql.DB, month time.Time) (xlsx, html
 		t.Fatal(err)
 	}
 	return xlsx, html
+}
+
+// A referrer none of whose clients has a clinician yet has "(none yet)" for point
+// person on the Referrers sheet and the page, and explain says why.
+func TestNoPointPersonYetIsSaid(t *testing.T) {
+	ctx := context.Background()
+	month := stagetest.ReportMonth
+	p := stagetest.SamplePractice()
+	p.Appointment("none-1", "client-none-1", "", "2025-10-01", "9:00 AM", "No Show", "Dr Nobody Yet")
+	db := stagetest.Build(t, p, stagetest.DefaultVars(month))
+	xlsx, html := writeWorkbookAndPage(t, db, month)
+	found := false
+	for _, r := range sheetRows(t, xlsx, "Referrers") {
+		if len(r) > 10 && r[0] == "Dr Nobody Yet" {
+			found = true
+			if r[10] != "(none yet)" {
+				t.Errorf("Referrers sheet: point person %q, want (none yet)", r[10])
+			}
+		}
+	}
+	if !found {
+		t.Error("Dr Nobody Yet is not on the Referrers sheet")
+	}
+	b, err := os.ReadFile(html)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every row that names it (the referrer table, and the watch list it is on)
+	// says so.
+	rows := regexp.MustCompile(`<td class="name">Dr Nobody Yet</td>.*?</tr>`).FindAll(b, -1)
+	if len(rows) < 2 {
+		t.Errorf("the page has %d rows for Dr Nobody Yet, want the referrer table's and a watch list's", len(rows))
+	}
+	for _, r := range rows {
+		if !bytes.Contains(r, []byte("<td>(none yet)</td>")) {
+			t.Errorf("the page's row does not say (none yet): %s", r)
+		}
+	}
+	var buf bytes.Buffer
+	if err := explain.Write(ctx, db, "Dr Nobody Yet", &buf); err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(strings.Fields(buf.String()), " ")
+	for _, want := range []string{"It has no point person yet: none of its clients has a clinician yet.", "(no clinician yet)", "(none yet)"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("explain lacks %q:\n%s", want, buf.String())
+		}
+	}
 }

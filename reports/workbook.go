@@ -553,12 +553,14 @@ func columnGuide(o overview) [][2]string {
 			"3 whole practice: the referrer sends to the practice and trusts it to assign. Blank or 'inactive': no referral in the window."},
 		{"Low evidence (Referrers)", fmt.Sprintf("Yes when the stage rests on fewer than %d referrals in the window: treat it as a first impression.", o.rules.LowEvidenceBelow)},
 		{"Referrals (window) (Referrers)", fmt.Sprintf("Clients the referrer sent in the %d months ending with the report month; every measure below is over these.", w)},
-		{"Clinicians (Referrers)", "How many different clinicians were assigned those clients."},
+		{"Clinicians (Referrers)", "How many different clinicians were assigned those clients. A client no appointment or claim names a clinician for yet " +
+			"(an intake booked into an open slot) counts in Referrals, not here, nor in COC and Effective clinicians."},
 		{"Point person (Referrers)", "The clinician the referrer directory names, else the one assigned the referrer's first referral; " +
-			"when they leave the practice, whoever took the referrer's first referral after that; \"(left the practice)\" while nobody has yet."},
+			"when they leave the practice, whoever took the referrer's first referral after that; \"(left the practice)\" while nobody has yet; " +
+			"\"(none yet)\" while none of the referrer's clients has a clinician."},
 		{"Point-person share (Referrers)", ppShareMeaning},
 		{"Practice share (Referrers)", "Share of the referrals addressed to the practice rather than to a clinician, among those whose request the schedule records; blank when none is recorded."},
-		{"COC (Referrers)", "Continuity of care, 0 to 1: 1 when every referral went to one clinician, 0 when no two went to the same one; blank under 2 referrals."},
+		{"COC (Referrers)", "Continuity of care, 0 to 1: 1 when every referral went to one clinician, 0 when no two went to the same one; blank under 2 referrals with a clinician."},
 		{"Effective clinicians (Referrers)", "1 / COC: about how many clinicians the referrals are spread over, as if evenly. From few referrals " +
 			"it is an estimate of how widely they would spread with more, and can exceed Clinicians (4 and 3 referrals to two clinicians give 2.3; " +
 			"11 referrals to 10 clinicians, one of them twice, give 55): read a value above Clinicians as a spread still widening. " +
@@ -601,7 +603,7 @@ var referrerColumns = []column{
 
 var referrerQuery = `
 SELECT s.referrer, s.category, s.npi, s.stage, s.low_evidence, s.stage_since, s.previous_stage,
-    s.referrals, s.referrals_this_month, s.clinicians, s.point_person || ` + leftThePractice("s") + `, s.point_person_share::DOUBLE,
+    s.referrals, s.referrals_this_month, s.clinicians, ` + shownPointPerson("s") + `, s.point_person_share::DOUBLE,
     s.practice_share::DOUBLE, s.coc::DOUBLE, s.effective_clinicians::DOUBLE, s.first_referral, s.last_referral,
     s.months_to_stage2, s.months_to_stage3, s.regressions, s.flags,
     f.attended_intakes, f.pending_intakes, f.attended_rate::DOUBLE, f.to_point_person_rate::DOUBLE, f.to_colleagues_rate::DOUBLE,
@@ -714,7 +716,7 @@ WITH intro AS (
     WHERE i.c1 IS NULL
     GROUP BY i.referrer
 )
-SELECT i.referrer, i.point_person || ` + leftThePractice("i") + `, i.referrals, i.last_referral, i.c1, i.r1, i.c2, i.r2, i.c3, i.r3,
+SELECT i.referrer, ` + shownPointPerson("i") + `, i.referrals, i.last_referral, i.c1, i.r1, i.c2, i.r2, i.c3, i.r3,
     CASE WHEN a.referrer IS NOT NULL THEN 'no colleague to suggest: ' || CASE
         WHEN a.others = 0 THEN 'the roster lists no clinician but the point person this month'
         WHEN a.open = 0 AND a.others = 1 THEN 'the roster says the one other clinician is not accepting new clients'
@@ -732,17 +734,18 @@ var watchColumns = []column{
 	{"Referrals (window)", kInt}, {"Last referral", kDate},
 }
 
-// leftThePractice is the SQL text appended to the point person of the table aliased t,
-// read beside referrer_status s: " (left the practice)" when the point person has left
-// (the roster's end date before the report month) and nobody has taken the referrer on
-// since, as explain says it; else ”.
-func leftThePractice(t string) string {
-	return `CASE WHEN s.point_person_source = 'left the practice' AND s.point_person = ` + t +
-		`.point_person THEN ' (left the practice)' ELSE '' END`
+// shownPointPerson is the SQL text of the point person of the table aliased t as the
+// lists show it, read beside referrer_status s: with " (left the practice)" when the
+// point person has left (the roster's end date before the report month) and nobody has
+// taken the referrer on since, as explain says it; "(none yet)" when none of the
+// referrer's clients has a clinician yet.
+func shownPointPerson(t string) string {
+	return `coalesce(` + t + `.point_person || CASE WHEN s.point_person_source = 'left the practice' AND s.point_person = ` + t +
+		`.point_person THEN ' (left the practice)' ELSE '' END, '(none yet)')`
 }
 
 var watchQuery = `
-SELECT w.referrer, w.point_person || ` + leftThePractice("w") + `, w.stage, w.detail, w.since, s.referrals, s.last_referral
+SELECT w.referrer, ` + shownPointPerson("w") + `, w.stage, w.detail, w.since, s.referrals, s.last_referral
 FROM watch_list w LEFT JOIN referrer_status s ON s.referrer = w.referrer
 WHERE w.list = ?
 ORDER BY w.since NULLS LAST, w.referrer
@@ -1007,7 +1010,7 @@ func fetchDataQualitySheet(ctx context.Context, db querier, st *styles, o overvi
 			`SELECT count(*) FROM stg_unknown_point_persons`, nil, maxQualityRows},
 		{"Referrals with no source", "Referrals in the window with neither a referral source nor a referring provider, by month and clinician: ask the front desk to record the source.",
 			[]column{{"Month", kMonth}, {"Assigned clinician", kText}, {"Found in", kText}, {"Referrals", kInt}},
-			`SELECT referral_month, assigned_clinician, origin, count(*)::BIGINT AS n FROM referrals
+			`SELECT referral_month, coalesce(assigned_clinician, '(no clinician yet)'), origin, count(*)::BIGINT AS n FROM referrals
              WHERE source_kind = 'unknown' AND referral_month BETWEEN ?::DATE AND ?::DATE
              GROUP BY ALL ORDER BY 1 DESC, n DESC, 2, 3 LIMIT ?`,
 			`SELECT count(*) FROM (SELECT DISTINCT referral_month, assigned_clinician, origin FROM referrals

@@ -25,6 +25,11 @@ import (
 // historyMonths is how many months the table shows, ending at the report month.
 const historyMonths = 24
 
+// noClinicianYet stands for the clinician of a referral whose client no appointment
+// or claim names one for yet: it counts in the referrer's referrals, not in the
+// spread (referrer_months).
+const noClinicianYet = "(no clinician yet)"
+
 // Write resolves referrer (any spelling: canonical name, a raw spelling from the
 // exports, its name key, NPI, or a unique part of the name) and writes the
 // explanation to w. An unknown or ambiguous name gives an error that wraps
@@ -199,7 +204,7 @@ func readMonths(ctx context.Context, conn *sql.Conn, name string, report time.Ti
 	rows, err := conn.QueryContext(ctx, `
 		with assigned as (
 			select referral_month, string_agg(case when n = 1 then who else who || ' ×' || n end, ', ' order by n desc, who) as list
-			from (select referral_month, assigned_clinician as who, count(*) as n from referrals
+			from (select referral_month, coalesce(assigned_clinician, '`+noClinicianYet+`') as who, count(*) as n from referrals
 			      where referrer = ? group by all)
 			group by referral_month
 		), requested as (
@@ -238,7 +243,7 @@ func windowClinicians(ctx context.Context, conn *sql.Conn, name string, report t
 	var list sql.NullString
 	err := conn.QueryRowContext(ctx, `
 		select string_agg(assigned_clinician || ' ' || n, ', ' order by n desc, assigned_clinician)
-		from (select assigned_clinician, count(*) as n from referrals
+		from (select coalesce(assigned_clinician, '`+noClinicianYet+`') as assigned_clinician, count(*) as n from referrals
 		      where referrer = ? and referral_month > ?::DATE - to_months(?) and referral_month <= ?::DATE
 		      group by all)`, name, report, window, report).Scan(&list)
 	if err != nil {
@@ -373,6 +378,9 @@ func writeTable(w io.Writer, months []monthRow, th thresholds) {
 	anyLow := false
 	for _, m := range months {
 		pp := m.pointPerson.String
+		if !m.pointPerson.Valid {
+			pp = "(none yet)"
+		}
 		if pp == lastPP {
 			pp = `"`
 		} else {
@@ -413,6 +421,9 @@ func paragraph(st status, th thresholds, inWindow string, counted ppCounts, note
 	var b strings.Builder
 	window := fmt.Sprintf("the %d months to %s", th.windowMonths, st.monthEnd.Format("2006-01-02"))
 	pp := st.pointPerson.String
+	if !st.pointPerson.Valid {
+		pp = "(none yet)"
+	}
 	// "For the point person", not "went to": a referral that asked for the point person
 	// by name counts for them whoever took the client (see ppCounted).
 	ppPart := fmt.Sprintf("%d %s for the point person %s (%s", st.ppReferrals, wasWere(st.ppReferrals), pp, pct(st.ppShare))
@@ -469,6 +480,9 @@ func paragraph(st status, th thresholds, inWindow string, counted ppCounts, note
 				fmt.Fprintf(&b, " (COC %s, %s effective clinicians%s)", num(st.coc, 2), effective(st.coc, st.effective), effectiveAbove(st))
 			}
 			b.WriteString(".")
+			if strings.Contains(inWindow, noClinicianYet) {
+				b.WriteString(" A referral with no clinician yet counts among the referrals, not in the spread (the clinicians, COC and effective clinicians are over the others).")
+			}
 		}
 		if st.lowEvidence {
 			fmt.Fprintf(&b, " With fewer than %d referrals in the window this is low evidence.", th.lowEvidenceBelow)
@@ -483,6 +497,8 @@ func paragraph(st status, th thresholds, inWindow string, counted ppCounts, note
 		fmt.Fprintf(&b, " %s is the point person: the point person before them left the practice, and they took the referrer's first referral after that.", pp)
 	case "left the practice":
 		fmt.Fprintf(&b, " %s is the point person, though they have left the practice: no referral has come since to show who takes the referrer on.", pp)
+	case "no clinician yet":
+		b.WriteString(" It has no point person yet: none of its clients has a clinician yet.")
 	}
 	if st.stageSince.Valid {
 		k := monthsBetween(st.stageSince.Time, st.month) + 1

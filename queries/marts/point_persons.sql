@@ -4,7 +4,9 @@
 --
 -- The point person is DOMAIN.md's: the clinician the referrer directory names for the
 -- referrer (stg_referrers.directory_point_person), else the assigned clinician of the
--- referrer's first referral. A point person who leaves the practice (the roster's end
+-- referrer's first referral that has one (a client no appointment or claim names a
+-- clinician for yet has none; a referrer with only such clients has no point person
+-- yet: NULL, 'no clinician yet'). A point person who leaves the practice (the roster's end
 -- date) hands the relationship on to the clinician who took the referrer's first
 -- referral after that date, who may leave in turn. Until such a referral comes, the one
 -- who left stays the point person: nobody else has taken the referrer's clients yet, so
@@ -18,7 +20,7 @@
 --
 -- point_person_source says why: 'directory', 'first referral', 'handed over' (took the
 -- first referral after the point person before them left), or 'left the practice' (the
--- point person has left and no referral has come since).
+-- point person has left and no referral has come since), or 'no clinician yet'.
 with recursive params as (
     select getvariable('report_month')::DATE as report_month
 ),
@@ -55,7 +57,9 @@ first_referral as (
     select
         referrer_id,
         min(referral_date) as first_date,
-        arg_min(clinician, {'d': referral_date, 'c': clinician}) as clinician
+        -- The first referral that has a clinician: a client no appointment or claim
+        -- names one for yet has none to give.
+        arg_min(clinician, {'d': referral_date, 'c': clinician}) filter (where clinician is not null) as clinician
     from taken
     group by referrer_id
 ),
@@ -64,7 +68,11 @@ start as (
     select
         f.referrer_id,
         coalesce(d.clinician, f.clinician) as clinician,
-        case when d.clinician is not null then 'directory' else 'first referral' end as source,
+        case
+            when d.clinician is not null then 'directory'
+            when f.clinician is not null then 'first referral'
+            else 'no clinician yet'
+        end as source,
         f.first_date as since
     from first_referral f
     join referrer_ids i using (referrer_id)

@@ -30,7 +30,11 @@ with scheduled as (
         nm.clinician as named_clinician,
         case when a.source_name is not null or a.source_npi is not null
              then {'raw_name': a.source_name, 'npi': a.source_npi} end as source,
-        a.attended
+        a.attended,
+        -- Whether any of the client's appointments names a clinician, as exported
+        -- (the data check referrals_have_one_assigned_clinician).
+        nullif(trim(a.first_clinician), '') is not null or nullif(trim(a.named_clinician), '') is not null
+            or nullif(trim(a.first_attended_clinician), '') is not null as names_clinician
     from client_appointments a
     left join stg_clinician_spellings f
         on f.export = 'scheduling' and f.provider is not distinct from a.first_clinician and f.provider_npi is null
@@ -49,7 +53,8 @@ billed as (
              then {'raw_name': b.source_name, 'npi': b.source_npi} end as source,
         b.payer,
         b.billed,
-        b.paid
+        b.paid,
+        nullif(trim(b.first_provider), '') is not null as names_clinician
     from client_claims b
     left join stg_clinician_spellings p
         on p.export = 'billing' and p.provider is not distinct from b.first_provider
@@ -72,7 +77,8 @@ clients as (
         coalesce(s.attended, false) or b.client_key is not null as intake_attended,
         b.payer,
         coalesce(b.billed, 0)::DECIMAL(12,2) as billed,
-        coalesce(b.paid, 0)::DECIMAL(12,2) as paid
+        coalesce(b.paid, 0)::DECIMAL(12,2) as paid,
+        coalesce(s.names_clinician, false) or coalesce(b.names_clinician, false) as clinician_named
     from scheduled s
     full join billed b on b.client_key = s.client_key
 ),
@@ -139,5 +145,6 @@ select
     intake_attended,
     payer,
     billed,
-    paid
+    paid,
+    clinician_named
 from resolved

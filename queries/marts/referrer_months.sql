@@ -9,9 +9,13 @@
 --                        one was requested, else assigned) / N
 --   practice_share     = referrals addressed to the practice / referrals whose request
 --                        is known; NULL when none is known (no referred-to field)
---   coc                = (sum n_c^2 - N) / (N (N - 1)) over assigned clinicians, N >= 2
---   effective_clinicians = N (N - 1) / (sum n_c^2 - N) = 1 / coc; NULL when coc is 0
+--   coc                = (sum n_c^2 - A) / (A (A - 1)) over assigned clinicians, A >= 2,
+--                        where A is the referrals whose clinician is known: a client
+--                        no appointment or claim names a clinician for yet (an intake
+--                        booked into an open slot) counts in N, not in the spread
+--   effective_clinicians = A (A - 1) / (sum n_c^2 - A) = 1 / coc; NULL when coc is 0
 --                        (infinitely many: it passes any minimum) or NULL
+--   clinicians         = the clinicians assigned referrals in the window (known ones)
 -- Stage 3 when practice_share >= stage3_practice_share, or, when practice_share is
 -- NULL, N >= stage3_min_referrals, effective clinicians >= stage3_min_effective (COC 0
 -- counts as infinite) and point-person share < stage3_max_pp_share; stage 1 when
@@ -75,6 +79,7 @@ monthly as (
         rid,
         month,
         count(*) as n,
+        count(clinician) as assigned,
         count(*) filter (where requested_known) as known,
         count(*) filter (where requested_known and requested_practice) as practice
     from facts
@@ -89,6 +94,7 @@ monthly as (
 per_clinician_month as (
     select rid, clinician, month, count(*) as n
     from facts
+    where clinician is not null
     group by all
 ),
 
@@ -135,6 +141,7 @@ windowed as (
         g.point_person_source,
         coalesce(m.n, 0) as this_month,
         sum(coalesce(m.n, 0)) over w as n,
+        sum(coalesce(m.assigned, 0)) over w as assigned,
         sum(coalesce(m.known, 0)) over w as known,
         sum(coalesce(m.practice, 0)) over w as practice,
         sum(coalesce(c.clinicians_delta, 0)) over r as clinicians,
@@ -186,6 +193,7 @@ measured as (
         w.point_person_source,
         w.this_month::BIGINT as this_month,
         w.n::BIGINT as n,
+        w.assigned::BIGINT as assigned,
         w.known::BIGINT as known,
         w.practice::BIGINT as practice,
         w.clinicians::BIGINT as clinicians,
@@ -204,9 +212,9 @@ shares as (
         *,
         case when n > 0 then to_pp / n end as point_person_share,
         case when known > 0 then practice / known end as practice_share,
-        case when n >= 2 then (sum_sq - n) / (n * (n - 1)) end as coc,
+        case when assigned >= 2 then (sum_sq - assigned) / (assigned * (assigned - 1)) end as coc,
         -- One division of integers, so that e.g. exactly 3 compares equal to 3.
-        case when n >= 2 and sum_sq > n then (n * (n - 1)) / (sum_sq - n) end as effective_clinicians
+        case when assigned >= 2 and sum_sq > assigned then (assigned * (assigned - 1)) / (sum_sq - assigned) end as effective_clinicians
     from measured
 )
 
