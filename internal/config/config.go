@@ -185,11 +185,7 @@ func Load(path string) (Config, error) {
 		return c, parseError(err)
 	}
 	if und := md.Undecoded(); len(und) > 0 {
-		keys := make([]string, len(und))
-		for i, k := range und {
-			keys[i] = k.String()
-		}
-		return c, fmt.Errorf("%w: %s: unknown setting(s) %s; see referrals.example.toml for the valid keys", ErrConfig, path, strings.Join(keys, ", "))
+		return c, fmt.Errorf("%w: %s", ErrConfig, strings.Join(unknownKeys(path, string(b), und), "\n  ")+"\n  (referrals.example.toml lists every setting, section by section)")
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {

@@ -51,7 +51,7 @@ func TestBadSettingsNameTheKey(t *testing.T) {
 		"shared header": "[scheduling.columns]\nclient_id = \"Patient Account\"\ndate = \" patient account\"\n",
 	}
 	want := map[string]string{
-		"unknown key":   "scheduling.filez",
+		"unknown key":   "referrals.toml line 2: `filez` is not a setting of [scheduling]; did you mean files?",
 		"bad encoding":  "[billing] encoding",
 		"bad field":     `"patient" is not a field`,
 		"bad threshold": "stage1_pp_share",
@@ -216,6 +216,29 @@ func TestEmptyPlacesAreRefused(t *testing.T) {
 		if got := loadText(t, body); !strings.Contains(got, want) {
 			t.Errorf("%q: got\n%s\nwant it to contain\n%s", body, got, want)
 		}
+	}
+}
+
+// An unknown key is named with its line and what was meant: a setting placed
+// under the wrong section (a line appended at the end lands in the last one),
+// or the nearest key to a misspelt one.
+func TestUnknownKeysSayWhatWasMeant(t *testing.T) {
+	body := "out_dir = \"out\"\nthreads = 2\n[duckdb]\nmemory_limt = \"1GB\"\n[duckd]\nx = 1\n[stage]\nfoo = 3\n[ingest]\nmin_year = 2000\ndatabase = \"/var/lib/x.duckdb\"\ncooling_ratio = 0.3\n"
+	got := loadText(t, body)
+	for _, want := range []string{
+		"referrals.toml line 2: `threads` is a setting of [duckdb] but sits at the top of the file, before any [section]: move it under [duckdb]",
+		"referrals.toml line 4: `memory_limt` is not a setting of [duckdb]; did you mean memory_limit?",
+		"referrals.toml line 5: [duckd] is not a section of the configuration; did you mean [duckdb]?",
+		"referrals.toml line 8: `foo` is not a setting of [stage]; its settings are window_months,",
+		"referrals.toml line 11: `database` is a top-level setting but sits under [ingest]: move it above the first [section]",
+		"referrals.toml line 12: `cooling_ratio` is a setting of [stage] but sits under [ingest]: move it under [stage]",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("got\n%s\nwant it to contain\n%s", got, want)
+		}
+	}
+	if strings.Contains(got, "duckd.x") {
+		t.Errorf("the keys of an unknown section are listed one by one:\n%s", got)
 	}
 }
 
