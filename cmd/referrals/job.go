@@ -51,8 +51,21 @@ func openJob(ctx context.Context, e env, cf commonFlags, what string, rebuild bo
 	}
 	j := &job{cfg: cfg, log: log, start: time.Now()}
 	dbPath := cfg.Path(cfg.Database)
+	if fi, err := os.Stat(dbPath); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("%w: %s", config.ErrConfig, databaseIsFolder(cfg))
+	}
 	if err := os.MkdirAll(filepath.Dir(dbPath), 0o700); err != nil {
 		return nil, fmt.Errorf("create folder for the database %s: %w", dbPath, err)
+	}
+	// DuckDB makes its spill folder only once it spills, deep into a night, and
+	// its error then names no setting: made up front, a folder that cannot be is
+	// said now, naming the setting.
+	if cfg.DuckDB.TempDir != "" {
+		dir := cfg.Path(cfg.DuckDB.TempDir)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("%w: %s: [duckdb] temp_directory = %q: the spill folder %s cannot be created (%v); create it, or set another folder the run can write in (or \"\" for one beside the database)",
+				config.ErrConfig, cfg.Where("duckdb", "temp_directory"), cfg.DuckDB.TempDir, dir, err)
+		}
 	}
 	j.lock, err = runlock.Acquire(dbPath+".lock", what)
 	if err != nil {
@@ -78,6 +91,13 @@ func openJob(ctx context.Context, e env, cf commonFlags, what string, rebuild bo
 		return nil, err
 	}
 	return j, nil
+}
+
+// databaseIsFolder is the configuration error of a database setting that names
+// a folder: DuckDB would say only "Is a directory", after the lock was taken.
+func databaseIsFolder(cfg config.Config) string {
+	return fmt.Sprintf("%s: database = %q names the folder %s, not a file: write the database file's path, e.g. database = %q",
+		cfg.Where("database"), cfg.Database, cfg.Path(cfg.Database), filepath.Join(cfg.Database, "referrals.duckdb"))
 }
 
 // loadSecret takes the client-key secret (REFERRALS_CLIENT_KEY, else the key
