@@ -185,3 +185,16 @@ func TestConfigurationMistakesAreSaidUpFront(t *testing.T) {
 		t.Errorf("check with no billing files: exit %d, want 0 and a warning:\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// --rebuild refuses a folder its pattern matches, saying what to do with it:
+// the pattern already ends in *.csv, so that is not the advice.
+func TestRebuildSaysAFolderIsOne(t *testing.T) {
+	dir, cfg := practiceDir(t, 1, false)
+	if err := os.Mkdir(filepath.Join(dir, "data", "exports", "billing", "zz.csv"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	r := runBin(t, "run", "--config", cfg, "--rebuild", "--quiet")
+	if r.code != 2 || !strings.Contains(r.stderr, "zz.csv is a folder, not an export file, and the pattern matches it: rename the folder") || strings.Contains(r.stderr, "end it in *.csv") {
+		t.Errorf("rebuild with a folder matched: exit %d, want 2 and the folder named as one:\n%s", r.code, r.stderr)
+	}
+}

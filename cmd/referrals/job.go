@@ -247,7 +247,7 @@ func checkRebuildSources(cfg config.Config) error {
 				continue
 			}
 			for _, m := range matches {
-				if err := readableFile(m); err != nil {
+				if err := readableFile(m, g); err != nil {
 					problems = append(problems, fmt.Sprintf("[%s] files %q: %s %v", s.name, g, m, err))
 				}
 			}
@@ -261,8 +261,9 @@ func checkRebuildSources(cfg config.Config) error {
 		config.ErrConfig, strings.Join(problems, "\n  "))
 }
 
-// readableFile says why the export file at path cannot be read, if it cannot.
-func readableFile(path string) error {
+// readableFile says why the export file at path, matched by the file pattern
+// pattern, cannot be read, if it cannot.
+func readableFile(path, pattern string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		var pe *fs.PathError
@@ -277,6 +278,9 @@ func readableFile(path string) error {
 		return fmt.Errorf("cannot be read: %v", err)
 	}
 	if fi.IsDir() {
+		if strings.HasSuffix(strings.ToLower(pattern), ".csv") {
+			return errors.New("is a folder, not an export file, and the pattern matches it: rename the folder so that the pattern does not match it, or narrow the pattern so that it matches only the export files")
+		}
 		return errors.New("is a folder, not an export file: make the pattern match only the export files (e.g. end it in *.csv)")
 	}
 	if _, err := f.Read(make([]byte, 1)); err != nil && !errors.Is(err, io.EOF) {
