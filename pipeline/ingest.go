@@ -449,7 +449,7 @@ func (in *Ingester) expand(source string, globs []string) ([]pending, []FileResu
 			}
 			if fi.IsDir() {
 				problems = append(problems, FileResult{Source: source, Path: m, Status: "failed",
-					Problem: fmt.Sprintf("is a folder, not an export file; make [%s] files match only the export files (e.g. end the pattern in *.csv)", source)})
+					Problem: folderMatched(source, g)})
 				continue
 			}
 			out = append(out, pending{source: source, path: m, mod: fi.ModTime().Truncate(time.Second)})
@@ -465,6 +465,15 @@ func (in *Ingester) expand(source string, globs []string) ([]pending, []FileResu
 		return in.displayPath(out[i].path) < in.displayPath(out[j].path)
 	})
 	return out, problems
+}
+
+// folderMatched is the problem of a folder that the file pattern g of source
+// matches: to end the pattern in *.csv is advice only for one that does not.
+func folderMatched(source, g string) string {
+	if strings.HasSuffix(strings.ToLower(g), ".csv") {
+		return fmt.Sprintf("is a folder, not an export file, and the pattern %q matches it: rename the folder so that the pattern does not match it, or narrow [%s] files so that it matches only the export files", g, source)
+	}
+	return fmt.Sprintf("is a folder, not an export file; make [%s] files match only the export files (e.g. end the pattern in *.csv)", source)
 }
 
 func (in *Ingester) displayPath(p string) string {

@@ -481,12 +481,61 @@ func missingColumnProblem(source string, headers []string, missing []string, exp
 			fmt.Fprintf(&b, "no column for required field %q", m)
 		}
 	}
+	if len(headers) == 1 {
+		if other, columns, known := otherDelimiter(source, headers[0], delim, explicit); other != 0 {
+			// The columns advice would be wrong: the header is all there, read as one.
+			fmt.Fprintf(&b, ". The header reads as a single column, %s: the file seems to use %s as its delimiter, not %s (split at them, the header gives %d columns, %d of them fields the tool knows). Set [%s] delimiter = %s in the configuration file, or remove the delimiter line to have it guessed from the header.",
+				strings.Join(quotedHeaders(headers), ", "), delimiterNames[other], delimiterShown(delim), columns, known, source, delimiterTOML(other))
+			return b.String()
+		}
+	}
 	fmt.Fprintf(&b, ". Headers found: %s. Set [%s.columns] %s = \"<header name>\" in the configuration file", strings.Join(quotedHeaders(headers), ", "), source, missing[0])
 	if len(headers) == 1 && strings.ContainsAny(headers[0], ";\t|") {
 		fmt.Fprintf(&b, ", or set [%s] delimiter: the header has a single column, so the file is probably not %q-separated", source, string(delim))
 	}
 	b.WriteString(".")
 	return b.String()
+}
+
+// delimiterNames name the delimiters the tool guesses among, in the plural.
+var delimiterNames = map[rune]string{',': "commas", ';': "semicolons", '\t': "tabs", '|': "vertical bars (|)"}
+
+// otherDelimiter is the delimiter other than delim that splits header, a file's
+// only header, into columns of which at least two are fields of source (as
+// MapHeaders matches them), with the most such: the file's own delimiter, when
+// the configuration names another. columns and known say how many columns it
+// gives and how many are fields. 0 when none does.
+func otherDelimiter(source, header string, delim rune, explicit map[string]string) (other rune, columns, known int) {
+	for _, d := range []rune{',', ';', '\t', '|'} {
+		if d == delim || !strings.ContainsRune(header, d) {
+			continue
+		}
+		parts := strings.Split(header, string(d))
+		for i, p := range parts {
+			parts[i] = strings.Trim(strings.TrimSpace(p), `"'`)
+		}
+		mapping, _ := MapHeaders(source, parts, explicit)
+		if len(mapping) >= 2 && len(mapping) > known {
+			other, columns, known = d, len(parts), len(mapping)
+		}
+	}
+	return other, columns, known
+}
+
+// delimiterTOML writes d as a delimiter setting's value: "," or "\t".
+func delimiterTOML(d rune) string {
+	if d == '\t' {
+		return `"\t"`
+	}
+	return fmt.Sprintf("%q", string(d))
+}
+
+// delimiterShown names d in a message: ";" or "\t" (tab).
+func delimiterShown(d rune) string {
+	if d == '\t' {
+		return `"\t" (tab)`
+	}
+	return fmt.Sprintf("%q", string(d))
 }
 
 // lineMender drops each CR that comes right before an LF (fixNewlines), NUL

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/referrals/referrals/internal/clientkey"
 )
@@ -50,4 +51,52 @@ func CheckClientKey(ctx context.Context, db *sql.DB, secret []byte, record bool)
 		return fmt.Errorf("record which secret keys the clients: %w", err)
 	}
 	return nil
+}
+
+// StoredClientKeyState is ClientKeyState of the database file at path, read
+// without changing it: attached read-only, so that `referrals check` can
+// compare a secret with the database's without creating, upgrading or writing
+// it. A database of an older version that lacks a table reads as without it
+// (no secret recorded, no row). While a run holds the file, the error is
+// ErrLocked.
+func StoredClientKeyState(ctx context.Context, path string) (fingerprint string, loaded bool, err error) {
+	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
+	if err != nil {
+		return "", false, err
+	}
+	defer mem.Close()
+	if _, err := mem.ExecContext(ctx, "ATTACH "+QuoteString(path)+" AS stored (READ_ONLY)"); err != nil {
+		return "", false, classifyOpenError(path, err)
+	}
+	tables := map[string]bool{}
+	rows, err := mem.QueryContext(ctx, `SELECT table_name FROM duckdb_tables() WHERE database_name = 'stored' AND schema_name = 'main'`)
+	if err != nil {
+		return "", false, fmt.Errorf("read the tables of %s: %w", path, err)
+	}
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			rows.Close()
+			return "", false, err
+		}
+		tables[t] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return "", false, err
+	}
+	fp, any := "NULL", []string{"false"}
+	if tables["key_check"] {
+		fp = "(SELECT max(fingerprint) FROM stored.key_check)"
+	}
+	for _, t := range []string{"ingest_files", "raw_appointments", "raw_claim_lines"} {
+		if tables[t] {
+			any = append(any, "EXISTS (SELECT 1 FROM stored."+t+")")
+		}
+	}
+	var f sql.NullString
+	if err := mem.QueryRowContext(ctx, "SELECT "+fp+"::VARCHAR, "+strings.Join(any, " OR ")).Scan(&f, &loaded); err != nil {
+		return "", false, fmt.Errorf("read which secret keyed the clients of %s: %w", path, err)
+	}
+	return f.String, loaded, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -11,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/referrals/referrals/internal/clientkey"
 	"github.com/referrals/referrals/internal/config"
 	"github.com/referrals/referrals/pipeline"
 )
@@ -63,6 +65,41 @@ change nothing.`)
 			fmt.Fprintf(w, "PROBLEM  %s %s: %v; make it writable by the user the nightly run runs as, or set another folder in the configuration\n", f.what, f.dir, err)
 		} else {
 			fmt.Fprintf(fine, "ok       %s %s can be written\n", f.what, f.dir)
+		}
+	}
+	// DuckDB's spill folder: the run creates it, and a parent that does not exist
+	// would otherwise fail a night only once DuckDB spills, not naming the setting.
+	if cfg.DuckDB.TempDir != "" {
+		dir := cfg.Path(cfg.DuckDB.TempDir)
+		if err := writableDir(dir); err != nil {
+			problems++
+			fmt.Fprintf(w, "PROBLEM  spill folder ([duckdb] temp_directory, %s) %s: %v; make it writable by the user the nightly run runs as, or set another folder (or \"\" for one beside the database)\n", cfg.Where("duckdb", "temp_directory"), dir, err)
+		} else {
+			fmt.Fprintf(fine, "ok       spill folder ([duckdb] temp_directory) %s can be written\n", dir)
+		}
+	}
+	// What the run would refuse before loading anything: a database that is a
+	// folder, a client-key secret too short, missing or not the database's.
+	for _, p := range checkDatabaseAndKey(ctx, e, cfg) {
+		switch {
+		case strings.HasPrefix(p, "ok "):
+			fmt.Fprintf(fine, "ok       %s\n", strings.TrimPrefix(p, "ok "))
+		case strings.HasPrefix(p, "warning "):
+			fmt.Fprintf(w, "WARNING  %s\n", strings.TrimPrefix(p, "warning "))
+		default:
+			problems++
+			fmt.Fprintf(w, "PROBLEM  %s\n", p)
+		}
+	}
+	// A source may be left out on purpose (a practice without a billing export),
+	// but not without being said.
+	for _, s := range []struct {
+		name string
+		src  config.Source
+	}{{"scheduling", cfg.Scheduling}, {"billing", cfg.Billing}} {
+		if len(s.src.Files) == 0 {
+			fmt.Fprintf(w, "WARNING  [%s] files is an empty list (%s): no %s export file is configured, so none is read and the reports rest on the other exports alone; list its files' patterns if the practice has such exports, e.g. files = [\"exports/%s/*.csv\"]\n",
+				s.name, cfg.Where(s.name, "files"), s.name, s.name)
 		}
 	}
 	mem, err := pipeline.Open(ctx, ":memory:", pipeline.Settings{Threads: 1})
@@ -184,4 +221,63 @@ func writableDir(dir string) error {
 	}
 	f.Close()
 	return os.Remove(f.Name())
+}
+
+// checkDatabaseAndKey finds what the run would refuse in the database setting
+// and the client-key secret, without creating or changing the database or the
+// key file: a database that is a folder, a secret too short, a key file missing
+// for a database that holds clients, and a secret other than the one that keyed
+// them (read from the database opened read-only). Each line begins "ok ",
+// "warning " or is a problem.
+func checkDatabaseAndKey(ctx context.Context, e env, cfg config.Config) []string {
+	dbPath := cfg.Path(cfg.Database)
+	fi, err := os.Stat(dbPath)
+	if err == nil && fi.IsDir() {
+		return []string{databaseIsFolder(cfg)}
+	}
+	exists := err == nil
+	keyPath := cfg.KeyPath()
+	from := "the key file " + keyPath
+	env := e.getenv(clientkey.EnvVar)
+	if strings.TrimSpace(env) != "" {
+		from = clientkey.EnvVar
+	}
+	secret, err := clientkey.Read(env, keyPath)
+	if errors.Is(err, clientkey.ErrNoKeyFile) {
+		if !exists {
+			return []string{fmt.Sprintf("ok client key: the first run creates the key file %s (keep it with the database backup)", keyPath)}
+		}
+		_, loaded, err := pipeline.StoredClientKeyState(ctx, dbPath)
+		switch {
+		case errors.Is(err, pipeline.ErrLocked):
+			return []string{fmt.Sprintf("warning the client-key file %s is missing, and whether the database %s holds clients keyed with its secret could not be read: a run holds the database; run check again once it is over", keyPath, dbPath)}
+		case err != nil:
+			return []string{fmt.Sprintf("the database %s cannot be read: %v", dbPath, err)}
+		case loaded:
+			return []string{fmt.Sprintf("the client-key file %s is missing, and the database %s holds clients keyed with its secret: the run would stop (with a new secret, every client would count as new). Restore the key file from the backup taken with the database (or set %s to its secret)",
+				keyPath, dbPath, clientkey.EnvVar)}
+		}
+		return []string{fmt.Sprintf("ok client key: the next run creates the key file %s (the database holds no client yet)", keyPath)}
+	}
+	if err != nil {
+		return []string{fmt.Sprintf("client-key secret: %v", err)}
+	}
+	if !exists {
+		return []string{fmt.Sprintf("ok client key from %s (the first run creates the database %s)", from, dbPath)}
+	}
+	recorded, loaded, err := pipeline.StoredClientKeyState(ctx, dbPath)
+	switch {
+	case errors.Is(err, pipeline.ErrLocked):
+		return []string{fmt.Sprintf("warning client key from %s: not compared with the one that keyed the database %s, because a run holds the database; run check again once it is over", from, dbPath)}
+	case err != nil:
+		return []string{fmt.Sprintf("the database %s cannot be read: %v", dbPath, err)}
+	case recorded != "" && loaded && recorded != clientkey.Fingerprint(secret):
+		fix := fmt.Sprintf("restore the key file %s from the backup taken with the database", keyPath)
+		if from == clientkey.EnvVar {
+			fix = fmt.Sprintf("set %s to the secret used before, or unset it if the key file %s holds that secret (cron and a login shell may set it differently)", clientkey.EnvVar, keyPath)
+		}
+		return []string{fmt.Sprintf("the client-key secret from %s is not the one that keyed the clients in the database %s: the run would stop (with it, every client would count as new). Use the secret the database was built with: %s. Or run with --rebuild to key every export file still on disk again with this secret (rows of exports no longer on disk are lost)",
+			from, dbPath, fix)}
+	}
+	return []string{fmt.Sprintf("ok client key from %s: the one the database %s was built with", from, dbPath)}
 }

@@ -51,8 +51,21 @@ func openJob(ctx context.Context, e env, cf commonFlags, what string, rebuild bo
 	}
 	j := &job{cfg: cfg, log: log, start: time.Now()}
 	dbPath := cfg.Path(cfg.Database)
+	if fi, err := os.Stat(dbPath); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("%w: %s", config.ErrConfig, databaseIsFolder(cfg))
+	}
 	if err := os.MkdirAll(filepath.Dir(dbPath), 0o700); err != nil {
 		return nil, fmt.Errorf("create folder for the database %s: %w", dbPath, err)
+	}
+	// DuckDB makes its spill folder only once it spills, deep into a night, and
+	// its error then names no setting: made up front, a folder that cannot be is
+	// said now, naming the setting.
+	if cfg.DuckDB.TempDir != "" {
+		dir := cfg.Path(cfg.DuckDB.TempDir)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("%w: %s: [duckdb] temp_directory = %q: the spill folder %s cannot be created (%v); create it, or set another folder the run can write in (or \"\" for one beside the database)",
+				config.ErrConfig, cfg.Where("duckdb", "temp_directory"), cfg.DuckDB.TempDir, dir, err)
+		}
 	}
 	j.lock, err = runlock.Acquire(dbPath+".lock", what)
 	if err != nil {
@@ -78,6 +91,13 @@ func openJob(ctx context.Context, e env, cf commonFlags, what string, rebuild bo
 		return nil, err
 	}
 	return j, nil
+}
+
+// databaseIsFolder is the configuration error of a database setting that names
+// a folder: DuckDB would say only "Is a directory", after the lock was taken.
+func databaseIsFolder(cfg config.Config) string {
+	return fmt.Sprintf("%s: database = %q names the folder %s, not a file: write the database file's path, e.g. database = %q",
+		cfg.Where("database"), cfg.Database, cfg.Path(cfg.Database), filepath.Join(cfg.Database, "referrals.duckdb"))
 }
 
 // loadSecret takes the client-key secret (REFERRALS_CLIENT_KEY, else the key
@@ -235,7 +255,7 @@ func checkRebuildSources(cfg config.Config) error {
 				continue
 			}
 			for _, m := range matches {
-				if err := readableFile(m); err != nil {
+				if err := readableFile(m, g); err != nil {
 					problems = append(problems, fmt.Sprintf("[%s] files %q: %s %v", s.name, g, m, err))
 				}
 			}
@@ -249,8 +269,9 @@ func checkRebuildSources(cfg config.Config) error {
 		config.ErrConfig, strings.Join(problems, "\n  "))
 }
 
-// readableFile says why the export file at path cannot be read, if it cannot.
-func readableFile(path string) error {
+// readableFile says why the export file at path, matched by the file pattern
+// pattern, cannot be read, if it cannot.
+func readableFile(path, pattern string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		var pe *fs.PathError
@@ -265,6 +286,9 @@ func readableFile(path string) error {
 		return fmt.Errorf("cannot be read: %v", err)
 	}
 	if fi.IsDir() {
+		if strings.HasSuffix(strings.ToLower(pattern), ".csv") {
+			return errors.New("is a folder, not an export file, and the pattern matches it: rename the folder so that the pattern does not match it, or narrow the pattern so that it matches only the export files")
+		}
 		return errors.New("is a folder, not an export file: make the pattern match only the export files (e.g. end it in *.csv)")
 	}
 	if _, err := f.Read(make([]byte, 1)); err != nil && !errors.Is(err, io.EOF) {

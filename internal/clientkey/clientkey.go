@@ -34,28 +34,17 @@ var ErrNoKeyFile = errors.New("no client key file")
 // when it does not exist and create says so; otherwise a missing file is
 // ErrNoKeyFile.
 func Load(env, path string, create bool) ([]byte, error) {
-	if s := strings.TrimSpace(env); s != "" {
-		if len(s) < 16 {
-			return nil, fmt.Errorf("%s is too short: use at least 16 characters (e.g. the output of `openssl rand -hex 32`)", EnvVar)
-		}
-		return []byte(s), nil
-	}
-	b, err := os.ReadFile(path)
+	secret, err := Read(env, path)
 	if err == nil {
-		s := strings.TrimSpace(string(b))
-		if len(s) < 16 {
-			return nil, fmt.Errorf("client key file %s is too short or empty: restore it from the backup taken with the database, or delete it AND the database to start afresh", path)
+		if strings.TrimSpace(env) == "" {
+			if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+				_ = os.Chmod(path, 0o600)
+			}
 		}
-		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
-			_ = os.Chmod(path, 0o600)
-		}
-		return []byte(s), nil
+		return secret, nil
 	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("read client key file %s: %w", path, err)
-	}
-	if !create {
-		return nil, fmt.Errorf("%w: %s", ErrNoKeyFile, path)
+	if !errors.Is(err, ErrNoKeyFile) || !create {
+		return nil, err
 	}
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
@@ -77,6 +66,31 @@ func Load(env, path string, create bool) ([]byte, error) {
 		return nil, err
 	}
 	return []byte(key), nil
+}
+
+// Read returns the secret as Load does, changing nothing: it neither creates
+// the key file (a missing one is ErrNoKeyFile) nor tightens its mode. For
+// `referrals check`, which must find what the run would refuse without
+// touching anything.
+func Read(env, path string) ([]byte, error) {
+	if s := strings.TrimSpace(env); s != "" {
+		if len(s) < 16 {
+			return nil, fmt.Errorf("%s is too short: use at least 16 characters (e.g. the output of `openssl rand -hex 32`)", EnvVar)
+		}
+		return []byte(s), nil
+	}
+	b, err := os.ReadFile(path)
+	if err == nil {
+		s := strings.TrimSpace(string(b))
+		if len(s) < 16 {
+			return nil, fmt.Errorf("client key file %s is too short or empty: restore it from the backup taken with the database, or delete it AND the database to start afresh", path)
+		}
+		return []byte(s), nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read client key file %s: %w", path, err)
+	}
+	return nil, fmt.Errorf("%w: %s", ErrNoKeyFile, path)
 }
 
 // Whitespace is what is trimmed from a client id before it is keyed: ASCII

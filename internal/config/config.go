@@ -8,9 +8,11 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,6 +39,8 @@ type Config struct {
 	Dir string `toml:"-"`
 	// File is the configuration file read, empty for the embedded default.
 	File string `toml:"-"`
+	// text is the file's text, to name the line of a setting in a message.
+	text string
 }
 
 // DuckDB holds engine settings.
@@ -181,11 +185,7 @@ func Load(path string) (Config, error) {
 		return c, parseError(err)
 	}
 	if und := md.Undecoded(); len(und) > 0 {
-		keys := make([]string, len(und))
-		for i, k := range und {
-			keys[i] = k.String()
-		}
-		return c, fmt.Errorf("%w: %s: unknown setting(s) %s; see referrals.example.toml for the valid keys", ErrConfig, path, strings.Join(keys, ", "))
+		return c, fmt.Errorf("%w: %s", ErrConfig, strings.Join(unknownKeys(path, string(b), und), "\n  ")+"\n  (referrals.example.toml lists every setting, section by section)")
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -193,6 +193,7 @@ func Load(path string) (Config, error) {
 	}
 	c.File = abs
 	c.Dir = filepath.Dir(abs)
+	c.text = string(b)
 	return c, c.Validate()
 }
 
@@ -298,11 +299,22 @@ func (c Config) KeyPath() string {
 	return filepath.Join(filepath.Dir(c.Path(c.Database)), "referrals.key")
 }
 
-// Validate reports settings that cannot work, naming the key to change.
+// Validate reports settings that cannot work, naming the key to change and,
+// for a configuration file, the line that sets it.
 func (c Config) Validate() error {
-	var errs []string
-	if c.Database == "" {
-		errs = append(errs, "database must name a file, e.g. database = \"out/referrals.duckdb\"")
+	var errs []setting
+	add := func(msg string, path ...string) { errs = append(errs, setting{path, msg}) }
+	for _, k := range []struct{ key, value, like string }{
+		{"database", c.Database, `database = "out/referrals.duckdb"`},
+		{"out_dir", c.OutDir, `out_dir = "out"`},
+	} {
+		if strings.TrimSpace(k.value) == "" {
+			add(fmt.Sprintf("%s = %q is empty: it must name a %s, e.g. %s, or leave the line out for the default", k.key, k.value,
+				map[string]string{"database": "file", "out_dir": "folder"}[k.key], k.like), k.key)
+		}
+	}
+	if len(c.Scheduling.Files) == 0 && len(c.Billing.Files) == 0 {
+		add(`[scheduling] files and [billing] files are both empty lists: no export would be read, and the run would have nothing to report; list the export files' patterns, e.g. files = ["exports/scheduling/*.csv"]`, "scheduling", "files")
 	}
 	for _, s := range []struct {
 		name string
@@ -311,48 +323,69 @@ func (c Config) Validate() error {
 		switch strings.ToLower(s.src.Encoding) {
 		case "", "auto", "utf-8", "utf8", "windows-1252", "cp1252", "latin-1", "latin1", "iso-8859-1", "utf-16":
 		default:
-			errs = append(errs, fmt.Sprintf("[%s] encoding = %q is not one of auto, utf-8, windows-1252, latin-1, utf-16", s.name, s.src.Encoding))
+			add(fmt.Sprintf("[%s] encoding = %q is not one of auto, utf-8, windows-1252, latin-1, utf-16", s.name, s.src.Encoding), s.name, "encoding")
 		}
 		if d := s.src.Delimiter; d != "" && d != "auto" && len([]rune(d)) != 1 && d != `\t` {
-			errs = append(errs, fmt.Sprintf("[%s] delimiter = %q must be one character (use \"\\t\" for tab, or \"auto\")", s.name, d))
+			add(fmt.Sprintf("[%s] delimiter = %q must be one character (use \"\\t\" for tab, or \"auto\")", s.name, d), s.name, "delimiter")
 		}
 		if !strings.Contains(s.src.DateFormat, "%") {
-			errs = append(errs, fmt.Sprintf("[%s] date_format = %q is not a strptime format such as \"%%m/%%d/%%Y\" or \"%%Y-%%m-%%d\"", s.name, s.src.DateFormat))
+			add(fmt.Sprintf("[%s] date_format = %q is not a strptime format such as \"%%m/%%d/%%Y\" or \"%%Y-%%m-%%d\"", s.name, s.src.DateFormat), s.name, "date_format")
 		}
-		for field := range s.src.Columns {
+		for _, field := range slices.Sorted(maps.Keys(s.src.Columns)) {
 			if !KnownField(s.name, field) {
-				errs = append(errs, fmt.Sprintf("[%s.columns] %q is not a field; the fields are %s", s.name, field, strings.Join(FieldNames(s.name), ", ")))
+				add(fmt.Sprintf("[%s.columns] %q is not a field; the fields are %s", s.name, field, strings.Join(FieldNames(s.name), ", ")), s.name, "columns", field)
 			}
 		}
-		errs = append(errs, sharedHeaders(s.name, s.src.Columns)...)
+		for _, e := range sharedHeaders(s.name, s.src.Columns) {
+			add(e, s.name, "columns")
+		}
 	}
 	if c.DuckDB.Threads < 0 {
-		errs = append(errs, fmt.Sprintf("[duckdb] threads = %d: write 0 (one per core, the default) or a number of threads such as 2", c.DuckDB.Threads))
+		add(fmt.Sprintf("[duckdb] threads = %d: write 0 (one per core, the default) or a number of threads such as 2", c.DuckDB.Threads), "duckdb", "threads")
 	}
 	if _, err := ParseMemoryLimit(c.DuckDB.MemoryLimit); err != nil {
-		errs = append(errs, fmt.Sprintf("[duckdb] memory_limit = %q: %v", c.DuckDB.MemoryLimit, err))
+		add(fmt.Sprintf("[duckdb] memory_limit = %q: %v", c.DuckDB.MemoryLimit, err), "duckdb", "memory_limit")
 	}
-	st := c.Stage
-	if st.WindowMonths < 1 || st.WindowMonths > 120 {
-		errs = append(errs, "[stage] window_months must be between 1 and 120")
-	}
-	for _, f := range []struct {
-		k string
-		v float64
-	}{{"stage3_practice_share", st.Stage3PracticeShare}, {"stage3_max_pp_share", st.Stage3MaxPPShare}, {"stage1_pp_share", st.Stage1PPShare}, {"cooling_ratio", st.CoolingRatio}} {
-		if f.v < 0 || f.v > 1 {
-			errs = append(errs, fmt.Sprintf("[stage] %s = %v must lie between 0 and 1", f.k, f.v))
+	for _, r := range c.ranges() {
+		if msg := r.check(); msg != "" {
+			add(msg, r.path...)
 		}
-	}
-	if c.Ingest.MinYear < 1900 || c.Ingest.MaxYearsAhead < 0 {
-		errs = append(errs, "[ingest] min_year must be 1900 or later and max_years_ahead 0 or more")
 	}
 	if len(errs) > 0 {
-		where := "the default configuration"
-		if c.File != "" {
-			where = c.File
+		// In the file's order, as the lines are named.
+		sort.SliceStable(errs, func(i, j int) bool { return c.line(errs[i].path) < c.line(errs[j].path) })
+		lines := make([]string, len(errs))
+		for i, e := range errs {
+			lines[i] = c.Where(e.path...) + ": " + e.msg
 		}
-		return fmt.Errorf("%w in %s:\n  %s", ErrConfig, where, strings.Join(errs, "\n  "))
+		return fmt.Errorf("%w:\n  %s", ErrConfig, strings.Join(lines, "\n  "))
 	}
 	return nil
+}
+
+// setting is a problem with the setting at path.
+type setting struct {
+	path []string
+	msg  string
+}
+
+// Where names the configuration file and the line that sets the key at path
+// ("referrals.toml line 12"), the file alone when no line sets it, or the
+// built-in settings: for a message about that setting.
+func (c Config) Where(path ...string) string {
+	if c.File == "" {
+		return "the built-in settings"
+	}
+	if n := c.line(path); n > 0 {
+		return fmt.Sprintf("%s line %d", c.File, n)
+	}
+	return c.File
+}
+
+// line is the line of the configuration file that sets the key at path, or 0.
+func (c Config) line(path []string) int {
+	if c.text == "" || len(path) == 0 {
+		return 0
+	}
+	return keyLine(c.text, path)
 }

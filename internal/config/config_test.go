@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The example file documents every key with its default value: loading it
@@ -18,7 +19,7 @@ func TestExampleFileIsTheDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := Default()
-	c.Dir, c.File = "", ""
+	c.Dir, c.File, c.text = "", "", ""
 	if c.Scheduling.Columns != nil && len(c.Scheduling.Columns) == 0 {
 		c.Scheduling.Columns = nil
 	}
@@ -50,7 +51,7 @@ func TestBadSettingsNameTheKey(t *testing.T) {
 		"shared header": "[scheduling.columns]\nclient_id = \"Patient Account\"\ndate = \" patient account\"\n",
 	}
 	want := map[string]string{
-		"unknown key":   "scheduling.filez",
+		"unknown key":   "referrals.toml line 2: `filez` is not a setting of [scheduling]; did you mean files?",
 		"bad encoding":  "[billing] encoding",
 		"bad field":     `"patient" is not a field`,
 		"bad threshold": "stage1_pp_share",
@@ -146,4 +147,110 @@ func TestEveryWrongTypeIsSaidInWords(t *testing.T) {
 		}
 	}
 	walk("", reflect.TypeOf(Config{}))
+}
+
+// loadText loads a configuration file of body and returns the error's text,
+// failing the test when it is not a configuration error.
+func loadText(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "referrals.toml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(p)
+	if !errors.Is(err, ErrConfig) {
+		t.Fatalf("%q: err = %v, want a configuration error", body, err)
+	}
+	return strings.Replace(err.Error(), p, "referrals.toml", -1)
+}
+
+// A number out of the range its meaning allows is refused at load, naming the
+// file, the line, the key, the range and the value: accepted, it gave reports
+// that were silently wrong ("in the last -5 days", every row rejected).
+func TestNumbersOutOfRangeAreRefused(t *testing.T) {
+	nextYear := time.Now().Year() + 1
+	for _, c := range []struct{ section, line, want string }{
+		{"stage", "recent_days = -5", "referrals.toml line 4: [stage] recent_days = -5 is out of range: it is a number of days, from 1 to 365"},
+		{"stage", "recent_days = 400", "[stage] recent_days = 400 is out of range"},
+		{"referrers", "near_duplicate_cutoff = 92", "referrals.toml line 4: [referrers] near_duplicate_cutoff = 92 is out of range: it is a similarity (0.92 is 92%), from 0 to 1; for 92% write 0.92"},
+		{"ingest", "min_year = 2100", "referrals.toml line 4: [ingest] min_year = 2100 is out of range: it is a year, from 1900 to " + fmt.Sprint(nextYear-1)},
+		{"ingest", fmt.Sprintf("min_year = %d", nextYear), fmt.Sprintf("[ingest] min_year = %d is out of range", nextYear)},
+		{"ingest", "min_year = 1850", "[ingest] min_year = 1850 is out of range"},
+		{"ingest", "max_years_ahead = -1", "[ingest] max_years_ahead = -1 is out of range: it is a number of years, from 0 to 100"},
+		{"stage", "low_evidence_below = -1", "referrals.toml line 4: [stage] low_evidence_below = -1 is out of range: it is a number of referrals (0 marks no stage as low evidence), 0 or more"},
+		{"stage", "stalled_months = 0", "referrals.toml line 4: [stage] stalled_months = 0 is out of range: it is a number of months, from 1 to 120"},
+		{"stage", "lapsed_months = -3", "[stage] lapsed_months = -3 is out of range: it is a number of months, from 1 to 120"},
+		{"stage", "stage3_min_effective = -1.0", "referrals.toml line 4: [stage] stage3_min_effective = -1 is out of range"},
+		{"stage", "stage3_min_referrals = 0", "[stage] stage3_min_referrals = 0 is out of range: it is a number of referrals, 1 or more"},
+		{"stage", "ready_min_referrals = -2", "[stage] ready_min_referrals = -2 is out of range"},
+		{"stage", "lapsed_min_referrals = 0", "[stage] lapsed_min_referrals = 0 is out of range"},
+		{"stage", "window_months = 0", "referrals.toml line 4: [stage] window_months = 0 is out of range: it is a number of months, from 1 to 120"},
+		{"stage", "cooling_ratio = 1.5", "[stage] cooling_ratio = 1.5 is out of range"},
+		{"stage", "stage1_pp_share = 80", "[stage] stage1_pp_share = 80 is out of range: it is a share (0.8 is 80%), from 0 to 1; for 80% write 0.8"},
+	} {
+		got := loadText(t, "# settings\n\n["+c.section+"]\n"+c.line+"\n")
+		if !strings.Contains(got, c.want) {
+			t.Errorf("%s: got\n%s\nwant it to contain\n%s", c.line, got, c.want)
+		}
+	}
+	// Every bound itself is taken.
+	ok := "[referrers]\nnear_duplicate_cutoff = 1\n[stage]\nrecent_days = 365\nlow_evidence_below = 0\nstalled_months = 1\nstage3_min_effective = 1\n[ingest]\nmin_year = " + fmt.Sprint(nextYear-1) + "\nmax_years_ahead = 0\n"
+	p := filepath.Join(t.TempDir(), "referrals.toml")
+	if err := os.WriteFile(p, []byte(ok), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(p); err != nil {
+		t.Errorf("bounds refused: %v", err)
+	}
+}
+
+// An empty database or out_dir, or no export pattern at all, is refused at
+// load: the run would otherwise load everything and fail at the end, or have
+// nothing to report.
+func TestEmptyPlacesAreRefused(t *testing.T) {
+	for body, want := range map[string]string{
+		"database = \"/tmp/x.duckdb\"\nout_dir = \"\"\n": "referrals.toml line 2: out_dir = \"\" is empty: it must name a folder",
+		"database = \"\"\n": "referrals.toml line 1: database = \"\" is empty: it must name a file",
+		"[scheduling]\nfiles = []\n[billing]\nfiles = []\n": "referrals.toml line 2: [scheduling] files and [billing] files are both empty lists",
+	} {
+		if got := loadText(t, body); !strings.Contains(got, want) {
+			t.Errorf("%q: got\n%s\nwant it to contain\n%s", body, got, want)
+		}
+	}
+}
+
+// An unknown key is named with its line and what was meant: a setting placed
+// under the wrong section (a line appended at the end lands in the last one),
+// or the nearest key to a misspelt one.
+func TestUnknownKeysSayWhatWasMeant(t *testing.T) {
+	body := "out_dir = \"out\"\nthreads = 2\n[duckdb]\nmemory_limt = \"1GB\"\n[duckd]\nx = 1\n[stage]\nfoo = 3\n[ingest]\nmin_year = 2000\ndatabase = \"/var/lib/x.duckdb\"\ncooling_ratio = 0.3\n"
+	got := loadText(t, body)
+	for _, want := range []string{
+		"referrals.toml line 2: `threads` is a setting of [duckdb] but sits at the top of the file, before any [section]: move it under [duckdb]",
+		"referrals.toml line 4: `memory_limt` is not a setting of [duckdb]; did you mean memory_limit?",
+		"referrals.toml line 5: [duckd] is not a section of the configuration; did you mean [duckdb]?",
+		"referrals.toml line 8: `foo` is not a setting of [stage]; its settings are window_months,",
+		"referrals.toml line 11: `database` is a top-level setting but sits under [ingest]: move it above the first [section]",
+		"referrals.toml line 12: `cooling_ratio` is a setting of [stage] but sits under [ingest]: move it under [stage]",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("got\n%s\nwant it to contain\n%s", got, want)
+		}
+	}
+	if strings.Contains(got, "duckd.x") {
+		t.Errorf("the keys of an unknown section are listed one by one:\n%s", got)
+	}
+}
+
+// A value the settings cannot take names its line.
+func TestValueErrorsNameTheLine(t *testing.T) {
+	for body, want := range map[string]string{
+		"[scheduling]\nfiles = [\"x/*.csv\"]\nencoding = \"utf-7\"\n": "referrals.toml line 3: [scheduling] encoding = \"utf-7\" is not one of",
+		"[duckdb]\nthreads = -1\n":                                    "referrals.toml line 2: [duckdb] threads = -1: write 0",
+		"\n[stage]\nwindow_months = 0\n":                              "referrals.toml line 3: [stage] window_months = 0 is out of range",
+	} {
+		if got := loadText(t, body); !strings.Contains(got, want) {
+			t.Errorf("%q: got\n%s\nwant it to contain\n%s", body, got, want)
+		}
+	}
 }
