@@ -314,8 +314,64 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 			}
 		}
 	}
+	// Only a run that met every file and pattern of the configuration may say which
+	// are no longer failing: one stopped early keeps every problem.
+	if err := ctx.Err(); err != nil {
+		return sum, err
+	}
+	if err := in.clearProblemsNotMet(ctx, log, sum); err != nil {
+		return sum, err
+	}
 	sum.Took = time.Since(start)
 	return sum, nil
+}
+
+// clearProblemsNotMet removes the recorded problems of paths that did not fail in
+// this run, which met every file the configuration matches tonight. A file that
+// loaded, or was skipped as content loaded before, had its problem cleared as it
+// went (a failed export fixed, or put back); one skipped by its path, size and time
+// is a version loaded before, put back with its time (restored from a backup). A
+// path the run did not meet at all (the file deleted or moved, or its pattern taken
+// out of the configuration) is no longer failing either, as one run over tonight's
+// files would not list it: left, it stayed on the Data quality sheet of every later
+// workbook while the run exited 0. What is left is exactly what failed tonight, and
+// recorded anew: what the reports list, and why the run exits 6.
+func (in *Ingester) clearProblemsNotMet(ctx context.Context, log *slog.Logger, sum IngestSummary) error {
+	failing := map[string]bool{}
+	for _, f := range sum.Files {
+		if f.Status == "failed" {
+			failing[f.Path] = true
+		}
+	}
+	rows, err := in.DB.QueryContext(ctx, `SELECT DISTINCT path FROM ingest_problems ORDER BY path`)
+	if err != nil {
+		return fmt.Errorf("the files that failed before: %w", err)
+	}
+	var gone []string
+	for rows.Next() {
+		var path string
+		if err := rows.Scan(&path); err != nil {
+			rows.Close()
+			return fmt.Errorf("the files that failed before: %w", err)
+		}
+		if !failing[path] {
+			gone = append(gone, path)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("the files that failed before: %w", err)
+	}
+	for _, path := range gone {
+		if _, err := in.DB.ExecContext(ctx, `DELETE FROM ingest_problems WHERE path = ?`, path); err != nil {
+			return fmt.Errorf("clear the problem of %s, which no longer fails: %w", path, err)
+		}
+	}
+	if len(gone) > 0 {
+		log.Info("files that failed before no longer fail (loaded, put back, removed, or no longer matched by the configuration): their problems are cleared",
+			"files", strings.Join(gone, ", "))
+	}
+	return nil
 }
 
 // Files read together: at most this many, or about this many bytes.

@@ -140,13 +140,16 @@ func TestPartialDataBanner(t *testing.T) {
 	if len(merged) == 0 || merged[0].GetStartAxis() != "A2" || merged[0].GetEndAxis() != "G2" {
 		t.Errorf("the banner is not across A2:G2: merged cells %v", merged)
 	}
+	if quality := failedFilesListed(t, xlsx); len(quality) != 1 || !strings.HasPrefix(quality[0], "billing | exports/billing/claims-broken.csv | no column for required field") {
+		t.Errorf("Data quality lists under \"Files that failed\" %q, want the broken file", quality)
+	}
 	i := strings.Index(page, `<p class="banner" role="alert">`+want)
 	if i < 0 || i > strings.Index(page, `<div class="kpis">`) {
 		t.Errorf("the page does not open with the banner %q", want)
 	}
 
-	// The file is removed; the next night loads everything there is: no banner, though
-	// the Data quality sheet still lists the file that failed.
+	// The file is removed; the next night loads everything there is: no banner, and the
+	// Data quality sheet no longer lists the file, which no longer fails.
 	if err := os.Remove(bad); err != nil {
 		t.Fatal(err)
 	}
@@ -159,9 +162,34 @@ func TestPartialDataBanner(t *testing.T) {
 	if !strings.HasPrefix(top[1], "Window: ") {
 		t.Errorf("Overview row 2 = %q, want the window line", top[1])
 	}
-	if n := count(t, db, `SELECT count(*) FROM ingest_problems`); n != 1 {
-		t.Errorf("ingest_problems holds %d rows, want the old failure still", n)
+	if n := count(t, db, `SELECT count(*) FROM ingest_problems`); n != 0 {
+		t.Errorf("ingest_problems holds %d rows, want none: the removed file no longer fails", n)
 	}
+	if quality := failedFilesListed(t, xlsx); len(quality) != 0 {
+		t.Errorf("the Data quality sheet still lists files that failed: %q", quality)
+	}
+}
+
+// failedFilesListed is the rows the Data quality sheet of the workbook at path, reopened,
+// lists under "Files that failed", one string per row.
+func failedFilesListed(t *testing.T, path string) []string {
+	t.Helper()
+	var out []string
+	in := false
+	for _, r := range sheetRows(t, path, "Data quality") {
+		line := strings.Join(r, " | ")
+		switch {
+		case len(r) > 0 && strings.HasPrefix(r[0], "Files that failed"):
+			in = true
+		case !in:
+		case line == "" || len(r) > 0 && strings.HasPrefix(r[0], "Unresolved clinician names"):
+			return out
+		case len(r) > 0 && (r[0] == "Source" || r[0] == "None." || strings.HasPrefix(r[0], "Files that could not")):
+		default:
+			out = append(out, line)
+		}
+	}
+	return out
 }
 
 // TestNoBannerWithoutFailures: the sample loads whole, so neither report carries a banner.
