@@ -109,3 +109,57 @@ func TestFailedExportRestoredWithItsTimeIsNoLongerFailed(t *testing.T) {
 		t.Errorf("ingest_problems after the file was put back with its time: %q, want none", got)
 	}
 }
+
+// A file pattern that matches no file (a share not mounted, the exports moved) is
+// recorded as a file that failed is, with the pattern as its path, so that the
+// reports list it: the run exits 6 for it. It goes once the pattern matches a file
+// again, or is taken out of the configuration.
+func TestPatternMatchingNoFileIsAProblemWhileItMatchesNone(t *testing.T) {
+	p := newPractice(t)
+	if err := os.MkdirAll(filepath.Join(p.dir, "share"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p.cfg.Billing.Files = append(p.cfg.Billing.Files, "share/*.csv")
+	pattern := filepath.Join("share", "*.csv")
+	for night := 1; night <= 2; night++ {
+		sum := p.night(noBilling, export{"exports/scheduling/a.csv", apptsNewer, 2})
+		if sum.Count("missing") != 1 {
+			t.Fatalf("night %d: the empty share's pattern is not missing: %+v", night, sum.Files)
+		}
+		got := p.dump("SELECT source, path, kind FROM ingest_problems")
+		if got != "billing "+pattern+" pattern" {
+			t.Fatalf("night %d: ingest_problems %q, want the pattern once", night, got)
+		}
+		problem := p.dump("SELECT problem FROM ingest_problems")
+		for _, want := range []string{"matches no file: ", "mounted", filepath.Join(p.dir, "share", "*.csv"), "[billing] files"} {
+			if !strings.Contains(problem, want) {
+				t.Errorf("night %d: the problem %q does not say %q", night, problem, want)
+			}
+		}
+	}
+
+	// The share is back: its export loads, and the pattern's problem goes.
+	p.write("share/claims.csv", []byte(billHeader+"L1,1001,01/05/2026,Ann Lee,,Dr Bob Stone,,Aetna,90791,200.00,150.00\n"), 5)
+	if sum := p.ingest(); sum.Count("missing") != 0 || sum.Count("loaded") != 1 {
+		t.Fatalf("with the share back: %+v", sum.Files)
+	}
+	if got := p.dump("SELECT path FROM ingest_problems"); got != "" {
+		t.Errorf("ingest_problems once the pattern matched again: %q, want none", got)
+	}
+
+	// It matches nothing again, then is taken out of the configuration.
+	if err := os.Remove(filepath.Join(p.dir, "share", "claims.csv")); err != nil {
+		t.Fatal(err)
+	}
+	p.ingest()
+	if got := p.dump("SELECT path FROM ingest_problems"); got != pattern {
+		t.Fatalf("ingest_problems with the share empty again: %q, want the pattern", got)
+	}
+	p.cfg.Billing.Files = p.cfg.Billing.Files[:1]
+	if sum := p.ingest(); sum.Count("missing") != 0 {
+		t.Fatalf("without the pattern: %+v", sum.Files)
+	}
+	if got := p.dump("SELECT path FROM ingest_problems"); got != "" {
+		t.Errorf("ingest_problems once the pattern was taken out: %q, want none", got)
+	}
+}
