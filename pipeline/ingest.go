@@ -331,16 +331,16 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 
 // clearProblemsNotMet removes the recorded problems of paths that did not fail in
 // this run, which met every file the configuration matches tonight, and every
-// pattern that matches none (recorded too, with the pattern as its path). A file that
-// loaded, or was skipped as content loaded before, had its problem cleared as it
-// went (a failed export fixed, or put back); one skipped by its path, size and time
-// is a version loaded before, put back with its time (restored from a backup). A
-// path the run did not meet at all (the file deleted or moved, or its pattern taken
-// out of the configuration, or a pattern that matches files again) is no longer
-// failing either, as one run over tonight's
-// files would not list it: left, it stayed on the Data quality sheet of every later
-// workbook while the run exited 0. What is left is exactly what failed tonight, and
-// recorded anew: what the reports list, and why the run exits 6.
+// pattern that matches none (recorded too, with the pattern as its path). A file
+// that loaded, or was skipped as content loaded before, had its problem cleared as
+// it went (a failed export fixed, or put back); one skipped by its path, size and
+// time is a version loaded before, put back with its time (restored from a
+// backup). A path the run did not meet at all (the file deleted or moved, its
+// pattern taken out of the configuration, a pattern that matches files again) is
+// no longer failing either, as one run over tonight's files would not list it:
+// left, it stayed on the Data quality sheet of every later workbook while the run
+// exited 0. What is left is exactly what failed tonight, recorded anew: what the
+// reports list, and why the run exits 6.
 func (in *Ingester) clearProblemsNotMet(ctx context.Context, log *slog.Logger, sum IngestSummary) error {
 	failing := map[string]bool{}
 	for _, f := range sum.Files {

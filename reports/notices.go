@@ -25,11 +25,12 @@ type failedFile struct {
 const maxNamedFiles = 3
 
 // loadFailedFiles returns the export files that could not be loaded by the run writing
-// the reports, and the file patterns that matched no file in it: the problems ingest_problems recorded after the last finished command
-// (run_log). A file that still fails is tried, and recorded, again by every run, and a
-// run that met every file clears the problems of the others (pipeline's
-// clearProblemsNotMet), so the reports of a run list what failed in it. Without
-// run_log (a database no command finished on) every recorded problem counts.
+// the reports, and the file patterns that matched no file in it: the problems
+// ingest_problems recorded after the last finished command (run_log). A file or pattern
+// that still fails is tried, and recorded, again by every run, and a run that met every
+// file clears the problems of the others (pipeline's clearProblemsNotMet), so the
+// reports of a run list what failed in it. Without run_log (a database no command
+// finished on) every recorded problem counts.
 //
 // ingest_problems is no model table: the HTML page, which the report cache copies
 // while the models are unchanged, takes the banner into its cache key (WriteHTMLCached).
