@@ -173,6 +173,9 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 				continue
 			}
 			log.Warn("no export file", "source", source, "pattern", p.Path, "problem", p.Problem)
+			// Listed in the reports as a file that failed is: a source may be missing
+			// whole (a share not mounted) while the run loads the rest.
+			in.recordProblem(ctx, log, source, p.Path, "pattern", p.Problem)
 			sum.Files = append(sum.Files, p)
 		}
 		files = append(files, found...)
@@ -314,8 +317,66 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 			}
 		}
 	}
+	// Only a run that met every file and pattern of the configuration may say which
+	// are no longer failing: one stopped early keeps every problem.
+	if err := ctx.Err(); err != nil {
+		return sum, err
+	}
+	if err := in.clearProblemsNotMet(ctx, log, sum); err != nil {
+		return sum, err
+	}
 	sum.Took = time.Since(start)
 	return sum, nil
+}
+
+// clearProblemsNotMet removes the recorded problems of paths that did not fail in
+// this run, which met every file the configuration matches tonight, and every
+// pattern that matches none (recorded too, with the pattern as its path). A file
+// that loaded, or was skipped as content loaded before, had its problem cleared as
+// it went (a failed export fixed, or put back); one skipped by its path, size and
+// time is a version loaded before, put back with its time (restored from a
+// backup). A path the run did not meet at all (the file deleted or moved, its
+// pattern taken out of the configuration, a pattern that matches files again) is
+// no longer failing either, as one run over tonight's files would not list it:
+// left, it stayed on the Data quality sheet of every later workbook while the run
+// exited 0. What is left is exactly what failed tonight, recorded anew: what the
+// reports list, and why the run exits 6.
+func (in *Ingester) clearProblemsNotMet(ctx context.Context, log *slog.Logger, sum IngestSummary) error {
+	failing := map[string]bool{}
+	for _, f := range sum.Files {
+		if f.Status == "failed" || f.Status == "missing" {
+			failing[f.Path] = true
+		}
+	}
+	rows, err := in.DB.QueryContext(ctx, `SELECT DISTINCT path FROM ingest_problems ORDER BY path`)
+	if err != nil {
+		return fmt.Errorf("the files that failed before: %w", err)
+	}
+	var gone []string
+	for rows.Next() {
+		var path string
+		if err := rows.Scan(&path); err != nil {
+			rows.Close()
+			return fmt.Errorf("the files that failed before: %w", err)
+		}
+		if !failing[path] {
+			gone = append(gone, path)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("the files that failed before: %w", err)
+	}
+	for _, path := range gone {
+		if _, err := in.DB.ExecContext(ctx, `DELETE FROM ingest_problems WHERE path = ?`, path); err != nil {
+			return fmt.Errorf("clear the problem of %s, which no longer fails: %w", path, err)
+		}
+	}
+	if len(gone) > 0 {
+		log.Info("files that failed before no longer fail (loaded, put back, removed, or no longer matched by the configuration): their problems are cleared",
+			"files", strings.Join(gone, ", "))
+	}
+	return nil
 }
 
 // Files read together: at most this many, or about this many bytes.
@@ -384,7 +445,7 @@ func (in *Ingester) report(ctx context.Context, log *slog.Logger, sum *IngestSum
 			return
 		}
 		log.Warn("file not loaded", "source", res.Source, "file", res.Path, "problem", res.Problem)
-		in.recordProblem(ctx, res.Source, res.Path, res.Problem)
+		in.recordProblem(ctx, log, res.Source, res.Path, "file", res.Problem)
 	case "loaded":
 		log.Debug("file loaded", "source", res.Source, "file", res.Path, "rows", res.Loaded,
 			"rejected", res.Rejected, "encoding", res.Encoding, "took", res.Took.Round(time.Millisecond))
@@ -435,7 +496,8 @@ func (in *Ingester) expand(source string, globs []string) ([]pending, []FileResu
 		}
 		if len(matches) == 0 {
 			problems = append(problems, FileResult{Source: source, Path: pattern, Status: "missing",
-				Problem: fmt.Sprintf("no file matches %q; check [%s] files in the configuration", pattern, source)})
+				Problem: fmt.Sprintf("matches no file: is the folder's share or disk mounted, were the exports moved, renamed or archived, "+
+					"or is the pattern mistyped? Looked for %s; check [%s] files in the configuration (`referrals check` lists what each pattern finds)", pattern, source)})
 		}
 		for _, m := range matches {
 			if seen[m] {
@@ -486,14 +548,22 @@ func (in *Ingester) displayPath(p string) string {
 	return p
 }
 
-// recordProblem keeps a file's problem for the Data quality sheet; path is as displayed.
+// recordProblem keeps a file's problem, or a pattern's (kind "file" or "pattern"),
+// for the reports; path is as displayed.
 // seen_at is UTC, as run_log's times are: the reports compare them to tell this run's
 // failures, and a local time moved with the zone of whoever ran it (a failure seen in
 // Tokyo stayed "newer" than New York's next run for 14 hours).
-func (in *Ingester) recordProblem(ctx context.Context, source, path, problem string) {
-	_, _ = in.DB.ExecContext(ctx, `DELETE FROM ingest_problems WHERE path = ?`, path)
-	_, _ = in.DB.ExecContext(ctx, `INSERT INTO ingest_problems VALUES ((SELECT coalesce(max(problem_id),0)+1 FROM ingest_problems), ?, ?, NULL, ?, ?)`,
-		source, path, problem, time.Now().UTC())
+func (in *Ingester) recordProblem(ctx context.Context, log *slog.Logger, source, path, kind, problem string) {
+	_, err := in.DB.ExecContext(ctx, `DELETE FROM ingest_problems WHERE path = ?`, path)
+	if err == nil {
+		_, err = in.DB.ExecContext(ctx, `INSERT INTO ingest_problems (problem_id, source, path, sha256, problem, seen_at, kind)
+			VALUES ((SELECT coalesce(max(problem_id),0)+1 FROM ingest_problems), ?, ?, NULL, ?, ?, ?)`,
+			source, path, problem, time.Now().UTC(), kind)
+	}
+	if err != nil && ctx.Err() == nil {
+		// The run still exits 6, but the reports cannot list it.
+		log.Warn("could not record the problem for the reports", "file", path, "problem", err.Error())
+	}
 }
 
 // prepared is a file that was checked, scanned and, where needed,

@@ -123,6 +123,10 @@ var schema = []string{
 	`ALTER TABLE ingest_files ADD COLUMN IF NOT EXISTS delimiter VARCHAR`,
 	`ALTER TABLE ingest_files ADD COLUMN IF NOT EXISTS headers VARCHAR`,
 	`ALTER TABLE ingest_files ADD COLUMN IF NOT EXISTS mapping VARCHAR`,
+	// What a problem is of: 'file', an export file that could not be loaded (NULL in
+	// a database made before patterns were recorded), or 'pattern', a file pattern
+	// of the configuration that matches no file (its path is the pattern).
+	`ALTER TABLE ingest_problems ADD COLUMN IF NOT EXISTS kind VARCHAR`,
 }
 
 // EnsureSchema creates the loader's tables if they are missing, and adds the

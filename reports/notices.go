@@ -13,18 +13,24 @@ type banner struct {
 	Warning bool
 }
 
-// failedFile is an export file the run that writes the reports could not load.
-type failedFile struct{ source, path string }
+// failedFile is an export file the run that writes the reports could not load, or a
+// file pattern of the configuration that matched no file (pattern, path the pattern).
+type failedFile struct {
+	source, path string
+	pattern      bool
+}
 
-// maxNamedFiles is how many failed files a banner names; the Data quality sheet lists all.
+// maxNamedFiles is how many failed files and patterns a banner names; the Data quality
+// sheet lists all.
 const maxNamedFiles = 3
 
 // loadFailedFiles returns the export files that could not be loaded by the run writing
-// the reports: the problems ingest_problems recorded after the last finished command
-// (run_log). A file that still fails is tried, and recorded, again by every run; a
-// problem recorded before the last finished command is one no run has met since (the
-// file was removed), and the Data quality sheet alone lists it. Without run_log (a
-// database no command finished on) every recorded problem counts.
+// the reports, and the file patterns that matched no file in it: the problems
+// ingest_problems recorded after the last finished command (run_log). A file or pattern
+// that still fails is tried, and recorded, again by every run, and a run that met every
+// file clears the problems of the others (pipeline's clearProblemsNotMet), so the
+// reports of a run list what failed in it. Without run_log (a database no command
+// finished on) every recorded problem counts.
 //
 // ingest_problems is no model table: the HTML page, which the report cache copies
 // while the models are unchanged, takes the banner into its cache key (WriteHTMLCached).
@@ -42,9 +48,9 @@ func loadFailedFiles(ctx context.Context, db querier) ([]failedFile, error) {
 	}
 	// seen_at and finished_at are both UTC (recordProblem, pipeline.Finish), whatever the
 	// zone of the run that wrote them.
-	query := `SELECT source, path FROM ingest_problems ORDER BY path, source`
+	query := `SELECT source, path, kind IS NOT DISTINCT FROM 'pattern' FROM ingest_problems ORDER BY path, source`
 	if runLog {
-		query = `SELECT source, path FROM ingest_problems
+		query = `SELECT source, path, kind IS NOT DISTINCT FROM 'pattern' FROM ingest_problems
 		WHERE seen_at > coalesce((SELECT max(finished_at) FROM run_log), '-infinity'::TIMESTAMP)
 		ORDER BY path, source`
 	}
@@ -56,17 +62,26 @@ func loadFailedFiles(ctx context.Context, db querier) ([]failedFile, error) {
 	for _, r := range rows {
 		source, _ := asString(r[0])
 		path, _ := asString(r[1])
-		out = append(out, failedFile{source: source, path: path})
+		pattern, _ := r[2].(bool)
+		out = append(out, failedFile{source: source, path: path, pattern: pattern})
 	}
 	return out, nil
 }
 
 // partialDataBanner says, for the top of the Overview sheet and of the page, that the
-// report was made from partial data; "" when every file loaded. where names the place
-// that says what is wrong with each file.
+// report was made from partial data; "" when every file loaded and every pattern
+// matched. where names the place that says what is wrong with each file or pattern.
 func partialDataBanner(files []failedFile, where string) string {
 	if len(files) == 0 {
 		return ""
+	}
+	var nFiles, nPatterns int
+	for _, f := range files {
+		if f.pattern {
+			nPatterns++
+		} else {
+			nFiles++
+		}
 	}
 	var names []string
 	for i, f := range files {
@@ -75,16 +90,48 @@ func partialDataBanner(files []failedFile, where string) string {
 			break
 		}
 		name := f.path
+		var about []string
 		if f.source != "" {
-			name += " (" + f.source + ")"
+			about = append(about, f.source)
+		}
+		if f.pattern && nFiles > 0 {
+			about = append(about, "matches no file")
+		}
+		if len(about) > 0 {
+			name += " (" + strings.Join(about, ", ") + ")"
 		}
 		names = append(names, name)
 	}
-	what, their, they, each := fmt.Sprintf("%d export files", len(files)), "Their", "the files are", "each"
-	if len(files) == 1 {
-		what, their, they, each = "1 export file", "Its", "it is", "it"
+	filesWhat := fmt.Sprintf("%d export files could not be loaded", nFiles)
+	if nFiles == 1 {
+		filesWhat = "1 export file could not be loaded"
 	}
-	return fmt.Sprintf("Incomplete figures: %s could not be loaded when this report was made: %s. "+
-		"%s rows are missing from every figure in this report until %s fixed and the run is repeated; "+
-		"%s says what is wrong with %s.", what, strings.Join(names, ", "), their, they, where, each)
+	patternsWhat := fmt.Sprintf("%d file patterns of the configuration matched no file", nPatterns)
+	if nPatterns == 1 {
+		patternsWhat = "1 file pattern of the configuration matched no file"
+	}
+	var what, rest string
+	switch {
+	case nPatterns == 0:
+		their, they, each := "Their", "the files are", "each"
+		if nFiles == 1 {
+			their, they, each = "Its", "it is", "it"
+		}
+		what = filesWhat
+		rest = fmt.Sprintf("%s rows are missing from every figure in this report until %s fixed and the run is repeated; "+
+			"%s says what is wrong with %s.", their, they, where, each)
+	case nFiles == 0:
+		it, matches, each := "they", "they match", "each"
+		if nPatterns == 1 {
+			it, matches, each = "it", "it matches", "it"
+		}
+		what = patternsWhat
+		rest = fmt.Sprintf("The exports %s should find (a folder not mounted, files moved?) are missing from every figure in this report "+
+			"until %s them again and the run is repeated; %s says what to check for %s.", it, matches, where, each)
+	default:
+		what = filesWhat + " and " + patternsWhat
+		rest = fmt.Sprintf("Their rows are missing from every figure in this report until they are fixed and the run is repeated; "+
+			"%s says what is wrong with each.", where)
+	}
+	return fmt.Sprintf("Incomplete figures: %s when this report was made: %s. %s", what, strings.Join(names, ", "), rest)
 }

@@ -140,13 +140,16 @@ func TestPartialDataBanner(t *testing.T) {
 	if len(merged) == 0 || merged[0].GetStartAxis() != "A2" || merged[0].GetEndAxis() != "G2" {
 		t.Errorf("the banner is not across A2:G2: merged cells %v", merged)
 	}
+	if quality := failedFilesListed(t, xlsx); len(quality) != 1 || !strings.HasPrefix(quality[0], "billing | exports/billing/claims-broken.csv | no column for required field") {
+		t.Errorf("Data quality lists under \"Files that failed\" %q, want the broken file", quality)
+	}
 	i := strings.Index(page, `<p class="banner" role="alert">`+want)
 	if i < 0 || i > strings.Index(page, `<div class="kpis">`) {
 		t.Errorf("the page does not open with the banner %q", want)
 	}
 
-	// The file is removed; the next night loads everything there is: no banner, though
-	// the Data quality sheet still lists the file that failed.
+	// The file is removed; the next night loads everything there is: no banner, and the
+	// Data quality sheet no longer lists the file, which no longer fails.
 	if err := os.Remove(bad); err != nil {
 		t.Fatal(err)
 	}
@@ -159,8 +162,155 @@ func TestPartialDataBanner(t *testing.T) {
 	if !strings.HasPrefix(top[1], "Window: ") {
 		t.Errorf("Overview row 2 = %q, want the window line", top[1])
 	}
-	if n := count(t, db, `SELECT count(*) FROM ingest_problems`); n != 1 {
-		t.Errorf("ingest_problems holds %d rows, want the old failure still", n)
+	if n := count(t, db, `SELECT count(*) FROM ingest_problems`); n != 0 {
+		t.Errorf("ingest_problems holds %d rows, want none: the removed file no longer fails", n)
+	}
+	if quality := failedFilesListed(t, xlsx); len(quality) != 0 {
+		t.Errorf("the Data quality sheet still lists files that failed: %q", quality)
+	}
+}
+
+// failedFilesListed is the rows the Data quality sheet of the workbook at path, reopened,
+// lists under "Files that failed", one string per row.
+func failedFilesListed(t *testing.T, path string) []string {
+	t.Helper()
+	var out []string
+	in := false
+	for _, r := range sheetRows(t, path, "Data quality") {
+		line := strings.Join(r, " | ")
+		switch {
+		case len(r) > 0 && strings.HasPrefix(r[0], "Files that failed"):
+			in = true
+		case !in:
+		case line == "" || len(r) > 0 && strings.HasPrefix(r[0], "Unresolved clinician names"):
+			return out
+		case len(r) > 0 && (r[0] == "Source" || r[0] == "None." || strings.HasPrefix(r[0], "Files that could not")):
+		default:
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// TestPatternMatchingNoFileBanner: a file pattern of the configuration that matches no
+// file (a share not mounted) is as much a hole in the figures as a file that failed: the
+// Overview sheet and the page say so at the top, naming the pattern, and the Data quality
+// sheet lists it with what to check, while it matches nothing, and no longer once it
+// matches again or is taken out of the configuration.
+func TestPatternMatchingNoFileBanner(t *testing.T) {
+	ctx := context.Background()
+	data := copySample(t)
+	const secret = "pattern-banner-test"
+	db := stagetest.RunSample(t, data, sampleMonth, secret)
+	share := filepath.Join(data, "share")
+	if err := os.MkdirAll(share, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := stagetest.SampleConfig(data)
+	cfg.Billing.Files = append(cfg.Billing.Files, "share/*.csv")
+	night := func() pipeline.IngestSummary {
+		t.Helper()
+		if err := pipeline.Finish(ctx, db, pipeline.RunRecord{Command: "run", Started: time.Now(), Month: sampleMonth}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+		sum, err := (&pipeline.Ingester{DB: db, Config: cfg, Secret: []byte(secret)}).Ingest(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sum
+	}
+	dir := t.TempDir()
+	cache := filepath.Join(dir, "cache")
+	write := func(name string) (xlsx, page string) {
+		t.Helper()
+		xlsx = filepath.Join(dir, name+".xlsx")
+		html := filepath.Join(dir, name+".html")
+		if err := WriteWorkbook(ctx, db, sampleMonth, xlsx); err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteHTMLCached(ctx, db, sampleMonth, html, cache); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(html)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return xlsx, string(b)
+	}
+	if sum := night(); sum.Count("missing") != 1 {
+		t.Fatalf("the empty share's pattern does not match nothing: %+v", sum.Files)
+	}
+	pattern := filepath.Join("share", "*.csv")
+	want := "Incomplete figures: 1 file pattern of the configuration matched no file when this report was made: " +
+		pattern + " (billing). The exports it should find (a folder not mounted, files moved?) are missing from every figure " +
+		"in this report until it matches them again and the run is repeated;"
+	xlsx, page := write("empty-share")
+	top := overviewTop(t, xlsx, 3)
+	if len(top) < 2 || !strings.HasPrefix(top[1], want) || !strings.Contains(top[1], `the Data quality sheet ("Files that failed") says what to check for it.`) {
+		t.Errorf("Overview row 2 = %q, want the banner %q…", top[1:], want)
+	}
+	if i := strings.Index(page, `<p class="banner" role="alert">`+want); i < 0 || i > strings.Index(page, `<div class="kpis">`) {
+		t.Errorf("the page does not open with the banner %q", want)
+	}
+	quality := failedFilesListed(t, xlsx)
+	if len(quality) != 1 || !strings.HasPrefix(quality[0], "billing | "+pattern+" | matches no file: ") ||
+		!strings.Contains(quality[0], "mounted") || !strings.Contains(quality[0], "[billing] files") {
+		t.Errorf("Data quality lists under \"Files that failed\" %q, want the pattern and what to check", quality)
+	}
+
+	// The share is back (a copy of an export already loaded: nothing new to load).
+	b, err := os.ReadFile(filepath.Join(data, "exports", "billing", "claims-2026-Q3.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(share, "claims.csv"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if sum := night(); sum.Count("missing") != 0 || sum.Count("failed") != 0 {
+		t.Fatalf("with the share back: %+v", sum.Files)
+	}
+	xlsx, page = write("share-back")
+	if top := overviewTop(t, xlsx, 3); strings.Contains(strings.Join(top, "\n"), "Incomplete figures") || strings.Contains(page, `class="banner"`) {
+		t.Errorf("the share is back, yet a banner: %q", top)
+	}
+	if quality := failedFilesListed(t, xlsx); len(quality) != 0 {
+		t.Errorf("the share is back, yet Data quality lists %q", quality)
+	}
+
+	// Empty again, then taken out of the configuration.
+	if err := os.Remove(filepath.Join(share, "claims.csv")); err != nil {
+		t.Fatal(err)
+	}
+	if sum := night(); sum.Count("missing") != 1 {
+		t.Fatalf("the share empty again: %+v", sum.Files)
+	}
+	cfg.Billing.Files = cfg.Billing.Files[:1]
+	night()
+	xlsx, page = write("pattern-gone")
+	if top := overviewTop(t, xlsx, 3); strings.Contains(strings.Join(top, "\n"), "Incomplete figures") || strings.Contains(page, `class="banner"`) {
+		t.Errorf("the pattern is out of the configuration, yet a banner: %q", top)
+	}
+	if quality := failedFilesListed(t, xlsx); len(quality) != 0 {
+		t.Errorf("the pattern is out of the configuration, yet Data quality lists %q", quality)
+	}
+}
+
+// TestBannerNamesFilesAndPatterns: a night with both a file that failed and a pattern that
+// matched nothing counts each, and marks the pattern among the names.
+func TestBannerNamesFilesAndPatterns(t *testing.T) {
+	got := partialDataBanner([]failedFile{{source: "billing", path: "exports/billing/bad.csv"},
+		{source: "scheduling", path: "share/*.csv", pattern: true}}, "the sheet")
+	want := "Incomplete figures: 1 export file could not be loaded and 1 file pattern of the configuration matched no file " +
+		"when this report was made: exports/billing/bad.csv (billing), share/*.csv (scheduling, matches no file). " +
+		"Their rows are missing from every figure in this report until they are fixed and the run is repeated; the sheet says what is wrong with each."
+	if got != want {
+		t.Errorf("banner =\n%s\nwant\n%s", got, want)
+	}
+	got = partialDataBanner([]failedFile{{source: "billing", path: "a/*.csv", pattern: true}, {source: "scheduling", path: "b/*.csv", pattern: true}}, "the sheet")
+	if !strings.HasPrefix(got, "Incomplete figures: 2 file patterns of the configuration matched no file when this report was made: a/*.csv (billing), b/*.csv (scheduling). The exports they should find") ||
+		!strings.HasSuffix(got, "until they match them again and the run is repeated; the sheet says what to check for each.") {
+		t.Errorf("banner for two patterns = %q", got)
 	}
 }
 

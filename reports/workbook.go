@@ -991,7 +991,8 @@ func fetchDataQualitySheet(ctx context.Context, db querier, st *styles, o overvi
 			`SELECT file_id, source, path, encoding, rows_loaded, rows_rejected, rows_replaced, loaded_at,
                  (SELECT min(n.file_id) FROM ingest_files n WHERE n.path = f.path AND n.file_id > f.file_id)
              FROM ingest_files f ORDER BY file_id DESC LIMIT ?`, `SELECT count(*) FROM ingest_files`, nil, maxQualityRows},
-		{"Files that failed", "Files that could not be loaded at all: the message says what to fix.",
+		{"Files that failed", "Files that could not be loaded at all, and file patterns of the configuration that match no file " +
+			"(the path is the pattern): the message says what to fix or check. A file or pattern is listed while it fails.",
 			[]column{{"Source", kText}, {"Path", kText}, {"Problem", kText}, {"Seen at (UTC)", kStamp}},
 			`SELECT source, path, problem, seen_at FROM ingest_problems ORDER BY seen_at DESC, path LIMIT ?`,
 			`SELECT count(*) FROM ingest_problems`, nil, maxQualityRows},

@@ -159,7 +159,8 @@ tool uses sample-data/ and writes out/ in the current folder.
 
 Exit codes: 0 ok, 1 failed, 2 usage or configuration error, 3 another run
 holds the database, 4 data checks failed, 5 rows rejected with --strict,
-6 export files could not be loaded (the reports come from the rest).
+6 export files could not be loaded, or a file pattern matches no file (the
+reports come from the rest and list them).
 `)
 }
 

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -76,7 +77,8 @@ func modTimes(t *testing.T, dir string) map[string]time.Time {
 // that source's history and rewrite the reports without it. It refuses instead
 // (exit 2), naming the pattern, with the database and the reports as they were. So
 // does a file it matches but cannot read. A plain run with the same folder missing
-// reports from the history it has: exit 6, the reports unchanged.
+// reports from the history it has: exit 6, the reports unchanged but that they name
+// the pattern that matches no file.
 func TestRebuildRefusesWhenAPatternMatchesNothing(t *testing.T) {
 	dir, cfg := practiceDir(t, 0.3, false)
 	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet"); r.code != 0 {
@@ -122,12 +124,39 @@ func TestRebuildRefusesWhenAPatternMatchesNothing(t *testing.T) {
 	}
 
 	// A plain run reports from the history: exit 6 for the missing exports, and
-	// reports that are the same as before.
+	// reports that are the same as before, but that they say the pattern matches no
+	// file (the banner of the Overview and the page, the Data quality sheet).
 	r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet")
 	if r.code != exitNotLoaded || !strings.Contains(r.stderr, "match no file") {
 		t.Errorf("plain run without the scheduling exports: exit %d, want %d\n%s", r.code, exitNotLoaded, r.stderr)
 	}
-	unchanged("a plain run")
+	if after := dbCounts(t, dbPath); !maps.Equal(after, before) {
+		t.Errorf("a plain run changed the database:\nbefore %v\nafter  %v", before, after)
+	}
+	after := reportFiles(t, outDir)
+	const page, book = "referrals-2026-10.html", "referrals-2026-10.xlsx!xl/"
+	for name := range maps.Keys(after) {
+		// The banner moves the Overview's rows, and its charts' ranges, one down.
+		switch name {
+		case page, book + "worksheets/sheet1.xml", book + "charts/chart1.xml", book + "charts/chart2.xml",
+			book + "drawings/drawing1.xml", book + "sharedStrings.xml", book + "worksheets/sheet7.xml":
+			continue
+		}
+		if after[name] != reports[name] {
+			t.Errorf("a plain run changed %s", name)
+		}
+	}
+	pattern := filepath.Join("data", "exports", "scheduling", "*.csv")
+	banner := regexp.MustCompile(`<p class="banner" role="alert">Incomplete figures: 1 file pattern of the configuration matched no file when this report was made: ` +
+		regexp.QuoteMeta(pattern) + ` \(scheduling\)\. [^<]*</p>\s*`)
+	if got := banner.ReplaceAllString(after[page], ""); got == after[page] || got != reports[page] {
+		t.Errorf("a plain run's page is not the page before with a banner naming %s", pattern)
+	}
+	overview, _, listed := failureListings(t, dir)
+	if !strings.Contains(overview, pattern+" (scheduling)") || len(listed) != 1 || !strings.HasPrefix(listed[0], "scheduling | "+pattern+" | matches no file: ") {
+		t.Errorf("a plain run's workbook: Overview %q, Data quality %q; want the pattern named", overview, listed)
+	}
+	reports = after
 	written = modTimes(t, outDir)
 
 	// A file the pattern matches that cannot be read (a link into a share not

@@ -357,10 +357,10 @@ INSERT INTO ingest_files VALUES
     (3, 'scheduling', 'exports/appointments-2025-06.csv', sha256('a2'), 'utf-8', 16002, 1, 1450, TIMESTAMP '2025-07-01 02:00:04'),
     (4, 'billing', 'exports/claims-2025-06.csv', sha256('b2'), 'utf-8', 41877, 0, 2210, TIMESTAMP '2025-07-01 02:00:11');
 
-CREATE TABLE ingest_problems (problem_id INTEGER, source VARCHAR, path VARCHAR, sha256 VARCHAR, problem VARCHAR, seen_at TIMESTAMP);
+CREATE TABLE ingest_problems (problem_id INTEGER, source VARCHAR, path VARCHAR, sha256 VARCHAR, problem VARCHAR, seen_at TIMESTAMP, kind VARCHAR);
 INSERT INTO ingest_problems VALUES
     (1, 'billing', 'exports/claims-old-format.csv', sha256('bad'),
-     'exports/claims-old-format.csv: no column for "referring provider"; add its header name to [billing] in the config', TIMESTAMP '2025-07-01 02:00:12');
+     'exports/claims-old-format.csv: no column for "referring provider"; add its header name to [billing] in the config', TIMESTAMP '2025-07-01 02:00:12', 'file');
 
 CREATE TABLE rejected_rows (file_id INTEGER, path VARCHAR, line BIGINT, column_name VARCHAR, error_type VARCHAR, message VARCHAR);
 INSERT INTO rejected_rows VALUES
