@@ -472,11 +472,11 @@ func toInt(v any) int {
 
 // A client none of whose appointments or claims names a clinician yet (an intake
 // booked into an open slot, cancelled before anyone was assigned) is a referral of its
-// referrer with no clinician: it counts in N and the shares, not in the spread (the
-// clinicians, COC and effective clinicians are over the referrals with one), the point
-// person is the clinician of the first referral that has one, and a referrer with only
-// such clients has no point person yet. The data checks pass: nothing is wrong in the
-// exports.
+// referrer with no clinician, measured from the night one is assigned: counted, it
+// would lower the point-person share and move the stage (and move it back once
+// assigned). The point person is the clinician of the first referral that has one,
+// and a referrer with only such clients has none yet and no stage. The data checks
+// pass: nothing is wrong in the exports.
 func TestReferralWithNoClinicianYet(t *testing.T) {
 	p := stagetest.SamplePractice()
 	p.Appointment("open-1", "client-open-1", "", "2025-07-01", "9:00 AM", "Cancelled", "Dr Open Slot")
@@ -488,18 +488,20 @@ func TestReferralWithNoClinicianYet(t *testing.T) {
 		t.Helper()
 		return stagetest.One(t, db, "select * from referrer_months where referrer = ? and month = ?::DATE", referrer, m)
 	}
-	// N = 3, two of them Ann's: Σn² = 4 over A = 2 known, COC (4 - 2) / (2 × 1) = 1. Counted
-	// as a clinician of its own, the open slot would give two clinicians and COC 1/3.
+	// Both measured referrals went to Ann: stage 1, as if the open slot were not there.
+	// Counted, it would make the share 2/3 and the stage 2.
 	stagetest.Expect(t, "Open Slot 2025-12", month("Dr Open Slot", "2025-12-01"),
-		map[string]any{"referrals": 3, "clinicians": 1, "coc": 1.0, "effective_clinicians": 1.0,
-			"point_person": stagetest.Ann, "point_person_source": "first referral", "point_person_share": 2.0 / 3, "stage": 2})
-	// Before Ann's first referral the only referral has no clinician: still Ann, the
-	// clinician of the first referral that has one, from the referrer's first month.
+		map[string]any{"referrals": 2, "clinicians": 1, "coc": 1.0, "effective_clinicians": 1.0,
+			"point_person": stagetest.Ann, "point_person_source": "first referral", "point_person_share": 1.0, "stage": 1})
+	// Before Ann's first referral the only referral has no clinician: no stage yet, and
+	// Ann, the clinician of the first referral that has one, from the first month.
 	stagetest.Expect(t, "Open Slot 2025-07", month("Dr Open Slot", "2025-07-01"),
-		map[string]any{"referrals": 1, "clinicians": 0, "coc": nil, "point_person": stagetest.Ann, "point_person_share": 0.0})
+		map[string]any{"referrals": 0, "stage": nil, "point_person": stagetest.Ann})
 	stagetest.Expect(t, "Nobody Yet 2025-12", month("Dr Nobody Yet", "2025-12-01"),
-		map[string]any{"referrals": 1, "clinicians": 0, "coc": nil, "effective_clinicians": nil,
-			"point_person": nil, "point_person_source": "no clinician yet", "point_person_share": 0.0, "stage": 2, "low_evidence": true})
+		map[string]any{"referrals": 0, "stage": nil, "point_person": nil, "point_person_source": "no clinician yet"})
+	// The volumes count them.
+	stagetest.Expect(t, "Open Slot volume", stagetest.One(t, db, "select sum(referrals) as n from monthly_volume where referrer = 'Dr Open Slot'"),
+		map[string]any{"n": 3})
 	stagetest.Expect(t, "Nobody Yet referral", stagetest.One(t, db, "select * from referrals where client_key = ?::UBIGINT", stagetest.Key("client-none-1")),
 		map[string]any{"referrer": "Dr Nobody Yet", "assigned_clinician": nil, "point_person": nil})
 }

@@ -552,15 +552,14 @@ func columnGuide(o overview) [][2]string {
 		{"Stage (Referrers, Monthly)", "1 point person: most referrals go to one clinician; 2 trying colleagues: they go to several; " +
 			"3 whole practice: the referrer sends to the practice and trusts it to assign. Blank or 'inactive': no referral in the window."},
 		{"Low evidence (Referrers)", fmt.Sprintf("Yes when the stage rests on fewer than %d referrals in the window: treat it as a first impression.", o.rules.LowEvidenceBelow)},
-		{"Referrals (window) (Referrers)", fmt.Sprintf("Clients the referrer sent in the %d months ending with the report month; every measure below is over these.", w)},
-		{"Clinicians (Referrers)", "How many different clinicians were assigned those clients. A client no appointment or claim names a clinician for yet " +
-			"(an intake booked into an open slot) counts in Referrals, not here, nor in COC and Effective clinicians."},
+		{"Referrals (window) (Referrers)", fmt.Sprintf("Clients the referrer sent in the %d months ending with the report month; every measure below is over these. "+
+			"A client none of whose appointments or claims names a clinician yet (an intake booked into an open slot) is counted from the night one is assigned.", w)},
+		{"Clinicians (Referrers)", "How many different clinicians were assigned those clients."},
 		{"Point person (Referrers)", "The clinician the referrer directory names, else the one assigned the referrer's first referral; " +
-			"when they leave the practice, whoever took the referrer's first referral after that; \"(left the practice)\" while nobody has yet; " +
-			"\"(none yet)\" while none of the referrer's clients has a clinician."},
+			"when they leave the practice, whoever took the referrer's first referral after that; \"(left the practice)\" while nobody has yet."},
 		{"Point-person share (Referrers)", ppShareMeaning},
 		{"Practice share (Referrers)", "Share of the referrals addressed to the practice rather than to a clinician, among those whose request the schedule records; blank when none is recorded."},
-		{"COC (Referrers)", "Continuity of care, 0 to 1: 1 when every referral went to one clinician, 0 when no two went to the same one; blank under 2 referrals with a clinician."},
+		{"COC (Referrers)", "Continuity of care, 0 to 1: 1 when every referral went to one clinician, 0 when no two went to the same one; blank under 2 referrals."},
 		{"Effective clinicians (Referrers)", "1 / COC: about how many clinicians the referrals are spread over, as if evenly. From few referrals " +
 			"it is an estimate of how widely they would spread with more, and can exceed Clinicians (4 and 3 referrals to two clinicians give 2.3; " +
 			"11 referrals to 10 clinicians, one of them twice, give 55): read a value above Clinicians as a spread still widening. " +
@@ -996,15 +995,16 @@ func fetchDataQualitySheet(ctx context.Context, db querier, st *styles, o overvi
 			[]column{{"Source", kText}, {"Path", kText}, {"Problem", kText}, {"Seen at (UTC)", kStamp}},
 			`SELECT source, path, problem, seen_at FROM ingest_problems ORDER BY seen_at DESC, path LIMIT ?`,
 			`SELECT count(*) FROM ingest_problems`, nil, maxQualityRows},
-		{"Unresolved clinician names", "Names in the exports that match no clinician of the roster: add them to the roster's aliases.",
+		{"Unresolved clinician names", "Names in the exports that match no clinician of the roster: add them to the roster's aliases. (Rows with no clinician at all are not listed: a client none of whose rows names one is measured once one does.)",
 			[]column{{"Name as exported", kText}, {"Export", kText}, {"Rows", kInt}, {"First date", kDate}, {"Last date", kDate}},
 			`SELECT trim(s.provider), s.export, sum(p.n)::BIGINT AS n, min(p.first_date), max(p.last_date)
              FROM stg_clinician_spellings s
              JOIN client_providers p ON p.export = s.export AND p.provider IS NOT DISTINCT FROM s.provider
                  AND p.provider_npi IS NOT DISTINCT FROM s.provider_npi
-             WHERE NOT s.clinician_resolved
+             WHERE NOT s.clinician_resolved AND nullif(trim(s.provider), '') IS NOT NULL
              GROUP BY trim(s.provider), s.export ORDER BY n DESC, 1, 2 LIMIT ?`,
-			`SELECT count(*) FROM (SELECT DISTINCT trim(provider), export FROM stg_clinician_spellings WHERE NOT clinician_resolved)`, nil, maxQualityRows},
+			`SELECT count(*) FROM (SELECT DISTINCT trim(provider), export FROM stg_clinician_spellings
+             WHERE NOT clinician_resolved AND nullif(trim(provider), '') IS NOT NULL)`, nil, maxQualityRows},
 		{"Directory point persons not on the roster", "Point persons the referrer directory names that match no clinician of the roster (a typo, or a clinician missing from it): such a referrer's point person is the clinician of its first referral until the directory or the roster is fixed.",
 			[]column{{"Referrer", kText}, {"Point person in the directory", kText}},
 			`SELECT referrer, point_person FROM stg_unknown_point_persons ORDER BY 1, 2 LIMIT ?`,

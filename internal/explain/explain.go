@@ -25,10 +25,10 @@ import (
 // historyMonths is how many months the table shows, ending at the report month.
 const historyMonths = 24
 
-// noClinicianYet stands for the clinician of a referral whose client no appointment
-// or claim names one for yet: it counts in the referrer's referrals, not in the
-// spread (referrer_months).
-const noClinicianYet = "(no clinician yet)"
+// measured is the SQL condition of a referral referrer_months measures: one whose
+// client an appointment or claim names a clinician for (an intake booked into an open
+// slot has none yet).
+const measured = "(assigned_clinician is not null)"
 
 // Write resolves referrer (any spelling: canonical name, a raw spelling from the
 // exports, its name key, NPI, or a unique part of the name) and writes the
@@ -204,8 +204,8 @@ func readMonths(ctx context.Context, conn *sql.Conn, name string, report time.Ti
 	rows, err := conn.QueryContext(ctx, `
 		with assigned as (
 			select referral_month, string_agg(case when n = 1 then who else who || ' ×' || n end, ', ' order by n desc, who) as list
-			from (select referral_month, coalesce(assigned_clinician, '`+noClinicianYet+`') as who, count(*) as n from referrals
-			      where referrer = ? group by all)
+			from (select referral_month, assigned_clinician as who, count(*) as n from referrals
+			      where referrer = ? and `+measured+` group by all)
 			group by referral_month
 		), requested as (
 			select referral_month, string_agg(case when n = 1 then who else who || ' ×' || n end, ', ' order by n desc, who) as list
@@ -243,8 +243,8 @@ func windowClinicians(ctx context.Context, conn *sql.Conn, name string, report t
 	var list sql.NullString
 	err := conn.QueryRowContext(ctx, `
 		select string_agg(assigned_clinician || ' ' || n, ', ' order by n desc, assigned_clinician)
-		from (select coalesce(assigned_clinician, '`+noClinicianYet+`') as assigned_clinician, count(*) as n from referrals
-		      where referrer = ? and referral_month > ?::DATE - to_months(?) and referral_month <= ?::DATE
+		from (select assigned_clinician, count(*) as n from referrals
+		      where referrer = ? and `+measured+` and referral_month > ?::DATE - to_months(?) and referral_month <= ?::DATE
 		      group by all)`, name, report, window, report).Scan(&list)
 	if err != nil {
 		return "", fmt.Errorf("explain: read the window's referrals for %q: %w", name, err)
@@ -257,6 +257,7 @@ func windowClinicians(ctx context.Context, conn *sql.Conn, name string, report t
 // addressed to the practice or with no request on record.
 type ppCounts struct {
 	byName, byNameTakenElsewhere, practiceAssigned, noRequestAssigned int
+	unmeasured                                                        int // no clinician yet: not measured
 }
 
 func readPPCounts(ctx context.Context, conn *sql.Conn, name string, report time.Time, window int) (ppCounts, error) {
@@ -266,10 +267,11 @@ func readPPCounts(ctx context.Context, conn *sql.Conn, name string, report time.
 		       count(*) filter (where to_point_person and requested_clinician is not null
 		                        and assigned_clinician is distinct from point_person),
 		       count(*) filter (where to_point_person and requested_practice),
-		       count(*) filter (where to_point_person and not requested_known)
+		       count(*) filter (where to_point_person and not requested_known),
+		       count(*) filter (where not `+measured+`)
 		from referrals
 		where referrer = ? and referral_month > ?::DATE - to_months(?) and referral_month <= ?::DATE`,
-		name, report, window, report).Scan(&c.byName, &c.byNameTakenElsewhere, &c.practiceAssigned, &c.noRequestAssigned)
+		name, report, window, report).Scan(&c.byName, &c.byNameTakenElsewhere, &c.practiceAssigned, &c.noRequestAssigned, &c.unmeasured)
 	if err != nil {
 		return c, fmt.Errorf("explain: read the point person's referrals for %q: %w", name, err)
 	}
@@ -433,7 +435,12 @@ func paragraph(st status, th thresholds, inWindow string, counted ppCounts, note
 			st.practiceReferrals, wasWere(st.practiceReferrals), pct(st.practiceShare), st.known)
 	}
 	if !st.stage.Valid {
-		fmt.Fprintf(&b, "No stage (inactive): no referral in %s; the last was on %s.", window, day(st.lastReferral))
+		if counted.unmeasured > 0 {
+			fmt.Fprintf(&b, "No stage yet: %s in %s %s no clinician yet (an intake booked into an open slot, say), and a referral "+
+				"is measured from the night one is assigned.", count(counted.unmeasured, "referral"), window, hasHave(counted.unmeasured))
+		} else {
+			fmt.Fprintf(&b, "No stage (inactive): no referral in %s; the last was on %s.", window, day(st.lastReferral))
+		}
 	} else {
 		fmt.Fprintf(&b, "%s: of the %d %s in %s, ", stageNames[st.stage.Int64], st.referrals, plural(st.referrals, "referral"), window)
 		switch st.stage.Int64 {
@@ -474,15 +481,16 @@ func paragraph(st status, th thresholds, inWindow string, counted ppCounts, note
 			}
 		}
 		b.WriteString(ppCounted(st, counted))
+		if counted.unmeasured > 0 {
+			fmt.Fprintf(&b, " Besides these, %s in the window %s no clinician yet: measured from the night %s one.",
+				count(counted.unmeasured, "referral"), hasHave(counted.unmeasured), itThey(counted.unmeasured))
+		}
 		if inWindow != "" {
 			fmt.Fprintf(&b, " Assigned, whoever was asked for: %s", inWindow)
 			if st.coc.Valid {
 				fmt.Fprintf(&b, " (COC %s, %s effective clinicians%s)", num(st.coc, 2), effective(st.coc, st.effective), effectiveAbove(st))
 			}
 			b.WriteString(".")
-			if strings.Contains(inWindow, noClinicianYet) {
-				b.WriteString(" A referral with no clinician yet counts among the referrals, not in the spread (the clinicians, COC and effective clinicians are over the others).")
-			}
 		}
 		if st.lowEvidence {
 			fmt.Fprintf(&b, " With fewer than %d referrals in the window this is low evidence.", th.lowEvidenceBelow)
@@ -685,4 +693,21 @@ func (e *errWriter) Write(p []byte) (int, error) {
 		e.err = err
 	}
 	return n, err
+}
+
+// count is n and noun, plural when n is not 1: "1 referral", "2 referrals".
+func count(n int, noun string) string { return fmt.Sprintf("%d %s", n, plural(n, noun)) }
+
+func hasHave(n int) string {
+	if n == 1 {
+		return "has"
+	}
+	return "have"
+}
+
+func itThey(n int) string {
+	if n == 1 {
+		return "it has"
+	}
+	return "each has"
 }

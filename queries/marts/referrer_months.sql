@@ -1,6 +1,7 @@
 -- referrer_months: the spread measure and the stage of every referrer (channels never
 -- get one) at every month end from its first referral to the report month.
 --
+-- N is the referrals in the window with an assigned clinician (see referrals_to_date).
 -- The window at month m is the trailing window_months complete months ending on m's
 -- last day. Counts are summed over a dense referrer x month grid with window
 -- functions; per-clinician counts are carried as changes (see clinician_changes), so
@@ -9,13 +10,9 @@
 --                        one was requested, else assigned) / N
 --   practice_share     = referrals addressed to the practice / referrals whose request
 --                        is known; NULL when none is known (no referred-to field)
---   coc                = (sum n_c^2 - A) / (A (A - 1)) over assigned clinicians, A >= 2,
---                        where A is the referrals whose clinician is known: a client
---                        no appointment or claim names a clinician for yet (an intake
---                        booked into an open slot) counts in N, not in the spread
---   effective_clinicians = A (A - 1) / (sum n_c^2 - A) = 1 / coc; NULL when coc is 0
+--   coc                = (sum n_c^2 - N) / (N (N - 1)) over assigned clinicians, N >= 2
+--   effective_clinicians = N (N - 1) / (sum n_c^2 - N) = 1 / coc; NULL when coc is 0
 --                        (infinitely many: it passes any minimum) or NULL
---   clinicians         = the clinicians assigned referrals in the window (known ones)
 -- Stage 3 when practice_share >= stage3_practice_share, or, when practice_share is
 -- NULL, N >= stage3_min_referrals, effective clinicians >= stage3_min_effective (COC 0
 -- counts as infinite) and point-person share < stage3_max_pp_share; stage 1 when
@@ -33,11 +30,17 @@ with params as (
         getvariable('low_evidence_below')::INTEGER as low_evidence_below
 ),
 
+-- A referral is measured once a clinician is assigned. A client no appointment or
+-- claim names a clinician for yet (an intake booked into an open slot) says nothing
+-- yet about the point person or the spread: counted, it would lower the point-person
+-- share, so move the stage, and move it back the night a clinician is assigned. It
+-- counts in the volumes (monthly_volume) and is measured from the night it has one.
 referrals_to_date as (
     select f.*
     from referral_facts f, params p
     where f.source_kind = 'referrer'
       and f.referral_date <= last_day(p.report_month)
+      and f.assigned_clinician is not null
 ),
 
 -- The windows below partition by referrer and clinician. Sorting by names costs
@@ -79,7 +82,6 @@ monthly as (
         rid,
         month,
         count(*) as n,
-        count(clinician) as assigned,
         count(*) filter (where requested_known) as known,
         count(*) filter (where requested_known and requested_practice) as practice
     from facts
@@ -94,7 +96,6 @@ monthly as (
 per_clinician_month as (
     select rid, clinician, month, count(*) as n
     from facts
-    where clinician is not null
     group by all
 ),
 
@@ -141,7 +142,6 @@ windowed as (
         g.point_person_source,
         coalesce(m.n, 0) as this_month,
         sum(coalesce(m.n, 0)) over w as n,
-        sum(coalesce(m.assigned, 0)) over w as assigned,
         sum(coalesce(m.known, 0)) over w as known,
         sum(coalesce(m.practice, 0)) over w as practice,
         sum(coalesce(c.clinicians_delta, 0)) over r as clinicians,
@@ -193,7 +193,6 @@ measured as (
         w.point_person_source,
         w.this_month::BIGINT as this_month,
         w.n::BIGINT as n,
-        w.assigned::BIGINT as assigned,
         w.known::BIGINT as known,
         w.practice::BIGINT as practice,
         w.clinicians::BIGINT as clinicians,
@@ -212,9 +211,9 @@ shares as (
         *,
         case when n > 0 then to_pp / n end as point_person_share,
         case when known > 0 then practice / known end as practice_share,
-        case when assigned >= 2 then (sum_sq - assigned) / (assigned * (assigned - 1)) end as coc,
+        case when n >= 2 then (sum_sq - n) / (n * (n - 1)) end as coc,
         -- One division of integers, so that e.g. exactly 3 compares equal to 3.
-        case when assigned >= 2 and sum_sq > assigned then (assigned * (assigned - 1)) / (sum_sq - assigned) end as effective_clinicians
+        case when n >= 2 and sum_sq > n then (n * (n - 1)) / (sum_sq - n) end as effective_clinicians
     from measured
 )
 
