@@ -21,7 +21,7 @@ DIR/truth/ for tests. --scale 1 is about 20 clinicians and 100 referrers over
 	scale := fs.Float64("scale", 1, "size multiplier; 1 = the sample practice")
 	seed := fs.Int64("seed", 1, "random seed; the same seed gives byte-identical files")
 	end := fs.String("end", "2026-10", "last month covered, YYYY-MM")
-	months := fs.Int("months", 40, "number of months covered")
+	months := fs.Int("months", 40, "number of months covered, at least 13")
 	single := fs.Bool("single-file", false, "one scheduling and one billing file instead of monthly and quarterly ones")
 	if err := parse(e, fs, args); err != nil {
 		return err
