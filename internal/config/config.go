@@ -331,6 +331,12 @@ func (c Config) Validate() error {
 		if !strings.Contains(s.src.DateFormat, "%") {
 			add(fmt.Sprintf("[%s] date_format = %q is not a strptime format such as \"%%m/%%d/%%Y\" or \"%%Y-%%m-%%d\"", s.name, s.src.DateFormat), s.name, "date_format")
 		}
+		for _, g := range s.src.Files {
+			// A pattern Glob cannot read (an unclosed [) would fail as if it were a file.
+			if _, err := filepath.Match(g, ""); err != nil {
+				add(fmt.Sprintf("[%s] files %q is not a valid file pattern (%v): a [ opens a set of characters that ] must close; to match a [ itself, write [[]", s.name, g, err), s.name, "files")
+			}
+		}
 		for _, field := range slices.Sorted(maps.Keys(s.src.Columns)) {
 			if !KnownField(s.name, field) {
 				add(fmt.Sprintf("[%s.columns] %q is not a field; the fields are %s", s.name, field, strings.Join(FieldNames(s.name), ", ")), s.name, "columns", field)

@@ -254,3 +254,13 @@ func TestValueErrorsNameTheLine(t *testing.T) {
 		}
 	}
 }
+
+// A file pattern Glob cannot read is refused with the configuration, naming its
+// line: read, it would fail as if it were an export file that could not be loaded.
+func TestBadFilePatternIsRefused(t *testing.T) {
+	got := loadText(t, "# settings\n\n[billing]\nfiles = [\"exports/billing/claims-[2026.csv\"]\n")
+	want := `referrals.toml line 4: [billing] files "exports/billing/claims-[2026.csv" is not a valid file pattern`
+	if !strings.Contains(got, want) {
+		t.Errorf("got\n%s\nwant it to contain\n%s", got, want)
+	}
+}
