@@ -199,6 +199,20 @@ func TestNoClinicianYetIsSaid(t *testing.T) {
 	if len(open) < 11 || open[3] != "1" || open[7] != "2" || open[10] != stagetest.Ann {
 		t.Errorf("Referrers sheet: Dr Open Slot %q, want stage 1, 2 referrals, point person Ann", open)
 	}
+	// The Monthly sheet counts every referral, as the volumes do: 3 for Dr Open Slot.
+	monthly := false
+	for _, r := range sheetRows(t, xlsx, "Monthly") {
+		if len(r) > 26 && r[0] == "Dr Open Slot" {
+			monthly = true
+			// Two categories of column then 24 months, 2024-01..2025-12, then the total.
+			if r[2+22] != "1" || r[2+24] != "3" {
+				t.Errorf("Monthly: Dr Open Slot 2025-11 %q, total %q; want 1 and 3 (row %q)", r[2+22], r[2+24], r)
+			}
+		}
+	}
+	if !monthly {
+		t.Error("Dr Open Slot is not on the Monthly sheet")
+	}
 	quality := sheetRows(t, xlsx, "Data quality")
 	for i, r := range quality {
 		if len(r) > 0 && r[0] == "Name as exported" && i+1 < len(quality) {

@@ -847,9 +847,14 @@ func fetchMonthlySheet(ctx context.Context, db querier, st *styles, o overview) 
 	from, to := iso(months[0]), iso(o.month)
 	rows, err := queryAll(ctx, db, "monthly referrals", `
 WITH cells AS (
-    SELECT 0 AS part, referrer, month, sum(referrals_this_month)::BIGINT AS referrals, max(stage) AS stage
-    FROM referrer_months WHERE month BETWEEN ?::DATE AND ?::DATE
-    GROUP BY referrer, month
+    -- Every referral of the month, from the volumes: also one with no clinician yet,
+    -- which the stage measures from the night one is assigned (referrer_months).
+    SELECT 0 AS part, m.referrer, m.month, coalesce(v.referrals, 0)::BIGINT AS referrals, m.stage
+    FROM referrer_months m
+    LEFT JOIN (SELECT referrer, month, sum(referrals) AS referrals FROM monthly_volume
+               WHERE source_kind = 'referrer' AND month BETWEEN ?::DATE AND ?::DATE GROUP BY ALL) v
+        ON v.referrer = m.referrer AND v.month = m.month
+    WHERE m.month BETWEEN ?::DATE AND ?::DATE
     UNION ALL
     SELECT CASE WHEN source_kind = 'channel' THEN 1 ELSE 2 END AS part,
         CASE WHEN source_kind = 'unknown' THEN '(no source)' ELSE referrer END AS referrer,
@@ -869,7 +874,7 @@ SELECT c.referrer,
     c.total, c.months
 FROM sources c LEFT JOIN referrer_status s ON s.referrer = c.referrer -- the category is read for part 0 only
 WHERE c.part > 0 OR c.total > 0 OR c.staged > 0
-ORDER BY c.part, c.total DESC, c.referrer`, from, to, from, to, from)
+ORDER BY c.part, c.total DESC, c.referrer`, from, to, from, to, from, to, from)
 	if err != nil {
 		return sheetJob{}, err
 	}
