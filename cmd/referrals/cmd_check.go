@@ -29,6 +29,7 @@ With --quiet only the problems and warnings are printed. check logs nothing
 else: --verbose and --log-format are taken, as every command takes them, and
 change nothing.`)
 	cf.register(fs)
+	fs.Lookup("verbose").Usage = "taken, as every command takes it; changes nothing here"
 	if err := parse(e, fs, args); err != nil {
 		return err
 	}
