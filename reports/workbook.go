@@ -570,13 +570,15 @@ func columnGuide(o overview) [][2]string {
 		{"Flags (Referrers)", "The lists on the Introductions sheet the referrer is on: ready, stalled, cooling, lapsed, regressed."},
 		{"Attended-intake rate (Referrers, Clinicians)", "Share of the clients referred in the window who attended an appointment (or were billed), among those whose intake is not still to come."},
 		{"Pending intakes (Referrers, Clinicians)", "Clients not seen yet whose intake is still to come: booked (an appointment without a status counts as booked) on or after the last day the exports mark an appointment attended or no-show, or after the report month. Left out of the rates, as neither attended nor missed."},
-		{"Rate with point person, Rate with colleagues (Referrers)", "The same rate for clients assigned to the point person, and to anyone else: do colleagues serve the referrer's clients as well?"},
+		{"Rate with point person, Rate with colleagues (Referrers)", "The same rate for clients assigned to the point person, and to anyone else: do colleagues serve the referrer's clients as well? " +
+			"A client with no clinician yet is in the Attended-intake rate only, so it can lie below both."},
 		{"Referrers sending (Clinicians)", "How many different referrers (marketing channels aside) sent the clients the clinician received in the window."},
 		{"Rate as point person, Rate as colleague (Clinicians)", "The clinician's attended-intake rate for referrers whose point person they are, and for the others."},
 		{"Billed, Paid (Referrers, Clinicians)", "Amounts on the claim lines of the clients referred in the window."},
 		{"Months (Monthly)", "Referrals per month for 24 months, coloured by the referrer's stage that month; the Stage columns after the total repeat the stages as numbers."},
 		{"NPI (Referrers, Data quality)", "The referrer's National Provider Identifier (10 digits), as the exports or the referrer directory record it; blank when none is. Two NPIs are two referrers, even with one name."},
-		{"Clients (Referrers)", "The clients the referrer sent in the window, whose claim lines make Billed and Paid: one per referral, so the same number as Referrals (window)."},
+		{"Clients (Referrers)", "The clients the referrer sent in the window, whose claim lines make Billed and Paid: one per referral, so the same number as Referrals (window), " +
+			"plus any whose intake has no clinician yet (counted in Referrals from the night one is assigned)."},
 		{"Month, From stage, To stage, Direction (Transitions)", "The month at whose end the stage changed; the stage before and after it (From stage blank: " +
 			"a new or returning referrer; To stage blank: no referral left in the window, so no stage). Direction: up (to a higher stage), " +
 			"down (to a lower one), start (new or returning), lapse (became inactive)."},
