@@ -13,8 +13,10 @@ package explain
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -69,6 +71,15 @@ func Write(ctx context.Context, db *sql.DB, referrer string, w io.Writer) error 
 	months, err := readMonths(ctx, conn, name, st.month)
 	if err != nil {
 		return err
+	}
+	if st.ppSource.String == "handed over" {
+		if err := conn.QueryRowContext(ctx, `
+			select m.point_person, (select max(c.end_date) from stg_clinicians c where c.clinician = m.point_person)
+			from referrer_months m
+			where m.referrer = ? and m.month <= ? and m.point_person is distinct from ?
+			order by m.month desc limit 1`, name, st.month, st.pointPerson).Scan(&st.leaver, &st.leftOn); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("explain: read the point person before %q's: %w", name, err)
+		}
 	}
 	inWindow, err := windowClinicians(ctx, conn, name, st.month, th.windowMonths)
 	if err != nil {
@@ -162,7 +173,11 @@ type status struct {
 	stageSince, firstReferral, lastReferral sql.NullTime
 	monthsTo2, monthsTo3                    sql.NullInt64
 	regressions, referralsEver              int
-	flags                                   string
+	// The point person before this one, who left, and the day they left: for a
+	// point person handed over.
+	leaver sql.NullString
+	leftOn sql.NullTime
+	flags  string
 }
 
 func readStatus(ctx context.Context, conn *sql.Conn, name string) (status, bool, error) {
@@ -392,7 +407,7 @@ func writeTable(w io.Writer, months []monthRow, th thresholds) {
 		if m.newReferrals == 0 {
 			assigned, requested = "", ""
 		} else if requested == "" {
-			requested = "(no field)"
+			requested = "(not recorded)"
 		}
 		stage := "–"
 		if m.stage.Valid {
@@ -408,9 +423,12 @@ func writeTable(w io.Writer, months []monthRow, th thresholds) {
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\nN, to pp (point-person share), practice (practice share), COC and eff. (effective clinicians)\n"+
-		"are over the %d months to each month's end; – no stage (no referral in the window). A referral is\n"+
-		"for the point person (to pp) when it asked for them by name, else when they were assigned it.\n"+
-		"eff. is 1 / COC: from few referrals, an estimate of how widely they would spread with more, so it can exceed the clinicians assigned (∞: no two share one).\n", th.windowMonths)
+		"are over the %d months to each month's end. – is no stage (no referral in the window), or no\n"+
+		"figure: COC needs 2 referrals, the practice share a request on record. A referral is for the\n"+
+		"point person (to pp) when it asked for them by name, else when they were assigned it; so one\n"+
+		"addressed to the practice counts for the point person when they took it.\n"+
+		"eff. is 1 / COC: from few referrals, an estimate of how widely they would spread with more, so\n"+
+		"it can exceed the clinicians assigned (∞: no two share one).\n", th.windowMonths)
 	if anyLow {
 		fmt.Fprintf(w, "* low evidence: fewer than %d referrals in the window.\n", th.lowEvidenceBelow)
 	}
@@ -446,8 +464,14 @@ func paragraph(st status, th thresholds, inWindow string, counted ppCounts, note
 		switch st.stage.Int64 {
 		case 3:
 			if st.practiceShare.Valid && st.practiceShare.Float64 >= th.stage3PracticeShare {
-				fmt.Fprintf(&b, "%s, at least the %s needed for stage 3); %s).", practicePart,
-					pctf(th.stage3PracticeShare), ppPart)
+				overlap := ""
+				if st.practiceReferrals+st.ppReferrals > st.referrals {
+					// Not a contradiction: a referral addressed to the practice counts for
+					// the point person when they took it.
+					overlap = "; a referral addressed to the practice counts for the point person too when they took it"
+				}
+				fmt.Fprintf(&b, "%s, at least the %s needed for stage 3); %s%s).", practicePart,
+					pctf(th.stage3PracticeShare), ppPart, overlap)
 			} else {
 				fmt.Fprintf(&b, "%s, under the %s allowed for stage 3), and with no referred-to field the spread decides: "+
 					"%d clinicians, %s effective (at least %s needed), from %d referrals (at least %d needed).",
@@ -467,7 +491,7 @@ func paragraph(st status, th thresholds, inWindow string, counted ppCounts, note
 			} else {
 				var short []string
 				if st.referrals < th.stage3MinReferrals {
-					short = append(short, fmt.Sprintf("there are only %d referrals", st.referrals))
+					short = append(short, fmt.Sprintf("there %s only %d %s", isAre(st.referrals), st.referrals, plural(st.referrals, "referral")))
 				}
 				if st.coc.Valid && st.coc.Float64 > 0 && st.effective.Float64 < th.stage3MinEffective {
 					short = append(short, fmt.Sprintf("they spread over only %s effective clinicians", effective(st.coc, st.effective)))
@@ -502,7 +526,12 @@ func paragraph(st status, th thresholds, inWindow string, counted ppCounts, note
 	case "first referral":
 		fmt.Fprintf(&b, " %s is the point person: they took the first referral.", pp)
 	case "handed over":
-		fmt.Fprintf(&b, " %s is the point person: the point person before them left the practice, and they took the referrer's first referral after that.", pp)
+		if st.leaver.Valid && st.leftOn.Valid {
+			fmt.Fprintf(&b, " %s is the point person: %s, the point person before them, left the practice on %s, and %s took the referrer's "+
+				"first referral after that; the point-person share counts for %s from then on.", pp, st.leaver.String, day(st.leftOn), pp, pp)
+		} else {
+			fmt.Fprintf(&b, " %s is the point person: the point person before them left the practice, and they took the referrer's first referral after that.", pp)
+		}
 	case "left the practice":
 		fmt.Fprintf(&b, " %s is the point person, though they have left the practice: no referral has come since to show who takes the referrer on.", pp)
 	case "no clinician yet":
@@ -527,6 +556,9 @@ func paragraph(st status, th thresholds, inWindow string, counted ppCounts, note
 		fmt.Fprintf(&b, " It started at stage 2 and took %d %s to reach stage 3.", st.monthsTo3.Int64, plural(int(st.monthsTo3.Int64), "month"))
 	case st.monthsTo2.Valid && st.monthsTo2.Int64 == 0:
 		b.WriteString(" It started at stage 2.")
+	case st.monthsTo2.Valid && st.monthsTo3.Valid && st.monthsTo2.Int64 == st.monthsTo3.Int64:
+		fmt.Fprintf(&b, " From its first referral it took %d %s to reach stage 3, with no month at stage 2.",
+			st.monthsTo3.Int64, plural(int(st.monthsTo3.Int64), "month"))
 	case st.monthsTo2.Valid && st.monthsTo3.Valid:
 		fmt.Fprintf(&b, " From its first referral it took %d %s to reach stage 2 and %d to reach stage 3.",
 			st.monthsTo2.Int64, plural(int(st.monthsTo2.Int64), "month"), st.monthsTo3.Int64)
@@ -591,7 +623,9 @@ func pct(x sql.NullFloat64) string {
 	return pctf(x.Float64)
 }
 
-func pctf(x float64) string { return fmt.Sprintf("%.0f%%", x*100) }
+// pctf is x as a whole percentage, halves rounded up as the workbook's 12.5% reads
+// (fmt would round 12.5 to the even 12).
+func pctf(x float64) string { return fmt.Sprintf("%.0f%%", math.Round(x*100)) }
 
 func num(x sql.NullFloat64, prec int) string {
 	if !x.Valid {
@@ -614,6 +648,9 @@ func effective(coc, eff sql.NullFloat64) string {
 // exceed the clinicians so far (4 and 3 referrals to two make 2.3; 11 referrals to 10
 // clinicians, one of them twice, make 55); it is infinite when no two share one.
 func effectiveAbove(st status) string {
+	if st.coc.Valid && st.coc.Float64 == 0 {
+		return ": no two referrals went to the same clinician, so 1 / COC has no bound"
+	}
 	if !st.coc.Valid || !st.effective.Valid || st.effective.Float64 <= float64(st.clinicians) {
 		return ""
 	}
@@ -710,4 +747,11 @@ func itThey(n int) string {
 		return "it has"
 	}
 	return "each has"
+}
+
+func isAre(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
 }

@@ -70,7 +70,7 @@ func TestWriteParagraph(t *testing.T) {
 		"Dr Mixed": {"1 was for the point person Ann Alder (20%, under the 50% allowed for stage 3), and with no referred-to field the spread decides: 3 clinicians, 3.3 effective (at least 3 needed), from 5 referrals (at least 4 needed).",
 			"Assigned, whoever was asked for: Ben Birch 3, Ann Alder 1, Cal Cedar 1 (COC 0.30, 3.3 effective clinicians: " +
 				"1 / COC, from few referrals an estimate of how widely they would spread with more, so above the 3 clinicians so far)."},
-		"Dr Leaver":    {"Fay Fir is the point person: the point person before them left the practice, and they took the referrer's first referral after that"},
+		"Dr Leaver":    {"Fay Fir is the point person: Eve Elm, the point person before them, left the practice on 2025-06-15, and Fay Fir took the referrer's first referral after that; the point-person share counts for Fay Fir from then on."},
 		"Dr Old Three": {"No stage (inactive): no referral in the 12 months to 2025-12-31; the last was on 2023-05-12.", "It has been inactive since 2024-05 (20 months); before that it was at stage 1."},
 	} {
 		var buf bytes.Buffer
@@ -128,5 +128,36 @@ func TestResolve(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), `did you mean "Dr Journey"`) {
 		t.Errorf("message: %v", err)
+	}
+}
+
+// Sentences an audit of the wording found wrong or misleading: a stage reached without a
+// month at stage 2 said "took 21 months to reach stage 2 and 21 to reach stage 3"; one
+// referral addressed to the practice and taken by the point person read as 100% to the
+// practice and 100% for the point person without a word; "there are only 1 referrals".
+func TestWriteParagraphWording(t *testing.T) {
+	p := stagetest.SamplePractice()
+	p.Appointment("ov-1", "client-ov-1", stagetest.Ann, "2024-01-05", "9:00 AM", "Attended", "Dr Overlap")
+	p.Appointment("ov-2", "client-ov-2", stagetest.Ann, "2025-10-06", "9:00 AM", "Attended", "Dr Overlap")
+	p.Appointment("one-1", "client-one-1", stagetest.Ann, "2024-01-05", "9:00 AM", "Attended", "Dr Single")
+	p.Appointment("one-2", "client-one-2", stagetest.Ben, "2025-10-06", "9:00 AM", "Attended", "Dr Single")
+	db := stagetest.BuildAfter(t, p, stagetest.DefaultVars(stagetest.ReportMonth),
+		`UPDATE raw_appointments SET has_referred_to = true, referred_to = 'any' WHERE appointment_id = 'ov-2'`)
+	for typed, wants := range map[string][]string{
+		"Dr Overlap": {"1 was addressed to the practice (100% of the 1 whose request is known, at least the 50% needed for stage 3); " +
+			"1 was for the point person Ann Alder (100%; a referral addressed to the practice counts for the point person too when they took it).",
+			"From its first referral it took 21 months to reach stage 3, with no month at stage 2."},
+		"Dr Single": {"here there is only 1 referral"},
+	} {
+		var buf bytes.Buffer
+		if err := explain.Write(context.Background(), db, typed, &buf); err != nil {
+			t.Fatal(err)
+		}
+		text := strings.Join(strings.Fields(buf.String()), " ")
+		for _, w := range wants {
+			if !strings.Contains(text, w) {
+				t.Errorf("explain %q lacks %q:\n%s", typed, w, buf.String())
+			}
+		}
 	}
 }
