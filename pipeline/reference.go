@@ -56,9 +56,10 @@ func LoadReference(ctx context.Context, db *sql.DB, files ReferenceFiles) error 
 	return err
 }
 
-// refRules names the rules a roster is checked by (rosterNameClashes): part of the
-// reference fingerprint, so that a roster loaded under other rules is checked again.
-const refRules = "roster names: one person twice refused, else warned (2026-11)"
+// refRules names the rules a roster is checked by (rosterNameClashes,
+// rosterSharedNPIs): part of the reference fingerprint, so that a roster loaded
+// under other rules is checked again.
+const refRules = "roster names: one person twice refused, else warned; one NPI for two warned (2026-11-28)"
 
 // LoadReferenceWarnings loads the reference files as LoadReference does and returns
 // what they hold that the run does not use as written: a column whose header names
@@ -181,6 +182,7 @@ func LoadReferenceWarnings(ctx context.Context, db *sql.DB, files ReferenceFiles
 	if err != nil {
 		return nil, err
 	}
+	names = append(names, rosterSharedNPIs(files.Roster, roster, rosterLines)...)
 	warnings = append(warnings, names...)
 	// The rows go in through DuckDB's appender, in the transaction that empties the
 	// tables: literal INSERT statements cost DuckDB about 120 ms to parse per 2,000
@@ -546,6 +548,37 @@ func rosterNameClashes(ctx context.Context, db *sql.DB, path string, roster []Ro
 		return warnings, fmt.Errorf("roster %s: %s", path, strings.Join(problems, "; "))
 	}
 	return warnings, nil
+}
+
+// rosterSharedNPIs warns of roster rows of different clinicians with one NPI
+// (as clean_npi reads it: its ten digits): a claim line with that NPI is taken
+// as the clinician first by name (stg_clinician_spellings), whoever rendered
+// it, so the other's claims would count for them without a word. A typo in one
+// row, most likely; refusing the roster would stop every run.
+func rosterSharedNPIs(path string, roster []RosterRow, lines []int) []string {
+	first := map[string]int{}
+	var out []string
+	for i, r := range roster {
+		npi := strings.Map(func(c rune) rune {
+			if c >= '0' && c <= '9' {
+				return c
+			}
+			return -1
+		}, r.NPI)
+		if len(npi) != 10 {
+			continue
+		}
+		j, ok := first[npi]
+		if !ok {
+			first[npi] = i
+			continue
+		}
+		a, b := strings.TrimSpace(roster[j].Name), strings.TrimSpace(r.Name)
+		taker := min(a, b)
+		out = append(out, fmt.Sprintf("roster %s: lines %d and %d, %q and %q, have the same NPI %s: claim lines with it count for %s, whoever rendered them; correct the NPI of the one it is not",
+			path, lines[j], lines[i], a, b, npi, taker))
+	}
+	return out
 }
 
 func nullIfBlank(s string) any {

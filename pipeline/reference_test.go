@@ -317,6 +317,10 @@ func TestRosterOneRowPerClinician(t *testing.T) {
 		{"Jane Smith,\"Smith, Jane LCSW;Janie Smith\",,,,,,\nJane Smithe,,,,,,,\nAnn Ash,,,,,,,\n", nil, ""},
 		// Ma and Do are surnames as well as credentials: two people.
 		{"\"Jenny Ma, LCSW\",,,,,,,\n\"Jenny Do, LMFT\",,,,,,,\nJenny Smith MA,,,,,,,\n", nil, ""},
+		// Two clinicians with one NPI (a typo): every claim line with it would count for
+		// the first by name, whoever rendered it. A warning, and the roster loads.
+		{"Ben Birch,,1234567893,,,,,\nAnn Ash,,123-456-7893,,,,,\nCal Cole,,1234567894,,,,,\n",
+			nil, `lines 2 and 3, "Ben Birch" and "Ann Ash", have the same NPI 1234567893: claim lines with it count for Ann Ash, whoever rendered them; correct the NPI of the one it is not`},
 	} {
 		dir := t.TempDir()
 		db := openRefDB(t, dir)
