@@ -1016,6 +1016,10 @@ func fetchDataQualitySheet(ctx context.Context, db querier, st *styles, o overvi
 			[]column{{"Referrer", kText}, {"Point person in the directory", kText}},
 			`SELECT referrer, point_person FROM stg_unknown_point_persons ORDER BY 1, 2 LIMIT ?`,
 			`SELECT count(*) FROM stg_unknown_point_persons`, nil, maxQualityRows},
+		{"Roster warnings", "What the roster's rows say that the tool cannot take as meant (two clinicians whose names are one name to it, an alias two share, one NPI for two): each says which lines, what happens meanwhile and what to change. The run and check print them too.",
+			[]column{{"Warning", kText}},
+			`SELECT message FROM ref_warnings ORDER BY rowid LIMIT ?`,
+			`SELECT count(*) FROM ref_warnings`, nil, maxQualityRows},
 		{"Referrals with no source", "Referrals in the window with neither a referral source nor a referring provider, by month and clinician: ask the front desk to record the source.",
 			[]column{{"Month", kMonth}, {"Assigned clinician", kText}, {"Found in", kText}, {"Referrals", kInt}},
 			`SELECT referral_month, coalesce(assigned_clinician, '(no clinician yet)'), origin, count(*)::BIGINT AS n FROM referrals

@@ -394,14 +394,14 @@ func TestWorkbook(t *testing.T) {
 			text.WriteString(strings.Join(row, "\t") + "\n")
 		}
 		s := text.String()
-		for _, title := range []string{"Files loaded", "Files that failed", "Unresolved clinician names",
+		for _, title := range []string{"Files loaded", "Files that failed", "Unresolved clinician names", "Roster warnings",
 			"Referrals with no source", "Merged referrer spellings", "Names typed without an NPI that several NPIs share",
 			"Near-duplicate referrer names", "Rejected rows"} {
 			if !strings.Contains(s, title) {
 				t.Errorf("Data quality lacks the block %q", title)
 			}
 		}
-		msgs, err := db.Query(`SELECT message FROM rejected_rows UNION ALL SELECT problem FROM ingest_problems
+		msgs, err := db.Query(`SELECT message FROM rejected_rows UNION ALL SELECT problem FROM ingest_problems UNION ALL SELECT message FROM ref_warnings
             UNION ALL SELECT DISTINCT clinician FROM stg_clinician_spellings WHERE NOT clinician_resolved`)
 		if err != nil {
 			t.Fatal(err)
