@@ -56,10 +56,10 @@ func LoadReference(ctx context.Context, db *sql.DB, files ReferenceFiles) error 
 	return err
 }
 
-// refRules names the rules a roster is checked by (rosterNameClashes,
-// rosterSharedNPIs): part of the reference fingerprint, so that a roster loaded
-// under other rules is checked again.
-const refRules = "roster names: one person twice refused, else warned; one NPI for two warned (2026-11-28)"
+// refRules names the rules the roster and the directory are checked by
+// (rosterNameClashes, rosterSharedNPIs, a directory name twice): part of the
+// reference fingerprint, so that files loaded under other rules are checked again.
+const refRules = "roster names: one person twice refused, else warned; one NPI for two warned; directory name twice warned (2026-11-28)"
 
 // LoadReferenceWarnings loads the reference files as LoadReference does and returns
 // what they hold that the run does not use as written: a column whose header names
@@ -111,11 +111,23 @@ func LoadReferenceWarnings(ctx context.Context, db *sql.DB, files ReferenceFiles
 		rosterRows = append(rosterRows, []any{strings.TrimSpace(r.Name), nullIfBlank(r.Aliases), nullIfBlank(r.NPI), start, end,
 			nullIfBlank(r.Specialties), nullIfBlank(r.Payers), accepting})
 	}
+	// A referrer entered twice: the first row is taken, the others said (kept with
+	// the roster's warnings). Loaded, both made the referrer two rows of its status
+	// and failed a data check, stopping every run (exit 4).
+	firstLine := map[string]int{}
+	var dirDups []string
 	for i, r := range dir {
 		line := dirLines[i]
 		if strings.TrimSpace(r.Name) == "" {
 			return nil, fmt.Errorf("directory %s line %d: the name is blank", files.Directory, line)
 		}
+		key := strings.ToLower(strings.TrimSpace(r.Name))
+		if first, ok := firstLine[key]; ok {
+			dirDups = append(dirDups, fmt.Sprintf("directory %s: lines %d and %d both name %q: line %d is used and line %d left out; keep one row per referrer (other spellings of its name go in its aliases column)",
+				files.Directory, first, line, strings.TrimSpace(r.Name), first, line))
+			continue
+		}
+		firstLine[key] = line
 		ch, err := parseYesNo(r.Channel)
 		if err != nil {
 			return nil, fmt.Errorf("directory %s line %d column channel: %v", files.Directory, line, err)
@@ -142,7 +154,7 @@ func LoadReferenceWarnings(ctx context.Context, db *sql.DB, files ReferenceFiles
 	h := sha256.New()
 	// The rules, and what the kept warnings quote besides the rows (the roster's
 	// path and its rows' lines): a warning must not name a moved line or file.
-	fmt.Fprintf(h, "%s\x00%s\x00%v\x00", refRules, files.Roster, rosterLines)
+	fmt.Fprintf(h, "%s\x00%s\x00%v\x00%s\x00%v\x00", refRules, files.Roster, rosterLines, files.Directory, dirLines)
 	for _, t := range tables {
 		fmt.Fprintf(h, "%s\x00", t.table)
 		for _, r := range t.rows {
@@ -183,6 +195,7 @@ func LoadReferenceWarnings(ctx context.Context, db *sql.DB, files ReferenceFiles
 		return nil, err
 	}
 	names = append(names, rosterSharedNPIs(files.Roster, roster, rosterLines)...)
+	names = append(names, dirDups...)
 	warnings = append(warnings, names...)
 	// The rows go in through DuckDB's appender, in the transaction that empties the
 	// tables: literal INSERT statements cost DuckDB about 120 ms to parse per 2,000

@@ -390,3 +390,31 @@ func mustWarnings(t *testing.T, ctx context.Context, db *sql.DB, files pipeline.
 	}
 	return w
 }
+
+// A referrer entered twice in the directory (the same name, whatever its case)
+// is warned of, naming both lines, and the first row is used: both loaded made
+// the referrer two rows of referrer_status, and the data check stopped every
+// run (exit 4).
+func TestDirectoryReferrerTwice(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := openRefDB(t, dir)
+	path := writeRef(t, dir, "directory.csv", "name,aliases,npi,category,organisation,point_person,channel\n"+
+		"Dr Maria Lopez,,,physician,Valley Clinic,Ann Ash,no\nDr Sam Ross,,,school,,,no\ndr maria lopez,,,attorney,,Ben Birch,no\n")
+	files := pipeline.ReferenceFiles{Directory: path}
+	if err := pipeline.LoadReference(ctx, db, files); err != nil {
+		t.Fatal(err)
+	}
+	want := "directory " + path + `: lines 2 and 4 both name "dr maria lopez": line 2 is used and line 4 left out; keep one row per referrer`
+	if w := strings.Join(mustWarnings(t, ctx, db, files), "\n"); !strings.Contains(w, want) {
+		t.Errorf("warnings %q, want %q", w, want)
+	}
+	var n int
+	var category string
+	if err := db.QueryRow(`SELECT count(*), min(category) FROM ref_directory WHERE lower(name) = 'dr maria lopez'`).Scan(&n, &category); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 || category != "physician" {
+		t.Errorf("ref_directory holds %d rows for the referrer (category %q), want the first row alone", n, category)
+	}
+}

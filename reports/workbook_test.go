@@ -394,7 +394,7 @@ func TestWorkbook(t *testing.T) {
 			text.WriteString(strings.Join(row, "\t") + "\n")
 		}
 		s := text.String()
-		for _, title := range []string{"Files loaded", "Files that failed", "Unresolved clinician names", "Roster warnings",
+		for _, title := range []string{"Files loaded", "Files that failed", "Unresolved clinician names", "Reference file warnings",
 			"Referrals with no source", "Merged referrer spellings", "Names typed without an NPI that several NPIs share",
 			"Near-duplicate referrer names", "Rejected rows"} {
 			if !strings.Contains(s, title) {
