@@ -57,9 +57,9 @@ func LoadReference(ctx context.Context, db *sql.DB, files ReferenceFiles) error 
 }
 
 // refRules names the rules the roster and the directory are checked by
-// (rosterNameClashes, rosterSharedNPIs, a directory name twice): part of the
+// (rosterNameClashes, rosterSharedNPIs, a directory name or an alias twice): part of the
 // reference fingerprint, so that files loaded under other rules are checked again.
-const refRules = "roster names: one person twice refused, else warned; one NPI for two warned; directory name twice warned (2026-11-28)"
+const refRules = "roster names: one person twice refused, else warned; one NPI for two warned; directory name and alias twice warned (2026-11-28)"
 
 // LoadReferenceWarnings loads the reference files as LoadReference does and returns
 // what they hold that the run does not use as written: a column whose header names
@@ -115,7 +115,7 @@ func LoadReferenceWarnings(ctx context.Context, db *sql.DB, files ReferenceFiles
 	// the roster's warnings). Loaded, both made the referrer two rows of its status
 	// and failed a data check, stopping every run (exit 4).
 	firstLine := map[string]int{}
-	var dirDups []string
+	var refDups []string
 	for i, r := range dir {
 		line := dirLines[i]
 		if strings.TrimSpace(r.Name) == "" {
@@ -123,7 +123,7 @@ func LoadReferenceWarnings(ctx context.Context, db *sql.DB, files ReferenceFiles
 		}
 		key := strings.ToLower(strings.TrimSpace(r.Name))
 		if first, ok := firstLine[key]; ok {
-			dirDups = append(dirDups, fmt.Sprintf("directory %s: lines %d and %d both name %q: line %d is used and line %d left out; keep one row per referrer (other spellings of its name go in its aliases column)",
+			refDups = append(refDups, fmt.Sprintf("directory %s: lines %d and %d both name %q: line %d is used and line %d left out; keep one row per referrer (other spellings of its name go in its aliases column)",
 				files.Directory, first, line, strings.TrimSpace(r.Name), first, line))
 			continue
 		}
@@ -135,10 +135,26 @@ func LoadReferenceWarnings(ctx context.Context, db *sql.DB, files ReferenceFiles
 		dirRows = append(dirRows, []any{strings.TrimSpace(r.Name), nullIfBlank(r.Aliases), nullIfBlank(r.NPI), nullIfBlank(r.Category),
 			nullIfBlank(r.Organisation), nullIfBlank(r.PointPerson), ch != nil && *ch})
 	}
+	// An alias given to two referrers: the first row is taken, the other said. Both
+	// loaded, its referrals went to whichever name sorts first, without a word.
+	type aliasAt struct {
+		line     int
+		referrer string
+	}
+	firstAlias := map[string]aliasAt{}
 	for i, r := range aliases {
 		if strings.TrimSpace(r.Alias) == "" || strings.TrimSpace(r.Referrer) == "" {
 			return nil, fmt.Errorf("aliases %s line %d: both alias and referrer are needed", files.Aliases, aliasLines[i])
 		}
+		key := strings.ToLower(strings.TrimSpace(r.Alias))
+		if first, ok := firstAlias[key]; ok {
+			if !strings.EqualFold(first.referrer, strings.TrimSpace(r.Referrer)) {
+				refDups = append(refDups, fmt.Sprintf("aliases %s: lines %d and %d give %q to two referrers, %q and %q: line %d is used and line %d left out; keep one row per alias",
+					files.Aliases, first.line, aliasLines[i], strings.TrimSpace(r.Alias), first.referrer, strings.TrimSpace(r.Referrer), first.line, aliasLines[i]))
+			}
+			continue
+		}
+		firstAlias[key] = aliasAt{aliasLines[i], strings.TrimSpace(r.Referrer)}
 		aliasRows = append(aliasRows, []any{strings.TrimSpace(r.Alias), strings.TrimSpace(r.Referrer)})
 	}
 	for _, c := range append(append([]string{}, BuiltinChannels...), files.Channels...) {
@@ -154,7 +170,7 @@ func LoadReferenceWarnings(ctx context.Context, db *sql.DB, files ReferenceFiles
 	h := sha256.New()
 	// The rules, and what the kept warnings quote besides the rows (the roster's
 	// path and its rows' lines): a warning must not name a moved line or file.
-	fmt.Fprintf(h, "%s\x00%s\x00%v\x00%s\x00%v\x00", refRules, files.Roster, rosterLines, files.Directory, dirLines)
+	fmt.Fprintf(h, "%s\x00%s\x00%v\x00%s\x00%v\x00%s\x00%v\x00", refRules, files.Roster, rosterLines, files.Directory, dirLines, files.Aliases, aliasLines)
 	for _, t := range tables {
 		fmt.Fprintf(h, "%s\x00", t.table)
 		for _, r := range t.rows {
@@ -195,7 +211,7 @@ func LoadReferenceWarnings(ctx context.Context, db *sql.DB, files ReferenceFiles
 		return nil, err
 	}
 	names = append(names, rosterSharedNPIs(files.Roster, roster, rosterLines)...)
-	names = append(names, dirDups...)
+	names = append(names, refDups...)
 	warnings = append(warnings, names...)
 	// The rows go in through DuckDB's appender, in the transaction that empties the
 	// tables: literal INSERT statements cost DuckDB about 120 ms to parse per 2,000

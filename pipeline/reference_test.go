@@ -418,3 +418,33 @@ func TestDirectoryReferrerTwice(t *testing.T) {
 		t.Errorf("ref_directory holds %d rows for the referrer (category %q), want the first row alone", n, category)
 	}
 }
+
+// An alias given to two referrers is warned of, naming both lines, and the
+// first row is used: its referrals went to whichever name sorted first.
+func TestAliasForTwoReferrers(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := openRefDB(t, dir)
+	path := writeRef(t, dir, "aliases.csv", "alias,referrer\nBob Brown,Robert Brown\nKen Cook,Kenneth Cook\nbob brown,Anna Gomez\nKEN COOK,Kenneth Cook\n")
+	files := pipeline.ReferenceFiles{Aliases: path}
+	if err := pipeline.LoadReference(ctx, db, files); err != nil {
+		t.Fatal(err)
+	}
+	w := strings.Join(mustWarnings(t, ctx, db, files), "\n")
+	want := "aliases " + path + `: lines 2 and 4 give "bob brown" to two referrers, "Robert Brown" and "Anna Gomez": line 2 is used and line 4 left out`
+	if !strings.Contains(w, want) || strings.Contains(w, "KEN COOK") {
+		t.Errorf("warnings %q, want %q and none for the same alias given twice to one referrer", w, want)
+	}
+	if got := dumpAliases(t, db); got != "Bob Brown=Robert Brown;Ken Cook=Kenneth Cook" {
+		t.Errorf("ref_aliases = %q, want the first rows alone", got)
+	}
+}
+
+func dumpAliases(t *testing.T, db *sql.DB) string {
+	t.Helper()
+	var s string
+	if err := db.QueryRow(`SELECT string_agg(alias || '=' || referrer, ';' ORDER BY alias) FROM ref_aliases`).Scan(&s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}

@@ -1016,7 +1016,7 @@ func fetchDataQualitySheet(ctx context.Context, db querier, st *styles, o overvi
 			[]column{{"Referrer", kText}, {"Point person in the directory", kText}},
 			`SELECT referrer, point_person FROM stg_unknown_point_persons ORDER BY 1, 2 LIMIT ?`,
 			`SELECT count(*) FROM stg_unknown_point_persons`, nil, maxQualityRows},
-		{"Reference file warnings", "What the roster's and the directory's rows say that the tool cannot take as meant (two clinicians whose names are one name to it, an alias two share, one NPI for two, a referrer entered twice): each says which lines, what happens meanwhile and what to change. The run and check print them too.",
+		{"Reference file warnings", "What the roster's and the directory's rows say that the tool cannot take as meant (two clinicians whose names are one name to it, an alias two share, one NPI for two, a referrer entered twice, an alias given to two referrers): each says which lines, what happens meanwhile and what to change. The run and check print them too.",
 			[]column{{"Warning", kText}},
 			`SELECT message FROM ref_warnings ORDER BY rowid LIMIT ?`,
 			`SELECT count(*) FROM ref_warnings`, nil, maxQualityRows},
