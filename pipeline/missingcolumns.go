@@ -96,10 +96,11 @@ func (g ColumnGap) Advice() string {
 }
 
 // UnmatchedMappings are the warnings of the configuration's column mappings
-// that name a header none of the source's loaded files had (by the ledger's
-// headers): what `check` refuses, said by every run while it lasts. Such a
-// field is read from its usual headers or, for an optional one such as
-// referred_to, not at all, and the stages differ without a word otherwise.
+// that name a header none of the source's loaded files has (by the ledger's
+// headers of each file's newest version): what `check` refuses, said by every
+// run while it lasts. Such a field is read from its usual headers or, for an
+// optional one such as referred_to, not at all, and the stages differ without
+// a word otherwise.
 // Files loaded by a version that did not record their headers are not
 // compared, nor is a source with no such file.
 func UnmatchedMappings(ctx context.Context, db *sql.DB, cfg config.Config) ([]string, error) {
@@ -111,8 +112,12 @@ func UnmatchedMappings(ctx context.Context, db *sql.DB, cfg config.Config) ([]st
 		if len(s.src.Columns) == 0 {
 			continue
 		}
-		rows, err := db.QueryContext(ctx, `SELECT headers, mapping FROM ingest_files
-			WHERE source = ? AND headers IS NOT NULL AND mapping IS NOT NULL ORDER BY file_id`, s.name)
+		// Each file's newest version: a re-export that renamed the header back is what
+		// the file holds now, and a file loaded twice is one file.
+		rows, err := db.QueryContext(ctx, `SELECT headers, mapping FROM ingest_files f
+			WHERE source = ? AND headers IS NOT NULL AND mapping IS NOT NULL
+			  AND file_id = (SELECT max(file_id) FROM ingest_files g WHERE g.path = f.path)
+			ORDER BY file_id`, s.name)
 		if err != nil {
 			return nil, fmt.Errorf("compare the column mappings with the exports: %w", err)
 		}

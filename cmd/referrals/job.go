@@ -313,7 +313,8 @@ func (j *job) warnFilesGone(ctx context.Context) error {
 		return fmt.Errorf("read the ledger: %w", err)
 	}
 	defer rows.Close()
-	var gone int
+	// Files, not the ledger's versions: a file loaded again is one file.
+	gone := map[string]bool{}
 	var lost int64
 	var example string
 	for rows.Next() {
@@ -323,7 +324,7 @@ func (j *job) warnFilesGone(ctx context.Context) error {
 			return fmt.Errorf("read the ledger: %w", err)
 		}
 		if _, err := os.Stat(j.cfg.Path(path)); errors.Is(err, fs.ErrNotExist) {
-			gone++
+			gone[path] = true
 			lost += n.Int64
 			if example == "" {
 				example = path
@@ -333,9 +334,9 @@ func (j *job) warnFilesGone(ctx context.Context) error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read the ledger: %w", err)
 	}
-	if gone > 0 {
+	if len(gone) > 0 {
 		j.log.Warn("--rebuild: export files loaded before are no longer on disk; their rows are not reloaded, and the history they held is lost",
-			"files", gone, "rows", lost, "such_as", example)
+			"files", len(gone), "rows", lost, "such_as", example)
 	}
 	return nil
 }
