@@ -470,8 +470,10 @@ func (in *Ingester) source(name string) config.Source {
 }
 
 func (in *Ingester) reset(ctx context.Context) error {
+	// Not ref_state: the run loaded the reference files before it rebuilds, and
+	// emptied, the next night read and loaded them again for nothing.
 	for _, t := range []string{"raw_appointments", "raw_claim_lines", "ingest_files", "rejected_rows", "ingest_problems", "ingest_state",
-		"model_state", "dirty_clients", "model_fingerprints", "ref_state", "client_content", "check_state", "key_check"} {
+		"model_state", "dirty_clients", "model_fingerprints", "client_content", "check_state", "key_check"} {
 		if _, err := in.DB.ExecContext(ctx, "DELETE FROM "+t); err != nil {
 			return fmt.Errorf("rebuild: empty %s: %w", t, err)
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"archive/zip"
+	"context"
 	"io"
 	"maps"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/referrals/referrals/pipeline"
 )
 
 // reportFiles reads every file of the reports folder: a workbook as its parts,
@@ -215,5 +218,18 @@ func TestRebuildNamesFilesNoLongerOnDisk(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stderr, "export files loaded before are no longer on disk") ||
 		!strings.Contains(r.stderr, "files=1 ") || !strings.Contains(r.stderr, filepath.Base(files[len(files)-1])) {
 		t.Errorf("--rebuild after an export was deleted: exit %d, want 0 and a warning naming it\n%s", r.code, r.stderr)
+	}
+	// The reference files the rebuild loaded stay recorded, so the next night keeps them.
+	db, err := pipeline.Open(context.Background(), filepath.Join(dir, "db", "referrals.duckdb"), pipeline.Settings{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM ref_state`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Errorf("ref_state holds %d rows after the rebuild, want the fingerprint of the reference files it loaded", n)
 	}
 }
