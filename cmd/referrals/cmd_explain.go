@@ -63,7 +63,7 @@ month. An explain is not a run: it does not change the last run's month.`)
 			return err
 		}
 		if !ok {
-			return errors.New("explain: no run has finished on this database yet, so there is no last run's month: run `referrals run` first, or give --month YYYY-MM")
+			return &usageError{"explain: no run has finished on this database yet, so there is no last run's month: run `referrals run` first, or give --month YYYY-MM"}
 		}
 		month = last
 	}

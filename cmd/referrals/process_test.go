@@ -496,8 +496,15 @@ func explainedMonth(t *testing.T, r result) string {
 // explain --month built the stage tables for in between.
 func TestExplainDefaultsToLastRunsMonth(t *testing.T) {
 	dir, cfg := practiceDir(t, 1, false)
-	if r := runBin(t, "explain", "--config", cfg, "--quiet", "Anyone"); r.code != exitFailed || !strings.Contains(r.stderr, "run `referrals run` first") {
-		t.Errorf("explain before any run: exit %d, want %d and a message saying to run first:\n%s", r.code, exitFailed, r.stderr)
+	// Before any run, and after an ingest alone: a usage error (exit 2) saying what to do.
+	if r := runBin(t, "explain", "--config", cfg, "--quiet", "Anyone"); r.code != exitUsage || !strings.Contains(r.stderr, "run `referrals run` first, or give --month") {
+		t.Errorf("explain before any run: exit %d, want %d and a message saying to run first:\n%s", r.code, exitUsage, r.stderr)
+	}
+	if r := runBin(t, "ingest", "--config", cfg, "--quiet"); r.code != 0 {
+		t.Fatalf("ingest: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := runBin(t, "explain", "--config", cfg, "--quiet", "Anyone"); r.code != exitUsage || !strings.Contains(r.stderr, "run `referrals run` first, or give --month") {
+		t.Errorf("explain after an ingest alone: exit %d, want %d and a message saying to run first:\n%s", r.code, exitUsage, r.stderr)
 	}
 	if r := runBin(t, "run", "--config", cfg, "--month", "2026-09", "--quiet"); r.code != 0 {
 		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
