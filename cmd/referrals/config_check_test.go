@@ -198,3 +198,18 @@ func TestRebuildSaysAFolderIsOne(t *testing.T) {
 		t.Errorf("rebuild with a folder matched: exit %d, want 2 and the folder named as one:\n%s", r.code, r.stderr)
 	}
 }
+
+// A database whose folder cannot be made is a configuration error (exit 2)
+// naming the setting and its line, as check says, not a failed run.
+func TestDatabaseFolderThatCannotBeMade(t *testing.T) {
+	dir, cfg := practiceDir(t, 1, false)
+	// A folder inside a file cannot be made, whoever runs the test.
+	if err := os.WriteFile(filepath.Join(dir, "a-file"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	editConfig(t, cfg, `database = "db/referrals.duckdb"`, `database = "a-file/db/referrals.duckdb"`)
+	r := runBin(t, "run", "--config", cfg, "--quiet")
+	if r.code != 2 || !strings.Contains(r.stderr, cfg+` line 1: database = "a-file/db/referrals.duckdb": its folder `+filepath.Join(dir, "a-file", "db")+" cannot be created") {
+		t.Errorf("run: exit %d, want 2 and the setting named:\n%s", r.code, r.stderr)
+	}
+}

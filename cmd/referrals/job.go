@@ -55,7 +55,8 @@ func openJob(ctx context.Context, e env, cf commonFlags, what string, rebuild bo
 		return nil, fmt.Errorf("%w: %s", config.ErrConfig, databaseIsFolder(cfg))
 	}
 	if err := os.MkdirAll(filepath.Dir(dbPath), 0o700); err != nil {
-		return nil, fmt.Errorf("create folder for the database %s: %w", dbPath, err)
+		return nil, fmt.Errorf("%w: %s: database = %q: its folder %s cannot be created (%v); create it, or set a database path in a folder the run can write in",
+			config.ErrConfig, cfg.Where("database"), cfg.Database, filepath.Dir(dbPath), err)
 	}
 	// DuckDB makes its spill folder only once it spills, deep into a night, and
 	// its error then names no setting: made up front, a folder that cannot be is
