@@ -580,10 +580,9 @@ func rosterNameClashes(ctx context.Context, db *sql.DB, path string, roster []Ro
 }
 
 // rosterSharedNPIs warns of roster rows of different clinicians with one NPI
-// (as clean_npi reads it: its ten digits): a claim line with that NPI is taken
-// as the clinician first by name (stg_clinician_spellings), whoever rendered
-// it, so the other's claims would count for them without a word. A typo in one
-// row, most likely; refusing the roster would stop every run.
+// (its ten digits, as clean_npi reads it): a typo in one row, most likely.
+// stg_clinician_spellings then matches that NPI's claim lines by the provider's
+// name; refusing the roster would stop every run.
 func rosterSharedNPIs(path string, roster []RosterRow, lines []int) []string {
 	first := map[string]int{}
 	var out []string
@@ -602,10 +601,8 @@ func rosterSharedNPIs(path string, roster []RosterRow, lines []int) []string {
 			first[npi] = i
 			continue
 		}
-		a, b := strings.TrimSpace(roster[j].Name), strings.TrimSpace(r.Name)
-		taker := min(a, b)
-		out = append(out, fmt.Sprintf("roster %s: lines %d and %d, %q and %q, have the same NPI %s: claim lines with it count for %s, whoever rendered them; correct the NPI of the one it is not",
-			path, lines[j], lines[i], a, b, npi, taker))
+		out = append(out, fmt.Sprintf("roster %s: lines %d and %d, %q and %q, have the same NPI %s: claim lines with it are matched by the provider's name instead, and a claim whose name matches neither counts for no roster clinician; correct the NPI of the one it is not",
+			path, lines[j], lines[i], strings.TrimSpace(roster[j].Name), strings.TrimSpace(r.Name), npi))
 	}
 	return out
 }

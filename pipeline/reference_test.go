@@ -320,7 +320,7 @@ func TestRosterOneRowPerClinician(t *testing.T) {
 		// Two clinicians with one NPI (a typo): every claim line with it would count for
 		// the first by name, whoever rendered it. A warning, and the roster loads.
 		{"Ben Birch,,1234567893,,,,,\nAnn Ash,,123-456-7893,,,,,\nCal Cole,,1234567894,,,,,\n",
-			nil, `lines 2 and 3, "Ben Birch" and "Ann Ash", have the same NPI 1234567893: claim lines with it count for Ann Ash, whoever rendered them; correct the NPI of the one it is not`},
+			nil, `lines 2 and 3, "Ben Birch" and "Ann Ash", have the same NPI 1234567893: claim lines with it are matched by the provider's name instead, and a claim whose name matches neither counts for no roster clinician; correct the NPI of the one it is not`},
 	} {
 		dir := t.TempDir()
 		db := openRefDB(t, dir)

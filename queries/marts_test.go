@@ -505,3 +505,16 @@ func TestReferralWithNoClinicianYet(t *testing.T) {
 	stagetest.Expect(t, "Nobody Yet referral", stagetest.One(t, db, "select * from referrals where client_key = ?::UBIGINT", stagetest.Key("client-none-1")),
 		map[string]any{"referrer": "Dr Nobody Yet", "assigned_clinician": nil, "point_person": nil})
 }
+
+// An NPI that two roster clinicians share (a typo in one row) resolves nobody by
+// NPI: the claim lines go by the rendering provider's name. Resolved by the NPI,
+// Fay Fir's billing-only client went to Ann Alder, the first of the two by name.
+func TestSharedRosterNPIGoesByName(t *testing.T) {
+	db := stagetest.BuildAfter(t, stagetest.SamplePractice(), stagetest.DefaultVars(stagetest.ReportMonth),
+		`UPDATE raw_claim_lines SET rendering_npi = '6666666666' WHERE client_key = `+stagetest.Key("client-billing-only"),
+		`UPDATE ref_roster SET npi = '6666666666' WHERE name = 'Ann Alder'`)
+	stagetest.Expect(t, "billing-only referral", stagetest.One(t, db, "select * from referrals where client_key = ?::UBIGINT", stagetest.Key("client-billing-only")),
+		map[string]any{"assigned_clinician": stagetest.Fay})
+	stagetest.Expect(t, "the spelling", stagetest.One(t, db, "select * from stg_clinician_spellings where export = 'billing' and provider_npi = '6666666666'"),
+		map[string]any{"clinician": stagetest.Fay, "clinician_resolved": true})
+}

@@ -16,8 +16,12 @@ with spellings as (
         name_key(provider) as name_key
     from (select distinct export, provider, provider_npi from client_providers)
 ),
+-- An NPI that two roster clinicians share (a typo in one row) resolves nobody: its
+-- claim lines go by the provider's name, not all to one of the two (the roster
+-- check warns of it).
 by_npi as (
     select npi, min(clinician) as clinician from stg_clinicians where npi is not null group by npi
+    having count(distinct clinician) = 1
 ),
 -- Only keys the roster does not hold are folded (those it holds resolve, or two of
 -- its clinicians share them, and stay unresolved spelling by spelling); nor are

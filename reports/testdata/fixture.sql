@@ -358,7 +358,7 @@ INSERT INTO ingest_files VALUES
     (4, 'billing', 'exports/claims-2025-06.csv', sha256('b2'), 'utf-8', 41877, 0, 2210, TIMESTAMP '2025-07-01 02:00:11');
 
 CREATE TABLE ref_warnings (message VARCHAR);
-INSERT INTO ref_warnings VALUES ('roster reference/roster.csv: lines 4 and 9, "Ann Alder" and "Ben Birch", have the same NPI 1234567893: claim lines with it count for Ann Alder, whoever rendered them; correct the NPI of the one it is not');
+INSERT INTO ref_warnings VALUES ('roster reference/roster.csv: lines 4 and 9, "Ann Alder" and "Ben Birch", have the same NPI 1234567893: claim lines with it are matched by the provider''s name instead; correct the NPI of the one it is not');
 
 CREATE TABLE ingest_problems (problem_id INTEGER, source VARCHAR, path VARCHAR, sha256 VARCHAR, problem VARCHAR, seen_at TIMESTAMP, kind VARCHAR);
 INSERT INTO ingest_problems VALUES
