@@ -109,19 +109,7 @@ func TestPartialDataBanner(t *testing.T) {
 	cache := filepath.Join(dir, "cache")
 	write := func(name string) (xlsx, page string) {
 		t.Helper()
-		xlsx = filepath.Join(dir, name+".xlsx")
-		html := filepath.Join(dir, name+".html")
-		if err := WriteWorkbook(ctx, db, sampleMonth, xlsx); err != nil {
-			t.Fatal(err)
-		}
-		if err := WriteHTMLCached(ctx, db, sampleMonth, html, cache); err != nil {
-			t.Fatal(err)
-		}
-		b, err := os.ReadFile(html)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return xlsx, string(b)
+		return writeSampleReports(t, db, filepath.Join(dir, name), cache)
 	}
 	const want = "Incomplete figures: 1 export file could not be loaded when this report was made: " +
 		"exports/billing/claims-broken.csv (billing). Its rows are missing from every figure in this report " +
@@ -224,19 +212,7 @@ func TestPatternMatchingNoFileBanner(t *testing.T) {
 	cache := filepath.Join(dir, "cache")
 	write := func(name string) (xlsx, page string) {
 		t.Helper()
-		xlsx = filepath.Join(dir, name+".xlsx")
-		html := filepath.Join(dir, name+".html")
-		if err := WriteWorkbook(ctx, db, sampleMonth, xlsx); err != nil {
-			t.Fatal(err)
-		}
-		if err := WriteHTMLCached(ctx, db, sampleMonth, html, cache); err != nil {
-			t.Fatal(err)
-		}
-		b, err := os.ReadFile(html)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return xlsx, string(b)
+		return writeSampleReports(t, db, filepath.Join(dir, name), cache)
 	}
 	if sum := night(); sum.Count("missing") != 1 {
 		t.Fatalf("the empty share's pattern does not match nothing: %+v", sum.Files)
@@ -404,4 +380,24 @@ func TestCountAxesAreWhole(t *testing.T) {
 			t.Errorf("%s: the y axis has no minInterval 1", id)
 		}
 	}
+}
+
+// writeSampleReports writes the sample month's workbook and page (through the
+// report cache in cache) as base.xlsx and base.html, and returns the workbook's
+// path and the page's text.
+func writeSampleReports(t *testing.T, db *sql.DB, base, cache string) (xlsx, page string) {
+	t.Helper()
+	ctx := context.Background()
+	xlsx, html := base+".xlsx", base+".html"
+	if err := WriteWorkbook(ctx, db, sampleMonth, xlsx); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteHTMLCached(ctx, db, sampleMonth, html, cache); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(html)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return xlsx, string(b)
 }
