@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -46,22 +47,13 @@ func unknownKeys(name, src string, und []toml.Key) []string {
 	sectionOf := func(key string) []string {
 		var in []string
 		for _, s := range append([]string{""}, sections...) {
-			for _, k := range keys[s] {
-				if k == key {
-					in = append(in, s)
-				}
+			if slices.Contains(keys[s], key) {
+				in = append(in, s)
 			}
 		}
 		return in
 	}
-	isSection := func(s string) bool {
-		for _, x := range sections {
-			if x == s {
-				return true
-			}
-		}
-		return false
-	}
+	isSection := func(s string) bool { return slices.Contains(sections, s) }
 	type found struct {
 		line int
 		msg  string
