@@ -111,8 +111,17 @@ change nothing.`)
 	j := &job{cfg: cfg}
 	refWarnings, err := pipeline.LoadReferenceWarnings(ctx, mem, j.referenceFiles())
 	if err != nil {
-		problems++
-		fmt.Fprintf(w, "PROBLEM  reference files: %v\n", err)
+		// The run stops at the first file that fails; check says what is wrong with
+		// each, so that one pass of edits mends them all.
+		var errs []string
+		errs, refWarnings = eachReferenceFile(ctx, j.referenceFiles())
+		if len(errs) == 0 {
+			errs = []string{err.Error()} // only the files together fail
+		}
+		for _, e := range errs {
+			problems++
+			fmt.Fprintf(w, "PROBLEM  reference files: %s\n", e)
+		}
 	} else {
 		var roster, dir, aliases int
 		mem.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM ref_roster), (SELECT count(*) FROM ref_directory), (SELECT count(*) FROM ref_aliases)`).Scan(&roster, &dir, &aliases)
@@ -281,4 +290,36 @@ func checkDatabaseAndKey(ctx context.Context, e env, cfg config.Config) []string
 			from, dbPath, fix)}
 	}
 	return []string{fmt.Sprintf("ok client key from %s: the one the database %s was built with", from, dbPath)}
+}
+
+// eachReferenceFile loads the roster, the directory and the alias file each on
+// its own, for check to report every file's problems and warnings where loading
+// them together stops at the first.
+func eachReferenceFile(ctx context.Context, all pipeline.ReferenceFiles) (problems, warnings []string) {
+	seen := map[string]bool{}
+	for _, one := range []pipeline.ReferenceFiles{
+		{Roster: all.Roster, Channels: all.Channels},
+		{Directory: all.Directory, Channels: all.Channels},
+		{Aliases: all.Aliases, Channels: all.Channels},
+	} {
+		if one.Roster == "" && one.Directory == "" && one.Aliases == "" {
+			continue
+		}
+		db, err := pipeline.Open(ctx, ":memory:", pipeline.Settings{Threads: 1})
+		if err != nil {
+			return append(problems, err.Error()), warnings
+		}
+		ws, err := pipeline.LoadReferenceWarnings(ctx, db, one)
+		db.Close()
+		if err != nil {
+			problems = append(problems, err.Error())
+		}
+		for _, w := range ws {
+			if !seen[w] {
+				seen[w] = true
+				warnings = append(warnings, w)
+			}
+		}
+	}
+	return problems, warnings
 }

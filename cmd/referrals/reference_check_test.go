@@ -46,3 +46,50 @@ func TestCheckAndRunOnTheRosterColumnsAndRows(t *testing.T) {
 		t.Errorf("run: exit %d, want %d and %q:\n%s", code, exitUsage, want, errOut)
 	}
 }
+
+// The run stops at the first reference file that fails; check names what is wrong
+// with each of them, so that one round of edits mends them all: here a roster with
+// one clinician on two rows, a directory that lists a referrer twice (a warning),
+// and an alias file without its referrer column.
+func TestCheckNamesEveryReferenceFilesProblem(t *testing.T) {
+	dir, cfg := practiceDir(t, 0.3, false)
+	data := filepath.Join(dir, "data")
+	appendLine := func(path, line string) []string {
+		t.Helper()
+		lines := strings.Split(strings.TrimRight(mustRead(t, path), "\n"), "\n")
+		lines = append(lines, line)
+		if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return lines
+	}
+	roster := filepath.Join(data, "roster.csv")
+	rl := strings.Split(mustRead(t, roster), "\n")
+	name := strings.SplitN(rl[1], ",", 2)[0]
+	rosterLines := appendLine(roster, rl[1])
+	directory := filepath.Join(data, "directory.csv")
+	dl := strings.Split(mustRead(t, directory), "\n")
+	referrer := strings.SplitN(dl[1], ",", 2)[0]
+	dirLines := appendLine(directory, dl[1])
+	aliases := filepath.Join(data, "aliases.csv")
+	if err := os.WriteFile(aliases, []byte("alias,who\nBob Brown,Robert Brown\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	code, out, errOut := runInProcess("check", "--config", cfg, "--quiet")
+	if code != exitUsage {
+		t.Errorf("check: exit %d, want %d:\n%s%s", code, exitUsage, out, errOut)
+	}
+	for what, want := range map[string]string{
+		"the roster's two rows":        fmt.Sprintf("PROBLEM  reference files: roster %s: lines 2 and %d both name %q", roster, len(rosterLines), name),
+		"the directory's referrer":     fmt.Sprintf("WARNING  directory %s: lines 2 and %d both name %q", directory, len(dirLines), referrer),
+		"the alias file's lost column": "PROBLEM  reference files: aliases file " + aliases + ": no referrer column",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("check does not name %s (%q):\n%s", what, want, out)
+		}
+	}
+	if n := strings.Count(out, "PROBLEM  reference files:"); n != 2 {
+		t.Errorf("check lists %d reference problems, want 2:\n%s", n, out)
+	}
+}
