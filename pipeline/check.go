@@ -210,7 +210,7 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 			row, strings.ReplaceAll(field, "_", " "), headers[mapping[field]], map[string]string{"client_id": "clients", "appointment_id": "appointments", "line_id": "claim lines"}[field]))
 	}
 	if row, v, col := signedAmount(source, l.rows, mapping); v != "" {
-		fc.Problems = append(fc.Problems, fmt.Sprintf("row %d: the amount %s in column %q is written with a currency sign or in parentheses, as a spreadsheet's currency or accounting format saves it: amounts must be plain numbers such as 1234.50 (or -25.00), so such rows would be rejected; format the amount columns as plain numbers (in Excel: Format Cells, Number, no symbol) and save the file again",
+		fc.Problems = append(fc.Problems, fmt.Sprintf("row %d: the amount %s in column %q is written in parentheses or with a currency code, as a spreadsheet's accounting format saves it: amounts must be numbers such as 1234.50, -25.00 or $1,234.50, so such rows would be rejected; format the amount columns as numbers (in Excel: Format Cells, Number) and save the file again",
 			row, shownAmount(v), headers[col]))
 	}
 	enc := normaliseEncoding(src.Encoding)

@@ -576,6 +576,10 @@ func (fc *fieldCounter) checkAmounts(rec []byte) {
 		if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
 			v = bytes.TrimSpace(v[1 : len(v)-1])
 		}
+		// As the reader gets it: without a currency sign (the copy drops it).
+		if p, ok := plainAmount(v); ok {
+			v = p
+		}
 		if bytes.IndexByte(v, a.thousands) >= 0 && !amountGroupsOK(v, a.thousands, a.decimal) {
 			fc.badTotal++
 			if len(fc.badAmounts) < maxShiftedRows {

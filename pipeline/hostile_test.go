@@ -188,8 +188,22 @@ var hostileCases = []hostileCase{
 		"5 Appointment ID DUPLICATE ID Appointment ID A2 appears 2 times in this file (lines 5 and 6); the last one was kept"},
 		query: "SELECT string_agg(appointment_id || ':' || referral_source, ',' ORDER BY appointment_id) FROM raw_appointments", value: "A1:Dr. Maria Lopez,A2:Dr. Maria Lopez"},
 	{file: "renamed-column.csv", status: "failed", want: []string{`"Provider Full Name"`, "[scheduling.columns] clinician"}},
-	{file: "billing-amounts.csv", source: "billing", status: "loaded", loaded: 2, rejected: 3, want: []string{"3 charge/paid OUT OF RANGE claim line L2 has a negative amount", "n/a", "$90", "without currency signs"},
-		query: "SELECT max(charge)::VARCHAR FROM raw_claim_lines", value: "1250.00"},
+	// $90 loads as 90.00: the copy drops the currency sign.
+	{file: "billing-amounts.csv", source: "billing", status: "loaded", loaded: 3, rejected: 2, want: []string{"3 charge/paid OUT OF RANGE claim line L2 has a negative amount", "n/a", "such as 1250.00 or $1,250.00"},
+		query: "SELECT string_agg(line_id || ':' || charge || '/' || paid, ' ' ORDER BY line_id) FROM raw_claim_lines", value: "L1:150.00/90.00 L4:150.00/90.00 L5:1250.00/90.00"},
+	// Amounts in a spreadsheet's currency format load without the sign, quoted or
+	// not, before or after the number; a '$' elsewhere (the payer) stays. A negative
+	// one is rejected as -25.00 is, and a sign before no number by the reader.
+	{file: "billing-currency.csv", source: "billing", status: "loaded", loaded: 3, rejected: 3,
+		want: []string{"4 charge/paid OUT OF RANGE claim line L3 has a negative amount", "6 charge (Charge) CAST Could not convert a value with letters",
+			"7 charge/paid OUT OF RANGE claim line L6 has a negative amount"},
+		query: "SELECT string_agg(line_id || ':' || charge || '/' || paid || '/' || payer, ' ' ORDER BY line_id) FROM raw_claim_lines",
+		value: "L1:150.00/90.00/Self-pay $ L2:1234.50/0.00/Aetna L4:150.00/1000.00/Aetna"},
+	// Windows-1252, ';' between values, a decimal comma and thousands points, and
+	// the euro sign (its own byte in that encoding) after or before the number.
+	{file: "billing-currency-1252.csv", source: "billing", status: "loaded", loaded: 2,
+		query: "SELECT string_agg(line_id || ':' || charge || '/' || paid || '/' || rendering_provider, ' ' ORDER BY line_id) FROM raw_claim_lines",
+		value: "L1:1234.50/90.00/Zoë Martín L2:225.00/0.00/Zoë Martín"},
 	// A decimal comma (225,00) is read as one, not as a thousands separator
 	// (22500): with ';' between values, quoted with ',', with '.' thousands.
 	{file: "decimal-comma.csv", source: "billing", status: "loaded", loaded: 3,
@@ -1505,15 +1519,19 @@ func TestCheckNeverQuotesAHeaderlessRow(t *testing.T) {
 	}
 }
 
-// check refuses a billing export whose amounts Excel saved in its currency
-// format: the reader rejects every such row, and check said it could be read.
+// check refuses a billing export whose amounts Excel saved in its accounting
+// format, in parentheses: the reader rejects every such row, and check said it
+// could be read. Its currency format ($1,234.50) loads, the sign dropped.
 func TestCheckFindsCurrencyAmounts(t *testing.T) {
 	const header = "Claim Line ID,Patient Account,DOS,Rendering Provider,Rendering Provider NPI,Referring Provider,Referring Provider NPI,Payer,CPT Code,Charge,Paid\n"
 	for _, c := range []struct{ rows, want string }{
-		{"L1,900001,01/05/2026,Jane Smith,,Maria Lopez,,Aetna,90837,150.00,90.00\nL2,900002,01/06/2026,Jane Smith,,Maria Lopez,,Aetna,90837,\"$1,234.50\",$100.00\n",
-			`row 2: the amount "$1,234.50" in column "Charge" is written with a currency sign`},
-		{"L1,900001,01/05/2026,Jane Smith,,Maria Lopez,,Aetna,90837,150.00,(25.00)\n", `row 1: the amount "(25.00)" in column "Paid"`},
-		{"L1,900001,01/05/2026,Jane Smith,,Maria Lopez,,Aetna,90837,150.00 €,0\n", `row 1: the amount "150.00 €" in column "Charge"`},
+		{"L1,900001,01/05/2026,Jane Smith,,Maria Lopez,,Aetna,90837,150.00,90.00\nL2,900002,01/06/2026,Jane Smith,,Maria Lopez,,Aetna,90837,\"$1,234.50\",$100.00\n", ""},
+		{"L1,900001,01/05/2026,Jane Smith,,Maria Lopez,,Aetna,90837,150.00,(25.00)\n", `row 1: the amount "(25.00)" in column "Paid" is written in parentheses`},
+		{"L1,900001,01/05/2026,Jane Smith,,Maria Lopez,,Aetna,90837,150.00,($25.00)\n", `row 1: the amount "($25.00)" in column "Paid" is written in parentheses`},
+		{"L1,900001,01/05/2026,Jane Smith,,Maria Lopez,,Aetna,90837,USD 150.00,0\n", `in column "Charge" is written in parentheses or with a currency code`},
+		{"L1,900001,01/05/2026,Jane Smith,,Maria Lopez,,Aetna,90837,150.00 €,0\n", ""},
+		// Decimal marks are read behind the sign too.
+		{"L1,900001,01/05/2026,Jane Smith,,Maria Lopez,,Aetna,90837,\"$1,250.00\",0\nL2,900002,01/06/2026,Jane Smith,,Maria Lopez,,Aetna,90837,\"$225,50\",0\n", "written both with a decimal comma"},
 		{"L1,900001,01/05/2026,Jane Smith,,Maria Lopez,,Aetna,90837,\"1,234.50\",-25.00\n", ""},
 	} {
 		fc := checkText(t, "billing", config.Default().Billing, header+c.rows)
@@ -1596,7 +1614,7 @@ func TestEarlierRejectsHaveTheirValuesHidden(t *testing.T) {
 	must(t, EnsureSchema(ctx, db))
 	for _, m := range []string{
 		`Could not convert string "Zoe Secretname" to 'DATE' (expected date format %m/%d/%Y; set date_format for this source if the export uses another)`,
-		`Could not convert string "900777" to 'DECIMAL(12,2)' (amounts must be plain numbers such as 1250.00, without currency signs)`,
+		`Could not convert string "900777" to 'DECIMAL(12,2)' (amounts must be numbers such as 1250.00 or $1,250.00)`,
 		`Could not convert string "02/30/2026" to 'DATE' (expected date format %m/%d/%Y; set date_format for this source if the export uses another)`,
 	} {
 		_, err := db.ExecContext(ctx, `INSERT INTO rejected_rows VALUES (1, 'a.csv', 2, 'date', 'CAST', ?)`, m)

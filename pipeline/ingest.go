@@ -795,7 +795,14 @@ func (in *Ingester) scan(c fileCheck) scanned {
 	}
 	readPath, cleanup := f.path, func() {}
 	var stray strayCRCount
-	if enc == "windows-1252" || mixedNewlines || nuls > 0 || strayCRs > 0 {
+	// Amounts written with a currency sign ($1,234.50) are read from a copy
+	// without it. The scan looks for the signs anywhere in the file (Windows-1252
+	// writes them in bytes of its own, and its files are copied anyway).
+	var money []int
+	if cols := moneyColumns(f.source, mapping); len(cols) > 0 && enc != "utf-16" && delim < 128 && (sc.currency || enc == "windows-1252") {
+		money = cols
+	}
+	if enc == "windows-1252" || mixedNewlines || nuls > 0 || strayCRs > 0 || len(money) > 0 {
 		tmp := in.TmpDir
 		if tmp == "" {
 			tmp = os.TempDir()
@@ -806,11 +813,17 @@ func (in *Ingester) scan(c fileCheck) scanned {
 		// A copy that drops NULs or makes CRs spaces ends every line in LF: a
 		// CR, NUL, LF is a line's end there, which the scan did not count as one.
 		conv, st, err := convertCopy(f.path, tmp, copyFixes{fromCP1252: enc == "windows-1252", fixNewlines: mixedNewlines || nuls > 0 || strayCRs > 0, dropNUL: nuls > 0,
-			strayCRs: strayCRs > 0, delim: delim})
+			strayCRs: strayCRs > 0, delim: delim, money: money})
 		if err != nil {
 			return fail(sc.sum, "%v", err)
 		}
-		readPath, cleanup, stray = conv, func() { os.Remove(conv) }, st
+		readPath, cleanup, stray = conv, func() { os.Remove(conv) }, st.stray
+		if st.currency > 0 {
+			res.Amounts = strings.TrimPrefix(res.Amounts+"; currency signs dropped", "; ")
+			if in.Log != nil {
+				in.Log.Info("amounts written with a currency sign ($1,234.50) are read without it", "file", res.Path, "amounts", st.currency)
+			}
+		}
 		if (stray.n > 0 || nuls > 0) && counter != nil {
 			// The scan read each CR alone as nothing, where the reader reads the
 			// copy's space (one before a quote stops it opening a value), and a

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,6 +41,9 @@ type fileScan struct {
 	lastCR    bool  // the file's last byte is a carriage return
 	nuls      int64
 	validUTF8 bool
+	// currency: the file holds a currency sign ($, €, £ or ¥ in UTF-8)
+	// somewhere, perhaps in an amount (see plainAmount).
+	currency bool
 }
 
 // scanFile reads the whole file once: content hash, line count, CRLF and
@@ -77,6 +81,10 @@ func scanFile(path string, fields *fieldCounter) (fileScan, error) {
 			sc.crlf += int64(bytes.Count(chunk, []byte("\r\n")))
 			sc.crs += int64(bytes.Count(chunk, []byte{'\r'}))
 			sc.nuls += int64(bytes.Count(chunk, []byte{0}))
+			if !sc.currency {
+				sc.currency = bytes.IndexByte(chunk, '$') >= 0 || bytes.Contains(chunk, []byte("€")) ||
+					bytes.Contains(chunk, []byte("£")) || bytes.Contains(chunk, []byte("¥"))
+			}
 			if prevCR && chunk[0] == '\n' {
 				sc.crlf++
 			}
@@ -255,6 +263,16 @@ func normaliseEncoding(e string) string {
 type copyFixes struct {
 	fromCP1252, fixNewlines, dropNUL, strayCRs bool
 	delim                                      rune
+	// money: the fields (0-based) of the amounts, whose currency signs the copy
+	// drops ($1,234.50 becomes 1,234.50); none, to leave every value as it is.
+	money []int
+}
+
+// copied is what a copy changed: the carriage returns alone it made spaces, and
+// the amounts whose currency sign it dropped.
+type copied struct {
+	stray    strayCRCount
+	currency int64
 }
 
 // strayCRCount is how many carriage returns alone a copy made spaces, and
@@ -272,20 +290,20 @@ type strayCRCount struct{ n, firstLine int64 }
 // too): a run removes those a killed run left in its TmpDir.
 const copyPattern = "referrals-utf8-*.csv"
 
-func convertCopy(path, tmpDir string, fixes copyFixes) (string, strayCRCount, error) {
+func convertCopy(path, tmpDir string, fixes copyFixes) (string, copied, error) {
 	in, err := os.Open(path)
 	if err != nil {
-		return "", strayCRCount{}, err
+		return "", copied{}, err
 	}
 	defer in.Close()
 	out, err := os.CreateTemp(tmpDir, copyPattern)
 	if err != nil {
-		return "", strayCRCount{}, fmt.Errorf("create temporary file for %s: %w", path, err)
+		return "", copied{}, fmt.Errorf("create temporary file for %s: %w", path, err)
 	}
-	fail := func(err error) (string, strayCRCount, error) {
+	fail := func(err error) (string, copied, error) {
 		out.Close()
 		os.Remove(out.Name())
-		return "", strayCRCount{}, err
+		return "", copied{}, err
 	}
 	w := bufio.NewWriterSize(out, 1<<20)
 	var r io.Reader = bufio.NewReaderSize(in, 1<<20)
@@ -298,22 +316,130 @@ func convertCopy(path, tmpDir string, fixes copyFixes) (string, strayCRCount, er
 		m = newLineMender(w, fixes)
 		dst = m
 	}
+	var mm *moneyMender
+	if len(fixes.money) > 0 && fixes.delim < 128 {
+		mm = newMoneyMender(dst, byte(fixes.delim), fixes.money)
+		dst = mm
+	}
 	if _, err := io.Copy(dst, r); err != nil {
 		return fail(fmt.Errorf("convert %s: %w", path, err))
 	}
+	var c copied
+	if mm != nil {
+		if err := mm.Close(); err != nil {
+			return fail(err)
+		}
+		c.currency = mm.changed
+	}
 	// A CR still pending is the file's last byte: dropped (see lineMender).
-	var stray strayCRCount
 	if m != nil {
-		stray = m.stray
+		c.stray = m.stray
 	}
 	if err := w.Flush(); err != nil {
 		return fail(err)
 	}
 	if err := out.Close(); err != nil {
 		os.Remove(out.Name())
-		return "", strayCRCount{}, err
+		return "", copied{}, err
 	}
-	return out.Name(), stray, nil
+	return out.Name(), c, nil
+}
+
+// moneyMender passes a file's bytes on, but for the values of its amount fields
+// written with a currency sign ($1,234.50, "$1,234.50", 1.234,50 €), which it
+// passes on without the sign (plainAmount), in their quotes if they had them.
+// Fields are followed the reader's way (quoteState), so a delimiter inside
+// quotes splits nothing; lines are left as they are.
+type moneyMender struct {
+	w       io.Writer
+	delim   byte
+	money   []bool // by field
+	q       quoteState
+	field   int
+	val     []byte // the current amount field's bytes so far
+	long    bool   // the current field is too long for an amount: passed on
+	out     []byte
+	changed int64
+}
+
+func newMoneyMender(w io.Writer, delim byte, fields []int) *moneyMender {
+	money := make([]bool, slices.Max(fields)+1)
+	for _, f := range fields {
+		money[f] = true
+	}
+	return &moneyMender{w: w, delim: delim, money: money}
+}
+
+func (m *moneyMender) Write(p []byte) (int, error) {
+	m.out = m.out[:0]
+	for _, b := range p {
+		switch m.q.step(b, m.delim) {
+		case qDelim, qNewline, qCR:
+			m.endValue()
+			m.out = append(m.out, b)
+			switch b {
+			case m.delim:
+				m.field++
+			case '\n':
+				m.field = 0
+			}
+			continue
+		}
+		if m.field < len(m.money) && m.money[m.field] && !m.long {
+			m.val = append(m.val, b)
+			if len(m.val) > 256 {
+				// No amount: a long text, or a quote left open. Passed on as it is.
+				m.out = append(m.out, m.val...)
+				m.val, m.long = m.val[:0], true
+			}
+		} else {
+			m.out = append(m.out, b)
+		}
+	}
+	if _, err := m.w.Write(m.out); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// endValue writes the amount field read so far, without its currency sign.
+func (m *moneyMender) endValue() {
+	m.long = false
+	if len(m.val) == 0 {
+		return
+	}
+	v := m.val
+	lead := len(v) - len(bytes.TrimLeft(v, " \t"))
+	trail := len(bytes.TrimRight(v, " \t"))
+	core := v[lead:trail]
+	quoted := len(core) >= 2 && core[0] == '"' && core[len(core)-1] == '"' && bytes.IndexByte(core[1:len(core)-1], '"') < 0
+	inner := core
+	if quoted {
+		inner = core[1 : len(core)-1]
+	}
+	if plain, ok := plainAmount(inner); ok {
+		m.changed++
+		m.out = append(m.out, v[:lead]...)
+		if quoted {
+			m.out = append(m.out, '"')
+		}
+		m.out = append(m.out, plain...)
+		if quoted {
+			m.out = append(m.out, '"')
+		}
+		m.out = append(m.out, v[trail:]...)
+	} else {
+		m.out = append(m.out, v...)
+	}
+	m.val = m.val[:0]
+}
+
+// Close writes the last value of a file without a final newline.
+func (m *moneyMender) Close() error {
+	m.out = m.out[:0]
+	m.endValue()
+	_, err := m.w.Write(m.out)
+	return err
 }
 
 // strayCRsAsCopied counts the carriage returns alone that the run's copy of
@@ -932,15 +1058,19 @@ func headRecords(head []byte, enc string, delim rune) [][]string {
 }
 
 // signedAmount is the first amount on the head's rows (headRecords) written
-// with a currency sign or in an accountant's parentheses ($1,234.50, (25.00)),
-// as Excel's currency and accounting formats save them: the reader takes plain
-// numbers only and rejects such rows. row counts the data rows from 1; value is
+// in an accountant's parentheses ((25.00), ($25.00)) or with a currency code
+// (USD 25.00), as Excel's accounting formats save them: the reader takes plain
+// numbers only and rejects such rows. A currency sign alone ($1,234.50) is
+// dropped as the file is read (plainAmount), and not reported. row counts the data rows from 1; value is
 // "" when there is none.
 func signedAmount(source string, rows [][]string, mapping map[string]int) (row int, value string, col int) {
 	cols := moneyColumns(source, mapping)
 	for n, rec := range rows {
 		for _, i := range cols {
-			if i < len(rec) && signedAmountRE.MatchString(strings.TrimSpace(rec[i])) {
+			if i >= len(rec) {
+				continue
+			}
+			if v := strings.TrimSpace(rec[i]); signedAmountRE.MatchString(v) && plainAmountString(v) == v {
 				return n + 1, strings.TrimSpace(rec[i]), i
 			}
 		}
@@ -949,6 +1079,39 @@ func signedAmount(source string, rows [][]string, mapping map[string]int) (row i
 }
 
 var signedAmountRE = regexp.MustCompile(`^-?\s*([$€£¥]\s*-?[0-9]|[0-9][0-9.,]*\s*[$€£¥]$|\(\s*[$€£¥]?\s*[0-9][0-9.,]*\s*\)$|[A-Z]{3}\s*-?[0-9])`)
+
+// currencyAmountRE is an amount with a currency sign before or after it, as a
+// spreadsheet's currency format saves it: $1,234.50, -$25.00, $-25.00, € 12,50,
+// 1.234,50 €. Its groups are the signs and the number.
+var currencyAmountRE = regexp.MustCompile(`^(?:([-+]?)\s*[$€£¥]\s*([-+]?)\s*([0-9][0-9.,]*)|([-+]?)\s*([0-9][0-9.,]*)\s*[$€£¥])$`)
+
+// plainAmount is v, an amount column's value, without a currency sign before or
+// after its number (the reader takes plain numbers only); ok is false when v has
+// no such sign, or two minus signs.
+func plainAmount(v []byte) (plain []byte, ok bool) {
+	if bytes.IndexByte(v, '$') < 0 && !bytes.Contains(v, []byte("€")) && !bytes.Contains(v, []byte("£")) && !bytes.Contains(v, []byte("¥")) {
+		return nil, false
+	}
+	m := currencyAmountRE.FindSubmatch(bytes.TrimSpace(v))
+	if m == nil {
+		return nil, false
+	}
+	if m[3] == nil { // the sign after the number
+		return append(append([]byte{}, m[4]...), m[5]...), true
+	}
+	if len(m[1]) > 0 && len(m[2]) > 0 {
+		return nil, false // -$-25.00
+	}
+	return append(append(append([]byte{}, m[1]...), m[2]...), m[3]...), true
+}
+
+// plainAmountString is plainAmount for a string: v itself when it has no sign to drop.
+func plainAmountString(v string) string {
+	if p, ok := plainAmount([]byte(v)); ok {
+		return string(p)
+	}
+	return v
+}
 
 // sciNotationID is the first of the head's rows (headRecords) whose client id,
 // appointment id or claim line id is written in scientific notation
@@ -988,7 +1151,7 @@ func readAmountStyle(source string, rows [][]string, delim rune, mapping map[str
 			if i >= len(rec) {
 				continue
 			}
-			v := strings.TrimSpace(rec[i])
+			v := plainAmountString(strings.TrimSpace(rec[i]))
 			switch {
 			case decimalComma.MatchString(v):
 				comma++
@@ -1103,11 +1266,11 @@ func misreadAmount(v string, style amountStyle) string {
 func (a amountStyle) rejectHint() string {
 	switch a {
 	case amountsComma, amountsCommaDot:
-		return " (this file writes amounts with a decimal comma, such as 1250,00, and they are read that way; amounts must be plain numbers like that, without currency signs)"
+		return " (this file writes amounts with a decimal comma, such as 1250,00, and they are read that way; amounts must be numbers like that, with a currency sign or without)"
 	case amountsNoThousands:
 		return " (its first rows show amounts without a comma, so a comma in this one cannot be read safely: 225,50 may be 225.50 or 22550; export amounts as plain numbers such as 1250.00)"
 	case amountsMixed:
 		return " (this file writes some amounts with a decimal comma, such as 225,00, and others with a decimal point, such as 225.00 or 1,250.00, so an amount holding a comma cannot be read safely and its row was skipped; export every amount the same way, e.g. 1250.00)"
 	}
-	return " (amounts must be plain numbers such as 1250.00, without currency signs)"
+	return " (amounts must be numbers such as 1250.00 or $1,250.00)"
 }
