@@ -615,7 +615,9 @@ func fmtInt(n int64) string {
 	return b.String()
 }
 
-func fmtPct(f float64) string { return strconv.FormatFloat(f*100, 'f', 0, 64) + "%" }
+// fmtPct is f as a whole percentage, halves rounded away from zero as the workbook's 12.5%
+// reads and as explain writes it (FormatFloat alone would round 12.5 to the even 12).
+func fmtPct(f float64) string { return strconv.FormatFloat(math.Round(f*100), 'f', 0, 64) + "%" }
 
 func fmtMoney(f float64) string {
 	whole := int64(math.Round(f))
