@@ -281,7 +281,7 @@ func volumeChart(o overview) map[string]any {
 	add(stageSeriesName[2], stageColour[2], func(v volumeMonth) int64 { return v.stage2 })
 	add(stageSeriesName[3], stageColour[3], func(v volumeMonth) int64 { return v.stage3 })
 	if o.hasNoStage() {
-		add("Referrer without a stage", noStageColour, func(v volumeMonth) int64 { return v.noStage })
+		add(noStageSeries, noStageColour, func(v volumeMonth) int64 { return v.noStage })
 	}
 	add("Marketing channels", channelColour, func(v volumeMonth) int64 { return v.channel })
 	add("No source", unknownColour, func(v volumeMonth) int64 { return v.unknown })
@@ -498,7 +498,7 @@ func pageTables(ctx context.Context, db querier, p period) ([]htmlTable, error) 
 	}
 	t := htmlTable{ID: "introductions", Title: "Ready for introductions",
 		Explain: readyRule(r) + ", with up to three colleagues of the point person to introduce and why.",
-		Headers: []string{"Referrer", "Point person", "Referrals", "Last referral", "Suggested colleagues"},
+		Headers: []string{"Referrer", "Point person", "Referrals (window)", "Last referral", "Suggested colleagues"},
 		Shown:   len(intro), Total: introTotal}
 	for _, r := range intro {
 		var suggestions []suggestion
@@ -526,7 +526,7 @@ func pageTables(ctx context.Context, db querier, p period) ([]htmlTable, error) 
 			return nil, err
 		}
 		t := htmlTable{ID: "watch-" + wl.list, Title: wl.title, Explain: wl.note + " " + lowEvidenceNote(r),
-			Headers: []string{"Referrer", "Point person", "Stage", "What happened", "Since", "Referrals", "Last referral"},
+			Headers: []string{"Referrer", "Point person", "Stage", "What happened", "Since", "Referrals (window)", "Last referral"},
 			Shown:   len(rows), Total: total}
 		for _, r := range rows {
 			t.Rows = append(t.Rows, []htmlCell{textCell(r[0]), textCell(r[1]), stageOf(r[0], r[2]), textCell(r[3]), dateCell(r[4]), numCell(r[5]), dateCell(r[6])})
@@ -548,7 +548,7 @@ ORDER BY referrals DESC, referrer LIMIT ?`, maxReferrerRows)
 	t = htmlTable{ID: "referrers", Title: "Active referrers",
 		Explain: "Every referrer with a referral in the window, largest first: stage, how many clinicians they reached, and the point-person share. " +
 			ppShareMeaning + " " + lowEvidenceNote(r),
-		Headers: []string{"Referrer", "Category", "Stage", "Referrals", "Clinicians", "Point person", "Point-person share", "Last referral", "Flags"},
+		Headers: []string{"Referrer", "Category", "Stage", "Referrals (window)", "Clinicians", "Point person", "Point-person share", "Last referral", "Flags"},
 		Shown:   len(rows), Total: total}
 	for _, r := range rows {
 		t.Rows = append(t.Rows, []htmlCell{textCell(r[0]), textCell(r[1]), stageOf(r[0], r[2]), numCell(r[3]), numCell(r[4]), textCell(r[5]), pctCell(r[6]), dateCell(r[7]), textCell(r[8])})

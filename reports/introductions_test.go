@@ -213,6 +213,42 @@ func TestNoClinicianYetIsSaid(t *testing.T) {
 	if !monthly {
 		t.Error("Dr Open Slot is not on the Monthly sheet")
 	}
+	// The Overview's chart counts every referral by its referrer's stage that month, as
+	// the Monthly sheet colours it: the open slot of 2025-11 with Dr Open Slot's stage 1;
+	// only Dr Nobody Yet's, with no stage, in the series of referrers without one.
+	overviewRows := sheetRows(t, xlsx, "Overview")
+	col := map[string]int{}
+	byMonth := map[string][]string{}
+	for i, r := range overviewRows {
+		if len(r) > 0 && r[0] == "Chart data: referrals per month by the stage of the referrer" && i+1 < len(overviewRows) {
+			for j, h := range overviewRows[i+1] {
+				col[h] = j
+			}
+			for _, m := range overviewRows[i+2:] {
+				if len(m) == 0 || m[0] == "" {
+					break
+				}
+				byMonth[m[0]] = m
+			}
+		}
+	}
+	cell := func(month, series string) string {
+		j, ok := col[series]
+		if r := byMonth[month]; ok && j < len(r) {
+			return r[j]
+		}
+		return "0"
+	}
+	if _, ok := col[noStageSeries]; !ok {
+		t.Errorf("Overview chart data has no %q series: %v", noStageSeries, col)
+	}
+	for _, c := range []struct{ month, series, want string }{
+		{"2025-10", noStageSeries, "1"}, {"2025-11", noStageSeries, "0"},
+	} {
+		if got := cell(c.month, c.series); got != c.want && !(c.want == "0" && got == "") {
+			t.Errorf("Overview chart data %s %q = %q, want %s", c.month, c.series, got, c.want)
+		}
+	}
 	quality := sheetRows(t, xlsx, "Data quality")
 	for i, r := range quality {
 		if len(r) > 0 && r[0] == "Name as exported" && i+1 < len(quality) {

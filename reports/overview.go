@@ -11,7 +11,7 @@ import (
 type volumeMonth struct {
 	month                  time.Time
 	stage1, stage2, stage3 int64 // referrals from referrers in that stage
-	noStage                int64 // referrer referrals without a stage row (should be 0)
+	noStage                int64 // referrals from referrers with no stage that month: none of theirs in the window has a clinician yet
 	channel, unknown       int64
 	total                  int64
 }
@@ -117,11 +117,17 @@ func loadOverview(ctx context.Context, db querier, p period) (overview, error) {
 WITH months AS (
     SELECT range::DATE AS month FROM range(?::DATE, ?::DATE + INTERVAL 1 MONTH, INTERVAL 1 MONTH)
 ), staged AS (
-    SELECT month,
-        sum(referrals_this_month) FILTER (WHERE stage = 1) AS s1,
-        sum(referrals_this_month) FILTER (WHERE stage = 2) AS s2,
-        sum(referrals_this_month) FILTER (WHERE stage = 3) AS s3
-    FROM referrer_months GROUP BY month
+    -- Every referral of the month (the volumes: also one with no clinician yet), by
+    -- its referrer's stage that month, as the Monthly sheet colours them; a referrer
+    -- with no stage (all its referrals in the window without a clinician) is left over.
+    SELECT v.month,
+        sum(v.referrals) FILTER (WHERE m.stage = 1) AS s1,
+        sum(v.referrals) FILTER (WHERE m.stage = 2) AS s2,
+        sum(v.referrals) FILTER (WHERE m.stage = 3) AS s3
+    FROM monthly_volume v
+    JOIN referrer_months m ON m.referrer = v.referrer AND m.month = v.month
+    WHERE v.source_kind = 'referrer' AND v.month BETWEEN ?::DATE AND ?::DATE
+    GROUP BY v.month
 ), volume AS (
     SELECT month,
         sum(referrals) FILTER (WHERE source_kind = 'referrer') AS referrer,
@@ -135,7 +141,7 @@ SELECT m.month,
     greatest(coalesce(v.referrer, 0) - coalesce(s.s1, 0) - coalesce(s.s2, 0) - coalesce(s.s3, 0), 0)::BIGINT,
     coalesce(v.channel, 0)::BIGINT, coalesce(v.unknown, 0)::BIGINT, coalesce(v.total, 0)::BIGINT
 FROM months m LEFT JOIN staged s USING (month) LEFT JOIN volume v USING (month)
-ORDER BY m.month`, from, to)
+ORDER BY m.month`, from, to, from, to)
 	if err != nil {
 		return o, err
 	}

@@ -48,6 +48,9 @@ var (
 	unknownColour   = "D0D0D0"
 	noStageColour   = "CC79A7"
 	stageSeriesName = [4]string{"", "Stage 1: point person", "Stage 2: trying colleagues", "Stage 3: whole practice"}
+	// noStageSeries: referrals from referrers with no stage that month, as none of
+	// their referrals in the window has a clinician yet.
+	noStageSeries = "Referrer with no stage yet (no clinician assigned)"
 )
 
 // styles are the workbook's cell styles, created once per file.

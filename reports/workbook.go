@@ -340,6 +340,7 @@ func writeOverviewSheet(f *excelize.File, st *styles, o overview, banners []bann
 	set(fmt.Sprintf("A%d", row), "Referrers and relationships", st.header)
 	set(fmt.Sprintf("B%d", row), "", st.header)
 	share, hasShare := o.unknownShare()
+	lists := watchLists(o.rules) // the lists' titles, with the settings that made them
 	figures := []struct {
 		label string
 		value any
@@ -355,10 +356,10 @@ func writeOverviewSheet(f *excelize.File, st *styles, o overview, banners []bann
 		{"New or returning referrers this month", o.start, st.integer},
 		{"Became inactive this month", o.lapse, st.integer},
 		{"Ready for introductions", o.ready, st.integer},
-		{"Stalled at stage 2", o.stalled, st.integer},
-		{"Cooling", o.cooling, st.integer},
-		{"Lapsed", o.lapsed, st.integer},
-		{"Regressed", o.regressed, st.integer},
+		{lists[0].title, o.stalled, st.integer},
+		{lists[1].title, o.cooling, st.integer},
+		{lists[2].title, o.lapsed, st.integer},
+		{lists[3].title, o.regressed, st.integer},
 		{"Referrals with no source, share of the window", nil, st.kpiShare},
 		{"Billed for clients referred in the window", o.billedWindow, st.kpiMoney},
 		{"Paid for clients referred in the window", o.paidWindow, st.kpiMoney},
@@ -396,7 +397,7 @@ func writeOverviewSheet(f *excelize.File, st *styles, o overview, banners []bann
 			name   string
 			colour string
 			get    func(volumeMonth) int64
-		}{"Referrer without a stage", noStageColour, func(v volumeMonth) int64 { return v.noStage }})
+		}{noStageSeries, noStageColour, func(v volumeMonth) int64 { return v.noStage }})
 	}
 	set(fmt.Sprintf("A%d", row), "Month", st.header)
 	for i, s := range series {
@@ -575,7 +576,10 @@ func columnGuide(o overview) [][2]string {
 		{"Referrers sending (Clinicians)", "How many different referrers (marketing channels aside) sent the clients the clinician received in the window."},
 		{"Rate as point person, Rate as colleague (Clinicians)", "The clinician's attended-intake rate for referrers whose point person they are, and for the others."},
 		{"Billed, Paid (Referrers, Clinicians)", "Amounts on the claim lines of the clients referred in the window."},
-		{"Months (Monthly)", "Referrals per month for 24 months, coloured by the referrer's stage that month; the Stage columns after the total repeat the stages as numbers."},
+		{"Referrals this month (Referrers)", "Clients the referrer sent in the report month, counted as Referrals (window) is: from the night a clinician is assigned."},
+		{"First referral, Last referral (Referrers)", "The referrer's first and latest referral, also one whose intake has no clinician yet."},
+		{"Months (Monthly)", "Referrals per month for 24 months, coloured by the referrer's stage that month; the Stage columns after the total repeat the stages as numbers. " +
+			"Every referral counts here, as on the Overview, also one whose intake has no clinician yet: a month can show more than Referrals this month on the Referrers sheet."},
 		{"NPI (Referrers, Data quality)", "The referrer's National Provider Identifier (10 digits), as the exports or the referrer directory record it; blank when none is. Two NPIs are two referrers, even with one name."},
 		{"Clients (Referrers)", "The clients the referrer sent in the window, whose claim lines make Billed and Paid: one per referral, so the same number as Referrals (window), " +
 			"plus any whose intake has no clinician yet (counted in Referrals from the night one is assigned)."},
@@ -765,7 +769,7 @@ func watchLists(r rules) []watchList {
 				r.RecentDays, ratioWords(r.CoolingRatio))},
 		{"lapsed", fmt.Sprintf("Lapsed: no referral for %s after %d or more", plural(r.LapsedMonths, "month"), r.LapsedMinReferrals),
 			"A referrer who used to send clients and stopped."},
-		{"regressed", "Regressed: stage went down",
+		{"regressed", "Regressed: stage went down in the last 3 months",
 			"The referrer went back to fewer clinicians: check whether a colleague's intake went badly (unless the detail says no referral came since: then older referrals leaving the window moved the stage)."},
 	}
 }
