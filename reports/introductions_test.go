@@ -184,7 +184,11 @@ func TestNoClinicianYetIsSaid(t *testing.T) {
 	p.Appointment("open-2", "client-open-2", stagetest.Ann, "2025-08-01", "9:00 AM", "Attended", "Dr Open Slot")
 	p.Appointment("open-3", "client-open-3", stagetest.Ann, "2025-09-01", "9:00 AM", "Attended", "Dr Open Slot")
 	p.Appointment("none-1", "client-none-1", " ", "2025-10-01", "9:00 AM", "No Show", "Dr Nobody Yet")
-	db := stagetest.Build(t, p, stagetest.DefaultVars(month))
+	// The open slot asked for the practice, and open-2 for Ann by name: explain's
+	// "requested" column counts only the referrals "new" and "assigned to" count.
+	db := stagetest.BuildAfter(t, p, stagetest.DefaultVars(month),
+		`UPDATE raw_appointments SET referred_to = 'Practice', has_referred_to = true WHERE appointment_id = 'open-1'`,
+		`UPDATE raw_appointments SET referred_to = '`+stagetest.Ann+`', has_referred_to = true WHERE appointment_id IN ('open-2', 'open-3')`)
 	xlsx, _ := writeWorkbookAndPage(t, db, month)
 	var open []string
 	for _, r := range sheetRows(t, xlsx, "Referrers") {
@@ -260,7 +264,8 @@ func TestNoClinicianYetIsSaid(t *testing.T) {
 	for name, wants := range map[string][]string{
 		"Dr Nobody Yet": {"No stage yet: 1 referral in the 12 months to 2025-12-31 has no clinician yet",
 			"It has no point person yet: none of its clients has a clinician yet."},
-		"Dr Open Slot": {"Besides these, 1 referral in the window has no clinician yet: measured from the night it has one."},
+		"Dr Open Slot": {"Besides these, 1 referral in the window has no clinician yet: measured from the night it has one.",
+			"2025-11 0 2"},
 	} {
 		var buf bytes.Buffer
 		if err := explain.Write(ctx, db, name, &buf); err != nil {

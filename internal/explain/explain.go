@@ -226,7 +226,7 @@ func readMonths(ctx context.Context, conn *sql.Conn, name string, report time.Ti
 			select referral_month, string_agg(case when n = 1 then who else who || ' ×' || n end, ', ' order by n desc, who) as list
 			from (select referral_month,
 			             case when requested_practice then 'the practice' else requested_clinician end as who, count(*) as n
-			      from referrals where referrer = ? and requested_known group by all)
+			      from referrals where referrer = ? and requested_known and `+measured+` group by all)
 			group by referral_month
 		)
 		select m.month, m.referrals_this_month, m.referrals, coalesce(a.list, ''), coalesce(r.list, ''),
