@@ -183,12 +183,13 @@ func TestNoClinicianYetIsSaid(t *testing.T) {
 	p.Appointment("open-1", "client-open-1", "", "2025-11-01", "9:00 AM", "Cancelled", "Dr Open Slot")
 	p.Appointment("open-2", "client-open-2", stagetest.Ann, "2025-08-01", "9:00 AM", "Attended", "Dr Open Slot")
 	p.Appointment("open-3", "client-open-3", stagetest.Ann, "2025-09-01", "9:00 AM", "Attended", "Dr Open Slot")
+	p.Appointment("open-4", "client-open-4", stagetest.Ann, "2025-11-03", "9:00 AM", "Attended", "Dr Open Slot")
 	p.Appointment("none-1", "client-none-1", " ", "2025-10-01", "9:00 AM", "No Show", "Dr Nobody Yet")
 	// The open slot asked for the practice, and open-2 for Ann by name: explain's
 	// "requested" column counts only the referrals "new" and "assigned to" count.
 	db := stagetest.BuildAfter(t, p, stagetest.DefaultVars(month),
 		`UPDATE raw_appointments SET referred_to = 'Practice', has_referred_to = true WHERE appointment_id = 'open-1'`,
-		`UPDATE raw_appointments SET referred_to = '`+stagetest.Ann+`', has_referred_to = true WHERE appointment_id IN ('open-2', 'open-3')`)
+		`UPDATE raw_appointments SET referred_to = '`+stagetest.Ann+`', has_referred_to = true WHERE appointment_id IN ('open-2', 'open-3', 'open-4')`)
 	xlsx, _ := writeWorkbookAndPage(t, db, month)
 	var open []string
 	for _, r := range sheetRows(t, xlsx, "Referrers") {
@@ -199,18 +200,18 @@ func TestNoClinicianYetIsSaid(t *testing.T) {
 			open = r
 		}
 	}
-	// Stage 1, 2 referrals, Ann: the open slot is not counted.
-	if len(open) < 11 || open[3] != "1" || open[7] != "2" || open[10] != stagetest.Ann {
-		t.Errorf("Referrers sheet: Dr Open Slot %q, want stage 1, 2 referrals, point person Ann", open)
+	// Stage 1, 3 referrals, Ann: the open slot is not counted.
+	if len(open) < 11 || open[3] != "1" || open[7] != "3" || open[10] != stagetest.Ann {
+		t.Errorf("Referrers sheet: Dr Open Slot %q, want stage 1, 3 referrals, point person Ann", open)
 	}
-	// The Monthly sheet counts every referral, as the volumes do: 3 for Dr Open Slot.
+	// The Monthly sheet counts every referral, as the volumes do: 4 for Dr Open Slot.
 	monthly := false
 	for _, r := range sheetRows(t, xlsx, "Monthly") {
 		if len(r) > 26 && r[0] == "Dr Open Slot" {
 			monthly = true
 			// Two categories of column then 24 months, 2024-01..2025-12, then the total.
-			if r[2+22] != "1" || r[2+24] != "3" {
-				t.Errorf("Monthly: Dr Open Slot 2025-11 %q, total %q; want 1 and 3 (row %q)", r[2+22], r[2+24], r)
+			if r[2+22] != "2" || r[2+24] != "4" {
+				t.Errorf("Monthly: Dr Open Slot 2025-11 %q, total %q; want 2 and 4 (row %q)", r[2+22], r[2+24], r)
 			}
 		}
 	}
@@ -265,7 +266,7 @@ func TestNoClinicianYetIsSaid(t *testing.T) {
 		"Dr Nobody Yet": {"No stage yet: 1 referral in the 12 months to 2025-12-31 has no clinician yet",
 			"It has no point person yet: none of its clients has a clinician yet."},
 		"Dr Open Slot": {"Besides these, 1 referral in the window has no clinician yet: measured from the night it has one.",
-			"2025-11 0 2"},
+			"2025-11 1 Ann Alder Ann Alder 3"},
 	} {
 		var buf bytes.Buffer
 		if err := explain.Write(ctx, db, name, &buf); err != nil {
