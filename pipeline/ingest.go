@@ -470,13 +470,25 @@ func (in *Ingester) source(name string) config.Source {
 }
 
 func (in *Ingester) reset(ctx context.Context) error {
+	// One transaction: a run killed or interrupted while it empties the tables
+	// leaves them all as they were, or all empty (the next run then loads every
+	// file). Emptied one by one, a kill could leave the rows gone and the ledger
+	// still listing their files, which every later night skips: rows lost silently.
+	tx, err := in.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("rebuild: %w", err)
+	}
+	defer tx.Rollback()
 	// Not ref_state: the run loaded the reference files before it rebuilds, and
 	// emptied, the next night read and loaded them again for nothing.
 	for _, t := range []string{"raw_appointments", "raw_claim_lines", "ingest_files", "rejected_rows", "ingest_problems", "ingest_state",
 		"model_state", "dirty_clients", "model_fingerprints", "client_content", "check_state", "key_check"} {
-		if _, err := in.DB.ExecContext(ctx, "DELETE FROM "+t); err != nil {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM "+t); err != nil {
 			return fmt.Errorf("rebuild: empty %s: %w", t, err)
 		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("rebuild: %w", err)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"time"
 
@@ -138,6 +139,38 @@ func writeAtomic(path string, write func(w io.Writer) error) error {
 		return fmt.Errorf("replace %s: %w", path, err)
 	}
 	return nil
+}
+
+// reportTemp is a report's name, as writeAtomic's temporary file holds it ("." + the
+// name + digits: renameio's naming) in out_dir.
+var reportTemp = regexp.MustCompile(`^\.(referrals-\d{4}-\d{2}\.(xlsx|html)|referrers-\d{4}-\d{2}\.csv|index\.html)\d+$`)
+
+// cacheTemp is the same for the files of the report cache.
+var cacheTemp = regexp.MustCompile(`^\..+\.(part|cached)\d+$`)
+
+// RemoveLeftoverTemps removes the temporary files of writeAtomic that a run killed
+// while it wrote its reports left in outDir and in the report cache (a kill between
+// the temporary file's creation and its rename): whole or half reports under a hidden
+// name, one more for every such kill, that no run would otherwise remove. Only the
+// reports' own names are matched; the caller holds the database's lock.
+func RemoveLeftoverTemps(outDir, cacheDir string) {
+	for _, d := range []struct {
+		dir  string
+		temp *regexp.Regexp
+	}{{outDir, reportTemp}, {cacheDir, cacheTemp}} {
+		if d.dir == "" {
+			continue
+		}
+		entries, err := os.ReadDir(d.dir)
+		if err != nil {
+			continue // no folder yet: nothing left
+		}
+		for _, e := range entries {
+			if e.Type().IsRegular() && d.temp.MatchString(e.Name()) {
+				_ = os.Remove(filepath.Join(d.dir, e.Name()))
+			}
+		}
+	}
 }
 
 // querier is what the reports read through: the database, or a recorder of the queries

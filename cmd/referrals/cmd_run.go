@@ -153,6 +153,8 @@ func writeReports(ctx context.Context, db *sql.DB, month time.Time, outDir, cach
 	if err := os.MkdirAll(outDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create reports folder %s: %w", outDir, err)
 	}
+	// What a run killed while writing them left: temporary files never renamed.
+	reports.RemoveLeftoverTemps(outDir, cacheDir)
 	ym := month.Format("2006-01")
 	xlsx := filepath.Join(outDir, "referrals-"+ym+".xlsx")
 	html := filepath.Join(outDir, "referrals-"+ym+".html")
