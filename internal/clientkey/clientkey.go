@@ -43,6 +43,14 @@ func Load(env, path string, create bool) ([]byte, error) {
 		}
 		return secret, nil
 	}
+	if create && strings.TrimSpace(env) == "" && emptyFile(path) {
+		// An empty key file beside a database that holds no client (or one being
+		// rebuilt) keyed nothing: what a creation cut off by an earlier version left.
+		if err := os.Remove(path); err != nil {
+			return nil, fmt.Errorf("replace the empty client key file %s: %w", path, err)
+		}
+		err = ErrNoKeyFile
+	}
 	if !errors.Is(err, ErrNoKeyFile) || !create {
 		return nil, err
 	}
@@ -51,21 +59,53 @@ func Load(env, path string, create bool) ([]byte, error) {
 		return nil, err
 	}
 	key := hex.EncodeToString(raw)
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create folder for client key file %s: %w", path, err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	// Written whole and synced under a temporary name, then linked to its own: a
+	// run killed (or a machine losing power) while it makes the file leaves no
+	// file, or the whole secret, never an empty key file that would stop every
+	// later command. The link fails if another process made the file first: then
+	// its secret is the one.
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".new-*")
 	if err != nil {
 		return nil, fmt.Errorf("create client key file %s: %w", path, err)
 	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
 	if _, err := f.WriteString(key + "\n"); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write client key file %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("write client key file %s: %w", path, err)
 	}
 	if err := f.Close(); err != nil {
 		return nil, err
 	}
+	if err := os.Link(tmp, path); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return Read(env, path)
+		}
+		return nil, fmt.Errorf("create client key file %s: %w", path, err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync() // the new name, on disk with the file
+		d.Close()
+	}
 	return []byte(key), nil
+}
+
+// emptyFile says whether the file at path exists and holds nothing but white space.
+func emptyFile(path string) bool {
+	fi, err := os.Stat(path)
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() > 64 {
+		return false
+	}
+	b, err := os.ReadFile(path)
+	return err == nil && strings.TrimSpace(string(b)) == ""
 }
 
 // Read returns the secret as Load does, changing nothing: it neither creates

@@ -68,3 +68,40 @@ func TestMissingKeyFileNotCreatedWhenForbidden(t *testing.T) {
 		t.Errorf("fingerprints %q and %q: want 32 hex characters, the same for one secret, different for two", a, b)
 	}
 }
+
+// The key file is made under a temporary name and linked into place: none is
+// left beside it. An empty key file, what a creation cut off before it wrote
+// the secret left, is replaced where the database holds no client (create),
+// and still refused where it does; a short secret is never replaced.
+func TestKeyFileMadeWholeAndEmptyOneReplaced(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "referrals.key")
+	if _, err := Load("", path, true); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("the folder holds %d files after the key file was made, want 1", len(entries))
+	}
+
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load("", path, false); err == nil || !strings.Contains(err.Error(), "too short or empty") {
+		t.Errorf("empty key file beside a database with clients: %v, want it refused", err)
+	}
+	k, err := Load("", path, true)
+	if err != nil || len(k) < 32 {
+		t.Fatalf("empty key file beside a database without clients: %q, %v; want a new secret", k, err)
+	}
+	if again, err := Read("", path); err != nil || string(again) != string(k) {
+		t.Errorf("the new secret was not written: %q, %v", again, err)
+	}
+
+	if err := os.WriteFile(path, []byte("short\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load("", path, true); err == nil {
+		t.Error("a short secret was replaced")
+	}
+}
