@@ -390,14 +390,31 @@ func readRefFile[T any](path, what string, required ...string) (rows []T, lines 
 		warnings = append(warnings, fmt.Sprintf("%s file %s: the column %q is another name for the %s column, which is read from the column %q: it is ignored (rename one of them if that is the wrong one)",
 			what, path, strings.TrimSpace(header[a[0]]), cols[a[1]].name, strings.TrimSpace(header[at[a[1]]])))
 	}
-	var found, missing []string
-	for _, h := range header {
-		found = append(found, fmt.Sprintf("%q", strings.TrimSpace(h)))
+	var missing []string
+	trimmed := make([]string, len(header))
+	matched := map[string]int{} // the columns the header names, as looksLikeData takes them
+	for i, h := range header {
+		trimmed[i] = strings.TrimSpace(h)
 	}
+	for ci, c := range cols {
+		if at[ci] >= 0 {
+			matched[c.name] = at[ci]
+		}
+	}
+	// A header cell that reads as a value is not repeated (quotedHeaders), and a
+	// first line that reads as a data row not at all: a file named here by
+	// mistake (an export, a client list) puts a patient's values in its first line.
+	found := strings.Join(quotedHeaders(trimmed), ", ")
+	dataRow := looksLikeData(trimmed, matched)
 	for _, req := range required {
 		for ci, c := range cols {
-			if c.name == req && at[ci] < 0 {
-				problems = append(problems, fmt.Sprintf("no %s column: add a header %q to the first line (the headers found: %s)", c.name, c.name, strings.Join(found, ", ")))
+			if c.name != req || at[ci] >= 0 {
+				continue
+			}
+			if dataRow {
+				problems = append(problems, fmt.Sprintf("no %s column: the first line looks like a data row, not a header (its values are not shown: they may be patient data); add the header line, with a %q column, as the file's first line, or check that [reference] %s names the right file", c.name, c.name, what))
+			} else {
+				problems = append(problems, fmt.Sprintf("no %s column: add a header %q to the first line (the headers found: %s)", c.name, c.name, found))
 			}
 		}
 	}
@@ -412,7 +429,7 @@ func readRefFile[T any](path, what string, required ...string) (rows []T, lines 
 		}
 	}
 	for _, i := range ignored {
-		w := fmt.Sprintf("%s file %s: the column %q is not one referrals reads, so it is ignored (a %s file's columns: %s)", what, path, strings.TrimSpace(header[i]), what, strings.Join(all, ", "))
+		w := fmt.Sprintf("%s file %s: the column %s is not one referrals reads, so it is ignored (a %s file's columns: %s)", what, path, quotedHeaders(trimmed[i : i+1])[0], what, strings.Join(all, ", "))
 		switch len(missing) {
 		case 0:
 		case 1:

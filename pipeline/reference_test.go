@@ -448,3 +448,51 @@ func dumpAliases(t *testing.T, db *sql.DB) string {
 	}
 	return s
 }
+
+// A reference file whose first line is a data row (a headerless file, or an export
+// or client list named in [reference] by mistake) is refused without repeating
+// that line: its cells may be a client id, a patient's name, birth date or social
+// security number. The message said "the headers found: ..." with every cell of it.
+// A header cell that reads as a value is not repeated in a warning either.
+func TestReferenceDataRowHeaderNotRepeated(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := openRefDB(t, dir)
+	secrets := []string{"CLIENTSECRET401", "987-65-4321", "Zelda Patientname", "02/03/1961", "07/08/2026"}
+	for _, c := range []struct{ file, body, problem string }{
+		{"roster", "A0401,CLIENTSECRET401,Liam Tanaka,07/08/2026,8:00 AM,Attended\nA0402,CLIENTSECRET402,Liam Tanaka,07/08/2026,8:00 AM,Attended\n",
+			"no name column: the first line looks like a data row, not a header"},
+		{"directory", "Zelda Patientname,CLIENTSECRET401,987-65-4321,02/03/1961\n", "no name column: the first line looks like a data row"},
+		{"aliases", "Zelda Patientname,CLIENTSECRET401,987-65-4321\n", "no alias column: the first line looks like a data row"},
+	} {
+		path := writeRef(t, dir, c.file+".csv", c.body)
+		var files pipeline.ReferenceFiles
+		switch c.file {
+		case "roster":
+			files.Roster = path
+		case "directory":
+			files.Directory = path
+		case "aliases":
+			files.Aliases = path
+		}
+		_, err := pipeline.LoadReferenceWarnings(ctx, db, files)
+		if err == nil || !strings.Contains(err.Error(), c.problem) {
+			t.Errorf("%s %q: %v, want %q", c.file, c.body, err, c.problem)
+			continue
+		}
+		for _, s := range secrets {
+			if strings.Contains(err.Error(), s) {
+				t.Errorf("%s: the message repeats %q of the first line: %v", c.file, s, err)
+			}
+		}
+	}
+	// A real header with a value among its cells: the column is ignored, unnamed.
+	path := writeRef(t, dir, "directory.csv", "name,category,CLIENTSECRET401\nDr Dee,physician,x\n")
+	ws, err := pipeline.LoadReferenceWarnings(ctx, db, pipeline.ReferenceFiles{Directory: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ws) != 1 || strings.Contains(ws[0], "CLIENTSECRET401") || !strings.Contains(ws[0], "is not one referrals reads") {
+		t.Errorf("warnings %q, want one for the ignored column without its value", ws)
+	}
+}
