@@ -239,8 +239,9 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 		}
 		if counter != nil && counter.badTotal > 0 {
 			b := counter.badAmounts[0]
+			shown, _ := badAmountShown(b.value)
 			fc.Problems = append(fc.Problems, fmt.Sprintf("line %d: the amount %s in column %q %s; %d such rows would be skipped: %s",
-				b.line, b.value, headers[b.column], badAmountReason(b.value, l.amounts), counter.badTotal, l.amounts.sameWay()))
+				b.line, shown, headers[b.column], badAmountReason(b.value, l.amounts), counter.badTotal, l.amounts.sameWay()))
 		}
 		if enc == "auto" {
 			enc = guessEncoding(path, l.head, sc.validUTF8)

@@ -755,7 +755,8 @@ func TestLateMisplacedSeparatorIsRejected(t *testing.T) {
 		FROM rejected_rows`).Scan(&rejects))
 	for _, w := range []string{
 		"a-point.csv 1401 charge (Charge): the amount 225,50 holds a comma that does not separate thousands, where this file writes amounts such as 1,250.00: the reader would drop the comma and load 22550",
-		"a-point.csv 1402 charge (Charge): the amount 1,25,0.00 holds a comma",
+		// Not an amount's shape (shownAmount): described, not repeated.
+		"a-point.csv 1402 charge (Charge): the amount a number (not shown: it may be a client id or another patient's number) holds a comma",
 		"b-semi.csv 1451 charge (Charge): the amount 225,50 holds a comma",
 		"c-dot.csv 1491 charge (Charge): the amount 225.50 holds a point that does not separate thousands, where this file writes amounts such as 1.250,00: the reader would drop the point and load 22550, so the row was skipped; export every amount the same way, e.g. 1250,00",
 		"a-point.csv 1406 service_date (DOS): Could not convert string \"13/45/2026\"",
@@ -1769,6 +1770,75 @@ func TestCopiesFolderMadeOnlyWhenNeeded(t *testing.T) {
 		}
 		if _, err := os.Stat(tmp); err == nil {
 			t.Errorf("%s: the copies folder is left after the run", c.name)
+		}
+	}
+}
+
+// A number with separators where no amount has them, in an amount column (a phone
+// 555,867,5309 or a social security number 98,765,4321 shifted there), is rejected
+// as a misplaced separator; its message described it by the value as written and by
+// the number the reader would load (5558675309), in check's output, the rejected
+// rows, the run's summary and the Data quality sheet. It is now described, as any
+// other bare number; an amount's shape (225,50) is still shown
+// (TestLateMisplacedSeparatorIsRejected).
+func TestMisplacedSeparatorValueNotRepeated(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("Claim Line ID,Patient Account,DOS,Rendering Provider,Charge,Paid\n")
+	for i := 1; i <= 5; i++ {
+		b.WriteString(fmt.Sprintf("L%d,9%05d,01/05/2026,Jane Smith,\"1,250.00\",0\n", i, i))
+	}
+	b.WriteString("L6,900006,01/05/2026,Jane Smith,\"555,867,5309\",0\n")
+	b.WriteString("L7,900007,01/05/2026,Jane Smith,\"98,765,4321\",0\n")
+	writeExports(t, dir, map[string]string{"phone.csv": b.String()})
+	in := folderIngester(t, dir, "billing")
+	sum, err := in.Ingest(ctx)
+	must(t, err)
+	if sum.Rejected != 2 {
+		t.Fatalf("%d rejected, want 2: %+v", sum.Rejected, sum.Files)
+	}
+	var rejects string
+	must(t, in.DB.QueryRow(`SELECT string_agg(line || ': ' || message, '\n' ORDER BY line) FROM rejected_rows`).Scan(&rejects))
+	secrets := []string{"555,867,5309", "5558675309", "98,765,4321", "987654321"}
+	for _, s := range secrets {
+		if strings.Contains(rejects, s) {
+			t.Errorf("rejected rows repeat %q:\n%s", s, rejects)
+		}
+	}
+	for _, w := range []string{
+		"7: the amount a number (not shown: it may be a client id or another patient's number) holds a comma that does not separate thousands",
+		"8: the amount a number (not shown: it may be a client id or another patient's number) holds a comma that does not separate thousands, where this file writes amounts such as 1,250.00: the reader would drop the comma and load its digits as one number",
+	} {
+		if !strings.Contains(rejects, w) {
+			t.Errorf("rejects do not say %q:\n%s", w, rejects)
+		}
+	}
+	// A database whose rejects an earlier version worded with the value has them
+	// reworded when a newer one opens it; an amount's shape keeps its wording.
+	old := "the amount 555,867,5309 holds a comma that does not separate thousands, where this file writes amounts such as 1,250.00: the reader would drop the comma and load 5558675309, so the row was skipped; export every amount the same way, e.g. 1250.00"
+	kept := "the amount 225,50 holds a comma that does not separate thousands, where this file writes amounts such as 1,250.00: the reader would drop the comma and load 22550, so the row was skipped; export every amount the same way, e.g. 1250.00"
+	_, err = in.DB.ExecContext(ctx, `UPDATE rejected_rows SET message = CASE line WHEN 7 THEN ? ELSE ? END`, old, kept)
+	must(t, err)
+	_, err = UpgradeDatabase(ctx, in.DB)
+	must(t, err)
+	var upgraded string
+	must(t, in.DB.QueryRow(`SELECT string_agg(line || ': ' || message, chr(10) ORDER BY line) FROM rejected_rows`).Scan(&upgraded))
+	if want := "7: " + badAmountMessage("555,867,5309", amountsPoint) + "\n8: " + kept; upgraded != want {
+		t.Errorf("earlier rejects reworded as\n%s\nwant\n%s", upgraded, want)
+	}
+	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
+	must(t, err)
+	defer mem.Close()
+	fc := checkFile(ctx, mem, "billing", in.Config.Billing, filepath.Join(dir, "exports", "phone.csv"), "phone.csv")
+	if len(fc.Problems) != 1 || !strings.Contains(fc.Problems[0], "line 7: the amount a number (not shown") {
+		t.Errorf("check phone.csv: problems %q, want one describing line 7's amount", fc.Problems)
+	}
+	for _, p := range fc.Problems {
+		for _, s := range secrets {
+			if strings.Contains(p, s) {
+				t.Errorf("check repeats %q: %s", s, p)
+			}
 		}
 	}
 }

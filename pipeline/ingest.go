@@ -857,8 +857,9 @@ func (in *Ingester) scan(c fileCheck) scanned {
 	}
 	if counter != nil && counter.badTotal > maxShiftedRows {
 		cleanup()
+		shown, _ := badAmountShown(counter.badAmounts[0].value)
 		return fail(sc.sum, "%d amounts hold a %q that is not between thousands (such as %s): the file does not write amounts one way; %s (more than %d such rows are not loaded)",
-			counter.badTotal, string(counter.amounts.thousands), counter.badAmounts[0].value, l.amounts.sameWay(), maxShiftedRows)
+			counter.badTotal, string(counter.amounts.thousands), shown, l.amounts.sameWay(), maxShiftedRows)
 	}
 	p := &prepared{f: f, res: res, start: c.start, sum: sc.sum, readPath: readPath, cleanup: cleanup, duckEnc: "utf-8",
 		delim: delim, headers: headers, mapping: mapping, amounts: l.amounts, before: c.before, lines: sc.lines, nuls: nuls,

@@ -1236,13 +1236,30 @@ func badAmountReason(v string, style amountStyle) string {
 	sep := string(thousands)
 	mark := map[byte]string{',': "comma", '.': "point"}[thousands]
 	example := "1" + sep + "250" + string(decimal) + "00"
+	load := strings.ReplaceAll(v, sep, "")
+	if _, ok := badAmountShown(v); !ok {
+		load = "its digits as one number"
+	}
 	return fmt.Sprintf("holds a %s that does not separate thousands, where this file writes amounts such as %s: the reader would drop the %s and load %s",
-		mark, example, mark, strings.ReplaceAll(v, sep, ""))
+		mark, example, mark, load)
+}
+
+// badAmountShown is v, an amount the reader would misread (amountGroupsOK), as a
+// message shows it: as written where it reads as an amount (shownAmount: 225,50),
+// else described, since digits with separators in odd places may be a phone or
+// social security number (555,867,5309), which no message repeats, nor the
+// number the reader would make of it. ok says v is shown.
+func badAmountShown(v string) (shown string, ok bool) {
+	if shownAmountRE.MatchString(v) {
+		return v, true
+	}
+	return hiddenNumber, false
 }
 
 // badAmountMessage is the reject message for such an amount.
 func badAmountMessage(v string, style amountStyle) string {
-	return "the amount " + v + " " + badAmountReason(v, style) + ", so the row was skipped; " + style.sameWay()
+	shown, _ := badAmountShown(v)
+	return "the amount " + shown + " " + badAmountReason(v, style) + ", so the row was skipped; " + style.sameWay()
 }
 
 // sameWay is the advice for amounts written more than one way, in the style

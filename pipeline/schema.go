@@ -159,6 +159,17 @@ func UpgradeDatabase(ctx context.Context, db *sql.DB) (keysConverted bool, err e
 		WHERE error_type = 'OUT OF RANGE' AND regexp_matches(message, ' has date [0-9]{4}-[0-9]{2}-[0-9]{2}, outside')`); err != nil {
 		return false, fmt.Errorf("hide the dates of earlier rejects: %w", err)
 	}
+	// And an amount with a misplaced separator that is no amount's shape (a phone or
+	// social security number: 555,867,5309) as badAmountMessage words it now: the
+	// value and the number the reader would load described, not repeated.
+	if _, err := db.ExecContext(ctx, `UPDATE rejected_rows
+		SET message = regexp_replace(regexp_replace(message, '^the amount .*? holds a ', 'the amount '||`+QuoteString(hiddenNumber)+`||' holds a '),
+			' and load [0-9.]+, so the row was skipped', ' and load its digits as one number, so the row was skipped')
+		WHERE error_type = 'CAST' AND regexp_matches(message, '^the amount .* holds a (comma|point) that does not separate thousands')
+			AND NOT starts_with(message, 'the amount '||`+QuoteString(hiddenNumber)+`)
+			AND NOT regexp_full_match(regexp_extract(message, '^the amount (.*?) holds a (comma|point) that', 1), `+QuoteString(shownAmountPattern)+`)`); err != nil {
+		return false, fmt.Errorf("hide the amounts of earlier rejects: %w", err)
+	}
 	return numberClientKeys(ctx, db)
 }
 
