@@ -67,7 +67,7 @@ func CheckExports(ctx context.Context, cfg config.Config) ([]FileCheck, error) {
 			if err := ctx.Err(); err != nil {
 				return out, err
 			}
-			out = append(out, checkFile(ctx, mem, source, src, f.path, in.displayPath(f.path)))
+			out = append(out, checkFile(ctx, mem, source, src, f.path, in.displayPath(f.path), yearsOf(cfg.Ingest)))
 		}
 		if len(files) > 0 {
 			out = append(out, unmatchedMappings(source, src.Columns, cfg.File, out)...)
@@ -170,7 +170,7 @@ func invalidUTF8Lines(path string) (first, n int, err error) {
 	}
 }
 
-func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Source, path, display string) FileCheck {
+func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Source, path, display string, years yearRange) FileCheck {
 	fc := FileCheck{Source: source, Path: display}
 	problem := func(format string, args ...any) FileCheck {
 		fc.Problems = append(fc.Problems, fmt.Sprintf(format, args...))
@@ -308,24 +308,24 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 		// to none that read only as date_format (a day above 12).
 		case swapped != nil && dayFirst(swappedOnly, onlyFormat, total):
 			fc.Problems = append(fc.Problems, fmt.Sprintf("%d of %d dates in column %q, such as %s, do not read as date_format %q but do as %q, with day and month the other way round: the export writes them so, and its dates with a day up to 12 would load swapped (the run refuses such a file); set [%s] date_format = %q",
-				swappedOnly, total, col, shownDate(swappedEx.String), src.DateFormat, swapped, source, swapped))
+				swappedOnly, total, col, shownDate(swappedEx.String, years), src.DateFormat, swapped, source, swapped))
 		case wrongDates(twoDigit, total):
 			fc.Problems = append(fc.Problems, fmt.Sprintf("%d of %d dates in column %q, such as %s, have a two-digit year, which date_format %q reads as the year %s (the run refuses such a file); set [%s] date_format = %q",
-				twoDigit, total, col, shownDate(twoDigitEx.String), src.DateFormat, twoDigitYear(twoDigitEx.String), source, twoDigitYearFormat(src.DateFormat)))
+				twoDigit, total, col, shownDate(twoDigitEx.String, years), src.DateFormat, twoDigitYear(twoDigitEx.String), source, twoDigitYearFormat(src.DateFormat)))
 		case bad*2 > total:
 			fc.Problems = append(fc.Problems, fmt.Sprintf("dates in column %q such as %s do not match date_format %q; set [%s] date_format to the export's format (%s)",
-				col, shownDate(badEx.String), src.DateFormat, source, suggestFormat(badEx.String)))
+				col, shownDate(badEx.String, years), src.DateFormat, source, suggestFormat(badEx.String)))
 		case bad > 0:
 			hint := ""
 			if swappedOnly > 0 {
-				hint = fmt.Sprintf("; %s reads with day and month the other way round, a typo most likely", shownDate(swappedEx.String))
+				hint = fmt.Sprintf("; %s reads with day and month the other way round, a typo most likely", shownDate(swappedEx.String, years))
 			}
 			fc.Warnings = append(fc.Warnings, fmt.Sprintf("%d of %d dates in column %q, such as %s, do not match date_format %q: their rows would be rejected%s",
-				bad, total, col, shownDate(badEx.String), src.DateFormat, hint))
+				bad, total, col, shownDate(badEx.String, years), src.DateFormat, hint))
 		}
 		if twoDigit > 0 && !wrongDates(twoDigit, total) {
 			fc.Warnings = append(fc.Warnings, fmt.Sprintf("%d of %d dates in column %q, such as %s, have a two-digit year: their rows would be rejected as out of range",
-				twoDigit, total, col, shownDate(twoDigitEx.String)))
+				twoDigit, total, col, shownDate(twoDigitEx.String, years)))
 		}
 	}
 	if rows == 0 {

@@ -60,7 +60,7 @@ var hostileCases = []hostileCase{
 	// typos, rejected alone; the file is no day-first one.
 	{file: "month-first-typos.csv", status: "loaded", loaded: 47, rejected: 3, want: []string{`49 date (Appointment Date) CAST Could not convert string "13/02/2026"`}},
 	// Two-digit years read by %Y as the years 1 to 99.
-	{file: "two-digit-year.csv", status: "failed", want: []string{`5 of the file's 5 rows have dates with a two-digit year, which date_format "%m/%d/%Y" reads as written (such as 0026-10-01)`,
+	{file: "two-digit-year.csv", status: "failed", want: []string{`5 of the file's 5 rows have dates with a two-digit year, which date_format "%m/%d/%Y" reads as written (such as the year 26)`,
 		`Set [scheduling] date_format = "%m/%d/%y"`}},
 	{file: "tab.csv", status: "loaded", loaded: 2},
 	{file: "quoted-newlines.csv", status: "loaded", loaded: 2,
@@ -506,7 +506,7 @@ func TestCheckReadsEncodings(t *testing.T) {
 		{"windows-1252.csv", "windows-1252", 2, ""},
 		{"bom-crlf.csv", "utf-8", 2, ""},
 	} {
-		fc := checkFile(ctx, mem, "scheduling", src, filepath.Join("testdata", "hostile", c.file), c.file)
+		fc := checkFile(ctx, mem, "scheduling", src, filepath.Join("testdata", "hostile", c.file), c.file, testYears)
 		if fc.Encoding != c.encoding || fc.Rows != c.rows {
 			t.Errorf("%s: encoding %q, %d rows; want %q, %d", c.file, fc.Encoding, fc.Rows, c.encoding, c.rows)
 		}
@@ -609,7 +609,7 @@ func TestCheckFindsFileEndingInsideQuote(t *testing.T) {
 	must(t, os.WriteFile(path, []byte(hostileHeader+
 		"A1,901,Jane Smith,01/05/2026,9:00 AM,Attended,Intake,Google,,\n"+
 		`A2,902,Jane Smith,01/05/2026,9:00 AM,Attended,Intake,"Garcia, Sandr`), 0o644))
-	fc := checkFile(ctx, mem, "scheduling", config.Default().Scheduling, path, "cut.csv")
+	fc := checkFile(ctx, mem, "scheduling", config.Default().Scheduling, path, "cut.csv", testYears)
 	if len(fc.Problems) != 1 || !strings.Contains(fc.Problems[0], `line 3: the file ends inside a quoted value that opens on that line, in column "Referral Source"`) {
 		t.Errorf("problems %q, want one naming line 3 and the column", fc.Problems)
 	}
@@ -617,7 +617,7 @@ func TestCheckFindsFileEndingInsideQuote(t *testing.T) {
 	must(t, os.WriteFile(path, []byte(hostileHeader+
 		"A1,901,Jane Smith,01/05/2026,9:00 AM,Attended,Intake,\"Dr Lopez\nSt Mary's\",,\n"+
 		`A2,902,Jane Smith,01/05/2026,9:00 AM,Attended,Intake,"Garcia, Sandr`), 0o644))
-	fc = checkFile(ctx, mem, "scheduling", config.Default().Scheduling, path, "cut.csv")
+	fc = checkFile(ctx, mem, "scheduling", config.Default().Scheduling, path, "cut.csv", testYears)
 	if len(fc.Problems) != 1 || !strings.Contains(fc.Problems[0], `line 3: the file ends inside a quoted value`) {
 		t.Errorf("problems %q past a line break, want one naming line 3", fc.Problems)
 	}
@@ -627,7 +627,7 @@ func TestCheckFindsFileEndingInsideQuote(t *testing.T) {
 		must(t, os.WriteFile(path, []byte(hostileHeader+
 			"A1,901,Jane Smith,01/05/2026,9:00 AM,Attended,Intake,Google,,\n"+
 			`A2,902,Jane Smith,01/05/2026,9:00 AM,Attended,Intake,`+last), 0o644))
-		if fc := checkFile(ctx, mem, "scheduling", config.Default().Scheduling, path, "cut.csv"); !fc.OK() {
+		if fc := checkFile(ctx, mem, "scheduling", config.Default().Scheduling, path, "cut.csv", testYears); !fc.OK() {
 			t.Errorf("problems %q on a whole file ending %s", fc.Problems, last)
 		}
 	}
@@ -700,11 +700,11 @@ func TestAmountStyleIsPerFile(t *testing.T) {
 	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
 	must(t, err)
 	defer mem.Close()
-	fc := checkFile(ctx, mem, "billing", cfg.Billing, filepath.Join(dir, "exports", "a-comma.csv"), "a-comma.csv")
+	fc := checkFile(ctx, mem, "billing", cfg.Billing, filepath.Join(dir, "exports", "a-comma.csv"), "a-comma.csv", testYears)
 	if !fc.OK() || fc.Amounts != "decimal comma" {
 		t.Errorf("check a-comma.csv: amounts %q, problems %q; want decimal comma and none", fc.Amounts, fc.Problems)
 	}
-	fc = checkFile(ctx, mem, "billing", config.Default().Billing, filepath.Join("testdata", "hostile", "mixed-decimal-marks.csv"), "mixed-decimal-marks.csv")
+	fc = checkFile(ctx, mem, "billing", config.Default().Billing, filepath.Join("testdata", "hostile", "mixed-decimal-marks.csv"), "mixed-decimal-marks.csv", testYears)
 	if len(fc.Problems) != 1 || !strings.Contains(fc.Problems[0], "both with a decimal comma (225,00) and with a decimal point") {
 		t.Errorf("check mixed-decimal-marks.csv: problems %q, want one about both decimal marks", fc.Problems)
 	}
@@ -779,7 +779,7 @@ func TestLateMisplacedSeparatorIsRejected(t *testing.T) {
 	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
 	must(t, err)
 	defer mem.Close()
-	fc := checkFile(ctx, mem, "billing", cfg.Billing, filepath.Join(dir, "exports", "a-point.csv"), "a-point.csv")
+	fc := checkFile(ctx, mem, "billing", cfg.Billing, filepath.Join(dir, "exports", "a-point.csv"), "a-point.csv", testYears)
 	if len(fc.Problems) != 1 || !strings.Contains(fc.Problems[0], `line 1401: the amount 225,50 in column "Charge" holds a comma that does not separate thousands`) ||
 		!strings.Contains(fc.Problems[0], "3 such rows would be skipped") {
 		t.Errorf("check a-point.csv: problems %q, want one naming line 1401 and 3 rows", fc.Problems)
@@ -788,7 +788,7 @@ func TestLateMisplacedSeparatorIsRejected(t *testing.T) {
 	// check finds them in a file set to a single-byte encoding too.
 	cp := cfg.Billing
 	cp.Encoding = "windows-1252"
-	if fc := checkFile(ctx, mem, "billing", cp, filepath.Join(dir, "exports", "b-semi.csv"), "b-semi.csv"); len(fc.Problems) != 1 ||
+	if fc := checkFile(ctx, mem, "billing", cp, filepath.Join(dir, "exports", "b-semi.csv"), "b-semi.csv", testYears); len(fc.Problems) != 1 ||
 		!strings.Contains(fc.Problems[0], `line 1451: the amount 225,50 in column "Charge"`) {
 		t.Errorf("check b-semi.csv as windows-1252: problems %q, want one naming line 1451", fc.Problems)
 	}
@@ -1125,13 +1125,13 @@ func TestCheckFindsShiftedRows(t *testing.T) {
 	must(t, err)
 	defer mem.Close()
 	path := filepath.Join("testdata", "hostile", "shifted-by-two.csv")
-	fc := checkFile(ctx, mem, "scheduling", config.Default().Scheduling, path, "shifted-by-two.csv")
+	fc := checkFile(ctx, mem, "scheduling", config.Default().Scheduling, path, "shifted-by-two.csv", testYears)
 	if !fc.OK() || len(fc.Warnings) != 1 || !strings.Contains(fc.Warnings[0], "line 2: the row has 12 fields where the header has 10; 3 row(s) have more fields than the header and would be skipped") {
 		t.Errorf("problems %q, warnings %q; want one warning naming line 2, 12 fields and 3 rows", fc.Problems, fc.Warnings)
 	}
 	// Rows the reader rejects itself, with too many fields or too few, as the run
 	// rejects lines 3 and 4.
-	fc = checkFile(ctx, mem, "scheduling", config.Default().Scheduling, filepath.Join("testdata", "hostile", "field-count.csv"), "field-count.csv")
+	fc = checkFile(ctx, mem, "scheduling", config.Default().Scheduling, filepath.Join("testdata", "hostile", "field-count.csv"), "field-count.csv", testYears)
 	if got := strings.Join(fc.Warnings, "; "); !fc.OK() || len(fc.Warnings) != 2 ||
 		!strings.Contains(got, "line 3: the row has 12 fields where the header has 10; 1 row(s) have more fields") ||
 		!strings.Contains(got, "line 4: the row has 3 fields where the header has 10; 1 row(s) have fewer fields") {
@@ -1146,7 +1146,7 @@ func TestCheckFindsShiftedRows(t *testing.T) {
 		if file == "crlf-final-cr.csv" {
 			source, src = "billing", config.Default().Billing
 		}
-		fc := checkFile(ctx, mem, source, src, filepath.Join("testdata", "hostile", file), file)
+		fc := checkFile(ctx, mem, source, src, filepath.Join("testdata", "hostile", file), file, testYears)
 		got := strings.Join(fc.Warnings, "; ")
 		if !fc.OK() || (want == "") != (got == "") || !strings.Contains(got, want) {
 			t.Errorf("%s: problems %q, warnings %q; want a warning with %q", file, fc.Problems, got, want)
@@ -1254,7 +1254,7 @@ func TestCheckFindsDateOrderAndTwoDigitYears(t *testing.T) {
 			return fmt.Sprintf("10/%02d/2026", i%28+1)
 		}, "", `1 of 120 dates in column "Appointment Date", such as "2026-10-05", do not match date_format "%m/%d/%Y": their rows would be rejected`},
 	} {
-		fc := checkFile(ctx, mem, "scheduling", src, write(c.name, c.date), c.name)
+		fc := checkFile(ctx, mem, "scheduling", src, write(c.name, c.date), c.name, testYears)
 		got, warned := strings.Join(fc.Problems, "; "), strings.Join(fc.Warnings, "; ")
 		if (c.problem == "") != (got == "") || !strings.Contains(got, c.problem) || (c.warn == "") != (warned == "") || !strings.Contains(warned, c.warn) {
 			t.Errorf("%s: problems %q, warnings %q; want problem %q, warning %q", c.name, got, warned, c.problem, c.warn)
@@ -1298,7 +1298,7 @@ func TestLoneCRWithNonASCIIDelimiterHasNoLine(t *testing.T) {
 	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
 	must(t, err)
 	defer mem.Close()
-	fc := checkFile(ctx, mem, "scheduling", in.Config.Scheduling, filepath.Join(dir, "exports", "section.csv"), "section.csv")
+	fc := checkFile(ctx, mem, "scheduling", in.Config.Scheduling, filepath.Join(dir, "exports", "section.csv"), "section.csv", testYears)
 	if got := strings.Join(fc.Warnings, "; "); !strings.HasPrefix(got, "1 carriage return(s) not followed by a line feed, which") {
 		t.Errorf("check warnings %q, want one about 1 carriage return without a line", got)
 	}
@@ -1311,7 +1311,7 @@ func TestCheckWarnsOfHeaderOnly(t *testing.T) {
 	must(t, err)
 	defer mem.Close()
 	for _, f := range []string{"header-only.csv", "header-and-blank-rows.csv", "header-only-utf16.csv"} {
-		fc := checkFile(ctx, mem, "scheduling", config.Default().Scheduling, filepath.Join("testdata", "hostile", f), f)
+		fc := checkFile(ctx, mem, "scheduling", config.Default().Scheduling, filepath.Join("testdata", "hostile", f), f, testYears)
 		if got := strings.Join(fc.Warnings, "; "); !fc.OK() || !strings.Contains(got, "the file holds its header and no row") {
 			t.Errorf("%s: problems %q, warnings %q; want a warning", f, fc.Problems, got)
 		}
@@ -1335,7 +1335,7 @@ func TestCheckWarnsOfCRWithNamedEncoding(t *testing.T) {
 	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
 	must(t, err)
 	defer mem.Close()
-	fc := checkFile(ctx, mem, "scheduling", src, path, "sect1252.csv")
+	fc := checkFile(ctx, mem, "scheduling", src, path, "sect1252.csv", testYears)
 	if got := strings.Join(fc.Warnings, "; "); !strings.Contains(got, "1 carriage return(s) not followed by a line feed") {
 		t.Errorf("problems %q, warnings %q; want one about the carriage return", fc.Problems, got)
 	}
@@ -1367,7 +1367,7 @@ func TestRejectMessagesHideNamesAndIDs(t *testing.T) {
 	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
 	must(t, err)
 	defer mem.Close()
-	fc := checkFile(ctx, mem, "scheduling", config.Default().Scheduling, filepath.Join(dir, "exports", "s.csv"), "s.csv")
+	fc := checkFile(ctx, mem, "scheduling", config.Default().Scheduling, filepath.Join(dir, "exports", "s.csv"), "s.csv", testYears)
 	said := msgs + "\n" + strings.Join(fc.Warnings, "\n") + "\n" + strings.Join(fc.Problems, "\n")
 	for _, secret := range []string{"Zoe", "Secretname", "900777", "SECRETID10"} {
 		if strings.Contains(said, secret) {
@@ -1395,6 +1395,11 @@ func TestShownValue(t *testing.T) {
 	}{
 		{"02/30/2026", `"02/30/2026"`, hiddenNumber},
 		{"2026-13-01 10:30", `"2026-13-01 10:30"`, hiddenNumber},
+		// A date out of range (min_year to max_years_ahead) may be a birth date: its year alone.
+		{"1961-02-30", dateInYear(1961), hiddenNumber},
+		{"13/45/1961", dateInYear(1961), hiddenNumber},
+		{"1961-02-03", dateInYear(1961), hiddenNumber},
+		{"02/30/61", dateInYear(1961), hiddenNumber},
 		{"9:75 PM", `"9:75 PM"`, hiddenWithLetters},
 		{"", `""`, `""`},
 		{"n/a", `"n/a"`, `"n/a"`},
@@ -1420,7 +1425,7 @@ func TestShownValue(t *testing.T) {
 		{"Jan 5, 2026", hiddenWithLetters, hiddenWithLetters},
 		{`"x"`, hiddenWithLetters, hiddenWithLetters},
 	} {
-		if got := shownDate(c.v); got != c.date {
+		if got := shownDate(c.v, testYears); got != c.date {
 			t.Errorf("shownDate(%q) = %s, want %s", c.v, got, c.date)
 		}
 		if got := shownAmount(c.v); got != c.amount {
@@ -1433,7 +1438,7 @@ func TestShownValue(t *testing.T) {
 // value of TestShownValue, in the date column and in an amount column.
 func TestRejectsHideWhatCheckHides(t *testing.T) {
 	dir := t.TempDir()
-	values := []string{"02/30/2026", "13/45/2026", "n/a", "$1,234.50", "(25.00)", "$90", "900777", "+900777", "900777.0", "900 777", "$900777",
+	values := []string{"02/30/2026", "13/45/2026", "13/45/1961", "1961-02-30", "02/30/61", "n/a", "$1,234.50", "(25.00)", "$90", "900777", "+900777", "900777.0", "900 777", "$900777",
 		"900-777", "123-45-6789", "(555) 123-4567", "555-123-4567", "Zoe Secretname", "1.23457E+17", "Jan 5, 2026"}
 	var b strings.Builder
 	b.WriteString("Claim Line ID,Patient Account,DOS,Rendering Provider,Rendering Provider NPI,Referring Provider,Referring Provider NPI,Payer,CPT Code,Charge,Paid\n")
@@ -1461,7 +1466,7 @@ func TestRejectsHideWhatCheckHides(t *testing.T) {
 		got[line] = msg
 	}
 	for i, v := range values {
-		for j, want := range []string{shownDate(v), shownAmount(v)} {
+		for j, want := range []string{shownDate(v, testYears), shownAmount(v)} {
 			line := 42 + 2*i + j
 			msg, ok := got[line]
 			switch {
@@ -1683,7 +1688,7 @@ func TestHeaderCellsThatAreValuesAreNotRepeated(t *testing.T) {
 	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
 	must(t, err)
 	defer mem.Close()
-	fc := checkFile(ctx, mem, "scheduling", config.Default().Scheduling, filepath.Join(dir, "exports", "s.csv"), "s.csv")
+	fc := checkFile(ctx, mem, "scheduling", config.Default().Scheduling, filepath.Join(dir, "exports", "s.csv"), "s.csv", testYears)
 	db, _ := ingestSchedulingFolder(t, dir)
 	var ledger string
 	must(t, db.QueryRow(`SELECT string_agg(headers, ' ') FROM ingest_files`).Scan(&ledger))
@@ -1738,7 +1743,7 @@ func checkText(t *testing.T, source string, src config.Source, body string) File
 	defer mem.Close()
 	path := filepath.Join(t.TempDir(), "export.csv")
 	must(t, os.WriteFile(path, []byte(body), 0o644))
-	return checkFile(ctx, mem, source, src, path, "export.csv")
+	return checkFile(ctx, mem, source, src, path, "export.csv", testYears)
 }
 
 // The folder for copies is made when a file needs one, not on every run, and
@@ -1830,7 +1835,7 @@ func TestMisplacedSeparatorValueNotRepeated(t *testing.T) {
 	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
 	must(t, err)
 	defer mem.Close()
-	fc := checkFile(ctx, mem, "billing", in.Config.Billing, filepath.Join(dir, "exports", "phone.csv"), "phone.csv")
+	fc := checkFile(ctx, mem, "billing", in.Config.Billing, filepath.Join(dir, "exports", "phone.csv"), "phone.csv", testYears)
 	if len(fc.Problems) != 1 || !strings.Contains(fc.Problems[0], "line 7: the amount a number (not shown") {
 		t.Errorf("check phone.csv: problems %q, want one describing line 7's amount", fc.Problems)
 	}
@@ -1840,5 +1845,68 @@ func TestMisplacedSeparatorValueNotRepeated(t *testing.T) {
 				t.Errorf("check repeats %q: %s", s, p)
 			}
 		}
+	}
+}
+
+// testYears are the years a date may have under the default settings.
+var testYears = yearsOf(config.Default().Ingest)
+
+// A birth date in a date column, where the row's date should be, is the
+// patient's: a date outside min_year to max_years_ahead is given by its year
+// alone in every message, also when it fails date_format (written another way)
+// or has a two-digit year, as README's "Patient data" says; and the messages an
+// earlier version recorded with the whole date are reworded when a newer one
+// opens the database.
+func TestBirthDatesGivenByTheirYear(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("Claim Line ID,Patient Account,DOS,Rendering Provider,Rendering Provider NPI,Referring Provider,Referring Provider NPI,Payer,CPT Code,Charge,Paid\n")
+	for i := range 60 {
+		fmt.Fprintf(&b, "L%d,9000%02d,01/%02d/2026,Jane Smith,,Maria Lopez,,Aetna,90837,150.00,90.00\n", i, i, i%28+1)
+	}
+	b.WriteString("B1,900101,1961-03-14,Jane Smith,,Maria Lopez,,Aetna,90837,150.00,90.00\n") // line 62: another format
+	b.WriteString("B2,900102,11/21/59,Jane Smith,,Maria Lopez,,Aetna,90837,150.00,90.00\n")   // line 63: a two-digit year
+	b.WriteString("B3,900103,02/30/1958,Jane Smith,,Maria Lopez,,Aetna,90837,150.00,90.00\n") // line 64: no such day
+	writeExports(t, dir, map[string]string{"b.csv": b.String()})
+	in := folderIngester(t, dir, "billing")
+	_, err := in.Ingest(ctx)
+	must(t, err)
+	var rejects string
+	must(t, in.DB.QueryRow(`SELECT string_agg(line || ': ' || message, chr(10) ORDER BY line) FROM rejected_rows`).Scan(&rejects))
+	secrets := []string{"03-14", "03/14", "11/21", "11-21", "02/30/1958"}
+	for _, s := range secrets {
+		if strings.Contains(rejects, s) {
+			t.Errorf("rejected rows repeat %q:\n%s", s, rejects)
+		}
+	}
+	for _, w := range []string{"62: Could not convert a date in 1961 (only its year shown", "63: row B2 has a date with a two-digit year, read as the year 59;",
+		"64: Could not convert a date in 1958 (only its year shown"} {
+		if !strings.Contains(rejects, w) {
+			t.Errorf("rejects do not say %q:\n%s", w, rejects)
+		}
+	}
+	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
+	must(t, err)
+	defer mem.Close()
+	fc := checkFile(ctx, mem, "billing", in.Config.Billing, filepath.Join(dir, "exports", "b.csv"), "b.csv", testYears)
+	said := strings.Join(append(fc.Problems, fc.Warnings...), "\n")
+	for _, s := range secrets {
+		if strings.Contains(said, s) {
+			t.Errorf("check repeats %q:\n%s", s, said)
+		}
+	}
+	if !strings.Contains(said, "a date in 19") {
+		t.Errorf("check does not give the dates by their year:\n%s", said)
+	}
+	// As an earlier version worded the two-digit year, then reworded on opening.
+	_, err = in.DB.ExecContext(ctx, `UPDATE rejected_rows SET message = 'row B2 has date 0059-11-21, a two-digit year read as written; it was skipped (set date_format for this source to ''%m/%d/%y'', which reads two-digit years)' WHERE line = 63`)
+	must(t, err)
+	_, err = UpgradeDatabase(ctx, in.DB)
+	must(t, err)
+	var upgraded string
+	must(t, in.DB.QueryRow(`SELECT message FROM rejected_rows WHERE line = 63`).Scan(&upgraded))
+	if want := "row B2 has a date with a two-digit year, read as the year 59; it was skipped (set date_format for this source to '%m/%d/%y', which reads two-digit years)"; upgraded != want {
+		t.Errorf("earlier reject reworded as\n%s\nwant\n%s", upgraded, want)
 	}
 }

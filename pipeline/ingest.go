@@ -1344,11 +1344,11 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 			fmt.Sprintf("r.column_name = 'c%d'", mapping[dateFieldName(source)]+1), QuoteString(src.DateFormat),
 			QuoteString(first.amounts.rejectHint()), len(headers), len(headers), QuoteString(endsInQuote),
 			QuoteString(swapped), readsSwapped("r.error_message", swapped),
-			hideCastValue(`regexp_replace(r.error_message, '^Error when converting column "c[0-9]+"\. ', '')`))
+			hideCastValue(`regexp_replace(r.error_message, '^Error when converting column "c[0-9]+"\. ', '')`, yearsOf(in.Config.Ingest)))
 		if _, err = exec(q); err != nil {
 			return fmt.Errorf("record rejected rows: %w", err)
 		}
-		if err := dayFirstCheck(ctx, tx, items, table, dateCol, source, src.DateFormat, fmt.Sprintf("c%d", mapping[dateFieldName(source)]+1)); err != nil {
+		if err := dayFirstCheck(ctx, tx, items, table, dateCol, source, src.DateFormat, fmt.Sprintf("c%d", mapping[dateFieldName(source)]+1), yearsOf(in.Config.Ingest)); err != nil {
 			return err
 		}
 		// A row with a field too few is rejected as whatever the first moved value
@@ -1498,7 +1498,8 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		{conds[1], headers[mapping["client_id"]], "'MISSING VALUE'", "'row ' || " + idCol + " || ' has no client id; it was skipped'"},
 		{conds[2], headers[mapping[dateFieldName(source)]], "'OUT OF RANGE'",
 			fmt.Sprintf("CASE WHEN %[2]s IS NULL THEN 'row ' || %[1]s || ' has no date; it was skipped' "+
-				"WHEN year(%[2]s) < 100 THEN 'row ' || %[1]s || ' has date ' || %[2]s::VARCHAR || ', a two-digit year read as written; it was skipped (set date_format for this source to ' || %[5]s || ', which reads two-digit years)' "+
+				// The year alone, as below: the day and month with it may be a birth date's.
+				"WHEN year(%[2]s) < 100 THEN 'row ' || %[1]s || ' has a date with a two-digit year, read as the year ' || year(%[2]s)::VARCHAR || '; it was skipped (set date_format for this source to ' || %[5]s || ', which reads two-digit years)' "+
 				// The year alone: a date far out of range is more likely a birth date
 				// (a column mapped wrongly) than a typo, and a birth date is the patient's.
 				"ELSE 'row ' || %[1]s || ' has a date in ' || year(%[2]s)::VARCHAR || ', outside %[3]d-%[4]d; it was skipped (set [ingest] min_year or max_years_ahead if that date is real; many such rows: is the date column a birth date?)' END",

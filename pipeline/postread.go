@@ -11,6 +11,9 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/referrals/referrals/internal/config"
 )
 
 // A file whose dates are written in another order than date_format says
@@ -88,7 +91,7 @@ func fileRows(ctx context.Context, tx *sql.Tx, table string, fileID int64, index
 // date_format (a day above 12, loaded: a month-first file with typos has
 // many): their other dates, with a day up to 12, loaded swapped. col is the
 // reader's name for the date column (c1, c2…), dateCol the table's.
-func dayFirstCheck(ctx context.Context, tx *sql.Tx, items []*prepared, table, dateCol, source, format, col string) error {
+func dayFirstCheck(ctx context.Context, tx *sql.Tx, items []*prepared, table, dateCol, source, format, col string, years yearRange) error {
 	swapped := swappedDateFormat(format)
 	if swapped == "" {
 		return nil
@@ -118,10 +121,10 @@ func dayFirstCheck(ctx context.Context, tx *sql.Tx, items []*prepared, table, da
 			return err
 		}
 		if dayFirst(f.n, onlyFormat, total) {
-			return fmt.Errorf("%d of the file's %d rows have dates such as %q that do not read as date_format %q but do as %q, with day and month the other way round: "+
+			return fmt.Errorf("%d of the file's %d rows have dates such as %s that do not read as date_format %q but do as %q, with day and month the other way round: "+
 				"the export writes them so, and its other dates, with a day up to 12, would load swapped; nothing of this file was loaded. "+
 				"Set [%s] date_format = %q (and run --rebuild if files loaded before were read with the old format)",
-				f.n, total, f.example, format, swapped, source, swapped)
+				f.n, total, shownDate(f.example, years), format, swapped, source, swapped)
 		}
 	}
 	return nil
@@ -158,7 +161,7 @@ func twoDigitYearCheck(ctx context.Context, tx *sql.Tx, items []*prepared, table
 		index[it.fileID] = i
 		ids[i] = fmt.Sprint(it.fileID)
 	}
-	rows, err := tx.QueryContext(ctx, fmt.Sprintf(`SELECT file_id, count(*), min(%[2]s)::VARCHAR FROM %[1]s
+	rows, err := tx.QueryContext(ctx, fmt.Sprintf(`SELECT file_id, count(*), min(year(%[2]s))::VARCHAR FROM %[1]s
 		WHERE file_id IN (%[3]s) AND year(%[2]s) < 100 GROUP BY file_id HAVING count(*) >= %[4]d ORDER BY file_id`,
 		table, dateCol, strings.Join(ids, ", "), minWrongDates))
 	if err != nil {
@@ -174,7 +177,7 @@ func twoDigitYearCheck(ctx context.Context, tx *sql.Tx, items []*prepared, table
 			return err
 		}
 		if wrongDates(f.n, total) {
-			return fmt.Errorf("%d of the file's %d rows have dates with a two-digit year, which date_format %q reads as written (such as %s); nothing of this file was loaded. "+
+			return fmt.Errorf("%d of the file's %d rows have dates with a two-digit year, which date_format %q reads as written (such as the year %s); nothing of this file was loaded. "+
 				"Set [%s] date_format = %q, which reads two-digit years",
 				f.n, total, format, f.example, source, twoDigitYearFormat(format))
 		}
@@ -266,8 +269,58 @@ var (
 )
 
 // shownDate is v, a date column's value, quoted when a message may show it,
-// or what kind of value it is.
-func shownDate(v string) string { return shown(v, shownDateRE) }
+// or what kind of value it is. A date whose year lies outside years (min_year
+// to max_years_ahead) is given by its year alone, as an out-of-range date that
+// loads is: it may be a birth date, the patient's.
+func shownDate(v string, years yearRange) string {
+	if shownDateRE.MatchString(v) {
+		if y, ok := dateYear(v, years); ok && (y < years.min || y > years.max) {
+			return dateInYear(y)
+		}
+	}
+	return shown(v, shownDateRE)
+}
+
+// yearRange is the years a date may have: [ingest] min_year to max_years_ahead
+// years after this one.
+type yearRange struct{ min, max int }
+
+// yearsOf is the range the settings give.
+func yearsOf(c config.IngestOpts) yearRange {
+	return yearRange{c.MinYear, time.Now().Year() + c.MaxYearsAhead}
+}
+
+// dateInYear is how a message gives a date by its year alone.
+func dateInYear(y int) string {
+	return fmt.Sprintf("a date in %d (only its year shown: a date so far out of range may be a birth date)", y)
+}
+
+var (
+	fourDigitYearRE = regexp.MustCompile(`(?:^|[^0-9])([0-9]{4})(?:[^0-9]|$)`)
+	twoDigitYearRE  = regexp.MustCompile(`^ *[0-9]{1,2}[/.-][0-9]{1,2}[/.-]([0-9]{2})(?:[^0-9]|$)`)
+)
+
+// dateYear is the year v, a date as written, is of: its four-digit year, else a
+// two-digit one at the end, taken in the century that puts it at or before
+// years.max. ok is false for a time alone.
+func dateYear(v string, years yearRange) (int, bool) {
+	if m := fourDigitYearRE.FindStringSubmatch(v); m != nil {
+		y, err := strconv.Atoi(m[1])
+		return y, err == nil
+	}
+	if m := twoDigitYearRE.FindStringSubmatch(v); m != nil {
+		yy, err := strconv.Atoi(m[1])
+		if err != nil {
+			return 0, false
+		}
+		y := years.max/100*100 + yy
+		if y > years.max {
+			y -= 100
+		}
+		return y, true
+	}
+	return 0, false
+}
 
 // shownAmount is v, an amount column's value, quoted when a message may show
 // it, or what kind of value it is.
@@ -287,15 +340,23 @@ func shown(v string, ok *regexp.Regexp) string {
 // quoted value replaced as shownDate and shownAmount do, by the type the value
 // failed to convert to. A value with a line break is cut there in DuckDB's
 // message, which then has no closing quote: hidden whole.
-func hideCastValue(msg string) string {
+func hideCastValue(msg string, years yearRange) string {
 	v := castValue(msg)
+	// A date's year as dateYear reads it: four digits, else two at the end, in the
+	// century that puts it at or before the last year a date may have.
+	yy := fmt.Sprintf(`try_cast(nullif(regexp_extract(%s, '^ *[0-9]{1,2}[/.-][0-9]{1,2}[/.-]([0-9]{2})([^0-9]|$)', 1), '') AS INTEGER)`, v)
+	year := fmt.Sprintf(`coalesce(try_cast(nullif(regexp_extract(%[1]s, '(^|[^0-9])([0-9]{4})([^0-9]|$)', 2), '') AS INTEGER),
+		%[2]d + %[3]s - CASE WHEN %[2]d + %[3]s > %[4]d THEN 100 ELSE 0 END)`, v, years.max/100*100, yy, years.max)
 	return fmt.Sprintf(`CASE
 		WHEN NOT contains(%[1]s, 'Could not convert string "') THEN %[1]s
 		WHEN NOT regexp_matches(%[1]s, 'Could not convert string "(.*)" to') THEN regexp_replace(%[1]s, 'string ".*$', %[8]s)
-		WHEN regexp_matches(%[1]s, '" to ''(DATE|TIMESTAMP|TIME)') AND regexp_full_match(%[2]s, %[3]s) THEN %[1]s
+		WHEN regexp_matches(%[1]s, '" to ''(DATE|TIMESTAMP|TIME)') AND regexp_full_match(%[2]s, %[3]s)
+			AND (%[9]s IS NULL OR %[9]s BETWEEN %[10]d AND %[11]d) THEN %[1]s
+		WHEN regexp_matches(%[1]s, '" to ''(DATE|TIMESTAMP|TIME)') AND regexp_full_match(%[2]s, %[3]s)
+			THEN replace(%[1]s, 'string "' || %[2]s || '"', 'a date in ' || %[9]s || ' (only its year shown: a date so far out of range may be a birth date)')
 		WHEN regexp_matches(%[1]s, '" to ''DECIMAL') AND regexp_full_match(%[2]s, %[4]s) THEN %[1]s
 		WHEN regexp_full_match(%[2]s, %[5]s) THEN replace(%[1]s, 'string "' || %[2]s || '"', %[6]s)
 		ELSE replace(%[1]s, 'string "' || %[2]s || '"', %[7]s) END`,
 		msg, v, QuoteString(shownDatePattern), QuoteString(shownAmountPattern), QuoteString(numberPattern),
-		QuoteString(hiddenNumber), QuoteString(hiddenWithLetters), QuoteString(hiddenLines))
+		QuoteString(hiddenNumber), QuoteString(hiddenWithLetters), QuoteString(hiddenLines), year, years.min, years.max)
 }

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"regexp"
+
+	"github.com/referrals/referrals/internal/config"
 )
 
 // schema creates the persistent tables the loader writes. They are created
@@ -148,7 +150,9 @@ func UpgradeDatabase(ctx context.Context, db *sql.DB) (keysConverted bool, err e
 	// Rejects recorded before November 2026 quote any value DuckDB could not read,
 	// a patient's name or client id shifted into a date column among them: they are
 	// worded as the loader words them now (hideCastValue), once.
-	hide := hideCastValue("message")
+	// The default years: the settings are not known here (a reject of a date
+	// before a lower min_year is given by its year, no harm).
+	hide := hideCastValue("message", yearsOf(config.Default().Ingest))
 	if _, err := db.ExecContext(ctx, `UPDATE rejected_rows SET message = `+hide+`
 		WHERE error_type = 'CAST' AND contains(message, 'Could not convert string "') AND message IS DISTINCT FROM (`+hide+`)`); err != nil {
 		return false, fmt.Errorf("hide the values of earlier rejects: %w", err)
@@ -157,6 +161,12 @@ func UpgradeDatabase(ctx context.Context, db *sql.DB) (keysConverted bool, err e
 	if _, err := db.ExecContext(ctx, `UPDATE rejected_rows
 		SET message = regexp_replace(message, ' has date ([0-9]{4})-[0-9]{2}-[0-9]{2}, outside', ' has a date in \1, outside')
 		WHERE error_type = 'OUT OF RANGE' AND regexp_matches(message, ' has date [0-9]{4}-[0-9]{2}-[0-9]{2}, outside')`); err != nil {
+		return false, fmt.Errorf("hide the dates of earlier rejects: %w", err)
+	}
+	// And a two-digit year read as written, by that year alone too.
+	if _, err := db.ExecContext(ctx, `UPDATE rejected_rows
+		SET message = regexp_replace(message, ' has date 0*([0-9]{1,2})-[0-9]{2}-[0-9]{2}, a two-digit year read as written;', ' has a date with a two-digit year, read as the year \1;')
+		WHERE error_type = 'OUT OF RANGE' AND regexp_matches(message, ' has date [0-9]{4}-[0-9]{2}-[0-9]{2}, a two-digit year read as written;')`); err != nil {
 		return false, fmt.Errorf("hide the dates of earlier rejects: %w", err)
 	}
 	// And an amount with a misplaced separator that is no amount's shape (a phone or
