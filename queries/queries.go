@@ -26,7 +26,7 @@ import (
 	"strings"
 )
 
-//go:embed clients/*.sql clients/merge/*.sql staging/*.sql marts/*.sql checks/*.sql checks/sources/*.sql
+//go:embed clients/*.sql clients/merge/*.sql clients/full/*.sql staging/*.sql marts/*.sql checks/*.sql checks/sources/*.sql
 var files embed.FS
 
 // MacrosSQL defines the temporary macros (name_key, split_list, …) the
@@ -44,6 +44,11 @@ type Model struct {
 	// clients that only gained rows from their kept rows (tmp_kept) and the rows
 	// SQL gives for their new rows alone (tmp_partial), without their history.
 	Merge string
+	// Full (clients layer, optional: clients/full/<name>.sql) gives, on a full
+	// build, the same rows as SQL over every raw row, from another per-client
+	// table built before it: a pass over the raw rows saved. Nights recompute and
+	// merge with SQL and Merge.
+	Full string
 	// Sources (checks layer, optional: checks/sources/<name>.sql) lists the export
 	// rows behind the check's offending rows: path, row, problem. It reads raw
 	// tables, so it runs only when the check failed: the check itself reads only
@@ -62,7 +67,7 @@ func Models() ([]Model, error) {
 		}
 		all = append(all, ms...)
 	}
-	return order(all)
+	return order(all, func(m Model) Model { return m })
 }
 
 // Checks returns the data checks, sorted by name.
@@ -70,7 +75,14 @@ func Checks() ([]Model, error) { return readLayer("checks") }
 
 // ClientModels returns the per-client models (clients/), which only read the
 // raw tables through the scope views.
-func ClientModels() ([]Model, error) { return readLayer("clients") }
+// They come in an order where a model whose Full reads another comes after it.
+func ClientModels() ([]Model, error) {
+	ms, err := readLayer("clients")
+	if err != nil {
+		return nil, err
+	}
+	return order(ms, func(m Model) Model { return Model{SQL: m.Full} })
+}
 
 // ClientFingerprint changes whenever the SQL that builds the per-client
 // tables (or a macro it may use) changes: tables built by other SQL must
@@ -83,7 +95,7 @@ func ClientFingerprint() (string, error) {
 	h := sha256.New()
 	h.Write([]byte(MacrosSQL))
 	for _, m := range ms {
-		fmt.Fprintf(h, "\x00%s\x00%s\x00%s", m.Name, m.SQL, m.Merge)
+		fmt.Fprintf(h, "\x00%s\x00%s\x00%s\x00%s", m.Name, m.SQL, m.Merge, m.Full)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
@@ -108,6 +120,9 @@ func readLayer(layer string) ([]Model, error) {
 		case "clients":
 			if mb, err := files.ReadFile("clients/merge/" + e.Name()); err == nil {
 				m.Merge = string(mb)
+			}
+			if fb, err := files.ReadFile("clients/full/" + e.Name()); err == nil {
+				m.Full = string(fb)
 			}
 		case "checks":
 			if sb, err := files.ReadFile("checks/sources/" + e.Name()); err == nil {
@@ -141,10 +156,10 @@ func (m Model) Reads(tables []string) []string {
 	return out
 }
 
-// order sorts models topologically by the model names their SQL mentions as
-// whole words, keeping the alphabetical order among independent models so
-// the build order is deterministic.
-func order(ms []Model) ([]Model, error) {
+// order sorts models topologically by the model names that the SQL of
+// reading(m) mentions as whole words, keeping the alphabetical order among
+// independent models so the build order is deterministic.
+func order(ms []Model, reading func(Model) Model) ([]Model, error) {
 	byName := map[string]int{}
 	for i, m := range ms {
 		byName[m.Name] = i
@@ -155,7 +170,7 @@ func order(ms []Model) ([]Model, error) {
 	}
 	deps := make([][]int, len(ms))
 	for i, m := range ms {
-		for _, n := range m.Reads(names) {
+		for _, n := range reading(m).Reads(names) {
 			if j := byName[n]; j != i {
 				deps[i] = append(deps[i], j)
 			}
