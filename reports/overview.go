@@ -120,14 +120,23 @@ WITH months AS (
     -- Every referral of the month (the volumes: also one with no clinician yet), by
     -- its referrer's stage that month, as the Monthly sheet colours them; a referrer
     -- with no stage (all its referrals in the window without a clinician) is left over.
-    SELECT v.month,
-        sum(v.referrals) FILTER (WHERE m.stage = 1) AS s1,
-        sum(v.referrals) FILTER (WHERE m.stage = 2) AS s2,
-        sum(v.referrals) FILTER (WHERE m.stage = 3) AS s3
-    FROM monthly_volume v
-    JOIN referrer_months m ON m.referrer = v.referrer AND m.month = v.month
-    WHERE v.source_kind = 'referrer' AND v.month BETWEEN ?::DATE AND ?::DATE
-    GROUP BY v.month
+    -- The measured ones are referrer_months' own count; those with no clinician yet,
+    -- few, are joined to their referrer's month (a join of every referral's month took
+    -- 25 ms more a night at 10M exported rows).
+    SELECT month,
+        sum(n) FILTER (WHERE stage = 1) AS s1,
+        sum(n) FILTER (WHERE stage = 2) AS s2,
+        sum(n) FILTER (WHERE stage = 3) AS s3
+    FROM (
+        SELECT month, stage, referrals_this_month AS n FROM referrer_months
+        WHERE month BETWEEN ?::DATE AND ?::DATE
+        UNION ALL
+        SELECT r.referral_month, m.stage, 1 FROM referrals r
+        JOIN referrer_months m ON m.referrer = r.referrer AND m.month = r.referral_month
+        WHERE r.source_kind = 'referrer' AND r.assigned_clinician IS NULL
+          AND r.referral_month BETWEEN ?::DATE AND ?::DATE
+    )
+    GROUP BY month
 ), volume AS (
     SELECT month,
         sum(referrals) FILTER (WHERE source_kind = 'referrer') AS referrer,
@@ -141,7 +150,7 @@ SELECT m.month,
     greatest(coalesce(v.referrer, 0) - coalesce(s.s1, 0) - coalesce(s.s2, 0) - coalesce(s.s3, 0), 0)::BIGINT,
     coalesce(v.channel, 0)::BIGINT, coalesce(v.unknown, 0)::BIGINT, coalesce(v.total, 0)::BIGINT
 FROM months m LEFT JOIN staged s USING (month) LEFT JOIN volume v USING (month)
-ORDER BY m.month`, from, to, from, to)
+ORDER BY m.month`, from, to, from, to, from, to)
 	if err != nil {
 		return o, err
 	}
