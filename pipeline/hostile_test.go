@@ -1628,7 +1628,8 @@ func TestEarlierRejectsHaveTheirValuesHidden(t *testing.T) {
 	}
 	_, err = db.ExecContext(ctx, `INSERT INTO rejected_rows VALUES (1, 'a.csv', 3, 'DOB', 'OUT OF RANGE', 'row C1 has date 1932-03-17, outside 2000-2028; it was skipped (set [ingest] min_year or max_years_ahead if that date is real)')`)
 	must(t, err)
-	must(t, EnsureSchema(ctx, db))
+	_, err = UpgradeDatabase(ctx, db)
+	must(t, err)
 	var got string
 	must(t, db.QueryRow(`SELECT string_agg(message, '\n' ORDER BY message) FROM rejected_rows`).Scan(&got))
 	for _, secret := range []string{"Zoe", "900777", "1932-03-17"} {

@@ -573,7 +573,7 @@ func TestHexClientKeysAreConverted(t *testing.T) {
 		}
 	}
 	p.reopen()
-	if err := pipeline.EnsureSchema(ctx, p.db); err != nil {
+	if _, err := pipeline.UpgradeDatabase(ctx, p.db); err != nil {
 		t.Fatal(err)
 	}
 	want := clientkey.Key(secret, "C-1")
@@ -604,7 +604,7 @@ func TestHexClientKeysAreConverted(t *testing.T) {
 	}
 	// Opening again changes nothing.
 	p.reopen()
-	if err := pipeline.EnsureSchema(ctx, p.db); err != nil {
+	if _, err := pipeline.UpgradeDatabase(ctx, p.db); err != nil {
 		t.Fatal(err)
 	}
 	if n := p.count(`SELECT count(*) FROM raw_appointments WHERE client_key::VARCHAR = ?`, want); n != 2 {
@@ -630,9 +630,9 @@ func TestHexClientKeyConversionErrorHidesTheKey(t *testing.T) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	err := pipeline.EnsureSchema(ctx, p.db)
+	_, err := pipeline.UpgradeDatabase(ctx, p.db)
 	if err == nil || !strings.Contains(err.Error(), "dirty_clients") {
-		t.Fatalf("EnsureSchema = %v, want an error naming dirty_clients", err)
+		t.Fatalf("UpgradeDatabase = %v, want an error naming dirty_clients", err)
 	}
 	if strings.Contains(err.Error(), "7777777777") {
 		t.Errorf("the error shows the stored key: %v", err)
