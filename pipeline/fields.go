@@ -576,8 +576,12 @@ func (fc *fieldCounter) checkAmounts(rec []byte) {
 		if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
 			v = bytes.TrimSpace(v[1 : len(v)-1])
 		}
-		// As the reader gets it: without a currency sign (the copy drops it).
+		// As the reader gets it: without a currency sign (the copy drops it), also
+		// one a Windows-1252 file writes in a byte of its own (the copy decodes it,
+		// then drops it).
 		if p, ok := plainAmount(v); ok {
+			v = p
+		} else if p, ok := plainAmountCP1252(v); ok {
 			v = p
 		}
 		if bytes.IndexByte(v, a.thousands) >= 0 && !amountGroupsOK(v, a.thousands, a.decimal) {

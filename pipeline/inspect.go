@@ -1105,6 +1105,20 @@ func plainAmount(v []byte) (plain []byte, ok bool) {
 	return append(append(append([]byte{}, m[1]...), m[2]...), m[3]...), true
 }
 
+// plainAmountCP1252 is plainAmount for a value as a Windows-1252 file writes it,
+// the euro, pound or yen sign in a byte of its own (0x80, 0xA3, 0xA5), which is
+// no UTF-8: the scan reads the file's bytes before the copy decodes them.
+func plainAmountCP1252(v []byte) (plain []byte, ok bool) {
+	if utf8.Valid(v) || bytes.IndexByte(v, 0x80) < 0 && bytes.IndexByte(v, 0xa3) < 0 && bytes.IndexByte(v, 0xa5) < 0 {
+		return nil, false
+	}
+	d, err := charmap.Windows1252.NewDecoder().Bytes(v)
+	if err != nil {
+		return nil, false
+	}
+	return plainAmount(d)
+}
+
 // plainAmountString is plainAmount for a string: v itself when it has no sign to drop.
 func plainAmountString(v string) string {
 	if p, ok := plainAmount([]byte(v)); ok {

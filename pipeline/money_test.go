@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -41,6 +43,41 @@ func TestMoneyMender(t *testing.T) {
 			if out.String() != c.want {
 				t.Errorf("%q in chunks of %d:\n got %q\nwant %q", c.in, size, out.String(), c.want)
 			}
+		}
+	}
+}
+
+// A Windows-1252 file writes the euro sign as the byte 0x80 (and £, ¥ as 0xA3,
+// 0xA5): the copy decodes it to € and drops it, so the scan's check for a
+// misplaced thousands separator must see the amount without it too. Otherwise
+// 225.50 € in a file of 1.234,50 € amounts, past the first 64 KB, passed the
+// check as no number and loaded as 22550.00, and check said nothing.
+func TestMisplacedSeparatorBesideAWindows1252CurrencySign(t *testing.T) {
+	for _, sign := range []string{" \x80", "\x80", " \xa3"} {
+		var b strings.Builder
+		b.WriteString("Claim Line ID;Patient Account;DOS;Rendering Provider;Rendering Provider NPI;Referring Provider;Referring Provider NPI;Payer;CPT Code;Charge;Paid\r\n")
+		for i := range 1500 {
+			fmt.Fprintf(&b, "L%04d;%d;01/05/2026;Zo\xeb Mart\xedn;;Maria Lopez;1457392811;Aetna;90837;1.234,50%s;90,00%s\r\n", i, 900000+i, sign, sign)
+		}
+		b.WriteString("LX;901999;01/06/2026;Zo\xeb Mart\xedn;;Maria Lopez;1457392811;Aetna;90837;225.50" + sign + ";0,00" + sign + "\r\n")
+		dir := t.TempDir()
+		writeExports(t, dir, map[string]string{"b.csv": b.String()})
+		in := folderIngester(t, dir, "billing")
+		in.TmpDir = dir
+		sum, err := in.Ingest(context.Background())
+		must(t, err)
+		if len(sum.Files) != 1 || sum.Files[0].Loaded != 1500 || sum.Files[0].Rejected != 1 {
+			t.Errorf("sign %q: %+v, want 1500 rows loaded and LX rejected", sign, sum.Files)
+		}
+		var n int
+		must(t, in.DB.QueryRow(`SELECT count(*) FROM raw_claim_lines WHERE charge > 10000`).Scan(&n))
+		if n != 0 {
+			t.Errorf("sign %q: %d amounts loaded a hundred times too large", sign, n)
+		}
+		fcs, err := CheckExports(context.Background(), in.Config)
+		must(t, err)
+		if len(fcs) != 1 || !strings.Contains(strings.Join(fcs[0].Problems, "\n"), "line 1502: the amount 225.50") {
+			t.Errorf("sign %q: check does not name the amount: %+v", sign, fcs)
 		}
 	}
 }
