@@ -518,3 +518,16 @@ func TestSharedRosterNPIGoesByName(t *testing.T) {
 	stagetest.Expect(t, "the spelling", stagetest.One(t, db, "select * from stg_clinician_spellings where export = 'billing' and provider_npi = '6666666666'"),
 		map[string]any{"clinician": stagetest.Fay, "clinician_resolved": true})
 }
+
+// A billing-only client whose first claim line names no rendering provider (blank
+// name and NPI) takes the provider of its first line that names one, as the README
+// says (a client none of whose rows names a clinician has none; this one's do). Taken
+// as one struct with its NPI from the first line, whatever it held, the provider was
+// NULL and the referral was never measured.
+func TestBillingOnlyFirstLineWithoutProvider(t *testing.T) {
+	db := stagetest.BuildAfter(t, stagetest.SamplePractice(), stagetest.DefaultVars(stagetest.ReportMonth),
+		`UPDATE raw_claim_lines SET rendering_provider = NULL, rendering_npi = NULL
+		 WHERE service_date = DATE '2025-04-10' AND client_key = `+stagetest.Key("client-billing-only"))
+	stagetest.Expect(t, "billing-only referral", stagetest.One(t, db, "select * from referrals where client_key = ?::UBIGINT", stagetest.Key("client-billing-only")),
+		map[string]any{"referral_date": "2025-04-10", "assigned_clinician": stagetest.Fay})
+}
