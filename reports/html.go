@@ -617,7 +617,11 @@ func fmtInt(n int64) string {
 
 // fmtPct is f as a whole percentage, halves rounded away from zero as the workbook's 12.5%
 // reads and as explain writes it (FormatFloat alone would round 12.5 to the even 12).
-func fmtPct(f float64) string { return strconv.FormatFloat(math.Round(f*100), 'f', 0, 64) + "%" }
+// A share is a ratio of counts, so a product just under a half (23/40 × 100 is
+// 57.49999999999999) is that half: nudged before it is rounded.
+func fmtPct(f float64) string {
+	return strconv.FormatFloat(math.Round(f*100+math.Copysign(1e-9, f)), 'f', 0, 64) + "%"
+}
 
 func fmtMoney(f float64) string {
 	whole := int64(math.Round(f))

@@ -106,3 +106,16 @@ func TestHTMLSharesRoundHalvesUpAsTheWorkbookReads(t *testing.T) {
 		}
 	}
 }
+
+// A half whose product by 100 lands just under it in floating point (23/40 is
+// 57.49999999999999 × 100) still rounds up: the workbook shows 57.5%.
+func TestFmtPctHalvesInFloatingPoint(t *testing.T) {
+	for _, c := range []struct {
+		k, n float64
+		want string
+	}{{23, 40, "58%"}, {29, 200, "15%"}, {1, 8, "13%"}, {1, 3, "33%"}, {2, 3, "67%"}, {0, 5, "0%"}, {5, 5, "100%"}} {
+		if got := fmtPct(c.k / c.n); got != c.want {
+			t.Errorf("fmtPct(%v/%v) = %s, want %s", c.k, c.n, got, c.want)
+		}
+	}
+}

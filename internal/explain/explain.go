@@ -625,7 +625,9 @@ func pct(x sql.NullFloat64) string {
 
 // pctf is x as a whole percentage, halves rounded up as the workbook's 12.5% reads
 // (fmt would round 12.5 to the even 12).
-func pctf(x float64) string { return fmt.Sprintf("%.0f%%", math.Round(x*100)) }
+// x × 100 just under a half (23/40: 57.49999999999999) is that half, rounded up as
+// the reports round it.
+func pctf(x float64) string { return fmt.Sprintf("%.0f%%", math.Round(x*100+math.Copysign(1e-9, x))) }
 
 func num(x sql.NullFloat64, prec int) string {
 	if !x.Valid {
