@@ -85,17 +85,45 @@ func Load(env, path string, create bool) ([]byte, error) {
 	if err := f.Close(); err != nil {
 		return nil, err
 	}
-	if err := os.Link(tmp, path); err != nil {
+	if err := link(tmp, path); err != nil {
 		if errors.Is(err, os.ErrExist) {
 			return Read(env, path)
 		}
-		return nil, fmt.Errorf("create client key file %s: %w", path, err)
+		// A file system without hard links (some network shares, FAT): the file is
+		// made in place, written and synced, as before.
+		if err := writeNew(path, key); err != nil {
+			if errors.Is(err, os.ErrExist) {
+				return Read(env, path)
+			}
+			return nil, err
+		}
+		return []byte(key), nil
 	}
 	if d, err := os.Open(dir); err == nil {
 		_ = d.Sync() // the new name, on disk with the file
 		d.Close()
 	}
 	return []byte(key), nil
+}
+
+// link is os.Link; a test stands in a file system without hard links.
+var link = os.Link
+
+// writeNew creates the file at path, which must not exist, with key, synced.
+func writeNew(path, key string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("create client key file %s: %w", path, err)
+	}
+	if _, err := f.WriteString(key + "\n"); err != nil {
+		f.Close()
+		return fmt.Errorf("write client key file %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("write client key file %s: %w", path, err)
+	}
+	return f.Close()
 }
 
 // emptyFile says whether the file at path exists and holds nothing but white space.

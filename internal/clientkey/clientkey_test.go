@@ -105,3 +105,21 @@ func TestKeyFileMadeWholeAndEmptyOneReplaced(t *testing.T) {
 		t.Error("a short secret was replaced")
 	}
 }
+
+// On a file system without hard links the key file is made in place.
+func TestKeyFileWithoutHardLinks(t *testing.T) {
+	defer func(l func(string, string) error) { link = l }(link)
+	link = func(string, string) error { return &os.LinkError{Op: "link", Err: errors.ErrUnsupported} }
+	dir := t.TempDir()
+	path := filepath.Join(dir, "referrals.key")
+	k, err := Load("", path, true)
+	if err != nil || len(k) < 32 {
+		t.Fatalf("Load = %q, %v; want a new secret", k, err)
+	}
+	if again, err := Read("", path); err != nil || string(again) != string(k) {
+		t.Errorf("the secret was not written: %q, %v", again, err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("the folder holds %d files, want the key file alone", len(entries))
+	}
+}
