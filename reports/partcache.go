@@ -14,6 +14,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -29,7 +31,7 @@ import (
 // ledger, rejected rows) are always written.
 //
 // A cached sheet is used only when its key is the current one: a digest of the code that
-// writes sheets (this package's source, embedded), the cell styles, the report period, and
+// writes sheets (this package's source, embedded, and the build: buildDigest), the cell styles, the report period, and
 // the content digest of every staging and mart table (model_fingerprints, which BuildModels
 // keeps current). Any change to any of them, or a database without model_fingerprints,
 // writes every sheet. TestCachedSheetsReadOnlyModelTables proves the cached sheets read
@@ -56,6 +58,24 @@ var sourceDigest = sync.OnceValue(func() string {
 		h.Write(b)
 		return nil
 	})
+	return hex.EncodeToString(h.Sum(nil))
+})
+
+// buildDigest names the build: the Go version and every module it was built with
+// (excelize writes the sheets, go-echarts the page's chart options, gocsv the CSV), so
+// that a binary which differs from the last only there writes every part anew rather
+// than copy what the old one wrote. A test stands in another build.
+var buildDigest = sync.OnceValue(func() string {
+	h := sha256.New()
+	fmt.Fprintf(h, "go=%s\x00", runtime.Version())
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			if d.Replace != nil {
+				d = d.Replace
+			}
+			fmt.Fprintf(h, "%s@%s %s\x00", d.Path, d.Version, d.Sum)
+		}
+	}
 	return hex.EncodeToString(h.Sum(nil))
 })
 
@@ -97,7 +117,7 @@ func modelsKey(ctx context.Context, db querier, what string) (string, error) {
 		return "", nil
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "source=%s\x00%s\x00models=%s", sourceDigest(), what, models)
+	fmt.Fprintf(h, "source=%s\x00build=%s\x00%s\x00models=%s", sourceDigest(), buildDigest(), what, models)
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 

@@ -296,6 +296,23 @@ func TestFileCacheReusesFilesWhileModelsAreUnchanged(t *testing.T) {
 		if got := read(f.withCache, "third-"+f.name); got != "planted" {
 			t.Fatalf("%s: the planted cache entry was not used (got %d bytes): the cache is not read", f.name, len(got))
 		}
+		// Another build (a new Go or library version, the same source): written anew.
+		if err := os.WriteFile(entry, []byte(planted), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		build := buildDigest
+		buildDigest = func() string { return "another build" }
+		got := read(f.withCache, "rebuilt-"+f.name)
+		buildDigest = build
+		if got != want {
+			t.Errorf("a binary built otherwise copied %s from the cache (%d bytes) instead of writing it", f.name, len(got))
+		}
+		if err := os.WriteFile(entry, []byte(planted), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if got := read(f.withCache, "third-again-"+f.name); got != "planted" {
+			t.Fatalf("%s: the planted cache entry was not used again (got %d bytes)", f.name, len(got))
+		}
 		// A model changes: the copy is stale and the file is written from the database.
 		if _, err := db.ExecContext(ctx, `UPDATE model_fingerprints SET content = content || '+' WHERE model = 'referrer_status'`); err != nil {
 			t.Fatal(err)
