@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/binary"
 	"encoding/csv"
 	"encoding/hex"
 	"errors"
@@ -171,17 +172,29 @@ func LoadReferenceWarnings(ctx context.Context, db *sql.DB, files ReferenceFiles
 	// The rules, and what the kept warnings quote besides the rows (the roster's
 	// path and its rows' lines): a warning must not name a moved line or file.
 	fmt.Fprintf(h, "%s\x00%s\x00%v\x00%s\x00%v\x00%s\x00%v\x00", refRules, files.Roster, rosterLines, files.Directory, dirLines, files.Aliases, aliasLines)
+	// Each value by its length and bytes (a string as it is, anything else as its SQL
+	// literal), so that no two tables' contents hash alike: formatting every value as
+	// a literal took 25 ms of the 55 ms a night spends here at 10M exported rows.
+	var buf []byte
 	for _, t := range tables {
 		fmt.Fprintf(h, "%s\x00", t.table)
 		for _, r := range t.rows {
+			buf = buf[:0]
 			for _, v := range r {
-				lit, err := sqlLiteral(v)
-				if err != nil {
-					return nil, fmt.Errorf("load %s: %w", t.table, err)
+				switch x := v.(type) {
+				case nil:
+					buf = append(buf, 'n')
+				case string:
+					buf = append(binary.AppendUvarint(append(buf, 's'), uint64(len(x))), x...)
+				default:
+					lit, err := sqlLiteral(v)
+					if err != nil {
+						return nil, fmt.Errorf("load %s: %w", t.table, err)
+					}
+					buf = append(binary.AppendUvarint(append(buf, 'l'), uint64(len(lit))), lit...)
 				}
-				fmt.Fprintf(h, "%s\x1f", lit)
 			}
-			h.Write([]byte{0x1e})
+			h.Write(append(buf, 0x1e))
 		}
 	}
 	fingerprint := hex.EncodeToString(h.Sum(nil))
