@@ -221,7 +221,7 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 		// number of fields than the header, and amounts the reader would misread
 		// (in any single-byte encoding: they are ASCII), and counts carriage
 		// returns, in every encoding the run reads as bytes (not UTF-16).
-		sc, err := scanFile(path, counter)
+		sc, err := scanFile(path, counter, false)
 		if err != nil {
 			return problem("cannot read the file: %v (check its permissions)", err)
 		}

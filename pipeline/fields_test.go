@@ -199,7 +199,7 @@ func TestScanFileUTF8AcrossChunks(t *testing.T) {
 				if err := os.WriteFile(path, data, 0o600); err != nil {
 					t.Fatal(err)
 				}
-				sc, err := scanFile(path, nil)
+				sc, err := scanFile(path, nil, false)
 				if err != nil {
 					t.Fatal(err)
 				}

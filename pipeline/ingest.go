@@ -779,7 +779,7 @@ func (in *Ingester) scan(c fileCheck) scanned {
 	enc := normaliseEncoding(src.Encoding)
 	counter := l.fieldCounter(f.source)
 	scanStart := time.Now()
-	sc, err := scanFile(f.path, counter)
+	sc, err := scanFile(f.path, counter, len(moneyColumns(f.source, mapping)) > 0)
 	if in.Log != nil {
 		in.Log.Debug("file scanned", "file", res.Path, "bytes", sc.size, "took", time.Since(scanStart).Round(time.Millisecond))
 	}
@@ -843,7 +843,7 @@ func (in *Ingester) scan(c fileCheck) scanned {
 			// it): the copy is scanned again, so that both count its records and
 			// ids alike.
 			counter = l.fieldCounter(f.source)
-			csc, err := scanFile(conv, counter)
+			csc, err := scanFile(conv, counter, false)
 			if err != nil {
 				cleanup()
 				return fail(sc.sum, "cannot read the copy of the file made for DuckDB: %v", err)

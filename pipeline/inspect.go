@@ -47,8 +47,10 @@ type fileScan struct {
 }
 
 // scanFile reads the whole file once: content hash, line count, CRLF and
-// NUL counts, and whether it is valid UTF-8.
-func scanFile(path string, fields *fieldCounter) (fileScan, error) {
+// NUL counts, and whether it is valid UTF-8; with currency, whether it holds a
+// currency sign (asked only of files with amount columns: the four searches
+// cost 15% of the scan).
+func scanFile(path string, fields *fieldCounter, currency bool) (fileScan, error) {
 	var sc fileScan
 	f, err := os.Open(path)
 	if err != nil {
@@ -81,7 +83,7 @@ func scanFile(path string, fields *fieldCounter) (fileScan, error) {
 			sc.crlf += int64(bytes.Count(chunk, []byte("\r\n")))
 			sc.crs += int64(bytes.Count(chunk, []byte{'\r'}))
 			sc.nuls += int64(bytes.Count(chunk, []byte{0}))
-			if !sc.currency {
+			if currency && !sc.currency {
 				sc.currency = bytes.IndexByte(chunk, '$') >= 0 || bytes.Contains(chunk, []byte("€")) ||
 					bytes.Contains(chunk, []byte("£")) || bytes.Contains(chunk, []byte("¥"))
 			}

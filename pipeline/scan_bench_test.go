@@ -26,7 +26,7 @@ func BenchmarkScanFile(b *testing.B) {
 				if withFields {
 					fc = newFieldCounter(',', 10, 0)
 				}
-				if _, err := scanFile(path, fc); err != nil {
+				if _, err := scanFile(path, fc, false); err != nil {
 					b.Fatal(err)
 				}
 			}
