@@ -74,15 +74,7 @@ func Load(env, path string, create bool) ([]byte, error) {
 	}
 	tmp := f.Name()
 	defer os.Remove(tmp)
-	if _, err := f.WriteString(key + "\n"); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("write client key file %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("write client key file %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
+	if err := writeSynced(f, path, key); err != nil {
 		return nil, err
 	}
 	if err := link(tmp, path); err != nil {
@@ -115,15 +107,23 @@ func writeNew(path, key string) error {
 	if err != nil {
 		return fmt.Errorf("create client key file %s: %w", path, err)
 	}
-	if _, err := f.WriteString(key + "\n"); err != nil {
-		f.Close()
+	return writeSynced(f, path, key)
+}
+
+// writeSynced writes key to f, the key file at path or its temporary copy, syncs
+// and closes it.
+func writeSynced(f *os.File, path, key string) error {
+	_, err := f.WriteString(key + "\n")
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return fmt.Errorf("write client key file %s: %w", path, err)
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("write client key file %s: %w", path, err)
-	}
-	return f.Close()
+	return nil
 }
 
 // emptyFile says whether the file at path exists and holds nothing but white space.
