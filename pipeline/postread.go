@@ -290,10 +290,11 @@ func yearsOf(c config.IngestOpts) yearRange {
 	return yearRange{c.MinYear, time.Now().Year() + c.MaxYearsAhead}
 }
 
-// dateInYear is how a message gives a date by its year alone.
-func dateInYear(y int) string {
-	return fmt.Sprintf("a date in %d (only its year shown: a date so far out of range may be a birth date)", y)
-}
+// dateInYear is how a message gives a date by its year alone; hideCastValue
+// writes the same in SQL from yearShown.
+func dateInYear(y int) string { return fmt.Sprintf("a date in %d%s", y, yearShown) }
+
+const yearShown = " (only its year shown: a date so far out of range may be a birth date)"
 
 var (
 	fourDigitYearRE = regexp.MustCompile(`(?:^|[^0-9])([0-9]{4})(?:[^0-9]|$)`)
@@ -353,10 +354,10 @@ func hideCastValue(msg string, years yearRange) string {
 		WHEN regexp_matches(%[1]s, '" to ''(DATE|TIMESTAMP|TIME)') AND regexp_full_match(%[2]s, %[3]s)
 			AND (%[9]s IS NULL OR %[9]s BETWEEN %[10]d AND %[11]d) THEN %[1]s
 		WHEN regexp_matches(%[1]s, '" to ''(DATE|TIMESTAMP|TIME)') AND regexp_full_match(%[2]s, %[3]s)
-			THEN replace(%[1]s, 'string "' || %[2]s || '"', 'a date in ' || %[9]s || ' (only its year shown: a date so far out of range may be a birth date)')
+			THEN replace(%[1]s, 'string "' || %[2]s || '"', 'a date in ' || %[9]s || %[12]s)
 		WHEN regexp_matches(%[1]s, '" to ''DECIMAL') AND regexp_full_match(%[2]s, %[4]s) THEN %[1]s
 		WHEN regexp_full_match(%[2]s, %[5]s) THEN replace(%[1]s, 'string "' || %[2]s || '"', %[6]s)
 		ELSE replace(%[1]s, 'string "' || %[2]s || '"', %[7]s) END`,
 		msg, v, QuoteString(shownDatePattern), QuoteString(shownAmountPattern), QuoteString(numberPattern),
-		QuoteString(hiddenNumber), QuoteString(hiddenWithLetters), QuoteString(hiddenLines), year, years.min, years.max)
+		QuoteString(hiddenNumber), QuoteString(hiddenWithLetters), QuoteString(hiddenLines), year, years.min, years.max, QuoteString(yearShown))
 }
