@@ -102,14 +102,8 @@ func partialDataBanner(files []failedFile, where string) string {
 		}
 		names = append(names, name)
 	}
-	filesWhat := fmt.Sprintf("%d export files could not be loaded", nFiles)
-	if nFiles == 1 {
-		filesWhat = "1 export file could not be loaded"
-	}
-	patternsWhat := fmt.Sprintf("%d file patterns of the configuration matched no file", nPatterns)
-	if nPatterns == 1 {
-		patternsWhat = "1 file pattern of the configuration matched no file"
-	}
+	filesWhat := plural(nFiles, "export file") + " could not be loaded"
+	patternsWhat := plural(nPatterns, "file pattern") + " of the configuration matched no file"
 	var what, rest string
 	switch {
 	case nPatterns == 0:
