@@ -1440,14 +1440,10 @@ func TestRejectsHideWhatCheckHides(t *testing.T) {
 	dir := t.TempDir()
 	values := []string{"02/30/2026", "13/45/2026", "13/45/1961", "1961-02-30", "02/30/61", "n/a", "$1,234.50", "(25.00)", "$90", "900777", "+900777", "900777.0", "900 777", "$900777",
 		"900-777", "123-45-6789", "(555) 123-4567", "555-123-4567", "Zoe Secretname", "1.23457E+17", "Jan 5, 2026"}
-	var b strings.Builder
-	b.WriteString("Claim Line ID,Patient Account,DOS,Rendering Provider,Rendering Provider NPI,Referring Provider,Referring Provider NPI,Payer,CPT Code,Charge,Paid\n")
-	for i := range 40 {
-		fmt.Fprintf(&b, "L%d,9000%02d,01/%02d/2026,Jane Smith,,Maria Lopez,,Aetna,90837,150.00,90.00\n", i, i, i%28+1)
-	}
+	b := goodClaimLines(40)
 	for i, v := range values {
-		fmt.Fprintf(&b, "D%d,9001%02d,\"%s\",Jane Smith,,Maria Lopez,,Aetna,90837,150.00,90.00\n", i, i, v)
-		fmt.Fprintf(&b, "C%d,9002%02d,01/05/2026,Jane Smith,,Maria Lopez,,Aetna,90837,\"%s\",90.00\n", i, i, v)
+		fmt.Fprintf(b, "D%d,9001%02d,\"%s\",Jane Smith,,Maria Lopez,,Aetna,90837,150.00,90.00\n", i, i, v)
+		fmt.Fprintf(b, "C%d,9002%02d,01/05/2026,Jane Smith,,Maria Lopez,,Aetna,90837,\"%s\",90.00\n", i, i, v)
 	}
 	// A value with a line break is cut there in DuckDB's message.
 	b.WriteString("M1,900301,\"Zoe Secretname\n12 Elm Street\",Jane Smith,,Maria Lopez,,Aetna,90837,150.00,90.00\n")
@@ -1861,11 +1857,7 @@ var testYears = yearsOf(config.Default().Ingest)
 func TestBirthDatesGivenByTheirYear(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	var b strings.Builder
-	b.WriteString("Claim Line ID,Patient Account,DOS,Rendering Provider,Rendering Provider NPI,Referring Provider,Referring Provider NPI,Payer,CPT Code,Charge,Paid\n")
-	for i := range 60 {
-		fmt.Fprintf(&b, "L%d,9000%02d,01/%02d/2026,Jane Smith,,Maria Lopez,,Aetna,90837,150.00,90.00\n", i, i, i%28+1)
-	}
+	b := goodClaimLines(60)
 	b.WriteString("B1,900101,1961-03-14,Jane Smith,,Maria Lopez,,Aetna,90837,150.00,90.00\n") // line 62: another format
 	b.WriteString("B2,900102,11/21/59,Jane Smith,,Maria Lopez,,Aetna,90837,150.00,90.00\n")   // line 63: a two-digit year
 	b.WriteString("B3,900103,02/30/1958,Jane Smith,,Maria Lopez,,Aetna,90837,150.00,90.00\n") // line 64: no such day
@@ -1910,4 +1902,15 @@ func TestBirthDatesGivenByTheirYear(t *testing.T) {
 	if want := "row B2 has a date with a two-digit year, read as the year 59; it was skipped (set date_format for this source to '%m/%d/%y', which reads two-digit years)"; upgraded != want {
 		t.Errorf("earlier reject reworded as\n%s\nwant\n%s", upgraded, want)
 	}
+}
+
+// goodClaimLines is a billing export's header and n claim lines that load, for a
+// test to add the rows it is about (lines n+2 on).
+func goodClaimLines(n int) *strings.Builder {
+	var b strings.Builder
+	b.WriteString("Claim Line ID,Patient Account,DOS,Rendering Provider,Rendering Provider NPI,Referring Provider,Referring Provider NPI,Payer,CPT Code,Charge,Paid\n")
+	for i := range n {
+		fmt.Fprintf(&b, "L%d,9000%02d,01/%02d/2026,Jane Smith,,Maria Lopez,,Aetna,90837,150.00,90.00\n", i, i, i%28+1)
+	}
+	return &b
 }

@@ -126,13 +126,19 @@ func noConvertedCopies(t *testing.T, tmp, when string) {
 	}
 }
 
-func TestRerunLoadsNothingNew(t *testing.T) {
-	p := newPractice(t)
+// writeTwoExports writes a scheduling export of two appointments and a billing
+// export of one claim line (3 rows, 2 files).
+func (p *practice) writeTwoExports() {
 	p.write("exports/scheduling/a.csv", []byte(schedHeader+
 		"A1,900001,Jane Smith,01/05/2026,9:00 AM,Attended,Intake,Dr. Maria Lopez,Jane Smith,\n"+
 		"A2,900002,Jane Smith,01/06/2026,9:00 AM,No Show,Intake,Google,,\n"), 1)
 	p.write("exports/billing/b.csv", []byte(billHeader+
 		"L1,900001,01/05/2026,\"Smith, Jane\",1234567893,Maria Lopez,1457392811,Aetna,90791,200.00,150.50\n"), 2)
+}
+
+func TestRerunLoadsNothingNew(t *testing.T) {
+	p := newPractice(t)
+	p.writeTwoExports()
 	first := p.ingest()
 	if first.Loaded != 3 || first.Count("loaded") != 2 {
 		t.Fatalf("first ingest: loaded %d rows from %d files, want 3 from 2: %+v", first.Loaded, first.Count("loaded"), first.Files)

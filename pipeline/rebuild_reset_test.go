@@ -13,11 +13,7 @@ import (
 // every file and the rows are lost without a word.
 func TestRebuildStoppedWhileEmptyingLeavesTablesWhole(t *testing.T) {
 	p := newPractice(t)
-	p.write("exports/scheduling/a.csv", []byte(schedHeader+
-		"A1,900001,Jane Smith,01/05/2026,9:00 AM,Attended,Intake,Dr. Maria Lopez,Jane Smith,\n"+
-		"A2,900002,Jane Smith,01/06/2026,9:00 AM,No Show,Intake,Google,,\n"), 1)
-	p.write("exports/billing/b.csv", []byte(billHeader+
-		"L1,900001,01/05/2026,\"Smith, Jane\",1234567893,Maria Lopez,1457392811,Aetna,90791,200.00,150.50\n"), 2)
+	p.writeTwoExports()
 	p.ingest()
 	// The ledger's rows cannot be deleted while another table refers to them: the
 	// reset fails there, after the raw tables (emptied first) and before the ledger.
