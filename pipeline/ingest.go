@@ -807,11 +807,13 @@ func (in *Ingester) scan(c fileCheck) scanned {
 	}
 	readPath, cleanup := f.path, func() {}
 	var stray strayCRCount
-	// Amounts written with a currency sign ($1,234.50) are read from a copy
-	// without it. The scan looks for the signs anywhere in the file (Windows-1252
-	// writes them in bytes of its own, and its files are copied anyway).
+	// Amounts written with a currency sign ($1,234.50) or spaces between thousands
+	// (1 234,50) are read from a copy without them. The scan looks for the signs
+	// and no-break spaces anywhere in the file (Windows-1252 writes them in bytes
+	// of its own, and its files are copied anyway); plain spaces, on the head's
+	// rows (the rows after them are taken to write amounts the same way).
 	var money []int
-	if cols := moneyColumns(f.source, mapping); len(cols) > 0 && enc != "utf-16" && delim < 128 && (sc.currency || enc == "windows-1252") {
+	if cols := moneyColumns(f.source, mapping); len(cols) > 0 && enc != "utf-16" && delim < 128 && (sc.moneyMarks || l.spacedAmounts || enc == "windows-1252") {
 		money = cols
 	}
 	if enc == "windows-1252" || mixedNewlines || nuls > 0 || strayCRs > 0 || len(money) > 0 {
@@ -834,6 +836,12 @@ func (in *Ingester) scan(c fileCheck) scanned {
 			res.Amounts = strings.TrimPrefix(res.Amounts+"; currency signs dropped", "; ")
 			if in.Log != nil {
 				in.Log.Info("amounts written with a currency sign ($1,234.50) are read without it", "file", res.Path, "amounts", st.currency)
+			}
+		}
+		if st.spaces > 0 {
+			res.Amounts = strings.TrimPrefix(res.Amounts+"; spaces between thousands dropped", "; ")
+			if in.Log != nil {
+				in.Log.Info("amounts written with spaces between thousands (1 234,50) are read without them", "file", res.Path, "amounts", st.spaces)
 			}
 		}
 		if (stray.n > 0 || nuls > 0) && counter != nil {
@@ -1329,6 +1337,7 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 			    WHEN r.error_type = 'CAST' THEN %[11]s ||
 			      CASE WHEN %[3]s AND %[10]s THEN ' (expected date format ' || %[4]s || '; it reads with day and month the other way round, as ' || %[9]s || ': if the export writes them so, set date_format for this source to that)'
 			           WHEN %[3]s THEN ' (expected date format ' || %[4]s || '; set date_format for this source if the export uses another)'
+			           WHEN r.error_message LIKE '%%DECIMAL%%' AND regexp_matches(r.error_message, '[0-9]' || %[12]s || '[0-9]{3}') THEN %[13]s
 			           WHEN r.error_message LIKE '%%DECIMAL%%' THEN %[5]s ELSE '' END
 			    WHEN r.error_type = 'TOO MANY COLUMNS' THEN 'the row has more fields than the header (' || %[6]d || '): ' || r.error_message || '; an unquoted delimiter inside a value?'
 			    WHEN r.error_type = 'MISSING COLUMNS' THEN 'the row has fewer fields than the header (' || %[7]d || '): ' || r.error_message
@@ -1344,7 +1353,8 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 			fmt.Sprintf("r.column_name = 'c%d'", mapping[dateFieldName(source)]+1), QuoteString(src.DateFormat),
 			QuoteString(first.amounts.rejectHint()), len(headers), len(headers), QuoteString(endsInQuote),
 			QuoteString(swapped), readsSwapped("r.error_message", swapped),
-			hideCastValue(`regexp_replace(r.error_message, '^Error when converting column "c[0-9]+"\. ', '')`, yearsOf(in.Config.Ingest)))
+			hideCastValue(`regexp_replace(r.error_message, '^Error when converting column "c[0-9]+"\. ', '')`, yearsOf(in.Config.Ingest)),
+			QuoteString(groupSpacePattern), QuoteString(first.amounts.spacedHint()))
 		if _, err = exec(q); err != nil {
 			return fmt.Errorf("record rejected rows: %w", err)
 		}

@@ -41,15 +41,16 @@ type fileScan struct {
 	lastCR    bool  // the file's last byte is a carriage return
 	nuls      int64
 	validUTF8 bool
-	// currency: the file holds a currency sign ($, €, £ or ¥ in UTF-8)
-	// somewhere, perhaps in an amount (see plainAmount).
-	currency bool
+	// moneyMarks: the file holds a currency sign ($, €, £ or ¥ in UTF-8) or a
+	// no-break space (U+00A0, U+202F) somewhere, perhaps in an amount (see
+	// plainAmount).
+	moneyMarks bool
 }
 
 // scanFile reads the whole file once: content hash, line count, CRLF and
 // NUL counts, and whether it is valid UTF-8; with currency, whether it holds a
-// currency sign (asked only of files with amount columns: the four searches
-// cost 15% of the scan).
+// currency sign or a no-break space (asked only of files with amount columns:
+// the four searches for the signs cost 15% of the scan).
 func scanFile(path string, fields *fieldCounter, currency bool) (fileScan, error) {
 	var sc fileScan
 	f, err := os.Open(path)
@@ -83,9 +84,10 @@ func scanFile(path string, fields *fieldCounter, currency bool) (fileScan, error
 			sc.crlf += int64(bytes.Count(chunk, []byte("\r\n")))
 			sc.crs += int64(bytes.Count(chunk, []byte{'\r'}))
 			sc.nuls += int64(bytes.Count(chunk, []byte{0}))
-			if currency && !sc.currency {
-				sc.currency = bytes.IndexByte(chunk, '$') >= 0 || bytes.Contains(chunk, []byte("€")) ||
-					bytes.Contains(chunk, []byte("£")) || bytes.Contains(chunk, []byte("¥"))
+			if currency && !sc.moneyMarks {
+				sc.moneyMarks = bytes.IndexByte(chunk, '$') >= 0 || bytes.Contains(chunk, []byte("€")) ||
+					bytes.Contains(chunk, []byte("£")) || bytes.Contains(chunk, []byte("¥")) ||
+					bytes.Contains(chunk, noBreakSpace) || bytes.Contains(chunk, narrowNoBreakSpace)
 			}
 			if prevCR && chunk[0] == '\n' {
 				sc.crlf++
@@ -265,16 +267,18 @@ func normaliseEncoding(e string) string {
 type copyFixes struct {
 	fromCP1252, fixNewlines, dropNUL, strayCRs bool
 	delim                                      rune
-	// money: the fields (0-based) of the amounts, whose currency signs the copy
-	// drops ($1,234.50 becomes 1,234.50); none, to leave every value as it is.
+	// money: the fields (0-based) of the amounts, whose currency signs and
+	// spaces between thousands the copy drops ($1,234.50 becomes 1,234.50, and
+	// 1 234,50 € 1234,50); none, to leave every value as it is.
 	money []int
 }
 
-// copied is what a copy changed: the carriage returns alone it made spaces, and
-// the amounts whose currency sign it dropped.
+// copied is what a copy changed: the carriage returns alone it made spaces, the
+// amounts whose currency sign it dropped, and those whose spaces between
+// thousands it dropped.
 type copied struct {
-	stray    strayCRCount
-	currency int64
+	stray            strayCRCount
+	currency, spaces int64
 }
 
 // strayCRCount is how many carriage returns alone a copy made spaces, and
@@ -331,7 +335,7 @@ func convertCopy(path, tmpDir string, fixes copyFixes) (string, copied, error) {
 		if err := mm.Close(); err != nil {
 			return fail(err)
 		}
-		c.currency = mm.changed
+		c.currency, c.spaces = mm.signs, mm.spaces
 	}
 	// A CR still pending is the file's last byte: dropped (see lineMender).
 	if m != nil {
@@ -348,20 +352,23 @@ func convertCopy(path, tmpDir string, fixes copyFixes) (string, copied, error) {
 }
 
 // moneyMender passes a file's bytes on, but for the values of its amount fields
-// written with a currency sign ($1,234.50, "$1,234.50", 1.234,50 €), which it
-// passes on without the sign (plainAmount), in their quotes if they had them.
+// written with a currency sign ($1,234.50, "$1,234.50", 1.234,50 €) or spaces
+// between thousands (1 234,50), which it passes on without them (plainAmount),
+// in their quotes if they had them.
 // Fields are followed the reader's way (quoteState), so a delimiter inside
 // quotes splits nothing; lines are left as they are.
 type moneyMender struct {
-	w       io.Writer
-	delim   byte
-	money   []bool // by field
-	q       quoteState
-	field   int
-	val     []byte // the current amount field's bytes so far
-	long    bool   // the current field is too long for an amount: passed on
-	out     []byte
-	changed int64
+	w     io.Writer
+	delim byte
+	money []bool // by field
+	q     quoteState
+	field int
+	val   []byte // the current amount field's bytes so far
+	long  bool   // the current field is too long for an amount: passed on
+	out   []byte
+	// signs and spaces count the values passed on without a currency sign, and
+	// without spaces between thousands.
+	signs, spaces int64
 }
 
 func newMoneyMender(w io.Writer, delim byte, fields []int) *moneyMender {
@@ -404,7 +411,8 @@ func (m *moneyMender) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// endValue writes the amount field read so far, without its currency sign.
+// endValue writes the amount field read so far, without its currency sign and
+// spaces between thousands.
 func (m *moneyMender) endValue() {
 	m.long = false
 	if len(m.val) == 0 {
@@ -420,7 +428,12 @@ func (m *moneyMender) endValue() {
 		inner = core[1 : len(core)-1]
 	}
 	if plain, ok := plainAmount(inner); ok {
-		m.changed++
+		if hasCurrencySign(inner) {
+			m.signs++
+		}
+		if hasGroupSpace(inner) {
+			m.spaces++
+		}
 		m.out = append(m.out, v[:lead]...)
 		if quoted {
 			m.out = append(m.out, '"')
@@ -790,7 +803,10 @@ type layout struct {
 	problem  string // why the file cannot be loaded; empty when it can
 	readFail error  // the file could not be read at all
 	amounts  amountStyle
-	rows     [][]string // the head's data rows (headRecords)
+	// spacedAmounts: an amount on the head's rows parts its thousands with plain
+	// spaces (1 234,50), which the copy drops: no byte search can find them.
+	spacedAmounts bool
+	rows          [][]string // the head's data rows (headRecords)
 	// dataRow: the first line is a data row, not a header (problem says so);
 	// headers then hold a patient's values, which no message may repeat.
 	dataRow bool
@@ -844,6 +860,7 @@ func readLayout(path, source string, src config.Source) layout {
 	}
 	l.rows = headRecords(l.head, l.headEnc, l.delim)
 	l.amounts = readAmountStyle(source, l.rows, l.delim, l.mapping)
+	l.spacedAmounts = spacedAmounts(source, l.rows, l.mapping)
 	if len(missing) > 0 {
 		if looksLikeData(l.headers, l.mapping) {
 			// Its values are a patient's row: none of them is repeated.
@@ -1084,34 +1101,97 @@ var signedAmountRE = regexp.MustCompile(`^-?\s*([$€£¥]\s*-?[0-9]|[0-9][0-9.,
 
 // currencyAmountRE is an amount with a currency sign before or after it, as a
 // spreadsheet's currency format saves it: $1,234.50, -$25.00, $-25.00, € 12,50,
-// 1.234,50 €. Its groups are the signs and the number.
-var currencyAmountRE = regexp.MustCompile(`^(?:([-+]?)\s*[$€£¥]\s*([-+]?)\s*([0-9][0-9.,]*)|([-+]?)\s*([0-9][0-9.,]*)\s*[$€£¥])$`)
+// 1.234,50 €, 1 234,50 € (spaces between thousands, see spacedAmountRE). Its
+// groups are the signs and the number.
+var currencyAmountRE = regexp.MustCompile(`^(?:([-+]?)\s*[$€£¥]\s*([-+]?)\s*(` + amountNumber + `)|([-+]?)\s*(` + amountNumber + `)\s*[$€£¥])$`)
 
-// plainAmount is v, an amount column's value, without a currency sign before or
-// after its number (the reader takes plain numbers only); ok is false when v has
-// no such sign, or two minus signs.
+// amountNumber is an amount's number as the patterns above read it: digits in
+// groups of three parted by spaces (1 234,50), or digits, points and commas,
+// which the reader judges.
+const amountNumber = `[0-9]{1,3}(?: [0-9]{3})+(?:[.,][0-9]+)?|[0-9][0-9.,]*`
+
+// spacedAmountRE is an amount without a currency sign whose thousands are parted
+// by spaces, as French, Canadian French and other locales write them: 1 234,50.
+var spacedAmountRE = regexp.MustCompile(`^([-+]?)\s*([0-9]{1,3}(?: [0-9]{3})+(?:[.,][0-9]+)?)$`)
+
+// Spreadsheets part thousands with a no-break space (U+00A0) or, in newer
+// French formats, a narrow one (U+202F), and write one between the number and
+// a currency sign after it: read as spaces.
+var (
+	noBreakSpace       = []byte("\u00a0")
+	narrowNoBreakSpace = []byte("\u202f")
+)
+
+// plainAmount is v, an amount column's value, as the reader takes it: without a
+// currency sign before or after its number, and without the spaces (plain,
+// no-break or narrow) between its groups of three digits (1 234,50 € is
+// 1234,50). ok is false when v has neither, when its spaces do not part groups
+// of three digits, or when it has two minus signs: the reader is then left to
+// judge it as written.
 func plainAmount(v []byte) (plain []byte, ok bool) {
-	if bytes.IndexByte(v, '$') < 0 && !bytes.Contains(v, []byte("€")) && !bytes.Contains(v, []byte("£")) && !bytes.Contains(v, []byte("¥")) {
+	sign := hasCurrencySign(v)
+	wide := bytes.Contains(v, noBreakSpace) || bytes.Contains(v, narrowNoBreakSpace)
+	if !sign && !wide && !digitSpaceDigit(v) {
 		return nil, false
 	}
-	m := currencyAmountRE.FindSubmatch(bytes.TrimSpace(v))
-	if m == nil {
-		return nil, false
+	t := v
+	if wide {
+		t = bytes.ReplaceAll(bytes.ReplaceAll(t, noBreakSpace, []byte(" ")), narrowNoBreakSpace, []byte(" "))
 	}
-	if m[3] == nil { // the sign after the number
-		return append(append([]byte{}, m[4]...), m[5]...), true
+	t = bytes.TrimSpace(t)
+	var signs, num []byte
+	if sign {
+		m := currencyAmountRE.FindSubmatch(t)
+		if m == nil {
+			return nil, false
+		}
+		if m[3] == nil { // the sign after the number
+			signs, num = m[4], m[5]
+		} else {
+			if len(m[1]) > 0 && len(m[2]) > 0 {
+				return nil, false // -$-25.00
+			}
+			signs, num = append(append([]byte{}, m[1]...), m[2]...), m[3]
+		}
+	} else {
+		m := spacedAmountRE.FindSubmatch(t)
+		if m == nil {
+			return nil, false
+		}
+		signs, num = m[1], m[2]
 	}
-	if len(m[1]) > 0 && len(m[2]) > 0 {
-		return nil, false // -$-25.00
+	return append(append([]byte{}, signs...), bytes.ReplaceAll(num, []byte(" "), nil)...), true
+}
+
+// hasCurrencySign says v holds a currency sign plainAmount drops.
+func hasCurrencySign(v []byte) bool {
+	return bytes.IndexByte(v, '$') >= 0 || bytes.Contains(v, []byte("€")) || bytes.Contains(v, []byte("£")) || bytes.Contains(v, []byte("¥"))
+}
+
+// hasGroupSpace says v holds a space (plain, no-break or narrow) between two
+// digits: in an amount plainAmount takes, a space between thousands.
+func hasGroupSpace(v []byte) bool {
+	if bytes.Contains(v, noBreakSpace) || bytes.Contains(v, narrowNoBreakSpace) {
+		v = bytes.ReplaceAll(bytes.ReplaceAll(v, noBreakSpace, []byte(" ")), narrowNoBreakSpace, []byte(" "))
 	}
-	return append(append(append([]byte{}, m[1]...), m[2]...), m[3]...), true
+	return digitSpaceDigit(v)
+}
+
+// digitSpaceDigit says v holds a space between two digits.
+func digitSpaceDigit(v []byte) bool {
+	for i := 1; i+1 < len(v); i++ {
+		if v[i] == ' ' && v[i-1] >= '0' && v[i-1] <= '9' && v[i+1] >= '0' && v[i+1] <= '9' {
+			return true
+		}
+	}
+	return false
 }
 
 // plainAmountCP1252 is plainAmount for a value as a Windows-1252 file writes it,
-// the euro, pound or yen sign in a byte of its own (0x80, 0xA3, 0xA5), which is
-// no UTF-8: the scan reads the file's bytes before the copy decodes them.
+// the euro, pound or yen sign or a no-break space in a byte of its own (0x80,
+// 0xA3, 0xA5, 0xA0), which is no UTF-8: the scan reads the file's bytes before the copy decodes them.
 func plainAmountCP1252(v []byte) (plain []byte, ok bool) {
-	if utf8.Valid(v) || bytes.IndexByte(v, 0x80) < 0 && bytes.IndexByte(v, 0xa3) < 0 && bytes.IndexByte(v, 0xa5) < 0 {
+	if utf8.Valid(v) || bytes.IndexByte(v, 0x80) < 0 && bytes.IndexByte(v, 0xa3) < 0 && bytes.IndexByte(v, 0xa5) < 0 && bytes.IndexByte(v, 0xa0) < 0 {
 		return nil, false
 	}
 	d, err := charmap.Windows1252.NewDecoder().Bytes(v)
@@ -1127,6 +1207,23 @@ func plainAmountString(v string) string {
 		return string(p)
 	}
 	return v
+}
+
+// spacedAmounts says an amount on the head's rows (headRecords) parts its
+// thousands with spaces, plain, no-break or narrow (1 234,50), as the reader,
+// which takes no space in a number, would reject.
+func spacedAmounts(source string, rows [][]string, mapping map[string]int) bool {
+	cols := moneyColumns(source, mapping)
+	for _, rec := range rows {
+		for _, i := range cols {
+			if i < len(rec) && hasGroupSpace([]byte(rec[i])) {
+				if _, ok := plainAmount([]byte(rec[i])); ok {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // sciNotationID is the first of the head's rows (headRecords) whose client id,
@@ -1293,6 +1390,17 @@ func (a amountStyle) sameWay() string {
 func misreadAmount(v string, style amountStyle) string {
 	thousands, decimal, _ := style.marks()
 	return strings.Replace(strings.ReplaceAll(v, string(thousands), ""), string(decimal), ".", 1)
+}
+
+// spacedHint is what a rejected amount's message adds where the amount parts its
+// thousands with spaces (1 234,50) in a file whose first rows show none and hold
+// no no-break space: the copy that drops such spaces is made only for those.
+func (a amountStyle) spacedHint() string {
+	example := "1234.50"
+	if a == amountsComma || a == amountsCommaDot {
+		example = "1234,50"
+	}
+	return " (this file's first rows write no amount with spaces between thousands, as 1 234,50, so this one was not read: export amounts without spaces, such as " + example + ")"
 }
 
 // rejectHint is what a rejected amount's message adds, for amounts written this way.

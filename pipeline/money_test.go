@@ -22,6 +22,11 @@ func TestMoneyMender(t *testing.T) {
 		{"a,b,Charge\n1,2,$abc\n1,2,-$-5\n1,2,USD 5\n1,2,(25.00)\n", "a,b,Charge\n1,2,$abc\n1,2,-$-5\n1,2,USD 5\n1,2,(25.00)\n"},
 		{"a,b,Charge\n1,2," + long + "\n1,2,$7\n", "a,b,Charge\n1,2," + long + "\n1,2,7\n"},
 		{"a,b,Charge\n1,2,\"$9\"\"\"\n", "a,b,Charge\n1,2,\"$9\"\"\"\n"}, // a quote inside: not an amount
+		// Spaces between thousands: plain, no-break (U+00A0), narrow (U+202F), with a
+		// currency sign or without; groups not of three digits are left to the reader.
+		{"a;b;Charge\n1;2;1 234,50\n1;2;-1\u00a0234\u00a0567,00\n1;2;1\u202f234,50\u00a0€\n", "a;b;Charge\n1;2;1234,50\n1;2;-1234567,00\n1;2;1234,50\n"},
+		{"a,b,Charge\n1,2,\"$1 234.50\"\n1,2, 1 234 \n", "a,b,Charge\n1,2,\"1234.50\"\n1,2, 1234 \n"},
+		{"a;b;Charge\n1;2;12 34,50\n1;2;1 2345\n1;2;1  234\n1;2;1 234 €x\n1 234;2;3\n", "a;b;Charge\n1;2;12 34,50\n1;2;1 2345\n1;2;1  234\n1;2;1 234 €x\n1 234;2;3\n"},
 	} {
 		for _, size := range []int{1, 3, 1 << 20} {
 			var out bytes.Buffer
@@ -78,6 +83,84 @@ func TestMisplacedSeparatorBesideAWindows1252CurrencySign(t *testing.T) {
 		must(t, err)
 		if len(fcs) != 1 || !strings.Contains(strings.Join(fcs[0].Problems, "\n"), "line 1502: the amount 225.50") {
 			t.Errorf("sign %q: check does not name the amount: %+v", sign, fcs)
+		}
+	}
+}
+
+// Amounts written with spaces between thousands, as French and French Canadian
+// formats write them (1 234,50 €, the spaces no-break or narrow ones, or plain),
+// load as numbers: before, the reader rejected every such row and check said
+// nothing. A plain space is found on the file's first rows (no byte search can
+// find it), a no-break one anywhere; a plain-spaced amount further down in a
+// file whose first rows show none is rejected, shown, with what to do.
+func TestAmountsWithSpacesBetweenThousands(t *testing.T) {
+	const header = "Claim Line ID;Patient Account;DOS;Rendering Provider;Rendering Provider NPI;Referring Provider;Referring Provider NPI;Payer;CPT Code;Charge;Paid\r\n"
+	for _, c := range []struct {
+		name, charge, paid string
+		encoding, amounts  string
+	}{
+		{"narrow and no-break spaces, euro after", "1\u202f234,50\u00a0€", "90,00\u00a0€", "utf-8", "decimal comma; currency signs dropped; spaces between thousands dropped"},
+		{"no-break space", "1\u00a0234,50", "90,00", "utf-8", "decimal comma; spaces between thousands dropped"},
+		{"plain spaces", "1 234,50", "90,00", "utf-8", "decimal comma; spaces between thousands dropped"},
+		{"Windows-1252", "1\xa0234,50 \x80", "90,00 \x80", "windows-1252", "decimal comma; currency signs dropped; spaces between thousands dropped"},
+		{"point and dollar", "$1 234.50", "$90.00", "utf-8", "currency signs dropped; spaces between thousands dropped"},
+	} {
+		var b strings.Builder
+		b.WriteString(header)
+		for i := range 20 {
+			fmt.Fprintf(&b, "L%04d;%d;01/05/2026;Zoe Martin;;Maria Lopez;1457392811;Aetna;90837;%s;%s\r\n", i, 900000+i, c.charge, c.paid)
+		}
+		dir := t.TempDir()
+		writeExports(t, dir, map[string]string{"b.csv": b.String()})
+		in := folderIngester(t, dir, "billing")
+		in.TmpDir = dir
+		sum, err := in.Ingest(context.Background())
+		must(t, err)
+		if f := sum.Files[0]; f.Loaded != 20 || f.Rejected != 0 || f.Encoding != c.encoding || f.Amounts != c.amounts {
+			t.Errorf("%s: %+v, want 20 rows loaded, encoding %s, amounts %q", c.name, f, c.encoding, c.amounts)
+		}
+		var charge, paid string
+		must(t, in.DB.QueryRow(`SELECT coalesce(sum(charge), 0)::VARCHAR, coalesce(sum(paid), 0)::VARCHAR FROM raw_claim_lines`).Scan(&charge, &paid))
+		if charge != "24690.00" || paid != "1800.00" {
+			t.Errorf("%s: charges sum to %s and payments to %s, want 24690.00 (20 x 1234.50) and 1800.00", c.name, charge, paid)
+		}
+		fcs, err := CheckExports(context.Background(), in.Config)
+		must(t, err)
+		if len(fcs) != 1 || len(fcs[0].Problems) > 0 {
+			t.Errorf("%s: check finds problems: %+v", c.name, fcs)
+		}
+	}
+
+	// Past the first 64 KB, in a file whose first rows write no thousands: a
+	// no-break space is found by the scan; a plain one is not, and its row is
+	// rejected, the amount shown (it reads as one) and what to do said. Groups of
+	// three without decimals (a social insurance number, 123 456 789) are not shown.
+	for _, late := range []struct{ value, loaded, message string }{
+		{"1\u00a0234,50", "1501", ""},
+		{"1 234,50", "1500", `Could not convert string "1 234,50" to 'DECIMAL' (this file's first rows write no amount with spaces between thousands, as 1 234,50, so this one was not read: export amounts without spaces, such as 1234,50)`},
+		{"123 456 789", "1500", `Could not convert ` + hiddenNumber},
+	} {
+		var b strings.Builder
+		b.WriteString(header)
+		for i := range 1500 {
+			fmt.Fprintf(&b, "L%04d;%d;01/05/2026;Zoe Martin;;Maria Lopez;1457392811;Aetna;90837;150,00;90,00\r\n", i, 900000+i)
+		}
+		b.WriteString("LX;901999;01/06/2026;Zoe Martin;;Maria Lopez;1457392811;Aetna;90837;" + late.value + ";0,00\r\n")
+		dir := t.TempDir()
+		writeExports(t, dir, map[string]string{"b.csv": b.String()})
+		in := folderIngester(t, dir, "billing")
+		in.TmpDir = dir
+		sum, err := in.Ingest(context.Background())
+		must(t, err)
+		if got := fmt.Sprint(sum.Files[0].Loaded); got != late.loaded {
+			t.Errorf("%q after the first rows: %s rows loaded, want %s", late.value, got, late.loaded)
+		}
+		var msg string
+		if err := in.DB.QueryRow(`SELECT message FROM rejected_rows WHERE line = 1502`).Scan(&msg); err != nil && late.message != "" {
+			t.Errorf("%q after the first rows: no reject: %v", late.value, err)
+		}
+		if late.message != "" && !strings.HasPrefix(msg, late.message) {
+			t.Errorf("%q after the first rows: rejected with\n %s\nwant\n %s", late.value, msg, late.message)
 		}
 	}
 }
