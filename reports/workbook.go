@@ -749,11 +749,17 @@ func shownPointPerson(t string) string {
 		`.point_person THEN ' (left the practice)' ELSE '' END, '(none yet)')`
 }
 
+// watchQuery reads one list, oldest first by its since; the cooling list, whose since is
+// one day for every referrer (the start of the period compared), puts first the referrers
+// who sent the most in the 9 months before, so that its largest losses lead it, and the
+// page, which shows the first rows only, keeps them.
 var watchQuery = `
 SELECT w.referrer, ` + shownPointPerson("w") + `, w.stage, w.detail, w.since, s.referrals, s.last_referral
 FROM watch_list w LEFT JOIN referrer_status s ON s.referrer = w.referrer
 WHERE w.list = ?
-ORDER BY w.since NULLS LAST, w.referrer
+ORDER BY CASE WHEN w.list = 'cooling' THEN s.referrals_prior END DESC NULLS LAST,
+    CASE WHEN w.list = 'cooling' THEN s.referrals_recent END NULLS LAST,
+    w.since NULLS LAST, w.referrer
 LIMIT ?`
 
 // watchList is one of the marketing lead's lists, with the words the page and the sheet show.

@@ -1,0 +1,76 @@
+package reports
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/referrals/referrals/internal/stagetest"
+)
+
+// coolingPrior is the "vs N in the 9 months before" of a cooling list's detail.
+var coolingPrior = regexp.MustCompile(`vs (\d+) in the 9 months before`)
+
+// TestCoolingListLargestFirst: every referrer on the cooling list has the same "Since" (the
+// first day of the period compared), so ordering by it left the list alphabetical, and the
+// page, which shows its first 50 rows, could leave out the referrers who sent the most.
+// Both reports list first the referrers who sent the most in the 9 months before.
+func TestCoolingListLargestFirst(t *testing.T) {
+	db := stagetest.RunSample(t, filepath.Join("..", "sample-data"), sampleMonth, "cache-test")
+	xlsx, html := writeWorkbookAndPage(t, db, sampleMonth)
+
+	checkOrder := func(where string, details []string) {
+		t.Helper()
+		if len(details) < 5 {
+			t.Fatalf("%s: %d cooling rows: the sample's list is not built", where, len(details))
+		}
+		prev := -1
+		var seen []int
+		for _, d := range details {
+			m := coolingPrior.FindStringSubmatch(d)
+			if m == nil {
+				t.Fatalf("%s: detail %q does not say the 9 months before", where, d)
+			}
+			n, _ := strconv.Atoi(m[1])
+			seen = append(seen, n)
+			if prev >= 0 && n > prev {
+				t.Errorf("%s: cooling list not largest first: %v", where, seen)
+				return
+			}
+			prev = n
+		}
+	}
+
+	var sheet []string
+	in := false
+	for _, r := range sheetRows(t, xlsx, "Introductions") {
+		if len(r) == 1 { // a list's title, or the note under it
+			for _, title := range []string{"Ready", "Stalled", "Cooling", "Lapsed", "Regressed"} {
+				if strings.HasPrefix(r[0], title) {
+					in = title == "Cooling"
+				}
+			}
+			continue
+		}
+		if in && len(r) > 3 && r[0] != "Referrer" {
+			sheet = append(sheet, r[3])
+		}
+	}
+	checkOrder("workbook", sheet)
+
+	b, err := os.ReadFile(html)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	i := strings.Index(page, `<section id="watch-cooling">`)
+	if i < 0 {
+		t.Fatal("the page has no cooling list")
+	}
+	section := page[i:]
+	section = section[:strings.Index(section, "</section>")]
+	checkOrder("page", coolingPrior.FindAllString(section, -1))
+}
