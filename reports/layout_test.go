@@ -75,3 +75,39 @@ window.referralCharts.map(function (chart) {
 	}
 	bp.check(t)
 }
+
+// TestReadyListReadableOnAPhone: on a phone the ready list's last column, the colleagues to
+// introduce and why, was pushed off the screen and squeezed to a word a line, each row
+// several screens tall. There each referrer is now a card: the colleagues are in view and
+// take the page's width, every value under its column's name.
+func TestReadyListReadableOnAPhone(t *testing.T) {
+	path, _ := writeFixtureHTML(t)
+	bp := openInBrowser(t, path)
+	type listBox struct {
+		Found                      bool
+		Left, Right, Width, Screen float64
+		Labelled                   bool
+	}
+	for _, w := range []int64{390, 1280} {
+		bp.atWidth(t, w)
+		box, err := chromedp.Run(bp.ctx, chromedp.Evaluate[listBox](`
+(function () {
+  var ul = document.querySelector("#introductions tbody td ul");
+  if (!ul) { return {Found: false}; }
+  var r = ul.getBoundingClientRect(), td = ul.parentElement;
+  return {Found: true, Left: r.left, Right: r.right, Width: r.width, Screen: document.documentElement.clientWidth,
+    Labelled: td.getAttribute("data-label") === "Suggested colleagues"};
+})()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !box.Found {
+			t.Fatal("the fixture's ready list suggests no colleague: the case is not built")
+		}
+		if box.Right > box.Screen || box.Width < 250 || !box.Labelled {
+			t.Errorf("at %d pixels the suggested colleagues lie at %.0f-%.0f (%.0f wide) on a %.0f-pixel screen, labelled: %v",
+				w, box.Left, box.Right, box.Width, box.Screen, box.Labelled)
+		}
+	}
+	bp.check(t)
+}
