@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/referrals/referrals/internal/stagetest"
+	"github.com/xuri/excelize/v2"
 )
 
 // coolingPrior is the "vs N in the 9 months before" of a cooling list's detail.
@@ -73,4 +74,54 @@ func TestCoolingListLargestFirst(t *testing.T) {
 	section := page[i:]
 	section = section[:strings.Index(section, "</section>")]
 	checkOrder("page", coolingPrior.FindAllString(section, -1))
+}
+
+// TestLongReasonsWrap: the reasons for a suggested colleague run to 150-200 characters in a
+// column at most 60 wide, with the next colleague's name in the column beside it, so
+// Excel cut them after the payers: "has room" and the shared specialty were hidden. They
+// and the watch lists' "What happened" now wrap within their column.
+func TestLongReasonsWrap(t *testing.T) {
+	db := openFixtureDB(t)
+	month := reportMonth(t, db)
+	xlsx, _ := writeWorkbookAndPage(t, db, month)
+	f, err := excelize.OpenFile(xlsx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows(sheetIntroduction)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := map[string]bool{}
+	for i, r := range rows {
+		for j, v := range r {
+			header := ""
+			for k := i; k >= 0; k-- { // the header row of this cell's table
+				if k < len(rows) && len(rows[k]) > j && (rows[k][0] == "Referrer") {
+					header = rows[k][j]
+					break
+				}
+			}
+			if k := header; (strings.HasPrefix(k, "Why colleague") || k == "What happened") && v != header && v != "" {
+				cell, _ := excelize.CoordinatesToCellName(j+1, i+1)
+				id, err := f.GetCellStyle(sheetIntroduction, cell)
+				if err != nil {
+					t.Fatal(err)
+				}
+				st, err := f.GetStyle(id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				wraps := st.Alignment != nil && st.Alignment.WrapText
+				if !wraps {
+					t.Errorf("%s (%s, %d characters) does not wrap", cell, header, len(v))
+				}
+				checked[header] = checked[header] || len(v) > 60
+			}
+		}
+	}
+	if !checked["Why colleague 1"] || !checked["What happened"] {
+		t.Errorf("no long reason or detail was checked (%v): the fixture does not build the case", checked)
+	}
 }

@@ -690,8 +690,8 @@ func stackedTables(st *styles, name string, blocks []block, filterFirst bool) sh
 
 var introductionColumns = []column{
 	{"Referrer", kText}, {"Point person", kText}, {"Referrals (window)", kInt}, {"Last referral", kDate},
-	{"Colleague 1", kText}, {"Why colleague 1", kText}, {"Colleague 2", kText}, {"Why colleague 2", kText},
-	{"Colleague 3", kText}, {"Why colleague 3", kText},
+	{"Colleague 1", kText}, {"Why colleague 1", kWrap}, {"Colleague 2", kText}, {"Why colleague 2", kWrap},
+	{"Colleague 3", kText}, {"Why colleague 3", kWrap},
 }
 
 // introductionQuery is one row per ready referrer: referrer, point person, referrals,
@@ -735,7 +735,7 @@ FROM intro i LEFT JOIN alone a USING (referrer) LEFT JOIN referrer_status s USIN
 ORDER BY i.referrals DESC, i.last_referral DESC, i.referrer`
 
 var watchColumns = []column{
-	{"Referrer", kText}, {"Point person", kText}, {"Stage", kStage}, {"What happened", kText}, {"Since", kDate},
+	{"Referrer", kText}, {"Point person", kText}, {"Stage", kStage}, {"What happened", kWrap}, {"Since", kDate},
 	{"Referrals (window)", kInt}, {"Last referral", kDate},
 }
 
