@@ -125,3 +125,45 @@ func TestLongReasonsWrap(t *testing.T) {
 		t.Errorf("no long reason or detail was checked (%v): the fixture does not build the case", checked)
 	}
 }
+
+// TestChangesAreSigned: the Overview's "vs last month" and "vs last year" showed a rise of
+// half as 51.5%, which reads as "51.5% of last month"; the page says +52%. A change now
+// carries its sign in the workbook too.
+func TestChangesAreSigned(t *testing.T) {
+	db := stagetest.RunSample(t, filepath.Join("..", "sample-data"), sampleMonth, "cache-test")
+	xlsx, _ := writeWorkbookAndPage(t, db, sampleMonth)
+	f, err := excelize.OpenFile(xlsx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows(sheetOverview)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for i, r := range rows {
+		if len(r) < 6 || r[0] != "All sources" {
+			continue
+		}
+		for _, col := range []string{"E", "F"} {
+			cell := col + strconv.Itoa(i+1)
+			raw, err := f.GetCellValue(sheetOverview, cell, excelize.Options{RawCellValue: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			x, err := strconv.ParseFloat(raw, 64)
+			if err != nil {
+				t.Fatalf("%s = %q is not a number", cell, raw)
+			}
+			shown, _ := f.GetCellValue(sheetOverview, cell)
+			if x > 0 && !strings.HasPrefix(shown, "+") || x < 0 && !strings.HasPrefix(shown, "-") || !strings.HasSuffix(shown, "%") {
+				t.Errorf("%s holds %v and shows %q: want the change signed, in percent", cell, x, shown)
+			}
+			seen++
+		}
+	}
+	if seen != 2 {
+		t.Fatalf("found %d change cells on the Overview, want 2", seen)
+	}
+}

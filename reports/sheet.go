@@ -60,6 +60,7 @@ type styles struct {
 	wrap                                   int // text that wraps, at the top of its row
 	banner, notice                         int // a warning, a notice across the top of the Overview
 	integer, decimal, share, money         int
+	change                                 int // a change in percent, signed: +51.5%, -7.1%
 	date, month, stamp                     int
 	stage, stageCount                      [4]int // index = stage; 0 = no stage
 	kpiLabel, kpiValue, kpiShare, kpiMoney int
@@ -103,6 +104,7 @@ func newStyles(f *excelize.File) (*styles, error) {
 	s.integer = mk(&excelize.Style{NumFmt: 3})
 	s.decimal = mk(&excelize.Style{NumFmt: 2})
 	s.share = mk(&excelize.Style{CustomNumFmt: custom("0.0%")})
+	s.change = mk(&excelize.Style{CustomNumFmt: custom("+0.0%;-0.0%;0.0%")})
 	s.money = mk(&excelize.Style{NumFmt: 4})
 	s.date = mk(&excelize.Style{CustomNumFmt: custom("yyyy-mm-dd")})
 	s.month = mk(&excelize.Style{CustomNumFmt: custom("yyyy-mm")})

@@ -329,10 +329,10 @@ func writeOverviewSheet(f *excelize.File, st *styles, o overview, banners []bann
 		set(fmt.Sprintf("C%d", row), v.lm, st.integer)
 		set(fmt.Sprintf("D%d", row), v.year, st.integer)
 		if v.lm > 0 {
-			set(fmt.Sprintf("E%d", row), float64(v.now)/float64(v.lm)-1, st.share)
+			set(fmt.Sprintf("E%d", row), float64(v.now)/float64(v.lm)-1, st.change)
 		}
 		if v.year > 0 {
-			set(fmt.Sprintf("F%d", row), float64(v.now)/float64(v.year)-1, st.share)
+			set(fmt.Sprintf("F%d", row), float64(v.now)/float64(v.year)-1, st.change)
 		}
 	}
 
