@@ -52,6 +52,9 @@ type htmlTable struct {
 	Headers            []string
 	Rows               [][]htmlCell
 	Shown, Total       int
+	// Cards: on a phone each row is a card, every cell under its header's name, so
+	// that a long last column (the suggested colleagues) takes the page's width.
+	Cards bool
 }
 
 // Capped says how much of a list is shown, or "" when it is complete.
@@ -496,7 +499,7 @@ func pageTables(ctx context.Context, db querier, p period) ([]htmlTable, error) 
 	if err != nil {
 		return nil, err
 	}
-	t := htmlTable{ID: "introductions", Title: "Ready for introductions",
+	t := htmlTable{ID: "introductions", Title: "Ready for introductions", Cards: true,
 		Explain: readyRule(r) + ", with up to three colleagues of the point person to introduce and why.",
 		Headers: []string{"Referrer", "Point person", "Referrals (window)", "Last referral", "Suggested colleagues"},
 		Shown:   len(intro), Total: introTotal}

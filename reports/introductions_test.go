@@ -49,7 +49,7 @@ func TestReadyWithoutColleague(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !strings.Contains(string(b), "<td>"+c.why+"</td>") {
+			if !strings.Contains(string(b), `<td data-label="Suggested colleagues">`+c.why+"</td>") {
 				t.Errorf("the page's introductions do not say %q", c.why)
 			}
 			var buf bytes.Buffer

@@ -24,6 +24,7 @@ const (
 	kStamp        // yyyy-mm-dd hh:mm
 	kStage        // 1, 2, 3 on the stage colour
 	kYesNo        // yes / no
+	kWrap         // text that wraps within the column (the reasons for a suggested colleague)
 )
 
 type column struct {
@@ -56,8 +57,10 @@ var (
 // styles are the workbook's cell styles, created once per file.
 type styles struct {
 	title, note, header, text, bold        int
+	wrap                                   int // text that wraps, at the top of its row
 	banner, notice                         int // a warning, a notice across the top of the Overview
 	integer, decimal, share, money         int
+	change                                 int // a change in percent, signed: +51.5%, -7.1%
 	date, month, stamp                     int
 	stage, stageCount                      [4]int // index = stage; 0 = no stage
 	kpiLabel, kpiValue, kpiShare, kpiMoney int
@@ -96,10 +99,12 @@ func newStyles(f *excelize.File) (*styles, error) {
 		Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"},
 	})
 	s.text = mk(&excelize.Style{NumFmt: 49}) // "@": Excel keeps the cell as text when edited
+	s.wrap = mk(&excelize.Style{NumFmt: 49, Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
 	s.bold = mk(&excelize.Style{Font: &excelize.Font{Bold: true}})
 	s.integer = mk(&excelize.Style{NumFmt: 3})
 	s.decimal = mk(&excelize.Style{NumFmt: 2})
 	s.share = mk(&excelize.Style{CustomNumFmt: custom("0.0%")})
+	s.change = mk(&excelize.Style{CustomNumFmt: custom("+0.0%;-0.0%;0.0%")})
 	s.money = mk(&excelize.Style{NumFmt: 4})
 	s.date = mk(&excelize.Style{CustomNumFmt: custom("yyyy-mm-dd")})
 	s.month = mk(&excelize.Style{CustomNumFmt: custom("yyyy-mm")})
@@ -161,7 +166,7 @@ func width(c column, rows [][]any, idx int) float64 {
 		w = 13
 	case kStage, kYesNo:
 		w = 8
-	case kText:
+	case kText, kWrap:
 		for i, r := range rows {
 			if i > 500 {
 				break
@@ -407,6 +412,10 @@ func (w *sheetWriter) cell(col int, k kind, v any) {
 		}
 	}
 	str, _ := asString(v)
+	if k == kWrap {
+		w.textCell(col, st.wrap, str)
+		return
+	}
 	w.textCell(col, st.text, str)
 }
 

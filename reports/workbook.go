@@ -329,10 +329,10 @@ func writeOverviewSheet(f *excelize.File, st *styles, o overview, banners []bann
 		set(fmt.Sprintf("C%d", row), v.lm, st.integer)
 		set(fmt.Sprintf("D%d", row), v.year, st.integer)
 		if v.lm > 0 {
-			set(fmt.Sprintf("E%d", row), float64(v.now)/float64(v.lm)-1, st.share)
+			set(fmt.Sprintf("E%d", row), float64(v.now)/float64(v.lm)-1, st.change)
 		}
 		if v.year > 0 {
-			set(fmt.Sprintf("F%d", row), float64(v.now)/float64(v.year)-1, st.share)
+			set(fmt.Sprintf("F%d", row), float64(v.now)/float64(v.year)-1, st.change)
 		}
 	}
 
@@ -690,8 +690,8 @@ func stackedTables(st *styles, name string, blocks []block, filterFirst bool) sh
 
 var introductionColumns = []column{
 	{"Referrer", kText}, {"Point person", kText}, {"Referrals (window)", kInt}, {"Last referral", kDate},
-	{"Colleague 1", kText}, {"Why colleague 1", kText}, {"Colleague 2", kText}, {"Why colleague 2", kText},
-	{"Colleague 3", kText}, {"Why colleague 3", kText},
+	{"Colleague 1", kText}, {"Why colleague 1", kWrap}, {"Colleague 2", kText}, {"Why colleague 2", kWrap},
+	{"Colleague 3", kText}, {"Why colleague 3", kWrap},
 }
 
 // introductionQuery is one row per ready referrer: referrer, point person, referrals,
@@ -735,7 +735,7 @@ FROM intro i LEFT JOIN alone a USING (referrer) LEFT JOIN referrer_status s USIN
 ORDER BY i.referrals DESC, i.last_referral DESC, i.referrer`
 
 var watchColumns = []column{
-	{"Referrer", kText}, {"Point person", kText}, {"Stage", kStage}, {"What happened", kText}, {"Since", kDate},
+	{"Referrer", kText}, {"Point person", kText}, {"Stage", kStage}, {"What happened", kWrap}, {"Since", kDate},
 	{"Referrals (window)", kInt}, {"Last referral", kDate},
 }
 
@@ -749,11 +749,17 @@ func shownPointPerson(t string) string {
 		`.point_person THEN ' (left the practice)' ELSE '' END, '(none yet)')`
 }
 
+// watchQuery reads one list, oldest first by its since; the cooling list, whose since is
+// one day for every referrer (the start of the period compared), puts first the referrers
+// who sent the most in the 9 months before, so that its largest losses lead it, and the
+// page, which shows the first rows only, keeps them.
 var watchQuery = `
 SELECT w.referrer, ` + shownPointPerson("w") + `, w.stage, w.detail, w.since, s.referrals, s.last_referral
 FROM watch_list w LEFT JOIN referrer_status s ON s.referrer = w.referrer
 WHERE w.list = ?
-ORDER BY w.since NULLS LAST, w.referrer
+ORDER BY CASE WHEN w.list = 'cooling' THEN s.referrals_prior END DESC NULLS LAST,
+    CASE WHEN w.list = 'cooling' THEN s.referrals_recent END NULLS LAST,
+    w.since NULLS LAST, w.referrer
 LIMIT ?`
 
 // watchList is one of the marketing lead's lists, with the words the page and the sheet show.

@@ -247,7 +247,7 @@ WITH cur AS (
                            AND referral_date > DATE '2025-06-30' - 365) AS prior9
     FROM referrals WHERE source_kind = 'referrer' GROUP BY ALL
 ), flagged AS (
-    SELECT cur.*, r.category, r.npi, d.first_referral, d.last_referral, hist.*,
+    SELECT cur.*, r.category, r.npi, d.first_referral, d.last_referral, d.total, d.last90, d.prior9, hist.*,
         cur.stage = 1 AND cur.referrals >= 3 AND d.last_referral > DATE '2025-06-30' - 90 AS is_ready,
         cur.stage = 2 AND cur.run_start <= DATE '2025-01-01' AS is_stalled,
         d.prior9 > 0 AND d.last90 / 3.0 < 0.5 * d.prior9 / 9.0 AS is_cooling,
@@ -267,7 +267,8 @@ SELECT referrer, month, month_end, referrals, clinicians, point_person, point_pe
     nullif(concat_ws(';',
         CASE WHEN is_ready THEN 'ready' END, CASE WHEN is_stalled THEN 'stalled' END,
         CASE WHEN is_cooling THEN 'cooling' END, CASE WHEN is_lapsed THEN 'lapsed' END,
-        CASE WHEN is_regressed THEN 'regressed' END), '') AS flags
+        CASE WHEN is_regressed THEN 'regressed' END), '') AS flags,
+    total::INTEGER AS referrals_ever, last90::INTEGER AS referrals_recent, prior9::INTEGER AS referrals_prior
 FROM flagged;
 
 CREATE TABLE introductions AS

@@ -1,0 +1,169 @@
+package reports
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/referrals/referrals/internal/stagetest"
+	"github.com/xuri/excelize/v2"
+)
+
+// coolingPrior is the "vs N in the 9 months before" of a cooling list's detail.
+var coolingPrior = regexp.MustCompile(`vs (\d+) in the 9 months before`)
+
+// TestCoolingListLargestFirst: every referrer on the cooling list has the same "Since" (the
+// first day of the period compared), so ordering by it left the list alphabetical, and the
+// page, which shows its first 50 rows, could leave out the referrers who sent the most.
+// Both reports list first the referrers who sent the most in the 9 months before.
+func TestCoolingListLargestFirst(t *testing.T) {
+	db := stagetest.RunSample(t, filepath.Join("..", "sample-data"), sampleMonth, "cache-test")
+	xlsx, html := writeWorkbookAndPage(t, db, sampleMonth)
+
+	checkOrder := func(where string, details []string) {
+		t.Helper()
+		if len(details) < 5 {
+			t.Fatalf("%s: %d cooling rows: the sample's list is not built", where, len(details))
+		}
+		prev := -1
+		var seen []int
+		for _, d := range details {
+			m := coolingPrior.FindStringSubmatch(d)
+			if m == nil {
+				t.Fatalf("%s: detail %q does not say the 9 months before", where, d)
+			}
+			n, _ := strconv.Atoi(m[1])
+			seen = append(seen, n)
+			if prev >= 0 && n > prev {
+				t.Errorf("%s: cooling list not largest first: %v", where, seen)
+				return
+			}
+			prev = n
+		}
+	}
+
+	var sheet []string
+	in := false
+	for _, r := range sheetRows(t, xlsx, "Introductions") {
+		if len(r) == 1 { // a list's title, or the note under it
+			for _, title := range []string{"Ready", "Stalled", "Cooling", "Lapsed", "Regressed"} {
+				if strings.HasPrefix(r[0], title) {
+					in = title == "Cooling"
+				}
+			}
+			continue
+		}
+		if in && len(r) > 3 && r[0] != "Referrer" {
+			sheet = append(sheet, r[3])
+		}
+	}
+	checkOrder("workbook", sheet)
+
+	b, err := os.ReadFile(html)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	i := strings.Index(page, `<section id="watch-cooling">`)
+	if i < 0 {
+		t.Fatal("the page has no cooling list")
+	}
+	section := page[i:]
+	section = section[:strings.Index(section, "</section>")]
+	checkOrder("page", coolingPrior.FindAllString(section, -1))
+}
+
+// TestLongReasonsWrap: the reasons for a suggested colleague run to 150-200 characters in a
+// column at most 60 wide, with the next colleague's name in the column beside it, so
+// Excel cut them after the payers: "has room" and the shared specialty were hidden. They
+// and the watch lists' "What happened" now wrap within their column.
+func TestLongReasonsWrap(t *testing.T) {
+	db := openFixtureDB(t)
+	month := reportMonth(t, db)
+	xlsx, _ := writeWorkbookAndPage(t, db, month)
+	f, err := excelize.OpenFile(xlsx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows(sheetIntroduction)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := map[string]bool{}
+	for i, r := range rows {
+		for j, v := range r {
+			header := ""
+			for k := i; k >= 0; k-- { // the header row of this cell's table
+				if k < len(rows) && len(rows[k]) > j && (rows[k][0] == "Referrer") {
+					header = rows[k][j]
+					break
+				}
+			}
+			if k := header; (strings.HasPrefix(k, "Why colleague") || k == "What happened") && v != header && v != "" {
+				cell, _ := excelize.CoordinatesToCellName(j+1, i+1)
+				id, err := f.GetCellStyle(sheetIntroduction, cell)
+				if err != nil {
+					t.Fatal(err)
+				}
+				st, err := f.GetStyle(id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				wraps := st.Alignment != nil && st.Alignment.WrapText
+				if !wraps {
+					t.Errorf("%s (%s, %d characters) does not wrap", cell, header, len(v))
+				}
+				checked[header] = checked[header] || len(v) > 60
+			}
+		}
+	}
+	if !checked["Why colleague 1"] || !checked["What happened"] {
+		t.Errorf("no long reason or detail was checked (%v): the fixture does not build the case", checked)
+	}
+}
+
+// TestChangesAreSigned: the Overview's "vs last month" and "vs last year" showed a rise of
+// half as 51.5%, which reads as "51.5% of last month"; the page says +52%. A change now
+// carries its sign in the workbook too.
+func TestChangesAreSigned(t *testing.T) {
+	db := stagetest.RunSample(t, filepath.Join("..", "sample-data"), sampleMonth, "cache-test")
+	xlsx, _ := writeWorkbookAndPage(t, db, sampleMonth)
+	f, err := excelize.OpenFile(xlsx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows(sheetOverview)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for i, r := range rows {
+		if len(r) < 6 || r[0] != "All sources" {
+			continue
+		}
+		for _, col := range []string{"E", "F"} {
+			cell := col + strconv.Itoa(i+1)
+			raw, err := f.GetCellValue(sheetOverview, cell, excelize.Options{RawCellValue: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			x, err := strconv.ParseFloat(raw, 64)
+			if err != nil {
+				t.Fatalf("%s = %q is not a number", cell, raw)
+			}
+			shown, _ := f.GetCellValue(sheetOverview, cell)
+			if x > 0 && !strings.HasPrefix(shown, "+") || x < 0 && !strings.HasPrefix(shown, "-") || !strings.HasSuffix(shown, "%") {
+				t.Errorf("%s holds %v and shows %q: want the change signed, in percent", cell, x, shown)
+			}
+			seen++
+		}
+	}
+	if seen != 2 {
+		t.Fatalf("found %d change cells on the Overview, want 2", seen)
+	}
+}
