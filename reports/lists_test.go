@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -165,5 +166,55 @@ func TestChangesAreSigned(t *testing.T) {
 	}
 	if seen != 2 {
 		t.Fatalf("found %d change cells on the Overview, want 2", seen)
+	}
+}
+
+// TestLapsedListNewestFirst: the lapsed list keeps every referrer who ever lapsed, and it
+// was oldest first, so on a big practice the page's first 50 rows were referrers silent
+// for years and left out those who stopped last season, the ones to win back. Both
+// reports now list the most recent last referral first.
+func TestLapsedListNewestFirst(t *testing.T) {
+	db := stagetest.RunSample(t, filepath.Join("..", "sample-data"), sampleMonth, "cache-test")
+	xlsx, html := writeWorkbookAndPage(t, db, sampleMonth)
+
+	var sheet []string
+	in := false
+	for _, r := range sheetRows(t, xlsx, "Introductions") {
+		if len(r) == 1 {
+			for _, title := range []string{"Ready", "Stalled", "Cooling", "Lapsed", "Regressed"} {
+				if strings.HasPrefix(r[0], title) {
+					in = title == "Lapsed"
+				}
+			}
+			continue
+		}
+		if in && len(r) > 4 && r[0] != "Referrer" {
+			sheet = append(sheet, r[4]) // Since: the last referral, yyyy-mm-dd
+		}
+	}
+	if len(sheet) < 3 {
+		t.Fatalf("workbook: %d lapsed rows: the sample's list is not built", len(sheet))
+	}
+	if !sort.SliceIsSorted(sheet, func(i, j int) bool { return sheet[i] > sheet[j] }) {
+		t.Errorf("workbook: lapsed list not newest first: %v", sheet)
+	}
+
+	b, err := os.ReadFile(html)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	i := strings.Index(page, `<section id="watch-lapsed">`)
+	if i < 0 {
+		t.Fatal("the page has no lapsed list")
+	}
+	section := page[i:]
+	section = section[:strings.Index(section, "</section>")]
+	var dates []string
+	for _, m := range regexp.MustCompile(`no referral since (\d{4}-\d{2}-\d{2})`).FindAllStringSubmatch(section, -1) {
+		dates = append(dates, m[1])
+	}
+	if len(dates) != len(sheet) || !sort.SliceIsSorted(dates, func(i, j int) bool { return dates[i] > dates[j] }) {
+		t.Errorf("page: lapsed list not newest first, or not the workbook's rows: %v (workbook %v)", dates, sheet)
 	}
 }

@@ -752,13 +752,17 @@ func shownPointPerson(t string) string {
 // watchQuery reads one list, oldest first by its since; the cooling list, whose since is
 // one day for every referrer (the start of the period compared), puts first the referrers
 // who sent the most in the 9 months before, so that its largest losses lead it, and the
-// page, which shows the first rows only, keeps them.
+// page, which shows the first rows only, keeps them. The lapsed list, whose since is the
+// last referral, is newest first: a referrer who stopped last season is the one to win
+// back, and a list that keeps every referrer who ever lapsed put on the page's first
+// rows those silent for years.
 var watchQuery = `
 SELECT w.referrer, ` + shownPointPerson("w") + `, w.stage, w.detail, w.since, s.referrals, s.last_referral
 FROM watch_list w LEFT JOIN referrer_status s ON s.referrer = w.referrer
 WHERE w.list = ?
 ORDER BY CASE WHEN w.list = 'cooling' THEN s.referrals_prior END DESC NULLS LAST,
     CASE WHEN w.list = 'cooling' THEN s.referrals_recent END NULLS LAST,
+    CASE WHEN w.list = 'lapsed' THEN w.since END DESC NULLS LAST,
     w.since NULLS LAST, w.referrer
 LIMIT ?`
 
@@ -774,7 +778,7 @@ func watchLists(r rules) []watchList {
 			fmt.Sprintf("The last %d days are below %s the rate of the 9 months before: a call from the point person may help.",
 				r.RecentDays, ratioWords(r.CoolingRatio))},
 		{"lapsed", fmt.Sprintf("Lapsed: no referral for %s after %d or more", plural(r.LapsedMonths, "month"), r.LapsedMinReferrals),
-			"A referrer who used to send clients and stopped."},
+			"A referrer who used to send clients and stopped: the most recent first, the easiest to win back."},
 		{"regressed", "Regressed: stage went down in the last 3 months",
 			"The referrer went back to fewer clinicians: check whether a colleague's intake went badly (unless the detail says no referral came since: then older referrals leaving the window moved the stage)."},
 	}
