@@ -75,6 +75,17 @@ func TestCoolingListLargestFirst(t *testing.T) {
 	section := page[i:]
 	section = section[:strings.Index(section, "</section>")]
 	checkOrder("page", coolingPrior.FindAllString(section, -1))
+	// Its Since is one day for every row: both reports say what that day is.
+	if !strings.Contains(section, "Since is the first of those 90 days") {
+		t.Error("the page's cooling list does not say what its Since is")
+	}
+	said := false
+	for _, r := range sheetRows(t, xlsx, "Introductions") {
+		said = said || len(r) == 1 && strings.Contains(r[0], "Since is the first of those 90 days")
+	}
+	if !said {
+		t.Error("the workbook's cooling list does not say what its Since is")
+	}
 }
 
 // TestLongReasonsWrap: the reasons for a suggested colleague run to 150-200 characters in a
