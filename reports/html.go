@@ -177,7 +177,7 @@ func buildPage(ctx context.Context, db querier, p period) (reportPage, error) {
 	}
 	addChart(chartView{ID: "chart-flow", Height: 560, Note: note,
 		Title:   "Who sends clients to whom",
-		Explain: "Referrals in the window from the largest referrers (left) to the clinicians who took the client (right): one thick band means one point person."},
+		Explain: "Referrals in the window from the largest referrers (left) to the clinicians who took the client (right): one thick band means one point person. A referrer's bar has its stage's colour, as in the stages chart (stage 1 orange, 2 blue, 3 green); clinicians are grey."},
 		flow, emptyIf(!hasLinks(flow), "No referral from a referrer in the window: there is nothing to chart."))
 
 	moves, err := transitionsChart(ctx, db, p)
