@@ -812,10 +812,14 @@ func (in *Ingester) scan(c fileCheck) scanned {
 	// and no-break spaces anywhere in the file (Windows-1252 writes them in bytes
 	// of its own, and its files are copied anyway); plain spaces, on the head's
 	// rows (the rows after them are taken to write amounts the same way).
+	// Latin-1 writes a no-break space, a pound or a yen sign in a byte of its own
+	// too: its files with amounts are copied as Windows-1252's are, decoded to
+	// UTF-8, which the reader then reads.
 	var money []int
-	if cols := moneyColumns(f.source, mapping); len(cols) > 0 && enc != "utf-16" && delim < 128 && (sc.moneyMarks || l.spacedAmounts || enc == "windows-1252") {
+	if cols := moneyColumns(f.source, mapping); len(cols) > 0 && enc != "utf-16" && delim < 128 && (sc.moneyMarks || l.spacedAmounts || enc == "windows-1252" || enc == "latin-1") {
 		money = cols
 	}
+	fromLatin1 := enc == "latin-1" && len(money) > 0
 	if enc == "windows-1252" || mixedNewlines || nuls > 0 || strayCRs > 0 || len(money) > 0 {
 		tmp := in.TmpDir
 		if tmp == "" {
@@ -826,7 +830,7 @@ func (in *Ingester) scan(c fileCheck) scanned {
 		}
 		// A copy that drops NULs or makes CRs spaces ends every line in LF: a
 		// CR, NUL, LF is a line's end there, which the scan did not count as one.
-		conv, st, err := convertCopy(f.path, tmp, copyFixes{fromCP1252: enc == "windows-1252", fixNewlines: mixedNewlines || nuls > 0 || strayCRs > 0, dropNUL: nuls > 0,
+		conv, st, err := convertCopy(f.path, tmp, copyFixes{fromCP1252: enc == "windows-1252", fromLatin1: fromLatin1, fixNewlines: mixedNewlines || nuls > 0 || strayCRs > 0, dropNUL: nuls > 0,
 			strayCRs: strayCRs > 0, delim: delim, money: money})
 		if err != nil {
 			return fail(sc.sum, "%v", err)
@@ -898,7 +902,9 @@ func (in *Ingester) scan(c fileCheck) scanned {
 	}
 	switch enc {
 	case "latin-1":
-		p.duckEnc = "latin-1"
+		if !fromLatin1 { // a copy decoded to UTF-8 is read as such
+			p.duckEnc = "latin-1"
+		}
 	case "utf-16":
 		p.duckEnc = "utf-16"
 	}

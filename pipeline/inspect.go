@@ -266,7 +266,11 @@ func normaliseEncoding(e string) string {
 // (delim is the file's delimiter, to number the first one's line).
 type copyFixes struct {
 	fromCP1252, fixNewlines, dropNUL, strayCRs bool
-	delim                                      rune
+	// fromLatin1: the file is Latin-1, decoded to UTF-8 where its amounts are
+	// mended (its no-break space, pound and yen are bytes of their own, as in
+	// Windows-1252, which the mender, reading UTF-8, would not find).
+	fromLatin1 bool
+	delim      rune
 	// money: the fields (0-based) of the amounts, whose currency signs and
 	// spaces between thousands the copy drops ($1,234.50 becomes 1,234.50, and
 	// 1 234,50 € 1234,50); none, to leave every value as it is.
@@ -315,6 +319,8 @@ func convertCopy(path, tmpDir string, fixes copyFixes) (string, copied, error) {
 	var r io.Reader = bufio.NewReaderSize(in, 1<<20)
 	if fixes.fromCP1252 {
 		r = charmap.Windows1252.NewDecoder().Reader(r)
+	} else if fixes.fromLatin1 {
+		r = charmap.ISO8859_1.NewDecoder().Reader(r)
 	}
 	var dst io.Writer = w
 	var m *lineMender

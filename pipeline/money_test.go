@@ -164,3 +164,32 @@ func TestAmountsWithSpacesBetweenThousands(t *testing.T) {
 		}
 	}
 }
+
+// A file set to encoding = "latin-1" writes a no-break space between thousands
+// in a byte of its own (0xA0), as Windows-1252 does, which the copy's search for
+// U+00A0 did not find: every such row was rejected, with a message saying the
+// file's first rows wrote no amount with spaces, where every row did. Its copy
+// is decoded to UTF-8, as a Windows-1252 file's is, and its amounts load.
+func TestLatin1AmountsWithNoBreakSpaces(t *testing.T) {
+	const header = "Claim Line ID;Patient Account;DOS;Rendering Provider;Rendering Provider NPI;Referring Provider;Referring Provider NPI;Payer;CPT Code;Charge;Paid\r\n"
+	var b strings.Builder
+	b.WriteString(header)
+	for i := range 20 {
+		fmt.Fprintf(&b, "L%04d;%d;01/05/2026;Zo\xe9 Martin;;Maria Lopez;1457392811;Aetna;90837;1\xa0234,50;90,00\r\n", i, 900000+i)
+	}
+	dir := t.TempDir()
+	writeExports(t, dir, map[string]string{"b.csv": b.String()})
+	in := folderIngester(t, dir, "billing")
+	in.Config.Billing.Encoding = "latin-1"
+	in.TmpDir = dir
+	sum, err := in.Ingest(context.Background())
+	must(t, err)
+	if f := sum.Files[0]; f.Loaded != 20 || f.Rejected != 0 || f.Amounts != "decimal comma; spaces between thousands dropped" {
+		t.Errorf("%+v, want 20 rows loaded, amounts %q", f, "decimal comma; spaces between thousands dropped")
+	}
+	var charge, clinician string
+	must(t, in.DB.QueryRow(`SELECT coalesce(sum(charge), 0)::VARCHAR, coalesce(min(rendering_provider), '') FROM raw_claim_lines`).Scan(&charge, &clinician))
+	if charge != "24690.00" || clinician != "Zoé Martin" {
+		t.Errorf("charges sum to %s, the clinician reads %q: want 24690.00 and Zoé Martin", charge, clinician)
+	}
+}
