@@ -1409,6 +1409,19 @@ func (a amountStyle) spacedHint() string {
 	return " (this file's first rows write no amount with spaces between thousands, as 1 234,50, so this one was not read: export amounts without spaces, such as " + example + ")"
 }
 
+// spacedHintUTF16 is spacedHint for a UTF-16 file, which DuckDB reads as it is,
+// without the copy that drops spaces between thousands: none of its amounts may
+// have them.
+const spacedHintUTF16 = " (amounts with spaces between thousands, as 1 234,50, are not read in a UTF-16 file such as Excel's Unicode Text: export it again as CSV UTF-8, or its amounts without spaces)"
+
+// spacedHintFor is the hint for a group of files read with duckEnc.
+func (a amountStyle) spacedHintFor(duckEnc string) string {
+	if duckEnc == "utf-16" {
+		return spacedHintUTF16
+	}
+	return a.spacedHint()
+}
+
 // rejectHint is what a rejected amount's message adds, for amounts written this way.
 func (a amountStyle) rejectHint() string {
 	switch a {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf16"
 )
 
 // The copy drops the currency sign of the amount fields' values, and only
@@ -191,5 +192,38 @@ func TestLatin1AmountsWithNoBreakSpaces(t *testing.T) {
 	must(t, in.DB.QueryRow(`SELECT coalesce(sum(charge), 0)::VARCHAR, coalesce(min(rendering_provider), '') FROM raw_claim_lines`).Scan(&charge, &clinician))
 	if charge != "24690.00" || clinician != "Zoé Martin" {
 		t.Errorf("charges sum to %s, the clinician reads %q: want 24690.00 and Zoé Martin", charge, clinician)
+	}
+}
+
+// A UTF-16 file (Excel's "Unicode Text") is read by DuckDB as it is, without
+// the copy that drops spaces between thousands: every row whose amount has them
+// is rejected. The rejects said the file's first rows wrote no such amount, where
+// every row did, and check said nothing. check now reports it, and the rejects
+// say what to do.
+func TestUTF16AmountsWithSpacesSayWhy(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("Claim Line ID\tPatient Account\tDOS\tRendering Provider\tRendering Provider NPI\tReferring Provider\tReferring Provider NPI\tPayer\tCPT Code\tCharge\tPaid\r\n")
+	for i := range 5 {
+		fmt.Fprintf(&b, "L%04d\t%d\t01/05/2026\tZoe Martin\t\tMaria Lopez\t1457392811\tAetna\t90837\t1\u00a0234,50\t90,00\r\n", i, 900000+i)
+	}
+	body := []byte{0xff, 0xfe}
+	for _, u := range utf16.Encode([]rune(b.String())) {
+		body = append(body, byte(u), byte(u>>8))
+	}
+	dir := t.TempDir()
+	writeExports(t, dir, map[string]string{"b.csv": string(body)})
+	in := folderIngester(t, dir, "billing")
+	in.TmpDir = dir
+	_, err := in.Ingest(context.Background())
+	must(t, err)
+	var msg string
+	must(t, in.DB.QueryRow(`SELECT message FROM rejected_rows ORDER BY line LIMIT 1`).Scan(&msg))
+	if strings.Contains(msg, "first rows write no amount") || !strings.Contains(msg, "UTF-16") {
+		t.Errorf("reject: %s\nwant it to say that a UTF-16 file's amounts are read without dropping spaces", msg)
+	}
+	fcs, err := CheckExports(context.Background(), in.Config)
+	must(t, err)
+	if len(fcs) != 1 || len(fcs[0].Problems) != 1 || !strings.Contains(fcs[0].Problems[0], "UTF-16") {
+		t.Errorf("check: %+v, want one problem naming UTF-16", fcs)
 	}
 }
