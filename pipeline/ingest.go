@@ -1343,7 +1343,7 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 			    WHEN r.error_type = 'CAST' THEN %[11]s ||
 			      CASE WHEN %[3]s AND %[10]s THEN ' (expected date format ' || %[4]s || '; it reads with day and month the other way round, as ' || %[9]s || ': if the export writes them so, set date_format for this source to that)'
 			           WHEN %[3]s THEN ' (expected date format ' || %[4]s || '; set date_format for this source if the export uses another)'
-			           WHEN r.error_message LIKE '%%DECIMAL%%' AND regexp_matches(r.error_message, '[0-9]' || %[12]s || '[0-9]{3}') THEN %[13]s
+			           WHEN r.error_message LIKE '%%DECIMAL%%' AND regexp_full_match(`+castValue("r.error_message")+`, %[12]s) THEN %[13]s
 			           WHEN r.error_message LIKE '%%DECIMAL%%' THEN %[5]s ELSE '' END
 			    WHEN r.error_type = 'TOO MANY COLUMNS' THEN 'the row has more fields than the header (' || %[6]d || '): ' || r.error_message || '; an unquoted delimiter inside a value?'
 			    WHEN r.error_type = 'MISSING COLUMNS' THEN 'the row has fewer fields than the header (' || %[7]d || '): ' || r.error_message
@@ -1360,7 +1360,7 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 			QuoteString(first.amounts.rejectHint()), len(headers), len(headers), QuoteString(endsInQuote),
 			QuoteString(swapped), readsSwapped("r.error_message", swapped),
 			hideCastValue(`regexp_replace(r.error_message, '^Error when converting column "c[0-9]+"\. ', '')`, yearsOf(in.Config.Ingest)),
-			QuoteString(groupSpacePattern), QuoteString(first.amounts.spacedHintFor(first.duckEnc)))
+			QuoteString(spacedAmountPattern), QuoteString(first.amounts.spacedHintFor(first.duckEnc)))
 		if _, err = exec(q); err != nil {
 			return fmt.Errorf("record rejected rows: %w", err)
 		}

@@ -227,3 +227,36 @@ func TestUTF16AmountsWithSpacesSayWhy(t *testing.T) {
 		t.Errorf("check: %+v, want one problem naming UTF-16", fcs)
 	}
 }
+
+// The reject of an amount whose thousands are parted by spaces says what to do;
+// that of a value that only holds a space before three digits, such as a phone
+// number ((555) 123 4567) or text, said the same, calling it an amount written
+// with spaces between thousands. It now says it of such amounts alone.
+func TestSpacedHintOnlyForSpacedAmounts(t *testing.T) {
+	const header = "Claim Line ID;Patient Account;DOS;Rendering Provider;Rendering Provider NPI;Referring Provider;Referring Provider NPI;Payer;CPT Code;Charge;Paid\r\n"
+	var b strings.Builder
+	b.WriteString(header)
+	for i := range 1500 {
+		fmt.Fprintf(&b, "L%04d;%d;01/05/2026;Zoe Martin;;Maria Lopez;1457392811;Aetna;90837;150,00;90,00\r\n", i, 900000+i)
+	}
+	late := []struct {
+		value  string
+		hinted bool
+	}{{"1 234,50", true}, {"-12 345 678,00", true}, {"(555) 123 4567", false}, {"555 123 4567", false}, {"Zoe 1234", false}, {"ref 12 345", false}}
+	for i, l := range late {
+		fmt.Fprintf(&b, "LX%d;90199%d;01/06/2026;Zoe Martin;;Maria Lopez;1457392811;Aetna;90837;%s;0,00\r\n", i, i, l.value)
+	}
+	dir := t.TempDir()
+	writeExports(t, dir, map[string]string{"b.csv": b.String()})
+	in := folderIngester(t, dir, "billing")
+	in.TmpDir = dir
+	_, err := in.Ingest(context.Background())
+	must(t, err)
+	for i, l := range late {
+		var msg string
+		must(t, in.DB.QueryRow(`SELECT message FROM rejected_rows WHERE line = ?`, 1502+i).Scan(&msg))
+		if hinted := strings.Contains(msg, "spaces between thousands"); hinted != l.hinted {
+			t.Errorf("%q: %s\nwant the hint on spaces between thousands: %v", l.value, msg, l.hinted)
+		}
+	}
+}
