@@ -273,6 +273,10 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 		}
 	}
 	fc.Encoding = enc
+	if enc == "utf-16" && l.spacedAmounts {
+		// The run reads a UTF-16 file as it is, without the copy that drops them.
+		fc.Problems = append(fc.Problems, "the amounts on the first rows have spaces between thousands (1 234,50), which are not read in a UTF-16 file such as Excel's Unicode Text: every such row would be rejected; export the file again as CSV UTF-8, or its amounts without spaces")
+	}
 	// Try the date format on the dates of the first dateRows rows (each distinct
 	// value once).
 	dateIdx := mapping[dateFieldName(source)]

@@ -812,10 +812,14 @@ func (in *Ingester) scan(c fileCheck) scanned {
 	// and no-break spaces anywhere in the file (Windows-1252 writes them in bytes
 	// of its own, and its files are copied anyway); plain spaces, on the head's
 	// rows (the rows after them are taken to write amounts the same way).
+	// Latin-1 writes a no-break space, a pound or a yen sign in a byte of its own
+	// too: its files with amounts are copied as Windows-1252's are, decoded to
+	// UTF-8, which the reader then reads.
 	var money []int
-	if cols := moneyColumns(f.source, mapping); len(cols) > 0 && enc != "utf-16" && delim < 128 && (sc.moneyMarks || l.spacedAmounts || enc == "windows-1252") {
+	if cols := moneyColumns(f.source, mapping); len(cols) > 0 && enc != "utf-16" && delim < 128 && (sc.moneyMarks || l.spacedAmounts || enc == "windows-1252" || enc == "latin-1") {
 		money = cols
 	}
+	fromLatin1 := enc == "latin-1" && len(money) > 0
 	if enc == "windows-1252" || mixedNewlines || nuls > 0 || strayCRs > 0 || len(money) > 0 {
 		tmp := in.TmpDir
 		if tmp == "" {
@@ -826,7 +830,7 @@ func (in *Ingester) scan(c fileCheck) scanned {
 		}
 		// A copy that drops NULs or makes CRs spaces ends every line in LF: a
 		// CR, NUL, LF is a line's end there, which the scan did not count as one.
-		conv, st, err := convertCopy(f.path, tmp, copyFixes{fromCP1252: enc == "windows-1252", fixNewlines: mixedNewlines || nuls > 0 || strayCRs > 0, dropNUL: nuls > 0,
+		conv, st, err := convertCopy(f.path, tmp, copyFixes{fromCP1252: enc == "windows-1252", fromLatin1: fromLatin1, fixNewlines: mixedNewlines || nuls > 0 || strayCRs > 0, dropNUL: nuls > 0,
 			strayCRs: strayCRs > 0, delim: delim, money: money})
 		if err != nil {
 			return fail(sc.sum, "%v", err)
@@ -898,7 +902,9 @@ func (in *Ingester) scan(c fileCheck) scanned {
 	}
 	switch enc {
 	case "latin-1":
-		p.duckEnc = "latin-1"
+		if !fromLatin1 { // a copy decoded to UTF-8 is read as such
+			p.duckEnc = "latin-1"
+		}
 	case "utf-16":
 		p.duckEnc = "utf-16"
 	}
@@ -1337,7 +1343,7 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 			    WHEN r.error_type = 'CAST' THEN %[11]s ||
 			      CASE WHEN %[3]s AND %[10]s THEN ' (expected date format ' || %[4]s || '; it reads with day and month the other way round, as ' || %[9]s || ': if the export writes them so, set date_format for this source to that)'
 			           WHEN %[3]s THEN ' (expected date format ' || %[4]s || '; set date_format for this source if the export uses another)'
-			           WHEN r.error_message LIKE '%%DECIMAL%%' AND regexp_matches(r.error_message, '[0-9]' || %[12]s || '[0-9]{3}') THEN %[13]s
+			           WHEN r.error_message LIKE '%%DECIMAL%%' AND regexp_full_match(`+castValue("r.error_message")+`, %[12]s) THEN %[13]s
 			           WHEN r.error_message LIKE '%%DECIMAL%%' THEN %[5]s ELSE '' END
 			    WHEN r.error_type = 'TOO MANY COLUMNS' THEN 'the row has more fields than the header (' || %[6]d || '): ' || r.error_message || '; an unquoted delimiter inside a value?'
 			    WHEN r.error_type = 'MISSING COLUMNS' THEN 'the row has fewer fields than the header (' || %[7]d || '): ' || r.error_message
@@ -1354,7 +1360,7 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 			QuoteString(first.amounts.rejectHint()), len(headers), len(headers), QuoteString(endsInQuote),
 			QuoteString(swapped), readsSwapped("r.error_message", swapped),
 			hideCastValue(`regexp_replace(r.error_message, '^Error when converting column "c[0-9]+"\. ', '')`, yearsOf(in.Config.Ingest)),
-			QuoteString(groupSpacePattern), QuoteString(first.amounts.spacedHint()))
+			QuoteString(spacedAmountPattern), QuoteString(first.amounts.spacedHintFor(first.duckEnc)))
 		if _, err = exec(q); err != nil {
 			return fmt.Errorf("record rejected rows: %w", err)
 		}

@@ -266,7 +266,11 @@ func normaliseEncoding(e string) string {
 // (delim is the file's delimiter, to number the first one's line).
 type copyFixes struct {
 	fromCP1252, fixNewlines, dropNUL, strayCRs bool
-	delim                                      rune
+	// fromLatin1: the file is Latin-1, decoded to UTF-8 where its amounts are
+	// mended (its no-break space, pound and yen are bytes of their own, as in
+	// Windows-1252, which the mender, reading UTF-8, would not find).
+	fromLatin1 bool
+	delim      rune
 	// money: the fields (0-based) of the amounts, whose currency signs and
 	// spaces between thousands the copy drops ($1,234.50 becomes 1,234.50, and
 	// 1 234,50 € 1234,50); none, to leave every value as it is.
@@ -315,6 +319,8 @@ func convertCopy(path, tmpDir string, fixes copyFixes) (string, copied, error) {
 	var r io.Reader = bufio.NewReaderSize(in, 1<<20)
 	if fixes.fromCP1252 {
 		r = charmap.Windows1252.NewDecoder().Reader(r)
+	} else if fixes.fromLatin1 {
+		r = charmap.ISO8859_1.NewDecoder().Reader(r)
 	}
 	var dst io.Writer = w
 	var m *lineMender
@@ -1401,6 +1407,19 @@ func (a amountStyle) spacedHint() string {
 		example = "1234,50"
 	}
 	return " (this file's first rows write no amount with spaces between thousands, as 1 234,50, so this one was not read: export amounts without spaces, such as " + example + ")"
+}
+
+// spacedHintUTF16 is spacedHint for a UTF-16 file, which DuckDB reads as it is,
+// without the copy that drops spaces between thousands: none of its amounts may
+// have them.
+const spacedHintUTF16 = " (amounts with spaces between thousands, as 1 234,50, are not read in a UTF-16 file such as Excel's Unicode Text: export it again as CSV UTF-8, or its amounts without spaces)"
+
+// spacedHintFor is the hint for a group of files read with duckEnc.
+func (a amountStyle) spacedHintFor(duckEnc string) string {
+	if duckEnc == "utf-16" {
+		return spacedHintUTF16
+	}
+	return a.spacedHint()
 }
 
 // rejectHint is what a rejected amount's message adds, for amounts written this way.

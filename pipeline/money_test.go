@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf16"
 )
 
 // The copy drops the currency sign of the amount fields' values, and only
@@ -161,6 +162,101 @@ func TestAmountsWithSpacesBetweenThousands(t *testing.T) {
 		}
 		if late.message != "" && !strings.HasPrefix(msg, late.message) {
 			t.Errorf("%q after the first rows: rejected with\n %s\nwant\n %s", late.value, msg, late.message)
+		}
+	}
+}
+
+// A file set to encoding = "latin-1" writes a no-break space between thousands
+// in a byte of its own (0xA0), as Windows-1252 does, which the copy's search for
+// U+00A0 did not find: every such row was rejected, with a message saying the
+// file's first rows wrote no amount with spaces, where every row did. Its copy
+// is decoded to UTF-8, as a Windows-1252 file's is, and its amounts load.
+func TestLatin1AmountsWithNoBreakSpaces(t *testing.T) {
+	const header = "Claim Line ID;Patient Account;DOS;Rendering Provider;Rendering Provider NPI;Referring Provider;Referring Provider NPI;Payer;CPT Code;Charge;Paid\r\n"
+	var b strings.Builder
+	b.WriteString(header)
+	for i := range 20 {
+		fmt.Fprintf(&b, "L%04d;%d;01/05/2026;Zo\xe9 Martin;;Maria Lopez;1457392811;Aetna;90837;1\xa0234,50;90,00\r\n", i, 900000+i)
+	}
+	dir := t.TempDir()
+	writeExports(t, dir, map[string]string{"b.csv": b.String()})
+	in := folderIngester(t, dir, "billing")
+	in.Config.Billing.Encoding = "latin-1"
+	in.TmpDir = dir
+	sum, err := in.Ingest(context.Background())
+	must(t, err)
+	if f := sum.Files[0]; f.Loaded != 20 || f.Rejected != 0 || f.Amounts != "decimal comma; spaces between thousands dropped" {
+		t.Errorf("%+v, want 20 rows loaded, amounts %q", f, "decimal comma; spaces between thousands dropped")
+	}
+	var charge, clinician string
+	must(t, in.DB.QueryRow(`SELECT coalesce(sum(charge), 0)::VARCHAR, coalesce(min(rendering_provider), '') FROM raw_claim_lines`).Scan(&charge, &clinician))
+	if charge != "24690.00" || clinician != "Zoé Martin" {
+		t.Errorf("charges sum to %s, the clinician reads %q: want 24690.00 and Zoé Martin", charge, clinician)
+	}
+}
+
+// A UTF-16 file (Excel's "Unicode Text") is read by DuckDB as it is, without
+// the copy that drops spaces between thousands: every row whose amount has them
+// is rejected. The rejects said the file's first rows wrote no such amount, where
+// every row did, and check said nothing. check now reports it, and the rejects
+// say what to do.
+func TestUTF16AmountsWithSpacesSayWhy(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("Claim Line ID\tPatient Account\tDOS\tRendering Provider\tRendering Provider NPI\tReferring Provider\tReferring Provider NPI\tPayer\tCPT Code\tCharge\tPaid\r\n")
+	for i := range 5 {
+		fmt.Fprintf(&b, "L%04d\t%d\t01/05/2026\tZoe Martin\t\tMaria Lopez\t1457392811\tAetna\t90837\t1\u00a0234,50\t90,00\r\n", i, 900000+i)
+	}
+	body := []byte{0xff, 0xfe}
+	for _, u := range utf16.Encode([]rune(b.String())) {
+		body = append(body, byte(u), byte(u>>8))
+	}
+	dir := t.TempDir()
+	writeExports(t, dir, map[string]string{"b.csv": string(body)})
+	in := folderIngester(t, dir, "billing")
+	in.TmpDir = dir
+	_, err := in.Ingest(context.Background())
+	must(t, err)
+	var msg string
+	must(t, in.DB.QueryRow(`SELECT message FROM rejected_rows ORDER BY line LIMIT 1`).Scan(&msg))
+	if strings.Contains(msg, "first rows write no amount") || !strings.Contains(msg, "UTF-16") {
+		t.Errorf("reject: %s\nwant it to say that a UTF-16 file's amounts are read without dropping spaces", msg)
+	}
+	fcs, err := CheckExports(context.Background(), in.Config)
+	must(t, err)
+	if len(fcs) != 1 || len(fcs[0].Problems) != 1 || !strings.Contains(fcs[0].Problems[0], "UTF-16") {
+		t.Errorf("check: %+v, want one problem naming UTF-16", fcs)
+	}
+}
+
+// The reject of an amount whose thousands are parted by spaces says what to do;
+// that of a value that only holds a space before three digits, such as a phone
+// number ((555) 123 4567) or text, said the same, calling it an amount written
+// with spaces between thousands. It now says it of such amounts alone.
+func TestSpacedHintOnlyForSpacedAmounts(t *testing.T) {
+	const header = "Claim Line ID;Patient Account;DOS;Rendering Provider;Rendering Provider NPI;Referring Provider;Referring Provider NPI;Payer;CPT Code;Charge;Paid\r\n"
+	var b strings.Builder
+	b.WriteString(header)
+	for i := range 1500 {
+		fmt.Fprintf(&b, "L%04d;%d;01/05/2026;Zoe Martin;;Maria Lopez;1457392811;Aetna;90837;150,00;90,00\r\n", i, 900000+i)
+	}
+	late := []struct {
+		value  string
+		hinted bool
+	}{{"1 234,50", true}, {"-12 345 678,00", true}, {"(555) 123 4567", false}, {"555 123 4567", false}, {"Zoe 1234", false}, {"ref 12 345", false}}
+	for i, l := range late {
+		fmt.Fprintf(&b, "LX%d;90199%d;01/06/2026;Zoe Martin;;Maria Lopez;1457392811;Aetna;90837;%s;0,00\r\n", i, i, l.value)
+	}
+	dir := t.TempDir()
+	writeExports(t, dir, map[string]string{"b.csv": b.String()})
+	in := folderIngester(t, dir, "billing")
+	in.TmpDir = dir
+	_, err := in.Ingest(context.Background())
+	must(t, err)
+	for i, l := range late {
+		var msg string
+		must(t, in.DB.QueryRow(`SELECT message FROM rejected_rows WHERE line = ?`, 1502+i).Scan(&msg))
+		if hinted := strings.Contains(msg, "spaces between thousands"); hinted != l.hinted {
+			t.Errorf("%q: %s\nwant the hint on spaces between thousands: %v", l.value, msg, l.hinted)
 		}
 	}
 }

@@ -265,6 +265,11 @@ const (
 	hiddenLines        = "a value that runs over more than one line (not shown: it may be patient data)"
 )
 
+// spacedAmountPattern is an amount whose thousands are parted by spaces (1 234,50,
+// -1 234 €), with a sign, a currency sign or parentheses or not: the value a
+// reject tells to write without them (not a phone number, 555 123 4567, nor text).
+const spacedAmountPattern = ` *\(? *[-+]? *[$€£¥]? *[-+]? *\d{1,3}(` + groupSpacePattern + `\d{3})+([.,]\d+)?` + groupSpacePattern + `*[$€£¥]? *\)? *`
+
 var (
 	shownDateRE   = regexp.MustCompile(`^(?:` + shownDatePattern + `)$`)
 	shownAmountRE = regexp.MustCompile(`^(?:` + shownAmountPattern + `)$`)
