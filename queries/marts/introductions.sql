@@ -166,37 +166,21 @@ colleague_payer_sets as (
     group by cp.clinician
 ),
 
--- The pool's colleagues with their payer sets, and those sets once each (84 among the
--- 200 colleagues at 10M exported rows). A candidate's fit depends on its colleague only
--- through that set, so it is worked out per referrer and set (fit_by_set), and scored
--- joins it in by the set.
-pool_sets as (
-    select c.clinician, cp.payers
-    from colleague_pool c
-    join colleague_payer_sets cp using (clinician)
-),
-
-pool_payer_sets as (
-    select distinct payers from pool_sets
-),
-
--- The test on the intersection is an aggregate FILTER, computed once per referrer's
--- payer set and colleagues' payer set: 955K rows into 284K groups at 10M exported rows,
--- where per candidate and payer set they were 2.3M into 677K, then joined back by
--- referrer and colleague: 0.8 CPU-seconds for the model against 1.2 (its time alone
--- is about the same: its other steps run on one thread).
-fit_by_set as (
+-- The test on the intersection is an aggregate FILTER, computed once per candidate
+-- and payer set.
+payer_fit as (
     select
         referrer,
-        payers,
+        colleague,
         sum(clients) filter (where bit_count(common) > 0) as covered,
         bit_or(common) as common_payers
     from (
-        select ps.referrer, m.payers, ps.clients, ps.payer_set & m.payers as common
-        from payer_sets ps
-        cross join pool_payer_sets m
+        select k.referrer, k.colleague, ps.clients, ps.payer_set & cp.payers as common
+        from candidates k
+        join payer_sets ps on ps.referrer = k.referrer
+        join colleague_payer_sets cp on cp.clinician = k.colleague
     )
-    group by referrer, payers
+    group by referrer, colleague
     having count(*) filter (where bit_count(common) > 0) > 0
 ),
 
@@ -256,8 +240,7 @@ scored as (
             + case when k.accepting is distinct from false and (k.accepting or nc.n < m.median) then 1 else 0 end
             + case when bit_count(ps.specialties & cs.specialties) > 0 then 1 else 0 end as score
     from candidates k
-    left join pool_sets cps on cps.clinician = k.colleague
-    left join fit_by_set pf on pf.referrer = k.referrer and pf.payers = cps.payers
+    left join payer_fit pf on pf.referrer = k.referrer and pf.colleague = k.colleague
     left join point_person_specialty_sets ps on ps.referrer = k.referrer
     left join colleague_specialty_sets cs on cs.clinician = k.colleague
     left join insured i on i.referrer = k.referrer
