@@ -102,9 +102,11 @@ spellings as (
 request_names as (
     select name_key, clinician from stg_clinician_names where clinician is not null
     union all
-    -- A key two of them share names neither.
+    -- A key two of them share names neither. The test is a CASE, so that with a roster
+    -- no name is keyed: as a filter beside the roster's test, DuckDB keyed every
+    -- spelling before it.
     select name_key(clinician), min(clinician) from stg_clinician_spellings
-    where not exists (select 1 from stg_clinician_names) and name_key(clinician) is not null
+    where case when not exists (select 1 from stg_clinician_names) then name_key(clinician) is not null else false end
     group by 1
     having count(distinct clinician) = 1
 ),
@@ -115,8 +117,13 @@ request_names as (
 -- commit took 1.13 s reading client_appointments here, 0.85 s as it is).
 requests as (
     select r.referred_to, min(n.clinician) as clinician
-    from (select distinct referred_to from clients where requested_known and referred_to is not null) r
-    join request_names n on n.name_key = name_key(r.referred_to)
+    -- Keyed in a projection, not in the join's condition: DuckDB shares the macro's
+    -- repeated parts only in a projection (the resolving took 0.12 s against 0.04 s).
+    from (
+        select referred_to, name_key(referred_to) as name_key
+        from (select distinct referred_to from clients where requested_known and referred_to is not null)
+    ) r
+    join request_names n on n.name_key = r.name_key
     group by r.referred_to
 ),
 
