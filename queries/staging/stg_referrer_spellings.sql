@@ -195,8 +195,16 @@ channels as (
 -- by one of its spellings (19,582 of 32,863 at 10M exported rows) takes that
 -- spelling's key, already computed; only the others are keyed here.
 referrer_keys as materialized (
-    select r.referrer, coalesce(k.name_key, name_key(r.referrer)) as referrer_key
-    from (select distinct referrer from resolved) r
+    select r.referrer, coalesce(k.name_key, name_key(r.referrer)) as referrer_key, r.spellings_all_channels
+    from (
+        -- Whether every spelling of the referrer is a channel's name: an aggregate per
+        -- referrer joined back, where a window over the spellings partitioned by referrer
+        -- sorted them by name: the model took 0.69 s against 0.63 s at 10M exported rows
+        -- (build, digest and commit; CPU 1.02 s against 0.96 s).
+        select referrer, bool_and(coalesce(name_key in (select name_key from channels), false)) as spellings_all_channels
+        from resolved
+        group by referrer
+    ) r
     left join (select distinct raw_name, name_key from by_key) k on k.raw_name = r.referrer
 )
 select
@@ -211,7 +219,6 @@ select
     -- typed with a physician's NPI ("Friend/Family" and her NPI) is hers, counted as
     -- hers: before, that one referral was a channel's and the rest hers, and
     -- follow_through_referrer and referrer_value took either kind at random.
-    coalesce(rk.referrer_key in (select name_key from channels), false)
-        or bool_and(coalesce(r.name_key in (select name_key from channels), false)) over (partition by r.referrer) as is_channel
+    coalesce(rk.referrer_key in (select name_key from channels), false) or rk.spellings_all_channels as is_channel
 from resolved r
 join referrer_keys rk using (referrer)
