@@ -191,9 +191,10 @@ channels as (
     select name_key(referrer) from directory where channel
 ),
 -- The referrers' own keys, once per referrer (materialized, or DuckDB computes the key
--- on every spelling's row again: 1.4 s of 3 s at 10M exported rows). A referrer named
--- by one of its spellings (19,582 of 32,863 at 10M exported rows) takes that
--- spelling's key, already computed; only the others are keyed here.
+-- on every spelling's row again: 1.4 s of 3 s at 10M exported rows). A referrer whose
+-- name is also a spelling (19,582 of 32,863 at 10M exported rows) takes that
+-- spelling's key, already computed (the same function of the same text); only the
+-- others are keyed here.
 referrer_keys as materialized (
     select r.referrer, coalesce(k.name_key, name_key(r.referrer)) as referrer_key, r.spellings_all_channels
     from (
