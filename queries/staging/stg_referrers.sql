@@ -23,11 +23,20 @@ directory as (
         nullif(trim(organisation), '') as organisation, point_person
     from ref_directory
 ),
--- Without a roster, the clinicians the exports name, by name key.
+-- The directory's point persons keyed once per spelling: 4,756 of them at 10M exported
+-- rows, where keyed in the joins below they were keyed on each of the 32,863 referrers'
+-- rows (with export_names' CASE, the model's build took 0.27 s against 0.11 s).
+point_person_keys as (
+    select point_person, name_key(point_person) as name_key
+    from (select distinct point_person from ref_directory where point_person is not null)
+),
+-- Without a roster, the clinicians the exports name, by name key. The test is a CASE,
+-- so that with a roster no name is keyed: as a filter beside the roster's test, DuckDB
+-- keyed every spelling before it.
 export_names as (
     select name_key(clinician) as name_key, min(clinician) as clinician
     from stg_clinician_spellings
-    where not exists (select 1 from ref_roster) and name_key(clinician) is not null
+    where case when not exists (select 1 from ref_roster) then name_key(clinician) is not null else false end
     group by 1
 )
 select
@@ -44,5 +53,6 @@ select
     r.spellings::INTEGER as spellings
 from referrers r
 left join directory d on d.referrer = r.referrer
-left join stg_clinician_names pp on pp.name_key = name_key(d.point_person)
-left join export_names en on en.name_key = name_key(d.point_person)
+left join point_person_keys k on k.point_person = d.point_person
+left join stg_clinician_names pp on pp.name_key = k.name_key
+left join export_names en on en.name_key = k.name_key
