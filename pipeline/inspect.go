@@ -1135,6 +1135,13 @@ var (
 // of three digits, or when it has two minus signs: the reader is then left to
 // judge it as written.
 func plainAmount(v []byte) (plain []byte, ok bool) {
+	// Most amounts have nothing to drop: one pass over their bytes for the first byte
+	// of each thing dropped ($, a space, € and the narrow no-break space start with
+	// 0xE2, £, ¥ and the no-break space with 0xC2) says so. The scan asks this of
+	// every amount in a record with quotes: the six searches below made it 11% slower.
+	if !mayDrop(v) {
+		return nil, false
+	}
 	sign := hasCurrencySign(v)
 	wide := bytes.Contains(v, noBreakSpace) || bytes.Contains(v, narrowNoBreakSpace)
 	if !sign && !wide && !digitSpaceDigit(v) {
@@ -1167,6 +1174,16 @@ func plainAmount(v []byte) (plain []byte, ok bool) {
 		signs, num = m[1], m[2]
 	}
 	return append(append([]byte{}, signs...), bytes.ReplaceAll(num, []byte(" "), nil)...), true
+}
+
+// mayDrop says v holds a byte that starts something plainAmount drops.
+func mayDrop(v []byte) bool {
+	for _, c := range v {
+		if c == '$' || c == ' ' || c == 0xC2 || c == 0xE2 {
+			return true
+		}
+	}
+	return false
 }
 
 // hasCurrencySign says v holds a currency sign plainAmount drops.
