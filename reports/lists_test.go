@@ -229,3 +229,47 @@ func TestLapsedListNewestFirst(t *testing.T) {
 		t.Errorf("page: lapsed list not newest first, or not the workbook's rows: %v (workbook %v)", dates, sheet)
 	}
 }
+
+// TestOverviewFiguresFormatted: every figure on the Overview has a number format, the
+// stage counts too (they were General: 1021 referrers read "1021", not "1,021").
+func TestOverviewFiguresFormatted(t *testing.T) {
+	db := stagetest.RunSample(t, filepath.Join("..", "sample-data"), sampleMonth, "cache-test")
+	xlsx, _ := writeWorkbookAndPage(t, db, sampleMonth)
+	f, err := excelize.OpenFile(xlsx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows(sheetOverview)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stages := 0
+	for i, r := range rows {
+		if len(r) < 2 || r[1] == "" {
+			continue
+		}
+		cell := "B" + strconv.Itoa(i+1)
+		raw, _ := f.GetCellValue(sheetOverview, cell, excelize.Options{RawCellValue: true})
+		if _, err := strconv.ParseFloat(raw, 64); err != nil {
+			continue // text
+		}
+		id, err := f.GetCellStyle(sheetOverview, cell)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := f.GetStyle(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.NumFmt == 0 && (st.CustomNumFmt == nil || *st.CustomNumFmt == "") {
+			t.Errorf("%s (%s) = %s has no number format", cell, r[0], raw)
+		}
+		if strings.HasPrefix(r[0], "Stage ") {
+			stages++
+		}
+	}
+	if stages != 3 {
+		t.Fatalf("found %d stage counts on the Overview, want 3", stages)
+	}
+}

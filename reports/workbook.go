@@ -347,9 +347,9 @@ func writeOverviewSheet(f *excelize.File, st *styles, o overview, banners []bann
 		style int
 	}{
 		{"Active referrers (a referral in the window)", o.active, st.kpiValue},
-		{stageSeriesName[1], o.byStage[1], st.stage[1]},
-		{stageSeriesName[2], o.byStage[2], st.stage[2]},
-		{stageSeriesName[3], o.byStage[3], st.stage[3]},
+		{stageSeriesName[1], o.byStage[1], st.stageCount[1]},
+		{stageSeriesName[2], o.byStage[2], st.stageCount[2]},
+		{stageSeriesName[3], o.byStage[3], st.stageCount[3]},
 		{fmt.Sprintf("Of the active, low evidence (fewer than %d referrals)", o.rules.LowEvidenceBelow), o.lowEvidence, st.integer},
 		{"Moved up a stage this month", o.up, st.integer},
 		{"Moved down a stage this month", o.down, st.integer},
