@@ -61,17 +61,12 @@ func TestMoneyMender(t *testing.T) {
 func TestMisplacedSeparatorBesideAWindows1252CurrencySign(t *testing.T) {
 	for _, sign := range []string{" \x80", "\x80", " \xa3"} {
 		var b strings.Builder
-		b.WriteString("Claim Line ID;Patient Account;DOS;Rendering Provider;Rendering Provider NPI;Referring Provider;Referring Provider NPI;Payer;CPT Code;Charge;Paid\r\n")
+		b.WriteString(claimsHeaderSemicolon)
 		for i := range 1500 {
 			fmt.Fprintf(&b, "L%04d;%d;01/05/2026;Zo\xeb Mart\xedn;;Maria Lopez;1457392811;Aetna;90837;1.234,50%s;90,00%s\r\n", i, 900000+i, sign, sign)
 		}
 		b.WriteString("LX;901999;01/06/2026;Zo\xeb Mart\xedn;;Maria Lopez;1457392811;Aetna;90837;225.50" + sign + ";0,00" + sign + "\r\n")
-		dir := t.TempDir()
-		writeExports(t, dir, map[string]string{"b.csv": b.String()})
-		in := folderIngester(t, dir, "billing")
-		in.TmpDir = dir
-		sum, err := in.Ingest(context.Background())
-		must(t, err)
+		in, sum := ingestBillingFile(t, b.String(), nil)
 		if len(sum.Files) != 1 || sum.Files[0].Loaded != 1500 || sum.Files[0].Rejected != 1 {
 			t.Errorf("sign %q: %+v, want 1500 rows loaded and LX rejected", sign, sum.Files)
 		}
@@ -95,7 +90,6 @@ func TestMisplacedSeparatorBesideAWindows1252CurrencySign(t *testing.T) {
 // find it), a no-break one anywhere; a plain-spaced amount further down in a
 // file whose first rows show none is rejected, shown, with what to do.
 func TestAmountsWithSpacesBetweenThousands(t *testing.T) {
-	const header = "Claim Line ID;Patient Account;DOS;Rendering Provider;Rendering Provider NPI;Referring Provider;Referring Provider NPI;Payer;CPT Code;Charge;Paid\r\n"
 	for _, c := range []struct {
 		name, charge, paid string
 		encoding, amounts  string
@@ -107,16 +101,11 @@ func TestAmountsWithSpacesBetweenThousands(t *testing.T) {
 		{"point and dollar", "$1 234.50", "$90.00", "utf-8", "currency signs dropped; spaces between thousands dropped"},
 	} {
 		var b strings.Builder
-		b.WriteString(header)
+		b.WriteString(claimsHeaderSemicolon)
 		for i := range 20 {
 			fmt.Fprintf(&b, "L%04d;%d;01/05/2026;Zoe Martin;;Maria Lopez;1457392811;Aetna;90837;%s;%s\r\n", i, 900000+i, c.charge, c.paid)
 		}
-		dir := t.TempDir()
-		writeExports(t, dir, map[string]string{"b.csv": b.String()})
-		in := folderIngester(t, dir, "billing")
-		in.TmpDir = dir
-		sum, err := in.Ingest(context.Background())
-		must(t, err)
+		in, sum := ingestBillingFile(t, b.String(), nil)
 		if f := sum.Files[0]; f.Loaded != 20 || f.Rejected != 0 || f.Encoding != c.encoding || f.Amounts != c.amounts {
 			t.Errorf("%s: %+v, want 20 rows loaded, encoding %s, amounts %q", c.name, f, c.encoding, c.amounts)
 		}
@@ -142,17 +131,12 @@ func TestAmountsWithSpacesBetweenThousands(t *testing.T) {
 		{"123 456 789", "1500", `Could not convert ` + hiddenNumber},
 	} {
 		var b strings.Builder
-		b.WriteString(header)
+		b.WriteString(claimsHeaderSemicolon)
 		for i := range 1500 {
 			fmt.Fprintf(&b, "L%04d;%d;01/05/2026;Zoe Martin;;Maria Lopez;1457392811;Aetna;90837;150,00;90,00\r\n", i, 900000+i)
 		}
 		b.WriteString("LX;901999;01/06/2026;Zoe Martin;;Maria Lopez;1457392811;Aetna;90837;" + late.value + ";0,00\r\n")
-		dir := t.TempDir()
-		writeExports(t, dir, map[string]string{"b.csv": b.String()})
-		in := folderIngester(t, dir, "billing")
-		in.TmpDir = dir
-		sum, err := in.Ingest(context.Background())
-		must(t, err)
+		in, sum := ingestBillingFile(t, b.String(), nil)
 		if got := fmt.Sprint(sum.Files[0].Loaded); got != late.loaded {
 			t.Errorf("%q after the first rows: %s rows loaded, want %s", late.value, got, late.loaded)
 		}
@@ -172,19 +156,12 @@ func TestAmountsWithSpacesBetweenThousands(t *testing.T) {
 // file's first rows wrote no amount with spaces, where every row did. Its copy
 // is decoded to UTF-8, as a Windows-1252 file's is, and its amounts load.
 func TestLatin1AmountsWithNoBreakSpaces(t *testing.T) {
-	const header = "Claim Line ID;Patient Account;DOS;Rendering Provider;Rendering Provider NPI;Referring Provider;Referring Provider NPI;Payer;CPT Code;Charge;Paid\r\n"
 	var b strings.Builder
-	b.WriteString(header)
+	b.WriteString(claimsHeaderSemicolon)
 	for i := range 20 {
 		fmt.Fprintf(&b, "L%04d;%d;01/05/2026;Zo\xe9 Martin;;Maria Lopez;1457392811;Aetna;90837;1\xa0234,50;90,00\r\n", i, 900000+i)
 	}
-	dir := t.TempDir()
-	writeExports(t, dir, map[string]string{"b.csv": b.String()})
-	in := folderIngester(t, dir, "billing")
-	in.Config.Billing.Encoding = "latin-1"
-	in.TmpDir = dir
-	sum, err := in.Ingest(context.Background())
-	must(t, err)
+	in, sum := ingestBillingFile(t, b.String(), func(in *Ingester) { in.Config.Billing.Encoding = "latin-1" })
 	if f := sum.Files[0]; f.Loaded != 20 || f.Rejected != 0 || f.Amounts != "decimal comma; spaces between thousands dropped" {
 		t.Errorf("%+v, want 20 rows loaded, amounts %q", f, "decimal comma; spaces between thousands dropped")
 	}
@@ -210,12 +187,7 @@ func TestUTF16AmountsWithSpacesSayWhy(t *testing.T) {
 	for _, u := range utf16.Encode([]rune(b.String())) {
 		body = append(body, byte(u), byte(u>>8))
 	}
-	dir := t.TempDir()
-	writeExports(t, dir, map[string]string{"b.csv": string(body)})
-	in := folderIngester(t, dir, "billing")
-	in.TmpDir = dir
-	_, err := in.Ingest(context.Background())
-	must(t, err)
+	in, _ := ingestBillingFile(t, string(body), nil)
 	var msg string
 	must(t, in.DB.QueryRow(`SELECT message FROM rejected_rows ORDER BY line LIMIT 1`).Scan(&msg))
 	if strings.Contains(msg, "first rows write no amount") || !strings.Contains(msg, "UTF-16") {
@@ -233,9 +205,8 @@ func TestUTF16AmountsWithSpacesSayWhy(t *testing.T) {
 // number ((555) 123 4567) or text, said the same, calling it an amount written
 // with spaces between thousands. It now says it of such amounts alone.
 func TestSpacedHintOnlyForSpacedAmounts(t *testing.T) {
-	const header = "Claim Line ID;Patient Account;DOS;Rendering Provider;Rendering Provider NPI;Referring Provider;Referring Provider NPI;Payer;CPT Code;Charge;Paid\r\n"
 	var b strings.Builder
-	b.WriteString(header)
+	b.WriteString(claimsHeaderSemicolon)
 	for i := range 1500 {
 		fmt.Fprintf(&b, "L%04d;%d;01/05/2026;Zoe Martin;;Maria Lopez;1457392811;Aetna;90837;150,00;90,00\r\n", i, 900000+i)
 	}
@@ -246,12 +217,7 @@ func TestSpacedHintOnlyForSpacedAmounts(t *testing.T) {
 	for i, l := range late {
 		fmt.Fprintf(&b, "LX%d;90199%d;01/06/2026;Zoe Martin;;Maria Lopez;1457392811;Aetna;90837;%s;0,00\r\n", i, i, l.value)
 	}
-	dir := t.TempDir()
-	writeExports(t, dir, map[string]string{"b.csv": b.String()})
-	in := folderIngester(t, dir, "billing")
-	in.TmpDir = dir
-	_, err := in.Ingest(context.Background())
-	must(t, err)
+	in, _ := ingestBillingFile(t, b.String(), nil)
 	for i, l := range late {
 		var msg string
 		must(t, in.DB.QueryRow(`SELECT message FROM rejected_rows WHERE line = ?`, 1502+i).Scan(&msg))
@@ -259,4 +225,25 @@ func TestSpacedHintOnlyForSpacedAmounts(t *testing.T) {
 			t.Errorf("%q: %s\nwant the hint on spaces between thousands: %v", l.value, msg, l.hinted)
 		}
 	}
+}
+
+// claimsHeaderSemicolon is a billing export's header line, with ';' between values
+// as exports that write a decimal comma have it.
+const claimsHeaderSemicolon = "Claim Line ID;Patient Account;DOS;Rendering Provider;Rendering Provider NPI;Referring Provider;Referring Provider NPI;Payer;CPT Code;Charge;Paid\r\n"
+
+// ingestBillingFile loads body as the one billing export of a fresh practice,
+// its converted copies made beside it; configure, when given, sets the
+// ingester up first.
+func ingestBillingFile(t *testing.T, body string, configure func(*Ingester)) (*Ingester, IngestSummary) {
+	t.Helper()
+	dir := t.TempDir()
+	writeExports(t, dir, map[string]string{"b.csv": body})
+	in := folderIngester(t, dir, "billing")
+	in.TmpDir = dir
+	if configure != nil {
+		configure(in)
+	}
+	sum, err := in.Ingest(context.Background())
+	must(t, err)
+	return in, sum
 }

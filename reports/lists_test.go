@@ -46,34 +46,8 @@ func TestCoolingListLargestFirst(t *testing.T) {
 		}
 	}
 
-	var sheet []string
-	in := false
-	for _, r := range sheetRows(t, xlsx, "Introductions") {
-		if len(r) == 1 { // a list's title, or the note under it
-			for _, title := range []string{"Ready", "Stalled", "Cooling", "Lapsed", "Regressed"} {
-				if strings.HasPrefix(r[0], title) {
-					in = title == "Cooling"
-				}
-			}
-			continue
-		}
-		if in && len(r) > 3 && r[0] != "Referrer" {
-			sheet = append(sheet, r[3])
-		}
-	}
-	checkOrder("workbook", sheet)
-
-	b, err := os.ReadFile(html)
-	if err != nil {
-		t.Fatal(err)
-	}
-	page := string(b)
-	i := strings.Index(page, `<section id="watch-cooling">`)
-	if i < 0 {
-		t.Fatal("the page has no cooling list")
-	}
-	section := page[i:]
-	section = section[:strings.Index(section, "</section>")]
+	checkOrder("workbook", listColumn(t, xlsx, "Cooling", 3))
+	section := pageSection(t, html, "watch-cooling")
 	checkOrder("page", coolingPrior.FindAllString(section, -1))
 	// Its Since is one day for every row: both reports say what that day is.
 	if !strings.Contains(section, "Since is the first of those 90 days") {
@@ -96,15 +70,7 @@ func TestLongReasonsWrap(t *testing.T) {
 	db := openFixtureDB(t)
 	month := reportMonth(t, db)
 	xlsx, _ := writeWorkbookAndPage(t, db, month)
-	f, err := excelize.OpenFile(xlsx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := f.GetRows(sheetIntroduction)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, rows := openSheet(t, xlsx, sheetIntroduction)
 	checked := map[string]bool{}
 	for i, r := range rows {
 		for j, v := range r {
@@ -144,15 +110,7 @@ func TestLongReasonsWrap(t *testing.T) {
 func TestChangesAreSigned(t *testing.T) {
 	db := stagetest.RunSample(t, filepath.Join("..", "sample-data"), sampleMonth, "cache-test")
 	xlsx, _ := writeWorkbookAndPage(t, db, sampleMonth)
-	f, err := excelize.OpenFile(xlsx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := f.GetRows(sheetOverview)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, rows := openSheet(t, xlsx, sheetOverview)
 	seen := 0
 	for i, r := range rows {
 		if len(r) < 6 || r[0] != "All sources" {
@@ -188,21 +146,7 @@ func TestLapsedListNewestFirst(t *testing.T) {
 	db := stagetest.RunSample(t, filepath.Join("..", "sample-data"), sampleMonth, "cache-test")
 	xlsx, html := writeWorkbookAndPage(t, db, sampleMonth)
 
-	var sheet []string
-	in := false
-	for _, r := range sheetRows(t, xlsx, "Introductions") {
-		if len(r) == 1 {
-			for _, title := range []string{"Ready", "Stalled", "Cooling", "Lapsed", "Regressed"} {
-				if strings.HasPrefix(r[0], title) {
-					in = title == "Lapsed"
-				}
-			}
-			continue
-		}
-		if in && len(r) > 4 && r[0] != "Referrer" {
-			sheet = append(sheet, r[4]) // Since: the last referral, yyyy-mm-dd
-		}
-	}
+	sheet := listColumn(t, xlsx, "Lapsed", 4) // Since: the last referral, yyyy-mm-dd
 	if len(sheet) < 3 {
 		t.Fatalf("workbook: %d lapsed rows: the sample's list is not built", len(sheet))
 	}
@@ -210,19 +154,8 @@ func TestLapsedListNewestFirst(t *testing.T) {
 		t.Errorf("workbook: lapsed list not newest first: %v", sheet)
 	}
 
-	b, err := os.ReadFile(html)
-	if err != nil {
-		t.Fatal(err)
-	}
-	page := string(b)
-	i := strings.Index(page, `<section id="watch-lapsed">`)
-	if i < 0 {
-		t.Fatal("the page has no lapsed list")
-	}
-	section := page[i:]
-	section = section[:strings.Index(section, "</section>")]
 	var dates []string
-	for _, m := range regexp.MustCompile(`no referral since (\d{4}-\d{2}-\d{2})`).FindAllStringSubmatch(section, -1) {
+	for _, m := range regexp.MustCompile(`no referral since (\d{4}-\d{2}-\d{2})`).FindAllStringSubmatch(pageSection(t, html, "watch-lapsed"), -1) {
 		dates = append(dates, m[1])
 	}
 	if len(dates) != len(sheet) || !sort.SliceIsSorted(dates, func(i, j int) bool { return dates[i] > dates[j] }) {
@@ -235,15 +168,7 @@ func TestLapsedListNewestFirst(t *testing.T) {
 func TestOverviewFiguresFormatted(t *testing.T) {
 	db := stagetest.RunSample(t, filepath.Join("..", "sample-data"), sampleMonth, "cache-test")
 	xlsx, _ := writeWorkbookAndPage(t, db, sampleMonth)
-	f, err := excelize.OpenFile(xlsx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := f.GetRows(sheetOverview)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, rows := openSheet(t, xlsx, sheetOverview)
 	stages := 0
 	for i, r := range rows {
 		if len(r) < 2 || r[1] == "" {
@@ -272,4 +197,42 @@ func TestOverviewFiguresFormatted(t *testing.T) {
 	if stages != 3 {
 		t.Fatalf("found %d stage counts on the Overview, want 3", stages)
 	}
+}
+
+// listColumn is one column of a list on the Introductions sheet (the list whose title
+// starts with title), its header row left out.
+func listColumn(t *testing.T, xlsx, title string, col int) []string {
+	t.Helper()
+	var values []string
+	in := false
+	for _, r := range sheetRows(t, xlsx, sheetIntroduction) {
+		if len(r) == 1 { // a list's title, or the note under it
+			for _, list := range []string{"Ready", "Stalled", "Cooling", "Lapsed", "Regressed"} {
+				if strings.HasPrefix(r[0], list) {
+					in = list == title
+				}
+			}
+			continue
+		}
+		if in && len(r) > col && r[0] != "Referrer" {
+			values = append(values, r[col])
+		}
+	}
+	return values
+}
+
+// pageSection is the page's <section> with this id, up to its end.
+func pageSection(t *testing.T, html, id string) string {
+	t.Helper()
+	b, err := os.ReadFile(html)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	i := strings.Index(page, `<section id="`+id+`">`)
+	if i < 0 {
+		t.Fatalf("the page has no section %s", id)
+	}
+	section := page[i:]
+	return section[:strings.Index(section, "</section>")]
 }

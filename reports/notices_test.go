@@ -51,16 +51,24 @@ func copySample(t *testing.T) string {
 // sheetRows is the rows of a sheet of the workbook at path, reopened.
 func sheetRows(t *testing.T, path, sheet string) [][]string {
 	t.Helper()
+	_, rows := openSheet(t, path, sheet)
+	return rows
+}
+
+// openSheet opens the workbook at path, closed when the test ends, and reads one
+// sheet's rows.
+func openSheet(t *testing.T, path, sheet string) (*excelize.File, [][]string) {
+	t.Helper()
 	f, err := excelize.OpenFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	t.Cleanup(func() { f.Close() })
 	rows, err := f.GetRows(sheet)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return rows
+	return f, rows
 }
 
 // overviewTop is the Overview's first rows, one string per row.
