@@ -1360,7 +1360,7 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 			QuoteString(first.amounts.rejectHint()), len(headers), len(headers), QuoteString(endsInQuote),
 			QuoteString(swapped), readsSwapped("r.error_message", swapped),
 			hideCastValue(`regexp_replace(r.error_message, '^Error when converting column "c[0-9]+"\. ', '')`, yearsOf(in.Config.Ingest)),
-			QuoteString(spacedAmountPattern), QuoteString(first.amounts.spacedHintFor(first.duckEnc)))
+			QuoteString(spacedAmountPattern), QuoteString(first.amounts.spacedHint(first.duckEnc)))
 		if _, err = exec(q); err != nil {
 			return fmt.Errorf("record rejected rows: %w", err)
 		}

@@ -1114,11 +1114,14 @@ var currencyAmountRE = regexp.MustCompile(`^(?:([-+]?)\s*[$€£¥]\s*([-+]?)\s*
 // amountNumber is an amount's number as the patterns above read it: digits in
 // groups of three parted by spaces (1 234,50), or digits, points and commas,
 // which the reader judges.
-const amountNumber = `[0-9]{1,3}(?: [0-9]{3})+(?:[.,][0-9]+)?|[0-9][0-9.,]*`
+const amountNumber = spacedNumber + `|[0-9][0-9.,]*`
+
+// spacedNumber is a number whose groups of three digits are parted by spaces.
+const spacedNumber = `[0-9]{1,3}(?: [0-9]{3})+(?:[.,][0-9]+)?`
 
 // spacedAmountRE is an amount without a currency sign whose thousands are parted
 // by spaces, as French, Canadian French and other locales write them: 1 234,50.
-var spacedAmountRE = regexp.MustCompile(`^([-+]?)\s*([0-9]{1,3}(?: [0-9]{3})+(?:[.,][0-9]+)?)$`)
+var spacedAmountRE = regexp.MustCompile(`^([-+]?)\s*(` + spacedNumber + `)$`)
 
 // Spreadsheets part thousands with a no-break space (U+00A0) or, in newer
 // French formats, a narrow one (U+202F), and write one between the number and
@@ -1142,14 +1145,10 @@ func plainAmount(v []byte) (plain []byte, ok bool) {
 	if !mayDrop(v) {
 		return nil, false
 	}
-	sign := hasCurrencySign(v)
-	wide := bytes.Contains(v, noBreakSpace) || bytes.Contains(v, narrowNoBreakSpace)
-	if !sign && !wide && !digitSpaceDigit(v) {
+	t := plainSpaces(v)
+	sign := hasCurrencySign(t)
+	if !sign && !digitSpaceDigit(t) {
 		return nil, false
-	}
-	t := v
-	if wide {
-		t = bytes.ReplaceAll(bytes.ReplaceAll(t, noBreakSpace, []byte(" ")), narrowNoBreakSpace, []byte(" "))
 	}
 	t = bytes.TrimSpace(t)
 	var signs, num []byte
@@ -1194,10 +1193,16 @@ func hasCurrencySign(v []byte) bool {
 // hasGroupSpace says v holds a space (plain, no-break or narrow) between two
 // digits: in an amount plainAmount takes, a space between thousands.
 func hasGroupSpace(v []byte) bool {
+	return digitSpaceDigit(plainSpaces(v))
+}
+
+// plainSpaces is v with its no-break and narrow no-break spaces made plain
+// spaces; v itself when it has none.
+func plainSpaces(v []byte) []byte {
 	if bytes.Contains(v, noBreakSpace) || bytes.Contains(v, narrowNoBreakSpace) {
 		v = bytes.ReplaceAll(bytes.ReplaceAll(v, noBreakSpace, []byte(" ")), narrowNoBreakSpace, []byte(" "))
 	}
-	return digitSpaceDigit(v)
+	return v
 }
 
 // digitSpaceDigit says v holds a space between two digits.
@@ -1401,11 +1406,16 @@ func badAmountMessage(v string, style amountStyle) string {
 // sameWay is the advice for amounts written more than one way, in the style
 // the file reads them with.
 func (a amountStyle) sameWay() string {
-	_, decimal, _ := a.marks()
-	if decimal == ',' {
-		return "export every amount the same way, e.g. 1250,00"
+	return "export every amount the same way, e.g. " + a.written("1250.00")
+}
+
+// written is n, a plain number such as 1250.00, with this style's decimal mark:
+// 1250,00 with a decimal comma.
+func (a amountStyle) written(n string) string {
+	if a == amountsComma || a == amountsCommaDot {
+		return strings.Replace(n, ".", ",", 1)
 	}
-	return "export every amount the same way, e.g. 1250.00"
+	return n
 }
 
 // misreadAmount is the number the reader makes of v, an amount whose separators
@@ -1416,27 +1426,14 @@ func misreadAmount(v string, style amountStyle) string {
 }
 
 // spacedHint is what a rejected amount's message adds where the amount parts its
-// thousands with spaces (1 234,50) in a file whose first rows show none and hold
-// no no-break space: the copy that drops such spaces is made only for those.
-func (a amountStyle) spacedHint() string {
-	example := "1234.50"
-	if a == amountsComma || a == amountsCommaDot {
-		example = "1234,50"
-	}
-	return " (this file's first rows write no amount with spaces between thousands, as 1 234,50, so this one was not read: export amounts without spaces, such as " + example + ")"
-}
-
-// spacedHintUTF16 is spacedHint for a UTF-16 file, which DuckDB reads as it is,
-// without the copy that drops spaces between thousands: none of its amounts may
-// have them.
-const spacedHintUTF16 = " (amounts with spaces between thousands, as 1 234,50, are not read in a UTF-16 file such as Excel's Unicode Text: export it again as CSV UTF-8, or its amounts without spaces)"
-
-// spacedHintFor is the hint for a group of files read with duckEnc.
-func (a amountStyle) spacedHintFor(duckEnc string) string {
+// thousands with spaces (1 234,50), in a group of files read with duckEnc: the copy
+// that drops such spaces is made only for a file whose first rows show them or that
+// holds a no-break space, and never for a UTF-16 file, which DuckDB reads as it is.
+func (a amountStyle) spacedHint(duckEnc string) string {
 	if duckEnc == "utf-16" {
-		return spacedHintUTF16
+		return " (amounts with spaces between thousands, as 1 234,50, are not read in a UTF-16 file such as Excel's Unicode Text: export it again as CSV UTF-8, or its amounts without spaces)"
 	}
-	return a.spacedHint()
+	return " (this file's first rows write no amount with spaces between thousands, as 1 234,50, so this one was not read: export amounts without spaces, such as " + a.written("1234.50") + ")"
 }
 
 // rejectHint is what a rejected amount's message adds, for amounts written this way.
