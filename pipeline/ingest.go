@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/referrals/referrals/internal/config"
+	"golang.org/x/text/encoding/charmap"
 )
 
 // testHookBeforeCommit, when set by a test, runs after a file was read and
@@ -813,14 +814,15 @@ func (in *Ingester) scan(c fileCheck) scanned {
 	// of its own, and its files are copied anyway); plain spaces, on the head's
 	// rows (the rows after them are taken to write amounts the same way).
 	// Latin-1 writes a no-break space, a pound or a yen sign in a byte of its own
-	// too: its files with amounts are copied as Windows-1252's are, decoded to
-	// UTF-8, which the reader then reads.
+	// too: its files with amounts are copied as Windows-1252's are, and a copy of
+	// either is decoded to UTF-8, which the reader then reads.
 	var money []int
 	if cols := moneyColumns(f.source, mapping); len(cols) > 0 && enc != "utf-16" && delim < 128 && (sc.moneyMarks || l.spacedAmounts || enc == "windows-1252" || enc == "latin-1") {
 		money = cols
 	}
-	fromLatin1 := enc == "latin-1" && len(money) > 0
-	if enc == "windows-1252" || mixedNewlines || nuls > 0 || strayCRs > 0 || len(money) > 0 {
+	decode := map[string]*charmap.Charmap{"windows-1252": charmap.Windows1252, "latin-1": charmap.ISO8859_1}[enc]
+	viaCopy := enc == "windows-1252" || mixedNewlines || nuls > 0 || strayCRs > 0 || len(money) > 0
+	if viaCopy {
 		tmp := in.TmpDir
 		if tmp == "" {
 			tmp = os.TempDir()
@@ -830,7 +832,7 @@ func (in *Ingester) scan(c fileCheck) scanned {
 		}
 		// A copy that drops NULs or makes CRs spaces ends every line in LF: a
 		// CR, NUL, LF is a line's end there, which the scan did not count as one.
-		conv, st, err := convertCopy(f.path, tmp, copyFixes{fromCP1252: enc == "windows-1252", fromLatin1: fromLatin1, fixNewlines: mixedNewlines || nuls > 0 || strayCRs > 0, dropNUL: nuls > 0,
+		conv, st, err := convertCopy(f.path, tmp, copyFixes{decode: decode, fixNewlines: mixedNewlines || nuls > 0 || strayCRs > 0, dropNUL: nuls > 0,
 			strayCRs: strayCRs > 0, delim: delim, money: money})
 		if err != nil {
 			return fail(sc.sum, "%v", err)
@@ -902,7 +904,7 @@ func (in *Ingester) scan(c fileCheck) scanned {
 	}
 	switch enc {
 	case "latin-1":
-		if !fromLatin1 { // a copy decoded to UTF-8 is read as such
+		if !viaCopy { // a copy is decoded to UTF-8, and read as such
 			p.duckEnc = "latin-1"
 		}
 	case "utf-16":

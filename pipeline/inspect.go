@@ -260,17 +260,17 @@ func normaliseEncoding(e string) string {
 	return e
 }
 
-// copyFixes says what a copy made for DuckDB changes: Windows-1252 decoded
-// to UTF-8, the CR of each CRLF dropped (mixed line endings), NUL bytes
+// copyFixes says what a copy made for DuckDB changes: Windows-1252 or Latin-1
+// decoded to UTF-8 (decode), the CR of each CRLF dropped (mixed line endings), NUL bytes
 // dropped, and each carriage return not before a line feed made a space
 // (delim is the file's delimiter, to number the first one's line).
 type copyFixes struct {
-	fromCP1252, fixNewlines, dropNUL, strayCRs bool
-	// fromLatin1: the file is Latin-1, decoded to UTF-8 where its amounts are
-	// mended (its no-break space, pound and yen are bytes of their own, as in
-	// Windows-1252, which the mender, reading UTF-8, would not find).
-	fromLatin1 bool
-	delim      rune
+	fixNewlines, dropNUL, strayCRs bool
+	// decode: the file's single-byte encoding, decoded to UTF-8 (its no-break
+	// space, euro, pound and yen are bytes of their own, which the amounts'
+	// mender, reading UTF-8, would not find); nil for a file copied as it is.
+	decode *charmap.Charmap
+	delim  rune
 	// money: the fields (0-based) of the amounts, whose currency signs and
 	// spaces between thousands the copy drops ($1,234.50 becomes 1,234.50, and
 	// 1 234,50 € 1234,50); none, to leave every value as it is.
@@ -317,10 +317,8 @@ func convertCopy(path, tmpDir string, fixes copyFixes) (string, copied, error) {
 	}
 	w := bufio.NewWriterSize(out, 1<<20)
 	var r io.Reader = bufio.NewReaderSize(in, 1<<20)
-	if fixes.fromCP1252 {
-		r = charmap.Windows1252.NewDecoder().Reader(r)
-	} else if fixes.fromLatin1 {
-		r = charmap.ISO8859_1.NewDecoder().Reader(r)
+	if fixes.decode != nil {
+		r = fixes.decode.NewDecoder().Reader(r)
 	}
 	var dst io.Writer = w
 	var m *lineMender
