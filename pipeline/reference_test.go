@@ -205,15 +205,7 @@ func TestReferenceHeaderProblemsAndIgnoredColumns(t *testing.T) {
 		{file: "roster", body: "name,,accepting\nAnn Ash,x,yes\n", warnings: []string{`column 2 has no header, so its values are ignored`}},
 	} {
 		path := writeRef(t, dir, c.file+".csv", c.body)
-		var files pipeline.ReferenceFiles
-		switch c.file {
-		case "roster":
-			files.Roster = path
-		case "directory":
-			files.Directory = path
-		case "aliases":
-			files.Aliases = path
-		}
+		files := oneReferenceFile(c.file, path)
 		prefix := c.file + " file " + path + ": "
 		got, err := pipeline.LoadReferenceWarnings(ctx, db, files)
 		switch {
@@ -466,15 +458,7 @@ func TestReferenceDataRowHeaderNotRepeated(t *testing.T) {
 		{"aliases", "Zelda Patientname,CLIENTSECRET401,987-65-4321\n", "no alias column: the first line looks like a data row"},
 	} {
 		path := writeRef(t, dir, c.file+".csv", c.body)
-		var files pipeline.ReferenceFiles
-		switch c.file {
-		case "roster":
-			files.Roster = path
-		case "directory":
-			files.Directory = path
-		case "aliases":
-			files.Aliases = path
-		}
+		files := oneReferenceFile(c.file, path)
 		_, err := pipeline.LoadReferenceWarnings(ctx, db, files)
 		if err == nil || !strings.Contains(err.Error(), c.problem) {
 			t.Errorf("%s %q: %v, want %q", c.file, c.body, err, c.problem)
@@ -495,4 +479,19 @@ func TestReferenceDataRowHeaderNotRepeated(t *testing.T) {
 	if len(ws) != 1 || strings.Contains(ws[0], "CLIENTSECRET401") || !strings.Contains(ws[0], "is not one referrals reads") {
 		t.Errorf("warnings %q, want one for the ignored column without its value", ws)
 	}
+}
+
+// oneReferenceFile is the reference files with path as the one of this kind
+// (roster, directory or aliases).
+func oneReferenceFile(kind, path string) pipeline.ReferenceFiles {
+	var files pipeline.ReferenceFiles
+	switch kind {
+	case "roster":
+		files.Roster = path
+	case "directory":
+		files.Directory = path
+	case "aliases":
+		files.Aliases = path
+	}
+	return files
 }
