@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
 	"unicode"
@@ -342,21 +343,41 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 	return fc
 }
 
-// suggestFormat names a strptime format that fits an example date.
+// suggestFormat names a strptime format that fits an example date, as the
+// exports of practice systems and spreadsheets write them: "10/03/2026 2:30 PM"
+// is "%m/%d/%Y %I:%M %p", not the 24-hour "%m/%d/%Y %H:%M", which would fail again.
 func suggestFormat(v string) string {
-	switch {
-	case len(v) == 10 && v[4] == '-':
-		return `"%Y-%m-%d"`
-	case len(v) == 10 && v[2] == '/':
-		return `"%m/%d/%Y" or "%d/%m/%Y"`
-	case strings.Count(v, "/") == 2 && len(v) <= 8:
-		return `"%m/%d/%y"`
-	case strings.Contains(v, ":"):
-		return `"%m/%d/%Y %H:%M" or "%Y-%m-%d %H:%M:%S"`
-	case strings.Count(v, ".") == 2:
-		return `"%d.%m.%Y"`
+	v = strings.TrimSpace(v)
+	for _, f := range dateShapes {
+		if f.shape.MatchString(v) {
+			return f.format
+		}
 	}
 	return "see https://duckdb.org/docs/sql/functions/dateformat"
+}
+
+// dateShapes are the date shapes suggestFormat knows, each with the format(s)
+// to set; the first that matches is taken.
+var dateShapes = []struct {
+	shape  *regexp.Regexp
+	format string
+}{
+	{regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`), `"%Y-%m-%d"`},
+	{regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}`), `"%Y-%m-%dT%H:%M:%S"`},
+	{regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$`), `"%Y-%m-%dT%H:%M"`},
+	{regexp.MustCompile(`^\d{4}-\d{2}-\d{2} \d{1,2}:\d{2}:\d{2}$`), `"%Y-%m-%d %H:%M:%S"`},
+	{regexp.MustCompile(`^\d{4}-\d{2}-\d{2} \d{1,2}:\d{2}$`), `"%Y-%m-%d %H:%M"`},
+	{regexp.MustCompile(`^\d{1,2}/\d{1,2}/\d{4}$`), `"%m/%d/%Y" or "%d/%m/%Y"`},
+	{regexp.MustCompile(`^\d{1,2}/\d{1,2}/\d{2}$`), `"%m/%d/%y"`},
+	{regexp.MustCompile(`^\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2} ?[AaPp][Mm]$`), `"%m/%d/%Y %I:%M %p"`},
+	{regexp.MustCompile(`^\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}:\d{2} ?[AaPp][Mm]$`), `"%m/%d/%Y %I:%M:%S %p"`},
+	{regexp.MustCompile(`^\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}$`), `"%m/%d/%Y %H:%M"`},
+	{regexp.MustCompile(`^\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}:\d{2}$`), `"%m/%d/%Y %H:%M:%S"`},
+	{regexp.MustCompile(`^[A-Za-z]{3} \d{1,2}, \d{4}$`), `"%b %d, %Y"`},
+	{regexp.MustCompile(`^[A-Za-z]{4,9} \d{1,2}, \d{4}$`), `"%B %d, %Y"`},
+	{regexp.MustCompile(`^\d{1,2}-[A-Za-z]{3}-\d{4}$`), `"%d-%b-%Y"`},
+	{regexp.MustCompile(`^\d{1,2}\.\d{1,2}\.\d{4}$`), `"%d.%m.%Y"`},
+	{regexp.MustCompile(`^\d{1,2}-\d{1,2}-\d{4}$`), `"%m-%d-%Y" or "%d-%m-%Y"`},
 }
 
 // dateValues reads the values of column col of up to n data rows after the

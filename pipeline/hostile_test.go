@@ -62,6 +62,12 @@ var hostileCases = []hostileCase{
 	// Two-digit years read by %Y as the years 1 to 99.
 	{file: "two-digit-year.csv", status: "failed", want: []string{`5 of the file's 5 rows have dates with a two-digit year, which date_format "%m/%d/%Y" reads as written (such as the year 26)`,
 		`Set [scheduling] date_format = "%m/%d/%y"`}},
+	// Most dates in another format than date_format (here a spreadsheet's
+	// "6/15/2026 11:30", saved over the system's export): every such row would be
+	// rejected and the file load next to nothing, so it is not loaded at all, and
+	// the message names a format to set.
+	{file: "excel-date-time.csv", status: "failed", want: []string{`4 of the file's 5 rows have dates such as "10/12/2026 16:30" that do not read as date_format "%m/%d/%Y"`,
+		`set [scheduling] date_format to the export's format ("%m/%d/%Y %H:%M"`, "opened and saved in a spreadsheet"}},
 	{file: "tab.csv", status: "loaded", loaded: 2},
 	{file: "quoted-newlines.csv", status: "loaded", loaded: 2,
 		query: "SELECT referral_source FROM raw_appointments WHERE appointment_id = 'A1'", value: "Dr. Maria Lopez\nSt. Mary's Clinic"},
@@ -1913,4 +1919,24 @@ func goodClaimLines(n int) *strings.Builder {
 		fmt.Fprintf(&b, "L%d,9000%02d,01/%02d/2026,Jane Smith,,Maria Lopez,,Aetna,90837,150.00,90.00\n", i, i, i%28+1)
 	}
 	return &b
+}
+
+// The format a date message suggests reads the example: a 12-hour time with AM
+// or PM is %I:%M %p (the 24-hour %H:%M would fail again), an ISO time has its T,
+// a month written in letters is %b or %B.
+func TestSuggestFormatFitsTheExample(t *testing.T) {
+	ctx := context.Background()
+	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
+	must(t, err)
+	defer mem.Close()
+	for _, v := range []string{"2026-10-03", "2026-10-03T14:30:00", "2026-10-03 14:30:00", "10/03/2026", "10/3/26",
+		"10/03/2026 2:30 PM", "10/3/2026 2:30:00 pm", "10/3/2026 14:30", "Oct 3, 2026", "October 3, 2026", "03-Oct-2026", "03.10.2026"} {
+		got := suggestFormat(v)
+		format := strings.Split(got, `"`)[1]
+		var ok bool
+		must(t, mem.QueryRow(`SELECT try_strptime(?, ?) IS NOT NULL`, v, format).Scan(&ok))
+		if !ok {
+			t.Errorf("suggestFormat(%q) = %s, which does not read it", v, got)
+		}
+	}
 }

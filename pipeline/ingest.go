@@ -1369,6 +1369,9 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		if err := dayFirstCheck(ctx, tx, items, table, dateCol, source, src.DateFormat, fmt.Sprintf("c%d", mapping[dateFieldName(source)]+1), yearsOf(in.Config.Ingest)); err != nil {
 			return err
 		}
+		if err := otherFormatCheck(ctx, tx, items, table, source, src.DateFormat, fmt.Sprintf("c%d", mapping[dateFieldName(source)]+1), yearsOf(in.Config.Ingest)); err != nil {
+			return err
+		}
 		// A row with a field too few is rejected as whatever the first moved value
 		// fails ("9:00 AM" to DATE): the scan counted its fields, so say that instead.
 		var short [][]any
