@@ -779,6 +779,10 @@ func (in *Ingester) scan(c fileCheck) scanned {
 	}
 	enc := normaliseEncoding(src.Encoding)
 	counter := l.fieldCounter(f.source)
+	if l.titleLines > 0 {
+		// Counted on the copy, whose header is its first line (below).
+		counter = nil
+	}
 	scanStart := time.Now()
 	sc, err := scanFile(f.path, counter, len(moneyColumns(f.source, mapping)) > 0)
 	if in.Log != nil {
@@ -821,7 +825,10 @@ func (in *Ingester) scan(c fileCheck) scanned {
 		money = cols
 	}
 	decode := map[string]*charmap.Charmap{"windows-1252": charmap.Windows1252, "latin-1": charmap.ISO8859_1}[enc]
-	viaCopy := enc == "windows-1252" || mixedNewlines || nuls > 0 || strayCRs > 0 || len(money) > 0
+	if l.titleLines > 0 && enc == "utf-16" {
+		return fail(sc.sum, "the header is on line %d, below a report's title, which is not read in a UTF-16 file; export it again as \"CSV UTF-8\", or without the report's title", l.titleLines+1)
+	}
+	viaCopy := enc == "windows-1252" || mixedNewlines || nuls > 0 || strayCRs > 0 || len(money) > 0 || l.titleLines > 0
 	if viaCopy {
 		tmp := in.TmpDir
 		if tmp == "" {
@@ -833,7 +840,7 @@ func (in *Ingester) scan(c fileCheck) scanned {
 		// A copy that drops NULs or makes CRs spaces ends every line in LF: a
 		// CR, NUL, LF is a line's end there, which the scan did not count as one.
 		conv, st, err := convertCopy(f.path, tmp, copyFixes{decode: decode, fixNewlines: mixedNewlines || nuls > 0 || strayCRs > 0, dropNUL: nuls > 0,
-			strayCRs: strayCRs > 0, delim: delim, money: money})
+			strayCRs: strayCRs > 0, delim: delim, money: money, titleLines: l.titleLines})
 		if err != nil {
 			return fail(sc.sum, "%v", err)
 		}
@@ -850,12 +857,12 @@ func (in *Ingester) scan(c fileCheck) scanned {
 				in.Log.Info("amounts written with spaces between thousands (1 234,50) are read without them", "file", res.Path, "amounts", st.spaces)
 			}
 		}
-		if (stray.n > 0 || nuls > 0) && counter != nil {
+		if (stray.n > 0 || nuls > 0) && counter != nil || l.titleLines > 0 {
 			// The scan read each CR alone as nothing, where the reader reads the
 			// copy's space (one before a quote stops it opening a value), and a
 			// NUL as text, where the copy has none (a NUL before a quote hid
-			// it): the copy is scanned again, so that both count its records and
-			// ids alike.
+			// it); and it took a report's title for the header: the copy is
+			// scanned again, so that both count its records and ids alike.
 			counter = l.fieldCounter(f.source)
 			csc, err := scanFile(conv, counter, false)
 			if err != nil {

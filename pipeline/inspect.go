@@ -275,6 +275,8 @@ type copyFixes struct {
 	// spaces between thousands the copy drops ($1,234.50 becomes 1,234.50, and
 	// 1 234,50 € 1234,50); none, to leave every value as it is.
 	money []int
+	// titleLines: the lines above the header, moved below it (headerMover).
+	titleLines int
 }
 
 // copied is what a copy changed: the carriage returns alone it made spaces, the
@@ -294,7 +296,8 @@ type strayCRCount struct{ n, firstLine int64 }
 // read strictly, with fixes: Windows-1252 decoded to UTF-8 (DuckDB reads only
 // UTF-8, UTF-16 and Latin-1 itself); for files that mix CRLF and LF line
 // endings (which DuckDB's strict parser refuses), every CRLF made LF; NUL
-// bytes dropped; a CR alone made a space. Line numbers stay the same. It
+// bytes dropped; a CR alone made a space; the lines above the header (a
+// report's title) made empty lines below it. Line numbers stay the same. It
 // returns the copy's path and the CRs made spaces.
 // copyPattern names the copies convertCopy makes (os.CreateTemp's pattern, a glob
 // too): a run removes those a killed run left in its TmpDir.
@@ -331,8 +334,20 @@ func convertCopy(path, tmpDir string, fixes copyFixes) (string, copied, error) {
 		mm = newMoneyMender(dst, byte(fixes.delim), fixes.money)
 		dst = mm
 	}
+	var hm *headerMover
+	if fixes.titleLines > 0 {
+		// First, on the decoded text: the menders after it see a file whose
+		// header is its first line.
+		hm = &headerMover{w: dst, skip: fixes.titleLines}
+		dst = hm
+	}
 	if _, err := io.Copy(dst, r); err != nil {
 		return fail(fmt.Errorf("convert %s: %w", path, err))
+	}
+	if hm != nil {
+		if err := hm.flush(); err != nil {
+			return fail(err)
+		}
 	}
 	var c copied
 	if mm != nil {
@@ -814,6 +829,10 @@ type layout struct {
 	// dataRow: the first line is a data row, not a header (problem says so);
 	// headers then hold a patient's values, which no message may repeat.
 	dataRow bool
+	// titleLines: the lines above the header (a report's title, its date range,
+	// blank lines), which a copy moves below it (headerMover); 0 when the header
+	// is the first line.
+	titleLines int
 }
 
 // fieldCounter is the counter the scan of the file feeds, with its amounts to
@@ -851,18 +870,29 @@ func readLayout(path, source string, src config.Source) layout {
 		l.headEnc = headEncoding(l.head)
 	}
 	var err error
+	var missing []string
 	l.headers, l.delim, err = readHeader(l.head, l.headEnc, src.Delimiter)
+	if err == nil {
+		l.mapping, missing = MapHeaders(source, l.headers, src.Columns)
+	}
+	headerAt := 0
+	if (err != nil && err != errLoneCR || len(missing) > 0) && l.headEnc != "utf-16" {
+		// A report's title above the header: the header is the first line below
+		// that names every required field, or names more fields than the first.
+		if k, at, headers, delim, mapping, miss := headerBelow(l.head, l.headEnc, source, src); k > 0 && (err != nil || len(miss) == 0 || len(mapping) > len(l.mapping)) {
+			l.titleLines, headerAt = k, at
+			l.headers, l.delim, l.mapping, missing, err = headers, delim, mapping, miss, nil
+		}
+	}
 	if err != nil {
 		l.problem = err.Error()
 		return l
 	}
-	var missing []string
-	l.mapping, missing = MapHeaders(source, l.headers, src.Columns)
 	if p := clientColumnMisuse(source, l.headers, l.mapping, src.Columns); p != "" {
 		l.problem = p
 		return l
 	}
-	l.rows = headRecords(l.head, l.headEnc, l.delim)
+	l.rows = headRecords(l.head[headerAt:], l.headEnc, l.delim)
 	l.amounts = readAmountStyle(source, l.rows, l.delim, l.mapping)
 	l.spacedAmounts = spacedAmounts(source, l.rows, l.mapping)
 	if len(missing) > 0 {
@@ -873,9 +903,105 @@ func readLayout(path, source string, src config.Source) layout {
 				filepath.Base(path), source)
 		} else {
 			l.problem = missingColumnProblem(source, l.headers, missing, src.Columns, l.delim)
+			if l.titleLines > 0 {
+				l.problem = fmt.Sprintf("the header is on line %d, below a report's title (the lines above it are not read): %s", l.titleLines+1, l.problem)
+			}
 		}
 	}
 	return l
+}
+
+// maxTitleLines is how many lines above its header an export may hold (a
+// report's title, the practice's name, its date range, blank lines).
+const maxTitleLines = 10
+
+// headerBelow finds the header of an export whose first lines are a report's
+// title: the first of the next maxTitleLines lines of head that names every
+// required field of source (as MapHeaders matches them) and reads as no data
+// row; else the one that names the most fields, at least two, with the required
+// ones it lacks in missing (a header whose names need a mapping). k is the
+// lines above it (0 when no line names two fields), at its offset in head.
+// Lines are counted by their line feeds, as headerMover counts them.
+func headerBelow(head []byte, enc, source string, src config.Source) (k, at int, headers []string, delim rune, mapping map[string]int, missing []string) {
+	pos := len(head) - len(bytes.TrimPrefix(head, bomUTF8))
+	for line := 1; line <= maxTitleLines; line++ {
+		i := bytes.IndexByte(head[pos:], '\n')
+		if i < 0 {
+			break
+		}
+		pos += i + 1
+		h, d, err := readHeader(head[pos:], enc, src.Delimiter)
+		if err != nil {
+			continue // a blank line
+		}
+		m, miss := MapHeaders(source, h, src.Columns)
+		if looksLikeData(h, m) || len(m) < 2 || k > 0 && len(m) <= len(mapping) {
+			continue
+		}
+		k, at, headers, delim, mapping, missing = line, pos, h, d, m, miss
+		if len(miss) == 0 {
+			break
+		}
+	}
+	return k, at, headers, delim, mapping, missing
+}
+
+// headerMover passes a file's bytes on with its header line first: the lines
+// above it (skip of them: see headerBelow) are passed on as empty lines after
+// it, ended as the header line is, so that every later line keeps its number
+// and the reader, which takes the first line for the header and skips empty
+// lines, reads the rows as they are.
+type headerMover struct {
+	w      io.Writer
+	skip   int    // lines above the header
+	seen   int    // of them, those read
+	header []byte // the header line so far
+	done   bool
+}
+
+func (m *headerMover) Write(p []byte) (int, error) {
+	n := len(p)
+	for !m.done && len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if m.seen < m.skip {
+			if i < 0 {
+				return n, nil
+			}
+			p, m.seen = p[i+1:], m.seen+1
+			continue
+		}
+		if i < 0 {
+			m.header = append(m.header, p...)
+			return n, nil
+		}
+		m.header = append(m.header, p[:i+1]...)
+		p = p[i+1:]
+		if err := m.flush(); err != nil {
+			return 0, err
+		}
+	}
+	if len(p) > 0 {
+		if _, err := m.w.Write(p); err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
+}
+
+// flush writes the header line and the empty lines in place of those above it.
+func (m *headerMover) flush() error {
+	if m.done {
+		return nil
+	}
+	m.done = true
+	end := []byte("\n")
+	if bytes.HasSuffix(m.header, []byte("\r\n")) {
+		end = []byte("\r\n")
+	} else if !bytes.HasSuffix(m.header, end) {
+		m.header = append(m.header, end...) // a file of its header alone, without a line feed
+	}
+	_, err := m.w.Write(append(m.header, bytes.Repeat(end, m.skip)...))
+	return err
 }
 
 var (
