@@ -216,6 +216,16 @@ var hostileCases = []hostileCase{
 			"7 charge/paid OUT OF RANGE claim line L6 has a negative amount"},
 		query: "SELECT string_agg(line_id || ':' || charge || '/' || paid || '/' || payer, ' ' ORDER BY line_id) FROM raw_claim_lines",
 		value: "L1:150.00/90.00/Self-pay $ L2:1234.50/0.00/Aetna L4:150.00/1000.00/Aetna"},
+	// A dash alone is how a spreadsheet's accounting format writes zero (" $-   "
+	// as Excel saves it, or "-" without the sign): read as 0.00, where it was
+	// rejected and the claim line lost with it. Two dashes are no amount.
+	{file: "billing-dash-zero.csv", source: "billing", status: "loaded", loaded: 4, rejected: 2,
+		want:  []string{"6 charge/paid OUT OF RANGE claim line L5 has a negative amount", `7 paid (Paid) CAST Could not convert string "--"`},
+		query: "SELECT string_agg(line_id || ':' || charge || '/' || paid, ' ' ORDER BY line_id) FROM raw_claim_lines",
+		value: "L1:150.00/0.00 L2:150.00/0.00 L3:1250.00/0.00 L4:0.00/0.00"},
+	{file: "billing-dash-zero-1252.csv", source: "billing", status: "loaded", loaded: 4,
+		query: "SELECT string_agg(line_id || ':' || charge || '/' || paid || '/' || rendering_provider, ' ' ORDER BY line_id) FROM raw_claim_lines",
+		value: "L1:150.00/0.00/Zoë Martín L2:1250.00/0.00/Zoë Martín L3:150.00/90.00/Zoë Martín L4:0.00/0.00/Zoë Martín"},
 	// Windows-1252, ';' between values, a decimal comma and thousands points, and
 	// the euro sign (its own byte in that encoding) after or before the number.
 	{file: "billing-currency-1252.csv", source: "billing", status: "loaded", loaded: 2,
@@ -1552,6 +1562,8 @@ func TestCheckFindsCurrencyAmounts(t *testing.T) {
 		// Decimal marks are read behind the sign too.
 		{"L1,900001,01/05/2026,Jane Smith,,Maria Lopez,,Aetna,90837,\"$1,250.00\",0\nL2,900002,01/06/2026,Jane Smith,,Maria Lopez,,Aetna,90837,\"$225,50\",0\n", "written both with a decimal comma"},
 		{"L1,900001,01/05/2026,Jane Smith,,Maria Lopez,,Aetna,90837,\"1,234.50\",-25.00\n", ""},
+		// An accounting format's zero is read as 0.
+		{"L1,900001,01/05/2026,Jane Smith,,Maria Lopez,,Aetna,90837,$150.00, $-   \nL2,900002,01/06/2026,Jane Smith,,Maria Lopez,,Aetna,90837,150.00,-\n", ""},
 	} {
 		fc := checkText(t, "billing", config.Default().Billing, header+c.rows)
 		got := strings.Join(fc.Problems, "\n")

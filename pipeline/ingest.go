@@ -821,7 +821,7 @@ func (in *Ingester) scan(c fileCheck) scanned {
 	// too: its files with amounts are copied as Windows-1252's are, and a copy of
 	// either is decoded to UTF-8, which the reader then reads.
 	var money []int
-	if cols := moneyColumns(f.source, mapping); len(cols) > 0 && enc != "utf-16" && delim < 128 && (sc.moneyMarks || l.spacedAmounts || enc == "windows-1252" || enc == "latin-1") {
+	if cols := moneyColumns(f.source, mapping); len(cols) > 0 && enc != "utf-16" && delim < 128 && (sc.moneyMarks || l.spacedAmounts || l.dashAmounts || enc == "windows-1252" || enc == "latin-1") {
 		money = cols
 	}
 	decode := map[string]*charmap.Charmap{"windows-1252": charmap.Windows1252, "latin-1": charmap.ISO8859_1}[enc]
@@ -849,6 +849,12 @@ func (in *Ingester) scan(c fileCheck) scanned {
 			res.Amounts = strings.TrimPrefix(res.Amounts+"; currency signs dropped", "; ")
 			if in.Log != nil {
 				in.Log.Info("amounts written with a currency sign ($1,234.50) are read without it", "file", res.Path, "amounts", st.currency)
+			}
+		}
+		if st.dashes > 0 {
+			res.Amounts = strings.TrimPrefix(res.Amounts+"; dashes read as 0", "; ")
+			if in.Log != nil {
+				in.Log.Info("amounts written as a dash alone (an accounting format's zero) are read as 0", "file", res.Path, "amounts", st.dashes)
 			}
 		}
 		if st.spaces > 0 {

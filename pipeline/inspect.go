@@ -283,8 +283,8 @@ type copyFixes struct {
 // amounts whose currency sign it dropped, and those whose spaces between
 // thousands it dropped.
 type copied struct {
-	stray            strayCRCount
-	currency, spaces int64
+	stray                    strayCRCount
+	currency, spaces, dashes int64
 }
 
 // strayCRCount is how many carriage returns alone a copy made spaces, and
@@ -354,7 +354,7 @@ func convertCopy(path, tmpDir string, fixes copyFixes) (string, copied, error) {
 		if err := mm.Close(); err != nil {
 			return fail(err)
 		}
-		c.currency, c.spaces = mm.signs, mm.spaces
+		c.currency, c.spaces, c.dashes = mm.signs, mm.spaces, mm.dashes
 	}
 	// A CR still pending is the file's last byte: dropped (see lineMender).
 	if m != nil {
@@ -373,7 +373,7 @@ func convertCopy(path, tmpDir string, fixes copyFixes) (string, copied, error) {
 // moneyMender passes a file's bytes on, but for the values of its amount fields
 // written with a currency sign ($1,234.50, "$1,234.50", 1.234,50 €) or spaces
 // between thousands (1 234,50), which it passes on without them (plainAmount),
-// in their quotes if they had them.
+// in their quotes if they had them, and for a dash alone (" $-   "), passed on as 0.
 // Fields are followed the reader's way (quoteState), so a delimiter inside
 // quotes splits nothing; lines are left as they are.
 type moneyMender struct {
@@ -386,8 +386,8 @@ type moneyMender struct {
 	long  bool   // the current field is too long for an amount: passed on
 	out   []byte
 	// signs and spaces count the values passed on without a currency sign, and
-	// without spaces between thousands.
-	signs, spaces int64
+	// without spaces between thousands; dashes the dashes alone passed on as 0.
+	signs, spaces, dashes int64
 }
 
 func newMoneyMender(w io.Writer, delim byte, fields []int) *moneyMender {
@@ -447,7 +447,10 @@ func (m *moneyMender) endValue() {
 		inner = core[1 : len(core)-1]
 	}
 	if plain, ok := plainAmount(inner); ok {
-		if hasCurrencySign(inner) {
+		switch {
+		case dashZero(plainSpaces(inner)):
+			m.dashes++
+		case hasCurrencySign(inner):
 			m.signs++
 		}
 		if hasGroupSpace(inner) {
@@ -825,7 +828,10 @@ type layout struct {
 	// spacedAmounts: an amount on the head's rows parts its thousands with plain
 	// spaces (1 234,50), which the copy drops: no byte search can find them.
 	spacedAmounts bool
-	rows          [][]string // the head's data rows (headRecords)
+	// dashAmounts: an amount on the head's rows is a dash alone (an accounting
+	// format's zero), which the copy reads as 0: no byte search can find them either.
+	dashAmounts bool
+	rows        [][]string // the head's data rows (headRecords)
 	// dataRow: the first line is a data row, not a header (problem says so);
 	// headers then hold a patient's values, which no message may repeat.
 	dataRow bool
@@ -895,6 +901,7 @@ func readLayout(path, source string, src config.Source) layout {
 	l.rows = headRecords(l.head[headerAt:], l.headEnc, l.delim)
 	l.amounts = readAmountStyle(source, l.rows, l.delim, l.mapping)
 	l.spacedAmounts = spacedAmounts(source, l.rows, l.mapping)
+	l.dashAmounts = dashAmounts(source, l.rows, l.mapping)
 	if len(missing) > 0 {
 		if looksLikeData(l.headers, l.mapping) {
 			// Its values are a patient's row: none of them is repeated.
@@ -1270,6 +1277,9 @@ func plainAmount(v []byte) (plain []byte, ok bool) {
 		return nil, false
 	}
 	t := plainSpaces(v)
+	if dashZero(t) {
+		return []byte("0"), true
+	}
 	sign := hasCurrencySign(t)
 	if !sign && !digitSpaceDigit(t) {
 		return nil, false
@@ -1299,11 +1309,37 @@ func plainAmount(v []byte) (plain []byte, ok bool) {
 	return append(append([]byte{}, signs...), bytes.ReplaceAll(num, []byte(" "), nil)...), true
 }
 
-// mayDrop says v holds a byte that starts something plainAmount drops.
+// mayDrop says v holds a byte that starts something plainAmount drops, or a
+// dash (dashZero).
 func mayDrop(v []byte) bool {
 	for _, c := range v {
-		if c == '$' || c == ' ' || c == 0xC2 || c == 0xE2 {
+		if c == '$' || c == ' ' || c == 0xC2 || c == 0xE2 || c == '-' {
 			return true
+		}
+	}
+	return false
+}
+
+// dashZero says v is a dash alone, with spaces and a currency sign before or
+// after it or not (" $-   ", "-", "$ -"): how a spreadsheet's accounting format
+// writes zero, and saves it in a CSV. plainAmount reads it as 0.
+func dashZero(v []byte) bool {
+	v = bytes.TrimSpace(v)
+	for _, sign := range []string{"$", "€", "£", "¥"} {
+		v = bytes.TrimSpace(bytes.TrimSuffix(bytes.TrimPrefix(v, []byte(sign)), []byte(sign)))
+	}
+	return len(v) == 1 && v[0] == '-'
+}
+
+// dashAmounts says an amount on the head's rows (headRecords) is a dash alone
+// (dashZero), which the reader would reject: the copy reads it as 0.
+func dashAmounts(source string, rows [][]string, mapping map[string]int) bool {
+	cols := moneyColumns(source, mapping)
+	for _, rec := range rows {
+		for _, i := range cols {
+			if i < len(rec) && dashZero([]byte(rec[i])) {
+				return true
+			}
 		}
 	}
 	return false

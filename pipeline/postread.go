@@ -285,10 +285,10 @@ func emptyRowExpr(ctx context.Context, tx *sql.Tx, table string, items []*prepar
 // thousands groups (1,234.50, (25.00), $1,234.50; parted by spaces, with two
 // decimals: 1 234,50, where groups alone, 123 456 789, may be a social insurance
 // number), or a currency sign and at most five digits ($90); anywhere, nothing, or a placeholder exports and
-// spreadsheets write for no value (n/a, none, TBD, #VALUE!…). Never a bare
+// spreadsheets write for no value (n/a, none, TBD, a dash, #VALUE!…). Never a bare
 // number, which may be an id.
 const (
-	placeholderPattern = `(?i:n/?a|none|null|nil|tbd|unknown|pending|void|x|#n/a|#value!|#ref!|#div/0!|#name\?|#num!)`
+	placeholderPattern = `(?i:n/?a|none|null|nil|tbd|unknown|pending|void|x|-+|#n/a|#value!|#ref!|#div/0!|#name\?|#num!)`
 	timePattern        = `\d{1,2}:\d{2}(:\d{2})?( *[AaPp][Mm])?`
 	datePattern        = `(\d{1,2}|\d{4})[/.-]\d{1,2}[/.-](\d{2}|\d{4})( +` + timePattern + `)?|` + timePattern
 	amountPattern      = `\(? *[-+]? *[$€£¥]? *[-+]? *(\d{1,3}([,.]\d{3})+([.,]\d{1,2})?|\d{1,3}(` + groupSpacePattern + `\d{3})+[.,]\d{2}|\d+[.,]\d{2}) *[$€£¥]? *\)?|[-+]? *[$€£¥] *\d{1,5}`
