@@ -1433,6 +1433,8 @@ func TestShownValue(t *testing.T) {
 		{"#VALUE!", `"#VALUE!"`, `"#VALUE!"`},
 		{"$1,234.50", hiddenNumber, `"$1,234.50"`},
 		{"(25.00)", hiddenNumber, `"(25.00)"`},
+		{"$(25.00)", hiddenNumber, `"$(25.00)"`},
+		{"--", `"--"`, `"--"`},
 		{"1.234,50 €", hiddenNumber, `"1.234,50 €"`},
 		{"$90", hiddenNumber, `"$90"`},
 		// Ids, phone and social security numbers, however written: never shown.
@@ -1557,6 +1559,8 @@ func TestCheckFindsCurrencyAmounts(t *testing.T) {
 		{"L1,900001,01/05/2026,Jane Smith,,Maria Lopez,,Aetna,90837,150.00,90.00\nL2,900002,01/06/2026,Jane Smith,,Maria Lopez,,Aetna,90837,\"$1,234.50\",$100.00\n", ""},
 		{"L1,900001,01/05/2026,Jane Smith,,Maria Lopez,,Aetna,90837,150.00,(25.00)\n", `row 1: the amount "(25.00)" in column "Paid" is written in parentheses`},
 		{"L1,900001,01/05/2026,Jane Smith,,Maria Lopez,,Aetna,90837,150.00,($25.00)\n", `row 1: the amount "($25.00)" in column "Paid" is written in parentheses`},
+		// The sign before the parentheses, as billing systems write it.
+		{"L1,900001,01/05/2026,Jane Smith,,Maria Lopez,,Aetna,90837,$150.00,$90.00\nL2,900002,01/06/2026,Jane Smith,,Maria Lopez,,Aetna,90837,$150.00,$(25.00)\n", `row 2: the amount "$(25.00)" in column "Paid" is written in parentheses`},
 		{"L1,900001,01/05/2026,Jane Smith,,Maria Lopez,,Aetna,90837,USD 150.00,0\n", `in column "Charge" is written in parentheses or with a currency code`},
 		{"L1,900001,01/05/2026,Jane Smith,,Maria Lopez,,Aetna,90837,150.00 €,0\n", ""},
 		// Decimal marks are read behind the sign too.

@@ -1214,7 +1214,7 @@ func headRecords(head []byte, enc string, delim rune) [][]string {
 }
 
 // signedAmount is the first amount on the head's rows (headRecords) written
-// in an accountant's parentheses ((25.00), ($25.00)) or with a currency code
+// in an accountant's parentheses ((25.00), ($25.00), $(25.00)) or with a currency code
 // (USD 25.00), as Excel's accounting formats save them: the reader takes plain
 // numbers only and rejects such rows. A currency sign alone ($1,234.50) is
 // dropped as the file is read (plainAmount), and not reported. row counts the data rows from 1; value is
@@ -1234,7 +1234,7 @@ func signedAmount(source string, rows [][]string, mapping map[string]int) (row i
 	return 0, "", 0
 }
 
-var signedAmountRE = regexp.MustCompile(`^-?\s*([$€£¥]\s*-?[0-9]|[0-9][0-9.,]*\s*[$€£¥]$|\(\s*[$€£¥]?\s*[0-9][0-9.,]*\s*\)$|[A-Z]{3}\s*-?[0-9])`)
+var signedAmountRE = regexp.MustCompile(`^-?\s*([$€£¥]\s*-?[0-9]|[0-9][0-9.,]*\s*[$€£¥]$|[$€£¥]?\s*\(\s*[$€£¥]?\s*[0-9][0-9.,]*\s*\)$|[A-Z]{3}\s*-?[0-9])`)
 
 // currencyAmountRE is an amount with a currency sign before or after it, as a
 // spreadsheet's currency format saves it: $1,234.50, -$25.00, $-25.00, € 12,50,

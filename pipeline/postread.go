@@ -291,7 +291,7 @@ const (
 	placeholderPattern = `(?i:n/?a|none|null|nil|tbd|unknown|pending|void|x|-+|#n/a|#value!|#ref!|#div/0!|#name\?|#num!)`
 	timePattern        = `\d{1,2}:\d{2}(:\d{2})?( *[AaPp][Mm])?`
 	datePattern        = `(\d{1,2}|\d{4})[/.-]\d{1,2}[/.-](\d{2}|\d{4})( +` + timePattern + `)?|` + timePattern
-	amountPattern      = `\(? *[-+]? *[$€£¥]? *[-+]? *(\d{1,3}([,.]\d{3})+([.,]\d{1,2})?|\d{1,3}(` + groupSpacePattern + `\d{3})+[.,]\d{2}|\d+[.,]\d{2}) *[$€£¥]? *\)?|[-+]? *[$€£¥] *\d{1,5}`
+	amountPattern      = `[$€£¥]? *\(? *[-+]? *[$€£¥]? *[-+]? *(\d{1,3}([,.]\d{3})+([.,]\d{1,2})?|\d{1,3}(` + groupSpacePattern + `\d{3})+[.,]\d{2}|\d+[.,]\d{2}) *[$€£¥]? *\)?|[-+]? *[$€£¥] *\d{1,5}`
 	// groupSpacePattern is a space between thousands: plain, no-break or narrow.
 	groupSpacePattern  = `[ \x{00A0}\x{202F}]`
 	shownDatePattern   = ` *(` + datePattern + `|` + placeholderPattern + `)? *`
