@@ -31,7 +31,8 @@ spellings as (
                    ELSE (len(list_filter(name_tokens(substr(trim(raw_name), strpos(trim(raw_name), ',') + 1)), t -> NOT credential_or_surname(t))) = 0)::INTEGER END as pretty
     from mentions
     group by all
-    having trim(raw_name) <> '' or clean_npi(raw_npi) is not null
+    -- 'N/A', 'Unknown', '-' name no referrer (no_source_name), as a blank names none.
+    having not no_source_name(trim(raw_name)) or clean_npi(raw_npi) is not null
 ),
 spellings_checked as (
     select *, coalesce(npi_valid(npi), false) as valid_npi from spellings

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// ownPractice writes a practice's own exports (name: content, under exports/)
+// and a configuration that reads them with settings added at its end, and
+// returns the folder and the configuration.
+func ownPractice(t *testing.T, files map[string]string, settings string) (dir, cfg string) {
+	t.Helper()
+	dir = t.TempDir()
+	for name, body := range files {
+		p := filepath.Join(dir, "exports", name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg = filepath.Join(dir, "referrals.toml")
+	body := `database = "out/referrals.duckdb"
+out_dir = "out"
+[duckdb]
+threads = 2
+[scheduling]
+files = ["exports/scheduling/*.csv"]
+[billing]
+files = ["exports/billing/*.csv"]
+[reference]
+roster = ""
+directory = ""
+aliases = ""
+` + settings
+	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir, cfg
+}
+
+// sheetRows reads a sheet of a written workbook, each row's cells joined by " | ".
+func sheetRows(t *testing.T, path, sheet string) []string {
+	t.Helper()
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows(sheet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		out[i] = strings.Join(r, " | ")
+	}
+	return out
+}
+
+// A referral source typed to say there is none ("N/A", "Unknown", "None", "-")
+// names no referrer: such clients count as having no source (and a claim's
+// referring provider is taken, as for a blank), where each placeholder became a
+// referrer with a stage of its own, on the Referrers sheet and in the CSV.
+func TestPlaceholderSourceIsNoReferrer(t *testing.T) {
+	const header = "Appointment ID,Client ID,Clinician,Appointment Date,Status,Referral Source\n"
+	sched := header +
+		"1,501,Ann Lee,10/01/2026,Attended,Dr. Maria Lopez\n" +
+		"2,502,Ann Lee,10/02/2026,Attended,Dr. Maria Lopez\n" +
+		"3,503,Ann Lee,10/05/2026,Attended,Dr. Maria Lopez\n" +
+		"4,504,Bob Ray,10/06/2026,Attended,N/A\n" +
+		"5,505,Bob Ray,10/07/2026,Attended,Unknown\n" +
+		"6,506,Bob Ray,10/08/2026,Attended,NONE\n" +
+		"7,507,Bob Ray,10/09/2026,Attended,-\n" +
+		"8,508,Ann Lee,10/12/2026,Attended,unknown\n"
+	bill := "Claim Line ID,Client ID,DOS,Rendering Provider,Referring Provider,Charge,Paid\n" +
+		"L1,508,10/12/2026,Ann Lee,\"Lopez, Maria MD\",200.00,100.00\n" +
+		"L2,504,10/06/2026,Bob Ray,N/A,200.00,100.00\n"
+	dir, cfg := ownPractice(t, map[string]string{"scheduling/a.csv": sched, "billing/b.csv": bill}, "")
+	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet"); r.code != 0 {
+		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
+	}
+	book := filepath.Join(dir, "out", "referrals-2026-10.xlsx")
+	var referrers []string
+	for _, row := range sheetRows(t, book, "Referrers")[1:] {
+		name, rest, _ := strings.Cut(row, " | ")
+		referrers = append(referrers, name)
+		if name == "Dr. Maria Lopez" && !strings.Contains(rest, " | 4 | 4 | ") {
+			t.Errorf("Dr. Maria Lopez: %s; want 4 referrals (the fourth from the claim of the client whose source was \"unknown\")", row)
+		}
+	}
+	if strings.Join(referrers, ",") != "Dr. Maria Lopez" {
+		t.Errorf("referrers %q, want only Dr. Maria Lopez", referrers)
+	}
+	found := false
+	for _, row := range sheetRows(t, book, "Overview") {
+		if strings.HasPrefix(row, "No source recorded | ") {
+			found = true
+			if !strings.HasPrefix(row, "No source recorded | 4 | ") {
+				t.Errorf("Overview: %q, want 4 referrals with no source in October", row)
+			}
+		}
+	}
+	if !found {
+		t.Error("the Overview has no line for referrals with no source")
+	}
+}
