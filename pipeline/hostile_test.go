@@ -2008,12 +2008,12 @@ func TestCheckReadsBelowATitle(t *testing.T) {
 // A header below a report's title whose names need a mapping: the problem names
 // the header's line and its names, not the title's, which is no header.
 func TestTitleAboveAHeaderThatNeedsAMapping(t *testing.T) {
-	body := "Appointment List Report\r\n\r\nAppt #,Date/Time,Patient Account #,Clinician,Status\r\n" +
+	body := "Appointment List Report\r\n\r\nEvent #,Date/Time,Patient Account #,Clinician,Status\r\n" +
 		"5001,10/03/2026 2:30 PM,900001,Jane Smith,Show\r\n"
 	fc := checkText(t, "scheduling", config.Default().Scheduling, body)
 	got := strings.Join(fc.Problems, "\n")
 	for _, want := range []string{`the header is on line 3, below a report's title`, `no column for required field "appointment_id"`,
-		`Headers found: "Appt #", "Date/Time", "Patient Account #", "Clinician", "Status"`} {
+		`Headers found: "Event #", "Date/Time", "Patient Account #", "Clinician", "Status"`} {
 		if !strings.Contains(got, want) {
 			t.Errorf("problems do not say %q:\n%s", want, got)
 		}
@@ -2022,7 +2022,7 @@ func TestTitleAboveAHeaderThatNeedsAMapping(t *testing.T) {
 		t.Errorf("problems name the title as the header:\n%s", got)
 	}
 	src := config.Default().Scheduling
-	src.Columns = map[string]string{"appointment_id": "Appt #", "date": "Date/Time", "client_id": "Patient Account #"}
+	src.Columns = map[string]string{"appointment_id": "Event #"}
 	src.DateFormat = "%m/%d/%Y %I:%M %p"
 	if fc := checkText(t, "scheduling", src, body); len(fc.Problems) > 0 || fc.TitleLines != 2 {
 		t.Errorf("mapped: problems %q, title lines %d; want none, 2", fc.Problems, fc.TitleLines)
