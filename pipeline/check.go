@@ -372,7 +372,11 @@ var dateShapes = []struct {
 	format string
 }{
 	{regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`), `"%Y-%m-%d"`},
-	{regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}`), `"%Y-%m-%dT%H:%M:%S"`},
+	{regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$`), `"%Y-%m-%dT%H:%M:%S"`},
+	{regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d+$`), `"%Y-%m-%dT%H:%M:%S.%f"`},
+	{regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$`), `"%Y-%m-%dT%H:%M:%SZ"`},
+	// %z would move each time to UTC, and an evening appointment to the next day.
+	{regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:?\d{2}$`), `none reads a time-zone offset without moving the dates to UTC: export them in local time without it, for "%Y-%m-%dT%H:%M:%S"`},
 	{regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$`), `"%Y-%m-%dT%H:%M"`},
 	{regexp.MustCompile(`^\d{4}-\d{2}-\d{2} \d{1,2}:\d{2}:\d{2}$`), `"%Y-%m-%d %H:%M:%S"`},
 	{regexp.MustCompile(`^\d{4}-\d{2}-\d{2} \d{1,2}:\d{2}$`), `"%Y-%m-%d %H:%M"`},

@@ -1956,7 +1956,11 @@ func TestSuggestFormatFitsTheExample(t *testing.T) {
 	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
 	must(t, err)
 	defer mem.Close()
-	for _, v := range []string{"2026-10-03", "2026-10-03T14:30:00", "2026-10-03 14:30:00", "10/03/2026", "10/3/26",
+	if got := suggestFormat("2026-10-03T20:30:00-05:00"); strings.Contains(got, "%z") {
+		t.Errorf("suggestFormat of a time with an offset = %s: %%z reads it as UTC, the next day", got)
+	}
+	for _, v := range []string{"2026-10-03", "2026-10-03T14:30:00", "2026-10-03T14:30:00.000", "2026-10-03T14:30:00Z",
+		"2026-10-03 14:30:00", "10/03/2026", "10/3/26",
 		"10/03/2026 2:30 PM", "10/3/2026 2:30:00 pm", "10/3/2026 14:30", "Oct 3, 2026", "October 3, 2026", "03-Oct-2026", "03.10.2026"} {
 		got := suggestFormat(v)
 		format := strings.Split(got, `"`)[1]
