@@ -994,6 +994,11 @@ func planColumns(source string, headers []string, mapping map[string]int, dateFo
 			plan.expr[f.Name] = c
 		}
 	}
+	if i, ok := mapping["date"]; ok && hasTime && source == "scheduling" && plan.expr["time"] == "NULL" {
+		// The time the date column holds ("Date/Time": 10/05/2026 2:30 PM), as a
+		// time column would give it: it orders a client's appointments of a day.
+		plan.expr["time"] = fmt.Sprintf("strftime(c%d, '%%H:%%M:%%S')", i+1)
+	}
 	return plan
 }
 

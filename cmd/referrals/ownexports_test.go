@@ -110,3 +110,27 @@ func TestPlaceholderSourceIsNoReferrer(t *testing.T) {
 		t.Error("the Overview has no line for referrals with no source")
 	}
 }
+
+// A date column that holds the time too ("Date/Time": 10/05/2026 2:30 PM) gives
+// the appointments their time of day, as a time column does: a client's first
+// appointment is the morning one, and its source the client's referrer, where the
+// times were dropped and the afternoon one, first by its id, was taken.
+func TestTimeInTheDateColumnOrdersTheDay(t *testing.T) {
+	sched := "Appt #,Date/Time,Patient Account #,Clinician,Status,Referral Source\n" +
+		"5001,10/05/2026 2:30 PM,900001,Ann Lee,Attended,Dr. Late\n" +
+		"5002,10/05/2026 9:00 AM,900001,Ann Lee,No Show,Dr. Early\n"
+	bill := "Claim Line ID,Client ID,DOS,Rendering Provider,Charge,Paid\n"
+	dir, cfg := ownPractice(t, map[string]string{"scheduling/a.csv": sched, "billing/b.csv": bill},
+		"")
+	editConfig(t, cfg, `[scheduling]
+files = ["exports/scheduling/*.csv"]`, `[scheduling]
+files = ["exports/scheduling/*.csv"]
+date_format = "%m/%d/%Y %I:%M %p"`)
+	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet"); r.code != 0 {
+		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
+	}
+	rows := sheetRows(t, filepath.Join(dir, "out", "referrals-2026-10.xlsx"), "Referrers")
+	if len(rows) != 2 || !strings.HasPrefix(rows[1], "Dr. Early | ") {
+		t.Errorf("Referrers: %q; want the one referrer Dr. Early, the source of the 9:00 AM appointment", rows)
+	}
+}
