@@ -134,3 +134,35 @@ date_format = "%m/%d/%Y %I:%M %p"`)
 		t.Errorf("Referrers: %q; want the one referrer Dr. Early, the source of the 9:00 AM appointment", rows)
 	}
 }
+
+// An NPI typed three ways ("1500000033", "1500 000 033", "150-000-0033") is one
+// NPI: a spelling typed with it is one row of the Data quality sheet's merged
+// spellings, where it was listed once per way of typing it, the rows alike.
+func TestNPITypedThreeWaysIsOneSpelling(t *testing.T) {
+	sched := "Appointment ID,Client ID,Clinician,Appointment Date,Status,Referral Source,Referrer NPI\n" +
+		"1,501,Ann Lee,10/01/2026,Attended,\"Dubois, Anaïs MD\",1500000033\n" +
+		"2,502,Ann Lee,10/02/2026,Attended,\"Dubois, Anaïs MD\",1500 000 033\n" +
+		"3,503,Ann Lee,10/05/2026,Attended,\"Dubois, Anaïs MD\",150-000-0033\n" +
+		"4,504,Ann Lee,10/06/2026,Attended,Dr. Anaïs Dubois,1500000033\n"
+	bill := "Claim Line ID,Client ID,DOS,Rendering Provider,Charge,Paid\n"
+	dir, cfg := ownPractice(t, map[string]string{"scheduling/a.csv": sched, "billing/b.csv": bill}, "")
+	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet"); r.code != 0 {
+		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
+	}
+	rows := sheetRows(t, filepath.Join(dir, "out", "referrals-2026-10.xlsx"), "Data quality")
+	var merged []string
+	in := false
+	for _, r := range rows {
+		switch {
+		case r == "Merged referrer spellings":
+			in = true
+		case in && strings.HasPrefix(r, "Names typed without an NPI"):
+			in = false
+		case in && strings.Contains(r, " | 1500000033 | "):
+			merged = append(merged, r)
+		}
+	}
+	if len(merged) != 1 || !strings.HasPrefix(merged[0], "Dr. Anaïs Dubois | Dubois, Anaïs MD | 1500000033 | npi") {
+		t.Errorf("merged spellings with the NPI: %q; want the one row Dr. Anaïs Dubois | Dubois, Anaïs MD | 1500000033 | npi", merged)
+	}
+}
