@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
 	"unicode"
@@ -28,7 +29,9 @@ type FileCheck struct {
 	Ignored   []string          // headers no field uses
 	Rows      int               // rows read to try the date format (up to dateRows)
 	Amounts   string            // how amounts are written, where not 1250.00 (FileResult.Amounts)
-	Problems  []string          // each says what to change
+	// TitleLines: the lines above the header (a report's title), which are not read.
+	TitleLines int
+	Problems   []string // each says what to change
 	// Warnings: what loads, but not whole or not as written (rows skipped,
 	// characters read otherwise); each says what to change.
 	Warnings []string
@@ -184,7 +187,7 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 		// A patient's row, not headers: nothing of it is kept or shown.
 		return problem("%s", l.problem)
 	}
-	fc.Headers, fc.Delimiter = l.headers, l.delim
+	fc.Headers, fc.Delimiter, fc.TitleLines = l.headers, l.delim, l.titleLines
 	fc.Mapping = map[string]string{}
 	used := map[int]bool{}
 	for field, i := range l.mapping {
@@ -221,7 +224,14 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 		// number of fields than the header, and amounts the reader would misread
 		// (in any single-byte encoding: they are ASCII), and counts carriage
 		// returns, in every encoding the run reads as bytes (not UTF-16).
-		sc, err := scanFile(path, counter, false)
+		scanned := counter
+		if l.titleLines > 0 {
+			scanned = nil // counted below, as the run's copy reads
+		}
+		sc, err := scanFile(path, scanned, false)
+		if err == nil && l.titleLines > 0 && counter != nil {
+			err = countBelowTitle(path, l.titleLines, counter)
+		}
 		if err != nil {
 			return problem("cannot read the file: %v (check its permissions)", err)
 		}
@@ -280,7 +290,7 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 	// Try the date format on the dates of the first dateRows rows (each distinct
 	// value once).
 	dateIdx := mapping[dateFieldName(source)]
-	dates, rows, err := dateValues(path, enc, delim, dateIdx, dateRows)
+	dates, rows, err := dateValues(path, enc, delim, dateIdx, dateRows, l.titleLines)
 	if err != nil {
 		return problem("cannot read the rows: %v", err)
 	}
@@ -342,27 +352,70 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 	return fc
 }
 
-// suggestFormat names a strptime format that fits an example date.
+// suggestFormat names a strptime format that fits an example date, as the
+// exports of practice systems and spreadsheets write them: "10/03/2026 2:30 PM"
+// is "%m/%d/%Y %I:%M %p", not the 24-hour "%m/%d/%Y %H:%M", which would fail again.
 func suggestFormat(v string) string {
-	switch {
-	case len(v) == 10 && v[4] == '-':
-		return `"%Y-%m-%d"`
-	case len(v) == 10 && v[2] == '/':
-		return `"%m/%d/%Y" or "%d/%m/%Y"`
-	case strings.Count(v, "/") == 2 && len(v) <= 8:
-		return `"%m/%d/%y"`
-	case strings.Contains(v, ":"):
-		return `"%m/%d/%Y %H:%M" or "%Y-%m-%d %H:%M:%S"`
-	case strings.Count(v, ".") == 2:
-		return `"%d.%m.%Y"`
+	v = strings.TrimSpace(v)
+	for _, f := range dateShapes {
+		if f.shape.MatchString(v) {
+			return f.format
+		}
 	}
 	return "see https://duckdb.org/docs/sql/functions/dateformat"
 }
 
+// dateShapes are the date shapes suggestFormat knows, each with the format(s)
+// to set; the first that matches is taken.
+var dateShapes = []struct {
+	shape  *regexp.Regexp
+	format string
+}{
+	{regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`), `"%Y-%m-%d"`},
+	{regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$`), `"%Y-%m-%dT%H:%M:%S"`},
+	{regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d+$`), `"%Y-%m-%dT%H:%M:%S.%f"`},
+	{regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$`), `"%Y-%m-%dT%H:%M:%SZ"`},
+	// %z would move each time to UTC, and an evening appointment to the next day.
+	{regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:?\d{2}$`), `none reads a time-zone offset without moving the dates to UTC: export them in local time without it, for "%Y-%m-%dT%H:%M:%S"`},
+	{regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$`), `"%Y-%m-%dT%H:%M"`},
+	{regexp.MustCompile(`^\d{4}-\d{2}-\d{2} \d{1,2}:\d{2}:\d{2}$`), `"%Y-%m-%d %H:%M:%S"`},
+	{regexp.MustCompile(`^\d{4}-\d{2}-\d{2} \d{1,2}:\d{2}$`), `"%Y-%m-%d %H:%M"`},
+	{regexp.MustCompile(`^\d{1,2}/\d{1,2}/\d{4}$`), `"%m/%d/%Y" or "%d/%m/%Y"`},
+	{regexp.MustCompile(`^\d{1,2}/\d{1,2}/\d{2}$`), `"%m/%d/%y"`},
+	{regexp.MustCompile(`^\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2} ?[AaPp][Mm]$`), `"%m/%d/%Y %I:%M %p"`},
+	{regexp.MustCompile(`^\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}:\d{2} ?[AaPp][Mm]$`), `"%m/%d/%Y %I:%M:%S %p"`},
+	{regexp.MustCompile(`^\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}$`), `"%m/%d/%Y %H:%M"`},
+	{regexp.MustCompile(`^\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}:\d{2}$`), `"%m/%d/%Y %H:%M:%S"`},
+	{regexp.MustCompile(`^[A-Za-z]{3} \d{1,2}, \d{4}$`), `"%b %d, %Y"`},
+	{regexp.MustCompile(`^[A-Za-z]{4,9} \d{1,2}, \d{4}$`), `"%B %d, %Y"`},
+	{regexp.MustCompile(`^\d{1,2}-[A-Za-z]{3}-\d{4}$`), `"%d-%b-%Y"`},
+	{regexp.MustCompile(`^\d{1,2}\.\d{1,2}\.\d{4}$`), `"%d.%m.%Y"`},
+	{regexp.MustCompile(`^\d{1,2}-\d{1,2}-\d{4}$`), `"%m-%d-%Y" or "%d-%m-%Y"`},
+}
+
+// countBelowTitle feeds counter the file at path as the run's copy holds it: its
+// header first, the titleLines lines above it made empty lines (headerMover).
+func countBelowTitle(path string, titleLines int, counter *fieldCounter) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	m := &headerMover{w: counter, skip: titleLines}
+	if _, err := io.Copy(m, bufio.NewReaderSize(f, 1<<20)); err != nil {
+		return err
+	}
+	if err := m.flush(); err != nil {
+		return err
+	}
+	counter.Close()
+	return nil
+}
+
 // dateValues reads the values of column col of up to n data rows after the
-// header, each distinct one with its count (at most maxDateValues of them),
-// and says how many rows it read.
-func dateValues(path, enc string, delim rune, col, n int) (map[string]int, int, error) {
+// header, which titleLines lines precede (a report's title), each distinct one
+// with its count (at most maxDateValues of them), and says how many rows it read.
+func dateValues(path, enc string, delim rune, col, n, titleLines int) (map[string]int, int, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, 0, err
@@ -375,6 +428,11 @@ func dateValues(path, enc string, delim rune, col, n int) (map[string]int, int, 
 	br := bufio.NewReader(r)
 	if b, err := br.Peek(3); err == nil && bytes.Equal(b, bomUTF8) {
 		br.Discard(3)
+	}
+	for range titleLines {
+		if _, err := br.ReadString('\n'); err != nil {
+			return nil, 0, err
+		}
 	}
 	cr := csv.NewReader(br)
 	cr.Comma = delim

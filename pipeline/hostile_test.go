@@ -62,6 +62,23 @@ var hostileCases = []hostileCase{
 	// Two-digit years read by %Y as the years 1 to 99.
 	{file: "two-digit-year.csv", status: "failed", want: []string{`5 of the file's 5 rows have dates with a two-digit year, which date_format "%m/%d/%Y" reads as written (such as the year 26)`,
 		`Set [scheduling] date_format = "%m/%d/%y"`}},
+	// Most dates in another format than date_format (here a spreadsheet's
+	// "6/15/2026 11:30", saved over the system's export): every such row would be
+	// rejected and the file load next to nothing, so it is not loaded at all, and
+	// the message names a format to set.
+	{file: "excel-date-time.csv", status: "failed", want: []string{`4 of the file's 5 rows have dates such as "10/12/2026 16:30" that do not read as date_format "%m/%d/%Y"`,
+		`set [scheduling] date_format to the export's format ("%m/%d/%Y %H:%M"`, "opened and saved in a spreadsheet"}},
+	// A report's title, its date range and a blank line above the header, as
+	// practice systems' reports are exported (UTF-8 with a BOM, CRLF): the header
+	// is found below them, and every row keeps its line in the file.
+	{file: "title-lines.csv", status: "loaded", loaded: 3, rejected: 2, want: []string{`6 date (Appointment Date) CAST Could not convert string "05/32/2026"`,
+		"10  MISSING COLUMNS the row has 1 field where the header has 10"},
+		query: "SELECT string_agg(appointment_id || ':' || referral_source, '|' ORDER BY appointment_id) FROM raw_appointments", value: "A1:Google|A3:Dr. Lee|A4:Google"},
+	// The same in Windows-1252 with amounts in a currency format, a line of
+	// empty fields under the title, and a "Grand Total" row at the end.
+	{file: "title-lines-billing.csv", source: "billing", status: "loaded", loaded: 2, rejected: 2, want: []string{"6 paid (Paid) CAST", "9 Patient Account MISSING VALUE row Grand Total has no client id"},
+		query: "SELECT string_agg(line_id || ':' || charge || '/' || paid || '/' || rendering_provider, ' ' ORDER BY line_id) FROM raw_claim_lines",
+		value: "L1:1234.50/90.00/Zoë Martín L3:150.00/0.00/Zoë Martín"},
 	{file: "tab.csv", status: "loaded", loaded: 2},
 	{file: "quoted-newlines.csv", status: "loaded", loaded: 2,
 		query: "SELECT referral_source FROM raw_appointments WHERE appointment_id = 'A1'", value: "Dr. Maria Lopez\nSt. Mary's Clinic"},
@@ -199,6 +216,16 @@ var hostileCases = []hostileCase{
 			"7 charge/paid OUT OF RANGE claim line L6 has a negative amount"},
 		query: "SELECT string_agg(line_id || ':' || charge || '/' || paid || '/' || payer, ' ' ORDER BY line_id) FROM raw_claim_lines",
 		value: "L1:150.00/90.00/Self-pay $ L2:1234.50/0.00/Aetna L4:150.00/1000.00/Aetna"},
+	// A dash alone is how a spreadsheet's accounting format writes zero (" $-   "
+	// as Excel saves it, or "-" without the sign): read as 0.00, where it was
+	// rejected and the claim line lost with it. Two dashes are no amount.
+	{file: "billing-dash-zero.csv", source: "billing", status: "loaded", loaded: 4, rejected: 2,
+		want:  []string{"6 charge/paid OUT OF RANGE claim line L5 has a negative amount", `7 paid (Paid) CAST Could not convert string "--"`},
+		query: "SELECT string_agg(line_id || ':' || charge || '/' || paid, ' ' ORDER BY line_id) FROM raw_claim_lines",
+		value: "L1:150.00/0.00 L2:150.00/0.00 L3:1250.00/0.00 L4:0.00/0.00"},
+	{file: "billing-dash-zero-1252.csv", source: "billing", status: "loaded", loaded: 4,
+		query: "SELECT string_agg(line_id || ':' || charge || '/' || paid || '/' || rendering_provider, ' ' ORDER BY line_id) FROM raw_claim_lines",
+		value: "L1:150.00/0.00/Zoë Martín L2:1250.00/0.00/Zoë Martín L3:150.00/90.00/Zoë Martín L4:0.00/0.00/Zoë Martín"},
 	// Windows-1252, ';' between values, a decimal comma and thousands points, and
 	// the euro sign (its own byte in that encoding) after or before the number.
 	{file: "billing-currency-1252.csv", source: "billing", status: "loaded", loaded: 2,
@@ -1406,6 +1433,8 @@ func TestShownValue(t *testing.T) {
 		{"#VALUE!", `"#VALUE!"`, `"#VALUE!"`},
 		{"$1,234.50", hiddenNumber, `"$1,234.50"`},
 		{"(25.00)", hiddenNumber, `"(25.00)"`},
+		{"$(25.00)", hiddenNumber, `"$(25.00)"`},
+		{"--", `"--"`, `"--"`},
 		{"1.234,50 €", hiddenNumber, `"1.234,50 €"`},
 		{"$90", hiddenNumber, `"$90"`},
 		// Ids, phone and social security numbers, however written: never shown.
@@ -1530,11 +1559,15 @@ func TestCheckFindsCurrencyAmounts(t *testing.T) {
 		{"L1,900001,01/05/2026,Jane Smith,,Maria Lopez,,Aetna,90837,150.00,90.00\nL2,900002,01/06/2026,Jane Smith,,Maria Lopez,,Aetna,90837,\"$1,234.50\",$100.00\n", ""},
 		{"L1,900001,01/05/2026,Jane Smith,,Maria Lopez,,Aetna,90837,150.00,(25.00)\n", `row 1: the amount "(25.00)" in column "Paid" is written in parentheses`},
 		{"L1,900001,01/05/2026,Jane Smith,,Maria Lopez,,Aetna,90837,150.00,($25.00)\n", `row 1: the amount "($25.00)" in column "Paid" is written in parentheses`},
+		// The sign before the parentheses, as billing systems write it.
+		{"L1,900001,01/05/2026,Jane Smith,,Maria Lopez,,Aetna,90837,$150.00,$90.00\nL2,900002,01/06/2026,Jane Smith,,Maria Lopez,,Aetna,90837,$150.00,$(25.00)\n", `row 2: the amount "$(25.00)" in column "Paid" is written in parentheses`},
 		{"L1,900001,01/05/2026,Jane Smith,,Maria Lopez,,Aetna,90837,USD 150.00,0\n", `in column "Charge" is written in parentheses or with a currency code`},
 		{"L1,900001,01/05/2026,Jane Smith,,Maria Lopez,,Aetna,90837,150.00 €,0\n", ""},
 		// Decimal marks are read behind the sign too.
 		{"L1,900001,01/05/2026,Jane Smith,,Maria Lopez,,Aetna,90837,\"$1,250.00\",0\nL2,900002,01/06/2026,Jane Smith,,Maria Lopez,,Aetna,90837,\"$225,50\",0\n", "written both with a decimal comma"},
 		{"L1,900001,01/05/2026,Jane Smith,,Maria Lopez,,Aetna,90837,\"1,234.50\",-25.00\n", ""},
+		// An accounting format's zero is read as 0.
+		{"L1,900001,01/05/2026,Jane Smith,,Maria Lopez,,Aetna,90837,$150.00, $-   \nL2,900002,01/06/2026,Jane Smith,,Maria Lopez,,Aetna,90837,150.00,-\n", ""},
 	} {
 		fc := checkText(t, "billing", config.Default().Billing, header+c.rows)
 		got := strings.Join(fc.Problems, "\n")
@@ -1913,4 +1946,124 @@ func goodClaimLines(n int) *strings.Builder {
 		fmt.Fprintf(&b, "L%d,9000%02d,01/%02d/2026,Jane Smith,,Maria Lopez,,Aetna,90837,150.00,90.00\n", i, i, i%28+1)
 	}
 	return &b
+}
+
+// The format a date message suggests reads the example: a 12-hour time with AM
+// or PM is %I:%M %p (the 24-hour %H:%M would fail again), an ISO time has its T,
+// a month written in letters is %b or %B.
+func TestSuggestFormatFitsTheExample(t *testing.T) {
+	ctx := context.Background()
+	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
+	must(t, err)
+	defer mem.Close()
+	if got := suggestFormat("2026-10-03T20:30:00-05:00"); strings.Contains(got, "%z") {
+		t.Errorf("suggestFormat of a time with an offset = %s: %%z reads it as UTC, the next day", got)
+	}
+	for _, v := range []string{"2026-10-03", "2026-10-03T14:30:00", "2026-10-03T14:30:00.000", "2026-10-03T14:30:00Z",
+		"2026-10-03 14:30:00", "10/03/2026", "10/3/26",
+		"10/03/2026 2:30 PM", "10/3/2026 2:30:00 pm", "10/3/2026 14:30", "Oct 3, 2026", "October 3, 2026", "03-Oct-2026", "03.10.2026"} {
+		got := suggestFormat(v)
+		format := strings.Split(got, `"`)[1]
+		var ok bool
+		must(t, mem.QueryRow(`SELECT try_strptime(?, ?) IS NOT NULL`, v, format).Scan(&ok))
+		if !ok {
+			t.Errorf("suggestFormat(%q) = %s, which does not read it", v, got)
+		}
+	}
+}
+
+// check finds the header below a report's title as the run does, and judges the
+// rows below it: the lines of the title are no rows with too few fields, and the
+// dates tried are the rows' own.
+func TestCheckReadsBelowATitle(t *testing.T) {
+	for _, c := range []struct {
+		file, source string
+		rows         int
+		warnings     []string
+	}{
+		{"title-lines.csv", "scheduling", 5, []string{`line 10: the row has 1 fields where the header has 10`, `1 of 4 dates in column "Appointment Date", such as "05/32/2026"`}},
+		{"title-lines-billing.csv", "billing", 4, nil},
+	} {
+		b, err := os.ReadFile(filepath.Join("testdata", "hostile", c.file))
+		must(t, err)
+		src := config.Default().Scheduling
+		if c.source == "billing" {
+			src = config.Default().Billing
+		}
+		fc := checkText(t, c.source, src, string(b))
+		if len(fc.Problems) > 0 {
+			t.Errorf("%s: problems %q, want none", c.file, fc.Problems)
+		}
+		if fc.Rows != c.rows || fc.Mapping["client_id"] != "Patient Account" {
+			t.Errorf("%s: %d rows, client_id from %q; want %d rows, from \"Patient Account\"", c.file, fc.Rows, fc.Mapping["client_id"], c.rows)
+		}
+		got := strings.Join(fc.Warnings, "\n")
+		for _, w := range c.warnings {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: warnings do not say %q:\n%s", c.file, w, got)
+			}
+		}
+		if len(fc.Warnings) != len(c.warnings) {
+			t.Errorf("%s: %d warnings, want %d:\n%s", c.file, len(fc.Warnings), len(c.warnings), got)
+		}
+	}
+}
+
+// A header below a report's title whose names need a mapping: the problem names
+// the header's line and its names, not the title's, which is no header.
+func TestTitleAboveAHeaderThatNeedsAMapping(t *testing.T) {
+	body := "Appointment List Report\r\n\r\nEvent #,Date/Time,Patient Account #,Clinician,Status\r\n" +
+		"5001,10/03/2026 2:30 PM,900001,Jane Smith,Show\r\n"
+	fc := checkText(t, "scheduling", config.Default().Scheduling, body)
+	got := strings.Join(fc.Problems, "\n")
+	for _, want := range []string{`the header is on line 3, below a report's title`, `no column for required field "appointment_id"`,
+		`Headers found: "Event #", "Date/Time", "Patient Account #", "Clinician", "Status"`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("problems do not say %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "Appointment List Report") {
+		t.Errorf("problems name the title as the header:\n%s", got)
+	}
+	src := config.Default().Scheduling
+	src.Columns = map[string]string{"appointment_id": "Event #"}
+	src.DateFormat = "%m/%d/%Y %I:%M %p"
+	if fc := checkText(t, "scheduling", src, body); len(fc.Problems) > 0 || fc.TitleLines != 2 {
+		t.Errorf("mapped: problems %q, title lines %d; want none, 2", fc.Problems, fc.TitleLines)
+	}
+}
+
+// A file with a report's title is read in one group with files of its layout that
+// have none: each keeps its rows, its rejects and their lines.
+func TestTitledFileReadWithUntitledOnes(t *testing.T) {
+	dir := t.TempDir()
+	titled, err := os.ReadFile(filepath.Join("testdata", "hostile", "title-lines.csv"))
+	must(t, err)
+	_, body, _ := strings.Cut(string(titled), "\r\n\r\n") // the rows under the title, header first
+	writeExports(t, dir, map[string]string{
+		"a-titled.csv": string(titled),
+		"b-plain.csv":  strings.ReplaceAll(body, "\r\nA", "\r\nB"),
+	})
+	in := folderIngester(t, dir, "scheduling")
+	sum, err := in.Ingest(context.Background())
+	must(t, err)
+	got := map[string]string{}
+	for _, f := range sum.Files {
+		got[filepath.Base(f.Path)] = fmt.Sprintf("%s %d %d", f.Status, f.Loaded, f.Rejected)
+	}
+	if got["a-titled.csv"] != "loaded 3 2" || got["b-plain.csv"] != "loaded 3 2" {
+		t.Errorf("files: %v; want each loaded with 3 rows and 2 rejected", got)
+	}
+	lines := rejectedLines(t, in.DB)
+	if lines != "a-titled.csv:6,a-titled.csv:10,b-plain.csv:3,b-plain.csv:7" {
+		t.Errorf("rejected lines %s; want a-titled.csv:6,a-titled.csv:10,b-plain.csv:3,b-plain.csv:7", lines)
+	}
+}
+
+// rejectedLines lists the rejected rows as file:line, in file and line order.
+func rejectedLines(t *testing.T, db *sql.DB) string {
+	t.Helper()
+	var s string
+	must(t, db.QueryRow(`SELECT string_agg(regexp_extract(path, '[^/]+$') || ':' || line, ',' ORDER BY path, line) FROM rejected_rows`).Scan(&s))
+	return s
 }

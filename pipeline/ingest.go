@@ -779,6 +779,10 @@ func (in *Ingester) scan(c fileCheck) scanned {
 	}
 	enc := normaliseEncoding(src.Encoding)
 	counter := l.fieldCounter(f.source)
+	if l.titleLines > 0 {
+		// Counted on the copy, whose header is its first line (below).
+		counter = nil
+	}
 	scanStart := time.Now()
 	sc, err := scanFile(f.path, counter, len(moneyColumns(f.source, mapping)) > 0)
 	if in.Log != nil {
@@ -817,11 +821,14 @@ func (in *Ingester) scan(c fileCheck) scanned {
 	// too: its files with amounts are copied as Windows-1252's are, and a copy of
 	// either is decoded to UTF-8, which the reader then reads.
 	var money []int
-	if cols := moneyColumns(f.source, mapping); len(cols) > 0 && enc != "utf-16" && delim < 128 && (sc.moneyMarks || l.spacedAmounts || enc == "windows-1252" || enc == "latin-1") {
+	if cols := moneyColumns(f.source, mapping); len(cols) > 0 && enc != "utf-16" && delim < 128 && (sc.moneyMarks || l.spacedAmounts || l.dashAmounts || enc == "windows-1252" || enc == "latin-1") {
 		money = cols
 	}
 	decode := map[string]*charmap.Charmap{"windows-1252": charmap.Windows1252, "latin-1": charmap.ISO8859_1}[enc]
-	viaCopy := enc == "windows-1252" || mixedNewlines || nuls > 0 || strayCRs > 0 || len(money) > 0
+	if l.titleLines > 0 && enc == "utf-16" {
+		return fail(sc.sum, "the header is on line %d, below a report's title, which is not read in a UTF-16 file; export it again as \"CSV UTF-8\", or without the report's title", l.titleLines+1)
+	}
+	viaCopy := enc == "windows-1252" || mixedNewlines || nuls > 0 || strayCRs > 0 || len(money) > 0 || l.titleLines > 0
 	if viaCopy {
 		tmp := in.TmpDir
 		if tmp == "" {
@@ -833,7 +840,7 @@ func (in *Ingester) scan(c fileCheck) scanned {
 		// A copy that drops NULs or makes CRs spaces ends every line in LF: a
 		// CR, NUL, LF is a line's end there, which the scan did not count as one.
 		conv, st, err := convertCopy(f.path, tmp, copyFixes{decode: decode, fixNewlines: mixedNewlines || nuls > 0 || strayCRs > 0, dropNUL: nuls > 0,
-			strayCRs: strayCRs > 0, delim: delim, money: money})
+			strayCRs: strayCRs > 0, delim: delim, money: money, titleLines: l.titleLines})
 		if err != nil {
 			return fail(sc.sum, "%v", err)
 		}
@@ -844,18 +851,24 @@ func (in *Ingester) scan(c fileCheck) scanned {
 				in.Log.Info("amounts written with a currency sign ($1,234.50) are read without it", "file", res.Path, "amounts", st.currency)
 			}
 		}
+		if st.dashes > 0 {
+			res.Amounts = strings.TrimPrefix(res.Amounts+"; dashes read as 0", "; ")
+			if in.Log != nil {
+				in.Log.Info("amounts written as a dash alone (an accounting format's zero) are read as 0", "file", res.Path, "amounts", st.dashes)
+			}
+		}
 		if st.spaces > 0 {
 			res.Amounts = strings.TrimPrefix(res.Amounts+"; spaces between thousands dropped", "; ")
 			if in.Log != nil {
 				in.Log.Info("amounts written with spaces between thousands (1 234,50) are read without them", "file", res.Path, "amounts", st.spaces)
 			}
 		}
-		if (stray.n > 0 || nuls > 0) && counter != nil {
+		if (stray.n > 0 || nuls > 0) && counter != nil || l.titleLines > 0 {
 			// The scan read each CR alone as nothing, where the reader reads the
 			// copy's space (one before a quote stops it opening a value), and a
 			// NUL as text, where the copy has none (a NUL before a quote hid
-			// it): the copy is scanned again, so that both count its records and
-			// ids alike.
+			// it); and it took a report's title for the header: the copy is
+			// scanned again, so that both count its records and ids alike.
 			counter = l.fieldCounter(f.source)
 			csc, err := scanFile(conv, counter, false)
 			if err != nil {
@@ -980,6 +993,11 @@ func planColumns(source string, headers []string, mapping map[string]int, dateFo
 			// once per distinct value, where it matters (names, statuses).
 			plan.expr[f.Name] = c
 		}
+	}
+	if i, ok := mapping["date"]; ok && hasTime && source == "scheduling" && plan.expr["time"] == "NULL" {
+		// The time the date column holds ("Date/Time": 10/05/2026 2:30 PM), as a
+		// time column would give it: it orders a client's appointments of a day.
+		plan.expr["time"] = fmt.Sprintf("strftime(c%d, '%%H:%%M:%%S')", i+1)
 	}
 	return plan
 }
@@ -1367,6 +1385,9 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 			return fmt.Errorf("record rejected rows: %w", err)
 		}
 		if err := dayFirstCheck(ctx, tx, items, table, dateCol, source, src.DateFormat, fmt.Sprintf("c%d", mapping[dateFieldName(source)]+1), yearsOf(in.Config.Ingest)); err != nil {
+			return err
+		}
+		if err := otherFormatCheck(ctx, tx, items, table, source, src.DateFormat, fmt.Sprintf("c%d", mapping[dateFieldName(source)]+1), yearsOf(in.Config.Ingest)); err != nil {
 			return err
 		}
 		// A row with a field too few is rejected as whatever the first moved value

@@ -275,14 +275,16 @@ type copyFixes struct {
 	// spaces between thousands the copy drops ($1,234.50 becomes 1,234.50, and
 	// 1 234,50 € 1234,50); none, to leave every value as it is.
 	money []int
+	// titleLines: the lines above the header, moved below it (headerMover).
+	titleLines int
 }
 
 // copied is what a copy changed: the carriage returns alone it made spaces, the
 // amounts whose currency sign it dropped, and those whose spaces between
 // thousands it dropped.
 type copied struct {
-	stray            strayCRCount
-	currency, spaces int64
+	stray                    strayCRCount
+	currency, spaces, dashes int64
 }
 
 // strayCRCount is how many carriage returns alone a copy made spaces, and
@@ -294,7 +296,8 @@ type strayCRCount struct{ n, firstLine int64 }
 // read strictly, with fixes: Windows-1252 decoded to UTF-8 (DuckDB reads only
 // UTF-8, UTF-16 and Latin-1 itself); for files that mix CRLF and LF line
 // endings (which DuckDB's strict parser refuses), every CRLF made LF; NUL
-// bytes dropped; a CR alone made a space. Line numbers stay the same. It
+// bytes dropped; a CR alone made a space; the lines above the header (a
+// report's title) made empty lines below it. Line numbers stay the same. It
 // returns the copy's path and the CRs made spaces.
 // copyPattern names the copies convertCopy makes (os.CreateTemp's pattern, a glob
 // too): a run removes those a killed run left in its TmpDir.
@@ -331,15 +334,27 @@ func convertCopy(path, tmpDir string, fixes copyFixes) (string, copied, error) {
 		mm = newMoneyMender(dst, byte(fixes.delim), fixes.money)
 		dst = mm
 	}
+	var hm *headerMover
+	if fixes.titleLines > 0 {
+		// First, on the decoded text: the menders after it see a file whose
+		// header is its first line.
+		hm = &headerMover{w: dst, skip: fixes.titleLines}
+		dst = hm
+	}
 	if _, err := io.Copy(dst, r); err != nil {
 		return fail(fmt.Errorf("convert %s: %w", path, err))
+	}
+	if hm != nil {
+		if err := hm.flush(); err != nil {
+			return fail(err)
+		}
 	}
 	var c copied
 	if mm != nil {
 		if err := mm.Close(); err != nil {
 			return fail(err)
 		}
-		c.currency, c.spaces = mm.signs, mm.spaces
+		c.currency, c.spaces, c.dashes = mm.signs, mm.spaces, mm.dashes
 	}
 	// A CR still pending is the file's last byte: dropped (see lineMender).
 	if m != nil {
@@ -358,7 +373,7 @@ func convertCopy(path, tmpDir string, fixes copyFixes) (string, copied, error) {
 // moneyMender passes a file's bytes on, but for the values of its amount fields
 // written with a currency sign ($1,234.50, "$1,234.50", 1.234,50 €) or spaces
 // between thousands (1 234,50), which it passes on without them (plainAmount),
-// in their quotes if they had them.
+// in their quotes if they had them, and for a dash alone (" $-   "), passed on as 0.
 // Fields are followed the reader's way (quoteState), so a delimiter inside
 // quotes splits nothing; lines are left as they are.
 type moneyMender struct {
@@ -371,8 +386,8 @@ type moneyMender struct {
 	long  bool   // the current field is too long for an amount: passed on
 	out   []byte
 	// signs and spaces count the values passed on without a currency sign, and
-	// without spaces between thousands.
-	signs, spaces int64
+	// without spaces between thousands; dashes the dashes alone passed on as 0.
+	signs, spaces, dashes int64
 }
 
 func newMoneyMender(w io.Writer, delim byte, fields []int) *moneyMender {
@@ -432,7 +447,10 @@ func (m *moneyMender) endValue() {
 		inner = core[1 : len(core)-1]
 	}
 	if plain, ok := plainAmount(inner); ok {
-		if hasCurrencySign(inner) {
+		switch {
+		case dashZero(plainSpaces(inner)):
+			m.dashes++
+		case hasCurrencySign(inner):
 			m.signs++
 		}
 		if hasGroupSpace(inner) {
@@ -810,10 +828,17 @@ type layout struct {
 	// spacedAmounts: an amount on the head's rows parts its thousands with plain
 	// spaces (1 234,50), which the copy drops: no byte search can find them.
 	spacedAmounts bool
-	rows          [][]string // the head's data rows (headRecords)
+	// dashAmounts: an amount on the head's rows is a dash alone (an accounting
+	// format's zero), which the copy reads as 0: no byte search can find them either.
+	dashAmounts bool
+	rows        [][]string // the head's data rows (headRecords)
 	// dataRow: the first line is a data row, not a header (problem says so);
 	// headers then hold a patient's values, which no message may repeat.
 	dataRow bool
+	// titleLines: the lines above the header (a report's title, its date range,
+	// blank lines), which a copy moves below it (headerMover); 0 when the header
+	// is the first line.
+	titleLines int
 }
 
 // fieldCounter is the counter the scan of the file feeds, with its amounts to
@@ -851,20 +876,32 @@ func readLayout(path, source string, src config.Source) layout {
 		l.headEnc = headEncoding(l.head)
 	}
 	var err error
+	var missing []string
 	l.headers, l.delim, err = readHeader(l.head, l.headEnc, src.Delimiter)
+	if err == nil {
+		l.mapping, missing = MapHeaders(source, l.headers, src.Columns)
+	}
+	headerAt := 0
+	if (err != nil && err != errLoneCR || len(missing) > 0) && l.headEnc != "utf-16" {
+		// A report's title above the header: the header is the first line below
+		// that names every required field, or names more fields than the first.
+		if k, at, headers, delim, mapping, miss := headerBelow(l.head, l.headEnc, source, src); k > 0 && (err != nil || len(miss) == 0 || len(mapping) > len(l.mapping)) {
+			l.titleLines, headerAt = k, at
+			l.headers, l.delim, l.mapping, missing, err = headers, delim, mapping, miss, nil
+		}
+	}
 	if err != nil {
 		l.problem = err.Error()
 		return l
 	}
-	var missing []string
-	l.mapping, missing = MapHeaders(source, l.headers, src.Columns)
 	if p := clientColumnMisuse(source, l.headers, l.mapping, src.Columns); p != "" {
 		l.problem = p
 		return l
 	}
-	l.rows = headRecords(l.head, l.headEnc, l.delim)
+	l.rows = headRecords(l.head[headerAt:], l.headEnc, l.delim)
 	l.amounts = readAmountStyle(source, l.rows, l.delim, l.mapping)
 	l.spacedAmounts = spacedAmounts(source, l.rows, l.mapping)
+	l.dashAmounts = dashAmounts(source, l.rows, l.mapping)
 	if len(missing) > 0 {
 		if looksLikeData(l.headers, l.mapping) {
 			// Its values are a patient's row: none of them is repeated.
@@ -873,9 +910,105 @@ func readLayout(path, source string, src config.Source) layout {
 				filepath.Base(path), source)
 		} else {
 			l.problem = missingColumnProblem(source, l.headers, missing, src.Columns, l.delim)
+			if l.titleLines > 0 {
+				l.problem = fmt.Sprintf("the header is on line %d, below a report's title (the lines above it are not read): %s", l.titleLines+1, l.problem)
+			}
 		}
 	}
 	return l
+}
+
+// maxTitleLines is how many lines above its header an export may hold (a
+// report's title, the practice's name, its date range, blank lines).
+const maxTitleLines = 10
+
+// headerBelow finds the header of an export whose first lines are a report's
+// title: the first of the next maxTitleLines lines of head that names every
+// required field of source (as MapHeaders matches them) and reads as no data
+// row; else the one that names the most fields, at least two, with the required
+// ones it lacks in missing (a header whose names need a mapping). k is the
+// lines above it (0 when no line names two fields), at its offset in head.
+// Lines are counted by their line feeds, as headerMover counts them.
+func headerBelow(head []byte, enc, source string, src config.Source) (k, at int, headers []string, delim rune, mapping map[string]int, missing []string) {
+	pos := len(head) - len(bytes.TrimPrefix(head, bomUTF8))
+	for line := 1; line <= maxTitleLines; line++ {
+		i := bytes.IndexByte(head[pos:], '\n')
+		if i < 0 {
+			break
+		}
+		pos += i + 1
+		h, d, err := readHeader(head[pos:], enc, src.Delimiter)
+		if err != nil {
+			continue // a blank line
+		}
+		m, miss := MapHeaders(source, h, src.Columns)
+		if looksLikeData(h, m) || len(m) < 2 || k > 0 && len(m) <= len(mapping) {
+			continue
+		}
+		k, at, headers, delim, mapping, missing = line, pos, h, d, m, miss
+		if len(miss) == 0 {
+			break
+		}
+	}
+	return k, at, headers, delim, mapping, missing
+}
+
+// headerMover passes a file's bytes on with its header line first: the lines
+// above it (skip of them: see headerBelow) are passed on as empty lines after
+// it, ended as the header line is, so that every later line keeps its number
+// and the reader, which takes the first line for the header and skips empty
+// lines, reads the rows as they are.
+type headerMover struct {
+	w      io.Writer
+	skip   int    // lines above the header
+	seen   int    // of them, those read
+	header []byte // the header line so far
+	done   bool
+}
+
+func (m *headerMover) Write(p []byte) (int, error) {
+	n := len(p)
+	for !m.done && len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if m.seen < m.skip {
+			if i < 0 {
+				return n, nil
+			}
+			p, m.seen = p[i+1:], m.seen+1
+			continue
+		}
+		if i < 0 {
+			m.header = append(m.header, p...)
+			return n, nil
+		}
+		m.header = append(m.header, p[:i+1]...)
+		p = p[i+1:]
+		if err := m.flush(); err != nil {
+			return 0, err
+		}
+	}
+	if len(p) > 0 {
+		if _, err := m.w.Write(p); err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
+}
+
+// flush writes the header line and the empty lines in place of those above it.
+func (m *headerMover) flush() error {
+	if m.done {
+		return nil
+	}
+	m.done = true
+	end := []byte("\n")
+	if bytes.HasSuffix(m.header, []byte("\r\n")) {
+		end = []byte("\r\n")
+	} else if !bytes.HasSuffix(m.header, end) {
+		m.header = append(m.header, end...) // a file of its header alone, without a line feed
+	}
+	_, err := m.w.Write(append(m.header, bytes.Repeat(end, m.skip)...))
+	return err
 }
 
 var (
@@ -1081,7 +1214,7 @@ func headRecords(head []byte, enc string, delim rune) [][]string {
 }
 
 // signedAmount is the first amount on the head's rows (headRecords) written
-// in an accountant's parentheses ((25.00), ($25.00)) or with a currency code
+// in an accountant's parentheses ((25.00), ($25.00), $(25.00)) or with a currency code
 // (USD 25.00), as Excel's accounting formats save them: the reader takes plain
 // numbers only and rejects such rows. A currency sign alone ($1,234.50) is
 // dropped as the file is read (plainAmount), and not reported. row counts the data rows from 1; value is
@@ -1101,7 +1234,7 @@ func signedAmount(source string, rows [][]string, mapping map[string]int) (row i
 	return 0, "", 0
 }
 
-var signedAmountRE = regexp.MustCompile(`^-?\s*([$€£¥]\s*-?[0-9]|[0-9][0-9.,]*\s*[$€£¥]$|\(\s*[$€£¥]?\s*[0-9][0-9.,]*\s*\)$|[A-Z]{3}\s*-?[0-9])`)
+var signedAmountRE = regexp.MustCompile(`^-?\s*([$€£¥]\s*-?[0-9]|[0-9][0-9.,]*\s*[$€£¥]$|[$€£¥]?\s*\(\s*[$€£¥]?\s*[0-9][0-9.,]*\s*\)$|[A-Z]{3}\s*-?[0-9])`)
 
 // currencyAmountRE is an amount with a currency sign before or after it, as a
 // spreadsheet's currency format saves it: $1,234.50, -$25.00, $-25.00, € 12,50,
@@ -1144,6 +1277,9 @@ func plainAmount(v []byte) (plain []byte, ok bool) {
 		return nil, false
 	}
 	t := plainSpaces(v)
+	if dashZero(t) {
+		return []byte("0"), true
+	}
 	sign := hasCurrencySign(t)
 	if !sign && !digitSpaceDigit(t) {
 		return nil, false
@@ -1173,11 +1309,37 @@ func plainAmount(v []byte) (plain []byte, ok bool) {
 	return append(append([]byte{}, signs...), bytes.ReplaceAll(num, []byte(" "), nil)...), true
 }
 
-// mayDrop says v holds a byte that starts something plainAmount drops.
+// mayDrop says v holds a byte that starts something plainAmount drops, or a
+// dash (dashZero).
 func mayDrop(v []byte) bool {
 	for _, c := range v {
-		if c == '$' || c == ' ' || c == 0xC2 || c == 0xE2 {
+		if c == '$' || c == ' ' || c == 0xC2 || c == 0xE2 || c == '-' {
 			return true
+		}
+	}
+	return false
+}
+
+// dashZero says v is a dash alone, with spaces and a currency sign before or
+// after it or not (" $-   ", "-", "$ -"): how a spreadsheet's accounting format
+// writes zero, and saves it in a CSV. plainAmount reads it as 0.
+func dashZero(v []byte) bool {
+	v = bytes.TrimSpace(v)
+	for _, sign := range []string{"$", "€", "£", "¥"} {
+		v = bytes.TrimSpace(bytes.TrimSuffix(bytes.TrimPrefix(v, []byte(sign)), []byte(sign)))
+	}
+	return len(v) == 1 && v[0] == '-'
+}
+
+// dashAmounts says an amount on the head's rows (headRecords) is a dash alone
+// (dashZero), which the reader would reject: the copy reads it as 0.
+func dashAmounts(source string, rows [][]string, mapping map[string]int) bool {
+	cols := moneyColumns(source, mapping)
+	for _, rec := range rows {
+		for _, i := range cols {
+			if i < len(rec) && dashZero([]byte(rec[i])) {
+				return true
+			}
 		}
 	}
 	return false

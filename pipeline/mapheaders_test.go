@@ -21,3 +21,24 @@ func TestMappedFieldFallsBackToCommonNames(t *testing.T) {
 		t.Errorf("missing = %v, want [clinician]", missing)
 	}
 }
+
+// The headers practice systems' reports write for the required fields are found
+// without a mapping: "Appt #", "Patient Acct #", "Chart #", a combined "Date/Time".
+func TestReportHeadersNeedNoMapping(t *testing.T) {
+	for _, c := range []struct {
+		source  string
+		headers []string
+	}{
+		{"scheduling", []string{"Appt #", "Date/Time", "Patient", "Patient Acct #", "Clinician", "Service Type", "Status", "Referral Source"}},
+		{"scheduling", []string{"Appt No.", "Chart #", "Therapist", "Start Date/Time", "Appointment Status"}},
+		{"billing", []string{"Encounter ID", "Charge ID", "Service Date", "Patient Name", "Acct #", "Rendering Provider", "Charges", "Payments"}},
+	} {
+		m, missing := MapHeaders(c.source, c.headers, nil)
+		if len(missing) > 0 {
+			t.Errorf("%q: missing %v", c.headers, missing)
+		}
+		if h := c.headers[m["client_id"]]; c.source == "scheduling" && h == "Patient" {
+			t.Errorf("%q: client_id read from the patient's name", c.headers)
+		}
+	}
+}

@@ -130,6 +130,43 @@ func dayFirstCheck(ctx context.Context, tx *sql.Tx, items []*prepared, table, da
 	return nil
 }
 
+// otherFormatCheck refuses the group's files most of whose dates fail date_format
+// (more than half of their rows, and at least minWrongDates), as check does: the
+// export writes its dates another way (2026-06-15, or the "6/15/2026 11:30" a
+// spreadsheet saves over the system's export), and loading the few that read
+// would leave the file's rows out without failing the run. col is the reader's
+// name for the date column (c1, c2…). Run after dayFirstCheck, which says more
+// of a file whose dates read with day and month the other way round.
+func otherFormatCheck(ctx context.Context, tx *sql.Tx, items []*prepared, table, source, format, col string, years yearRange) error {
+	rows, err := tx.QueryContext(ctx, fmt.Sprintf(`SELECT file_id, count(DISTINCT line), min(v) FROM (
+			SELECT file_id, line, %s AS v FROM tmp_rejects WHERE error_type = 'CAST' AND column_name = ?)
+		WHERE v <> '' GROUP BY file_id HAVING count(DISTINCT line) >= %d ORDER BY file_id`, castValue("error_message"), minWrongDates), col)
+	if err != nil {
+		return fmt.Errorf("check the date format: %w", err)
+	}
+	all, err := readDateFindings(rows)
+	if err != nil {
+		return err
+	}
+	for _, f := range all {
+		if f.key < 0 || f.key >= int64(len(items)) {
+			continue
+		}
+		i := int(f.key)
+		total, err := fileRows(ctx, tx, table, items[i].fileID, i, true)
+		if err != nil {
+			return err
+		}
+		if f.n*2 > total {
+			return fmt.Errorf("%d of the file's %d rows have dates such as %s that do not read as date_format %q; nothing of this file was loaded. "+
+				"If the export writes its dates so, set [%s] date_format to the export's format (%s), and run --rebuild if files loaded before were read with the old one; "+
+				"if the file was opened and saved in a spreadsheet, which rewrites dates its own way, export it again from the system instead",
+				f.n, total, shownDate(f.example, years), format, source, suggestFormat(f.example))
+		}
+	}
+	return nil
+}
+
 // dateFinding is one file's wrong dates: the file (its index in the group, or its
 // id), how many, and one of them.
 type dateFinding struct {
@@ -248,13 +285,13 @@ func emptyRowExpr(ctx context.Context, tx *sql.Tx, table string, items []*prepar
 // thousands groups (1,234.50, (25.00), $1,234.50; parted by spaces, with two
 // decimals: 1 234,50, where groups alone, 123 456 789, may be a social insurance
 // number), or a currency sign and at most five digits ($90); anywhere, nothing, or a placeholder exports and
-// spreadsheets write for no value (n/a, none, TBD, #VALUE!…). Never a bare
+// spreadsheets write for no value (n/a, none, TBD, a dash, #VALUE!…). Never a bare
 // number, which may be an id.
 const (
-	placeholderPattern = `(?i:n/?a|none|null|nil|tbd|unknown|pending|void|x|#n/a|#value!|#ref!|#div/0!|#name\?|#num!)`
+	placeholderPattern = `(?i:n/?a|none|null|nil|tbd|unknown|pending|void|x|-+|#n/a|#value!|#ref!|#div/0!|#name\?|#num!)`
 	timePattern        = `\d{1,2}:\d{2}(:\d{2})?( *[AaPp][Mm])?`
 	datePattern        = `(\d{1,2}|\d{4})[/.-]\d{1,2}[/.-](\d{2}|\d{4})( +` + timePattern + `)?|` + timePattern
-	amountPattern      = `\(? *[-+]? *[$€£¥]? *[-+]? *(\d{1,3}([,.]\d{3})+([.,]\d{1,2})?|\d{1,3}(` + groupSpacePattern + `\d{3})+[.,]\d{2}|\d+[.,]\d{2}) *[$€£¥]? *\)?|[-+]? *[$€£¥] *\d{1,5}`
+	amountPattern      = `[$€£¥]? *\(? *[-+]? *[$€£¥]? *[-+]? *(\d{1,3}([,.]\d{3})+([.,]\d{1,2})?|\d{1,3}(` + groupSpacePattern + `\d{3})+[.,]\d{2}|\d+[.,]\d{2}) *[$€£¥]? *\)?|[-+]? *[$€£¥] *\d{1,5}`
 	// groupSpacePattern is a space between thousands: plain, no-break or narrow.
 	groupSpacePattern  = `[ \x{00A0}\x{202F}]`
 	shownDatePattern   = ` *(` + datePattern + `|` + placeholderPattern + `)? *`

@@ -47,6 +47,16 @@ CREATE OR REPLACE TEMP MACRO name_key(s) AS
             list_filter(p[2], t -> NOT credential_or_surname(t)
                 OR len(list_filter(list_concat(p[1], p[2]), u -> NOT credential_or_surname(u))) < 2)))[1], ' '), '');
 
+-- A referral source typed to say there is none ('N/A', 'None', 'Unknown', 'Not
+-- provided', '-', '?'), or none at all: no referrer, as a blank is (referral_facts,
+-- stg_referrer_spellings). Such a value became a referrer with a stage of its own, and
+-- its clients were not counted as having no source. Case, spaces and punctuation are
+-- folded; digits are kept (an NPI typed in the name's column names a referrer). Used
+-- once per client or per distinct spelling, never per exported row.
+CREATE OR REPLACE TEMP MACRO no_source_name(s) AS
+    regexp_replace(lower(coalesce(s, '')), '[^a-z0-9]', '', 'g') IN ('', 'na', 'none', 'unknown', 'unk', 'notapplicable',
+        'notprovided', 'notspecified', 'notknown', 'noreferral', 'noreferralsource', 'nosource', 'null', 'nil', 'tbd');
+
 -- A list cell of the roster or directory ('a; b;c') as a clean list.
 CREATE OR REPLACE TEMP MACRO split_list(s) AS
     list_filter(list_transform(string_split(coalesce(s, ''), ';'), x -> trim(x)), x -> x <> '');

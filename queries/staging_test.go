@@ -88,3 +88,33 @@ func TestNearDuplicatesMatchPlainComparison(t *testing.T) {
 	}
 	t.Logf("%d referrers, %d near-duplicate pairs", referrers, pairs)
 }
+
+// Names typed for one referrer that Jaro-Winkler scores below the cutoff are
+// listed all the same: a specialty or a school in parentheses, the same words
+// in another order. Two referrers that differ only in parentheses are listed,
+// not merged; the "(no NPI)" the tool adds to a name does not pair it.
+func TestNearDuplicatesListTheSameWords(t *testing.T) {
+	p := &stagetest.Practice{}
+	for i, name := range []string{"Dr. Jane Smith (Pediatrics)", "Jane Smith, MD", "Carla Diaz (Hillcrest Elementary)",
+		"Hillcrest Elementary - Ms. Carla Diaz", "EAP (Magellan)", "EAP (ComPsych)", "Robert Brown", "Brown Robertson"} {
+		p.Appointment(fmt.Sprintf("sw-%d", i), fmt.Sprintf("sw-client-%d", i), stagetest.Ann, "2025-06-02", "9:00 AM", "Attended", name)
+	}
+	vars := stagetest.DefaultVars(stagetest.ReportMonth)
+	db := stagetest.Build(t, p, vars)
+	got := stagetest.JoinRows(stagetest.Rows(t, db, "select referrer_a, referrer_b from referrer_near_duplicates order by all"), "referrer_a", "referrer_b")
+	want := stagetest.JoinRows([]map[string]any{
+		{"referrer_a": "Carla Diaz (Hillcrest Elementary)", "referrer_b": "Hillcrest Elementary - Ms. Carla Diaz"},
+		{"referrer_a": "Dr. Jane Smith (Pediatrics)", "referrer_b": "Jane Smith, MD"},
+		{"referrer_a": "EAP (ComPsych)", "referrer_b": "EAP (Magellan)"},
+	}, "referrer_a", "referrer_b")
+	if got != want {
+		t.Errorf("near duplicates:\n%s\nwant:\n%s", got, want)
+	}
+	var referrers int
+	if err := db.QueryRow("select count(distinct referrer) from stg_referrers where referrer like '%Smith%' or referrer like 'EAP%'").Scan(&referrers); err != nil {
+		t.Fatal(err)
+	}
+	if referrers != 4 {
+		t.Errorf("%d referrers named Smith or EAP, want 4: listed, not merged", referrers)
+	}
+}

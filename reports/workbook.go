@@ -591,8 +591,9 @@ func columnGuide(o overview) [][2]string {
 			"referrer directory); new (the only spelling of its referrer, listed because the name is shown tidied, e.g. reordered); " +
 			"several NPIs (typed without an NPI where referrers with different NPIs share the name, so counted on its own)."},
 		{"Similarity (Data quality)", fmt.Sprintf("How alike two referrer names are, from 0 to 1 (Jaro-Winkler similarity of the names "+
-			"with case, accents, punctuation and titles set aside; 1 is the same). Pairs at %s or more that were not merged are listed: "+
-			"add an alias if they are one referrer.", strconv.FormatFloat(o.rules.NearDuplicateCutoff, 'f', -1, 64))},
+			"with case, accents, punctuation and titles set aside; 1 is the same). Pairs at %s or more that were not merged are listed, "+
+			"and names with the same words in another order or but for a part in parentheses (Dr. Jane Smith (Pediatrics), Jane Smith MD), "+
+			"however low: add an alias if they are one referrer.", strconv.FormatFloat(o.rules.NearDuplicateCutoff, 'f', -1, 64))},
 	}
 }
 
@@ -1052,7 +1053,7 @@ func fetchDataQualitySheet(ctx context.Context, db querier, st *styles, o overvi
              FROM stg_referrer_spellings s JOIN stg_referrer_spellings o ON o.name_key = s.name_key AND o.npi IS NOT NULL
              WHERE s.resolved_by = 'several NPIs' GROUP BY ALL ORDER BY 1, 2 LIMIT ?`,
 			`SELECT count(*) FROM stg_referrer_spellings WHERE resolved_by = 'several NPIs'`, nil, maxQualityRows},
-		{"Near-duplicate referrer names", "Similar names that were not merged: if they are the same person, add an alias.",
+		{"Near-duplicate referrer names", "Similar names that were not merged (or with the same words, in another order or but for a part in parentheses): if they are the same person, add an alias.",
 			[]column{{"Referrer", kText}, {"Similar referrer", kText}, {"Similarity", kDecimal}},
 			`SELECT referrer_a, referrer_b, similarity::DOUBLE FROM referrer_near_duplicates
              ORDER BY similarity DESC, referrer_a, referrer_b LIMIT ?`,

@@ -167,6 +167,9 @@ change nothing.`)
 		if c.Amounts != "" {
 			fmt.Fprintf(fine, "; amounts with a %s", c.Amounts)
 		}
+		if c.TitleLines > 0 {
+			fmt.Fprintf(fine, "; header on line %d (the %d line(s) above it, a report's title, are not read)", c.TitleLines+1, c.TitleLines)
+		}
 		if len(c.Ignored) > 0 {
 			fmt.Fprintf(fine, "; not used: %s", strings.Join(c.Ignored, ", "))
 		}

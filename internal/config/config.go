@@ -330,6 +330,10 @@ func (c Config) Validate() error {
 		}
 		if !strings.Contains(s.src.DateFormat, "%") {
 			add(fmt.Sprintf("[%s] date_format = %q is not a strptime format such as \"%%m/%%d/%%Y\" or \"%%Y-%%m-%%d\"", s.name, s.src.DateFormat), s.name, "date_format")
+		} else if strings.Contains(s.src.DateFormat, "%z") || strings.Contains(s.src.DateFormat, "%Z") {
+			// DuckDB reads the offset and moves the time to UTC: 2026-08-31T20:30:00-05:00
+			// loaded as 1 September, without a word.
+			add(fmt.Sprintf("[%s] date_format = %q reads a time-zone offset (%%z), which moves each time to UTC: an appointment at 8:30 PM at -05:00 would load dated the next day; export the dates in local time without an offset, and read them with a format such as \"%%Y-%%m-%%dT%%H:%%M:%%S\"", s.name, s.src.DateFormat), s.name, "date_format")
 		}
 		for _, g := range s.src.Files {
 			// A pattern Glob cannot read (an unclosed [) would fail as if it were a file.

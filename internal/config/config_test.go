@@ -49,6 +49,8 @@ func TestBadSettingsNameTheKey(t *testing.T) {
 		"memory unit":   "[duckdb]\nmemory_limit = \"2PB\"\n",
 		"threads":       "[duckdb]\nthreads = -2\n",
 		"shared header": "[scheduling.columns]\nclient_id = \"Patient Account\"\ndate = \" patient account\"\n",
+		// An offset moves evening appointments to the next day (UTC).
+		"time zone": "[scheduling]\ndate_format = \"%Y-%m-%dT%H:%M:%S%z\"\n",
 	}
 	want := map[string]string{
 		"unknown key":   "referrals.toml line 2: `filez` is not a setting of [scheduling]; did you mean files?",
@@ -64,6 +66,7 @@ func TestBadSettingsNameTheKey(t *testing.T) {
 		"memory unit":   `[duckdb] memory_limit = "2PB": unknown unit "PB"`,
 		"threads":       `[duckdb] threads = -2: write 0 (one per core`,
 		"shared header": `[scheduling.columns] client_id and date name the same header "Patient Account"`,
+		"time zone":     `[scheduling] date_format = "%Y-%m-%dT%H:%M:%S%z" reads a time-zone offset (%z), which moves each time to UTC`,
 	}
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -15,10 +15,12 @@ type Field struct {
 
 // SchedulingFields are the scheduling export's fields.
 var SchedulingFields = []Field{
-	{Name: "appointment_id", Required: true, Kind: "text", Headers: []string{"appointmentid", "apptid", "appointmentnumber", "appointmentno", "eventid", "visitid", "sessionid", "appointment"}},
+	{Name: "appointment_id", Required: true, Kind: "text", Headers: []string{"appointmentid", "apptid", "appointmentnumber", "appointmentno", "eventid", "visitid", "sessionid", "appointment", "appt", "apptno", "apptnumber"}},
 	{Name: "client_id", Required: true, Kind: "text", Headers: clientHeaders},
 	{Name: "clinician", Required: true, Kind: "text", Headers: []string{"clinician", "cliniciannname", "clinicianname", "provider", "providername", "therapist", "therapistname", "staff", "staffname", "practitioner", "counselor", "counsellor"}},
-	{Name: "date", Required: true, Kind: "date", Headers: []string{"appointmentdate", "apptdate", "date", "sessiondate", "startdate", "visitdate", "dateofservice", "dos", "servicedate"}},
+	{Name: "date", Required: true, Kind: "date", Headers: []string{"appointmentdate", "apptdate", "date", "sessiondate", "startdate", "visitdate", "dateofservice", "dos", "servicedate",
+		// A date and its time in one column, as reports write them ("Date/Time": %m/%d/%Y %I:%M %p).
+		"datetime", "dateandtime", "appointmentdatetime", "apptdatetime", "startdatetime"}},
 	{Name: "time", Kind: "text", Headers: []string{"starttime", "time", "appointmenttime", "appttime"}},
 	{Name: "status", Required: true, Kind: "text", Headers: []string{"status", "appointmentstatus", "apptstatus", "attendance", "attendancestatus", "visitstatus"}},
 	{Name: "service", Kind: "text", Headers: []string{"service", "servicetype", "appointmenttype", "appttype", "servicecode", "type", "sessiontype"}},
@@ -42,7 +44,8 @@ var BillingFields = []Field{
 	{Name: "paid", Kind: "money", Headers: []string{"paid", "paidamount", "payment", "payments", "totalpaid", "amountpaid", "insurancepaid"}},
 }
 
-var clientHeaders = []string{"clientid", "patientid", "patientaccount", "patientaccountnumber", "accountnumber", "accountno", "account", "clientaccount", "clientnumber", "clientno", "chartnumber", "mrn", "patientnumber"}
+var clientHeaders = []string{"clientid", "patientid", "patientaccount", "patientaccountnumber", "accountnumber", "accountno", "account", "clientaccount", "clientnumber", "clientno", "chartnumber", "mrn", "patientnumber",
+	"patientacct", "patientacctno", "acct", "acctno", "chart", "chartno"}
 
 // Fields returns the fields of a source ("scheduling" or "billing").
 func Fields(source string) []Field {

@@ -6,8 +6,9 @@
 -- of day (absent or unreadable times last), appointment id. Clients seen only in
 -- billing count too, dated by their first date of service (origin 'billing').
 -- Referrer = the earliest non-blank referral source (name or NPI) on the client's
--- appointments, else the referring provider (name/NPI) on the client's earliest claim
--- that has one; either is resolved through stg_referrer_spellings (raw name + NPI).
+-- appointments, unless it says there is none ('N/A', 'Unknown': no_source_name), else
+-- the referring provider (name/NPI) on the client's earliest claim that has one;
+-- either is resolved through stg_referrer_spellings (raw name + NPI).
 -- Assigned clinician = first attended appointment's, else first appointment's, else
 -- the first appointment's that names a clinician (an intake booked before one was
 -- assigned), else the first claim's rendering clinician (billing-only clients, or
@@ -30,7 +31,9 @@ with scheduled as (
         a.has_referred_to,
         att.clinician as first_attended_clinician,
         nm.clinician as named_clinician,
-        a.source_name is not null or a.source_npi is not null as has_source,
+        -- A source typed to say there is none ('N/A', 'Unknown') is none: the claim's
+        -- referring provider is taken, as for a blank.
+        not no_source_name(a.source_name) or a.source_npi is not null as has_source,
         a.source_name,
         a.source_npi,
         a.attended,

@@ -1,6 +1,7 @@
 -- Referrers whose names are alike but were not merged (different keys, no
--- shared NPI, no alias). Listed for the user to decide: add an alias to
--- merge them, or leave them apart.
+-- shared NPI, no alias): Jaro-Winkler at the cutoff or more, or the same words
+-- (word_keys below). Listed for the user to decide: add an alias to merge them,
+-- or leave them apart.
 --
 -- Comparing every name with every other grows with the square of the
 -- referrers, so candidate pairs are first blocked: names that share their
@@ -70,8 +71,42 @@ compared as (
     join keyed a on a.id = p.id_a
     join keyed b on b.id = p.id_b
     where (a.npi is null or b.npi is null or a.npi = b.npi)
+),
+-- Names a front desk types for one referrer that Jaro-Winkler scores low: the same
+-- words in another order ('Carla Diaz (Hillcrest Elementary)' / 'Hillcrest
+-- Elementary - Ms. Carla Diaz'), or the same name but for a part in parentheses
+-- ('Dr. Jane Smith (Pediatrics)' / 'Jane Smith, MD': 0.895). Such names are keyed
+-- by their words in order, once as written and once without the parentheses (not
+-- the '(NPI …)' or '(no NPI)' the tool adds to tell two NPIs apart), and listed
+-- whatever their similarity: an equi-join on the referrers, not on the pairs.
+-- Not merged: 'EAP (Magellan)' and 'EAP (ComPsych)' are two referrers.
+word_keys as (
+    select id, word_key
+    from (
+        select id, unnest([
+            array_to_string(list_sort(string_split(name_key, ' ')), ' '),
+            case when not regexp_matches(referrer, '\((no NPI|NPI [0-9]{10})\)$') and contains(referrer, '(')
+                 then array_to_string(list_sort(name_tokens(regexp_replace(referrer, '\([^)]*(\)|$)', ' ', 'g'))), ' ') end]) as word_key
+        from keyed
+    )
+    where word_key <> ''
+),
+same_words as (
+    select distinct a.id as id_a, b.id as id_b
+    from word_keys a join word_keys b on a.word_key = b.word_key and a.id < b.id
+),
+worded as (
+    select a.referrer as referrer_a, b.referrer as referrer_b, jaro_winkler_similarity(a.name_key, b.name_key) as similarity
+    from same_words p
+    join keyed a on a.id = p.id_a
+    join keyed b on b.id = p.id_b
+    where (a.npi is null or b.npi is null or a.npi = b.npi)
 )
-select referrer_a, referrer_b, round(similarity, 3) as similarity
-from compared
-where similarity >= getvariable('near_duplicate_cutoff')
+select referrer_a, referrer_b, round(max(similarity), 3) as similarity
+from (
+    select * from compared where similarity >= getvariable('near_duplicate_cutoff')
+    union all
+    select * from worded
+)
+group by referrer_a, referrer_b
 order by similarity desc, referrer_a, referrer_b

@@ -30,8 +30,12 @@ spellings as (
             + CASE WHEN strpos(trim(raw_name), ',') = 0 THEN 1
                    ELSE (len(list_filter(name_tokens(substr(trim(raw_name), strpos(trim(raw_name), ',') + 1)), t -> NOT credential_or_surname(t))) = 0)::INTEGER END as pretty
     from mentions
+    -- 'N/A', 'Unknown', '-' name no referrer (no_source_name), as a blank names none.
+    -- A filter on the mentions, not a HAVING: one that names raw_npi made GROUP BY ALL
+    -- group by it too, and a spelling typed with one NPI three ways ('1500000033',
+    -- '1500 000 033', '150-000-0033') was three rows, its clients split among them.
+    where not no_source_name(trim(raw_name)) or clean_npi(raw_npi) is not null
     group by all
-    having trim(raw_name) <> '' or clean_npi(raw_npi) is not null
 ),
 spellings_checked as (
     select *, coalesce(npi_valid(npi), false) as valid_npi from spellings

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// ownPractice writes a practice's own exports (name: content, under exports/)
+// and a configuration that reads them with settings added at its end, and
+// returns the folder and the configuration.
+func ownPractice(t *testing.T, files map[string]string, settings string) (dir, cfg string) {
+	t.Helper()
+	dir = t.TempDir()
+	for name, body := range files {
+		p := filepath.Join(dir, "exports", name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg = filepath.Join(dir, "referrals.toml")
+	body := `database = "out/referrals.duckdb"
+out_dir = "out"
+[duckdb]
+threads = 2
+[scheduling]
+files = ["exports/scheduling/*.csv"]
+[billing]
+files = ["exports/billing/*.csv"]
+[reference]
+roster = ""
+directory = ""
+aliases = ""
+` + settings
+	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir, cfg
+}
+
+// sheetRows reads a sheet of a written workbook, each row's cells joined by " | ".
+func sheetRows(t *testing.T, path, sheet string) []string {
+	t.Helper()
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows(sheet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		out[i] = strings.Join(r, " | ")
+	}
+	return out
+}
+
+// A referral source typed to say there is none ("N/A", "Unknown", "None", "-")
+// names no referrer: such clients count as having no source (and a claim's
+// referring provider is taken, as for a blank), where each placeholder became a
+// referrer with a stage of its own, on the Referrers sheet and in the CSV.
+func TestPlaceholderSourceIsNoReferrer(t *testing.T) {
+	const header = "Appointment ID,Client ID,Clinician,Appointment Date,Status,Referral Source\n"
+	sched := header +
+		"1,501,Ann Lee,10/01/2026,Attended,Dr. Maria Lopez\n" +
+		"2,502,Ann Lee,10/02/2026,Attended,Dr. Maria Lopez\n" +
+		"3,503,Ann Lee,10/05/2026,Attended,Dr. Maria Lopez\n" +
+		"4,504,Bob Ray,10/06/2026,Attended,N/A\n" +
+		"5,505,Bob Ray,10/07/2026,Attended,Unknown\n" +
+		"6,506,Bob Ray,10/08/2026,Attended,NONE\n" +
+		"7,507,Bob Ray,10/09/2026,Attended,-\n" +
+		"8,508,Ann Lee,10/12/2026,Attended,unknown\n"
+	bill := "Claim Line ID,Client ID,DOS,Rendering Provider,Referring Provider,Charge,Paid\n" +
+		"L1,508,10/12/2026,Ann Lee,\"Lopez, Maria MD\",200.00,100.00\n" +
+		"L2,504,10/06/2026,Bob Ray,N/A,200.00,100.00\n"
+	dir, cfg := ownPractice(t, map[string]string{"scheduling/a.csv": sched, "billing/b.csv": bill}, "")
+	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet"); r.code != 0 {
+		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
+	}
+	book := filepath.Join(dir, "out", "referrals-2026-10.xlsx")
+	var referrers []string
+	for _, row := range sheetRows(t, book, "Referrers")[1:] {
+		name, rest, _ := strings.Cut(row, " | ")
+		referrers = append(referrers, name)
+		if name == "Dr. Maria Lopez" && !strings.Contains(rest, " | 4 | 4 | ") {
+			t.Errorf("Dr. Maria Lopez: %s; want 4 referrals (the fourth from the claim of the client whose source was \"unknown\")", row)
+		}
+	}
+	if strings.Join(referrers, ",") != "Dr. Maria Lopez" {
+		t.Errorf("referrers %q, want only Dr. Maria Lopez", referrers)
+	}
+	found := false
+	for _, row := range sheetRows(t, book, "Overview") {
+		if strings.HasPrefix(row, "No source recorded | ") {
+			found = true
+			if !strings.HasPrefix(row, "No source recorded | 4 | ") {
+				t.Errorf("Overview: %q, want 4 referrals with no source in October", row)
+			}
+		}
+	}
+	if !found {
+		t.Error("the Overview has no line for referrals with no source")
+	}
+}
+
+// A date column that holds the time too ("Date/Time": 10/05/2026 2:30 PM) gives
+// the appointments their time of day, as a time column does: a client's first
+// appointment is the morning one, and its source the client's referrer, where the
+// times were dropped and the afternoon one, first by its id, was taken.
+func TestTimeInTheDateColumnOrdersTheDay(t *testing.T) {
+	sched := "Appt #,Date/Time,Patient Account #,Clinician,Status,Referral Source\n" +
+		"5001,10/05/2026 2:30 PM,900001,Ann Lee,Attended,Dr. Late\n" +
+		"5002,10/05/2026 9:00 AM,900001,Ann Lee,No Show,Dr. Early\n"
+	bill := "Claim Line ID,Client ID,DOS,Rendering Provider,Charge,Paid\n"
+	dir, cfg := ownPractice(t, map[string]string{"scheduling/a.csv": sched, "billing/b.csv": bill},
+		"")
+	editConfig(t, cfg, `[scheduling]
+files = ["exports/scheduling/*.csv"]`, `[scheduling]
+files = ["exports/scheduling/*.csv"]
+date_format = "%m/%d/%Y %I:%M %p"`)
+	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet"); r.code != 0 {
+		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
+	}
+	rows := sheetRows(t, filepath.Join(dir, "out", "referrals-2026-10.xlsx"), "Referrers")
+	if len(rows) != 2 || !strings.HasPrefix(rows[1], "Dr. Early | ") {
+		t.Errorf("Referrers: %q; want the one referrer Dr. Early, the source of the 9:00 AM appointment", rows)
+	}
+}
+
+// An NPI typed three ways ("1500000033", "1500 000 033", "150-000-0033") is one
+// NPI: a spelling typed with it is one row of the Data quality sheet's merged
+// spellings, where it was listed once per way of typing it, the rows alike.
+func TestNPITypedThreeWaysIsOneSpelling(t *testing.T) {
+	sched := "Appointment ID,Client ID,Clinician,Appointment Date,Status,Referral Source,Referrer NPI\n" +
+		"1,501,Ann Lee,10/01/2026,Attended,\"Dubois, Anaïs MD\",1500000033\n" +
+		"2,502,Ann Lee,10/02/2026,Attended,\"Dubois, Anaïs MD\",1500 000 033\n" +
+		"3,503,Ann Lee,10/05/2026,Attended,\"Dubois, Anaïs MD\",150-000-0033\n" +
+		"4,504,Ann Lee,10/06/2026,Attended,Dr. Anaïs Dubois,1500000033\n"
+	bill := "Claim Line ID,Client ID,DOS,Rendering Provider,Charge,Paid\n"
+	dir, cfg := ownPractice(t, map[string]string{"scheduling/a.csv": sched, "billing/b.csv": bill}, "")
+	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet"); r.code != 0 {
+		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
+	}
+	rows := sheetRows(t, filepath.Join(dir, "out", "referrals-2026-10.xlsx"), "Data quality")
+	var merged []string
+	in := false
+	for _, r := range rows {
+		switch {
+		case r == "Merged referrer spellings":
+			in = true
+		case in && strings.HasPrefix(r, "Names typed without an NPI"):
+			in = false
+		case in && strings.Contains(r, " | 1500000033 | "):
+			merged = append(merged, r)
+		}
+	}
+	if len(merged) != 1 || !strings.HasPrefix(merged[0], "Dr. Anaïs Dubois | Dubois, Anaïs MD | 1500000033 | npi") {
+		t.Errorf("merged spellings with the NPI: %q; want the one row Dr. Anaïs Dubois | Dubois, Anaïs MD | 1500000033 | npi", merged)
+	}
+}
