@@ -210,6 +210,20 @@ func TestMistypedNPIIsNoIdentity(t *testing.T) {
 	}
 }
 
+// A name typed without its ø, ł or ß ("Soren Owens", "SOREN OWENS" from a billing
+// system that writes ASCII) is the referrer typed with them. The name key used to
+// turn such a letter into a space ("s ren owens"), so they were two referrers.
+func TestLettersWithoutDecompositionFold(t *testing.T) {
+	p := identity(t, "Søren Owens,,,EAP,,,no\n", "", [][2]string{
+		{"Søren Owens", ""}, {"Soren Owens", ""}, {`"OWENS, SOREN"`, ""},
+		{"Łukasz Nowak", ""}, {"Lukasz Nowak", ""},
+	})
+	want := "Lukasz Nowak 2\nSøren Owens 3" // a tie of spellings goes to the alphabetical first
+	if got := p.dump(`SELECT referrer, count(*) FROM referral_facts GROUP BY ALL ORDER BY ALL`); got != want {
+		t.Errorf("referrals per referrer\n%s\nwant\n%s\nspellings:\n%s", got, want, p.dump(spellingsQ))
+	}
+}
+
 // A spelling typed without an NPI where several NPIs share its key never takes the
 // name of one NPI's referrer, however those are named (by the directory, or by
 // another spelling), so it is never counted with it.
