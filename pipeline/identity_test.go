@@ -224,6 +224,21 @@ func TestLettersWithoutDecompositionFold(t *testing.T) {
 	}
 }
 
+// A credential written with points or a hyphen ("M.D.", "PA-C") is folded as one
+// written without: "Maria Lopez, M.D." is Dr. Maria Lopez. Before, its letters
+// stayed ("m", "d") and made the part after the comma a first name: the key was
+// "m d maria lopez", another referrer.
+func TestDottedCredentialsFold(t *testing.T) {
+	p := identity(t, "", "", [][2]string{
+		{"Dr. Maria Lopez", ""}, {`"Maria Lopez, M.D."`, ""}, {`"Lopez, Maria M.D., Ph.D."`, ""},
+		{`"Ann Lee, PA-C"`, ""}, {"Ann Lee", ""},
+	})
+	want := "Ann Lee 2\nDr. Maria Lopez 3"
+	if got := p.dump(`SELECT referrer, count(*) FROM referral_facts GROUP BY ALL ORDER BY ALL`); got != want {
+		t.Errorf("referrals per referrer\n%s\nwant\n%s\nspellings:\n%s", got, want, p.dump(spellingsQ))
+	}
+}
+
 // A spelling typed without an NPI where several NPIs share its key never takes the
 // name of one NPI's referrer, however those are named (by the directory, or by
 // another spelling), so it is never counted with it.
