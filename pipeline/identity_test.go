@@ -29,18 +29,18 @@ func TestReferrerIdentity(t *testing.T) {
 		"st annes", "St. Anne's EAP", // directory alias
 		"psychology today", "PT listing", "Google", // channels
 		"Jon Smith", "Jon Smithe", // near duplicates
-		"Bob Lee", // NPI-merged with Robert Lee below
+		"Bob Lee", // NPI-merged with Robert Lee below (an NPI whose check digit is right)
 	} {
 		npi := ""
 		if src == "Bob Lee" {
-			npi = "1922334455"
+			npi = "1922334457"
 		}
 		rows = append(rows, strings.Join([]string{"A" + string(rune('a'+i)), "9000" + string(rune('a'+i)), "Jane Smith", "01/05/2026", "9:00 AM", "Attended", "Intake", src, "", npi}, ","))
 	}
 	p.write("exports/scheduling/a.csv", []byte(schedHeader+strings.Join(rows, "\n")+"\n"), 1)
 	p.write("exports/billing/b.csv", []byte(billHeader+
 		"L1,CL1,01/05/2026,Jane Smith,,MARIA LOPEZ,1457392811,Aetna,90791,200.00,150.00\n"+
-		"L2,CL2,01/05/2026,Jane Smith,,Robert Lee MD,1922334455,Aetna,90791,200.00,150.00\n"), 2)
+		"L2,CL2,01/05/2026,Jane Smith,,Robert Lee MD,1922334457,Aetna,90791,200.00,150.00\n"), 2)
 	ctx := context.Background()
 	if err := pipeline.LoadReference(ctx, p.db, pipeline.ReferenceFiles{
 		Roster: filepath.Join(p.dir, "roster.csv"), Directory: filepath.Join(p.dir, "directory.csv"), Aliases: filepath.Join(p.dir, "aliases.csv"),
@@ -173,7 +173,7 @@ func TestTwoNPIsAreTwoReferrers(t *testing.T) {
 			other,
 			"Dr. Xavier Young, MD 1888888884 -> Dr. Xavier Young, MD (npi)",
 			"John Smith 1987654328 -> John Smith (NPI 1987654328) (npi)",
-			"Pat Poe 1777777775 -> Pat Poe (npi)",
+			"Pat Poe 1777777775 -> Pat Poe (name)", // merged by name: the check digit is wrong
 			"Pat Poe 1777777776 -> Pat Poe (npi)",
 			"Young, Xavier 1888888884 -> Dr. Xavier Young, MD (npi)",
 			lone,
@@ -188,6 +188,54 @@ func TestTwoNPIsAreTwoReferrers(t *testing.T) {
 		if got != referrers {
 			t.Errorf("aliased %v: referrers\n%s\nwant\n%s", aliased, got, referrers)
 		}
+	}
+}
+
+// An NPI whose check digit is wrong is no NPI to tell referrers by: two people
+// typed with one such number (a placeholder such as 0000000000 that the system
+// fills in, or the same typo) are two referrers, each by its name, and a mistyped
+// NPI on a name that several NPIs share is as good as none: counted with the
+// spellings typed without an NPI, not as a referrer of its own under the bare name.
+// Before, such an NPI grouped its spellings like a valid one: Carl Dee's client
+// was Ann Bee's, and "John Smith" with the mistyped NPI was a third John Smith.
+func TestMistypedNPIIsNoIdentity(t *testing.T) {
+	p := identity(t, "", "", [][2]string{
+		{"Ann Bee", "0000000000"}, {"Carl Dee", "0000000000"},
+		{"John Smith", x}, {"Dr. John Smith", y}, {"john smith", ""},
+		{"John Smith", "1987654327"}, // x with its last digit mistyped
+	})
+	want := "Ann Bee 1\nCarl Dee 1\nJohn Smith (NPI 1122334455) 1\nJohn Smith (NPI 1987654328) 1\nJohn Smith (no NPI) 2"
+	if got := p.dump(`SELECT referrer, count(*) FROM referral_facts GROUP BY ALL ORDER BY ALL`); got != want {
+		t.Errorf("referrals per referrer\n%s\nwant\n%s\nspellings:\n%s", got, want, p.dump(spellingsQ))
+	}
+}
+
+// A name typed without its ø, ł or ß ("Soren Owens", "SOREN OWENS" from a billing
+// system that writes ASCII) is the referrer typed with them. The name key used to
+// turn such a letter into a space ("s ren owens"), so they were two referrers.
+func TestLettersWithoutDecompositionFold(t *testing.T) {
+	p := identity(t, "Søren Owens,,,EAP,,,no\n", "", [][2]string{
+		{"Søren Owens", ""}, {"Soren Owens", ""}, {`"OWENS, SOREN"`, ""},
+		{"Łukasz Nowak", ""}, {"Lukasz Nowak", ""},
+	})
+	want := "Lukasz Nowak 2\nSøren Owens 3" // a tie of spellings goes to the alphabetical first
+	if got := p.dump(`SELECT referrer, count(*) FROM referral_facts GROUP BY ALL ORDER BY ALL`); got != want {
+		t.Errorf("referrals per referrer\n%s\nwant\n%s\nspellings:\n%s", got, want, p.dump(spellingsQ))
+	}
+}
+
+// A credential written with points or a hyphen ("M.D.", "PA-C") is folded as one
+// written without: "Maria Lopez, M.D." is Dr. Maria Lopez. Before, its letters
+// stayed ("m", "d") and made the part after the comma a first name: the key was
+// "m d maria lopez", another referrer.
+func TestDottedCredentialsFold(t *testing.T) {
+	p := identity(t, "", "", [][2]string{
+		{"Dr. Maria Lopez", ""}, {`"Maria Lopez, M.D."`, ""}, {`"Lopez, Maria M.D., Ph.D."`, ""},
+		{`"Ann Lee, PA-C"`, ""}, {"Ann Lee", ""},
+	})
+	want := "Ann Lee 2\nDr. Maria Lopez 3"
+	if got := p.dump(`SELECT referrer, count(*) FROM referral_facts GROUP BY ALL ORDER BY ALL`); got != want {
+		t.Errorf("referrals per referrer\n%s\nwant\n%s\nspellings:\n%s", got, want, p.dump(spellingsQ))
 	}
 }
 

@@ -10,7 +10,11 @@
 --
 -- Two NPIs are two referrers, whatever their names: two physicians named John
 -- Smith are not merged by their name key. That holds for NPIs whose check digit
--- is right (npi_valid): a mistyped NPI breaks it and is merged by name as before.
+-- is right (npi_valid): a mistyped NPI breaks it and is merged by name as before,
+-- and it groups nothing (id_npi is NULL): two names typed with one such number (a
+-- placeholder such as 0000000000, or one typo) are not one referrer by it, and a
+-- mistyped NPI on a name several NPIs share counts as typed without one. Only a
+-- spelling with no name at all keeps its mistyped NPI to go by.
 -- A directory name matches a spelling with such an NPI only when the directory
 -- gives that NPI or none; where two such NPIs' referrers would still be named
 -- alike, each name gets its NPI ("John Smith (NPI 1234567893)"), but for one the
@@ -38,7 +42,8 @@ spellings as (
     group by all
 ),
 spellings_checked as (
-    select *, coalesce(npi_valid(npi), false) as valid_npi from spellings
+    select *, valid_npi or (npi is not null and name_key is null) as has_id_npi
+    from (select *, coalesce(npi_valid(npi), false) as valid_npi from spellings)
 ),
 directory as (
     select trim(name) as referrer, clean_npi(npi) as npi, coalesce(channel, false) as channel, aliases
@@ -85,10 +90,11 @@ by_key as (
         case when not s.valid_npi or len(d.npis) = 0 or list_contains(d.npis, s.npi) then d.referrer end as directory_ref,
         s.valid_npi and len(d.npis) > 0 and not list_contains(d.npis, s.npi) as directory_other_npi,
         c.referrer as channel_ref,
-        case when a.target_npi is null or s.npi is null or s.npi = a.target_npi then a.referrer end as alias_ref,
+        case when a.target_npi is null or not s.has_id_npi or s.npi = a.target_npi then a.referrer end as alias_ref,
         a.target_npi as alias_npi,
         t.referrer as alias_target,
-        dn.referrer as npi_directory_ref
+        dn.referrer as npi_directory_ref,
+        case when s.has_id_npi then s.npi end as id_npi
     from spellings_checked s
     left join directory_keys d on d.name_key = s.name_key
     left join channel_keys c on c.name_key = s.name_key
@@ -102,10 +108,10 @@ by_key as (
 -- referrer only when no other spelling can: however often the channel is typed
 -- without an NPI, the physician keeps her name (and, below, her kind).
 npi_candidates as (
-    select npi, raw_name, pretty, n, channel_ref is not null as channel from by_key where npi is not null
+    select id_npi as npi, raw_name, pretty, n, channel_ref is not null as channel from by_key where id_npi is not null
     union all
     select g.npi, b.raw_name, b.pretty, b.n, b.channel_ref is not null
-    from (select distinct npi, name_key from by_key where npi is not null and name_key is not null) g
+    from (select distinct id_npi as npi, name_key from by_key where id_npi is not null and name_key is not null) g
     join by_key b on b.name_key = g.name_key
 ),
 npi_display as (
@@ -117,19 +123,19 @@ npi_display as (
 -- One referrer per NPI: the directory's, else a directory or alias match of
 -- any of its spellings, else its most presentable spelling.
 npi_named as (
-    select b.npi,
+    select b.id_npi as npi,
         min(b.npi_directory_ref) as by_npi,
         -- Named by the user (directory or alias file), not by a spelling.
         coalesce(min(b.directory_ref), min(b.alias_target), min(b.alias_ref)) is not null as by_user,
         bool_or(b.valid_npi) as valid_npi,
         bool_or(b.directory_other_npi) as directory_other_npi,
         coalesce(min(b.npi_directory_ref), min(b.directory_ref),
-                 min(b.alias_target), min(b.alias_ref), any_value(d.display), 'NPI ' || b.npi) as referrer,
-        coalesce(any_value(d.display), 'NPI ' || b.npi) as display
+                 min(b.alias_target), min(b.alias_ref), any_value(d.display), 'NPI ' || b.id_npi) as referrer,
+        coalesce(any_value(d.display), 'NPI ' || b.id_npi) as display
     from by_key b
-    left join npi_display d on d.npi = b.npi
-    where b.npi is not null
-    group by b.npi
+    left join npi_display d on d.npi = b.id_npi
+    where b.id_npi is not null
+    group by b.id_npi
 ),
 -- Two NPIs named alike by their spellings keep apart: each is its spelling and its
 -- NPI, as is a name the directory gives another NPI (check digits right). A name
@@ -146,8 +152,8 @@ npi_groups as (
 -- The NPIs' referrers each name key was typed with.
 key_npi_referrers as (
     select k.name_key, count(distinct g.referrer) as referrers, min(g.referrer) as referrer
-    from (select distinct name_key, npi from by_key where name_key is not null and npi is not null) k
-    join npi_groups g on g.npi = k.npi
+    from (select distinct name_key, id_npi from by_key where name_key is not null and id_npi is not null) k
+    join npi_groups g on g.npi = k.id_npi
     group by k.name_key
 ),
 -- One referrer per name key for spellings typed without an NPI.
@@ -173,19 +179,18 @@ resolved as (
         b.raw_name,
         b.npi,
         b.name_key,
-        coalesce(case when b.npi is not null then g.referrer end, k.referrer, b.raw_name) as referrer,
+        coalesce(case when b.id_npi is not null then g.referrer end, k.referrer, b.raw_name) as referrer,
         case
-            when b.npi is not null and b.npi_directory_ref is not null then 'npi'
-            when b.npi is not null then 'npi'
+            when b.id_npi is not null then 'npi'
             when b.directory_ref is not null then 'directory'
             when b.channel_ref is not null then 'directory'
             when b.alias_ref is not null then 'alias'
             when kn.referrers > 1 then 'several NPIs'
-            when k.spellings > 1 or exists (select 1 from by_key o where o.name_key = b.name_key and o.npi is not null) then 'name'
+            when k.spellings > 1 or exists (select 1 from by_key o where o.name_key = b.name_key and o.id_npi is not null) then 'name'
             else 'new'
         end as resolved_by
     from by_key b
-    left join npi_groups g on g.npi = b.npi
+    left join npi_groups g on g.npi = b.id_npi
     left join key_groups k on k.name_key = b.name_key
     left join key_npi_referrers kn on kn.name_key = b.name_key
 ),
