@@ -25,11 +25,11 @@ CREATE OR REPLACE TEMP MACRO name_letters(s) AS
 -- a comma, read as a first name ('Maria Lopez, M.D.' keyed 'm d maria lopez').
 -- A dotted one is taken only at the end or before a comma, where credentials are
 -- written, so that initials stay ('J.R. Smith', 'M.D. Anderson'); 'D.O.' and
--- 'M.A.' become 'do' and 'ma' for name_key's rule on those two. Only a name that
--- ends in a point, has one before a comma, or has a hyphen is searched: name_key on
--- 300,000 names, alternating with the macros before, took 0.42 s against 0.41 s
--- ('Dr. Name Lastname, MD'), 0.46 s against 0.43 s (no point), and 0.53 s against
--- 0.44 s where every name has a hyphen (searched, as 'PA-C' could be there).
+-- 'M.A.' become 'do' and 'ma' for name_key's rule on those two. Every name is
+-- searched: a CASE that searched only names ending in a point, with one before a
+-- comma, or with a hyphen made stg_referrer_spellings slower, not faster (DuckDB
+-- runs a CASE's branches of such expressions slowly: 0.64-0.68 s against 0.58-0.60
+-- s at 10M exported rows, and 0.50-0.52 s without this macro at all).
 CREATE OR REPLACE TEMP MACRO name_credentials(x) AS
     regexp_replace(regexp_replace(x,
         '\b(?:m\.d|ph\.d|psy\.d|ed\.d|d\.s\.w|m\.s\.w|m\.s\.n|m\.p\.h|m\.b\.a|r\.n|n\.p|p\.a|l\.c\.s\.w|l\.p\.c|d\.n\.p|m\.s|m\.ed)\.?(\s*(?:$|,))'
@@ -39,8 +39,7 @@ CREATE OR REPLACE TEMP MACRO name_credentials(x) AS
 CREATE OR REPLACE TEMP MACRO name_tokens(s) AS
     list_filter(
         string_split(trim(regexp_replace(
-            CASE WHEN s LIKE '%.' OR s LIKE '%. ' OR contains(s, '.,') OR contains(s, '-')
-                 THEN name_credentials(name_letters(s)) ELSE name_letters(s) END,
+            name_credentials(name_letters(s)),
             '[^a-z0-9]+', ' ', 'g')), ' '),
         t -> t <> '' AND t NOT IN (
             'dr', 'doctor', 'md', 'phd', 'psyd', 'edd', 'dsw', 'lcsw', 'licsw', 'lmsw', 'lsw', 'lisw', 'lcswr',
