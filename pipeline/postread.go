@@ -85,6 +85,46 @@ func fileRows(ctx context.Context, tx *sql.Tx, table string, fileID int64, index
 	return n, err
 }
 
+// rejectedDate is one file of the group with dates the reader rejected: its index
+// in the group, how many such rows and one of their values, and how many rows the
+// read gave for it (fileRows).
+type rejectedDate struct {
+	item     int
+	n, total int64
+	example  string
+}
+
+// rejectedDates finds, per file of the group, the rows whose date (col, the
+// reader's name for the date column) the reader rejected as not date_format and
+// whose value v passes cond (with args), with the file's rows for the share. Only
+// files with minWrongDates such rows or more: both checks need as many.
+func rejectedDates(ctx context.Context, tx *sql.Tx, items []*prepared, table, col, cond string, args ...any) ([]rejectedDate, error) {
+	rows, err := tx.QueryContext(ctx, fmt.Sprintf(`SELECT file_id, count(DISTINCT line), min(v) FROM (
+			SELECT file_id, line, %s AS v FROM tmp_rejects WHERE error_type = 'CAST' AND column_name = ?)
+		WHERE %s GROUP BY file_id HAVING count(DISTINCT line) >= %d ORDER BY file_id`, castValue("error_message"), cond, minWrongDates),
+		append([]any{col}, args...)...)
+	if err != nil {
+		return nil, err
+	}
+	all, err := readDateFindings(rows)
+	if err != nil {
+		return nil, err
+	}
+	var found []rejectedDate
+	for _, f := range all {
+		if f.key < 0 || f.key >= int64(len(items)) {
+			continue
+		}
+		i := int(f.key)
+		total, err := fileRows(ctx, tx, table, items[i].fileID, i, true)
+		if err != nil {
+			return nil, err
+		}
+		found = append(found, rejectedDate{item: i, n: f.n, total: total, example: f.example})
+	}
+	return found, nil
+}
+
 // dayFirstCheck refuses the group's files whose dates fail date_format but
 // read with day and month the other way round, where they are many (see
 // wrongDates) and the file has next to no date that reads only as
@@ -96,35 +136,22 @@ func dayFirstCheck(ctx context.Context, tx *sql.Tx, items []*prepared, table, da
 	if swapped == "" {
 		return nil
 	}
-	rows, err := tx.QueryContext(ctx, fmt.Sprintf(`SELECT file_id, count(DISTINCT line), min(v) FROM (
-			SELECT file_id, line, %s AS v FROM tmp_rejects WHERE error_type = 'CAST' AND column_name = ?)
-		WHERE try_strptime(v, ?) IS NOT NULL GROUP BY file_id ORDER BY file_id`, castValue("error_message")), col, swapped)
+	found, err := rejectedDates(ctx, tx, items, table, col, "try_strptime(v, ?) IS NOT NULL", swapped)
 	if err != nil {
 		return fmt.Errorf("check the order of day and month: %w", err)
 	}
-	all, err := readDateFindings(rows)
-	if err != nil {
-		return err
-	}
-	for _, f := range all {
-		if f.key < 0 || f.key >= int64(len(items)) {
-			continue
-		}
-		i := int(f.key)
-		total, err := fileRows(ctx, tx, table, items[i].fileID, i, true)
-		if err != nil {
-			return err
-		}
+	for _, f := range found {
+		i := f.item
 		var onlyFormat int64
 		if err := tx.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*) FROM %s WHERE file_id = ? AND day(%s) > 12`, table, dateCol),
 			items[i].fileID).Scan(&onlyFormat); err != nil {
 			return err
 		}
-		if dayFirst(f.n, onlyFormat, total) {
+		if dayFirst(f.n, onlyFormat, f.total) {
 			return fmt.Errorf("%d of the file's %d rows have dates such as %s that do not read as date_format %q but do as %q, with day and month the other way round: "+
 				"the export writes them so, and its other dates, with a day up to 12, would load swapped; nothing of this file was loaded. "+
 				"Set [%s] date_format = %q (and run --rebuild if files loaded before were read with the old format)",
-				f.n, total, shownDate(f.example, years), format, swapped, source, swapped)
+				f.n, f.total, shownDate(f.example, years), format, swapped, source, swapped)
 		}
 	}
 	return nil
@@ -138,30 +165,16 @@ func dayFirstCheck(ctx context.Context, tx *sql.Tx, items []*prepared, table, da
 // name for the date column (c1, c2…). Run after dayFirstCheck, which says more
 // of a file whose dates read with day and month the other way round.
 func otherFormatCheck(ctx context.Context, tx *sql.Tx, items []*prepared, table, source, format, col string, years yearRange) error {
-	rows, err := tx.QueryContext(ctx, fmt.Sprintf(`SELECT file_id, count(DISTINCT line), min(v) FROM (
-			SELECT file_id, line, %s AS v FROM tmp_rejects WHERE error_type = 'CAST' AND column_name = ?)
-		WHERE v <> '' GROUP BY file_id HAVING count(DISTINCT line) >= %d ORDER BY file_id`, castValue("error_message"), minWrongDates), col)
+	found, err := rejectedDates(ctx, tx, items, table, col, "v <> ''")
 	if err != nil {
 		return fmt.Errorf("check the date format: %w", err)
 	}
-	all, err := readDateFindings(rows)
-	if err != nil {
-		return err
-	}
-	for _, f := range all {
-		if f.key < 0 || f.key >= int64(len(items)) {
-			continue
-		}
-		i := int(f.key)
-		total, err := fileRows(ctx, tx, table, items[i].fileID, i, true)
-		if err != nil {
-			return err
-		}
-		if f.n*2 > total {
+	for _, f := range found {
+		if f.n*2 > f.total {
 			return fmt.Errorf("%d of the file's %d rows have dates such as %s that do not read as date_format %q; nothing of this file was loaded. "+
 				"If the export writes its dates so, set [%s] date_format to the export's format (%s), and run --rebuild if files loaded before were read with the old one; "+
 				"if the file was opened and saved in a spreadsheet, which rewrites dates its own way, export it again from the system instead",
-				f.n, total, shownDate(f.example, years), format, source, suggestFormat(f.example))
+				f.n, f.total, shownDate(f.example, years), format, source, suggestFormat(f.example))
 		}
 	}
 	return nil
