@@ -491,10 +491,7 @@ func TestFilesReadTogether(t *testing.T) {
 	}
 	defer func() { testHookBeforeCommit = nil }()
 	db, sum := ingestSchedulingFolder(t, dir)
-	got := map[string]string{}
-	for _, f := range sum.Files {
-		got[filepath.Base(f.Path)] = fmt.Sprintf("%s %d %d", f.Status, f.Loaded, f.Rejected)
-	}
+	got := fileOutcomes(sum)
 	want := map[string]string{"a.csv": "loaded 2 0", "b.csv": "failed 0 0", "c.csv": "loaded 2 2"}
 	for name, w := range want {
 		if got[name] != w {
@@ -1218,10 +1215,7 @@ func TestDayFirstFileFailsAloneInItsGroup(t *testing.T) {
 	in := folderIngester(t, dir, "scheduling")
 	sum, err := in.Ingest(context.Background())
 	must(t, err)
-	got := map[string]string{}
-	for _, f := range sum.Files {
-		got[filepath.Base(f.Path)] = fmt.Sprintf("%s %d %d", f.Status, f.Loaded, f.Rejected)
-	}
+	got := fileOutcomes(sum)
 	if got["day-first.csv"] != "failed 0 0" || got["day-first-typo.csv"] != "loaded 24 1" {
 		t.Errorf("files: %v; want day-first.csv failed, day-first-typo.csv loaded with 24 rows and 1 rejected", got)
 	}
@@ -2047,10 +2041,7 @@ func TestTitledFileReadWithUntitledOnes(t *testing.T) {
 	in := folderIngester(t, dir, "scheduling")
 	sum, err := in.Ingest(context.Background())
 	must(t, err)
-	got := map[string]string{}
-	for _, f := range sum.Files {
-		got[filepath.Base(f.Path)] = fmt.Sprintf("%s %d %d", f.Status, f.Loaded, f.Rejected)
-	}
+	got := fileOutcomes(sum)
 	if got["a-titled.csv"] != "loaded 3 2" || got["b-plain.csv"] != "loaded 3 2" {
 		t.Errorf("files: %v; want each loaded with 3 rows and 2 rejected", got)
 	}
@@ -2066,4 +2057,14 @@ func rejectedLines(t *testing.T, db *sql.DB) string {
 	var s string
 	must(t, db.QueryRow(`SELECT string_agg(regexp_extract(path, '[^/]+$') || ':' || line, ',' ORDER BY path, line) FROM rejected_rows`).Scan(&s))
 	return s
+}
+
+// fileOutcomes is each file of an ingest, by its base name: its status, rows
+// loaded and rows rejected ("loaded 24 1").
+func fileOutcomes(sum IngestSummary) map[string]string {
+	got := map[string]string{}
+	for _, f := range sum.Files {
+		got[filepath.Base(f.Path)] = fmt.Sprintf("%s %d %d", f.Status, f.Loaded, f.Rejected)
+	}
+	return got
 }

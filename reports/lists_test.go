@@ -83,14 +83,7 @@ func TestLongReasonsWrap(t *testing.T) {
 			}
 			if k := header; (strings.HasPrefix(k, "Why colleague") || k == "What happened") && v != header && v != "" {
 				cell, _ := excelize.CoordinatesToCellName(j+1, i+1)
-				id, err := f.GetCellStyle(sheetIntroduction, cell)
-				if err != nil {
-					t.Fatal(err)
-				}
-				st, err := f.GetStyle(id)
-				if err != nil {
-					t.Fatal(err)
-				}
+				st := cellStyle(t, f, sheetIntroduction, cell)
 				wraps := st.Alignment != nil && st.Alignment.WrapText
 				if !wraps {
 					t.Errorf("%s (%s, %d characters) does not wrap", cell, header, len(v))
@@ -179,14 +172,7 @@ func TestOverviewFiguresFormatted(t *testing.T) {
 		if _, err := strconv.ParseFloat(raw, 64); err != nil {
 			continue // text
 		}
-		id, err := f.GetCellStyle(sheetOverview, cell)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := f.GetStyle(id)
-		if err != nil {
-			t.Fatal(err)
-		}
+		st := cellStyle(t, f, sheetOverview, cell)
 		if st.NumFmt == 0 && (st.CustomNumFmt == nil || *st.CustomNumFmt == "") {
 			t.Errorf("%s (%s) = %s has no number format", cell, r[0], raw)
 		}
@@ -235,4 +221,18 @@ func pageSection(t *testing.T, html, id string) string {
 	}
 	section := page[i:]
 	return section[:strings.Index(section, "</section>")]
+}
+
+// cellStyle is the style of a cell of a written workbook.
+func cellStyle(t *testing.T, f *excelize.File, sheet, cell string) *excelize.Style {
+	t.Helper()
+	id, err := f.GetCellStyle(sheet, cell)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := f.GetStyle(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }

@@ -343,14 +343,7 @@ func TestWorkbook(t *testing.T) {
 		if stage1 == "" {
 			t.Fatal("no stage-1 referrer in Referrers")
 		}
-		id, err := f.GetCellStyle("Referrers", stage1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		style, err := f.GetStyle(id)
-		if err != nil {
-			t.Fatal(err)
-		}
+		style := cellStyle(t, f, "Referrers", stage1)
 		if len(style.Fill.Color) == 0 || !strings.EqualFold(style.Fill.Color[0], stageFill[1]) {
 			t.Errorf("stage-1 cell fill = %v, want %s", style.Fill.Color, stageFill[1])
 		}
