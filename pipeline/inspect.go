@@ -900,8 +900,8 @@ func readLayout(path, source string, src config.Source) layout {
 	}
 	l.rows = headRecords(l.head[headerAt:], l.headEnc, l.delim)
 	l.amounts = readAmountStyle(source, l.rows, l.delim, l.mapping)
-	l.spacedAmounts = spacedAmounts(source, l.rows, l.mapping)
-	l.dashAmounts = dashAmounts(source, l.rows, l.mapping)
+	l.spacedAmounts = headAmount(source, l.rows, l.mapping, spacedAmount)
+	l.dashAmounts = headAmount(source, l.rows, l.mapping, dashZero)
 	if len(missing) > 0 {
 		if looksLikeData(l.headers, l.mapping) {
 			// Its values are a patient's row: none of them is repeated.
@@ -1331,20 +1331,6 @@ func dashZero(v []byte) bool {
 	return len(v) == 1 && v[0] == '-'
 }
 
-// dashAmounts says an amount on the head's rows (headRecords) is a dash alone
-// (dashZero), which the reader would reject: the copy reads it as 0.
-func dashAmounts(source string, rows [][]string, mapping map[string]int) bool {
-	cols := moneyColumns(source, mapping)
-	for _, rec := range rows {
-		for _, i := range cols {
-			if i < len(rec) && dashZero([]byte(rec[i])) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // hasCurrencySign says v holds a currency sign plainAmount drops.
 func hasCurrencySign(v []byte) bool {
 	return bytes.IndexByte(v, '$') >= 0 || bytes.Contains(v, []byte("€")) || bytes.Contains(v, []byte("£")) || bytes.Contains(v, []byte("¥"))
@@ -1397,21 +1383,29 @@ func plainAmountString(v string) string {
 	return v
 }
 
-// spacedAmounts says an amount on the head's rows (headRecords) parts its
-// thousands with spaces, plain, no-break or narrow (1 234,50), as the reader,
-// which takes no space in a number, would reject.
-func spacedAmounts(source string, rows [][]string, mapping map[string]int) bool {
+// headAmount says an amount on the head's rows (headRecords) is one that is:
+// spacedAmount or dashZero, which the reader would reject and the copy mends.
+func headAmount(source string, rows [][]string, mapping map[string]int, is func([]byte) bool) bool {
 	cols := moneyColumns(source, mapping)
 	for _, rec := range rows {
 		for _, i := range cols {
-			if i < len(rec) && hasGroupSpace([]byte(rec[i])) {
-				if _, ok := plainAmount([]byte(rec[i])); ok {
-					return true
-				}
+			if i < len(rec) && is([]byte(rec[i])) {
+				return true
 			}
 		}
 	}
 	return false
+}
+
+// spacedAmount says v is an amount that parts its thousands with spaces, plain,
+// no-break or narrow (1 234,50), as the reader, which takes no space in a number,
+// would reject.
+func spacedAmount(v []byte) bool {
+	if !hasGroupSpace(v) {
+		return false
+	}
+	_, ok := plainAmount(v)
+	return ok
 }
 
 // sciNotationID is the first of the head's rows (headRecords) whose client id,
