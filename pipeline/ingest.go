@@ -1356,6 +1356,8 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		if len(clientCols) == 0 {
 			clientCols = []string{"NULL"}
 		}
+		// The reader's name for the date column, as the rejects name it.
+		readDate := fmt.Sprintf("c%d", mapping[dateFieldName(source)]+1)
 		q := fmt.Sprintf(`INSERT INTO rejected_rows
 			SELECT g.file_id, g.path, r.line, %[1]s, r.error_type,
 			  CASE
@@ -1376,7 +1378,7 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 			FROM (SELECT DISTINCT ON (file_id, line) * FROM tmp_rejects ORDER BY file_id, line, column_idx) r
 			JOIN tmp_groupfiles g ON g.file_index = r.file_id`,
 			caseExpr.String(), strings.Join(clientCols, ", "),
-			fmt.Sprintf("r.column_name = 'c%d'", mapping[dateFieldName(source)]+1), QuoteString(src.DateFormat),
+			"r.column_name = "+QuoteString(readDate), QuoteString(src.DateFormat),
 			QuoteString(first.amounts.rejectHint()), len(headers), len(headers), QuoteString(endsInQuote),
 			QuoteString(swapped), readsSwapped("r.error_message", swapped),
 			hideCastValue(`regexp_replace(r.error_message, '^Error when converting column "c[0-9]+"\. ', '')`, yearsOf(in.Config.Ingest)),
@@ -1384,10 +1386,10 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		if _, err = exec(q); err != nil {
 			return fmt.Errorf("record rejected rows: %w", err)
 		}
-		if err := dayFirstCheck(ctx, tx, items, table, dateCol, source, src.DateFormat, fmt.Sprintf("c%d", mapping[dateFieldName(source)]+1), yearsOf(in.Config.Ingest)); err != nil {
+		if err := dayFirstCheck(ctx, tx, items, table, dateCol, source, src.DateFormat, readDate, yearsOf(in.Config.Ingest)); err != nil {
 			return err
 		}
-		if err := otherFormatCheck(ctx, tx, items, table, source, src.DateFormat, fmt.Sprintf("c%d", mapping[dateFieldName(source)]+1), yearsOf(in.Config.Ingest)); err != nil {
+		if err := otherFormatCheck(ctx, tx, items, table, source, src.DateFormat, readDate, yearsOf(in.Config.Ingest)); err != nil {
 			return err
 		}
 		// A row with a field too few is rejected as whatever the first moved value
