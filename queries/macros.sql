@@ -83,7 +83,7 @@ CREATE OR REPLACE TEMP MACRO name_key(s) AS
 -- stg_referrer_spellings). Such a value became a referrer with a stage of its own, and
 -- its clients were not counted as having no source. Case, spaces and punctuation are
 -- folded; digits are kept (an NPI typed in the name's column names a referrer). Used
--- once per client or per distinct spelling, never per exported row.
+-- once per distinct spelling, never per client or exported row (a regex).
 CREATE OR REPLACE TEMP MACRO no_source_name(s) AS
     regexp_replace(lower(coalesce(s, '')), '[^a-z0-9]', '', 'g') IN ('', 'na', 'none', 'unknown', 'unk', 'notapplicable',
         'notprovided', 'notspecified', 'notknown', 'noreferral', 'noreferralsource', 'nosource', 'null', 'nil', 'tbd');

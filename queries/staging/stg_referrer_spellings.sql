@@ -38,7 +38,7 @@ spellings as (
     -- A filter on the mentions, not a HAVING: one that names raw_npi made GROUP BY ALL
     -- group by it too, and a spelling typed with one NPI three ways ('1500000033',
     -- '1500 000 033', '150-000-0033') was three rows, its clients split among them.
-    where not no_source_name(trim(raw_name)) or clean_npi(raw_npi) is not null
+    where not no_source_name(raw_name) or clean_npi(raw_npi) is not null
     group by all
 ),
 spellings_checked as (
