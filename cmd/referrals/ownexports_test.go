@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -165,4 +166,61 @@ func TestNPITypedThreeWaysIsOneSpelling(t *testing.T) {
 	if len(merged) != 1 || !strings.HasPrefix(merged[0], "Dr. Anaïs Dubois | Dubois, Anaïs MD | 1500000033 | npi") {
 		t.Errorf("merged spellings with the NPI: %q; want the one row Dr. Anaïs Dubois | Dubois, Anaïs MD | 1500000033 | npi", merged)
 	}
+}
+
+// A source that says there is none on a client's first appointment ("N/A") does
+// not hide the referrer typed on a later one: the client is that referrer's, in a
+// full build and when the later appointment comes on a night of its own (the kept
+// row merged with the night's), where the claim's provider, or no source, was taken.
+// The same holds for a referring provider "N/A" on the client's first claim line.
+func TestPlaceholderOnFirstAppointmentDoesNotHideALaterSource(t *testing.T) {
+	const header = "Appointment ID,Client ID,Clinician,Appointment Date,Status,Referral Source\n"
+	sched := header +
+		"1,601,Ann Lee,10/01/2026,Attended,N/A\n" +
+		"2,601,Ann Lee,10/08/2026,Attended,Dr. Omar Haddad\n" +
+		"3,602,Ann Lee,10/02/2026,Attended,Dr. Omar Haddad\n" +
+		"4,603,Ann Lee,10/03/2026,Attended,Unknown\n" +
+		"6,604,Ann Lee,10/04/2026,Attended,\n"
+	bill := "Claim Line ID,Client ID,DOS,Rendering Provider,Referring Provider,Charge,Paid\n" +
+		"L1,601,10/01/2026,Ann Lee,Dr. Claim Only,200.00,100.00\n" +
+		"L2,604,10/04/2026,Ann Lee,N/A,200.00,100.00\n" +
+		"L3,604,10/11/2026,Ann Lee,Dr. Omar Haddad,200.00,100.00\n"
+	dir, cfg := ownPractice(t, map[string]string{"scheduling/a.csv": sched, "billing/b.csv": bill}, "")
+	book := filepath.Join(dir, "out", "referrals-2026-10.xlsx")
+	referrers := func(night string, want map[string]string, noSource string) {
+		t.Helper()
+		if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet"); r.code != 0 {
+			t.Fatalf("%s: run: exit %d\n%s", night, r.code, r.stderr)
+		}
+		rows := sheetRows(t, book, "Referrers")
+		col := slices.IndexFunc(strings.Split(rows[0], " | "), func(h string) bool { return strings.HasPrefix(h, "Referrals") })
+		if col < 1 {
+			t.Fatalf("%s: the Referrers sheet has no Referrals column: %q", night, rows[0])
+		}
+		got := map[string]string{}
+		for _, row := range rows[1:] {
+			cells := strings.Split(row, " | ")
+			got[cells[0]] = cells[col]
+		}
+		if len(got) != len(want) {
+			t.Errorf("%s: referrers %v, want %v", night, got, want)
+		}
+		for name, n := range want {
+			if got[name] != n {
+				t.Errorf("%s: %s has %q referrals, want %s (all referrers: %v)", night, name, got[name], n, got)
+			}
+		}
+		for _, row := range sheetRows(t, book, "Overview") {
+			if strings.HasPrefix(row, "No source recorded | ") && !strings.HasPrefix(row, "No source recorded | "+noSource+" | ") {
+				t.Errorf("%s: Overview: %q, want %s referrals with no source", night, row, noSource)
+			}
+		}
+	}
+	referrers("first night", map[string]string{"Dr. Omar Haddad": "3"}, "1")
+	// The next night names client 603's referrer on a later appointment.
+	later := header + "5,603,Ann Lee,10/09/2026,Attended,Dr. Omar Haddad\n"
+	if err := os.WriteFile(filepath.Join(dir, "exports", "scheduling", "b.csv"), []byte(later), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	referrers("second night", map[string]string{"Dr. Omar Haddad": "4"}, "0")
 }

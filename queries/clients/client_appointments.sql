@@ -36,12 +36,24 @@ attended_statuses as (
     select raw_status from status_spellings where appointment_status(raw_status) = 'attended'
 ),
 
+-- Sources that say there is none ('N/A', 'Unknown', blank: no_source_name), tested once
+-- per spelling: behind a CASE on the count, which DuckDB cannot push below the
+-- grouping (materializing does not stop it: the regex then ran on every row, 0.6 s at
+-- 10M exported rows). Such a source is no source: the first with a source is the first
+-- that names a referrer, so an "N/A" on the first appointment does not hide the
+-- referrer typed on a later one.
+no_sources as materialized (
+    select raw_source
+    from (select referral_source as raw_source, count(*) as n from scope_appointments where referral_source is not null group by referral_source)
+    where case when n > 0 then no_source_name(raw_source) else false end
+),
+
 appts as (
     select
         a.client_key,
         a.appt_date,
         coalesce(a.status in (select raw_status from attended_statuses), false) as attended,
-        a.referral_source is not null and trim(a.referral_source) <> '' or clean_npi(a.referrer_npi) is not null as has_source,
+        a.referral_source is not null and a.referral_source not in (select raw_source from no_sources) or clean_npi(a.referrer_npi) is not null as has_source,
         nullif(trim(a.clinician), '') is not null as has_clinician,
         -- order: date, then time of day, as one number; ties on it go to the lowest
         -- appointment id below. Numbers keep the per-client aggregation small: string
@@ -111,7 +123,7 @@ found as (
         r.client_key,
         arg_min({'clinician': r.clinician, 'referred_to': r.referred_to, 'has_referred_to': coalesce(r.has_referred_to, false)}, r.appointment_id) filter (where r.ord = k.first_ord) as first_appt,
         arg_min(r.clinician, r.appointment_id) filter (where r.ord = k.attended_ord and r.status in (select raw_status from attended_statuses)) as first_attended_clinician,
-        arg_min({'name': nullif(trim(r.referral_source), ''), 'npi': clean_npi(r.referrer_npi)}, r.appointment_id) filter (where r.ord = k.source_ord and (r.referral_source is not null and trim(r.referral_source) <> '' or clean_npi(r.referrer_npi) is not null)) as source,
+        arg_min({'name': nullif(trim(r.referral_source), ''), 'npi': clean_npi(r.referrer_npi)}, r.appointment_id) filter (where r.ord = k.source_ord and (r.referral_source is not null and r.referral_source not in (select raw_source from no_sources) or clean_npi(r.referrer_npi) is not null)) as source,
         arg_min(r.clinician, r.appointment_id) filter (where r.ord = k.named_ord and k.named_ord <> k.first_ord and nullif(trim(r.clinician), '') is not null) as named_clinician,
         -- The first appointments' own clinician where one names one: a tie at the
         -- first order whose lowest id names none (white space) still gives one.

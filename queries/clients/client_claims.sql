@@ -10,14 +10,23 @@
 -- rows (a line id is loaded once, so the keys are unique and the rows picked the same).
 -- Unlike two arg_min, which skip NULL values each, a struct takes the NPI of the line
 -- whose provider it takes.
-with claims as (
+-- A referring provider typed to say there is none ('N/A', 'Unknown': no_source_name) is
+-- none, as a blank is, so that it does not hide one named on a later line: tested once
+-- per spelling, behind a CASE on the count that DuckDB cannot push below the grouping.
+with no_sources as materialized (
+    select raw_source
+    from (select referring_provider as raw_source, count(*) as n from scope_claim_lines where referring_provider is not null group by referring_provider)
+    where case when n > 0 then no_source_name(raw_source) else false end
+),
+
+claims as (
     select
         client_key,
         service_date,
         strftime(service_date, '%Y%m%d') || line_id as ord,
         rendering_provider,
         rendering_npi,
-        nullif(trim(referring_provider), '') as source_name,
+        case when referring_provider not in (select raw_source from no_sources) then trim(referring_provider) end as source_name,
         clean_npi(referring_npi) as source_npi,
         nullif(trim(payer), '') as payer,
         coalesce(charge, 0) as charge,

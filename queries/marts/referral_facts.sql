@@ -5,8 +5,8 @@
 -- Referral = the client's first appointment, whatever its status; ties by date, time
 -- of day (absent or unreadable times last), appointment id. Clients seen only in
 -- billing count too, dated by their first date of service (origin 'billing').
--- Referrer = the earliest non-blank referral source (name or NPI) on the client's
--- appointments, unless it says there is none ('N/A', 'Unknown': no_source_name), else
+-- Referrer = the earliest referral source (name or NPI) on the client's appointments
+-- that names one (not blank, nor 'N/A', 'Unknown': no_source_name), else
 -- the referring provider (name/NPI) on the client's earliest claim that has one;
 -- either is resolved through stg_referrer_spellings (raw name + NPI).
 -- Assigned clinician = first attended appointment's, else first appointment's, else
@@ -22,18 +22,7 @@
 -- when a clinician was requested, else the assigned one.
 -- The per-client facts come from client_appointments and client_claims (names as
 -- exported), resolved here through stg_clinician_spellings against the night's roster.
--- The schedule's sources that say there is none (no_source_name), tested once per
--- spelling: tested per client, the regex ran twice for each of them (both source
--- columns below read has_source), and the model took 0.66 s against 0.54 s at 10M
--- exported rows; so, 0.57 s. The test is a CASE on the count, so that DuckDB cannot
--- push it below the grouping onto every client.
-with placeholder_sources as (
-    select source_name
-    from (select source_name, count(*) as n from client_appointments where source_name is not null group by source_name)
-    where case when n > 0 then no_source_name(source_name) else false end
-),
-
-scheduled as (
+with scheduled as (
     select
         a.client_key,
         a.referral_date,
@@ -42,9 +31,9 @@ scheduled as (
         a.has_referred_to,
         att.clinician as first_attended_clinician,
         nm.clinician as named_clinician,
-        -- A source typed to say there is none ('N/A', 'Unknown') is none: the claim's
-        -- referring provider is taken, as for a blank (placeholder_sources).
-        a.source_npi is not null or a.source_name is not null and a.source_name not in (select source_name from placeholder_sources) as has_source,
+        -- A source typed to say there is none ('N/A', 'Unknown') is none, as a blank
+        -- is (client_appointments skips it): the claim's referring provider is taken.
+        a.source_npi is not null or a.source_name is not null as has_source,
         a.source_name,
         a.source_npi,
         a.attended,
