@@ -15,10 +15,12 @@ import (
 )
 
 // Client ids are keyed inside the CSV scan, so a raw id never reaches a
-// table: client_key(id, key) is a Go function that DuckDB calls once per
-// chunk of up to 2,048 rows, with the installation's secret (hex) passed as
-// a statement parameter, never written into the SQL text. It gives the same
-// key as clientkey.Key.
+// table: client_key(id, key, canonical) is a Go function that DuckDB calls
+// once per chunk of up to 2,048 rows, with the installation's secret (hex)
+// passed as a statement parameter, never written into the SQL text. With
+// canonical (every database made since leading zeros were dropped, see
+// ClientKeyCanonical) it gives the same key as clientkey.Key; without it, the
+// key of the id as written, as an older database's clients were keyed.
 //
 // Three ways were measured. A Go function called a row at a time through
 // cgo tripled the cost of a scan (17.4 s against 5.0 s bare on 3.3M rows).
@@ -31,20 +33,26 @@ import (
 // bytes a row instead of 64 (plus DuckDB's string header), so loading,
 // copying, joining and grouping by client cost less (see clientkey.Keyer.Key).
 
-// clientKeyFunc is client_key(id VARCHAR, key VARCHAR) -> UBIGINT.
+// clientKeyFunc is client_key(id VARCHAR, key VARCHAR, canonical BOOLEAN) -> UBIGINT.
 type clientKeyFunc struct{}
 
 func (clientKeyFunc) Config() duckdb.ScalarFuncConfig {
 	vt, _ := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
+	bt, _ := duckdb.NewTypeInfo(duckdb.TYPE_BOOLEAN)
 	kt, _ := duckdb.NewTypeInfo(duckdb.TYPE_UBIGINT)
-	return duckdb.ScalarFuncConfig{InputTypeInfos: []duckdb.TypeInfo{vt, vt}, ResultTypeInfo: kt}
+	return duckdb.ScalarFuncConfig{InputTypeInfos: []duckdb.TypeInfo{vt, vt, bt}, ResultTypeInfo: kt}
 }
 
-var errClientKeyArg = errors.New("client_key: the key argument must be the installation's secret in hex, one constant for the statement")
+var errClientKeyArg = errors.New("client_key: the key argument must be the installation's secret in hex, and canonical true or false, each one constant for the statement")
 
 // clientKeySecret is the context key under which the bind function leaves the
-// decoded secret for the executing threads.
+// decoded secret and the canonical flag (a clientKeyBound) for the executing threads.
 type clientKeySecret struct{}
+
+type clientKeyBound struct {
+	secret    []byte
+	canonical bool
+}
 
 func (clientKeyFunc) Executor() duckdb.ScalarFuncExecutor {
 	return duckdb.ScalarFuncExecutor{
@@ -58,18 +66,19 @@ func (clientKeyFunc) Executor() duckdb.ScalarFuncExecutor {
 			if ctx == nil {
 				ctx = context.Background()
 			}
-			if !args[1].Foldable {
+			if !args[1].Foldable || !args[2].Foldable {
 				return ctx, nil
 			}
 			text, _ := args[1].Value.(string)
 			secret, err := hex.DecodeString(text)
-			if err != nil || len(secret) == 0 {
+			canonical, ok := args[2].Value.(bool)
+			if err != nil || len(secret) == 0 || !ok {
 				return nil, errClientKeyArg
 			}
-			return context.WithValue(ctx, clientKeySecret{}, secret), nil
+			return context.WithValue(ctx, clientKeySecret{}, clientKeyBound{secret, canonical}), nil
 		},
 		ChunkContextExecutor: func(ctx context.Context, st *duckdb.ChunkIteratorState) error {
-			secret, ok := ctx.Value(clientKeySecret{}).([]byte)
+			bound, ok := ctx.Value(clientKeySecret{}).(clientKeyBound)
 			if !ok {
 				return errClientKeyArg
 			}
@@ -86,7 +95,7 @@ func (clientKeyFunc) Executor() duckdb.ScalarFuncExecutor {
 			if err != nil {
 				return err
 			}
-			keyer := clientkey.NewKeyer(secret)
+			keyer := clientkey.NewKeyer(bound.secret)
 			for i := range n {
 				id, ok, err := ids.GetValueBorrowed(i)
 				if err != nil {
@@ -96,7 +105,11 @@ func (clientKeyFunc) Executor() duckdb.ScalarFuncExecutor {
 					// duckdb-go sets the result of a NULL id to NULL after this call.
 					continue
 				}
-				out[i] = keyer.Key(trimID(id))
+				if bound.canonical {
+					out[i] = keyer.Key(clientkey.Canonical(trimID(id)))
+				} else {
+					out[i] = keyer.Key(trimID(id))
+				}
 			}
 			return nil
 		}}
@@ -159,9 +172,10 @@ func registerScalarUDF(ctx context.Context, db *sql.DB, name string, f duckdb.Sc
 	return nil
 }
 
-// keyArgs are the parameters a statement using clientKeyExpr needs, in order.
-func keyArgs(secret []byte) []any {
-	return []any{hex.EncodeToString(secret)}
+// keyArgs are the parameters a statement using clientKeyExpr needs, in order:
+// the secret, and whether ids are keyed canonical (ClientKeyCanonical).
+func keyArgs(secret []byte, canonical bool) []any {
+	return []any{hex.EncodeToString(secret), canonical}
 }
 
 // clientKeyExpr is the SQL for the key of the client id in column col: the
@@ -170,7 +184,7 @@ func keyArgs(secret []byte) []any {
 // client_key() trims the id itself: DuckDB's trim() with a set of characters
 // builds that set again for every row (4-5% of the CPU of a 10M-row load).
 func clientKeyExpr(col string) string {
-	return fmt.Sprintf("CASE WHEN %s THEN client_key(%s, $1) END", clientPresent(col), col)
+	return fmt.Sprintf("CASE WHEN %s THEN client_key(%s, $1, $2) END", clientPresent(col), col)
 }
 
 // trimID is strings.Trim(id, clientkey.Whitespace), without its per-rune

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -34,18 +35,21 @@ func TestSQLClientKeyEqualsGoKey(t *testing.T) {
 		t.Fatalf("client_key is defined %d times after two registrations, want once", defined)
 	}
 	secrets := []string{"short secret", strings.Repeat("k", 64), strings.Repeat("long secret ", 10)}
-	ids := []string{"100017", "  100017  ", "\t77\u00a0", "José-Núñez", "a'b\"c\\d", "x\r\n", "", "   ", "\u00a0",
+	ids := []string{"100017", "  100017  ", "\t77\u00a0", "00501", " 0007\u00a0", "0", "000", "0A1", "José-Núñez", "a'b\"c\\d", "x\r\n", "", "   ", "\u00a0",
 		"\u00a0\u00a0x", "\t\r\n\v\f", "\x00", "\x00 ", "é", "x ", "x\u00a0", "x\t", "à", "¿x", "à\u00a0"}
+	// Each id keyed canonical, as clientkey.Key keys it, and as written (a
+	// database keyed before ids were made canonical).
 	for _, secret := range secrets {
-		for _, id := range ids {
+		for i := range 2 * len(ids) {
+			id, canonical := ids[i/2], i%2 == 0
 			var got sql.NullString
 			var present bool
-			// The id is the second parameter: $1 is the secret. The loader's checks tell a
+			// The id is the third parameter: $1 is the secret, $2 canonical. The loader's checks tell a
 			// row without a client id by clientPresentExpr, which skips the trim when the
 			// first character is not white space: it must say present exactly where
 			// clientKeyExpr gives a key.
-			q := "SELECT (" + clientKeyExpr("$2::VARCHAR") + ")::VARCHAR, " + clientPresentExpr("$2::VARCHAR") + " IS NOT NULL"
-			if err := db.QueryRowContext(ctx, q, append(keyArgs([]byte(secret)), id)...).Scan(&got, &present); err != nil {
+			q := "SELECT (" + clientKeyExpr("$3::VARCHAR") + ")::VARCHAR, " + clientPresentExpr("$3::VARCHAR") + " IS NOT NULL"
+			if err := db.QueryRowContext(ctx, q, append(keyArgs([]byte(secret), canonical), id)...).Scan(&got, &present); err != nil {
 				t.Fatal(err)
 			}
 			blank := strings.Trim(id, clientkey.Whitespace) == ""
@@ -58,15 +62,20 @@ func TestSQLClientKeyEqualsGoKey(t *testing.T) {
 				}
 				continue
 			}
-			if want := clientkey.Key([]byte(secret), id); got.String != want {
-				t.Errorf("secret of %d bytes, id %q: SQL key %s, Go key %s", len(secret), id, got.String, want)
+			want := clientkey.Key([]byte(secret), id)
+			if !canonical {
+				want = strconv.FormatUint(clientkey.NewKeyer([]byte(secret)).Key(strings.Trim(id, clientkey.Whitespace)), 10)
+			}
+			if got.String != want {
+				t.Errorf("secret of %d bytes, id %q, canonical %v: SQL key %s, Go key %s", len(secret), id, canonical, got.String, want)
 			}
 		}
 	}
 	// The key must be the secret in hex and one constant for the statement.
 	for _, q := range []string{
-		`SELECT client_key('100017', 'not hex')`,
-		`SELECT max(client_key('100017', hex(i::VARCHAR))) FROM range(3) t(i)`,
+		`SELECT client_key('100017', 'not hex', true)`,
+		`SELECT max(client_key('100017', hex(i::VARCHAR), true)) FROM range(3) t(i)`,
+		`SELECT max(client_key('100017', '6b6b6b', i > 1)) FROM range(3) t(i)`,
 	} {
 		var got sql.NullString
 		err := db.QueryRowContext(ctx, q).Scan(&got)
@@ -77,7 +86,7 @@ func TestSQLClientKeyEqualsGoKey(t *testing.T) {
 	// Whole chunks: 5,000 ids (every seventh blank) keyed in one statement.
 	secret := []byte("chunk secret 0123456789")
 	q := `SELECT id, (` + clientKeyExpr("id") + `)::VARCHAR FROM (SELECT CASE WHEN i % 7 = 0 THEN ' ' ELSE 'C' || i END AS id FROM range(5000) t(i)) ORDER BY id`
-	rows, err := db.QueryContext(ctx, q, keyArgs(secret)...)
+	rows, err := db.QueryContext(ctx, q, keyArgs(secret, true)...)
 	if err != nil {
 		t.Fatal(err)
 	}

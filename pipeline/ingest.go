@@ -93,6 +93,8 @@ type Ingester struct {
 	Config config.Config
 	Secret []byte
 	Log    *slog.Logger
+	// canonical: the database keys client ids canonical (ClientKeyCanonical).
+	canonical bool
 	// Progress, when set, is told each file as it starts (done of total).
 	Progress func(done, total int, path string)
 	// Rebuild empties the loaded tables and the ledger first, then reloads
@@ -163,6 +165,11 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 	if err := CheckClientKey(ctx, in.DB, in.Secret, true); err != nil {
 		return sum, err
 	}
+	canonical, err := ClientKeyCanonical(ctx, in.DB)
+	if err != nil {
+		return sum, err
+	}
+	in.canonical = canonical
 	var files []pending
 	for _, source := range Sources {
 		src := in.source(source)
@@ -1250,9 +1257,9 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		}
 	}
 	if testHookInsert != nil {
-		testHookInsert(tx, insertSQL, keyArgs(in.Secret))
+		testHookInsert(tx, insertSQL, keyArgs(in.Secret, in.canonical))
 	}
-	if _, err = exec(insertSQL, keyArgs(in.Secret)...); err != nil {
+	if _, err = exec(insertSQL, keyArgs(in.Secret, in.canonical)...); err != nil {
 		return fmt.Errorf("read failed: %v", redactClientError(err))
 	}
 	if !keepOrder {

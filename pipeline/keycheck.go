@@ -40,17 +40,34 @@ func CheckClientKey(ctx context.Context, db *sql.DB, secret []byte, record bool)
 	}
 	fp := clientkey.Fingerprint(secret)
 	switch {
-	case recorded == fp:
+	case recorded == fp && (loaded || !record):
 		return nil
 	case loaded && recorded != "":
 		return ErrOtherSecret
 	case !record:
 		return nil
 	}
-	if _, err := db.ExecContext(ctx, `DELETE FROM key_check; INSERT INTO key_check VALUES (?)`, fp); err != nil {
+	// A database that holds no row yet keys its clients canonical; one whose rows
+	// were keyed before the secret was recorded keyed them as written.
+	if _, err := db.ExecContext(ctx, `DELETE FROM key_check; INSERT INTO key_check VALUES (?, ?)`, fp, !loaded); err != nil {
 		return fmt.Errorf("record which secret keys the clients: %w", err)
 	}
 	return nil
+}
+
+// ClientKeyCanonical reports whether the database's clients are keyed
+// canonical (clientkey.Canonical: an id of digits alone without its leading
+// zeros, so that 00501 in one export and 501 in another, saved through a
+// spreadsheet, are one client). A database whose clients were keyed before
+// goes on keying them as written, or the same client would get a second key;
+// `run --rebuild` keys them again, canonical. It reads what CheckClientKey
+// recorded (run it first).
+func ClientKeyCanonical(ctx context.Context, db *sql.DB) (bool, error) {
+	var canonical bool
+	if err := db.QueryRowContext(ctx, `SELECT coalesce(bool_and(canonical), false) FROM key_check`).Scan(&canonical); err != nil {
+		return false, fmt.Errorf("read how the clients are keyed: %w", err)
+	}
+	return canonical, nil
 }
 
 // StoredClientKeyState is ClientKeyState of the database file at path, read

@@ -110,6 +110,10 @@ var schema = []string{
 	// A fingerprint of the secret that keyed the clients (clientkey.Fingerprint), so
 	// that a run with another secret stops instead of counting every client as new.
 	`CREATE TABLE IF NOT EXISTS key_check (fingerprint VARCHAR)`,
+	// Whether the clients were keyed canonical (clientkey.Canonical: 00501 as 501):
+	// NULL in a database whose clients were keyed before, which goes on keying them
+	// as written until --rebuild keys them again (ClientKeyCanonical).
+	`ALTER TABLE key_check ADD COLUMN IF NOT EXISTS canonical BOOLEAN`,
 	// The reading settings (ReadSettings) each source's loaded files were read with.
 	`CREATE TABLE IF NOT EXISTS read_settings (source VARCHAR, settings VARCHAR)`,
 	// A ledger made before the file's size and modification time were kept.

@@ -617,7 +617,7 @@ func (in *Ingester) restoreSuperseded(ctx context.Context, tx *sql.Tx, exec func
 		}
 	}
 	if len(index) > 0 {
-		if _, err := exec(read(token, index), keyArgs(in.Secret)...); err != nil {
+		if _, err := exec(read(token, index), keyArgs(in.Secret, in.canonical)...); err != nil {
 			return nil, nil, fmt.Errorf("read back rows whose newer version did not load: %v", redactClientError(err))
 		}
 	}

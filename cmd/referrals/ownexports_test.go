@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/referrals/referrals/pipeline"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -192,29 +194,7 @@ func TestPlaceholderOnFirstAppointmentDoesNotHideALaterSource(t *testing.T) {
 		if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet"); r.code != 0 {
 			t.Fatalf("%s: run: exit %d\n%s", night, r.code, r.stderr)
 		}
-		rows := sheetRows(t, book, "Referrers")
-		col := slices.IndexFunc(strings.Split(rows[0], " | "), func(h string) bool { return strings.HasPrefix(h, "Referrals") })
-		if col < 1 {
-			t.Fatalf("%s: the Referrers sheet has no Referrals column: %q", night, rows[0])
-		}
-		got := map[string]string{}
-		for _, row := range rows[1:] {
-			cells := strings.Split(row, " | ")
-			got[cells[0]] = cells[col]
-		}
-		if len(got) != len(want) {
-			t.Errorf("%s: referrers %v, want %v", night, got, want)
-		}
-		for name, n := range want {
-			if got[name] != n {
-				t.Errorf("%s: %s has %q referrals, want %s (all referrers: %v)", night, name, got[name], n, got)
-			}
-		}
-		for _, row := range sheetRows(t, book, "Overview") {
-			if strings.HasPrefix(row, "No source recorded | ") && !strings.HasPrefix(row, "No source recorded | "+noSource+" | ") {
-				t.Errorf("%s: Overview: %q, want %s referrals with no source", night, row, noSource)
-			}
-		}
+		checkReferrals(t, night, book, want, noSource)
 	}
 	referrers("first night", map[string]string{"Dr. Omar Haddad": "3"}, "1")
 	// The next night names client 603's referrer on a later appointment.
@@ -223,4 +203,86 @@ func TestPlaceholderOnFirstAppointmentDoesNotHideALaterSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	referrers("second night", map[string]string{"Dr. Omar Haddad": "4"}, "0")
+}
+
+// checkReferrals checks a written workbook's referrals in its month: each
+// referrer's on the Referrers sheet (want, and no other referrer), and those
+// with no source on the Overview.
+func checkReferrals(t *testing.T, when, book string, want map[string]string, noSource string) {
+	t.Helper()
+	rows := sheetRows(t, book, "Referrers")
+	col := slices.IndexFunc(strings.Split(rows[0], " | "), func(h string) bool { return strings.HasPrefix(h, "Referrals") })
+	if col < 1 {
+		t.Fatalf("%s: the Referrers sheet has no Referrals column: %q", when, rows[0])
+	}
+	got := map[string]string{}
+	for _, row := range rows[1:] {
+		cells := strings.Split(row, " | ")
+		got[cells[0]] = cells[col]
+	}
+	if len(got) != len(want) {
+		t.Errorf("%s: referrers %v, want %v", when, got, want)
+	}
+	for name, n := range want {
+		if got[name] != n {
+			t.Errorf("%s: %s has %q referrals, want %s (all referrers: %v)", when, name, got[name], n, got)
+		}
+	}
+	found := false
+	for _, row := range sheetRows(t, book, "Overview") {
+		if strings.HasPrefix(row, "No source recorded | ") {
+			found = true
+			if !strings.HasPrefix(row, "No source recorded | "+noSource+" | ") {
+				t.Errorf("%s: Overview: %q, want %s referrals with no source", when, row, noSource)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("%s: the Overview has no line for referrals with no source", when)
+	}
+}
+
+// A client id of digits with leading zeros (00501 on the schedule) is the
+// client that an export saved through a spreadsheet writes without them (501
+// in billing): one client and one referral, where the billing-only "501" was a
+// second referral with no source. A database keyed before ids were made
+// canonical goes on keying them as written, or its clients would get second
+// keys, until run --rebuild keys every file again.
+func TestLeadingZerosOfAClientIDAreOneClient(t *testing.T) {
+	sched := "Appointment ID,Client ID,Clinician,Appointment Date,Status,Referral Source\n" +
+		"1,00501,Ann Lee,10/01/2026,Attended,Dr. Omar Haddad\n"
+	bill := "Claim Line ID,Client ID,DOS,Rendering Provider,Referring Provider,Charge,Paid\n" +
+		"L1,501,10/01/2026,Ann Lee,,200.00,100.00\n"
+	dir, cfg := ownPractice(t, map[string]string{"scheduling/a.csv": sched, "billing/a.csv": bill}, "")
+	book := filepath.Join(dir, "out", "referrals-2026-10.xlsx")
+	run := func(when string, args ...string) {
+		t.Helper()
+		if r := runBin(t, append([]string{"run", "--config", cfg, "--month", "2026-10", "--quiet"}, args...)...); r.code != 0 {
+			t.Fatalf("%s: run: exit %d\n%s", when, r.code, r.stderr)
+		}
+	}
+	run("new database")
+	checkReferrals(t, "new database", book, map[string]string{"Dr. Omar Haddad": "1"}, "0")
+
+	// As a database keyed before: its next night keys 00502 and 502 as written.
+	db, err := pipeline.Open(context.Background(), filepath.Join(dir, "out", "referrals.duckdb"), pipeline.Settings{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE key_check SET canonical = NULL`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	for name, body := range map[string]string{
+		"scheduling/b.csv": "Appointment ID,Client ID,Clinician,Appointment Date,Status,Referral Source\n1002,00502,Ann Lee,10/02/2026,Attended,Dr. Omar Haddad\n",
+		"billing/b.csv":    "Claim Line ID,Client ID,DOS,Rendering Provider,Referring Provider,Charge,Paid\nL2,502,10/02/2026,Ann Lee,,200.00,100.00\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, "exports", name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run("older database")
+	checkReferrals(t, "older database", book, map[string]string{"Dr. Omar Haddad": "2"}, "1")
+	run("rebuild", "--rebuild")
+	checkReferrals(t, "rebuild", book, map[string]string{"Dr. Omar Haddad": "2"}, "0")
 }

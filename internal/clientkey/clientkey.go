@@ -165,11 +165,32 @@ func Read(env, path string) ([]byte, error) {
 // white space and the no-break space that spreadsheets leave behind.
 const Whitespace = " \t\n\v\f\r\u00a0"
 
-// Key returns the key of a client id, trimmed of Whitespace, under secret,
-// as the decimal text of the UBIGINT the loader stores (the same value,
+// Key returns the key of a client id, trimmed of Whitespace and made
+// Canonical, under secret, as the decimal text of the UBIGINT the loader
+// stores in a database made since leading zeros were dropped (the same value,
 // computed by the database through a Keyer).
 func Key(secret []byte, clientID string) string {
-	return strconv.FormatUint(NewKeyer(secret).Key(strings.Trim(clientID, Whitespace)), 10)
+	return strconv.FormatUint(NewKeyer(secret).Key(Canonical(strings.Trim(clientID, Whitespace))), 10)
+}
+
+// Canonical is a trimmed client id as it is keyed: an id of digits alone
+// without its leading zeros ("00501" is "501"; "000" is "0"), as a spreadsheet
+// writes it once it has opened the export, so that the client of an export saved
+// through Excel is the client of one that was not. Any other id is itself.
+func Canonical(id string) string {
+	if len(id) < 2 || id[0] != '0' {
+		return id
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < '0' || id[i] > '9' {
+			return id
+		}
+	}
+	i := 0
+	for i < len(id)-1 && id[i] == '0' {
+		i++
+	}
+	return id[i:]
 }
 
 // Keyer keys client ids one after another under one secret, reusing its

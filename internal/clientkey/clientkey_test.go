@@ -53,6 +53,26 @@ func TestKeyIsHMACAndTrims(t *testing.T) {
 	}
 }
 
+// An id of digits alone is keyed without its leading zeros, as a spreadsheet
+// that opened the export writes it; every other id is keyed as it is.
+func TestCanonicalDropsLeadingZerosOfNumbersOnly(t *testing.T) {
+	for id, want := range map[string]string{
+		"00501": "501", "501": "501", "0": "0", "000": "0", "0501": "501", "00": "0",
+		"0A12": "0A12", "00501-2": "00501-2", "0.5": "0.5", "": "", "A00501": "A00501", "00 501": "00 501",
+	} {
+		if got := Canonical(id); got != want {
+			t.Errorf("Canonical(%q) = %q, want %q", id, got, want)
+		}
+	}
+	secret := []byte("a secret of some length")
+	if Key(secret, " 00501 ") != Key(secret, "501") {
+		t.Error("00501 and 501 have different keys")
+	}
+	if Key(secret, "0A12") == Key(secret, "A12") {
+		t.Error("0A12 and A12 have the same key")
+	}
+}
+
 // A key file that may not be created is an error naming the path, and none is
 // written; the fingerprint tells secrets apart and is the same for one secret.
 func TestMissingKeyFileNotCreatedWhenForbidden(t *testing.T) {
