@@ -205,6 +205,28 @@ func TestPlaceholderOnFirstAppointmentDoesNotHideALaterSource(t *testing.T) {
 	referrers("second night", map[string]string{"Dr. Omar Haddad": "4"}, "0")
 }
 
+// A claim line whose referring provider reads "N/A" but whose NPI (box 17b)
+// names a physician names that physician, as a blank name with the NPI does and
+// as the schedule's "N/A" typed with an NPI does: the NPI is the referrer. Since
+// placeholders were skipped in client_claims, the line's name became NULL while
+// its spelling kept "N/A", so the client matched no spelling and counted as
+// having no source.
+func TestPlaceholderNameWithAnNPIOnAClaimNamesTheNPI(t *testing.T) {
+	sched := "Appointment ID,Client ID,Clinician,Appointment Date,Status,Referral Source\n" +
+		"1,701,Ann Lee,10/01/2026,Attended,\n" +
+		"2,702,Ann Lee,10/02/2026,Attended,Dr. Omar Haddad\n"
+	bill := "Claim Line ID,Client ID,DOS,Rendering Provider,Referring Provider,Referring Provider NPI,Charge,Paid\n" +
+		"L1,701,10/01/2026,Ann Lee,N/A,1234567893,200.00,100.00\n" +
+		"L2,703,10/03/2026,Ann Lee,Dr. Omar Haddad,1234567893,200.00,100.00\n" +
+		"L3,704,10/04/2026,Ann Lee,Unknown,,200.00,100.00\n" +
+		"L4,704,10/05/2026,Ann Lee,Dr. Omar Haddad,,200.00,100.00\n"
+	dir, cfg := ownPractice(t, map[string]string{"scheduling/a.csv": sched, "billing/a.csv": bill}, "")
+	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet"); r.code != 0 {
+		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
+	}
+	checkReferrals(t, "run", filepath.Join(dir, "out", "referrals-2026-10.xlsx"), map[string]string{"Dr. Omar Haddad": "4"}, "0")
+}
+
 // checkReferrals checks a written workbook's referrals in its month: each
 // referrer's on the Referrers sheet (want, and no other referrer), and those
 // with no source on the Overview.
