@@ -277,10 +277,18 @@ func TestLeadingZerosOfAClientIDAreOneClient(t *testing.T) {
 		"L1,501,10/01/2026,Ann Lee,,200.00,100.00\n"
 	dir, cfg := ownPractice(t, map[string]string{"scheduling/a.csv": sched, "billing/a.csv": bill}, "")
 	book := filepath.Join(dir, "out", "referrals-2026-10.xlsx")
+	// The older database's runs warn, naming --rebuild, as a changed reading setting
+	// does: otherwise an installation that upgraded never learns that its clients
+	// are still split by their zeros. A database keyed canonical never warns.
+	const warning = "client ids are keyed as written"
 	run := func(when string, args ...string) {
 		t.Helper()
-		if r := runBin(t, append([]string{"run", "--config", cfg, "--month", "2026-10", "--quiet"}, args...)...); r.code != 0 {
+		r := runBin(t, append([]string{"run", "--config", cfg, "--month", "2026-10", "--quiet"}, args...)...)
+		if r.code != 0 {
 			t.Fatalf("%s: run: exit %d\n%s", when, r.code, r.stderr)
+		}
+		if older := when == "older database"; strings.Contains(r.stderr, warning) != older || older && !strings.Contains(r.stderr, "--rebuild") {
+			t.Errorf("%s: warned of ids keyed as written %v, want %v:\n%s", when, !older, older, r.stderr)
 		}
 	}
 	run("new database")
