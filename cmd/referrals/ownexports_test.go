@@ -227,6 +227,30 @@ func TestPlaceholderNameWithAnNPIOnAClaimNamesTheNPI(t *testing.T) {
 	checkReferrals(t, "run", filepath.Join(dir, "out", "referrals-2026-10.xlsx"), map[string]string{"Dr. Omar Haddad": "4"}, "0")
 }
 
+// A placeholder typed with an NPI ("Unknown" in the name's column, the NPI in
+// its own) is that NPI with no name, as a blank with the NPI is: it never names
+// the referrer, and its name's key never joins two NPIs. "Unknown" named Dr.
+// Lena Park's NPI (a shorter Mixed Case spelling, on as many clients), a lone
+// "N/A" with an NPI was a referrer called "N/A", and "N/A" with the filler NPI
+// 0000000000 was counted for the NPI another client's "N/A" was typed with.
+func TestPlaceholderNameWithAnNPINamesNoReferrer(t *testing.T) {
+	sched := "Appointment ID,Client ID,Clinician,Appointment Date,Status,Referral Source,Referrer NPI\n" +
+		"1,801,Ann Lee,10/01/2026,Attended,N/A,1245319599\n" +
+		"2,801,Ann Lee,10/08/2026,Attended,Dr. Omar Haddad,\n" +
+		"3,802,Ann Lee,10/02/2026,Attended,N/A,0000000000\n" +
+		"4,803,Ann Lee,10/03/2026,Attended,,0000000000\n" +
+		"5,804,Ann Lee,10/03/2026,Attended,Unknown,1003000126\n" +
+		"6,805,Ann Lee,10/04/2026,Attended,Dr. Lena Park,1003000126\n"
+	bill := "Claim Line ID,Client ID,DOS,Rendering Provider,Referring Provider,Referring Provider NPI,Charge,Paid\n" +
+		"L1,806,10/05/2026,Ann Lee,none,1003000126,200.00,100.00\n"
+	dir, cfg := ownPractice(t, map[string]string{"scheduling/a.csv": sched, "billing/a.csv": bill}, "")
+	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet"); r.code != 0 {
+		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
+	}
+	checkReferrals(t, "run", filepath.Join(dir, "out", "referrals-2026-10.xlsx"),
+		map[string]string{"Dr. Lena Park": "3", "NPI 1245319599": "1", "NPI 0000000000": "2"}, "0")
+}
+
 // checkReferrals checks a written workbook's referrals in its month: each
 // referrer's on the Referrers sheet (want, and no other referrer), and those
 // with no source on the Overview.

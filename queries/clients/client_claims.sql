@@ -13,9 +13,8 @@
 -- A referring provider typed to say there is none ('N/A', 'Unknown': no_source_name) is
 -- none, as a blank is, so that it does not hide one named on a later line: tested once
 -- per spelling, behind a CASE on the count that DuckDB cannot push below the grouping.
--- A line with such a name and an NPI names the NPI's referrer: it keeps its name as
--- typed, as client_appointments does, for stg_referrer_spellings knows the spelling
--- ('N/A', NPI), not (NULL, NPI), and referral_facts looks the pair up.
+-- A line with such a name and an NPI names the NPI's referrer, with no name, as
+-- stg_referrer_spellings has the spelling (NULL, NPI) that referral_facts looks up.
 with no_sources as materialized (
     select raw_source
     from (select referring_provider as raw_source, count(*) as n from scope_claim_lines where referring_provider is not null group by referring_provider)
@@ -29,7 +28,7 @@ claims as (
         strftime(service_date, '%Y%m%d') || line_id as ord,
         rendering_provider,
         rendering_npi,
-        nullif(trim(referring_provider), '') as source_name,
+        case when referring_provider not in (select raw_source from no_sources) then trim(referring_provider) end as source_name,
         clean_npi(referring_npi) as source_npi,
         referring_provider not in (select raw_source from no_sources) or clean_npi(referring_npi) is not null as has_source,
         nullif(trim(payer), '') as payer,
