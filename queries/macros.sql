@@ -79,9 +79,11 @@ CREATE OR REPLACE TEMP MACRO name_key(s) AS
                 OR len(list_filter(list_concat(p[1], p[2]), u -> NOT credential_or_surname(u))) < 2)))[1], ' '), '');
 
 -- A referral source typed to say there is none ('N/A', 'None', 'Unknown', 'Not
--- provided', '-', '?'), or none at all: no referrer, as a blank is (referral_facts,
--- stg_referrer_spellings). Such a value became a referrer with a stage of its own, and
--- its clients were not counted as having no source. Case, spaces and punctuation are
+-- provided', '-', '?'), or none at all: no referrer, as a blank is (client_appointments
+-- and client_claims skip it when they take a client's first source, and
+-- stg_referrer_spellings drops it, or keeps only the NPI typed with it). Such a value
+-- became a referrer with a stage of its own, and its clients were not counted as having
+-- no source. Case, spaces and punctuation are
 -- folded; digits are kept (an NPI typed in the name's column names a referrer). Used
 -- once per distinct spelling, never per client or exported row (a regex).
 CREATE OR REPLACE TEMP MACRO no_source_name(s) AS

@@ -205,6 +205,52 @@ func TestPlaceholderOnFirstAppointmentDoesNotHideALaterSource(t *testing.T) {
 	referrers("second night", map[string]string{"Dr. Omar Haddad": "4"}, "0")
 }
 
+// A claim line whose referring provider reads "N/A" but whose NPI (box 17b)
+// names a physician names that physician, as a blank name with the NPI does and
+// as the schedule's "N/A" typed with an NPI does: the NPI is the referrer. Since
+// placeholders were skipped in client_claims, the line's name became NULL while
+// its spelling kept "N/A", so the client matched no spelling and counted as
+// having no source.
+func TestPlaceholderNameWithAnNPIOnAClaimNamesTheNPI(t *testing.T) {
+	sched := "Appointment ID,Client ID,Clinician,Appointment Date,Status,Referral Source\n" +
+		"1,701,Ann Lee,10/01/2026,Attended,\n" +
+		"2,702,Ann Lee,10/02/2026,Attended,Dr. Omar Haddad\n"
+	bill := "Claim Line ID,Client ID,DOS,Rendering Provider,Referring Provider,Referring Provider NPI,Charge,Paid\n" +
+		"L1,701,10/01/2026,Ann Lee,N/A,1234567893,200.00,100.00\n" +
+		"L2,703,10/03/2026,Ann Lee,Dr. Omar Haddad,1234567893,200.00,100.00\n" +
+		"L3,704,10/04/2026,Ann Lee,Unknown,,200.00,100.00\n" +
+		"L4,704,10/05/2026,Ann Lee,Dr. Omar Haddad,,200.00,100.00\n"
+	dir, cfg := ownPractice(t, map[string]string{"scheduling/a.csv": sched, "billing/a.csv": bill}, "")
+	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet"); r.code != 0 {
+		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
+	}
+	checkReferrals(t, "run", filepath.Join(dir, "out", "referrals-2026-10.xlsx"), map[string]string{"Dr. Omar Haddad": "4"}, "0")
+}
+
+// A placeholder typed with an NPI ("Unknown" in the name's column, the NPI in
+// its own) is that NPI with no name, as a blank with the NPI is: it never names
+// the referrer, and its name's key never joins two NPIs. "Unknown" named Dr.
+// Lena Park's NPI (a shorter Mixed Case spelling, on as many clients), a lone
+// "N/A" with an NPI was a referrer called "N/A", and "N/A" with the filler NPI
+// 0000000000 was counted for the NPI another client's "N/A" was typed with.
+func TestPlaceholderNameWithAnNPINamesNoReferrer(t *testing.T) {
+	sched := "Appointment ID,Client ID,Clinician,Appointment Date,Status,Referral Source,Referrer NPI\n" +
+		"1,801,Ann Lee,10/01/2026,Attended,N/A,1245319599\n" +
+		"2,801,Ann Lee,10/08/2026,Attended,Dr. Omar Haddad,\n" +
+		"3,802,Ann Lee,10/02/2026,Attended,N/A,0000000000\n" +
+		"4,803,Ann Lee,10/03/2026,Attended,,0000000000\n" +
+		"5,804,Ann Lee,10/03/2026,Attended,Unknown,1003000126\n" +
+		"6,805,Ann Lee,10/04/2026,Attended,Dr. Lena Park,1003000126\n"
+	bill := "Claim Line ID,Client ID,DOS,Rendering Provider,Referring Provider,Referring Provider NPI,Charge,Paid\n" +
+		"L1,806,10/05/2026,Ann Lee,none,1003000126,200.00,100.00\n"
+	dir, cfg := ownPractice(t, map[string]string{"scheduling/a.csv": sched, "billing/a.csv": bill}, "")
+	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet"); r.code != 0 {
+		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
+	}
+	checkReferrals(t, "run", filepath.Join(dir, "out", "referrals-2026-10.xlsx"),
+		map[string]string{"Dr. Lena Park": "3", "NPI 1245319599": "1", "NPI 0000000000": "2"}, "0")
+}
+
 // checkReferrals checks a written workbook's referrals in its month: each
 // referrer's on the Referrers sheet (want, and no other referrer), and those
 // with no source on the Overview.
@@ -255,10 +301,18 @@ func TestLeadingZerosOfAClientIDAreOneClient(t *testing.T) {
 		"L1,501,10/01/2026,Ann Lee,,200.00,100.00\n"
 	dir, cfg := ownPractice(t, map[string]string{"scheduling/a.csv": sched, "billing/a.csv": bill}, "")
 	book := filepath.Join(dir, "out", "referrals-2026-10.xlsx")
+	// The older database's runs warn, naming --rebuild, as a changed reading setting
+	// does: otherwise an installation that upgraded never learns that its clients
+	// are still split by their zeros. A database keyed canonical never warns.
+	const warning = "client ids are keyed as written"
 	run := func(when string, args ...string) {
 		t.Helper()
-		if r := runBin(t, append([]string{"run", "--config", cfg, "--month", "2026-10", "--quiet"}, args...)...); r.code != 0 {
+		r := runBin(t, append([]string{"run", "--config", cfg, "--month", "2026-10", "--quiet"}, args...)...)
+		if r.code != 0 {
 			t.Fatalf("%s: run: exit %d\n%s", when, r.code, r.stderr)
+		}
+		if older := when == "older database"; strings.Contains(r.stderr, warning) != older || older && !strings.Contains(r.stderr, "--rebuild") {
+			t.Errorf("%s: warned of ids keyed as written %v, want %v:\n%s", when, !older, older, r.stderr)
 		}
 	}
 	run("new database")

@@ -41,7 +41,8 @@ attended_statuses as (
 -- grouping (materializing does not stop it: the regex then ran on every row, 0.6 s at
 -- 10M exported rows). Such a source is no source: the first with a source is the first
 -- that names a referrer, so an "N/A" on the first appointment does not hide the
--- referrer typed on a later one.
+-- referrer typed on a later one. Typed with an NPI, it is that NPI with no name, as
+-- stg_referrer_spellings has it.
 no_sources as materialized (
     select raw_source
     from (select referral_source as raw_source, count(*) as n from scope_appointments where referral_source is not null group by referral_source)
@@ -123,7 +124,7 @@ found as (
         r.client_key,
         arg_min({'clinician': r.clinician, 'referred_to': r.referred_to, 'has_referred_to': coalesce(r.has_referred_to, false)}, r.appointment_id) filter (where r.ord = k.first_ord) as first_appt,
         arg_min(r.clinician, r.appointment_id) filter (where r.ord = k.attended_ord and r.status in (select raw_status from attended_statuses)) as first_attended_clinician,
-        arg_min({'name': nullif(trim(r.referral_source), ''), 'npi': clean_npi(r.referrer_npi)}, r.appointment_id) filter (where r.ord = k.source_ord and (r.referral_source is not null and r.referral_source not in (select raw_source from no_sources) or clean_npi(r.referrer_npi) is not null)) as source,
+        arg_min({'name': case when r.referral_source not in (select raw_source from no_sources) then nullif(trim(r.referral_source), '') end, 'npi': clean_npi(r.referrer_npi)}, r.appointment_id) filter (where r.ord = k.source_ord and (r.referral_source is not null and r.referral_source not in (select raw_source from no_sources) or clean_npi(r.referrer_npi) is not null)) as source,
         arg_min(r.clinician, r.appointment_id) filter (where r.ord = k.named_ord and k.named_ord <> k.first_ord and nullif(trim(r.clinician), '') is not null) as named_clinician,
         -- The first appointments' own clinician where one names one: a tie at the
         -- first order whose lowest id names none (white space) still gives one.

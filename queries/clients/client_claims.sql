@@ -13,6 +13,8 @@
 -- A referring provider typed to say there is none ('N/A', 'Unknown': no_source_name) is
 -- none, as a blank is, so that it does not hide one named on a later line: tested once
 -- per spelling, behind a CASE on the count that DuckDB cannot push below the grouping.
+-- A line with such a name and an NPI names the NPI's referrer, with no name, as
+-- stg_referrer_spellings has the spelling (NULL, NPI) that referral_facts looks up.
 with no_sources as materialized (
     select raw_source
     from (select referring_provider as raw_source, count(*) as n from scope_claim_lines where referring_provider is not null group by referring_provider)
@@ -28,6 +30,7 @@ claims as (
         rendering_npi,
         case when referring_provider not in (select raw_source from no_sources) then trim(referring_provider) end as source_name,
         clean_npi(referring_npi) as source_npi,
+        referring_provider not in (select raw_source from no_sources) or clean_npi(referring_npi) is not null as has_source,
         nullif(trim(payer), '') as payer,
         coalesce(charge, 0) as charge,
         coalesce(paid, 0) as paid
@@ -46,7 +49,7 @@ from (
         -- client's later lines name one.
         arg_min({'provider': rendering_provider, 'npi': rendering_npi}, ord)
             filter (where nullif(trim(rendering_provider), '') is not null or nullif(trim(rendering_npi), '') is not null) as first,
-        arg_min({'name': source_name, 'npi': source_npi}, ord) filter (where source_name is not null or source_npi is not null) as source,
+        arg_min({'name': source_name, 'npi': source_npi}, ord) filter (where has_source) as source,
         arg_min(payer, ord) filter (where payer is not null) as payer,
         sum(charge)::DECIMAL(12,2) as billed,
         sum(paid)::DECIMAL(12,2) as paid

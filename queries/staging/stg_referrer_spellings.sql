@@ -25,20 +25,27 @@
 with mentions as (
     select raw_name, raw_npi, count(*) as n from client_mentions group by all
 ),
+-- 'N/A', 'Unknown', '-' name no referrer (no_source_name), as a blank names none: such
+-- a spelling typed with an NPI is the NPI alone, its name NULL (client_appointments and
+-- client_claims give such a source no name either), so that it neither names the NPI's
+-- referrer "Unknown" nor joins, by its name's key, the other NPIs typed with "N/A".
+-- A filter on the mentions, not a HAVING: one that names raw_npi made GROUP BY ALL
+-- group by it too, and a spelling typed with one NPI three ways ('1500000033',
+-- '1500 000 033', '150-000-0033') was three rows, its clients split among them.
+named as (
+    select case when not no_source_name(raw_name) then trim(raw_name) end as raw_name, raw_npi, n
+    from mentions
+    where not no_source_name(raw_name) or clean_npi(raw_npi) is not null
+),
 spellings as (
-    select trim(raw_name) as raw_name, clean_npi(raw_npi) as npi, sum(n) as n, name_key(trim(raw_name)) as name_key,
+    select raw_name, clean_npi(raw_npi) as npi, sum(n) as n, name_key(raw_name) as name_key,
         -- How presentable a spelling is as the referrer's name: Mixed Case
         -- beats SHOUTING and lower case, "First Last" beats "Last, First".
         -- A comma followed by credentials alone ("Xavier Young, MD") is no "Last, First".
-        (trim(raw_name) <> upper(trim(raw_name)) and trim(raw_name) <> lower(trim(raw_name)))::INTEGER * 2
-            + CASE WHEN strpos(trim(raw_name), ',') = 0 THEN 1
-                   ELSE (len(list_filter(name_tokens(substr(trim(raw_name), strpos(trim(raw_name), ',') + 1)), t -> NOT credential_or_surname(t))) = 0)::INTEGER END as pretty
-    from mentions
-    -- 'N/A', 'Unknown', '-' name no referrer (no_source_name), as a blank names none.
-    -- A filter on the mentions, not a HAVING: one that names raw_npi made GROUP BY ALL
-    -- group by it too, and a spelling typed with one NPI three ways ('1500000033',
-    -- '1500 000 033', '150-000-0033') was three rows, its clients split among them.
-    where not no_source_name(raw_name) or clean_npi(raw_npi) is not null
+        (raw_name <> upper(raw_name) and raw_name <> lower(raw_name))::INTEGER * 2
+            + CASE WHEN strpos(raw_name, ',') = 0 THEN 1
+                   ELSE (len(list_filter(name_tokens(substr(raw_name, strpos(raw_name, ',') + 1)), t -> NOT credential_or_surname(t))) = 0)::INTEGER END as pretty
+    from named
     group by all
 ),
 spellings_checked as (
