@@ -30,7 +30,6 @@ claims as (
         rendering_npi,
         case when referring_provider not in (select raw_source from no_sources) then trim(referring_provider) end as source_name,
         clean_npi(referring_npi) as source_npi,
-        referring_provider not in (select raw_source from no_sources) or clean_npi(referring_npi) is not null as has_source,
         nullif(trim(payer), '') as payer,
         coalesce(charge, 0) as charge,
         coalesce(paid, 0) as paid
@@ -49,7 +48,7 @@ from (
         -- client's later lines name one.
         arg_min({'provider': rendering_provider, 'npi': rendering_npi}, ord)
             filter (where nullif(trim(rendering_provider), '') is not null or nullif(trim(rendering_npi), '') is not null) as first,
-        arg_min({'name': source_name, 'npi': source_npi}, ord) filter (where has_source) as source,
+        arg_min({'name': source_name, 'npi': source_npi}, ord) filter (where source_name is not null or source_npi is not null) as source,
         arg_min(payer, ord) filter (where payer is not null) as payer,
         sum(charge)::DECIMAL(12,2) as billed,
         sum(paid)::DECIMAL(12,2) as paid

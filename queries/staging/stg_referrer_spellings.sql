@@ -32,10 +32,17 @@ with mentions as (
 -- A filter on the mentions, not a HAVING: one that names raw_npi made GROUP BY ALL
 -- group by it too, and a spelling typed with one NPI three ways ('1500000033',
 -- '1500 000 033', '150-000-0033') was three rows, its clients split among them.
+-- The names that are placeholders, tested once per name (behind a CASE on the count,
+-- which DuckDB cannot push below the grouping), not once or twice per name and NPI.
+placeholders as (
+    select raw_name
+    from (select raw_name, count(*) as n from mentions where raw_name is not null group by raw_name)
+    where case when n > 0 then no_source_name(raw_name) else false end
+),
 named as (
-    select case when not no_source_name(raw_name) then trim(raw_name) end as raw_name, raw_npi, n
+    select case when raw_name not in (select raw_name from placeholders) then trim(raw_name) end as raw_name, raw_npi, n
     from mentions
-    where not no_source_name(raw_name) or clean_npi(raw_npi) is not null
+    where raw_name not in (select raw_name from placeholders) or clean_npi(raw_npi) is not null
 ),
 spellings as (
     select raw_name, clean_npi(raw_npi) as npi, sum(n) as n, name_key(raw_name) as name_key,
