@@ -65,6 +65,10 @@ type FileResult struct {
 	// "decimal comma" (read that way), or "mixed decimal marks" (amounts
 	// holding a comma rejected).
 	Amounts string
+	// ZeroPaddedIDs: client ids on the file's first rows are digits with leading
+	// zeros (00501), and the database keys them as written, not as 501
+	// (ClientKeyCanonical): only set for such a database.
+	ZeroPaddedIDs bool
 }
 
 // IngestSummary is the outcome of one ingestion.
@@ -784,6 +788,7 @@ func (in *Ingester) scan(c fileCheck) scanned {
 		in.Log.Warn("ids written in scientific notation (like 4.5E+11), as Excel saves a long number: their last digits are lost, so different clients or rows become one; export the file again without opening it in Excel",
 			"file", res.Path, "row", row, "column", headers[mapping[field]])
 	}
+	res.ZeroPaddedIDs = !in.canonical && zeroPaddedID(l.rows, mapping)
 	enc := normaliseEncoding(src.Encoding)
 	counter := l.fieldCounter(f.source)
 	if l.titleLines > 0 {

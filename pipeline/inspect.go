@@ -19,6 +19,7 @@ import (
 	gounicode "unicode"
 	"unicode/utf8"
 
+	"github.com/referrals/referrals/internal/clientkey"
 	"github.com/referrals/referrals/internal/config"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
@@ -1424,6 +1425,26 @@ func sciNotationID(rows [][]string, mapping map[string]int) (row int, field stri
 }
 
 var sciNotationRE = regexp.MustCompile(`^[0-9]([.,][0-9]+)?[eE]\+[0-9]{2}$`)
+
+// zeroPaddedID says a client id on the head's rows (headRecords) is digits with
+// leading zeros (00501), which a database keyed before such ids were keyed
+// without them (ClientKeyCanonical) keys as written: another client than the
+// 501 an export saved through a spreadsheet holds.
+func zeroPaddedID(rows [][]string, mapping map[string]int) bool {
+	i, ok := mapping["client_id"]
+	if !ok {
+		return false
+	}
+	for _, rec := range rows {
+		if i < len(rec) {
+			id := strings.Trim(rec[i], clientkey.Whitespace)
+			if clientkey.Canonical(id) != id {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // readAmountStyle looks at the amounts in the rows (headRecords) of an export's
 // first 64 KiB (head). DuckDB reads amounts with a comma as thousands

@@ -207,13 +207,19 @@ func (j *job) ingest(ctx context.Context, e env, rebuild bool) (pipeline.IngestS
 		return sum, err
 	}
 	// A database whose clients were keyed before ids of digits were keyed without
-	// their leading zeros goes on keying them as written; said every run, as a changed
-	// reading setting is, or an installation that upgraded would never learn why a
-	// billing export's 501 stays another client than the schedule's 00501.
-	if canonical, err := pipeline.ClientKeyCanonical(ctx, j.db); err != nil {
-		return sum, err
-	} else if !canonical {
-		j.log.Warn("client ids are keyed as written in this database, which was built before ids of digits were keyed without their leading zeros: 00501 on the schedule and 501 in an export saved through a spreadsheet are two clients; run `referrals run --rebuild` to key every export file still on disk again (the rows of export files no longer on disk are lost)")
+	// their leading zeros goes on keying them as written: said every run that loads
+	// a file with such ids, as a changed reading setting is, or an installation that
+	// upgraded would never learn why a billing export's 501 stays another client
+	// than the schedule's 00501. A database whose ids have no such zeros is not told.
+	var padded []string
+	for _, f := range sum.Files {
+		if f.ZeroPaddedIDs {
+			padded = append(padded, f.Path)
+		}
+	}
+	if len(padded) > 0 {
+		j.log.Warn("client ids with leading zeros are keyed as written in this database, which was built before ids of digits were keyed without them: 00501 on the schedule and 501 in an export saved through a spreadsheet are two clients; run `referrals run --rebuild` to key every export file still on disk again (the rows of export files no longer on disk are lost)",
+			"file", padded[0], "files", len(padded))
 	}
 	if err := pipeline.RecordReadSettings(ctx, j.db, j.cfg, rebuild); err != nil {
 		return sum, err

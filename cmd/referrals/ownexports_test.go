@@ -301,17 +301,20 @@ func TestLeadingZerosOfAClientIDAreOneClient(t *testing.T) {
 		"L1,501,10/01/2026,Ann Lee,,200.00,100.00\n"
 	dir, cfg := ownPractice(t, map[string]string{"scheduling/a.csv": sched, "billing/a.csv": bill}, "")
 	book := filepath.Join(dir, "out", "referrals-2026-10.xlsx")
-	// The older database's runs warn, naming --rebuild, as a changed reading setting
-	// does: otherwise an installation that upgraded never learns that its clients
-	// are still split by their zeros. A database keyed canonical never warns.
-	const warning = "client ids are keyed as written"
+	// The older database's runs that load ids with leading zeros warn, naming the
+	// file and --rebuild, as a changed reading setting does: otherwise an
+	// installation that upgraded never learns that its clients are still split by
+	// their zeros. One whose new files have no such ids, and a database keyed
+	// canonical, never warn.
+	const warning = "client ids with leading zeros are keyed as written"
 	run := func(when string, args ...string) {
 		t.Helper()
 		r := runBin(t, append([]string{"run", "--config", cfg, "--month", "2026-10", "--quiet"}, args...)...)
 		if r.code != 0 {
 			t.Fatalf("%s: run: exit %d\n%s", when, r.code, r.stderr)
 		}
-		if older := when == "older database"; strings.Contains(r.stderr, warning) != older || older && !strings.Contains(r.stderr, "--rebuild") {
+		if older := when == "older database"; strings.Contains(r.stderr, warning) != older ||
+			older && (!strings.Contains(r.stderr, "--rebuild") || !strings.Contains(r.stderr, "scheduling/b.csv")) {
 			t.Errorf("%s: warned of ids keyed as written %v, want %v:\n%s", when, !older, older, r.stderr)
 		}
 	}
@@ -337,6 +340,12 @@ func TestLeadingZerosOfAClientIDAreOneClient(t *testing.T) {
 	}
 	run("older database")
 	checkReferrals(t, "older database", book, map[string]string{"Dr. Omar Haddad": "2"}, "1")
+	if err := os.WriteFile(filepath.Join(dir, "exports", "scheduling", "c.csv"),
+		[]byte("Appointment ID,Client ID,Clinician,Appointment Date,Status,Referral Source\n1003,503,Ann Lee,10/03/2026,Attended,Dr. Omar Haddad\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run("older database, a night without zeros")
+	checkReferrals(t, "older database, a night without zeros", book, map[string]string{"Dr. Omar Haddad": "3"}, "1")
 	run("rebuild", "--rebuild")
-	checkReferrals(t, "rebuild", book, map[string]string{"Dr. Omar Haddad": "2"}, "0")
+	checkReferrals(t, "rebuild", book, map[string]string{"Dr. Omar Haddad": "3"}, "0")
 }
