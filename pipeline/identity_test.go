@@ -208,6 +208,12 @@ func TestMistypedNPIIsNoIdentity(t *testing.T) {
 	if got := p.dump(`SELECT referrer, count(*) FROM referral_facts GROUP BY ALL ORDER BY ALL`); got != want {
 		t.Errorf("referrals per referrer\n%s\nwant\n%s\nspellings:\n%s", got, want, p.dump(spellingsQ))
 	}
+	// Nor is such an NPI shown as the referrer's (and passed to the CRM): "John
+	// Smith (no NPI)" showed 1987654327, Ann Bee and Carl Dee 0000000000.
+	want = "Ann Bee -\nCarl Dee -\nJohn Smith (NPI 1122334455) 1122334455\nJohn Smith (NPI 1987654328) 1987654328\nJohn Smith (no NPI) -"
+	if got := p.dump(`SELECT referrer, coalesce(npi, '-') FROM stg_referrers ORDER BY ALL`); got != want {
+		t.Errorf("referrers' NPIs\n%s\nwant\n%s", got, want)
+	}
 }
 
 // A name typed without its ø, ł or ß ("Soren Owens", "SOREN OWENS" from a billing

@@ -63,7 +63,7 @@ func TestReferrerStatus(t *testing.T) {
 			"stage": nilv, "low_evidence": false, "stage_since": "2024-05-01", "previous_stage": 1, "flags": "lapsed"},
 		"Dr Old Two": {"referrals": 0, "stage": nilv, "flags": ""},
 		// Billing-only referrer, found through claims by NPI.
-		"Dr. Paula Payne": {"referrals": 2, "point_person": stagetest.Fay, "stage": 1, "coc": 1.0, "npi": "1234567890", "flags": "cooling"},
+		"Dr. Paula Payne": {"referrals": 2, "point_person": stagetest.Fay, "stage": 1, "coc": 1.0, "npi": "1234567893", "flags": "cooling"},
 	}
 	got := stagetest.Rows(t, db, "select * from referrer_status order by referrer")
 	var names []string

@@ -83,7 +83,7 @@ func TestResolve(t *testing.T) {
 		"dr journey":        "Dr Journey",       // ignoring case
 		"DIRECTORY DEE, MD": "Dr Directory Dee", // a spelling from the exports
 		"Directory Dee PhD": "Dr Directory Dee", // its name key
-		"123-456-7890":      "Dr. Paula Payne",  // NPI
+		"123-456-7893":      "Dr. Paula Payne",  // NPI
 		"journ":             "Dr Journey",       // part of the name, unique
 		"Paula Payne MD":    "Dr. Paula Payne",  // a claim's spelling
 		"Psychology Today":  "Psychology Today", // a channel

@@ -232,12 +232,12 @@ func SamplePractice() *Practice {
 	// on the schedule whose claim names the same referring provider by NPI, in capitals
 	// as billing exports often do: the mixed-case spelling names the referrer.
 	p.claim(claim{client: "client-billing-only", date: "2025-04-10", renderer: Fay, referring: "Dr. Paula Payne",
-		referringNPI: "1234567890", payer: "AETNA", charge: 150, paid: 90})
+		referringNPI: "1234567893", payer: "AETNA", charge: 150, paid: 90})
 	p.claim(claim{client: "client-billing-only", date: "2025-04-17", renderer: Fay, referring: "Dr. Paula Payne",
-		referringNPI: "1234567890", payer: "AETNA", charge: 150, paid: 90})
+		referringNPI: "1234567893", payer: "AETNA", charge: 150, paid: 90})
 	p.appt(appt{client: "client-claim-source", clinician: Fay, date: "2025-06-02", status: "Attended"})
 	p.claim(claim{client: "client-claim-source", date: "2025-06-02", renderer: Fay, referring: "PAULA PAYNE MD",
-		referringNPI: "123-456-7890", payer: "Aetna", charge: 120, paid: 100})
+		referringNPI: "123-456-7893", payer: "Aetna", charge: 120, paid: 100})
 
 	// No source anywhere.
 	p.appt(appt{client: "client-unknown", clinician: Ann, date: "2025-06-01", status: "Attended"})

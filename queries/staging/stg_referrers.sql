@@ -3,10 +3,14 @@ with spellings as (
     select * from stg_referrer_spellings
 ),
 -- The NPI its spellings carry most often; a tie goes to the smallest NPI, so every
--- build picks the same.
+-- build picks the same. Only an NPI whose check digit is right (npi_valid), but for a
+-- referrer named by its NPI alone ("NPI 0000000000"): a mistyped one or a filler
+-- beside a name (on "John Smith (no NPI)", say) would be shown, and passed to the
+-- CRM, as that referrer's NPI.
 seen_npis as (
     select referrer, arg_min(npi, {'n': -n, 'npi': npi}) as seen_npi
     from (select referrer, npi, count(*) as n from spellings where npi is not null group by all)
+    where npi_valid(npi) or referrer = 'NPI ' || npi
     group by referrer
 ),
 referrers as (
