@@ -106,8 +106,9 @@ rows_at as (
         a.clinician,
         a.referred_to,
         a.has_referred_to,
-        a.referral_source,
-        a.referrer_npi,
+        -- The source, as found below: a placeholder names nothing, its NPI stays.
+        case when a.referral_source not in (select raw_source from no_sources) then trim(a.referral_source) end as source_name,
+        clean_npi(a.referrer_npi) as source_npi,
         a.status
     from wanted w
     join scope_appointments a on a.client_key = w.client_key and a.appt_date = w.day
@@ -124,7 +125,7 @@ found as (
         r.client_key,
         arg_min({'clinician': r.clinician, 'referred_to': r.referred_to, 'has_referred_to': coalesce(r.has_referred_to, false)}, r.appointment_id) filter (where r.ord = k.first_ord) as first_appt,
         arg_min(r.clinician, r.appointment_id) filter (where r.ord = k.attended_ord and r.status in (select raw_status from attended_statuses)) as first_attended_clinician,
-        arg_min({'name': case when r.referral_source not in (select raw_source from no_sources) then nullif(trim(r.referral_source), '') end, 'npi': clean_npi(r.referrer_npi)}, r.appointment_id) filter (where r.ord = k.source_ord and (r.referral_source is not null and r.referral_source not in (select raw_source from no_sources) or clean_npi(r.referrer_npi) is not null)) as source,
+        arg_min({'name': r.source_name, 'npi': r.source_npi}, r.appointment_id) filter (where r.ord = k.source_ord and (r.source_name is not null or r.source_npi is not null)) as source,
         arg_min(r.clinician, r.appointment_id) filter (where r.ord = k.named_ord and k.named_ord <> k.first_ord and nullif(trim(r.clinician), '') is not null) as named_clinician,
         -- The first appointments' own clinician where one names one: a tie at the
         -- first order whose lowest id names none (white space) still gives one.
