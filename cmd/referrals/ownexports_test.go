@@ -88,30 +88,9 @@ func TestPlaceholderSourceIsNoReferrer(t *testing.T) {
 	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet"); r.code != 0 {
 		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
 	}
-	book := filepath.Join(dir, "out", "referrals-2026-10.xlsx")
-	var referrers []string
-	for _, row := range sheetRows(t, book, "Referrers")[1:] {
-		name, rest, _ := strings.Cut(row, " | ")
-		referrers = append(referrers, name)
-		if name == "Dr. Maria Lopez" && !strings.Contains(rest, " | 4 | 4 | ") {
-			t.Errorf("Dr. Maria Lopez: %s; want 4 referrals (the fourth from the claim of the client whose source was \"unknown\")", row)
-		}
-	}
-	if strings.Join(referrers, ",") != "Dr. Maria Lopez" {
-		t.Errorf("referrers %q, want only Dr. Maria Lopez", referrers)
-	}
-	found := false
-	for _, row := range sheetRows(t, book, "Overview") {
-		if strings.HasPrefix(row, "No source recorded | ") {
-			found = true
-			if !strings.HasPrefix(row, "No source recorded | 4 | ") {
-				t.Errorf("Overview: %q, want 4 referrals with no source in October", row)
-			}
-		}
-	}
-	if !found {
-		t.Error("the Overview has no line for referrals with no source")
-	}
+	// Dr. Maria Lopez's fourth referral is the client whose source was "unknown",
+	// from its claim; four clients have no source.
+	checkReferrals(t, "run", filepath.Join(dir, "out", "referrals-2026-10.xlsx"), map[string]string{"Dr. Maria Lopez": "4"}, "4")
 }
 
 // A date column that holds the time too ("Date/Time": 10/05/2026 2:30 PM) gives
@@ -251,20 +230,25 @@ func TestPlaceholderNameWithAnNPINamesNoReferrer(t *testing.T) {
 		map[string]string{"Dr. Lena Park": "3", "NPI 1245319599": "1", "NPI 0000000000": "2"}, "0")
 }
 
-// checkReferrals checks a written workbook's referrals in its month: each
-// referrer's on the Referrers sheet (want, and no other referrer), and those
-// with no source on the Overview.
+// checkReferrals checks a written workbook's referrals in its month, where the
+// fixtures' referrals all are: each referrer's on the Referrers sheet, in the
+// window and this month (want, and no other referrer), and those with no source
+// on the Overview.
 func checkReferrals(t *testing.T, when, book string, want map[string]string, noSource string) {
 	t.Helper()
 	rows := sheetRows(t, book, "Referrers")
-	col := slices.IndexFunc(strings.Split(rows[0], " | "), func(h string) bool { return strings.HasPrefix(h, "Referrals") })
-	if col < 1 {
-		t.Fatalf("%s: the Referrers sheet has no Referrals column: %q", when, rows[0])
+	header := strings.Split(rows[0], " | ")
+	window, month := slices.Index(header, "Referrals (window)"), slices.Index(header, "Referrals this month")
+	if window < 1 || month < 1 {
+		t.Fatalf("%s: the Referrers sheet has no Referrals (window) or Referrals this month column: %q", when, rows[0])
 	}
 	got := map[string]string{}
 	for _, row := range rows[1:] {
 		cells := strings.Split(row, " | ")
-		got[cells[0]] = cells[col]
+		got[cells[0]] = cells[window]
+		if cells[month] != cells[window] {
+			t.Errorf("%s: %s has %s referrals in the window and %s this month, want them all this month", when, cells[0], cells[window], cells[month])
+		}
 	}
 	if len(got) != len(want) {
 		t.Errorf("%s: referrers %v, want %v", when, got, want)
