@@ -1,0 +1,30 @@
+package main
+
+import (
+	"path/filepath"
+	"testing"
+)
+
+// An appointment at 24:00 (midnight at the end of its day, as some schedulers
+// write it) is on its own day, after every other time of that day: a client
+// whose first appointment was written so is a referral of that day. The time
+// was read as the next day's 00:00, the day's appointment was then not found
+// again, and the client vanished from every count.
+func TestAppointmentAt2400IsAReferral(t *testing.T) {
+	sched := "Appointment ID,Client ID,Clinician,Appointment Date,Start Time,Status,Referral Source\n" +
+		"1,501,Ann Lee,10/01/2026,24:00,Attended,Dr. Midnight\n" +
+		"2,501,Ann Lee,10/08/2026,9:00 AM,Attended,\n" +
+		// Two on one day: 24:00 comes after 11:30 PM, so the 11:30 PM one is the referral.
+		"3,502,Ann Lee,10/02/2026,24:00,Attended,Dr. Late\n" +
+		"4,502,Bob Ray,10/02/2026,11:30 PM,Attended,Dr. Early\n" +
+		// 12:00 AM opens the day, 12:00 PM is noon.
+		"5,503,Bob Ray,10/03/2026,12:00 PM,Attended,Dr. Noon\n" +
+		"6,503,Bob Ray,10/03/2026,12:00 AM,Attended,Dr. Midnight\n"
+	bill := "Claim Line ID,Client ID,DOS,Rendering Provider,Charge,Paid\n"
+	dir, cfg := ownPractice(t, map[string]string{"scheduling/a.csv": sched, "billing/b.csv": bill}, "")
+	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet"); r.code != 0 {
+		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
+	}
+	checkReferrals(t, "24:00", filepath.Join(dir, "out", "referrals-2026-10.xlsx"),
+		map[string]string{"Dr. Midnight": "2", "Dr. Early": "1"}, "0")
+}
