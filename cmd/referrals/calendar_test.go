@@ -2,6 +2,8 @@ package main
 
 import (
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -27,4 +29,28 @@ func TestAppointmentAt2400IsAReferral(t *testing.T) {
 	}
 	checkReferrals(t, "24:00", filepath.Join(dir, "out", "referrals-2026-10.xlsx"),
 		map[string]string{"Dr. Midnight": "2", "Dr. Early": "1"}, "0")
+}
+
+// The point person is the clinician of the referrer's first referral: of two
+// clients referred on the same first day, the one seen at 9:00 AM came first,
+// whatever the clinicians' names (the day's tie went to the name).
+func TestPointPersonTakesTheDaysEarlierReferral(t *testing.T) {
+	sched := "Appointment ID,Client ID,Clinician,Appointment Date,Start Time,Status,Referral Source\n" +
+		"1,601,Ann Lee,10/01/2026,3:00 PM,Attended,Dr. Same Day\n" +
+		"2,602,Bob Ray,10/01/2026,9:00 AM,Attended,Dr. Same Day\n" +
+		"3,603,Bob Ray,10/06/2026,9:00 AM,Attended,Dr. Same Day\n"
+	bill := "Claim Line ID,Client ID,DOS,Rendering Provider,Charge,Paid\n"
+	dir, cfg := ownPractice(t, map[string]string{"scheduling/a.csv": sched, "billing/b.csv": bill}, "")
+	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet"); r.code != 0 {
+		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
+	}
+	rows := sheetRows(t, filepath.Join(dir, "out", "referrals-2026-10.xlsx"), "Referrers")
+	header := strings.Split(rows[0], " | ")
+	col := slices.Index(header, "Point person")
+	if len(rows) != 2 || col < 0 {
+		t.Fatalf("Referrers: %q; want one referrer and a Point person column", rows)
+	}
+	if got := strings.Split(rows[1], " | ")[col]; got != "Bob Ray" {
+		t.Errorf("point person of Dr. Same Day: %q, want Bob Ray, who saw the 9:00 AM referral of its first day", got)
+	}
 }
