@@ -54,3 +54,22 @@ func TestPointPersonTakesTheDaysEarlierReferral(t *testing.T) {
 		t.Errorf("point person of Dr. Same Day: %q, want Bob Ray, who saw the 9:00 AM referral of its first day", got)
 	}
 }
+
+// A time with seconds and AM/PM ("02:00:00 PM", as many exports write it) is
+// read with its half of the day: DuckDB's cast to TIME reads "2:00:00 PM" as
+// 02:00 and "12:15:00 AM" as 12:15 (it ignores what follows the seconds), so
+// the afternoon appointment came first, and a quarter past midnight came at noon.
+func TestTimeWithSecondsKeepsAMAndPM(t *testing.T) {
+	sched := "Appointment ID,Client ID,Clinician,Appointment Date,Start Time,Status,Referral Source\n" +
+		"1,801,Ann Lee,10/01/2026,02:00:00 PM,Attended,Dr. Late\n" +
+		"2,801,Bob Ray,10/01/2026,09:00:00 AM,Attended,Dr. Early\n" +
+		"3,802,Ann Lee,10/02/2026,06:00:00 AM,Attended,Dr. Late\n" +
+		"4,802,Bob Ray,10/02/2026,12:15:00 AM,Attended,Dr. Early\n"
+	bill := "Claim Line ID,Client ID,DOS,Rendering Provider,Charge,Paid\n"
+	dir, cfg := ownPractice(t, map[string]string{"scheduling/a.csv": sched, "billing/b.csv": bill}, "")
+	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet"); r.code != 0 {
+		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
+	}
+	checkReferrals(t, "times with seconds and AM/PM", filepath.Join(dir, "out", "referrals-2026-10.xlsx"),
+		map[string]string{"Dr. Early": "2"}, "0")
+}

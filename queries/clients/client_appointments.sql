@@ -16,12 +16,16 @@
 -- clinician of the first appointment that names one, for an intake booked before a
 -- clinician was assigned: the referral's clinician when the first appointments have
 -- none (referral_facts).
+--
+-- A time with AM or PM is read as one first: DuckDB's cast to TIME reads the hours,
+-- minutes and seconds and ignores what follows, so "2:30:00 PM" cast is 02:30, and
+-- "12:15:00 AM" a quarter past noon.
 with times as materialized (
     select
         appt_time,
         coalesce(
-            try_cast(appt_time::VARCHAR as TIME),
-            try_strptime(upper(trim(appt_time::VARCHAR)), ['%I:%M %p', '%I:%M:%S %p', '%I:%M%p', '%I %p'])::TIME
+            try_strptime(upper(trim(appt_time::VARCHAR)), ['%I:%M %p', '%I:%M:%S %p', '%I:%M%p', '%I:%M:%S%p', '%I %p'])::TIME,
+            try_cast(appt_time::VARCHAR as TIME)
         ) as time_of_day
     from (select distinct appt_time from scope_appointments where appt_time is not null)
 ),
