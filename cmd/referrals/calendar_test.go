@@ -55,6 +55,27 @@ func TestPointPersonTakesTheDaysEarlierReferral(t *testing.T) {
 	}
 }
 
+// A time column that holds the date too ("10/01/2026 9:00 AM", as some
+// schedulers export Start Time) orders the day by its time: the time was
+// unreadable, so every appointment of the day came last and the lowest id
+// won, here the 3:00 PM appointment.
+func TestTimeColumnWithTheDateOrdersTheDay(t *testing.T) {
+	sched := "Appointment ID,Client ID,Clinician,Appointment Date,Start Time,Status,Referral Source\n" +
+		"1,701,Ann Lee,10/01/2026,10/01/2026 3:00 PM,Attended,Dr. Late\n" +
+		"2,701,Bob Ray,10/01/2026,10/01/2026 9:00 AM,Attended,Dr. Early\n" +
+		"3,702,Ann Lee,10/02/2026,10/02/2026 14:30,Attended,Dr. Late\n" +
+		"4,702,Bob Ray,10/02/2026,10/02/2026 9:05,Attended,Dr. Early\n" +
+		"5,703,Ann Lee,10/03/2026,10/03/2026 2:30:00 p.m.,Attended,Dr. Late\n" +
+		"6,703,Bob Ray,10/03/2026,10/03/2026 11:00:00 a.m.,Attended,Dr. Early\n"
+	bill := "Claim Line ID,Client ID,DOS,Rendering Provider,Charge,Paid\n"
+	dir, cfg := ownPractice(t, map[string]string{"scheduling/a.csv": sched, "billing/b.csv": bill}, "")
+	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet"); r.code != 0 {
+		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
+	}
+	checkReferrals(t, "date and time in the time column", filepath.Join(dir, "out", "referrals-2026-10.xlsx"),
+		map[string]string{"Dr. Early": "3"}, "0")
+}
+
 // A time with seconds and AM/PM ("02:00:00 PM", as many exports write it) is
 // read with its half of the day: DuckDB's cast to TIME reads "2:00:00 PM" as
 // 02:00 and "12:15:00 AM" as 12:15 (it ignores what follows the seconds), so
