@@ -94,3 +94,37 @@ func TestTimeWithSecondsKeepsAMAndPM(t *testing.T) {
 	checkReferrals(t, "times with seconds and AM/PM", filepath.Join(dir, "out", "referrals-2026-10.xlsx"),
 		map[string]string{"Dr. Early": "2"}, "0")
 }
+
+// A practice whose exports write the day first (date_format %d/%m/%Y, both)
+// writes its roster's dates so too: 05/10/2026 is Ann Lee's last day, 5
+// October, not 10 May (where she would have left before her referrer's first
+// referral, and the referrer been handed to Bob Ray in September), and
+// 13/01/2021 is a date, not a problem that stops check and the run.
+func TestRosterDatesReadDayFirstWithDayFirstExports(t *testing.T) {
+	sched := "Appointment ID,Client ID,Clinician,Appointment Date,Status,Referral Source\n" +
+		"1,901,Ann Lee,01/09/2026,Attended,Dr. Day First\n" +
+		"2,902,Bob Ray,20/09/2026,Attended,Dr. Day First\n" +
+		"3,903,Bob Ray,22/09/2026,Attended,Dr. Day First\n"
+	bill := "Claim Line ID,Client ID,DOS,Rendering Provider,Charge,Paid\n"
+	roster := "name,start_date,end_date\nAnn Lee,01/02/2020,05/10/2026\nBob Ray,13/01/2021,\n"
+	dir, cfg := ownPractice(t, map[string]string{"scheduling/a.csv": sched, "billing/b.csv": bill, "roster.csv": roster}, "")
+	editConfig(t, cfg, `files = ["exports/scheduling/*.csv"]`, `files = ["exports/scheduling/*.csv"]
+date_format = "%d/%m/%Y"`)
+	editConfig(t, cfg, `files = ["exports/billing/*.csv"]`, `files = ["exports/billing/*.csv"]
+date_format = "%d/%m/%Y"`)
+	editConfig(t, cfg, `roster = ""`, `roster = "exports/roster.csv"`)
+	if r := runBin(t, "check", "--config", cfg); r.code != 0 {
+		t.Fatalf("check: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := runBin(t, "run", "--config", cfg, "--month", "2026-09", "--quiet"); r.code != 0 {
+		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
+	}
+	rows := sheetRows(t, filepath.Join(dir, "out", "referrals-2026-09.xlsx"), "Referrers")
+	col := slices.Index(strings.Split(rows[0], " | "), "Point person")
+	if len(rows) != 2 || col < 0 {
+		t.Fatalf("Referrers: %q; want one referrer and a Point person column", rows)
+	}
+	if got := strings.Split(rows[1], " | ")[col]; got != "Ann Lee" {
+		t.Errorf("point person of Dr. Day First in September 2026: %q, want Ann Lee, who leaves on 5 October (roster end_date 05/10/2026, day first)", got)
+	}
+}
