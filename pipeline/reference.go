@@ -46,6 +46,9 @@ var BuiltinChannels = []string{
 type ReferenceFiles struct {
 	Roster, Directory, Aliases string
 	Channels                   []string
+	// DayFirst reads the roster's dates written with slashes day first
+	// (05/10/2026: 5 October), as the exports write theirs (config.DayFirst).
+	DayFirst bool
 }
 
 // LoadReference replaces the ref_* tables with the current contents of the
@@ -93,11 +96,11 @@ func LoadReferenceWarnings(ctx context.Context, db *sql.DB, files ReferenceFiles
 		if strings.TrimSpace(r.Name) == "" {
 			return nil, fmt.Errorf("roster %s line %d: the name is blank; every clinician needs a name", files.Roster, line)
 		}
-		start, err := parseRefDate(r.StartDate)
+		start, err := parseRefDate(r.StartDate, files.DayFirst)
 		if err != nil {
 			return nil, fmt.Errorf("roster %s line %d column start_date: %v", files.Roster, line, err)
 		}
-		end, err := parseRefDate(r.EndDate)
+		end, err := parseRefDate(r.EndDate, files.DayFirst)
 		if err != nil {
 			return nil, fmt.Errorf("roster %s line %d column end_date: %v", files.Roster, line, err)
 		}
@@ -645,17 +648,29 @@ func nullIfBlank(s string) any {
 	return s
 }
 
-func parseRefDate(s string) (any, error) {
+// parseRefDate reads a roster date: YYYY-MM-DD, or with slashes in the order the
+// exports write theirs (dayFirst: 05/10/2026 is 5 October; else 10 May). Read
+// month first whatever the exports, a day-first practice's dates loaded a month
+// or more off where the day was 12 or less, and were refused where it was more.
+func parseRefDate(s string, dayFirst bool) (any, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return nil, nil
 	}
-	for _, layout := range []string{"2006-01-02", "01/02/2006", "1/2/2006"} {
+	layouts := []string{"2006-01-02", "01/02/2006", "1/2/2006"}
+	if dayFirst {
+		layouts = []string{"2006-01-02", "02/01/2006", "2/1/2006"}
+	}
+	for _, layout := range layouts {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t, nil
 		}
 	}
-	return nil, fmt.Errorf("%q is not a date; write it as YYYY-MM-DD", s)
+	order := "MM/DD/YYYY, as the exports' date_format writes the month first"
+	if dayFirst {
+		order = "DD/MM/YYYY, as the exports' date_format writes the day first"
+	}
+	return nil, fmt.Errorf("%q is not a date; write it as YYYY-MM-DD (or %s)", s, order)
 }
 
 func parseYesNo(s string) (*bool, error) {

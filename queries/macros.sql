@@ -130,10 +130,13 @@ CREATE OR REPLACE TEMP MACRO appointment_status(raw_status) AS
     END;
 
 -- An appointment's place in time as one number (microseconds since 0001-01-01): its
--- day, then its time of day, absent or unreadable times last.
+-- day, then its time of day, absent or unreadable times last. 24:00 (the midnight that
+-- ends the day, which DuckDB reads as a TIME of 86,400 seconds) stays on its day, after
+-- every other time of it and before the absent ones: as the next day's 00:00, the day
+-- read back from the order (client_appointments) missed the appointment, and the client.
 CREATE OR REPLACE TEMP MACRO appointment_order(appt_date, time_of_day) AS
     date_diff('day', DATE '0001-01-01', appt_date)::BIGINT * 86400000000
-        + (date_part('epoch', coalesce(time_of_day, TIME '23:59:59.999999')) * 1000000)::BIGINT;
+        + coalesce(least((date_part('epoch', time_of_day) * 1000000)::BIGINT, 86399999998), 86399999999);
 
 -- Whether two names can reach Jaro-Winkler `cutoff` (referrer_near_duplicates): JW >=
 -- cutoff needs Jaro >= (cutoff - 0.4) / 0.6, so m/|a| + m/|b| >= 3 (cutoff - 0.4) / 0.6 - 1,

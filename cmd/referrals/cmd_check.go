@@ -301,7 +301,7 @@ func checkDatabaseAndKey(ctx context.Context, e env, cfg config.Config) []string
 func eachReferenceFile(ctx context.Context, all pipeline.ReferenceFiles) (problems, warnings []string) {
 	seen := map[string]bool{}
 	for _, one := range []pipeline.ReferenceFiles{
-		{Roster: all.Roster, Channels: all.Channels},
+		{Roster: all.Roster, Channels: all.Channels, DayFirst: all.DayFirst},
 		{Directory: all.Directory, Channels: all.Channels},
 		{Aliases: all.Aliases, Channels: all.Channels},
 	} {

@@ -169,6 +169,7 @@ func (j *job) referenceFiles() pipeline.ReferenceFiles {
 		Directory: c.Path(c.Reference.Directory),
 		Aliases:   c.Path(c.Reference.Aliases),
 		Channels:  c.Referrers.Channels,
+		DayFirst:  c.DayFirst(),
 	}
 }
 

@@ -64,6 +64,25 @@ type Source struct {
 	Columns    map[string]string `toml:"columns"`     // canonical field -> export header
 }
 
+// DayFirst says whether the exports write the day before the month: the
+// date_format of each export that has files reads %d before %m (%d/%m/%Y). The
+// roster's dates, typed by the same practice, are then read so too where they
+// are not written YYYY-MM-DD (05/10/2026 is 5 October, not 10 May).
+func (c Config) DayFirst() bool {
+	n := 0
+	for _, s := range []Source{c.Scheduling, c.Billing} {
+		if len(s.Files) == 0 {
+			continue
+		}
+		d, m := strings.Index(s.DateFormat, "%d"), strings.Index(s.DateFormat, "%m")
+		if d < 0 || m < 0 || d > m {
+			return false
+		}
+		n++
+	}
+	return n > 0
+}
+
 // Reference names the small files the user maintains.
 type Reference struct {
 	Roster    string `toml:"roster"`

@@ -359,7 +359,7 @@ func RunSample(t testing.TB, data string, month time.Time, secret string) *sql.D
 	}
 	t.Cleanup(func() { db.Close() })
 	if err := pipeline.LoadReference(ctx, db, pipeline.ReferenceFiles{Roster: cfg.Reference.Roster,
-		Directory: cfg.Reference.Directory, Aliases: cfg.Reference.Aliases}); err != nil {
+		Directory: cfg.Reference.Directory, Aliases: cfg.Reference.Aliases, DayFirst: cfg.DayFirst()}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := (&pipeline.Ingester{DB: db, Config: cfg, Secret: []byte(secret)}).Ingest(ctx); err != nil {

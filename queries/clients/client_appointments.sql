@@ -16,14 +16,28 @@
 -- clinician of the first appointment that names one, for an intake booked before a
 -- clinician was assigned: the referral's clinician when the first appointments have
 -- none (referral_facts).
+--
+-- A time with AM or PM is read as one first: DuckDB's cast to TIME reads the hours,
+-- minutes and seconds and ignores what follows, so "2:30:00 PM" cast is 02:30, and
+-- "12:15:00 AM" a quarter past noon. A value that is more than a time is read by the
+-- time at its end (clock): a time column that holds the date too ("10/01/2026 9:00
+-- AM", "01.10.2026 14:30"), or a.m. and p.m. written with points.
 with times as materialized (
     select
         appt_time,
         coalesce(
+            try_strptime(upper(trim(appt_time::VARCHAR)), ['%I:%M %p', '%I:%M:%S %p', '%I:%M%p', '%I:%M:%S%p', '%I %p'])::TIME,
+            try_strptime(clock, ['%I:%M %p', '%I:%M:%S %p', '%I:%M%p', '%I:%M:%S%p'])::TIME,
             try_cast(appt_time::VARCHAR as TIME),
-            try_strptime(upper(trim(appt_time::VARCHAR)), ['%I:%M %p', '%I:%M:%S %p', '%I:%M%p', '%I %p'])::TIME
+            try_cast(clock as TIME)
         ) as time_of_day
-    from (select distinct appt_time from scope_appointments where appt_time is not null)
+    from (
+        select
+            appt_time,
+            nullif(regexp_extract(replace(upper(trim(appt_time::VARCHAR)), '.', ''),
+                                  '[0-9]{1,2}:[0-9]{2}(:[0-9]{2})?( ?[AP]M)?$'), '') as clock
+        from (select distinct appt_time from scope_appointments where appt_time is not null)
+    )
 ),
 
 -- Materialized, so that the status is classified once per spelling: DuckDB would

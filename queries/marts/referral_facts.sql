@@ -5,6 +5,8 @@
 -- Referral = the client's first appointment, whatever its status; ties by date, time
 -- of day (absent or unreadable times last), appointment id. Clients seen only in
 -- billing count too, dated by their first date of service (origin 'billing').
+-- referral_order is the referral's day and time as one number (appointment_order; a
+-- billing-only client's day with no time, so last on it).
 -- Referrer = the earliest referral source (name or NPI) on the client's appointments
 -- that names one (not blank, nor 'N/A', 'Unknown': no_source_name), else
 -- the referring provider (name/NPI) on the client's earliest claim that has one;
@@ -37,6 +39,7 @@ with scheduled as (
         a.source_name,
         a.source_npi,
         a.attended,
+        a.first_ord,
         -- Whether any of the client's appointments names a clinician, as exported
         -- (the data check referrals_have_one_assigned_clinician).
         nullif(trim(a.first_clinician), '') is not null or nullif(trim(a.named_clinician), '') is not null
@@ -71,6 +74,9 @@ clients as (
     select
         coalesce(s.client_key, b.client_key) as client_key,
         coalesce(s.referral_date, b.first_service) as referral_date,
+        -- The referral's place in time (its day and time of day, appointment_order):
+        -- which of a referrer's referrals of one day came first (point_persons).
+        coalesce(s.first_ord, appointment_order(b.first_service, NULL::TIME)) as referral_order,
         case when s.client_key is null then 'billing' else 'scheduling' end as origin,
         -- The source as two plain columns, the schedule's when it names one (as were the
         -- first appointment's fields): structs built per client and taken apart again
@@ -166,5 +172,6 @@ select
     payer,
     billed,
     paid,
-    clinician_named
+    clinician_named,
+    referral_order
 from resolved
