@@ -48,6 +48,11 @@ second exits with code 3.`)
 		return err
 	}
 	defer j.close()
+	// Before anything is loaded: a folder that holds another practice's reports
+	// changes nothing.
+	if err := claimOutDir(j.cfg); err != nil {
+		return err
+	}
 
 	sum, err := j.ingest(ctx, e, *rebuild)
 	if err != nil {

@@ -87,6 +87,10 @@ func openJob(ctx context.Context, e env, cf commonFlags, what string, rebuild bo
 		j.log.Info("client keys converted to this version's 64-bit numbers, once after an upgrade; this run builds every table again",
 			"took", time.Since(t).Round(time.Millisecond))
 	}
+	if err := j.claimDatabase(ctx, dbPath); err != nil {
+		j.close()
+		return nil, err
+	}
 	if err := j.loadSecret(ctx, e, dbPath, rebuild); err != nil {
 		j.close()
 		return nil, err

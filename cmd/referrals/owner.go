@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/referrals/referrals/internal/config"
+	"github.com/referrals/referrals/pipeline"
+)
+
+// One installation often runs several practices, each with its own
+// configuration file. A configuration copied from another and half edited
+// names the other's database or reports folder: loaded into one database, the
+// two practices' exports mix (ids they share replace each other's rows, and the
+// ledger's paths, relative to each configuration's folder, mean two files), and
+// written into one folder, one practice's reports overwrite the other's. Each
+// database and each reports folder records whose it is, and a command of
+// another refuses to touch it (exit 2), naming both.
+
+// sameFile says whether the paths a and b name one existing file.
+func sameFile(a, b string) bool {
+	if filepath.Clean(a) == filepath.Clean(b) {
+		return true
+	}
+	fa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	fb, err := os.Stat(b)
+	if err != nil {
+		return false
+	}
+	return os.SameFile(fa, fb)
+}
+
+// existingFile says whether path names a file that is there (not a folder).
+func existingFile(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && !fi.IsDir()
+}
+
+// claimDatabase refuses a database whose loaded rows came from another
+// configuration file that still exists, and records this one as its owner. The
+// built-in settings (no configuration file) neither claim nor are refused.
+func (j *job) claimDatabase(ctx context.Context, dbPath string) error {
+	file := j.cfg.File
+	if file == "" {
+		return nil
+	}
+	owner, err := pipeline.DatabaseOwner(ctx, j.db)
+	if err != nil {
+		return fmt.Errorf("database %s: %w", dbPath, err)
+	}
+	if owner == file {
+		return nil
+	}
+	if owner != "" && !sameFile(owner, file) && existingFile(owner) {
+		_, loaded, err := pipeline.ClientKeyState(ctx, j.db)
+		if err != nil {
+			return fmt.Errorf("database %s: %w", dbPath, err)
+		}
+		if loaded {
+			return fmt.Errorf("%w: %s: database = %q names %s, the database of the configuration %s, which holds its exports: "+
+				"loaded into it, this configuration's exports would mix with that one's (appointments with the same ids replacing each other's) and its reports would show both. "+
+				"Give this configuration a database of its own (and an out_dir of its own). "+
+				"If this file replaces %s for the same practice, delete or rename that one, and the database goes with this file",
+				config.ErrConfig, j.cfg.Where("database"), j.cfg.Database, dbPath, owner, owner)
+		}
+	}
+	if owner != "" && owner != file && !sameFile(owner, file) {
+		j.log.Info("the database goes with this configuration file now: the one it went with is no longer there, or the database holds no export yet",
+			"database", dbPath, "was", owner)
+	}
+	return pipeline.RecordDatabaseOwner(ctx, j.db, file)
+}
+
+// outDirMarker is the file in a reports folder that names the database whose
+// reports it holds.
+const outDirMarker = ".referrals-database"
+
+// claimOutDir refuses a reports folder that holds another database's reports
+// while that database still exists, and records this run's database as the
+// folder's. It makes the folder.
+func claimOutDir(cfg config.Config) error {
+	outDir := cfg.Path(cfg.OutDir)
+	dbPath := cfg.Path(cfg.Database)
+	if err := os.MkdirAll(outDir, 0o700); err != nil {
+		return fmt.Errorf("%w: %s: out_dir = %q: the reports folder %s cannot be created (%v); create it, or set a folder the run can write in",
+			config.ErrConfig, cfg.Where("out_dir"), cfg.OutDir, outDir, err)
+	}
+	marker := filepath.Join(outDir, outDirMarker)
+	b, err := os.ReadFile(marker)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return fmt.Errorf("read %s: %w", marker, err)
+	default:
+		owner := strings.TrimSpace(string(b))
+		if owner == "" || owner == dbPath || sameFile(owner, dbPath) {
+			if owner == dbPath {
+				return nil
+			}
+			break
+		}
+		if existingFile(owner) {
+			return fmt.Errorf("%w: %s: out_dir = %q names %s, which holds the reports of another database, %s (%s says so): "+
+				"this run's reports have the same names and would overwrite that practice's. "+
+				"Give this configuration a reports folder of its own. If %s is gone for good, or this configuration replaces the one that used it, delete %s",
+				config.ErrConfig, cfg.Where("out_dir"), cfg.OutDir, outDir, owner, marker, owner, marker)
+		}
+	}
+	tmp, err := os.CreateTemp(outDir, outDirMarker+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", marker, err)
+	}
+	_, werr := tmp.WriteString(dbPath + "\n")
+	if cerr := tmp.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(tmp.Name(), marker)
+	}
+	if werr != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write %s: %w", marker, werr)
+	}
+	return nil
+}
