@@ -26,3 +26,30 @@ func RecordDatabaseOwner(ctx context.Context, db *sql.DB, file string) error {
 	}
 	return nil
 }
+
+// StoredDatabaseOwner is DatabaseOwner of the database file at path, read
+// without changing it (attached read-only, as StoredClientKeyState reads), for
+// `referrals check`. A database without the record reads as "". While a run
+// holds the file, the error is ErrLocked.
+func StoredDatabaseOwner(ctx context.Context, path string) (string, error) {
+	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
+	if err != nil {
+		return "", err
+	}
+	defer mem.Close()
+	if _, err := mem.ExecContext(ctx, "ATTACH "+QuoteString(path)+" AS stored (READ_ONLY)"); err != nil {
+		return "", classifyOpenError(path, err)
+	}
+	var n int
+	if err := mem.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables() WHERE database_name = 'stored' AND schema_name = 'main' AND table_name = 'database_owner'`).Scan(&n); err != nil {
+		return "", fmt.Errorf("read the tables of %s: %w", path, err)
+	}
+	if n == 0 {
+		return "", nil
+	}
+	var f sql.NullString
+	if err := mem.QueryRowContext(ctx, `SELECT max(config_file) FROM stored.database_owner`).Scan(&f); err != nil {
+		return "", fmt.Errorf("read which configuration the database %s belongs to: %w", path, err)
+	}
+	return f.String, nil
+}

@@ -92,6 +92,22 @@ change nothing.`)
 			fmt.Fprintf(w, "PROBLEM  %s\n", p)
 		}
 	}
+	// A configuration copied from another practice's that still names its
+	// database or reports folder: the run refuses it.
+	if p, err := storedOtherOwner(ctx, cfg); err != nil && !errors.Is(err, pipeline.ErrLocked) {
+		problems++
+		fmt.Fprintf(w, "PROBLEM  the database %s cannot be read: %v\n", cfg.Path(cfg.Database), err)
+	} else if p != "" {
+		problems++
+		fmt.Fprintf(w, "PROBLEM  %s\n", p)
+	}
+	if _, p, err := outDirOwner(cfg); err != nil {
+		problems++
+		fmt.Fprintf(w, "PROBLEM  %v\n", err)
+	} else if p != "" {
+		problems++
+		fmt.Fprintf(w, "PROBLEM  %s\n", p)
+	}
 	// A source may be left out on purpose (a practice without a billing export),
 	// but not without being said.
 	for _, s := range []struct {

@@ -65,11 +65,7 @@ func (j *job) claimDatabase(ctx context.Context, dbPath string) error {
 			return fmt.Errorf("database %s: %w", dbPath, err)
 		}
 		if loaded {
-			return fmt.Errorf("%w: %s: database = %q names %s, the database of the configuration %s, which holds its exports: "+
-				"loaded into it, this configuration's exports would mix with that one's (appointments with the same ids replacing each other's) and its reports would show both. "+
-				"Give this configuration a database of its own (and an out_dir of its own). "+
-				"If this file replaces %s for the same practice, delete or rename that one, and the database goes with this file",
-				config.ErrConfig, j.cfg.Where("database"), j.cfg.Database, dbPath, owner, owner)
+			return fmt.Errorf("%w: %s", config.ErrConfig, otherDatabaseOwner(j.cfg, owner))
 		}
 	}
 	if owner != "" && owner != file && !sameFile(owner, file) {
@@ -77,6 +73,35 @@ func (j *job) claimDatabase(ctx context.Context, dbPath string) error {
 			"database", dbPath, "was", owner)
 	}
 	return pipeline.RecordDatabaseOwner(ctx, j.db, file)
+}
+
+// otherDatabaseOwner is the problem of a configuration that names the database
+// of the configuration file owner.
+func otherDatabaseOwner(cfg config.Config, owner string) string {
+	return fmt.Sprintf("%s: database = %q names %s, the database of the configuration %s, which holds its exports: "+
+		"loaded into it, this configuration's exports would mix with that one's (appointments with the same ids replacing each other's) and its reports would show both. "+
+		"Give this configuration a database of its own (and an out_dir of its own). "+
+		"If this file replaces %s for the same practice, delete or rename that one, and the database goes with this file",
+		cfg.Where("database"), cfg.Database, cfg.Path(cfg.Database), owner, owner)
+}
+
+// storedOtherOwner is, for check, the problem of a configuration that names the
+// database of another configuration file that still exists ("" when there is
+// none), read without changing the database.
+func storedOtherOwner(ctx context.Context, cfg config.Config) (string, error) {
+	dbPath := cfg.Path(cfg.Database)
+	if cfg.File == "" || !existingFile(dbPath) {
+		return "", nil
+	}
+	owner, err := pipeline.StoredDatabaseOwner(ctx, dbPath)
+	if err != nil || owner == "" || owner == cfg.File || sameFile(owner, cfg.File) || !existingFile(owner) {
+		return "", err
+	}
+	_, loaded, err := pipeline.StoredClientKeyState(ctx, dbPath)
+	if err != nil || !loaded {
+		return "", err
+	}
+	return otherDatabaseOwner(cfg, owner), nil
 }
 
 // outDirMarker is the file in a reports folder that names the database whose
@@ -94,25 +119,15 @@ func claimOutDir(cfg config.Config) error {
 			config.ErrConfig, cfg.Where("out_dir"), cfg.OutDir, outDir, err)
 	}
 	marker := filepath.Join(outDir, outDirMarker)
-	b, err := os.ReadFile(marker)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
-		return fmt.Errorf("read %s: %w", marker, err)
-	default:
-		owner := strings.TrimSpace(string(b))
-		if owner == "" || owner == dbPath || sameFile(owner, dbPath) {
-			if owner == dbPath {
-				return nil
-			}
-			break
-		}
-		if existingFile(owner) {
-			return fmt.Errorf("%w: %s: out_dir = %q names %s, which holds the reports of another database, %s (%s says so): "+
-				"this run's reports have the same names and would overwrite that practice's. "+
-				"Give this configuration a reports folder of its own. If %s is gone for good, or this configuration replaces the one that used it, delete %s",
-				config.ErrConfig, cfg.Where("out_dir"), cfg.OutDir, outDir, owner, marker, owner, marker)
-		}
+	owner, problem, err := outDirOwner(cfg)
+	if err != nil {
+		return err
+	}
+	if problem != "" {
+		return fmt.Errorf("%w: %s", config.ErrConfig, problem)
+	}
+	if owner == dbPath {
+		return nil
 	}
 	tmp, err := os.CreateTemp(outDir, outDirMarker+".tmp-*")
 	if err != nil {
@@ -130,4 +145,28 @@ func claimOutDir(cfg config.Config) error {
 		return fmt.Errorf("write %s: %w", marker, werr)
 	}
 	return nil
+}
+
+// outDirOwner reads the database a reports folder holds the reports of ("" when
+// none is recorded), and the problem when that is another database that still
+// exists.
+func outDirOwner(cfg config.Config) (owner, problem string, err error) {
+	outDir := cfg.Path(cfg.OutDir)
+	dbPath := cfg.Path(cfg.Database)
+	marker := filepath.Join(outDir, outDirMarker)
+	b, err := os.ReadFile(marker)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", "", nil
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("read %s: %w", marker, err)
+	}
+	owner = strings.TrimSpace(string(b))
+	if owner == "" || owner == dbPath || sameFile(owner, dbPath) || !existingFile(owner) {
+		return owner, "", nil
+	}
+	return owner, fmt.Sprintf("%s: out_dir = %q names %s, which holds the reports of another database, %s (%s says so): "+
+		"this run's reports have the same names and would overwrite that practice's. "+
+		"Give this configuration a reports folder of its own. If %s is gone for good, or this configuration replaces the one that used it, delete %s",
+		cfg.Where("out_dir"), cfg.OutDir, outDir, owner, marker, owner, marker), nil
 }

@@ -39,6 +39,9 @@ func TestTwoPracticesCannotShareADatabase(t *testing.T) {
 	if after := dbCounts(t, dbA); fmt.Sprint(after) != fmt.Sprint(before) {
 		t.Errorf("practice B changed A's database: %+v, was %+v", after, before)
 	}
+	if r := runBin(t, "check", "--config", cfgB, "--quiet"); r.code != 2 || !strings.Contains(r.stdout, "PROBLEM  "+cfgB+" line 1: database =") {
+		t.Errorf("check of practice B: exit %d, want 2 and the problem:\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	if r := runBin(t, "ingest", "--config", cfgB, "--quiet", "--rebuild"); r.code != 2 {
 		t.Errorf("practice B's ingest --rebuild on A's database: exit %d, want 2\n%s", r.code, r.stderr)
 	}
@@ -78,6 +81,9 @@ func TestTwoPracticesCannotShareAReportsFolder(t *testing.T) {
 	if r.code != 2 || !strings.Contains(r.stderr, cfgB+" line 2: out_dir =") || !strings.Contains(r.stderr, filepath.Join(dirA, "db", "referrals.duckdb")) ||
 		!strings.Contains(r.stderr, "a reports folder of its own") {
 		t.Errorf("practice B into A's reports folder: exit %d, want 2 and a message naming B's setting and A's database:\n%s", r.code, r.stderr)
+	}
+	if r := runBin(t, "check", "--config", cfgB, "--quiet"); r.code != 2 || !strings.Contains(r.stdout, "PROBLEM  "+cfgB+" line 2: out_dir =") {
+		t.Errorf("check of practice B: exit %d, want 2 and the problem:\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	got := reportFiles(t, outA)
 	if len(got) != len(reportsA) {
