@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -126,5 +127,39 @@ func otherPractice(t *testing.T, dir string) {
 	end, _ := time.Parse("2006-01", "2026-10")
 	if _, err := sample.Generate(context.Background(), sample.Options{Out: data, Scale: 0.5, Seed: 8, End: end, Months: 40}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Several practices' runs, one after the other in one cron job, mail their
+// output together, and their files' paths are relative to each configuration:
+// every line a run with --config prints to stderr names its configuration,
+// the log records and the error it ends with, in text and in JSON.
+func TestOutputNamesThePractice(t *testing.T) {
+	dir, cfg := practiceDir(t, 0.5, false)
+	if err := os.WriteFile(filepath.Join(dir, "data", "exports", "billing", "claims-bad.csv"), []byte("foo,bar\n1,2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet")
+	if r.code != 6 {
+		t.Fatalf("run with a file that cannot be loaded: exit %d, want 6\n%s", r.code, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	for _, l := range lines {
+		if !strings.Contains(l, cfg) {
+			t.Errorf("stderr line does not name the configuration %s: %s", cfg, l)
+		}
+	}
+	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "referrals: "+cfg+": export files could not be loaded") {
+		t.Errorf("last line %q, want it to begin with the configuration", last)
+	}
+	r = runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet", "--log-format", "json")
+	lines = strings.Split(strings.TrimSpace(r.stderr), "\n")
+	for _, l := range lines {
+		var rec struct {
+			Config string `json:"config"`
+		}
+		if err := json.Unmarshal([]byte(l), &rec); err != nil || rec.Config != cfg {
+			t.Errorf("JSON record without config %s (%v): %s", cfg, err, l)
+		}
 	}
 }
