@@ -113,7 +113,7 @@ var schema = []string{
 	// The configuration file whose exports the database holds (DatabaseOwner), so
 	// that a second practice's configuration naming the same database is refused
 	// instead of loading its exports among the first's.
-	`CREATE TABLE IF NOT EXISTS database_owner (config_file VARCHAR)`,
+	`CREATE TABLE IF NOT EXISTS database_owner (config_file VARCHAR, database VARCHAR)`,
 	// Whether the clients were keyed canonical (clientkey.Canonical: 00501 as 501):
 	// NULL in a database whose clients were keyed before, which goes on keying them
 	// as written until --rebuild keys them again (ClientKeyCanonical).

@@ -263,11 +263,32 @@ func (c *commonFlags) logger(e env) (*slog.Logger, error) {
 		log = slog.New(slog.NewTextHandler(w, opts))
 	}
 	// Several practices' runs mail their output together: each record names
-	// the configuration it is of (its files' paths are relative to it).
+	// the configuration it is of (its files' paths are relative to it), last.
 	if f := c.configPath(); f != "" {
-		log = log.With("config", f)
+		log = slog.New(&lastAttr{Handler: log.Handler(), attr: slog.String("config", f)})
 	}
 	return log, nil
+}
+
+// lastAttr is a handler that adds attr to every record after the record's own
+// attributes, so that a line reads as before, what it is of at its end.
+type lastAttr struct {
+	slog.Handler
+	attr slog.Attr
+}
+
+func (h *lastAttr) Handle(ctx context.Context, r slog.Record) error {
+	r = r.Clone()
+	r.AddAttrs(h.attr)
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h *lastAttr) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &lastAttr{Handler: h.Handler.WithAttrs(attrs), attr: h.attr}
+}
+
+func (h *lastAttr) WithGroup(name string) slog.Handler {
+	return &lastAttr{Handler: h.Handler.WithGroup(name), attr: h.attr}
 }
 
 // configPath is the --config file as an absolute path ("" without one).

@@ -50,7 +50,7 @@ second exits with code 3.`)
 	defer j.close()
 	// Before anything is loaded: a folder that holds another practice's reports
 	// changes nothing.
-	if err := claimOutDir(j.cfg); err != nil {
+	if err := checkOutDir(j.cfg); err != nil {
 		return err
 	}
 
@@ -122,6 +122,9 @@ second exits with code 3.`)
 	// Sheets, the page and the CSV read only model tables: they are kept beside the
 	// database and reused while no model changed (reports.WriteWorkbookCached).
 	cacheDir := j.cfg.Path(j.cfg.Database) + reportCacheSuffix
+	if err := claimOutDir(j.cfg); err != nil {
+		return err
+	}
 	written, err := writeReports(ctx, j.db, month, outDir, cacheDir)
 	if err != nil {
 		return err

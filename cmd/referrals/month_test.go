@@ -27,7 +27,7 @@ func TestMonthNotOverIsPartial(t *testing.T) {
 		return func() time.Time { return time.Date(y, m, d, 9, 30, 0, 0, time.Local) }
 	}
 	midOctober := day(2026, 10, 15)
-	warning := regexp.MustCompile(`level=WARN msg="the report month is not over yet, so its figures are partial[^"]*" month=2026-10 today=2026-10-15 data_until=2026-10-(0[1-9]|1[0-5])\n`)
+	warning := regexp.MustCompile(`level=WARN msg="the report month is not over yet, so its figures are partial[^"]*" month=2026-10 today=2026-10-15 data_until=2026-10-(0[1-9]|1[0-5]) config=\S+\n`)
 
 	code, _, errOut := runOn(midOctober, "run", "--config", cfg, "--month", "2026-10", "--quiet")
 	if code != 0 || !warning.MatchString(errOut) {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/referrals/referrals/internal/config"
 	"github.com/referrals/referrals/pipeline"
@@ -44,6 +45,19 @@ func existingFile(path string) bool {
 	return err == nil && !fi.IsDir()
 }
 
+// otherOwner says whether a database at dbPath, recorded as the one at
+// recordedDB whose exports come from the configuration owner, belongs to another
+// configuration than file: one that is still there, for this very database file.
+// A database copied or moved (a backup restored elsewhere, the bench's copy) has
+// another path than the one recorded, and goes with the configuration that
+// opens it; so does one whose configuration was moved or renamed.
+func otherOwner(owner, recordedDB, file, dbPath string) bool {
+	if owner == "" || file == "" || sameFile(owner, file) || !existingFile(owner) {
+		return false
+	}
+	return recordedDB == "" || sameFile(recordedDB, dbPath)
+}
+
 // claimDatabase refuses a database whose loaded rows came from another
 // configuration file that still exists, and records this one as its owner. The
 // built-in settings (no configuration file) neither claim nor are refused.
@@ -52,14 +66,14 @@ func (j *job) claimDatabase(ctx context.Context, dbPath string) error {
 	if file == "" {
 		return nil
 	}
-	owner, err := pipeline.DatabaseOwner(ctx, j.db)
+	owner, recordedDB, err := pipeline.DatabaseOwner(ctx, j.db)
 	if err != nil {
 		return fmt.Errorf("database %s: %w", dbPath, err)
 	}
-	if owner == file {
+	if owner == file && recordedDB == dbPath {
 		return nil
 	}
-	if owner != "" && !sameFile(owner, file) && existingFile(owner) {
+	if otherOwner(owner, recordedDB, file, dbPath) {
 		_, loaded, err := pipeline.ClientKeyState(ctx, j.db)
 		if err != nil {
 			return fmt.Errorf("database %s: %w", dbPath, err)
@@ -68,11 +82,7 @@ func (j *job) claimDatabase(ctx context.Context, dbPath string) error {
 			return fmt.Errorf("%w: %s", config.ErrConfig, otherDatabaseOwner(j.cfg, owner))
 		}
 	}
-	if owner != "" && owner != file && !sameFile(owner, file) {
-		j.log.Info("the database goes with this configuration file now: the one it went with is no longer there, or the database holds no export yet",
-			"database", dbPath, "was", owner)
-	}
-	return pipeline.RecordDatabaseOwner(ctx, j.db, file)
+	return pipeline.RecordDatabaseOwner(ctx, j.db, file, dbPath)
 }
 
 // otherDatabaseOwner is the problem of a configuration that names the database
@@ -93,8 +103,8 @@ func storedOtherOwner(ctx context.Context, cfg config.Config) (string, error) {
 	if cfg.File == "" || !existingFile(dbPath) {
 		return "", nil
 	}
-	owner, err := pipeline.StoredDatabaseOwner(ctx, dbPath)
-	if err != nil || owner == "" || owner == cfg.File || sameFile(owner, cfg.File) || !existingFile(owner) {
+	owner, recordedDB, err := pipeline.StoredDatabaseOwner(ctx, dbPath)
+	if err != nil || !otherOwner(owner, recordedDB, cfg.File, dbPath) {
 		return "", err
 	}
 	_, loaded, err := pipeline.StoredClientKeyState(ctx, dbPath)
@@ -108,17 +118,49 @@ func storedOtherOwner(ctx context.Context, cfg config.Config) (string, error) {
 // reports it holds.
 const outDirMarker = ".referrals-database"
 
-// claimOutDir refuses a reports folder that holds another database's reports
-// while that database still exists, and records this run's database as the
-// folder's. It makes the folder.
+// outDirOwner reads the database a reports folder holds the reports of ("" when
+// none is recorded, or the folder is not there), and the problem when that is
+// another database that still exists. It changes nothing.
+func outDirOwner(cfg config.Config) (owner, problem string, err error) {
+	outDir := cfg.Path(cfg.OutDir)
+	dbPath := cfg.Path(cfg.Database)
+	marker := filepath.Join(outDir, outDirMarker)
+	b, err := os.ReadFile(marker)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		return "", "", nil
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("read %s: %w", marker, err)
+	}
+	owner = strings.TrimSpace(string(b))
+	if owner == "" || owner == dbPath || sameFile(owner, dbPath) || !existingFile(owner) {
+		return owner, "", nil
+	}
+	return owner, fmt.Sprintf("%s: out_dir = %q names %s, which holds the reports of another database, %s (%s says so): "+
+		"this run's reports have the same names and would overwrite that practice's. "+
+		"Give this configuration a reports folder of its own. If %s is gone for good, or this configuration replaces the one that used it, delete %s",
+		cfg.Where("out_dir"), cfg.OutDir, outDir, owner, marker, owner, marker), nil
+}
+
+// checkOutDir refuses (exit 2) a reports folder that holds another database's
+// reports while that database still exists. It changes nothing: the run calls
+// it before loading anything, and claimOutDir once it writes the reports.
+func checkOutDir(cfg config.Config) error {
+	_, problem, err := outDirOwner(cfg)
+	if err != nil {
+		return err
+	}
+	if problem != "" {
+		return fmt.Errorf("%w: %s", config.ErrConfig, problem)
+	}
+	return nil
+}
+
+// claimOutDir makes the reports folder and records in it this run's database
+// as the one whose reports it holds, unless it holds another's (checkOutDir).
 func claimOutDir(cfg config.Config) error {
 	outDir := cfg.Path(cfg.OutDir)
 	dbPath := cfg.Path(cfg.Database)
-	if err := os.MkdirAll(outDir, 0o700); err != nil {
-		return fmt.Errorf("%w: %s: out_dir = %q: the reports folder %s cannot be created (%v); create it, or set a folder the run can write in",
-			config.ErrConfig, cfg.Where("out_dir"), cfg.OutDir, outDir, err)
-	}
-	marker := filepath.Join(outDir, outDirMarker)
 	owner, problem, err := outDirOwner(cfg)
 	if err != nil {
 		return err
@@ -129,6 +171,10 @@ func claimOutDir(cfg config.Config) error {
 	if owner == dbPath {
 		return nil
 	}
+	if err := os.MkdirAll(outDir, 0o700); err != nil {
+		return fmt.Errorf("create reports folder %s: %w", outDir, err)
+	}
+	marker := filepath.Join(outDir, outDirMarker)
 	tmp, err := os.CreateTemp(outDir, outDirMarker+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", marker, err)
@@ -145,28 +191,4 @@ func claimOutDir(cfg config.Config) error {
 		return fmt.Errorf("write %s: %w", marker, werr)
 	}
 	return nil
-}
-
-// outDirOwner reads the database a reports folder holds the reports of ("" when
-// none is recorded), and the problem when that is another database that still
-// exists.
-func outDirOwner(cfg config.Config) (owner, problem string, err error) {
-	outDir := cfg.Path(cfg.OutDir)
-	dbPath := cfg.Path(cfg.Database)
-	marker := filepath.Join(outDir, outDirMarker)
-	b, err := os.ReadFile(marker)
-	if errors.Is(err, fs.ErrNotExist) {
-		return "", "", nil
-	}
-	if err != nil {
-		return "", "", fmt.Errorf("read %s: %w", marker, err)
-	}
-	owner = strings.TrimSpace(string(b))
-	if owner == "" || owner == dbPath || sameFile(owner, dbPath) || !existingFile(owner) {
-		return owner, "", nil
-	}
-	return owner, fmt.Sprintf("%s: out_dir = %q names %s, which holds the reports of another database, %s (%s says so): "+
-		"this run's reports have the same names and would overwrite that practice's. "+
-		"Give this configuration a reports folder of its own. If %s is gone for good, or this configuration replaces the one that used it, delete %s",
-		cfg.Where("out_dir"), cfg.OutDir, outDir, owner, marker, owner, marker), nil
 }
