@@ -68,6 +68,18 @@ second exits with code 3.`)
 		if month, err = pipeline.DefaultMonth(ctx, j.db, e.today()); err != nil {
 			return err
 		}
+		// The default falls back to the last month the exports cover when they end
+		// before last month: a practice's export feed that stopped (a job in the
+		// practice system turned off, files dropped in another folder) would
+		// otherwise write last summer's reports every night, exit 0, and say nothing.
+		if lastMonth := firstOfMonth(e.today()).AddDate(0, -1, 0); month.Before(lastMonth) {
+			last, err := pipeline.LastExportDate(ctx, j.db, e.today())
+			if err != nil {
+				return err
+			}
+			j.log.Warn("the exports end before the last complete month, so the reports are for the last month they cover: are the practice's exports still arriving in the folders the configuration names? (--month picks a month)",
+				"exports_end", last.Format("2006-01-02"), "month", month.Format("2006-01"), "last_complete_month", lastMonth.Format("2006-01"))
+		}
 	} else if partialUntil, err = j.warnOutsideData(ctx, month, e.today()); err != nil {
 		return err
 	}
