@@ -138,8 +138,9 @@ func outDirOwner(cfg config.Config) (owner, problem string, err error) {
 	}
 	return owner, fmt.Sprintf("%s: out_dir = %q names %s, which holds the reports of another database, %s (%s says so): "+
 		"this run's reports have the same names and would overwrite that practice's. "+
-		"Give this configuration a reports folder of its own. If %s is gone for good, or this configuration replaces the one that used it, delete %s",
-		cfg.Where("out_dir"), cfg.OutDir, outDir, owner, marker, owner, marker), nil
+		"Give this configuration a reports folder of its own; or, if %s is this practice's database (the configuration was moved and its relative database path now names another file), set database = %q. "+
+		"If %s is gone for good, delete %s",
+		cfg.Where("out_dir"), cfg.OutDir, outDir, owner, marker, owner, owner, owner, marker), nil
 }
 
 // checkOutDir refuses (exit 2) a reports folder that holds another database's
