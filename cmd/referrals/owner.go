@@ -184,7 +184,23 @@ func claimOutDir(cfg config.Config) error {
 	if cerr := tmp.Close(); werr == nil {
 		werr = cerr
 	}
-	if werr == nil {
+	_, statErr := os.Stat(marker)
+	linked := false
+	if werr == nil && errors.Is(statErr, fs.ErrNotExist) {
+		// No database claimed the folder yet: two practices' first runs at once
+		// must not both take it, so the marker is linked in only where none is
+		// (a folder that takes no hard link is claimed by a rename below).
+		err := os.Link(tmp.Name(), marker)
+		if errors.Is(err, fs.ErrExist) {
+			os.Remove(tmp.Name())
+			return checkOutDir(cfg)
+		}
+		if err == nil {
+			linked = true
+			werr = os.Remove(tmp.Name())
+		}
+	}
+	if werr == nil && !linked {
 		werr = os.Rename(tmp.Name(), marker)
 	}
 	if werr != nil {
