@@ -138,3 +138,26 @@ func StoredClientKeyState(ctx context.Context, path string) (fingerprint string,
 	}
 	return f.String, loaded, nil
 }
+
+// StoredKeyFromEnv is KeyFromEnv of the database file at path, read without
+// changing it (attached read-only), for `referrals check`: false where it was
+// never recorded.
+func StoredKeyFromEnv(ctx context.Context, path string) (bool, error) {
+	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
+	if err != nil {
+		return false, err
+	}
+	defer mem.Close()
+	if _, err := mem.ExecContext(ctx, "ATTACH "+QuoteString(path)+" AS stored (READ_ONLY)"); err != nil {
+		return false, classifyOpenError(path, err)
+	}
+	var n int
+	if err := mem.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_columns() WHERE database_name = 'stored' AND schema_name = 'main' AND table_name = 'key_check' AND column_name = 'from_env'`).Scan(&n); err != nil || n == 0 {
+		return false, err
+	}
+	var fromEnv sql.NullBool
+	if err := mem.QueryRowContext(ctx, `SELECT bool_or(from_env) FROM stored.key_check`).Scan(&fromEnv); err != nil {
+		return false, fmt.Errorf("read where the client-key secret of %s came from: %w", path, err)
+	}
+	return fromEnv.Valid && fromEnv.Bool, nil
+}

@@ -234,12 +234,18 @@ func TestSecretFromTheEnvironmentIsNamed(t *testing.T) {
 		!strings.Contains(r.stderr, "as the nightly job sets it") || strings.Contains(r.stderr, "Restore the key file") {
 		t.Errorf("run without %s: exit %d, want 2 and a message saying to set it:\n%s", clientkey.EnvVar, r.code, r.stderr)
 	}
+	if r := runBin(t, "check", "--config", cfg, "--quiet"); r.code != 2 || !strings.Contains(r.stdout, clientkey.EnvVar+" is not set, and the last command that loaded exports") {
+		t.Errorf("check without %s: exit %d, want 2 and a problem saying to set it:\n%s%s", clientkey.EnvVar, r.code, r.stdout, r.stderr)
+	}
 	if err := os.WriteFile(keyPath, []byte("a key file that keyed nothing here\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	r = run()
 	if r.code != 2 || !strings.Contains(r.stderr, "they were keyed with "+clientkey.EnvVar+", which is not set here") {
 		t.Errorf("run without %s, beside another key file: exit %d, want 2 and a message saying to set it:\n%s", clientkey.EnvVar, r.code, r.stderr)
+	}
+	if r := runBin(t, "check", "--config", cfg, "--quiet"); r.code != 2 || !strings.Contains(r.stdout, "they were keyed with "+clientkey.EnvVar+", which is not set here") {
+		t.Errorf("check without %s, beside another key file: exit %d, want 2 and a problem saying to set it:\n%s%s", clientkey.EnvVar, r.code, r.stdout, r.stderr)
 	}
 	t.Setenv(clientkey.EnvVar, "the secret cron sets for every practice")
 	if r := run(); r.code != 0 {
