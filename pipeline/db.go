@@ -4,6 +4,7 @@ package pipeline
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
@@ -87,7 +88,7 @@ func Open(ctx context.Context, path string, s Settings) (*sql.DB, error) {
 			stmts = append(stmts, fmt.Sprintf("SET memory_limit = %s", QuoteString(s.MemoryLimit)))
 		}
 		if s.TempDir != "" {
-			stmts = append(stmts, fmt.Sprintf("SET temp_directory = %s", QuoteString(s.TempDir)))
+			stmts = append(stmts, fmt.Sprintf("SET temp_directory = %s", QuoteString(SpillDir(path, s.TempDir))))
 		}
 		for _, q := range stmts {
 			if _, err := execer.ExecContext(context.Background(), q, nil); err != nil {
@@ -112,6 +113,28 @@ func Open(ctx context.Context, path string, s Settings) (*sql.DB, error) {
 		_ = os.Chmod(path+".wal", 0o600)
 	}
 	return db, nil
+}
+
+// SpillDir is the folder DuckDB spills to for the database at path, given the
+// configured spill folder dir: a folder of the database's own inside it. DuckDB
+// names its spill files after their block size, not after the database
+// (duckdb_temp_storage_S96K-0.tmp), and removes those it finds as it closes:
+// two databases spilling into one folder at once (two practices' nightly
+// runs sharing a temp_directory) read each other's blocks, and one failed with
+// "Could not read enough bytes" while the other crashed. The folder is named
+// after the database file and a hash of its absolute path, so that two
+// practices' referrals.duckdb get two; DuckDB makes it and removes it as it
+// closes.
+func SpillDir(path, dir string) string {
+	if path == "" || path == ":memory:" {
+		return dir
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = path
+	}
+	sum := sha256.Sum256([]byte(abs))
+	return filepath.Join(dir, fmt.Sprintf("%s-%x.tmp", filepath.Base(abs), sum[:4]))
 }
 
 func classifyOpenError(path string, err error) error {

@@ -96,7 +96,10 @@ type Ingester struct {
 	DB     *sql.DB
 	Config config.Config
 	Secret []byte
-	Log    *slog.Logger
+	// SecretFromEnv: the secret came from REFERRALS_CLIENT_KEY, not the key file
+	// (recorded, for the message of a command run without it).
+	SecretFromEnv bool
+	Log           *slog.Logger
 	// canonical: the database keys client ids canonical (ClientKeyCanonical).
 	canonical bool
 	// Progress, when set, is told each file as it starts (done of total).
@@ -167,6 +170,9 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 	}
 	// After a rebuild's reset every row is keyed again: the secret is recorded anew.
 	if err := CheckClientKey(ctx, in.DB, in.Secret, true); err != nil {
+		return sum, err
+	}
+	if err := RecordKeySource(ctx, in.DB, in.SecretFromEnv); err != nil {
 		return sum, err
 	}
 	canonical, err := ClientKeyCanonical(ctx, in.DB)

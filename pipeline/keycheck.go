@@ -49,10 +49,31 @@ func CheckClientKey(ctx context.Context, db *sql.DB, secret []byte, record bool)
 	}
 	// A database that holds no row yet keys its clients canonical; one whose rows
 	// were keyed before the secret was recorded keyed them as written.
-	if _, err := db.ExecContext(ctx, `DELETE FROM key_check; INSERT INTO key_check VALUES (?, ?)`, fp, !loaded); err != nil {
+	if _, err := db.ExecContext(ctx, `DELETE FROM key_check; INSERT INTO key_check (fingerprint, canonical) VALUES (?, ?)`, fp, !loaded); err != nil {
 		return fmt.Errorf("record which secret keys the clients: %w", err)
 	}
 	return nil
+}
+
+// RecordKeySource records whether the secret that keys the database's clients
+// came from the environment variable (fromEnv) or the key file. Run it after
+// CheckClientKey recorded the secret.
+func RecordKeySource(ctx context.Context, db *sql.DB, fromEnv bool) error {
+	if _, err := db.ExecContext(ctx, `UPDATE key_check SET from_env = ? WHERE from_env IS DISTINCT FROM ?`, fromEnv, fromEnv); err != nil {
+		return fmt.Errorf("record where the client-key secret comes from: %w", err)
+	}
+	return nil
+}
+
+// KeyFromEnv reports whether the secret that keyed the database's clients came
+// from the environment variable: valid only when that was recorded
+// (RecordKeySource).
+func KeyFromEnv(ctx context.Context, db *sql.DB) (sql.NullBool, error) {
+	var fromEnv sql.NullBool
+	if err := db.QueryRowContext(ctx, `SELECT bool_or(from_env) FROM key_check`).Scan(&fromEnv); err != nil {
+		return fromEnv, fmt.Errorf("read where the client-key secret came from: %w", err)
+	}
+	return fromEnv, nil
 }
 
 // ClientKeyCanonical reports whether the database's clients are keyed
@@ -116,4 +137,27 @@ func StoredClientKeyState(ctx context.Context, path string) (fingerprint string,
 		return "", false, fmt.Errorf("read which secret keyed the clients of %s: %w", path, err)
 	}
 	return f.String, loaded, nil
+}
+
+// StoredKeyFromEnv is KeyFromEnv of the database file at path, read without
+// changing it (attached read-only), for `referrals check`: false where it was
+// never recorded.
+func StoredKeyFromEnv(ctx context.Context, path string) (bool, error) {
+	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
+	if err != nil {
+		return false, err
+	}
+	defer mem.Close()
+	if _, err := mem.ExecContext(ctx, "ATTACH "+QuoteString(path)+" AS stored (READ_ONLY)"); err != nil {
+		return false, classifyOpenError(path, err)
+	}
+	var n int
+	if err := mem.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_columns() WHERE database_name = 'stored' AND schema_name = 'main' AND table_name = 'key_check' AND column_name = 'from_env'`).Scan(&n); err != nil || n == 0 {
+		return false, err
+	}
+	var fromEnv sql.NullBool
+	if err := mem.QueryRowContext(ctx, `SELECT bool_or(from_env) FROM stored.key_check`).Scan(&fromEnv); err != nil {
+		return false, fmt.Errorf("read where the client-key secret of %s came from: %w", path, err)
+	}
+	return fromEnv.Valid && fromEnv.Bool, nil
 }

@@ -396,20 +396,30 @@ func ModelVars(c config.Config, month time.Time) Vars {
 func DefaultMonth(ctx context.Context, db *sql.DB, today time.Time) (time.Time, error) {
 	firstOf := func(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC) }
 	month := firstOf(today).AddDate(0, -1, 0)
-	var last sql.NullTime
-	err := db.QueryRowContext(ctx, `SELECT max(d) FROM (
-		SELECT max(appt_date) AS d FROM raw_appointments WHERE appt_date <= ?
-		UNION ALL SELECT max(service_date) FROM raw_claim_lines WHERE service_date <= ?)`, today, today).Scan(&last)
+	last, err := LastExportDate(ctx, db, today)
 	if err != nil {
 		return month, err
 	}
-	if last.Valid {
-		covered := firstOf(last.Time.AddDate(0, 0, 4)).AddDate(0, -1, 0)
+	if !last.IsZero() {
+		covered := firstOf(last.AddDate(0, 0, 4)).AddDate(0, -1, 0)
 		if covered.Before(month) {
 			month = covered
 		}
 	}
 	return month, nil
+}
+
+// LastExportDate is the last date up to today of an appointment or a claim
+// line loaded (the zero time when none is).
+func LastExportDate(ctx context.Context, db *sql.DB, today time.Time) (time.Time, error) {
+	var last sql.NullTime
+	err := db.QueryRowContext(ctx, `SELECT max(d) FROM (
+		SELECT max(appt_date) AS d FROM raw_appointments WHERE appt_date <= ?
+		UNION ALL SELECT max(service_date) FROM raw_claim_lines WHERE service_date <= ?)`, today, today).Scan(&last)
+	if err != nil || !last.Valid {
+		return time.Time{}, err
+	}
+	return last.Time, nil
 }
 
 // ParseMonth reads YYYY-MM as the first day of that month.

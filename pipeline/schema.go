@@ -110,10 +110,19 @@ var schema = []string{
 	// A fingerprint of the secret that keyed the clients (clientkey.Fingerprint), so
 	// that a run with another secret stops instead of counting every client as new.
 	`CREATE TABLE IF NOT EXISTS key_check (fingerprint VARCHAR)`,
+	// The configuration file whose exports the database holds (DatabaseOwner), so
+	// that a second practice's configuration naming the same database is refused
+	// instead of loading its exports among the first's.
+	`CREATE TABLE IF NOT EXISTS database_owner (config_file VARCHAR, database VARCHAR)`,
 	// Whether the clients were keyed canonical (clientkey.Canonical: 00501 as 501):
 	// NULL in a database whose clients were keyed before, which goes on keying them
 	// as written until --rebuild keys them again (ClientKeyCanonical).
 	`ALTER TABLE key_check ADD COLUMN IF NOT EXISTS canonical BOOLEAN`,
+	// Whether that secret came from REFERRALS_CLIENT_KEY (true) or the key file
+	// (false; NULL before it was kept), so that a command run without the
+	// variable that cron sets is told to set it, not to restore a key file that
+	// never was (RecordKeySource).
+	`ALTER TABLE key_check ADD COLUMN IF NOT EXISTS from_env BOOLEAN`,
 	// The reading settings (ReadSettings) each source's loaded files were read with.
 	`CREATE TABLE IF NOT EXISTS read_settings (source VARCHAR, settings VARCHAR)`,
 	// A ledger made before the file's size and modification time were kept.

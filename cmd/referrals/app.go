@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -73,6 +74,10 @@ type env struct {
 	// logFormat is where a command's parsed --log-format goes, so that the error
 	// it ends with is printed the same way (nil: nowhere).
 	logFormat *string
+	// configFile is where the parsed --config goes, as an absolute path, so that
+	// the error a command ends with names it: several practices' runs, one after
+	// the other in one cron job, mail their output together (nil: nowhere).
+	configFile *string
 	// now is the run's clock (nil: time.Now); tests set another day.
 	now func() time.Time
 }
@@ -95,6 +100,16 @@ type loggedAsJSON struct{ err error }
 
 func (e *loggedAsJSON) Error() string { return e.err.Error() }
 func (e *loggedAsJSON) Unwrap() error { return e.err }
+
+// ofConfig is the error of a command run with --config: main prints the
+// configuration file before it, and the command's log records name it.
+type ofConfig struct {
+	err  error
+	file string
+}
+
+func (e *ofConfig) Error() string { return e.err.Error() }
+func (e *ofConfig) Unwrap() error { return e.err }
 
 type command struct {
 	name    string
@@ -119,8 +134,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // runEnv runs the command args name in e.
 func runEnv(ctx context.Context, e env, args []string) error {
-	format := ""
+	format, configFile := "", ""
 	e.logFormat = &format
+	e.configFile = &configFile
 	stdout, stderr := e.stdout, e.stderr
 	if len(args) == 0 {
 		args = []string{"run"}
@@ -133,6 +149,9 @@ func runEnv(ctx context.Context, e env, args []string) error {
 	for _, c := range commands() {
 		if c.name == args[0] {
 			err := c.run(ctx, e, args[1:])
+			if err != nil && configFile != "" && !isSilent(err) {
+				err = &ofConfig{err: err, file: configFile}
+			}
 			if err != nil && format == "json" {
 				err = &loggedAsJSON{err}
 			}
@@ -211,6 +230,9 @@ func (c *commonFlags) validate(e env) error {
 	if e.logFormat != nil {
 		*e.logFormat = c.logFormat
 	}
+	if e.configFile != nil {
+		*e.configFile = c.configPath()
+	}
 	if c.quiet && c.verbose {
 		return &usageError{"--quiet and --verbose cannot be used together: --quiet prints only warnings and errors, --verbose every debug line; choose one"}
 	}
@@ -234,10 +256,50 @@ func (c *commonFlags) logger(e env) (*slog.Logger, error) {
 		level = slog.LevelDebug
 	}
 	opts := &slog.HandlerOptions{Level: level}
+	var log *slog.Logger
 	if c.logFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		log = slog.New(slog.NewJSONHandler(w, opts))
+	} else {
+		log = slog.New(slog.NewTextHandler(w, opts))
 	}
-	return slog.New(slog.NewTextHandler(w, opts)), nil
+	// Several practices' runs mail their output together: each record names
+	// the configuration it is of (its files' paths are relative to it), last.
+	if f := c.configPath(); f != "" {
+		log = slog.New(&lastAttr{Handler: log.Handler(), attr: slog.String("config", f)})
+	}
+	return log, nil
+}
+
+// lastAttr is a handler that adds attr to every record after the record's own
+// attributes, so that a line reads as before, what it is of at its end.
+type lastAttr struct {
+	slog.Handler
+	attr slog.Attr
+}
+
+func (h *lastAttr) Handle(ctx context.Context, r slog.Record) error {
+	r = r.Clone()
+	r.AddAttrs(h.attr)
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h *lastAttr) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &lastAttr{Handler: h.Handler.WithAttrs(attrs), attr: h.attr}
+}
+
+func (h *lastAttr) WithGroup(name string) slog.Handler {
+	return &lastAttr{Handler: h.Handler.WithGroup(name), attr: h.attr}
+}
+
+// configPath is the --config file as an absolute path ("" without one).
+func (c *commonFlags) configPath() string {
+	if c.config == "" {
+		return ""
+	}
+	if abs, err := filepath.Abs(c.config); err == nil {
+		return abs
+	}
+	return c.config
 }
 
 // newFlagSet builds a subcommand's flag set whose --help prints usage and

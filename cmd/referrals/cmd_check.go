@@ -92,6 +92,22 @@ change nothing.`)
 			fmt.Fprintf(w, "PROBLEM  %s\n", p)
 		}
 	}
+	// A configuration copied from another practice's that still names its
+	// database or reports folder: the run refuses it.
+	if p, err := storedOtherOwner(ctx, cfg); err != nil && !errors.Is(err, pipeline.ErrLocked) {
+		problems++
+		fmt.Fprintf(w, "PROBLEM  the database %s cannot be read: %v\n", cfg.Path(cfg.Database), err)
+	} else if p != "" {
+		problems++
+		fmt.Fprintf(w, "PROBLEM  %s\n", p)
+	}
+	if _, p, err := outDirOwner(cfg); err != nil {
+		problems++
+		fmt.Fprintf(w, "PROBLEM  %v\n", err)
+	} else if p != "" {
+		problems++
+		fmt.Fprintf(w, "PROBLEM  %s\n", p)
+	}
 	// A source may be left out on purpose (a practice without a billing export),
 	// but not without being said.
 	for _, s := range []struct {
@@ -267,6 +283,10 @@ func checkDatabaseAndKey(ctx context.Context, e env, cfg config.Config) []string
 		case err != nil:
 			return []string{fmt.Sprintf("the database %s cannot be read: %v", dbPath, err)}
 		case loaded:
+			if fromEnv, err := pipeline.StoredKeyFromEnv(ctx, dbPath); err == nil && fromEnv {
+				return []string{fmt.Sprintf("%s is not set, and the last command that loaded exports into the database %s took the client-key secret from it, not from the key file %s: the run would stop (with a new secret, every client would count as new). Set %s to that secret, as the nightly job sets it (the crontab line or the script cron runs, which a login shell may not have)",
+					clientkey.EnvVar, dbPath, keyPath, clientkey.EnvVar)}
+			}
 			return []string{fmt.Sprintf("the client-key file %s is missing, and the database %s holds clients keyed with its secret: the run would stop (with a new secret, every client would count as new). Restore the key file from the backup taken with the database (or set %s to its secret)",
 				keyPath, dbPath, clientkey.EnvVar)}
 		}
@@ -286,6 +306,9 @@ func checkDatabaseAndKey(ctx context.Context, e env, cfg config.Config) []string
 		return []string{fmt.Sprintf("the database %s cannot be read: %v", dbPath, err)}
 	case recorded != "" && loaded && recorded != clientkey.Fingerprint(secret):
 		fix := fmt.Sprintf("restore the key file %s from the backup taken with the database", keyPath)
+		if fromEnv, err := pipeline.StoredKeyFromEnv(ctx, dbPath); err == nil && fromEnv && from != clientkey.EnvVar {
+			fix = fmt.Sprintf("they were keyed with %s, which is not set here: set it as the nightly job sets it (the crontab line or the script cron runs, which a login shell may not have)", clientkey.EnvVar)
+		}
 		if from == clientkey.EnvVar {
 			fix = fmt.Sprintf("set %s to the secret used before, or unset it if the key file %s holds that secret (cron and a login shell may set it differently)", clientkey.EnvVar, keyPath)
 		}

@@ -48,6 +48,11 @@ second exits with code 3.`)
 		return err
 	}
 	defer j.close()
+	// Before anything is loaded: a folder that holds another practice's reports
+	// changes nothing.
+	if err := checkOutDir(j.cfg); err != nil {
+		return err
+	}
 
 	sum, err := j.ingest(ctx, e, *rebuild)
 	if err != nil {
@@ -62,6 +67,18 @@ second exits with code 3.`)
 	if month.IsZero() {
 		if month, err = pipeline.DefaultMonth(ctx, j.db, e.today()); err != nil {
 			return err
+		}
+		// The default falls back to the last month the exports cover when they end
+		// before last month: a practice's export feed that stopped (a job in the
+		// practice system turned off, files dropped in another folder) would
+		// otherwise write last summer's reports every night, exit 0, and say nothing.
+		if lastMonth := firstOfMonth(e.today()).AddDate(0, -1, 0); month.Before(lastMonth) {
+			last, err := pipeline.LastExportDate(ctx, j.db, e.today())
+			if err != nil {
+				return err
+			}
+			j.log.Warn("the exports end before the last complete month, so the reports are for the last month they cover: are the practice's exports still arriving in the folders the configuration names? (--month picks a month)",
+				"exports_end", last.Format("2006-01-02"), "month", month.Format("2006-01"), "last_complete_month", lastMonth.Format("2006-01"))
 		}
 	} else if partialUntil, err = j.warnOutsideData(ctx, month, e.today()); err != nil {
 		return err
@@ -117,6 +134,9 @@ second exits with code 3.`)
 	// Sheets, the page and the CSV read only model tables: they are kept beside the
 	// database and reused while no model changed (reports.WriteWorkbookCached).
 	cacheDir := j.cfg.Path(j.cfg.Database) + reportCacheSuffix
+	if err := claimOutDir(j.cfg); err != nil {
+		return err
+	}
 	written, err := writeReports(ctx, j.db, month, outDir, cacheDir)
 	if err != nil {
 		return err

@@ -87,6 +87,10 @@ func openJob(ctx context.Context, e env, cf commonFlags, what string, rebuild bo
 		j.log.Info("client keys converted to this version's 64-bit numbers, once after an upgrade; this run builds every table again",
 			"took", time.Since(t).Round(time.Millisecond))
 	}
+	if err := j.claimDatabase(ctx, dbPath); err != nil {
+		j.close()
+		return nil, err
+	}
 	if err := j.loadSecret(ctx, e, dbPath, rebuild); err != nil {
 		j.close()
 		return nil, err
@@ -112,8 +116,22 @@ func (j *job) loadSecret(ctx context.Context, e env, dbPath string, rebuild bool
 		return fmt.Errorf("database %s: %w", dbPath, err)
 	}
 	keyPath := j.cfg.KeyPath()
+	fromEnv := strings.TrimSpace(e.getenv(clientkey.EnvVar)) != ""
+	// Where the secret that keyed the clients came from, as recorded: a command
+	// run without the variable cron sets must be told to set it, not to restore
+	// a key file that never was, nor one that never keyed them.
+	keyedFromEnv, err := pipeline.KeyFromEnv(ctx, j.db)
+	if err != nil {
+		return fmt.Errorf("database %s: %w", dbPath, err)
+	}
+	envKeyed := !rebuild && !fromEnv && keyedFromEnv.Valid && keyedFromEnv.Bool
 	// A database without a loaded row has keyed no client: a new key file is harmless.
 	j.secret, err = clientkey.Load(e.getenv(clientkey.EnvVar), keyPath, !loaded || rebuild)
+	if errors.Is(err, clientkey.ErrNoKeyFile) && envKeyed {
+		return fmt.Errorf("%w: %s is not set, and the last command that loaded exports into the database %s took the client-key secret from it, not from the key file %s: with a new secret, every client would count as new. "+
+			"Set %s to that secret, as the nightly job sets it (the crontab line or the script cron runs, which a login shell may not have)",
+			config.ErrConfig, clientkey.EnvVar, dbPath, keyPath, clientkey.EnvVar)
+	}
 	if errors.Is(err, clientkey.ErrNoKeyFile) {
 		return fmt.Errorf("%w: the client-key file %s is missing, and the database %s holds clients keyed with its secret: with a new one, every client would count as new. "+
 			"Restore the key file from the backup taken with the database (or set %s to its secret). "+
@@ -137,7 +155,10 @@ func (j *job) loadSecret(ctx context.Context, e env, dbPath string, rebuild bool
 	if err := pipeline.CheckClientKey(ctx, j.db, j.secret, false); errors.Is(err, pipeline.ErrOtherSecret) {
 		from := fmt.Sprintf("the key file %s", keyPath)
 		fix := fmt.Sprintf("restore the key file %s from the backup taken with the database", keyPath)
-		if strings.TrimSpace(e.getenv(clientkey.EnvVar)) != "" {
+		if envKeyed {
+			fix = fmt.Sprintf("they were keyed with %s, which is not set here: set it as the nightly job sets it (the crontab line or the script cron runs, which a login shell may not have)", clientkey.EnvVar)
+		}
+		if fromEnv {
 			from = clientkey.EnvVar
 			fix = fmt.Sprintf("set %s to the secret used before, or unset it if the key file %s holds that secret (cron and a login shell may set it differently)", clientkey.EnvVar, keyPath)
 		}
@@ -185,7 +206,8 @@ func (j *job) ingest(ctx context.Context, e env, rebuild bool) (pipeline.IngestS
 	for _, w := range warnings {
 		j.log.Warn(w)
 	}
-	in := &pipeline.Ingester{DB: j.db, Config: j.cfg, Secret: j.secret, Log: j.log, Rebuild: rebuild, TmpDir: j.copiesDir()}
+	in := &pipeline.Ingester{DB: j.db, Config: j.cfg, Secret: j.secret, Log: j.log, Rebuild: rebuild, TmpDir: j.copiesDir(),
+		SecretFromEnv: strings.TrimSpace(e.getenv(clientkey.EnvVar)) != ""}
 	if f, ok := e.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		in.Progress = progressLine(e.stderr)
 	}

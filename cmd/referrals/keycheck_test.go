@@ -208,3 +208,47 @@ func TestShortSecretIsAConfigurationError(t *testing.T) {
 		}
 	}
 }
+
+// An installation that sets REFERRALS_CLIENT_KEY in its crontab has no key
+// file: a command run from a login shell without the variable is told to set
+// it as the nightly job does, not to restore a key file from a backup that never
+// held one; nor, where a key file with another secret lies beside the
+// database, that the key file must be restored.
+func TestSecretFromTheEnvironmentIsNamed(t *testing.T) {
+	dir, cfg := practiceDir(t, 0.3, false)
+	keyPath := filepath.Join(dir, "db", "referrals.key")
+	run := func() result {
+		t.Helper()
+		return runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet")
+	}
+	t.Setenv(clientkey.EnvVar, "the secret cron sets for every practice")
+	if r := run(); r.code != 0 {
+		t.Fatalf("run with %s set: exit %d\n%s", clientkey.EnvVar, r.code, r.stderr)
+	}
+	if _, err := os.Stat(keyPath); !os.IsNotExist(err) {
+		t.Fatalf("a key file was made although %s was set (%v)", clientkey.EnvVar, err)
+	}
+	t.Setenv(clientkey.EnvVar, "")
+	r := run()
+	if r.code != 2 || !strings.Contains(r.stderr, clientkey.EnvVar+" is not set, and the last command that loaded exports") ||
+		!strings.Contains(r.stderr, "as the nightly job sets it") || strings.Contains(r.stderr, "Restore the key file") {
+		t.Errorf("run without %s: exit %d, want 2 and a message saying to set it:\n%s", clientkey.EnvVar, r.code, r.stderr)
+	}
+	if r := runBin(t, "check", "--config", cfg, "--quiet"); r.code != 2 || !strings.Contains(r.stdout, clientkey.EnvVar+" is not set, and the last command that loaded exports") {
+		t.Errorf("check without %s: exit %d, want 2 and a problem saying to set it:\n%s%s", clientkey.EnvVar, r.code, r.stdout, r.stderr)
+	}
+	if err := os.WriteFile(keyPath, []byte("a key file that keyed nothing here\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = run()
+	if r.code != 2 || !strings.Contains(r.stderr, "they were keyed with "+clientkey.EnvVar+", which is not set here") {
+		t.Errorf("run without %s, beside another key file: exit %d, want 2 and a message saying to set it:\n%s", clientkey.EnvVar, r.code, r.stderr)
+	}
+	if r := runBin(t, "check", "--config", cfg, "--quiet"); r.code != 2 || !strings.Contains(r.stdout, "they were keyed with "+clientkey.EnvVar+", which is not set here") {
+		t.Errorf("check without %s, beside another key file: exit %d, want 2 and a problem saying to set it:\n%s%s", clientkey.EnvVar, r.code, r.stdout, r.stderr)
+	}
+	t.Setenv(clientkey.EnvVar, "the secret cron sets for every practice")
+	if r := run(); r.code != 0 {
+		t.Errorf("run with %s set again: exit %d\n%s", clientkey.EnvVar, r.code, r.stderr)
+	}
+}

@@ -30,6 +30,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -49,6 +50,10 @@ func main() {
 	code := exitCode(err)
 	var asJSON *loggedAsJSON
 	logsJSON := errors.As(err, &asJSON)
+	configFile := ""
+	if oc := (*ofConfig)(nil); errors.As(err, &oc) {
+		configFile = oc.file
+	}
 	if err != nil && signalled && !isSilent(err) {
 		// Stopped by a signal (Ctrl-C, a cron timeout, a shutdown): whatever failed
 		// after it ("context canceled", DuckDB's "INTERRUPT Error") failed because of
@@ -56,16 +61,26 @@ func main() {
 		err = errInterrupted
 	}
 	if err != nil && code != 0 && !isSilent(err) {
-		printFinal(os.Stderr, logsJSON, err, code)
+		printFinal(os.Stderr, logsJSON, configFile, err, code)
 	}
 	os.Exit(code)
 }
 
 // printFinal prints the error a command ended with: as a log record when the
 // command logs JSON (a log collector then reads every line), else as text.
-func printFinal(w io.Writer, asJSON bool, err error, code int) {
+// configFile, the command's --config (""), names the practice whose run it is:
+// an installation running several mails their output together.
+func printFinal(w io.Writer, asJSON bool, configFile string, err error, code int) {
 	if asJSON {
-		slog.New(slog.NewJSONHandler(w, nil)).Error(err.Error(), "exit_code", code)
+		attrs := []any{"exit_code", code}
+		if configFile != "" {
+			attrs = append(attrs, "config", configFile)
+		}
+		slog.New(slog.NewJSONHandler(w, nil)).Error(err.Error(), attrs...)
+		return
+	}
+	if configFile != "" && !strings.Contains(err.Error(), configFile) {
+		fmt.Fprintf(w, "referrals: %s: %v\n", configFile, err)
 		return
 	}
 	fmt.Fprintf(w, "referrals: %v\n", err)

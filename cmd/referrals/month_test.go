@@ -27,7 +27,7 @@ func TestMonthNotOverIsPartial(t *testing.T) {
 		return func() time.Time { return time.Date(y, m, d, 9, 30, 0, 0, time.Local) }
 	}
 	midOctober := day(2026, 10, 15)
-	warning := regexp.MustCompile(`level=WARN msg="the report month is not over yet, so its figures are partial[^"]*" month=2026-10 today=2026-10-15 data_until=2026-10-(0[1-9]|1[0-5])\n`)
+	warning := regexp.MustCompile(`level=WARN msg="the report month is not over yet, so its figures are partial[^"]*" month=2026-10 today=2026-10-15 data_until=2026-10-(0[1-9]|1[0-5]) config=\S+\n`)
 
 	code, _, errOut := runOn(midOctober, "run", "--config", cfg, "--month", "2026-10", "--quiet")
 	if code != 0 || !warning.MatchString(errOut) {
@@ -62,5 +62,24 @@ func TestMonthNotOverIsPartial(t *testing.T) {
 	// The month after the run's today has not begun.
 	if code, _, errOut := runOn(midOctober, "run", "--config", cfg, "--month", "2026-11"); code != exitUsage || !strings.Contains(errOut, "--month 2026-11 has not begun (this month is 2026-10)") {
 		t.Errorf("run --month 2026-11 on 2026-10-15: exit %d, want %d, refused as not begun:\n%s", code, exitUsage, errOut)
+	}
+}
+
+// A practice whose exports stopped arriving (the export job turned off, files
+// dropped in another folder) still matches its old files, so nothing fails: the
+// default month falls back to the last month the exports cover, and the run
+// warns, with --quiet too, naming the exports' last date and the month
+// reported; while the exports reach the last complete month it says nothing.
+func TestStaleExportsWarn(t *testing.T) {
+	_, cfg := practiceDir(t, 0.3, false) // exports up to 2026-10
+	february := func() time.Time { return time.Date(2027, 2, 10, 9, 30, 0, 0, time.Local) }
+	code, _, errOut := runOn(february, "run", "--config", cfg, "--quiet")
+	if code != 0 || !strings.Contains(errOut, "the exports end before the last complete month") ||
+		!strings.Contains(errOut, "exports_end=2026-10-") || !strings.Contains(errOut, "month=2026-10 last_complete_month=2027-01") {
+		t.Errorf("run on 2027-02-10 of exports that end in October: exit %d, want 0 and a warning:\n%s", code, errOut)
+	}
+	november := func() time.Time { return time.Date(2026, 11, 20, 9, 30, 0, 0, time.Local) }
+	if code, _, errOut := runOn(november, "run", "--config", cfg, "--quiet"); code != 0 || strings.Contains(errOut, "exports end before") {
+		t.Errorf("run on 2026-11-20 of exports that end in October: exit %d, want 0 and no warning:\n%s", code, errOut)
 	}
 }
