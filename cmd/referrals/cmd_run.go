@@ -72,7 +72,10 @@ second exits with code 3.`)
 		// before last month: a practice's export feed that stopped (a job in the
 		// practice system turned off, files dropped in another folder) would
 		// otherwise write last summer's reports every night, exit 0, and say nothing.
-		if lastMonth := firstOfMonth(e.today()).AddDate(0, -1, 0); month.Before(lastMonth) {
+		// The built-in settings (no configuration file) load the bundled sample
+		// practice, whose exports end where they end: no feed to stop, and the README's
+		// first command warns of nothing.
+		if lastMonth := firstOfMonth(e.today()).AddDate(0, -1, 0); month.Before(lastMonth) && j.cfg.File != "" {
 			last, err := pipeline.LastExportDate(ctx, j.db, e.today())
 			if err != nil {
 				return err

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -81,5 +83,17 @@ func TestStaleExportsWarn(t *testing.T) {
 	november := func() time.Time { return time.Date(2026, 11, 20, 9, 30, 0, 0, time.Local) }
 	if code, _, errOut := runOn(november, "run", "--config", cfg, "--quiet"); code != 0 || strings.Contains(errOut, "exports end before") {
 		t.Errorf("run on 2026-11-20 of exports that end in October: exit %d, want 0 and no warning:\n%s", code, errOut)
+	}
+
+	// The built-in settings run the bundled sample, whose exports end where they
+	// end: the README's first command, run in a later year, warns of no feed.
+	dir, _ := practiceDir(t, 0.3, false)
+	if err := os.Rename(filepath.Join(dir, "data"), filepath.Join(dir, "sample-data")); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	code, out, errOut := runOn(february, "run")
+	if code != 0 || strings.Contains(errOut, "exports end before") || !strings.Contains(out, "Report month 2026-10:") {
+		t.Errorf("run with the built-in settings on 2027-02-10: exit %d, want 0, the sample's last month and no warning of stale exports:\n%s\n%s", code, out, errOut)
 	}
 }
