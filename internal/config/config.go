@@ -116,7 +116,7 @@ type Stage struct {
 // IngestOpts bounds what is accepted as a plausible row.
 type IngestOpts struct {
 	MinYear       int `toml:"min_year"`        // dates before this year are rejected
-	MaxYearsAhead int `toml:"max_years_ahead"` // dates more than this many years after today are rejected
+	MaxYearsAhead int `toml:"max_years_ahead"` // dates in a year more than this many after the run's year are rejected
 }
 
 // Default is the configuration used without a file: the sample data.
