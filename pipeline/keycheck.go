@@ -91,73 +91,68 @@ func ClientKeyCanonical(ctx context.Context, db *sql.DB) (bool, error) {
 	return canonical, nil
 }
 
-// StoredClientKeyState is ClientKeyState of the database file at path, read
-// without changing it: attached read-only, so that `referrals check` can
-// compare a secret with the database's without creating, upgrading or writing
-// it. A database of an older version that lacks a table reads as without it
-// (no secret recorded, no row). While a run holds the file, the error is
-// ErrLocked.
-func StoredClientKeyState(ctx context.Context, path string) (fingerprint string, loaded bool, err error) {
+// Stored is what `referrals check` reads of a database file, attached read-only
+// once, so that it can compare a secret and a configuration with the database's
+// without creating, upgrading or writing it. A database of an older version
+// that lacks a table or a column reads as without it.
+type Stored struct {
+	Fingerprint string // ClientKeyState's: the secret that keyed its clients ("" when none is recorded)
+	Loaded      bool   // and whether it holds a loaded row
+	KeyFromEnv  bool   // KeyFromEnv's: that secret came from REFERRALS_CLIENT_KEY (false where never recorded)
+	OwnerConfig string // DatabaseOwner's: the configuration file whose exports it holds ("" when none is recorded)
+	OwnerDB     string // and the path the database file had then
+}
+
+// ReadStored reads Stored of the database file at path. While a run holds the
+// file, the error is ErrLocked.
+func ReadStored(ctx context.Context, path string) (Stored, error) {
+	var st Stored
 	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
 	if err != nil {
-		return "", false, err
+		return st, err
 	}
 	defer mem.Close()
 	if _, err := mem.ExecContext(ctx, "ATTACH "+QuoteString(path)+" AS stored (READ_ONLY)"); err != nil {
-		return "", false, classifyOpenError(path, err)
+		return st, classifyOpenError(path, err)
 	}
-	tables := map[string]bool{}
-	rows, err := mem.QueryContext(ctx, `SELECT table_name FROM duckdb_tables() WHERE database_name = 'stored' AND schema_name = 'main'`)
+	has := map[string]bool{} // "table" and "table.column"
+	rows, err := mem.QueryContext(ctx, `SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = 'stored' AND schema_name = 'main'`)
 	if err != nil {
-		return "", false, fmt.Errorf("read the tables of %s: %w", path, err)
+		return st, fmt.Errorf("read the tables of %s: %w", path, err)
 	}
 	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
+		var t, c string
+		if err := rows.Scan(&t, &c); err != nil {
 			rows.Close()
-			return "", false, err
+			return st, err
 		}
-		tables[t] = true
+		has[t], has[t+"."+c] = true, true
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return "", false, err
+		return st, err
 	}
-	fp, any := "NULL", []string{"false"}
-	if tables["key_check"] {
+	fp, fromEnv, owner, ownerDB, any := "NULL", "NULL", "NULL", "NULL", []string{"false"}
+	if has["key_check"] {
 		fp = "(SELECT max(fingerprint) FROM stored.key_check)"
 	}
+	if has["key_check.from_env"] {
+		fromEnv = "(SELECT bool_or(from_env) FROM stored.key_check)"
+	}
+	if has["database_owner"] {
+		owner, ownerDB = "(SELECT max(config_file) FROM stored.database_owner)", "(SELECT max(database) FROM stored.database_owner)"
+	}
 	for _, t := range []string{"ingest_files", "raw_appointments", "raw_claim_lines"} {
-		if tables[t] {
+		if has[t] {
 			any = append(any, "EXISTS (SELECT 1 FROM stored."+t+")")
 		}
 	}
-	var f sql.NullString
-	if err := mem.QueryRowContext(ctx, "SELECT "+fp+"::VARCHAR, "+strings.Join(any, " OR ")).Scan(&f, &loaded); err != nil {
-		return "", false, fmt.Errorf("read which secret keyed the clients of %s: %w", path, err)
+	var f, o, od sql.NullString
+	var env sql.NullBool
+	q := "SELECT " + fp + "::VARCHAR, " + strings.Join(any, " OR ") + ", " + fromEnv + "::BOOLEAN, " + owner + "::VARCHAR, " + ownerDB + "::VARCHAR"
+	if err := mem.QueryRowContext(ctx, q).Scan(&f, &st.Loaded, &env, &o, &od); err != nil {
+		return st, fmt.Errorf("read which secret keyed the clients of %s, and whose exports it holds: %w", path, err)
 	}
-	return f.String, loaded, nil
-}
-
-// StoredKeyFromEnv is KeyFromEnv of the database file at path, read without
-// changing it (attached read-only), for `referrals check`: false where it was
-// never recorded.
-func StoredKeyFromEnv(ctx context.Context, path string) (bool, error) {
-	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
-	if err != nil {
-		return false, err
-	}
-	defer mem.Close()
-	if _, err := mem.ExecContext(ctx, "ATTACH "+QuoteString(path)+" AS stored (READ_ONLY)"); err != nil {
-		return false, classifyOpenError(path, err)
-	}
-	var n int
-	if err := mem.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_columns() WHERE database_name = 'stored' AND schema_name = 'main' AND table_name = 'key_check' AND column_name = 'from_env'`).Scan(&n); err != nil || n == 0 {
-		return false, err
-	}
-	var fromEnv sql.NullBool
-	if err := mem.QueryRowContext(ctx, `SELECT bool_or(from_env) FROM stored.key_check`).Scan(&fromEnv); err != nil {
-		return false, fmt.Errorf("read where the client-key secret of %s came from: %w", path, err)
-	}
-	return fromEnv.Valid && fromEnv.Bool, nil
+	st.Fingerprint, st.KeyFromEnv, st.OwnerConfig, st.OwnerDB = f.String, env.Valid && env.Bool, o.String, od.String
+	return st, nil
 }

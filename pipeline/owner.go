@@ -27,30 +27,3 @@ func RecordDatabaseOwner(ctx context.Context, db *sql.DB, file, database string)
 	}
 	return nil
 }
-
-// StoredDatabaseOwner is DatabaseOwner of the database file at path, read
-// without changing it (attached read-only, as StoredClientKeyState reads), for
-// `referrals check`. A database without the record reads as "". While a run
-// holds the file, the error is ErrLocked.
-func StoredDatabaseOwner(ctx context.Context, path string) (configFile, database string, err error) {
-	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
-	if err != nil {
-		return "", "", err
-	}
-	defer mem.Close()
-	if _, err := mem.ExecContext(ctx, "ATTACH "+QuoteString(path)+" AS stored (READ_ONLY)"); err != nil {
-		return "", "", classifyOpenError(path, err)
-	}
-	var n int
-	if err := mem.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables() WHERE database_name = 'stored' AND schema_name = 'main' AND table_name = 'database_owner'`).Scan(&n); err != nil {
-		return "", "", fmt.Errorf("read the tables of %s: %w", path, err)
-	}
-	if n == 0 {
-		return "", "", nil
-	}
-	var f, d sql.NullString
-	if err := mem.QueryRowContext(ctx, `SELECT max(config_file), max(database) FROM stored.database_owner`).Scan(&f, &d); err != nil {
-		return "", "", fmt.Errorf("read which configuration the database %s belongs to: %w", path, err)
-	}
-	return f.String, d.String, nil
-}

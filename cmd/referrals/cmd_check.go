@@ -276,14 +276,14 @@ func checkDatabaseAndKey(ctx context.Context, e env, cfg config.Config) []string
 		if !exists {
 			return []string{fmt.Sprintf("ok client key: the first run creates the key file %s (keep it with the database backup)", keyPath)}
 		}
-		_, loaded, err := pipeline.StoredClientKeyState(ctx, dbPath)
+		st, err := pipeline.ReadStored(ctx, dbPath)
 		switch {
 		case errors.Is(err, pipeline.ErrLocked):
 			return []string{fmt.Sprintf("warning the client-key file %s is missing, and whether the database %s holds clients keyed with its secret could not be read: a run holds the database; run check again once it is over", keyPath, dbPath)}
 		case err != nil:
 			return []string{fmt.Sprintf("the database %s cannot be read: %v", dbPath, err)}
-		case loaded:
-			if fromEnv, err := pipeline.StoredKeyFromEnv(ctx, dbPath); err == nil && fromEnv {
+		case st.Loaded:
+			if st.KeyFromEnv {
 				return []string{fmt.Sprintf("%s is not set, and the last command that loaded exports into the database %s took the client-key secret from it, not from the key file %s: the run would stop (with a new secret, every client would count as new). Set %s to that secret, as the nightly job sets it (the crontab line or the script cron runs, which a login shell may not have)",
 					clientkey.EnvVar, dbPath, keyPath, clientkey.EnvVar)}
 			}
@@ -298,15 +298,15 @@ func checkDatabaseAndKey(ctx context.Context, e env, cfg config.Config) []string
 	if !exists {
 		return []string{fmt.Sprintf("ok client key from %s (the first run creates the database %s)", from, dbPath)}
 	}
-	recorded, loaded, err := pipeline.StoredClientKeyState(ctx, dbPath)
+	st, err := pipeline.ReadStored(ctx, dbPath)
 	switch {
 	case errors.Is(err, pipeline.ErrLocked):
 		return []string{fmt.Sprintf("warning client key from %s: not compared with the one that keyed the database %s, because a run holds the database; run check again once it is over", from, dbPath)}
 	case err != nil:
 		return []string{fmt.Sprintf("the database %s cannot be read: %v", dbPath, err)}
-	case recorded != "" && loaded && recorded != clientkey.Fingerprint(secret):
+	case st.Fingerprint != "" && st.Loaded && st.Fingerprint != clientkey.Fingerprint(secret):
 		fix := fmt.Sprintf("restore the key file %s from the backup taken with the database", keyPath)
-		if fromEnv, err := pipeline.StoredKeyFromEnv(ctx, dbPath); err == nil && fromEnv && from != clientkey.EnvVar {
+		if st.KeyFromEnv && from != clientkey.EnvVar {
 			fix = fmt.Sprintf("they were keyed with %s, which is not set here: set it as the nightly job sets it (the crontab line or the script cron runs, which a login shell may not have)", clientkey.EnvVar)
 		}
 		if from == clientkey.EnvVar {

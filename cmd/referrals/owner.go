@@ -103,15 +103,11 @@ func storedOtherOwner(ctx context.Context, cfg config.Config) (string, error) {
 	if cfg.File == "" || !existingFile(dbPath) {
 		return "", nil
 	}
-	owner, recordedDB, err := pipeline.StoredDatabaseOwner(ctx, dbPath)
-	if err != nil || !otherOwner(owner, recordedDB, cfg.File, dbPath) {
+	st, err := pipeline.ReadStored(ctx, dbPath)
+	if err != nil || !st.Loaded || !otherOwner(st.OwnerConfig, st.OwnerDB, cfg.File, dbPath) {
 		return "", err
 	}
-	_, loaded, err := pipeline.StoredClientKeyState(ctx, dbPath)
-	if err != nil || !loaded {
-		return "", err
-	}
-	return otherDatabaseOwner(cfg, owner), nil
+	return otherDatabaseOwner(cfg, st.OwnerConfig), nil
 }
 
 // outDirMarker is the file in a reports folder that names the database whose
