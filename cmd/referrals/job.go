@@ -27,7 +27,9 @@ type job struct {
 	lock   *runlock.Lock
 	log    *slog.Logger
 	secret []byte
-	start  time.Time
+	// secretFromEnv: the secret came from REFERRALS_CLIENT_KEY, not the key file.
+	secretFromEnv bool
+	start         time.Time
 }
 
 // openJob opens the configured database for a command, under its lock, with the
@@ -117,6 +119,7 @@ func (j *job) loadSecret(ctx context.Context, e env, dbPath string, rebuild bool
 	}
 	keyPath := j.cfg.KeyPath()
 	fromEnv := strings.TrimSpace(e.getenv(clientkey.EnvVar)) != ""
+	j.secretFromEnv = fromEnv
 	// Where the secret that keyed the clients came from, as recorded: a command
 	// run without the variable cron sets must be told to set it, not to restore
 	// a key file that never was, nor one that never keyed them.
@@ -206,8 +209,7 @@ func (j *job) ingest(ctx context.Context, e env, rebuild bool) (pipeline.IngestS
 	for _, w := range warnings {
 		j.log.Warn(w)
 	}
-	in := &pipeline.Ingester{DB: j.db, Config: j.cfg, Secret: j.secret, Log: j.log, Rebuild: rebuild, TmpDir: j.copiesDir(),
-		SecretFromEnv: strings.TrimSpace(e.getenv(clientkey.EnvVar)) != ""}
+	in := &pipeline.Ingester{DB: j.db, Config: j.cfg, Secret: j.secret, SecretFromEnv: j.secretFromEnv, Log: j.log, Rebuild: rebuild, TmpDir: j.copiesDir()}
 	if f, ok := e.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		in.Progress = progressLine(e.stderr)
 	}
