@@ -1,11 +1,6 @@
 package main
 
-import (
-	"path/filepath"
-	"slices"
-	"strings"
-	"testing"
-)
+import "testing"
 
 // An appointment at 24:00 (midnight at the end of its day, as some schedulers
 // write it) is on its own day, after every other time of that day: a client
@@ -24,10 +19,8 @@ func TestAppointmentAt2400IsAReferral(t *testing.T) {
 		"6,503,Bob Ray,10/03/2026,12:00 AM,Attended,Dr. Midnight\n"
 	bill := "Claim Line ID,Client ID,DOS,Rendering Provider,Charge,Paid\n"
 	dir, cfg := ownPractice(t, map[string]string{"scheduling/a.csv": sched, "billing/b.csv": bill}, "")
-	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet"); r.code != 0 {
-		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
-	}
-	checkReferrals(t, "24:00", filepath.Join(dir, "out", "referrals-2026-10.xlsx"),
+	book := runMonth(t, dir, cfg, "2026-10")
+	checkReferrals(t, "24:00", book,
 		map[string]string{"Dr. Midnight": "2", "Dr. Early": "1"}, "0")
 }
 
@@ -41,16 +34,8 @@ func TestPointPersonTakesTheDaysEarlierReferral(t *testing.T) {
 		"3,603,Bob Ray,10/06/2026,9:00 AM,Attended,Dr. Same Day\n"
 	bill := "Claim Line ID,Client ID,DOS,Rendering Provider,Charge,Paid\n"
 	dir, cfg := ownPractice(t, map[string]string{"scheduling/a.csv": sched, "billing/b.csv": bill}, "")
-	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet"); r.code != 0 {
-		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
-	}
-	rows := sheetRows(t, filepath.Join(dir, "out", "referrals-2026-10.xlsx"), "Referrers")
-	header := strings.Split(rows[0], " | ")
-	col := slices.Index(header, "Point person")
-	if len(rows) != 2 || col < 0 {
-		t.Fatalf("Referrers: %q; want one referrer and a Point person column", rows)
-	}
-	if got := strings.Split(rows[1], " | ")[col]; got != "Bob Ray" {
+	book := runMonth(t, dir, cfg, "2026-10")
+	if got := soleReferrerCell(t, book, "Point person"); got != "Bob Ray" {
 		t.Errorf("point person of Dr. Same Day: %q, want Bob Ray, who saw the 9:00 AM referral of its first day", got)
 	}
 }
@@ -69,10 +54,8 @@ func TestTimeColumnWithTheDateOrdersTheDay(t *testing.T) {
 		"6,703,Bob Ray,10/03/2026,10/03/2026 11:00:00 a.m.,Attended,Dr. Early\n"
 	bill := "Claim Line ID,Client ID,DOS,Rendering Provider,Charge,Paid\n"
 	dir, cfg := ownPractice(t, map[string]string{"scheduling/a.csv": sched, "billing/b.csv": bill}, "")
-	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet"); r.code != 0 {
-		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
-	}
-	checkReferrals(t, "date and time in the time column", filepath.Join(dir, "out", "referrals-2026-10.xlsx"),
+	book := runMonth(t, dir, cfg, "2026-10")
+	checkReferrals(t, "date and time in the time column", book,
 		map[string]string{"Dr. Early": "3"}, "0")
 }
 
@@ -88,10 +71,8 @@ func TestTimeWithSecondsKeepsAMAndPM(t *testing.T) {
 		"4,802,Bob Ray,10/02/2026,12:15:00 AM,Attended,Dr. Early\n"
 	bill := "Claim Line ID,Client ID,DOS,Rendering Provider,Charge,Paid\n"
 	dir, cfg := ownPractice(t, map[string]string{"scheduling/a.csv": sched, "billing/b.csv": bill}, "")
-	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet"); r.code != 0 {
-		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
-	}
-	checkReferrals(t, "times with seconds and AM/PM", filepath.Join(dir, "out", "referrals-2026-10.xlsx"),
+	book := runMonth(t, dir, cfg, "2026-10")
+	checkReferrals(t, "times with seconds and AM/PM", book,
 		map[string]string{"Dr. Early": "2"}, "0")
 }
 
@@ -116,15 +97,8 @@ date_format = "%d/%m/%Y"`)
 	if r := runBin(t, "check", "--config", cfg); r.code != 0 {
 		t.Fatalf("check: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	if r := runBin(t, "run", "--config", cfg, "--month", "2026-09", "--quiet"); r.code != 0 {
-		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
-	}
-	rows := sheetRows(t, filepath.Join(dir, "out", "referrals-2026-09.xlsx"), "Referrers")
-	col := slices.Index(strings.Split(rows[0], " | "), "Point person")
-	if len(rows) != 2 || col < 0 {
-		t.Fatalf("Referrers: %q; want one referrer and a Point person column", rows)
-	}
-	if got := strings.Split(rows[1], " | ")[col]; got != "Ann Lee" {
+	book := runMonth(t, dir, cfg, "2026-09")
+	if got := soleReferrerCell(t, book, "Point person"); got != "Ann Lee" {
 		t.Errorf("point person of Dr. Day First in September 2026: %q, want Ann Lee, who leaves on 5 October (roster end_date 05/10/2026, day first)", got)
 	}
 }

@@ -47,6 +47,32 @@ aliases = ""
 	return dir, cfg
 }
 
+// runMonth runs the job of the configuration cfg in dir for month (YYYY-MM),
+// quietly, stops the test unless it exits 0, and returns the workbook it wrote.
+func runMonth(t *testing.T, dir, cfg, month string) string {
+	t.Helper()
+	if r := runBin(t, "run", "--config", cfg, "--month", month, "--quiet"); r.code != 0 {
+		t.Fatalf("run --month %s: exit %d\n%s", month, r.code, r.stderr)
+	}
+	return filepath.Join(dir, "out", "referrals-"+month+".xlsx")
+}
+
+// soleReferrerCell is the column's cell of the one referrer on the workbook's
+// Referrers sheet; it stops the test where the sheet lists another number of
+// referrers or has no such column.
+func soleReferrerCell(t *testing.T, book, column string) string {
+	t.Helper()
+	rows := sheetRows(t, book, "Referrers")
+	col := -1
+	if len(rows) > 0 {
+		col = slices.Index(strings.Split(rows[0], " | "), column)
+	}
+	if len(rows) != 2 || col < 0 {
+		t.Fatalf("Referrers: %q; want one referrer and a %s column", rows, column)
+	}
+	return strings.Split(rows[1], " | ")[col]
+}
+
 // sheetRows reads a sheet of a written workbook, each row's cells joined by " | ".
 func sheetRows(t *testing.T, path, sheet string) []string {
 	t.Helper()
@@ -85,12 +111,10 @@ func TestPlaceholderSourceIsNoReferrer(t *testing.T) {
 		"L1,508,10/12/2026,Ann Lee,\"Lopez, Maria MD\",200.00,100.00\n" +
 		"L2,504,10/06/2026,Bob Ray,N/A,200.00,100.00\n"
 	dir, cfg := ownPractice(t, map[string]string{"scheduling/a.csv": sched, "billing/b.csv": bill}, "")
-	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet"); r.code != 0 {
-		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
-	}
+	book := runMonth(t, dir, cfg, "2026-10")
 	// Dr. Maria Lopez's fourth referral is the client whose source was "unknown",
 	// from its claim; four clients have no source.
-	checkReferrals(t, "run", filepath.Join(dir, "out", "referrals-2026-10.xlsx"), map[string]string{"Dr. Maria Lopez": "4"}, "4")
+	checkReferrals(t, "run", book, map[string]string{"Dr. Maria Lopez": "4"}, "4")
 }
 
 // A date column that holds the time too ("Date/Time": 10/05/2026 2:30 PM) gives
@@ -108,10 +132,8 @@ func TestTimeInTheDateColumnOrdersTheDay(t *testing.T) {
 files = ["exports/scheduling/*.csv"]`, `[scheduling]
 files = ["exports/scheduling/*.csv"]
 date_format = "%m/%d/%Y %I:%M %p"`)
-	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet"); r.code != 0 {
-		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
-	}
-	rows := sheetRows(t, filepath.Join(dir, "out", "referrals-2026-10.xlsx"), "Referrers")
+	book := runMonth(t, dir, cfg, "2026-10")
+	rows := sheetRows(t, book, "Referrers")
 	if len(rows) != 2 || !strings.HasPrefix(rows[1], "Dr. Early | ") {
 		t.Errorf("Referrers: %q; want the one referrer Dr. Early, the source of the 9:00 AM appointment", rows)
 	}
@@ -128,10 +150,8 @@ func TestNPITypedThreeWaysIsOneSpelling(t *testing.T) {
 		"4,504,Ann Lee,10/06/2026,Attended,Dr. Anaïs Dubois,1500000033\n"
 	bill := "Claim Line ID,Client ID,DOS,Rendering Provider,Charge,Paid\n"
 	dir, cfg := ownPractice(t, map[string]string{"scheduling/a.csv": sched, "billing/b.csv": bill}, "")
-	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet"); r.code != 0 {
-		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
-	}
-	rows := sheetRows(t, filepath.Join(dir, "out", "referrals-2026-10.xlsx"), "Data quality")
+	book := runMonth(t, dir, cfg, "2026-10")
+	rows := sheetRows(t, book, "Data quality")
 	var merged []string
 	in := false
 	for _, r := range rows {
@@ -200,10 +220,8 @@ func TestPlaceholderNameWithAnNPIOnAClaimNamesTheNPI(t *testing.T) {
 		"L3,704,10/04/2026,Ann Lee,Unknown,,200.00,100.00\n" +
 		"L4,704,10/05/2026,Ann Lee,Dr. Omar Haddad,,200.00,100.00\n"
 	dir, cfg := ownPractice(t, map[string]string{"scheduling/a.csv": sched, "billing/a.csv": bill}, "")
-	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet"); r.code != 0 {
-		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
-	}
-	checkReferrals(t, "run", filepath.Join(dir, "out", "referrals-2026-10.xlsx"), map[string]string{"Dr. Omar Haddad": "4"}, "0")
+	book := runMonth(t, dir, cfg, "2026-10")
+	checkReferrals(t, "run", book, map[string]string{"Dr. Omar Haddad": "4"}, "0")
 }
 
 // A placeholder typed with an NPI ("Unknown" in the name's column, the NPI in
@@ -223,10 +241,8 @@ func TestPlaceholderNameWithAnNPINamesNoReferrer(t *testing.T) {
 	bill := "Claim Line ID,Client ID,DOS,Rendering Provider,Referring Provider,Referring Provider NPI,Charge,Paid\n" +
 		"L1,806,10/05/2026,Ann Lee,none,1003000126,200.00,100.00\n"
 	dir, cfg := ownPractice(t, map[string]string{"scheduling/a.csv": sched, "billing/a.csv": bill}, "")
-	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet"); r.code != 0 {
-		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
-	}
-	checkReferrals(t, "run", filepath.Join(dir, "out", "referrals-2026-10.xlsx"),
+	book := runMonth(t, dir, cfg, "2026-10")
+	checkReferrals(t, "run", book,
 		map[string]string{"Dr. Lena Park": "3", "NPI 1245319599": "1", "NPI 0000000000": "2"}, "0")
 }
 
