@@ -50,7 +50,7 @@ second exits with code 3.`)
 	defer j.close()
 	// Before anything is loaded: a folder that holds another practice's reports
 	// changes nothing.
-	if err := checkOutDir(j.cfg); err != nil {
+	if _, err := checkOutDir(j.cfg); err != nil {
 		return err
 	}
 

@@ -129,7 +129,7 @@ func outDirOwner(cfg config.Config) (owner, problem string, err error) {
 		return "", "", fmt.Errorf("read %s: %w", marker, err)
 	}
 	owner = strings.TrimSpace(string(b))
-	if owner == "" || owner == dbPath || sameFile(owner, dbPath) || !existingFile(owner) {
+	if owner == "" || sameFile(owner, dbPath) || !existingFile(owner) {
 		return owner, "", nil
 	}
 	return owner, fmt.Sprintf("%s: out_dir = %q names %s, which holds the reports of another database, %s (%s says so): "+
@@ -140,17 +140,15 @@ func outDirOwner(cfg config.Config) (owner, problem string, err error) {
 }
 
 // checkOutDir refuses (exit 2) a reports folder that holds another database's
-// reports while that database still exists. It changes nothing: the run calls
-// it before loading anything, and claimOutDir once it writes the reports.
-func checkOutDir(cfg config.Config) error {
-	_, problem, err := outDirOwner(cfg)
-	if err != nil {
-		return err
+// reports while that database still exists, and returns the database it holds
+// the reports of. It changes nothing: the run calls it before loading
+// anything, and claimOutDir once it writes the reports.
+func checkOutDir(cfg config.Config) (owner string, err error) {
+	owner, problem, err := outDirOwner(cfg)
+	if err == nil && problem != "" {
+		err = fmt.Errorf("%w: %s", config.ErrConfig, problem)
 	}
-	if problem != "" {
-		return fmt.Errorf("%w: %s", config.ErrConfig, problem)
-	}
-	return nil
+	return owner, err
 }
 
 // claimOutDir makes the reports folder and records in it this run's database
@@ -158,12 +156,9 @@ func checkOutDir(cfg config.Config) error {
 func claimOutDir(cfg config.Config) error {
 	outDir := cfg.Path(cfg.OutDir)
 	dbPath := cfg.Path(cfg.Database)
-	owner, problem, err := outDirOwner(cfg)
+	owner, err := checkOutDir(cfg)
 	if err != nil {
 		return err
-	}
-	if problem != "" {
-		return fmt.Errorf("%w: %s", config.ErrConfig, problem)
 	}
 	if owner == dbPath {
 		return nil
@@ -189,7 +184,8 @@ func claimOutDir(cfg config.Config) error {
 		err := os.Link(tmp.Name(), marker)
 		if errors.Is(err, fs.ErrExist) {
 			os.Remove(tmp.Name())
-			return checkOutDir(cfg)
+			_, err := checkOutDir(cfg)
+			return err
 		}
 		if err == nil {
 			linked = true
