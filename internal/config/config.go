@@ -74,13 +74,22 @@ func (c Config) DayFirst() bool {
 		if len(s.Files) == 0 {
 			continue
 		}
-		d, m := strings.Index(s.DateFormat, "%d"), strings.Index(s.DateFormat, "%m")
+		d, m := directive(s.DateFormat, 'd'), directive(s.DateFormat, 'm')
 		if d < 0 || m < 0 || d > m {
 			return false
 		}
 		n++
 	}
 	return n > 0
+}
+
+// directive is where format's directive for c starts (%c, or unpadded %-c), or -1.
+func directive(format string, c byte) int {
+	i, j := strings.Index(format, "%"+string(c)), strings.Index(format, "%-"+string(c))
+	if i < 0 || j >= 0 && j < i {
+		return j
+	}
+	return i
 }
 
 // Reference names the small files the user maintains.

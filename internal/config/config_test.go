@@ -259,3 +259,31 @@ func TestValueErrorsNameTheLine(t *testing.T) {
 		}
 	}
 }
+
+// DayFirst follows the exports' date_format, padded or not (%-d/%-m/%Y is day
+// first as %d/%m/%Y is), and only where every export that has files agrees.
+func TestDayFirst(t *testing.T) {
+	for _, c := range []struct {
+		sched, bill string
+		billFiles   bool
+		want        bool
+	}{
+		{"%d/%m/%Y", "%d/%m/%Y", true, true},
+		{"%-d/%-m/%Y", "%d.%m.%Y", true, true},
+		{"%m/%d/%Y", "%m/%d/%Y", true, false},
+		{"%-m/%-d/%Y", "%-m/%-d/%Y", true, false},
+		{"%Y-%m-%d", "%Y-%m-%d", true, false},
+		{"%d/%m/%Y", "%m/%d/%Y", true, false},
+		{"%d/%m/%Y", "%m/%d/%Y", false, true},
+		{"%d/%m/%Y %I:%M %p", "%d/%m/%Y", true, true},
+	} {
+		cfg := Default()
+		cfg.Scheduling.DateFormat, cfg.Billing.DateFormat = c.sched, c.bill
+		if !c.billFiles {
+			cfg.Billing.Files = nil
+		}
+		if got := cfg.DayFirst(); got != c.want {
+			t.Errorf("scheduling %q, billing %q (files: %v): DayFirst %v, want %v", c.sched, c.bill, c.billFiles, got, c.want)
+		}
+	}
+}
