@@ -42,7 +42,7 @@ month. An explain is not a run: it does not change the last run's month.`)
 	if err != nil {
 		return err
 	}
-	j, err := openJob(ctx, e, cf, "referrals explain", false)
+	j, err := openJob(ctx, e, cf, "referrals explain", jobOpts{})
 	if err != nil {
 		return err
 	}

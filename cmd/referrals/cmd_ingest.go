@@ -22,7 +22,7 @@ the table rejected_rows. Prints a per-file summary.`)
 	if fs.NArg() > 0 {
 		return &usageError{"ingest takes no arguments; did you mean --config?"}
 	}
-	j, err := openJob(ctx, e, cf, "referrals ingest", *rebuild)
+	j, err := openJob(ctx, e, cf, "referrals ingest", jobOpts{rebuild: *rebuild})
 	if err != nil {
 		return err
 	}

@@ -43,17 +43,11 @@ second exits with code 3.`)
 	if err != nil {
 		return err
 	}
-	j, err := openJob(ctx, e, cf, "referrals run", *rebuild)
+	j, err := openJob(ctx, e, cf, "referrals run", jobOpts{rebuild: *rebuild, reports: true})
 	if err != nil {
 		return err
 	}
 	defer j.close()
-	// Before anything is loaded: a folder that holds another practice's reports
-	// changes nothing.
-	if _, err := checkOutDir(j.cfg); err != nil {
-		return err
-	}
-
 	sum, err := j.ingest(ctx, e, *rebuild)
 	if err != nil {
 		return err

@@ -32,10 +32,19 @@ type job struct {
 	start         time.Time
 }
 
+// jobOpts says what a command does with the database it opens.
+type jobOpts struct {
+	// rebuild: the command keys every row again, so another secret may be used.
+	rebuild bool
+	// reports: the command writes reports into out_dir, which must not hold
+	// another database's.
+	reports bool
+}
+
 // openJob opens the configured database for a command, under its lock, with the
-// client-key secret checked against the one that keyed the database's clients
-// (rebuild: the command keys every row again, so another secret may be used).
-func openJob(ctx context.Context, e env, cf commonFlags, what string, rebuild bool) (*job, error) {
+// client-key secret checked against the one that keyed the database's clients.
+func openJob(ctx context.Context, e env, cf commonFlags, what string, o jobOpts) (*job, error) {
+	rebuild := o.rebuild
 	log, err := cf.logger(e)
 	if err != nil {
 		return nil, err
@@ -55,6 +64,15 @@ func openJob(ctx context.Context, e env, cf commonFlags, what string, rebuild bo
 	dbPath := cfg.Path(cfg.Database)
 	if fi, err := os.Stat(dbPath); err == nil && fi.IsDir() {
 		return nil, fmt.Errorf("%w: %s", config.ErrConfig, databaseIsFolder(cfg))
+	}
+	if o.reports {
+		// A run whose reports folder holds another practice's reports changes
+		// nothing either (a moved configuration whose relative database path now
+		// names a new file would otherwise leave an empty database and key file
+		// behind its refusal).
+		if _, err := checkOutDir(cfg); err != nil {
+			return nil, err
+		}
 	}
 	if err := os.MkdirAll(filepath.Dir(dbPath), 0o700); err != nil {
 		return nil, fmt.Errorf("%w: %s: database = %q: its folder %s cannot be created (%v); create it, or set a database path in a folder the run can write in",
