@@ -134,6 +134,7 @@ type pending struct {
 	source string
 	path   string
 	mod    time.Time
+	layout int // the source's [[….layout]] block whose settings read it, -1 for the source's own
 }
 
 // Ingest loads every new or changed export file. A file is loaded whole or
@@ -183,7 +184,7 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 	var files []pending
 	for _, source := range Sources {
 		src := in.source(source)
-		found, problems := in.expand(source, src.Files)
+		found, problems := in.expand(source, src.AllFiles())
 		for _, p := range problems {
 			p.Path = in.displayPath(p.Path)
 			if p.Status == "failed" {
@@ -487,6 +488,19 @@ func (in *Ingester) source(name string) config.Source {
 	return in.Config.Scheduling
 }
 
+// systemIDPrefix is what the ids of a layout's system (its ids setting) are
+// stored under: "SimplePractice: 1042". The name's case and spaces do not
+// matter, as an id system is named in the configuration.
+func systemIDPrefix(system string) string {
+	return strings.ToLower(strings.Join(strings.Fields(system), " ")) + ": "
+}
+
+// settingsOf is the settings f is read with: its source's, or those of the
+// source's layout block whose patterns match it.
+func (in *Ingester) settingsOf(f pending) config.Source {
+	return in.source(f.source).Layout(f.layout)
+}
+
 func (in *Ingester) reset(ctx context.Context) error {
 	// One transaction: a run killed or interrupted while it empties the tables
 	// leaves them all as they were, or all empty (the next run then loads every
@@ -546,7 +560,8 @@ func (in *Ingester) expand(source string, globs []string) ([]pending, []FileResu
 					Problem: folderMatched(source, g)})
 				continue
 			}
-			out = append(out, pending{source: source, path: m, mod: fi.ModTime().Truncate(time.Second)})
+			out = append(out, pending{source: source, path: m, mod: fi.ModTime().Truncate(time.Second),
+				layout: in.source(source).LayoutOf(m, in.Config.Path)})
 		}
 	}
 	// By time, then by the path the ledger keeps (relative to the configuration's
@@ -640,7 +655,7 @@ type prepared struct {
 // same kind of export, same header, read in the same encoding (a converted
 // copy is read as UTF-8, with its original's lines: it goes with the others).
 func (p *prepared) groupKey() string {
-	return p.f.source + "\x00" + p.duckEnc + "\x00" + string(p.delim) + "\x00" + string(p.amounts) + "\x00" + strings.Join(p.headers, "\x00")
+	return p.f.source + "\x00" + fmt.Sprint(p.f.layout) + "\x00" + p.duckEnc + "\x00" + string(p.delim) + "\x00" + string(p.amounts) + "\x00" + strings.Join(p.headers, "\x00")
 }
 
 // fileCheck is a file looked up in the ledger: admitted to be read, or not
@@ -771,7 +786,7 @@ func (in *Ingester) scan(c fileCheck) scanned {
 		res.Took = time.Since(c.start)
 		return scanned{res: res, sum: sum}
 	}
-	src := in.source(f.source)
+	src := in.settingsOf(f)
 	l := readLayout(f.path, f.source, src)
 	if l.readFail != nil {
 		return fail("", "cannot read the file: %v (check its permissions)", l.readFail)
@@ -1027,7 +1042,7 @@ func planColumns(source string, headers []string, mapping map[string]int, dateFo
 // each item's result.
 func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error) {
 	first := items[0]
-	src := in.source(first.f.source)
+	src := in.settingsOf(first.f)
 	source, headers, mapping := first.f.source, first.headers, first.mapping
 	plan := planColumns(source, headers, mapping, src.DateFormat)
 	for _, it := range items {
@@ -1662,6 +1677,17 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		}
 	}
 	steps = append(steps, "duplicate_checks", len(dupCheck))
+	if system := in.source(source).IDs(first.f.layout); system != "" {
+		// The files of a system that numbers its ids apart from the others' (ids =
+		// "…" in their layout): each id is stored under the system's name, so that
+		// an appointment of this system never replaces another system's
+		// appointment with the same number, nor is replaced by one. Done last, once
+		// every check of the group has compared its ids with the files' own.
+		if _, err := exec(fmt.Sprintf(`UPDATE %s SET %s = %s || %s WHERE file_id IN (%s) AND %s IS NOT NULL`,
+			table, idCol, QuoteString(systemIDPrefix(system)), idCol, idList, idCol)); err != nil {
+			return fmt.Errorf("keep the ids of %s apart: %w", system, err)
+		}
+	}
 	if sup != nil {
 		var left, readBack int64
 		for i := range items {
