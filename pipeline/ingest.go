@@ -77,7 +77,10 @@ type IngestSummary struct {
 	Loaded   int64
 	Rejected int64
 	Replaced int64
-	Took     time.Duration
+	// ReplacedOtherClient: of Replaced, the rows replaced by a row of the same id
+	// and another client (warned of: two systems numbering their ids alike).
+	ReplacedOtherClient int64
+	Took                time.Duration
 }
 
 // Count returns how many files ended with status.
@@ -321,9 +324,19 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 		in.Progress(len(files), len(files), "")
 	}
 	for _, source := range Sources {
-		byFile, err := in.replaceEarlierVersions(ctx, source)
+		byFile, otherClient, err := in.replaceEarlierVersions(ctx, source)
 		if err != nil {
 			return sum, err
+		}
+		for fileID, n := range otherClient {
+			var path string
+			if err := in.DB.QueryRowContext(ctx, `SELECT path FROM ingest_files WHERE file_id = ?`, fileID).Scan(&path); err != nil {
+				return sum, err
+			}
+			what := map[string]string{"scheduling": "appointments", "billing": "claim lines"}[source]
+			log.Warn(fmt.Sprintf("%d %s of older exports were replaced by rows of this file with the same id but another client: a re-export keeps an appointment's client, so this file likely comes from another system that numbers its ids as the older files' system did, and those older %s are lost. If so, give this system's files a [[%s.layout]] block with ids = \"its name\" (see the README, Configuration) and run `referrals run --rebuild`", n, what, what, source),
+				"source", source, "file", path, "replaced_other_client", n)
+			sum.ReplacedOtherClient += n
 		}
 		// The run's total counts every row replaced tonight, also those credited to a
 		// file of an earlier night (a newer export that an older one, loaded late, lost to).
@@ -1986,19 +1999,21 @@ func redactClientError(err error) string {
 // the file that replaced them. It runs once per ingestion, after the files;
 // the watermark in ingest_state makes a run killed before it (or during
 // it) leave the work for the next run, never undone.
-func (in *Ingester) replaceEarlierVersions(ctx context.Context, source string) (map[int64]int64, error) {
+//
+// otherClient counts, per file, the rows it replaced that named another client.
+func (in *Ingester) replaceEarlierVersions(ctx context.Context, source string) (byFile, otherClient map[int64]int64, err error) {
 	table, idCol := sourceTable(source)
 	var done, latest int64
 	if err := in.DB.QueryRowContext(ctx, `SELECT coalesce((SELECT replaced_through FROM ingest_state WHERE source = ?), 0),
 		coalesce((SELECT max(file_id) FROM ingest_files WHERE source = ?), 0)`, source, source).Scan(&done, &latest); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if latest <= done {
-		return nil, nil
+		return nil, nil, nil
 	}
 	tx, err := in.DB.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer tx.Rollback()
 	run := func(steps [][2]string) error {
@@ -2023,16 +2038,16 @@ func (in *Ingester) replaceEarlierVersions(ctx context.Context, source string) (
 		var others int64
 		if err := tx.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*) FROM %s WHERE file_id NOT IN (%s)`,
 			table, strings.Join(l.fileIDs, ", "))).Scan(&others); err != nil {
-			return nil, fmt.Errorf("replace earlier versions of %s rows: %w", source, err)
+			return nil, nil, fmt.Errorf("replace earlier versions of %s rows: %w", source, err)
 		}
 		if others == 0 {
 			if in.Log != nil {
 				in.Log.Debug("replace step", "source", source, "step", "none: one read, no id twice", "took", 0)
 			}
 			if err := run(watermark); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			return nil, tx.Commit()
+			return nil, nil, tx.Commit()
 		}
 	}
 	// Ids seen again since the last pass, and the newest file of each. On a first load
@@ -2050,24 +2065,28 @@ func (in *Ingester) replaceEarlierVersions(ctx context.Context, source string) (
 	// ids seen since the last pass (0.17 s against 0.04 s on a night at 10M rows).
 	order, err := fileOrder(ctx, tx, source)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := run([][2]string{
 		{"newest versions", fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE tmp_keep AS
-			SELECT %[2]s AS id, arg_max(file_id, %[4]s[file_id]) AS keep FROM %[1]s %[3]s
+			SELECT %[2]s AS id, arg_max(file_id, %[4]s[file_id]) AS keep, arg_max(client_key, %[4]s[file_id]) AS keep_client FROM %[1]s %[3]s
 			GROUP BY %[2]s HAVING count(*) > 1`, table, idCol, since, order)},
 		// The replaced rows, found once: what follows reads this list, not the table.
 		{"replaced rows", `CREATE OR REPLACE TEMP TABLE tmp_gone AS
-			SELECT r.rowid AS rid, r.client_key, k.keep FROM ` + table + ` r JOIN tmp_keep k ON r.` + idCol + ` = k.id AND r.file_id <> k.keep`},
-		{"count per file", `CREATE OR REPLACE TEMP TABLE tmp_replaced AS SELECT keep AS file_id, count(*) AS n FROM tmp_gone GROUP BY keep`},
+			SELECT r.rowid AS rid, r.client_key, k.keep, r.client_key IS DISTINCT FROM k.keep_client AS other_client
+			FROM ` + table + ` r JOIN tmp_keep k ON r.` + idCol + ` = k.id AND r.file_id <> k.keep`},
+		// A row replaced by one of another client: a re-export keeps an appointment's
+		// client, so two systems numbering their ids alike are the likely cause.
+		{"count per file", `CREATE OR REPLACE TEMP TABLE tmp_replaced AS SELECT keep AS file_id, count(*) AS n,
+			count(*) FILTER (WHERE other_client) AS other FROM tmp_gone GROUP BY keep`},
 		{"ledger", `UPDATE ingest_files SET rows_replaced = rows_replaced + t.n FROM tmp_replaced t WHERE ingest_files.file_id = t.file_id`},
 	}); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var gone, total, built int64
 	if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM tmp_gone), (SELECT count(*) FROM `+table+`),
 		(SELECT count(*) FROM model_state)`).Scan(&gone, &total, &built); err != nil {
-		return nil, fmt.Errorf("replace earlier versions of %s rows: %w", source, err)
+		return nil, nil, fmt.Errorf("replace earlier versions of %s rows: %w", source, err)
 	}
 	var steps [][2]string
 	if built > 0 {
@@ -2092,26 +2111,29 @@ func (in *Ingester) replaceEarlierVersions(ctx context.Context, source string) (
 	}
 	steps = append(steps, watermark...)
 	if err := run(steps); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	byFile := map[int64]int64{}
-	rows, err := tx.QueryContext(ctx, `SELECT file_id, n FROM tmp_replaced`)
+	byFile, otherClient = map[int64]int64{}, map[int64]int64{}
+	rows, err := tx.QueryContext(ctx, `SELECT file_id, n, other FROM tmp_replaced`)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for rows.Next() {
-		var id, n int64
-		if err := rows.Scan(&id, &n); err != nil {
+		var id, n, other int64
+		if err := rows.Scan(&id, &n, &other); err != nil {
 			rows.Close()
-			return nil, err
+			return nil, nil, err
 		}
 		byFile[id] = n
+		if other > 0 {
+			otherClient[id] = other
+		}
 	}
 	rows.Close()
 	for _, t := range []string{"tmp_keep", "tmp_gone", "tmp_replaced"} {
 		if _, err := tx.ExecContext(ctx, "DROP TABLE "+t); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return byFile, tx.Commit()
+	return byFile, otherClient, tx.Commit()
 }

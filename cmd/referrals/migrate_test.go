@@ -103,3 +103,44 @@ date_format = "%d/%m/%Y"
 		t.Errorf("exit %d; want a warning that the reading settings changed (date_format), got:\n%s", r.code, r.stderr)
 	}
 }
+
+// Without a layout's ids, a new system's appointment 1 still replaces the old
+// system's appointment 1 (two exports holding one id are one appointment, the
+// newer winning). A re-export keeps an appointment's client; one that names
+// another client lost the older appointment, and the referral of its client,
+// with exit 0 and no word. The run now warns of it, naming the file and what to
+// set; a re-export of the same appointments says nothing.
+func TestNewSystemReusingIDsIsWarnedOf(t *testing.T) {
+	old := "Appointment ID,Patient Account,Clinician,Appointment Date,Status,Referral Source\n" +
+		"1,700001,Ann Lee,09/14/2026,Attended,Dr. Omar Haddad\n" +
+		"2,700002,Ann Lee,09/15/2026,Attended,Dr. Omar Haddad\n"
+	bill := "Claim Line ID,Client ID,DOS,Rendering Provider,Charge,Paid\n"
+	dir, cfg := ownPractice(t, map[string]string{"scheduling/old.csv": old, "billing/b.csv": bill}, "")
+	runMonth(t, dir, cfg, "2026-09")
+	write := func(name, body string, at time.Time) {
+		p := filepath.Join(dir, "exports", "scheduling", name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The old system re-exports its appointments with a status changed: no warning.
+	write("old-again.csv", strings.Replace(old, "09/15/2026,Attended", "09/15/2026,No Show", 1), time.Now().Add(time.Hour))
+	r := runBin(t, "run", "--config", cfg, "--month", "2026-09", "--quiet")
+	if r.code != 0 || strings.Contains(r.stderr, "another client") {
+		t.Fatalf("a re-export of the same appointments: exit %d, want 0 without a warning:\n%s", r.code, r.stderr)
+	}
+	newer := "Appt #,Client ID,Provider,Date,Attendance,Referred By\n" +
+		"1,700003,Ann Lee,10/05/2026,Show,Dr. Omar Haddad\n"
+	write("new.csv", newer, time.Now().Add(2*time.Hour))
+	r = runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet")
+	if !strings.Contains(r.stderr, "1 appointments of older exports were replaced by rows of this file with the same id but another client") ||
+		!strings.Contains(r.stderr, "new.csv") || !strings.Contains(r.stderr, "[[scheduling.layout]]") {
+		t.Errorf("exit %d; want a warning naming new.csv, the appointment replaced with another client, and the layout to set:\n%s", r.code, r.stderr)
+	}
+	if strings.Contains(r.stderr, "700001") || strings.Contains(r.stderr, "700003") {
+		t.Errorf("the warning names a client id:\n%s", r.stderr)
+	}
+}
