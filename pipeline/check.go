@@ -35,6 +35,9 @@ type FileCheck struct {
 	// Warnings: what loads, but not whole or not as written (rows skipped,
 	// characters read otherwise); each says what to change.
 	Warnings []string
+	// columnsOf is the block whose column mapping reads the file
+	// (config.Source.ColumnsBlock).
+	columnsOf int
 }
 
 // OK reports a file with no problem.
@@ -62,7 +65,7 @@ func CheckExports(ctx context.Context, cfg config.Config) ([]FileCheck, error) {
 	var out []FileCheck
 	for _, source := range Sources {
 		src := in.source(source)
-		files, problems := in.expand(source, src.Files)
+		files, problems := in.expand(source, src.AllFiles())
 		for _, p := range problems {
 			out = append(out, FileCheck{Source: source, Path: p.Path, Problems: []string{p.Problem}})
 		}
@@ -70,10 +73,17 @@ func CheckExports(ctx context.Context, cfg config.Config) ([]FileCheck, error) {
 			if err := ctx.Err(); err != nil {
 				return out, err
 			}
-			out = append(out, checkFile(ctx, mem, source, src, f.path, in.displayPath(f.path), yearsOf(cfg.Ingest)))
+			fc := checkFile(ctx, mem, source, in.settingsOf(f), f.path, in.displayPath(f.path), yearsOf(cfg.Ingest))
+			fc.columnsOf = src.ColumnsBlock(f.layout)
+			out = append(out, fc)
 		}
 		if len(files) > 0 {
-			out = append(out, unmatchedMappings(source, src.Columns, cfg.File, out)...)
+			for _, l := range src.Settings(source) {
+				if l.Index >= 0 && src.Layouts[l.Index].Columns == nil {
+					continue // the source's mapping, compared with its files and these
+				}
+				out = append(out, unmatchedMappings(source, src.ColumnsBlock(l.Index), l.Source.Columns, cfg.File, out)...)
+			}
 		}
 	}
 	return out, nil
@@ -84,7 +94,9 @@ func CheckExports(ctx context.Context, cfg config.Config) ([]FileCheck, error) {
 // mapping may name a header only some exports have (a newer system's), but
 // one no file has is a typo, and the field is read from its usual headers or,
 // for an optional one such as referred_to, not at all, with different stages.
-func unmatchedMappings(source string, explicit map[string]string, configFile string, checks []FileCheck) []FileCheck {
+// block is the mapping's block (Source.ColumnsBlock): only the files read with
+// that mapping are compared.
+func unmatchedMappings(source string, block int, explicit map[string]string, configFile string, checks []FileCheck) []FileCheck {
 	var out []FileCheck
 	fields := make([]string, 0, len(explicit))
 	for f := range explicit {
@@ -100,7 +112,7 @@ func unmatchedMappings(source string, explicit map[string]string, configFile str
 		found, read := false, 0
 		var headers []string
 		for _, c := range checks {
-			if c.Source != source || c.Headers == nil {
+			if c.Source != source || c.Headers == nil || c.columnsOf != block {
 				continue
 			}
 			read++
@@ -117,6 +129,10 @@ func unmatchedMappings(source string, explicit map[string]string, configFile str
 		}
 		p := fmt.Sprintf("[%s.columns] %s = %q names a header that none of the %d %s file(s) has (a typo?); ",
 			source, field, want, read, source)
+		if block >= 0 {
+			p = fmt.Sprintf("[[%s.layout]] block %d's columns: %s = %q names a header that none of the block's %d file(s) has (a typo?); ",
+				source, block+1, field, want, read)
+		}
 		if near := closestHeader(want, headers); near != "" {
 			p += fmt.Sprintf("the nearest is %q; ", near)
 		}

@@ -77,7 +77,10 @@ type IngestSummary struct {
 	Loaded   int64
 	Rejected int64
 	Replaced int64
-	Took     time.Duration
+	// ReplacedOtherClient: of Replaced, the rows replaced by a row of the same id
+	// and another client (warned of: two systems numbering their ids alike).
+	ReplacedOtherClient int64
+	Took                time.Duration
 }
 
 // Count returns how many files ended with status.
@@ -134,6 +137,7 @@ type pending struct {
 	source string
 	path   string
 	mod    time.Time
+	layout int // the source's [[….layout]] block whose settings read it, -1 for the source's own
 }
 
 // Ingest loads every new or changed export file. A file is loaded whole or
@@ -183,7 +187,7 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 	var files []pending
 	for _, source := range Sources {
 		src := in.source(source)
-		found, problems := in.expand(source, src.Files)
+		found, problems := in.expand(source, src.AllFiles())
 		for _, p := range problems {
 			p.Path = in.displayPath(p.Path)
 			if p.Status == "failed" {
@@ -320,9 +324,19 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 		in.Progress(len(files), len(files), "")
 	}
 	for _, source := range Sources {
-		byFile, err := in.replaceEarlierVersions(ctx, source)
+		byFile, otherClient, err := in.replaceEarlierVersions(ctx, source)
 		if err != nil {
 			return sum, err
+		}
+		for fileID, n := range otherClient {
+			var path string
+			if err := in.DB.QueryRowContext(ctx, `SELECT path FROM ingest_files WHERE file_id = ?`, fileID).Scan(&path); err != nil {
+				return sum, err
+			}
+			what := map[string]string{"scheduling": "appointments", "billing": "claim lines"}[source]
+			log.Warn(fmt.Sprintf("%d %s of older exports were replaced by rows of this file with the same id but another client: a re-export keeps an appointment's client, so this file likely comes from another system that numbers its ids as the older files' system did, and those older %s are lost. If so, give this system's files a [[%s.layout]] block with ids = \"its name\" (see the README, Configuration) and run `referrals run --rebuild`", n, what, what, source),
+				"source", source, "file", path, "replaced_other_client", n)
+			sum.ReplacedOtherClient += n
 		}
 		// The run's total counts every row replaced tonight, also those credited to a
 		// file of an earlier night (a newer export that an older one, loaded late, lost to).
@@ -487,6 +501,19 @@ func (in *Ingester) source(name string) config.Source {
 	return in.Config.Scheduling
 }
 
+// systemIDPrefix is what the ids of a layout's system (its ids setting) are
+// stored under: "SimplePractice: 1042". The name's case and spaces do not
+// matter, as an id system is named in the configuration.
+func systemIDPrefix(system string) string {
+	return strings.ToLower(strings.Join(strings.Fields(system), " ")) + ": "
+}
+
+// settingsOf is the settings f is read with: its source's, or those of the
+// source's layout block whose patterns match it.
+func (in *Ingester) settingsOf(f pending) config.Source {
+	return in.source(f.source).Layout(f.layout)
+}
+
 func (in *Ingester) reset(ctx context.Context) error {
 	// One transaction: a run killed or interrupted while it empties the tables
 	// leaves them all as they were, or all empty (the next run then loads every
@@ -546,7 +573,8 @@ func (in *Ingester) expand(source string, globs []string) ([]pending, []FileResu
 					Problem: folderMatched(source, g)})
 				continue
 			}
-			out = append(out, pending{source: source, path: m, mod: fi.ModTime().Truncate(time.Second)})
+			out = append(out, pending{source: source, path: m, mod: fi.ModTime().Truncate(time.Second),
+				layout: in.source(source).LayoutOf(m, in.Config.Path)})
 		}
 	}
 	// By time, then by the path the ledger keeps (relative to the configuration's
@@ -640,7 +668,7 @@ type prepared struct {
 // same kind of export, same header, read in the same encoding (a converted
 // copy is read as UTF-8, with its original's lines: it goes with the others).
 func (p *prepared) groupKey() string {
-	return p.f.source + "\x00" + p.duckEnc + "\x00" + string(p.delim) + "\x00" + string(p.amounts) + "\x00" + strings.Join(p.headers, "\x00")
+	return p.f.source + "\x00" + fmt.Sprint(p.f.layout) + "\x00" + p.duckEnc + "\x00" + string(p.delim) + "\x00" + string(p.amounts) + "\x00" + strings.Join(p.headers, "\x00")
 }
 
 // fileCheck is a file looked up in the ledger: admitted to be read, or not
@@ -771,7 +799,7 @@ func (in *Ingester) scan(c fileCheck) scanned {
 		res.Took = time.Since(c.start)
 		return scanned{res: res, sum: sum}
 	}
-	src := in.source(f.source)
+	src := in.settingsOf(f)
 	l := readLayout(f.path, f.source, src)
 	if l.readFail != nil {
 		return fail("", "cannot read the file: %v (check its permissions)", l.readFail)
@@ -1027,7 +1055,7 @@ func planColumns(source string, headers []string, mapping map[string]int, dateFo
 // each item's result.
 func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error) {
 	first := items[0]
-	src := in.source(first.f.source)
+	src := in.settingsOf(first.f)
 	source, headers, mapping := first.f.source, first.headers, first.mapping
 	plan := planColumns(source, headers, mapping, src.DateFormat)
 	for _, it := range items {
@@ -1662,6 +1690,17 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		}
 	}
 	steps = append(steps, "duplicate_checks", len(dupCheck))
+	if system := in.source(source).IDs(first.f.layout); system != "" {
+		// The files of a system that numbers its ids apart from the others' (ids =
+		// "…" in their layout): each id is stored under the system's name, so that
+		// an appointment of this system never replaces another system's
+		// appointment with the same number, nor is replaced by one. Done last, once
+		// every check of the group has compared its ids with the files' own.
+		if _, err := exec(fmt.Sprintf(`UPDATE %s SET %s = %s || %s WHERE file_id IN (%s) AND %s IS NOT NULL`,
+			table, idCol, QuoteString(systemIDPrefix(system)), idCol, idList, idCol)); err != nil {
+			return fmt.Errorf("keep the ids of %s apart: %w", system, err)
+		}
+	}
 	if sup != nil {
 		var left, readBack int64
 		for i := range items {
@@ -1960,19 +1999,21 @@ func redactClientError(err error) string {
 // the file that replaced them. It runs once per ingestion, after the files;
 // the watermark in ingest_state makes a run killed before it (or during
 // it) leave the work for the next run, never undone.
-func (in *Ingester) replaceEarlierVersions(ctx context.Context, source string) (map[int64]int64, error) {
+//
+// otherClient counts, per file, the rows it replaced that named another client.
+func (in *Ingester) replaceEarlierVersions(ctx context.Context, source string) (byFile, otherClient map[int64]int64, err error) {
 	table, idCol := sourceTable(source)
 	var done, latest int64
 	if err := in.DB.QueryRowContext(ctx, `SELECT coalesce((SELECT replaced_through FROM ingest_state WHERE source = ?), 0),
 		coalesce((SELECT max(file_id) FROM ingest_files WHERE source = ?), 0)`, source, source).Scan(&done, &latest); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if latest <= done {
-		return nil, nil
+		return nil, nil, nil
 	}
 	tx, err := in.DB.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer tx.Rollback()
 	run := func(steps [][2]string) error {
@@ -1997,16 +2038,16 @@ func (in *Ingester) replaceEarlierVersions(ctx context.Context, source string) (
 		var others int64
 		if err := tx.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*) FROM %s WHERE file_id NOT IN (%s)`,
 			table, strings.Join(l.fileIDs, ", "))).Scan(&others); err != nil {
-			return nil, fmt.Errorf("replace earlier versions of %s rows: %w", source, err)
+			return nil, nil, fmt.Errorf("replace earlier versions of %s rows: %w", source, err)
 		}
 		if others == 0 {
 			if in.Log != nil {
 				in.Log.Debug("replace step", "source", source, "step", "none: one read, no id twice", "took", 0)
 			}
 			if err := run(watermark); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			return nil, tx.Commit()
+			return nil, nil, tx.Commit()
 		}
 	}
 	// Ids seen again since the last pass, and the newest file of each. On a first load
@@ -2024,24 +2065,28 @@ func (in *Ingester) replaceEarlierVersions(ctx context.Context, source string) (
 	// ids seen since the last pass (0.17 s against 0.04 s on a night at 10M rows).
 	order, err := fileOrder(ctx, tx, source)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := run([][2]string{
 		{"newest versions", fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE tmp_keep AS
-			SELECT %[2]s AS id, arg_max(file_id, %[4]s[file_id]) AS keep FROM %[1]s %[3]s
+			SELECT %[2]s AS id, arg_max(file_id, %[4]s[file_id]) AS keep, arg_max(client_key, %[4]s[file_id]) AS keep_client FROM %[1]s %[3]s
 			GROUP BY %[2]s HAVING count(*) > 1`, table, idCol, since, order)},
 		// The replaced rows, found once: what follows reads this list, not the table.
 		{"replaced rows", `CREATE OR REPLACE TEMP TABLE tmp_gone AS
-			SELECT r.rowid AS rid, r.client_key, k.keep FROM ` + table + ` r JOIN tmp_keep k ON r.` + idCol + ` = k.id AND r.file_id <> k.keep`},
-		{"count per file", `CREATE OR REPLACE TEMP TABLE tmp_replaced AS SELECT keep AS file_id, count(*) AS n FROM tmp_gone GROUP BY keep`},
+			SELECT r.rowid AS rid, r.client_key, k.keep, r.client_key IS DISTINCT FROM k.keep_client AS other_client
+			FROM ` + table + ` r JOIN tmp_keep k ON r.` + idCol + ` = k.id AND r.file_id <> k.keep`},
+		// A row replaced by one of another client: a re-export keeps an appointment's
+		// client, so two systems numbering their ids alike are the likely cause.
+		{"count per file", `CREATE OR REPLACE TEMP TABLE tmp_replaced AS SELECT keep AS file_id, count(*) AS n,
+			count(*) FILTER (WHERE other_client) AS other FROM tmp_gone GROUP BY keep`},
 		{"ledger", `UPDATE ingest_files SET rows_replaced = rows_replaced + t.n FROM tmp_replaced t WHERE ingest_files.file_id = t.file_id`},
 	}); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var gone, total, built int64
 	if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM tmp_gone), (SELECT count(*) FROM `+table+`),
 		(SELECT count(*) FROM model_state)`).Scan(&gone, &total, &built); err != nil {
-		return nil, fmt.Errorf("replace earlier versions of %s rows: %w", source, err)
+		return nil, nil, fmt.Errorf("replace earlier versions of %s rows: %w", source, err)
 	}
 	var steps [][2]string
 	if built > 0 {
@@ -2066,26 +2111,29 @@ func (in *Ingester) replaceEarlierVersions(ctx context.Context, source string) (
 	}
 	steps = append(steps, watermark...)
 	if err := run(steps); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	byFile := map[int64]int64{}
-	rows, err := tx.QueryContext(ctx, `SELECT file_id, n FROM tmp_replaced`)
+	byFile, otherClient = map[int64]int64{}, map[int64]int64{}
+	rows, err := tx.QueryContext(ctx, `SELECT file_id, n, other FROM tmp_replaced`)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for rows.Next() {
-		var id, n int64
-		if err := rows.Scan(&id, &n); err != nil {
+		var id, n, other int64
+		if err := rows.Scan(&id, &n, &other); err != nil {
 			rows.Close()
-			return nil, err
+			return nil, nil, err
 		}
 		byFile[id] = n
+		if other > 0 {
+			otherClient[id] = other
+		}
 	}
 	rows.Close()
 	for _, t := range []string{"tmp_keep", "tmp_gone", "tmp_replaced"} {
 		if _, err := tx.ExecContext(ctx, "DROP TABLE "+t); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return byFile, tx.Commit()
+	return byFile, otherClient, tx.Commit()
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/referrals/referrals/internal/config"
@@ -109,12 +110,12 @@ func UnmatchedMappings(ctx context.Context, db *sql.DB, cfg config.Config) ([]st
 		name string
 		src  config.Source
 	}{{"scheduling", cfg.Scheduling}, {"billing", cfg.Billing}} {
-		if len(s.src.Columns) == 0 {
+		if len(s.src.Columns) == 0 && !slices.ContainsFunc(s.src.Layouts, func(l config.Layout) bool { return len(l.Columns) > 0 }) {
 			continue
 		}
 		// Each file's newest version: a re-export that renamed the header back is what
 		// the file holds now, and a file loaded twice is one file.
-		rows, err := db.QueryContext(ctx, `SELECT headers, mapping FROM ingest_files f
+		rows, err := db.QueryContext(ctx, `SELECT path, headers, mapping FROM ingest_files f
 			WHERE source = ? AND headers IS NOT NULL AND mapping IS NOT NULL
 			  AND file_id = (SELECT max(file_id) FROM ingest_files g WHERE g.path = f.path)
 			ORDER BY file_id`, s.name)
@@ -123,8 +124,8 @@ func UnmatchedMappings(ctx context.Context, db *sql.DB, cfg config.Config) ([]st
 		}
 		var files []FileCheck
 		for rows.Next() {
-			var headersJSON, mappingJSON string
-			if err := rows.Scan(&headersJSON, &mappingJSON); err != nil {
+			var path, headersJSON, mappingJSON string
+			if err := rows.Scan(&path, &headersJSON, &mappingJSON); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("compare the column mappings with the exports: %w", err)
 			}
@@ -133,7 +134,8 @@ func UnmatchedMappings(ctx context.Context, db *sql.DB, cfg config.Config) ([]st
 			if json.Unmarshal([]byte(headersJSON), &headers) != nil || json.Unmarshal([]byte(mappingJSON), &mapping) != nil {
 				continue
 			}
-			fc := FileCheck{Source: s.name, Headers: headers, Mapping: map[string]string{}}
+			fc := FileCheck{Source: s.name, Headers: headers, Mapping: map[string]string{},
+				columnsOf: s.src.ColumnsBlock(s.src.LayoutOf(cfg.Path(path), cfg.Path))}
 			for field, i := range mapping {
 				if i >= 0 && i < len(headers) {
 					fc.Mapping[field] = headers[i]
@@ -145,8 +147,13 @@ func UnmatchedMappings(ctx context.Context, db *sql.DB, cfg config.Config) ([]st
 		if err := rows.Err(); err != nil {
 			return nil, err
 		}
-		for _, p := range unmatchedMappings(s.name, s.src.Columns, cfg.File, files) {
-			out = append(out, p.Problems...)
+		for _, l := range s.src.Settings(s.name) {
+			if l.Index >= 0 && s.src.Layouts[l.Index].Columns == nil {
+				continue
+			}
+			for _, p := range unmatchedMappings(s.name, s.src.ColumnsBlock(l.Index), l.Source.Columns, cfg.File, files) {
+				out = append(out, p.Problems...)
+			}
 		}
 	}
 	return out, nil

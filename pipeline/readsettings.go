@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -36,7 +37,70 @@ func ReadSettings(c config.Config, source string) map[string]string {
 	for field, header := range s.Columns {
 		out["columns."+field] = header
 	}
+	// A layout's settings, under its patterns: none where the configuration has no
+	// layout, so a configuration without one compares as it always did.
+	for _, l := range s.Layouts {
+		prefix := layoutKeyPrefix(l.Files)
+		for k, v := range map[string]string{"date_format": l.DateFormat, "delimiter": l.Delimiter, "encoding": l.Encoding, "ids": l.IDs} {
+			if v != "" {
+				out[prefix+k] = v
+			}
+		}
+		if l.Columns != nil {
+			out[prefix+"columns"] = "own"
+		}
+		for field, header := range l.Columns {
+			out[prefix+"columns."+field] = header
+		}
+	}
 	return out
+}
+
+// layoutKeyPrefix is how a layout's settings are named in read_settings and in
+// the warning that they changed: by the block's file patterns.
+func layoutKeyPrefix(files []string) string {
+	b, _ := json.Marshal(files)
+	return "[[layout]] files = " + string(b) + " "
+}
+
+// layoutKeyFiles is the patterns of a layout setting's key, or nil for a
+// setting of the source's own.
+func layoutKeyFiles(key string) []string {
+	rest, ok := strings.CutPrefix(key, "[[layout]] files = ")
+	if !ok {
+		return nil
+	}
+	end := strings.LastIndex(rest, "] ")
+	if end < 0 {
+		return nil
+	}
+	var files []string
+	if json.Unmarshal([]byte(rest[:end+1]), &files) != nil {
+		return nil
+	}
+	return files
+}
+
+// loadedFilesMatch says whether a loaded file of source is matched by one of
+// the patterns: a layout setting changes the reading of those files alone.
+func loadedFilesMatch(ctx context.Context, db *sql.DB, c config.Config, source string, patterns []string) (bool, error) {
+	rows, err := db.QueryContext(ctx, `SELECT DISTINCT path FROM ingest_files WHERE source = ?`, source)
+	if err != nil {
+		return false, fmt.Errorf("read the loaded files: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			return false, err
+		}
+		for _, g := range patterns {
+			if ok, _ := filepath.Match(c.Path(g), c.Path(p)); ok {
+				return true, nil
+			}
+		}
+	}
+	return false, rows.Err()
 }
 
 // ReadSettingsChange is a source whose loaded files were read with other settings.
@@ -86,6 +150,17 @@ func ChangedReadSettings(ctx context.Context, db *sql.DB, c config.Config) ([]Re
 			}
 			if old[k] == now[k] {
 				continue
+			}
+			if files := layoutKeyFiles(k); files != nil {
+				// A layout added, changed or taken out matters to the loaded files
+				// its patterns match: one for files that failed until now does not.
+				match, err := loadedFilesMatch(ctx, db, c, source, files)
+				if err != nil {
+					return nil, err
+				}
+				if !match {
+					continue
+				}
 			}
 			if k == "encoding" {
 				same, err := sameEncoding(ctx, db, source, old[k], now[k])
@@ -148,7 +223,7 @@ func readAsLoadedOf(ctx context.Context, db *sql.DB, source string, c config.Con
 		s = c.Billing
 	}
 	want, explicit := delimiterSetting(s.Delimiter)
-	rows, err := db.QueryContext(ctx, `SELECT delimiter, headers, mapping FROM ingest_files WHERE source = ?`, source)
+	rows, err := db.QueryContext(ctx, `SELECT delimiter, headers, mapping, path FROM ingest_files WHERE source = ?`, source)
 	if err != nil {
 		return readAsLoaded{}, fmt.Errorf("read how the loaded files were read: %w", err)
 	}
@@ -157,8 +232,8 @@ func readAsLoadedOf(ctx context.Context, db *sql.DB, source string, c config.Con
 	files := 0
 	for rows.Next() {
 		files++
-		var delim, headersJSON, mappingJSON sql.NullString
-		if err := rows.Scan(&delim, &headersJSON, &mappingJSON); err != nil {
+		var delim, headersJSON, mappingJSON, path sql.NullString
+		if err := rows.Scan(&delim, &headersJSON, &mappingJSON, &path); err != nil {
 			return readAsLoaded{}, fmt.Errorf("read how the loaded files were read: %w", err)
 		}
 		var headers []string
@@ -174,8 +249,11 @@ func readAsLoadedOf(ctx context.Context, db *sql.DB, source string, c config.Con
 		// With "auto" the delimiter is guessed from the header line, which the
 		// header row joined by the delimiter stands for, names holding a
 		// delimiter or a quote quoted as an export quotes them.
-		d := want
-		if !explicit {
+		d, set := want, explicit
+		if l := s.LayoutOf(c.Path(path.String), c.Path); l >= 0 {
+			d, set = delimiterSetting(s.Layout(l).Delimiter)
+		}
+		if !set {
 			line := make([]string, len(headers))
 			for i, h := range headers {
 				line[i] = h
@@ -188,7 +266,7 @@ func readAsLoadedOf(ctx context.Context, db *sql.DB, source string, c config.Con
 		if d != was[0] {
 			r.sameDelimiter = false
 		}
-		now, _ := MapHeaders(source, headers, s.Columns)
+		now, _ := MapHeaders(source, headers, s.Layout(s.LayoutOf(c.Path(path.String), c.Path)).Columns)
 		for f := range joinKeys(stringKeys(now), stringKeys(mapping)) {
 			a, inNow := now[f]
 			b, inWas := mapping[f]

@@ -114,7 +114,7 @@ change nothing.`)
 		name string
 		src  config.Source
 	}{{"scheduling", cfg.Scheduling}, {"billing", cfg.Billing}} {
-		if len(s.src.Files) == 0 {
+		if len(s.src.AllFiles()) == 0 {
 			fmt.Fprintf(w, "WARNING  [%s] files is an empty list (%s): no %s export file is configured, so none is read and the reports rest on the other exports alone; list its files' patterns if the practice has such exports, e.g. files = [\"exports/%s/*.csv\"]\n",
 				s.name, cfg.Where(s.name, "files"), s.name, s.name)
 		}

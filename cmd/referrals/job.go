@@ -302,7 +302,7 @@ func checkRebuildSources(cfg config.Config) error {
 		name string
 		src  config.Source
 	}{{"scheduling", cfg.Scheduling}, {"billing", cfg.Billing}} {
-		for _, g := range s.src.Files {
+		for _, g := range s.src.AllFiles() {
 			pattern := cfg.Path(g)
 			matches, err := filepath.Glob(pattern)
 			if err != nil {

@@ -62,6 +62,122 @@ type Source struct {
 	Delimiter  string            `toml:"delimiter"`   // "," by default; "auto" guesses from the header line
 	Encoding   string            `toml:"encoding"`    // auto, utf-8, windows-1252, latin-1, utf-16
 	Columns    map[string]string `toml:"columns"`     // canonical field -> export header
+	// Layouts are groups of this export's files written otherwise: the exports
+	// of another practice-management system (before or after a switch), or of
+	// this one before an upgrade changed them. Each is read with its own
+	// settings; see Layout.
+	Layouts []Layout `toml:"layout"`
+}
+
+// Layout is a [[scheduling.layout]] or [[billing.layout]] block: the files its
+// patterns match are read with its settings, and a setting it leaves out is
+// its source's. A file matched by a layout's pattern and by the source's own
+// files, or by two layouts, is read with the first layout's settings.
+type Layout struct {
+	Files      []string          `toml:"files"`
+	DateFormat string            `toml:"date_format"`
+	Delimiter  string            `toml:"delimiter"`
+	Encoding   string            `toml:"encoding"`
+	Columns    map[string]string `toml:"columns"`
+	// IDs names the system the files come from when it numbers its appointments
+	// (or claim lines) apart from the other files' system: an id in these files
+	// and in the others' is then two appointments, not one re-exported. Empty:
+	// the ids are the other files' (a re-export of an appointment replaces it).
+	IDs string `toml:"ids"`
+}
+
+// Layout is the source's settings for its layout i, or its own for i < 0:
+// what layout i leaves out is the source's. Files are the layout's patterns,
+// and Layouts are none.
+func (s Source) Layout(i int) Source {
+	if i < 0 || i >= len(s.Layouts) {
+		out := s
+		out.Layouts = nil
+		return out
+	}
+	l := s.Layouts[i]
+	out := Source{Files: l.Files, DateFormat: s.DateFormat, Delimiter: s.Delimiter, Encoding: s.Encoding, Columns: s.Columns}
+	if l.DateFormat != "" {
+		out.DateFormat = l.DateFormat
+	}
+	if l.Delimiter != "" {
+		out.Delimiter = l.Delimiter
+	}
+	if l.Encoding != "" {
+		out.Encoding = l.Encoding
+	}
+	if l.Columns != nil {
+		// A layout's mapping stands for its files alone: the source's does not
+		// apply to them (their headers are another system's).
+		out.Columns = l.Columns
+	}
+	return out
+}
+
+// ColumnsBlock is the block whose column mapping reads the files of layout i:
+// i where the layout has a mapping of its own, else -1 (the source's).
+func (s Source) ColumnsBlock(i int) int {
+	if i >= 0 && i < len(s.Layouts) && s.Layouts[i].Columns != nil {
+		return i
+	}
+	return -1
+}
+
+// IDs is the id system of the source's layout i ("" for the source's own files).
+func (s Source) IDs(i int) string {
+	if i < 0 || i >= len(s.Layouts) {
+		return ""
+	}
+	return s.Layouts[i].IDs
+}
+
+// LayoutOf is the layout whose patterns match path (resolved as the
+// configuration resolves them, by resolve), the first where several do, or -1.
+func (s Source) LayoutOf(path string, resolve func(string) string) int {
+	for i, l := range s.Layouts {
+		for _, g := range l.Files {
+			if ok, _ := filepath.Match(resolve(g), path); ok {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// AllFiles are the source's file patterns: its own, then its layouts'.
+func (s Source) AllFiles() []string {
+	out := slices.Clone(s.Files)
+	for _, l := range s.Layouts {
+		out = append(out, l.Files...)
+	}
+	return out
+}
+
+// Settings are the source's own settings then each layout's, each as Layout
+// gives it, with the path of its block in the configuration (for messages).
+func (s Source) Settings(name string) []LayoutSettings {
+	out := []LayoutSettings{{Index: -1, Path: []string{name}, Source: s.Layout(-1)}}
+	for i := range s.Layouts {
+		out = append(out, LayoutSettings{Index: i, Path: []string{name, fmt.Sprintf("layout#%d", i+1)}, Source: s.Layout(i), IDs: s.Layouts[i].IDs})
+	}
+	return out
+}
+
+// LayoutSettings is one set of settings of a source: its own (Index -1) or a layout's.
+type LayoutSettings struct {
+	Index  int
+	Path   []string // ["scheduling"] or ["scheduling", "layout#2"], for Where
+	Source Source
+	IDs    string
+}
+
+// Name is how a message names the block: [scheduling] or the second
+// [[scheduling.layout]].
+func (l LayoutSettings) Name() string {
+	if l.Index < 0 {
+		return "[" + l.Path[0] + "]"
+	}
+	return fmt.Sprintf("[[%s.layout]] block %d", l.Path[0], l.Index+1)
 }
 
 // DayFirst says whether the exports write the day before the month: the
@@ -70,15 +186,18 @@ type Source struct {
 // are not written YYYY-MM-DD (05/10/2026 is 5 October, not 10 May).
 func (c Config) DayFirst() bool {
 	n := 0
-	for _, s := range []Source{c.Scheduling, c.Billing} {
-		if len(s.Files) == 0 {
-			continue
+	for _, src := range []Source{c.Scheduling, c.Billing} {
+		for _, l := range src.Settings("") {
+			s := l.Source
+			if len(s.Files) == 0 {
+				continue
+			}
+			d, m := directive(s.DateFormat, 'd'), directive(s.DateFormat, 'm')
+			if d < 0 || m < 0 || d > m {
+				return false
+			}
+			n++
 		}
-		d, m := directive(s.DateFormat, 'd'), directive(s.DateFormat, 'm')
-		if d < 0 || m < 0 || d > m {
-			return false
-		}
-		n++
 	}
 	return n > 0
 }
@@ -291,7 +410,7 @@ func ParseMemoryLimit(s string) (int64, error) {
 // as two fields is always a mistake, and when one of them is the client id the
 // other would store or print client ids: a date or amount read from it fails
 // on every row, quoting the value.
-func sharedHeaders(source string, columns map[string]string) []string {
+func sharedHeaders(block string, columns map[string]string) []string {
 	byHeader := map[string][]string{}
 	for field, h := range columns {
 		k := strings.ToLower(strings.TrimSpace(h))
@@ -304,12 +423,24 @@ func sharedHeaders(source string, columns map[string]string) []string {
 		}
 		sort.Strings(fields)
 		names := strings.Join(fields[:len(fields)-1], ", ") + " and " + fields[len(fields)-1]
-		errs = append(errs, fmt.Sprintf("[%s.columns] %s name the same header %q: each field needs its own column; keep the one that is right and change the others",
-			source, names, strings.TrimSpace(columns[fields[0]])))
+		errs = append(errs, fmt.Sprintf("%s %s name the same header %q: each field needs its own column; keep the one that is right and change the others",
+			block, names, strings.TrimSpace(columns[fields[0]])))
 	}
 	sort.Strings(errs)
 	return errs
 }
+
+// columnsBlock names the column mapping of a block: [scheduling.columns], or
+// [[scheduling.layout]] block 2's columns.
+func columnsBlock(block string) string {
+	if strings.HasPrefix(block, "[[") {
+		return block + "'s columns"
+	}
+	return strings.TrimSuffix(block, "]") + ".columns]"
+}
+
+// idSystemName is what a layout's ids may be: a system's name.
+var idSystemName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 _-]*$`)
 
 // Path resolves p against the configuration's folder.
 func (c Config) Path(p string) string {
@@ -341,41 +472,68 @@ func (c Config) Validate() error {
 				map[string]string{"database": "file", "out_dir": "folder"}[k.key], k.like), k.key)
 		}
 	}
-	if len(c.Scheduling.Files) == 0 && len(c.Billing.Files) == 0 {
+	if len(c.Scheduling.AllFiles()) == 0 && len(c.Billing.AllFiles()) == 0 {
 		add(`[scheduling] files and [billing] files are both empty lists: no export would be read, and the run would have nothing to report; list the export files' patterns, e.g. files = ["exports/scheduling/*.csv"]`, "scheduling", "files")
 	}
 	for _, s := range []struct {
 		name string
 		src  Source
 	}{{"scheduling", c.Scheduling}, {"billing", c.Billing}} {
-		switch strings.ToLower(s.src.Encoding) {
-		case "", "auto", "utf-8", "utf8", "windows-1252", "cp1252", "latin-1", "latin1", "iso-8859-1", "utf-16":
-		default:
-			add(fmt.Sprintf("[%s] encoding = %q is not one of auto, utf-8, windows-1252, latin-1, utf-16", s.name, s.src.Encoding), s.name, "encoding")
-		}
-		if d := s.src.Delimiter; d != "" && d != "auto" && len([]rune(d)) != 1 && d != `\t` {
-			add(fmt.Sprintf("[%s] delimiter = %q must be one character (use \"\\t\" for tab, or \"auto\")", s.name, d), s.name, "delimiter")
-		}
-		if !strings.Contains(s.src.DateFormat, "%") {
-			add(fmt.Sprintf("[%s] date_format = %q is not a strptime format such as \"%%m/%%d/%%Y\" or \"%%Y-%%m-%%d\"", s.name, s.src.DateFormat), s.name, "date_format")
-		} else if strings.Contains(s.src.DateFormat, "%z") || strings.Contains(s.src.DateFormat, "%Z") {
-			// DuckDB reads the offset and moves the time to UTC: 2026-08-31T20:30:00-05:00
-			// loaded as 1 September, without a word.
-			add(fmt.Sprintf("[%s] date_format = %q reads a time-zone offset (%%z), which moves each time to UTC: an appointment at 8:30 PM at -05:00 would load dated the next day; export the dates in local time without an offset, and read them with a format such as \"%%Y-%%m-%%dT%%H:%%M:%%S\"", s.name, s.src.DateFormat), s.name, "date_format")
-		}
-		for _, g := range s.src.Files {
-			// A pattern Glob cannot read (an unclosed [) would fail as if it were a file.
-			if _, err := filepath.Match(g, ""); err != nil {
-				add(fmt.Sprintf("[%s] files %q is not a valid file pattern (%v): a [ opens a set of characters that ] must close; to match a [ itself, write [[]", s.name, g, err), s.name, "files")
+		for _, l := range s.src.Settings(s.name) {
+			// [scheduling] for the source's own settings, [[scheduling.layout]] block 2 for a layout's.
+			block := l.Name()
+			at := func(key ...string) []string { return append(slices.Clone(l.Path), key...) }
+			var lay Layout
+			if l.Index >= 0 {
+				lay = s.src.Layouts[l.Index]
+				if len(lay.Files) == 0 {
+					add(fmt.Sprintf("%s has no files: a layout reads the files its patterns match with its settings; list them, e.g. files = [\"exports/%s/old-system/*.csv\"]", block, s.name), at("files")...)
+				}
+				if lay.IDs != "" && !idSystemName.MatchString(lay.IDs) {
+					add(fmt.Sprintf("%s ids = %q: name the system in letters, digits, spaces, - or _ (such as \"SimplePractice\"), or leave the line out when the files number their ids as the others do", block, lay.IDs), at("ids")...)
+				}
 			}
-		}
-		for _, field := range slices.Sorted(maps.Keys(s.src.Columns)) {
-			if !KnownField(s.name, field) {
-				add(fmt.Sprintf("[%s.columns] %q is not a field; the fields are %s", s.name, field, strings.Join(FieldNames(s.name), ", ")), s.name, "columns", field)
+			src := l.Source
+			if l.Index < 0 || lay.Encoding != "" {
+				switch strings.ToLower(src.Encoding) {
+				case "", "auto", "utf-8", "utf8", "windows-1252", "cp1252", "latin-1", "latin1", "iso-8859-1", "utf-16":
+				default:
+					add(fmt.Sprintf("%s encoding = %q is not one of auto, utf-8, windows-1252, latin-1, utf-16", block, src.Encoding), at("encoding")...)
+				}
 			}
-		}
-		for _, e := range sharedHeaders(s.name, s.src.Columns) {
-			add(e, s.name, "columns")
+			if d := src.Delimiter; (l.Index < 0 || lay.Delimiter != "") && d != "" && d != "auto" && len([]rune(d)) != 1 && d != `\t` {
+				add(fmt.Sprintf("%s delimiter = %q must be one character (use \"\\t\" for tab, or \"auto\")", block, d), at("delimiter")...)
+			}
+			if l.Index < 0 || lay.DateFormat != "" {
+				if !strings.Contains(src.DateFormat, "%") {
+					add(fmt.Sprintf("%s date_format = %q is not a strptime format such as \"%%m/%%d/%%Y\" or \"%%Y-%%m-%%d\"", block, src.DateFormat), at("date_format")...)
+				} else if strings.Contains(src.DateFormat, "%z") || strings.Contains(src.DateFormat, "%Z") {
+					// DuckDB reads the offset and moves the time to UTC: 2026-08-31T20:30:00-05:00
+					// loaded as 1 September, without a word.
+					add(fmt.Sprintf("%s date_format = %q reads a time-zone offset (%%z), which moves each time to UTC: an appointment at 8:30 PM at -05:00 would load dated the next day; export the dates in local time without an offset, and read them with a format such as \"%%Y-%%m-%%dT%%H:%%M:%%S\"", block, src.DateFormat), at("date_format")...)
+				}
+			}
+			files := src.Files
+			if l.Index < 0 {
+				files = s.src.Files
+			}
+			for _, g := range files {
+				// A pattern Glob cannot read (an unclosed [) would fail as if it were a file.
+				if _, err := filepath.Match(g, ""); err != nil {
+					add(fmt.Sprintf("%s files %q is not a valid file pattern (%v): a [ opens a set of characters that ] must close; to match a [ itself, write [[]", block, g, err), at("files")...)
+				}
+			}
+			if l.Index >= 0 && lay.Columns == nil {
+				continue // the source's mapping, checked with it
+			}
+			for _, field := range slices.Sorted(maps.Keys(src.Columns)) {
+				if !KnownField(s.name, field) {
+					add(fmt.Sprintf("%s %q is not a field; the fields are %s", columnsBlock(block), field, strings.Join(FieldNames(s.name), ", ")), at("columns", field)...)
+				}
+			}
+			for _, e := range sharedHeaders(columnsBlock(block), src.Columns) {
+				add(e, at("columns")...)
+			}
 		}
 	}
 	if c.DuckDB.Threads < 0 {
@@ -401,6 +559,39 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// layoutLine is the line of src that sets key (a key, or columns and a field)
+// in the n-th [[source.layout]] block, else the block's own line, or 0.
+func layoutLine(src, source string, n int, key []string) int {
+	block, seen, found := 0, 0, 0
+	var table []string
+	for i, line := range strings.Split(src, "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(line, "[[") && strings.Join(splitKey(strings.Trim(strings.SplitN(line, "]]", 2)[0], "[ ")), ".") == source+".layout":
+			seen++
+			if seen == n {
+				block = i + 1
+			} else if seen > n {
+				return max(found, block)
+			}
+			table = nil
+		case strings.HasPrefix(line, "["):
+			name := splitKey(strings.Trim(strings.TrimSpace(strings.SplitN(line, "]", 2)[0]), "[ "))
+			if seen == n && strings.Join(name, ".") != source+".layout.columns" {
+				return max(found, block)
+			}
+			table = name[min(len(name), 2):]
+		case seen == n && strings.Contains(line, "=") && !strings.HasPrefix(line, "#"):
+			k, _, _ := strings.Cut(line, "=")
+			full := append(slices.Clone(table), splitKey(k)...)
+			if strings.Join(full, ".") == strings.Join(key, ".") {
+				found = i + 1
+			}
+		}
+	}
+	return max(found, block)
+}
+
 // setting is a problem with the setting at path.
 type setting struct {
 	path []string
@@ -424,6 +615,10 @@ func (c Config) Where(path ...string) string {
 func (c Config) line(path []string) int {
 	if c.text == "" || len(path) == 0 {
 		return 0
+	}
+	if len(path) >= 2 && strings.HasPrefix(path[1], "layout#") {
+		n, _ := strconv.Atoi(strings.TrimPrefix(path[1], "layout#"))
+		return layoutLine(c.text, path[0], n, path[2:])
 	}
 	return keyLine(c.text, path)
 }

@@ -287,3 +287,62 @@ func TestDayFirst(t *testing.T) {
 		}
 	}
 }
+
+// A [[scheduling.layout]] block (the files of another system, or of this one
+// before an upgrade) is checked as the source's settings are, each problem
+// naming the block, its line and what to write; a misspelt key in it is named
+// with the nearest one. Its settings fall back to the source's.
+func TestLayoutBlocks(t *testing.T) {
+	msg := loadText(t, `[scheduling]
+files = ["old/*.csv"]
+
+[[scheduling.layout]]
+files = ["new/*.csv"]
+date_format = "%Y-%m-%d"
+
+[[scheduling.layout]]
+files = []
+date_format = "Y-m-d"
+ids = "Simple:Practice"
+[scheduling.layout.columns]
+appointment_id = "Appt"
+client_id = "appt"
+`)
+	for _, want := range []string{
+		`referrals.toml line 9: [[scheduling.layout]] block 2 has no files`,
+		`referrals.toml line 10: [[scheduling.layout]] block 2 date_format = "Y-m-d" is not a strptime format`,
+		`referrals.toml line 11: [[scheduling.layout]] block 2 ids = "Simple:Practice": name the system`,
+		`[[scheduling.layout]] block 2's columns appointment_id and client_id name the same header "Appt"`,
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q\nlacks %q", msg, want)
+		}
+	}
+	if strings.Contains(msg, "block 1") {
+		t.Errorf("error %q names block 1, which is right", msg)
+	}
+	msg = loadText(t, "[[billing.layout]]\nfiles = [\"x/*.csv\"]\ndate_fromat = \"%Y-%m-%d\"\n")
+	if want := "referrals.toml line 3: `date_fromat` is not a setting of [[billing.layout]]; did you mean date_format?"; !strings.Contains(msg, want) {
+		t.Errorf("error %q\nlacks %q", msg, want)
+	}
+	msg = loadText(t, "[[billing.layout]]\nfiles = \"x/*.csv\"\n")
+	if want := "referrals.toml line 2: billing.layout#1.files must be a list of file patterns"; !strings.Contains(msg, want) {
+		t.Errorf("error %q\nlacks %q", msg, want)
+	}
+
+	cfg := Default()
+	cfg.Scheduling.DateFormat = "%d/%m/%Y"
+	cfg.Scheduling.Layouts = []Layout{{Files: []string{"new/*.csv"}, Columns: map[string]string{"client_id": "Chart"}}}
+	l := cfg.Scheduling.Layout(0)
+	if l.DateFormat != "%d/%m/%Y" || l.Encoding != "auto" || l.Columns["client_id"] != "Chart" || len(l.Files) != 1 {
+		t.Errorf("layout settings %+v, want the source's date_format and encoding, its own files and columns", l)
+	}
+	cfg.Billing.DateFormat = "%d/%m/%Y"
+	if !cfg.DayFirst() {
+		t.Errorf("DayFirst false, with every export day first")
+	}
+	cfg.Scheduling.Layouts[0].DateFormat = "%m/%d/%Y"
+	if cfg.DayFirst() {
+		t.Errorf("DayFirst true, with a layout's files month first")
+	}
+}

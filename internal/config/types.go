@@ -28,7 +28,7 @@ func typeProblems(name, src string, raw map[string]any) []string {
 		if msg == "" {
 			return
 		}
-		where, line := name, keyLine(src, path)
+		where, line := name, lineOf(src, path)
 		if line > 0 {
 			where += fmt.Sprintf(" line %d", line)
 		}
@@ -48,6 +48,13 @@ func typeProblems(name, src string, raw map[string]any) []string {
 			}
 			p := append(append([]string{}, path...), key)
 			m, isTable := v.(map[string]any)
+			if blocks, ok := v.([]map[string]any); ok && f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct {
+				// [[scheduling.layout]]: each block as a table of its own.
+				for j, b := range blocks {
+					walk(append(p[:len(p)-1:len(p)-1], fmt.Sprintf("%s#%d", key, j+1)), b, f.Type.Elem(), reflect.Zero(f.Type.Elem()))
+				}
+				continue
+			}
 			switch {
 			case isTable && f.Type.Kind() == reflect.Struct:
 				walk(p, m, f.Type, defaults.Field(i))
@@ -283,6 +290,16 @@ func keyLine(src string, path []string) int {
 		}
 	}
 	return best
+}
+
+// lineOf is keyLine, and for a path into a layout block
+// ("scheduling", "layout#2", "date_format") the line in that block.
+func lineOf(src string, path []string) int {
+	if len(path) >= 2 && strings.HasPrefix(path[1], "layout#") {
+		n, _ := strconv.Atoi(strings.TrimPrefix(path[1], "layout#"))
+		return layoutLine(src, path[0], n, path[2:])
+	}
+	return keyLine(src, path)
 }
 
 // splitKey splits a dotted TOML key, its parts unquoted.

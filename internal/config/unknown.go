@@ -103,6 +103,18 @@ func unknownKeys(name, src string, und []toml.Key) []string {
 					msg += "; its settings are " + strings.Join(keys[k[0]], ", ")
 				}
 			}
+		case len(k) == 3 && isSection(k[0]) && k[1] == "layout":
+			known := []string{}
+			lt := reflect.TypeOf(Layout{})
+			for j := 0; j < lt.NumField(); j++ {
+				known = append(known, strings.Split(lt.Field(j).Tag.Get("toml"), ",")[0])
+			}
+			msg = fmt.Sprintf("`%s` is not a setting of [[%s.layout]]", k[2], k[0])
+			if near := nearest(k[2], known); near != "" {
+				msg += fmt.Sprintf("; did you mean %s?", near)
+			} else {
+				msg += "; its settings are " + strings.Join(known, ", ")
+			}
 		default:
 			msg = fmt.Sprintf("`%s` is not a setting", k.String())
 		}

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// windowReferrals is each referrer's "Referrals (window)" on a workbook's
+// Referrers sheet.
+func windowReferrals(t *testing.T, book string) map[string]string {
+	t.Helper()
+	rows := sheetRows(t, book, "Referrers")
+	col := slices.Index(strings.Split(rows[0], " | "), "Referrals (window)")
+	if col < 0 {
+		t.Fatalf("Referrers has no Referrals (window) column: %q", rows[0])
+	}
+	got := map[string]string{}
+	for _, row := range rows[1:] {
+		cells := strings.Split(row, " | ")
+		got[cells[0]] = cells[col]
+	}
+	return got
+}
+
+// A practice that switched practice-management systems keeps ten years of
+// both systems' exports: the old one wrote 09/14/2026 and "Appointment ID",
+// the new one writes 2026-10-05 and "Appt #", and numbers its appointments
+// from 1 again. One date_format could read only one of them (the other's files
+// failed, and a --rebuild after setting the new format failed the whole old
+// history), and the new system's appointment 1 replaced the old system's
+// appointment 1, another client's, without a word. A [[scheduling.layout]]
+// block reads the new system's files with their own date format, and its ids
+// setting keeps the two systems' appointments apart: every client of both is
+// a referral, on the nights across the switch and after a --rebuild.
+func TestSystemSwitchLoadsBothSystemsHistory(t *testing.T) {
+	old := "Appointment ID,Patient Account,Clinician,Appointment Date,Status,Referral Source\n" +
+		"1,700001,Ann Lee,09/14/2026,Attended,Dr. Omar Haddad\n" +
+		"2,700002,Ann Lee,09/15/2026,Attended,Dr. Omar Haddad\n"
+	bill := "Claim Line ID,Client ID,DOS,Rendering Provider,Charge,Paid\n"
+	dir, cfg := ownPractice(t, map[string]string{"scheduling/therapynotes-2026-09.csv": old, "billing/b.csv": bill}, "")
+	// The last night of the old system.
+	runMonth(t, dir, cfg, "2026-09")
+	// The new system's first export, beside the old ones in the same folder.
+	newer := "Appt #,Client ID,Provider,Date,Attendance,Referred By\n" +
+		"1,700003,Ann Lee,2026-10-05,Show,Dr. Omar Haddad\n" +
+		"2,700004,Ben Ortiz,2026-10-06,Show,Dr. Omar Haddad\n"
+	p := filepath.Join(dir, "exports", "scheduling", "simplepractice-2026-10.csv")
+	if err := os.WriteFile(p, []byte(newer), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(time.Hour)
+	if err := os.Chtimes(p, later, later); err != nil {
+		t.Fatal(err)
+	}
+	editConfig(t, cfg, "", `
+[[scheduling.layout]]
+files = ["exports/scheduling/simplepractice-*.csv"]
+date_format = "%Y-%m-%d"
+ids = "SimplePractice"
+`)
+	if r := runBin(t, "check", "--config", cfg); r.code != 0 {
+		t.Fatalf("check: exit %d, want 0\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r := runBin(t, "run", "--config", cfg, "--month", "2026-10")
+	if r.code != 0 {
+		t.Fatalf("run: exit %d, want 0\n%s", r.code, r.stderr)
+	}
+	// The layout reads files that were never loaded: nothing loaded is read otherwise.
+	if strings.Contains(r.stderr, "reading settings changed") {
+		t.Errorf("the run warns that reading settings changed, for a layout of files never loaded:\n%s", r.stderr)
+	}
+	book := filepath.Join(dir, "out", "referrals-2026-10.xlsx")
+	if got := windowReferrals(t, book); got["Dr. Omar Haddad"] != "4" || len(got) != 1 {
+		t.Errorf("Referrers: %v, want Dr. Omar Haddad with 4 referrals: two clients of each system", got)
+	}
+	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--rebuild", "--quiet"); r.code != 0 {
+		t.Fatalf("run --rebuild: exit %d, want 0\n%s", r.code, r.stderr)
+	}
+	if got := windowReferrals(t, book); got["Dr. Omar Haddad"] != "4" || len(got) != 1 {
+		t.Errorf("after --rebuild, Referrers: %v, want Dr. Omar Haddad with 4 referrals", got)
+	}
+}
+
+// A layout put over files that were loaded with the source's settings reads
+// them otherwise: the run says to --rebuild, as for any change of a setting.
+func TestLayoutOverLoadedFilesAsksForRebuild(t *testing.T) {
+	sched := "Appointment ID,Patient Account,Clinician,Appointment Date,Status,Referral Source\n" +
+		"1,700001,Ann Lee,10/01/2026,Attended,Dr. Omar Haddad\n"
+	bill := "Claim Line ID,Client ID,DOS,Rendering Provider,Charge,Paid\n"
+	dir, cfg := ownPractice(t, map[string]string{"scheduling/a.csv": sched, "billing/b.csv": bill}, "")
+	runMonth(t, dir, cfg, "2026-10")
+	editConfig(t, cfg, "", `
+[[scheduling.layout]]
+files = ["exports/scheduling/a.csv"]
+date_format = "%d/%m/%Y"
+`)
+	r := runBin(t, "run", "--config", cfg, "--month", "2026-10")
+	if !strings.Contains(r.stderr, "reading settings changed") || !strings.Contains(r.stderr, "date_format") {
+		t.Errorf("exit %d; want a warning that the reading settings changed (date_format), got:\n%s", r.code, r.stderr)
+	}
+}
+
+// Without a layout's ids, a new system's appointment 1 still replaces the old
+// system's appointment 1 (two exports holding one id are one appointment, the
+// newer winning). A re-export keeps an appointment's client; one that names
+// another client lost the older appointment, and the referral of its client,
+// with exit 0 and no word. The run now warns of it, naming the file and what to
+// set; a re-export of the same appointments says nothing.
+func TestNewSystemReusingIDsIsWarnedOf(t *testing.T) {
+	old := "Appointment ID,Patient Account,Clinician,Appointment Date,Status,Referral Source\n" +
+		"1,700001,Ann Lee,09/14/2026,Attended,Dr. Omar Haddad\n" +
+		"2,700002,Ann Lee,09/15/2026,Attended,Dr. Omar Haddad\n"
+	bill := "Claim Line ID,Client ID,DOS,Rendering Provider,Charge,Paid\n"
+	dir, cfg := ownPractice(t, map[string]string{"scheduling/old.csv": old, "billing/b.csv": bill}, "")
+	runMonth(t, dir, cfg, "2026-09")
+	write := func(name, body string, at time.Time) {
+		p := filepath.Join(dir, "exports", "scheduling", name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The old system re-exports its appointments with a status changed: no warning.
+	write("old-again.csv", strings.Replace(old, "09/15/2026,Attended", "09/15/2026,No Show", 1), time.Now().Add(time.Hour))
+	r := runBin(t, "run", "--config", cfg, "--month", "2026-09", "--quiet")
+	if r.code != 0 || strings.Contains(r.stderr, "another client") {
+		t.Fatalf("a re-export of the same appointments: exit %d, want 0 without a warning:\n%s", r.code, r.stderr)
+	}
+	newer := "Appt #,Client ID,Provider,Date,Attendance,Referred By\n" +
+		"1,700003,Ann Lee,10/05/2026,Show,Dr. Omar Haddad\n"
+	write("new.csv", newer, time.Now().Add(2*time.Hour))
+	r = runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet")
+	if !strings.Contains(r.stderr, "1 appointments of older exports were replaced by rows of this file with the same id but another client") ||
+		!strings.Contains(r.stderr, "new.csv") || !strings.Contains(r.stderr, "[[scheduling.layout]]") {
+		t.Errorf("exit %d; want a warning naming new.csv, the appointment replaced with another client, and the layout to set:\n%s", r.code, r.stderr)
+	}
+	if strings.Contains(r.stderr, "700001") || strings.Contains(r.stderr, "700003") {
+		t.Errorf("the warning names a client id:\n%s", r.stderr)
+	}
+}
