@@ -328,15 +328,30 @@ func (in *Ingester) Ingest(ctx context.Context) (IngestSummary, error) {
 		if err != nil {
 			return sum, err
 		}
-		for fileID, n := range otherClient {
+		// Said where most of the rows a file replaced name another client: a system
+		// numbering its ids as the older files' did replaces rows of other clients
+		// nearly every time, where a re-export that corrects a booking made under the
+		// wrong client changes a few of the many rows it replaces.
+		for _, fileID := range slices.Sorted(maps.Keys(otherClient)) {
+			n := otherClient[fileID]
+			sum.ReplacedOtherClient += n
+			if 2*n <= byFile[fileID] {
+				continue
+			}
 			var path string
 			if err := in.DB.QueryRowContext(ctx, `SELECT path FROM ingest_files WHERE file_id = ?`, fileID).Scan(&path); err != nil {
 				return sum, err
 			}
-			what := map[string]string{"scheduling": "appointments", "billing": "claim lines"}[source]
-			log.Warn(fmt.Sprintf("%d %s of older exports were replaced by rows of this file with the same id but another client: a re-export keeps an appointment's client, so this file likely comes from another system that numbers its ids as the older files' system did, and those older %s are lost. If so, give this system's files a [[%s.layout]] block with ids = \"its name\" (see the README, Configuration) and run `referrals run --rebuild`", n, what, what, source),
+			what, one := "appointments", "an appointment's"
+			if source == "billing" {
+				what, one = "claim lines", "a claim line's"
+			}
+			rows := fmt.Sprintf("%d %s of older exports were", n, what)
+			if n == 1 {
+				rows = fmt.Sprintf("1 %s of an older export was", strings.TrimSuffix(what, "s"))
+			}
+			log.Warn(fmt.Sprintf("%s replaced by rows of this file with the same id but another client (%d of the %d rows it replaced): a re-export keeps %s client, so this file likely comes from another system that numbers its ids as the older files' system did, and those older %s are lost. If so, give this system's files a [[%s.layout]] block with ids = \"its name\" (see the README, Configuration) and run `referrals run --rebuild`", rows, n, byFile[fileID], one, what, source),
 				"source", source, "file", path, "replaced_other_client", n)
-			sum.ReplacedOtherClient += n
 		}
 		// The run's total counts every row replaced tonight, also those credited to a
 		// file of an earlier night (a newer export that an older one, loaded late, lost to).

@@ -132,11 +132,18 @@ func TestNewSystemReusingIDsIsWarnedOf(t *testing.T) {
 	if r.code != 0 || strings.Contains(r.stderr, "another client") {
 		t.Fatalf("a re-export of the same appointments: exit %d, want 0 without a warning:\n%s", r.code, r.stderr)
 	}
+	// A re-export that corrects a booking made under the wrong client: one of the
+	// two rows it replaces names another client. No warning either.
+	write("old-fixed.csv", strings.Replace(old, "2,700002,", "2,700009,", 1), time.Now().Add(2*time.Hour))
+	r = runBin(t, "run", "--config", cfg, "--month", "2026-09", "--quiet")
+	if r.code != 0 || strings.Contains(r.stderr, "another client") {
+		t.Fatalf("a re-export correcting one booking's client: exit %d, want 0 without a warning:\n%s", r.code, r.stderr)
+	}
 	newer := "Appt #,Client ID,Provider,Date,Attendance,Referred By\n" +
 		"1,700003,Ann Lee,10/05/2026,Show,Dr. Omar Haddad\n"
-	write("new.csv", newer, time.Now().Add(2*time.Hour))
+	write("new.csv", newer, time.Now().Add(3*time.Hour))
 	r = runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet")
-	if !strings.Contains(r.stderr, "1 appointments of older exports were replaced by rows of this file with the same id but another client") ||
+	if !strings.Contains(r.stderr, "1 appointment of an older export was replaced by rows of this file with the same id but another client (1 of the 1 rows it replaced)") ||
 		!strings.Contains(r.stderr, "new.csv") || !strings.Contains(r.stderr, "[[scheduling.layout]]") {
 		t.Errorf("exit %d; want a warning naming new.csv, the appointment replaced with another client, and the layout to set:\n%s", r.code, r.stderr)
 	}
