@@ -304,7 +304,9 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 		fc.Problems = append(fc.Problems, "the amounts on the first rows have spaces between thousands (1 234,50), which are not read in a UTF-16 file such as Excel's Unicode Text: every such row would be rejected; export the file again as CSV UTF-8, or its amounts without spaces")
 	}
 	// Try the date format on the dates of the first dateRows rows (each distinct
-	// value once).
+	// value once). The example of those that fail is the most frequent: a typo
+	// that fits no format ("02/30/2026" in an export written 2026-10-05) would
+	// otherwise stand for them all, and suggest the format already set.
 	dateIdx := mapping[dateFieldName(source)]
 	dates, rows, err := dateValues(path, enc, delim, dateIdx, dateRows, l.titleLines)
 	if err != nil {
@@ -325,7 +327,7 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 		var badEx, swappedEx, twoDigitEx sql.NullString
 		q := `SELECT sum(n)::BIGINT,
 				coalesce(sum(n) FILTER (WHERE d IS NOT NULL AND try_strptime(v, $2) IS NULL), 0)::BIGINT,
-				coalesce(sum(n) FILTER (WHERE d IS NULL), 0)::BIGINT, min(v) FILTER (WHERE d IS NULL),
+				coalesce(sum(n) FILTER (WHERE d IS NULL), 0)::BIGINT, arg_min(v, {'n': -n, 'v': v}) FILTER (WHERE d IS NULL),
 				coalesce(sum(n) FILTER (WHERE d IS NULL AND try_strptime(v, $2) IS NOT NULL), 0)::BIGINT, min(v) FILTER (WHERE d IS NULL AND try_strptime(v, $2) IS NOT NULL),
 				coalesce(sum(n) FILTER (WHERE year(d) < 100), 0)::BIGINT, min(v) FILTER (WHERE year(d) < 100)
 			FROM (SELECT v, n, try_strptime(v, $1) AS d FROM (VALUES ` + strings.Join(values, ", ") + `) t(v, n))`
