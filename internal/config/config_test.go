@@ -325,8 +325,12 @@ client_id = "appt"
 	if want := "referrals.toml line 3: `date_fromat` is not a setting of [[billing.layout]]; did you mean date_format?"; !strings.Contains(msg, want) {
 		t.Errorf("error %q\nlacks %q", msg, want)
 	}
+	msg = loadText(t, "[billing.layout]\nfiles = [\"x/*.csv\"]\n")
+	if want := "referrals.toml line 1: billing.layout must be written [[billing.layout]], with two pairs of brackets"; !strings.Contains(msg, want) {
+		t.Errorf("error %q\nlacks %q", msg, want)
+	}
 	msg = loadText(t, "[[billing.layout]]\nfiles = \"x/*.csv\"\n")
-	if want := "referrals.toml line 2: billing.layout#1.files must be a list of file patterns"; !strings.Contains(msg, want) {
+	if want := "referrals.toml line 2: [[billing.layout]] block 1 files must be a list of file patterns"; !strings.Contains(msg, want) {
 		t.Errorf("error %q\nlacks %q", msg, want)
 	}
 

@@ -102,6 +102,10 @@ var examples = map[string]string{
 // which takes a t, or "" when it fits. def is the setting's default.
 func typeProblem(path []string, t reflect.Type, v any, def reflect.Value) string {
 	key := strings.Join(path, ".")
+	if len(path) >= 3 && strings.HasPrefix(path[1], "layout#") {
+		// [[scheduling.layout]] block 2 files, not scheduling.layout#2.files.
+		key = fmt.Sprintf("[[%s.layout]] block %s %s", path[0], strings.TrimPrefix(path[1], "layout#"), strings.Join(path[2:], "."))
+	}
 	last := path[len(path)-1]
 	var want, like string
 	fits := false
@@ -164,6 +168,11 @@ func typeProblem(path []string, t reflect.Type, v any, def reflect.Value) string
 			}
 		}
 	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Struct {
+			// [scheduling.layout] written with one pair of brackets.
+			return fmt.Sprintf("%s must be written [[%s]], with two pairs of brackets: one such line for each set of files, with its settings on the lines below it; %s",
+				key, key, found(v, false))
+		}
 		want = "a list of texts in quotes"
 		switch last {
 		case "files":
