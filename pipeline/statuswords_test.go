@@ -119,6 +119,14 @@ func TestStatusWordsChangeRebuildsFromTheHistory(t *testing.T) {
 	if strings.Contains(night, "mode=full") || strings.Count(night, "model unchanged, kept") != len(models) {
 		t.Errorf("a night with no change after the mapping changed rebuilt tables:\n%s", night)
 	}
+	// The appointments per spelling, kept as rows came and were replaced over the
+	// nights, are what a count of the loaded rows gives.
+	var differ int64
+	mustOK(t, db.QueryRow(`SELECT count(*) FROM (SELECT status, n FROM status_counts
+		EXCEPT ALL SELECT status, count(*) FROM raw_appointments GROUP BY status)`).Scan(&differ))
+	if differ != 0 {
+		t.Errorf("status_counts differs from the loaded appointments in %d spelling(s)", differ)
+	}
 	db.Close()
 
 	fresh := filepath.Join(dir, "fresh")
