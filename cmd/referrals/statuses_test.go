@@ -1,6 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -81,4 +85,23 @@ func clinicianRow(t *testing.T, book, name string) string {
 		}
 	}
 	return ""
+}
+
+// The README's first command, the built-in settings on the bundled sample, warns
+// of no status: the sample writes only words the tool knows.
+func TestBundledSampleHasNoUnknownStatus(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.CopyFS(filepath.Join(dir, "sample-data"), os.DirFS(filepath.Join("..", "..", "sample-data"))); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary(t), "run", "--quiet")
+	cmd.Dir = dir
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("run: %v\n%s", err, errb.String())
+	}
+	if strings.Contains(errb.String(), "statuses") {
+		t.Errorf("the bundled sample's run warned of statuses:\n%s", errb.String())
+	}
 }
