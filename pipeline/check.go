@@ -331,6 +331,16 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 			values = append(values, fmt.Sprintf("(%s, %d)", QuoteString(v), n))
 		}
 		sort.Strings(values)
+		var prepared bool
+		if err := mem.QueryRowContext(ctx, `SELECT count(*) > 0 FROM duckdb_functions() WHERE function_name = 'configured_status'`).Scan(&prepared); err != nil {
+			return problem("statuses: %v", err)
+		}
+		if !prepared {
+			// A connection CheckExports did not prepare: the macros, no status words.
+			if err := Prepare(ctx, mem, nil); err != nil {
+				return problem("statuses: %v", err)
+			}
+		}
 		rs, err := mem.QueryContext(ctx, `SELECT v, n FROM (VALUES `+strings.Join(values, ", ")+`) t(v, n)
 			WHERE configured_status(v) IS NULL AND appointment_status(v) = 'other'`)
 		if err != nil {

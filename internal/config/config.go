@@ -95,17 +95,6 @@ var statusClasses = []struct{ key, class string }{
 	{"cancelled", "cancelled"}, {"scheduled", "scheduled"}, {"other", "other"},
 }
 
-// StatusClassKey is how [scheduling.statuses] names a class the models name
-// class ("no-show": no_show).
-func StatusClassKey(class string) string {
-	for _, c := range statusClasses {
-		if c.class == class {
-			return c.key
-		}
-	}
-	return class
-}
-
 // lists are the spellings of each class, in statusClasses' order.
 func (s Statuses) lists() [][]string {
 	return [][]string{s.Attended, s.NoShow, s.LateCancelled, s.Cancelled, s.Scheduled, s.Other}
