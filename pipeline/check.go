@@ -35,6 +35,9 @@ type FileCheck struct {
 	// Warnings: what loads, but not whole or not as written (rows skipped,
 	// characters read otherwise); each says what to change.
 	Warnings []string
+	// UnknownStatuses: the status spellings of the rows read (scheduling) that
+	// no class takes, with their rows: check says them once for the source.
+	UnknownStatuses map[string]int
 	// columnsOf is the block whose column mapping reads the file
 	// (config.Source.ColumnsBlock).
 	columnsOf int
@@ -61,6 +64,11 @@ func CheckExports(ctx context.Context, cfg config.Config) ([]FileCheck, error) {
 		return nil, err
 	}
 	defer mem.Close()
+	// The models' macros and the configuration's status words, to classify the
+	// statuses as the run does.
+	if err := Prepare(ctx, mem, Vars{"status_words": cfg.Scheduling.Statuses.Words()}); err != nil {
+		return nil, err
+	}
 	in := &Ingester{Config: cfg}
 	var out []FileCheck
 	for _, source := range Sources {
@@ -308,11 +316,52 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 	// that fits no format ("02/30/2026" in an export written 2026-10-05) would
 	// otherwise stand for them all, and suggest the format already set.
 	dateIdx := mapping[dateFieldName(source)]
-	dates, rows, err := dateValues(path, enc, delim, dateIdx, dateRows, l.titleLines)
+	statusIdx := -1
+	if i, ok := mapping["status"]; ok && source == "scheduling" {
+		statusIdx = i
+	}
+	dates, statuses, rows, err := dateValues(path, enc, delim, dateIdx, statusIdx, dateRows, l.titleLines)
 	if err != nil {
 		return problem("cannot read the rows: %v", err)
 	}
 	fc.Rows = rows
+	if len(statuses) > 0 {
+		// Classified as the models classify them, once per spelling (mem holds the
+		// macros and the configuration's status_words: CheckExports).
+		var values []string
+		for v, n := range statuses {
+			values = append(values, fmt.Sprintf("(%s, %d)", QuoteString(v), n))
+		}
+		sort.Strings(values)
+		var prepared bool
+		if err := mem.QueryRowContext(ctx, `SELECT count(*) > 0 FROM duckdb_functions() WHERE function_name = 'configured_status'`).Scan(&prepared); err != nil {
+			return problem("statuses: %v", err)
+		}
+		if !prepared {
+			// A connection CheckExports did not prepare: the macros, no status words.
+			if err := Prepare(ctx, mem, nil); err != nil {
+				return problem("statuses: %v", err)
+			}
+		}
+		rs, err := mem.QueryContext(ctx, `SELECT v, n FROM (VALUES `+strings.Join(values, ", ")+`) t(v, n)
+			WHERE configured_status(v) IS NULL AND appointment_status(v) = 'other'`)
+		if err != nil {
+			return problem("statuses: %v", err)
+		}
+		for rs.Next() {
+			var v string
+			var n int
+			if err := rs.Scan(&v, &n); err != nil {
+				rs.Close()
+				return problem("statuses: %v", err)
+			}
+			if fc.UnknownStatuses == nil {
+				fc.UnknownStatuses = map[string]int{}
+			}
+			fc.UnknownStatuses[v] = n
+		}
+		rs.Close()
+	}
 	if len(dates) > 0 {
 		var values []string
 		for v, n := range dates {
@@ -433,10 +482,13 @@ func countBelowTitle(path string, titleLines int, counter *fieldCounter) error {
 // dateValues reads the values of column col of up to n data rows after the
 // header, which titleLines lines precede (a report's title), each distinct one
 // with its count (at most maxDateValues of them), and says how many rows it read.
-func dateValues(path, enc string, delim rune, col, n, titleLines int) (map[string]int, int, error) {
+//
+// statusCol (-1 for none) is the status column: its values are counted too
+// (trimmed, blanks left out), which check classifies.
+func dateValues(path, enc string, delim rune, col, statusCol, n, titleLines int) (map[string]int, map[string]int, int, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	defer f.Close()
 	var r io.Reader = bufio.NewReaderSize(f, 1<<20)
@@ -449,7 +501,7 @@ func dateValues(path, enc string, delim rune, col, n, titleLines int) (map[strin
 	}
 	for range titleLines {
 		if _, err := br.ReadString('\n'); err != nil {
-			return nil, 0, err
+			return nil, nil, 0, err
 		}
 	}
 	cr := csv.NewReader(br)
@@ -458,9 +510,10 @@ func dateValues(path, enc string, delim rune, col, n, titleLines int) (map[strin
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	if _, err := cr.Read(); err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	values := map[string]int{}
+	statuses := map[string]int{}
 	rows := 0
 	for rows < n {
 		rec, err := cr.Read()
@@ -481,6 +534,13 @@ func dateValues(path, enc string, delim rune, col, n, titleLines int) (map[strin
 			continue // a line of empty fields, as spreadsheets leave: no row
 		}
 		rows++
+		if statusCol >= 0 && statusCol < len(rec) {
+			if v := strings.TrimSpace(rec[statusCol]); v != "" {
+				if _, ok := statuses[v]; ok || len(statuses) < maxDateValues {
+					statuses[v]++
+				}
+			}
+		}
 		if col >= len(rec) {
 			continue
 		}
@@ -492,7 +552,7 @@ func dateValues(path, enc string, delim rune, col, n, titleLines int) (map[strin
 			values[v]++
 		}
 	}
-	return values, rows, nil
+	return values, statuses, rows, nil
 }
 
 // twoDigitYear is the year a date with a two-digit year reads as, as DuckDB

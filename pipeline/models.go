@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -53,6 +55,14 @@ func sqlLiteral(v any) (string, error) {
 		return QuoteString(x), nil
 	case time.Time:
 		return fmt.Sprintf("DATE '%s'", x.Format("2006-01-02")), nil
+	case map[string]string:
+		// status_words: a MAP(VARCHAR, VARCHAR), in key order, so that one mapping
+		// is always written alike.
+		var items []string
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			items = append(items, QuoteString(k)+": "+QuoteString(x[k]))
+		}
+		return "MAP {" + strings.Join(items, ", ") + "}::MAP(VARCHAR, VARCHAR)", nil
 	default:
 		return "", fmt.Errorf("unsupported type %T", v)
 	}
@@ -100,7 +110,7 @@ func BuildModels(ctx context.Context, db *sql.DB, vars Vars, log *slog.Logger) (
 	}
 	defer tx.Rollback()
 	var timings []ModelTiming
-	ct, err := buildClientModels(ctx, tx, log)
+	ct, err := buildClientModels(ctx, tx, vars, log)
 	timings = append(timings, ct...)
 	if err != nil {
 		return timings, err
@@ -386,6 +396,9 @@ func ModelVars(c config.Config, month time.Time) Vars {
 		"lapsed_min_referrals":  s.LapsedMinReferrals,
 		"cooling_ratio":         s.CoolingRatio,
 		"near_duplicate_cutoff": c.Referrers.NearDuplicateCutoff,
+		// [scheduling.statuses], folded: what appointment_status reads before its
+		// built-in words.
+		"status_words": c.Scheduling.Statuses.Words(),
 	}
 }
 
@@ -484,12 +497,12 @@ func scopeViews(copy string) []string {
 // table has a merge (queries/clients/merge): its kept rows and those of its new
 // rows alone, so a night of such clients reads no raw row of history (copying
 // the changed clients' history scans every raw row: 0.5 s at 10M rows).
-func buildClientModels(ctx context.Context, tx *sql.Tx, log *slog.Logger) ([]ModelTiming, error) {
+func buildClientModels(ctx context.Context, tx *sql.Tx, vars Vars, log *slog.Logger) ([]ModelTiming, error) {
 	models, err := queries.ClientModels()
 	if err != nil {
 		return nil, err
 	}
-	fingerprint, err := queries.ClientFingerprint()
+	fingerprint, err := clientFingerprint(vars)
 	if err != nil {
 		return nil, err
 	}
@@ -707,6 +720,37 @@ func buildClientModels(ctx context.Context, tx *sql.Tx, log *slog.Logger) ([]Mod
 		}
 	}
 	return timings, nil
+}
+
+// clientFingerprint is queries.ClientFingerprint and the values of the variables
+// the per-client SQL reads, itself or through a macro (status_words: what each
+// status spelling means). A table kept night by night holds what its clients'
+// rows meant when they came; when that changes, every client's rows mean
+// something else, and the tables are built again from every raw row, once.
+// The other variables (the report month, the thresholds) are no part of it: a
+// month's run keeps the per-client tables.
+func clientFingerprint(vars Vars) (string, error) {
+	fp, err := queries.ClientFingerprint()
+	if err != nil {
+		return "", err
+	}
+	names, err := queries.ClientVariables()
+	if err != nil {
+		return "", err
+	}
+	if len(names) == 0 {
+		return fp, nil
+	}
+	h := sha256.New()
+	h.Write([]byte(fp))
+	for _, n := range names {
+		lit, err := sqlLiteral(vars[n])
+		if err != nil {
+			return "", fmt.Errorf("variable %s: %w", n, err)
+		}
+		fmt.Fprintf(h, "\x00%s=%s", n, lit)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // planMerge prepares the merge of the clients that only gained rows since the

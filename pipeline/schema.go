@@ -123,6 +123,12 @@ var schema = []string{
 	// variable that cron sets is told to set it, not to restore a key file that
 	// never was (RecordKeySource).
 	`ALTER TABLE key_check ADD COLUMN IF NOT EXISTS from_env BOOLEAN`,
+	// The appointments loaded per status spelling, kept as the rows come and are
+	// replaced (replaceEarlierVersions), so that the spellings no class takes are
+	// counted without a pass over every appointment (UnknownStatuses); and whether
+	// they are counted (a database made before, or emptied by --rebuild, is not).
+	`CREATE TABLE IF NOT EXISTS status_counts (status VARCHAR, n BIGINT)`,
+	`CREATE TABLE IF NOT EXISTS status_counts_state (counted BOOLEAN)`,
 	// The reading settings (ReadSettings) each source's loaded files were read with.
 	`CREATE TABLE IF NOT EXISTS read_settings (source VARCHAR, settings VARCHAR)`,
 	// A ledger made before the file's size and modification time were kept.

@@ -118,8 +118,13 @@ CREATE OR REPLACE TEMP MACRO npi_valid(npi) AS
 CREATE OR REPLACE TEMP MACRO status_key(raw_status) AS
     regexp_replace(lower(coalesce(raw_status, '')), '[^a-z]', '', 'g');
 
+-- A spelling the configuration maps ([scheduling.statuses], the variable status_words:
+-- status_key to class) is what it says, before the built-in words; NULL when unset.
+CREATE OR REPLACE TEMP MACRO configured_status(raw_status) AS
+    getvariable('status_words')[status_key(raw_status)];
+
 CREATE OR REPLACE TEMP MACRO appointment_status(raw_status) AS
-    CASE
+    coalesce(configured_status(raw_status), CASE
         WHEN status_key(raw_status) IN ('attended', 'arrived', 'show', 'showed', 'kept', 'completed', 'complete', 'checkedin',
                    'checkedout', 'seen', 'present', 'billed', 'done', 'came') THEN 'attended'
         WHEN status_key(raw_status) IN ('noshow', 'ns', 'dna', 'didnotattend', 'didnotshow', 'missed', 'failed', 'absent') THEN 'no-show'
@@ -127,7 +132,7 @@ CREATE OR REPLACE TEMP MACRO appointment_status(raw_status) AS
         WHEN status_key(raw_status) LIKE '%cancel%' OR status_key(raw_status) IN ('cx', 'canceled', 'rescheduled', 'deleted') THEN 'cancelled'
         WHEN status_key(raw_status) IN ('scheduled', 'booked', 'confirmed', 'pending', 'unconfirmed', 'tentative', 'reminded') THEN 'scheduled'
         ELSE 'other'
-    END;
+    END);
 
 -- An appointment's place in time as one number (microseconds since 0001-01-01): its
 -- day, then its time of day, absent or unreadable times last. 24:00 (the midnight that

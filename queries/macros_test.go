@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/referrals/referrals/internal/config"
 	"github.com/referrals/referrals/internal/stagetest"
 	"github.com/referrals/referrals/pipeline"
 )
@@ -101,5 +102,45 @@ func TestNameKey(t *testing.T) {
 	var null sql.NullString
 	if err := db.QueryRowContext(ctx, `SELECT name_key(NULL::VARCHAR)`).Scan(&null); err != nil || null.Valid {
 		t.Errorf("name_key(NULL) = %v, %v; want NULL", null, err)
+	}
+}
+
+// appointment_status reads [scheduling.statuses] (status_words) before its
+// built-in words: a configured spelling, folded as status_key folds it, is its
+// class, also where the built-in list says otherwise; the rest keep theirs.
+func TestAppointmentStatusWords(t *testing.T) {
+	ctx := context.Background()
+	db, err := pipeline.Open(ctx, filepath.Join(t.TempDir(), "k.duckdb"), pipeline.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	vars := stagetest.DefaultVars(time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC))
+	vars["status_words"] = config.Statuses{
+		Attended: []string{"Attended - Billed", "Checked Out - Paid"},
+		NoShow:   []string{"No-Show (Charged)", "Pending"},
+		Other:    []string{"Admin Block"},
+	}.Words()
+	if err := pipeline.Prepare(ctx, db, vars); err != nil {
+		t.Fatal(err)
+	}
+	for in, want := range map[string]string{
+		"ATTENDED-BILLED":    "attended",
+		"checked out – paid": "attended",
+		"No Show (charged)":  "no-show",
+		"Pending":            "no-show", // the built-in list says scheduled
+		"admin block":        "other",
+		"Attended":           "attended",
+		"Late Cancel":        "late-cancelled",
+		"Client Arrived":     "other",
+	} {
+		var got string
+		if err := db.QueryRowContext(ctx, `SELECT appointment_status(?)`, in).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("appointment_status(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

@@ -100,6 +100,35 @@ func ClientFingerprint() (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// variableRead is a variable a model or macro reads: getvariable('name').
+var variableRead = regexp.MustCompile(`getvariable\('([a-z_][a-z0-9_]*)'\)`)
+
+// ClientVariables are the variables the per-client SQL reads, in its files or
+// through the macros (status_words, which appointment_status reads), sorted: a
+// change of one changes what every kept per-client row would be.
+func ClientVariables() ([]string, error) {
+	ms, err := ClientModels()
+	if err != nil {
+		return nil, err
+	}
+	texts := []string{MacrosSQL}
+	for _, m := range ms {
+		texts = append(texts, m.SQL, m.Merge, m.Full)
+	}
+	seen := map[string]bool{}
+	for _, t := range texts {
+		for _, g := range variableRead.FindAllStringSubmatch(sqlComment.ReplaceAllString(t, ""), -1) {
+			seen[g[1]] = true
+		}
+	}
+	names := make([]string, 0, len(seen))
+	for n := range seen {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
 func readLayer(layer string) ([]Model, error) {
 	entries, err := fs.ReadDir(files, layer)
 	if err != nil {

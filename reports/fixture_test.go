@@ -94,6 +94,7 @@ func TestFixtureCoversTheCases(t *testing.T) {
 		{"regressed", `SELECT count(*) FROM watch_list WHERE list = 'regressed'`},
 		{"rejected rows", `SELECT count(*) FROM rejected_rows`},
 		{"unresolved clinicians", `SELECT count(*) FROM stg_clinician_spellings WHERE NOT clinician_resolved`},
+		{"unknown statuses", `SELECT count(*) FROM stg_unknown_statuses`},
 		{"unknown sources", `SELECT count(*) FROM referrals WHERE source_kind = 'unknown'`},
 		{"24 months of history", `SELECT count(DISTINCT referral_month) >= 24 FROM referrals`},
 	}

@@ -339,7 +339,7 @@ func TestEmptyTables(t *testing.T) {
 	for _, table := range []string{"referrals", "referrer_months", "referrer_status", "stage_transitions", "introductions",
 		"watch_list", "follow_through_referrer", "follow_through_clinician", "referrer_value", "monthly_volume",
 		"ingest_files", "ingest_problems", "rejected_rows", "stg_clinician_spellings",
-		"stg_referrer_spellings", "referrer_near_duplicates"} {
+		"stg_referrer_spellings", "referrer_near_duplicates", "stg_unknown_statuses"} {
 		if _, err := db.Exec("DELETE FROM " + table); err != nil {
 			t.Fatal(err)
 		}

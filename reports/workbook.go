@@ -1027,6 +1027,13 @@ func fetchDataQualitySheet(ctx context.Context, db querier, st *styles, o overvi
              GROUP BY trim(s.provider), s.export ORDER BY n DESC, 1, 2 LIMIT ?`,
 			`SELECT count(*) FROM (SELECT DISTINCT trim(provider), export FROM stg_clinician_spellings
              WHERE NOT clinician_resolved AND nullif(trim(provider), '') IS NOT NULL)`, nil, maxQualityRows},
+		{"Appointment statuses not understood", "Status spellings of the loaded appointments that are none of the words the tool knows, with how many appointments carry each, " +
+			"the most common first. Such an appointment counts as neither attended nor booked: a client whose appointments carry only such statuses has no attended intake " +
+			"(the follow-through rates fall), is assigned the clinician of the first appointment instead of the first attended one, and has no intake still to come. " +
+			"Say what each means under [scheduling.statuses] in the configuration (attended, no_show, late_cancelled, cancelled, scheduled; other for a word that is none of them, which leaves this list).",
+			[]column{{"Status as exported", kText}, {"Appointments", kInt}},
+			`SELECT status, appointments FROM stg_unknown_statuses ORDER BY appointments DESC, status LIMIT ?`,
+			`SELECT count(*) FROM stg_unknown_statuses`, nil, maxQualityRows},
 		{"Directory point persons not on the roster", "Point persons the referrer directory names that match no clinician of the roster (a typo, or a clinician missing from it): such a referrer's point person is the clinician of its first referral until the directory or the roster is fixed.",
 			[]column{{"Referrer", kText}, {"Point person in the directory", kText}},
 			`SELECT referrer, point_person FROM stg_unknown_point_persons ORDER BY 1, 2 LIMIT ?`,

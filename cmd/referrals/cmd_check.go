@@ -203,6 +203,30 @@ change nothing.`)
 		}
 		prev[c.Source] = c
 	}
+	// Status spellings no class takes, once for the source: each export repeats them.
+	unknown, files := map[string]int{}, 0
+	for _, c := range checks {
+		if len(c.UnknownStatuses) > 0 {
+			files++
+		}
+		for v, n := range c.UnknownStatuses {
+			unknown[v] += n
+		}
+	}
+	if len(unknown) > 0 {
+		var us []pipeline.UnknownStatus
+		for v, n := range unknown {
+			us = append(us, pipeline.UnknownStatus{Status: v, Appointments: int64(n)})
+		}
+		sort.Slice(us, func(i, j int) bool {
+			if us[i].Appointments != us[j].Appointments {
+				return us[i].Appointments > us[j].Appointments
+			}
+			return us[i].Status < us[j].Status
+		})
+		fmt.Fprintf(w, "WARNING  scheduling: %d status spelling(s) in %d file(s) are none of the words the tool knows (rows read): %s; %s; %s\n",
+			len(us), files, pipeline.ListStatuses(us, 10), pipeline.StatusesMeaning, pipeline.StatusesFix(us[0].Status))
+	}
 	if problems > 0 {
 		return &checkProblems{problems}
 	}

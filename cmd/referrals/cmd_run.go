@@ -104,6 +104,19 @@ second exits with code 3.`)
 			"file", j.cfg.Path(j.cfg.Reference.Directory), "referrers", unknownPP, "such_as", examplePP.String, "referrer", exampleRef.String,
 			"see", "the workbook's Data quality sheet, or referrals check")
 	}
+	unknown, err := pipeline.UnknownStatuses(ctx, j.db)
+	if err != nil {
+		return err
+	}
+	if len(unknown) > 0 {
+		var n int64
+		for _, u := range unknown {
+			n += u.Appointments
+		}
+		j.log.Warn("some appointment statuses are none of the words the tool knows; "+pipeline.StatusesMeaning,
+			"spellings", len(unknown), "appointments", n, "most_common", pipeline.ListStatuses(unknown, 3),
+			"fix", pipeline.StatusesFix(unknown[0].Status), "see", "the workbook's Data quality sheet")
+	}
 	var severalNPIs int
 	var exampleSpelling sql.NullString
 	if err := j.db.QueryRowContext(ctx, `SELECT count(*), min(raw_name) FROM stg_referrer_spellings WHERE resolved_by = 'several NPIs'`).Scan(&severalNPIs, &exampleSpelling); err != nil {

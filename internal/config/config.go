@@ -67,6 +67,103 @@ type Source struct {
 	// this one before an upgrade changed them. Each is read with its own
 	// settings; see Layout.
 	Layouts []Layout `toml:"layout"`
+	// Statuses (scheduling only) says what the export's own status words mean,
+	// where the built-in list does not know them.
+	Statuses Statuses `toml:"statuses"`
+}
+
+// Statuses is [scheduling.statuses]: for each class of appointment status, the
+// export's spellings of it ("Attended - Billed", "No-Show (Charged)"). They are
+// compared as the models compare statuses (StatusKey: case, spaces, punctuation
+// and any letter outside a to z ignored), and override the built-in list.
+// Other lists spellings that are none of the classes (an admin block, a note):
+// they count as neither attended nor missed, as an unknown word does, and are
+// no longer warned of.
+type Statuses struct {
+	Attended      []string `toml:"attended"`
+	NoShow        []string `toml:"no_show"`
+	LateCancelled []string `toml:"late_cancelled"`
+	Cancelled     []string `toml:"cancelled"`
+	Scheduled     []string `toml:"scheduled"`
+	Other         []string `toml:"other"`
+}
+
+// statusClasses are the classes of [scheduling.statuses], as the file names
+// them and as the models' appointment_status names them, in the file's order.
+var statusClasses = []struct{ key, class string }{
+	{"attended", "attended"}, {"no_show", "no-show"}, {"late_cancelled", "late-cancelled"},
+	{"cancelled", "cancelled"}, {"scheduled", "scheduled"}, {"other", "other"},
+}
+
+// lists are the spellings of each class, in statusClasses' order.
+func (s Statuses) lists() [][]string {
+	return [][]string{s.Attended, s.NoShow, s.LateCancelled, s.Cancelled, s.Scheduled, s.Other}
+}
+
+// StatusKey folds a status as the models' status_key does: lower case, then
+// only the letters a to z.
+func StatusKey(status string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(status) {
+		if r >= 'a' && r <= 'z' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// Words maps each configured spelling, folded (StatusKey), to its class as the
+// models name it (attended, no-show, late-cancelled, cancelled, scheduled,
+// other): what the models read as the variable status_words. Empty without
+// [scheduling.statuses].
+func (s Statuses) Words() map[string]string {
+	out := map[string]string{}
+	for i, list := range s.lists() {
+		for _, w := range list {
+			if k := StatusKey(w); k != "" {
+				out[k] = statusClasses[i].class
+			}
+		}
+	}
+	return out
+}
+
+// problems lists what cannot work in [scheduling.statuses], each with the
+// path of its setting: a spelling with no letter to compare, and a spelling
+// given two classes.
+func (s Statuses) problems(block string) []setting {
+	var out []setting
+	type seen struct{ spelling, class string }
+	first := map[string]seen{}
+	for i, list := range s.lists() {
+		class := statusClasses[i].key
+		path := []string{"scheduling", "statuses", class}
+		for _, w := range list {
+			k := StatusKey(w)
+			if k == "" {
+				out = append(out, setting{path, fmt.Sprintf("%s %s %q has no letter a to z: statuses are compared by those letters alone (case, spaces, punctuation and other letters ignored), so it cannot be told from a blank status; leave it out", block, class, w)})
+				continue
+			}
+			if f, ok := first[k]; ok && f.class != class {
+				out = append(out, setting{path, fmt.Sprintf("%s %q (%s) is %q (%s) as the tool compares statuses (case, spaces and punctuation ignored): give each spelling one class", block, w, class, f.spelling, f.class)})
+				continue
+			}
+			if _, ok := first[k]; !ok {
+				first[k] = seen{w, class}
+			}
+		}
+	}
+	return out
+}
+
+// empty says whether no class lists a spelling.
+func (s Statuses) empty() bool {
+	for _, l := range s.lists() {
+		if len(l) > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // Layout is a [[scheduling.layout]] or [[billing.layout]] block: the files its
@@ -535,6 +632,10 @@ func (c Config) Validate() error {
 				add(e, at("columns")...)
 			}
 		}
+	}
+	errs = append(errs, c.Scheduling.Statuses.problems("[scheduling.statuses]")...)
+	if !c.Billing.Statuses.empty() {
+		add("[billing.statuses]: appointment statuses are the scheduling export's; move the block to [scheduling.statuses]", "billing", "statuses")
 	}
 	if c.DuckDB.Threads < 0 {
 		add(fmt.Sprintf("[duckdb] threads = %d: write 0 (one per core, the default) or a number of threads such as 2", c.DuckDB.Threads), "duckdb", "threads")

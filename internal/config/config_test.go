@@ -119,8 +119,10 @@ func TestEveryWrongTypeIsSaidInWords(t *testing.T) {
 			if key == "" || key == "-" {
 				continue
 			}
+			full := strings.TrimPrefix(table+"."+key, ".")
 			if f.Type.Kind() == reflect.Struct {
-				walk(key, f.Type)
+				// [scheduling.statuses] too, a table within a section.
+				walk(full, f.Type)
 			}
 			// A table for a list or a value, a string for a table, a list for a string.
 			wrong := `"x"`
@@ -139,9 +141,9 @@ func TestEveryWrongTypeIsSaidInWords(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err := Load(path)
-			name := strings.TrimPrefix(table+"."+key, ".")
+			name := full
 			if f.Type.Kind() == reflect.Struct {
-				name = "[" + key + "]"
+				name = "[" + full + "]"
 			}
 			want := fmt.Sprintf("%s line %d: %s must be ", path, line, name)
 			if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "toml:") {
@@ -348,5 +350,48 @@ client_id = "appt"
 	cfg.Scheduling.Layouts[0].DateFormat = "%m/%d/%Y"
 	if cfg.DayFirst() {
 		t.Errorf("DayFirst true, with a layout's files month first")
+	}
+}
+
+// [scheduling.statuses] says what the export's own status words mean: each
+// spelling as status_key folds it (case, spaces, punctuation), to the class
+// the models name it by.
+func TestStatusWords(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "referrals.toml")
+	body := "[scheduling.statuses]\nattended = [\"Attended - Billed\", \"Client Arrived\"]\nno_show = [\"No-Show (Charged)\"]\nlate_cancelled = [\"LC < 24h\"]\ncancelled = [\"Annulé\"]\nscheduled = [\"On the books\"]\nother = [\"Admin block\"]\n"
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"attendedbilled": "attended", "clientarrived": "attended", "noshowcharged": "no-show",
+		"lch": "late-cancelled", "annul": "cancelled", "onthebooks": "scheduled", "adminblock": "other",
+	}
+	if got := c.Scheduling.Statuses.Words(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("Words() = %v, want %v", got, want)
+	}
+	if got := Default().Scheduling.Statuses.Words(); len(got) != 0 {
+		t.Fatalf("the defaults map statuses: %v", got)
+	}
+}
+
+// A misspelt class is named with the nearest one and its line; a spelling given
+// two classes (as the tool folds it), a spelling with no letter to compare, and
+// statuses under [billing] are refused, each with its line.
+func TestStatusWordsRefused(t *testing.T) {
+	for body, want := range map[string]string{
+		"[scheduling.statuses]\natended = [\"Seen - Billed\"]\n":                           "referrals.toml line 2: `atended` is not a class of [scheduling.statuses]; did you mean attended?",
+		"[scheduling.statuses]\nno-show = [\"NS charged\"]\n":                              "referrals.toml line 2: `no-show` is not a class of [scheduling.statuses]; did you mean no_show?",
+		"[scheduling.statuses]\nattended = [\"Kept Appt\"]\n\nno_show = [\"kept-appt\"]\n": `referrals.toml line 4: [scheduling.statuses] "kept-appt" (no_show) is "Kept Appt" (attended) as the tool compares statuses (case, spaces and punctuation ignored): give each spelling one class`,
+		"[scheduling.statuses]\nattended = [\"Seen\", \"✓\"]\n":                            `referrals.toml line 2: [scheduling.statuses] attended "✓" has no letter a to z`,
+		"[billing.statuses]\nattended = [\"Seen\"]\n":                                      "referrals.toml line 1: [billing.statuses]: appointment statuses are the scheduling export's",
+		"[scheduling.statuses]\nattended = \"Seen - Billed\"\n":                            "referrals.toml line 2: scheduling.statuses.attended must be a list of texts in quotes, like attended = [\"Seen - Billed\"]",
+	} {
+		if got := loadText(t, body); !strings.Contains(got, want) {
+			t.Errorf("%q: got\n%s\nwant it to contain\n%s", body, got, want)
+		}
 	}
 }

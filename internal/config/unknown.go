@@ -103,6 +103,17 @@ func unknownKeys(name, src string, und []toml.Key) []string {
 					msg += "; its settings are " + strings.Join(keys[k[0]], ", ")
 				}
 			}
+		case len(k) == 3 && k[0] == "scheduling" && k[1] == "statuses":
+			var known []string
+			for _, c := range statusClasses {
+				known = append(known, c.key)
+			}
+			msg = fmt.Sprintf("`%s` is not a class of [scheduling.statuses]", k[2])
+			if near := nearest(k[2], known); near != "" {
+				msg += fmt.Sprintf("; did you mean %s?", near)
+			} else {
+				msg += "; its classes are " + strings.Join(known, ", ")
+			}
 		case len(k) == 3 && isSection(k[0]) && k[1] == "layout":
 			known := []string{}
 			lt := reflect.TypeOf(Layout{})

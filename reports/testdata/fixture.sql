@@ -427,6 +427,9 @@ FROM fx_referrers r;
 CREATE TABLE stg_unknown_point_persons AS
 SELECT referrer, 'Dr ' || referrer || ' (typo)' AS point_person FROM fx_referrers WHERE i IN (2, 3);
 
+CREATE TABLE stg_unknown_statuses AS
+SELECT * FROM (VALUES ('Checked Out - Paid', 412::BIGINT), ('=HYPERLINK("x")', 3::BIGINT)) t(status, appointments);
+
 CREATE TABLE referrer_near_duplicates AS
 SELECT a.referrer AS referrer_a, b.referrer AS referrer_b, jaro_winkler_similarity(a.referrer, b.referrer) AS similarity
 FROM fx_referrers a JOIN fx_referrers b ON a.i < b.i AND a.i < 60 AND b.i < 60
