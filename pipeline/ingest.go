@@ -1847,6 +1847,28 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 	return nil
 }
 
+// countStatusesOnce counts the appointments per status spelling (status_counts)
+// where they were never counted; replaceEarlierVersions keeps them after.
+func (in *Ingester) countStatusesOnce(ctx context.Context) error {
+	var counted bool
+	if err := in.DB.QueryRowContext(ctx, `SELECT count(*) > 0 FROM status_counts_state`).Scan(&counted); err != nil || counted {
+		return err
+	}
+	tx, err := in.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, q := range []string{`DELETE FROM status_counts`,
+		`INSERT INTO status_counts SELECT status, count(*) FROM raw_appointments GROUP BY status`,
+		`INSERT INTO status_counts_state VALUES (true)`} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("count the appointments' statuses: %w", err)
+		}
+	}
+	return tx.Commit()
+}
+
 // filesToCheckForDuplicates lists the files of a group (by file id) that may
 // hold an id twice: those whose scan saw a repeated or unreadable id, or
 // fewer records than the reader loaded rows, and those not scanned for ids.
@@ -2025,6 +2047,11 @@ func (in *Ingester) replaceEarlierVersions(ctx context.Context, source string) (
 		return nil, nil, err
 	}
 	if latest <= done {
+		if table == "raw_appointments" && latest > 0 {
+			// No new file: a database made before status_counts was kept counts its
+			// statuses all the same, once, so that the run says the unknown ones now.
+			return nil, nil, in.countStatusesOnce(ctx)
+		}
 		return nil, nil, nil
 	}
 	tx, err := in.DB.BeginTx(ctx, nil)

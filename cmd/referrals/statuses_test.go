@@ -2,11 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/referrals/referrals/pipeline"
 )
 
 // A system that writes its own status words ("Checked Out - Paid", "No-Show
@@ -103,5 +106,33 @@ func TestBundledSampleHasNoUnknownStatus(t *testing.T) {
 	}
 	if strings.Contains(errb.String(), "statuses") {
 		t.Errorf("the bundled sample's run warned of statuses:\n%s", errb.String())
+	}
+}
+
+// A database made before the statuses were counted counts them on its first run
+// with this version, whether or not an export file is new that night: the
+// statuses no class takes are said then, not from the night a file arrives.
+func TestDatabaseFromBeforeCountsItsStatuses(t *testing.T) {
+	sched := "Appointment ID,Client ID,Clinician,Appointment Date,Status,Referral Source\n" +
+		"A1,C1,Jane Doe,10/02/2026,Checked Out - Paid,Dr Maria Lopez\n"
+	dir, cfg := ownPractice(t, map[string]string{"scheduling/a.csv": sched}, "")
+	editConfig(t, cfg, `files = ["exports/billing/*.csv"]`, `files = []`)
+	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet"); r.code != 0 || !strings.Contains(r.stderr, "statuses are none") {
+		t.Fatalf("run: exit %d, want 0 and the statuses warned of:\n%s", r.code, r.stderr)
+	}
+	// As a database of the last version has it: no counts, nor the mark that they were made.
+	db, err := pipeline.Open(context.Background(), filepath.Join(dir, "out", "referrals.duckdb"), pipeline.Settings{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`DELETE FROM status_counts`, `DELETE FROM status_counts_state`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet")
+	if r.code != 0 || !strings.Contains(r.stderr, `most_common="\"Checked Out - Paid\" (1)"`) {
+		t.Errorf("a night without a new file, on a database without status counts: exit %d, want 0 and the status warned of:\n%s", r.code, r.stderr)
 	}
 }
