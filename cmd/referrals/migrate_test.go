@@ -151,3 +151,49 @@ func TestNewSystemReusingIDsIsWarnedOf(t *testing.T) {
 		t.Errorf("the warning names a client id:\n%s", r.stderr)
 	}
 }
+
+// A layout added for the new system's files, none of them loaded yet, is not
+// warned of the night it is added; nor the nights after, when its files have
+// loaded with its settings: those are the settings they were read with. The
+// warning came back every night from the second one, telling the practice to
+// --rebuild for nothing.
+func TestLayoutForNewFilesIsNotWarnedOfLater(t *testing.T) {
+	old := "Appointment ID,Patient Account,Clinician,Appointment Date,Status,Referral Source\n" +
+		"1,700001,Ann Lee,09/14/2026,Attended,Dr. Omar Haddad\n"
+	bill := "Claim Line ID,Client ID,DOS,Rendering Provider,Charge,Paid\n"
+	dir, cfg := ownPractice(t, map[string]string{"scheduling/old.csv": old, "billing/b.csv": bill}, "")
+	runMonth(t, dir, cfg, "2026-09")
+	write := func(name, body string, at time.Time) {
+		p := filepath.Join(dir, "exports", "scheduling", name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("sp-1.csv", "Appt #,Client ID,Provider,Date,Attendance,Referred By\n1,700003,Ann Lee,2026-10-05,Show,Dr. Omar Haddad\n", time.Now().Add(time.Hour))
+	editConfig(t, cfg, "", `
+[[scheduling.layout]]
+files = ["exports/scheduling/sp-*.csv"]
+date_format = "%Y-%m-%d"
+ids = "SimplePractice"
+`)
+	for night, file := range []string{"", "sp-2.csv", ""} {
+		if file != "" {
+			write(file, "Appt #,Client ID,Provider,Date,Attendance,Referred By\n2,700004,Ann Lee,2026-10-06,Show,Dr. Omar Haddad\n", time.Now().Add(2*time.Hour))
+		}
+		r := runBin(t, "run", "--config", cfg, "--month", "2026-10")
+		if r.code != 0 || strings.Contains(r.stderr, "reading settings changed") {
+			t.Errorf("night %d after the layout was added: exit %d, want 0 and no warning that reading settings changed:\n%s", night+1, r.code, r.stderr)
+		}
+	}
+	if got := windowReferrals(t, filepath.Join(dir, "out", "referrals-2026-10.xlsx")); got["Dr. Omar Haddad"] != "3" {
+		t.Errorf("Referrers: %v, want Dr. Omar Haddad with 3 referrals", got)
+	}
+	// Changed now, over loaded files: said, as before.
+	editConfig(t, cfg, `date_format = "%Y-%m-%d"`, `date_format = "%Y-%d-%m"`)
+	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10"); !strings.Contains(r.stderr, "reading settings changed") {
+		t.Errorf("a layout's date_format changed over its loaded files is not warned of:\n%s", r.stderr)
+	}
+}
