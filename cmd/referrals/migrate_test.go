@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -195,5 +196,59 @@ ids = "SimplePractice"
 	editConfig(t, cfg, `date_format = "%Y-%m-%d"`, `date_format = "%Y-%d-%m"`)
 	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10"); !strings.Contains(r.stderr, "reading settings changed") {
 		t.Errorf("a layout's date_format changed over its loaded files is not warned of:\n%s", r.stderr)
+	}
+}
+
+// What check and the run say to change about a file a layout block reads (its
+// date_format, its column mapping) names that block: "set [scheduling]
+// date_format" changed the other system's format, for files the block reads
+// with its own, and the file failed again while the old system's now failed too.
+func TestLayoutFilesProblemsNameTheirBlock(t *testing.T) {
+	old := "Appointment ID,Patient Account,Clinician,Appointment Date,Status,Referral Source\n" +
+		"1,700001,Ann Lee,09/14/2026,Attended,Dr. Omar Haddad\n"
+	var b strings.Builder
+	b.WriteString("Appt #,Client ID,Provider,Date,Attendance,Referred By\n")
+	for i := 1; i <= 30; i++ {
+		fmt.Fprintf(&b, "%d,7100%02d,Ann Lee,2026-10-%02d,Show,Dr. Omar Haddad\n", i, i, i)
+	}
+	bill := "Claim Line ID,Client ID,DOS,Rendering Provider,Charge,Paid\n"
+	_, cfg := ownPractice(t, map[string]string{"scheduling/old.csv": old, "sp/new.csv": b.String(), "billing/b.csv": bill}, `
+[[scheduling.layout]]
+files = ["exports/sp/*.csv"]
+date_format = "%d/%m/%Y"
+ids = "SimplePractice"
+`)
+	want := `[[scheduling.layout]] block 1 date_format`
+	c := runBin(t, "check", "--config", cfg)
+	if !strings.Contains(c.stdout, want) || strings.Contains(c.stdout, "[scheduling] date_format") {
+		t.Errorf("check: want the advice to name %s, not [scheduling]:\n%s", want, c.stdout)
+	}
+	r := runBin(t, "run", "--config", cfg, "--month", "2026-10")
+	if r.code != 6 || !strings.Contains(r.stderr, want) || strings.Contains(r.stderr, "[scheduling] date_format") {
+		t.Errorf("run: exit %d, want 6 and the advice to name %s, not [scheduling]:\n%s", r.code, want, r.stderr)
+	}
+	// A block with a column mapping of its own that misses the file's header.
+	editConfig(t, cfg, `date_format = "%d/%m/%Y"`, `date_format = "%Y-%m-%d"`)
+	editConfig(t, cfg, `ids = "SimplePractice"`, `ids = "SimplePractice"
+[scheduling.layout.columns]
+appointment_id = "Visit Number"`)
+	p := filepath.Join(filepath.Dir(cfg), "exports", "sp", "new.csv")
+	if err := os.WriteFile(p, []byte(strings.Replace(b.String(), "Appt #", "Visit No", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want = `[[scheduling.layout]] block 1's columns`
+	c = runBin(t, "check", "--config", cfg)
+	if !strings.Contains(c.stdout, want) || strings.Contains(c.stdout, "[scheduling.columns]") {
+		t.Errorf("check: want the advice to name %s, not [scheduling.columns]:\n%s", want, c.stdout)
+	}
+	r = runBin(t, "run", "--config", cfg, "--month", "2026-10")
+	if r.code != 6 || !strings.Contains(r.stderr, want) || strings.Contains(r.stderr, "[scheduling.columns]") {
+		t.Errorf("run: exit %d, want 6 and the advice to name %s, not [scheduling.columns]:\n%s", r.code, want, r.stderr)
+	}
+	// A block's pattern that matches no file is said of that block.
+	editConfig(t, cfg, `files = ["exports/sp/*.csv"]`, `files = ["exports/simplepractice/*.csv"]`)
+	r = runBin(t, "run", "--config", cfg, "--month", "2026-10")
+	if r.code != 6 || !strings.Contains(r.stderr, "check [[scheduling.layout]] block 1 files") {
+		t.Errorf("run: exit %d, want 6 and the pattern said of [[scheduling.layout]] block 1:\n%s", r.code, r.stderr)
 	}
 }

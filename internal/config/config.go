@@ -70,6 +70,32 @@ type Source struct {
 	// Statuses (scheduling only) says what the export's own status words mean,
 	// where the built-in list does not know them.
 	Statuses Statuses `toml:"statuses"`
+	// layoutBlock is the layout block whose settings these are (Layout), 1 for
+	// the first, 0 for the source's own; columnsOwn says the block's column
+	// mapping is its own. Messages name the block to change (Block).
+	layoutBlock int
+	columnsOwn  bool
+}
+
+// Block names the block of these settings in a message about a file they read:
+// "[scheduling]", or "[[scheduling.layout]] block 2" for a layout's (its files'
+// date_format, delimiter and encoding are set there, even where it leaves them
+// to the source: set in [scheduling], they would change the other files').
+func (s Source) Block(source string) string {
+	if s.layoutBlock > 0 {
+		return fmt.Sprintf("[[%s.layout]] block %d", source, s.layoutBlock)
+	}
+	return "[" + source + "]"
+}
+
+// ColumnsName names the column mapping that reads these settings' files:
+// "[scheduling.columns]", or "[[scheduling.layout]] block 2's columns" where
+// the layout has a mapping of its own (the source's does not apply to its files).
+func (s Source) ColumnsName(source string) string {
+	if s.layoutBlock > 0 && s.columnsOwn {
+		return columnsBlock(s.Block(source))
+	}
+	return "[" + source + ".columns]"
 }
 
 // Statuses is [scheduling.statuses]: for each class of appointment status, the
@@ -193,7 +219,7 @@ func (s Source) Layout(i int) Source {
 		return out
 	}
 	l := s.Layouts[i]
-	out := Source{Files: l.Files, DateFormat: s.DateFormat, Delimiter: s.Delimiter, Encoding: s.Encoding, Columns: s.Columns}
+	out := Source{Files: l.Files, DateFormat: s.DateFormat, Delimiter: s.Delimiter, Encoding: s.Encoding, Columns: s.Columns, layoutBlock: i + 1}
 	if l.DateFormat != "" {
 		out.DateFormat = l.DateFormat
 	}
@@ -207,6 +233,7 @@ func (s Source) Layout(i int) Source {
 		// A layout's mapping stands for its files alone: the source's does not
 		// apply to them (their headers are another system's).
 		out.Columns = l.Columns
+		out.columnsOwn = true
 	}
 	return out
 }
@@ -239,6 +266,19 @@ func (s Source) LayoutOf(path string, resolve func(string) string) int {
 		}
 	}
 	return -1
+}
+
+// PatternBlock names the block whose files list the pattern g, for a message
+// about it: "[scheduling]", or "[[scheduling.layout]] block 2".
+func (s Source) PatternBlock(source, g string) string {
+	if !slices.Contains(s.Files, g) {
+		for i, l := range s.Layouts {
+			if slices.Contains(l.Files, g) {
+				return s.Layout(i).Block(source)
+			}
+		}
+	}
+	return "[" + source + "]"
 }
 
 // AllFiles are the source's file patterns: its own, then its layouts'.
