@@ -138,7 +138,18 @@ func StatusKey(status string) string {
 	return b.String()
 }
 
-// Words maps each configured spelling, folded (StatusKey), to its class as the
+// StatusWordKey is what a configured spelling is looked up by, as the models'
+// configured_status folds a status: StatusKey, or for a spelling with no letter
+// a to z ("✓", "-"), the spelling itself in lower case without the spaces
+// around it. "" for a blank one.
+func StatusWordKey(status string) string {
+	if k := StatusKey(status); k != "" {
+		return k
+	}
+	return strings.ToLower(strings.Trim(status, " "))
+}
+
+// Words maps each configured spelling, folded (StatusWordKey), to its class as the
 // models name it (attended, no-show, late-cancelled, cancelled, scheduled,
 // other): what the models read as the variable status_words. Empty without
 // [scheduling.statuses].
@@ -146,7 +157,7 @@ func (s Statuses) Words() map[string]string {
 	out := map[string]string{}
 	for i, list := range s.lists() {
 		for _, w := range list {
-			if k := StatusKey(w); k != "" {
+			if k := StatusWordKey(w); k != "" {
 				out[k] = statusClasses[i].class
 			}
 		}
@@ -155,8 +166,7 @@ func (s Statuses) Words() map[string]string {
 }
 
 // problems lists what cannot work in [scheduling.statuses], each with the
-// path of its setting: a spelling with no letter to compare, and a spelling
-// given two classes.
+// path of its setting: a blank spelling, and a spelling given two classes.
 func (s Statuses) problems(block string) []setting {
 	var out []setting
 	type seen struct{ spelling, class string }
@@ -165,9 +175,9 @@ func (s Statuses) problems(block string) []setting {
 		class := statusClasses[i].key
 		path := []string{"scheduling", "statuses", class}
 		for _, w := range list {
-			k := StatusKey(w)
+			k := StatusWordKey(w)
 			if k == "" {
-				out = append(out, setting{path, fmt.Sprintf("%s %s %q has no letter a to z: statuses are compared by those letters alone (case, spaces, punctuation and other letters ignored), so it cannot be told from a blank status; leave it out", block, class, w)})
+				out = append(out, setting{path, fmt.Sprintf("%s %s %q is blank: a blank status is no status (booked, as scheduled is), never listed as not understood; leave it out", block, class, w)})
 				continue
 			}
 			if f, ok := first[k]; ok && f.class != class {
