@@ -271,7 +271,7 @@ func (j *job) ingest(ctx context.Context, e env, rebuild bool) (pipeline.IngestS
 		return sum, err
 	}
 	warnRejected(j.log, sum)
-	gaps, err := pipeline.MissingColumns(ctx, j.db, sum)
+	gaps, err := pipeline.MissingColumns(ctx, j.db, j.cfg, sum)
 	if err != nil {
 		return sum, err
 	}

@@ -252,3 +252,48 @@ appointment_id = "Visit Number"`)
 		t.Errorf("run: exit %d, want 6 and the pattern said of [[scheduling.layout]] block 1:\n%s", r.code, r.stderr)
 	}
 }
+
+// While both systems export (the weeks of a switch, or the old system's
+// re-exports of its history), each night's new-system file was compared with
+// the old system's file loaded before it: "an export lacks a column the one
+// before it had" (the old system's Referred To), every night, with advice to map
+// a header and --rebuild that changes nothing. A file is compared with the file
+// before it of its own block.
+func TestTwoSystemsColumnsAreNotComparedWithEachOther(t *testing.T) {
+	bill := "Claim Line ID,Client ID,DOS,Rendering Provider,Charge,Paid\n"
+	dir, cfg := ownPractice(t, map[string]string{"billing/b.csv": bill}, `
+[[scheduling.layout]]
+files = ["exports/sp/*.csv"]
+date_format = "%Y-%m-%d"
+ids = "SimplePractice"
+`)
+	at := time.Now().Add(-48 * time.Hour)
+	write := func(name, body string) {
+		p := filepath.Join(dir, "exports", name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		at = at.Add(time.Hour)
+		if err := os.Chtimes(p, at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for night := 1; night <= 2; night++ {
+		write(fmt.Sprintf("scheduling/old-%d.csv", night), "Appointment ID,Client ID,Clinician,Appointment Date,Status,Referral Source,Referred To\n"+
+			fmt.Sprintf("%d,70000%d,Ann Lee,10/0%d/2026,Attended,Dr. Omar Haddad,Ann Lee\n", night, night, night))
+		write(fmt.Sprintf("sp/new-%d.csv", night), "Appt #,Client ID,Provider,Date,Attendance,Referred By\n"+
+			fmt.Sprintf("%d,71000%d,Ben Ortiz,2026-10-1%d,Show,Dr. Omar Haddad\n", night, night, night))
+		r := runBin(t, "run", "--config", cfg, "--month", "2026-10")
+		if r.code != 0 || strings.Contains(r.stderr, "lacks a column") {
+			t.Errorf("night %d: exit %d, want 0 and no file compared with the other system's:\n%s", night, r.code, r.stderr)
+		}
+	}
+	// A file of one system that lacks what the one before it of that system had is said.
+	write("sp/new-3.csv", "Appt #,Client ID,Provider,Date,Attendance\n3,710003,Ben Ortiz,2026-10-13,Show\n")
+	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10"); !strings.Contains(r.stderr, "lacks a column") || !strings.Contains(r.stderr, "previous=exports/sp/new-2.csv") {
+		t.Errorf("a new-system file without the source column is not compared with the one before it:\n%s", r.stderr)
+	}
+}
