@@ -41,6 +41,10 @@ type FileCheck struct {
 	// columnsOf is the block whose column mapping reads the file
 	// (config.Source.ColumnsBlock).
 	columnsOf int
+	// Block tells apart the files read with one block's settings (the source's,
+	// or a [[….layout]]'s: another system's files), which are compared with each
+	// other alone; Columns names the block's column mapping.
+	Block, Columns string
 }
 
 // OK reports a file with no problem.
@@ -83,6 +87,7 @@ func CheckExports(ctx context.Context, cfg config.Config) ([]FileCheck, error) {
 			}
 			fc := checkFile(ctx, mem, source, in.settingsOf(f), f.path, in.displayPath(f.path), yearsOf(cfg.Ingest))
 			fc.columnsOf = src.ColumnsBlock(f.layout)
+			fc.Block, fc.Columns = in.settingsOf(f).Block(source), in.settingsOf(f).ColumnsName(source)
 			out = append(out, fc)
 		}
 		if len(files) > 0 {

@@ -286,6 +286,9 @@ ids = "SimplePractice"
 			fmt.Sprintf("%d,70000%d,Ann Lee,10/0%d/2026,Attended,Dr. Omar Haddad,Ann Lee\n", night, night, night))
 		write(fmt.Sprintf("sp/new-%d.csv", night), "Appt #,Client ID,Provider,Date,Attendance,Referred By\n"+
 			fmt.Sprintf("%d,71000%d,Ben Ortiz,2026-10-1%d,Show,Dr. Omar Haddad\n", night, night, night))
+		if c := runBin(t, "check", "--config", cfg); strings.Contains(c.stdout, "which the export before it") {
+			t.Errorf("night %d: check compares a file with the other system's:\n%s", night, c.stdout)
+		}
 		r := runBin(t, "run", "--config", cfg, "--month", "2026-10")
 		if r.code != 0 || strings.Contains(r.stderr, "lacks a column") {
 			t.Errorf("night %d: exit %d, want 0 and no file compared with the other system's:\n%s", night, r.code, r.stderr)
