@@ -41,6 +41,10 @@ type FileCheck struct {
 	// columnsOf is the block whose column mapping reads the file
 	// (config.Source.ColumnsBlock).
 	columnsOf int
+	// Block tells apart the files read with one block's settings (the source's,
+	// or a [[….layout]]'s: another system's files), which are compared with each
+	// other alone; Columns names the block's column mapping.
+	Block, Columns string
 }
 
 // OK reports a file with no problem.
@@ -83,6 +87,7 @@ func CheckExports(ctx context.Context, cfg config.Config) ([]FileCheck, error) {
 			}
 			fc := checkFile(ctx, mem, source, in.settingsOf(f), f.path, in.displayPath(f.path), yearsOf(cfg.Ingest))
 			fc.columnsOf = src.ColumnsBlock(f.layout)
+			fc.Block, fc.Columns = in.settingsOf(f).Block(source), in.settingsOf(f).ColumnsName(source)
 			out = append(out, fc)
 		}
 		if len(files) > 0 {
@@ -287,7 +292,7 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 				}
 			}
 		} else if enc == "utf-8" && !sc.validUTF8 {
-			fc.Problems = append(fc.Problems, fmt.Sprintf("encoding is set to utf-8 but the file is not valid UTF-8; set [%s] encoding = \"auto\" or \"windows-1252\"", source))
+			fc.Problems = append(fc.Problems, fmt.Sprintf("encoding is set to utf-8 but the file is not valid UTF-8; set %s encoding = \"auto\" or \"windows-1252\"", src.Block(source)))
 		}
 		// In UTF-16 a byte 13 is no carriage return of its own: not counted there.
 		if enc != "utf-16" && sc.strayCRs() > 0 {
@@ -388,14 +393,14 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 		// As the run decides: many dates that read only the other way round, and next
 		// to none that read only as date_format (a day above 12).
 		case swapped != nil && dayFirst(swappedOnly, onlyFormat, total):
-			fc.Problems = append(fc.Problems, fmt.Sprintf("%d of %d dates in column %q, such as %s, do not read as date_format %q but do as %q, with day and month the other way round: the export writes them so, and its dates with a day up to 12 would load swapped (the run refuses such a file); set [%s] date_format = %q",
-				swappedOnly, total, col, shownDate(swappedEx.String, years), src.DateFormat, swapped, source, swapped))
+			fc.Problems = append(fc.Problems, fmt.Sprintf("%d of %d dates in column %q, such as %s, do not read as date_format %q but do as %q, with day and month the other way round: the export writes them so, and its dates with a day up to 12 would load swapped (the run refuses such a file); set %s date_format = %q",
+				swappedOnly, total, col, shownDate(swappedEx.String, years), src.DateFormat, swapped, src.Block(source), swapped))
 		case wrongDates(twoDigit, total):
-			fc.Problems = append(fc.Problems, fmt.Sprintf("%d of %d dates in column %q, such as %s, have a two-digit year, which date_format %q reads as the year %s (the run refuses such a file); set [%s] date_format = %q",
-				twoDigit, total, col, shownDate(twoDigitEx.String, years), src.DateFormat, twoDigitYear(twoDigitEx.String), source, twoDigitYearFormat(src.DateFormat)))
+			fc.Problems = append(fc.Problems, fmt.Sprintf("%d of %d dates in column %q, such as %s, have a two-digit year, which date_format %q reads as the year %s (the run refuses such a file); set %s date_format = %q",
+				twoDigit, total, col, shownDate(twoDigitEx.String, years), src.DateFormat, twoDigitYear(twoDigitEx.String), src.Block(source), twoDigitYearFormat(src.DateFormat)))
 		case bad*2 > total:
-			fc.Problems = append(fc.Problems, fmt.Sprintf("dates in column %q such as %s do not match date_format %q; set [%s] date_format to the export's format (%s)",
-				col, shownDate(badEx.String, years), src.DateFormat, source, suggestFormat(badEx.String)))
+			fc.Problems = append(fc.Problems, fmt.Sprintf("dates in column %q such as %s do not match date_format %q; set %s date_format to the export's format (%s)",
+				col, shownDate(badEx.String, years), src.DateFormat, src.Block(source), suggestFormat(badEx.String)))
 		case bad > 0:
 			hint := ""
 			if swappedOnly > 0 {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/referrals/referrals/internal/config"
 )
 
 // A delimiter setting that is not the file's reads its header as one column:
@@ -37,7 +39,7 @@ func TestWrongDelimiterNamesTheFilesOwn(t *testing.T) {
 		})
 	}
 	// A single header that splits into no known field keeps the columns advice.
-	msg := missingColumnProblem("scheduling", []string{"Foo,Bar,Baz"}, []string{"appointment_id"}, nil, ';')
+	msg := missingColumnProblem("scheduling", config.Source{}, []string{"Foo,Bar,Baz"}, []string{"appointment_id"}, ';')
 	if strings.Contains(msg, "seems to use") || !strings.Contains(msg, "[scheduling.columns] appointment_id") {
 		t.Errorf("headers of no known field: %s", msg)
 	}

@@ -50,7 +50,7 @@ func FuzzHeaderMapping(f *testing.F) {
 				seen[i] = field
 			}
 			if len(missing) > 0 {
-				msg := missingColumnProblem(source, headers, missing, nil, d)
+				msg := missingColumnProblem(source, config.Source{}, headers, missing, d)
 				if !strings.Contains(msg, missing[0]) {
 					t.Fatalf("problem %q does not name the missing field %s", msg, missing[0])
 				}

@@ -566,13 +566,13 @@ func (in *Ingester) expand(source string, globs []string) ([]pending, []FileResu
 		matches, err := filepath.Glob(pattern)
 		if err != nil {
 			problems = append(problems, FileResult{Source: source, Path: pattern, Status: "failed",
-				Problem: fmt.Sprintf("the file pattern %q is malformed: %v; fix [%s] files in the configuration", g, err, source)})
+				Problem: fmt.Sprintf("the file pattern %q is malformed: %v; fix %s files in the configuration", g, err, in.source(source).PatternBlock(source, g))})
 			continue
 		}
 		if len(matches) == 0 {
 			problems = append(problems, FileResult{Source: source, Path: pattern, Status: "missing",
 				Problem: fmt.Sprintf("matches no file: is the folder's share or disk mounted, were the exports moved, renamed or archived, "+
-					"or is the pattern mistyped? Looked for %s; check [%s] files in the configuration (`referrals check` lists what each pattern finds)", pattern, source)})
+					"or is the pattern mistyped? Looked for %s; check %s files in the configuration (`referrals check` lists what each pattern finds)", pattern, in.source(source).PatternBlock(source, g))})
 		}
 		for _, m := range matches {
 			if seen[m] {
@@ -1448,10 +1448,10 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		if _, err = exec(q); err != nil {
 			return fmt.Errorf("record rejected rows: %w", err)
 		}
-		if err := dayFirstCheck(ctx, tx, items, table, dateCol, source, src.DateFormat, readDate, yearsOf(in.Config.Ingest)); err != nil {
+		if err := dayFirstCheck(ctx, tx, items, table, dateCol, src.Block(source), src.DateFormat, readDate, yearsOf(in.Config.Ingest)); err != nil {
 			return err
 		}
-		if err := otherFormatCheck(ctx, tx, items, table, source, src.DateFormat, readDate, yearsOf(in.Config.Ingest)); err != nil {
+		if err := otherFormatCheck(ctx, tx, items, table, src.Block(source), src.DateFormat, readDate, yearsOf(in.Config.Ingest)); err != nil {
 			return err
 		}
 		// A row with a field too few is rejected as whatever the first moved value
@@ -1639,7 +1639,7 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 		return err
 	}
 	if n >= minWrongDates {
-		if err := twoDigitYearCheck(ctx, tx, items, table, dateCol, source, src.DateFormat); err != nil {
+		if err := twoDigitYearCheck(ctx, tx, items, table, dateCol, src.Block(source), src.DateFormat); err != nil {
 			return err
 		}
 	}

@@ -633,7 +633,8 @@ func MapHeaders(source string, headers []string, explicit map[string]string) (ma
 }
 
 // missingColumnProblem explains a missing required column and its fix.
-func missingColumnProblem(source string, headers []string, missing []string, explicit map[string]string, delim rune) string {
+func missingColumnProblem(source string, src config.Source, headers []string, missing []string, delim rune) string {
+	explicit := src.Columns
 	var b strings.Builder
 	for i, m := range missing {
 		if i > 0 {
@@ -648,14 +649,14 @@ func missingColumnProblem(source string, headers []string, missing []string, exp
 	if len(headers) == 1 {
 		if other, columns, known := otherDelimiter(source, headers[0], delim, explicit); other != 0 {
 			// The columns advice would be wrong: the header is all there, read as one.
-			fmt.Fprintf(&b, ". The header reads as a single column, %s: the file seems to use %s as its delimiter, not %s (split at them, the header gives %d columns, %d of them fields the tool knows). Set [%s] delimiter = %s in the configuration file, or remove the delimiter line to have it guessed from the header.",
-				strings.Join(quotedHeaders(headers), ", "), delimiterNames[other], delimiterShown(delim), columns, known, source, delimiterTOML(other))
+			fmt.Fprintf(&b, ". The header reads as a single column, %s: the file seems to use %s as its delimiter, not %s (split at them, the header gives %d columns, %d of them fields the tool knows). Set %s delimiter = %s in the configuration file, or remove the delimiter line to have it guessed from the header.",
+				strings.Join(quotedHeaders(headers), ", "), delimiterNames[other], delimiterShown(delim), columns, known, src.Block(source), delimiterTOML(other))
 			return b.String()
 		}
 	}
-	fmt.Fprintf(&b, ". Headers found: %s. Set [%s.columns] %s = \"<header name>\" in the configuration file", strings.Join(quotedHeaders(headers), ", "), source, missing[0])
+	fmt.Fprintf(&b, ". Headers found: %s. Set %s %s = \"<header name>\" in the configuration file", strings.Join(quotedHeaders(headers), ", "), src.ColumnsName(source), missing[0])
 	if len(headers) == 1 && strings.ContainsAny(headers[0], ";\t|") {
-		fmt.Fprintf(&b, ", or set [%s] delimiter: the header has a single column, so the file is probably not %q-separated", source, string(delim))
+		fmt.Fprintf(&b, ", or set %s delimiter: the header has a single column, so the file is probably not %q-separated", src.Block(source), string(delim))
 	}
 	b.WriteString(".")
 	return b.String()
@@ -895,7 +896,7 @@ func readLayout(path, source string, src config.Source) layout {
 		l.problem = err.Error()
 		return l
 	}
-	if p := clientColumnMisuse(source, l.headers, l.mapping, src.Columns); p != "" {
+	if p := clientColumnMisuse(source, l.headers, l.mapping, src); p != "" {
 		l.problem = p
 		return l
 	}
@@ -907,10 +908,10 @@ func readLayout(path, source string, src config.Source) layout {
 		if looksLikeData(l.headers, l.mapping) {
 			// Its values are a patient's row: none of them is repeated.
 			l.dataRow = true
-			l.problem = fmt.Sprintf("the first line of %s looks like a data row, not a header: the export must have its header line (the column names) first; export it again with column headers, or check that this file belongs under [%s] files",
-				filepath.Base(path), source)
+			l.problem = fmt.Sprintf("the first line of %s looks like a data row, not a header: the export must have its header line (the column names) first; export it again with column headers, or check that this file belongs under %s files",
+				filepath.Base(path), src.Block(source))
 		} else {
-			l.problem = missingColumnProblem(source, l.headers, missing, src.Columns, l.delim)
+			l.problem = missingColumnProblem(source, src, l.headers, missing, l.delim)
 			if l.titleLines > 0 {
 				l.problem = fmt.Sprintf("the header is on line %d, below a report's title (the lines above it are not read): %s", l.titleLines+1, l.problem)
 			}
@@ -1096,8 +1097,9 @@ func clientColumns(source string, headers []string, mapping map[string]int, expl
 // clientColumnMisuse refuses a mapping that reads a client id column as another
 // field: its values would be stored as text, or fail as dates or amounts on
 // every row with the value quoted. It names the key to change.
-func clientColumnMisuse(source string, headers []string, mapping map[string]int, explicit map[string]string) string {
-	cols := clientColumns(source, headers, mapping, explicit)
+func clientColumnMisuse(source string, headers []string, mapping map[string]int, src config.Source) string {
+	cols := clientColumns(source, headers, mapping, src.Columns)
+	block := src.ColumnsName(source)
 	var fields []string
 	for field, i := range mapping {
 		if field != "client_id" && (cols[i] || patientColumn(headers[i])) {
@@ -1110,11 +1112,11 @@ func clientColumnMisuse(source string, headers []string, mapping map[string]int,
 	sort.Strings(fields)
 	f := fields[0]
 	if !cols[mapping[f]] {
-		return fmt.Sprintf("[%s.columns] %s is mapped to %q, which by its name holds patients' data (a name, birth date, contact or identity number): it would be stored and shown as the %s; point [%s.columns] %s at the column that really holds it",
-			source, f, headers[mapping[f]], strings.ReplaceAll(f, "_", " "), source, f)
+		return fmt.Sprintf("%s %s is mapped to %q, which by its name holds patients' data (a name, birth date, contact or identity number): it would be stored and shown as the %s; point %s %s at the column that really holds it",
+			block, f, headers[mapping[f]], strings.ReplaceAll(f, "_", " "), block, f)
 	}
-	return fmt.Sprintf("[%s.columns] %s is mapped to %q, which holds client ids: client ids are only ever keyed, never read as another field, stored or shown; point [%s.columns] %s at the column that really holds it",
-		source, f, headers[mapping[f]], source, f)
+	return fmt.Sprintf("%s %s is mapped to %q, which holds client ids: client ids are only ever keyed, never read as another field, stored or shown; point %s %s at the column that really holds it",
+		block, f, headers[mapping[f]], block, f)
 }
 
 // patientColumn says a header names a column of patients' own data, which no

@@ -17,18 +17,25 @@ import (
 // practice meant, so it is named.
 
 // ColumnGap is a loaded file without a column for optional fields that the
-// source's previous loaded file had.
+// previous loaded file of its block (the source's, or its layout's) had.
 type ColumnGap struct {
 	Source, Path string
 	Fields       []string // canonical field names, e.g. referral_source
 	Previous     string   // the path of the file before it
+	// Columns names the column mapping that reads the file: [scheduling.columns],
+	// or a layout block's (config.Source.ColumnsName); "" is the source's.
+	Columns string
 }
 
 // MissingColumns lists, for the files loaded in sum, the optional fields the
-// source's previous loaded file (by ledger order) had a column for and the
-// file has not. Files loaded by a version that did not record their fields are
-// not compared.
-func MissingColumns(ctx context.Context, db *sql.DB, sum IngestSummary) ([]ColumnGap, error) {
+// previous loaded file (by ledger order) of the same block had a column for and
+// the file has not. The block is the one c reads the file with: the source's,
+// or a [[….layout]]'s, whose files are another system's (or another version's),
+// with other columns: a file of one is not compared with a file of the other,
+// which said every night of a switch, when both systems export, that the new
+// one lacked the old one's columns. Files loaded by a version that did not
+// record their fields are not compared.
+func MissingColumns(ctx context.Context, db *sql.DB, c config.Config, sum IngestSummary) ([]ColumnGap, error) {
 	loaded := map[int64]bool{}
 	for _, f := range sum.Files {
 		if f.Status == "loaded" {
@@ -38,26 +45,38 @@ func MissingColumns(ctx context.Context, db *sql.DB, sum IngestSummary) ([]Colum
 	if len(loaded) == 0 {
 		return nil, nil
 	}
-	rows, err := db.QueryContext(ctx, `SELECT file_id, source, path, fields, prev_fields, prev_path FROM (
-			SELECT *, lag(fields) OVER w AS prev_fields, lag(path) OVER w AS prev_path FROM ingest_files
-			WINDOW w AS (PARTITION BY source ORDER BY file_id))
-		WHERE fields IS NOT NULL AND prev_fields IS NOT NULL ORDER BY file_id`)
+	// The ledger is a row per file loaded: its block is found in Go, per file.
+	rows, err := db.QueryContext(ctx, `SELECT file_id, source, path, fields FROM ingest_files ORDER BY file_id`)
 	if err != nil {
 		return nil, fmt.Errorf("compare the exports' columns: %w", err)
 	}
 	defer rows.Close()
+	type last struct {
+		fields sql.NullString
+		path   string
+	}
+	prev := map[string]last{}
 	var out []ColumnGap
 	for rows.Next() {
 		var id int64
-		var source, path, fields, prevFields, prevPath string
-		if err := rows.Scan(&id, &source, &path, &fields, &prevFields, &prevPath); err != nil {
+		var source, path string
+		var fields sql.NullString
+		if err := rows.Scan(&id, &source, &path, &fields); err != nil {
 			return nil, fmt.Errorf("compare the exports' columns: %w", err)
 		}
-		if !loaded[id] {
+		src := c.Scheduling
+		if source == "billing" {
+			src = c.Billing
+		}
+		layout := src.LayoutOf(c.Path(path), c.Path)
+		block := fmt.Sprintf("%s\x00%d", source, layout)
+		p, seen := prev[block]
+		prev[block] = last{fields, path}
+		if !loaded[id] || !seen || !fields.Valid || !p.fields.Valid {
 			continue
 		}
-		if gap := FieldsDropped(source, strings.Split(prevFields, ","), strings.Split(fields, ",")); len(gap) > 0 {
-			out = append(out, ColumnGap{Source: source, Path: path, Fields: gap, Previous: prevPath})
+		if gap := FieldsDropped(source, strings.Split(p.fields.String, ","), strings.Split(fields.String, ",")); len(gap) > 0 {
+			out = append(out, ColumnGap{Source: source, Path: path, Fields: gap, Previous: p.path, Columns: src.Layout(layout).ColumnsName(source)})
 		}
 	}
 	return out, rows.Err()
@@ -92,8 +111,12 @@ func (g ColumnGap) String() string {
 // Advice is what to do about the gap. A mapping under [source.columns] adds a
 // header name for the field; files with the usual name keep it (MapHeaders).
 func (g ColumnGap) Advice() string {
-	return fmt.Sprintf("If its header was renamed, map the new name under [%s.columns] (the exports with the usual name keep it) "+
-		"and run with --rebuild, or export the file again with the usual header", g.Source)
+	columns := g.Columns
+	if columns == "" {
+		columns = "[" + g.Source + ".columns]"
+	}
+	return fmt.Sprintf("If its header was renamed, map the new name under %s (the exports with the usual name keep it) "+
+		"and run with --rebuild, or export the file again with the usual header", columns)
 }
 
 // UnmatchedMappings are the warnings of the configuration's column mappings

@@ -131,7 +131,7 @@ func rejectedDates(ctx context.Context, tx *sql.Tx, items []*prepared, table, co
 // date_format (a day above 12, loaded: a month-first file with typos has
 // many): their other dates, with a day up to 12, loaded swapped. col is the
 // reader's name for the date column (c1, c2…), dateCol the table's.
-func dayFirstCheck(ctx context.Context, tx *sql.Tx, items []*prepared, table, dateCol, source, format, col string, years yearRange) error {
+func dayFirstCheck(ctx context.Context, tx *sql.Tx, items []*prepared, table, dateCol, block, format, col string, years yearRange) error {
 	swapped := swappedDateFormat(format)
 	if swapped == "" {
 		return nil
@@ -150,8 +150,8 @@ func dayFirstCheck(ctx context.Context, tx *sql.Tx, items []*prepared, table, da
 		if dayFirst(f.n, onlyFormat, f.total) {
 			return fmt.Errorf("%d of the file's %d rows have dates such as %s that do not read as date_format %q but do as %q, with day and month the other way round: "+
 				"the export writes them so, and its other dates, with a day up to 12, would load swapped; nothing of this file was loaded. "+
-				"Set [%s] date_format = %q (and run --rebuild if files loaded before were read with the old format)",
-				f.n, f.total, shownDate(f.example, years), format, swapped, source, swapped)
+				"Set %s date_format = %q (and run --rebuild if files loaded before were read with the old format)",
+				f.n, f.total, shownDate(f.example, years), format, swapped, block, swapped)
 		}
 	}
 	return nil
@@ -164,7 +164,7 @@ func dayFirstCheck(ctx context.Context, tx *sql.Tx, items []*prepared, table, da
 // would leave the file's rows out without failing the run. col is the reader's
 // name for the date column (c1, c2…). Run after dayFirstCheck, which says more
 // of a file whose dates read with day and month the other way round.
-func otherFormatCheck(ctx context.Context, tx *sql.Tx, items []*prepared, table, source, format, col string, years yearRange) error {
+func otherFormatCheck(ctx context.Context, tx *sql.Tx, items []*prepared, table, block, format, col string, years yearRange) error {
 	found, err := rejectedDates(ctx, tx, items, table, col, "v <> ''")
 	if err != nil {
 		return fmt.Errorf("check the date format: %w", err)
@@ -172,9 +172,9 @@ func otherFormatCheck(ctx context.Context, tx *sql.Tx, items []*prepared, table,
 	for _, f := range found {
 		if f.n*2 > f.total {
 			return fmt.Errorf("%d of the file's %d rows have dates such as %s that do not read as date_format %q; nothing of this file was loaded. "+
-				"If the export writes its dates so, set [%s] date_format to the export's format (%s), and run --rebuild if files loaded before were read with the old one; "+
+				"If the export writes its dates so, set %s date_format to the export's format (%s), and run --rebuild if files loaded before were read with the old one; "+
 				"if the file was opened and saved in a spreadsheet, which rewrites dates its own way, export it again from the system instead",
-				f.n, f.total, shownDate(f.example, years), format, source, suggestFormat(f.example))
+				f.n, f.total, shownDate(f.example, years), format, block, suggestFormat(f.example))
 		}
 	}
 	return nil
@@ -204,7 +204,7 @@ func readDateFindings(rows *sql.Rows) ([]dateFinding, error) {
 // twoDigitYearCheck refuses the group's files with many dates of a year
 // below 100 (see wrongDates): a two-digit year read by %Y. One pass over the
 // group's rows finds the files that have any.
-func twoDigitYearCheck(ctx context.Context, tx *sql.Tx, items []*prepared, table, dateCol, source, format string) error {
+func twoDigitYearCheck(ctx context.Context, tx *sql.Tx, items []*prepared, table, dateCol, block, format string) error {
 	index := map[int64]int{}
 	ids := make([]string, len(items))
 	for i, it := range items {
@@ -228,8 +228,8 @@ func twoDigitYearCheck(ctx context.Context, tx *sql.Tx, items []*prepared, table
 		}
 		if wrongDates(f.n, total) {
 			return fmt.Errorf("%d of the file's %d rows have dates with a two-digit year, which date_format %q reads as written (such as the year %s); nothing of this file was loaded. "+
-				"Set [%s] date_format = %q, which reads two-digit years",
-				f.n, total, format, f.example, source, twoDigitYearFormat(format))
+				"Set %s date_format = %q, which reads two-digit years",
+				f.n, total, format, f.example, block, twoDigitYearFormat(format))
 		}
 	}
 	return nil

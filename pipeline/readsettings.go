@@ -331,6 +331,70 @@ func RecordReadSettings(ctx context.Context, db *sql.DB, c config.Config, rebuil
 	return nil
 }
 
+// RecordUnloadedLayouts takes a layout's settings as those its files were read
+// with where no loaded file matches its patterns (a layout added, changed or
+// taken out for files that never loaded): the files it reads from now on are
+// read with them, so a later run compares its loaded files with these, not with
+// the settings recorded before the layout was (which warned every night after
+// the first of its files loaded, asking for a --rebuild for nothing). Run before
+// the files are loaded; a layout over loaded files is left for
+// ChangedReadSettings to warn of.
+func RecordUnloadedLayouts(ctx context.Context, db *sql.DB, c config.Config) error {
+	for _, source := range []string{"scheduling", "billing"} {
+		var stored sql.NullString
+		if err := db.QueryRowContext(ctx, `SELECT max(settings) FROM read_settings WHERE source = ?`, source).Scan(&stored); err != nil {
+			return fmt.Errorf("read read_settings: %w", err)
+		}
+		if !stored.Valid {
+			continue
+		}
+		var old map[string]string
+		if err := json.Unmarshal([]byte(stored.String), &old); err != nil {
+			return fmt.Errorf("read read_settings of %s: %w", source, err)
+		}
+		now := ReadSettings(c, source)
+		// The layouts (by their patterns' prefix) with a setting that differs.
+		changed := map[string][]string{}
+		for k := range joinKeys(old, now) {
+			if files := layoutKeyFiles(k); files != nil && old[k] != now[k] {
+				changed[layoutKeyPrefix(files)] = files
+			}
+		}
+		adopted := false
+		for _, prefix := range slices.Sorted(maps.Keys(changed)) {
+			match, err := loadedFilesMatch(ctx, db, c, source, changed[prefix])
+			if err != nil {
+				return err
+			}
+			if match {
+				continue
+			}
+			for k := range old {
+				if strings.HasPrefix(k, prefix) {
+					delete(old, k)
+				}
+			}
+			for k, v := range now {
+				if strings.HasPrefix(k, prefix) {
+					old[k] = v
+				}
+			}
+			adopted = true
+		}
+		if !adopted {
+			continue
+		}
+		b, err := json.Marshal(old)
+		if err != nil {
+			return err
+		}
+		if _, err := db.ExecContext(ctx, `UPDATE read_settings SET settings = ? WHERE source = ?`, string(b), source); err != nil {
+			return fmt.Errorf("record read settings: %w", err)
+		}
+	}
+	return nil
+}
+
 // String is the change as a user reads it.
 func (r ReadSettingsChange) String() string {
 	return fmt.Sprintf("[%s] %s", r.Source, strings.Join(r.Keys, ", "))

@@ -119,9 +119,11 @@ CREATE OR REPLACE TEMP MACRO status_key(raw_status) AS
     regexp_replace(lower(coalesce(raw_status, '')), '[^a-z]', '', 'g');
 
 -- A spelling the configuration maps ([scheduling.statuses], the variable status_words:
--- status_key to class) is what it says, before the built-in words; NULL when unset.
+-- status_key to class) is what it says, before the built-in words; NULL when unset. A
+-- spelling with no letter a to z ('✓', '-'), which no built-in word is, is looked up as
+-- written, in lower case without the spaces around it (config.StatusWordKey).
 CREATE OR REPLACE TEMP MACRO configured_status(raw_status) AS
-    getvariable('status_words')[status_key(raw_status)];
+    getvariable('status_words')[coalesce(nullif(status_key(raw_status), ''), lower(trim(coalesce(raw_status, ''))))];
 
 CREATE OR REPLACE TEMP MACRO appointment_status(raw_status) AS
     coalesce(configured_status(raw_status), CASE

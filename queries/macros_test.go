@@ -118,9 +118,10 @@ func TestAppointmentStatusWords(t *testing.T) {
 	db.SetMaxOpenConns(1)
 	vars := stagetest.DefaultVars(time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC))
 	vars["status_words"] = config.Statuses{
-		Attended: []string{"Attended - Billed", "Checked Out - Paid"},
-		NoShow:   []string{"No-Show (Charged)", "Pending"},
-		Other:    []string{"Admin Block"},
+		Attended:  []string{"Attended - Billed", "Checked Out - Paid"},
+		NoShow:    []string{"No-Show (Charged)", "Pending"},
+		Other:     []string{"Admin Block", "-"},
+		Scheduled: []string{"✓?"},
 	}.Words()
 	if err := pipeline.Prepare(ctx, db, vars); err != nil {
 		t.Fatal(err)
@@ -134,6 +135,9 @@ func TestAppointmentStatusWords(t *testing.T) {
 		"Attended":           "attended",
 		"Late Cancel":        "late-cancelled",
 		"Client Arrived":     "other",
+		" ✓? ":               "scheduled", // no letter: as written, the spaces around it aside
+		"✓":                  "other",
+		"-":                  "other",
 	} {
 		var got string
 		if err := db.QueryRowContext(ctx, `SELECT appointment_status(?)`, in).Scan(&got); err != nil {

@@ -195,13 +195,15 @@ change nothing.`)
 		}
 		// An optional column the file before had: loaded without it, which a renamed
 		// header makes easy to miss. A warning: some exports gain a column over time.
-		if p, ok := prev[c.Source]; ok {
+		// Compared with the file before it of its block: another system's files (a
+		// layout's) have other columns.
+		if p, ok := prev[c.Block]; ok {
 			if gap := pipeline.FieldsDropped(c.Source, slices.Collect(maps.Keys(p.Mapping)), slices.Collect(maps.Keys(c.Mapping))); len(gap) > 0 {
-				g := pipeline.ColumnGap{Source: c.Source, Path: c.Path, Fields: gap, Previous: p.Path}
+				g := pipeline.ColumnGap{Source: c.Source, Path: c.Path, Fields: gap, Previous: p.Path, Columns: c.Columns}
 				fmt.Fprintf(w, "WARNING  %s\n", g)
 			}
 		}
-		prev[c.Source] = c
+		prev[c.Block] = c
 	}
 	// Status spellings no class takes, once for the source: each export repeats them.
 	unknown, files := map[string]int{}, 0

@@ -236,6 +236,9 @@ func (j *job) ingest(ctx context.Context, e env, rebuild bool) (pipeline.IngestS
 			return pipeline.IngestSummary{}, err
 		}
 	} else {
+		if err := pipeline.RecordUnloadedLayouts(ctx, j.db, j.cfg); err != nil {
+			return pipeline.IngestSummary{}, err
+		}
 		changes, err := pipeline.ChangedReadSettings(ctx, j.db, j.cfg)
 		if err != nil {
 			return pipeline.IngestSummary{}, err
@@ -268,7 +271,7 @@ func (j *job) ingest(ctx context.Context, e env, rebuild bool) (pipeline.IngestS
 		return sum, err
 	}
 	warnRejected(j.log, sum)
-	gaps, err := pipeline.MissingColumns(ctx, j.db, sum)
+	gaps, err := pipeline.MissingColumns(ctx, j.db, j.cfg, sum)
 	if err != nil {
 		return sum, err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -149,5 +150,153 @@ func TestNewSystemReusingIDsIsWarnedOf(t *testing.T) {
 	}
 	if strings.Contains(r.stderr, "700001") || strings.Contains(r.stderr, "700003") {
 		t.Errorf("the warning names a client id:\n%s", r.stderr)
+	}
+}
+
+// A layout added for the new system's files, none of them loaded yet, is not
+// warned of the night it is added; nor the nights after, when its files have
+// loaded with its settings: those are the settings they were read with. The
+// warning came back every night from the second one, telling the practice to
+// --rebuild for nothing.
+func TestLayoutForNewFilesIsNotWarnedOfLater(t *testing.T) {
+	old := "Appointment ID,Patient Account,Clinician,Appointment Date,Status,Referral Source\n" +
+		"1,700001,Ann Lee,09/14/2026,Attended,Dr. Omar Haddad\n"
+	bill := "Claim Line ID,Client ID,DOS,Rendering Provider,Charge,Paid\n"
+	dir, cfg := ownPractice(t, map[string]string{"scheduling/old.csv": old, "billing/b.csv": bill}, "")
+	runMonth(t, dir, cfg, "2026-09")
+	write := func(name, body string, at time.Time) {
+		p := filepath.Join(dir, "exports", "scheduling", name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("sp-1.csv", "Appt #,Client ID,Provider,Date,Attendance,Referred By\n1,700003,Ann Lee,2026-10-05,Show,Dr. Omar Haddad\n", time.Now().Add(time.Hour))
+	editConfig(t, cfg, "", `
+[[scheduling.layout]]
+files = ["exports/scheduling/sp-*.csv"]
+date_format = "%Y-%m-%d"
+ids = "SimplePractice"
+`)
+	for night, file := range []string{"", "sp-2.csv", ""} {
+		if file != "" {
+			write(file, "Appt #,Client ID,Provider,Date,Attendance,Referred By\n2,700004,Ann Lee,2026-10-06,Show,Dr. Omar Haddad\n", time.Now().Add(2*time.Hour))
+		}
+		r := runBin(t, "run", "--config", cfg, "--month", "2026-10")
+		if r.code != 0 || strings.Contains(r.stderr, "reading settings changed") {
+			t.Errorf("night %d after the layout was added: exit %d, want 0 and no warning that reading settings changed:\n%s", night+1, r.code, r.stderr)
+		}
+	}
+	if got := windowReferrals(t, filepath.Join(dir, "out", "referrals-2026-10.xlsx")); got["Dr. Omar Haddad"] != "3" {
+		t.Errorf("Referrers: %v, want Dr. Omar Haddad with 3 referrals", got)
+	}
+	// Changed now, over loaded files: said, as before.
+	editConfig(t, cfg, `date_format = "%Y-%m-%d"`, `date_format = "%Y-%d-%m"`)
+	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10"); !strings.Contains(r.stderr, "reading settings changed") {
+		t.Errorf("a layout's date_format changed over its loaded files is not warned of:\n%s", r.stderr)
+	}
+}
+
+// What check and the run say to change about a file a layout block reads (its
+// date_format, its column mapping) names that block: "set [scheduling]
+// date_format" changed the other system's format, for files the block reads
+// with its own, and the file failed again while the old system's now failed too.
+func TestLayoutFilesProblemsNameTheirBlock(t *testing.T) {
+	old := "Appointment ID,Patient Account,Clinician,Appointment Date,Status,Referral Source\n" +
+		"1,700001,Ann Lee,09/14/2026,Attended,Dr. Omar Haddad\n"
+	var b strings.Builder
+	b.WriteString("Appt #,Client ID,Provider,Date,Attendance,Referred By\n")
+	for i := 1; i <= 30; i++ {
+		fmt.Fprintf(&b, "%d,7100%02d,Ann Lee,2026-10-%02d,Show,Dr. Omar Haddad\n", i, i, i)
+	}
+	bill := "Claim Line ID,Client ID,DOS,Rendering Provider,Charge,Paid\n"
+	_, cfg := ownPractice(t, map[string]string{"scheduling/old.csv": old, "sp/new.csv": b.String(), "billing/b.csv": bill}, `
+[[scheduling.layout]]
+files = ["exports/sp/*.csv"]
+date_format = "%d/%m/%Y"
+ids = "SimplePractice"
+`)
+	want := `[[scheduling.layout]] block 1 date_format`
+	c := runBin(t, "check", "--config", cfg)
+	if !strings.Contains(c.stdout, want) || strings.Contains(c.stdout, "[scheduling] date_format") {
+		t.Errorf("check: want the advice to name %s, not [scheduling]:\n%s", want, c.stdout)
+	}
+	r := runBin(t, "run", "--config", cfg, "--month", "2026-10")
+	if r.code != 6 || !strings.Contains(r.stderr, want) || strings.Contains(r.stderr, "[scheduling] date_format") {
+		t.Errorf("run: exit %d, want 6 and the advice to name %s, not [scheduling]:\n%s", r.code, want, r.stderr)
+	}
+	// A block with a column mapping of its own that misses the file's header.
+	editConfig(t, cfg, `date_format = "%d/%m/%Y"`, `date_format = "%Y-%m-%d"`)
+	editConfig(t, cfg, `ids = "SimplePractice"`, `ids = "SimplePractice"
+[scheduling.layout.columns]
+appointment_id = "Visit Number"`)
+	p := filepath.Join(filepath.Dir(cfg), "exports", "sp", "new.csv")
+	if err := os.WriteFile(p, []byte(strings.Replace(b.String(), "Appt #", "Visit No", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want = `[[scheduling.layout]] block 1's columns`
+	c = runBin(t, "check", "--config", cfg)
+	if !strings.Contains(c.stdout, want) || strings.Contains(c.stdout, "[scheduling.columns]") {
+		t.Errorf("check: want the advice to name %s, not [scheduling.columns]:\n%s", want, c.stdout)
+	}
+	r = runBin(t, "run", "--config", cfg, "--month", "2026-10")
+	if r.code != 6 || !strings.Contains(r.stderr, want) || strings.Contains(r.stderr, "[scheduling.columns]") {
+		t.Errorf("run: exit %d, want 6 and the advice to name %s, not [scheduling.columns]:\n%s", r.code, want, r.stderr)
+	}
+	// A block's pattern that matches no file is said of that block.
+	editConfig(t, cfg, `files = ["exports/sp/*.csv"]`, `files = ["exports/simplepractice/*.csv"]`)
+	r = runBin(t, "run", "--config", cfg, "--month", "2026-10")
+	if r.code != 6 || !strings.Contains(r.stderr, "check [[scheduling.layout]] block 1 files") {
+		t.Errorf("run: exit %d, want 6 and the pattern said of [[scheduling.layout]] block 1:\n%s", r.code, r.stderr)
+	}
+}
+
+// While both systems export (the weeks of a switch, or the old system's
+// re-exports of its history), each night's new-system file was compared with
+// the old system's file loaded before it: "an export lacks a column the one
+// before it had" (the old system's Referred To), every night, with advice to map
+// a header and --rebuild that changes nothing. A file is compared with the file
+// before it of its own block.
+func TestTwoSystemsColumnsAreNotComparedWithEachOther(t *testing.T) {
+	bill := "Claim Line ID,Client ID,DOS,Rendering Provider,Charge,Paid\n"
+	dir, cfg := ownPractice(t, map[string]string{"billing/b.csv": bill}, `
+[[scheduling.layout]]
+files = ["exports/sp/*.csv"]
+date_format = "%Y-%m-%d"
+ids = "SimplePractice"
+`)
+	at := time.Now().Add(-48 * time.Hour)
+	write := func(name, body string) {
+		p := filepath.Join(dir, "exports", name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		at = at.Add(time.Hour)
+		if err := os.Chtimes(p, at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for night := 1; night <= 2; night++ {
+		write(fmt.Sprintf("scheduling/old-%d.csv", night), "Appointment ID,Client ID,Clinician,Appointment Date,Status,Referral Source,Referred To\n"+
+			fmt.Sprintf("%d,70000%d,Ann Lee,10/0%d/2026,Attended,Dr. Omar Haddad,Ann Lee\n", night, night, night))
+		write(fmt.Sprintf("sp/new-%d.csv", night), "Appt #,Client ID,Provider,Date,Attendance,Referred By\n"+
+			fmt.Sprintf("%d,71000%d,Ben Ortiz,2026-10-1%d,Show,Dr. Omar Haddad\n", night, night, night))
+		if c := runBin(t, "check", "--config", cfg); strings.Contains(c.stdout, "which the export before it") {
+			t.Errorf("night %d: check compares a file with the other system's:\n%s", night, c.stdout)
+		}
+		r := runBin(t, "run", "--config", cfg, "--month", "2026-10")
+		if r.code != 0 || strings.Contains(r.stderr, "lacks a column") {
+			t.Errorf("night %d: exit %d, want 0 and no file compared with the other system's:\n%s", night, r.code, r.stderr)
+		}
+	}
+	// A file of one system that lacks what the one before it of that system had is said.
+	write("sp/new-3.csv", "Appt #,Client ID,Provider,Date,Attendance\n3,710003,Ben Ortiz,2026-10-13,Show\n")
+	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10"); !strings.Contains(r.stderr, "lacks a column") || !strings.Contains(r.stderr, "previous=exports/sp/new-2.csv") {
+		t.Errorf("a new-system file without the source column is not compared with the one before it:\n%s", r.stderr)
 	}
 }

@@ -32,6 +32,16 @@ var (
 	binErr  error
 )
 
+// TestMain removes the binary the tests built: each run of the package left
+// one (about 100 MB) in the temporary folder, which filled the disk.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
 func binary(t *testing.T) string {
 	t.Helper()
 	binOnce.Do(func() {

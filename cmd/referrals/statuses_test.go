@@ -136,3 +136,33 @@ func TestDatabaseFromBeforeCountsItsStatuses(t *testing.T) {
 		t.Errorf("a night without a new file, on a database without status counts: exit %d, want 0 and the status warned of:\n%s", r.code, r.stderr)
 	}
 }
+
+// A status written without a letter ("✓" for attended, "-" for a booking not yet
+// confirmed) is none of the words the tool knows: the run names it and says to
+// map it under [scheduling.statuses]. Mapped, it was refused ("has no letter a to
+// z ... leave it out"), so the warning came back every night and the ticked
+// appointments never counted as attended. It is compared as written now (case
+// and the spaces around it aside).
+func TestStatusWithoutLettersCanBeMapped(t *testing.T) {
+	sched := "Appointment ID,Client ID,Clinician,Appointment Date,Status,Referral Source\n" +
+		"A1,C1,Jane Doe,10/02/2026,✓,Dr Maria Lopez\n" +
+		"A2,C2,Jane Doe,10/05/2026, ✓ ,Dr Maria Lopez\n" +
+		"A3,C3,Jane Doe,10/06/2026,-,Dr Maria Lopez\n"
+	dir, cfg := ownPractice(t, map[string]string{"scheduling/a.csv": sched}, "")
+	editConfig(t, cfg, `files = ["exports/billing/*.csv"]`, `files = []`)
+	r := runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet")
+	if r.code != 0 || !strings.Contains(r.stderr, `\"✓\" (`) {
+		t.Fatalf("run: exit %d, want 0 and ✓ named as not understood:\n%s", r.code, r.stderr)
+	}
+	editConfig(t, cfg, "", "[scheduling.statuses]\nattended = [\"✓\"]\nother = [\"-\"]\n")
+	if c := runBin(t, "check", "--config", cfg); c.code != 0 || strings.Contains(c.stdout, "status spelling") {
+		t.Errorf("check with ✓ and - mapped: exit %d, want 0 and no status warned of:\n%s%s", c.code, c.stdout, c.stderr)
+	}
+	r = runBin(t, "run", "--config", cfg, "--month", "2026-10", "--quiet")
+	if r.code != 0 || strings.Contains(r.stderr, "statuses") {
+		t.Fatalf("run with ✓ and - mapped: exit %d, want 0 and no status warned of:\n%s", r.code, r.stderr)
+	}
+	if got := soleReferrerCell(t, dir+"/out/referrals-2026-10.xlsx", "Attended intakes"); got != "2" {
+		t.Errorf("attended intakes = %s, want 2 (the two ticked appointments)", got)
+	}
+}

@@ -70,6 +70,32 @@ type Source struct {
 	// Statuses (scheduling only) says what the export's own status words mean,
 	// where the built-in list does not know them.
 	Statuses Statuses `toml:"statuses"`
+	// layoutBlock is the layout block whose settings these are (Layout), 1 for
+	// the first, 0 for the source's own; columnsOwn says the block's column
+	// mapping is its own. Messages name the block to change (Block).
+	layoutBlock int
+	columnsOwn  bool
+}
+
+// Block names the block of these settings in a message about a file they read:
+// "[scheduling]", or "[[scheduling.layout]] block 2" for a layout's (its files'
+// date_format, delimiter and encoding are set there, even where it leaves them
+// to the source: set in [scheduling], they would change the other files').
+func (s Source) Block(source string) string {
+	if s.layoutBlock > 0 {
+		return fmt.Sprintf("[[%s.layout]] block %d", source, s.layoutBlock)
+	}
+	return "[" + source + "]"
+}
+
+// ColumnsName names the column mapping that reads these settings' files:
+// "[scheduling.columns]", or "[[scheduling.layout]] block 2's columns" where
+// the layout has a mapping of its own (the source's does not apply to its files).
+func (s Source) ColumnsName(source string) string {
+	if s.layoutBlock > 0 && s.columnsOwn {
+		return columnsBlock(s.Block(source))
+	}
+	return "[" + source + ".columns]"
 }
 
 // Statuses is [scheduling.statuses]: for each class of appointment status, the
@@ -112,7 +138,18 @@ func StatusKey(status string) string {
 	return b.String()
 }
 
-// Words maps each configured spelling, folded (StatusKey), to its class as the
+// StatusWordKey is what a configured spelling is looked up by, as the models'
+// configured_status folds a status: StatusKey, or for a spelling with no letter
+// a to z ("✓", "-"), the spelling itself in lower case without the spaces
+// around it. "" for a blank one.
+func StatusWordKey(status string) string {
+	if k := StatusKey(status); k != "" {
+		return k
+	}
+	return strings.ToLower(strings.Trim(status, " "))
+}
+
+// Words maps each configured spelling, folded (StatusWordKey), to its class as the
 // models name it (attended, no-show, late-cancelled, cancelled, scheduled,
 // other): what the models read as the variable status_words. Empty without
 // [scheduling.statuses].
@@ -120,7 +157,7 @@ func (s Statuses) Words() map[string]string {
 	out := map[string]string{}
 	for i, list := range s.lists() {
 		for _, w := range list {
-			if k := StatusKey(w); k != "" {
+			if k := StatusWordKey(w); k != "" {
 				out[k] = statusClasses[i].class
 			}
 		}
@@ -129,8 +166,7 @@ func (s Statuses) Words() map[string]string {
 }
 
 // problems lists what cannot work in [scheduling.statuses], each with the
-// path of its setting: a spelling with no letter to compare, and a spelling
-// given two classes.
+// path of its setting: a blank spelling, and a spelling given two classes.
 func (s Statuses) problems(block string) []setting {
 	var out []setting
 	type seen struct{ spelling, class string }
@@ -139,9 +175,9 @@ func (s Statuses) problems(block string) []setting {
 		class := statusClasses[i].key
 		path := []string{"scheduling", "statuses", class}
 		for _, w := range list {
-			k := StatusKey(w)
+			k := StatusWordKey(w)
 			if k == "" {
-				out = append(out, setting{path, fmt.Sprintf("%s %s %q has no letter a to z: statuses are compared by those letters alone (case, spaces, punctuation and other letters ignored), so it cannot be told from a blank status; leave it out", block, class, w)})
+				out = append(out, setting{path, fmt.Sprintf("%s %s %q is blank: a blank status is no status (booked, as scheduled is), never listed as not understood; leave it out", block, class, w)})
 				continue
 			}
 			if f, ok := first[k]; ok && f.class != class {
@@ -193,7 +229,7 @@ func (s Source) Layout(i int) Source {
 		return out
 	}
 	l := s.Layouts[i]
-	out := Source{Files: l.Files, DateFormat: s.DateFormat, Delimiter: s.Delimiter, Encoding: s.Encoding, Columns: s.Columns}
+	out := Source{Files: l.Files, DateFormat: s.DateFormat, Delimiter: s.Delimiter, Encoding: s.Encoding, Columns: s.Columns, layoutBlock: i + 1}
 	if l.DateFormat != "" {
 		out.DateFormat = l.DateFormat
 	}
@@ -207,6 +243,7 @@ func (s Source) Layout(i int) Source {
 		// A layout's mapping stands for its files alone: the source's does not
 		// apply to them (their headers are another system's).
 		out.Columns = l.Columns
+		out.columnsOwn = true
 	}
 	return out
 }
@@ -239,6 +276,19 @@ func (s Source) LayoutOf(path string, resolve func(string) string) int {
 		}
 	}
 	return -1
+}
+
+// PatternBlock names the block whose files list the pattern g, for a message
+// about it: "[scheduling]", or "[[scheduling.layout]] block 2".
+func (s Source) PatternBlock(source, g string) string {
+	if !slices.Contains(s.Files, g) {
+		for i, l := range s.Layouts {
+			if slices.Contains(l.Files, g) {
+				return s.Layout(i).Block(source)
+			}
+		}
+	}
+	return "[" + source + "]"
 }
 
 // AllFiles are the source's file patterns: its own, then its layouts'.

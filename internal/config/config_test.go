@@ -379,14 +379,14 @@ func TestStatusWords(t *testing.T) {
 }
 
 // A misspelt class is named with the nearest one and its line; a spelling given
-// two classes (as the tool folds it), a spelling with no letter to compare, and
+// two classes (as the tool folds it), a blank spelling, and
 // statuses under [billing] are refused, each with its line.
 func TestStatusWordsRefused(t *testing.T) {
 	for body, want := range map[string]string{
 		"[scheduling.statuses]\natended = [\"Seen - Billed\"]\n":                           "referrals.toml line 2: `atended` is not a class of [scheduling.statuses]; did you mean attended?",
 		"[scheduling.statuses]\nno-show = [\"NS charged\"]\n":                              "referrals.toml line 2: `no-show` is not a class of [scheduling.statuses]; did you mean no_show?",
 		"[scheduling.statuses]\nattended = [\"Kept Appt\"]\n\nno_show = [\"kept-appt\"]\n": `referrals.toml line 4: [scheduling.statuses] "kept-appt" (no_show) is "Kept Appt" (attended) as the tool compares statuses (case, spaces and punctuation ignored): give each spelling one class`,
-		"[scheduling.statuses]\nattended = [\"Seen\", \"✓\"]\n":                            `referrals.toml line 2: [scheduling.statuses] attended "✓" has no letter a to z`,
+		"[scheduling.statuses]\nattended = [\"Seen\", \" \"]\n":                            `referrals.toml line 2: [scheduling.statuses] attended " " is blank`,
 		"[billing.statuses]\nattended = [\"Seen\"]\n":                                      "referrals.toml line 1: [billing.statuses]: appointment statuses are the scheduling export's",
 		"[scheduling.statuses]\nattended = \"Seen - Billed\"\n":                            "referrals.toml line 2: scheduling.statuses.attended must be a list of texts in quotes, like attended = [\"Seen - Billed\"]",
 	} {
