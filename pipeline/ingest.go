@@ -520,7 +520,7 @@ func (in *Ingester) source(name string) config.Source {
 // stored under: "SimplePractice: 1042". The name's case and spaces do not
 // matter, as an id system is named in the configuration.
 func systemIDPrefix(system string) string {
-	return strings.ToLower(strings.Join(strings.Fields(system), " ")) + ": "
+	return config.FoldIDs(system) + ": "
 }
 
 // settingsOf is the settings f is read with: its source's, or those of the

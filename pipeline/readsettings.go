@@ -41,7 +41,7 @@ func ReadSettings(c config.Config, source string) map[string]string {
 	// layout, so a configuration without one compares as it always did.
 	for _, l := range s.Layouts {
 		prefix := layoutKeyPrefix(l.Files)
-		for k, v := range map[string]string{"date_format": l.DateFormat, "delimiter": l.Delimiter, "encoding": l.Encoding, "ids": l.IDs} {
+		for k, v := range map[string]string{"date_format": l.DateFormat, "delimiter": l.Delimiter, "encoding": l.Encoding, "ids": config.FoldIDs(l.IDs)} {
 			if v != "" {
 				out[prefix+k] = v
 			}
@@ -83,7 +83,15 @@ func layoutKeyFiles(key string) []string {
 
 // loadedFilesMatch says whether a loaded file of source is matched by one of
 // the patterns: a layout setting changes the reading of those files alone.
+//
+// A file two layouts' patterns match is read with the first's: for a layout
+// of the configuration, only the loaded files it reads count.
 func loadedFilesMatch(ctx context.Context, db *sql.DB, c config.Config, source string, patterns []string) (bool, error) {
+	src := c.Scheduling
+	if source == "billing" {
+		src = c.Billing
+	}
+	layout := slices.IndexFunc(src.Layouts, func(l config.Layout) bool { return slices.Equal(l.Files, patterns) })
 	rows, err := db.QueryContext(ctx, `SELECT DISTINCT path FROM ingest_files WHERE source = ?`, source)
 	if err != nil {
 		return false, fmt.Errorf("read the loaded files: %w", err)
@@ -93,6 +101,12 @@ func loadedFilesMatch(ctx context.Context, db *sql.DB, c config.Config, source s
 		var p string
 		if err := rows.Scan(&p); err != nil {
 			return false, err
+		}
+		if layout >= 0 {
+			if src.LayoutOf(c.Path(p), c.Path) == layout {
+				return true, nil
+			}
+			continue
 		}
 		for _, g := range patterns {
 			if ok, _ := filepath.Match(c.Path(g), c.Path(p)); ok {

@@ -300,3 +300,40 @@ ids = "SimplePractice"
 		t.Errorf("a new-system file without the source column is not compared with the one before it:\n%s", r.stderr)
 	}
 }
+
+// A layout's ids compare as they are stored: "SimplePractice" and
+// "SIMPLEPRACTICE" are one system, so writing it so asks for no --rebuild. And
+// a file two layouts' patterns match is read with the first's: a change to the
+// second, which reads no loaded file, asks for none either; one to the first does.
+func TestLayoutChangesThatReadNoFileOtherwiseAskForNoRebuild(t *testing.T) {
+	sched := "Appointment ID,Patient Account,Clinician,Appointment Date,Status,Referral Source\n" +
+		"1,700001,Ann Lee,10/01/2026,Attended,Dr. Omar Haddad\n"
+	iso := "Appointment ID,Patient Account,Clinician,Appointment Date,Status,Referral Source\n" +
+		"1,700002,Ann Lee,2026-10-02,Attended,Dr. Omar Haddad\n"
+	bill := "Claim Line ID,Client ID,DOS,Rendering Provider,Charge,Paid\n"
+	dir, cfg := ownPractice(t, map[string]string{"scheduling/old.csv": sched, "scheduling/sp-a.csv": iso, "billing/b.csv": bill}, "")
+	editConfig(t, cfg, "", `
+[[scheduling.layout]]
+files = ["exports/scheduling/sp-*.csv"]
+date_format = "%Y-%m-%d"
+ids = "SimplePractice"
+
+[[scheduling.layout]]
+files = ["exports/scheduling/*-a.csv"]
+date_format = "%d/%m/%Y"
+`)
+	runMonth(t, dir, cfg, "2026-10")
+	for _, c := range []struct{ from, to, why string }{
+		{`ids = "SimplePractice"`, `ids = "SIMPLEPRACTICE"`, "ids written in another case"},
+		{`date_format = "%d/%m/%Y"`, `date_format = "%d.%m.%Y"`, "the second layout, which reads no loaded file"},
+	} {
+		editConfig(t, cfg, c.from, c.to)
+		if r := runBin(t, "run", "--config", cfg, "--month", "2026-10"); r.code != 0 || strings.Contains(r.stderr, "reading settings changed") {
+			t.Errorf("%s: exit %d; want 0 and no warning that the reading settings changed:\n%s", c.why, r.code, r.stderr)
+		}
+	}
+	editConfig(t, cfg, `date_format = "%Y-%m-%d"`, `date_format = "%Y/%m/%d"`)
+	if r := runBin(t, "run", "--config", cfg, "--month", "2026-10"); !strings.Contains(r.stderr, "reading settings changed") {
+		t.Errorf("the first layout, which reads sp-a.csv, changed: exit %d; want the warning that the reading settings changed:\n%s", r.code, r.stderr)
+	}
+}

@@ -257,6 +257,12 @@ func (s Source) ColumnsBlock(i int) int {
 	return -1
 }
 
+// FoldIDs is a layout's ids as stored and compared: the system's name in lower
+// case, its spaces folded ("Simple  Practice" is "simple practice").
+func FoldIDs(system string) string {
+	return strings.ToLower(strings.Join(strings.Fields(system), " "))
+}
+
 // IDs is the id system of the source's layout i ("" for the source's own files).
 func (s Source) IDs(i int) string {
 	if i < 0 || i >= len(s.Layouts) {
