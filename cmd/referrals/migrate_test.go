@@ -10,6 +10,22 @@ import (
 	"time"
 )
 
+// writeExport writes an export under dir/exports (rel: "scheduling/new.csv"),
+// its folder made if need be, modified at: the newer export wins an id.
+func writeExport(t *testing.T, dir, rel, body string, at time.Time) {
+	t.Helper()
+	p := filepath.Join(dir, "exports", rel)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(p, at, at); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // windowReferrals is each referrer's "Referrals (window)" on a workbook's
 // Referrers sheet.
 func windowReferrals(t *testing.T, book string) map[string]string {
@@ -49,14 +65,7 @@ func TestSystemSwitchLoadsBothSystemsHistory(t *testing.T) {
 	newer := "Appt #,Client ID,Provider,Date,Attendance,Referred By\n" +
 		"1,700003,Ann Lee,2026-10-05,Show,Dr. Omar Haddad\n" +
 		"2,700004,Ben Ortiz,2026-10-06,Show,Dr. Omar Haddad\n"
-	p := filepath.Join(dir, "exports", "scheduling", "simplepractice-2026-10.csv")
-	if err := os.WriteFile(p, []byte(newer), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	later := time.Now().Add(time.Hour)
-	if err := os.Chtimes(p, later, later); err != nil {
-		t.Fatal(err)
-	}
+	writeExport(t, dir, "scheduling/simplepractice-2026-10.csv", newer, time.Now().Add(time.Hour))
 	editConfig(t, cfg, "", `
 [[scheduling.layout]]
 files = ["exports/scheduling/simplepractice-*.csv"]
@@ -118,15 +127,7 @@ func TestNewSystemReusingIDsIsWarnedOf(t *testing.T) {
 	bill := "Claim Line ID,Client ID,DOS,Rendering Provider,Charge,Paid\n"
 	dir, cfg := ownPractice(t, map[string]string{"scheduling/old.csv": old, "billing/b.csv": bill}, "")
 	runMonth(t, dir, cfg, "2026-09")
-	write := func(name, body string, at time.Time) {
-		p := filepath.Join(dir, "exports", "scheduling", name)
-		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Chtimes(p, at, at); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(name, body string, at time.Time) { writeExport(t, dir, "scheduling/"+name, body, at) }
 	// The old system re-exports its appointments with a status changed: no warning.
 	write("old-again.csv", strings.Replace(old, "09/15/2026,Attended", "09/15/2026,No Show", 1), time.Now().Add(time.Hour))
 	r := runBin(t, "run", "--config", cfg, "--month", "2026-09", "--quiet")
@@ -164,15 +165,7 @@ func TestLayoutForNewFilesIsNotWarnedOfLater(t *testing.T) {
 	bill := "Claim Line ID,Client ID,DOS,Rendering Provider,Charge,Paid\n"
 	dir, cfg := ownPractice(t, map[string]string{"scheduling/old.csv": old, "billing/b.csv": bill}, "")
 	runMonth(t, dir, cfg, "2026-09")
-	write := func(name, body string, at time.Time) {
-		p := filepath.Join(dir, "exports", "scheduling", name)
-		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Chtimes(p, at, at); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(name, body string, at time.Time) { writeExport(t, dir, "scheduling/"+name, body, at) }
 	write("sp-1.csv", "Appt #,Client ID,Provider,Date,Attendance,Referred By\n1,700003,Ann Lee,2026-10-05,Show,Dr. Omar Haddad\n", time.Now().Add(time.Hour))
 	editConfig(t, cfg, "", `
 [[scheduling.layout]]
@@ -269,17 +262,8 @@ ids = "SimplePractice"
 `)
 	at := time.Now().Add(-48 * time.Hour)
 	write := func(name, body string) {
-		p := filepath.Join(dir, "exports", name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
 		at = at.Add(time.Hour)
-		if err := os.Chtimes(p, at, at); err != nil {
-			t.Fatal(err)
-		}
+		writeExport(t, dir, name, body, at)
 	}
 	for night := 1; night <= 2; night++ {
 		write(fmt.Sprintf("scheduling/old-%d.csv", night), "Appointment ID,Client ID,Clinician,Appointment Date,Status,Referral Source,Referred To\n"+
