@@ -311,26 +311,17 @@ func (s Source) AllFiles() []string {
 func (s Source) Settings(name string) []LayoutSettings {
 	out := []LayoutSettings{{Index: -1, Path: []string{name}, Source: s.Layout(-1)}}
 	for i := range s.Layouts {
-		out = append(out, LayoutSettings{Index: i, Path: []string{name, fmt.Sprintf("layout#%d", i+1)}, Source: s.Layout(i), IDs: s.Layouts[i].IDs})
+		out = append(out, LayoutSettings{Index: i, Path: []string{name, fmt.Sprintf("layout#%d", i+1)}, Source: s.Layout(i)})
 	}
 	return out
 }
 
-// LayoutSettings is one set of settings of a source: its own (Index -1) or a layout's.
+// LayoutSettings is one set of settings of a source: its own (Index -1) or a
+// layout's. Source.Block names its block in a message.
 type LayoutSettings struct {
 	Index  int
 	Path   []string // ["scheduling"] or ["scheduling", "layout#2"], for Where
 	Source Source
-	IDs    string
-}
-
-// Name is how a message names the block: [scheduling] or the second
-// [[scheduling.layout]].
-func (l LayoutSettings) Name() string {
-	if l.Index < 0 {
-		return "[" + l.Path[0] + "]"
-	}
-	return fmt.Sprintf("[[%s.layout]] block %d", l.Path[0], l.Index+1)
 }
 
 // DayFirst says whether the exports write the day before the month: the
@@ -634,7 +625,7 @@ func (c Config) Validate() error {
 	}{{"scheduling", c.Scheduling}, {"billing", c.Billing}} {
 		for _, l := range s.src.Settings(s.name) {
 			// [scheduling] for the source's own settings, [[scheduling.layout]] block 2 for a layout's.
-			block := l.Name()
+			block := l.Source.Block(s.name)
 			at := func(key ...string) []string { return append(slices.Clone(l.Path), key...) }
 			var lay Layout
 			if l.Index >= 0 {
@@ -773,9 +764,5 @@ func (c Config) line(path []string) int {
 	if c.text == "" || len(path) == 0 {
 		return 0
 	}
-	if len(path) >= 2 && strings.HasPrefix(path[1], "layout#") {
-		n, _ := strconv.Atoi(strings.TrimPrefix(path[1], "layout#"))
-		return layoutLine(c.text, path[0], n, path[2:])
-	}
-	return keyLine(c.text, path)
+	return lineOf(c.text, path)
 }
