@@ -125,7 +125,8 @@ type ReadSettingsChange struct {
 }
 
 // ChangedReadSettings lists the sources whose loaded files were read with
-// settings other than c's.
+// settings other than c's. A layout changed for files none of which loaded is
+// no such change: RecordUnloadedLayouts, run first, records it as their reading.
 func ChangedReadSettings(ctx context.Context, db *sql.DB, c config.Config) ([]ReadSettingsChange, error) {
 	var out []ReadSettingsChange
 	for _, source := range []string{"scheduling", "billing"} {
@@ -164,17 +165,6 @@ func ChangedReadSettings(ctx context.Context, db *sql.DB, c config.Config) ([]Re
 			}
 			if old[k] == now[k] {
 				continue
-			}
-			if files := layoutKeyFiles(k); files != nil {
-				// A layout added, changed or taken out matters to the loaded files
-				// its patterns match: one for files that failed until now does not.
-				match, err := loadedFilesMatch(ctx, db, c, source, files)
-				if err != nil {
-					return nil, err
-				}
-				if !match {
-					continue
-				}
 			}
 			if k == "encoding" {
 				same, err := sameEncoding(ctx, db, source, old[k], now[k])

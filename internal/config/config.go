@@ -657,11 +657,7 @@ func (c Config) Validate() error {
 					add(fmt.Sprintf("%s date_format = %q reads a time-zone offset (%%z), which moves each time to UTC: an appointment at 8:30 PM at -05:00 would load dated the next day; export the dates in local time without an offset, and read them with a format such as \"%%Y-%%m-%%dT%%H:%%M:%%S\"", block, src.DateFormat), at("date_format")...)
 				}
 			}
-			files := src.Files
-			if l.Index < 0 {
-				files = s.src.Files
-			}
-			for _, g := range files {
+			for _, g := range src.Files {
 				// A pattern Glob cannot read (an unclosed [) would fail as if it were a file.
 				if _, err := filepath.Match(g, ""); err != nil {
 					add(fmt.Sprintf("%s files %q is not a valid file pattern (%v): a [ opens a set of characters that ] must close; to match a [ itself, write [[]", block, g, err), at("files")...)
