@@ -1847,6 +1847,13 @@ func (in *Ingester) loadGroup(ctx context.Context, items []*prepared) (err error
 	return nil
 }
 
+// countAllStatuses counts every appointment per status spelling into
+// status_counts, and records that they are counted.
+var countAllStatuses = [][2]string{
+	{"status counts", `DELETE FROM status_counts`},
+	{"status counts", `INSERT INTO status_counts SELECT status, count(*) FROM raw_appointments GROUP BY status`},
+	{"status counts", `INSERT INTO status_counts_state VALUES (true)`}}
+
 // countStatusesOnce counts the appointments per status spelling (status_counts)
 // where they were never counted; replaceEarlierVersions keeps them after.
 func (in *Ingester) countStatusesOnce(ctx context.Context) error {
@@ -1859,10 +1866,8 @@ func (in *Ingester) countStatusesOnce(ctx context.Context) error {
 		return err
 	}
 	defer tx.Rollback()
-	for _, q := range []string{`DELETE FROM status_counts`,
-		`INSERT INTO status_counts SELECT status, count(*) FROM raw_appointments GROUP BY status`,
-		`INSERT INTO status_counts_state VALUES (true)`} {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
+	for _, q := range countAllStatuses {
+		if _, err := tx.ExecContext(ctx, q[1]); err != nil {
 			return fmt.Errorf("count the appointments' statuses: %w", err)
 		}
 	}
@@ -2095,10 +2100,7 @@ func (in *Ingester) replaceEarlierVersions(ctx context.Context, source string) (
 			return nil
 		}
 		if !counted {
-			return [][2]string{
-				{"status counts", `DELETE FROM status_counts`},
-				{"status counts", `INSERT INTO status_counts SELECT status, count(*) FROM raw_appointments GROUP BY status`},
-				{"status counts", `INSERT INTO status_counts_state VALUES (true)`}}
+			return slices.Clone(countAllStatuses) // appended to by the caller
 		}
 		var steps [][2]string
 		if gone {
