@@ -59,20 +59,30 @@ const dateRows = 200_000
 // many).
 const maxDateValues = 20_000
 
-// CheckExports inspects every export file the configuration matches, as
-// the loader would read it, without loading anything: encoding, delimiter,
-// headers and their mapping, and the date format on the first rows.
-func CheckExports(ctx context.Context, cfg config.Config) ([]FileCheck, error) {
+// openCheckDB is the in-memory database check reads files with (checkFile):
+// the models' macros and the configuration's status words, so that statuses
+// are classified as the run classifies them.
+func openCheckDB(ctx context.Context, statuses config.Statuses) (*sql.DB, error) {
 	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
 	if err != nil {
 		return nil, err
 	}
-	defer mem.Close()
-	// The models' macros and the configuration's status words, to classify the
-	// statuses as the run does.
-	if err := Prepare(ctx, mem, Vars{"status_words": cfg.Scheduling.Statuses.Words()}); err != nil {
+	if err := Prepare(ctx, mem, Vars{"status_words": statuses.Words()}); err != nil {
+		mem.Close()
 		return nil, err
 	}
+	return mem, nil
+}
+
+// CheckExports inspects every export file the configuration matches, as
+// the loader would read it, without loading anything: encoding, delimiter,
+// headers and their mapping, and the date format on the first rows.
+func CheckExports(ctx context.Context, cfg config.Config) ([]FileCheck, error) {
+	mem, err := openCheckDB(ctx, cfg.Scheduling.Statuses)
+	if err != nil {
+		return nil, err
+	}
+	defer mem.Close()
 	in := &Ingester{Config: cfg}
 	var out []FileCheck
 	for _, source := range Sources {
@@ -202,6 +212,8 @@ func invalidUTF8Lines(path string) (first, n int, err error) {
 	}
 }
 
+// checkFile inspects one export file as the loader would read it with src;
+// mem is openCheckDB's.
 func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Source, path, display string, years yearRange) FileCheck {
 	fc := FileCheck{Source: source, Path: display}
 	problem := func(format string, args ...any) FileCheck {
@@ -338,16 +350,6 @@ func checkFile(ctx context.Context, mem *sql.DB, source string, src config.Sourc
 			values = append(values, fmt.Sprintf("(%s, %d)", QuoteString(v), n))
 		}
 		sort.Strings(values)
-		var prepared bool
-		if err := mem.QueryRowContext(ctx, `SELECT count(*) > 0 FROM duckdb_functions() WHERE function_name = 'configured_status'`).Scan(&prepared); err != nil {
-			return problem("statuses: %v", err)
-		}
-		if !prepared {
-			// A connection CheckExports did not prepare: the macros, no status words.
-			if err := Prepare(ctx, mem, nil); err != nil {
-				return problem("statuses: %v", err)
-			}
-		}
 		rs, err := mem.QueryContext(ctx, `SELECT v, n FROM (VALUES `+strings.Join(values, ", ")+`) t(v, n)
 			WHERE configured_status(v) IS NULL AND appointment_status(v) = 'other'`)
 		if err != nil {

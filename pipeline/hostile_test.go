@@ -514,7 +514,7 @@ func TestFilesReadTogether(t *testing.T) {
 // the one bad date of the UTF-16 file is named as written, and the others pass.
 func TestCheckReadsEncodings(t *testing.T) {
 	ctx := context.Background()
-	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
+	mem, err := openCheckDB(ctx, config.Statuses{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -626,7 +626,7 @@ func TestFileEndingInsideQuoteIsReported(t *testing.T) {
 // quoted value is a problem, named by line and column.
 func TestCheckFindsFileEndingInsideQuote(t *testing.T) {
 	ctx := context.Background()
-	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
+	mem, err := openCheckDB(ctx, config.Statuses{})
 	must(t, err)
 	defer mem.Close()
 	path := filepath.Join(t.TempDir(), "cut.csv")
@@ -721,7 +721,7 @@ func TestAmountStyleIsPerFile(t *testing.T) {
 		t.Errorf("amounts %s, want %s", got, want)
 	}
 
-	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
+	mem, err := openCheckDB(ctx, config.Statuses{})
 	must(t, err)
 	defer mem.Close()
 	fc := checkFile(ctx, mem, "billing", cfg.Billing, filepath.Join(dir, "exports", "a-comma.csv"), "a-comma.csv", testYears)
@@ -800,7 +800,7 @@ func TestLateMisplacedSeparatorIsRejected(t *testing.T) {
 	}
 
 	// check names the first such amount, and the rows it would skip.
-	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
+	mem, err := openCheckDB(ctx, config.Statuses{})
 	must(t, err)
 	defer mem.Close()
 	fc := checkFile(ctx, mem, "billing", cfg.Billing, filepath.Join(dir, "exports", "a-point.csv"), "a-point.csv", testYears)
@@ -1145,7 +1145,7 @@ func TestOrderRegainedWhereTheScanMissedARepeat(t *testing.T) {
 // and fields, and how many), and of carriage returns it would read as spaces.
 func TestCheckFindsShiftedRows(t *testing.T) {
 	ctx := context.Background()
-	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
+	mem, err := openCheckDB(ctx, config.Statuses{})
 	must(t, err)
 	defer mem.Close()
 	path := filepath.Join("testdata", "hostile", "shifted-by-two.csv")
@@ -1232,7 +1232,7 @@ func TestDayFirstFileFailsAloneInItsGroup(t *testing.T) {
 // not a problem whose advice would break the file's other rows.
 func TestCheckFindsDateOrderAndTwoDigitYears(t *testing.T) {
 	ctx := context.Background()
-	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
+	mem, err := openCheckDB(ctx, config.Statuses{})
 	must(t, err)
 	defer mem.Close()
 	dir := t.TempDir()
@@ -1326,7 +1326,7 @@ func TestLoneCRWithNonASCIIDelimiterHasNoLine(t *testing.T) {
 	if line.Valid || strings.Contains(msg, "first on this line") || source != "Dr Smith" {
 		t.Errorf("notice: line %v, %q; A2's source %q; want no line and \"Dr Smith\"", line, msg, source)
 	}
-	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
+	mem, err := openCheckDB(ctx, config.Statuses{})
 	must(t, err)
 	defer mem.Close()
 	fc := checkFile(ctx, mem, "scheduling", in.Config.Scheduling, filepath.Join(dir, "exports", "section.csv"), "section.csv", testYears)
@@ -1338,7 +1338,7 @@ func TestLoneCRWithNonASCIIDelimiterHasNoLine(t *testing.T) {
 // check warns of an export of its header alone.
 func TestCheckWarnsOfHeaderOnly(t *testing.T) {
 	ctx := context.Background()
-	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
+	mem, err := openCheckDB(ctx, config.Statuses{})
 	must(t, err)
 	defer mem.Close()
 	for _, f := range []string{"header-only.csv", "header-and-blank-rows.csv", "header-only-utf16.csv"} {
@@ -1363,7 +1363,7 @@ func TestCheckWarnsOfCRWithNamedEncoding(t *testing.T) {
 	must(t, os.WriteFile(path, []byte(enc), 0o600))
 	src := config.Default().Scheduling
 	src.Delimiter, src.Encoding = "§", "windows-1252"
-	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
+	mem, err := openCheckDB(ctx, config.Statuses{})
 	must(t, err)
 	defer mem.Close()
 	fc := checkFile(ctx, mem, "scheduling", src, path, "sect1252.csv", testYears)
@@ -1395,7 +1395,7 @@ func TestRejectMessagesHideNamesAndIDs(t *testing.T) {
 	}
 	var msgs string
 	must(t, db.QueryRow(`SELECT string_agg(line || ': ' || message, '\n' ORDER BY line) FROM rejected_rows`).Scan(&msgs))
-	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
+	mem, err := openCheckDB(ctx, config.Statuses{})
 	must(t, err)
 	defer mem.Close()
 	fc := checkFile(ctx, mem, "scheduling", config.Default().Scheduling, filepath.Join(dir, "exports", "s.csv"), "s.csv", testYears)
@@ -1719,7 +1719,7 @@ func TestHeaderCellsThatAreValuesAreNotRepeated(t *testing.T) {
 	body := "Appointment ID,Patient Account,Clinician,Appointment Date,Status,Referral Source,A9990021,900777,10/15/2026\n" +
 		"A1,900001,Jane Smith,09/01/2026,Attended,Dr. Who,,,\n"
 	writeExports(t, dir, map[string]string{"s.csv": body})
-	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
+	mem, err := openCheckDB(ctx, config.Statuses{})
 	must(t, err)
 	defer mem.Close()
 	fc := checkFile(ctx, mem, "scheduling", config.Default().Scheduling, filepath.Join(dir, "exports", "s.csv"), "s.csv", testYears)
@@ -1772,7 +1772,7 @@ func TestCopiesGoToTmpDirAndLeftoversAreRemoved(t *testing.T) {
 func checkText(t *testing.T, source string, src config.Source, body string) FileCheck {
 	t.Helper()
 	ctx := context.Background()
-	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
+	mem, err := openCheckDB(ctx, config.Statuses{})
 	must(t, err)
 	defer mem.Close()
 	path := filepath.Join(t.TempDir(), "export.csv")
@@ -1866,7 +1866,7 @@ func TestMisplacedSeparatorValueNotRepeated(t *testing.T) {
 	if want := "7: " + badAmountMessage("555,867,5309", amountsPoint) + "\n8: " + kept; upgraded != want {
 		t.Errorf("earlier rejects reworded as\n%s\nwant\n%s", upgraded, want)
 	}
-	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
+	mem, err := openCheckDB(ctx, config.Statuses{})
 	must(t, err)
 	defer mem.Close()
 	fc := checkFile(ctx, mem, "billing", in.Config.Billing, filepath.Join(dir, "exports", "phone.csv"), "phone.csv", testYears)
@@ -1916,7 +1916,7 @@ func TestBirthDatesGivenByTheirYear(t *testing.T) {
 			t.Errorf("rejects do not say %q:\n%s", w, rejects)
 		}
 	}
-	mem, err := Open(ctx, ":memory:", Settings{Threads: 1})
+	mem, err := openCheckDB(ctx, config.Statuses{})
 	must(t, err)
 	defer mem.Close()
 	fc := checkFile(ctx, mem, "billing", in.Config.Billing, filepath.Join(dir, "exports", "b.csv"), "b.csv", testYears)
